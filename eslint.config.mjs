@@ -24,7 +24,8 @@ export default tseslint.config(
     files: ['libs/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: frameworkImports.map((group) => ({ group: [group], message: 'libs/domain is pure: no framework or I/O imports.' })) }],
-      'no-restricted-globals': ['error', { name: 'Date', message: 'Time comes in as an argument, not from the clock.' }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Time comes in as an argument, not from the clock.' }, { object: 'Math', property: 'random', message: 'Ids and randomness come in as arguments.' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Time comes in as an argument, not from the clock.' }],
     },
   },
   {

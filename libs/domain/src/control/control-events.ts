@@ -1,0 +1,34 @@
+import type { Mode } from '../decision/decision.types';
+import type { RiskLevel, RiskThresholds } from '../risk/risk.types';
+
+/** Operator and learning facts that are not about one kill (topic medic.control.events). */
+interface ControlEventBase {
+  readonly at: string;
+  readonly actor: string;
+}
+
+export interface ThresholdsUpdated extends ControlEventBase {
+  readonly type: 'ThresholdsUpdated';
+  readonly thresholds: RiskThresholds;
+  readonly maxRiskLevel: RiskLevel;
+  readonly minConfidence: number;
+  readonly reason: string;
+}
+
+export interface ThresholdsRecalibrated extends ControlEventBase {
+  readonly type: 'ThresholdsRecalibrated';
+  readonly previousMaxAutoScore: number;
+  readonly newMaxAutoScore: number;
+  readonly samples: number;
+  readonly evidence: readonly string[];
+}
+
+export interface ModeChanged extends ControlEventBase {
+  readonly type: 'ModeChanged';
+  readonly previous: Mode;
+  readonly current: Mode;
+  readonly reason: string;
+}
+
+export type ControlEvent = ThresholdsUpdated | ThresholdsRecalibrated | ModeChanged;
+export type ControlEventType = ControlEvent['type'];

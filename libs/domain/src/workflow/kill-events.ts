@@ -1,0 +1,211 @@
+import type { ResurrectionDecision } from '../decision/decision.types';
+import type { KillReport } from '../kill/kill-report';
+import type { RiskAssessment } from '../risk/risk.types';
+import type { JsonObject } from '../shared/json';
+
+/**
+ * Everything that happens to one kill, in the past tense (ARCHITECTURE §2–3).
+ * Every event names its kill and the moment it happened (ISO-8601, UTC).
+ */
+interface KillEventBase {
+  readonly killId: string;
+  readonly at: string;
+}
+
+export interface KillReported extends KillEventBase {
+  readonly type: 'KillReported';
+  readonly report: KillReport;
+  readonly correlationId: string | null;
+  readonly replyTo: string | null;
+  /** Where the report came from on the Smith topic. */
+  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
+}
+
+export interface ThreatIndicator {
+  readonly indicatorType: string;
+  readonly value: string;
+  readonly threatScore: number;
+  readonly source: string;
+  readonly lastSeen: string;
+  readonly tags: readonly string[];
+}
+
+export interface ContextEnriched extends KillEventBase {
+  readonly type: 'ContextEnriched';
+  readonly queryId: string;
+  readonly siemStatus: 'used' | 'unavailable';
+  readonly threatIndicators: readonly ThreatIndicator[];
+  readonly falsePositiveHistory: number;
+  readonly riskScore: number;
+  readonly recommendation: string;
+  readonly historicalBehavior: JsonObject;
+  readonly networkContext: JsonObject;
+  readonly userContext: JsonObject | null;
+  readonly failureReason: string | null;
+}
+
+export interface RiskAssessed extends KillEventBase {
+  readonly type: 'RiskAssessed';
+  readonly assessment: RiskAssessment;
+}
+
+export interface DecisionMade extends KillEventBase {
+  readonly type: 'DecisionMade';
+  readonly decision: ResurrectionDecision;
+  readonly targetModule: string;
+}
+
+export interface ApprovalRequested extends KillEventBase {
+  readonly type: 'ApprovalRequested';
+  readonly decisionId: string;
+  readonly queueItemId: string;
+  readonly expiresAt: string;
+  readonly reason: string;
+}
+
+export interface ApprovalGranted extends KillEventBase {
+  readonly type: 'ApprovalGranted';
+  readonly decisionId: string;
+  readonly approver: string;
+  readonly notes: string | null;
+}
+
+export interface ApprovalDenied extends KillEventBase {
+  readonly type: 'ApprovalDenied';
+  readonly decisionId: string;
+  readonly denier: string;
+  readonly reason: string;
+}
+
+export interface ApprovalExpired extends KillEventBase {
+  readonly type: 'ApprovalExpired';
+  readonly decisionId: string;
+}
+
+export interface VetoRequested extends KillEventBase {
+  readonly type: 'VetoRequested';
+  readonly requestId: string;
+  readonly correlationId: string;
+  readonly timeoutSeconds: number;
+}
+
+export interface VetoCleared extends KillEventBase {
+  readonly type: 'VetoCleared';
+  readonly requestId: string;
+  /** 'approve' from Smith, or 'timeout_default' when Smith stayed silent and the default allows it. */
+  readonly basis: 'approve' | 'timeout_default';
+  readonly reason: string;
+}
+
+export interface ResurrectionVetoed extends KillEventBase {
+  readonly type: 'ResurrectionVetoed';
+  readonly requestId: string;
+  readonly basis: 'veto' | 'defer' | 'timeout_default';
+  readonly reason: string;
+  readonly newEvidence: readonly string[];
+}
+
+export interface ResurrectionStarted extends KillEventBase {
+  readonly type: 'ResurrectionStarted';
+  readonly requestId: string;
+  readonly targetModule: string;
+  readonly targetInstanceId: string;
+  readonly approvedBy: string;
+  readonly attempt: number;
+}
+
+export interface ResurrectionSucceeded extends KillEventBase {
+  readonly type: 'ResurrectionSucceeded';
+  readonly requestId: string;
+  readonly containerId: string;
+  readonly action: 'restart' | 'start';
+  readonly durationMs: number;
+}
+
+export interface ResurrectionFailed extends KillEventBase {
+  readonly type: 'ResurrectionFailed';
+  readonly requestId: string;
+  readonly reason: string;
+  readonly retriable: boolean;
+}
+
+export interface StabilityConfirmed extends KillEventBase {
+  readonly type: 'StabilityConfirmed';
+  readonly requestId: string;
+  readonly timeToStableSeconds: number;
+  readonly metrics: JsonObject;
+}
+
+export interface AnomalyDetected extends KillEventBase {
+  readonly type: 'AnomalyDetected';
+  readonly requestId: string;
+  readonly anomalyScore: number;
+  readonly findings: readonly string[];
+}
+
+export interface AnomalyCleared extends KillEventBase {
+  readonly type: 'AnomalyCleared';
+  readonly requestId: string;
+  readonly reason: string;
+}
+
+export interface RollbackStarted extends KillEventBase {
+  readonly type: 'RollbackStarted';
+  readonly requestId: string;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+export interface RollbackCompleted extends KillEventBase {
+  readonly type: 'RollbackCompleted';
+  readonly requestId: string;
+}
+
+export interface RollbackFailed extends KillEventBase {
+  readonly type: 'RollbackFailed';
+  readonly requestId: string;
+  readonly reason: string;
+}
+
+export const OUTCOME_RESULTS = ['success', 'partial', 'failure', 're_killed', 'rollback'] as const;
+export type OutcomeResult = (typeof OUTCOME_RESULTS)[number];
+
+export interface OutcomeRecorded extends KillEventBase {
+  readonly type: 'OutcomeRecorded';
+  readonly outcomeId: string;
+  readonly requestId: string | null;
+  readonly decisionId: string;
+  readonly result: OutcomeResult;
+  readonly timeToStableSeconds: number | null;
+  readonly metrics: JsonObject;
+  readonly smithFeedback: string | null;
+  readonly humanFeedback: string | null;
+  readonly lessonsLearned: readonly string[];
+  readonly shouldAdjustThreshold: boolean;
+}
+
+export type KillEvent =
+  | KillReported
+  | ContextEnriched
+  | RiskAssessed
+  | DecisionMade
+  | ApprovalRequested
+  | ApprovalGranted
+  | ApprovalDenied
+  | ApprovalExpired
+  | VetoRequested
+  | VetoCleared
+  | ResurrectionVetoed
+  | ResurrectionStarted
+  | ResurrectionSucceeded
+  | ResurrectionFailed
+  | StabilityConfirmed
+  | AnomalyDetected
+  | AnomalyCleared
+  | RollbackStarted
+  | RollbackCompleted
+  | RollbackFailed
+  | OutcomeRecorded;
+
+export type KillEventType = KillEvent['type'];
+export type KillEventOf<T extends KillEventType> = Extract<KillEvent, { type: T }>;

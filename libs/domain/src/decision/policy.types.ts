@@ -1,5 +1,6 @@
-import type { RiskLevel, RiskThresholds, RiskWeights } from '../risk/risk.types';
-import type { Mode } from './decision.types';
+import type { KillReport } from '../kill/kill-report';
+import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights } from '../risk/risk.types';
+import type { DecisionOutcome, Mode, SiemStatus } from './decision.types';
 
 /** What the decision policy needs from configuration (config keys in comments). */
 export interface PolicySettings {
@@ -37,4 +38,45 @@ export interface RiskSettings {
   readonly thresholds: RiskThresholds;
   /** risk.module_criticality.default and risk.module_criticality.modules.<name>, each in [0,1] */
   readonly moduleCriticality: { readonly default: number; readonly modules: Readonly<Record<string, number>> };
+}
+
+/** Everything the decision policy looks at for one kill. */
+export interface PolicyInput {
+  readonly report: KillReport;
+  readonly risk: RiskAssessment;
+  /** The thresholds the risk was classified by: confidence drops near them. */
+  readonly thresholds: RiskThresholds;
+  readonly siemStatus: SiemStatus;
+  /** Auto-resurrections in the hour before the decision, counted by the caller from the event log. */
+  readonly autoResurrectionsLastHour: number;
+}
+
+export type AutoApprovalBarrierCode =
+  | 'auto_approve_disabled'
+  | 'risk_level'
+  | 'low_confidence'
+  | 'always_require_approval'
+  | 'critical_severity'
+  | 'siem_unavailable'
+  | 'budget_spent';
+
+/** One unmet condition for auto-approval. */
+export interface AutoApprovalBarrier {
+  readonly code: AutoApprovalBarrierCode;
+  readonly reason: string;
+}
+
+/** The policy's answer before it is stamped with ids and time (see buildDecision). */
+export interface PolicyVerdict {
+  readonly outcome: DecisionOutcome;
+  readonly confidence: number;
+  readonly reasoning: readonly string[];
+  readonly recommendedAction: string;
+  readonly requiresHumanReview: boolean;
+  readonly autoApproveEligible: boolean;
+  readonly constraints: readonly string[];
+  readonly timeoutMinutes: number;
+  readonly observeOnly: boolean;
+  /** Why auto-approval was not possible; empty when eligible. */
+  readonly autoApproveBarriers: readonly AutoApprovalBarrier[];
 }

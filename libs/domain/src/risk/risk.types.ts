@@ -1,3 +1,5 @@
+import type { KillReport } from '../kill/kill-report';
+
 export const RISK_LEVELS = ['minimal', 'low', 'medium', 'high', 'critical'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
@@ -10,6 +12,13 @@ export interface RiskWeights {
   readonly severity: number;
 }
 export type RiskFactorName = keyof RiskWeights;
+export const RISK_FACTOR_NAMES: readonly RiskFactorName[] = [
+  'smith_confidence',
+  'siem_risk_score',
+  'false_positive_history',
+  'module_criticality',
+  'severity',
+];
 
 /** Upper bounds of each level (config `risk.thresholds.*`): score < minimal → minimal, …, ≥ high → critical. */
 export interface RiskThresholds {
@@ -41,4 +50,25 @@ export interface RiskAssessment {
   readonly factors: readonly RiskFactor[];
   /** Share of the configured weight whose input was observed, in [0,1]. */
   readonly coverage: number;
+}
+
+/** What the SIEM said about the kill, as far as the risk score is concerned. */
+export interface SiemRiskContext {
+  readonly riskScore: number;
+  readonly falsePositiveHistory: number;
+}
+
+/** Counts for the killed module, derived by the caller from the event log. */
+export interface ModuleHistory {
+  readonly priorKills: number;
+  readonly priorResurrections: number;
+  readonly falsePositives: number;
+  readonly reKills: number;
+}
+
+export interface RiskInput {
+  readonly report: KillReport;
+  /** Null when the SIEM was not configured or did not answer. */
+  readonly siem: SiemRiskContext | null;
+  readonly history: ModuleHistory;
 }

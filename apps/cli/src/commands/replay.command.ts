@@ -1,0 +1,59 @@
+import type { KillEvent } from '@medic/domain';
+import { createKafka, fromKafkaMessage, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent } from '@medic/eventlog';
+import { isKnownType } from '@medic/contracts';
+import { isValidKillId } from '@medic/domain';
+import { CliError, cliConfig } from '../cli-config';
+import { PROJECTIONS } from '../projections';
+import { formatTimeline } from '../timeline';
+
+/** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
+export async function replayAudit(args: readonly string[], out: (text: string) => void): Promise<void> {
+  const json = args.includes('--json');
+  const rest = args.filter((a) => a !== '--json');
+  const killId = rest[0];
+  if (!killId || rest.length > 1) throw new CliError('usage: medic replay audit <kill_id> [--json]', 2);
+  if (!isValidKillId(killId)) throw new CliError(`"${killId}" is not a valid kill_id`, 2);
+  const config = cliConfig();
+  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  const events: LoggedEvent<KillEvent>[] = [];
+  await readLog(kafka, config.kafka.topics.kill_events, async ({ topic, partition, messages }) => {
+    for (const m of messages) {
+      const ceType = header(m.headers, 'ce_type');
+      if (header(m.headers, 'ce_subject') !== killId) continue;
+      if (ceType === null || !isKnownType('kill', ceType)) continue;
+      events.push(fromKafkaMessage('kill', { topic, partition, offset: m.offset, value: m.value, headers: m.headers }));
+    }
+    await Promise.resolve();
+  });
+  if (events.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}`, 1);
+  out(json ? JSON.stringify(events, null, 2) : formatTimeline(killId, events));
+}
+
+/** `medic replay rebuild [--projection NAME]`: drop projections and fold them again from offset 0. */
+export async function replayRebuild(args: readonly string[], out: (text: string) => void): Promise<void> {
+  const names = parseProjectionArgs(args);
+  const config = cliConfig();
+  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  for (const target of PROJECTIONS.filter((t) => names === null || names.includes(t.projection.name))) {
+    const dataSource = await openDatabase({ url: config.database.url, schema: target.schema, entities: [...target.entities], ddl: target.ddl });
+    try {
+      const result = await rebuildProjection({ kafka, dataSource, projection: target.projection, topic: target.topic(config) });
+      out(`rebuilt ${result.projection}: ${result.applied} events applied in ${result.durationMs} ms`);
+    } finally {
+      await dataSource.destroy();
+    }
+  }
+}
+
+function parseProjectionArgs(args: readonly string[]): string[] | null {
+  const known = PROJECTIONS.map((t) => t.projection.name);
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = arg === '--projection' ? args[++i] : arg.startsWith('--projection=') ? arg.slice('--projection='.length) : undefined;
+    if (value === undefined) throw new CliError(`unknown argument ${arg}\nusage: medic replay rebuild [--projection NAME]`, 2);
+    if (!known.includes(value)) throw new CliError(`unknown projection "${value}"; known: ${known.join(', ')}`, 2);
+    names.push(value);
+  }
+  return names.length > 0 ? names : null;
+}

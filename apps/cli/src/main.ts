@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { ConfigError } from '@medic/config';
+import { CliError } from './cli-config';
+import { replayAudit, replayRebuild } from './commands/replay.command';
+import { up } from './commands/up.command';
+
+const USAGE = `usage: medic <command>
+
+  up                                 start Kafka, Postgres and every Medic service; Ctrl-C stops them
+  replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
+  replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
+
+Configuration: MEDIC_CONFIG_PATH, MEDIC_MODE, KAFKA_BROKERS, DATABASE_URL, … (see README).
+The replay commands use the stack of a running \`medic up\` when no broker or database is set.`;
+
+type Command = (args: readonly string[], out: (text: string) => void) => Promise<void>;
+
+function route(argv: readonly string[]): [Command, readonly string[]] {
+  const [first, second, ...rest] = argv;
+  if (first === 'up') return [up, argv.slice(1)];
+  if (first === 'replay' && second === 'audit') return [replayAudit, rest];
+  if (first === 'replay' && second === 'rebuild') return [replayRebuild, rest];
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    return [(_a, out) => Promise.resolve(out(USAGE)), []];
+  }
+  throw new CliError(`unknown command: ${argv.join(' ')}\n\n${USAGE}`, 2);
+}
+
+async function run(): Promise<number> {
+  const out = (text: string) => process.stdout.write(text + '\n');
+  try {
+    const [command, args] = route(process.argv.slice(2));
+    await command(args, out);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`medic: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`medic: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`medic: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+void run().then((code) => process.exit(code));

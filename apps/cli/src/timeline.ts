@@ -1,0 +1,67 @@
+import type { KillEvent } from '@medic/domain';
+import type { LoggedEvent } from '@medic/eventlog';
+
+/** One line (plus detail lines) per event of a kill, in log order, for auditors. */
+export function formatTimeline(killId: string, events: readonly LoggedEvent<KillEvent>[]): string {
+  const lines = [`Timeline of kill ${killId} (${events.length} events, from the log)`];
+  for (const e of events) {
+    lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);
+    for (const detail of details(e.data)) lines.push(`      ${detail}`);
+  }
+  return lines.join('\n');
+}
+
+function summary(e: KillEvent): string {
+  switch (e.type) {
+    case 'KillReported':
+      return `${e.report.targetModule}/${e.report.targetInstanceId} killed by ${e.report.sourceAgent}: ${e.report.killReason}, severity ${e.report.severity}, confidence ${e.report.confidenceScore}`;
+    case 'ContextEnriched':
+      return `SIEM ${e.siemStatus}: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives`;
+    case 'RiskAssessed':
+      return `risk ${e.assessment.score} (${e.assessment.level}), coverage ${e.assessment.coverage}`;
+    case 'DecisionMade':
+      return `${e.decision.outcome}${e.decision.observeOnly ? ' (observe only)' : ''} — ${e.decision.recommendedAction}; mode ${e.decision.mode}, confidence ${e.decision.confidence}`;
+    case 'ApprovalRequested':
+      return `approval requested (item ${e.queueItemId}, expires ${e.expiresAt}): ${e.reason}`;
+    case 'ApprovalGranted':
+      return `approved by ${e.approver}${e.notes ? `: ${e.notes}` : ''}`;
+    case 'ApprovalDenied':
+      return `denied by ${e.denier}: ${e.reason}`;
+    case 'ApprovalExpired':
+      return `approval expired`;
+    case 'VetoRequested':
+      return `pre-resurrection notice sent to Smith (timeout ${e.timeoutSeconds}s)`;
+    case 'VetoCleared':
+      return `Smith cleared the resurrection (${e.basis}): ${e.reason}`;
+    case 'ResurrectionVetoed':
+      return `Smith vetoed (${e.basis}): ${e.reason}`;
+    case 'ResurrectionStarted':
+      return `resurrecting ${e.targetModule}/${e.targetInstanceId}, attempt ${e.attempt}, approved by ${e.approvedBy}`;
+    case 'ResurrectionSucceeded':
+      return `${e.action} of container ${e.containerId} in ${e.durationMs} ms`;
+    case 'ResurrectionFailed':
+      return `failed${e.retriable ? ' (retriable)' : ''}: ${e.reason}`;
+    case 'StabilityConfirmed':
+      return `stable after ${e.timeToStableSeconds}s`;
+    case 'AnomalyDetected':
+      return `anomaly score ${e.anomalyScore}: ${e.findings.join('; ')}`;
+    case 'AnomalyCleared':
+      return `anomaly cleared: ${e.reason}`;
+    case 'RollbackStarted':
+      return `rollback by ${e.actor}: ${e.reason}`;
+    case 'RollbackCompleted':
+      return `rolled back`;
+    case 'RollbackFailed':
+      return `rollback failed: ${e.reason}`;
+    case 'OutcomeRecorded':
+      return `outcome ${e.result}${e.timeToStableSeconds !== null ? `, stable in ${e.timeToStableSeconds}s` : ''}`;
+  }
+}
+
+function details(e: KillEvent): string[] {
+  if (e.type === 'RiskAssessed') {
+    return e.assessment.factors.map((f) => `${f.name}: ${f.contribution} (= ${f.normalized} × ${f.weight}) — ${f.explanation}`);
+  }
+  if (e.type === 'DecisionMade') return e.decision.reasoning.map((r, i) => `${i + 1}. ${r}`);
+  return [];
+}

@@ -1,0 +1,16 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { MedicConfig } from '@medic/config';
+import { MedicCoreModule } from '@medic/eventlog';
+import { DECISION_DDL } from './decision.schema';
+import { DecisionWorker } from './decision.worker';
+
+@Module({})
+export class DecisionModule {
+  static register(config: MedicConfig): DynamicModule {
+    return {
+      module: DecisionModule,
+      imports: [MedicCoreModule.forRoot({ service: 'decision', config, database: { schema: 'decision', entities: [], ddl: DECISION_DDL } })],
+      providers: [DecisionWorker],
+    };
+  }
+}

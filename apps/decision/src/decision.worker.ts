@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
+import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { counter, histogram, Logger } from '@medic/observability';
+import { decideBatch, type DecisionSettings, type DecisionStepResult } from './decision-step';
+
+/** Turns each KillReported into an explained decision, transactionally. */
+@Injectable()
+export class DecisionWorker implements LogWorker {
+  private readonly logger = new Logger('medic.decision');
+  private processor: TransactionalProcessor | null = null;
+  private readonly made;
+  private readonly latency;
+
+  constructor(
+    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.made = counter(metrics, 'medic_decisions_total', 'Decisions made, by outcome and risk level', ['outcome', 'risk_level', 'mode']);
+    this.latency = histogram(metrics, 'medic_kill_to_decision_seconds', 'From KillReported to its decision being committed', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const topic = config.kafka.topics.kill_events;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [{ topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor }]);
+    } finally {
+      await admin.disconnect();
+    }
+    const settings: DecisionSettings = {
+      source: 'medic/decision',
+      killEventsTopic: topic,
+      policy: toPolicySettings(config),
+      risk: toRiskSettings(config),
+      historyDays: 30,
+    };
+    const groupId = `${config.kafka.consumer.group_prefix}-decision`;
+    this.processor = new TransactionalProcessor({
+      kafka: this.kafka,
+      dataSource: this.dataSource,
+      groupId,
+      transactionalId: `${groupId}-${config.kafka.instance_id}`,
+      topics: [topic],
+      maxWaitMs: config.kafka.consumer.max_wait_ms,
+      sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
+      logger: this.logger,
+      handle: async (batch, tx) => {
+        const result = await decideBatch(batch, tx, settings, () => new Date());
+        pending.set(batch, result);
+        return result.outputs;
+      },
+      onCommitted: (batch) => {
+        const result = pending.get(batch);
+        pending.delete(batch);
+        if (result) this.record(result);
+      },
+    });
+    const pending = new Map<object, DecisionStepResult>();
+    await this.processor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.processor?.stop();
+  }
+
+  /** Logged and counted only once the decisions are committed to the log. */
+  private record(result: DecisionStepResult): void {
+    const committedAt = Date.now();
+    for (const { event, cause } of result.decisions) {
+      const d = event.decision;
+      this.made.inc({ outcome: d.outcome, risk_level: d.riskLevel, mode: d.mode });
+      this.latency.observe((committedAt - Date.parse(cause.time)) / 1000);
+      this.logger.info(
+        'Resurrection decision made',
+        { kill_id: d.killId, decision_id: d.decisionId, outcome: d.outcome, risk_level: d.riskLevel, risk_score: d.riskScore, confidence: d.confidence, observe_only: d.observeOnly },
+        cause.trace,
+      );
+    }
+    for (const killId of result.duplicates) this.logger.info('repeated KillReported skipped', { kill_id: killId });
+  }
+}

@@ -1,0 +1,42 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { ApiRole, MedicConfig } from '@medic/config';
+import { MEDIC_CONFIG } from '@medic/eventlog';
+import { ApiError } from '../http/envelope';
+import { authenticate, hasRole, type Principal } from './api-keys';
+import { PUBLIC_KEY, ROLE_KEY } from './roles';
+
+export type AuthenticatedRequest = Request & { principal?: Principal };
+
+/** API keys come as `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const presented = presentedKey(req);
+    if (!presented) throw new ApiError(401, 'unauthorized', 'an API key is required (Authorization: Bearer <key> or X-API-Key)');
+    const principal = authenticate(presented, this.config.api.keys);
+    if (!principal) throw new ApiError(401, 'unauthorized', 'the API key is not valid');
+    const needed = this.reflector.getAllAndOverride<ApiRole>(ROLE_KEY, targets) ?? 'viewer';
+    if (!hasRole(principal, needed)) throw new ApiError(403, 'forbidden', `this needs the ${needed} role; the key has ${principal.role}`);
+    req.principal = principal;
+    return true;
+  }
+}
+
+function presentedKey(req: Request): string | null {
+  const auth = req.header('authorization');
+  if (auth) {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    return m ? m[1]! : null;
+  }
+  return req.header('x-api-key')?.trim() || null;
+}

@@ -1,0 +1,70 @@
+import { DECISION_OUTCOMES, isValidModuleName, RISK_LEVELS, type DecisionOutcome, type RiskLevel } from '@medic/domain';
+import { ApiError } from '../http/envelope';
+
+export interface DecisionFilters {
+  readonly module: string | null;
+  readonly outcome: DecisionOutcome | null;
+  readonly riskLevel: RiskLevel | null;
+  readonly since: Date | null;
+  readonly until: Date | null;
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+export const MAX_PAGE_SIZE = 200;
+const KNOWN = new Set(['module', 'outcome', 'risk_level', 'since', 'until', 'page', 'page_size']);
+
+/** Validates the list query strictly: a bad or unknown parameter is a 400 naming it. */
+export function parseDecisionFilters(query: Record<string, unknown>): DecisionFilters {
+  for (const key of Object.keys(query)) {
+    if (!KNOWN.has(key)) throw bad(key, `unknown query parameter; use ${[...KNOWN].join(', ')}`);
+  }
+  const module = single(query, 'module');
+  if (module !== null && !isValidModuleName(module)) throw bad('module', 'is not a valid module name');
+  const filters: DecisionFilters = {
+    module,
+    outcome: oneOf(query, 'outcome', DECISION_OUTCOMES),
+    riskLevel: oneOf(query, 'risk_level', RISK_LEVELS),
+    since: time(query, 'since'),
+    until: time(query, 'until'),
+    page: int(query, 'page', 1, 1, 1_000_000),
+    pageSize: int(query, 'page_size', 50, 1, MAX_PAGE_SIZE),
+  };
+  if (filters.since && filters.until && filters.since > filters.until) throw bad('since', 'must not be after until');
+  return filters;
+}
+
+function bad(field: string, message: string): ApiError {
+  return new ApiError(400, 'validation_error', `${field}: ${message}`, field);
+}
+
+function single(query: Record<string, unknown>, key: string): string | null {
+  const v = query[key];
+  if (v === undefined) return null;
+  if (typeof v !== 'string') throw bad(key, 'must be given once');
+  return v;
+}
+
+function oneOf<T extends string>(query: Record<string, unknown>, key: string, allowed: readonly T[]): T | null {
+  const v = single(query, key);
+  if (v === null) return null;
+  if (!(allowed as readonly string[]).includes(v)) throw bad(key, `must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function time(query: Record<string, unknown>, key: string): Date | null {
+  const v = single(query, key);
+  if (v === null) return null;
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) throw bad(key, 'must be an ISO-8601 date or time');
+  return new Date(ms);
+}
+
+function int(query: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const v = single(query, key);
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v)) throw bad(key, 'must be a whole number');
+  const n = Number(v);
+  if (n < min || n > max) throw bad(key, `must be between ${min} and ${max}`);
+  return n;
+}

@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { KillView } from './kill-view.entity';
+
+export class RiskFactorDto {
+  @ApiProperty({ enum: ['smith_confidence', 'siem_risk_score', 'false_positive_history', 'module_criticality', 'severity'] }) name!: string;
+  @ApiProperty({ description: 'the input as observed' }) raw!: number;
+  @ApiProperty({ description: 'the input mapped to [0,1], 1 = riskier to resurrect' }) normalized!: number;
+  @ApiProperty({ description: 'weight applied after redistributing missing factors' }) weight!: number;
+  @ApiProperty({ description: 'normalized × weight; contributions add up to the score' }) contribution!: number;
+  @ApiProperty() observed!: boolean;
+  @ApiProperty() explanation!: string;
+}
+
+export class ApprovalDto {
+  @ApiProperty({ format: 'uuid' }) queue_item_id!: string;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+}
+
+/** A resurrection decision (spec 2.3) with the kill it answers and its risk breakdown. */
+export class DecisionDto {
+  @ApiProperty({ format: 'uuid' }) decision_id!: string;
+  @ApiProperty() kill_id!: string;
+  @ApiProperty({ format: 'date-time' }) timestamp!: string;
+  @ApiProperty({ enum: ['approve_auto', 'approve_manual', 'pending_review', 'deny', 'defer'] }) outcome!: string;
+  @ApiProperty({ enum: ['minimal', 'low', 'medium', 'high', 'critical'] }) risk_level!: string;
+  @ApiProperty() risk_score!: number;
+  @ApiProperty() confidence!: number;
+  @ApiProperty({ type: [String] }) reasoning!: string[];
+  @ApiProperty() recommended_action!: string;
+  @ApiProperty() requires_human_review!: boolean;
+  @ApiProperty() auto_approve_eligible!: boolean;
+  @ApiProperty({ type: [String] }) constraints!: string[];
+  @ApiProperty() timeout_minutes!: number;
+  @ApiProperty({ enum: ['observer', 'manual', 'semi_auto', 'full_auto'] }) mode!: string;
+  @ApiProperty({ description: 'observer mode: recorded, nothing acts on it' }) observe_only!: boolean;
+  @ApiProperty({ enum: ['used', 'not_configured', 'unavailable'] }) siem_status!: string;
+  @ApiProperty() status!: string;
+  @ApiProperty() target_module!: string;
+  @ApiProperty() target_instance_id!: string;
+  @ApiProperty() kill_reason!: string;
+  @ApiProperty() severity!: string;
+  @ApiProperty() smith_confidence!: number;
+  @ApiProperty() source_agent!: string;
+  @ApiProperty({ format: 'date-time' }) killed_at!: string;
+  @ApiProperty({ type: [RiskFactorDto] }) risk_factors!: RiskFactorDto[];
+  @ApiProperty() risk_coverage!: number;
+  @ApiPropertyOptional({ type: ApprovalDto, nullable: true }) approval!: ApprovalDto | null;
+}
+
+export class PaginationDto {
+  @ApiProperty() page!: number;
+  @ApiProperty() page_size!: number;
+  @ApiProperty() total!: number;
+  @ApiProperty() total_pages!: number;
+}
+
+export class DecisionPageDto {
+  @ApiProperty({ type: [DecisionDto] }) items!: DecisionDto[];
+  @ApiProperty({ type: PaginationDto }) pagination!: PaginationDto;
+}
+
+export function toDecisionDto(v: KillView): DecisionDto {
+  return {
+    decision_id: v.decisionId!,
+    kill_id: v.killId,
+    timestamp: v.decidedAt!.toISOString(),
+    outcome: v.outcome!,
+    risk_level: v.riskLevel!,
+    risk_score: v.riskScore!,
+    confidence: v.confidence!,
+    reasoning: v.reasoning ?? [],
+    recommended_action: v.recommendedAction!,
+    requires_human_review: v.requiresHumanReview!,
+    auto_approve_eligible: v.autoApproveEligible!,
+    constraints: v.constraints ?? [],
+    timeout_minutes: v.timeoutMinutes!,
+    mode: v.mode!,
+    observe_only: v.observeOnly!,
+    siem_status: v.siemStatus!,
+    status: v.status,
+    target_module: v.targetModule,
+    target_instance_id: v.targetInstanceId,
+    kill_reason: v.killReason,
+    severity: v.severity,
+    smith_confidence: v.smithConfidence,
+    source_agent: v.sourceAgent,
+    killed_at: v.killedAt.toISOString(),
+    risk_factors: (v.riskFactors ?? []).map((f) => ({ ...f })),
+    risk_coverage: v.riskCoverage ?? 0,
+    approval: v.approvalQueueItemId && v.approvalExpiresAt ? { queue_item_id: v.approvalQueueItemId, expires_at: v.approvalExpiresAt.toISOString() } : null,
+  };
+}

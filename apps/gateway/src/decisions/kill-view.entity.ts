@@ -1,0 +1,76 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { RiskFactor } from '@medic/domain';
+
+/** The gateway's read model of one kill and its decision (projection "kills"). */
+@Entity({ name: 'kills' })
+export class KillView {
+  @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
+  @Column('text', { name: 'status' }) status!: string;
+  @Column('text', { name: 'target_module' }) targetModule!: string;
+  @Column('text', { name: 'target_instance_id' }) targetInstanceId!: string;
+  @Column('text', { name: 'kill_reason' }) killReason!: string;
+  @Column('text', { name: 'severity' }) severity!: string;
+  @Column('double precision', { name: 'smith_confidence' }) smithConfidence!: number;
+  @Column('text', { name: 'source_agent' }) sourceAgent!: string;
+  @Column('timestamptz', { name: 'killed_at' }) killedAt!: Date;
+  @Column('timestamptz', { name: 'reported_at' }) reportedAt!: Date;
+  @Column('uuid', { name: 'decision_id', nullable: true }) decisionId!: string | null;
+  @Column('text', { name: 'outcome', nullable: true }) outcome!: string | null;
+  @Column('text', { name: 'risk_level', nullable: true }) riskLevel!: string | null;
+  @Column('double precision', { name: 'risk_score', nullable: true }) riskScore!: number | null;
+  @Column('double precision', { name: 'confidence', nullable: true }) confidence!: number | null;
+  @Column('jsonb', { name: 'reasoning', nullable: true }) reasoning!: string[] | null;
+  @Column('jsonb', { name: 'risk_factors', nullable: true }) riskFactors!: RiskFactor[] | null;
+  @Column('double precision', { name: 'risk_coverage', nullable: true }) riskCoverage!: number | null;
+  @Column('text', { name: 'recommended_action', nullable: true }) recommendedAction!: string | null;
+  @Column('boolean', { name: 'requires_human_review', nullable: true }) requiresHumanReview!: boolean | null;
+  @Column('boolean', { name: 'auto_approve_eligible', nullable: true }) autoApproveEligible!: boolean | null;
+  @Column('jsonb', { name: 'constraints', nullable: true }) constraints!: string[] | null;
+  @Column('int', { name: 'timeout_minutes', nullable: true }) timeoutMinutes!: number | null;
+  @Column('text', { name: 'mode', nullable: true }) mode!: string | null;
+  @Column('boolean', { name: 'observe_only', nullable: true }) observeOnly!: boolean | null;
+  @Column('text', { name: 'siem_status', nullable: true }) siemStatus!: string | null;
+  @Column('timestamptz', { name: 'decided_at', nullable: true }) decidedAt!: Date | null;
+  @Column('uuid', { name: 'approval_queue_item_id', nullable: true }) approvalQueueItemId!: string | null;
+  @Column('timestamptz', { name: 'approval_expires_at', nullable: true }) approvalExpiresAt!: Date | null;
+  @Column('uuid', { name: 'last_event_id' }) lastEventId!: string;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}
+
+export const GATEWAY_DDL = [
+  `CREATE TABLE IF NOT EXISTS {schema}.kills (
+    kill_id text PRIMARY KEY,
+    status text NOT NULL,
+    target_module text NOT NULL,
+    target_instance_id text NOT NULL,
+    kill_reason text NOT NULL,
+    severity text NOT NULL,
+    smith_confidence double precision NOT NULL,
+    source_agent text NOT NULL,
+    killed_at timestamptz NOT NULL,
+    reported_at timestamptz NOT NULL,
+    decision_id uuid UNIQUE,
+    outcome text,
+    risk_level text,
+    risk_score double precision,
+    confidence double precision,
+    reasoning jsonb,
+    risk_factors jsonb,
+    risk_coverage double precision,
+    recommended_action text,
+    requires_human_review boolean,
+    auto_approve_eligible boolean,
+    constraints jsonb,
+    timeout_minutes int,
+    mode text,
+    observe_only boolean,
+    siem_status text,
+    decided_at timestamptz,
+    approval_queue_item_id uuid,
+    approval_expires_at timestamptz,
+    last_event_id uuid NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS kills_decided_at ON {schema}.kills (decided_at DESC, decision_id) WHERE decision_id IS NOT NULL`,
+  `CREATE INDEX IF NOT EXISTS kills_module_decided ON {schema}.kills (target_module, decided_at DESC)`,
+];

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+
+/** The spec 9.2 response envelope: every answer, success or error, has this shape. */
+export interface ApiErrorItem {
+  readonly code: string;
+  readonly message: string;
+  readonly field?: string;
+}
+
+export interface ResponseEnvelope<T> {
+  readonly success: boolean;
+  readonly data: T | null;
+  readonly meta: { readonly timestamp: string; readonly request_id: string; readonly version: string };
+  readonly errors: readonly ApiErrorItem[];
+}
+
+export const API_VERSION = '1.0';
+
+/** An error meant for the API caller, translated to its HTTP status at the edge. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The caller's X-Request-Id when it is a uuid, else a fresh one; remembered on the request. */
+export function requestIdOf(req: Request): string {
+  const holder = req as Request & { medicRequestId?: string };
+  if (!holder.medicRequestId) {
+    const given = req.header('x-request-id');
+    holder.medicRequestId = given && UUID.test(given) ? given : randomUUID();
+  }
+  return holder.medicRequestId;
+}
+
+export function envelope<T>(req: Request, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
+  return {
+    success: errors.length === 0,
+    data,
+    meta: { timestamp: new Date().toISOString(), request_id: requestIdOf(req), version: API_VERSION },
+    errors,
+  };
+}

@@ -1,0 +1,49 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Logger } from '@medic/observability';
+import { ApiError, envelope, requestIdOf, type ApiErrorItem } from './envelope';
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/** Every error leaves the gateway in the response envelope; unknown errors are logged and hidden. */
+@Catch()
+export class ErrorEnvelopeFilter implements ExceptionFilter {
+  private readonly logger = new Logger('medic.gateway.http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const [status, item] = this.translate(exception, req);
+    res.setHeader('X-Request-Id', requestIdOf(req));
+    res.status(status).json(envelope(req, null, [item]));
+  }
+
+  private translate(exception: unknown, req: Request): [number, ApiErrorItem] {
+    if (exception instanceof ApiError) {
+      return [exception.status, { code: exception.code, message: exception.message, ...(exception.field ? { field: exception.field } : {}) }];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return [status, { code: CODES[status] ?? `http_${status}`, message: messageOf(exception) }];
+    }
+    this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
+    return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'internal', message: 'internal error' }];
+  }
+}
+
+function messageOf(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+}

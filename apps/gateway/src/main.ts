@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import type { NextFunction, Request, Response } from 'express';
+import { main } from '@medic/eventlog';
+import { GatewayModule } from './gateway.module';
+import { GatewayWorker } from './gateway.worker';
+import { serveOpenApi } from './openapi';
+
+main({
+  service: 'gateway',
+  module: (config) => GatewayModule.register(config),
+  workers: (app) => [app.get(GatewayWorker)],
+  port: (config) => config.interfaces.web.port,
+  host: (config) => config.interfaces.web.host,
+  configure: (app) => {
+    app.setGlobalPrefix('api/v1', { exclude: ['metrics'] });
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
+    serveOpenApi(app);
+  },
+});

@@ -1,0 +1,72 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { MedicConfig } from '@medic/config';
+import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { counter, Logger } from '@medic/observability';
+import { takeInBatch, type IntakeVerdict } from './kill-intake';
+
+/** Consumes Smith's kill notifications and appends KillReported (or dead-letters) transactionally. */
+@Injectable()
+export class ListenerWorker implements LogWorker {
+  private readonly logger = new Logger('medic.listener');
+  private processor: TransactionalProcessor | null = null;
+  private readonly received;
+
+  constructor(
+    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.received = counter(metrics, 'medic_kill_reports_total', 'Kill notifications taken in, by verdict', ['verdict', 'code']);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const bus = config.smith.event_bus;
+    const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.control_events];
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, topics.map((topic) => ({ topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor })));
+    } finally {
+      await admin.disconnect();
+    }
+    const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes } };
+    this.processor = new TransactionalProcessor({
+      kafka: this.kafka,
+      dataSource: this.dataSource,
+      groupId: bus.consumer_group,
+      transactionalId: `${bus.consumer_group}-${config.kafka.instance_id}`,
+      topics: [bus.topic],
+      maxWaitMs: config.kafka.consumer.max_wait_ms,
+      sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
+      logger: this.logger,
+      handle: async (batch, tx) => {
+        const result = await takeInBatch(batch, tx, settings, () => new Date());
+        this.record(result.verdicts);
+        return result.outputs;
+      },
+    });
+    await this.processor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.processor?.stop();
+  }
+
+  private record(verdicts: readonly IntakeVerdict[]): void {
+    for (const v of verdicts) {
+      if (v.kind === 'dead_letter') {
+        this.received.inc({ verdict: v.kind, code: v.code });
+        this.logger.warn('kill notification dead-lettered', { code: v.code, reason: v.reason });
+      } else {
+        this.received.inc({ verdict: v.kind, code: '' });
+        if (v.kind === 'duplicate') this.logger.info('repeated kill_id dropped', { kill_id: v.killId });
+        else this.logger.info('kill reported', { kill_id: v.killId, redelivered: v.kind === 'redelivered' });
+      }
+    }
+  }
+}

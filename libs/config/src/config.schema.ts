@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { MODES } from '../../domain/src/decision/decision.types';
+import { type RiskLevel } from '../../domain/src/risk/risk.types';
+import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
+
+// Every key has a safe default (observer mode, auto-approval off), so an empty file is a valid config.
+// Objects are strict: an unknown key is a typo until proven otherwise.
+
+const score = z.number().min(0, 'must be within [0,1]').max(1, 'must be within [0,1]');
+const openScore = z.number().gt(0, 'must be within (0,1)').lt(1, 'must be within (0,1)');
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveNumber = z.number().positive();
+const port = z.number().int().min(1, 'must be a port in 1..65535').max(65_535, 'must be a port in 1..65535');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const bool = (value: boolean) => z.boolean().default(value);
+const topic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)');
+const moduleName = nonEmpty;
+
+/** A URL of the given scheme(s), reported once whether it is malformed or of another scheme. */
+const urlOf = (scheme: RegExp, message: string) =>
+  z.string().refine((text) => URL.canParse(text) && scheme.test(new URL(text).protocol), message);
+const httpUrl = urlOf(/^https?:$/i, 'must be an http(s):// URL');
+const postgresUrl = urlOf(/^postgres(ql)?:$/i, 'must be a postgres:// URL');
+const brokers = z.string().transform((text, ctx) => {
+  const list = parseBrokerList(text);
+  if (list !== undefined) return list.join(',');
+  ctx.addIssue({ code: 'custom', message: `must be ${BROKERS_FORMAT}` });
+  return z.NEVER;
+});
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export const API_ROLES = ['admin', 'operator', 'viewer'] as const;
+/** `critical` is not offered: critical risk is always denied. */
+export const AUTO_APPROVE_RISK_LEVELS = ['minimal', 'low', 'medium', 'high'] as const satisfies readonly RiskLevel[];
+const mode = z.enum(MODES);
+
+const thresholds = z
+  .object({
+    minimal: openScore.default(0.2),
+    low: openScore.default(0.4),
+    medium: openScore.default(0.6),
+    high: openScore.default(0.8),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const pairs = [['minimal', 'low'], ['low', 'medium'], ['medium', 'high']] as const;
+    for (const [below, above] of pairs) {
+      if (t[above] <= t[below]) {
+        ctx.addIssue({ code: 'custom', path: [above], message: `must be greater than risk.thresholds.${below} (${t[below]})` });
+      }
+    }
+  });
+
+const weights = z
+  .object({
+    smith_confidence: z.number().nonnegative().default(0.3),
+    siem_risk_score: z.number().nonnegative().default(0.25),
+    false_positive_history: z.number().nonnegative().default(0.2),
+    module_criticality: z.number().nonnegative().default(0.15),
+    severity: z.number().nonnegative().default(0.1),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const sum = Object.values(w).reduce((total, weight) => total + weight, 0);
+    if (Math.abs(sum - 1) > 1e-6) ctx.addIssue({ code: 'custom', message: `must sum to 1 (they sum to ${+sum.toFixed(6)})` });
+  });
+
+const apiKey = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ @ -'),
+    role: z.enum(API_ROLES),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be the SHA-256 of the key as 64 hex characters')
+      .transform((hex) => hex.toLowerCase()),
+  })
+  .strict();
+
+const apiKeys = z.array(apiKey).superRefine((keys, ctx) => {
+  keys.forEach((key, index) => {
+    if (keys.findIndex((other) => other.name === key.name) < index) {
+      ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate API key name "${key.name}"` });
+    }
+  });
+});
+
+export const medicConfigSchema = z
+  .object({
+    version: z
+      .string({ invalid_type_error: 'must be a quoted string such as "1.0"' })
+      .regex(/^1(\.\d+)?$/, 'unsupported config version (expected "1.x")')
+      .default('1.0'),
+    mode: z.object({ current: mode.default('observer'), fallback: mode.default('observer') }).strict().default({}),
+    smith: z
+      .object({
+        event_bus: z
+          .object({
+            topic: topic.default('smith.events.kill_notifications'),
+            response_topic: topic.default('medic.responses'),
+            dlq_topic: topic.default('medic.dlq.kill_notifications'),
+            consumer_group: nonEmpty.default('medic-listener'),
+            max_message_bytes: positiveInt.default(65_536),
+          })
+          .strict()
+          .default({}),
+        veto_protocol: z.object({ enabled: bool(false), timeout_seconds: positiveNumber.default(30) }).strict().default({}),
+      })
+      .strict()
+      .default({}),
+    siem: z
+      .object({
+        enabled: bool(false),
+        endpoint: httpUrl.default('http://127.0.0.1:9200'),
+        /** Normally from SIEM_API_KEY; never printed (see redactConfig). */
+        api_key: z.string().min(1, 'must not be empty').optional(),
+        timeout_seconds: positiveNumber.default(30),
+        retry: z
+          .object({ max_attempts: positiveInt.default(3), backoff_seconds: z.number().nonnegative().default(2) })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    decision: z
+      .object({
+        default_timeout_minutes: positiveInt.default(60),
+        confidence_threshold: score.default(0.7),
+        auto_approve: z
+          .object({
+            enabled: bool(false),
+            max_risk_level: z.enum(AUTO_APPROVE_RISK_LEVELS).default('low'),
+            min_confidence: score.default(0.85),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    risk: z
+      .object({
+        thresholds: thresholds.default({}),
+        weights: weights.default({}),
+        module_criticality: z
+          .object({ default: score.default(0.5), modules: z.record(moduleName, score).default({}) })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    // Not strict: the spec's older files carry executor settings here that Medic does not use.
+    resurrection: z
+      .object({
+        monitoring_duration_minutes: positiveInt.default(30),
+        health_check_interval_seconds: positiveInt.default(30),
+        max_retry_attempts: nonNegativeInt.default(2),
+        rollback: z
+          .object({ enabled: bool(true), auto_trigger_on_anomaly: bool(true), anomaly_threshold: score.default(0.7) })
+          .strict()
+          .default({}),
+      })
+      .strip()
+      .default({}),
+    interfaces: z
+      .object({
+        web: z.object({ port: port.default(8000), host: nonEmpty.default('127.0.0.1') }).strict().default({}),
+        approval_queue: z
+          .object({ max_pending: positiveInt.default(100), timeout_hours: positiveNumber.default(24) })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    learning: z
+      .object({
+        enabled: bool(false),
+        analysis: z.object({ min_samples: positiveInt.default(50) }).strict().default({}),
+        threshold_adjustment: z
+          .object({ enabled: bool(false), max_adjustment_percent: z.number().min(0).max(100).default(10) })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    logging: z
+      .object({
+        level: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(LOG_LEVELS)).default('INFO'),
+        format: z.enum(['json', 'text']).default('json'),
+      })
+      .strict()
+      .default({}),
+    metrics: z.object({ enabled: bool(true), port: port.default(9090) }).strict().default({}),
+    constraints: z
+      .object({
+        max_auto_resurrections_per_hour: nonNegativeInt.default(10),
+        require_human_review_for_critical: bool(true),
+        blacklisted_modules: z.array(moduleName).default([]),
+        always_require_approval: z.array(moduleName).default(['auth-service', 'payment-processor', 'data-pipeline']),
+      })
+      .strict()
+      .default({}),
+    kafka: z
+      .object({
+        brokers: brokers.default('127.0.0.1:9092'),
+        client_id: nonEmpty.default('medic'),
+        // Stable per replica and across its restarts: part of each Kafka transactional id,
+        // so a restarted replica fences the transaction its predecessor left open.
+        instance_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').default('0'),
+        partitions: positiveInt.default(3),
+        replication_factor: positiveInt.max(32_767).default(1),
+        topics: z
+          .object({ kill_events: topic.default('medic.kill.events'), control_events: topic.default('medic.control.events') })
+          .strict()
+          .default({}),
+        consumer: z
+          .object({
+            max_wait_ms: nonNegativeInt.default(50),
+            session_timeout_ms: positiveInt.default(10_000),
+            // Consumer groups of Medic's own services are "<prefix>-<service>"; the listener's is smith.event_bus.consumer_group.
+            group_prefix: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"').default('medic'),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    database: z.object({ url: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres') }).strict().default({}),
+    api: z.object({ keys: apiKeys.default([]) }).strict().default({}),
+  })
+  .strict();
+
+export type MedicConfigData = z.output<typeof medicConfigSchema>;

@@ -1,0 +1,7 @@
+export { ConfigError, type ConfigIssue } from './config.error';
+export { API_ROLES, AUTO_APPROVE_RISK_LEVELS, LOG_LEVELS } from './config.schema';
+export type { ApiKeyEntry, ApiRole, DeepReadonly, LogLevel, MedicConfig } from './config.types';
+export { DEFAULT_CONFIG_PATH, loadConfig, type LoadConfigOptions } from './load-config';
+export { parseConfig } from './parse-config';
+export { REDACTED, redactConfig } from './redact-config';
+export { kafkaBrokerList, toPolicySettings, toRiskSettings } from './settings.mappers';

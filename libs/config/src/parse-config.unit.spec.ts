@@ -1,0 +1,292 @@
+import { ConfigError, type ConfigIssue } from './config.error';
+import { parseConfig } from './parse-config';
+
+function issuesOf(run: () => unknown): readonly ConfigIssue[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const keysOf = (run: () => unknown): string[] => issuesOf(run).map((issue) => issue.key);
+
+// Spec 5.1, verbatim in structure and values.
+const SPEC_EXAMPLE = `
+version: "1.0"
+mode:
+  current: "observer"  # observer | manual | semi_auto | full_auto
+  fallback: "observer"
+smith:
+  event_bus:
+    type: "redis"  # redis | rabbitmq | kafka
+    host: "localhost"
+    port: 6379
+    topic: "smith.events.kill_notifications"
+    response_topic: "medic.responses"
+  veto_protocol:
+    enabled: false
+    timeout_seconds: 30
+siem:
+  adapter: "rest"  # rest | grpc
+  endpoint: "http://localhost:8080/siem"
+  auth:
+    type: "api_key"
+    key_env: "SIEM_API_KEY"
+  timeout_seconds: 30
+  retry:
+    max_attempts: 3
+    backoff_seconds: 2
+decision:
+  default_timeout_minutes: 60
+  confidence_threshold: 0.7
+  auto_approve:
+    enabled: false
+    max_risk_level: "low"
+    min_confidence: 0.85
+risk:
+  thresholds:
+    minimal: 0.2
+    low: 0.4
+    medium: 0.6
+    high: 0.8
+  weights:
+    smith_confidence: 0.3
+    siem_risk_score: 0.25
+    false_positive_history: 0.2
+    module_criticality: 0.15
+    time_of_day: 0.1
+resurrection:
+  monitoring_duration_minutes: 30
+  health_check_interval_seconds: 30
+  max_retry_attempts: 2
+  rollback:
+    enabled: true
+    auto_trigger_on_anomaly: true
+    anomaly_threshold: 0.7
+interfaces:
+  cli:
+    enabled: true
+  web:
+    enabled: false
+    port: 8000
+    host: "0.0.0.0"
+  approval_queue:
+    max_pending: 100
+    timeout_hours: 24
+learning:
+  enabled: false
+  database:
+    type: "sqlite"  # sqlite | postgres
+    path: "data/outcomes.db"
+  analysis:
+    schedule: "weekly"  # daily | weekly
+    min_samples: 50
+  threshold_adjustment:
+    enabled: false
+    max_adjustment_percent: 10
+logging:
+  level: "INFO"
+  format: "json"  # json | text
+  outputs:
+    - type: "console"
+    - type: "file"
+      path: "logs/medic.log"
+      rotation: "daily"
+      retention_days: 30
+  structured_fields:
+    - "kill_id"
+    - "decision_id"
+    - "request_id"
+metrics:
+  enabled: true
+  exporter: "prometheus"
+  port: 9090
+  labels:
+    environment: "production"
+    service: "medic-agent"
+`;
+
+describe('parseConfig: defaults', () => {
+  it('gives safe defaults for an empty file: observer mode, auto-approval off', () => {
+    const config = parseConfig('');
+    expect(config.mode).toEqual({ current: 'observer', fallback: 'observer' });
+    expect(config.decision.auto_approve).toEqual({ enabled: false, max_risk_level: 'low', min_confidence: 0.85 });
+    expect(config.siem.enabled).toBe(false);
+    expect(config.siem.api_key).toBeUndefined();
+    expect(config.api.keys).toEqual([]);
+  });
+
+  it('has the documented defaults for Smith, risk, constraints and infrastructure', () => {
+    const config = parseConfig('');
+    expect(config.smith.event_bus).toEqual({
+      topic: 'smith.events.kill_notifications',
+      response_topic: 'medic.responses',
+      dlq_topic: 'medic.dlq.kill_notifications',
+      consumer_group: 'medic-listener',
+      max_message_bytes: 65_536,
+    });
+    expect(config.risk.thresholds).toEqual({ minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 });
+    expect(config.risk.weights).toEqual({
+      smith_confidence: 0.3,
+      siem_risk_score: 0.25,
+      false_positive_history: 0.2,
+      module_criticality: 0.15,
+      severity: 0.1,
+    });
+    expect(config.risk.module_criticality).toEqual({ default: 0.5, modules: {} });
+    expect(config.constraints.always_require_approval).toEqual(['auth-service', 'payment-processor', 'data-pipeline']);
+    expect(config.kafka).toEqual({
+      brokers: '127.0.0.1:9092',
+      client_id: 'medic',
+      instance_id: '0',
+      partitions: 3,
+      replication_factor: 1,
+      topics: { kill_events: 'medic.kill.events', control_events: 'medic.control.events' },
+      consumer: { max_wait_ms: 50, session_timeout_ms: 10_000, group_prefix: 'medic' },
+    });
+    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+    expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1' });
+    expect(config.logging).toEqual({ level: 'INFO', format: 'json' });
+  });
+
+  it('is deeply frozen', () => {
+    const config = parseConfig('');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.risk.weights)).toBe(true);
+    expect(Object.isFrozen(config.constraints.always_require_approval)).toBe(true);
+    expect(() => {
+      // @ts-expect-error the type is deeply readonly too
+      config.risk.weights.severity = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('parseConfig: partial files', () => {
+  it('keeps the defaults of every key the file does not set', () => {
+    const config = parseConfig('decision:\n  auto_approve:\n    enabled: true\nrisk:\n  module_criticality:\n    modules:\n      auth-service: 1\n');
+    expect(config.decision.auto_approve).toEqual({ enabled: true, max_risk_level: 'low', min_confidence: 0.85 });
+    expect(config.decision.default_timeout_minutes).toBe(60);
+    expect(config.risk.module_criticality).toEqual({ default: 0.5, modules: { 'auth-service': 1 } });
+    expect(config.risk.weights.severity).toBe(0.1);
+  });
+
+  it('treats a section left empty (children commented out) as defaults', () => {
+    expect(parseConfig('siem:\n  # endpoint: http://x\nkafka:\n').kafka.client_id).toBe('medic');
+  });
+
+  it('replaces lists rather than merging them', () => {
+    const config = parseConfig('constraints:\n  always_require_approval: ["vault"]\n');
+    expect(config.constraints.always_require_approval).toEqual(['vault']);
+  });
+
+  it('normalises broker lists and accepts case-insensitive log levels', () => {
+    const config = parseConfig('kafka:\n  brokers: "k1:9092, k2:9093"\nlogging:\n  level: debug\n');
+    expect(config.kafka.brokers).toBe('k1:9092,k2:9093');
+    expect(config.logging.level).toBe('DEBUG');
+  });
+});
+
+describe('parseConfig: the spec 5.1 example file', () => {
+  it('loads, ignoring the keys of the Python prototype', () => {
+    const config = parseConfig(SPEC_EXAMPLE);
+    expect(config.siem.endpoint).toBe('http://localhost:8080/siem');
+    expect(config.interfaces.web.host).toBe('0.0.0.0');
+    expect(config.metrics).toEqual({ enabled: true, port: 9090 });
+    expect(config.smith.event_bus).not.toHaveProperty('type');
+    expect(config.learning).not.toHaveProperty('database');
+  });
+
+  it('reads risk.weights.time_of_day as the old name of severity', () => {
+    expect(parseConfig(SPEC_EXAMPLE).risk.weights.severity).toBe(0.1);
+    const both = 'risk:\n  weights:\n    time_of_day: 0.1\n    severity: 0.1\n';
+    expect(keysOf(() => parseConfig(both))).toEqual(['risk.weights.time_of_day']);
+  });
+
+  it('ignores executor extras under resurrection (reboot plan)', () => {
+    const config = parseConfig('resurrection:\n  executor: docker\n  health_check_timeout_seconds: 60\n');
+    expect(config.resurrection).not.toHaveProperty('executor');
+  });
+});
+
+describe('parseConfig: invalid values stop with the key named', () => {
+  it.each([
+    ['mode:\n  current: auto\n', 'mode.current'],
+    ['logging:\n  level: LOUD\n', 'logging.level'],
+    ['decision:\n  auto_approve:\n    max_risk_level: critical\n', 'decision.auto_approve.max_risk_level'],
+    ['decision:\n  confidence_threshold: 1.5\n', 'decision.confidence_threshold'],
+    ['risk:\n  module_criticality:\n    modules:\n      db: -0.1\n', 'risk.module_criticality.modules.db'],
+    ['risk:\n  thresholds:\n    high: 1\n', 'risk.thresholds.high'],
+    ['risk:\n  weights:\n    severity: -0.1\n    smith_confidence: 0.5\n', 'risk.weights.severity'],
+    ['interfaces:\n  web:\n    port: 70000\n', 'interfaces.web.port'],
+    ['kafka:\n  brokers: "localhost"\n', 'kafka.brokers'],
+    ['kafka:\n  topics:\n    kill_events: "bad topic"\n', 'kafka.topics.kill_events'],
+    ['database:\n  url: mysql://x/y\n', 'database.url'],
+    ['version: 1.0\n', 'version'],
+    ['api:\n  keys:\n    - { name: ops, role: root, key_sha256: "' + 'a'.repeat(64) + '" }\n', 'api.keys.0.role'],
+    ['api:\n  keys:\n    - { name: ops, role: admin, key_sha256: abc }\n', 'api.keys.0.key_sha256'],
+  ])('%j → %s', (yaml, key) => {
+    expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
+  });
+
+  it('rejects weights that do not sum to 1', () => {
+    const issues = issuesOf(() => parseConfig('risk:\n  weights:\n    severity: 0.2\n'));
+    expect(issues).toEqual([{ key: 'risk.weights', message: 'must sum to 1 (they sum to 1.1)' }]);
+  });
+
+  it('rejects thresholds out of order, naming the first key out of place', () => {
+    const issues = issuesOf(() => parseConfig('risk:\n  thresholds:\n    low: 0.1\n'));
+    expect(issues).toEqual([{ key: 'risk.thresholds.low', message: 'must be greater than risk.thresholds.minimal (0.2)' }]);
+  });
+
+  it('rejects unknown keys at any depth, by their full path', () => {
+    const keys = keysOf(() => parseConfig('risk:\n  weights:\n    sevrity: 0.1\nmetrics:\n  prot: 1\nsurprise: true\n'));
+    expect(keys).toEqual(expect.arrayContaining(['risk.weights.sevrity', 'metrics.prot', 'surprise']));
+  });
+
+  it('rejects the phase toggles of the old constitution file', () => {
+    const issues = issuesOf(() => parseConfig('phases:\n  phase_1_observer:\n    enabled: true\n'));
+    expect(issues).toEqual([{ key: 'phases', message: expect.stringContaining('phase toggles are gone') }]);
+  });
+
+  it('rejects duplicate API key names', () => {
+    const entry = (name: string) => `    - { name: ${name}, role: viewer, key_sha256: "${'b'.repeat(64)}" }\n`;
+    expect(keysOf(() => parseConfig(`api:\n  keys:\n${entry('a')}${entry('a')}`))).toEqual(['api.keys.1.name']);
+  });
+
+  it('lists every issue, one "<key>: <message>" line each, in a non-retriable error', () => {
+    let thrown: unknown;
+    try {
+      parseConfig('mode:\n  current: auto\nmetrics:\n  port: 0\n');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error).toMatchObject({ code: 'config_invalid', retriable: false, name: 'ConfigError' });
+    expect(error.message).toMatch(/^ {2}mode\.current: Invalid enum value/m);
+    expect(error.message).toMatch(/^ {2}metrics\.port: must be a port in 1\.\.65535$/m);
+  });
+});
+
+describe('parseConfig: unreadable YAML', () => {
+  it('reports a syntax error under (file) with its line and column', () => {
+    const issues = issuesOf(() => parseConfig('mode:\n  current: observer\nrisk: [1, 2\nmetrics: {}\n'));
+    expect(issues[0]).toEqual({ key: '(file)', message: expect.stringMatching(/^line 4, column 1: YAML syntax error: /) });
+  });
+
+  it('reports duplicate keys', () => {
+    const issues = issuesOf(() => parseConfig('mode:\n  current: manual\nmode:\n  current: observer\n'));
+    expect(issues).toEqual([{ key: '(file)', message: expect.stringContaining('line 3') }]);
+  });
+
+  it.each([['- observer\n'], ['just text\n'], ['a: &x [*x]\n']])('rejects a document that is not a plain mapping of keys: %j', (yaml) => {
+    expect(keysOf(() => parseConfig(yaml))).toEqual(['(file)']);
+  });
+
+  it('rejects a __proto__ key as unknown instead of following it', () => {
+    expect(keysOf(() => parseConfig('__proto__:\n  mode: manual\n'))).toEqual(['__proto__']);
+  });
+});

@@ -1,0 +1,38 @@
+import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
+import { type MedicConfig } from './config.types';
+import { deepFreeze } from './plain-data';
+
+/** What the decision policy needs, in the domain's words. */
+export function toPolicySettings(c: MedicConfig): PolicySettings {
+  const { auto_approve: autoApprove } = c.decision;
+  return deepFreeze({
+    mode: c.mode.current,
+    autoApprove: {
+      enabled: autoApprove.enabled,
+      maxRiskLevel: autoApprove.max_risk_level,
+      minConfidence: autoApprove.min_confidence,
+    },
+    constraints: {
+      maxAutoResurrectionsPerHour: c.constraints.max_auto_resurrections_per_hour,
+      requireHumanReviewForCritical: c.constraints.require_human_review_for_critical,
+      blacklistedModules: c.constraints.blacklisted_modules,
+      alwaysRequireApproval: c.constraints.always_require_approval,
+    },
+    defaultTimeoutMinutes: c.decision.default_timeout_minutes,
+    approvalTimeoutHours: c.interfaces.approval_queue.timeout_hours,
+  });
+}
+
+/** What the risk assessor needs, in the domain's words. */
+export function toRiskSettings(c: MedicConfig): RiskSettings {
+  return deepFreeze({
+    weights: c.risk.weights,
+    thresholds: c.risk.thresholds,
+    moduleCriticality: { default: c.risk.module_criticality.default, modules: c.risk.module_criticality.modules },
+  });
+}
+
+/** `kafka.brokers` as the list Kafka clients take. */
+export function kafkaBrokerList(c: MedicConfig): readonly string[] {
+  return Object.freeze(c.kafka.brokers.split(','));
+}

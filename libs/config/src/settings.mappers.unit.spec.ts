@@ -1,0 +1,64 @@
+import { parseConfig } from './parse-config';
+import { REDACTED, redactConfig } from './redact-config';
+import { kafkaBrokerList, toPolicySettings, toRiskSettings } from './settings.mappers';
+
+const HASH = 'c'.repeat(64);
+
+describe('toPolicySettings', () => {
+  it('maps the decision policy keys into the domain settings', () => {
+    const config = parseConfig(
+      'mode:\n  current: semi_auto\ndecision:\n  default_timeout_minutes: 15\n  auto_approve:\n    enabled: true\n    max_risk_level: medium\n    min_confidence: 0.9\nconstraints:\n  max_auto_resurrections_per_hour: 3\n  blacklisted_modules: [kernel]\ninterfaces:\n  approval_queue:\n    timeout_hours: 4\n',
+    );
+    expect(toPolicySettings(config)).toEqual({
+      mode: 'semi_auto',
+      autoApprove: { enabled: true, maxRiskLevel: 'medium', minConfidence: 0.9 },
+      constraints: {
+        maxAutoResurrectionsPerHour: 3,
+        requireHumanReviewForCritical: true,
+        blacklistedModules: ['kernel'],
+        alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
+      },
+      defaultTimeoutMinutes: 15,
+      approvalTimeoutHours: 4,
+    });
+  });
+});
+
+describe('toRiskSettings', () => {
+  it('maps weights, thresholds and module criticality', () => {
+    const config = parseConfig('risk:\n  module_criticality:\n    default: 0.4\n    modules:\n      auth-service: 0.9\n');
+    const settings = toRiskSettings(config);
+    expect(settings.weights).toEqual(config.risk.weights);
+    expect(settings.thresholds).toEqual({ minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 });
+    expect(settings.moduleCriticality).toEqual({ default: 0.4, modules: { 'auth-service': 0.9 } });
+    expect(Object.isFrozen(settings)).toBe(true);
+  });
+});
+
+describe('kafkaBrokerList', () => {
+  it('splits kafka.brokers for Kafka clients', () => {
+    expect(kafkaBrokerList(parseConfig('', { KAFKA_BROKERS: 'a:1,b:2' }))).toEqual(['a:1', 'b:2']);
+  });
+});
+
+describe('redactConfig', () => {
+  const config = parseConfig('siem:\n  endpoint: "https://elastic:espass@siem:9200"\n', {
+    SIEM_API_KEY: 'siem-secret',
+    MEDIC_API_KEYS: `ops:admin:${HASH}`,
+    DATABASE_URL: 'postgres://medic:dbpass@db:5432/medic',
+  });
+
+  it('replaces secrets, key hashes and URL passwords', () => {
+    const printed = JSON.stringify(redactConfig(config));
+    for (const secret of ['siem-secret', HASH, 'espass', 'dbpass']) expect(printed).not.toContain(secret);
+    expect(redactConfig(config).siem.api_key).toBe(REDACTED);
+    expect(redactConfig(config).api.keys[0]).toEqual({ name: 'ops', role: 'admin', key_sha256: REDACTED });
+    expect(redactConfig(config).database.url).toBe('postgres://medic:***@db:5432/medic');
+  });
+
+  it('keeps everything else and leaves the original untouched', () => {
+    expect(redactConfig(config).kafka).toEqual(config.kafka);
+    expect(config.siem.api_key).toBe('siem-secret');
+    expect(redactConfig(parseConfig('')).siem).not.toHaveProperty('api_key');
+  });
+});

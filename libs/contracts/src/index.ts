@@ -1,0 +1,13 @@
+export { ContractError, decodeMessage, encodeMessage } from './codec';
+export {
+  CONTENT_TYPE,
+  CONTROL_EVENT_TYPES,
+  KILL_EVENT_TYPES,
+  ceTypeOf,
+  decodeEvent,
+  encodeEvent,
+  isKnownType,
+  type StreamEvents,
+  type StreamName,
+} from './registry';
+export * as proto from './gen/medic/v1/kill_events_pb';

@@ -1,0 +1,10 @@
+// Real Kafka and Postgres without Docker (ARCHITECTURE.md §6), for `medic up` and the int/e2e tests.
+export { DevstackError, type DevstackErrorCode } from './errors';
+export { startKafka } from './kafka';
+export { startPostgres } from './postgres';
+export { freePort } from './ports';
+export { repoRoot } from './repo';
+export { startStack } from './stack';
+export type { DevstackOptions, KafkaHandle, PostgresHandle, StackHandle } from './types';
+export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
+export { waitFor, type WaitOptions } from './wait';

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, existsSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { run } from './commands';
+import { DevstackError } from './errors';
+import { javaCommand, javaMissing } from './java';
+import { jvmArgs, log4jProperties, serverProperties } from './kafka-config';
+import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
+import { probeKafka } from './kafka-probe';
+import { firstError, tailOf, textSince } from './log-file';
+import { freePort } from './ports';
+import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { repoRoot } from './repo';
+import { type DevstackOptions, type KafkaHandle } from './types';
+import { secondsSince, waitFor } from './wait';
+
+const READY_TIMEOUT_MS = 120_000;
+const FORMAT_TIMEOUT_MS = 120_000;
+// Controlled shutdown of a single node takes a few seconds; past this it is stuck.
+const STOP_GRACE_MS = 30_000;
+const START_ATTEMPTS = 3;
+
+interface BrokerFiles {
+  readonly dataDir: string;
+  readonly properties: string;
+  readonly log4j: string;
+  readonly log: string;
+}
+
+interface Broker {
+  readonly child: ChildProcess;
+  readonly guard: OrphanGuard;
+  /** Where this start attempt's output begins in the (appended) log file. */
+  readonly logOffset: number;
+}
+
+/** Starts a single-node KRaft broker on free ports under `<workDir>/kafka`, ready for transactions. */
+export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
+  const log = opts.log ?? (() => undefined);
+  const startedAt = Date.now();
+  const jars = await ensureKafkaJars(opts.cacheDir ?? join(repoRoot(), '.cache'), log);
+  const files = await prepareFiles(resolve(opts.workDir, 'kafka'));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const handle = await startBroker(jars, files, opts.kafkaPartitions ?? 3);
+      log(`kafka: ${jars.version} ready on ${handle.brokers} in ${secondsSince(startedAt)} (log: ${files.log})`);
+      return handle;
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !isPortClash(error)) throw error;
+      log('kafka: another process took a port before the broker bound it; retrying on new ports');
+    }
+  }
+}
+
+async function prepareFiles(dir: string): Promise<BrokerFiles> {
+  const files = {
+    dataDir: join(dir, 'data'),
+    properties: join(dir, 'server.properties'),
+    log4j: join(dir, 'log4j.properties'),
+    log: join(dir, 'broker.log'),
+  };
+  await mkdir(files.dataDir, { recursive: true });
+  await writeFile(files.log4j, log4jProperties());
+  return files;
+}
+
+async function startBroker(jars: KafkaJars, files: BrokerFiles, partitions: number): Promise<KafkaHandle> {
+  const ports = { client: await freePort(), controller: await freePort() };
+  await writeFile(files.properties, serverProperties({ ports, dataDir: files.dataDir, partitions }));
+  await formatStorage(jars, files);
+  const broker = await spawnBroker(jars, files);
+  let stopping: Promise<void> | undefined;
+  const handle: KafkaHandle = {
+    brokers: `127.0.0.1:${ports.client}`,
+    stop: () => (stopping ??= stopBroker(broker)),
+  };
+  try {
+    await waitUntilReady(handle.brokers, broker, files.log);
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+  return handle;
+}
+
+/** Skipped when an earlier run of this workDir formatted it, so its topics survive a restart. */
+async function formatStorage(jars: KafkaJars, files: BrokerFiles): Promise<void> {
+  if (existsSync(join(files.dataDir, 'meta.properties'))) return;
+  const args = [...jvmArgs(jars.libs, files.log4j), 'kafka.tools.StorageTool', 'format'];
+  args.push('--cluster-id', randomClusterId(), '--config', files.properties, '--ignore-formatted');
+  await run(javaCommand(), args, { timeoutMs: FORMAT_TIMEOUT_MS }, ({ missing, output }) =>
+    missing ? javaMissing() : new DevstackError('KAFKA_FORMAT_FAILED', `Kafka could not format ${files.dataDir}: ${output}`),
+  );
+}
+
+/** Kafka's Uuid text form: 16 random bytes, base64url. A leading '-' would read as a CLI flag. */
+function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+async function spawnBroker(jars: KafkaJars, files: BrokerFiles): Promise<Broker> {
+  const out = openSync(files.log, 'a');
+  writeSync(out, `\n----- medic devstack: broker starting ${new Date().toISOString()} -----\n`);
+  const logOffset = fstatSync(out).size;
+  const args = [...jvmArgs(jars.libs, files.log4j), 'kafka.Kafka', files.properties];
+  // The log file, not a pipe: a pipe nobody drains would stall the broker, and our stdout stays clean.
+  const child = spawn(javaCommand(), args, { stdio: ['ignore', out, out] });
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) {
+    const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
+    throw error.code === 'ENOENT' ? javaMissing() : error;
+  }
+  // Later errors (a signal that cannot be delivered) are handled by stop(); unheard they would crash Node.
+  child.on('error', () => undefined);
+  const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
+  // Once the broker is gone its pid may be reused by another process: stop guarding it.
+  child.once('exit', () => guard.release());
+  return { child, logOffset, guard };
+}
+
+async function stopBroker({ child, guard }: Broker): Promise<void> {
+  await stopChild(child, 'SIGTERM', STOP_GRACE_MS);
+  guard.release();
+}
+
+function waitUntilReady(brokers: string, broker: Broker, logFile: string): Promise<void> {
+  return waitFor(() => probeKafka(brokers), {
+    timeoutMs: READY_TIMEOUT_MS,
+    abort: () => (hasExited(broker.child) ? exitedEarly(broker, logFile) : undefined),
+    onTimeout: (lastError) =>
+      new DevstackError(
+        'KAFKA_NOT_READY',
+        `Kafka broker on ${brokers} was not ready after ${READY_TIMEOUT_MS / 1000}s (last probe: ${lastError}).` +
+          logExcerpt(broker, logFile),
+      ),
+  });
+}
+
+function exitedEarly(broker: Broker, logFile: string): DevstackError {
+  const how = broker.child.signalCode ?? `code ${String(broker.child.exitCode)}`;
+  const portTaken = textSince(logFile, broker.logOffset).includes('Address already in use');
+  return new DevstackError('KAFKA_EXITED', `Kafka broker exited (${how}) before it was ready.${logExcerpt(broker, logFile)}`, portTaken);
+}
+
+function logExcerpt(broker: Broker, logFile: string): string {
+  const cause = firstError(textSince(logFile, broker.logOffset));
+  return `${cause ? `\nFirst error:\n${cause}` : ''}\nLast lines of ${logFile}:\n${tailOf(logFile)}`;
+}
+
+function isPortClash(error: unknown): boolean {
+  return error instanceof DevstackError && error.code === 'KAFKA_EXITED' && error.retriable;
+}

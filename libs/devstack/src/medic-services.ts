@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { repoRoot } from './repo';
+
+/** The Medic services `medic up` runs, in start order. */
+export const MEDIC_SERVICES = ['listener', 'decision', 'gateway'] as const;
+export type MedicServiceName = (typeof MEDIC_SERVICES)[number];
+
+export interface ServiceProcess {
+  readonly name: MedicServiceName;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves with the exit code (or signal) when the process ends, however it ends. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  isRunning(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** Sends a signal and returns at once (tests use SIGKILL to simulate a crash). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface SpawnServiceOptions {
+  readonly name: MedicServiceName;
+  /** Environment on top of this process's own (config comes from env and MEDIC_CONFIG_PATH). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly logDir: string;
+}
+
+/** The built entry point of a service (`npm run build` makes it). */
+export function serviceEntry(name: MedicServiceName): string {
+  const entry = join(repoRoot(), 'dist', 'apps', name, 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  return entry;
+}
+
+/** Starts one service as a child process (on the same Node as this one), its output in a log file. */
+export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
+  mkdirSync(opts.logDir, { recursive: true });
+  const logFile = join(opts.logDir, `${opts.name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', serviceEntry(opts.name)], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${opts.name}`);
+  const guard: OrphanGuard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      guard.release();
+      resolve({ code, signal });
+    });
+  });
+  void exited.then(() => setTimeout(() => log.end(), 100));
+  return {
+    name: opts.name,
+    pid,
+    logFile,
+    exited,
+    isRunning: () => !hasExited(child),
+    stop: (graceMs = 10_000) => stopChild(child, 'SIGTERM', graceMs),
+    kill: (signal) => {
+      child.kill(signal);
+    },
+  };
+}

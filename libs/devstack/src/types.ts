@@ -1,0 +1,31 @@
+export interface KafkaHandle {
+  /** host:port of the PLAINTEXT listener, ready for kafkajs `brokers`. */
+  readonly brokers: string;
+  stop(): Promise<void>;
+}
+
+export interface PostgresHandle {
+  readonly url: string;
+  /** False when the handle points at a server given through `databaseUrl` / `DATABASE_URL`. */
+  readonly embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StackHandle {
+  readonly kafka: KafkaHandle;
+  readonly postgres: PostgresHandle;
+  stop(): Promise<void>;
+}
+
+export interface DevstackOptions {
+  /** Where data and logs go, e.g. `<repo>/.medic/stack` or a temp folder; reused data survives restarts. */
+  readonly workDir: string;
+  /** When set (or `DATABASE_URL` is), use that Postgres server instead of an embedded one. */
+  readonly databaseUrl?: string;
+  /** Progress lines for a human; server output goes to log files in `workDir`, never here. */
+  readonly log?: (line: string) => void;
+  /** Download cache shared by all stacks; default `<repo>/.cache`. */
+  readonly cacheDir?: string;
+  /** `num.partitions` for topics created without an explicit count; default 3. */
+  readonly kafkaPartitions?: number;
+}

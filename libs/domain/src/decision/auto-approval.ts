@@ -1,0 +1,51 @@
+import { compareRiskLevels } from '../risk/risk-level';
+import type { AutoApprovalBarrier, AutoApprovalBarrierCode, PolicyInput, PolicySettings } from './policy.types';
+
+/** Reasons the kill must be denied outright, whatever the mode. */
+export function denialReasons({ report, risk }: PolicyInput, settings: PolicySettings): string[] {
+  const reasons: string[] = [];
+  if (settings.constraints.blacklistedModules.includes(report.targetModule)) {
+    reasons.push(`module ${report.targetModule} is blacklisted`);
+  }
+  if (risk.level === 'critical') reasons.push(`risk level is critical (score ${risk.score})`);
+  return reasons;
+}
+
+/**
+ * Every unmet condition for auto-approval, in the order an operator would
+ * check them; all are listed, not just the first, so the reasoning is complete.
+ * A blacklisted module is a denial, not a barrier, so it is not repeated here.
+ */
+export function autoApprovalBarriers(input: PolicyInput, settings: PolicySettings, confidence: number): AutoApprovalBarrier[] {
+  const { report, risk, siemStatus, autoResurrectionsLastHour: used } = input;
+  const { autoApprove, constraints } = settings;
+  const module = report.targetModule;
+  const barriers: AutoApprovalBarrier[] = [];
+  const bar = (failed: boolean, code: AutoApprovalBarrierCode, reason: string): void => {
+    if (failed) barriers.push({ code, reason });
+  };
+  bar(!autoApprove.enabled, 'auto_approve_disabled', 'auto-approval is disabled');
+  bar(
+    compareRiskLevels(risk.level, autoApprove.maxRiskLevel) > 0,
+    'risk_level',
+    `risk level ${risk.level} is above the auto-approve maximum ${autoApprove.maxRiskLevel}`,
+  );
+  bar(
+    confidence < autoApprove.minConfidence,
+    'low_confidence',
+    `decision confidence ${confidence} is below the auto-approve minimum ${autoApprove.minConfidence}`,
+  );
+  bar(constraints.alwaysRequireApproval.includes(module), 'always_require_approval', `module ${module} always requires human approval`);
+  bar(
+    report.severity === 'critical' && constraints.requireHumanReviewForCritical,
+    'critical_severity',
+    'severity is critical and critical kills require human review',
+  );
+  bar(siemStatus === 'unavailable', 'siem_unavailable', 'the SIEM was unavailable, so the decision is degraded');
+  bar(
+    used >= constraints.maxAutoResurrectionsPerHour,
+    'budget_spent',
+    `hourly auto-resurrection budget spent (${used} of ${constraints.maxAutoResurrectionsPerHour})`,
+  );
+  return barriers;
+}

@@ -1,0 +1,60 @@
+import { assertNever } from '../shared/errors';
+import type { RiskLevel } from '../risk/risk.types';
+import type { DecisionOutcome, Mode } from './decision.types';
+import type { AutoApprovalBarrier } from './policy.types';
+
+export interface ModeOutcome {
+  readonly outcome: DecisionOutcome;
+  readonly observeOnly: boolean;
+  /** The reasoning line that says what the mode made of the verdict. */
+  readonly explanation: string;
+}
+
+interface Verdict {
+  readonly denied: boolean;
+  readonly barriers: readonly AutoApprovalBarrier[];
+  readonly level: RiskLevel;
+}
+
+/** Applies the operating mode to a verdict that is already denied, eligible or neither. */
+export function outcomeForMode(mode: Mode, verdict: Verdict): ModeOutcome {
+  const semiAuto = semiAutoOutcome(verdict);
+  switch (mode) {
+    case 'observer':
+      return {
+        outcome: semiAuto,
+        observeOnly: true,
+        explanation: `Observer mode: the verdict would be ${semiAuto}; no action will be taken.`,
+      };
+    case 'manual': {
+      const outcome = verdict.denied ? 'deny' : 'pending_review';
+      return { outcome, observeOnly: false, explanation: `Manual mode: a human decides every resurrection; outcome ${outcome}.` };
+    }
+    case 'semi_auto':
+      return {
+        outcome: semiAuto,
+        observeOnly: false,
+        explanation: `Semi-auto mode: auto-approve only when eligible; outcome ${semiAuto}.`,
+      };
+    case 'full_auto':
+      return fullAutoOutcome(verdict, semiAuto);
+    default:
+      return assertNever(mode, 'mode');
+  }
+}
+
+function semiAutoOutcome({ denied, barriers }: Verdict): DecisionOutcome {
+  if (denied) return 'deny';
+  return barriers.length === 0 ? 'approve_auto' : 'pending_review';
+}
+
+// Full-auto denies on its own only when high risk is the sole reason it could
+// not approve; any other barrier (budget, SIEM down, …) still goes to a human.
+function fullAutoOutcome(verdict: Verdict, semiAuto: DecisionOutcome): ModeOutcome {
+  const onlyHighRisk = verdict.level === 'high' && verdict.barriers.length === 1 && verdict.barriers[0]?.code === 'risk_level';
+  if (!verdict.denied && onlyHighRisk) {
+    const explanation = 'Full-auto mode: high risk is the only bar to auto-approval, so the resurrection is denied autonomously.';
+    return { outcome: 'deny', observeOnly: false, explanation };
+  }
+  return { outcome: semiAuto, observeOnly: false, explanation: `Full-auto mode: outcome ${semiAuto}.` };
+}

@@ -1,0 +1,30 @@
+// Public API of the pure domain. Services import from '@medic/domain' only.
+
+export * from './shared/errors';
+export type * from './shared/json';
+export { addHours, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant } from './shared/time';
+
+export * from './kill/kill-report';
+export * from './kill/kill-report-limits';
+export { isValidKillId, isValidModuleName, isValidTopicName } from './kill/identifiers';
+export { parseSmithKillMessage } from './kill/smith-message';
+export type { ValidationCode, ValidationFailure } from './kill/validation-failure';
+
+export * from './risk/risk.types';
+export { assessRisk } from './risk/risk-assessor';
+export { compareRiskLevels, riskLevelFor, riskLevelRank } from './risk/risk-level';
+
+export * from './decision/decision.types';
+export type * from './decision/policy.types';
+export { buildDecision, evaluatePolicy, type DecisionMeta } from './decision/decision-policy';
+export { decisionConfidence, type DecisionConfidence } from './decision/decision-confidence';
+
+export * from './workflow/kill-events';
+export * from './workflow/workflow-status';
+export * from './workflow/kill-state';
+export type * from './workflow/kill-commands';
+export { EVENT_SOURCES } from './workflow/event-effects';
+export { evolve } from './workflow/evolve';
+export { decide } from './workflow/decide';
+
+export type * from './control/control-events';

@@ -1,0 +1,25 @@
+/** Bounds on what Smith may send us; an input outside them is refused, never truncated. */
+export interface KillReportLimits {
+  /** Whole message, checked before parsing so a huge message costs nothing. */
+  readonly maxMessageBytes: number;
+  readonly maxKillIdLength: number;
+  readonly maxModuleNameLength: number;
+  readonly maxEvidenceItems: number;
+  readonly maxEvidenceLength: number;
+  readonly maxDependencies: number;
+  /** The metadata object itself is depth 1. */
+  readonly maxMetadataDepth: number;
+  /** Keys counted over every nested object of the metadata. */
+  readonly maxMetadataKeys: number;
+}
+
+export const DEFAULT_KILL_REPORT_LIMITS: KillReportLimits = Object.freeze({
+  maxMessageBytes: 65_536,
+  maxKillIdLength: 128,
+  maxModuleNameLength: 253,
+  maxEvidenceItems: 100,
+  maxEvidenceLength: 1024,
+  maxDependencies: 100,
+  maxMetadataDepth: 8,
+  maxMetadataKeys: 200,
+});

@@ -1,0 +1,184 @@
+import {
+  decide,
+  evolve,
+  initialState,
+  type DecideResurrection,
+  type KillCommand,
+  type KillEvent,
+  type KillState,
+  type PolicySettings,
+} from '@medic/domain';
+import { aReport, NO_HISTORY, POLICY_SETTINGS, RISK_SETTINGS, thrownBy } from '../../test/domain-fixtures';
+import { SAMPLE_EVENTS } from '../../test/kill-event-samples';
+
+/* The kill workflow's decider, as Given events / When command / Then events. */
+
+const AT = '2026-02-11T12:00:05.000Z';
+
+function given(...events: KillEvent[]) {
+  const state = events.reduce<KillState | null>((s, e) => evolve(s, e), initialState());
+  return {
+    when: (command: KillCommand) => ({
+      then: (expected: unknown) => expect(decide(command, state)).toEqual(expected),
+      thenRejects: (code: string) => expect(thrownBy(() => decide(command, state))).toMatchObject({ code }),
+      events: () => decide(command, state),
+    }),
+  };
+}
+
+const reportKill: KillCommand = {
+  type: 'ReportKill',
+  report: aReport(),
+  correlationId: 'corr-1',
+  replyTo: 'medic.responses',
+  source: { topic: 'smith.events.kill_notifications', partition: 0, offset: '42' },
+  at: '2026-02-11T12:00:01.000Z',
+};
+
+const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection => ({
+  type: 'DecideResurrection',
+  killId: 'demo-1',
+  at: AT,
+  decisionId: 'dec-1',
+  queueItemId: 'q-item-1',
+  siem: null,
+  siemStatus: 'not_configured',
+  history: NO_HISTORY,
+  autoResurrectionsLastHour: 0,
+  policy: { ...POLICY_SETTINGS, ...policy },
+  risk: RISK_SETTINGS,
+  ...changes,
+});
+
+// A low-confidence info kill the SIEM calls harmless:
+// 0.3×0.1 + 0.25×0.1 + 0.2×1 + 0.15×0.2 + 0.1×0 = 0.285, 0.085 from 0.2, certainty 0.925.
+const harmlessKill = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.1, severity: 'info' }) };
+const harmlessSiem = { siem: { riskScore: 0.1, falsePositiveHistory: 0 }, siemStatus: 'used' as const };
+
+const pendingApproval: KillEvent[] = (() => {
+  const events = decide(decideWith(), evolve(null, SAMPLE_EVENTS.KillReported));
+  return [SAMPLE_EVENTS.KillReported, ...events];
+})();
+
+describe('ReportKill', () => {
+  it('reports a new kill', () => {
+    given().when(reportKill).then([SAMPLE_EVENTS.KillReported]);
+  });
+
+  it('processes a repeated kill_id once', () => {
+    given(SAMPLE_EVENTS.KillReported).when(reportKill).then([]);
+  });
+});
+
+describe('DecideResurrection', () => {
+  it('auto-approves a low-risk kill in semi-auto mode', () => {
+    const events = given(harmlessKill).when(decideWith(harmlessSiem)).events();
+    expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade']);
+    expect(events[0]).toMatchObject({ killId: 'demo-1', at: AT, assessment: { score: 0.285, level: 'low', coverage: 1 } });
+    expect(events[1]).toMatchObject({
+      targetModule: 'nginx-test',
+      decision: { decisionId: 'dec-1', killId: 'demo-1', timestamp: AT, outcome: 'approve_auto', confidence: 0.925, mode: 'semi_auto', siemStatus: 'used' },
+    });
+  });
+
+  it('asks a human when confidence is too low, with an expiry after approval_timeout_hours', () => {
+    // demo-1 without SIEM: score 0.3667 is 0.0333 from 0.4, certainty 0.5 + 0.5 × 0.333 = 0.6665;
+    // × coverage 0.75 = 0.4999 < 0.85.
+    const events = given(SAMPLE_EVENTS.KillReported).when(decideWith()).events();
+    expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade', 'ApprovalRequested']);
+    expect(events[1]).toMatchObject({ decision: { outcome: 'pending_review', confidence: 0.4999, requiresHumanReview: true } });
+    expect(events[2]).toEqual({
+      type: 'ApprovalRequested',
+      killId: 'demo-1',
+      at: AT,
+      decisionId: 'dec-1',
+      queueItemId: 'q-item-1',
+      expiresAt: '2026-02-12T12:00:05.000Z',
+      reason: 'decision confidence 0.4999 is below the auto-approve minimum 0.85',
+    });
+  });
+
+  it('in manual mode asks a human even for an eligible kill, and says why', () => {
+    const events = given(harmlessKill).when(decideWith(harmlessSiem, { mode: 'manual' })).events();
+    expect(events[2]).toMatchObject({ type: 'ApprovalRequested', reason: 'manual mode: a human approves every resurrection' });
+  });
+
+  it('in observer mode records the verdict and asks no one', () => {
+    const events = given(harmlessKill).when(decideWith(harmlessSiem, { mode: 'observer' })).events();
+    expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade']);
+    expect(events[1]).toMatchObject({ decision: { outcome: 'approve_auto', observeOnly: true, requiresHumanReview: false } });
+    const state = [harmlessKill, ...events].reduce<KillState | null>((s, e) => evolve(s, e), null);
+    expect(state?.status).toBe('PENDING');
+  });
+
+  it('denies a blacklisted module', () => {
+    const blacklisted = { ...SAMPLE_EVENTS.KillReported, report: aReport({ targetModule: 'evil-module' }) };
+    const events = given(blacklisted).when(decideWith()).events();
+    expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade']);
+    expect(events[1]).toMatchObject({ decision: { outcome: 'deny', recommendedAction: 'keep module evil-module down' } });
+  });
+
+  it('decides a kill only once', () => {
+    given(...pendingApproval).when(decideWith()).thenRejects('illegal_transition');
+  });
+
+  it('refuses a kill that was never reported', () => {
+    given().when(decideWith()).thenRejects('illegal_transition');
+  });
+
+  it('refuses a kill that has already left PENDING', () => {
+    given(...pendingApproval, SAMPLE_EVENTS.ApprovalDenied).when(decideWith()).thenRejects('illegal_transition');
+  });
+
+  it('refuses the state of another kill', () => {
+    given(SAMPLE_EVENTS.KillReported).when(decideWith({ killId: 'other' })).thenRejects('kill_mismatch');
+  });
+});
+
+describe('approvals', () => {
+  const grant: KillCommand = { type: 'GrantApproval', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', approver: 'alice', notes: 'known false positive' };
+  const deny: KillCommand = { type: 'DenyApproval', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', denier: 'bob', reason: 'still hostile' };
+  const expire = (at: string): KillCommand => ({ type: 'ExpireApproval', killId: 'demo-1', at });
+
+  it('grants a pending approval', () => {
+    given(...pendingApproval)
+      .when(grant)
+      .then([{ type: 'ApprovalGranted', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', approver: 'alice', notes: 'known false positive' }]);
+  });
+
+  it('denies a pending approval', () => {
+    given(...pendingApproval)
+      .when(deny)
+      .then([{ type: 'ApprovalDenied', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', denier: 'bob', reason: 'still hostile' }]);
+  });
+
+  it('expires an approval once it is due', () => {
+    given(...pendingApproval)
+      .when(expire('2026-02-12T12:00:05.000Z'))
+      .then([{ type: 'ApprovalExpired', killId: 'demo-1', at: '2026-02-12T12:00:05.000Z', decisionId: 'dec-1' }]);
+  });
+
+  it('does not expire an approval early', () => {
+    given(...pendingApproval).when(expire('2026-02-12T12:00:04.999Z')).thenRejects('approval_not_expired');
+  });
+
+  it('refuses an answer that comes after the expiry', () => {
+    given(...pendingApproval)
+      .when({ ...grant, at: '2026-02-12T12:00:05.000Z' })
+      .thenRejects('approval_expired');
+  });
+
+  it.each([
+    ['no approval was requested', [SAMPLE_EVENTS.KillReported]],
+    ['the approval was already granted', [...pendingApproval, SAMPLE_EVENTS.ApprovalGranted]],
+    ['the approval already expired', [...pendingApproval, SAMPLE_EVENTS.ApprovalExpired]],
+  ])('refuses every approval command when %s', (_, history) => {
+    for (const command of [grant, deny, expire('2026-02-13T00:00:00.000Z')]) {
+      given(...history).when(command).thenRejects('illegal_transition');
+    }
+  });
+
+  it('refuses approval commands for a kill never reported', () => {
+    given().when(grant).thenRejects('illegal_transition');
+  });
+});

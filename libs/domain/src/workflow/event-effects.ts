@@ -1,0 +1,107 @@
+import type { ResurrectionDecision } from '../decision/decision.types';
+import { assertNever } from '../shared/errors';
+import type { KillEvent, KillEventType } from './kill-events';
+import { AUTO_APPROVER, type KillState } from './kill-state';
+import type { WorkflowStatus } from './workflow-status';
+
+/** The facts an event adds to the state, beside the status. */
+export type KillFacts = Partial<Omit<KillState, 'killId' | 'status' | 'history' | 'lastEventAt'>>;
+
+export interface Effect {
+  readonly to: WorkflowStatus;
+  readonly facts: KillFacts;
+}
+
+/**
+ * The statuses in which each event may happen (KillReported only starts a
+ * kill). A status change must also be in TRANSITIONS; this table is narrower,
+ * so that e.g. RollbackFailed cannot land on FAILED from EXECUTING.
+ */
+export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported'>, readonly WorkflowStatus[]>> = {
+  ContextEnriched: ['PENDING'],
+  RiskAssessed: ['PENDING'],
+  DecisionMade: ['PENDING'],
+  ApprovalRequested: ['PENDING'],
+  ApprovalGranted: ['PENDING'],
+  ApprovalDenied: ['PENDING'],
+  ApprovalExpired: ['PENDING'],
+  VetoRequested: ['APPROVED'],
+  VetoCleared: ['APPROVED'],
+  ResurrectionVetoed: ['APPROVED'],
+  ResurrectionStarted: ['APPROVED', 'FAILED'],
+  ResurrectionSucceeded: ['EXECUTING'],
+  ResurrectionFailed: ['APPROVED', 'EXECUTING'],
+  StabilityConfirmed: ['MONITORING'],
+  AnomalyDetected: ['MONITORING'],
+  AnomalyCleared: ['ANOMALY_DETECTED'],
+  RollbackStarted: ['ANOMALY_DETECTED'],
+  RollbackCompleted: ['ROLLING_BACK'],
+  RollbackFailed: ['ROLLING_BACK'],
+  // Re-killed while monitored, stable, failed or rolled back: each is an outcome to learn from.
+  OutcomeRecorded: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+};
+
+/** Where an event takes an existing kill and what it records. */
+export function effectOf(state: KillState, event: KillEvent): Effect {
+  const stay = (facts: KillFacts = {}): Effect => ({ to: state.status, facts });
+  const move = (to: WorkflowStatus, facts: KillFacts = {}): Effect => ({ to, facts });
+  switch (event.type) {
+    case 'KillReported':
+      return move('PENDING');
+    case 'ContextEnriched': {
+      const { siemStatus, riskScore, falsePositiveHistory } = event;
+      return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory } });
+    }
+    case 'RiskAssessed':
+      return stay({ risk: event.assessment });
+    case 'DecisionMade':
+      return decisionEffect(state, event.decision);
+    case 'ApprovalRequested': {
+      const { queueItemId, decisionId, expiresAt, reason } = event;
+      return stay({ approval: { queueItemId, decisionId, requestedAt: event.at, expiresAt, reason } });
+    }
+    case 'ApprovalGranted':
+      return move('APPROVED', { approvedBy: event.approver });
+    case 'ApprovalDenied':
+      return move('DENIED');
+    case 'ApprovalExpired':
+      return move('EXPIRED');
+    case 'VetoRequested':
+      return stay({ requestId: event.requestId });
+    case 'VetoCleared':
+      return stay();
+    case 'ResurrectionVetoed':
+      return move('VETOED');
+    case 'ResurrectionStarted':
+      return move('EXECUTING', { requestId: event.requestId, attempts: state.attempts + 1 });
+    case 'ResurrectionSucceeded':
+      return move('MONITORING');
+    case 'ResurrectionFailed':
+    case 'RollbackFailed':
+      return move('FAILED');
+    case 'StabilityConfirmed':
+    case 'AnomalyCleared':
+      return move('STABLE');
+    case 'AnomalyDetected':
+      return move('ANOMALY_DETECTED');
+    case 'RollbackStarted':
+      return move('ROLLING_BACK');
+    case 'RollbackCompleted':
+      return move('ROLLED_BACK');
+    case 'OutcomeRecorded': {
+      const outcome = { outcomeId: event.outcomeId, result: event.result, recordedAt: event.at };
+      return state.status === 'STABLE' ? move('COMPLETED', { outcome }) : stay({ outcome });
+    }
+    default:
+      return assertNever(event, 'kill event');
+  }
+}
+
+// An observe-only approval changes nothing: in observer mode no one acts on it.
+function decisionEffect(state: KillState, decision: ResurrectionDecision): Effect {
+  if (decision.outcome === 'approve_auto' && !decision.observeOnly) {
+    return { to: 'APPROVED', facts: { decision, approvedBy: AUTO_APPROVER } };
+  }
+  if (decision.outcome === 'deny') return { to: 'DENIED', facts: { decision } };
+  return { to: state.status, facts: { decision } };
+}

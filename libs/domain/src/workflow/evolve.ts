@@ -1,0 +1,66 @@
+import { DomainError } from '../shared/errors';
+import { EVENT_SOURCES, effectOf } from './event-effects';
+import type { KillEvent, KillReported } from './kill-events';
+import type { KillState } from './kill-state';
+import { canTransition } from './workflow-status';
+
+/**
+ * Folds one event into the state of its kill. An event that cannot happen in
+ * the current state is rejected with `illegal_transition`, never applied:
+ * a projection must not paper over a log that breaks the workflow.
+ */
+export function evolve(state: KillState | null, event: KillEvent): KillState {
+  if (state === null) return reported(event);
+  if (event.killId !== state.killId) {
+    throw new DomainError('kill_mismatch', `event for kill ${event.killId} applied to kill ${state.killId}`, { event: event.type });
+  }
+  assertAccepted(state, event);
+  const { to, facts } = effectOf(state, event);
+  if (to !== state.status && !canTransition(state.status, to)) {
+    throw illegal(state, event, `${state.status} cannot move to ${to}`);
+  }
+  const history = to === state.status ? state.history : [...state.history, { status: to, at: event.at, event: event.type }];
+  return { ...state, ...facts, status: to, history, lastEventAt: event.at };
+}
+
+function reported(event: KillEvent): KillState {
+  if (event.type !== 'KillReported') {
+    throw new DomainError('illegal_transition', `${event.type} for kill ${event.killId}, which was never reported`, { event: event.type });
+  }
+  return fromReport(event);
+}
+
+function fromReport(event: KillReported): KillState {
+  return {
+    killId: event.killId,
+    status: 'PENDING',
+    targetModule: event.report.targetModule,
+    report: event.report,
+    correlationId: event.correlationId,
+    replyTo: event.replyTo,
+    enrichment: null,
+    risk: null,
+    decision: null,
+    approval: null,
+    approvedBy: null,
+    requestId: null,
+    attempts: 0,
+    history: [{ status: 'PENDING', at: event.at, event: event.type }],
+    lastEventAt: event.at,
+    outcome: null,
+  };
+}
+
+function assertAccepted(state: KillState, event: KillEvent): void {
+  if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
+  if (state.outcome !== null) throw illegal(state, event, 'its outcome is already recorded');
+  if (!EVENT_SOURCES[event.type].includes(state.status)) throw illegal(state, event, `it cannot happen in ${state.status}`);
+}
+
+function illegal(state: KillState, event: KillEvent, why: string): DomainError {
+  return new DomainError('illegal_transition', `${event.type} rejected for kill ${state.killId}: ${why}`, {
+    killId: state.killId,
+    status: state.status,
+    event: event.type,
+  });
+}

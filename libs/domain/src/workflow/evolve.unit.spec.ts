@@ -1,0 +1,196 @@
+import {
+  canTransition,
+  evolve,
+  initialState,
+  isTerminal,
+  TRANSITIONS,
+  WORKFLOW_STATUSES,
+  type KillEvent,
+  type KillEventType,
+  type KillState,
+  type WorkflowStatus,
+} from '@medic/domain';
+import { thrownBy } from '../../test/domain-fixtures';
+import { aDecision, sample, SAMPLE_EVENTS } from '../../test/kill-event-samples';
+
+/*
+ * Every event in every status: the legal ones move the kill where the brief
+ * says, the others are rejected. The expectations are written out here, not
+ * read from the implementation, and checked against the TRANSITIONS table.
+ */
+
+interface Move {
+  readonly label: string;
+  readonly event: KillEvent;
+  readonly from: readonly WorkflowStatus[];
+  readonly to: (from: WorkflowStatus) => WorkflowStatus;
+}
+
+const same = (from: WorkflowStatus): WorkflowStatus => from;
+const to = (status: WorkflowStatus) => (): WorkflowStatus => status;
+
+const MOVES: readonly Move[] = [
+  { label: 'ContextEnriched', event: sample('ContextEnriched'), from: ['PENDING'], to: same },
+  { label: 'RiskAssessed', event: sample('RiskAssessed'), from: ['PENDING'], to: same },
+  { label: 'DecisionMade(pending_review)', event: sample('DecisionMade'), from: ['PENDING'], to: same },
+  { label: 'DecisionMade(approve_auto)', event: sample('DecisionMade', { decision: aDecision('approve_auto') }), from: ['PENDING'], to: to('APPROVED') },
+  {
+    label: 'DecisionMade(approve_auto, observe only)',
+    event: sample('DecisionMade', { decision: aDecision('approve_auto', true) }),
+    from: ['PENDING'],
+    to: same,
+  },
+  { label: 'DecisionMade(deny)', event: sample('DecisionMade', { decision: aDecision('deny') }), from: ['PENDING'], to: to('DENIED') },
+  { label: 'ApprovalRequested', event: sample('ApprovalRequested'), from: ['PENDING'], to: same },
+  { label: 'ApprovalGranted', event: sample('ApprovalGranted'), from: ['PENDING'], to: to('APPROVED') },
+  { label: 'ApprovalDenied', event: sample('ApprovalDenied'), from: ['PENDING'], to: to('DENIED') },
+  { label: 'ApprovalExpired', event: sample('ApprovalExpired'), from: ['PENDING'], to: to('EXPIRED') },
+  { label: 'VetoRequested', event: sample('VetoRequested'), from: ['APPROVED'], to: same },
+  { label: 'VetoCleared', event: sample('VetoCleared'), from: ['APPROVED'], to: same },
+  { label: 'ResurrectionVetoed', event: sample('ResurrectionVetoed'), from: ['APPROVED'], to: to('VETOED') },
+  { label: 'ResurrectionStarted', event: sample('ResurrectionStarted'), from: ['APPROVED', 'FAILED'], to: to('EXECUTING') },
+  { label: 'ResurrectionSucceeded', event: sample('ResurrectionSucceeded'), from: ['EXECUTING'], to: to('MONITORING') },
+  { label: 'ResurrectionFailed', event: sample('ResurrectionFailed'), from: ['APPROVED', 'EXECUTING'], to: to('FAILED') },
+  { label: 'StabilityConfirmed', event: sample('StabilityConfirmed'), from: ['MONITORING'], to: to('STABLE') },
+  { label: 'AnomalyDetected', event: sample('AnomalyDetected'), from: ['MONITORING'], to: to('ANOMALY_DETECTED') },
+  { label: 'AnomalyCleared', event: sample('AnomalyCleared'), from: ['ANOMALY_DETECTED'], to: to('STABLE') },
+  { label: 'RollbackStarted', event: sample('RollbackStarted'), from: ['ANOMALY_DETECTED'], to: to('ROLLING_BACK') },
+  { label: 'RollbackCompleted', event: sample('RollbackCompleted'), from: ['ROLLING_BACK'], to: to('ROLLED_BACK') },
+  { label: 'RollbackFailed', event: sample('RollbackFailed'), from: ['ROLLING_BACK'], to: to('FAILED') },
+  {
+    label: 'OutcomeRecorded',
+    event: sample('OutcomeRecorded'),
+    from: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+    to: (from) => (from === 'STABLE' ? 'COMPLETED' : from),
+  },
+];
+
+const reported = evolve(initialState(), SAMPLE_EVENTS.KillReported);
+const stateIn = (status: WorkflowStatus): KillState => ({ ...reported, status });
+
+const matrix = MOVES.flatMap((move) => WORKFLOW_STATUSES.map((status) => ({ ...move, status, legal: move.from.includes(status) })));
+
+describe('evolve: every event in every status', () => {
+  it('covers every event type but KillReported', () => {
+    const covered = new Set(MOVES.map((m) => m.event.type));
+    const all = Object.keys(SAMPLE_EVENTS) as KillEventType[];
+    expect(all.filter((type) => !covered.has(type))).toEqual(['KillReported']);
+  });
+
+  it.each(matrix)('$label in $status: legal=$legal', ({ event, status, legal, to: target }) => {
+    if (legal) {
+      expect(evolve(stateIn(status), event).status).toBe(target(status));
+    } else {
+      expect(thrownBy(() => evolve(stateIn(status), event))).toMatchObject({ code: 'illegal_transition' });
+    }
+  });
+
+  it.each(WORKFLOW_STATUSES)('rejects a second KillReported in %s', (status) => {
+    expect(thrownBy(() => evolve(stateIn(status), SAMPLE_EVENTS.KillReported))).toMatchObject({ code: 'illegal_transition' });
+  });
+
+  it.each(MOVES.map((m) => m.label))('rejects %s before the kill was reported', (label) => {
+    const move = MOVES.find((m) => m.label === label)!;
+    expect(thrownBy(() => evolve(initialState(), move.event))).toMatchObject({ code: 'illegal_transition' });
+  });
+});
+
+describe('TRANSITIONS', () => {
+  const moves = matrix.filter((m) => m.legal).map((m) => ({ from: m.status, to: m.to(m.status), label: m.label }));
+  const changes = moves.filter((m) => m.from !== m.to);
+
+  it.each(changes)('allows $from → $to ($label)', ({ from, to: target }) => {
+    expect(canTransition(from, target)).toBe(true);
+  });
+
+  it('has no edge that no event takes', () => {
+    const taken = new Set(changes.map((m) => `${m.from}→${m.to}`));
+    const edges = WORKFLOW_STATUSES.flatMap((from) => TRANSITIONS[from].map((target) => `${from}→${target}`));
+    expect(edges.filter((edge) => !taken.has(edge))).toEqual([]);
+  });
+
+  it('refuses everything else', () => {
+    for (const from of WORKFLOW_STATUSES) {
+      for (const target of WORKFLOW_STATUSES) {
+        expect(canTransition(from, target)).toBe(changes.some((m) => m.from === from && m.to === target));
+      }
+    }
+  });
+
+  it('ends in COMPLETED, DENIED, EXPIRED, VETOED and ROLLED_BACK', () => {
+    expect(WORKFLOW_STATUSES.filter(isTerminal)).toEqual(['COMPLETED', 'DENIED', 'EXPIRED', 'VETOED', 'ROLLED_BACK']);
+  });
+});
+
+describe('evolve: what the state remembers', () => {
+  const fold = (...events: KillEvent[]) => events.reduce<KillState | null>((state, event) => evolve(state, event), initialState());
+
+  it('starts PENDING from the report', () => {
+    expect(reported).toMatchObject({
+      killId: 'demo-1',
+      status: 'PENDING',
+      targetModule: 'nginx-test',
+      correlationId: 'corr-1',
+      replyTo: 'medic.responses',
+      risk: null,
+      decision: null,
+      approval: null,
+      attempts: 0,
+      outcome: null,
+      history: [{ status: 'PENDING', at: '2026-02-11T12:00:01.000Z', event: 'KillReported' }],
+    });
+  });
+
+  it('follows a kill through approval, a failed and a retried attempt, to COMPLETED', () => {
+    const state = fold(
+      SAMPLE_EVENTS.KillReported,
+      SAMPLE_EVENTS.ContextEnriched,
+      SAMPLE_EVENTS.RiskAssessed,
+      SAMPLE_EVENTS.DecisionMade,
+      SAMPLE_EVENTS.ApprovalRequested,
+      sample('ApprovalGranted', { at: '2026-02-11T12:05:00.000Z' }),
+      SAMPLE_EVENTS.ResurrectionStarted,
+      SAMPLE_EVENTS.ResurrectionFailed,
+      sample('ResurrectionStarted', { requestId: 'req-2', attempt: 2 }),
+      SAMPLE_EVENTS.ResurrectionSucceeded,
+      SAMPLE_EVENTS.StabilityConfirmed,
+      sample('OutcomeRecorded', { at: '2026-02-11T12:40:00.000Z' }),
+    );
+    expect(state).toMatchObject({
+      status: 'COMPLETED',
+      enrichment: { siemStatus: 'used', riskScore: 0.2, falsePositiveHistory: 1 },
+      risk: { score: 0.3 },
+      decision: { decisionId: 'dec-1', outcome: 'pending_review' },
+      approval: { queueItemId: 'q-item-1', expiresAt: '2026-02-12T12:00:10.000Z' },
+      approvedBy: 'alice',
+      requestId: 'req-2',
+      attempts: 2,
+      lastEventAt: '2026-02-11T12:40:00.000Z',
+      outcome: { outcomeId: 'out-1', result: 'success', recordedAt: '2026-02-11T12:40:00.000Z' },
+    });
+    expect(state?.history.map((h) => h.status)).toEqual(['PENDING', 'APPROVED', 'EXECUTING', 'FAILED', 'EXECUTING', 'MONITORING', 'STABLE', 'COMPLETED']);
+  });
+
+  it('names the policy as approver of an auto-approval', () => {
+    expect(fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }))?.approvedBy).toBe('policy:auto-approve');
+  });
+
+  it('closes the kill once its outcome is recorded', () => {
+    const failed = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.ResurrectionFailed);
+    const closed = evolve(failed, sample('OutcomeRecorded', { result: 'failure' }));
+    expect(closed).toMatchObject({ status: 'FAILED', outcome: { result: 'failure' } });
+    expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.ResurrectionStarted))).toMatchObject({ code: 'illegal_transition' });
+    expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.OutcomeRecorded))).toMatchObject({ code: 'illegal_transition' });
+  });
+
+  it('refuses an event of another kill', () => {
+    expect(thrownBy(() => evolve(reported, sample('RiskAssessed', { killId: 'other' })))).toMatchObject({ code: 'kill_mismatch' });
+  });
+
+  it('explains a rejection', () => {
+    expect(thrownBy(() => evolve(stateIn('DENIED'), SAMPLE_EVENTS.ResurrectionStarted))).toMatchObject({
+      message: 'ResurrectionStarted rejected for kill demo-1: it cannot happen in DENIED',
+      details: { killId: 'demo-1', status: 'DENIED', event: 'ResurrectionStarted' },
+    });
+  });
+});

@@ -1,0 +1,59 @@
+import type { SiemStatus } from '../decision/decision.types';
+import type { PolicySettings, RiskSettings } from '../decision/policy.types';
+import type { KillReport } from '../kill/kill-report';
+import type { ModuleHistory, SiemRiskContext } from '../risk/risk.types';
+import type { KillReported } from './kill-events';
+
+/*
+ * What may be asked of a kill, in the imperative. Every command carries its
+ * own time and ids: the decider never reads a clock or makes an id.
+ */
+
+export interface ReportKill {
+  readonly type: 'ReportKill';
+  readonly report: KillReport;
+  readonly correlationId: string | null;
+  readonly replyTo: string | null;
+  readonly source: KillReported['source'];
+  readonly at: string;
+}
+
+export interface DecideResurrection {
+  readonly type: 'DecideResurrection';
+  readonly killId: string;
+  readonly at: string;
+  readonly decisionId: string;
+  /** Used only when the decision needs a human. */
+  readonly queueItemId: string;
+  readonly siem: SiemRiskContext | null;
+  readonly siemStatus: SiemStatus;
+  readonly history: ModuleHistory;
+  readonly autoResurrectionsLastHour: number;
+  readonly policy: PolicySettings;
+  readonly risk: RiskSettings;
+}
+
+export interface GrantApproval {
+  readonly type: 'GrantApproval';
+  readonly killId: string;
+  readonly at: string;
+  readonly approver: string;
+  readonly notes: string | null;
+}
+
+export interface DenyApproval {
+  readonly type: 'DenyApproval';
+  readonly killId: string;
+  readonly at: string;
+  readonly denier: string;
+  readonly reason: string;
+}
+
+export interface ExpireApproval {
+  readonly type: 'ExpireApproval';
+  readonly killId: string;
+  readonly at: string;
+}
+
+export type KillCommand = ReportKill | DecideResurrection | GrantApproval | DenyApproval | ExpireApproval;
+export type KillCommandType = KillCommand['type'];

@@ -1,0 +1,65 @@
+import type { ResurrectionDecision } from '../decision/decision.types';
+import type { KillReport } from '../kill/kill-report';
+import type { RiskAssessment } from '../risk/risk.types';
+import type { KillEventType, OutcomeResult } from './kill-events';
+import type { WorkflowStatus } from './workflow-status';
+
+/** A human approval asked for on the queue, and when it lapses. */
+export interface ApprovalRequest {
+  readonly queueItemId: string;
+  readonly decisionId: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  readonly reason: string;
+}
+
+/** What the SIEM said, as far as later steps need it. */
+export interface EnrichmentSummary {
+  readonly siemStatus: 'used' | 'unavailable';
+  readonly riskScore: number;
+  readonly falsePositiveHistory: number;
+}
+
+export interface StatusChange {
+  readonly status: WorkflowStatus;
+  readonly at: string;
+  readonly event: KillEventType;
+}
+
+export interface KillOutcome {
+  readonly outcomeId: string;
+  readonly result: OutcomeResult;
+  readonly recordedAt: string;
+}
+
+/** One kill, folded from its events. */
+export interface KillState {
+  readonly killId: string;
+  readonly status: WorkflowStatus;
+  readonly targetModule: string;
+  readonly report: KillReport;
+  readonly correlationId: string | null;
+  readonly replyTo: string | null;
+  readonly enrichment: EnrichmentSummary | null;
+  readonly risk: RiskAssessment | null;
+  readonly decision: ResurrectionDecision | null;
+  readonly approval: ApprovalRequest | null;
+  /** The approver, or AUTO_APPROVER when the policy approved on its own. */
+  readonly approvedBy: string | null;
+  readonly requestId: string | null;
+  /** Resurrection attempts started so far. */
+  readonly attempts: number;
+  /** Every status the kill has been in, oldest first. */
+  readonly history: readonly StatusChange[];
+  readonly lastEventAt: string;
+  /** Once recorded, the kill is closed: no further event applies. */
+  readonly outcome: KillOutcome | null;
+}
+
+/** Names the policy as approver of an auto-approved resurrection. */
+export const AUTO_APPROVER = 'policy:auto-approve';
+
+/** Before its first event a kill does not exist. */
+export function initialState(): KillState | null {
+  return null;
+}

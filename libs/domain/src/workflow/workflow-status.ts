@@ -1,0 +1,50 @@
+/** Where one kill is in its life (spec 8.5, extended per ARCHITECTURE §3). */
+export const WORKFLOW_STATUSES = [
+  'PENDING',
+  'APPROVED',
+  'EXECUTING',
+  'MONITORING',
+  'STABLE',
+  'COMPLETED',
+  'FAILED',
+  'DENIED',
+  'EXPIRED',
+  'VETOED',
+  'ANOMALY_DETECTED',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+/**
+ * Every status change a kill may make. Differences from spec 8.5: PENDING no
+ * longer goes to FAILED (nothing can fail before anything was tried) but to
+ * DENIED, EXPIRED and APPROVED; APPROVED may be VETOED by Smith; a rollback
+ * ends in ROLLED_BACK or, when the rollback itself fails, FAILED; and a
+ * FAILED resurrection may be retried (EXECUTING again, a new attempt), the
+ * executor's policy deciding how often.
+ */
+export const TRANSITIONS: Readonly<Record<WorkflowStatus, readonly WorkflowStatus[]>> = {
+  PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
+  APPROVED: ['EXECUTING', 'VETOED', 'FAILED'],
+  EXECUTING: ['MONITORING', 'FAILED'],
+  MONITORING: ['STABLE', 'ANOMALY_DETECTED'],
+  STABLE: ['COMPLETED'],
+  ANOMALY_DETECTED: ['ROLLING_BACK', 'STABLE'],
+  ROLLING_BACK: ['ROLLED_BACK', 'FAILED'],
+  FAILED: ['EXECUTING'],
+  COMPLETED: [],
+  DENIED: [],
+  EXPIRED: [],
+  VETOED: [],
+  ROLLED_BACK: [],
+};
+
+export function canTransition(from: WorkflowStatus, to: WorkflowStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Statuses no event can leave. */
+export function isTerminal(status: WorkflowStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}

@@ -1,0 +1,48 @@
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { ProjectionOffset } from './projection';
+
+export interface DatabaseSettings {
+  readonly url: string;
+  /** Each service owns one schema; tests use a schema of their own. */
+  readonly schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: MixedList<Function | string | EntitySchema>;
+  /** Idempotent DDL run at start-up, after the schema exists. */
+  readonly ddl: readonly string[];
+  readonly poolSize?: number;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Opens a TypeORM data source on the service's own schema and applies its DDL. */
+export async function openDatabase(settings: DatabaseSettings): Promise<DataSource> {
+  if (!IDENT.test(settings.schema)) throw new Error(`invalid schema name ${JSON.stringify(settings.schema)}`);
+  const ds = new DataSource({
+    type: 'postgres',
+    url: settings.url,
+    schema: settings.schema,
+    entities: [ProjectionOffset, ...(settings.entities as unknown[])] as never,
+    synchronize: false,
+    logging: false,
+    // Unqualified table names in raw SQL resolve to the service's schema.
+    extra: { max: settings.poolSize ?? 10, options: `-c search_path=${settings.schema},public` },
+  });
+  await ds.initialize();
+  await ds.query(`CREATE SCHEMA IF NOT EXISTS ${settings.schema}`);
+  await ds.transaction(async (tx) => {
+    // Two replicas starting together must not race on the DDL.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${settings.schema}`]);
+    for (const statement of [PROJECTION_OFFSETS_DDL, ...settings.ddl]) {
+      await tx.query(statement.replaceAll('{schema}', settings.schema));
+    }
+  });
+  return ds;
+}
+
+const PROJECTION_OFFSETS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
+  projection text NOT NULL,
+  topic text NOT NULL,
+  partition int NOT NULL,
+  "offset" bigint NOT NULL,
+  PRIMARY KEY (projection, topic, partition)
+)`;

@@ -1,0 +1,26 @@
+export {
+  causeOf,
+  EnvelopeError,
+  fromKafkaMessage,
+  header,
+  newEnvelope,
+  SPEC_VERSION,
+  toKafkaMessage,
+  type Cause,
+  type EventEnvelope,
+  type LoggedEvent,
+} from './envelope';
+export { createKafka, ensureTopics, parseBrokers, type KafkaSettings, type TopicSpec } from './kafka';
+export { EventLog, type LogTopics } from './event-log';
+export { TransactionalProcessor, type BatchHandler, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
+export { applyRecords, lockProjection, ProjectionOffset, storedOffset, type Projection, type RawRecords } from './projection';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
+export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
+export { rebuildProjection, type RebuildResult } from './replay';
+export { openDatabase, type DatabaseSettings } from './database';
+export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
+export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './nest/tokens';
+export { EventLogTransport, type LogWorker } from './nest/event-log.transport';
+export { NestJsonLogger } from './nest/nest-logger';
+export { main, runService, type ServiceDefinition } from './nest/bootstrap';
+export { Public, PUBLIC_KEY } from './nest/public';

@@ -1,0 +1,81 @@
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Logger } from '@medic/observability';
+
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** How long the broker may hold a fetch when no data is there (kafkajs waits 5 s by default). */
+  readonly maxWaitMs: number;
+  readonly sessionTimeoutMs: number;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through our JSON logger; its chatty INFO lines are kept at DEBUG. */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...rest } = log as { message: string; logger?: string; error?: string };
+      const ctx = { kafka_namespace: rest.logger, ...(rest.error ? { error: rest.error } : {}) };
+      const method = LEVELS[level] ?? 'debug';
+      if (method === 'error') logger.error(message, ctx);
+      else if (method === 'warn') logger.warn(message, ctx);
+      else logger.debug(message, ctx);
+    };
+}
+
+export function createKafka(settings: KafkaSettings, logger = new Logger('medic.kafka')): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger),
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}
+
+export function parseBrokers(value: string): string[] {
+  return value
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+/** The log is forever: nothing in Medic's topics is ever deleted by time or size. */
+const FOREVER: ITopicConfig['configEntries'] = [
+  { name: 'retention.ms', value: '-1' },
+  { name: 'retention.bytes', value: '-1' },
+  { name: 'cleanup.policy', value: 'delete' },
+];
+
+/** Creates missing topics with infinite retention; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: FOREVER,
+      })),
+    });
+  } catch (error) {
+    // Another process may have created them between list and create.
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export interface PartitionRecords {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+}
+
+export interface ReadLogOptions {
+  readonly maxWaitMs?: number;
+  /** Give up when the end is not reached in this time. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Reads a topic from offset 0 up to its end as of the call (committed records
+ * only), in order per partition, then stops. Used by replay and audit.
+ */
+export async function readLog(
+  kafka: Kafka,
+  topic: string,
+  onRecords: (records: PartitionRecords) => Promise<void>,
+  options: ReadLogOptions = {},
+): Promise<void> {
+  const ends = await endOffsets(kafka, topic);
+  const pending = new Map([...ends].filter(([, end]) => end > 0n));
+  if (pending.size === 0) return;
+
+  const groupId = `medic-reader-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: options.maxWaitMs ?? 100, readUncommitted: false, allowAutoTopicCreation: false });
+  let finish!: (error?: Error) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error ? reject(error) : resolve());
+  });
+  const timer = setTimeout(
+    () => finish(new Error(`reading ${topic} did not reach its end within ${options.timeoutMs ?? 120_000} ms (partitions left: ${[...pending.keys()].join(',')})`)),
+    options.timeoutMs ?? 120_000,
+  );
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const end = pending.get(batch.partition);
+        if (end === undefined) return;
+        const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
+        if (messages.length > 0) await onRecords({ topic, partition: batch.partition, messages });
+        // lastOffset() counts transaction markers too, so a log ending in a commit marker still ends.
+        if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
+        if (pending.size === 0) finish();
+      },
+    });
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+    await deleteGroup(kafka, groupId);
+  }
+}
+
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]);
+  } catch {
+    // A reader's group holds no offsets; leaving it behind is harmless.
+  } finally {
+    await admin.disconnect();
+  }
+}

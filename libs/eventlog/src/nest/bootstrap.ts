@@ -1,0 +1,55 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, type MedicConfig } from '@medic/config';
+import { configureLogging, Logger } from '@medic/observability';
+import { EventLogTransport, type LogWorker } from './event-log.transport';
+import { NestJsonLogger } from './nest-logger';
+
+export interface ServiceDefinition {
+  readonly service: string;
+  /** The root module for this config. */
+  module(config: MedicConfig): unknown;
+  /** The log workers to run under the microservice transport (resolved from the app). */
+  workers?(app: INestApplication): readonly LogWorker[];
+  /** HTTP port: the API for the gateway, metrics and health for the others. */
+  port(config: MedicConfig): number;
+  /** Address to listen on; loopback unless the service says otherwise. */
+  host?(config: MedicConfig): string;
+  configure?(app: INestApplication, config: MedicConfig): void;
+}
+
+/** Loads config once (failing fast), starts the Nest app, its log workers and its HTTP port. */
+export async function runService(def: ServiceDefinition): Promise<INestApplication> {
+  const logger = new Logger(`medic.${def.service}`);
+  let config: MedicConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`medic ${def.service}: invalid configuration\n${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  configureLogging({ level: config.logging.level });
+  const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false });
+  app.enableShutdownHooks();
+  def.configure?.(app, config);
+  const workers = def.workers?.(app) ?? [];
+  if (workers.length > 0) {
+    app.connectMicroservice({ strategy: new EventLogTransport(workers) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  const port = def.port(config);
+  await app.listen(port, def.host?.(config) ?? '127.0.0.1');
+  logger.info(`${def.service} started`, { port, mode: config.mode.current });
+  return app;
+}
+
+/** Entry point wrapper: an unexpected error at start-up is logged and exits non-zero. */
+export function main(def: ServiceDefinition): void {
+  runService(def).catch((error: unknown) => {
+    new Logger(`medic.${def.service}`).critical('start-up failed', { error });
+    process.exit(1);
+  });
+}

@@ -1,0 +1,55 @@
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { kafkaBrokerList, type MedicConfig } from '@medic/config';
+import { createMetricsRegistry } from '@medic/observability';
+import { openDatabase, type DatabaseSettings } from '../database';
+import { createKafka } from '../kafka';
+import { MetricsController } from './metrics.controller';
+import { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './tokens';
+
+export interface CoreModuleOptions {
+  readonly service: string;
+  readonly config: MedicConfig;
+  /** The service's schema and tables, when it keeps state in Postgres. */
+  readonly database?: Omit<DatabaseSettings, 'url'>;
+}
+
+/** Config, Kafka, Postgres and metrics for one service: the outside world behind tokens. */
+@Global()
+@Module({})
+export class MedicCoreModule implements OnApplicationShutdown {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource | null) {}
+
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    const { config, service, database } = options;
+    return {
+      module: MedicCoreModule,
+      controllers: [MetricsController],
+      providers: [
+        { provide: MEDIC_CONFIG, useValue: config },
+        { provide: SERVICE_NAME, useValue: service },
+        { provide: METRICS, useFactory: () => createMetricsRegistry(service) },
+        { provide: KAFKA, useFactory: (): Kafka => createKafka(kafkaSettings(config, service)) },
+        {
+          provide: DATA_SOURCE,
+          useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ url: config.database.url, ...database }) : null),
+        },
+      ],
+      exports: [MEDIC_CONFIG, SERVICE_NAME, METRICS, KAFKA, DATA_SOURCE],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+export function kafkaSettings(config: MedicConfig, service: string) {
+  return {
+    brokers: kafkaBrokerList(config),
+    clientId: `${config.kafka.client_id}-${service}`,
+    maxWaitMs: config.kafka.consumer.max_wait_ms,
+    sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
+  };
+}

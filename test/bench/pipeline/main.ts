@@ -1,0 +1,151 @@
+/**
+ * Pipeline benchmark: drives kill reports through listener → decision on real
+ * Kafka and Postgres and prints
+ *   - the raw Kafka produce → consume figures of this machine, as a baseline;
+ *   - sustained throughput (kills decided per second, from a burst);
+ *   - p50 / p99 kill-to-decision latency at a paced 1,000 kills/s.
+ * Latency is measured from the moment a report is produced to the moment its
+ * committed DecisionMade is read back by a read_committed consumer.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consumer, Kafka } from 'kafkajs';
+import { startStack, type StackHandle } from '@medic/devstack';
+import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+
+const BURST = Number(process.env.BENCH_BURST ?? 20_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+
+interface Watcher {
+  readonly seen: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+async function watch(kafka: Kafka, topic: string, pick: (type: string | undefined, subject: string | undefined) => string | null): Promise<Watcher> {
+  const seen = new Map<string, number>();
+  const consumer: Consumer = kafka.consumer({ groupId: `bench-${randomUUID()}`, maxWaitTimeInMs: 20, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  let joined!: () => void;
+  const ready = new Promise<void>((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      for (const m of batch.messages) {
+        const key = pick(m.headers?.ce_type?.toString(), m.headers?.ce_subject?.toString() ?? m.key?.toString());
+        if (key !== null && !seen.has(key)) seen.set(key, now);
+      }
+      await Promise.resolve();
+    },
+  });
+  await ready;
+  return { seen, stop: () => consumer.disconnect() };
+}
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function latencies(sent: Map<string, number>, seen: Map<string, number>): { p50: number; p99: number; max: number; n: number } {
+  const all = [...sent].map(([k, t]) => (seen.get(k) ?? Number.NaN) - t).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return { p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1] ?? Number.NaN, n: all.length };
+}
+
+/** Produces `count` messages from `make`, `rate` per second (0 = as fast as possible), recording send times. */
+async function produce(medic: MedicUnderTest, topic: string, count: number, rate: number, make: (i: number) => { key: string; value: string }): Promise<Map<string, number>> {
+  const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const sent = new Map<string, number>();
+  const start = performance.now();
+  const chunk = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 500;
+  for (let i = 0; i < count; i += chunk) {
+    if (rate > 0) {
+      const due = start + (i / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const msgs = Array.from({ length: Math.min(chunk, count - i) }, (_, j) => make(i + j));
+    const t = performance.now();
+    await producer.send({ topic, acks: -1, messages: msgs });
+    for (const m of msgs) sent.set(m.key, t);
+  }
+  await producer.disconnect();
+  return sent;
+}
+
+async function rawKafka(medic: MedicUnderTest): Promise<string> {
+  const topic = medic.topics.control;
+  const w = await watch(medic.kafka, topic, (_t, subject) => subject ?? null);
+  const payload = smithMessage(killReport());
+  const t0 = performance.now();
+  await produce(medic, topic, BURST, 0, (i) => ({ key: `raw-${i}`, value: payload }));
+  await until(() => w.seen.size >= BURST, 120_000, 'raw burst');
+  const burstRate = BURST / ((Math.max(...w.seen.values()) - t0) / 1000);
+  w.seen.clear();
+  const paced = await produce(medic, topic, RATE * 5, RATE, (i) => ({ key: `paced-${i}`, value: payload }));
+  await until(() => w.seen.size >= RATE * 5, 60_000, 'raw paced');
+  await w.stop();
+  const l = latencies(paced, w.seen);
+  return `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})`;
+}
+
+async function pipeline(medic: MedicUnderTest): Promise<string[]> {
+  const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
+  const lines: string[] = [];
+
+  const t0 = performance.now();
+  await produce(medic, medic.topics.smith, BURST, 0, () => {
+    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
+    return { key: r.kill_id, value: smithMessage(r) };
+  });
+  await until(() => decided.seen.size >= BURST, 600_000, 'burst decisions');
+  const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
+  lines.push(`pipeline sustained:          ${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s)`);
+
+  decided.seen.clear();
+  const sent = await produce(medic, medic.topics.smith, RATE * PACED_SECONDS, RATE, () => {
+    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
+    return { key: r.kill_id, value: smithMessage(r) };
+  });
+  await until(() => [...sent.keys()].every((k) => decided.seen.has(k)), 120_000, 'paced decisions');
+  const l = latencies(sent, decided.seen);
+  lines.push(`kill-to-decision at ${RATE}/s:  p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s)`);
+  await decided.stop();
+  return lines;
+}
+
+async function main(): Promise<void> {
+  let stack: StackHandle | null = null;
+  if (!process.env.MEDIC_TEST_KAFKA_BROKERS || !process.env.MEDIC_TEST_DATABASE_URL) {
+    stack = await startStack({ workDir: mkdtempSync(join(tmpdir(), 'medic-bench-')), log: (l) => console.log(`  ${l}`) });
+    process.env.MEDIC_TEST_KAFKA_BROKERS = stack.kafka.brokers;
+    process.env.MEDIC_TEST_DATABASE_URL = stack.postgres.url;
+  }
+  const medic = await startMedic({ services: ['listener', 'decision'], config: { logging: { level: 'WARNING' } } });
+  try {
+    console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it`);
+    console.log(await rawKafka(medic));
+    for (const line of await pipeline(medic)) console.log(line);
+  } finally {
+    await medic.stop();
+    await stack?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,199 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KafkaMessage } from 'kafkajs';
+import { Client } from 'pg';
+import { eventually, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+
+const run = promisify(execFile);
+
+interface Envelope<T> {
+  success: boolean;
+  data: T;
+  meta: { timestamp: string; request_id: string; version: string };
+  errors: { code: string; message: string; field?: string }[];
+}
+interface Decision {
+  decision_id: string;
+  kill_id: string;
+  outcome: string;
+  risk_level: string;
+  risk_score: number;
+  reasoning: string[];
+  risk_factors: { name: string; contribution: number; weight: number; observed: boolean }[];
+  observe_only: boolean;
+  siem_status: string;
+}
+interface Page {
+  items: Decision[];
+  pagination: { total: number; page: number; page_size: number };
+}
+
+/** Everything on a topic so far, read with a throwaway group (committed records only). */
+async function readTopic(medic: MedicUnderTest, topic: string, until: (all: KafkaMessage[]) => boolean): Promise<KafkaMessage[]> {
+  const consumer = medic.kafka.consumer({ groupId: `${medic.id}-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const seen: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      seen.push(message);
+      return Promise.resolve();
+    },
+  });
+  try {
+    await eventually(() => Promise.resolve(until(seen) ? true : undefined), `records on ${topic}`, 60_000);
+    return seen;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+function typesOf(messages: KafkaMessage[]): string[] {
+  return messages.map((m) => m.headers?.ce_type?.toString() ?? '');
+}
+
+async function decisionFor(medic: MedicUnderTest, killId: string, timeoutMs = 30_000): Promise<Decision> {
+  return eventually(async () => {
+    const res = await medic.get<Envelope<Page>>(`/decisions?page_size=200`);
+    return res.body.data?.items.find((d) => d.kill_id === killId);
+  }, `a decision for ${killId}`, timeoutMs);
+}
+
+describe('kill report → decision, through real Kafka and Postgres', () => {
+  let medic: MedicUnderTest;
+
+  beforeAll(async () => {
+    medic = await startMedic({ services: ['listener', 'decision', 'gateway'] });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  it('turns raw JSON bytes from Smith into an explained decision readable over REST', async () => {
+    const report = killReport({ kill_id: 'demo-1' });
+    await medic.publishRaw(smithMessage(report), report.kill_id);
+
+    const decision = await decisionFor(medic, 'demo-1');
+    expect(decision.outcome).toBe('pending_review');
+    expect(decision.observe_only).toBe(true);
+    expect(decision.siem_status).toBe('not_configured');
+    expect(decision.reasoning.join(' ')).toMatch(/No SIEM context was used/);
+    expect(decision.risk_factors.map((f) => f.name).sort()).toEqual(['false_positive_history', 'module_criticality', 'severity', 'siem_risk_score', 'smith_confidence']);
+    const sum = decision.risk_factors.reduce((s, f) => s + f.contribution, 0);
+    expect(Math.abs(sum - decision.risk_score)).toBeLessThan(1e-3);
+
+    const one = await medic.get<Envelope<Decision>>(`/decisions/${decision.decision_id}`);
+    expect(one.status).toBe(200);
+    expect(one.body.success).toBe(true);
+    expect(one.body.meta.version).toBe('1.0');
+    expect(one.body.data.kill_id).toBe('demo-1');
+    expect(one.body.data.reasoning.length).toBeGreaterThan(2);
+  });
+
+  it('dead-letters each kind of bad input with its reason while the report behind them is still decided', async () => {
+    const good = killReport();
+    const bad: [string, string | Buffer][] = [
+      ['malformed_json', '{"version":"1.0","message_type":"KILL_REPORT","payload":{'],
+      ['missing field', smithMessage((({ severity: _s, ...rest }) => rest)(killReport()))],
+      ['out-of-range score', smithMessage(killReport({ confidence_score: 1.7 }))],
+      ['path traversal', smithMessage(killReport({ target_module: '../../etc/passwd' }))],
+      ['oversized', smithMessage(killReport({ evidence: ['x'.repeat(70_000)] }))],
+    ];
+    for (const [, value] of bad) await medic.publishRaw(value, 'same-key');
+    await medic.publishRaw(smithMessage(good), 'same-key');
+
+    await decisionFor(medic, good.kill_id);
+    const dead = await readTopic(medic, medic.topics.dlq, (all) => all.length >= bad.length);
+    expect(dead).toHaveLength(bad.length);
+    const codes = dead.map((m) => m.headers?.medic_dlq_code?.toString());
+    expect(codes).toEqual(['malformed_json', 'invalid_field', 'invalid_field', 'invalid_field', 'message_too_large']);
+    const reasons = dead.map((m) => m.headers?.medic_dlq_reason?.toString() ?? '');
+    expect(reasons[1]).toMatch(/severity/);
+    expect(reasons[2]).toMatch(/confidence_score/);
+    expect(reasons[3]).toMatch(/target_module/);
+    for (const [i, m] of dead.entries()) {
+      expect(m.headers?.medic_dlq_source_topic?.toString()).toBe(medic.topics.smith);
+      expect(m.headers?.medic_dlq_source_offset).toBeDefined();
+      expect(m.value?.equals(Buffer.from(bad[i]![1]))).toBe(true);
+    }
+  });
+
+  it('decides a kill_id reported twice only once', async () => {
+    const report = killReport();
+    await medic.publishRaw(smithMessage(report), report.kill_id);
+    await medic.publishRaw(smithMessage(report), report.kill_id);
+    const marker = killReport();
+    await medic.publishRaw(smithMessage(marker), report.kill_id);
+    await decisionFor(medic, marker.kill_id);
+
+    const log = await readTopic(medic, medic.topics.kill, (all) =>
+      all.some((m) => m.headers?.ce_subject?.toString() === marker.kill_id && m.headers?.ce_type?.toString() === 'medic.kill.v1.DecisionMade'),
+    );
+    const ofKill = log.filter((m) => m.headers?.ce_subject?.toString() === report.kill_id);
+    expect(typesOf(ofKill).filter((t) => t === 'medic.kill.v1.KillReported')).toHaveLength(1);
+    expect(typesOf(ofKill).filter((t) => t === 'medic.kill.v1.DecisionMade')).toHaveLength(1);
+    const page = await medic.get<Envelope<Page>>(`/decisions?page_size=200`);
+    expect(page.body.data.items.filter((d) => d.kill_id === report.kill_id)).toHaveLength(1);
+  });
+
+  it('loses and duplicates nothing when the decision service is SIGKILLed mid-stream', async () => {
+    const reports = Array.from({ length: 400 }, () => killReport());
+    const publishing = (async () => {
+      for (const r of reports) await medic.publishRaw(smithMessage(r), r.kill_id);
+    })();
+    await eventually(async () => {
+      const page = await medic.get<Envelope<Page>>(`/decisions?page_size=1`);
+      return page.body.data.pagination.total >= 20 ? true : undefined;
+    }, 'some decisions before the crash');
+    medic.service('decision').kill('SIGKILL');
+    await medic.service('decision').exited;
+    await publishing;
+    await medic.start('decision');
+
+    const wanted = new Set(reports.map((r) => r.kill_id));
+    const log = await readTopic(medic, medic.topics.kill, (all) => {
+      const decided = new Set(all.filter((m) => m.headers?.ce_type?.toString() === 'medic.kill.v1.DecisionMade').map((m) => m.headers?.ce_subject?.toString()));
+      return [...wanted].every((k) => decided.has(k));
+    });
+    const decisions = log.filter((m) => m.headers?.ce_type?.toString() === 'medic.kill.v1.DecisionMade' && wanted.has(m.headers?.ce_subject?.toString() ?? ''));
+    expect(decisions).toHaveLength(reports.length);
+    expect(new Set(decisions.map((m) => m.headers?.ce_subject?.toString())).size).toBe(reports.length);
+    const assessed = log.filter((m) => m.headers?.ce_type?.toString() === 'medic.kill.v1.RiskAssessed' && wanted.has(m.headers?.ce_subject?.toString() ?? ''));
+    expect(assessed).toHaveLength(reports.length);
+  });
+
+  it('rebuilds the decisions projection from the log to exactly the live one, and audits a kill', async () => {
+    const snapshot = async () => {
+      const client = new Client({ connectionString: medic.databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query('SELECT * FROM gateway.kills ORDER BY kill_id');
+        return rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    };
+    // Wait until the live projection has caught up with every decision in the log.
+    const live = await eventually(async () => {
+      const status = await medic.get<Envelope<{ projections: { lag: number }[] }>>('/status');
+      return status.body.data.projections[0]!.lag === 0 ? snapshot() : undefined;
+    }, 'the live projection to catch up');
+    expect(live.length).toBeGreaterThan(400);
+
+    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild', '--projection', 'gateway.kills'], { env });
+    expect(rebuilt.stdout).toMatch(/rebuilt gateway\.kills: \d+ events applied/);
+    expect(await snapshot()).toEqual(live);
+
+    const audit = await run(process.execPath, [cli, 'replay', 'audit', 'demo-1'], { env });
+    expect(audit.stdout).toMatch(/KillReported/);
+    expect(audit.stdout).toMatch(/RiskAssessed/);
+    expect(audit.stdout).toMatch(/DecisionMade/);
+    expect(audit.stdout).toMatch(/No SIEM context was used/);
+
+    await expect(run(process.execPath, [cli, 'replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1 });
+  });
+});

@@ -1,0 +1,2 @@
+export { createTestDatabase, eventually, startMedic, testInfra, type HarnessOptions, type MedicUnderTest } from './medic-harness';
+export { killReport, smithMessage, type KillReportWire } from './kill-reports';

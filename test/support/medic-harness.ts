@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { stringify } from 'yaml';
+import { freePort, spawnService, waitFor, type MedicServiceName, type ServiceProcess } from '@medic/devstack';
+
+/**
+ * Runs real Medic services (built, as child processes) against the test run's
+ * Kafka and Postgres, isolated by name: topics, consumer groups and a database
+ * of their own, so test files never see each other's data.
+ */
+export interface MedicUnderTest {
+  readonly id: string;
+  readonly brokers: string;
+  readonly databaseUrl: string;
+  readonly topics: { readonly smith: string; readonly dlq: string; readonly kill: string; readonly control: string };
+  readonly api: { readonly url: string; readonly key: string };
+  readonly kafka: Kafka;
+  readonly logDir: string;
+  service(name: MedicServiceName): ServiceProcess;
+  start(name: MedicServiceName): Promise<ServiceProcess>;
+  /** Publishes raw bytes to Smith's topic, as Smith would. */
+  publishRaw(value: Buffer | string, key?: string): Promise<void>;
+  /** GET on the gateway with the test's API key; returns status and parsed body. */
+  get<T = unknown>(path: string, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly services: readonly MedicServiceName[];
+  /** YAML config overrides (spec key paths), merged under the test's own topic names. */
+  readonly config?: Record<string, unknown>;
+  readonly partitions?: number;
+}
+
+export function testInfra(): { brokers: string; databaseUrl: string } {
+  const brokers = process.env.MEDIC_TEST_KAFKA_BROKERS;
+  const databaseUrl = process.env.MEDIC_TEST_DATABASE_URL;
+  if (!brokers || !databaseUrl) throw new Error('MEDIC_TEST_KAFKA_BROKERS / MEDIC_TEST_DATABASE_URL are not set: run through jest (global setup starts them)');
+  return { brokers, databaseUrl };
+}
+
+/** A database of its own on the test server: a whole-service state reset per test file. */
+export async function createTestDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> {
+  const infra = testInfra();
+  const id = `t${randomBytes(5).toString('hex')}`;
+  const databaseUrl = await createTestDatabase(infra.databaseUrl, `medic_${id}`);
+  const topics = { smith: `${id}.smith.kills`, dlq: `${id}.dlq.kills`, kill: `${id}.kill.events`, control: `${id}.control.events` };
+  const dir = mkdtempSync(join(tmpdir(), `medic-${id}-`));
+  const apiKey = `test_${randomBytes(16).toString('hex')}`;
+  const apiPort = await freePort();
+  const configPath = join(dir, 'medic.yaml');
+  writeFileSync(configPath, stringify(configFor(id, topics, opts)));
+
+  const kafka = new Kafka({ clientId: `${id}-test`, brokers: infra.brokers.split(','), logLevel: logLevel.NOTHING });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: opts.partitions ?? 3, configEntries: [{ name: 'retention.ms', value: '-1' }] })),
+  });
+  await admin.disconnect();
+
+  const services = new Map<MedicServiceName, ServiceProcess>();
+  const env = async (name: MedicServiceName): Promise<NodeJS.ProcessEnv> => ({
+    MEDIC_CONFIG_PATH: configPath,
+    KAFKA_BROKERS: infra.brokers,
+    DATABASE_URL: databaseUrl,
+    MEDIC_API_PORT: String(apiPort),
+    MEDIC_METRICS_PORT: String(name === 'gateway' ? apiPort : await freePort()),
+    MEDIC_API_KEYS: `test:admin:${createHash('sha256').update(apiKey).digest('hex')}`,
+  });
+  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
+
+  const harness: MedicUnderTest = {
+    id,
+    brokers: infra.brokers,
+    databaseUrl,
+    topics,
+    api: { url: apiUrl, key: apiKey },
+    kafka,
+    logDir: dir,
+    service(name) {
+      const s = services.get(name);
+      if (!s) throw new Error(`${name} was not started`);
+      return s;
+    },
+    async start(name) {
+      const proc = spawnService({ name, env: await env(name), logDir: dir });
+      services.set(name, proc);
+      await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : null);
+      return proc;
+    },
+    async publishRaw(value, key) {
+      await producer.send({ topic: topics.smith, messages: [{ key: key ?? null, value: typeof value === 'string' ? Buffer.from(value) : value }] });
+    },
+    async get<T>(path: string, headers: Record<string, string> = { 'X-API-Key': apiKey }) {
+      const res = await fetch(`${apiUrl}${path}`, { headers });
+      return { status: res.status, body: (await res.json()) as T };
+    },
+    async stop() {
+      await Promise.all([...services.values()].map((s) => s.stop()));
+      await producer.disconnect();
+    },
+  };
+  for (const name of opts.services) await harness.start(name);
+  return harness;
+}
+
+function configFor(id: string, topics: MedicUnderTest['topics'], opts: HarnessOptions): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    smith: { event_bus: { topic: topics.smith, dlq_topic: topics.dlq, consumer_group: `${id}-listener` } },
+    kafka: { topics: { kill_events: topics.kill, control_events: topics.control }, consumer: { group_prefix: id, session_timeout_ms: 6000 } },
+  };
+  return deepMerge(base, opts.config ?? {});
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isObject(prev) && isObject(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function waitReady(proc: ServiceProcess, healthUrl: string | null): Promise<void> {
+  await waitFor(
+    async () => {
+      if (healthUrl) {
+        const res = await fetch(healthUrl);
+        if (!res.ok) throw new Error(`health ${res.status}`);
+        return;
+      }
+      // The service listens on its metrics port only once its log workers have started.
+      const { readFileSync } = await import('node:fs');
+      if (!readFileSync(proc.logFile, 'utf8').includes(' started"')) throw new Error('not started yet');
+    },
+    {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      abort: () => (proc.isRunning() ? undefined : new Error(`${proc.name} exited during start-up; see ${proc.logFile}`)),
+      onTimeout: (last) => new Error(`${proc.name} did not start in time (${last}); see ${proc.logFile}`),
+    },
+  );
+}
+
+/** Polls until `probe` returns a value (not undefined), or fails with what it last saw. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  return waitFor(
+    async () => {
+      const v = await probe();
+      if (v === undefined) throw new Error(`not yet: ${what}`);
+      return v;
+    },
+    { timeoutMs, intervalMs: 100, onTimeout: (last) => new Error(`timed out waiting for ${what} (${last})`) },
+  );
+}

@@ -1,0 +1,2 @@
+// Integration tests wait on real Kafka and Postgres.
+jest.setTimeout(120_000);

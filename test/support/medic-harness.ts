@@ -21,6 +21,8 @@ export interface MedicUnderTest {
   readonly kafka: Kafka;
   readonly logDir: string;
   service(name: MedicServiceName): ServiceProcess;
+  /** Where a started service serves Prometheus metrics. */
+  metricsUrl(name: MedicServiceName): string;
   start(name: MedicServiceName): Promise<ServiceProcess>;
   /** Publishes raw bytes to Smith's topic, as Smith would. */
   publishRaw(value: Buffer | string, key?: string): Promise<void>;
@@ -80,12 +82,13 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
   await admin.disconnect();
 
   const services = new Map<MedicServiceName, ServiceProcess>();
-  const env = async (name: MedicServiceName): Promise<NodeJS.ProcessEnv> => ({
+  const ports = new Map<MedicServiceName, number>();
+  const env = (port: number): NodeJS.ProcessEnv => ({
     MEDIC_CONFIG_PATH: configPath,
     KAFKA_BROKERS: infra.brokers,
     DATABASE_URL: databaseUrl,
     MEDIC_API_PORT: String(apiPort),
-    MEDIC_METRICS_PORT: String(name === 'gateway' ? apiPort : await freePort()),
+    MEDIC_METRICS_PORT: String(port),
     MEDIC_API_KEYS: `test:admin:${createHash('sha256').update(apiKey).digest('hex')}`,
   });
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
@@ -103,10 +106,15 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
       if (!s) throw new Error(`${name} was not started`);
       return s;
     },
+    metricsUrl(name) {
+      return `http://127.0.0.1:${ports.get(name) ?? 0}/metrics`;
+    },
     async start(name) {
-      const proc = spawnService({ name, env: await env(name), logDir: dir });
+      const port = ports.get(name) ?? (name === 'gateway' ? apiPort : await freePort());
+      ports.set(name, port);
+      const proc = spawnService({ name, env: env(port), logDir: dir });
       services.set(name, proc);
-      await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : null);
+      await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : `http://127.0.0.1:${port}/metrics`);
       return proc;
     },
     async publishRaw(value, key) {
@@ -146,17 +154,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-async function waitReady(proc: ServiceProcess, healthUrl: string | null): Promise<void> {
+/** A service listens on its HTTP port only once its log workers have started. */
+async function waitReady(proc: ServiceProcess, url: string): Promise<void> {
   await waitFor(
     async () => {
-      if (healthUrl) {
-        const res = await fetch(healthUrl);
-        if (!res.ok) throw new Error(`health ${res.status}`);
-        return;
-      }
-      // The service listens on its metrics port only once its log workers have started.
-      const { readFileSync } = await import('node:fs');
-      if (!readFileSync(proc.logFile, 'utf8').includes(' started"')) throw new Error('not started yet');
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     },
     {
       timeoutMs: 60_000,

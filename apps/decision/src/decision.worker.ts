@@ -3,9 +3,14 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
-import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import type { PolicySettings } from '@medic/domain';
+import { DATA_SOURCE, ensureTopics, header, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { decideBatch, type DecisionSettings, type DecisionStepResult } from './decision-step';
+
+function spendsBudget(policy: PolicySettings): boolean {
+  return policy.autoApprove.enabled && (policy.mode === 'semi_auto' || policy.mode === 'full_auto');
+}
 
 /** Turns each KillReported into an explained decision, transactionally. */
 @Injectable()
@@ -14,6 +19,7 @@ export class DecisionWorker implements LogWorker {
   private processor: TransactionalProcessor | null = null;
   private readonly made;
   private readonly latency;
+  private readonly timings;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -22,6 +28,7 @@ export class DecisionWorker implements LogWorker {
     @Inject(METRICS) metrics: Registry,
   ) {
     this.made = counter(metrics, 'medic_decisions_total', 'Decisions made, by outcome and risk level', ['outcome', 'risk_level', 'mode']);
+    this.timings = processorMetrics(metrics, 'decision');
     this.latency = histogram(metrics, 'medic_kill_to_decision_seconds', 'From KillReported to its decision being committed', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   }
 
@@ -43,27 +50,33 @@ export class DecisionWorker implements LogWorker {
       historyDays: 30,
     };
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
+    const pending = new Map<object, DecisionStepResult>();
     this.processor = new TransactionalProcessor({
       kafka: this.kafka,
       dataSource: this.dataSource,
       groupId,
-      transactionalId: `${groupId}-${config.kafka.instance_id}`,
+      transactionalIdPrefix: groupId,
       topics: [topic],
       maxWaitMs: config.kafka.consumer.max_wait_ms,
       sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
       logger: this.logger,
+      // One hourly auto-resurrection budget across partitions and replicas: batches that may
+      // spend it take turns. Where nothing is auto-approved, partitions run in parallel.
+      ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
+      // The decision step reacts to reports only; its own outputs pass by without a transaction.
+      relevant: (m) => header(m.headers, 'ce_type') === 'medic.kill.v1.KillReported',
       handle: async (batch, tx) => {
         const result = await decideBatch(batch, tx, settings, () => new Date());
         pending.set(batch, result);
         return result.outputs;
       },
-      onCommitted: (batch) => {
+      onCommitted: (batch, _outputs, timings) => {
+        this.timings(batch, timings);
         const result = pending.get(batch);
         pending.delete(batch);
         if (result) this.record(result);
       },
     });
-    const pending = new Map<object, DecisionStepResult>();
     await this.processor.start();
   }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { parseSmithKillMessage, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
-import { header, newEnvelope, toKafkaMessage, type Output, type ProcessorBatch } from '@medic/eventlog';
+import { parseSmithKillMessage, type KillEvent, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
+import { header, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { parseTraceparent, nextSpan } from '@medic/observability';
 import type { ReportedKillRow } from './listener.schema';
 
@@ -53,35 +53,37 @@ export async function takeInBatch(batch: ProcessorBatch, tx: EntityManager, sett
     }
   }
 
-  const known = await loadKnown(tx, accepted.map((a) => a.kill.payload.killId));
-  const inserts: NewReportedKill[] = [];
+  // Claim each kill id with its first report; a concurrent batch holding the same id
+  // (another partition) makes the insert wait for it, so exactly one claim wins.
+  const firsts = new Map<string, Accepted>();
+  for (const a of accepted) if (!firsts.has(a.kill.payload.killId)) firsts.set(a.kill.payload.killId, a);
+  const envelopes = new Map([...firsts].map(([killId, a]) => [killId, killReported(batch, a, settings.source, now())]));
+  const claimed = await claim(tx, [...firsts].map(([killId, a]) => rowOf(batch, a, envelopes.get(killId)!)));
+  const known = await loadKnown(tx, [...firsts.keys()].filter((k) => !claimed.has(k)));
+  for (const k of claimed) known.set(k, rowOf(batch, firsts.get(k)!, envelopes.get(k)!));
+
   for (const a of accepted) {
     const killId = a.kill.payload.killId;
     const seen = known.get(killId);
-    const sameRecord = seen && seen.source_topic === batch.topic && seen.source_partition === batch.partition && seen.source_offset === a.message.offset;
-    if (seen && !sameRecord) {
-      if (seen.payload_sha256 === a.sha256) verdicts.push({ kind: 'duplicate', killId });
-      else {
-        const failure: DeadLetterReason = {
-          code: 'conflicting_duplicate',
-          field: 'payload.kill_id',
-          reason: `kill_id ${killId} was already reported with different content (first at ${seen.source_topic}/${seen.source_partition}@${seen.source_offset})`,
-        };
-        dead.push(deadLetter(batch, a.message, failure, now()));
-        verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
-      }
-      continue;
-    }
-    const env = killReported(batch, a, settings.source, now());
-    events.push(toKafkaMessage('kill', env));
-    verdicts.push({ kind: sameRecord ? 'redelivered' : 'reported', killId });
-    if (!seen) {
-      const row = { kill_id: killId, payload_sha256: a.sha256, source_topic: batch.topic, source_partition: batch.partition, source_offset: a.message.offset };
-      known.set(killId, row);
-      inserts.push({ ...row, event_id: env.id, received_at: env.time });
+    // Not claimed and not found can only mean a concurrent claim vanished; the batch is retried.
+    if (!seen) throw Object.assign(new Error(`kill_id ${killId} neither claimed nor found`), { retriable: true });
+    const sameRecord = seen.source_topic === batch.topic && seen.source_partition === batch.partition && seen.source_offset === a.message.offset;
+    if (sameRecord) {
+      // Ours, or a redelivery of ours after a transaction that never committed.
+      events.push(toKafkaMessage('kill', envelopes.get(killId)!));
+      verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
+    } else if (seen.payload_sha256 === a.sha256) {
+      verdicts.push({ kind: 'duplicate', killId });
+    } else {
+      const failure: DeadLetterReason = {
+        code: 'conflicting_duplicate',
+        field: 'payload.kill_id',
+        reason: `kill_id ${killId} was already reported with different content (first at ${seen.source_topic}/${seen.source_partition}@${seen.source_offset})`,
+      };
+      dead.push(deadLetter(batch, a.message, failure, now()));
+      verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
     }
   }
-  await insertReported(tx, inserts);
   return {
     outputs: [
       { topic: settings.killEventsTopic, messages: events },
@@ -91,7 +93,7 @@ export async function takeInBatch(batch: ProcessorBatch, tx: EntityManager, sett
   };
 }
 
-function killReported(batch: ProcessorBatch, a: Accepted, source: string, at: Date) {
+function killReported(batch: ProcessorBatch, a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
   const { payload, correlationId, replyTo } = a.kill;
   const parentTrace = parseTraceparent(header(a.message.headers, 'traceparent'));
   const env = newEnvelope(
@@ -126,15 +128,30 @@ interface NewReportedKill extends ReportedKillRow {
   readonly received_at: string;
 }
 
-/** One statement for the whole batch. */
-async function insertReported(tx: EntityManager, rows: readonly NewReportedKill[]): Promise<void> {
-  if (rows.length === 0) return;
+function rowOf(batch: ProcessorBatch, a: Accepted, env: EventEnvelope<KillEvent>): NewReportedKill {
+  return {
+    kill_id: a.kill.payload.killId,
+    payload_sha256: a.sha256,
+    source_topic: batch.topic,
+    source_partition: batch.partition,
+    source_offset: a.message.offset,
+    event_id: env.id,
+    received_at: env.time,
+  };
+}
+
+/** Inserts the rows whose kill id is new, in one statement; returns the kill ids it inserted. */
+async function claim(tx: EntityManager, rows: readonly NewReportedKill[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const column = <K extends keyof NewReportedKill>(k: K) => rows.map((r) => r[k]);
-  await tx.query(
+  const inserted: { kill_id: string }[] = await tx.query(
     `INSERT INTO reported_kills (kill_id, payload_sha256, source_topic, source_partition, source_offset, event_id, received_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::uuid[], $7::timestamptz[])`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::uuid[], $7::timestamptz[])
+     ON CONFLICT (kill_id) DO NOTHING
+     RETURNING kill_id`,
     [column('kill_id'), column('payload_sha256'), column('source_topic'), column('source_partition'), column('source_offset'), column('event_id'), column('received_at')],
   );
+  return new Set(inserted.map((r) => r.kill_id));
 }
 
 type DeadLetterReason = { readonly code: ValidationFailure['code'] | 'conflicting_duplicate'; readonly field: string | null; readonly reason: string };

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { takeInBatch, type IntakeVerdict } from './kill-intake';
 
@@ -13,6 +13,7 @@ export class ListenerWorker implements LogWorker {
   private readonly logger = new Logger('medic.listener');
   private processor: TransactionalProcessor | null = null;
   private readonly received;
+  private readonly timings;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -20,6 +21,7 @@ export class ListenerWorker implements LogWorker {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(METRICS) metrics: Registry,
   ) {
+    this.timings = processorMetrics(metrics, 'listener');
     this.received = counter(metrics, 'medic_kill_reports_total', 'Kill notifications taken in, by verdict', ['verdict', 'code']);
   }
 
@@ -39,7 +41,7 @@ export class ListenerWorker implements LogWorker {
       kafka: this.kafka,
       dataSource: this.dataSource,
       groupId: bus.consumer_group,
-      transactionalId: `${bus.consumer_group}-${config.kafka.instance_id}`,
+      transactionalIdPrefix: bus.consumer_group,
       topics: [bus.topic],
       maxWaitMs: config.kafka.consumer.max_wait_ms,
       sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
@@ -49,6 +51,7 @@ export class ListenerWorker implements LogWorker {
         this.record(result.verdicts);
         return result.outputs;
       },
+      onCommitted: (batch, _outputs, timings) => this.timings(batch, timings),
     });
     await this.processor.start();
   }

@@ -203,9 +203,6 @@ export const medicConfigSchema = z
       .object({
         brokers: brokers.default('127.0.0.1:9092'),
         client_id: nonEmpty.default('medic'),
-        // Stable per replica and across its restarts: part of each Kafka transactional id,
-        // so a restarted replica fences the transaction its predecessor left open.
-        instance_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').default('0'),
         partitions: positiveInt.default(3),
         replication_factor: positiveInt.max(32_767).default(1),
         topics: z

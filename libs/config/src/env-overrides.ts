@@ -23,7 +23,6 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'SIEM_API_KEY', path: ['siem', 'api_key'], read: asString },
   { name: 'SMITH_EVENT_BUS_URL', path: ['kafka', 'brokers'], read: readKafkaUrl },
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], read: asString },
-  { name: 'MEDIC_INSTANCE_ID', path: ['kafka', 'instance_id'], read: asString },
   { name: 'DATABASE_URL', path: ['database', 'url'], read: asString },
   { name: 'MEDIC_API_PORT', path: ['interfaces', 'web', 'port'], read: asInteger },
   { name: 'MEDIC_API_KEYS', path: ['api', 'keys'], read: readApiKeys },

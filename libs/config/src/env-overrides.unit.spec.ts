@@ -64,11 +64,6 @@ describe("Medic's own env vars", () => {
     expect(parseConfig('', { MEDIC_API_PORT: '8080' }).interfaces.web.port).toBe(8080);
   });
 
-  it('MEDIC_INSTANCE_ID sets kafka.instance_id', () => {
-    expect(parseConfig('', { MEDIC_INSTANCE_ID: 'replica-2' }).kafka.instance_id).toBe('replica-2');
-    expect(() => parseConfig('', { MEDIC_INSTANCE_ID: 'no spaces' })).toThrow(/MEDIC_INSTANCE_ID/);
-  });
-
   it('MEDIC_API_KEYS replaces api.keys', () => {
     const file = `api:\n  keys:\n    - { name: old, role: admin, key_sha256: "${HASH_A}" }\n`;
     const config = parseConfig(file, { MEDIC_API_KEYS: `ops:operator:${HASH_A}, dash:viewer:${HASH_B}` });

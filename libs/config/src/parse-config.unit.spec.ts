@@ -141,7 +141,6 @@ describe('parseConfig: defaults', () => {
     expect(config.kafka).toEqual({
       brokers: '127.0.0.1:9092',
       client_id: 'medic',
-      instance_id: '0',
       partitions: 3,
       replication_factor: 1,
       topics: { kill_events: 'medic.kill.events', control_events: 'medic.control.events' },

@@ -64,8 +64,9 @@ export function jvmArgs(libs: string, log4jFile: string): string[] {
   return [
     '-Xms256m',
     '-Xmx512m',
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
+    // On a small machine shared with Postgres and the services, one GC thread costs less CPU
+    // than G1's concurrent workers; a heap this size pauses for a few milliseconds.
+    '-XX:+UseSerialGC',
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${log4jFile}`,

@@ -1,6 +1,8 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { StreamEvents, StreamName } from '@medic/contracts';
+import { chunkMessages } from './chunks';
 import { toKafkaMessage, type EventEnvelope } from './envelope';
+import { EOS_PRODUCER } from './kafka';
 
 /** Which Kafka topic holds each stream of the log (typed: a stream's events only go to its topic). */
 export type LogTopics = { readonly [S in StreamName]: string };
@@ -13,7 +15,7 @@ export class EventLog {
     kafka: Kafka,
     private readonly topics: LogTopics,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer(EOS_PRODUCER);
   }
 
   async connect(): Promise<void> {
@@ -26,10 +28,8 @@ export class EventLog {
 
   async append<S extends StreamName>(stream: S, envelopes: readonly EventEnvelope<StreamEvents[S]>[]): Promise<void> {
     if (envelopes.length === 0) return;
-    await this.producer.send({
-      topic: this.topics[stream],
-      acks: -1,
-      messages: envelopes.map((e) => toKafkaMessage(stream, e)),
-    });
+    for (const messages of chunkMessages(envelopes.map((e) => toKafkaMessage(stream, e)))) {
+      await this.producer.send({ topic: this.topics[stream], acks: -1, messages });
+    }
   }
 }

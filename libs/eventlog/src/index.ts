@@ -12,7 +12,7 @@ export {
 } from './envelope';
 export { createKafka, ensureTopics, parseBrokers, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
-export { TransactionalProcessor, type BatchHandler, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
+export { TransactionalProcessor, type BatchHandler, type BatchTimings, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { applyRecords, lockProjection, ProjectionOffset, storedOffset, type Projection, type RawRecords } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
@@ -24,3 +24,6 @@ export { EventLogTransport, type LogWorker } from './nest/event-log.transport';
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY } from './nest/public';
+export { chunkMessages, MAX_SEND_BYTES } from './chunks';
+export { EOS_PRODUCER } from './kafka';
+export { processorMetrics } from './nest/processor-metrics';

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
 
 export interface KafkaSettings {
@@ -38,6 +38,21 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
     retry: { initialRetryTime: 100, retries: 8 },
   });
 }
+
+/**
+ * Producer settings for exactly-once writes: idempotent, one request in flight,
+ * and retries of retriable errors without a count limit (a limit would let a
+ * retry give up half way and break the guarantees).
+ */
+export const EOS_PRODUCER: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  // A new transaction right after a commit is refused (CONCURRENT_TRANSACTIONS) until the
+  // broker has written the commit markers, a few ms later: retry soon, not after kafkajs' 300 ms.
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 1_000 },
+};
 
 export function parseBrokers(value: string): string[] {
   return value

@@ -1,6 +1,9 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Batch, Consumer, Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
+import { chunkMessages } from './chunks';
+import { EOS_PRODUCER } from './kafka';
 
 /** Records a step wants to append, by topic. */
 export interface Output {
@@ -22,19 +25,44 @@ export interface ProcessorBatch {
  */
 export type BatchHandler = (batch: ProcessorBatch, tx: EntityManager) => Promise<readonly Output[]>;
 
+export interface BatchTimings {
+  /** The handler and its Postgres transaction. */
+  readonly handleMs: number;
+  /** The Kafka transaction: outputs, offsets, commit. */
+  readonly commitMs: number;
+}
+
 export interface ProcessorOptions {
   readonly kafka: Kafka;
   readonly dataSource: DataSource;
   readonly groupId: string;
-  /** Stable per instance: a restarted instance fences its predecessor's open transaction. */
-  readonly transactionalId: string;
+  /**
+   * Prefix of the transactional ids. Each input partition gets its own
+   * transactional producer (`<prefix>-<topic>-<partition>`), so partitions
+   * commit in parallel and whoever processes a partition next — a restarted
+   * instance or another replica — fences the transaction its predecessor left open.
+   */
+  readonly transactionalIdPrefix: string;
+  /** How many partitions are processed at once (default 3). */
+  readonly concurrency?: number;
+  /**
+   * Held for the duration of each batch's Postgres transaction, when the handler
+   * reads state shared across partitions (e.g. an hourly budget) that parallel
+   * batches must not both spend.
+   */
+  readonly serializeHandling?: string;
   readonly topics: readonly string[];
   readonly maxWaitMs: number;
   readonly sessionTimeoutMs: number;
   readonly handle: BatchHandler;
   readonly logger?: Logger;
-  /** Called after each committed batch (metrics, tests). */
-  readonly onCommitted?: (batch: ProcessorBatch, outputs: readonly Output[]) => void;
+  /**
+   * Only records this says yes to are handed to `handle`; a batch with none of
+   * them costs no transaction (its position is committed with a later batch).
+   */
+  readonly relevant?: (message: Batch['messages'][number]) => boolean;
+  /** Called after each committed batch (metrics, tests), with how long each stage took. */
+  readonly onCommitted?: (batch: ProcessorBatch, outputs: readonly Output[], timings: BatchTimings) => void;
 }
 
 /**
@@ -44,7 +72,7 @@ export interface ProcessorOptions {
  */
 export class TransactionalProcessor {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly producers = new Map<string, Promise<Producer>>();
   private readonly logger: Logger;
 
   constructor(private readonly opts: ProcessorOptions) {
@@ -57,56 +85,101 @@ export class TransactionalProcessor {
       readUncommitted: false,
       allowAutoTopicCreation: false,
     });
-    this.producer = opts.kafka.producer({
-      transactionalId: opts.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
   }
 
   async start(): Promise<void> {
-    await this.producer.connect();
     await this.consumer.connect();
     for (const topic of this.opts.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-        const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages };
-        const outputs = await this.opts.dataSource.transaction((tx) => this.opts.handle(unit, tx));
-        await this.commit(unit, outputs);
+        const relevant = this.opts.relevant;
+        const messages = relevant ? batch.messages.filter(relevant) : batch.messages;
+        if (messages.length === 0) {
+          payload.resolveOffset(batch.lastOffset());
+          return;
+        }
+        // The offsets committed are those of the whole batch, skipped records included.
+        const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
+        const started = performance.now();
+        const outputs = await this.opts.dataSource.transaction(async (tx) => {
+          if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
+          return this.opts.handle(unit, tx);
+        });
+        const handled = performance.now();
+        await this.commit(unit, outputs, batch.messages[batch.messages.length - 1]!.offset);
         payload.resolveOffset(batch.lastOffset());
         await payload.heartbeat();
-        this.opts.onCommitted?.(unit, outputs);
+        this.opts.onCommitted?.(unit, outputs, { handleMs: handled - started, commitMs: performance.now() - handled });
       },
     });
   }
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    await this.producer.disconnect();
+    const producers = await Promise.allSettled(this.producers.values());
+    this.producers.clear();
+    await Promise.all(producers.map((p) => (p.status === 'fulfilled' ? p.value.disconnect() : undefined)));
   }
 
-  private async commit(batch: ProcessorBatch, outputs: readonly Output[]): Promise<void> {
-    const last = batch.messages[batch.messages.length - 1]!;
-    const txn = await this.producer.transaction();
+  /** The partition's transactional producer, connected (which fences any earlier holder of its id). */
+  private producerFor(topic: string, partition: number): Promise<Producer> {
+    const key = `${topic}-${partition}`;
+    let producer = this.producers.get(key);
+    if (!producer) {
+      const created = this.opts.kafka.producer({ ...EOS_PRODUCER, transactionalId: `${this.opts.transactionalIdPrefix}-${key}` });
+      producer = created.connect().then(() => created);
+      void producer.catch(() => this.producers.delete(key));
+      this.producers.set(key, producer);
+    }
+    return producer;
+  }
+
+  /**
+   * Retries a transaction that failed for a passing reason before its commit was
+   * sent (e.g. the coordinator still finishing the previous one). A failure at
+   * the commit itself is ambiguous and is thrown instead: the consumer restarts
+   * from the committed offsets, which were committed if and only if the outputs were.
+   */
+  private async commit(batch: ProcessorBatch, outputs: readonly Output[], lastOffset: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.commitOnce(batch, outputs, lastOffset);
+        return;
+      } catch (error) {
+        const passing = error instanceof BeforeCommitError && (error.cause as { retriable?: boolean }).retriable === true;
+        if (!passing || attempt >= 10) throw error instanceof BeforeCommitError ? error.cause : error;
+        await delay(Math.min(1000, 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async commitOnce(batch: ProcessorBatch, outputs: readonly Output[], lastOffset: string): Promise<void> {
+    const producer = await this.producerFor(batch.topic, batch.partition);
+    const txn = await producer.transaction();
     try {
       for (const out of outputs) {
-        if (out.messages.length > 0) await txn.send({ topic: out.topic, messages: [...out.messages], acks: -1 });
+        for (const messages of chunkMessages(out.messages)) await txn.send({ topic: out.topic, messages, acks: -1 });
       }
       await txn.sendOffsets({
         consumerGroupId: this.opts.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
       });
-      await txn.commit();
     } catch (error) {
-      this.logger.error('kafka transaction failed; aborting, the batch will be redelivered', { error, topic: batch.topic, partition: batch.partition });
+      this.logger.warn('kafka transaction failed before commit; aborted', { error, topic: batch.topic, partition: batch.partition });
       await txn.abort().catch(() => undefined);
-      throw error;
+      throw new BeforeCommitError(error);
     }
+    await txn.commit();
+  }
+}
+
+class BeforeCommitError extends Error {
+  constructor(cause: unknown) {
+    super('transaction failed before commit', { cause });
   }
 }

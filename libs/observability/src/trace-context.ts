@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { TraceIds } from './logger';
 
 /**
@@ -24,8 +24,9 @@ export function formatTraceparent(ctx: TraceContext): string {
 /** A child span of `parent`, or the root of a new trace. */
 export function nextSpan(parent: TraceContext | null): TraceContext {
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    // randomUUID draws from a cached entropy pool: far cheaper per event than randomBytes.
+    traceId: parent?.traceId ?? randomUUID().replaceAll('-', ''),
+    spanId: randomUUID().replaceAll('-', '').slice(0, 16),
     sampled: parent?.sampled ?? true,
   };
 }

@@ -124,7 +124,23 @@ async function pipeline(medic: MedicUnderTest): Promise<string[]> {
   const l = latencies(sent, decided.seen);
   lines.push(`kill-to-decision at ${RATE}/s:  p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s)`);
   await decided.stop();
+  for (const step of ['listener', 'decision'] as const) lines.push(await stageSummary(medic, step));
   return lines;
+}
+
+/** Mean time per batch in each stage of a step, and mean batch size, from its /metrics. */
+async function stageSummary(medic: MedicUnderTest, step: 'listener' | 'decision'): Promise<string> {
+  const text = await (await fetch(medic.metricsUrl(step))).text();
+  const value = (name: string, labels: string[]) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    return Number(line?.split(' ').pop() ?? Number.NaN);
+  };
+  const mean = (stage: string) => {
+    const labels = [`step="${step}"`, `stage="${stage}"`];
+    return (1000 * value('medic_step_batch_seconds_sum', labels)) / value('medic_step_batch_seconds_count', labels);
+  };
+  const records = value('medic_step_batch_records_sum', [`step="${step}"`]) / value('medic_step_batch_records_count', [`step="${step}"`]);
+  return `  ${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${records.toFixed(1)} records`;
 }
 
 async function main(): Promise<void> {
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
     process.env.MEDIC_TEST_KAFKA_BROKERS = stack.kafka.brokers;
     process.env.MEDIC_TEST_DATABASE_URL = stack.postgres.url;
   }
-  const medic = await startMedic({ services: ['listener', 'decision'], config: { logging: { level: 'WARNING' } } });
+  const medic = await startMedic({ services: ['listener', 'decision'] });
   try {
     console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it`);
     console.log(await rawKafka(medic));

@@ -1,0 +1,39 @@
+import type { Message } from 'kafkajs';
+
+/**
+ * Splits records into sends the broker accepts: a produce request carries one
+ * record batch per partition, which must stay under the broker's
+ * message.max.bytes (1 MiB by default) however large a consumed batch was.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+export function sizeOf(message: Message): number {
+  let size = 64 + byteLength(message.key) + byteLength(message.value);
+  for (const [k, v] of Object.entries(message.headers ?? {})) {
+    size += k.length + (Array.isArray(v) ? v.reduce<number>((s, x) => s + byteLength(x), 0) : byteLength(v));
+  }
+  return size;
+}
+
+export function chunkMessages(messages: readonly Message[], maxBytes = MAX_SEND_BYTES): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = sizeOf(m);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(value: string | Buffer | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { ConfigResourceTypes, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { KillEvent } from '@medic/domain';
+import { createTestDatabase, testInfra } from '@medic/testing';
+import { SAMPLE_EVENTS } from '../../domain/test/kill-event-samples';
+import { openDatabase } from './database';
+import { fromKafkaMessage, newEnvelope, toKafkaMessage, type LoggedEvent } from './envelope';
+import { EventLog } from './event-log';
+import { createKafka, ensureTopics } from './kafka';
+import { readLog } from './log-reader';
+import { applyRecords, type Projection } from './projection';
+import { rebuildProjection } from './replay';
+
+@Entity({ name: 'type_counts' })
+class TypeCount {
+  @PrimaryColumn('text') kill!: string;
+  @Column('int') events!: number;
+  @Column('text') last!: string;
+}
+
+/** A tiny projection: how many events each kill has had, and the last type. */
+const counting: Projection<'kill', TypeCount> = {
+  name: 'test.type_counts',
+  stream: 'kill',
+  entity: TypeCount,
+  handles: ['KillReported', 'DecisionMade'],
+  keyOf: (e) => e.data.killId,
+  evolve: (row, e: LoggedEvent<KillEvent>) => Object.assign(new TypeCount(), { kill: e.data.killId, events: (row?.events ?? 0) + 1, last: e.data.type }),
+};
+const DDL = [`CREATE TABLE IF NOT EXISTS {schema}.type_counts (kill text PRIMARY KEY, events int NOT NULL, last text NOT NULL)`];
+
+describe('event log on real Kafka and Postgres', () => {
+  const id = `e${randomBytes(4).toString('hex')}`;
+  const topic = `${id}.kill.events`;
+  let kafka: Kafka;
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 50, sessionTimeoutMs: 6000 });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, partitions: 2, replicationFactor: 1 }]);
+    await ensureTopics(admin, [{ topic, partitions: 2, replicationFactor: 1 }]); // idempotent
+    await admin.disconnect();
+  });
+
+  async function readAll(): Promise<KafkaMessage[]> {
+    const out: KafkaMessage[] = [];
+    await readLog(kafka, topic, async (r) => {
+      out.push(...r.messages);
+      await Promise.resolve();
+    });
+    return out;
+  }
+
+  it('provisions topics that keep events forever', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    await admin.disconnect();
+    const entries = Object.fromEntries(resources[0]!.configEntries.map((c) => [c.configName, c.configValue]));
+    expect(entries['retention.ms']).toBe('-1');
+    expect(entries['retention.bytes']).toBe('-1');
+  });
+
+  it('appends CloudEvents binary-mode records keyed by kill, with causation, correlation and trace context', async () => {
+    const log = new EventLog(kafka, { kill: topic, control: `${id}.control` });
+    await log.connect();
+    const first = newEnvelope('kill', SAMPLE_EVENTS.KillReported, { source: 'medic/test', subject: 'demo-1', time: '2026-02-11T12:00:01.000Z', correlationId: 'corr-1' });
+    const second = newEnvelope('kill', SAMPLE_EVENTS.DecisionMade, { source: 'medic/test', subject: 'demo-1', time: '2026-02-11T12:00:02.000Z', cause: first });
+    await log.append('kill', [first, second]);
+    await log.disconnect();
+
+    const records = await readAll();
+    expect(records).toHaveLength(2);
+    const [r1, r2] = records as [KafkaMessage, KafkaMessage];
+    expect(r1.key?.toString()).toBe('demo-1');
+    const h = (m: KafkaMessage, k: string) => m.headers?.[k]?.toString();
+    expect(h(r1, 'ce_type')).toBe('medic.kill.v1.KillReported');
+    expect(h(r1, 'ce_specversion')).toBe('1.0');
+    expect(h(r1, 'ce_source')).toBe('medic/test');
+    expect(h(r1, 'ce_subject')).toBe('demo-1');
+    expect(h(r1, 'content-type')).toBe('application/protobuf');
+    expect(h(r1, 'medic_correlation_id')).toBe('corr-1');
+    expect(h(r2, 'medic_causation_id')).toBe(first.id);
+    expect(h(r2, 'medic_correlation_id')).toBe('corr-1');
+    // One kill, one trace: the caused event continues the trace of its cause.
+    expect(h(r2, 'traceparent')?.split('-')[1]).toBe(first.trace.traceId);
+    expect(h(r2, 'traceparent')?.split('-')[2]).not.toBe(first.trace.spanId);
+
+    const back = fromKafkaMessage('kill', { topic, partition: 0, offset: r2.offset, value: r2.value, headers: r2.headers });
+    expect(back.data).toEqual(SAMPLE_EVENTS.DecisionMade);
+    expect(back.causationId).toBe(first.id);
+  });
+
+  it('applies a projection exactly once per event and rebuilds it to the same rows', async () => {
+    const producer = kafka.producer({ transactionalId: `${id}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (const killId of ['k-1', 'k-2', 'k-3']) {
+      const txn = await producer.transaction();
+      const reported = newEnvelope('kill', { ...SAMPLE_EVENTS.KillReported, killId }, { source: 'medic/test', subject: killId, time: '2026-02-11T12:00:00.000Z' });
+      const decided = newEnvelope('kill', { ...SAMPLE_EVENTS.DecisionMade, killId }, { source: 'medic/test', subject: killId, time: '2026-02-11T12:00:00.000Z', cause: reported });
+      await txn.send({ topic, messages: [toKafkaMessage('kill', reported), toKafkaMessage('kill', decided)] });
+      await txn.commit();
+    }
+    await producer.disconnect();
+
+    const url = await createTestDatabase(testInfra().databaseUrl, `medic_${id}`);
+    const ds = await openDatabase({ url, schema: 'projtest', entities: [TypeCount], ddl: DDL });
+    try {
+      // The log ends in a transaction marker; reading it still ends.
+      const records = await readAll();
+      expect(records.length).toBe(8);
+      const byPartition = new Map<number, KafkaMessage[]>();
+      await readLog(kafka, topic, async (r) => {
+        byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), ...r.messages]);
+        await Promise.resolve();
+      });
+      const applyAll = () =>
+        ds.transaction(async (tx) => {
+          let n = 0;
+          for (const [partition, messages] of byPartition) n += await applyRecords(tx, counting, { topic, partition, messages });
+          return n;
+        });
+      expect(await applyAll()).toBe(8);
+      expect(await applyAll()).toBe(0); // redelivered records are skipped by offset
+      const live = await ds.getRepository(TypeCount).find({ order: { kill: 'ASC' } });
+      expect(live.find((r) => r.kill === 'k-2')).toEqual({ kill: 'k-2', events: 2, last: 'DecisionMade' });
+      expect(live.find((r) => r.kill === 'demo-1')).toEqual({ kill: 'demo-1', events: 2, last: 'DecisionMade' });
+
+      const result = await rebuildProjection({ kafka, dataSource: ds, projection: counting, topic });
+      expect(result.applied).toBe(8);
+      expect(await ds.getRepository(TypeCount).find({ order: { kill: 'ASC' } })).toEqual(live);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
+

@@ -123,7 +123,7 @@ export class TransactionalProcessor {
     await this.consumer.disconnect();
     const producers = await Promise.allSettled(this.producers.values());
     this.producers.clear();
-    await Promise.all(producers.map((p) => (p.status === 'fulfilled' ? p.value.disconnect() : undefined)));
+    await Promise.all(producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])));
   }
 
   /** The partition's transactional producer, connected (which fences any earlier holder of its id). */

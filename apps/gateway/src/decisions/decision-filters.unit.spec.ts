@@ -1,0 +1,45 @@
+import { ApiError } from '../http/envelope';
+import { MAX_PAGE_SIZE, parseDecisionFilters } from './decision-filters';
+
+describe('parseDecisionFilters', () => {
+  it('defaults to the first page of 50 with no filter', () => {
+    expect(parseDecisionFilters({})).toEqual({ module: null, outcome: null, riskLevel: null, since: null, until: null, page: 1, pageSize: 50 });
+  });
+
+  it('reads every filter', () => {
+    const f = parseDecisionFilters({ module: 'nginx-test', outcome: 'deny', risk_level: 'high', since: '2026-02-01', until: '2026-02-11T12:00:00Z', page: '3', page_size: '20' });
+    expect(f).toEqual({
+      module: 'nginx-test',
+      outcome: 'deny',
+      riskLevel: 'high',
+      since: new Date('2026-02-01T00:00:00Z'),
+      until: new Date('2026-02-11T12:00:00Z'),
+      page: 3,
+      pageSize: 20,
+    });
+  });
+
+  it.each([
+    [{ outcome: 'maybe' }, 'outcome'],
+    [{ risk_level: 'extreme' }, 'risk_level'],
+    [{ module: '../etc/passwd' }, 'module'],
+    [{ since: 'yesterday' }, 'since'],
+    [{ until: '2026-13-45T99:99:99Z' }, 'until'],
+    [{ page: '0' }, 'page'],
+    [{ page: '-1' }, 'page'],
+    [{ page_size: String(MAX_PAGE_SIZE + 1) }, 'page_size'],
+    [{ page_size: '1.5' }, 'page_size'],
+    [{ since: '2026-02-11', until: '2026-02-01' }, 'since'],
+    [{ outcome: ['deny', 'defer'] }, 'outcome'],
+    [{ sort: 'asc' }, 'sort'],
+  ])('refuses %j naming %s', (query, field) => {
+    let caught: unknown;
+    try {
+      parseDecisionFilters(query);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ApiError);
+    expect(caught).toMatchObject({ status: 400, code: 'validation_error', field });
+  });
+});

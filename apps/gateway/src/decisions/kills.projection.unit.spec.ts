@@ -1,0 +1,67 @@
+import type { KillEvent } from '@medic/domain';
+import type { LoggedEvent } from '@medic/eventlog';
+import { SAMPLE_EVENTS, aDecision } from '../../../../libs/domain/test/kill-event-samples';
+import { evolveKillView, killsProjection } from './kills.projection';
+
+let offset = 0;
+function logged(data: KillEvent): LoggedEvent<KillEvent> {
+  offset += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(offset).padStart(12, '0')}`,
+    type: `medic.kill.v1.${data.type}`,
+    source: 'test',
+    time: data.at,
+    subject: data.killId,
+    causationId: null,
+    correlationId: 'c',
+    trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true },
+    data,
+    topic: 't',
+    partition: 0,
+    offset: String(offset),
+  };
+}
+
+const fold = (events: KillEvent[]) => events.reduce((row, e) => evolveKillView(row, logged(e)), null as ReturnType<typeof evolveKillView>);
+
+describe('kills projection', () => {
+  it('creates the row from the report', () => {
+    const row = fold([SAMPLE_EVENTS.KillReported])!;
+    expect(row).toMatchObject({ killId: 'demo-1', status: 'pending', targetModule: SAMPLE_EVENTS.KillReported.report.targetModule, decisionId: null });
+  });
+
+  it('adds the risk breakdown and the decision', () => {
+    const factors = [{ name: 'severity' as const, raw: 0.25, normalized: 0.25, weight: 0.1, contribution: 0.025, observed: true, explanation: 'low' }];
+    const row = fold([
+      SAMPLE_EVENTS.KillReported,
+      { ...SAMPLE_EVENTS.RiskAssessed, assessment: { score: 0.3, level: 'low', factors, coverage: 0.75 } },
+      { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('approve_auto') },
+    ])!;
+    expect(row).toMatchObject({ status: 'approved', decisionId: 'dec-1', outcome: 'approve_auto', riskLevel: 'low', riskFactors: factors, riskCoverage: 0.75, observeOnly: false });
+    expect(row.reasoning).toEqual(aDecision('approve_auto').reasoning);
+  });
+
+  it.each([
+    ['deny', false, 'denied'],
+    ['approve_auto', true, 'pending'],
+    ['pending_review', false, 'pending'],
+  ] as const)('shows a %s decision (observe only: %s) as %s', (outcome, observeOnly, status) => {
+    expect(fold([SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision(outcome, observeOnly) }])!.status).toBe(status);
+  });
+
+  it('records the approval request', () => {
+    const row = fold([SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.DecisionMade, SAMPLE_EVENTS.ApprovalRequested])!;
+    expect(row.approvalQueueItemId).toBe(SAMPLE_EVENTS.ApprovalRequested.queueItemId);
+    expect(row.approvalExpiresAt).toEqual(new Date(SAMPLE_EVENTS.ApprovalRequested.expiresAt));
+  });
+
+  it('ignores a repeated report and events of an unknown kill', () => {
+    const first = fold([SAMPLE_EVENTS.KillReported])!;
+    expect(evolveKillView(first, logged({ ...SAMPLE_EVENTS.KillReported, at: '2030-01-01T00:00:00.000Z' }))).toBe(first);
+    expect(evolveKillView(null, logged(SAMPLE_EVENTS.DecisionMade))).toBeNull();
+  });
+
+  it('declares the event types it folds', () => {
+    expect(killsProjection.handles).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested']);
+  });
+});

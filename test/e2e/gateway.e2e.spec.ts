@@ -1,0 +1,146 @@
+import { eventually, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+
+interface Envelope<T> {
+  success: boolean;
+  data: T | null;
+  meta: { timestamp: string; request_id: string; version: string };
+  errors: { code: string; message: string; field?: string }[];
+}
+interface Decision {
+  decision_id: string;
+  kill_id: string;
+  outcome: string;
+  risk_level: string;
+  target_module: string;
+  timestamp: string;
+  observe_only: boolean;
+  requires_human_review: boolean;
+  approval: { queue_item_id: string; expires_at: string } | null;
+  reasoning: string[];
+}
+interface Page {
+  items: Decision[];
+  pagination: { page: number; page_size: number; total: number; total_pages: number };
+}
+
+describe('REST gateway over the decisions projection (semi_auto mode)', () => {
+  let medic: MedicUnderTest;
+  const reports = {
+    low: killReport({ target_module: 'cache-svc', severity: 'info', confidence_score: 0.1 }),
+    guarded: killReport({ target_module: 'auth-service', severity: 'info', confidence_score: 0.1 }),
+    banned: killReport({ target_module: 'crypto-miner', severity: 'low', confidence_score: 0.3 }),
+    severe: killReport({ target_module: 'web-frontend', severity: 'critical', confidence_score: 0.99, kill_reason: 'threat_detected' }),
+  };
+
+  beforeAll(async () => {
+    medic = await startMedic({
+      services: ['listener', 'decision', 'gateway'],
+      config: {
+        mode: { current: 'semi_auto' },
+        decision: { auto_approve: { enabled: true, max_risk_level: 'low', min_confidence: 0.5 } },
+        constraints: { blacklisted_modules: ['crypto-miner'] },
+        risk: { module_criticality: { modules: { 'web-frontend': 1 } } },
+      },
+    });
+    for (const r of Object.values(reports)) await medic.publishRaw(smithMessage(r), r.kill_id);
+    await eventually(async () => {
+      const res = await medic.get<Envelope<Page>>('/decisions');
+      return (res.body.data?.pagination.total ?? 0) >= 4 ? true : undefined;
+    }, 'four decisions');
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  const byKill = async (killId: string) => (await medic.get<Envelope<Page>>('/decisions?page_size=200')).body.data!.items.find((d) => d.kill_id === killId)!;
+
+  it('applies the mode and the safety constraints', async () => {
+    expect(await byKill(reports.low.kill_id)).toMatchObject({ outcome: 'approve_auto', observe_only: false, requires_human_review: false, approval: null });
+    const guarded = await byKill(reports.guarded.kill_id);
+    expect(guarded).toMatchObject({ outcome: 'pending_review', requires_human_review: true });
+    expect(guarded.approval?.queue_item_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(guarded.reasoning.join(' ')).toMatch(/auth-service/);
+    expect((await byKill(reports.banned.kill_id)).outcome).toBe('deny');
+    expect((await byKill(reports.severe.kill_id)).outcome).toBe('deny');
+  });
+
+  it('filters by module, outcome and risk level, and pages', async () => {
+    const deny = await medic.get<Envelope<Page>>('/decisions?outcome=deny');
+    expect(deny.body.data!.items.map((d) => d.kill_id).sort()).toEqual([reports.banned.kill_id, reports.severe.kill_id].sort());
+    const mod = await medic.get<Envelope<Page>>('/decisions?module=auth-service');
+    expect(mod.body.data!.items).toHaveLength(1);
+    const critical = await medic.get<Envelope<Page>>('/decisions?risk_level=critical');
+    expect(critical.body.data!.items.map((d) => d.kill_id)).toEqual([reports.severe.kill_id]);
+
+    const p1 = await medic.get<Envelope<Page>>('/decisions?page_size=3&page=1');
+    const p2 = await medic.get<Envelope<Page>>('/decisions?page_size=3&page=2');
+    expect(p1.body.data!.pagination).toEqual({ page: 1, page_size: 3, total: 4, total_pages: 2 });
+    expect(p1.body.data!.items).toHaveLength(3);
+    expect(p2.body.data!.items).toHaveLength(1);
+    const all = [...p1.body.data!.items, ...p2.body.data!.items].map((d) => d.decision_id);
+    expect(new Set(all).size).toBe(4);
+    const times = p1.body.data!.items.map((d) => d.timestamp);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  it('filters by time range', async () => {
+    const future = await medic.get<Envelope<Page>>('/decisions?since=2099-01-01');
+    expect(future.body.data!.items).toHaveLength(0);
+    const past = await medic.get<Envelope<Page>>(`/decisions?since=2000-01-01&until=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    expect(past.body.data!.pagination.total).toBe(4);
+  });
+
+  it('answers 400 in the envelope for a bad filter, naming it', async () => {
+    const res = await medic.get<Envelope<Page>>('/decisions?risk_level=extreme');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ success: false, data: null, errors: [{ code: 'validation_error', field: 'risk_level' }] });
+    expect(res.body.meta.version).toBe('1.0');
+    expect((await medic.get('/decisions/not-a-uuid')).status).toBe(400);
+    const missing = await medic.get<Envelope<Decision>>('/decisions/00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    expect(missing.body.errors[0]!.code).toBe('not_found');
+  });
+
+  it('answers 401 in the envelope without a valid key, and accepts a Bearer key', async () => {
+    const attempts: Record<string, string>[] = [{}, { 'X-API-Key': 'wrong' }, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }];
+    for (const headers of attempts) {
+      const res = await medic.get<Envelope<unknown>>('/decisions', headers);
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ success: false, data: null, errors: [{ code: 'unauthorized' }] });
+      expect(res.body.meta.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await medic.get('/status', {})).status).toBe(401);
+    expect((await medic.get('/decisions', { Authorization: `Bearer ${medic.api.key}` })).status).toBe(200);
+  });
+
+  it('serves health without a key, status with one, and echoes the request id', async () => {
+    const health = await medic.get<Envelope<{ status: string; checks: Record<string, string>; version: string; uptime_seconds: number }>>('/health', {});
+    expect(health.status).toBe(200);
+    expect(health.body.data).toMatchObject({ status: 'healthy', checks: { database: 'ok', kafka: 'ok' } });
+
+    const id = '11111111-2222-4333-8444-555555555555';
+    const res = await fetch(`${medic.api.url}/status`, { headers: { 'X-API-Key': medic.api.key, 'X-Request-Id': id } });
+    expect(res.headers.get('x-request-id')).toBe(id);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const status = (await res.json()) as Envelope<{ mode: { current: string }; decisions: { total: number; by_outcome: Record<string, number> } }>;
+    expect(status.meta.request_id).toBe(id);
+    expect(status.data!.mode.current).toBe('semi_auto');
+    expect(status.data!.decisions).toEqual({ total: 4, by_outcome: { approve_auto: 1, pending_review: 1, deny: 2 } });
+  });
+
+  it('publishes an OpenAPI document of the API', async () => {
+    const res = await fetch(`${medic.api.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/health', '/api/v1/status', '/api/v1/decisions', '/api/v1/decisions/{decision_id}']));
+    expect(doc.components.securitySchemes['api-key']).toBeDefined();
+  });
+
+  it('serves Prometheus metrics counting what the services did', async () => {
+    const decisionMetrics = await (await fetch(medic.metricsUrl('decision'))).text();
+    expect(decisionMetrics).toMatch(/medic_decisions_total\{outcome="deny",risk_level="[a-z]+",mode="semi_auto",service="decision"\} \d/);
+    const listenerMetrics = await (await fetch(medic.metricsUrl('listener'))).text();
+    expect(listenerMetrics).toMatch(/medic_kill_reports_total\{verdict="reported",code="",service="listener"\} 4/);
+  });
+});

@@ -1,6 +1,6 @@
 import { loadConfig, type MedicConfig } from '@medic/config';
 import { repoRoot } from '@medic/devstack';
-import { readEndpoints } from './endpoints';
+import { medicHome, readEndpoints } from './endpoints';
 
 /** A message for the user and a non-zero exit, not a stack trace. */
 export class CliError extends Error {
@@ -17,7 +17,7 @@ export class CliError extends Error {
  * database is named — the stack a running `medic up` wrote to .medic/endpoints.json.
  */
 export function cliConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
-  const endpoints = readEndpoints(repoRoot());
+  const endpoints = readEndpoints(medicHome(repoRoot(), env));
   const merged = { ...env };
   if (endpoints && !env.KAFKA_BROKERS && !env.SMITH_EVENT_BUS_URL) merged.KAFKA_BROKERS = endpoints.kafka.brokers;
   if (endpoints && !env.DATABASE_URL) merged.DATABASE_URL = endpoints.postgres.url;

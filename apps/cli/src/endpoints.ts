@@ -10,19 +10,24 @@ export interface Endpoints {
   readonly pid: number;
 }
 
-export function endpointsPath(root: string): string {
-  return join(root, '.medic', 'endpoints.json');
+/** Where `medic up` keeps its stack, logs and endpoints: $MEDIC_HOME, else <repo>/.medic. */
+export function medicHome(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.MEDIC_HOME ?? join(root, '.medic');
 }
 
-export function writeEndpoints(root: string, endpoints: Endpoints): string {
-  const path = endpointsPath(root);
+export function endpointsPath(home: string): string {
+  return join(home, 'endpoints.json');
+}
+
+export function writeEndpoints(home: string, endpoints: Endpoints): string {
+  const path = endpointsPath(home);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(endpoints, null, 2) + '\n', { mode: 0o600 });
   return path;
 }
 
-export function readEndpoints(root: string): Endpoints | null {
-  const path = endpointsPath(root);
+export function readEndpoints(home: string): Endpoints | null {
+  const path = endpointsPath(home);
   if (!existsSync(path)) return null;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Endpoints;

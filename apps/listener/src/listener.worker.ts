@@ -11,7 +11,7 @@ import { takeInBatch, type IntakeVerdict } from './kill-intake';
 @Injectable()
 export class ListenerWorker implements LogWorker {
   private readonly logger = new Logger('medic.listener');
-  private processor: TransactionalProcessor | null = null;
+  private processor: TransactionalProcessor<readonly IntakeVerdict[]> | null = null;
   private readonly received;
   private readonly timings;
 
@@ -48,10 +48,13 @@ export class ListenerWorker implements LogWorker {
       logger: this.logger,
       handle: async (batch, tx) => {
         const result = await takeInBatch(batch, tx, settings, () => new Date());
-        this.record(result.verdicts);
-        return result.outputs;
+        return { outputs: result.outputs, report: result.verdicts };
       },
-      onCommitted: (batch, _outputs, timings) => this.timings(batch, timings),
+      // Counted and logged only once the batch's events are in the log.
+      onCommitted: (verdicts, batch, timings) => {
+        this.timings(batch, timings);
+        this.record(verdicts);
+      },
     });
     await this.processor.start();
   }

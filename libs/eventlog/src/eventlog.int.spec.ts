@@ -7,7 +7,7 @@ import { SAMPLE_EVENTS } from '../../domain/test/kill-event-samples';
 import { openDatabase } from './database';
 import { fromKafkaMessage, newEnvelope, toKafkaMessage, type LoggedEvent } from './envelope';
 import { EventLog } from './event-log';
-import { createKafka, ensureTopics } from './kafka';
+import { createKafka, ensureTopics, EOS_PRODUCER } from './kafka';
 import { readLog } from './log-reader';
 import { applyRecords, type Projection } from './projection';
 import { rebuildProjection } from './replay';
@@ -94,7 +94,7 @@ describe('event log on real Kafka and Postgres', () => {
   });
 
   it('applies a projection exactly once per event and rebuilds it to the same rows', async () => {
-    const producer = kafka.producer({ transactionalId: `${id}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-tx` });
     await producer.connect();
     for (const killId of ['k-1', 'k-2', 'k-3']) {
       const txn = await producer.transaction();

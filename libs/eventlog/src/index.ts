@@ -12,7 +12,7 @@ export {
 } from './envelope';
 export { createKafka, ensureTopics, parseBrokers, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
-export { TransactionalProcessor, type BatchHandler, type BatchTimings, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
+export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { applyRecords, lockProjection, ProjectionOffset, storedOffset, type Projection, type RawRecords } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';

@@ -16,13 +16,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const TRANSIENT = /concurrent operation on the same transaction|coordinator is loading|not the correct coordinator|coordinator is not available/;
+
 /** kafkajs logs through our JSON logger; its chatty INFO lines are kept at DEBUG. */
 function logCreator(logger: Logger) {
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...rest } = log as { message: string; logger?: string; error?: string };
       const ctx = { kafka_namespace: rest.logger, ...(rest.error ? { error: rest.error } : {}) };
-      const method = LEVELS[level] ?? 'debug';
+      // kafkajs logs every refused request as an error, retried or not (e.g. a transaction
+      // begun while the last one's markers are written); what finally fails reaches us thrown.
+      const transient = message.startsWith('Response ') || TRANSIENT.test(message);
+      const method = transient ? 'debug' : (LEVELS[level] ?? 'debug');
       if (method === 'error') logger.error(message, ctx);
       else if (method === 'warn') logger.warn(message, ctx);
       else logger.debug(message, ctx);

@@ -17,13 +17,19 @@ export interface ProcessorBatch {
   readonly messages: Batch['messages'];
 }
 
+/** What a step made of a batch: records to append, and a report for after the commit (logs, metrics). */
+export interface StepResult<R> {
+  readonly outputs: readonly Output[];
+  readonly report: R;
+}
+
 /**
  * One event-to-event step. `handle` runs inside a Postgres transaction that
  * commits before the Kafka transaction; a handler must therefore treat a record
  * it has already stored under the same topic/partition/offset as a redelivery
  * (the earlier Kafka transaction did not commit) and produce its output again.
  */
-export type BatchHandler = (batch: ProcessorBatch, tx: EntityManager) => Promise<readonly Output[]>;
+export type BatchHandler<R> = (batch: ProcessorBatch, tx: EntityManager) => Promise<StepResult<R>>;
 
 export interface BatchTimings {
   /** The handler and its Postgres transaction. */
@@ -32,7 +38,7 @@ export interface BatchTimings {
   readonly commitMs: number;
 }
 
-export interface ProcessorOptions {
+export interface ProcessorOptions<R> {
   readonly kafka: Kafka;
   readonly dataSource: DataSource;
   readonly groupId: string;
@@ -54,15 +60,15 @@ export interface ProcessorOptions {
   readonly topics: readonly string[];
   readonly maxWaitMs: number;
   readonly sessionTimeoutMs: number;
-  readonly handle: BatchHandler;
+  readonly handle: BatchHandler<R>;
   readonly logger?: Logger;
   /**
    * Only records this says yes to are handed to `handle`; a batch with none of
    * them costs no transaction (its position is committed with a later batch).
    */
   readonly relevant?: (message: Batch['messages'][number]) => boolean;
-  /** Called after each committed batch (metrics, tests), with how long each stage took. */
-  readonly onCommitted?: (batch: ProcessorBatch, outputs: readonly Output[], timings: BatchTimings) => void;
+  /** Called once a batch's outputs are committed, with the handler's report and how long each stage took. */
+  readonly onCommitted?: (report: R, batch: ProcessorBatch, timings: BatchTimings) => void;
 }
 
 /**
@@ -70,12 +76,12 @@ export interface ProcessorOptions {
  * the consumed offsets commit atomically, so a crash neither loses nor repeats
  * output. Consumers of the outputs read with isolation read_committed.
  */
-export class TransactionalProcessor {
+export class TransactionalProcessor<R = void> {
   private readonly consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
   private readonly logger: Logger;
 
-  constructor(private readonly opts: ProcessorOptions) {
+  constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
@@ -106,7 +112,7 @@ export class TransactionalProcessor {
         // The offsets committed are those of the whole batch, skipped records included.
         const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
         const started = performance.now();
-        const outputs = await this.opts.dataSource.transaction(async (tx) => {
+        const { outputs, report } = await this.opts.dataSource.transaction(async (tx) => {
           if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
           return this.opts.handle(unit, tx);
         });
@@ -114,7 +120,7 @@ export class TransactionalProcessor {
         await this.commit(unit, outputs, batch.messages[batch.messages.length - 1]!.offset);
         payload.resolveOffset(batch.lastOffset());
         await payload.heartbeat();
-        this.opts.onCommitted?.(unit, outputs, { handleMs: handled - started, commitMs: performance.now() - handled });
+        this.opts.onCommitted?.(report, unit, { handleMs: handled - started, commitMs: performance.now() - handled });
       },
     });
   }

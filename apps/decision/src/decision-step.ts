@@ -49,9 +49,9 @@ export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, sett
   const reports = killReportsIn(batch);
   if (reports.length === 0) return { outputs: [], decisions: [], duplicates: [] };
   const at = now();
-  const decided = await loadDecided(tx, reports.map((r) => r.data.killId));
-  const history = await loadHistory(tx, reports.map((r) => r.data.report.targetModule), at, settings.historyDays);
-  let autoLastHour = await countAutoSince(tx, new Date(at.getTime() - HOUR_MS));
+  const state = await loadState(tx, reports, at, settings.historyDays);
+  const { decided, history } = state;
+  let autoLastHour = state.autoLastHour;
 
   const messages: Message[] = [];
   const decisions: { event: DecisionMade; cause: LoggedEvent<KillEvent> }[] = [];
@@ -64,8 +64,12 @@ export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, sett
       duplicates.push(killId);
       continue;
     }
-    if (earlier?.auto_approved) autoLastHour -= 1;
     const module = report.data.report.targetModule;
+    if (earlier) {
+      // A redelivery: take back what its first, uncommitted decision added.
+      if (earlier.auto_approved) autoLastHour -= 1;
+      countInHistory(history, module, -1, earlier.auto_approved ? -1 : 0);
+    }
     const events = decide(
       {
         type: 'DecideResurrection',
@@ -91,10 +95,19 @@ export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, sett
     decisions.push({ event: made, cause: report });
     const auto = made.decision.outcome === 'approve_auto' && !made.decision.observeOnly;
     if (auto) autoLastHour += 1;
-    if (!earlier) bumpHistory(history, module, auto);
+    countInHistory(history, module, 1, auto ? 1 : 0);
     const row = { kill_id: killId, source_partition: report.partition, source_offset: report.offset, auto_approved: auto };
     decided.set(killId, row);
-    rows.push({ ...row, target_module: module, reported_at: report.data.at, decision_id: made.decision.decisionId, outcome: made.decision.outcome, decided_at: at.toISOString() });
+    rows.push({
+      ...row,
+      target_module: module,
+      reported_at: report.data.at,
+      decision_id: made.decision.decisionId,
+      outcome: made.decision.outcome,
+      decided_at: at.toISOString(),
+      kills_delta: earlier ? 0 : 1,
+      resurrections_delta: (auto ? 1 : 0) - (earlier?.auto_approved ? 1 : 0),
+    });
   }
   await storeDecided(tx, rows);
   return { outputs: [{ topic: settings.killEventsTopic, messages }], decisions, duplicates };
@@ -115,33 +128,45 @@ function emptyHistory(): ModuleHistory {
   return { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0 };
 }
 
-function bumpHistory(history: Map<string, ModuleHistory>, module: string, resurrected: boolean): void {
+function countInHistory(history: Map<string, ModuleHistory>, module: string, kills: number, resurrections: number): void {
   const h = history.get(module) ?? emptyHistory();
-  history.set(module, { ...h, priorKills: h.priorKills + 1, priorResurrections: h.priorResurrections + (resurrected ? 1 : 0) });
+  history.set(module, { ...h, priorKills: h.priorKills + kills, priorResurrections: h.priorResurrections + resurrections });
 }
 
-async function loadDecided(tx: EntityManager, killIds: readonly string[]): Promise<Map<string, DecidedRow>> {
-  const rows: DecidedRow[] = await tx.query(
-    `SELECT kill_id, source_partition, source_offset::text AS source_offset, auto_approved FROM kills WHERE kill_id = ANY($1)`,
-    [killIds],
+interface BatchState {
+  readonly decided: Map<string, DecidedRow>;
+  readonly history: Map<string, ModuleHistory>;
+  readonly autoLastHour: number;
+}
+
+/**
+ * What the batch's kills need to know, in one round trip: whether each was
+ * decided already (and from which record), each module's history over the last
+ * `historyDays` days (by day) and the auto-resurrections of the last hour.
+ */
+async function loadState(tx: EntityManager, reports: readonly LoggedEvent<KillReported>[], at: Date, historyDays: number): Promise<BatchState> {
+  const killIds = reports.map((r) => r.data.killId);
+  const modules = [...new Set(reports.map((r) => r.data.report.targetModule))];
+  const historySince = new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString();
+  const hourAgo = new Date(at.getTime() - HOUR_MS).toISOString();
+  type Row = { decided: DecidedRow[]; history: { target_module: string; kills: number; resurrections: number }[]; auto_last_hour: number };
+  const [row] = await tx.query<[Row]>(
+    `SELECT
+       (SELECT coalesce(json_agg(json_build_object('kill_id', kill_id, 'source_partition', source_partition,
+                 'source_offset', source_offset::text, 'auto_approved', auto_approved)), '[]')
+          FROM kills WHERE kill_id = ANY($1)) AS decided,
+       (SELECT coalesce(json_agg(json_build_object('target_module', target_module, 'kills', kills, 'resurrections', resurrections)), '[]')
+          FROM (SELECT target_module, sum(kills)::int AS kills, sum(resurrections)::int AS resurrections
+                  FROM module_daily WHERE target_module = ANY($2) AND day >= $3::date
+                 GROUP BY target_module) h) AS history,
+       (SELECT count(*) FROM kills WHERE auto_approved AND decided_at >= $4)::int AS auto_last_hour`,
+    [killIds, modules, historySince, hourAgo],
   );
-  return new Map(rows.map((r) => [r.kill_id, r]));
-}
-
-async function loadHistory(tx: EntityManager, modules: readonly string[], at: Date, days: number): Promise<Map<string, ModuleHistory>> {
-  const since = new Date(at.getTime() - days * 24 * HOUR_MS);
-  const rows: { target_module: string; kills: string; resurrections: string }[] = await tx.query(
-    `SELECT target_module, count(*) AS kills, count(*) FILTER (WHERE auto_approved) AS resurrections
-       FROM kills WHERE target_module = ANY($1) AND reported_at >= $2 GROUP BY target_module`,
-    [[...new Set(modules)], since.toISOString()],
-  );
-  return new Map(rows.map((r) => [r.target_module, { ...emptyHistory(), priorKills: Number(r.kills), priorResurrections: Number(r.resurrections) }]));
-}
-
-async function countAutoSince(tx: EntityManager, since: Date): Promise<number> {
-  const rows: { n: string }[] = await tx.query(`SELECT count(*) AS n FROM kills WHERE auto_approved AND decided_at >= $1`, [since.toISOString()]);
-  const [row] = rows;
-  return Number(row?.n ?? 0);
+  return {
+    decided: new Map(row.decided.map((r) => [r.kill_id, r])),
+    history: new Map(row.history.map((h) => [h.target_module, { ...emptyHistory(), priorKills: h.kills, priorResurrections: h.resurrections }])),
+    autoLastHour: row.auto_last_hour,
+  };
 }
 
 interface NewDecidedRow extends DecidedRow {
@@ -150,6 +175,9 @@ interface NewDecidedRow extends DecidedRow {
   readonly decision_id: string;
   readonly outcome: string;
   readonly decided_at: string;
+  /** What this decision adds to its module's day in module_daily. */
+  readonly kills_delta: number;
+  readonly resurrections_delta: number;
 }
 
 async function storeDecided(tx: EntityManager, rows: readonly NewDecidedRow[]): Promise<void> {
@@ -161,5 +189,14 @@ async function storeDecided(tx: EntityManager, rows: readonly NewDecidedRow[]): 
      ON CONFLICT (kill_id) DO UPDATE SET decision_id = EXCLUDED.decision_id, outcome = EXCLUDED.outcome,
        auto_approved = EXCLUDED.auto_approved, decided_at = EXCLUDED.decided_at`,
     [col('kill_id'), col('target_module'), col('reported_at'), col('source_partition'), col('source_offset'), col('decision_id'), col('outcome'), col('auto_approved'), col('decided_at')],
+  );
+  await tx.query(
+    `INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections)
+     SELECT target_module, (reported_at AT TIME ZONE 'UTC')::date, source_partition, sum(k)::int, sum(r)::int
+       FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[], $5::int[]) AS d(target_module, reported_at, source_partition, k, r)
+      GROUP BY 1, 2, 3
+     ON CONFLICT (target_module, day, source_partition) DO UPDATE SET kills = module_daily.kills + EXCLUDED.kills,
+       resurrections = module_daily.resurrections + EXCLUDED.resurrections`,
+    [col('target_module'), col('reported_at'), col('source_partition'), col('kills_delta'), col('resurrections_delta')],
   );
 }

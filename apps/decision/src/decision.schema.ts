@@ -11,6 +11,15 @@ export const DECISION_DDL = [
     auto_approved boolean NOT NULL,
     decided_at timestamptz NOT NULL
   )`,
-  `CREATE INDEX IF NOT EXISTS kills_module_reported ON {schema}.kills (target_module, reported_at)`,
+  // Per module and day, so a module's history costs at most a month of rows whatever its size;
+  // and per input partition, so batches of different partitions never wait on each other's rows.
+  `CREATE TABLE IF NOT EXISTS {schema}.module_daily (
+    target_module text NOT NULL,
+    day date NOT NULL,
+    source_partition int NOT NULL,
+    kills int NOT NULL,
+    resurrections int NOT NULL,
+    PRIMARY KEY (target_module, day, source_partition)
+  )`,
   `CREATE INDEX IF NOT EXISTS kills_auto_decided ON {schema}.kills (decided_at) WHERE auto_approved`,
 ];

@@ -67,6 +67,9 @@ export function jvmArgs(libs: string, log4jFile: string): string[] {
     // On a small machine shared with Postgres and the services, one GC thread costs less CPU
     // than G1's concurrent workers; a heap this size pauses for a few milliseconds.
     '-XX:+UseSerialGC',
+    // C1 only: the C2 compiler would spend most of a core for minutes after each start,
+    // which a 2-core machine running the whole stack cannot spare.
+    '-XX:TieredStopAtLevel=1',
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${log4jFile}`,

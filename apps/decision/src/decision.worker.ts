@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
 import type { PolicySettings } from '@medic/domain';
-import { DATA_SOURCE, ensureTopics, header, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, provisionTopics, header, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { decideBatch, type DecisionSettings, type DecisionStepResult } from './decision-step';
 
@@ -35,13 +35,7 @@ export class DecisionWorker implements LogWorker {
   async start(): Promise<void> {
     const { config } = this;
     const topic = config.kafka.topics.kill_events;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [{ topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor }]);
-    } finally {
-      await admin.disconnect();
-    }
+    await provisionTopics(this.kafka, [topic], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const settings: DecisionSettings = {
       source: 'medic/decision',
       killEventsTopic: topic,

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, ProjectionRunner, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, ProjectionRunner, type LogWorker } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import type { KillView } from './decisions/kill-view.entity';
 import { killsProjection } from './decisions/kills.projection';
@@ -26,13 +26,7 @@ export class GatewayWorker implements LogWorker {
   async start(): Promise<void> {
     const { config } = this;
     const topic = config.kafka.topics.kill_events;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [{ topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor }]);
-    } finally {
-      await admin.disconnect();
-    }
+    await provisionTopics(this.kafka, [topic], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     this.runner = new ProjectionRunner({
       kafka: this.kafka,
       dataSource: this.dataSource,

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, ensureTopics, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { takeInBatch, type IntakeVerdict } from './kill-intake';
 
@@ -29,13 +29,7 @@ export class ListenerWorker implements LogWorker {
     const { config } = this;
     const bus = config.smith.event_bus;
     const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.control_events];
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, topics.map((topic) => ({ topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor })));
-    } finally {
-      await admin.disconnect();
-    }
+    await provisionTopics(this.kafka, topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes } };
     this.processor = new TransactionalProcessor({
       kafka: this.kafka,

@@ -10,7 +10,7 @@ export {
   type EventEnvelope,
   type LoggedEvent,
 } from './envelope';
-export { createKafka, ensureTopics, parseBrokers, type KafkaSettings, type TopicSpec } from './kafka';
+export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { applyRecords, lockProjection, ProjectionOffset, storedOffset, type Projection, type RawRecords } from './projection';

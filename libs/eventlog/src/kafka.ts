@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
 
 export interface KafkaSettings {
@@ -97,5 +97,28 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   } catch (error) {
     // Another process may have created them between list and create.
     if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+}
+
+/** A consumer of the log: committed records only, low fetch latency, no topic created by accident. */
+export function logConsumerConfig(groupId: string, maxWaitMs: number, sessionTimeoutMs: number): ConsumerConfig {
+  return {
+    groupId,
+    maxWaitTimeInMs: maxWaitMs,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 5)),
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+  };
+}
+
+/** `ensureTopics` with its own admin connection. */
+export async function provisionTopics(kafka: Kafka, topics: readonly string[], layout: { partitions: number; replicationFactor: number }): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topics.map((topic) => ({ topic, ...layout })));
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -2,6 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { DataSource, ObjectLiteral } from 'typeorm';
 import type { StreamName } from '@medic/contracts';
 import { Logger } from '@medic/observability';
+import { logConsumerConfig } from './kafka';
 import { applyRecords, ProjectionOffset, type Projection } from './projection';
 
 export interface ProjectionRunnerOptions<S extends StreamName, Row extends ObjectLiteral> {
@@ -24,14 +25,7 @@ export class ProjectionRunner<S extends StreamName, Row extends ObjectLiteral> {
 
   constructor(private readonly opts: ProjectionRunnerOptions<S, Row>) {
     this.logger = opts.logger ?? new Logger(`medic.projection.${opts.projection.name}`);
-    this.consumer = opts.kafka.consumer({
-      groupId: opts.groupId,
-      maxWaitTimeInMs: opts.maxWaitMs,
-      sessionTimeout: opts.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(opts.sessionTimeoutMs / 5)),
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
   }
 
   async start(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Batch, Consumer, Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import { chunkMessages } from './chunks';
-import { EOS_PRODUCER } from './kafka';
+import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 
 /** Records a step wants to append, by topic. */
 export interface Output {
@@ -83,14 +83,7 @@ export class TransactionalProcessor<R = void> {
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
-    this.consumer = opts.kafka.consumer({
-      groupId: opts.groupId,
-      maxWaitTimeInMs: opts.maxWaitMs,
-      sessionTimeout: opts.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(opts.sessionTimeoutMs / 5)),
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
   }
 
   async start(): Promise<void> {

@@ -19,6 +19,7 @@ export function toPolicySettings(c: MedicConfig): PolicySettings {
       alwaysRequireApproval: c.constraints.always_require_approval,
     },
     defaultTimeoutMinutes: c.decision.default_timeout_minutes,
+    smithConfidenceThreshold: c.decision.confidence_threshold,
     approvalTimeoutHours: c.interfaces.approval_queue.timeout_hours,
   });
 }

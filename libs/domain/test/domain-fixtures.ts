@@ -38,6 +38,7 @@ export const POLICY_SETTINGS: PolicySettings = {
     alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
   },
   defaultTimeoutMinutes: 60,
+  smithConfidenceThreshold: 0.7,
   approvalTimeoutHours: 24,
 };
 

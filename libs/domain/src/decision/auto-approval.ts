@@ -41,6 +41,11 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     'critical_severity',
     'severity is critical and critical kills require human review',
   );
+  bar(
+    report.confidenceScore >= settings.smithConfidenceThreshold,
+    'smith_confident',
+    `Smith is ${report.confidenceScore} sure it was a threat, at or above the confidence threshold ${settings.smithConfidenceThreshold}`,
+  );
   bar(siemStatus === 'unavailable', 'siem_unavailable', 'the SIEM was unavailable, so the decision is degraded');
   bar(
     used >= constraints.maxAutoResurrectionsPerHour,

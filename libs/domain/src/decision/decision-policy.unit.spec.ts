@@ -50,6 +50,11 @@ const CONSTRAINTS = {
   critical_severity: { ...clean, report: aReport({ severity: 'critical' }), words: 'severity is critical and critical kills require human review' },
   low_confidence: { ...clean, coverage: 0.75, words: 'decision confidence 0.75 is below the auto-approve minimum 0.85' },
   siem_unavailable: { ...clean, siemStatus: 'unavailable', words: 'No SIEM context was used: the SIEM was unavailable' },
+  smith_confident: {
+    ...clean,
+    report: aReport({ confidenceScore: 0.7 }),
+    words: 'Smith is 0.7 sure it was a threat, at or above the confidence threshold 0.7',
+  },
   auto_approve_disabled: {
     ...clean,
     settings: { ...POLICY_SETTINGS, autoApprove: { ...POLICY_SETTINGS.autoApprove, enabled: false } },

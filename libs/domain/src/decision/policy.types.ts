@@ -26,6 +26,8 @@ export interface PolicySettings {
   };
   /** decision.default_timeout_minutes */
   readonly defaultTimeoutMinutes: number;
+  /** decision.confidence_threshold: from this Smith confidence on, a kill is Smith's firm call and a human decides */
+  readonly smithConfidenceThreshold: number;
   /** interfaces.approval_queue.timeout_hours */
   readonly approvalTimeoutHours: number;
 }
@@ -57,6 +59,7 @@ export type AutoApprovalBarrierCode =
   | 'low_confidence'
   | 'always_require_approval'
   | 'critical_severity'
+  | 'smith_confident'
   | 'siem_unavailable'
   | 'budget_spent';
 

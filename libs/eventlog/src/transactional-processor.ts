@@ -44,7 +44,7 @@ export interface ProcessorOptions<R> {
   readonly groupId: string;
   /**
    * Prefix of the transactional ids. Each input partition gets its own
-   * transactional producer (`<prefix>-<topic>-<partition>`), so partitions
+   * transactional producers (`<prefix>-<topic>-<partition>-<0|1>`), so partitions
    * commit in parallel and whoever processes a partition next — a restarted
    * instance or another replica — fences the transaction its predecessor left open.
    */
@@ -79,6 +79,8 @@ export interface ProcessorOptions<R> {
 export class TransactionalProcessor<R = void> {
   private readonly consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
+  /** Which of a partition's two producers commits next. */
+  private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
 
   constructor(private readonly opts: ProcessorOptions<R>) {
@@ -125,9 +127,25 @@ export class TransactionalProcessor<R = void> {
     await Promise.all(producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])));
   }
 
-  /** The partition's transactional producer, connected (which fences any earlier holder of its id). */
-  private producerFor(topic: string, partition: number): Promise<Producer> {
-    const key = `${topic}-${partition}`;
+  /**
+   * The partition's next transactional producer. A partition has two and takes
+   * turns: the broker refuses a new transaction on an id until the previous
+   * commit's markers are written, and the other id is free meanwhile. A
+   * partition's batches still commit one after another, so the log keeps their
+   * order. Both are connected together on first use, which fences both ids at
+   * once: a predecessor's open transaction on either is aborted right away
+   * instead of holding back read_committed consumers until it times out.
+   */
+  private async producerFor(topic: string, partition: number): Promise<Producer> {
+    const slot = `${topic}-${partition}`;
+    const turn = this.turns.get(slot) ?? 0;
+    this.turns.set(slot, 1 - turn);
+    const pair = [0, 1].map((t) => this.connected(`${slot}-${t}`));
+    await Promise.all(pair);
+    return pair[turn]!;
+  }
+
+  private connected(key: string): Promise<Producer> {
     let producer = this.producers.get(key);
     if (!producer) {
       const created = this.opts.kafka.producer({ ...EOS_PRODUCER, transactionalId: `${this.opts.transactionalIdPrefix}-${key}` });

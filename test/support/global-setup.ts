@@ -8,6 +8,7 @@ import { join } from 'node:path';
 // Relative, not '@medic/devstack': jest's moduleNameMapper applies inside test files only,
 // and global setup runs outside them.
 import { startPostgres, startStack } from '../../libs/devstack/src';
+import { dropKnownWarnings } from '../../libs/observability/src/warnings';
 
 export interface TestStack {
   readonly workDir: string;
@@ -19,6 +20,7 @@ const STACK_KEY = Symbol.for('medic.test.stack');
 type StackHolder = { [STACK_KEY]?: TestStack };
 
 export default async function globalSetup(): Promise<void> {
+  dropKnownWarnings();
   const givenBrokers = process.env['MEDIC_TEST_KAFKA_BROKERS'];
   const givenDatabase = process.env['MEDIC_TEST_DATABASE_URL'];
   if (givenBrokers && givenDatabase) return;

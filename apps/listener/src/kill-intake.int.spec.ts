@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { KafkaMessage } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
+import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
+import { takeInBatch, type IntakeSettings } from './kill-intake';
+import { LISTENER_DDL } from './listener.schema';
+
+const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {} };
+const now = () => new Date('2026-02-11T12:00:05.000Z');
+
+function batch(partition: number, firstOffset: number, values: string[]): ProcessorBatch {
+  const messages = values.map(
+    (value, i): KafkaMessage => ({ key: null, value: Buffer.from(value), offset: String(firstOffset + i), timestamp: '0', attributes: 0, headers: {} }),
+  );
+  return { topic: 'smith', partition, messages };
+}
+
+describe('kill intake against real Postgres', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    const url = await createTestDatabase(testInfra().databaseUrl, `medic_intake_${randomBytes(4).toString('hex')}`);
+    ds = await openDatabase({ url, schema: 'listener', entities: [], ddl: LISTENER_DDL });
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  const intake = (b: ProcessorBatch) => ds.transaction((tx) => takeInBatch(b, tx, settings, now));
+
+  it('reports a kill once, drops an identical repeat and dead-letters a repeat with other content', async () => {
+    const report = killReport();
+    const same = smithMessage(report, { correlation_id: 'c-1' });
+    const other = smithMessage({ ...report, severity: 'critical' }, { correlation_id: 'c-1' });
+    const result = await intake(batch(0, 10, [same, same, other]));
+    expect(result.verdicts.map((v) => v.kind)).toEqual(['reported', 'duplicate', 'dead_letter']);
+    expect(result.verdicts[2]).toMatchObject({ code: 'conflicting_duplicate' });
+    const [events, dead] = result.outputs;
+    expect(events!.messages).toHaveLength(1);
+    expect(events!.messages[0]!.headers!['ce_type']).toBe('medic.kill.v1.KillReported');
+    expect(dead!.messages).toHaveLength(1);
+    expect(dead!.messages[0]!.headers!['medic_dlq_source_offset']).toBe('12');
+
+    // A later batch with the same report is a repeat too.
+    expect((await intake(batch(1, 99, [same]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
+  });
+
+  it('reports a redelivered record again (its earlier transaction never reached the log)', async () => {
+    const report = killReport();
+    const first = await intake(batch(2, 500, [smithMessage(report)]));
+    const again = await intake(batch(2, 500, [smithMessage(report)]));
+    expect(first.verdicts).toEqual([{ kind: 'reported', killId: report.kill_id }]);
+    expect(again.verdicts).toEqual([{ kind: 'redelivered', killId: report.kill_id }]);
+    expect(again.outputs[0]!.messages).toHaveLength(1);
+  });
+
+  it('lets exactly one of two concurrent batches claim a kill id', async () => {
+    const report = killReport();
+    const value = smithMessage(report);
+    const results = await Promise.all([intake(batch(0, 1000, [value])), intake(batch(1, 2000, [value]))]);
+    const kinds = results.flatMap((r) => r.verdicts.map((v) => v.kind)).sort();
+    expect(kinds).toEqual(['duplicate', 'reported']);
+    expect(results.reduce((n, r) => n + r.outputs[0]!.messages.length, 0)).toBe(1);
+  });
+
+  it('dead-letters what fails validation, with the original bytes', async () => {
+    const result = await intake(batch(0, 3000, ['{not json', smithMessage(killReport({ confidence_score: 2 }))]));
+    expect(result.verdicts.map((v) => v.kind)).toEqual(['dead_letter', 'dead_letter']);
+    const dead = result.outputs[1]!.messages;
+    expect(dead[0]!.value!.toString()).toBe('{not json');
+    expect(dead[0]!.headers!['medic_dlq_code']).toBe('malformed_json');
+    expect(dead[1]!.headers!['medic_dlq_field']).toBe('payload.confidence_score');
+  });
+});

@@ -24,9 +24,27 @@ export function assessRisk(input: RiskInput, settings: RiskSettings): RiskAssess
   return {
     score,
     level: riskLevelFor(score, settings.thresholds),
-    factors,
+    factors: roundedToScore(factors, score),
     coverage: round4(observed / configured),
   };
+}
+
+/**
+ * Factors shown to 4 decimals like the score, with the contributions rounded so
+ * that they still add up to the score exactly (largest remainders get the last
+ * 0.0001s), however the redistribution divided the weights.
+ */
+function roundedToScore(factors: readonly RiskFactor[], score: number): RiskFactor[] {
+  const units = factors.map((f) => f.contribution * 10_000);
+  const floors = units.map(Math.floor);
+  let missing = Math.round(score * 10_000) - floors.reduce((sum, u) => sum + u, 0);
+  const byRemainder = units.map((u, i) => ({ i, rest: u - floors[i]! })).sort((a, b) => b.rest - a.rest);
+  for (const { i } of byRemainder) {
+    if (missing <= 0) break;
+    floors[i]! += 1;
+    missing -= 1;
+  }
+  return factors.map((f, i) => ({ ...f, weight: round4(f.weight), contribution: floors[i]! / 10_000 }));
 }
 
 function weigh(reading: FactorReading, configuredWeight: number, scale: number, redistributed: boolean): RiskFactor {

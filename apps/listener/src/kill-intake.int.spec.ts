@@ -42,8 +42,10 @@ describe('kill intake against real Postgres', () => {
     expect(dead!.messages).toHaveLength(1);
     expect(dead!.messages[0]!.headers!['medic_dlq_source_offset']).toBe('12');
 
-    // A later batch with the same report is a repeat too.
+    // A later batch with the same report is a repeat too, even when Smith resends it under a new correlation id.
     expect((await intake(batch(1, 99, [same]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
+    const resent = smithMessage(report, { correlation_id: 'c-2' });
+    expect((await intake(batch(1, 100, [resent]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
   });
 
   it('reports a redelivered record again (its earlier transaction never reached the log)', async () => {

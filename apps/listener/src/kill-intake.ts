@@ -46,7 +46,8 @@ export async function takeInBatch(batch: ProcessorBatch, tx: EntityManager, sett
   for (const message of batch.messages) {
     const raw = message.value ?? Buffer.alloc(0);
     const parsed = parseSmithKillMessage(raw, settings.limits);
-    if (parsed.ok) accepted.push({ message, kill: parsed.value, sha256: createHash('sha256').update(raw).digest('hex') });
+    // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
+    if (parsed.ok) accepted.push({ message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
     else {
       dead.push(deadLetter(batch, message, parsed.error, now()));
       verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });

@@ -2,7 +2,7 @@
 export const LISTENER_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.reported_kills (
     kill_id text PRIMARY KEY,
-    payload_sha256 text NOT NULL,
+    payload_sha256 text NOT NULL, -- of the validated report, not of the envelope
     source_topic text NOT NULL,
     source_partition int NOT NULL,
     source_offset bigint NOT NULL,

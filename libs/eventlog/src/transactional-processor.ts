@@ -145,6 +145,15 @@ export class TransactionalProcessor<R = void> {
     return pair[turn]!;
   }
 
+  private forgetProducers(topic: string, partition: number): void {
+    for (const turn of [0, 1]) {
+      const key = `${topic}-${partition}-${turn}`;
+      const producer = this.producers.get(key);
+      this.producers.delete(key);
+      void producer?.then((p) => p.disconnect()).catch(() => undefined);
+    }
+  }
+
   private connected(key: string): Promise<Producer> {
     let producer = this.producers.get(key);
     if (!producer) {
@@ -169,7 +178,12 @@ export class TransactionalProcessor<R = void> {
         return;
       } catch (error) {
         const passing = error instanceof BeforeCommitError && (error.cause as { retriable?: boolean }).retriable === true;
-        if (!passing || attempt >= 10) throw error instanceof BeforeCommitError ? error.cause : error;
+        if (!passing || attempt >= 10) {
+          // A producer in an unknown transaction state (fenced, timed out) cannot be reused: the
+          // redelivered batch connects fresh ones, which also fence whatever holds these ids.
+          this.forgetProducers(batch.topic, batch.partition);
+          throw error instanceof BeforeCommitError ? error.cause : error;
+        }
         await delay(Math.min(1000, 10 * 2 ** attempt));
       }
     }

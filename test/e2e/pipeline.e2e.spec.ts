@@ -90,6 +90,16 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     expect(one.body.meta.version).toBe('1.0');
     expect(one.body.data.kill_id).toBe('demo-1');
     expect(one.body.data.reasoning.length).toBeGreaterThan(2);
+
+    // In the log: one trace for the kill, each event caused by the report, in order.
+    const log = await readTopic(medic, medic.topics.kill, (all) => all.filter((m) => m.headers?.ce_subject?.toString() === 'demo-1').length >= 3);
+    const ofKill = log.filter((m) => m.headers?.ce_subject?.toString() === 'demo-1');
+    expect(typesOf(ofKill)).toEqual(['medic.kill.v1.KillReported', 'medic.kill.v1.RiskAssessed', 'medic.kill.v1.DecisionMade']);
+    const traceIds = new Set(ofKill.map((m) => m.headers?.traceparent?.toString().split('-')[1]));
+    expect(traceIds.size).toBe(1);
+    const reportedId = ofKill[0]!.headers?.ce_id?.toString();
+    expect(ofKill.slice(1).map((m) => m.headers?.medic_causation_id?.toString())).toEqual([reportedId, reportedId]);
+    expect(ofKill.every((m) => m.headers?.medic_correlation_id?.toString() === ofKill[0]!.headers?.medic_correlation_id?.toString())).toBe(true);
   });
 
   it('dead-letters each kind of bad input with its reason while the report behind them is still decided', async () => {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
 import type { PolicySettings } from '@medic/domain';
-import { DATA_SOURCE, provisionTopics, header, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, provisionTopics, header, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { decideBatch, type DecisionSettings, type DecisionStepResult } from './decision-step';
 
@@ -19,16 +19,14 @@ export class DecisionWorker implements LogWorker {
   private processor: TransactionalProcessor<DecisionStepResult> | null = null;
   private readonly made;
   private readonly latency;
-  private readonly timings;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(METRICS) metrics: Registry,
+    @Inject(METRICS) private readonly metrics: Registry,
   ) {
     this.made = counter(metrics, 'medic_decisions_total', 'Decisions made, by outcome and risk level', ['outcome', 'risk_level', 'mode']);
-    this.timings = processorMetrics(metrics, 'decision');
     this.latency = histogram(metrics, 'medic_kill_to_decision_seconds', 'From KillReported to its decision being committed', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   }
 
@@ -62,10 +60,8 @@ export class DecisionWorker implements LogWorker {
         const result = await decideBatch(batch, tx, settings, () => new Date());
         return { outputs: result.outputs, report: result };
       },
-      onCommitted: (result, batch, timings) => {
-        this.timings(batch, timings);
-        this.record(result);
-      },
+      onCommitted: (result) => this.record(result),
+      metrics: { registry: this.metrics, step: 'decision' },
     });
     await this.processor.start();
   }

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, processorMetrics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { takeInBatch, type IntakeVerdict } from './kill-intake';
 
@@ -13,15 +13,13 @@ export class ListenerWorker implements LogWorker {
   private readonly logger = new Logger('medic.listener');
   private processor: TransactionalProcessor<readonly IntakeVerdict[]> | null = null;
   private readonly received;
-  private readonly timings;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(METRICS) metrics: Registry,
+    @Inject(METRICS) private readonly metrics: Registry,
   ) {
-    this.timings = processorMetrics(metrics, 'listener');
     this.received = counter(metrics, 'medic_kill_reports_total', 'Kill notifications taken in, by verdict', ['verdict', 'code']);
   }
 
@@ -45,10 +43,8 @@ export class ListenerWorker implements LogWorker {
         return { outputs: result.outputs, report: result.verdicts };
       },
       // Counted and logged only once the batch's events are in the log.
-      onCommitted: (verdicts, batch, timings) => {
-        this.timings(batch, timings);
-        this.record(verdicts);
-      },
+      onCommitted: (verdicts) => this.record(verdicts),
+      metrics: { registry: this.metrics, step: 'listener' },
     });
     await this.processor.start();
   }

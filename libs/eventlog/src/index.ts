@@ -26,4 +26,4 @@ export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY } from './nest/public';
 export { chunkMessages, MAX_SEND_BYTES } from './chunks';
 export { EOS_PRODUCER } from './kafka';
-export { processorMetrics } from './nest/processor-metrics';
+export { processorMetrics } from './processor-metrics';

@@ -2,8 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Batch, Consumer, Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
+import type { Registry } from 'prom-client';
 import { chunkMessages } from './chunks';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
+import { processorMetrics } from './processor-metrics';
 
 /** Records a step wants to append, by topic. */
 export interface Output {
@@ -69,6 +71,8 @@ export interface ProcessorOptions<R> {
   readonly relevant?: (message: Batch['messages'][number]) => boolean;
   /** Called once a batch's outputs are committed, with the handler's report and how long each stage took. */
   readonly onCommitted?: (report: R, batch: ProcessorBatch, timings: BatchTimings) => void;
+  /** Where to record each batch's stage timings and size (medic_step_batch_*), under this step's name. */
+  readonly metrics?: { readonly registry: Registry; readonly step: string };
 }
 
 /**
@@ -82,9 +86,11 @@ export class TransactionalProcessor<R = void> {
   /** Which of a partition's two producers commits next. */
   private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
+  private readonly observe: ((batch: ProcessorBatch, timings: BatchTimings) => void) | null;
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
+    this.observe = opts.metrics ? processorMetrics(opts.metrics.registry, opts.metrics.step) : null;
     this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
   }
 
@@ -115,7 +121,9 @@ export class TransactionalProcessor<R = void> {
         await this.commit(unit, outputs, batch.messages[batch.messages.length - 1]!.offset);
         payload.resolveOffset(batch.lastOffset());
         await payload.heartbeat();
-        this.opts.onCommitted?.(report, unit, { handleMs: handled - started, commitMs: performance.now() - handled });
+        const timings = { handleMs: handled - started, commitMs: performance.now() - handled };
+        this.observe?.(unit, timings);
+        this.opts.onCommitted?.(report, unit, timings);
       },
     });
   }

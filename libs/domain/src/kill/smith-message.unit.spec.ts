@@ -1,4 +1,5 @@
 import { DEFAULT_KILL_REPORT_LIMITS, isValidModuleName, parseSmithKillMessage, type ValidationFailure } from '@medic/domain';
+import { aReport } from '../../test/domain-fixtures';
 
 /* Smith ingress (spec 4.1 envelope, spec 2.1 payload): what passes, and what is refused and why. */
 
@@ -51,19 +52,7 @@ describe('parseSmithKillMessage: valid messages', () => {
         messageType: 'KILL_REPORT',
         correlationId: '6f1c2a9e-0b7d-4e43-9a51-3c8f2d7e1b04',
         replyTo: 'medic.responses',
-        payload: {
-          killId: 'demo-1',
-          timestamp: '2026-02-11T12:00:00.000Z',
-          targetModule: 'nginx-test',
-          targetInstanceId: 'inst-001',
-          killReason: 'anomaly_behavior',
-          severity: 'low',
-          confidenceScore: 0.4,
-          evidence: ['unusual_traffic'],
-          dependencies: [],
-          sourceAgent: 'smith',
-          metadata: {},
-        },
+        payload: aReport(),
       },
     });
   });

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { histogram } from '@medic/observability';
-import type { BatchTimings, ProcessorBatch } from '../transactional-processor';
+import type { BatchTimings, ProcessorBatch } from './transactional-processor';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 

@@ -180,23 +180,38 @@ interface NewDecidedRow extends DecidedRow {
   readonly resurrections_delta: number;
 }
 
+/** Records the batch's decisions and what they add to each module's day, in one statement. */
 async function storeDecided(tx: EntityManager, rows: readonly NewDecidedRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof NewDecidedRow>(k: K) => rows.map((r) => r[k]);
   await tx.query(
-    `INSERT INTO kills (kill_id, target_module, reported_at, source_partition, source_offset, decision_id, outcome, auto_approved, decided_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::bigint[], $6::uuid[], $7::text[], $8::boolean[], $9::timestamptz[])
-     ON CONFLICT (kill_id) DO UPDATE SET decision_id = EXCLUDED.decision_id, outcome = EXCLUDED.outcome,
-       auto_approved = EXCLUDED.auto_approved, decided_at = EXCLUDED.decided_at`,
-    [col('kill_id'), col('target_module'), col('reported_at'), col('source_partition'), col('source_offset'), col('decision_id'), col('outcome'), col('auto_approved'), col('decided_at')],
-  );
-  await tx.query(
-    `INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections)
-     SELECT target_module, (reported_at AT TIME ZONE 'UTC')::date, source_partition, sum(k)::int, sum(r)::int
-       FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[], $5::int[]) AS d(target_module, reported_at, source_partition, k, r)
+    `WITH d AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::bigint[], $6::uuid[], $7::text[], $8::boolean[],
+                            $9::timestamptz[], $10::int[], $11::int[])
+         AS d(kill_id, target_module, reported_at, source_partition, source_offset, decision_id, outcome, auto_approved, decided_at, k, r)
+     ), decided AS (
+       INSERT INTO kills (kill_id, target_module, reported_at, source_partition, source_offset, decision_id, outcome, auto_approved, decided_at)
+       SELECT kill_id, target_module, reported_at, source_partition, source_offset, decision_id, outcome, auto_approved, decided_at FROM d
+       ON CONFLICT (kill_id) DO UPDATE SET decision_id = EXCLUDED.decision_id, outcome = EXCLUDED.outcome,
+         auto_approved = EXCLUDED.auto_approved, decided_at = EXCLUDED.decided_at
+     )
+     INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections)
+     SELECT target_module, (reported_at AT TIME ZONE 'UTC')::date, source_partition, sum(k)::int, sum(r)::int FROM d
       GROUP BY 1, 2, 3
      ON CONFLICT (target_module, day, source_partition) DO UPDATE SET kills = module_daily.kills + EXCLUDED.kills,
        resurrections = module_daily.resurrections + EXCLUDED.resurrections`,
-    [col('target_module'), col('reported_at'), col('source_partition'), col('kills_delta'), col('resurrections_delta')],
+    [
+      col('kill_id'),
+      col('target_module'),
+      col('reported_at'),
+      col('source_partition'),
+      col('source_offset'),
+      col('decision_id'),
+      col('outcome'),
+      col('auto_approved'),
+      col('decided_at'),
+      col('kills_delta'),
+      col('resurrections_delta'),
+    ],
   );
 }

@@ -26,4 +26,5 @@ export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY } from './nest/public';
 export { chunkMessages, MAX_SEND_BYTES } from './chunks';
 export { EOS_PRODUCER } from './kafka';
+export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
+import { cacheCoordinators } from './coordinator-cache';
 
 export interface KafkaSettings {
   readonly brokers: readonly string[];
@@ -35,13 +36,14 @@ function logCreator(logger: Logger) {
 }
 
 export function createKafka(settings: KafkaSettings, logger = new Logger('medic.kafka')): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     logLevel: logLevel.WARN,
     logCreator: logCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
   });
+  return cacheCoordinators(kafka);
 }
 
 /**

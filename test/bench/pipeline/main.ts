@@ -21,6 +21,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 /** Seconds at the paced rate before measuring: the burst's aftermath (vacuum, flushes) settles first. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+/** Partitions of each topic (the services process up to 3 at once). */
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 
 interface Watcher {
   readonly seen: Map<string, number>;
@@ -156,9 +158,9 @@ async function main(): Promise<void> {
     process.env.MEDIC_TEST_KAFKA_BROKERS = stack.kafka.brokers;
     process.env.MEDIC_TEST_DATABASE_URL = stack.postgres.url;
   }
-  const medic = await startMedic({ services: ['listener', 'decision'] });
+  const medic = await startMedic({ services: ['listener', 'decision'], partitions: PARTITIONS });
   try {
-    console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it`);
+    console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it; ${PARTITIONS} partitions per topic`);
     console.log(await rawKafka(medic));
     for (const line of await pipeline(medic)) console.log(line);
   } finally {

@@ -26,15 +26,16 @@ export interface StepResult<R> {
 }
 
 /**
- * One event-to-event step. `handle` runs inside a Postgres transaction that
- * commits before the Kafka transaction; a handler must therefore treat a record
+ * One event-to-event step. `handle` runs inside a Postgres transaction, which
+ * the other partitions of its round share and which commits before the Kafka
+ * transactions; a handler must therefore treat a record
  * it has already stored under the same topic/partition/offset as a redelivery
  * (the earlier Kafka transaction did not commit) and produce its output again.
  */
 export type BatchHandler<R> = (batch: ProcessorBatch, tx: EntityManager) => Promise<StepResult<R>>;
 
 export interface BatchTimings {
-  /** The handler and its Postgres transaction. */
+  /** The handler and its Postgres transaction (shared with the other partitions of its round). */
   readonly handleMs: number;
   /** The Kafka transaction: outputs, offsets, commit. */
   readonly commitMs: number;
@@ -51,10 +52,10 @@ export interface ProcessorOptions<R> {
    * instance or another replica — fences the transaction its predecessor left open.
    */
   readonly transactionalIdPrefix: string;
-  /** How many partitions are processed at once (default 3). */
+  /** How many partitions are processed at once (default: all that a fetch returned). */
   readonly concurrency?: number;
   /**
-   * Held for the duration of each batch's Postgres transaction, when the handler
+   * Held for the duration of each round's Postgres transaction, when the handler
    * reads state shared across partitions (e.g. an hourly budget) that parallel
    * batches must not both spend.
    */
@@ -75,6 +76,16 @@ export interface ProcessorOptions<R> {
   readonly metrics?: { readonly registry: Registry; readonly step: string };
 }
 
+/** More partitions than one instance of a step is ever given. */
+const MAX_PARTITIONS_AT_ONCE = 64;
+
+interface RoundEntry<R> {
+  readonly batch: ProcessorBatch;
+  readonly lastOffset: string;
+  resolve(value: { report: R; timings: BatchTimings }): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Consume–transform–produce with Kafka transactions: the outputs of a batch and
  * the consumed offsets commit atomically, so a crash neither loses nor repeats
@@ -87,6 +98,8 @@ export class TransactionalProcessor<R = void> {
   private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
   private readonly observe: ((batch: ProcessorBatch, timings: BatchTimings) => void) | null;
+  /** Batches waiting for the next round. */
+  private round: RoundEntry<R>[] = [];
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
@@ -100,7 +113,8 @@ export class TransactionalProcessor<R = void> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
+      // Every partition of a fetch is handed over at once, to be handled together.
+      partitionsConsumedConcurrently: this.opts.concurrency ?? MAX_PARTITIONS_AT_ONCE,
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
@@ -112,20 +126,55 @@ export class TransactionalProcessor<R = void> {
         }
         // The offsets committed are those of the whole batch, skipped records included.
         const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
-        const started = performance.now();
-        const { outputs, report } = await this.opts.dataSource.transaction(async (tx) => {
-          if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
-          return this.opts.handle(unit, tx);
-        });
-        const handled = performance.now();
-        await this.commit(unit, outputs, batch.messages[batch.messages.length - 1]!.offset);
+        const { report, timings } = await this.process(unit, batch.messages[batch.messages.length - 1]!.offset);
         payload.resolveOffset(batch.lastOffset());
         await payload.heartbeat();
-        const timings = { handleMs: handled - started, commitMs: performance.now() - handled };
         this.observe?.(unit, timings);
         this.opts.onCommitted?.(report, unit, timings);
       },
     });
+  }
+
+  /**
+   * Queues a partition's batch for the next round. kafkajs hands over the
+   * batches of one fetch together, so a round usually holds every partition
+   * that had records: one Postgres transaction handles them all, then each
+   * partition's Kafka transaction commits, in parallel.
+   */
+  private process(batch: ProcessorBatch, lastOffset: string): Promise<{ report: R; timings: BatchTimings }> {
+    return new Promise((resolve, reject) => {
+      this.round.push({ batch, lastOffset, resolve, reject });
+      if (this.round.length === 1) setImmediate(() => void this.runRound());
+    });
+  }
+
+  private async runRound(): Promise<void> {
+    const round = this.round.splice(0);
+    const started = performance.now();
+    let results: StepResult<R>[];
+    try {
+      results = await this.opts.dataSource.transaction(async (tx) => {
+        if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
+        const out: StepResult<R>[] = [];
+        for (const { batch } of round) out.push(await this.opts.handle(batch, tx));
+        return out;
+      });
+    } catch (error) {
+      for (const entry of round) entry.reject(error);
+      return;
+    }
+    const handleMs = performance.now() - started;
+    await Promise.all(
+      round.map(async (entry, i) => {
+        const committing = performance.now();
+        try {
+          await this.commit(entry.batch, results[i]!.outputs, entry.lastOffset);
+          entry.resolve({ report: results[i]!.report, timings: { handleMs, commitMs: performance.now() - committing } });
+        } catch (error) {
+          entry.reject(error);
+        }
+      }),
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
@@ -35,17 +35,24 @@ export function serviceEntry(name: MedicServiceName): string {
   return entry;
 }
 
-/** Starts one service as a child process (on the same Node as this one), its output in a log file. */
+/**
+ * Starts one service as a child process (on the same Node as this one). Its
+ * output goes straight into its log file, not through this process: a busy
+ * service's log lines cost this process nothing, and are kept if it dies.
+ */
 export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', serviceEntry(opts.name)], {
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
+  const log = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, ['--enable-source-maps', serviceEntry(opts.name)], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${opts.name}`);
   const guard: OrphanGuard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
@@ -55,7 +62,6 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
       resolve({ code, signal });
     });
   });
-  void exited.then(() => setTimeout(() => log.end(), 100));
   return {
     name: opts.name,
     pid,

@@ -7,7 +7,7 @@ import type { KillEvent, KillReport } from '@medic/domain';
 import { header, newEnvelope, openDatabase, toKafkaMessage, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, testInfra } from '@medic/testing';
 import { aReport } from '../../../libs/domain/test/domain-fixtures';
-import { decideBatch, type DecisionSettings } from './decision-step';
+import { decideBatch, decideBatches, type DecisionSettings } from './decision-step';
 import { DECISION_DDL } from './decision.schema';
 
 const config = parseConfig(
@@ -70,6 +70,28 @@ describe('decision step against real Postgres', () => {
 
     const [history] = await ds.query<[{ kills: number }]>(`SELECT sum(kills)::int AS kills FROM decision.module_daily WHERE target_module = 'api-gw'`);
     expect(history.kills).toBe(1);
+  });
+
+  it('decides a round of partitions together: one budget, one history, outputs per partition', async () => {
+    const when = new Date(at.getTime() + 7 * 3_600_000);
+    const results = await ds.transaction((tx) =>
+      decideBatches(
+        [
+          { topic: 'kills', partition: 0, messages: [reported(lowRisk('w-1'), 500), reported(lowRisk('w-2'), 501)] },
+          { topic: 'kills', partition: 1, messages: [reported(lowRisk('w-3'), 500)] },
+          { topic: 'kills', partition: 2, messages: [] },
+        ],
+        tx,
+        settings,
+        () => when,
+      ),
+    );
+    expect(results.map((r) => r.decisions.map((d) => d.event.decision.outcome))).toEqual([['approve_auto', 'approve_auto'], ['pending_review'], []]);
+    expect(results.map((r) => new Set(r.outputs[0]?.messages.map((m) => String(m.headers!['ce_subject']))))).toEqual([
+      new Set(['w-1', 'w-2']),
+      new Set(['w-3']),
+      new Set(),
+    ]);
   });
 
   it("counts a module's earlier kills as its history", async () => {

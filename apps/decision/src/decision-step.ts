@@ -46,22 +46,35 @@ const HOUR_MS = 3_600_000;
  * decided again, at another offset it is a repeat and is skipped.
  */
 export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, settings: DecisionSettings, now: () => Date): Promise<DecisionStepResult> {
-  const reports = killReportsIn(batch);
-  if (reports.length === 0) return { outputs: [], decisions: [], duplicates: [] };
+  const [result] = await decideBatches([batch], tx, settings, now);
+  return result!;
+}
+
+/**
+ * `decideBatch` for the batches of several partitions at once (one per
+ * partition, in one transaction): one result per batch, in order, from one
+ * read of the state and one write.
+ */
+export async function decideBatches(batches: readonly ProcessorBatch[], tx: EntityManager, settings: DecisionSettings, now: () => Date): Promise<DecisionStepResult[]> {
+  const perBatch = batches.map((batch) => ({ reports: killReportsIn(batch), messages: [] as Message[], decisions: [] as DecisionStepResult['decisions'][number][], duplicates: [] as string[] }));
+  const reports = perBatch.flatMap((b) => b.reports.map((report) => ({ report, out: b })));
+  if (reports.length === 0) return perBatch.map(() => ({ outputs: [], decisions: [], duplicates: [] }));
   const at = now();
-  const state = await loadState(tx, reports, at, settings.historyDays);
+  const state = await loadState(
+    tx,
+    reports.map((r) => r.report),
+    at,
+    settings.historyDays,
+  );
   const { decided, history } = state;
   let autoLastHour = state.autoLastHour;
 
-  const messages: Message[] = [];
-  const decisions: { event: DecisionMade; cause: LoggedEvent<KillEvent> }[] = [];
-  const duplicates: string[] = [];
   const rows: NewDecidedRow[] = [];
-  for (const report of reports) {
+  for (const { report, out } of reports) {
     const killId = report.data.killId;
     const earlier = decided.get(killId);
     if (earlier && !(earlier.source_partition === report.partition && earlier.source_offset === report.offset)) {
-      duplicates.push(killId);
+      out.duplicates.push(killId);
       continue;
     }
     const module = report.data.report.targetModule;
@@ -88,11 +101,11 @@ export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, sett
     );
     const cause = causeOf(report);
     for (const event of events) {
-      messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: settings.source, subject: killId, time: at.toISOString(), cause })));
+      out.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: settings.source, subject: killId, time: at.toISOString(), cause })));
     }
     const made = events.find((e): e is DecisionMade => e.type === 'DecisionMade');
     if (!made) continue;
-    decisions.push({ event: made, cause: report });
+    out.decisions.push({ event: made, cause: report });
     const auto = made.decision.outcome === 'approve_auto' && !made.decision.observeOnly;
     if (auto) autoLastHour += 1;
     countInHistory(history, module, 1, auto ? 1 : 0);
@@ -110,7 +123,7 @@ export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, sett
     });
   }
   await storeDecided(tx, rows);
-  return { outputs: [{ topic: settings.killEventsTopic, messages }], decisions, duplicates };
+  return perBatch.map((b) => ({ outputs: [{ topic: settings.killEventsTopic, messages: b.messages }], decisions: b.decisions, duplicates: b.duplicates }));
 }
 
 function killReportsIn(batch: ProcessorBatch): LoggedEvent<KillReported>[] {

@@ -6,7 +6,7 @@ import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/confi
 import type { PolicySettings } from '@medic/domain';
 import { DATA_SOURCE, provisionTopics, header, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
-import { decideBatch, type DecisionSettings, type DecisionStepResult } from './decision-step';
+import { decideBatches, type DecisionSettings, type DecisionStepResult } from './decision-step';
 
 function spendsBudget(policy: PolicySettings): boolean {
   return policy.autoApprove.enabled && (policy.mode === 'semi_auto' || policy.mode === 'full_auto');
@@ -56,9 +56,9 @@ export class DecisionWorker implements LogWorker {
       ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
       // The decision step reacts to reports only; its own outputs pass by without a transaction.
       relevant: (m) => header(m.headers, 'ce_type') === 'medic.kill.v1.KillReported',
-      handle: async (batch, tx) => {
-        const result = await decideBatch(batch, tx, settings, () => new Date());
-        return { outputs: result.outputs, report: result };
+      handle: async (batches, tx) => {
+        const results = await decideBatches(batches, tx, settings, () => new Date());
+        return results.map((result) => ({ outputs: result.outputs, report: result }));
       },
       onCommitted: (result) => this.record(result),
       metrics: { registry: this.metrics, step: 'decision' },

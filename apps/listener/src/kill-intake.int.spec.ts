@@ -3,7 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
-import { takeInBatch, type IntakeSettings } from './kill-intake';
+import { takeInBatch, takeInBatches, type IntakeSettings } from './kill-intake';
 import { LISTENER_DDL } from './listener.schema';
 
 const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {} };
@@ -64,6 +64,23 @@ describe('kill intake against real Postgres', () => {
     const kinds = results.flatMap((r) => r.verdicts.map((v) => v.kind)).sort();
     expect(kinds).toEqual(['duplicate', 'reported']);
     expect(results.reduce((n, r) => n + r.outputs[0]!.messages.length, 0)).toBe(1);
+  });
+
+  it('takes in a round of partitions together, each batch with its own outputs and one claim per kill id', async () => {
+    const [a, b, shared] = [killReport(), killReport(), killReport()];
+    const results = await ds.transaction((tx) =>
+      takeInBatches([batch(0, 4000, [smithMessage(a), smithMessage(shared)]), batch(1, 4000, [smithMessage(shared), '{', smithMessage(b)])], tx, settings, now),
+    );
+    expect(results.map((r) => r.verdicts.map((v) => v.kind))).toEqual([
+      ['reported', 'reported'],
+      ['dead_letter', 'duplicate', 'reported'],
+    ]);
+    const subjects = results.map((r) => r.outputs[0]!.messages.map((m) => String(m.headers!['ce_subject'])));
+    expect(subjects).toEqual([[a.kill_id, shared.kill_id], [b.kill_id]]);
+    expect(results[1]!.outputs[1]!.messages[0]!.headers!['medic_dlq_source_partition']).toBe('1');
+    // Redelivered together, the round is reported again as it was.
+    const again = await ds.transaction((tx) => takeInBatches([batch(1, 4000, [smithMessage(shared), '{', smithMessage(b)])], tx, settings, now));
+    expect(again[0]!.verdicts.map((v) => v.kind)).toEqual(['dead_letter', 'duplicate', 'redelivered']);
   });
 
   it('dead-letters what fails validation, with the original bytes', async () => {

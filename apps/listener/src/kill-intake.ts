@@ -25,6 +25,7 @@ export interface IntakeResult {
 }
 
 interface Accepted {
+  readonly batch: ProcessorBatch;
   readonly message: KafkaMessage;
   readonly kill: SmithKillMessage;
   readonly sha256: string;
@@ -38,63 +39,77 @@ interface Accepted {
  * reported again.
  */
 export async function takeInBatch(batch: ProcessorBatch, tx: EntityManager, settings: IntakeSettings, now: () => Date): Promise<IntakeResult> {
-  const dead: Message[] = [];
-  const events: Message[] = [];
-  const verdicts: IntakeVerdict[] = [];
+  const [result] = await takeInBatches([batch], tx, settings, now);
+  return result!;
+}
+
+/**
+ * `takeInBatch` for the batches of several partitions at once (one per
+ * partition, in one transaction): one result per batch, in order. Their kill
+ * ids are claimed together, in one statement.
+ */
+export async function takeInBatches(batches: readonly ProcessorBatch[], tx: EntityManager, settings: IntakeSettings, now: () => Date): Promise<IntakeResult[]> {
+  const results = batches.map(() => ({ events: [] as Message[], dead: [] as Message[], verdicts: [] as IntakeVerdict[] }));
+  const of = new Map(batches.map((b, i) => [b, results[i]!]));
   const accepted: Accepted[] = [];
 
-  for (const message of batch.messages) {
-    const raw = message.value ?? Buffer.alloc(0);
-    const parsed = parseSmithKillMessage(raw, settings.limits);
-    // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
-    if (parsed.ok) accepted.push({ message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
-    else {
-      dead.push(deadLetter(batch, message, parsed.error, now()));
-      verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });
+  for (const batch of batches) {
+    const out = of.get(batch)!;
+    for (const message of batch.messages) {
+      const raw = message.value ?? Buffer.alloc(0);
+      const parsed = parseSmithKillMessage(raw, settings.limits);
+      // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
+      if (parsed.ok) accepted.push({ batch, message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
+      else {
+        out.dead.push(deadLetter(batch, message, parsed.error, now()));
+        out.verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });
+      }
     }
   }
 
-  // Claim each kill id with its first report; a concurrent batch holding the same id
-  // (another partition) makes the insert wait for it, so exactly one claim wins.
+  // Claim each kill id with its first report; a concurrent transaction holding the same id
+  // (a partition another instance handles) makes the insert wait for it, so exactly one claim wins.
   const firsts = new Map<string, Accepted>();
   for (const a of accepted) if (!firsts.has(a.kill.payload.killId)) firsts.set(a.kill.payload.killId, a);
-  const envelopes = new Map([...firsts].map(([killId, a]) => [killId, killReported(batch, a, settings.source, now())]));
-  const claimed = await claim(tx, [...firsts].map(([killId, a]) => rowOf(batch, a, envelopes.get(killId)!)));
+  const envelopes = new Map([...firsts].map(([killId, a]) => [killId, killReported(a, settings.source, now())]));
+  const claimed = await claim(tx, [...firsts].map(([killId, a]) => rowOf(a, envelopes.get(killId)!)));
   const known = await loadKnown(tx, [...firsts.keys()].filter((k) => !claimed.has(k)));
-  for (const k of claimed) known.set(k, rowOf(batch, firsts.get(k)!, envelopes.get(k)!));
+  for (const k of claimed) known.set(k, rowOf(firsts.get(k)!, envelopes.get(k)!));
 
   for (const a of accepted) {
+    const out = of.get(a.batch)!;
     const killId = a.kill.payload.killId;
     const seen = known.get(killId);
-    // Not claimed and not found can only mean a concurrent claim vanished; the batch is retried.
+    // Not claimed and not found can only mean a concurrent claim vanished; the round is retried.
     if (!seen) throw Object.assign(new Error(`kill_id ${killId} neither claimed nor found`), { retriable: true });
-    const sameRecord = seen.source_topic === batch.topic && seen.source_partition === batch.partition && seen.source_offset === a.message.offset;
+    const sameRecord = seen.source_topic === a.batch.topic && seen.source_partition === a.batch.partition && seen.source_offset === a.message.offset;
     if (sameRecord) {
       // Ours, or a redelivery of ours after a transaction that never committed.
-      events.push(toKafkaMessage('kill', envelopes.get(killId)!));
-      verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
+      out.events.push(toKafkaMessage('kill', envelopes.get(killId)!));
+      out.verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
     } else if (seen.payload_sha256 === a.sha256) {
-      verdicts.push({ kind: 'duplicate', killId });
+      out.verdicts.push({ kind: 'duplicate', killId });
     } else {
       const failure: DeadLetterReason = {
         code: 'conflicting_duplicate',
         field: 'payload.kill_id',
         reason: `kill_id ${killId} was already reported with different content (first at ${seen.source_topic}/${seen.source_partition}@${seen.source_offset})`,
       };
-      dead.push(deadLetter(batch, a.message, failure, now()));
-      verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
+      out.dead.push(deadLetter(a.batch, a.message, failure, now()));
+      out.verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
     }
   }
-  return {
+  return results.map(({ events, dead, verdicts }) => ({
     outputs: [
       { topic: settings.killEventsTopic, messages: events },
       { topic: settings.dlqTopic, messages: dead },
     ],
     verdicts,
-  };
+  }));
 }
 
-function killReported(batch: ProcessorBatch, a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
+function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
+  const { batch } = a;
   const { payload, correlationId, replyTo } = a.kill;
   const parentTrace = parseTraceparent(header(a.message.headers, 'traceparent'));
   const env = newEnvelope(
@@ -129,7 +144,8 @@ interface NewReportedKill extends ReportedKillRow {
   readonly received_at: string;
 }
 
-function rowOf(batch: ProcessorBatch, a: Accepted, env: EventEnvelope<KillEvent>): NewReportedKill {
+function rowOf(a: Accepted, env: EventEnvelope<KillEvent>): NewReportedKill {
+  const { batch } = a;
   return {
     kill_id: a.kill.payload.killId,
     payload_sha256: a.sha256,

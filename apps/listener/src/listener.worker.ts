@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
-import { takeInBatch, type IntakeVerdict } from './kill-intake';
+import { takeInBatches, type IntakeVerdict } from './kill-intake';
 
 /** Consumes Smith's kill notifications and appends KillReported (or dead-letters) transactionally. */
 @Injectable()
@@ -38,9 +38,9 @@ export class ListenerWorker implements LogWorker {
       maxWaitMs: config.kafka.consumer.max_wait_ms,
       sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
       logger: this.logger,
-      handle: async (batch, tx) => {
-        const result = await takeInBatch(batch, tx, settings, () => new Date());
-        return { outputs: result.outputs, report: result.verdicts };
+      handle: async (batches, tx) => {
+        const results = await takeInBatches(batches, tx, settings, () => new Date());
+        return results.map((result) => ({ outputs: result.outputs, report: result.verdicts }));
       },
       // Counted and logged only once the batch's events are in the log.
       onCommitted: (verdicts) => this.record(verdicts),

@@ -32,11 +32,13 @@ describe('transactional processor on real Kafka', () => {
       topics: [input],
       maxWaitMs: 20,
       sessionTimeoutMs: 6000,
-      handle: (batch) =>
-        Promise.resolve({
-          outputs: [{ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) }],
-          report: batch.messages.length,
-        }),
+      handle: (batches) =>
+        Promise.resolve(
+          batches.map((batch) => ({
+            outputs: [{ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) }],
+            report: batch.messages.length,
+          })),
+        ),
     });
     await processor.start();
   });

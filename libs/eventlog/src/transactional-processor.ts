@@ -26,13 +26,15 @@ export interface StepResult<R> {
 }
 
 /**
- * One event-to-event step. `handle` runs inside a Postgres transaction, which
- * the other partitions of its round share and which commits before the Kafka
- * transactions; a handler must therefore treat a record
- * it has already stored under the same topic/partition/offset as a redelivery
- * (the earlier Kafka transaction did not commit) and produce its output again.
+ * One event-to-event step, given a round: the batches of the partitions one
+ * fetch returned, at most one per partition. It returns one result per batch,
+ * in the same order; each batch's outputs are committed with that partition's
+ * offsets. It runs inside one Postgres transaction that commits before the
+ * Kafka transactions, so a handler must treat a record it has already stored
+ * under the same topic/partition/offset as a redelivery (the earlier Kafka
+ * transaction did not commit) and produce its output again.
  */
-export type BatchHandler<R> = (batch: ProcessorBatch, tx: EntityManager) => Promise<StepResult<R>>;
+export type BatchHandler<R> = (batches: readonly ProcessorBatch[], tx: EntityManager) => Promise<readonly StepResult<R>[]>;
 
 export interface BatchTimings {
   /** The handler and its Postgres transaction (shared with the other partitions of its round). */
@@ -151,12 +153,15 @@ export class TransactionalProcessor<R = void> {
   private async runRound(): Promise<void> {
     const round = this.round.splice(0);
     const started = performance.now();
-    let results: StepResult<R>[];
+    let results: readonly StepResult<R>[];
     try {
       results = await this.opts.dataSource.transaction(async (tx) => {
         if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
-        const out: StepResult<R>[] = [];
-        for (const { batch } of round) out.push(await this.opts.handle(batch, tx));
+        const out = await this.opts.handle(
+          round.map((entry) => entry.batch),
+          tx,
+        );
+        if (out.length !== round.length) throw new Error(`step returned ${out.length} results for ${round.length} batches`);
         return out;
       });
     } catch (error) {

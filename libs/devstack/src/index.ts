@@ -5,6 +5,6 @@ export { startPostgres } from './postgres';
 export { freePort } from './ports';
 export { repoRoot } from './repo';
 export { startStack } from './stack';
-export type { DevstackOptions, KafkaHandle, PostgresHandle, StackHandle } from './types';
+export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, StackHandle } from './types';
 export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
 export { waitFor, type WaitOptions } from './wait';

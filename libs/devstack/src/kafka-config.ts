@@ -1,3 +1,5 @@
+import type { KafkaJit } from './types';
+
 export interface BrokerPorts {
   /** PLAINTEXT listener the clients use. */
   readonly client: number;
@@ -60,7 +62,7 @@ export function log4jProperties(): string {
 }
 
 /** JVM flags: a small heap so several stacks fit on one machine. */
-export function jvmArgs(libs: string, log4jFile: string): string[] {
+export function jvmArgs(libs: string, log4jFile: string, jit: KafkaJit = 'quick'): string[] {
   return [
     '-Xms256m',
     '-Xmx512m',
@@ -68,8 +70,8 @@ export function jvmArgs(libs: string, log4jFile: string): string[] {
     // than G1's concurrent workers; a heap this size pauses for a few milliseconds.
     '-XX:+UseSerialGC',
     // C1 only: the C2 compiler would spend most of a core for minutes after each start,
-    // which a 2-core machine running the whole stack cannot spare.
-    '-XX:TieredStopAtLevel=1',
+    // which a 2-core machine running the whole stack cannot spare for a short run.
+    ...(jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []),
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${log4jFile}`,

@@ -14,7 +14,7 @@ import { firstError, tailOf, textSince } from './log-file';
 import { freePort } from './ports';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import { type DevstackOptions, type KafkaHandle } from './types';
+import { type DevstackOptions, type KafkaHandle, type KafkaJit } from './types';
 import { secondsSince, waitFor } from './wait';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -45,7 +45,7 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   const files = await prepareFiles(resolve(opts.workDir, 'kafka'));
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const handle = await startBroker(jars, files, opts.kafkaPartitions ?? 3);
+      const handle = await startBroker(jars, files, opts.kafkaPartitions ?? 3, opts.kafkaJit ?? 'quick');
       log(`kafka: ${jars.version} ready on ${handle.brokers} in ${secondsSince(startedAt)} (log: ${files.log})`);
       return handle;
     } catch (error) {
@@ -67,11 +67,11 @@ async function prepareFiles(dir: string): Promise<BrokerFiles> {
   return files;
 }
 
-async function startBroker(jars: KafkaJars, files: BrokerFiles, partitions: number): Promise<KafkaHandle> {
+async function startBroker(jars: KafkaJars, files: BrokerFiles, partitions: number, jit: KafkaJit): Promise<KafkaHandle> {
   const ports = { client: await freePort(), controller: await freePort() };
   await writeFile(files.properties, serverProperties({ ports, dataDir: files.dataDir, partitions }));
   await formatStorage(jars, files);
-  const broker = await spawnBroker(jars, files);
+  const broker = await spawnBroker(jars, files, jit);
   let stopping: Promise<void> | undefined;
   const handle: KafkaHandle = {
     brokers: `127.0.0.1:${ports.client}`,
@@ -104,11 +104,11 @@ function randomClusterId(): string {
   }
 }
 
-async function spawnBroker(jars: KafkaJars, files: BrokerFiles): Promise<Broker> {
+async function spawnBroker(jars: KafkaJars, files: BrokerFiles, jit: KafkaJit): Promise<Broker> {
   const out = openSync(files.log, 'a');
   writeSync(out, `\n----- medic devstack: broker starting ${new Date().toISOString()} -----\n`);
   const logOffset = fstatSync(out).size;
-  const args = [...jvmArgs(jars.libs, files.log4j), 'kafka.Kafka', files.properties];
+  const args = [...jvmArgs(jars.libs, files.log4j, jit), 'kafka.Kafka', files.properties];
   // The log file, not a pipe: a pipe nobody drains would stall the broker, and our stdout stays clean.
   const child = spawn(javaCommand(), args, { stdio: ['ignore', out, out] });
   closeSync(out);

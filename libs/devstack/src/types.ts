@@ -17,6 +17,8 @@ export interface StackHandle {
   stop(): Promise<void>;
 }
 
+export type KafkaJit = 'quick' | 'standard';
+
 export interface DevstackOptions {
   /** Where data and logs go, e.g. `<repo>/.medic/stack` or a temp folder; reused data survives restarts. */
   readonly workDir: string;
@@ -28,4 +30,12 @@ export interface DevstackOptions {
   readonly cacheDir?: string;
   /** `num.partitions` for topics created without an explicit count; default 3. */
   readonly kafkaPartitions?: number;
+  /**
+   * The broker's JIT. `quick` (default) compiles with C1 only: full speed within
+   * seconds and no compiler hogging a small machine, which suits tests and a
+   * dev stack. `standard` is the JVM's tiered C1 + C2 that production brokers
+   * run: after a minute or so of compiling, each request costs markedly less
+   * CPU, which a sustained load (the benchmark) needs.
+   */
+  readonly kafkaJit?: KafkaJit;
 }

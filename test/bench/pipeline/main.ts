@@ -19,8 +19,11 @@ import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medi
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-/** Seconds at the paced rate before measuring: the burst's aftermath (vacuum, flushes) settles first. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+/**
+ * Seconds at the paced rate before measuring: the burst's aftermath (vacuum,
+ * flushes) settles and the broker's JIT finishes compiling its hot paths.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 /** Partitions of each topic (the services process up to 3 at once). */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 
@@ -154,7 +157,8 @@ async function stageSummary(medic: MedicUnderTest, step: 'listener' | 'decision'
 async function main(): Promise<void> {
   let stack: StackHandle | null = null;
   if (!process.env.MEDIC_TEST_KAFKA_BROKERS || !process.env.MEDIC_TEST_DATABASE_URL) {
-    stack = await startStack({ workDir: mkdtempSync(join(tmpdir(), 'medic-bench-')), log: (l) => console.log(`  ${l}`) });
+    // The broker runs with the JVM's standard JIT, as a production broker does, not the dev stack's quick C1-only setting.
+    stack = await startStack({ workDir: mkdtempSync(join(tmpdir(), 'medic-bench-')), kafkaJit: 'standard', log: (l) => console.log(`  ${l}`) });
     process.env.MEDIC_TEST_KAFKA_BROKERS = stack.kafka.brokers;
     process.env.MEDIC_TEST_DATABASE_URL = stack.postgres.url;
   }

@@ -71,8 +71,14 @@ describe('transactional processor on real Kafka', () => {
 
     // Another client initialises the partition's transactional ids, as a zombie or a new
     // replica would; whatever happens to the step's open transactions, nothing may be lost or repeated.
+    // (kafkajs claims a transactional id when its first transaction begins, not at connect.)
     const usurpers = [0, 1].map((turn) => kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-${input}-0-${turn}` }));
-    await Promise.all(usurpers.map((p) => p.connect()));
+    await Promise.all(
+      usurpers.map(async (p) => {
+        await p.connect();
+        await (await p.transaction()).abort();
+      }),
+    );
     await publish(100, 100);
 
     const keys = await eventually(async () => {
@@ -83,5 +89,76 @@ describe('transactional processor on real Kafka', () => {
     expect(new Set(keys).size).toBe(200);
     expect(keys).toEqual(Array.from({ length: 200 }, (_, i) => `k${i}`));
     await Promise.all(usurpers.map((p) => p.disconnect().catch(() => undefined)));
+  });
+});
+
+/**
+ * A step whose predecessor was killed mid-transaction on the step's own input
+ * (as the decision step reads the topic it writes): the open transaction hides
+ * every later record from read_committed readers until it is aborted, so the
+ * step must fence its ids when it is given the partition, not at a first batch
+ * it would never see. The broker's transaction timeout (60 s) is far beyond
+ * what this test waits.
+ */
+describe('transactional processor taking over from a predecessor killed mid-transaction', () => {
+  const id = `z${randomBytes(4).toString('hex')}`;
+  const topic = `${id}.log`;
+  let kafka: Kafka;
+  let ds: DataSource;
+  let processor: TransactionalProcessor<number> | null = null;
+  const zombie = () => kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-${topic}-0-0` });
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
+    await provisionTopics(kafka, [topic], { partitions: 1, replicationFactor: 1 });
+    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+  });
+  afterAll(async () => {
+    await processor?.stop();
+    await ds?.destroy();
+  });
+
+  it('aborts the open transaction when it takes the partition, and carries on at once', async () => {
+    const predecessor = zombie();
+    await predecessor.connect();
+    const txn = await predecessor.transaction();
+    await txn.send({ topic, acks: -1, messages: [{ key: 'orphan', value: 'never committed' }] });
+    // The predecessor dies here: its transaction stays open on the broker.
+    const producer = kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: 5 }, (_, i) => ({ key: `in-${i}`, value: 'in' })) });
+    await producer.disconnect();
+
+    const seen: string[] = [];
+    processor = new TransactionalProcessor<number>({
+      kafka,
+      dataSource: ds,
+      groupId: `${id}-group`,
+      transactionalIdPrefix: id,
+      topics: [topic],
+      maxWaitMs: 20,
+      sessionTimeoutMs: 6000,
+      // Like the decision step, it reacts to the inputs only and passes its own outputs by.
+      relevant: (m) => m.key?.toString().startsWith('in-') ?? false,
+      handle: (batches) =>
+        Promise.resolve(
+          batches.map((batch) => {
+            seen.push(...batch.messages.map((m) => m.key!.toString()));
+            return { outputs: [{ topic, messages: batch.messages.map((m) => ({ key: `out-${m.key!.toString()}`, value: 'out' })) }], report: batch.messages.length };
+          }),
+        ),
+    });
+    await processor.start();
+
+    await eventually(() => Promise.resolve(seen.length >= 5 ? true : undefined), 'the inputs behind the open transaction', 20_000);
+    expect(seen).toEqual(['in-0', 'in-1', 'in-2', 'in-3', 'in-4']);
+    const keys: string[] = [];
+    await readLog(kafka, topic, async (r) => {
+      keys.push(...r.messages.map((m) => m.key!.toString()));
+      await Promise.resolve();
+    });
+    expect(keys).not.toContain('orphan');
+    expect(keys.filter((k) => k.startsWith('out-'))).toEqual(['out-in-0', 'out-in-1', 'out-in-2', 'out-in-3', 'out-in-4']);
+    await predecessor.disconnect().catch(() => undefined);
   });
 });

@@ -110,6 +110,15 @@ export class TransactionalProcessor<R = void> {
   }
 
   async start(): Promise<void> {
+    // Fence every partition's transactional ids as soon as the partition is ours, not at its
+    // first batch: a predecessor killed mid-transaction leaves that transaction open, and until
+    // it is aborted no read_committed reader sees past it. A step that reads its own output
+    // topic would otherwise wait for the broker's transaction timeout before its first batch.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) void this.fence(topic, partition);
+      }
+    });
     await this.consumer.connect();
     for (const topic of this.opts.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
@@ -128,7 +137,14 @@ export class TransactionalProcessor<R = void> {
         }
         // The offsets committed are those of the whole batch, skipped records included.
         const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
-        const { report, timings } = await this.process(unit, batch.messages[batch.messages.length - 1]!.offset);
+        let done: { report: R; timings: BatchTimings };
+        try {
+          done = await this.process(unit, batch.messages[batch.messages.length - 1]!.offset);
+        } catch (error) {
+          this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
+          throw new RoundFailed(error);
+        }
+        const { report, timings } = done;
         payload.resolveOffset(batch.lastOffset());
         await payload.heartbeat();
         this.observe?.(unit, timings);
@@ -194,9 +210,10 @@ export class TransactionalProcessor<R = void> {
    * turns: the broker refuses a new transaction on an id until the previous
    * commit's markers are written, and the other id is free meanwhile. A
    * partition's batches still commit one after another, so the log keeps their
-   * order. Both are connected together on first use, which fences both ids at
-   * once: a predecessor's open transaction on either is aborted right away
-   * instead of holding back read_committed consumers until it times out.
+   * order. Both are connected together when the partition is assigned (see
+   * `start`) or at its first batch, which fences both ids at once: a
+   * predecessor's open transaction on either is aborted right away instead of
+   * holding back read_committed consumers until it times out.
    */
   private async producerFor(topic: string, partition: number): Promise<Producer> {
     const slot = `${topic}-${partition}`;
@@ -205,6 +222,15 @@ export class TransactionalProcessor<R = void> {
     const pair = [0, 1].map((t) => this.connected(`${slot}-${t}`));
     await Promise.all(pair);
     return pair[turn]!;
+  }
+
+  private async fence(topic: string, partition: number): Promise<void> {
+    try {
+      await Promise.all([0, 1].map((turn) => this.connected(`${topic}-${partition}-${turn}`)));
+    } catch (error) {
+      // The partition's first batch connects them again, and fails visibly if it still cannot.
+      this.logger.warn('could not take the transactional ids of a newly assigned partition', { error, topic, partition });
+    }
   }
 
   private forgetProducers(topic: string, partition: number): void {
@@ -216,16 +242,32 @@ export class TransactionalProcessor<R = void> {
     }
   }
 
+  /**
+   * The producer of a transactional id, connected and holding the id: kafkajs
+   * only claims the id (InitProducerId, which fences the id's previous holder
+   * and aborts its open transaction) when a first transaction begins, so an
+   * empty one is begun and dropped here, which sends nothing else.
+   */
   private connected(key: string): Promise<Producer> {
     let producer = this.producers.get(key);
     if (!producer) {
       const created = this.opts.kafka.producer({ ...EOS_PRODUCER, transactionalId: `${this.opts.transactionalIdPrefix}-${key}` });
-      producer = created.connect().then(() => created);
+      producer = (async () => {
+        try {
+          await created.connect();
+          await (await created.transaction()).abort();
+          return created;
+        } catch (error) {
+          await created.disconnect().catch(() => undefined);
+          throw error;
+        }
+      })();
       void producer.catch(() => this.producers.delete(key));
       this.producers.set(key, producer);
     }
     return producer;
   }
+
 
   /**
    * Retries a transaction that failed for a passing reason before its commit was
@@ -268,6 +310,21 @@ export class TransactionalProcessor<R = void> {
       throw new BeforeCommitError(error);
     }
     await txn.commit();
+  }
+}
+
+/**
+ * What a failed round throws to kafkajs. kafkajs gives up on a consumer for
+ * good when the error it sees (or that error's `cause`) is not retriable, as a
+ * fenced producer's is: the step would stop and its service stay up doing
+ * nothing. This one is always retriable and keeps the failure out of `cause`,
+ * so kafkajs fetches again from the committed offsets, and reconnects after
+ * repeated failures, as exactly-once processing expects.
+ */
+class RoundFailed extends Error {
+  readonly retriable = true;
+  constructor(readonly failure: unknown) {
+    super(`step failed: ${failure instanceof Error ? failure.message : String(failure)}`);
   }
 }
 

@@ -7,7 +7,7 @@ import type { KillEvent, KillReport } from '@medic/domain';
 import { header, newEnvelope, openDatabase, toKafkaMessage, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, testInfra } from '@medic/testing';
 import { aReport } from '../../../libs/domain/test/domain-fixtures';
-import { decideBatch, decideBatches, type DecisionSettings } from './decision-step';
+import { decideBatches, type DecisionSettings, type DecisionStepResult } from './decision-step';
 import { DECISION_DDL } from './decision.schema';
 
 const config = parseConfig(
@@ -26,7 +26,7 @@ function reported(report: KillReport, offset: number, partition = 0): KafkaMessa
   return { key: m.key, value: m.value, headers: m.headers, offset: String(offset), timestamp: '0', attributes: 0 } as KafkaMessage;
 }
 
-function outputsOf(result: Awaited<ReturnType<typeof decideBatch>>): KillEvent[] {
+function outputsOf(result: DecisionStepResult): KillEvent[] {
   return result.outputs[0]!.messages.map((m) => decodeEvent('kill', header(m.headers, 'ce_type')!, m.value as Buffer));
 }
 
@@ -41,7 +41,7 @@ describe('decision step against real Postgres', () => {
     await ds?.destroy();
   });
 
-  const decide = (batch: ProcessorBatch, when = at) => ds.transaction((tx) => decideBatch(batch, tx, settings, () => when));
+  const decide = (batch: ProcessorBatch, when = at) => ds.transaction(async (tx) => (await decideBatches([batch], tx, settings, () => when))[0]!);
   const lowRisk = (killId: string) => aReport({ killId, targetModule: `cache-${killId}`, severity: 'info', confidenceScore: 0.1 });
 
   it('spends the hourly auto budget across batches, then asks a human', async () => {

@@ -38,34 +38,21 @@ interface DecidedRow {
 const HOUR_MS = 3_600_000;
 
 /**
- * Decides every new kill of a batch from the log: fold the report, run the
- * decider with the module's history and the hourly auto budget, append
- * RiskAssessed + DecisionMade (+ ApprovalRequested). The state it keeps is
- * written in the batch's Postgres transaction; a KillReported seen again at the
- * same offset is a redelivery (the earlier output never committed) and is
- * decided again, at another offset it is a repeat and is skipped.
- */
-export async function decideBatch(batch: ProcessorBatch, tx: EntityManager, settings: DecisionSettings, now: () => Date): Promise<DecisionStepResult> {
-  const [result] = await decideBatches([batch], tx, settings, now);
-  return result!;
-}
-
-/**
- * `decideBatch` for the batches of several partitions at once (one per
- * partition, in one transaction): one result per batch, in order, from one
- * read of the state and one write.
+ * Decides every new kill of a round of batches (at most one per partition, in
+ * one transaction) from the log: fold the report, run the decider with the
+ * module's history and the hourly auto budget, append RiskAssessed +
+ * DecisionMade (+ ApprovalRequested). One result per batch, in order, from one
+ * read of the state and one write, in the round's Postgres transaction. A
+ * KillReported seen again at the same offset is a redelivery (the earlier
+ * output never committed) and is decided again; at another offset it is a
+ * repeat and is skipped.
  */
 export async function decideBatches(batches: readonly ProcessorBatch[], tx: EntityManager, settings: DecisionSettings, now: () => Date): Promise<DecisionStepResult[]> {
   const perBatch = batches.map((batch) => ({ reports: killReportsIn(batch), messages: [] as Message[], decisions: [] as DecisionStepResult['decisions'][number][], duplicates: [] as string[] }));
   const reports = perBatch.flatMap((b) => b.reports.map((report) => ({ report, out: b })));
   if (reports.length === 0) return perBatch.map(() => ({ outputs: [], decisions: [], duplicates: [] }));
   const at = now();
-  const state = await loadState(
-    tx,
-    reports.map((r) => r.report),
-    at,
-    settings.historyDays,
-  );
+  const state = await loadState(tx, reports.map((r) => r.report), at, settings.historyDays);
   const { decided, history } = state;
   let autoLastHour = state.autoLastHour;
 
@@ -193,7 +180,7 @@ interface NewDecidedRow extends DecidedRow {
   readonly resurrections_delta: number;
 }
 
-/** Records the batch's decisions and what they add to each module's day, in one statement. */
+/** Records the round's decisions and what they add to each module's day, in one statement. */
 async function storeDecided(tx: EntityManager, rows: readonly NewDecidedRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof NewDecidedRow>(k: K) => rows.map((r) => r[k]);

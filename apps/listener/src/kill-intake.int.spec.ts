@@ -3,7 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
-import { takeInBatch, takeInBatches, type IntakeSettings } from './kill-intake';
+import { takeInBatches, type IntakeSettings } from './kill-intake';
 import { LISTENER_DDL } from './listener.schema';
 
 const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {} };
@@ -27,7 +27,7 @@ describe('kill intake against real Postgres', () => {
     await ds?.destroy();
   });
 
-  const intake = (b: ProcessorBatch) => ds.transaction((tx) => takeInBatch(b, tx, settings, now));
+  const intake = (b: ProcessorBatch) => ds.transaction(async (tx) => (await takeInBatches([b], tx, settings, now))[0]!);
 
   it('reports a kill once, drops an identical repeat and dead-letters a repeat with other content', async () => {
     const report = killReport();

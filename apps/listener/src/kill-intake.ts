@@ -24,45 +24,43 @@ export interface IntakeResult {
   readonly verdicts: readonly IntakeVerdict[];
 }
 
-interface Accepted {
+/** One partition's batch and what the intake makes of it. */
+interface BatchIntake {
   readonly batch: ProcessorBatch;
+  readonly events: Message[];
+  readonly dead: Message[];
+  readonly verdicts: IntakeVerdict[];
+}
+
+interface Accepted {
+  readonly intake: BatchIntake;
   readonly message: KafkaMessage;
   readonly kill: SmithKillMessage;
   readonly sha256: string;
 }
 
 /**
- * Turns one batch of Smith's kill notifications into KillReported events and
- * dead-letter records. A kill id is reported once: a repeat with the same
- * content is dropped, a repeat with other content is dead-lettered, and a record
- * redelivered after an aborted transaction (same topic/partition/offset) is
- * reported again.
- */
-export async function takeInBatch(batch: ProcessorBatch, tx: EntityManager, settings: IntakeSettings, now: () => Date): Promise<IntakeResult> {
-  const [result] = await takeInBatches([batch], tx, settings, now);
-  return result!;
-}
-
-/**
- * `takeInBatch` for the batches of several partitions at once (one per
- * partition, in one transaction): one result per batch, in order. Their kill
- * ids are claimed together, in one statement.
+ * Turns batches of Smith's kill notifications (a round: at most one batch per
+ * partition, in one transaction) into KillReported events and dead-letter
+ * records, one result per batch, in order; the kill ids of all of them are
+ * claimed together, in one statement. A kill id is reported once: a repeat
+ * with the same content is dropped, a repeat with other content is
+ * dead-lettered, and a record redelivered after an aborted transaction (same
+ * topic/partition/offset) is reported again.
  */
 export async function takeInBatches(batches: readonly ProcessorBatch[], tx: EntityManager, settings: IntakeSettings, now: () => Date): Promise<IntakeResult[]> {
-  const results = batches.map(() => ({ events: [] as Message[], dead: [] as Message[], verdicts: [] as IntakeVerdict[] }));
-  const of = new Map(batches.map((b, i) => [b, results[i]!]));
+  const intakes: BatchIntake[] = batches.map((batch) => ({ batch, events: [], dead: [], verdicts: [] }));
   const accepted: Accepted[] = [];
 
-  for (const batch of batches) {
-    const out = of.get(batch)!;
-    for (const message of batch.messages) {
+  for (const intake of intakes) {
+    for (const message of intake.batch.messages) {
       const raw = message.value ?? Buffer.alloc(0);
       const parsed = parseSmithKillMessage(raw, settings.limits);
       // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
-      if (parsed.ok) accepted.push({ batch, message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
+      if (parsed.ok) accepted.push({ intake, message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
       else {
-        out.dead.push(deadLetter(batch, message, parsed.error, now()));
-        out.verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });
+        intake.dead.push(deadLetter(intake.batch, message, parsed.error, now()));
+        intake.verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });
       }
     }
   }
@@ -77,29 +75,29 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
   for (const k of claimed) known.set(k, rowOf(firsts.get(k)!, envelopes.get(k)!));
 
   for (const a of accepted) {
-    const out = of.get(a.batch)!;
+    const { batch, events, dead, verdicts } = a.intake;
     const killId = a.kill.payload.killId;
     const seen = known.get(killId);
     // Not claimed and not found can only mean a concurrent claim vanished; the round is retried.
     if (!seen) throw Object.assign(new Error(`kill_id ${killId} neither claimed nor found`), { retriable: true });
-    const sameRecord = seen.source_topic === a.batch.topic && seen.source_partition === a.batch.partition && seen.source_offset === a.message.offset;
+    const sameRecord = seen.source_topic === batch.topic && seen.source_partition === batch.partition && seen.source_offset === a.message.offset;
     if (sameRecord) {
       // Ours, or a redelivery of ours after a transaction that never committed.
-      out.events.push(toKafkaMessage('kill', envelopes.get(killId)!));
-      out.verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
+      events.push(toKafkaMessage('kill', envelopes.get(killId)!));
+      verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
     } else if (seen.payload_sha256 === a.sha256) {
-      out.verdicts.push({ kind: 'duplicate', killId });
+      verdicts.push({ kind: 'duplicate', killId });
     } else {
       const failure: DeadLetterReason = {
         code: 'conflicting_duplicate',
         field: 'payload.kill_id',
         reason: `kill_id ${killId} was already reported with different content (first at ${seen.source_topic}/${seen.source_partition}@${seen.source_offset})`,
       };
-      out.dead.push(deadLetter(a.batch, a.message, failure, now()));
-      out.verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
+      dead.push(deadLetter(batch, a.message, failure, now()));
+      verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
     }
   }
-  return results.map(({ events, dead, verdicts }) => ({
+  return intakes.map(({ events, dead, verdicts }) => ({
     outputs: [
       { topic: settings.killEventsTopic, messages: events },
       { topic: settings.dlqTopic, messages: dead },
@@ -109,7 +107,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
 }
 
 function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
-  const { batch } = a;
+  const { batch } = a.intake;
   const { payload, correlationId, replyTo } = a.kill;
   const parentTrace = parseTraceparent(header(a.message.headers, 'traceparent'));
   const env = newEnvelope(
@@ -145,7 +143,7 @@ interface NewReportedKill extends ReportedKillRow {
 }
 
 function rowOf(a: Accepted, env: EventEnvelope<KillEvent>): NewReportedKill {
-  const { batch } = a;
+  const { batch } = a.intake;
   return {
     kill_id: a.kill.payload.killId,
     payload_sha256: a.sha256,

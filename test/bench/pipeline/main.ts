@@ -24,7 +24,7 @@ const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
  * flushes) settles and the broker's JIT finishes compiling its hot paths.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
-/** Partitions of each topic (the services process up to 3 at once). */
+/** Partitions of each topic (a step handles all of a fetch's partitions as one round). */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 
 interface Watcher {

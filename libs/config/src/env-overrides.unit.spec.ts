@@ -1,15 +1,5 @@
-import { ConfigError, type ConfigIssue } from './config.error';
+import { issuesOf } from '../test/config-issues';
 import { parseConfig } from './parse-config';
-
-function issuesOf(run: () => unknown): readonly ConfigIssue[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'B'.repeat(64);

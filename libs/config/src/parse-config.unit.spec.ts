@@ -1,15 +1,6 @@
-import { ConfigError, type ConfigIssue } from './config.error';
+import { issuesOf } from '../test/config-issues';
+import { ConfigError } from './config.error';
 import { parseConfig } from './parse-config';
-
-function issuesOf(run: () => unknown): readonly ConfigIssue[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const keysOf = (run: () => unknown): string[] => issuesOf(run).map((issue) => issue.key);
 

@@ -1,6 +1,6 @@
 import type { KillReport } from '../kill/kill-report';
 import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights } from '../risk/risk.types';
-import type { DecisionOutcome, Mode, SiemStatus } from './decision.types';
+import type { Mode, ResurrectionDecision, SiemStatus } from './decision.types';
 
 /** What the decision policy needs from configuration (config keys in comments). */
 export interface PolicySettings {
@@ -70,16 +70,11 @@ export interface AutoApprovalBarrier {
 }
 
 /** The policy's answer before it is stamped with ids and time (see buildDecision). */
-export interface PolicyVerdict {
-  readonly outcome: DecisionOutcome;
-  readonly confidence: number;
-  readonly reasoning: readonly string[];
-  readonly recommendedAction: string;
-  readonly requiresHumanReview: boolean;
-  readonly autoApproveEligible: boolean;
-  readonly constraints: readonly string[];
-  readonly timeoutMinutes: number;
-  readonly observeOnly: boolean;
+export interface PolicyVerdict
+  extends Pick<
+    ResurrectionDecision,
+    'outcome' | 'confidence' | 'reasoning' | 'recommendedAction' | 'requiresHumanReview' | 'autoApproveEligible' | 'constraints' | 'timeoutMinutes' | 'observeOnly'
+  > {
   /** Why auto-approval was not possible; empty when eligible. */
   readonly autoApproveBarriers: readonly AutoApprovalBarrier[];
 }

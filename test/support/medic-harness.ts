@@ -16,7 +16,14 @@ export interface MedicUnderTest {
   readonly id: string;
   readonly brokers: string;
   readonly databaseUrl: string;
-  readonly topics: { readonly smith: string; readonly dlq: string; readonly kill: string; readonly control: string };
+  readonly topics: {
+    readonly smith: string;
+    readonly dlq: string;
+    readonly kill: string;
+    readonly commands: string;
+    readonly control: string;
+    readonly internalDlq: string;
+  };
   readonly api: { readonly url: string; readonly key: string };
   readonly kafka: Kafka;
   readonly logDir: string;
@@ -63,7 +70,14 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
   const infra = testInfra();
   const id = `t${randomBytes(5).toString('hex')}`;
   const databaseUrl = await createTestDatabase(infra.databaseUrl, `medic_${id}`);
-  const topics = { smith: `${id}.smith.kills`, dlq: `${id}.dlq.kills`, kill: `${id}.kill.events`, control: `${id}.control.events` };
+  const topics = {
+    smith: `${id}.smith.kills`,
+    dlq: `${id}.dlq.kills`,
+    kill: `${id}.kill.events`,
+    commands: `${id}.kill.commands`,
+    control: `${id}.control.events`,
+    internalDlq: `${id}.dlq.internal`,
+  };
   const dir = mkdtempSync(join(tmpdir(), `medic-${id}-`));
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
   const apiPort = await freePort();
@@ -136,7 +150,10 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
 function configFor(id: string, topics: MedicUnderTest['topics'], opts: HarnessOptions): Record<string, unknown> {
   const base: Record<string, unknown> = {
     smith: { event_bus: { topic: topics.smith, dlq_topic: topics.dlq, consumer_group: `${id}-listener` } },
-    kafka: { topics: { kill_events: topics.kill, control_events: topics.control }, consumer: { group_prefix: id, session_timeout_ms: 6000 } },
+    kafka: {
+      topics: { kill_events: topics.kill, kill_commands: topics.commands, control_events: topics.control, internal_dlq: topics.internalDlq },
+      consumer: { group_prefix: id, session_timeout_ms: 6000 },
+    },
   };
   return deepMerge(base, opts.config ?? {});
 }

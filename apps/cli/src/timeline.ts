@@ -25,6 +25,8 @@ function summary(e: KillEvent): string {
       return `approval requested (item ${e.queueItemId}, expires ${e.expiresAt}): ${e.reason}`;
     case 'ApprovalGranted':
       return `approved by ${e.approver}${e.notes ? `: ${e.notes}` : ''}`;
+    case 'CommandRejected':
+      return `${e.commandType} from ${e.actor} rejected (${e.code}): ${e.reason}`;
     case 'ApprovalDenied':
       return `denied by ${e.denier}: ${e.reason}`;
     case 'ApprovalExpired':

@@ -206,7 +206,12 @@ export const medicConfigSchema = z
         partitions: positiveInt.default(3),
         replication_factor: positiveInt.max(32_767).default(1),
         topics: z
-          .object({ kill_events: topic.default('medic.kill.events'), control_events: topic.default('medic.control.events') })
+          .object({
+            kill_events: topic.default('medic.kill.events'),
+            kill_commands: topic.default('medic.kill.commands'),
+            control_events: topic.default('medic.control.events'),
+            internal_dlq: topic.default('medic.dlq.internal'),
+          })
           .strict()
           .default({}),
         consumer: z

@@ -2,6 +2,7 @@ export { ContractError, decodeMessage, encodeMessage } from './codec';
 export {
   CONTENT_TYPE,
   CONTROL_EVENT_TYPES,
+  KILL_COMMAND_TYPES,
   KILL_EVENT_TYPES,
   ceTypeOf,
   decodeEvent,

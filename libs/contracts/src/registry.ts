@@ -1,8 +1,9 @@
 import type { Message } from '@bufbuild/protobuf';
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
-import type { ControlEvent, ControlEventType, KillEvent, KillEventType } from '@medic/domain';
+import type { ControlEvent, ControlEventType, KillEvent, KillEventType, LoggedKillCommand, LoggedKillCommandType } from '@medic/domain';
 import { ContractError, decodeMessage, encodeMessage } from './codec';
 import * as control from './gen/medic/v1/control_events_pb';
+import * as commands from './gen/medic/v1/kill_commands_pb';
 import * as kill from './gen/medic/v1/kill_events_pb';
 
 /**
@@ -32,6 +33,13 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   RollbackCompleted: kill.RollbackCompletedSchema,
   RollbackFailed: kill.RollbackFailedSchema,
   OutcomeRecorded: kill.OutcomeRecordedSchema,
+  CommandRejected: kill.CommandRejectedSchema,
+};
+
+const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Message> } = {
+  GrantApproval: commands.GrantApprovalSchema,
+  DenyApproval: commands.DenyApprovalSchema,
+  ExpireApproval: commands.ExpireApprovalSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {
@@ -44,6 +52,8 @@ const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> }
 export interface StreamEvents {
   readonly kill: KillEvent;
   readonly control: ControlEvent;
+  /** Commands about a kill (medic.kill.commands); not events, but carried the same way. */
+  readonly command: LoggedKillCommand;
 }
 export type StreamName = keyof StreamEvents;
 
@@ -55,12 +65,14 @@ interface Catalogue {
 const CATALOGUES: { readonly [S in StreamName]: Catalogue } = {
   kill: { prefix: 'medic.kill.v1.', schemas: KILL_SCHEMAS },
   control: { prefix: 'medic.control.v1.', schemas: CONTROL_SCHEMAS },
+  command: { prefix: 'medic.command.v1.', schemas: COMMAND_SCHEMAS },
 };
 
 export const CONTENT_TYPE = 'application/protobuf';
 
 export const KILL_EVENT_TYPES = Object.keys(KILL_SCHEMAS) as KillEventType[];
 export const CONTROL_EVENT_TYPES = Object.keys(CONTROL_SCHEMAS) as ControlEventType[];
+export const KILL_COMMAND_TYPES = Object.keys(COMMAND_SCHEMAS) as LoggedKillCommandType[];
 
 /** CloudEvents `type` of an event, e.g. "medic.kill.v1.DecisionMade". */
 export function ceTypeOf<S extends StreamName>(stream: S, event: StreamEvents[S]): string {

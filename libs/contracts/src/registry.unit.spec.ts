@@ -1,7 +1,7 @@
-import type { ControlEvent, KillEvent } from '@medic/domain';
+import type { ControlEvent, KillEvent, LoggedKillCommand } from '@medic/domain';
 import { SAMPLE_EVENTS } from '../../domain/test/kill-event-samples';
 import { ContractError } from './codec';
-import { ceTypeOf, CONTROL_EVENT_TYPES, decodeEvent, encodeEvent, isKnownType, KILL_EVENT_TYPES } from './registry';
+import { ceTypeOf, CONTROL_EVENT_TYPES, decodeEvent, encodeEvent, isKnownType, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from './registry';
 
 const rich: KillEvent[] = [
   {
@@ -33,9 +33,17 @@ const control: ControlEvent[] = [
   { type: 'ModeChanged', at: '2026-02-11T12:00:00.000Z', actor: 'bob', previous: 'observer', current: 'full_auto', reason: 'go live' },
 ];
 
+const commandSamples: LoggedKillCommand[] = [
+  { type: 'GrantApproval', commandId: 'c-1', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', approver: 'alice', notes: null },
+  { type: 'GrantApproval', commandId: 'c-2', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', approver: 'alice', notes: 'checked the logs' },
+  { type: 'DenyApproval', commandId: 'c-3', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', denier: 'bob', reason: 'still hostile' },
+  { type: 'ExpireApproval', commandId: 'c-4', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:approval-expiry' },
+];
+
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
-    expect(KILL_EVENT_TYPES).toHaveLength(21);
+    expect(KILL_EVENT_TYPES).toHaveLength(22);
+    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval']);
     expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged']);
   });
 
@@ -51,6 +59,11 @@ describe('event contracts', () => {
 
   it.each(control.map((e) => [e.type, e] as const))('round-trips control event %s', (_type, event) => {
     expect(decodeEvent('control', ceTypeOf('control', event), encodeEvent('control', event))).toEqual(event);
+  });
+
+  it.each(commandSamples.map((c) => [c.type, c] as const))('round-trips command %s', (_type, command) => {
+    expect(ceTypeOf('command', command)).toBe(`medic.command.v1.${command.type}`);
+    expect(decodeEvent('command', ceTypeOf('command', command), encodeEvent('command', command))).toEqual(command);
   });
 
   it('refuses an enum value the contract does not know', () => {

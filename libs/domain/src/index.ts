@@ -26,5 +26,7 @@ export type * from './workflow/kill-commands';
 export { EVENT_SOURCES } from './workflow/event-effects';
 export { evolve } from './workflow/evolve';
 export { decide } from './workflow/decide';
+export { actorOf, answerCommand, rejection } from './workflow/answer-command';
+export { APPROVAL_EXPIRY_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
 
 export type * from './control/control-events';

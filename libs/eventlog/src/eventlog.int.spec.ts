@@ -64,7 +64,7 @@ describe('event log on real Kafka and Postgres', () => {
   });
 
   it('appends CloudEvents binary-mode records keyed by kill, with causation, correlation and trace context', async () => {
-    const log = new EventLog(kafka, { kill: topic, control: `${id}.control` });
+    const log = new EventLog(kafka, { kill: topic, control: `${id}.control`, command: `${id}.commands` });
     await log.connect();
     const first = newEnvelope('kill', SAMPLE_EVENTS.KillReported, { source: 'medic/test', subject: 'demo-1', time: '2026-02-11T12:00:01.000Z', correlationId: 'corr-1' });
     const second = newEnvelope('kill', SAMPLE_EVENTS.DecisionMade, { source: 'medic/test', subject: 'demo-1', time: '2026-02-11T12:00:02.000Z', cause: first });

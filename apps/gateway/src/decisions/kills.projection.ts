@@ -72,6 +72,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'RollbackCompleted':
     case 'RollbackFailed':
     case 'OutcomeRecorded':
+    case 'CommandRejected':
       return row;
     default:
       return assertNever(e, 'kill event');

@@ -12,14 +12,14 @@ import type { ApprovalRequest, KillState } from './kill-state';
 
 export function grantApproval(command: GrantApproval, state: KillState): ApprovalGranted[] {
   const approval = answerable(openApproval(state, command), command.at, state);
-  const { killId, at, approver, notes } = command;
-  return [{ type: 'ApprovalGranted', killId, at, decisionId: approval.decisionId, approver, notes }];
+  const { killId, at, approver, notes, commandId } = command;
+  return [{ type: 'ApprovalGranted', killId, at, decisionId: approval.decisionId, approver, notes, commandId }];
 }
 
 export function denyApproval(command: DenyApproval, state: KillState): ApprovalDenied[] {
   const approval = answerable(openApproval(state, command), command.at, state);
-  const { killId, at, denier, reason } = command;
-  return [{ type: 'ApprovalDenied', killId, at, decisionId: approval.decisionId, denier, reason }];
+  const { killId, at, denier, reason, commandId } = command;
+  return [{ type: 'ApprovalDenied', killId, at, decisionId: approval.decisionId, denier, reason, commandId }];
 }
 
 export function expireApproval(command: ExpireApproval, state: KillState): ApprovalExpired[] {
@@ -30,7 +30,8 @@ export function expireApproval(command: ExpireApproval, state: KillState): Appro
       expiresAt: approval.expiresAt,
     });
   }
-  return [{ type: 'ApprovalExpired', killId: command.killId, at: command.at, decisionId: approval.decisionId }];
+  const { killId, at, commandId } = command;
+  return [{ type: 'ApprovalExpired', killId, at, decisionId: approval.decisionId, commandId }];
 }
 
 function answerable(approval: ApprovalRequest, at: string, state: KillState): ApprovalRequest {

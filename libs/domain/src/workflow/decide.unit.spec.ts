@@ -1,5 +1,8 @@
 import {
+  answerCommand,
+  APPROVAL_EXPIRY_ACTOR,
   decide,
+  timersOf,
   evolve,
   initialState,
   type DecideResurrection,
@@ -136,26 +139,26 @@ describe('DecideResurrection', () => {
 });
 
 describe('approvals', () => {
-  const grant: KillCommand = { type: 'GrantApproval', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', approver: 'alice', notes: 'known false positive' };
-  const deny: KillCommand = { type: 'DenyApproval', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', denier: 'bob', reason: 'still hostile' };
-  const expire = (at: string): KillCommand => ({ type: 'ExpireApproval', killId: 'demo-1', at });
+  const grant: KillCommand = { type: 'GrantApproval', commandId: 'cmd-g', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', approver: 'alice', notes: 'known false positive' };
+  const deny: KillCommand = { type: 'DenyApproval', commandId: 'cmd-d', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', denier: 'bob', reason: 'still hostile' };
+  const expire = (at: string): KillCommand => ({ type: 'ExpireApproval', commandId: 'cmd-e', killId: 'demo-1', at, actor: 'timer:approval-expiry' });
 
   it('grants a pending approval', () => {
     given(...pendingApproval)
       .when(grant)
-      .then([{ type: 'ApprovalGranted', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', approver: 'alice', notes: 'known false positive' }]);
+      .then([{ type: 'ApprovalGranted', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', approver: 'alice', notes: 'known false positive', commandId: 'cmd-g' }]);
   });
 
   it('denies a pending approval', () => {
     given(...pendingApproval)
       .when(deny)
-      .then([{ type: 'ApprovalDenied', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', denier: 'bob', reason: 'still hostile' }]);
+      .then([{ type: 'ApprovalDenied', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', decisionId: 'dec-1', denier: 'bob', reason: 'still hostile', commandId: 'cmd-d' }]);
   });
 
   it('expires an approval once it is due', () => {
     given(...pendingApproval)
       .when(expire('2026-02-12T12:00:05.000Z'))
-      .then([{ type: 'ApprovalExpired', killId: 'demo-1', at: '2026-02-12T12:00:05.000Z', decisionId: 'dec-1' }]);
+      .then([{ type: 'ApprovalExpired', killId: 'demo-1', at: '2026-02-12T12:00:05.000Z', decisionId: 'dec-1', commandId: 'cmd-e' }]);
   });
 
   it('does not expire an approval early', () => {
@@ -180,5 +183,48 @@ describe('approvals', () => {
 
   it('refuses approval commands for a kill never reported', () => {
     given().when(grant).thenRejects('illegal_transition');
+  });
+});
+
+describe('answering commands from the log', () => {
+  const grant = { type: 'GrantApproval', commandId: 'cmd-9', killId: 'demo-1', at: '2026-02-11T13:00:00.000Z', approver: 'alice', notes: null } as const;
+
+  it('answers an allowed command with its events, which name the command', () => {
+    const state = pendingApproval.reduce<KillState | null>((s, e) => evolve(s, e), null);
+    expect(answerCommand(grant, state)).toEqual([expect.objectContaining({ type: 'ApprovalGranted', commandId: 'cmd-9', approver: 'alice' })]);
+  });
+
+  it('answers a command the state does not allow with CommandRejected and the reason', () => {
+    const denied = [...pendingApproval, SAMPLE_EVENTS.ApprovalDenied].reduce<KillState | null>((s, e) => evolve(s, e), null);
+    expect(answerCommand(grant, denied)).toEqual([
+      {
+        type: 'CommandRejected',
+        killId: 'demo-1',
+        at: '2026-02-11T13:00:00.000Z',
+        commandId: 'cmd-9',
+        commandType: 'GrantApproval',
+        actor: 'alice',
+        code: 'illegal_transition',
+        reason: 'GrantApproval rejected for kill demo-1: it is DENIED',
+      },
+    ]);
+    expect(answerCommand({ ...grant, killId: 'nobody' }, null)).toEqual([expect.objectContaining({ type: 'CommandRejected', code: 'illegal_transition' })]);
+  });
+
+  it('leaves the kill unchanged by a rejection', () => {
+    const state = pendingApproval.reduce<KillState | null>((s, e) => evolve(s, e), null);
+    expect(evolve(state, SAMPLE_EVENTS.CommandRejected)).toBe(state);
+  });
+});
+
+describe('timers', () => {
+  it('a pending approval waits for its expiry; an answered one waits for nothing', () => {
+    const pending = pendingApproval.reduce<KillState | null>((s, e) => evolve(s, e), null)!;
+    expect(timersOf(pending)).toEqual([
+      { timerId: 'demo-1/approval-expiry/q-item-1', killId: 'demo-1', dueAt: '2026-02-12T12:00:05.000Z', command: { type: 'ExpireApproval', killId: 'demo-1', actor: APPROVAL_EXPIRY_ACTOR } },
+    ]);
+    expect(timersOf(evolve(pending, SAMPLE_EVENTS.ApprovalGranted))).toEqual([]);
+    expect(timersOf(evolve(pending, SAMPLE_EVENTS.ApprovalExpired))).toEqual([]);
+    expect(timersOf(evolve(null, SAMPLE_EVENTS.KillReported))).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ export interface Effect {
  * kill). A status change must also be in TRANSITIONS; this table is narrower,
  * so that e.g. RollbackFailed cannot land on FAILED from EXECUTING.
  */
-export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported'>, readonly WorkflowStatus[]>> = {
+export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported' | 'CommandRejected'>, readonly WorkflowStatus[]>> = {
   ContextEnriched: ['PENDING'],
   RiskAssessed: ['PENDING'],
   DecisionMade: ['PENDING'],
@@ -48,6 +48,8 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
   switch (event.type) {
     case 'KillReported':
       return move('PENDING');
+    case 'CommandRejected':
+      return stay();
     case 'ContextEnriched': {
       const { siemStatus, riskScore, falsePositiveHistory } = event;
       return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory } });

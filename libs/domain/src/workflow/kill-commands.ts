@@ -33,27 +33,35 @@ export interface DecideResurrection {
   readonly risk: RiskSettings;
 }
 
-export interface GrantApproval {
-  readonly type: 'GrantApproval';
+/** Commands that travel on the log (medic.kill.commands) carry an id the answer names. */
+interface LoggedCommandBase {
+  readonly commandId: string;
   readonly killId: string;
+  readonly at: string;
+}
+
+export interface GrantApproval extends LoggedCommandBase {
+  readonly type: 'GrantApproval';
   readonly at: string;
   readonly approver: string;
   readonly notes: string | null;
 }
 
-export interface DenyApproval {
+export interface DenyApproval extends LoggedCommandBase {
   readonly type: 'DenyApproval';
-  readonly killId: string;
-  readonly at: string;
   readonly denier: string;
   readonly reason: string;
 }
 
-export interface ExpireApproval {
+export interface ExpireApproval extends LoggedCommandBase {
   readonly type: 'ExpireApproval';
-  readonly killId: string;
-  readonly at: string;
+  /** The timer that fired. */
+  readonly actor: string;
 }
 
-export type KillCommand = ReportKill | DecideResurrection | GrantApproval | DenyApproval | ExpireApproval;
+/** The commands others send through the log; the workflow answers each on the kill's events. */
+export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval;
+export type LoggedKillCommandType = LoggedKillCommand['type'];
+
+export type KillCommand = ReportKill | DecideResurrection | LoggedKillCommand;
 export type KillCommandType = KillCommand['type'];

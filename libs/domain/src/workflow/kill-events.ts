@@ -68,6 +68,8 @@ export interface ApprovalGranted extends KillEventBase {
   readonly decisionId: string;
   readonly approver: string;
   readonly notes: string | null;
+  /** The command this answers; null in events written before commands existed. */
+  readonly commandId: string | null;
 }
 
 export interface ApprovalDenied extends KillEventBase {
@@ -75,11 +77,13 @@ export interface ApprovalDenied extends KillEventBase {
   readonly decisionId: string;
   readonly denier: string;
   readonly reason: string;
+  readonly commandId: string | null;
 }
 
 export interface ApprovalExpired extends KillEventBase {
   readonly type: 'ApprovalExpired';
   readonly decisionId: string;
+  readonly commandId: string | null;
 }
 
 export interface VetoRequested extends KillEventBase {
@@ -184,6 +188,16 @@ export interface OutcomeRecorded extends KillEventBase {
   readonly shouldAdjustThreshold: boolean;
 }
 
+/** A command the kill's state did not allow; the kill itself does not change. */
+export interface CommandRejected extends KillEventBase {
+  readonly type: 'CommandRejected';
+  readonly commandId: string;
+  readonly commandType: string;
+  readonly actor: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
 export type KillEvent =
   | KillReported
   | ContextEnriched
@@ -205,7 +219,8 @@ export type KillEvent =
   | RollbackStarted
   | RollbackCompleted
   | RollbackFailed
-  | OutcomeRecorded;
+  | OutcomeRecorded
+  | CommandRejected;
 
 export type KillEventType = KillEvent['type'];
 export type KillEventOf<T extends KillEventType> = Extract<KillEvent, { type: T }>;

@@ -28,3 +28,4 @@ export { chunkMessages, MAX_SEND_BYTES } from './chunks';
 export { EOS_PRODUCER } from './kafka';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';
+export { deadLetter, decodeRecords, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';

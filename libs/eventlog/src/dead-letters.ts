@@ -1,0 +1,120 @@
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
+import { fromKafkaMessage, header, type LoggedEvent } from './envelope';
+
+/** A record a step could not handle, and why; the kit dead-letters it and the partition flows on. */
+export interface RejectedRecord {
+  readonly offset: string;
+  /** Machine-readable: undecodable, unknown_event_type, illegal_transition, handler_error, … */
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface DeadLetterSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>;
+}
+
+/**
+ * The record for medic.dlq.internal: the original key, bytes and headers, and
+ * `medic_dlq_*` headers naming the step, the reason and where the record was.
+ */
+export function deadLetter(step: string, source: DeadLetterSource, rejected: Pick<RejectedRecord, 'code' | 'reason'>, attempts: number, at: Date): Message {
+  const headers: IHeaders = {
+    ...(source.message.headers ?? {}),
+    medic_dlq_step: step,
+    medic_dlq_code: rejected.code,
+    medic_dlq_reason: rejected.reason.slice(0, 4_000),
+    medic_dlq_source_topic: source.topic,
+    medic_dlq_source_partition: String(source.partition),
+    medic_dlq_source_offset: source.message.offset,
+    medic_dlq_attempts: String(attempts),
+    medic_dlq_failed_at: at.toISOString(),
+  };
+  return { key: source.message.key, value: source.message.value, headers };
+}
+
+/** What a dead letter says about itself, from its headers (for readers of medic.dlq.internal). */
+export interface DeadLetterInfo {
+  readonly step: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly sourceTopic: string;
+  readonly sourcePartition: number;
+  readonly sourceOffset: string;
+  readonly failedAt: string;
+}
+
+export function readDeadLetter(headers: IHeaders | undefined): DeadLetterInfo | null {
+  const step = header(headers, 'medic_dlq_step');
+  if (step === null) return null;
+  return {
+    step,
+    code: header(headers, 'medic_dlq_code') ?? 'unknown',
+    reason: header(headers, 'medic_dlq_reason') ?? '',
+    sourceTopic: header(headers, 'medic_dlq_source_topic') ?? '',
+    sourcePartition: Number(header(headers, 'medic_dlq_source_partition') ?? -1),
+    sourceOffset: header(headers, 'medic_dlq_source_offset') ?? '',
+    failedAt: header(headers, 'medic_dlq_failed_at') ?? '',
+  };
+}
+
+export interface DecodedRecords<E> {
+  readonly events: LoggedEvent<E>[];
+  readonly rejected: RejectedRecord[];
+}
+
+/**
+ * Decodes a partition's records of one stream. A record this build cannot read
+ * (no CloudEvents type, a type or version it does not know, bytes that do not
+ * decode) is rejected with the reason, never guessed at.
+ */
+export function decodeRecords<S extends StreamName>(
+  stream: S,
+  records: { readonly topic: string; readonly partition: number; readonly messages: readonly KafkaMessage[] },
+): DecodedRecords<StreamEvents[S]> {
+  const events: LoggedEvent<StreamEvents[S]>[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (const m of records.messages) {
+    const ceType = header(m.headers, 'ce_type');
+    if (ceType === null) {
+      rejected.push({ offset: m.offset, code: 'undecodable', reason: 'the record has no ce_type header' });
+      continue;
+    }
+    if (!isKnownType(stream, ceType)) {
+      rejected.push({ offset: m.offset, code: 'unknown_event_type', reason: `${ceType} is not a ${stream} type this version of Medic knows` });
+      continue;
+    }
+    try {
+      events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }));
+    } catch (error) {
+      rejected.push({ offset: m.offset, code: 'undecodable', reason: `${ceType}: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  return { events, rejected };
+}
+
+// Postgres SQLSTATE classes that say "try again": connection exceptions, insufficient
+// resources, operator intervention (e.g. the server shutting down), serialization failures.
+const RETRIABLE_SQLSTATE = /^(08|53|57|40)/;
+const RETRIABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether an error is about the infrastructure rather than the record: such
+ * an error is retried with backoff and the record never skipped. Errors that
+ * say so (`retriable: true`, as kafkajs' do), broker client errors, Postgres
+ * connection and resource errors and network errors count; anything else is
+ * taken to be about the record.
+ */
+export function isRetriable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const o = e as { retriable?: unknown; name?: unknown; code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown };
+    if (o.retriable === true) return true;
+    if (typeof o.name === 'string' && o.name.startsWith('KafkaJS')) return true;
+    if (typeof o.code === 'string' && (RETRIABLE_SQLSTATE.test(o.code) || RETRIABLE_ERRNO.has(o.code))) return true;
+    if (typeof o.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(o.message)) return true;
+    e = o.driverError ?? o.cause;
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
-import { DECISION_DDL } from './decision.schema';
+import { DECISION_DDL, DECISION_ENTITIES } from './decision.schema';
 import { DecisionWorker } from './decision.worker';
 
 @Module({})
@@ -9,7 +9,7 @@ export class DecisionModule {
   static register(config: MedicConfig): DynamicModule {
     return {
       module: DecisionModule,
-      imports: [MedicCoreModule.forRoot({ service: 'decision', config, database: { schema: 'decision', entities: [], ddl: DECISION_DDL } })],
+      imports: [MedicCoreModule.forRoot({ service: 'decision', config, database: { schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL } })],
       providers: [DecisionWorker],
     };
   }

@@ -1,18 +1,62 @@
-/** The decision service's state: every kill it has decided, enough to judge the next one. */
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { KillState, TimerCommand } from '@medic/domain';
+
+/*
+ * The decision service's state, all of it folded from the kill log (and so
+ * rebuildable from offset 0): each kill's workflow state, each module's kills
+ * and auto-resurrections per day, and the timers the kills wait for.
+ */
+
+/** One kill's folded workflow state (`evolve` over its events). */
+@Entity({ name: 'kill_state' })
+export class KillStateRow {
+  @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
+  /** The kill-events partition that holds the kill's events. */
+  @Column('int', { name: 'partition' }) partition!: number;
+  @Column('text', { name: 'status' }) status!: string;
+  @Column('text', { name: 'target_module' }) targetModule!: string;
+  @Column('jsonb', { name: 'state' }) state!: KillState;
+  /** When the policy approved it on its own (it spends the hourly auto budget from then on). */
+  @Column('timestamptz', { name: 'auto_approved_at', nullable: true }) autoApprovedAt!: Date | null;
+}
+
+/**
+ * Per module, day and kill-events partition: a module's history costs at most a
+ * month of rows whatever its size, and partitions never wait on each other's rows.
+ */
+@Entity({ name: 'module_daily' })
+export class ModuleDayRow {
+  @PrimaryColumn('text', { name: 'target_module' }) targetModule!: string;
+  @PrimaryColumn('date', { name: 'day' }) day!: string;
+  @PrimaryColumn('int', { name: 'source_partition' }) sourcePartition!: number;
+  @Column('int', { name: 'kills' }) kills!: number;
+  @Column('int', { name: 'resurrections' }) resurrections!: number;
+}
+
+/** A command to send at a later time (see `timersOf`); fired by the timer worker. */
+@Entity({ name: 'kill_timers' })
+export class KillTimerRow {
+  @PrimaryColumn('text', { name: 'timer_id' }) timerId!: string;
+  @Column('text', { name: 'kill_id' }) killId!: string;
+  @Column('timestamptz', { name: 'due_at' }) dueAt!: Date;
+  @Column('jsonb', { name: 'command' }) command!: TimerCommand;
+  /** Set while a firing is in flight, so other replicas leave the timer alone until then. */
+  @Column('timestamptz', { name: 'claimed_until', nullable: true }) claimedUntil!: Date | null;
+  @Column('int', { name: 'firings' }) firings!: number;
+}
+
+export const DECISION_ENTITIES = [KillStateRow, ModuleDayRow, KillTimerRow];
+
 export const DECISION_DDL = [
-  `CREATE TABLE IF NOT EXISTS {schema}.kills (
+  `CREATE TABLE IF NOT EXISTS {schema}.kill_state (
     kill_id text PRIMARY KEY,
+    partition int NOT NULL,
+    status text NOT NULL,
     target_module text NOT NULL,
-    reported_at timestamptz NOT NULL,
-    source_partition int NOT NULL,
-    source_offset bigint NOT NULL,
-    decision_id uuid NOT NULL,
-    outcome text NOT NULL,
-    auto_approved boolean NOT NULL,
-    decided_at timestamptz NOT NULL
+    state jsonb NOT NULL,
+    auto_approved_at timestamptz
   )`,
-  // Per module and day, so a module's history costs at most a month of rows whatever its size;
-  // and per input partition, so batches of different partitions never wait on each other's rows.
+  `CREATE INDEX IF NOT EXISTS kill_state_auto ON {schema}.kill_state (auto_approved_at) WHERE auto_approved_at IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS {schema}.module_daily (
     target_module text NOT NULL,
     day date NOT NULL,
@@ -21,5 +65,14 @@ export const DECISION_DDL = [
     resurrections int NOT NULL,
     PRIMARY KEY (target_module, day, source_partition)
   )`,
-  `CREATE INDEX IF NOT EXISTS kills_auto_decided ON {schema}.kills (decided_at) WHERE auto_approved`,
+  `CREATE TABLE IF NOT EXISTS {schema}.kill_timers (
+    timer_id text PRIMARY KEY,
+    kill_id text NOT NULL,
+    due_at timestamptz NOT NULL,
+    command jsonb NOT NULL,
+    claimed_until timestamptz,
+    firings int NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS kill_timers_due ON {schema}.kill_timers (due_at)`,
+  `CREATE INDEX IF NOT EXISTS kill_timers_kill ON {schema}.kill_timers (kill_id)`,
 ];

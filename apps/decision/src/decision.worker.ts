@@ -3,22 +3,33 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
-import type { PolicySettings } from '@medic/domain';
-import { DATA_SOURCE, provisionTopics, header, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
+import { DATA_SOURCE, EventLog, header, KAFKA, MEDIC_CONFIG, METRICS, provisionTopics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
-import { decideBatches, type DecisionSettings, type DecisionStepResult } from './decision-step';
+import { runWorkflow, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
+import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
+import { TimerFiring } from './workflow/timer-firing';
+
 
 function spendsBudget(policy: PolicySettings): boolean {
   return policy.autoApprove.enabled && (policy.mode === 'semi_auto' || policy.mode === 'full_auto');
 }
 
-/** Turns each KillReported into an explained decision, transactionally. */
+/**
+ * The kill workflow: decides each reported kill and answers each command,
+ * transactionally, and fires the kills' due timers as commands.
+ */
 @Injectable()
 export class DecisionWorker implements LogWorker {
   private readonly logger = new Logger('medic.decision');
-  private processor: TransactionalProcessor<DecisionStepResult> | null = null;
+  private processor: TransactionalProcessor<WorkflowReport> | null = null;
+  private timers: TimerFiring | null = null;
+  private log: EventLog | null = null;
   private readonly made;
   private readonly latency;
+  private readonly verdicts;
+  private readonly rejected;
+  private readonly fired;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -28,61 +39,96 @@ export class DecisionWorker implements LogWorker {
   ) {
     this.made = counter(metrics, 'medic_decisions_total', 'Decisions made, by outcome and risk level', ['outcome', 'risk_level', 'mode']);
     this.latency = histogram(metrics, 'medic_kill_to_decision_seconds', 'From KillReported to its decision being committed', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    this.verdicts = counter(metrics, 'medic_approval_verdicts_total', 'Resurrections approved or denied, by who decided (policy or human), and approvals expired', ['verdict', 'approver_kind']);
+    this.rejected = counter(metrics, 'medic_commands_rejected_total', 'Commands the kill workflow refused, by command and reason code', ['command', 'code']);
+    this.fired = counter(metrics, 'medic_timers_fired_total', 'Due timers fired as commands', ['command']);
   }
 
   async start(): Promise<void> {
     const { config } = this;
-    const topic = config.kafka.topics.kill_events;
-    await provisionTopics(this.kafka, [topic], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
-    const settings: DecisionSettings = {
-      source: 'medic/decision',
-      killEventsTopic: topic,
+    const topics = config.kafka.topics;
+    await provisionTopics(this.kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], {
+      partitions: config.kafka.partitions,
+      replicationFactor: config.kafka.replication_factor,
+    });
+    const settings: WorkflowSettings = {
+      source: SOURCE,
+      killEventsTopic: topics.kill_events,
+      commandsTopic: topics.kill_commands,
       policy: toPolicySettings(config),
       risk: toRiskSettings(config),
       historyDays: 30,
     };
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
     this.processor = new TransactionalProcessor({
+      step: WORKFLOW_STEP,
+      deadLetterTopic: topics.internal_dlq,
       kafka: this.kafka,
       dataSource: this.dataSource,
       groupId,
       transactionalIdPrefix: groupId,
-      topics: [topic],
+      topics: [topics.kill_events, topics.kill_commands],
       maxWaitMs: config.kafka.consumer.max_wait_ms,
       sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
       logger: this.logger,
-      // One hourly auto-resurrection budget across partitions and replicas: batches that may
-      // spend it take turns. Where nothing is auto-approved, partitions run in parallel.
+      // One hourly auto-resurrection budget across partitions and replicas: rounds that may
+      // spend it take turns. Where nothing is auto-approved, replicas run in parallel.
       ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
-      // The decision step reacts to reports only; its own outputs pass by without a transaction.
-      relevant: (m) => header(m.headers, 'ce_type') === 'medic.kill.v1.KillReported',
-      handle: async (batches, tx) => {
-        const results = await decideBatches(batches, tx, settings, () => new Date());
-        return results.map((result) => ({ outputs: result.outputs, report: result }));
-      },
-      onCommitted: (result) => this.record(result),
-      metrics: { registry: this.metrics, step: 'decision' },
+      // What the workflow appended itself is folded in when appended; it passes by here.
+      relevant: (m) => header(m.headers, 'ce_source') !== SOURCE,
+      handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date()),
+      onCommitted: (report) => this.record(report),
+      metrics: { registry: this.metrics },
     });
     await this.processor.start();
+    this.log = new EventLog(this.kafka, { kill: topics.kill_events, control: topics.control_events, command: topics.kill_commands });
+    await this.log.connect();
+    this.timers = new TimerFiring({
+      dataSource: this.dataSource,
+      log: this.log,
+      source: SOURCE,
+      pollMs: 250,
+      leaseMs: 30_000,
+      onFired: (commands) => {
+        for (const c of commands) this.fired.inc({ command: c.type });
+      },
+    });
+    this.timers.start();
   }
 
   async stop(): Promise<void> {
+    await this.timers?.stop();
     await this.processor?.stop();
+    await this.log?.disconnect();
   }
 
-  /** Logged and counted only once the decisions are committed to the log. */
-  private record(result: DecisionStepResult): void {
+  /** Logged and counted only once the round is committed to the log. */
+  private record(report: WorkflowReport): void {
     const committedAt = Date.now();
-    for (const { event, cause } of result.decisions) {
+    for (const { event, cause } of report.decisions) {
       const d = event.decision;
       this.made.inc({ outcome: d.outcome, risk_level: d.riskLevel, mode: d.mode });
       this.latency.observe((committedAt - Date.parse(cause.time)) / 1000);
+      if (d.outcome === 'deny') this.verdicts.inc({ verdict: 'denied', approver_kind: 'policy' });
+      if (d.outcome === 'approve_auto' && !d.observeOnly) this.verdicts.inc({ verdict: 'approved', approver_kind: 'policy' });
       this.logger.info(
         'Resurrection decision made',
         { kill_id: d.killId, decision_id: d.decisionId, outcome: d.outcome, risk_level: d.riskLevel, risk_score: d.riskScore, confidence: d.confidence, observe_only: d.observeOnly },
         cause.trace,
       );
     }
-    for (const killId of result.duplicates) this.logger.info('repeated KillReported skipped', { kill_id: killId });
+    for (const { command, events, cause } of report.answers) {
+      for (const e of events) this.countAnswer(e);
+      const answer = events.map((e) => (e.type === 'CommandRejected' ? `rejected (${e.code}): ${e.reason}` : e.type)).join(', ');
+      this.logger.info(`${command.type} answered: ${answer}`, { kill_id: command.killId, command_id: command.commandId }, cause.trace);
+    }
+    for (const killId of report.duplicates) this.logger.info('repeated KillReported skipped', { kill_id: killId });
+  }
+
+  private countAnswer(e: KillEvent): void {
+    if (e.type === 'CommandRejected') this.rejected.inc({ command: e.commandType, code: e.code });
+    if (e.type === 'ApprovalGranted') this.verdicts.inc({ verdict: 'approved', approver_kind: e.approver === AUTO_APPROVER ? 'policy' : 'human' });
+    if (e.type === 'ApprovalDenied') this.verdicts.inc({ verdict: 'denied', approver_kind: 'human' });
+    if (e.type === 'ApprovalExpired') this.verdicts.inc({ verdict: 'expired', approver_kind: 'timer' });
   }
 }

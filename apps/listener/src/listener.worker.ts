@@ -26,10 +26,12 @@ export class ListenerWorker implements LogWorker {
   async start(): Promise<void> {
     const { config } = this;
     const bus = config.smith.event_bus;
-    const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.control_events];
+    const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.kill_commands, config.kafka.topics.control_events, config.kafka.topics.internal_dlq];
     await provisionTopics(this.kafka, topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes } };
     this.processor = new TransactionalProcessor({
+      step: 'listener',
+      deadLetterTopic: config.kafka.topics.internal_dlq,
       kafka: this.kafka,
       dataSource: this.dataSource,
       groupId: bus.consumer_group,
@@ -44,7 +46,7 @@ export class ListenerWorker implements LogWorker {
       },
       // Counted and logged only once the batch's events are in the log.
       onCommitted: (verdicts) => this.record(verdicts),
-      metrics: { registry: this.metrics, step: 'listener' },
+      metrics: { registry: this.metrics },
     });
     await this.processor.start();
   }

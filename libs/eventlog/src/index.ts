@@ -29,3 +29,4 @@ export { EOS_PRODUCER } from './kafka';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';
 export { deadLetter, decodeRecords, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
+export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';

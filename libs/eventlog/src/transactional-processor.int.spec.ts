@@ -25,6 +25,8 @@ describe('transactional processor on real Kafka', () => {
     await provisionTopics(kafka, [input, output], { partitions: 1, replicationFactor: 1 });
     ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
     processor = new TransactionalProcessor<number>({
+      step: 'copy',
+      deadLetterTopic: `${id}.dlq`,
       kafka,
       dataSource: ds,
       groupId: `${id}-group`,
@@ -131,6 +133,8 @@ describe('transactional processor taking over from a predecessor killed mid-tran
 
     const seen: string[] = [];
     processor = new TransactionalProcessor<number>({
+      step: 'copy',
+      deadLetterTopic: `${id}.dlq`,
       kafka,
       dataSource: ds,
       groupId: `${id}-group`,

@@ -4,8 +4,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
 import { chunkMessages } from './chunks';
+import { deadLetter, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
+import { loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
 
 /** Records a step wants to append, by topic. */
 export interface Output {
@@ -23,6 +25,12 @@ export interface ProcessorBatch {
 export interface StepResult<R> {
   readonly outputs: readonly Output[];
   readonly report: R;
+  /**
+   * Records of the batch the step cannot handle (undecodable, an illegal
+   * transition…): the kit dead-letters them with the reason, in the same
+   * Kafka transaction, and the partition flows on.
+   */
+  readonly rejected?: readonly RejectedRecord[];
 }
 
 /**
@@ -30,9 +38,9 @@ export interface StepResult<R> {
  * fetch returned, at most one per partition. It returns one result per batch,
  * in the same order; each batch's outputs are committed with that partition's
  * offsets. It runs inside one Postgres transaction that commits before the
- * Kafka transactions, so a handler must treat a record it has already stored
- * under the same topic/partition/offset as a redelivery (the earlier Kafka
- * transaction did not commit) and produce its output again.
+ * Kafka transactions. A handler sees each record once: when a Kafka
+ * transaction fails after its Postgres transaction committed, the kit sends
+ * the stored outputs again instead of handing the records over twice.
  */
 export type BatchHandler<R> = (batches: readonly ProcessorBatch[], tx: EntityManager) => Promise<readonly StepResult<R>[]>;
 
@@ -44,6 +52,12 @@ export interface BatchTimings {
 }
 
 export interface ProcessorOptions<R> {
+  /** The step's name: its positions in Postgres, its dead letters and metrics go by it. */
+  readonly step: string;
+  /** Where records the step cannot handle go (medic.dlq.internal). */
+  readonly deadLetterTopic: string;
+  /** How often a round failing for a non-retriable reason is tried whole before its records are tried one by one (default 3). */
+  readonly maxAttempts?: number;
   readonly kafka: Kafka;
   readonly dataSource: DataSource;
   readonly groupId: string;
@@ -72,10 +86,10 @@ export interface ProcessorOptions<R> {
    * them costs no transaction (its position is committed with a later batch).
    */
   readonly relevant?: (message: Batch['messages'][number]) => boolean;
-  /** Called once a batch's outputs are committed, with the handler's report and how long each stage took. */
+  /** Called once a batch's outputs are committed, with the handler's reports and how long each stage took. */
   readonly onCommitted?: (report: R, batch: ProcessorBatch, timings: BatchTimings) => void;
-  /** Where to record each batch's stage timings and size (medic_step_batch_*), under this step's name. */
-  readonly metrics?: { readonly registry: Registry; readonly step: string };
+  /** Where to record each batch's stage timings and size (medic_step_batch_*) and dead letters, under the step's name. */
+  readonly metrics?: { readonly registry: Registry };
 }
 
 /** More partitions than one instance of a step is ever given. */
@@ -84,8 +98,25 @@ const MAX_PARTITIONS_AT_ONCE = 64;
 interface RoundEntry<R> {
   readonly batch: ProcessorBatch;
   readonly lastOffset: string;
-  resolve(value: { report: R; timings: BatchTimings }): void;
+  resolve(value: Committed<R>): void;
   reject(error: unknown): void;
+}
+
+interface Committed<R> {
+  readonly reports: readonly R[];
+  readonly timings: BatchTimings;
+  readonly deadLetters: readonly RejectedRecord[];
+  /** Set when the stored outputs ran past this batch: the consumer continues after them. */
+  readonly resumeAt: string | null;
+}
+
+/** What a round decided for one partition: what its Kafka transaction sends and up to where it commits. */
+interface Plan<R> {
+  readonly sends: readonly PendingOutput[];
+  readonly commitThrough: string;
+  readonly reports: readonly R[];
+  readonly deadLetters: readonly RejectedRecord[];
+  readonly resumeAt: string | null;
 }
 
 /**
@@ -99,13 +130,15 @@ export class TransactionalProcessor<R = void> {
   /** Which of a partition's two producers commits next. */
   private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
-  private readonly observe: ((batch: ProcessorBatch, timings: BatchTimings) => void) | null;
+  private readonly observe: ReturnType<typeof processorMetrics> | null;
   /** Batches waiting for the next round. */
   private round: RoundEntry<R>[] = [];
+  /** Non-retriable failures of a partition's batch, by where the batch starts. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
-    this.observe = opts.metrics ? processorMetrics(opts.metrics.registry, opts.metrics.step) : null;
+    this.observe = opts.metrics ? processorMetrics(opts.metrics.registry, opts.step) : null;
     this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
   }
 
@@ -137,18 +170,20 @@ export class TransactionalProcessor<R = void> {
         }
         // The offsets committed are those of the whole batch, skipped records included.
         const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
-        let done: { report: R; timings: BatchTimings };
+        let done: Committed<R>;
         try {
-          done = await this.process(unit, batch.messages[batch.messages.length - 1]!.offset);
+          done = await this.process(unit, batch.lastOffset());
         } catch (error) {
           this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
           throw new RoundFailed(error);
         }
-        const { report, timings } = done;
+        const { reports, timings, deadLetters, resumeAt } = done;
         payload.resolveOffset(batch.lastOffset());
+        if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
         await payload.heartbeat();
-        this.observe?.(unit, timings);
-        this.opts.onCommitted?.(report, unit, timings);
+        this.observe?.(unit, timings, deadLetters);
+        for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
+        for (const report of reports) this.opts.onCommitted?.(report, unit, timings);
       },
     });
   }
@@ -159,7 +194,7 @@ export class TransactionalProcessor<R = void> {
    * that had records: one Postgres transaction handles them all, then each
    * partition's Kafka transaction commits, in parallel.
    */
-  private process(batch: ProcessorBatch, lastOffset: string): Promise<{ report: R; timings: BatchTimings }> {
+  private process(batch: ProcessorBatch, lastOffset: string): Promise<Committed<R>> {
     return new Promise((resolve, reject) => {
       this.round.push({ batch, lastOffset, resolve, reject });
       if (this.round.length === 1) setImmediate(() => void this.runRound());
@@ -169,16 +204,11 @@ export class TransactionalProcessor<R = void> {
   private async runRound(): Promise<void> {
     const round = this.round.splice(0);
     const started = performance.now();
-    let results: readonly StepResult<R>[];
+    let plans: readonly Plan<R>[];
     try {
-      results = await this.opts.dataSource.transaction(async (tx) => {
+      plans = await this.opts.dataSource.transaction(async (tx) => {
         if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
-        const out = await this.opts.handle(
-          round.map((entry) => entry.batch),
-          tx,
-        );
-        if (out.length !== round.length) throw new Error(`step returned ${out.length} results for ${round.length} batches`);
-        return out;
+        return this.plan(round, tx);
       });
     } catch (error) {
       for (const entry of round) entry.reject(error);
@@ -188,14 +218,156 @@ export class TransactionalProcessor<R = void> {
     await Promise.all(
       round.map(async (entry, i) => {
         const committing = performance.now();
+        const plan = plans[i]!;
         try {
-          await this.commit(entry.batch, results[i]!.outputs, entry.lastOffset);
-          entry.resolve({ report: results[i]!.report, timings: { handleMs, commitMs: performance.now() - committing } });
+          await this.commit(entry.batch, plan.sends, plan.commitThrough);
+          this.forgetFailures(entry.batch);
+          entry.resolve({ reports: plan.reports, deadLetters: plan.deadLetters, resumeAt: plan.resumeAt, timings: { handleMs, commitMs: performance.now() - committing } });
         } catch (error) {
           entry.reject(error);
         }
       }),
     );
+  }
+
+  /**
+   * Inside the round's Postgres transaction: sorts each batch's records into
+   * those already handled (their Kafka transaction failed: send its stored
+   * records again) and fresh ones, hands the fresh ones to the step, and
+   * stores what each partition's Kafka transaction is about to send.
+   */
+  private async plan(round: readonly RoundEntry<R>[], tx: EntityManager): Promise<Plan<R>[]> {
+    const positions = await loadPositions(tx, this.opts.step, round.map((e) => e.batch));
+    const parts = round.map((entry) => {
+      const stored = positions.get(slotKey(entry.batch.topic, entry.batch.partition));
+      const done = stored ? BigInt(stored.lastOffset) : -1n;
+      const fresh = entry.batch.messages.filter((m) => BigInt(m.offset) > done);
+      const redelivered = stored !== undefined && fresh.length < entry.batch.messages.length;
+      return { entry, stored, redelivered, fresh: { ...entry.batch, messages: fresh } };
+    });
+    const results = await this.handleFresh(
+      parts.map((p) => p.fresh),
+      tx,
+    );
+    const plans = parts.map(({ entry, stored, redelivered }, i): Plan<R> => {
+      const result = results[i]!;
+      const replayed = redelivered ? stored!.pending : [];
+      const sends = [...replayed, ...result.outputs.flatMap((o) => o.messages.map((message) => ({ topic: o.topic, message }))), ...this.deadLetters(entry.batch, result.rejected)];
+      // Stored outputs may run past a shorter redelivered batch: commit through them and resume after.
+      const storedEnd = redelivered ? BigInt(stored!.lastOffset) : -1n;
+      const beyond = storedEnd > BigInt(entry.lastOffset);
+      return {
+        sends,
+        commitThrough: beyond ? stored!.lastOffset : entry.lastOffset,
+        reports: result.reports,
+        deadLetters: result.rejected,
+        resumeAt: beyond ? (storedEnd + 1n).toString() : null,
+      };
+    });
+    const stored: StepPosition[] = plans.map((plan, i) => ({
+      topic: round[i]!.batch.topic,
+      partition: round[i]!.batch.partition,
+      lastOffset: plan.commitThrough,
+      pending: plan.sends,
+    }));
+    await storePositions(tx, this.opts.step, stored);
+    return plans;
+  }
+
+  /**
+   * The step's results for the fresh records. A retriable failure (Postgres or
+   * the broker unreachable) fails the round, to be retried with backoff and
+   * never skipped. Any other failure fails it too, a few times; after that the
+   * round's records are tried one by one, each behind a savepoint, and those
+   * that still fail are dead-lettered.
+   */
+  private async handleFresh(batches: readonly ProcessorBatch[], tx: EntityManager): Promise<{ outputs: Output[]; reports: R[]; rejected: RejectedRecord[] }[]> {
+    const empty = () => ({ outputs: [] as Output[], reports: [] as R[], rejected: [] as RejectedRecord[] });
+    const nonEmpty = batches.filter((b) => b.messages.length > 0);
+    if (nonEmpty.length === 0) return batches.map(empty);
+    if (!this.exhausted(nonEmpty)) {
+      let out: readonly StepResult<R>[];
+      try {
+        out = await this.handleWithin(tx, nonEmpty);
+      } catch (error) {
+        if (!(await this.isInfrastructure(error))) this.countFailure(nonEmpty);
+        throw error;
+      }
+      let next = 0;
+      return batches.map((b) => {
+        if (b.messages.length === 0) return empty();
+        const r = out[next++]!;
+        return { outputs: [...r.outputs], reports: [r.report], rejected: [...(r.rejected ?? [])] };
+      });
+    }
+    this.logger.warn('a round kept failing; trying its records one by one', { step: this.opts.step });
+    const results = [];
+    for (const batch of batches) {
+      const result = empty();
+      for (const message of batch.messages) {
+        await tx.query('SAVEPOINT medic_record');
+        try {
+          const [r] = await this.handleWithin(tx, [{ ...batch, messages: [message] }]);
+          await tx.query('RELEASE SAVEPOINT medic_record');
+          result.outputs.push(...r!.outputs);
+          result.reports.push(r!.report);
+          result.rejected.push(...(r!.rejected ?? []));
+        } catch (error) {
+          await tx.query('ROLLBACK TO SAVEPOINT medic_record');
+          if (await this.isInfrastructure(error)) throw error;
+          result.rejected.push({ offset: message.offset, code: codeOf(error), reason: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      results.push(result);
+    }
+    return results;
+  }
+
+  private async handleWithin(tx: EntityManager, batches: readonly ProcessorBatch[]): Promise<readonly StepResult<R>[]> {
+    const out = await this.opts.handle(batches, tx);
+    if (out.length !== batches.length) throw new Error(`step returned ${out.length} results for ${batches.length} batches`);
+    return out;
+  }
+
+  private failureKey(b: ProcessorBatch): string {
+    return `${slotKey(b.topic, b.partition)}@${b.messages[0]!.offset}`;
+  }
+
+  private forgetFailures(batch: ProcessorBatch): void {
+    const prefix = `${slotKey(batch.topic, batch.partition)}@`;
+    for (const key of this.failures.keys()) if (key.startsWith(prefix)) this.failures.delete(key);
+  }
+
+  private countFailure(batches: readonly ProcessorBatch[]): void {
+    for (const b of batches) this.failures.set(this.failureKey(b), (this.failures.get(this.failureKey(b)) ?? 0) + 1);
+  }
+
+  /** Whether a batch of this round has failed for a non-retriable reason maxAttempts times. */
+  private exhausted(batches: readonly ProcessorBatch[]): boolean {
+    return batches.some((b) => (this.failures.get(this.failureKey(b)) ?? 0) >= (this.opts.maxAttempts ?? 3));
+  }
+
+  /** A retriable error, or any error while Postgres does not answer, is about the infrastructure, not the record. */
+  private async isInfrastructure(error: unknown): Promise<boolean> {
+    if (isRetriable(error)) return true;
+    try {
+      await this.opts.dataSource.query('SELECT 1');
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private deadLetters(batch: ProcessorBatch, rejected: readonly RejectedRecord[]): PendingOutput[] {
+    if (rejected.length === 0) return [];
+    const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+    const at = new Date();
+    return rejected.flatMap((r) => {
+      const message = byOffset.get(r.offset);
+      if (!message) return [];
+      const attempts = this.opts.maxAttempts ?? 3;
+      return [{ topic: this.opts.deadLetterTopic, message: deadLetter(this.opts.step, { topic: batch.topic, partition: batch.partition, message }, r, attempts, at) }];
+    });
   }
 
   async stop(): Promise<void> {
@@ -275,10 +447,10 @@ export class TransactionalProcessor<R = void> {
    * the commit itself is ambiguous and is thrown instead: the consumer restarts
    * from the committed offsets, which were committed if and only if the outputs were.
    */
-  private async commit(batch: ProcessorBatch, outputs: readonly Output[], lastOffset: string): Promise<void> {
+  private async commit(batch: ProcessorBatch, sends: readonly PendingOutput[], lastOffset: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.commitOnce(batch, outputs, lastOffset);
+        await this.commitOnce(batch, sends, lastOffset);
         return;
       } catch (error) {
         const passing = error instanceof BeforeCommitError && (error.cause as { retriable?: boolean }).retriable === true;
@@ -293,12 +465,12 @@ export class TransactionalProcessor<R = void> {
     }
   }
 
-  private async commitOnce(batch: ProcessorBatch, outputs: readonly Output[], lastOffset: string): Promise<void> {
+  private async commitOnce(batch: ProcessorBatch, sends: readonly PendingOutput[], lastOffset: string): Promise<void> {
     const producer = await this.producerFor(batch.topic, batch.partition);
     const txn = await producer.transaction();
     try {
-      for (const out of outputs) {
-        for (const messages of chunkMessages(out.messages)) await txn.send({ topic: out.topic, messages, acks: -1 });
+      for (const [topic, messages] of byTopic(sends)) {
+        for (const chunk of chunkMessages(messages)) await txn.send({ topic, messages: chunk, acks: -1 });
       }
       await txn.sendOffsets({
         consumerGroupId: this.opts.groupId,
@@ -332,4 +504,20 @@ class BeforeCommitError extends Error {
   constructor(cause: unknown) {
     super('transaction failed before commit', { cause });
   }
+}
+
+/** Keeps each topic's records in their order. */
+function byTopic(sends: readonly PendingOutput[]): Map<string, Message[]> {
+  const out = new Map<string, Message[]>();
+  for (const { topic, message } of sends) {
+    const list = out.get(topic);
+    if (list) list.push(message);
+    else out.set(topic, [message]);
+  }
+  return out;
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : 'handler_error';
 }

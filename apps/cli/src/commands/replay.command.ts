@@ -3,6 +3,8 @@ import { createKafka, fromKafkaMessage, header, kafkaSettings, openDatabase, rea
 import { isKnownType } from '@medic/contracts';
 import { isValidKillId } from '@medic/domain';
 import { CliError, cliConfig } from '../cli-config';
+import { DECISION_DDL, DECISION_ENTITIES } from '../../../decision/src/decision.schema';
+import { rebuildWorkflowState, WORKFLOW_STATE_NAME } from '../../../decision/src/workflow/rebuild-workflow-state';
 import { PROJECTIONS } from '../projections';
 import { formatTimeline } from '../timeline';
 
@@ -43,10 +45,20 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
       await dataSource.destroy();
     }
   }
+  if (names === null || names.includes(WORKFLOW_STATE_NAME)) {
+    // The kill workflow's own state (kills, module history, timers), in the decision service's schema.
+    const dataSource = await openDatabase({ url: config.database.url, schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL });
+    try {
+      const result = await rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events });
+      out(`rebuilt ${result.projection}: ${result.applied} events applied in ${result.durationMs} ms`);
+    } finally {
+      await dataSource.destroy();
+    }
+  }
 }
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {
-  const known = PROJECTIONS.map((t) => t.projection.name);
+  const known = [...PROJECTIONS.map((t) => t.projection.name), WORKFLOW_STATE_NAME];
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

@@ -1,0 +1,168 @@
+import type { EntityManager } from 'typeorm';
+import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory } from '@medic/domain';
+
+const HOUR_MS = 3_600_000;
+
+interface TrackedKill {
+  state: KillState;
+  readonly partition: number;
+  autoApprovedAt: string | null;
+}
+
+interface DayDelta {
+  readonly module: string;
+  readonly day: string;
+  readonly partition: number;
+  kills: number;
+  resurrections: number;
+}
+
+/**
+ * The decision service's state for one round, loaded once and written once:
+ * the kills the round touches, their modules' history and the hourly auto
+ * budget. Every event the round reads or makes is folded in through `apply`,
+ * the same fold a rebuild from offset 0 runs, so the live state and a
+ * rebuilt one are the same.
+ */
+export class WorkflowState {
+  private readonly changed = new Set<string>();
+  private readonly days = new Map<string, DayDelta>();
+
+  private constructor(
+    private readonly kills: Map<string, TrackedKill>,
+    private readonly history: Map<string, ModuleHistory>,
+    private auto: number,
+    private readonly hourAgo: number,
+  ) {}
+
+  /**
+   * Loads (and locks, in one order, so replicas handling the events and the
+   * commands of one kill take turns) the kills named, the history of the
+   * modules named over `historyDays`, and the auto-approvals of the last hour.
+   */
+  static async load(tx: EntityManager, killIds: readonly string[], modules: readonly string[], at: Date, historyDays: number): Promise<WorkflowState> {
+    const hourAgo = at.getTime() - HOUR_MS;
+    type Loaded = {
+      kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
+      history: { target_module: string; kills: number; resurrections: number }[];
+      auto: number;
+    };
+    const [row] = await tx.query<[Loaded]>(
+      `WITH k AS (SELECT kill_id, partition, state, auto_approved_at FROM kill_state WHERE kill_id = ANY($1) ORDER BY kill_id FOR UPDATE)
+       SELECT
+         (SELECT coalesce(json_agg(k), '[]') FROM k) AS kills,
+         (SELECT coalesce(json_agg(h), '[]') FROM
+            (SELECT target_module, sum(kills)::int AS kills, sum(resurrections)::int AS resurrections
+               FROM module_daily WHERE target_module = ANY($2) AND day >= $3::date GROUP BY target_module) h) AS history,
+         (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto`,
+      [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
+    );
+    const kills = new Map(
+      row.kills.map((k) => [k.kill_id, { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString() }]),
+    );
+    const history = new Map(row.history.map((h) => [h.target_module, { ...emptyHistory(), priorKills: h.kills, priorResurrections: h.resurrections }]));
+    return new WorkflowState(kills, history, row.auto, hourAgo);
+  }
+
+  /** An empty state, for a rebuild that folds the log from its start. */
+  static empty(): WorkflowState {
+    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY);
+  }
+
+  get(killId: string): KillState | null {
+    return this.kills.get(killId)?.state ?? null;
+  }
+
+  historyOf(module: string): ModuleHistory {
+    return this.history.get(module) ?? emptyHistory();
+  }
+
+  /** Auto-approvals within the hour before the round's time. */
+  autoResurrectionsLastHour(): number {
+    return this.auto;
+  }
+
+  /**
+   * Folds one event of a kill in. A report of a kill already known changes
+   * nothing (Smith may repeat itself); an event the kill's state does not
+   * allow throws `illegal_transition` and changes nothing.
+   */
+  apply(event: KillEvent, partition: number): void {
+    const tracked = this.kills.get(event.killId);
+    if (event.type === 'KillReported' && tracked) return;
+    if (event.type === 'CommandRejected') return;
+    const state = evolve(tracked?.state ?? null, event);
+    const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null };
+    kill.state = state;
+    this.kills.set(event.killId, kill);
+    this.changed.add(event.killId);
+    if (event.type === 'KillReported') this.count(state.targetModule, event.at, kill.partition, 1, 0);
+    if (event.type === 'DecisionMade' && state.approvedBy === AUTO_APPROVER && kill.autoApprovedAt === null) {
+      kill.autoApprovedAt = event.decision.timestamp;
+      this.count(state.targetModule, event.at, kill.partition, 0, 1);
+      if (Date.parse(event.decision.timestamp) >= this.hourAgo) this.auto += 1;
+    }
+  }
+
+  /** Writes what the round changed: kill states, module days and the kills' timers. */
+  async save(tx: EntityManager): Promise<void> {
+    const kills = [...this.changed].map((id) => ({ id, kill: this.kills.get(id)! }));
+    if (kills.length > 0) {
+      const rows = kills.map(({ kill }) => kill);
+      await tx.query(
+        `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
+         ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at`,
+        [
+          kills.map((k) => k.id),
+          rows.map((k) => k.partition),
+          rows.map((k) => k.state.status),
+          rows.map((k) => k.state.targetModule),
+          rows.map((k) => JSON.stringify(k.state)),
+          rows.map((k) => k.autoApprovedAt),
+        ],
+      );
+      await this.saveTimers(tx, kills.map((k) => k.kill.state));
+    }
+    const days = [...this.days.values()];
+    if (days.length > 0) {
+      await tx.query(
+        `INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::int[])
+         ON CONFLICT (target_module, day, source_partition) DO UPDATE
+           SET kills = module_daily.kills + EXCLUDED.kills, resurrections = module_daily.resurrections + EXCLUDED.resurrections`,
+        [days.map((d) => d.module), days.map((d) => d.day), days.map((d) => d.partition), days.map((d) => d.kills), days.map((d) => d.resurrections)],
+      );
+    }
+    this.changed.clear();
+    this.days.clear();
+  }
+
+  /** A kill's timers are whatever its state waits for now: new ones are added, lapsed ones dropped. */
+  private async saveTimers(tx: EntityManager, states: readonly KillState[]): Promise<void> {
+    const timers = states.flatMap((s) => timersOf(s));
+    await tx.query(`DELETE FROM kill_timers WHERE kill_id = ANY($1) AND NOT (timer_id = ANY($2))`, [states.map((s) => s.killId), timers.map((t) => t.timerId)]);
+    if (timers.length === 0) return;
+    await tx.query(
+      `INSERT INTO kill_timers (timer_id, kill_id, due_at, command)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+       ON CONFLICT (timer_id) DO NOTHING`,
+      [timers.map((t) => t.timerId), timers.map((t) => t.killId), timers.map((t) => t.dueAt), timers.map((t) => JSON.stringify(t.command))],
+    );
+  }
+
+  private count(module: string, at: string, partition: number, kills: number, resurrections: number): void {
+    const day = at.slice(0, 10);
+    const key = `${module}\u0000${day}\u0000${partition}`;
+    const delta = this.days.get(key) ?? { module, day, partition, kills: 0, resurrections: 0 };
+    delta.kills += kills;
+    delta.resurrections += resurrections;
+    this.days.set(key, delta);
+    const h = this.historyOf(module);
+    this.history.set(module, { ...h, priorKills: h.priorKills + kills, priorResurrections: h.priorResurrections + resurrections });
+  }
+}
+
+function emptyHistory(): ModuleHistory {
+  return { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0 };
+}

@@ -74,8 +74,8 @@ export class DecisionWorker implements LogWorker {
       // One hourly auto-resurrection budget across partitions and replicas: rounds that may
       // spend it take turns. Where nothing is auto-approved, replicas run in parallel.
       ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
-      // What the workflow appended itself is folded in when appended; it passes by here.
-      relevant: (m) => header(m.headers, 'ce_source') !== SOURCE,
+      // What the workflow appended to the kill log is folded in when appended; it passes by here.
+      relevant: (m, topic) => topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
       handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date()),
       onCommitted: (report) => this.record(report),
       metrics: { registry: this.metrics },

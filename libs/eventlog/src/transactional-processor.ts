@@ -85,7 +85,7 @@ export interface ProcessorOptions<R> {
    * Only records this says yes to are handed to `handle`; a batch with none of
    * them costs no transaction (its position is committed with a later batch).
    */
-  readonly relevant?: (message: Batch['messages'][number]) => boolean;
+  readonly relevant?: (message: Batch['messages'][number], topic: string) => boolean;
   /** Called once a batch's outputs are committed, with the handler's reports and how long each stage took. */
   readonly onCommitted?: (report: R, batch: ProcessorBatch, timings: BatchTimings) => void;
   /** Where to record each batch's stage timings and size (medic_step_batch_*) and dead letters, under the step's name. */
@@ -163,7 +163,7 @@ export class TransactionalProcessor<R = void> {
         const { batch } = payload;
         if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
         const relevant = this.opts.relevant;
-        const messages = relevant ? batch.messages.filter(relevant) : batch.messages;
+        const messages = relevant ? batch.messages.filter((m) => relevant(m, batch.topic)) : batch.messages;
         if (messages.length === 0) {
           payload.resolveOffset(batch.lastOffset());
           return;

@@ -166,3 +166,102 @@ describe('transactional processor taking over from a predecessor killed mid-tran
     await predecessor.disconnect().catch(() => undefined);
   });
 });
+
+/**
+ * Records a step cannot handle: a non-retriable failure is retried a few
+ * times, then the round's records are tried one by one and the failing one
+ * is dead-lettered with the reason while the others flow on; a retriable
+ * failure is retried for as long as it lasts and nothing is skipped.
+ */
+describe('transactional processor with records it cannot handle', () => {
+  const id = `d${randomBytes(4).toString('hex')}`;
+  const input = `${id}.in`;
+  const output = `${id}.out`;
+  const dlq = `${id}.dlq`;
+  let kafka: Kafka;
+  let ds: DataSource;
+  let processor: TransactionalProcessor<number> | null = null;
+  let calls = 0;
+  let outages = 0;
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
+    await provisionTopics(kafka, [input, output, dlq], { partitions: 1, replicationFactor: 1 });
+    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+    processor = new TransactionalProcessor<number>({
+      step: 'picky',
+      deadLetterTopic: dlq,
+      kafka,
+      dataSource: ds,
+      groupId: `${id}-group`,
+      transactionalIdPrefix: id,
+      topics: [input],
+      maxWaitMs: 20,
+      sessionTimeoutMs: 6000,
+      handle: (batches) => {
+        calls += 1;
+        const values = batches.flatMap((b) => b.messages.map((m) => m.value!.toString()));
+        if (outages > 0 && values.includes('flaky')) {
+          outages -= 1;
+          return Promise.reject(Object.assign(new Error('the database went away'), { code: '57P01' }));
+        }
+        if (values.includes('poison')) return Promise.reject(new Error('cannot handle poison'));
+        return Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length })));
+      },
+    });
+    await processor.start();
+  });
+  afterAll(async () => {
+    await processor?.stop();
+    await ds?.destroy();
+  });
+
+  async function read(topic: string): Promise<KafkaMessage[]> {
+    const seen: KafkaMessage[] = [];
+    await readLog(kafka, topic, async (r) => {
+      seen.push(...r.messages);
+      await Promise.resolve();
+    });
+    return seen;
+  }
+
+  async function publish(values: string[]): Promise<void> {
+    const producer = kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    await producer.send({ topic: input, acks: -1, messages: values.map((value) => ({ key: 'k', value })) });
+    await producer.disconnect();
+  }
+
+  it('dead-letters the record that keeps failing, with the reason, and passes the others on once', async () => {
+    await publish(['ok-1', 'poison', 'ok-2']);
+    const out = await eventually(async () => {
+      const all = await read(output);
+      return all.length >= 2 ? all : undefined;
+    }, 'the good records copied', 30_000);
+    expect(out.map((m) => m.value!.toString())).toEqual(['ok-1', 'ok-2']);
+    const dead = await eventually(async () => {
+      const all = await read(dlq);
+      return all.length >= 1 ? all : undefined;
+    }, 'the poison dead-lettered');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.value!.toString()).toBe('poison');
+    expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('picky');
+    expect(dead[0]!.headers?.medic_dlq_code?.toString()).toBe('handler_error');
+    expect(dead[0]!.headers?.medic_dlq_reason?.toString()).toBe('cannot handle poison');
+    expect(dead[0]!.headers?.medic_dlq_source_offset?.toString()).toBe('1');
+    // Three whole tries, then one per record.
+    expect(calls).toBeGreaterThanOrEqual(6);
+  });
+
+  it('retries a retriable failure until it passes, and skips nothing', async () => {
+    outages = 4;
+    await publish(['flaky', 'ok-3']);
+    const out = await eventually(async () => {
+      const all = await read(output);
+      return all.length >= 4 ? all : undefined;
+    }, 'the records behind the outage copied', 60_000);
+    expect(out.map((m) => m.value!.toString())).toEqual(['ok-1', 'ok-2', 'flaky', 'ok-3']);
+    expect(outages).toBe(0);
+    expect(await read(dlq)).toHaveLength(1);
+  });
+});

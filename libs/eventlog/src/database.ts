@@ -33,7 +33,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
   await ds.transaction(async (tx) => {
     // Two replicas starting together must not race on the DDL.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${settings.schema}`]);
-    for (const statement of [PROJECTION_OFFSETS_DDL, STEP_POSITIONS_DDL, ...settings.ddl]) {
+    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, STEP_POSITIONS_DDL, ...settings.ddl]) {
       await tx.query(statement.replaceAll('{schema}', settings.schema));
     }
   });
@@ -46,4 +46,9 @@ const PROJECTION_OFFSETS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_o
   partition int NOT NULL,
   "offset" bigint NOT NULL,
   PRIMARY KEY (projection, topic, partition)
+)`;
+
+const PROJECTION_VERSIONS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_versions (
+  projection text PRIMARY KEY,
+  version int NOT NULL
 )`;

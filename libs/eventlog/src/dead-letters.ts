@@ -73,6 +73,8 @@ export interface DecodedRecords<E> {
 export function decodeRecords<S extends StreamName>(
   stream: S,
   records: { readonly topic: string; readonly partition: number; readonly messages: readonly KafkaMessage[] },
+  /** When given, records of other (known) types are passed over undecoded. */
+  wanted?: (typeName: string) => boolean,
 ): DecodedRecords<StreamEvents[S]> {
   const events: LoggedEvent<StreamEvents[S]>[] = [];
   const rejected: RejectedRecord[] = [];
@@ -86,6 +88,7 @@ export function decodeRecords<S extends StreamName>(
       rejected.push({ offset: m.offset, code: 'unknown_event_type', reason: `${ceType} is not a ${stream} type this version of Medic knows` });
       continue;
     }
+    if (wanted && !wanted(ceType.slice(ceType.lastIndexOf('.') + 1))) continue;
     try {
       events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }));
     } catch (error) {
@@ -117,4 +120,15 @@ export function isRetriable(error: unknown): boolean {
     e = o.driverError ?? o.cause;
   }
   return false;
+}
+
+/** A retriable error, or any error while Postgres does not answer, is about the infrastructure, not the record. */
+export async function isInfrastructureError(error: unknown, database: { query(sql: string): Promise<unknown> }): Promise<boolean> {
+  if (isRetriable(error)) return true;
+  try {
+    await database.query('SELECT 1');
+    return false;
+  } catch {
+    return true;
+  }
 }

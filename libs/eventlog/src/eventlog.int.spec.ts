@@ -9,7 +9,7 @@ import { fromKafkaMessage, newEnvelope, toKafkaMessage, type LoggedEvent } from 
 import { EventLog } from './event-log';
 import { createKafka, ensureTopics, EOS_PRODUCER } from './kafka';
 import { readLog } from './log-reader';
-import { applyRecords, type Projection } from './projection';
+import { applyRecords, readStream, type StreamProjection } from './projection';
 import { rebuildProjection } from './replay';
 
 @Entity({ name: 'type_counts' })
@@ -20,11 +20,10 @@ class TypeCount {
 }
 
 /** A tiny projection: how many events each kill has had, and the last type. */
-const counting: Projection<'kill', TypeCount> = {
+const counting: StreamProjection<'kill', TypeCount> = {
   name: 'test.type_counts',
-  stream: 'kill',
   entity: TypeCount,
-  handles: ['KillReported', 'DecisionMade'],
+  read: readStream('kill', ['KillReported', 'DecisionMade']),
   keyOf: (e) => e.data.killId,
   evolve: (row, e: LoggedEvent<KillEvent>) => Object.assign(new TypeCount(), { kill: e.data.killId, events: (row?.events ?? 0) + 1, last: e.data.type }),
 };
@@ -119,7 +118,7 @@ describe('event log on real Kafka and Postgres', () => {
       const applyAll = () =>
         ds.transaction(async (tx) => {
           let n = 0;
-          for (const [partition, messages] of byPartition) n += await applyRecords(tx, counting, { topic, partition, messages });
+          for (const [partition, messages] of byPartition) n += (await applyRecords(tx, counting, { topic, partition, messages })).applied;
           return n;
         });
       expect(await applyAll()).toBe(8);

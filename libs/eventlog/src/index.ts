@@ -13,7 +13,7 @@ export {
 export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
-export { applyRecords, lockProjection, ProjectionOffset, storedOffset, type Projection, type RawRecords } from './projection';
+export { advanceOffset, applyRecords, clearProjection, lockProjection, refoldIfChanged, ProjectionOffset, readStream, storedOffset, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
 export { rebuildProjection, type RebuildResult } from './replay';
@@ -23,10 +23,10 @@ export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './nest/
 export { EventLogTransport, type LogWorker } from './nest/event-log.transport';
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
-export { Public, PUBLIC_KEY } from './nest/public';
+export { Public, PUBLIC_KEY, RAW_RESPONSE_KEY, RawResponse } from './nest/public';
 export { chunkMessages, MAX_SEND_BYTES } from './chunks';
 export { EOS_PRODUCER } from './kafka';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';
-export { deadLetter, decodeRecords, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
+export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';

@@ -1,35 +1,67 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import type { DataSource, ObjectLiteral } from 'typeorm';
-import type { StreamName } from '@medic/contracts';
-import { Logger } from '@medic/observability';
-import { logConsumerConfig } from './kafka';
-import { applyRecords, ProjectionOffset, type Projection } from './projection';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
+import { counter, Logger } from '@medic/observability';
+import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
+import { EOS_PRODUCER, logConsumerConfig } from './kafka';
+import { advanceOffset, applyRecords, ProjectionOffset, refoldIfChanged, type AnyProjection, type RawRecords } from './projection';
 
-export interface ProjectionRunnerOptions<S extends StreamName, Row extends ObjectLiteral> {
+export interface ProjectionRunnerOptions {
   readonly kafka: Kafka;
   readonly dataSource: DataSource;
-  readonly projection: Projection<S, Row>;
+  /** Names the runner in dead letters, logs and metrics, e.g. `gateway`. */
+  readonly step: string;
+  /** The projections of `topic` this runner keeps, each with its own positions. */
+  readonly projections: readonly AnyProjection[];
   readonly topic: string;
+  /** Where records a projection cannot handle go (medic.dlq.internal); null only for the dead-letter topic itself. */
+  readonly deadLetterTopic: string | null;
   /** The consumer group only spreads partitions over replicas; positions live in Postgres. */
   readonly groupId: string;
   readonly maxWaitMs: number;
   readonly sessionTimeoutMs: number;
+  /** How often a batch failing for a non-retriable reason is tried whole before its records are tried one by one (default 3). */
+  readonly maxAttempts?: number;
+  readonly metrics?: { readonly registry: Registry };
   readonly logger?: Logger;
-  readonly onApplied?: (count: number) => void;
 }
 
-/** Keeps one projection up to date with the log, row and offset in one transaction. */
-export class ProjectionRunner<S extends StreamName, Row extends ObjectLiteral> {
+/**
+ * Keeps projections of one topic up to date: rows and offsets in one Postgres
+ * transaction per batch. A retriable failure (Postgres or the broker away) is
+ * retried with backoff and nothing is skipped; a record that keeps failing
+ * otherwise is dead-lettered with the reason and the partition flows on.
+ */
+export class ProjectionRunner {
   private readonly consumer: Consumer;
+  private readonly producer: Producer | null;
   private readonly logger: Logger;
+  private readonly applied?: (projection: string, n: number) => void;
+  private readonly dead?: (code: string) => void;
+  private stopping = false;
 
-  constructor(private readonly opts: ProjectionRunnerOptions<S, Row>) {
-    this.logger = opts.logger ?? new Logger(`medic.projection.${opts.projection.name}`);
+  constructor(private readonly opts: ProjectionRunnerOptions) {
+    this.logger = opts.logger ?? new Logger(`medic.projection.${opts.step}`);
     this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
+    this.producer = opts.deadLetterTopic ? opts.kafka.producer(EOS_PRODUCER) : null;
+    if (opts.metrics) {
+      const applied = counter(opts.metrics.registry, 'medic_projection_events_applied_total', 'Events folded into a projection', ['projection']);
+      const dead = counter(opts.metrics.registry, 'medic_dead_letters_total', 'Records a step could not handle, written to medic.dlq.internal', ['step', 'code']);
+      this.applied = (projection, n) => applied.inc({ projection }, n);
+      this.dead = (code) => dead.inc({ step: opts.step, code });
+    }
   }
 
   async start(): Promise<void> {
-    const { topic, projection, dataSource } = this.opts;
+    const { topic } = this.opts;
+    this.stopping = false;
+    for (const projection of this.opts.projections) {
+      if (await refoldIfChanged(this.opts.dataSource, projection)) {
+        this.logger.info('projection changed since its rows were written; folding it again from the start of the log', { projection: projection.name, version: projection.version ?? 1 });
+      }
+    }
+    await this.producer?.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[topic] ?? [];
@@ -44,26 +76,110 @@ export class ProjectionRunner<S extends StreamName, Row extends ObjectLiteral> {
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (batch.messages.length === 0) return;
-        const applied = await dataSource.transaction((tx) =>
-          applyRecords(tx, projection, { topic: batch.topic, partition: batch.partition, messages: batch.messages }),
-        );
-        await payload.heartbeat();
-        if (applied > 0) this.opts.onApplied?.(applied);
+        await this.applyWithRetries({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, () => payload.heartbeat());
       },
     });
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
+    await this.producer?.disconnect();
   }
 
-  private async seekToStored(partitions: readonly number[]): Promise<void> {
-    const { topic, projection, dataSource } = this.opts;
-    const rows = await dataSource.getRepository(ProjectionOffset).findBy({ projection: projection.name, topic });
-    for (const row of rows) {
-      if (partitions.includes(row.partition)) {
-        this.consumer.seek({ topic, partition: row.partition, offset: (BigInt(row.offset) + 1n).toString() });
+  private async applyWithRetries(records: RawRecords, heartbeat: () => Promise<void>): Promise<void> {
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    let failures = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const oneByOne = failures >= maxAttempts;
+        if (oneByOne) this.logger.warn('a batch kept failing; applying its records one by one', { step: this.opts.step, topic: records.topic, partition: records.partition });
+        const { applied } = await this.opts.dataSource.transaction(async (tx) => {
+          const result = oneByOne ? await this.applyOneByOne(tx, records) : await this.applyAll(tx, records);
+          // Before the commit: should the commit fail, the batch comes again and so may its dead letters, but none is lost.
+          await this.sendDeadLetters(records, result.rejected, attempt);
+          return result;
+        });
+        for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
+        return;
+      } catch (error) {
+        if (this.stopping) throw error;
+        const infrastructure = await this.isInfrastructure(error);
+        if (!infrastructure) failures++;
+        this.logger.warn(infrastructure ? 'projection store or broker unavailable; retrying' : 'applying a batch failed; retrying', {
+          step: this.opts.step,
+          topic: records.topic,
+          partition: records.partition,
+          attempt,
+          error,
+        });
+        await delay(Math.min(5_000, 50 * 2 ** Math.min(attempt, 7)));
+        await heartbeat();
       }
+    }
+  }
+
+  private async applyAll(tx: EntityManager, records: RawRecords): Promise<{ applied: Map<string, number>; rejected: RejectedRecord[] }> {
+    const applied = new Map<string, number>();
+    const rejected = new Map<string, RejectedRecord>();
+    for (const projection of this.opts.projections) {
+      const result = await applyRecords(tx, projection, records);
+      applied.set(projection.name, result.applied);
+      for (const r of result.rejected) if (!rejected.has(r.offset)) rejected.set(r.offset, r);
+    }
+    return { applied, rejected: [...rejected.values()] };
+  }
+
+  /** Each record behind a savepoint; one that still fails is rejected and every projection moves past it. */
+  private async applyOneByOne(tx: EntityManager, records: RawRecords): Promise<{ applied: Map<string, number>; rejected: RejectedRecord[] }> {
+    const applied = new Map<string, number>();
+    const rejected: RejectedRecord[] = [];
+    for (const message of records.messages) {
+      await tx.query('SAVEPOINT medic_projection_record');
+      try {
+        const one = await this.applyAll(tx, { ...records, messages: [message] });
+        await tx.query('RELEASE SAVEPOINT medic_projection_record');
+        for (const [name, n] of one.applied) applied.set(name, (applied.get(name) ?? 0) + n);
+        rejected.push(...one.rejected);
+      } catch (error) {
+        await tx.query('ROLLBACK TO SAVEPOINT medic_projection_record');
+        if (await this.isInfrastructure(error)) throw error;
+        rejected.push({ offset: message.offset, code: 'projection_failed', reason: error instanceof Error ? error.message : String(error) });
+        for (const p of this.opts.projections) await advanceOffset(tx, p.name, records.topic, records.partition, message.offset);
+      }
+    }
+    return { applied, rejected };
+  }
+
+  private async sendDeadLetters(records: RawRecords, rejected: readonly RejectedRecord[], attempts: number): Promise<void> {
+    if (rejected.length === 0) return;
+    const byOffset = new Map<string, KafkaMessage>(records.messages.map((m) => [m.offset, m]));
+    const at = new Date();
+    for (const r of rejected) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: records.topic, partition: records.partition, offset: r.offset, code: r.code, reason: r.reason });
+    if (this.producer && this.opts.deadLetterTopic) {
+      const messages = rejected.flatMap((r) => {
+        const message = byOffset.get(r.offset);
+        return message ? [deadLetter(this.opts.step, { topic: records.topic, partition: records.partition, message }, r, attempts, at)] : [];
+      });
+      await this.producer.send({ topic: this.opts.deadLetterTopic, acks: -1, messages });
+    }
+    for (const r of rejected) this.dead?.(r.code);
+  }
+
+  private isInfrastructure(error: unknown): Promise<boolean> {
+    return isInfrastructureError(error, this.opts.dataSource);
+  }
+
+  /** Starts each assigned partition after the position every projection has reached. */
+  private async seekToStored(partitions: readonly number[]): Promise<void> {
+    const { topic, projections, dataSource } = this.opts;
+    const rows = await dataSource.getRepository(ProjectionOffset).findBy({ topic });
+    for (const partition of partitions) {
+      const positions = projections.map((p) => rows.find((r) => r.projection === p.name && r.partition === partition));
+      // A projection that has not read the partition yet needs it from the start.
+      if (positions.some((r) => r === undefined)) continue;
+      const lowest = positions.reduce((min, r) => (BigInt(r!.offset) < min ? BigInt(r!.offset) : min), BigInt(positions[0]!.offset));
+      this.consumer.seek({ topic, partition, offset: (lowest + 1n).toString() });
     }
   }
 }

@@ -1,20 +1,51 @@
-import { Column, Entity, In, PrimaryColumn, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { Column, Entity, In, PrimaryColumn, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { KafkaMessage } from 'kafkajs';
-import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
-import { fromKafkaMessage, header, type LoggedEvent } from './envelope';
+import type { StreamEvents, StreamName } from '@medic/contracts';
+import { decodeRecords, type RejectedRecord } from './dead-letters';
+import type { LoggedEvent } from './envelope';
+
+/** What a projection made of a partition's records: the events it folds, and the records it cannot read. */
+export interface ReadRecords<E> {
+  readonly events: readonly E[];
+  readonly rejected: readonly RejectedRecord[];
+}
 
 /**
- * A read model folded from the log: a pure `evolve(row | null, event)` plus the
- * event types it handles. The runner stores each row and the consumed offset in
- * one transaction, so a projection never double-applies an event.
+ * A read model folded from a topic: a reader that turns records into events,
+ * and a pure `evolve(row | null, event)`. The runner stores each row and the
+ * consumed offset in one transaction, so a projection never double-applies a
+ * record; records the reader or `evolve` cannot handle are dead-lettered.
  */
-export interface Projection<S extends StreamName, Row extends ObjectLiteral> {
+/** Each event a projection folds says which record it came from. */
+export interface Positioned {
+  readonly offset: string;
+}
+
+export interface Projection<E extends Positioned, Row extends ObjectLiteral> {
   readonly name: string;
-  readonly stream: S;
+  /** Raise it when what the rows hold changes: the rows are then dropped and folded again from the log. Default 1. */
+  readonly version?: number;
   readonly entity: EntityTarget<Row>;
-  readonly handles: readonly StreamEvents[S]['type'][];
-  keyOf(event: LoggedEvent<StreamEvents[S]>): string;
-  evolve(row: Row | null, event: LoggedEvent<StreamEvents[S]>): Row | null;
+  read(records: RawRecords): ReadRecords<E>;
+  keyOf(event: E): string;
+  evolve(row: Row | null, event: E): Row | null;
+}
+
+/** A projection of one stream of the event log. */
+export type StreamProjection<S extends StreamName, Row extends ObjectLiteral> = Projection<LoggedEvent<StreamEvents[S]>, Row>;
+
+/** Any projection, as the runner and rebuild see it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProjection = Projection<any, ObjectLiteral>;
+
+/**
+ * The reader of a stream projection: decodes the event types it handles and
+ * names the records it cannot read (an unknown type or version, bytes that do
+ * not decode). Types it does not handle are left undecoded.
+ */
+export function readStream<S extends StreamName>(stream: S, handles: readonly StreamEvents[S]['type'][]): (records: RawRecords) => ReadRecords<LoggedEvent<StreamEvents[S]>> {
+  const wanted = new Set<string>(handles);
+  return (records) => decodeRecords(stream, records, (type) => wanted.has(type));
 }
 
 /** How far each projection has read each partition (in the owning service's schema). */
@@ -32,6 +63,12 @@ export interface RawRecords {
   readonly messages: readonly KafkaMessage[];
 }
 
+export interface Applied {
+  /** Events folded into the projection. */
+  readonly applied: number;
+  readonly rejected: readonly RejectedRecord[];
+}
+
 /** Serialises writers of one projection (live runner and rebuild) inside their transactions. */
 export async function lockProjection(tx: EntityManager, name: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${name}`]);
@@ -42,64 +79,83 @@ export async function storedOffset(tx: EntityManager, name: string, topic: strin
   return row ? BigInt(row.offset) : null;
 }
 
-/** Applies one partition's records to a projection; call inside a transaction. Returns how many events were applied. */
-export async function applyRecords<S extends StreamName, Row extends ObjectLiteral>(
-  tx: EntityManager,
-  projection: Projection<S, Row>,
-  records: RawRecords,
-): Promise<number> {
+/**
+ * Drops a projection's rows and positions when they were written by another
+ * version of it (or before versions were kept), so the runner folds it again
+ * from offset 0. Returns whether it did.
+ */
+export async function refoldIfChanged(dataSource: DataSource, projection: AnyProjection): Promise<boolean> {
+  const version = projection.version ?? 1;
+  return dataSource.transaction(async (tx) => {
+    await lockProjection(tx, projection.name);
+    const [stored] = await tx.query<{ version: number }[]>('SELECT version FROM projection_versions WHERE projection = $1', [projection.name]);
+    if (stored?.version === version) return false;
+    const hasRows = stored !== undefined || (await tx.count(ProjectionOffset, { where: { projection: projection.name } })) > 0;
+    if (hasRows) await clearProjection(tx, projection);
+    await storeVersion(tx, projection);
+    return hasRows;
+  });
+}
+
+export async function clearProjection(tx: EntityManager, projection: AnyProjection): Promise<void> {
+  await tx.createQueryBuilder().delete().from(projection.entity).execute();
+  await tx.delete(ProjectionOffset, { projection: projection.name });
+}
+
+export async function storeVersion(tx: EntityManager, projection: AnyProjection): Promise<void> {
+  await tx.query(
+    `INSERT INTO projection_versions (projection, version) VALUES ($1, $2) ON CONFLICT (projection) DO UPDATE SET version = EXCLUDED.version`,
+    [projection.name, projection.version ?? 1],
+  );
+}
+
+/** Moves a projection's position past `offset` (never back). */
+export async function advanceOffset(tx: EntityManager, name: string, topic: string, partition: number, offset: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO projection_offsets (projection, topic, partition, "offset") VALUES ($1, $2, $3, $4)
+     ON CONFLICT (projection, topic, partition) DO UPDATE SET "offset" = GREATEST(projection_offsets."offset", EXCLUDED."offset")`,
+    [name, topic, partition, offset],
+  );
+}
+
+/**
+ * Applies one partition's records to a projection; call inside a transaction.
+ * Records at or before the stored offset were applied already and are skipped.
+ */
+export async function applyRecords<E extends Positioned, Row extends ObjectLiteral>(tx: EntityManager, projection: Projection<E, Row>, records: RawRecords): Promise<Applied> {
   const last = records.messages[records.messages.length - 1];
-  if (!last) return 0;
+  if (!last) return { applied: 0, rejected: [] };
   await lockProjection(tx, projection.name);
   const done = await storedOffset(tx, projection.name, records.topic, records.partition);
   const fresh = records.messages.filter((m) => done === null || BigInt(m.offset) > done);
-  if (fresh.length === 0) return 0;
+  if (fresh.length === 0) return { applied: 0, rejected: [] };
 
-  const events = decodeHandled(projection, records.topic, records.partition, fresh);
-  await foldAndStore(tx, projection, events);
-  await tx.upsert(
-    ProjectionOffset,
-    { projection: projection.name, topic: records.topic, partition: records.partition, offset: last.offset },
-    ['projection', 'topic', 'partition'],
-  );
-  return events.length;
+  const { events, rejected } = projection.read({ ...records, messages: fresh });
+  const failed = await foldAndStore(tx, projection, events);
+  await advanceOffset(tx, projection.name, records.topic, records.partition, last.offset);
+  return { applied: events.length - failed.length, rejected: [...rejected, ...failed] };
 }
 
-function decodeHandled<S extends StreamName, Row extends ObjectLiteral>(
-  projection: Projection<S, Row>,
-  topic: string,
-  partition: number,
-  messages: readonly KafkaMessage[],
-): LoggedEvent<StreamEvents[S]>[] {
-  const wanted = new Set<string>(projection.handles);
-  const out: LoggedEvent<StreamEvents[S]>[] = [];
-  for (const m of messages) {
-    const ceType = header(m.headers, 'ce_type');
-    // Types this build does not know were written by a newer version; they are not ours to fold.
-    if (ceType === null || !isKnownType(projection.stream, ceType)) continue;
-    if (!wanted.has(ceType.slice(ceType.lastIndexOf('.') + 1))) continue;
-    out.push(fromKafkaMessage(projection.stream, { topic, partition, offset: m.offset, value: m.value, headers: m.headers }));
-  }
-  return out;
-}
-
-async function foldAndStore<S extends StreamName, Row extends ObjectLiteral>(
-  tx: EntityManager,
-  projection: Projection<S, Row>,
-  events: readonly LoggedEvent<StreamEvents[S]>[],
-): Promise<void> {
-  if (events.length === 0) return;
+/** Folds the events into their rows; an event `evolve` throws on is left out and reported. */
+async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx: EntityManager, projection: Projection<E, Row>, events: readonly E[]): Promise<RejectedRecord[]> {
+  if (events.length === 0) return [];
   const meta = tx.connection.getMetadata(projection.entity);
   const pk = meta.primaryColumns[0]!.propertyName;
   const keys = [...new Set(events.map((e) => projection.keyOf(e)))];
   const existing = await tx.findBy(projection.entity, { [pk]: In(keys) } as never);
   const rows = new Map<string, Row | null>(existing.map((r) => [String((r as Record<string, unknown>)[pk]), r]));
+  const failed: RejectedRecord[] = [];
   for (const e of events) {
     const key = projection.keyOf(e);
-    rows.set(key, projection.evolve(rows.get(key) ?? null, e));
+    try {
+      rows.set(key, projection.evolve(rows.get(key) ?? null, e));
+    } catch (error) {
+      failed.push({ offset: e.offset, code: 'projection_failed', reason: `${projection.name}: ${error instanceof Error ? error.message : String(error)}` });
+    }
   }
   const upserts = [...rows.values()].filter((r): r is Row => r !== null);
   const deletes = [...rows.entries()].filter(([, r]) => r === null).map(([k]) => k);
   if (upserts.length > 0) await tx.upsert(projection.entity, upserts, [pk]);
   if (deletes.length > 0) await tx.delete(projection.entity, { [pk]: In(deletes) });
+  return failed;
 }

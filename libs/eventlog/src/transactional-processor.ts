@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
 import { chunkMessages } from './chunks';
-import { deadLetter, isRetriable, type RejectedRecord } from './dead-letters';
+import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
 import { loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
@@ -347,15 +347,8 @@ export class TransactionalProcessor<R = void> {
     return batches.some((b) => (this.failures.get(this.failureKey(b)) ?? 0) >= (this.opts.maxAttempts ?? 3));
   }
 
-  /** A retriable error, or any error while Postgres does not answer, is about the infrastructure, not the record. */
-  private async isInfrastructure(error: unknown): Promise<boolean> {
-    if (isRetriable(error)) return true;
-    try {
-      await this.opts.dataSource.query('SELECT 1');
-      return false;
-    } catch {
-      return true;
-    }
+  private isInfrastructure(error: unknown): Promise<boolean> {
+    return isInfrastructureError(error, this.opts.dataSource);
   }
 
   private deadLetters(batch: ProcessorBatch, rejected: readonly RejectedRecord[]): PendingOutput[] {

@@ -1,5 +1,5 @@
 export { configureLogging, Logger, LOG_LEVELS, type LogContext, type LogLevel, type LogSink, type TraceIds } from './logger';
 export { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from './trace-context';
-export { counter, createMetricsRegistry, histogram } from './metrics';
+export { counter, createMetricsRegistry, gaugeOnScrape, histogram } from './metrics';
 export type { Registry } from 'prom-client';
 export { dropKnownWarnings } from './warnings';

@@ -27,6 +27,7 @@ export const WORKFLOW_SOURCE = 'medic/decision';
 export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResult> {
   const started = Date.now();
   let applied = 0;
+  let rejected = 0;
   await args.dataSource.transaction(async (tx) => {
     await tx.query('TRUNCATE kill_state, module_daily, kill_timers');
     const positions = await positionsOf(tx, args);
@@ -34,7 +35,9 @@ export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<Rebui
     await readLog(args.kafka, args.killEventsTopic, async (records) => {
       const upTo = positions.get(records.partition)?.lastOffset ?? -1n;
       const messages = records.messages.filter((m) => header(m.headers, 'ce_source') === WORKFLOW_SOURCE || BigInt(m.offset) <= upTo);
-      const { events } = decodeRecords('kill', { ...records, messages });
+      const decoded = decodeRecords('kill', { ...records, messages });
+      const { events } = decoded;
+      rejected += decoded.rejected.length;
       for (const e of events) seen.add(e.id);
       applied += await fold(tx, events);
     });
@@ -50,7 +53,7 @@ export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<Rebui
       pending.filter((e) => !seen.has(e.id)),
     );
   });
-  return { projection: WORKFLOW_STATE_NAME, applied, durationMs: Date.now() - started };
+  return { projection: WORKFLOW_STATE_NAME, applied, rejected, durationMs: Date.now() - started };
 }
 
 async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]): Promise<number> {

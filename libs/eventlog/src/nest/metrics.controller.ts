@@ -1,12 +1,13 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Registry } from 'prom-client';
-import { Public } from './public';
+import { Public, RawResponse } from './public';
 import { METRICS } from './tokens';
 
 /** Prometheus scrape endpoint, on every service. */
 @ApiExcludeController()
 @Public()
+@RawResponse()
 @Controller()
 export class MetricsController {
   constructor(@Inject(METRICS) private readonly registry: Registry) {}

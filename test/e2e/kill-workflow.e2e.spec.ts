@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KafkaMessage, Producer } from 'kafkajs';
-import { Client } from 'pg';
-import { decodeEvent } from '@medic/contracts';
 import type { KillEvent, LoggedKillCommand } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { eventually, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 const run = promisify(execFile);
 
@@ -34,34 +32,8 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     await medic?.stop();
   });
 
-  /** Every committed record of a topic so far. */
-  async function readAll(topic: string, until: (all: KafkaMessage[]) => boolean, what: string, timeoutMs = 30_000): Promise<KafkaMessage[]> {
-    const consumer = medic.kafka.consumer({ groupId: `${medic.id}-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
-    const seen: KafkaMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        seen.push(message);
-        return Promise.resolve();
-      },
-    });
-    try {
-      await eventually(() => Promise.resolve(until(seen) ? true : undefined), what, timeoutMs);
-      return seen;
-    } finally {
-      await consumer.disconnect();
-    }
-  }
-
-  const typeOf = (m: KafkaMessage) => m.headers?.ce_type?.toString() ?? '';
-  const subjectOf = (m: KafkaMessage) => m.headers?.ce_subject?.toString() ?? '';
-  const decoded = (m: KafkaMessage): KillEvent => decodeEvent('kill', typeOf(m), m.value!);
-
-  async function eventsOf(killId: string, until: (events: KillEvent[]) => boolean, what: string, timeoutMs?: number): Promise<KillEvent[]> {
-    const all = await readAll(medic.topics.kill, (records) => until(records.filter((m) => subjectOf(m) === killId).map(decoded)), what, timeoutMs);
-    return all.filter((m) => subjectOf(m) === killId).map(decoded);
-  }
+  const readAll = (topic: string, until: (all: KafkaMessage[]) => boolean, what: string, timeoutMs?: number) => readTopic(medic, topic, until, what, timeoutMs);
+  const eventsOf = (killId: string, until: (events: KillEvent[]) => boolean, what: string, timeoutMs?: number) => killEventsOf(medic, killId, until, what, timeoutMs);
 
   async function report(): Promise<string> {
     const r = killReport();
@@ -193,20 +165,14 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     await eventsOf(denied, (es) => es.filter((e) => e.type === 'CommandRejected').length > 0, 'the second denial refused');
     await eventsOf(repeated.kill_id, (es) => es.some((e) => e.type === 'ApprovalExpired'), 'the expiry of the repeated kill', 20_000);
 
-    const snapshot = async () => {
-      const client = new Client({ connectionString: medic.databaseUrl });
-      await client.connect();
-      try {
-        const kills = await client.query('SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id');
-        const days = await client.query('SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition');
-        const timers = await client.query('SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id');
-        return { kills: kills.rows as unknown[], days: days.rows as unknown[], timers: timers.rows as unknown[] };
-      } finally {
-        await client.end();
-      }
-    };
+    const snapshot = () =>
+      snapshotTables(medic.databaseUrl, {
+        kills: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id',
+        days: 'SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition',
+        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+      });
     const live = await snapshot();
-    expect(live.kills.length).toBeGreaterThanOrEqual(7);
+    expect(live.kills?.length).toBeGreaterThanOrEqual(7);
     expect(live.kills).toEqual(expect.arrayContaining([expect.objectContaining({ kill_id: denied, status: 'DENIED' }), expect.objectContaining({ kill_id: granted, status: 'APPROVED' })]));
 
     const cli = join(__dirname, '../../dist/apps/cli/src/main.js');

@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
-import { eventually, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 
 const run = promisify(execFile);
 
@@ -31,23 +30,8 @@ interface Page {
 }
 
 /** Everything on a topic so far, read with a throwaway group (committed records only). */
-async function readTopic(medic: MedicUnderTest, topic: string, until: (all: KafkaMessage[]) => boolean): Promise<KafkaMessage[]> {
-  const consumer = medic.kafka.consumer({ groupId: `${medic.id}-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  const seen: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      seen.push(message);
-      return Promise.resolve();
-    },
-  });
-  try {
-    await eventually(() => Promise.resolve(until(seen) ? true : undefined), `records on ${topic}`, 60_000);
-    return seen;
-  } finally {
-    await consumer.disconnect();
-  }
+function readAll(medic: MedicUnderTest, topic: string, until: (all: KafkaMessage[]) => boolean): Promise<KafkaMessage[]> {
+  return readTopic(medic, topic, until, `records on ${topic}`, 60_000);
 }
 
 function typesOf(messages: KafkaMessage[]): string[] {
@@ -92,7 +76,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     expect(one.body.data.reasoning.length).toBeGreaterThan(2);
 
     // In the log: one trace for the kill, each event caused by the report, in order.
-    const log = await readTopic(medic, medic.topics.kill, (all) => all.filter((m) => m.headers?.ce_subject?.toString() === 'demo-1').length >= 3);
+    const log = await readAll(medic, medic.topics.kill, (all) => all.filter((m) => m.headers?.ce_subject?.toString() === 'demo-1').length >= 3);
     const ofKill = log.filter((m) => m.headers?.ce_subject?.toString() === 'demo-1');
     expect(typesOf(ofKill)).toEqual(['medic.kill.v1.KillReported', 'medic.kill.v1.RiskAssessed', 'medic.kill.v1.DecisionMade']);
     const traceIds = new Set(ofKill.map((m) => m.headers?.traceparent?.toString().split('-')[1]));
@@ -115,7 +99,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     await medic.publishRaw(smithMessage(good), 'same-key');
 
     await decisionFor(medic, good.kill_id);
-    const dead = await readTopic(medic, medic.topics.dlq, (all) => all.length >= bad.length);
+    const dead = await readAll(medic, medic.topics.dlq, (all) => all.length >= bad.length);
     expect(dead).toHaveLength(bad.length);
     const codes = dead.map((m) => m.headers?.medic_dlq_code?.toString());
     expect(codes).toEqual(['malformed_json', 'invalid_field', 'invalid_field', 'invalid_field', 'message_too_large']);
@@ -138,7 +122,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     await medic.publishRaw(smithMessage(marker), report.kill_id);
     await decisionFor(medic, marker.kill_id);
 
-    const log = await readTopic(medic, medic.topics.kill, (all) =>
+    const log = await readAll(medic, medic.topics.kill, (all) =>
       all.some((m) => m.headers?.ce_subject?.toString() === marker.kill_id && m.headers?.ce_type?.toString() === 'medic.kill.v1.DecisionMade'),
     );
     const ofKill = log.filter((m) => m.headers?.ce_subject?.toString() === report.kill_id);
@@ -163,7 +147,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     await medic.start('decision');
 
     const wanted = new Set(reports.map((r) => r.kill_id));
-    const log = await readTopic(medic, medic.topics.kill, (all) => {
+    const log = await readAll(medic, medic.topics.kill, (all) => {
       const decided = new Set(all.filter((m) => m.headers?.ce_type?.toString() === 'medic.kill.v1.DecisionMade').map((m) => m.headers?.ce_subject?.toString()));
       return [...wanted].every((k) => decided.has(k));
     });

@@ -35,6 +35,8 @@ export interface MedicUnderTest {
   publishRaw(value: Buffer | string, key?: string): Promise<void>;
   /** GET on the gateway with the test's API key; returns status and parsed body. */
   get<T = unknown>(path: string, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** Any request on the gateway, as the test's admin key or as one of `apiKeys` by name. */
+  call<T = unknown>(method: string, path: string, opts?: { as?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,8 @@ export interface HarnessOptions {
   /** YAML config overrides (spec key paths), merged under the test's own topic names. */
   readonly config?: Record<string, unknown>;
   readonly partitions?: number;
+  /** API keys besides the test's admin key, by name (their secrets are made up here). */
+  readonly apiKeys?: readonly { readonly name: string; readonly role: 'viewer' | 'operator' | 'admin' }[];
 }
 
 export function testInfra(): { brokers: string; databaseUrl: string } {
@@ -80,6 +84,9 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
   };
   const dir = mkdtempSync(join(tmpdir(), `medic-${id}-`));
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
+  const keys = new Map<string, string>([['test', apiKey], ...(opts.apiKeys ?? []).map((k) => [k.name, `test_${randomBytes(16).toString('hex')}`] as const)]);
+  const roles = new Map<string, string>([['test', 'admin'], ...(opts.apiKeys ?? []).map((k) => [k.name, k.role] as const)]);
+  const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
   const apiPort = await freePort();
   const configPath = join(dir, 'medic.yaml');
   writeFileSync(configPath, stringify(configFor(id, topics, opts)));
@@ -103,7 +110,7 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
     DATABASE_URL: databaseUrl,
     MEDIC_API_PORT: String(apiPort),
     MEDIC_METRICS_PORT: String(port),
-    MEDIC_API_KEYS: `test:admin:${createHash('sha256').update(apiKey).digest('hex')}`,
+    MEDIC_API_KEYS: [...keys].map(([name, secret]) => `${name}:${roles.get(name)}:${sha256(secret)}`).join(','),
   });
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
 
@@ -137,6 +144,16 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
     async get<T>(path: string, headers: Record<string, string> = { 'X-API-Key': apiKey }) {
       const res = await fetch(`${apiUrl}${path}`, { headers });
       return { status: res.status, body: (await res.json()) as T };
+    },
+    async call<T>(method: string, path: string, o: { as?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+      const secret = keys.get(o.as ?? 'test');
+      if (!secret) throw new Error(`no API key named ${o.as}`);
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: { 'X-API-Key': secret, ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers },
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as T, headers: res.headers };
     },
     async stop() {
       await Promise.all([...services.values()].map((s) => s.stop()));

@@ -6,12 +6,18 @@ import { MedicCoreModule } from '@medic/eventlog';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { GetDecisionHandler, ListDecisionsHandler } from './decisions/decision.queries';
 import { DecisionsController } from './decisions/decisions.controller';
-import { GATEWAY_DDL, KillView } from './decisions/kill-view.entity';
+import { GATEWAY_SCHEMA } from './gateway.projections';
 import { GatewayWorker } from './gateway.worker';
 import { HealthController } from './health/health.controller';
 import { SystemProbe } from './health/system.probe';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { ErrorEnvelopeFilter } from './http/error.filter';
+import { CommandSender } from './queue/command-sender';
+import { ActOnQueueItemHandler } from './queue/queue.commands';
+import { QueueController } from './queue/queue.controller';
+import { QueueMetrics } from './queue/queue.metrics';
+import { GetCommandStatusHandler, GetQueueItemHandler, ListQueueHandler } from './queue/queue.queries';
+import { VerdictWaiter } from './queue/verdict-waiter';
 
 @Module({})
 export class GatewayModule {
@@ -19,13 +25,20 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: 'gateway', entities: [KillView], ddl: GATEWAY_DDL } }),
+        MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController],
+      controllers: [HealthController, DecisionsController, QueueController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,
+        ListQueueHandler,
+        GetQueueItemHandler,
+        GetCommandStatusHandler,
+        ActOnQueueItemHandler,
+        CommandSender,
+        VerdictWaiter,
+        QueueMetrics,
         SystemProbe,
         GatewayWorker,
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -4,44 +4,48 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, ProjectionRunner, type LogWorker } from '@medic/eventlog';
-import { counter, Logger } from '@medic/observability';
-import type { KillView } from './decisions/kill-view.entity';
-import { killsProjection } from './decisions/kills.projection';
+import { Logger } from '@medic/observability';
+import { GATEWAY_PROJECTIONS } from './gateway.projections';
 
-/** Keeps the gateway's read model of kills and decisions up to date with the log. */
+/** Keeps the gateway's read models (kills and decisions, command verdicts, dead letters) up to date with the log. */
 @Injectable()
 export class GatewayWorker implements LogWorker {
-  private runner: ProjectionRunner<'kill', KillView> | null = null;
-  private readonly applied;
+  private runners: ProjectionRunner[] = [];
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(METRICS) metrics: Registry,
-  ) {
-    this.applied = counter(metrics, 'medic_projection_events_applied_total', 'Events folded into a projection', ['projection']);
-  }
+    @Inject(METRICS) private readonly metrics: Registry,
+  ) {}
 
   async start(): Promise<void> {
     const { config } = this;
-    const topic = config.kafka.topics.kill_events;
-    await provisionTopics(this.kafka, [topic], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
-    this.runner = new ProjectionRunner({
-      kafka: this.kafka,
-      dataSource: this.dataSource,
-      projection: killsProjection,
-      topic,
-      groupId: `${config.kafka.consumer.group_prefix}-gateway-kills`,
-      maxWaitMs: config.kafka.consumer.max_wait_ms,
-      sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
-      logger: new Logger('medic.gateway.projection'),
-      onApplied: (n) => this.applied.inc({ projection: killsProjection.name }, n),
-    });
-    await this.runner.start();
+    const byTopic = new Map<string, (typeof GATEWAY_PROJECTIONS)[number][]>();
+    for (const p of GATEWAY_PROJECTIONS) byTopic.set(p.topic(config), [...(byTopic.get(p.topic(config)) ?? []), p]);
+    await provisionTopics(this.kafka, [...byTopic.keys()], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
+    const deadLetterTopic = config.kafka.topics.internal_dlq;
+    this.runners = [...byTopic].map(
+      ([topic, projections]) =>
+        new ProjectionRunner({
+          kafka: this.kafka,
+          dataSource: this.dataSource,
+          step: 'gateway',
+          projections: projections.map((p) => p.projection),
+          topic,
+          // Never dead-letter a dead letter back to where it came from.
+          deadLetterTopic: topic === deadLetterTopic ? null : deadLetterTopic,
+          groupId: `${config.kafka.consumer.group_prefix}-gateway-${projections.map((p) => p.projection.name.replace(/^gateway\./, '')).join('-')}`,
+          maxWaitMs: config.kafka.consumer.max_wait_ms,
+          sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
+          metrics: { registry: this.metrics },
+          logger: new Logger('medic.gateway.projection'),
+        }),
+    );
+    await Promise.all(this.runners.map((r) => r.start()));
   }
 
   async stop(): Promise<void> {
-    await this.runner?.stop();
+    await Promise.all(this.runners.map((r) => r.stop()));
   }
 }

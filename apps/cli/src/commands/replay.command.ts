@@ -1,5 +1,5 @@
 import type { KillEvent } from '@medic/domain';
-import { createKafka, fromKafkaMessage, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent } from '@medic/eventlog';
+import { createKafka, fromKafkaMessage, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isKnownType } from '@medic/contracts';
 import { isValidKillId } from '@medic/domain';
 import { CliError, cliConfig } from '../cli-config';
@@ -37,10 +37,10 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
   const config = cliConfig();
   const kafka = createKafka(kafkaSettings(config, 'cli'));
   for (const target of PROJECTIONS.filter((t) => names === null || names.includes(t.projection.name))) {
-    const dataSource = await openDatabase({ url: config.database.url, schema: target.schema, entities: [...target.entities], ddl: target.ddl });
+    const dataSource = await openDatabase({ url: config.database.url, schema: target.schema.schema, entities: [...target.schema.entities], ddl: target.schema.ddl });
     try {
       const result = await rebuildProjection({ kafka, dataSource, projection: target.projection, topic: target.topic(config) });
-      out(`rebuilt ${result.projection}: ${result.applied} events applied in ${result.durationMs} ms`);
+      out(describeRebuild(result));
     } finally {
       await dataSource.destroy();
     }
@@ -50,11 +50,16 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
     const dataSource = await openDatabase({ url: config.database.url, schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL });
     try {
       const result = await rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events });
-      out(`rebuilt ${result.projection}: ${result.applied} events applied in ${result.durationMs} ms`);
+      out(describeRebuild(result));
     } finally {
       await dataSource.destroy();
     }
   }
+}
+
+function describeRebuild(r: RebuildResult): string {
+  const skipped = r.rejected > 0 ? `; ${r.rejected} records it cannot read were passed over (the live steps dead-letter them to the internal dead-letter topic)` : '';
+  return `rebuilt ${r.projection}: ${r.applied} events applied in ${r.durationMs} ms${skipped}`;
 }
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {

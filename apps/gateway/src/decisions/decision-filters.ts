@@ -11,13 +11,26 @@ export interface DecisionFilters {
   readonly pageSize: number;
 }
 
-export const MAX_PAGE_SIZE = 200;
-const KNOWN = new Set(['module', 'outcome', 'risk_level', 'since', 'until', 'page', 'page_size']);
+export type QueueFilters = Omit<DecisionFilters, 'outcome'>;
 
-/** Validates the list query strictly: a bad or unknown parameter is a 400 naming it. */
+export const MAX_PAGE_SIZE = 200;
+const DECISION_PARAMS = ['module', 'outcome', 'risk_level', 'since', 'until', 'page', 'page_size'];
+const QUEUE_PARAMS = DECISION_PARAMS.filter((p) => p !== 'outcome');
+
+/** Validates the /decisions query strictly: a bad or unknown parameter is a 400 naming it. */
 export function parseDecisionFilters(query: Record<string, unknown>): DecisionFilters {
+  return parseFilters(query, DECISION_PARAMS);
+}
+
+/** The /queue query: like /decisions' (since and until bound the request time), without an outcome. */
+export function parseQueueFilters(query: Record<string, unknown>): QueueFilters {
+  const { outcome: _never, ...filters } = parseFilters(query, QUEUE_PARAMS);
+  return filters;
+}
+
+function parseFilters(query: Record<string, unknown>, known: readonly string[]): DecisionFilters {
   for (const key of Object.keys(query)) {
-    if (!KNOWN.has(key)) throw bad(key, `unknown query parameter; use ${[...KNOWN].join(', ')}`);
+    if (!known.includes(key)) throw bad(key, `unknown query parameter; use ${known.join(', ')}`);
   }
   const module = single(query, 'module');
   if (module !== null && !isValidModuleName(module)) throw bad('module', 'is not a valid module name');

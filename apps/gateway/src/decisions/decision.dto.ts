@@ -11,9 +11,17 @@ export class RiskFactorDto {
   @ApiProperty() explanation!: string;
 }
 
+/** The human side of a decision that needed one: the queue item and its verdict. */
 export class ApprovalDto {
   @ApiProperty({ format: 'uuid' }) queue_item_id!: string;
+  @ApiProperty({ enum: ['pending', 'granted', 'denied', 'expired'] }) status!: string;
+  @ApiProperty({ description: 'why the decision needs a human' }) review_reason!: string;
+  @ApiProperty({ format: 'date-time' }) requested_at!: string;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'the approver or denier (the API key name), or the expiry timer' }) decided_by!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) decided_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the approver's notes" }) notes!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the denier's reason" }) denial_reason!: string | null;
 }
 
 /** A resurrection decision (spec 2.3) with the kill it answers and its risk breakdown. */
@@ -87,6 +95,21 @@ export function toDecisionDto(v: KillView): DecisionDto {
     killed_at: v.killedAt.toISOString(),
     risk_factors: (v.riskFactors ?? []).map((f) => ({ ...f })),
     risk_coverage: v.riskCoverage ?? 0,
-    approval: v.approvalQueueItemId && v.approvalExpiresAt ? { queue_item_id: v.approvalQueueItemId, expires_at: v.approvalExpiresAt.toISOString() } : null,
+    approval: toApprovalDto(v),
+  };
+}
+
+export function toApprovalDto(v: KillView): ApprovalDto | null {
+  if (!v.approvalQueueItemId || !v.approvalExpiresAt) return null;
+  return {
+    queue_item_id: v.approvalQueueItemId,
+    status: v.approvalStatus ?? 'pending',
+    review_reason: v.reviewReason ?? '',
+    requested_at: (v.approvalRequestedAt ?? v.decidedAt ?? v.updatedAt).toISOString(),
+    expires_at: v.approvalExpiresAt.toISOString(),
+    decided_by: v.approvalBy,
+    decided_at: v.approvalAt?.toISOString() ?? null,
+    notes: v.approvalNotes,
+    denial_reason: v.denialReason,
   };
 }

@@ -3,6 +3,8 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@medic/eventlog';
 import { ApiError } from '../http/envelope';
+import { pageOf } from '../http/pagination';
+import { parseUuid } from '../http/params';
 import type { DecisionFilters } from './decision-filters';
 import { toDecisionDto, type DecisionDto, type DecisionPageDto } from './decision.dto';
 import { KillView } from './kill-view.entity';
@@ -30,28 +32,16 @@ export class ListDecisionsHandler implements IQueryHandler<ListDecisionsQuery, D
     if (f.riskLevel) q.andWhere('k.risk_level = :riskLevel', { riskLevel: f.riskLevel });
     if (f.since) q.andWhere('k.decided_at >= :since', { since: f.since });
     if (f.until) q.andWhere('k.decided_at <= :until', { until: f.until });
-    const [rows, total] = await q
-      .orderBy('k.decided_at', 'DESC')
-      .addOrderBy('k.decision_id', 'ASC')
-      .skip((f.page - 1) * f.pageSize)
-      .take(f.pageSize)
-      .getManyAndCount();
-    return {
-      items: rows.map(toDecisionDto),
-      pagination: { page: f.page, page_size: f.pageSize, total, total_pages: Math.ceil(total / f.pageSize) },
-    };
+    return pageOf(q.orderBy('k.decided_at', 'DESC').addOrderBy('k.decision_id', 'ASC'), f, toDecisionDto);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @QueryHandler(GetDecisionQuery)
 export class GetDecisionHandler implements IQueryHandler<GetDecisionQuery, DecisionDto> {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   async execute({ decisionId }: GetDecisionQuery): Promise<DecisionDto> {
-    if (!UUID.test(decisionId)) throw new ApiError(400, 'validation_error', 'decision_id: must be a uuid', 'decision_id');
-    const row = await this.dataSource.getRepository(KillView).findOneBy({ decisionId: decisionId.toLowerCase() });
+    const row = await this.dataSource.getRepository(KillView).findOneBy({ decisionId: parseUuid('decision_id', decisionId) });
     if (!row) throw new ApiError(404, 'not_found', `no decision ${decisionId}`);
     return toDecisionDto(row);
   }

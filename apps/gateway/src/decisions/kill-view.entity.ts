@@ -33,6 +33,17 @@ export class KillView {
   @Column('timestamptz', { name: 'decided_at', nullable: true }) decidedAt!: Date | null;
   @Column('uuid', { name: 'approval_queue_item_id', nullable: true }) approvalQueueItemId!: string | null;
   @Column('timestamptz', { name: 'approval_expires_at', nullable: true }) approvalExpiresAt!: Date | null;
+  /** pending | granted | denied | expired, once a human was asked. */
+  @Column('text', { name: 'approval_status', nullable: true }) approvalStatus!: string | null;
+  @Column('timestamptz', { name: 'approval_requested_at', nullable: true }) approvalRequestedAt!: Date | null;
+  /** Why the decision needs a human. */
+  @Column('text', { name: 'review_reason', nullable: true }) reviewReason!: string | null;
+  /** The approver, the denier, or the timer that expired the item. */
+  @Column('text', { name: 'approval_by', nullable: true }) approvalBy!: string | null;
+  @Column('timestamptz', { name: 'approval_at', nullable: true }) approvalAt!: Date | null;
+  @Column('text', { name: 'approval_notes', nullable: true }) approvalNotes!: string | null;
+  @Column('text', { name: 'denial_reason', nullable: true }) denialReason!: string | null;
+  @Column('text', { name: 'approval_command_id', nullable: true }) approvalCommandId!: string | null;
   @Column('uuid', { name: 'last_event_id' }) lastEventId!: string;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
@@ -68,9 +79,30 @@ export const GATEWAY_DDL = [
     decided_at timestamptz,
     approval_queue_item_id uuid,
     approval_expires_at timestamptz,
+    approval_status text,
+    approval_requested_at timestamptz,
+    review_reason text,
+    approval_by text,
+    approval_at timestamptz,
+    approval_notes text,
+    denial_reason text,
+    approval_command_id text,
     last_event_id uuid NOT NULL,
     updated_at timestamptz NOT NULL
   )`,
   `CREATE INDEX IF NOT EXISTS kills_decided_at ON {schema}.kills (decided_at DESC, decision_id) WHERE decision_id IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS kills_module_decided ON {schema}.kills (target_module, decided_at DESC)`,
+  // Tables made by an earlier version get the approval columns; the projection's new version refolds them.
+  ...[
+    'approval_status text',
+    'approval_requested_at timestamptz',
+    'review_reason text',
+    'approval_by text',
+    'approval_at timestamptz',
+    'approval_notes text',
+    'denial_reason text',
+    'approval_command_id text',
+  ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
+  `CREATE UNIQUE INDEX IF NOT EXISTS kills_queue_item ON {schema}.kills (approval_queue_item_id) WHERE approval_queue_item_id IS NOT NULL`,
+  `CREATE INDEX IF NOT EXISTS kills_pending_approval ON {schema}.kills (approval_expires_at, approval_queue_item_id) WHERE approval_status = 'pending'`,
 ];

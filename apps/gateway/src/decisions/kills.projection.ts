@@ -1,16 +1,16 @@
-import { assertNever, type KillEvent } from '@medic/domain';
-import type { LoggedEvent, Projection } from '@medic/eventlog';
+import { APPROVAL_EXPIRY_ACTOR, assertNever, type KillEvent } from '@medic/domain';
+import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 import { KillView } from './kill-view.entity';
 
 /**
  * Folds the kill log into one KillView row per kill. Pure: the row after an
  * event depends only on the row before and the event.
  */
-export const killsProjection: Projection<'kill', KillView> = {
+export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
-  stream: 'kill',
+  version: 2,
   entity: KillView,
-  handles: ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested'],
+  read: readStream('kill', ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired']),
   keyOf: (event) => event.data.killId,
   evolve: evolveKillView,
 };
@@ -53,12 +53,21 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
       });
     }
     case 'ApprovalRequested':
-      return Object.assign(next, { approvalQueueItemId: e.queueItemId, approvalExpiresAt: new Date(e.expiresAt) });
-    // Not folded into this view (yet): the runner never passes them, see `handles`.
-    case 'ContextEnriched':
+      return Object.assign(next, {
+        approvalQueueItemId: e.queueItemId,
+        approvalExpiresAt: new Date(e.expiresAt),
+        approvalStatus: 'pending',
+        approvalRequestedAt: new Date(e.at),
+        reviewReason: e.reason,
+      });
     case 'ApprovalGranted':
+      return Object.assign(next, answered(e, 'granted', e.approver), { status: 'approved', approvalNotes: e.notes });
     case 'ApprovalDenied':
+      return Object.assign(next, answered(e, 'denied', e.denier), { status: 'denied', denialReason: e.reason });
     case 'ApprovalExpired':
+      return Object.assign(next, answered(e, 'expired', APPROVAL_EXPIRY_ACTOR), { status: 'expired' });
+    // Not folded into this view (yet): its reader never passes them.
+    case 'ContextEnriched':
     case 'VetoRequested':
     case 'VetoCleared':
     case 'ResurrectionVetoed':
@@ -77,6 +86,10 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     default:
       return assertNever(e, 'kill event');
   }
+}
+
+function answered(e: { at: string; commandId: string | null }, approvalStatus: string, by: string | null): Partial<KillView> {
+  return { approvalStatus, approvalBy: by, approvalAt: new Date(e.at), approvalCommandId: e.commandId };
 }
 
 function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 'KillReported' }>): KillView {
@@ -111,6 +124,14 @@ function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 
     decidedAt: null,
     approvalQueueItemId: null,
     approvalExpiresAt: null,
+    approvalStatus: null,
+    approvalRequestedAt: null,
+    reviewReason: null,
+    approvalBy: null,
+    approvalAt: null,
+    approvalNotes: null,
+    denialReason: null,
+    approvalCommandId: null,
     lastEventId: logged.id,
     updatedAt: new Date(e.at),
   });

@@ -1,5 +1,6 @@
 import type { KillEvent } from '@medic/domain';
-import type { LoggedEvent } from '@medic/eventlog';
+import type { KafkaMessage } from 'kafkajs';
+import { newEnvelope, toKafkaMessage, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS, aDecision } from '../../../../libs/domain/test/kill-event-samples';
 import { evolveKillView, killsProjection } from './kills.projection';
 
@@ -61,7 +62,22 @@ describe('kills projection', () => {
     expect(evolveKillView(null, logged(SAMPLE_EVENTS.DecisionMade))).toBeNull();
   });
 
-  it('declares the event types it folds', () => {
-    expect(killsProjection.handles).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested']);
+  it.each([
+    [SAMPLE_EVENTS.ApprovalGranted, { status: 'approved', approvalStatus: 'granted', approvalBy: 'alice', approvalNotes: null, approvalCommandId: 'cmd-1' }],
+    [SAMPLE_EVENTS.ApprovalDenied, { status: 'denied', approvalStatus: 'denied', approvalBy: 'bob', denialReason: 'looks hostile', approvalCommandId: 'cmd-2' }],
+    [SAMPLE_EVENTS.ApprovalExpired, { status: 'expired', approvalStatus: 'expired', approvalBy: 'timer:approval-expiry', approvalCommandId: null }],
+  ])('records the verdict of %#', (verdict, expected) => {
+    const row = fold([SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.DecisionMade, SAMPLE_EVENTS.ApprovalRequested, verdict])!;
+    expect(row).toMatchObject({ ...expected, approvalAt: new Date(verdict.at), approvalQueueItemId: SAMPLE_EVENTS.ApprovalRequested.queueItemId });
+  });
+
+  it('reads only the event types it folds', () => {
+    const records = [SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.CommandRejected, SAMPLE_EVENTS.ApprovalGranted].map((e, i) => {
+      const env = newEnvelope('kill', e, { source: 'test', subject: e.killId, time: e.at });
+      return { ...toKafkaMessage('kill', env), offset: String(i), timestamp: '0', attributes: 0, size: 0 } as KafkaMessage;
+    });
+    const read = killsProjection.read({ topic: 't', partition: 0, messages: records });
+    expect(read.events.map((e) => e.data.type)).toEqual(['KillReported', 'ApprovalGranted']);
+    expect(read.rejected).toEqual([]);
   });
 });

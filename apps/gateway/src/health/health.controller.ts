@@ -8,6 +8,17 @@ import { ApiError } from '../http/envelope';
 import { MEDIC_VERSION } from '../version';
 import { SystemProbe } from './system.probe';
 
+/** The steps that dead-letter what they cannot handle. */
+const STEPS = ['listener', 'decision', 'gateway'];
+/** How long a dead letter keeps its step degraded. */
+export const DEAD_LETTER_WINDOW_MS = 3_600_000;
+
+interface StepHealth {
+  readonly status: 'ok' | 'degraded';
+  readonly dead_letters_last_hour: number;
+  readonly last_dead_letter?: { readonly at: string; readonly code: string; readonly reason: string };
+}
+
 @ApiTags('system')
 @Controller()
 export class HealthController {
@@ -23,11 +34,26 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, kafka] = await Promise.all([this.probe.database(), this.probe.kafkaBroker()]);
-    const status = database === 'ok' && kafka === 'ok' ? 'healthy' : database === 'error' ? 'unhealthy' : 'degraded';
-    const body = { status, checks: { database, kafka }, version: MEDIC_VERSION, uptime_seconds: this.probe.uptimeSeconds() };
+    const [database, kafka, steps] = await Promise.all([this.probe.database(), this.probe.kafkaBroker(), this.stepHealth()]);
+    const deadLetters = Object.values(steps).some((s) => s.status === 'degraded') ? 'degraded' : 'ok';
+    const status = database === 'error' ? 'unhealthy' : database === 'ok' && kafka === 'ok' && deadLetters === 'ok' ? 'healthy' : 'degraded';
+    const body = { status, checks: { database, kafka, dead_letters: deadLetters }, steps, version: MEDIC_VERSION, uptime_seconds: this.probe.uptimeSeconds() };
     if (status === 'unhealthy') throw new ApiError(503, 'unhealthy', `Medic is unhealthy: database ${database}, kafka ${kafka}`);
     return body;
+  }
+
+  /** Each step is degraded while records it could not handle are recent (see DEAD_LETTER_WINDOW_MS). */
+  private async stepHealth(): Promise<Record<string, StepHealth>> {
+    const steps: Record<string, StepHealth> = Object.fromEntries(STEPS.map((step) => [step, { status: 'ok', dead_letters_last_hour: 0 }]));
+    const recent = await this.probe.deadLetters(DEAD_LETTER_WINDOW_MS).catch(() => []);
+    for (const d of recent) {
+      steps[d.step] = {
+        status: 'degraded',
+        dead_letters_last_hour: d.count,
+        last_dead_letter: { at: d.lastAt.toISOString(), code: d.lastCode, reason: d.lastReason },
+      };
+    }
+    return steps;
   }
 
   @ApiSecurity('api-key')
@@ -36,19 +62,27 @@ export class HealthController {
   async status(): Promise<Record<string, unknown>> {
     const c = this.config;
     const [lag, counts] = await Promise.all([
-      this.probe.projectionLag().catch((error: unknown) => {
+      this.probe.projectionLags().catch((error: unknown) => {
         throw new HttpException(`the event log is not reachable: ${(error as Error).message}`, 503);
       }),
       this.dataSource.query<{ outcome: string; n: number }[]>(`SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome`),
     ]);
+    const approvals = await this.dataSource.query<{ status: string; n: number }[]>(
+      `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
+    );
     return {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
       mode: { current: c.mode.current, fallback: c.mode.fallback },
       auto_approve: c.decision.auto_approve,
       constraints: c.constraints,
-      topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, control_events: c.kafka.topics.control_events },
-      projections: [lag],
+      topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
+      projections: lag,
+      approval_queue: {
+        pending: approvals.find((a) => a.status === 'pending')?.n ?? 0,
+        by_status: Object.fromEntries(approvals.map((a) => [a.status, a.n])),
+        timeout_hours: c.interfaces.approval_queue.timeout_hours,
+      },
       decisions: { total: counts.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(counts.map((r) => [r.outcome, r.n])) },
     };
   }

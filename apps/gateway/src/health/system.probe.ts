@@ -3,7 +3,8 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
-import { killsProjection } from '../decisions/kills.projection';
+import { DeadLetterView } from '../dead-letters/dead-letter.entity';
+import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 
 export type CheckResult = 'ok' | 'error';
 
@@ -12,6 +13,14 @@ export interface ProjectionLag {
   readonly topic: string;
   readonly lag: number;
   readonly partitions: readonly { readonly partition: number; readonly applied: string | null; readonly end: string }[];
+}
+
+export interface StepDeadLetters {
+  readonly step: string;
+  readonly count: number;
+  readonly lastAt: Date;
+  readonly lastCode: string;
+  readonly lastReason: string;
 }
 
 /** Looks at the outside world the gateway depends on, each check bounded in time. */
@@ -34,16 +43,36 @@ export class SystemProbe {
   }
 
   async kafkaBroker(): Promise<CheckResult> {
-    return within(3000, this.projectionLag().then(() => 'ok' as const));
+    return within(3000, endOffsets(this.kafka, this.config.kafka.topics.kill_events).then(() => 'ok' as const));
   }
 
-  /** How many events of the kill log the decisions view has not applied yet. */
-  async projectionLag(): Promise<ProjectionLag> {
-    const topic = this.config.kafka.topics.kill_events;
-    const [ends, applied] = await Promise.all([
-      endOffsets(this.kafka, topic),
-      this.dataSource.getRepository(ProjectionOffset).findBy({ projection: killsProjection.name, topic }),
-    ]);
+  /** How many records of its topic each of the gateway's projections has not applied yet. */
+  async projectionLags(): Promise<ProjectionLag[]> {
+    return Promise.all(GATEWAY_PROJECTIONS.map((p) => this.projectionLag(p.projection.name, p.topic(this.config))));
+  }
+
+  /**
+   * Per step, the records sent to the internal dead-letter topic within the
+   * window: a step with any is degraded until the window has passed them.
+   */
+  async deadLetters(windowMs: number): Promise<StepDeadLetters[]> {
+    const rows = await this.dataSource
+      .getRepository(DeadLetterView)
+      .createQueryBuilder('d')
+      .select('d.step', 'step')
+      .addSelect('count(*)::int', 'count')
+      .addSelect('max(d.failed_at)', 'last_at')
+      .addSelect('(array_agg(d.code ORDER BY d.failed_at DESC))[1]', 'last_code')
+      .addSelect('(array_agg(d.reason ORDER BY d.failed_at DESC))[1]', 'last_reason')
+      .where('d.failed_at >= :since', { since: new Date(Date.now() - windowMs) })
+      .groupBy('d.step')
+      .orderBy('d.step')
+      .getRawMany<{ step: string; count: number; last_at: Date; last_code: string; last_reason: string }>();
+    return rows.map((r) => ({ step: r.step, count: r.count, lastAt: new Date(r.last_at), lastCode: r.last_code, lastReason: r.last_reason }));
+  }
+
+  private async projectionLag(name: string, topic: string): Promise<ProjectionLag> {
+    const [ends, applied] = await Promise.all([endOffsets(this.kafka, topic), this.dataSource.getRepository(ProjectionOffset).findBy({ projection: name, topic })]);
     const done = new Map(applied.map((o) => [o.partition, BigInt(o.offset) + 1n]));
     let lag = 0n;
     const partitions = [...ends].map(([partition, end]) => {
@@ -52,7 +81,7 @@ export class SystemProbe {
       if (end - next > 1n) lag += end - next;
       return { partition, applied: done.has(partition) ? (next - 1n).toString() : null, end: end.toString() };
     });
-    return { name: killsProjection.name, topic, lag: Number(lag), partitions };
+    return { name, topic, lag: Number(lag), partitions };
   }
 }
 

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
+import { ApiError } from '../http/envelope';
+
+/**
+ * The first answer to a POST made with an Idempotency-Key, per API key name:
+ * a retry gets that answer back instead of acting twice. Answers are kept for
+ * a day, as payment APIs do.
+ */
+@Entity({ name: 'idempotency_keys' })
+export class IdempotencyRecord {
+  @PrimaryColumn('text', { name: 'id' }) id!: string;
+  @Column('text', { name: 'principal' }) principal!: string;
+  @Column('text', { name: 'request_hash' }) requestHash!: string;
+  @Column('text', { name: 'command_id' }) commandId!: string;
+  @Column('boolean', { name: 'sent' }) sent!: boolean;
+  @Column('int', { name: 'status', nullable: true }) status!: number | null;
+  @Column('jsonb', { name: 'answer', nullable: true }) answer!: StoredAnswer | null;
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+}
+
+export const IDEMPOTENCY_DDL = [
+  `CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
+    id text PRIMARY KEY,
+    principal text NOT NULL,
+    request_hash text NOT NULL,
+    command_id text NOT NULL,
+    sent boolean NOT NULL,
+    status int,
+    answer jsonb,
+    created_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS idempotency_keys_created ON {schema}.idempotency_keys (created_at)`,
+];
+
+/** A final answer: the body of a 200, or the error of a 409. */
+export type StoredAnswer = { readonly data: unknown } | { readonly error: { readonly code: string; readonly message: string } };
+
+const KEEP_MS = 24 * 3600_000;
+/** A claim whose command was never marked sent after this long is taken to have died before sending. */
+const UNSENT_AFTER_MS = 10_000;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function parseIdempotencyKey(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!KEY.test(value)) throw new ApiError(400, 'validation_error', 'Idempotency-Key: must be 1–255 visible ASCII characters', 'Idempotency-Key');
+  return value;
+}
+
+/** The same key from the same principal always names the same command. */
+export function commandIdFor(principal: string, key: string): string {
+  const h = createHash('sha256').update(`medic-idempotency\n${principal}\n${key}`).digest('hex');
+  // Shaped as an RFC 9562 version 8 (custom) UUID.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function requestHash(request: unknown): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+export type Claim =
+  /** First use of the key: send the command, then record the answer. */
+  | { readonly kind: 'new'; readonly commandId: string }
+  /** The key's command may never have been sent (its first request died): send it again, same id. */
+  | { readonly kind: 'resend'; readonly commandId: string }
+  /** Sent already, no final answer yet: wait for its verdict. */
+  | { readonly kind: 'wait'; readonly commandId: string }
+  | { readonly kind: 'answered'; readonly status: number; readonly answer: StoredAnswer };
+
+function rowId(principal: string, key: string): string {
+  return createHash('sha256').update(`${principal}\n${key}`).digest('hex');
+}
+
+export class IdempotencyStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Claims the key for this request, or says what became of its first use. A different request under the same key is a 422. */
+  async claim(principal: string, key: string, hash: string, now: Date): Promise<Claim> {
+    const id = rowId(principal, key);
+    const commandId = commandIdFor(principal, key);
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < $1`, [new Date(now.getTime() - KEEP_MS)]);
+    const inserted = await this.dataSource.query<unknown[]>(
+      `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, false, $5)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [id, principal, hash, commandId, now],
+    );
+    if (inserted.length > 0) return { kind: 'new', commandId };
+    const row = await this.dataSource.getRepository(IdempotencyRecord).findOneByOrFail({ id });
+    if (row.requestHash !== hash) {
+      throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+    }
+    if (row.status !== null && row.answer !== null) return { kind: 'answered', status: row.status, answer: row.answer };
+    if (!row.sent && now.getTime() - row.createdAt.getTime() > UNSENT_AFTER_MS) return { kind: 'resend', commandId: row.commandId };
+    return { kind: 'wait', commandId: row.commandId };
+  }
+
+  async markSent(principal: string, key: string): Promise<void> {
+    await this.dataSource.query(`UPDATE idempotency_keys SET sent = true WHERE id = $1`, [rowId(principal, key)]);
+  }
+
+  /** Forgets a claim whose command could not be sent, so a retry starts afresh. */
+  async release(principal: string, key: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE id = $1 AND NOT sent`, [rowId(principal, key)]);
+  }
+
+  async record(principal: string, key: string, status: number, answer: StoredAnswer): Promise<void> {
+    await this.dataSource.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1 AND status IS NULL`, [
+      rowId(principal, key),
+      status,
+      JSON.stringify(answer),
+    ]);
+  }
+}

@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KillEvent } from '@medic/domain';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+
+const run = promisify(execFile);
+
+interface Envelope<T> {
+  success: boolean;
+  data: T | null;
+  errors: { code: string; message: string; field?: string }[];
+}
+interface Approval {
+  queue_item_id: string;
+  status: string;
+  review_reason: string;
+  requested_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  notes: string | null;
+  denial_reason: string | null;
+}
+interface QueueItem {
+  item_id: string;
+  status: string;
+  kill_id: string;
+  decision_id: string;
+  target_module: string;
+  risk_level: string;
+  risk_score: number;
+  reasoning: string[];
+  approval: Approval;
+  command_id?: string;
+}
+interface QueuePage {
+  items: QueueItem[];
+  pagination: { page: number; page_size: number; total: number; total_pages: number };
+}
+
+/*
+ * The approval queue over REST, against real services: operators' approvals
+ * and denials go through the log as commands and come back as the kill
+ * workflow's verdicts.
+ */
+describe('the approval queue over REST (manual mode)', () => {
+  const TIMEOUT_SECONDS = 20;
+  let medic: MedicUnderTest;
+
+  beforeAll(async () => {
+    medic = await startMedic({
+      services: ['listener', 'decision', 'gateway'],
+      config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: TIMEOUT_SECONDS / 3600 } } },
+      apiKeys: [
+        { name: 'alice', role: 'operator' },
+        { name: 'bob', role: 'operator' },
+        { name: 'vera', role: 'viewer' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  const eventsOf = (killId: string, until: (events: KillEvent[]) => boolean, what: string, timeoutMs?: number) => killEventsOf(medic, killId, until, what, timeoutMs);
+
+  /** Reports a kill as Smith would and waits for its item in the queue. */
+  async function queued(overrides: Parameters<typeof killReport>[0] = {}): Promise<QueueItem> {
+    const r = killReport(overrides);
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    return eventually(async () => {
+      const res = await medic.call<Envelope<QueuePage>>('GET', `/queue?module=${encodeURIComponent(r.target_module)}&page_size=200`);
+      return res.body.data?.items.find((i) => i.kill_id === r.kill_id);
+    }, `a queue item for ${r.kill_id}`);
+  }
+
+  const approve = (itemId: string, as: string, body?: unknown, headers?: Record<string, string>) =>
+    medic.call<Envelope<QueueItem>>('POST', `/queue/${itemId}/approve`, { as, body, headers });
+  const deny = (itemId: string, as: string, body?: unknown, headers?: Record<string, string>) =>
+    medic.call<Envelope<QueueItem>>('POST', `/queue/${itemId}/deny`, { as, body, headers });
+  const inQueue = async (itemId: string) => (await medic.call<Envelope<QueuePage>>('GET', '/queue?page_size=200')).body.data!.items.some((i) => i.item_id === itemId);
+
+  it('lists a pending item with its kill, risk, reasoning and times, and approves it over REST', async () => {
+    const item = await queued({ target_module: 'billing-api' });
+    expect(item).toMatchObject({ status: 'pending', target_module: 'billing-api', approval: { status: 'pending', decided_by: null } });
+    expect(item.reasoning.length).toBeGreaterThan(0);
+    expect(['minimal', 'low', 'medium', 'high', 'critical']).toContain(item.risk_level);
+    expect(Date.parse(item.approval.expires_at) - Date.parse(item.approval.requested_at)).toBe(TIMEOUT_SECONDS * 1000);
+    expect((await medic.call<Envelope<QueueItem>>('GET', `/queue/${item.item_id}`, { as: 'vera' })).body.data).toMatchObject({ item_id: item.item_id, status: 'pending' });
+
+    const res = await approve(item.item_id, 'alice', { notes: 'checked with the owning team' });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ item_id: item.item_id, status: 'granted', approval: { status: 'granted', decided_by: 'alice', notes: 'checked with the owning team' } });
+
+    const events = await eventsOf(item.kill_id, (es) => es.some((e) => e.type === 'ApprovalGranted'), 'the approval on the log');
+    expect(events.filter((e) => e.type === 'ApprovalGranted')).toEqual([
+      expect.objectContaining({ approver: 'alice', notes: 'checked with the owning team', commandId: res.body.data!.command_id }),
+    ]);
+    expect(await inQueue(item.item_id)).toBe(false);
+    const decision = await medic.call<Envelope<{ status: string; approval: Approval }>>('GET', `/decisions/${item.decision_id}`);
+    expect(decision.body.data).toMatchObject({ status: 'approved', approval: { queue_item_id: item.item_id, status: 'granted', decided_by: 'alice', notes: 'checked with the owning team' } });
+    expect(Date.parse(decision.body.data!.approval.decided_at!)).toBeGreaterThan(0);
+  });
+
+  it('denies only with a reason, records the denier, and refuses an approval after the denial with the reason', async () => {
+    const item = await queued();
+    for (const body of [undefined, {}, { reason: '' }, { reason: '   ' }, { reason: 'x'.repeat(1001) }, { reason: 42 }, { reason: 'ok', extra: 1 }]) {
+      const res = await deny(item.item_id, 'bob', body);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ code: 'validation_error' });
+    }
+    expect(await inQueue(item.item_id)).toBe(true);
+
+    const denied = await deny(item.item_id, 'bob', { reason: 'the binary hash matches a known implant' });
+    expect(denied.status).toBe(200);
+    expect(denied.body.data).toMatchObject({ status: 'denied', approval: { decided_by: 'bob', denial_reason: 'the binary hash matches a known implant' } });
+    const events = await eventsOf(item.kill_id, (es) => es.some((e) => e.type === 'ApprovalDenied'), 'the denial on the log');
+    expect(events.filter((e) => e.type === 'ApprovalDenied')).toEqual([expect.objectContaining({ denier: 'bob', reason: 'the binary hash matches a known implant' })]);
+
+    const late = await approve(item.item_id, 'alice');
+    expect(late.status).toBe(409);
+    expect(late.body.success).toBe(false);
+    expect(late.body.errors[0]!.message).toMatch(/DENIED/);
+    const after = await eventsOf(item.kill_id, (es) => es.some((e) => e.type === 'CommandRejected'), 'the refusal on the log');
+    expect(after.filter((e) => e.type === 'CommandRejected')).toEqual([expect.objectContaining({ commandType: 'GrantApproval', actor: 'alice' })]);
+    expect(after.filter((e) => e.type === 'ApprovalGranted')).toHaveLength(0);
+  });
+
+  it('lets viewers read the queue but not act on it, and names unknown or malformed items', async () => {
+    const item = await queued();
+    expect((await medic.call('GET', '/queue', { as: 'vera' })).status).toBe(200);
+    for (const act of [approve, deny]) {
+      const res = await act(item.item_id, 'vera', { reason: 'no' });
+      expect(res.status).toBe(403);
+      expect(res.body.errors[0]).toMatchObject({ code: 'forbidden' });
+    }
+    expect((await approve(randomUUID(), 'alice')).status).toBe(404);
+    expect((await medic.call('GET', `/queue/${randomUUID()}`)).status).toBe(404);
+    expect((await approve('not-a-uuid', 'alice')).status).toBe(400);
+    expect((await medic.call('GET', '/queue?outcome=deny')).status).toBe(400);
+    expect((await medic.call('GET', '/queue?page_size=0')).status).toBe(400);
+    expect(await inQueue(item.item_id)).toBe(true);
+  });
+
+  it('gives two operators approving at the same moment one approval and one 409', async () => {
+    const item = await queued();
+    const [a, b] = await Promise.all([approve(item.item_id, 'alice'), approve(item.item_id, 'bob')]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const events = await eventsOf(item.kill_id, (es) => es.filter((e) => e.type === 'ApprovalGranted' || e.type === 'CommandRejected').length >= 2, 'both answers');
+    expect(events.filter((e) => e.type === 'ApprovalGranted')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'CommandRejected')).toHaveLength(1);
+  });
+
+  it('answers a POST retried with the same Idempotency-Key with the first answer, acting once', async () => {
+    const item = await queued();
+    const key = { 'Idempotency-Key': `retry-${randomUUID()}` };
+    const first = await approve(item.item_id, 'alice', { notes: 'once' }, key);
+    const again = await approve(item.item_id, 'alice', { notes: 'once' }, key);
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.body.data).toEqual(first.body.data);
+    // The same key for another request is a client error, not a second action.
+    expect((await approve(item.item_id, 'alice', { notes: 'twice' }, key)).status).toBe(422);
+    expect((await approve(item.item_id, 'alice', undefined, { 'Idempotency-Key': 'bad key with spaces' })).status).toBe(400);
+
+    // A refusal is remembered too: the retry gets the same 409, and the log one refusal.
+    const refusedKey = { 'Idempotency-Key': randomUUID() };
+    const refused = await deny(item.item_id, 'bob', { reason: 'too late' }, refusedKey);
+    const refusedAgain = await deny(item.item_id, 'bob', { reason: 'too late' }, refusedKey);
+    expect([refused.status, refusedAgain.status]).toEqual([409, 409]);
+    expect(refusedAgain.body.errors).toEqual(refused.body.errors);
+
+    const events = await eventsOf(item.kill_id, (es) => es.some((e) => e.type === 'CommandRejected'), 'the refusal');
+    expect(events.filter((e) => e.type === 'ApprovalGranted')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'CommandRejected')).toHaveLength(1);
+  });
+
+  it('expires an unanswered item once after the timeout; an approval after that is refused', async () => {
+    const item = await queued();
+    const events = await eventsOf(item.kill_id, (es) => es.some((e) => e.type === 'ApprovalExpired'), 'the expiry', (TIMEOUT_SECONDS + 20) * 1000);
+    expect(events.filter((e) => e.type === 'ApprovalExpired')).toHaveLength(1);
+    const expired = await eventually(async () => {
+      const res = await medic.call<Envelope<QueueItem>>('GET', `/queue/${item.item_id}`);
+      return res.body.data?.status === 'expired' ? res.body.data : undefined;
+    }, 'the item shown expired');
+    expect(expired.approval.decided_by).toMatch(/timer/);
+    expect(await inQueue(item.item_id)).toBe(false);
+    const late = await approve(item.item_id, 'alice');
+    expect(late.status).toBe(409);
+    expect(late.body.errors[0]!.message).toMatch(/expired/i);
+  });
+
+  it('serves Prometheus text on /metrics with the queue figures', async () => {
+    const pending = await queued();
+    const res = await fetch(medic.metricsUrl('gateway'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^medic_approval_queue_pending\{[^}]*\} [1-9]\d*$/m);
+    expect(text).toMatch(/^medic_approval_requests_total\{action="approve",answer="200"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^medic_projection_events_applied_total\{projection="gateway.kills"/m);
+    const decision = await (await fetch(medic.metricsUrl('decision'))).text();
+    expect(decision).toMatch(/^medic_approval_verdicts_total\{[^}]*verdict="approved"[^}]*\} [1-9]/m);
+    expect(decision).toMatch(/^medic_commands_rejected_total\{[^}]*\} [1-9]/m);
+    await deny(pending.item_id, 'bob', { reason: 'tidy up' });
+  });
+
+  it('reports the steps that dead-lettered a poison record as degraded in /health', async () => {
+    expect((await medic.call<{ status: string }>('GET', '/health')).body).toMatchObject({ data: { status: 'healthy' } });
+    const producer = medic.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: medic.topics.kill,
+      messages: [{ key: 'poison', value: Buffer.from('no protobuf at all'), headers: { ce_type: 'medic.kill.v1.ApprovalGranted', ce_id: randomUUID(), ce_subject: 'poison' } }],
+    });
+    await producer.disconnect();
+    const health = await eventually(async () => {
+      const res = await medic.call<Envelope<{ status: string; checks: Record<string, string>; steps: Record<string, { status: string; last_dead_letter?: { code: string } }> }>>('GET', '/health');
+      return res.body.data?.steps['gateway']?.status === 'degraded' && res.body.data.steps['decision']?.status === 'degraded' ? res.body.data : undefined;
+    }, 'both steps degraded');
+    expect(health).toMatchObject({ status: 'degraded', checks: { dead_letters: 'degraded', database: 'ok', kafka: 'ok' } });
+    expect(health.steps['decision']!.last_dead_letter).toMatchObject({ code: 'undecodable' });
+    expect(health.steps['listener']!.status).toBe('ok');
+    // Kills behind the poison are still decided and queued.
+    await queued();
+  });
+
+  it('rebuilds every projection from the log to exactly the live rows', async () => {
+    const snapshot = () =>
+      snapshotTables(medic.databaseUrl, {
+        kills: 'SELECT * FROM gateway.kills ORDER BY kill_id',
+        verdicts: 'SELECT * FROM gateway.command_verdicts ORDER BY command_id',
+        deadLetters: 'SELECT * FROM gateway.dead_letters ORDER BY id',
+        killState: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id',
+        days: 'SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition',
+        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+      });
+    // Nothing in flight: every pending item answered, so no timer fires during the comparison.
+    for (const item of (await medic.call<Envelope<QueuePage>>('GET', '/queue?page_size=200')).body.data!.items) await deny(item.item_id, 'bob', { reason: 'closing' });
+    await eventually(async () => ((await medic.call<Envelope<QueuePage>>('GET', '/queue')).body.data?.pagination.total === 0 ? true : undefined), 'an empty queue');
+    const live = await snapshot();
+    expect(live['verdicts']!.length).toBeGreaterThanOrEqual(8);
+    expect(live['deadLetters']!.length).toBeGreaterThanOrEqual(2);
+
+    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild'], { env });
+    for (const name of ['gateway.kills', 'gateway.command_verdicts', 'gateway.dead_letters', 'decision.workflow']) {
+      expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${name.replace('.', '\\.')}: \\d+ events applied`));
+    }
+    expect(await snapshot()).toEqual(live);
+  });
+});

@@ -3,7 +3,9 @@
  * Kafka and Postgres and prints
  *   - the raw Kafka produce → consume figures of this machine, as a baseline;
  *   - sustained throughput (kills decided per second, from a burst);
- *   - p50 / p99 kill-to-decision latency at a paced 1,000 kills/s.
+ *   - p50 / p99 kill-to-decision latency at a paced 1,000 kills/s;
+ *   - p50 / p99 approve-over-REST latency (POST to its 200) over 1,000 approvals;
+ * each beside raw Kafka's figure from the same run, as a ratio.
  * Latency is measured from the moment a report is produced to the moment its
  * committed DecisionMade is read back by a read_committed consumer.
  */
@@ -26,6 +28,14 @@ const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 /** Partitions of each topic (a step handles all of a fetch's partitions as one round). */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+/** Approvals posted one after another through the gateway. */
+const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
+
+interface RawFigures {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+}
 
 interface Watcher {
   readonly seen: Map<string, number>;
@@ -93,7 +103,7 @@ async function produce(medic: MedicUnderTest, topic: string, count: number, rate
   return sent;
 }
 
-async function rawKafka(medic: MedicUnderTest): Promise<string> {
+async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: string }> {
   const topic = medic.topics.control;
   const w = await watch(medic.kafka, topic, (_t, subject) => subject ?? null);
   const payload = smithMessage(killReport());
@@ -106,10 +116,18 @@ async function rawKafka(medic: MedicUnderTest): Promise<string> {
   await until(() => w.seen.size >= RATE * 5, 60_000, 'raw paced');
   await w.stop();
   const l = latencies(paced, w.seen);
-  return `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})`;
+  return {
+    perSecond: burstRate,
+    p50: l.p50,
+    p99: l.p99,
+    line: `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})`,
+  };
 }
 
-async function pipeline(medic: MedicUnderTest): Promise<string[]> {
+const ratio = (x: number, of: number) => `${((100 * x) / of).toFixed(1)} % of raw Kafka`;
+const times = (x: number, of: number) => `${(x / of).toFixed(1)}× raw Kafka`;
+
+async function pipeline(medic: MedicUnderTest, raw: RawFigures): Promise<string[]> {
   const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
   const lines: string[] = [];
 
@@ -120,7 +138,7 @@ async function pipeline(medic: MedicUnderTest): Promise<string[]> {
   });
   await until(() => decided.seen.size >= BURST, 600_000, 'burst decisions');
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
-  lines.push(`pipeline sustained:          ${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s)`);
+  lines.push(`pipeline sustained:          ${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s) = ${ratio(BURST / seconds, raw.perSecond)}`);
 
   decided.seen.clear();
   const warmup = RATE * WARMUP_SECONDS;
@@ -133,6 +151,7 @@ async function pipeline(medic: MedicUnderTest): Promise<string[]> {
   const l = latencies(sent, decided.seen);
   lines.push(
     `kill-to-decision at ${RATE}/s:  p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${WARMUP_SECONDS} s warm-up)`,
+    `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
   );
   await decided.stop();
   for (const step of ['listener', 'decision'] as const) lines.push(await stageSummary(medic, step));
@@ -154,6 +173,54 @@ async function stageSummary(medic: MedicUnderTest, step: 'listener' | 'decision'
   return `  ${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${records.toFixed(1)} records`;
 }
 
+/**
+ * Approve-over-REST: kills queued in manual mode, then approved one after
+ * another with POST /queue/{item}/approve; each latency runs from the POST to
+ * its 200, which comes once the kill workflow's ApprovalGranted is committed
+ * and projected.
+ */
+async function approvals(raw: RawFigures): Promise<string[]> {
+  const medic = await startMedic({
+    services: ['listener', 'decision', 'gateway'],
+    partitions: PARTITIONS,
+    config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: 24 } } },
+    apiKeys: [{ name: 'bench-operator', role: 'operator' }],
+  });
+  try {
+    await produce(medic, medic.topics.smith, APPROVALS, 0, () => {
+      const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
+      return { key: r.kill_id, value: smithMessage(r) };
+    });
+    type Page = { data: { items: { item_id: string }[]; pagination: { total: number; total_pages: number } } };
+    const page = async (n: number) => (await medic.call<Page>('GET', `/queue?page_size=200&page=${n}`)).body.data;
+    const deadline = Date.now() + 300_000;
+    while ((await page(1)).pagination.total < APPROVALS) {
+      if (Date.now() > deadline) throw new Error('timed out: queued kills');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const items: string[] = [];
+    const pages = (await page(1)).pagination.total_pages;
+    for (let n = 1; n <= pages; n++) items.push(...(await page(n)).items.map((i) => i.item_id));
+
+    const took: number[] = [];
+    for (const item of items) {
+      const t = performance.now();
+      const res = await medic.call('POST', `/queue/${item}/approve`, { as: 'bench-operator', body: { notes: 'bench' } });
+      took.push(performance.now() - t);
+      if (res.status !== 200) throw new Error(`approve answered ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    took.sort((a, b) => a - b);
+    const p50 = percentile(took, 50);
+    const p99 = percentile(took, 99);
+    return [
+      `approve over REST:           p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${took[took.length - 1]!.toFixed(1)} ms (n=${took.length}, one at a time, POST to 200)`,
+      `  as a ratio:                p50 ${times(p50, raw.p50)}, p99 ${times(p99, raw.p99)} (a POST spans two trips through Kafka and two transactions)`,
+    ];
+  } finally {
+    await medic.stop();
+  }
+}
+
 async function main(): Promise<void> {
   let stack: StackHandle | null = null;
   if (!process.env.MEDIC_TEST_KAFKA_BROKERS || !process.env.MEDIC_TEST_DATABASE_URL) {
@@ -165,8 +232,11 @@ async function main(): Promise<void> {
   const medic = await startMedic({ services: ['listener', 'decision'], partitions: PARTITIONS });
   try {
     console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it; ${PARTITIONS} partitions per topic`);
-    console.log(await rawKafka(medic));
-    for (const line of await pipeline(medic)) console.log(line);
+    const raw = await rawKafka(medic);
+    console.log(raw.line);
+    for (const line of await pipeline(medic, raw)) console.log(line);
+    await medic.stop();
+    for (const line of await approvals(raw)) console.log(line);
   } finally {
     await medic.stop();
     await stack?.stop();

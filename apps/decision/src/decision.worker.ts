@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
-import { DATA_SOURCE, EventLog, header, KAFKA, MEDIC_CONFIG, METRICS, provisionTopics, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { DATA_SOURCE, EventLog, header, KAFKA, MEDIC_CONFIG, METRICS, provisionTopics, TransactionalProcessor, type LogDispatch, type LogWorker } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { runWorkflow, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
@@ -44,7 +44,7 @@ export class DecisionWorker implements LogWorker {
     this.fired = counter(metrics, 'medic_timers_fired_total', 'Due timers fired as commands', ['command']);
   }
 
-  async start(): Promise<void> {
+  async start(dispatch: LogDispatch): Promise<void> {
     const { config } = this;
     const topics = config.kafka.topics;
     await provisionTopics(this.kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], {
@@ -76,7 +76,7 @@ export class DecisionWorker implements LogWorker {
       ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
       // What the workflow appended to the kill log is folded in when appended; it passes by here.
       relevant: (m, topic) => topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
-      handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date()),
+      handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date(), dispatch),
       onCommitted: (report) => this.record(report),
       metrics: { registry: this.metrics },
     });

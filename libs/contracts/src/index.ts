@@ -5,6 +5,7 @@ export {
   KILL_COMMAND_TYPES,
   KILL_EVENT_TYPES,
   ceTypeOf,
+  ceTypesOf,
   decodeEvent,
   encodeEvent,
   isKnownType,

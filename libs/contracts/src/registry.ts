@@ -76,7 +76,12 @@ export const KILL_COMMAND_TYPES = Object.keys(COMMAND_SCHEMAS) as LoggedKillComm
 
 /** CloudEvents `type` of an event, e.g. "medic.kill.v1.DecisionMade". */
 export function ceTypeOf<S extends StreamName>(stream: S, event: StreamEvents[S]): string {
-  return CATALOGUES[stream].prefix + event.type;
+  return ceTypesOf(stream, [event.type])[0]!;
+}
+
+/** CloudEvents `type`s of a stream's event types by name: what handlers declare they take. */
+export function ceTypesOf<S extends StreamName>(stream: S, types: readonly StreamEvents[S]['type'][]): string[] {
+  return types.map((type) => CATALOGUES[stream].prefix + type);
 }
 
 export function encodeEvent<S extends StreamName>(stream: S, event: StreamEvents[S]): Uint8Array {

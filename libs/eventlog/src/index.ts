@@ -20,7 +20,7 @@ export { rebuildProjection, type RebuildResult } from './replay';
 export { openDatabase, type DatabaseSettings } from './database';
 export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
 export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './nest/tokens';
-export { EventLogTransport, type LogWorker } from './nest/event-log.transport';
+export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from './nest/event-log.transport';
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY, RAW_RESPONSE_KEY, RawResponse } from './nest/public';

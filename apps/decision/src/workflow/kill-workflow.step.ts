@@ -1,18 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import {
-  answerCommand,
-  decide,
-  DomainError,
-  type DecisionMade,
-  type KillEvent,
-  type KillReported,
-  type LoggedKillCommand,
-  type PolicySettings,
-  type RiskSettings,
-} from '@medic/domain';
-import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { DomainError, type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
+import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { WorkflowState } from './workflow-state';
 
 export interface WorkflowSettings {
@@ -33,98 +22,110 @@ export interface WorkflowReport {
   readonly duplicates: readonly string[];
 }
 
-type Input = { readonly kind: 'event'; readonly logged: LoggedEvent<KillEvent> } | { readonly kind: 'command'; readonly logged: LoggedEvent<LoggedKillCommand> };
+type Input = LoggedEvent<KillEvent> | LoggedEvent<LoggedKillCommand>;
 
 /**
- * The kill workflow, the single writer of every kill's transitions. For each
- * record of a round, in log order: a kill reported by the listener is folded
- * in and decided; a command is answered by the decider from the kill's state
- * (its events, or CommandRejected); any other event from elsewhere is folded
- * in. Whatever the workflow appends is folded into the state in the same
- * round, so the state and the log never disagree. A record that cannot be
- * read, or an event the kill's state does not allow, is rejected (the kit
- * dead-letters it) and the partition flows on.
+ * What the kill workflow's handlers are given for each record of a round:
+ * the round's folded state, and where to put what they append. Whatever a
+ * handler appends is folded into the state at once, so the state and the
+ * log never disagree.
  */
-export async function runWorkflow(batches: readonly ProcessorBatch[], tx: EntityManager, settings: WorkflowSettings, now: () => Date): Promise<StepResult<WorkflowReport>[]> {
+export class WorkflowRound {
+  private messages: Message[] = [];
+  private report = emptyReport();
+  private current = 0;
+
+  constructor(
+    readonly state: WorkflowState,
+    readonly settings: WorkflowSettings,
+    readonly at: Date,
+  ) {}
+
+  /** The kill-events partition of the record being handled. */
+  get partition(): number {
+    return this.current;
+  }
+
+  append(events: readonly KillEvent[], cause: LoggedEvent<unknown>): void {
+    for (const event of events) {
+      this.state.apply(event, this.current);
+      this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: this.at.toISOString(), cause: causeOf(cause) })));
+    }
+  }
+
+  decided(event: DecisionMade, cause: LoggedEvent<KillEvent>): void {
+    this.report.decisions.push({ event, cause });
+  }
+
+  answered(command: LoggedEvent<LoggedKillCommand>, events: readonly KillEvent[]): void {
+    this.report.answers.push({ command: command.data, events, cause: command });
+  }
+
+  repeated(killId: string): void {
+    this.report.duplicates.push(killId);
+  }
+
+  /** Starts a partition's batch; `finish` returns what it made. */
+  begin(partition: number): void {
+    this.current = partition;
+    this.messages = [];
+    this.report = emptyReport();
+  }
+
+  finish(rejected: RejectedRecord[]): StepResult<WorkflowReport> {
+    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: this.report, rejected };
+  }
+}
+
+function emptyReport(): { decisions: WorkflowReport['decisions'][number][]; answers: WorkflowReport['answers'][number][]; duplicates: string[] } {
+  return { decisions: [], answers: [], duplicates: [] };
+}
+
+/**
+ * The kill workflow, the single writer of every kill's transitions. The
+ * round's kills and module history are loaded once; then each record, in log
+ * order, goes to the handler declared for its type (see KillWorkflowHandlers):
+ * a reported kill is decided, a command answered, any other event folded in.
+ * A record that cannot be read, or that the kill's state does not allow, is
+ * rejected (the kit dead-letters it) and the partition flows on.
+ */
+export async function runWorkflow(
+  batches: readonly ProcessorBatch[],
+  tx: EntityManager,
+  settings: WorkflowSettings,
+  now: () => Date,
+  dispatch: LogDispatch,
+): Promise<StepResult<WorkflowReport>[]> {
   const at = now();
   const decoded = batches.map((batch) => decodeBatch(batch, settings));
   const inputs = decoded.flatMap((d) => d.inputs);
-  const modules = inputs.flatMap((i) => (i.kind === 'event' && i.logged.data.type === 'KillReported' ? [i.logged.data.report.targetModule] : []));
+  const modules = inputs.flatMap((i) => (i.data.type === 'KillReported' ? [i.data.report.targetModule] : []));
   const state = await WorkflowState.load(
     tx,
-    inputs.map((i) => i.logged.data.killId),
+    inputs.map((i) => i.data.killId),
     modules,
     at,
     settings.historyDays,
   );
-  const results = decoded.map(({ batch, inputs: batchInputs, rejected }) => {
-    const messages: Message[] = [];
-    const report = { decisions: [] as WorkflowReport['decisions'][number][], answers: [] as WorkflowReport['answers'][number][], duplicates: [] as string[] };
-    const append = (events: readonly KillEvent[], cause: LoggedEvent<unknown>) => {
-      for (const event of events) {
-        state.apply(event, batch.partition);
-        messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: settings.source, subject: event.killId, time: at.toISOString(), cause: causeOf(cause) })));
-      }
-    };
+  const round = new WorkflowRound(state, settings, at);
+  const results: StepResult<WorkflowReport>[] = [];
+  for (const { batch, inputs: batchInputs, rejected } of decoded) {
+    round.begin(batch.partition);
     for (const input of batchInputs) {
       try {
-        if (input.kind === 'command') {
-          const events = answerCommand(input.logged.data, state.get(input.logged.data.killId));
-          append(events, input.logged);
-          report.answers.push({ command: input.logged.data, events, cause: input.logged });
-        } else if (input.logged.data.type === 'KillReported') {
-          const made = reportAndDecide(input.logged as LoggedEvent<KillReported>, state, settings, at, batch.partition);
-          if (made === null) {
-            report.duplicates.push(input.logged.data.killId);
-            continue;
-          }
-          append(made, input.logged);
-          const decision = made.find((e): e is DecisionMade => e.type === 'DecisionMade');
-          if (decision) report.decisions.push({ event: decision, cause: input.logged });
-        } else {
-          state.apply(input.logged.data, batch.partition);
-        }
+        if (!(await dispatch(input.type, input, round))) rejected.push({ offset: input.offset, code: 'unhandled_event_type', reason: `the kill workflow has no handler for ${input.type}` });
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        rejected.push({ offset: input.logged.offset, code: error.code, reason: error.message });
+        rejected.push({ offset: input.offset, code: error.code, reason: error.message });
       }
     }
-    return { outputs: [{ topic: settings.killEventsTopic, messages }], report, rejected };
-  });
+    results.push(round.finish(rejected));
+  }
   await state.save(tx);
   return results;
 }
 
-/** Folds a new kill in and decides it; null when the kill was already reported. */
-function reportAndDecide(logged: LoggedEvent<KillReported>, state: WorkflowState, settings: WorkflowSettings, at: Date, partition: number): KillEvent[] | null {
-  const reported = logged.data;
-  if (state.get(reported.killId) !== null) return null;
-  // The module's history before this kill.
-  const history = state.historyOf(reported.report.targetModule);
-  state.apply(reported, partition);
-  return decide(
-    {
-      type: 'DecideResurrection',
-      killId: reported.killId,
-      at: at.toISOString(),
-      decisionId: randomUUID(),
-      queueItemId: randomUUID(),
-      siem: null,
-      siemStatus: 'not_configured',
-      history,
-      autoResurrectionsLastHour: state.autoResurrectionsLastHour(),
-      policy: settings.policy,
-      risk: settings.risk,
-    },
-    state.get(reported.killId),
-  );
-}
-
 function decodeBatch(batch: ProcessorBatch, settings: WorkflowSettings): { batch: ProcessorBatch; inputs: Input[]; rejected: RejectedRecord[] } {
-  if (batch.topic === settings.commandsTopic) {
-    const { events, rejected } = decodeRecords('command', batch);
-    return { batch, inputs: events.map((logged) => ({ kind: 'command', logged })), rejected };
-  }
-  const { events, rejected } = decodeRecords('kill', batch);
-  return { batch, inputs: events.map((logged) => ({ kind: 'event', logged })), rejected };
+  const { events, rejected } = batch.topic === settings.commandsTopic ? decodeRecords('command', batch) : decodeRecords('kill', batch);
+  return { batch, inputs: events, rejected };
 }

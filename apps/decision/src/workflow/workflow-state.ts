@@ -108,19 +108,14 @@ export class WorkflowState {
   async save(tx: EntityManager): Promise<void> {
     const kills = [...this.changed].map((id) => ({ id, kill: this.kills.get(id)! }));
     if (kills.length > 0) {
-      const rows = kills.map(({ kill }) => kill);
+      // One JSON document for all rows: a jsonb[] parameter would be escaped element by element.
+      const rows = kills.map(({ id, kill }) => ({ kill_id: id, partition: kill.partition, status: kill.state.status, target_module: kill.state.targetModule, state: kill.state, auto_approved_at: kill.autoApprovedAt }));
       await tx.query(
         `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
+         SELECT kill_id, partition, status, target_module, state, auto_approved_at
+           FROM jsonb_to_recordset($1::jsonb) AS r(kill_id text, partition int, status text, target_module text, state jsonb, auto_approved_at timestamptz)
          ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at`,
-        [
-          kills.map((k) => k.id),
-          rows.map((k) => k.partition),
-          rows.map((k) => k.state.status),
-          rows.map((k) => k.state.targetModule),
-          rows.map((k) => JSON.stringify(k.state)),
-          rows.map((k) => k.autoApprovedAt),
-        ],
+        [JSON.stringify(rows)],
       );
       await this.saveTimers(tx, kills.map((k) => k.kill.state));
     }

@@ -44,11 +44,12 @@ export async function loadPositions(tx: EntityManager, step: string, slots: read
 
 export async function storePositions(tx: EntityManager, step: string, positions: readonly StepPosition[]): Promise<void> {
   if (positions.length === 0) return;
+  // One parameter per value: the driver sends a Buffer as binary, where a bytea[] would be escaped as text.
+  const rows = positions.map((_, i) => `($1, $${4 * i + 2}, $${4 * i + 3}::int, $${4 * i + 4}::bigint, $${4 * i + 5}::bytea)`);
   await tx.query(
-    `INSERT INTO step_positions (step, topic, partition, last_offset, pending)
-     SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bytea[])
+    `INSERT INTO step_positions (step, topic, partition, last_offset, pending) VALUES ${rows.join(', ')}
      ON CONFLICT (step, topic, partition) DO UPDATE SET last_offset = EXCLUDED.last_offset, pending = EXCLUDED.pending`,
-    [step, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.lastOffset), positions.map((p) => encodePending(p.pending))],
+    [step, ...positions.flatMap((p) => [p.topic, p.partition, p.lastOffset, encodePending(p.pending)])],
   );
 }
 
@@ -61,13 +62,38 @@ export function slotKey(topic: string, partition: number): string {
  * value and headers as length-prefixed byte strings (-1 for absent).
  */
 export function encodePending(outputs: readonly PendingOutput[]): Buffer {
-  const parts: Buffer[] = [u32(outputs.length)];
-  for (const { topic, message } of outputs) {
-    const headers = flatHeaders(message.headers);
-    parts.push(bytes(topic), bytes(message.key ?? null), bytes(message.value ?? null), u32(headers.length));
-    for (const [name, value] of headers) parts.push(bytes(name), bytes(value));
+  const fields = (value: string | Buffer | null): Buffer | null => (value === null ? null : typeof value === 'string' ? Buffer.from(value) : value);
+  const records = outputs.map(({ topic, message }) => ({
+    topic: fields(topic)!,
+    key: fields(message.key ?? null),
+    value: fields(message.value ?? null),
+    headers: flatHeaders(message.headers).map(([name, v]) => [fields(name)!, fields(v)!] as const),
+  }));
+  const size = (b: Buffer | null) => 4 + (b?.length ?? 0);
+  let total = 4;
+  for (const r of records) total += size(r.topic) + size(r.key) + size(r.value) + 4 + r.headers.reduce((n, [name, v]) => n + size(name) + size(v), 0);
+  // One allocation for the lot: a round's outputs can be many and large.
+  const out = Buffer.allocUnsafe(total);
+  let at = out.writeUInt32BE(records.length, 0);
+  const put = (b: Buffer | null) => {
+    if (b === null) {
+      at = out.writeInt32BE(-1, at);
+      return;
+    }
+    at = out.writeUInt32BE(b.length, at);
+    at += b.copy(out, at);
+  };
+  for (const r of records) {
+    put(r.topic);
+    put(r.key);
+    put(r.value);
+    at = out.writeUInt32BE(r.headers.length, at);
+    for (const [name, v] of r.headers) {
+      put(name);
+      put(v);
+    }
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 export function decodePending(buffer: Buffer): PendingOutput[] {
@@ -109,20 +135,4 @@ function flatHeaders(headers: IHeaders | undefined): [string, string | Buffer][]
     for (const v of Array.isArray(value) ? value : [value]) out.push([name, v]);
   }
   return out;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function bytes(value: string | Buffer | null): Buffer {
-  if (value === null) {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(-1);
-    return b;
-  }
-  const data = typeof value === 'string' ? Buffer.from(value) : value;
-  return Buffer.concat([u32(data.length), data]);
 }

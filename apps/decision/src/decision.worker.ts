@@ -1,10 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
-import type { Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
-import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
+import { toPolicySettings, toRiskSettings } from '@medic/config';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
-import { DATA_SOURCE, EventLog, header, KAFKA, MEDIC_CONFIG, METRICS, provisionTopics, TransactionalProcessor, type LogDispatch, type LogWorker } from '@medic/eventlog';
+import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { runWorkflow, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
@@ -31,12 +28,8 @@ export class DecisionWorker implements LogWorker {
   private readonly rejected;
   private readonly fired;
 
-  constructor(
-    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(METRICS) private readonly metrics: Registry,
-  ) {
+  constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
+    const { metrics } = deps;
     this.made = counter(metrics, 'medic_decisions_total', 'Decisions made, by outcome and risk level', ['outcome', 'risk_level', 'mode']);
     this.latency = histogram(metrics, 'medic_kill_to_decision_seconds', 'From KillReported to its decision being committed', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
     this.verdicts = counter(metrics, 'medic_approval_verdicts_total', 'Resurrections approved or denied, by who decided (policy or human), and approvals expired', ['verdict', 'approver_kind']);
@@ -45,9 +38,9 @@ export class DecisionWorker implements LogWorker {
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
-    const { config } = this;
+    const { config, kafka, dataSource } = this.deps;
     const topics = config.kafka.topics;
-    await provisionTopics(this.kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], {
+    await provisionTopics(kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], {
       partitions: config.kafka.partitions,
       replicationFactor: config.kafka.replication_factor,
     });
@@ -60,16 +53,10 @@ export class DecisionWorker implements LogWorker {
       historyDays: 30,
     };
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
-    this.processor = new TransactionalProcessor({
+    this.processor = transactionalStep(this.deps, {
       step: WORKFLOW_STEP,
-      deadLetterTopic: topics.internal_dlq,
-      kafka: this.kafka,
-      dataSource: this.dataSource,
       groupId,
-      transactionalIdPrefix: groupId,
       topics: [topics.kill_events, topics.kill_commands],
-      maxWaitMs: config.kafka.consumer.max_wait_ms,
-      sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
       logger: this.logger,
       // One hourly auto-resurrection budget across partitions and replicas: rounds that may
       // spend it take turns. Where nothing is auto-approved, replicas run in parallel.
@@ -78,13 +65,12 @@ export class DecisionWorker implements LogWorker {
       relevant: (m, topic) => topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
       handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date(), dispatch),
       onCommitted: (report) => this.record(report),
-      metrics: { registry: this.metrics },
     });
     await this.processor.start();
-    this.log = new EventLog(this.kafka, { kill: topics.kill_events, control: topics.control_events, command: topics.kill_commands });
+    this.log = new EventLog(kafka, { kill: topics.kill_events, control: topics.control_events, command: topics.kill_commands });
     await this.log.connect();
     this.timers = new TimerFiring({
-      dataSource: this.dataSource,
+      dataSource,
       log: this.log,
       source: SOURCE,
       pollMs: 250,

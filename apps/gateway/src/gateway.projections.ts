@@ -1,5 +1,4 @@
-import type { MedicConfig } from '@medic/config';
-import type { AnyProjection } from '@medic/eventlog';
+import type { ProjectionDefinition } from '@medic/eventlog';
 import { DEAD_LETTERS_DDL, DeadLetterView } from './dead-letters/dead-letter.entity';
 import { deadLettersProjection } from './dead-letters/dead-letters.projection';
 import { GATEWAY_DDL, KillView } from './decisions/kill-view.entity';
@@ -8,14 +7,8 @@ import { COMMAND_VERDICTS_DDL, CommandVerdict } from './queue/command-verdict.en
 import { commandVerdictsProjection } from './queue/command-verdicts.projection';
 import { IDEMPOTENCY_DDL, IdempotencyRecord } from './queue/idempotency';
 
-/** A read model of the gateway's, the topic it folds and the table it keeps. */
-export interface GatewayProjection {
-  readonly projection: AnyProjection;
-  topic(config: MedicConfig): string;
-}
-
 /** Every projection the gateway keeps (and `medic replay rebuild` can rebuild). */
-export const GATEWAY_PROJECTIONS: readonly GatewayProjection[] = [
+export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: killsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: commandVerdictsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: deadLettersProjection, topic: (c) => c.kafka.topics.internal_dlq },

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
 import { takeInBatches, type IntakeSettings } from './kill-intake';
-import { LISTENER_DDL } from './listener.schema';
+import { LISTENER_DDL, LISTENER_ENTITIES } from './listener.schema';
 
 const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {} };
 const now = () => new Date('2026-02-11T12:00:05.000Z');
@@ -21,7 +21,7 @@ describe('kill intake against real Postgres', () => {
 
   beforeAll(async () => {
     const url = await createTestDatabase(testInfra().databaseUrl, `medic_intake_${randomBytes(4).toString('hex')}`);
-    ds = await openDatabase({ url, schema: 'listener', entities: [], ddl: LISTENER_DDL });
+    ds = await openDatabase({ url, schema: 'listener', entities: LISTENER_ENTITIES, ddl: LISTENER_DDL });
   });
   afterAll(async () => {
     await ds?.destroy();

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { EntityManager } from 'typeorm';
 import { parseSmithKillMessage, type KillEvent, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
 import { header, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { parseTraceparent, nextSpan } from '@medic/observability';
-import type { ReportedKillRow } from './listener.schema';
+import { In, type EntityManager } from 'typeorm';
+import { ReportedKill } from './listener.schema';
 
 export interface IntakeSettings {
   readonly source: string;
@@ -80,18 +80,18 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
     const seen = known.get(killId);
     // Not claimed and not found can only mean a concurrent claim vanished; the round is retried.
     if (!seen) throw Object.assign(new Error(`kill_id ${killId} neither claimed nor found`), { retriable: true });
-    const sameRecord = seen.source_topic === batch.topic && seen.source_partition === batch.partition && seen.source_offset === a.message.offset;
+    const sameRecord = seen.sourceTopic === batch.topic && seen.sourcePartition === batch.partition && String(seen.sourceOffset) === a.message.offset;
     if (sameRecord) {
       // Ours, or a redelivery of ours after a transaction that never committed.
       events.push(toKafkaMessage('kill', envelopes.get(killId)!));
       verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
-    } else if (seen.payload_sha256 === a.sha256) {
+    } else if (seen.payloadSha256 === a.sha256) {
       verdicts.push({ kind: 'duplicate', killId });
     } else {
       const failure: DeadLetterReason = {
         code: 'conflicting_duplicate',
         field: 'payload.kill_id',
-        reason: `kill_id ${killId} was already reported with different content (first at ${seen.source_topic}/${seen.source_partition}@${seen.source_offset})`,
+        reason: `kill_id ${killId} was already reported with different content (first at ${seen.sourceTopic}/${seen.sourcePartition}@${seen.sourceOffset})`,
       };
       dead.push(deadLetter(batch, a.message, failure, now()));
       verdicts.push({ kind: 'dead_letter', code: failure.code, reason: failure.reason });
@@ -127,46 +127,30 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
   return parentTrace ? { ...env, trace: nextSpan(parentTrace) } : env;
 }
 
-async function loadKnown(tx: EntityManager, killIds: readonly string[]): Promise<Map<string, ReportedKillRow>> {
+async function loadKnown(tx: EntityManager, killIds: readonly string[]): Promise<Map<string, ReportedKill>> {
   if (killIds.length === 0) return new Map();
-  const rows: ReportedKillRow[] = await tx.query(
-    `SELECT kill_id, payload_sha256, source_topic, source_partition, source_offset::text AS source_offset
-       FROM reported_kills WHERE kill_id = ANY($1)`,
-    [killIds],
-  );
-  return new Map(rows.map((r) => [r.kill_id, r]));
+  const rows = await tx.findBy(ReportedKill, { killId: In([...killIds]) });
+  return new Map(rows.map((r) => [r.killId, r]));
 }
 
-interface NewReportedKill extends ReportedKillRow {
-  readonly event_id: string;
-  readonly received_at: string;
-}
-
-function rowOf(a: Accepted, env: EventEnvelope<KillEvent>): NewReportedKill {
+function rowOf(a: Accepted, env: EventEnvelope<KillEvent>): ReportedKill {
   const { batch } = a.intake;
-  return {
-    kill_id: a.kill.payload.killId,
-    payload_sha256: a.sha256,
-    source_topic: batch.topic,
-    source_partition: batch.partition,
-    source_offset: a.message.offset,
-    event_id: env.id,
-    received_at: env.time,
-  };
+  return Object.assign(new ReportedKill(), {
+    killId: a.kill.payload.killId,
+    payloadSha256: a.sha256,
+    sourceTopic: batch.topic,
+    sourcePartition: batch.partition,
+    sourceOffset: a.message.offset,
+    eventId: env.id,
+    receivedAt: new Date(env.time),
+  });
 }
 
 /** Inserts the rows whose kill id is new, in one statement; returns the kill ids it inserted. */
-async function claim(tx: EntityManager, rows: readonly NewReportedKill[]): Promise<Set<string>> {
+async function claim(tx: EntityManager, rows: readonly ReportedKill[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const column = <K extends keyof NewReportedKill>(k: K) => rows.map((r) => r[k]);
-  const inserted: { kill_id: string }[] = await tx.query(
-    `INSERT INTO reported_kills (kill_id, payload_sha256, source_topic, source_partition, source_offset, event_id, received_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::uuid[], $7::timestamptz[])
-     ON CONFLICT (kill_id) DO NOTHING
-     RETURNING kill_id`,
-    [column('kill_id'), column('payload_sha256'), column('source_topic'), column('source_partition'), column('source_offset'), column('event_id'), column('received_at')],
-  );
-  return new Set(inserted.map((r) => r.kill_id));
+  const result = await tx.createQueryBuilder().insert().into(ReportedKill).values([...rows]).orIgnore().returning('kill_id').execute();
+  return new Set((result.raw as { kill_id: string }[]).map((r) => r.kill_id));
 }
 
 type DeadLetterReason = { readonly code: ValidationFailure['code'] | 'conflicting_duplicate'; readonly field: string | null; readonly reason: string };

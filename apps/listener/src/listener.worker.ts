@@ -1,9 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
-import type { Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
-import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, provisionTopics, KAFKA, MEDIC_CONFIG, METRICS, TransactionalProcessor, type LogWorker } from '@medic/eventlog';
+import { provisionTopics, STEP_DEPS, transactionalStep, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { takeInBatches, type IntakeVerdict } from './kill-intake';
 
@@ -14,31 +10,20 @@ export class ListenerWorker implements LogWorker {
   private processor: TransactionalProcessor<readonly IntakeVerdict[]> | null = null;
   private readonly received;
 
-  constructor(
-    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(METRICS) private readonly metrics: Registry,
-  ) {
-    this.received = counter(metrics, 'medic_kill_reports_total', 'Kill notifications taken in, by verdict', ['verdict', 'code']);
+  constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
+    this.received = counter(deps.metrics, 'medic_kill_reports_total', 'Kill notifications taken in, by verdict', ['verdict', 'code']);
   }
 
   async start(): Promise<void> {
-    const { config } = this;
+    const { config } = this.deps;
     const bus = config.smith.event_bus;
     const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.kill_commands, config.kafka.topics.control_events, config.kafka.topics.internal_dlq];
-    await provisionTopics(this.kafka, topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
+    await provisionTopics(this.deps.kafka, topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes } };
-    this.processor = new TransactionalProcessor({
+    this.processor = transactionalStep(this.deps, {
       step: 'listener',
-      deadLetterTopic: config.kafka.topics.internal_dlq,
-      kafka: this.kafka,
-      dataSource: this.dataSource,
       groupId: bus.consumer_group,
-      transactionalIdPrefix: bus.consumer_group,
       topics: [bus.topic],
-      maxWaitMs: config.kafka.consumer.max_wait_ms,
-      sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
       logger: this.logger,
       handle: async (batches, tx) => {
         const results = await takeInBatches(batches, tx, settings, () => new Date());
@@ -46,7 +31,6 @@ export class ListenerWorker implements LogWorker {
       },
       // Counted and logged only once the batch's events are in the log.
       onCommitted: (verdicts) => this.record(verdicts),
-      metrics: { registry: this.metrics },
     });
     await this.processor.start();
   }

@@ -19,7 +19,7 @@ export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from 
 export { rebuildProjection, type RebuildResult } from './replay';
 export { openDatabase, type DatabaseSettings } from './database';
 export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
-export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './nest/tokens';
+export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './nest/tokens';
 export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from './nest/event-log.transport';
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
@@ -30,3 +30,4 @@ export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cach
 export { processorMetrics } from './processor-metrics';
 export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';
+export { projectionRunners, transactionalStep, type ProjectionDefinition, type StepDefinition, type StepDeps } from './service-kit';

@@ -6,7 +6,9 @@ import { createMetricsRegistry } from '@medic/observability';
 import { openDatabase, type DatabaseSettings } from '../database';
 import { createKafka } from '../kafka';
 import { MetricsController } from './metrics.controller';
-import { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME } from './tokens';
+import type { Registry } from 'prom-client';
+import type { StepDeps } from '../service-kit';
+import { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './tokens';
 
 export interface CoreModuleOptions {
   readonly service: string;
@@ -35,8 +37,13 @@ export class MedicCoreModule implements OnApplicationShutdown {
           provide: DATA_SOURCE,
           useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ url: config.database.url, ...database }) : null),
         },
+        {
+          provide: STEP_DEPS,
+          useFactory: (kafka: Kafka, dataSource: DataSource, metrics: Registry): StepDeps => ({ config, kafka, dataSource, metrics }),
+          inject: [KAFKA, DATA_SOURCE, METRICS],
+        },
       ],
-      exports: [MEDIC_CONFIG, SERVICE_NAME, METRICS, KAFKA, DATA_SOURCE],
+      exports: [MEDIC_CONFIG, SERVICE_NAME, METRICS, KAFKA, DATA_SOURCE, STEP_DEPS],
     };
   }
 

@@ -67,7 +67,9 @@ export function toKafkaMessage<S extends StreamName>(stream: S, env: EventEnvelo
     traceparent: formatTraceparent(env.trace),
   };
   if (env.causationId) headers.medic_causation_id = env.causationId;
-  return { key: env.subject, value: Buffer.from(encodeEvent(stream, env.data)), headers };
+  const bytes = encodeEvent(stream, env.data);
+  // A view of the encoded bytes, not a copy.
+  return { key: env.subject, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), headers };
 }
 
 export class EnvelopeError extends Error {

@@ -31,6 +31,10 @@ export class ModuleDayRow {
   @PrimaryColumn('int', { name: 'source_partition' }) sourcePartition!: number;
   @Column('int', { name: 'kills' }) kills!: number;
   @Column('int', { name: 'resurrections' }) resurrections!: number;
+  /** Outcomes of the day's resurrections: stayed stable, re-killed, rolled back. */
+  @Column('int', { name: 'stable' }) stable!: number;
+  @Column('int', { name: 're_kills' }) reKills!: number;
+  @Column('int', { name: 'rollbacks' }) rollbacks!: number;
 }
 
 /** A command to send at a later time (see `timersOf`); fired by the timer worker. */
@@ -63,8 +67,12 @@ export const DECISION_DDL = [
     source_partition int NOT NULL,
     kills int NOT NULL,
     resurrections int NOT NULL,
+    stable int NOT NULL DEFAULT 0,
+    re_kills int NOT NULL DEFAULT 0,
+    rollbacks int NOT NULL DEFAULT 0,
     PRIMARY KEY (target_module, day, source_partition)
   )`,
+  ...['stable', 're_kills', 'rollbacks'].map((c) => `ALTER TABLE {schema}.module_daily ADD COLUMN IF NOT EXISTS ${c} int NOT NULL DEFAULT 0`),
   `CREATE TABLE IF NOT EXISTS {schema}.kill_timers (
     timer_id text PRIMARY KEY,
     kill_id text NOT NULL,

@@ -7,12 +7,14 @@ const rich: KillEvent[] = [
   {
     ...SAMPLE_EVENTS.RiskAssessed,
     assessment: {
-      score: 0.3667,
+      score: 0.28,
       level: 'low',
-      coverage: 0.75,
+      coverage: 1,
+      likelihood: 0.4,
+      impact: 0.4,
       factors: [
-        { name: 'smith_confidence', raw: 0.4, normalized: 0.4, weight: 0.4, contribution: 0.16, observed: true, explanation: 'Smith is 40% sure' },
-        { name: 'siem_risk_score', raw: 0, normalized: 0, weight: 0, contribution: 0, observed: false, explanation: 'no SIEM context' },
+        { name: 'smith_confidence', raw: 0.4, normalized: 0.4, weight: 0.5, contribution: 0.2, observed: true, outOfModel: false, explanation: 'Smith is 40% sure' },
+        { name: 'siem_risk_score', raw: 0, normalized: 0, weight: 0, contribution: 0, observed: false, outOfModel: true, explanation: 'no SIEM configured' },
       ],
     },
   },

@@ -42,7 +42,7 @@ export const POLICY_SETTINGS: PolicySettings = {
   approvalTimeoutHours: 24,
 };
 
-export const NO_HISTORY: ModuleHistory = { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0 };
+export const NO_HISTORY: ModuleHistory = { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0, rollbacks: 0 };
 
 /** Runs fn and returns what it threw, for matching on DomainError codes. */
 export function thrownBy(fn: () => unknown): unknown {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory } from '@medic/domain';
+import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory, type OutcomeResult } from '@medic/domain';
 
 const HOUR_MS = 3_600_000;
 
@@ -9,13 +9,23 @@ interface TrackedKill {
   autoApprovedAt: string | null;
 }
 
-interface DayDelta {
+/** What happened to a module on one day, as far as its history goes. */
+interface DayCounts {
+  kills: number;
+  resurrections: number;
+  /** Outcomes: stayed stable (the kill was a false positive), re-killed, rolled back (it was right). */
+  stable: number;
+  reKills: number;
+  rollbacks: number;
+}
+
+interface DayDelta extends DayCounts {
   readonly module: string;
   readonly day: string;
   readonly partition: number;
-  kills: number;
-  resurrections: number;
 }
+
+const NO_COUNTS: DayCounts = { kills: 0, resurrections: 0, stable: 0, reKills: 0, rollbacks: 0 };
 
 /**
  * The decision service's state for one round, loaded once and written once:
@@ -44,7 +54,7 @@ export class WorkflowState {
     const hourAgo = at.getTime() - HOUR_MS;
     type Loaded = {
       kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
-      history: { target_module: string; kills: number; resurrections: number }[];
+      history: { target_module: string; kills: number; resurrections: number; stable: number; re_kills: number; rollbacks: number }[];
       auto: number;
     };
     const [row] = await tx.query<[Loaded]>(
@@ -52,7 +62,8 @@ export class WorkflowState {
        SELECT
          (SELECT coalesce(json_agg(k), '[]') FROM k) AS kills,
          (SELECT coalesce(json_agg(h), '[]') FROM
-            (SELECT target_module, sum(kills)::int AS kills, sum(resurrections)::int AS resurrections
+            (SELECT target_module, sum(kills)::int AS kills, sum(resurrections)::int AS resurrections,
+                    sum(stable)::int AS stable, sum(re_kills)::int AS re_kills, sum(rollbacks)::int AS rollbacks
                FROM module_daily WHERE target_module = ANY($2) AND day >= $3::date GROUP BY target_module) h) AS history,
          (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto`,
       [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
@@ -60,7 +71,12 @@ export class WorkflowState {
     const kills = new Map(
       row.kills.map((k) => [k.kill_id, { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString() }]),
     );
-    const history = new Map(row.history.map((h) => [h.target_module, { ...emptyHistory(), priorKills: h.kills, priorResurrections: h.resurrections }]));
+    const history = new Map(
+      row.history.map((h) => [
+        h.target_module,
+        { priorKills: h.kills, priorResurrections: h.resurrections, falsePositives: h.stable, reKills: h.re_kills, rollbacks: h.rollbacks },
+      ]),
+    );
     return new WorkflowState(kills, history, row.auto, hourAgo);
   }
 
@@ -96,11 +112,15 @@ export class WorkflowState {
     kill.state = state;
     this.kills.set(event.killId, kill);
     this.changed.add(event.killId);
-    if (event.type === 'KillReported') this.count(state.targetModule, event.at, kill.partition, 1, 0);
+    if (event.type === 'KillReported') this.count(state.targetModule, event.at, kill.partition, { kills: 1 });
     if (event.type === 'DecisionMade' && state.approvedBy === AUTO_APPROVER && kill.autoApprovedAt === null) {
       kill.autoApprovedAt = event.decision.timestamp;
-      this.count(state.targetModule, event.at, kill.partition, 0, 1);
+      this.count(state.targetModule, event.at, kill.partition, { resurrections: 1 });
       if (Date.parse(event.decision.timestamp) >= this.hourAgo) this.auto += 1;
+    }
+    if (event.type === 'OutcomeRecorded') {
+      const outcome = OUTCOME_COUNTS[event.result];
+      if (outcome) this.count(state.targetModule, event.at, kill.partition, outcome);
     }
   }
 
@@ -122,11 +142,22 @@ export class WorkflowState {
     const days = [...this.days.values()];
     if (days.length > 0) {
       await tx.query(
-        `INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections)
-         SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::int[])
+        `INSERT INTO module_daily (target_module, day, source_partition, kills, resurrections, stable, re_kills, rollbacks)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])
          ON CONFLICT (target_module, day, source_partition) DO UPDATE
-           SET kills = module_daily.kills + EXCLUDED.kills, resurrections = module_daily.resurrections + EXCLUDED.resurrections`,
-        [days.map((d) => d.module), days.map((d) => d.day), days.map((d) => d.partition), days.map((d) => d.kills), days.map((d) => d.resurrections)],
+           SET kills = module_daily.kills + EXCLUDED.kills, resurrections = module_daily.resurrections + EXCLUDED.resurrections,
+               stable = module_daily.stable + EXCLUDED.stable, re_kills = module_daily.re_kills + EXCLUDED.re_kills,
+               rollbacks = module_daily.rollbacks + EXCLUDED.rollbacks`,
+        [
+          days.map((d) => d.module),
+          days.map((d) => d.day),
+          days.map((d) => d.partition),
+          days.map((d) => d.kills),
+          days.map((d) => d.resurrections),
+          days.map((d) => d.stable),
+          days.map((d) => d.reKills),
+          days.map((d) => d.rollbacks),
+        ],
       );
     }
     this.changed.clear();
@@ -146,18 +177,37 @@ export class WorkflowState {
     );
   }
 
-  private count(module: string, at: string, partition: number, kills: number, resurrections: number): void {
+  private count(module: string, at: string, partition: number, counts: Partial<DayCounts>): void {
+    const c = { ...NO_COUNTS, ...counts };
     const day = at.slice(0, 10);
     const key = `${module}\u0000${day}\u0000${partition}`;
-    const delta = this.days.get(key) ?? { module, day, partition, kills: 0, resurrections: 0 };
-    delta.kills += kills;
-    delta.resurrections += resurrections;
+    const delta = this.days.get(key) ?? { module, day, partition, ...NO_COUNTS };
+    delta.kills += c.kills;
+    delta.resurrections += c.resurrections;
+    delta.stable += c.stable;
+    delta.reKills += c.reKills;
+    delta.rollbacks += c.rollbacks;
     this.days.set(key, delta);
     const h = this.historyOf(module);
-    this.history.set(module, { ...h, priorKills: h.priorKills + kills, priorResurrections: h.priorResurrections + resurrections });
+    this.history.set(module, {
+      priorKills: h.priorKills + c.kills,
+      priorResurrections: h.priorResurrections + c.resurrections,
+      falsePositives: h.falsePositives + c.stable,
+      reKills: h.reKills + c.reKills,
+      rollbacks: h.rollbacks + c.rollbacks,
+    });
   }
 }
 
+/** What an outcome says about the kill before it: wrong (stable), right (re-killed, rolled back), or nothing (a failed start). */
+const OUTCOME_COUNTS: Readonly<Record<OutcomeResult, Partial<DayCounts> | null>> = {
+  success: { stable: 1 },
+  re_killed: { reKills: 1 },
+  rollback: { rollbacks: 1 },
+  partial: null,
+  failure: null,
+};
+
 function emptyHistory(): ModuleHistory {
-  return { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0 };
+  return { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0, rollbacks: 0 };
 }

@@ -32,10 +32,10 @@ describe('kills projection', () => {
   });
 
   it('adds the risk breakdown and the decision', () => {
-    const factors = [{ name: 'severity' as const, raw: 0.25, normalized: 0.25, weight: 0.1, contribution: 0.025, observed: true, explanation: 'low' }];
+    const factors = [{ name: 'severity' as const, raw: 0.25, normalized: 0.25, weight: 0.1, contribution: 0.025, observed: true, outOfModel: false, explanation: 'low' }];
     const row = fold([
       SAMPLE_EVENTS.KillReported,
-      { ...SAMPLE_EVENTS.RiskAssessed, assessment: { score: 0.3, level: 'low', factors, coverage: 0.75 } },
+      { ...SAMPLE_EVENTS.RiskAssessed, assessment: { score: 0.3, level: 'low', factors, coverage: 0.75, likelihood: 0.4, impact: 0.5 } },
       { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('approve_auto') },
     ])!;
     expect(row).toMatchObject({ status: 'approved', decisionId: 'dec-1', outcome: 'approve_auto', riskLevel: 'low', riskFactors: factors, riskCoverage: 0.75, observeOnly: false });

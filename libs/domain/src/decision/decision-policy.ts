@@ -1,6 +1,6 @@
 import type { RiskAssessment } from '../risk/risk.types';
 import { autoApprovalBarriers, denialReasons } from './auto-approval';
-import { decisionConfidence } from './decision-confidence';
+import { decisionBoundaries, decisionConfidence } from './decision-confidence';
 import type { Mode, ResurrectionDecision, SiemStatus } from './decision.types';
 import { outcomeForMode } from './mode-outcome';
 import type { PolicyInput, PolicySettings, PolicyVerdict } from './policy.types';
@@ -14,7 +14,7 @@ import { confidenceSummary, constraintsFor, recommendedAction, riskSummary, siem
  */
 export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): PolicyVerdict {
   const { risk, report } = input;
-  const confidence = decisionConfidence(risk, input.thresholds);
+  const confidence = decisionConfidence(risk, decisionBoundaries(input.thresholds, settings.autoApprove.maxRiskLevel));
   const denials = denialReasons(input, settings);
   const barriers = autoApprovalBarriers(input, settings, confidence.value);
   const mode = outcomeForMode(settings.mode, { denied: denials.length > 0, barriers, level: risk.level });

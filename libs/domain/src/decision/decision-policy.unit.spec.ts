@@ -24,9 +24,11 @@ function riskOf(level: RiskLevel, coverage = 1, score = SCORE_OF[level]): RiskAs
     score,
     level,
     coverage,
+    likelihood: score,
+    impact: 1,
     factors: [
-      { name: 'smith_confidence', raw: score, normalized: score, weight: 0.6, contribution: score * 0.6, observed: true, explanation: 'x.' },
-      { name: 'severity', raw: score, normalized: score, weight: 0.4, contribution: score * 0.4, observed: true, explanation: 'y.' },
+      { name: 'smith_confidence', raw: score, normalized: score, weight: 0.6, contribution: score * 0.6, observed: true, outOfModel: false, explanation: 'x.' },
+      { name: 'severity', raw: score, normalized: score, weight: 0.4, contribution: score * 0.4, observed: true, outOfModel: false, explanation: 'y.' },
     ],
   };
 }
@@ -155,9 +157,9 @@ describe('evaluatePolicy: the verdict in words', () => {
   it('starts with the risk summary and says whether the SIEM took part', () => {
     const verdict = evaluate('semi_auto', 'low', { ...clean, siemStatus: 'not_configured' });
     expect(verdict.reasoning.slice(0, 3)).toEqual([
-      'Risk score 0.3 (low); top contributing factors: smith_confidence 0.18, severity 0.12.',
+      'Risk score 0.3 (low) = likelihood 0.3 × (1 + impact 1) / 2; top contributing factors: smith_confidence 0.18, severity 0.12.',
       'No SIEM context was used: no SIEM is configured.',
-      'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from the nearest threshold 0.2).',
+      'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from 0.4, the nearest threshold where the decision would change).',
     ]);
   });
 
@@ -166,9 +168,9 @@ describe('evaluatePolicy: the verdict in words', () => {
       outcome: 'approve_auto',
       confidence: 1,
       reasoning: [
-        'Risk score 0.3 (low); top contributing factors: smith_confidence 0.18, severity 0.12.',
+        'Risk score 0.3 (low) = likelihood 0.3 × (1 + impact 1) / 2; top contributing factors: smith_confidence 0.18, severity 0.12.',
         'SIEM context was used.',
-        'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from the nearest threshold 0.2).',
+        'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from 0.4, the nearest threshold where the decision would change).',
         'Eligible for auto-approval: every condition is met.',
         'Semi-auto mode: auto-approve only when eligible; outcome approve_auto.',
       ],

@@ -16,7 +16,7 @@ export function riskSummary(risk: RiskAssessment): string {
     .slice(0, TOP_FACTORS)
     .map((f) => `${f.name} ${round4(f.contribution)}`);
   const factors = top.length > 0 ? top.join(', ') : 'none';
-  return `Risk score ${risk.score} (${risk.level}); top contributing factors: ${factors}.`;
+  return `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
 }
 
 export function siemSummary(status: SiemStatus): string {
@@ -33,7 +33,7 @@ export function siemSummary(status: SiemStatus): string {
 }
 
 export function confidenceSummary(c: DecisionConfidence, coverage: number): string {
-  const why = `the score is ${c.distance} from the nearest threshold ${c.nearestThreshold}`;
+  const why = `the score is ${c.distance} from ${c.nearestThreshold}, the nearest threshold where the decision would change`;
   return `Decision confidence ${c.value} = coverage ${coverage} × certainty ${c.certainty} (${why}).`;
 }
 

@@ -3,36 +3,63 @@ import { DomainError } from '../shared/errors';
 import { clamp01, round4 } from '../shared/numbers';
 import { readFactors, type FactorReading } from './risk-factors';
 import { riskLevelFor } from './risk-level';
-import { RISK_FACTOR_NAMES, type RiskAssessment, type RiskFactor, type RiskInput, type RiskWeights } from './risk.types';
+import { FACTOR_ROLES, RISK_FACTOR_NAMES, type FactorRole, type RiskAssessment, type RiskFactor, type RiskInput, type RiskWeights } from './risk.types';
 
 /**
- * Scores how risky it is to bring the killed module back: a weighted sum of
- * five factors, each on [0,1]. The weight of an unobserved factor is spread
- * over the observed ones in proportion to their own weights, so a missing
- * SIEM neither lowers nor raises the score by itself; `coverage` records how
- * much of the configured weight was actually observed.
+ * Scores how risky it is to bring the killed module back: how likely the
+ * kill was right, times how much a real threat let back in would hurt.
+ *
+ *   likelihood L = weighted mean of Smith's confidence, the SIEM risk score and
+ *                  the module's record of kills proven right or wrong
+ *   impact     I = weighted mean of the module's criticality and the severity
+ *   score        = L × (1 + I) / 2
+ *
+ * A threat let back in always costs something, so even a harmless module
+ * counts half; a critical one counts whole. The configured weights weigh the
+ * factors within each side. A factor whose source this deployment does not
+ * have, or a record with no outcomes yet, is out of the model: it moves
+ * nothing either way. A source that should have answered and did not (the
+ * SIEM down) is missing: it is left out of the score and lowers `coverage`,
+ * which caps the decision's confidence.
  */
 export function assessRisk(input: RiskInput, settings: RiskSettings): RiskAssessment {
+  checkWeights(settings.weights);
   const readings = readFactors(input, settings);
-  const configured = totalWeight(settings.weights);
-  const observed = readings.filter((r) => r.observed).reduce((sum, r) => sum + settings.weights[r.name], 0);
-  // Scale so the observed weights carry the whole configured weight.
-  const scale = observed > 0 ? configured / observed : 0;
-  const redistributed = observed < configured;
-  const factors = readings.map((r) => weigh(r, settings.weights[r.name], scale, redistributed));
-  const score = round4(clamp01(factors.reduce((sum, f) => sum + f.contribution, 0)));
+  const w = (r: FactorReading) => settings.weights[r.name];
+  const inModel = readings.filter((r) => !r.outOfModel);
+  const counted = inModel.filter((r) => r.observed);
+  const likelihood = weightedMean(counted.filter((r) => FACTOR_ROLES[r.name] === 'likelihood'), w);
+  const impact = weightedMean(counted.filter((r) => FACTOR_ROLES[r.name] === 'impact'), w);
+  const score = round4(clamp01(likelihood.value * ((1 + impact.value) / 2)));
+  const modelWeight = inModel.reduce((sum, r) => sum + w(r), 0);
+  const coverage = modelWeight > 0 ? round4(counted.reduce((sum, r) => sum + w(r), 0) / modelWeight) : 0;
+  // score = L/2 + L·I/2: a likelihood factor carries half its share of L, an impact factor L/2 times its share of I.
+  const effective = (r: FactorReading): number => {
+    if (r.outOfModel || !r.observed) return 0;
+    return FACTOR_ROLES[r.name] === 'likelihood' ? w(r) / likelihood.weight / 2 : (likelihood.value * w(r)) / impact.weight / 2;
+  };
+  const factors = readings.map((r) => weigh(r, w(r), effective(r), FACTOR_ROLES[r.name]));
   return {
     score,
     level: riskLevelFor(score, settings.thresholds),
     factors: roundedToScore(factors, score),
-    coverage: round4(observed / configured),
+    coverage,
+    likelihood: round4(likelihood.value),
+    impact: round4(impact.value),
   };
+}
+
+function weightedMean(readings: readonly FactorReading[], weightOf: (r: FactorReading) => number): { value: number; weight: number } {
+  const weight = readings.reduce((sum, r) => sum + weightOf(r), 0);
+  // A side with nothing to say (all its weights zero) takes no part: likelihood 0 scores 0, impact 0 counts half.
+  if (weight <= 0) return { value: 0, weight: 1 };
+  return { value: readings.reduce((sum, r) => sum + weightOf(r) * r.normalized, 0) / weight, weight };
 }
 
 /**
  * Factors shown to 4 decimals like the score, with the contributions rounded so
  * that they still add up to the score exactly (largest remainders get the last
- * 0.0001s), however the redistribution divided the weights.
+ * 0.0001s), however the weights were divided.
  */
 function roundedToScore(factors: readonly RiskFactor[], score: number): RiskFactor[] {
   const units = factors.map((f) => f.contribution * 10_000);
@@ -47,25 +74,20 @@ function roundedToScore(factors: readonly RiskFactor[], score: number): RiskFact
   return factors.map((f, i) => ({ ...f, weight: round4(f.weight), contribution: floors[i]! / 10_000 }));
 }
 
-function weigh(reading: FactorReading, configuredWeight: number, scale: number, redistributed: boolean): RiskFactor {
+function weigh(reading: FactorReading, configuredWeight: number, weight: number, role: FactorRole): RiskFactor {
+  if (reading.outOfModel) return { ...reading, weight: 0, contribution: 0 };
   if (!reading.observed) {
-    const note = ` Its weight ${round4(configuredWeight)} was redistributed over the observed factors.`;
+    const note = ` Its weight ${round4(configuredWeight)} counts as missing: the coverage drops.`;
     return { ...reading, weight: 0, contribution: 0, explanation: reading.explanation + note };
   }
-  const weight = configuredWeight * scale;
-  const note =
-    redistributed && configuredWeight > 0
-      ? ` Weight raised from ${round4(configuredWeight)} to ${round4(weight)} to cover unobserved factors.`
-      : '';
+  const note = ` A ${role} factor: weight ${round4(configuredWeight)}, ${round4(weight)} in the score.`;
   return { ...reading, weight, contribution: reading.normalized * weight, explanation: reading.explanation + note };
 }
 
-function totalWeight(weights: RiskWeights): number {
+function checkWeights(weights: RiskWeights): void {
   const values = RISK_FACTOR_NAMES.map((name) => weights[name]);
   if (values.some((w) => !Number.isFinite(w) || w < 0)) {
     throw new DomainError('invalid_risk_settings', 'risk weights must be finite and not negative', { weights });
   }
-  const total = values.reduce((sum, w) => sum + w, 0);
-  if (total <= 0) throw new DomainError('invalid_risk_settings', 'risk weights must not all be zero', { weights });
-  return total;
+  if (values.reduce((sum, w) => sum + w, 0) <= 0) throw new DomainError('invalid_risk_settings', 'risk weights must not all be zero', { weights });
 }

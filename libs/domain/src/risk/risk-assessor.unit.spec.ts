@@ -1,13 +1,16 @@
-import { assessRisk, compareRiskLevels, riskLevelRank, type RiskInput, type RiskLevel, type RiskSettings, type SiemRiskContext } from '@medic/domain';
+import { assessRisk, compareRiskLevels, riskLevelRank, type ModuleHistory, type RiskInput, type RiskLevel, type RiskSettings, type SiemRiskContext } from '@medic/domain';
 import { aReport, NO_HISTORY, RISK_SETTINGS, thrownBy } from '../../test/domain-fixtures';
 
 /*
  * Expected numbers are worked out by hand from the weights in RISK_SETTINGS
- * (confidence 0.3, SIEM 0.25, false positives 0.2, criticality 0.15, severity 0.1)
- * and the criticalities nginx-test 0.2, auth-service 0.9, core-db 1, default 0.5.
+ * (likelihood: confidence 0.3, SIEM 0.25, record 0.2; impact: criticality 0.15,
+ * severity 0.1), the criticalities nginx-test 0.2, auth-service 0.9, core-db 1,
+ * default 0.5, and score = L × (1 + I) / 2.
  */
 
 const siem = (riskScore: number, falsePositiveHistory: number): SiemRiskContext => ({ riskScore, falsePositiveHistory });
+const history = (h: Partial<ModuleHistory>): ModuleHistory => ({ ...NO_HISTORY, ...h });
+const noSiem = { siem: null, siemConfigured: false } as const;
 
 interface Row {
   readonly name: string;
@@ -19,65 +22,81 @@ interface Row {
 
 const rows: Row[] = [
   {
-    // No SIEM: its 0.25 goes to the others, ×1/0.75. No prior kills: neutral 0.5.
-    // (0.3×0.4 + 0.2×0.5 + 0.15×0.2 + 0.1×0.25) / 0.75 = 0.275 / 0.75 = 0.36667
-    name: 'demo-1 without SIEM or history',
-    input: { report: aReport(), siem: null, history: NO_HISTORY },
-    score: 0.3667,
+    // No SIEM configured and no outcomes: both out of the model. L = 0.4;
+    // I = (0.15×0.2 + 0.1×0.25) / 0.25 = 0.22; 0.4 × 1.22 / 2 = 0.244.
+    name: 'demo-1, no SIEM configured, no history',
+    input: { report: aReport(), ...noSiem, history: NO_HISTORY },
+    score: 0.244,
     level: 'low',
-    coverage: 0.75,
+    coverage: 1,
   },
   {
-    // 0.3×0.9 + 0.25×0.8 + 0.2×1 + 0.15×0.9 + 0.1×0.75 = 0.27 + 0.2 + 0.2 + 0.135 + 0.075
+    // The same with a SIEM that did not answer: same score, its 0.25 missing: 0.55 / 0.8.
+    name: 'demo-1, the SIEM down',
+    input: { report: aReport(), siem: null, siemConfigured: true, history: NO_HISTORY },
+    score: 0.244,
+    level: 'low',
+    coverage: 0.6875,
+  },
+  {
+    // L = (0.3×0.9 + 0.25×0.8) / 0.55 = 0.854545; I = (0.15×0.9 + 0.1×0.75) / 0.25 = 0.84; × 1.84 / 2.
     name: 'confident high-severity kill of auth-service the SIEM agrees with',
-    input: { report: aReport({ confidenceScore: 0.9, severity: 'high', targetModule: 'auth-service' }), siem: siem(0.8, 0), history: NO_HISTORY },
-    score: 0.88,
-    level: 'critical',
-    coverage: 1,
-  },
-  {
-    // 0.3×0.5 + 0.25×0.2 + 0.2×(1/4) + 0.15×0.5 + 0.1×0.5 = 0.15 + 0.05 + 0.05 + 0.075 + 0.05
-    name: 'medium kill of a default module with 3 SIEM false positives',
-    input: { report: aReport({ confidenceScore: 0.5, severity: 'medium', targetModule: 'billing' }), siem: siem(0.2, 3), history: NO_HISTORY },
-    score: 0.375,
-    level: 'low',
-    coverage: 1,
-  },
-  {
-    // History from the log (1 FP in 4 kills → 0.5): (0.3×1 + 0.2×0.5 + 0.15×0.5 + 0.1×1) / 0.75 = 0.575 / 0.75
-    name: 'certain critical kill, no SIEM, one false positive in the log',
-    input: {
-      report: aReport({ confidenceScore: 1, severity: 'critical', targetModule: 'billing' }),
-      siem: null,
-      history: { priorKills: 4, priorResurrections: 3, falsePositives: 1, reKills: 0 },
-    },
-    score: 0.7667,
+    input: { report: aReport({ confidenceScore: 0.9, severity: 'high', targetModule: 'auth-service' }), siem: siem(0.8, 0), siemConfigured: true, history: NO_HISTORY },
+    score: 0.7862,
     level: 'high',
-    coverage: 0.75,
+    coverage: 1,
   },
   {
-    // Prior kills but no false positives → 1: (0.3×0.2 + 0.2×1 + 0.15×0.2 + 0) / 0.75 = 0.29 / 0.75
-    name: 'info kill, no SIEM, two prior kills without false positives',
-    input: {
-      report: aReport({ confidenceScore: 0.2, severity: 'info' }),
-      siem: null,
-      history: { priorKills: 2, priorResurrections: 2, falsePositives: 0, reKills: 0 },
-    },
-    score: 0.3867,
+    // Record (0+1)/(3+2) = 0.2; L = (0.3×0.5 + 0.25×0.2 + 0.2×0.2) / 0.75 = 0.32; I = 0.5; 0.32 × 1.5 / 2.
+    name: 'medium kill of a default module with 3 SIEM false positives',
+    input: { report: aReport({ confidenceScore: 0.5, severity: 'medium', targetModule: 'billing' }), siem: siem(0.2, 3), siemConfigured: true, history: NO_HISTORY },
+    score: 0.24,
     level: 'low',
-    coverage: 0.75,
+    coverage: 1,
   },
   {
-    // 0 + 0 + 0.2×(1/10) + 0.15×0.2 + 0 = 0.02 + 0.03
-    name: 'unsure info kill the SIEM calls harmless, 9 false positives',
-    input: { report: aReport({ confidenceScore: 0, severity: 'info' }), siem: siem(0, 9), history: NO_HISTORY },
-    score: 0.05,
+    // Record (1+1)/(2+2) = 0.5; L = (0.3×1 + 0.2×0.5) / 0.5 = 0.8; I = (0.15×0.5 + 0.1×1) / 0.25 = 0.7; 0.8 × 1.7 / 2.
+    name: 'certain critical kill, no SIEM, one stable resurrection and one re-kill',
+    input: { report: aReport({ confidenceScore: 1, severity: 'critical', targetModule: 'billing' }), ...noSiem, history: history({ priorKills: 4, priorResurrections: 2, falsePositives: 1, reKills: 1 }) },
+    score: 0.68,
+    level: 'high',
+    coverage: 1,
+  },
+  {
+    // Kills with no outcome yet are neutral, not damning: L = 0.2; I = (0.15×0.5) / 0.25 = 0.3; 0.2 × 1.3 / 2.
+    name: 'info kill, no SIEM, two prior kills and no outcomes yet',
+    input: { report: aReport({ confidenceScore: 0.2, severity: 'info', targetModule: 'billing' }), ...noSiem, history: history({ priorKills: 2, priorResurrections: 2 }) },
+    score: 0.13,
     level: 'minimal',
     coverage: 1,
   },
   {
+    // Record (0+1)/(3+2) = 0.2; L = (0.3×0.2 + 0.2×0.2) / 0.5 = 0.2; I = 0.3; 0.2 × 1.3 / 2.
+    name: 'info kill, no SIEM, three resurrections that stayed stable',
+    input: { report: aReport({ confidenceScore: 0.2, severity: 'info', targetModule: 'billing' }), ...noSiem, history: history({ priorKills: 3, priorResurrections: 3, falsePositives: 3 }) },
+    score: 0.13,
+    level: 'minimal',
+    coverage: 1,
+  },
+  {
+    // Record (3+1)/(3+2) = 0.8; L = (0.3×0.6 + 0.2×0.8) / 0.5 = 0.68; I = (0.15×0.5 + 0.1×0.75) / 0.25 = 0.6; 0.68 × 1.6 / 2.
+    name: 'high-severity kill of a module re-killed twice and rolled back once',
+    input: { report: aReport({ confidenceScore: 0.6, severity: 'high', targetModule: 'billing' }), ...noSiem, history: history({ priorKills: 3, priorResurrections: 3, reKills: 2, rollbacks: 1 }) },
+    score: 0.544,
+    level: 'medium',
+    coverage: 1,
+  },
+  {
+    // The reboot plan's high-risk test: L = 0.99; I = 0.7; 0.99 × 1.7 / 2 = 0.8415.
+    name: 'near-certain critical threat, no SIEM, no history',
+    input: { report: aReport({ confidenceScore: 0.99, severity: 'critical', killReason: 'threat_detected', targetModule: 'billing' }), ...noSiem, history: NO_HISTORY },
+    score: 0.8415,
+    level: 'critical',
+    coverage: 1,
+  },
+  {
     name: 'every factor at its maximum',
-    input: { report: aReport({ confidenceScore: 1, severity: 'critical', targetModule: 'core-db' }), siem: siem(1, 0), history: NO_HISTORY },
+    input: { report: aReport({ confidenceScore: 1, severity: 'critical', targetModule: 'core-db' }), siem: siem(1, 0), siemConfigured: true, history: NO_HISTORY },
     score: 1,
     level: 'critical',
     coverage: 1,
@@ -92,44 +111,51 @@ describe('assessRisk: scores and levels', () => {
     expect(risk.factors.reduce((sum, f) => sum + f.contribution, 0)).toBeCloseTo(score, 4);
   });
 
-  it('redistributes the missing SIEM weight proportionally and says so', () => {
-    const risk = assessRisk({ report: aReport(), siem: null, history: NO_HISTORY }, RISK_SETTINGS);
+  it('leaves an unconfigured SIEM and a history without outcomes out of the model, and says so', () => {
+    const risk = assessRisk(rows[0]!.input, RISK_SETTINGS);
     const byName = Object.fromEntries(risk.factors.map((f) => [f.name, f]));
-    expect(byName.siem_risk_score).toMatchObject({ observed: false, weight: 0, contribution: 0 });
-    expect(byName.siem_risk_score?.explanation).toContain('redistributed over the observed factors');
-    expect(byName.smith_confidence?.weight).toBeCloseTo(0.4, 10);
-    expect(byName.false_positive_history?.weight).toBeCloseTo(0.2667, 4);
-    expect(byName.module_criticality?.weight).toBeCloseTo(0.2, 10);
-    expect(byName.severity?.weight).toBeCloseTo(0.1333, 4);
-    expect(byName.smith_confidence?.explanation).toContain('Weight raised from 0.3 to 0.4');
-    expect(byName.false_positive_history).toMatchObject({ normalized: 0.5, observed: true });
-    expect(byName.false_positive_history?.explanation).toContain('No history');
+    expect(byName.siem_risk_score).toMatchObject({ outOfModel: true, weight: 0, contribution: 0 });
+    expect(byName.siem_risk_score?.explanation).toContain('No SIEM is configured');
+    expect(byName.false_positive_history).toMatchObject({ outOfModel: true, weight: 0, contribution: 0 });
+    expect(byName.false_positive_history?.explanation).toContain('neutral');
+    // Likelihood: confidence alone carries its half. Impact: L/2 over the impact weights.
+    expect(byName.smith_confidence?.weight).toBeCloseTo(0.5, 4);
+    expect(byName.module_criticality?.weight).toBeCloseTo(0.4 * 0.6 * 0.5, 4);
+    expect(byName.severity?.weight).toBeCloseTo(0.4 * 0.4 * 0.5, 4);
+    expect(risk).toMatchObject({ likelihood: 0.4, impact: 0.22 });
+  });
+
+  it('counts a SIEM that did not answer as missing', () => {
+    const risk = assessRisk(rows[1]!.input, RISK_SETTINGS);
+    const factor = risk.factors.find((f) => f.name === 'siem_risk_score');
+    expect(factor).toMatchObject({ outOfModel: false, observed: false, weight: 0 });
+    expect(factor?.explanation).toContain('coverage drops');
   });
 
   it('explains every factor in one line', () => {
-    const risk = assessRisk(rows[2]!.input, RISK_SETTINGS);
+    const risk = assessRisk(rows[3]!.input, RISK_SETTINGS);
     expect(risk.factors.map((f) => f.name)).toEqual(['smith_confidence', 'siem_risk_score', 'false_positive_history', 'module_criticality', 'severity']);
     for (const factor of risk.factors) {
       expect(factor.explanation).toMatch(/^[^\n]+\.$/);
     }
-    expect(risk.factors[2]?.explanation).toBe('3 false positives according to the SIEM: 1/(1+3) = 0.25.');
-    expect(risk.factors[3]?.explanation).toBe('Module billing has criticality 0.5 (the default).');
+    expect(risk.factors[2]?.explanation).toMatch(/^3 false positives and 0 kills proven right \(re-killed or rolled back\) according to outcomes and the SIEM: \(0\+1\)\/\(3\+2\) = 0.2\./);
+    expect(risk.factors[3]?.explanation).toMatch(/^Module billing has criticality 0.5 \(the default\)\./);
   });
 
   it('uses the default criticality for a module named like an Object.prototype member', () => {
-    const risk = assessRisk({ report: aReport({ targetModule: 'constructor' }), siem: siem(0.5, 1), history: NO_HISTORY }, RISK_SETTINGS);
+    const risk = assessRisk({ report: aReport({ targetModule: 'constructor' }), siem: siem(0.5, 1), siemConfigured: true, history: NO_HISTORY }, RISK_SETTINGS);
     expect(risk.factors.find((f) => f.name === 'module_criticality')?.normalized).toBe(0.5);
   });
 });
 
 describe('assessRisk: thresholds', () => {
-  // Only confidence and SIEM count, half each: the score is their mean.
+  // Likelihood from confidence and SIEM, half each; impact 1 (core-db alone): the score is their mean.
   const halves: RiskSettings = {
     ...RISK_SETTINGS,
-    weights: { smith_confidence: 0.5, siem_risk_score: 0.5, false_positive_history: 0, module_criticality: 0, severity: 0 },
+    weights: { smith_confidence: 0.5, siem_risk_score: 0.5, false_positive_history: 0, module_criticality: 0.1, severity: 0 },
   };
   const scoreOf = (confidence: number, siemScore: number) =>
-    assessRisk({ report: aReport({ confidenceScore: confidence }), siem: siem(siemScore, 0), history: NO_HISTORY }, halves);
+    assessRisk({ report: aReport({ confidenceScore: confidence, targetModule: 'core-db' }), siem: siem(siemScore, 0), siemConfigured: true, history: NO_HISTORY }, halves);
 
   it.each([
     [0, 0, 0, 'minimal'],
@@ -146,17 +172,18 @@ describe('assessRisk: thresholds', () => {
     expect(scoreOf(confidence, siemScore)).toMatchObject({ score, level });
   });
 
-  it('gives the whole weight to confidence when the SIEM is missing', () => {
-    const risk = assessRisk({ report: aReport({ confidenceScore: 0.4 }), siem: null, history: NO_HISTORY }, halves);
-    expect(risk).toMatchObject({ score: 0.4, level: 'medium', coverage: 0.5 });
+  it('gives the likelihood to confidence alone when the SIEM is down, and lowers the coverage', () => {
+    const risk = assessRisk({ report: aReport({ confidenceScore: 0.4, targetModule: 'core-db' }), siem: null, siemConfigured: true, history: NO_HISTORY }, halves);
+    // In the model: 0.5 + 0.5 + 0.1 + 0 (severity); observed: 0.5 + 0.1 + 0.
+    expect(risk).toMatchObject({ score: 0.4, level: 'medium', coverage: 0.5455 });
   });
 
-  it('clamps the score to 1 when the weights add up to more than 1', () => {
+  it('never scores above 1, whatever the weights add up to', () => {
     const heavy: RiskSettings = {
       ...RISK_SETTINGS,
       weights: { smith_confidence: 0.5, siem_risk_score: 0.5, false_positive_history: 0.5, module_criticality: 0.5, severity: 0.5 },
     };
-    expect(assessRisk(rows[6]!.input, heavy).score).toBe(1);
+    expect(assessRisk(rows[rows.length - 1]!.input, heavy).score).toBe(1);
   });
 
   it('refuses weights that are all zero or negative', () => {

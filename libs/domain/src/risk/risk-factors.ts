@@ -9,13 +9,11 @@ export interface FactorReading {
   readonly raw: number;
   readonly normalized: number;
   readonly observed: boolean;
+  readonly outOfModel: boolean;
   readonly explanation: string;
 }
 
 const SEVERITY_RISK: Readonly<Record<Severity, number>> = { info: 0, low: 0.25, medium: 0.5, high: 0.75, critical: 1 };
-
-// Without SIEM and without a single prior kill we know nothing either way.
-const NEUTRAL = 0.5;
 
 /** The five factors, in a fixed order so that events and explanations read the same every time. */
 export function readFactors(input: RiskInput, settings: RiskSettings): readonly FactorReading[] {
@@ -33,27 +31,37 @@ function smithConfidence({ report }: RiskInput): FactorReading {
   return reading('smith_confidence', confidence, confidence, `Smith's confidence in the kill is ${round4(confidence)}.`);
 }
 
-function siemRiskScore({ siem }: RiskInput): FactorReading {
+function siemRiskScore({ siem, siemConfigured }: RiskInput): FactorReading {
+  if (siem === null && !siemConfigured) {
+    return outOfModel('siem_risk_score', 'No SIEM is configured, so the SIEM risk score is not part of the model.');
+  }
   if (siem === null) {
-    const explanation = 'No SIEM context, so the SIEM risk score is unobserved.';
-    return { name: 'siem_risk_score', raw: 0, normalized: 0, observed: false, explanation };
+    const explanation = 'The SIEM did not answer, so its risk score is missing.';
+    return { name: 'siem_risk_score', raw: 0, normalized: 0, observed: false, outOfModel: false, explanation };
   }
   const score = clamp01(siem.riskScore);
   return reading('siem_risk_score', siem.riskScore, score, `The SIEM rates the kill's risk at ${round4(score)}.`);
 }
 
-// Few false positives mean Smith is usually right, so resurrecting is riskier:
-// 0 → 1, 1 → 0.5, 3 → 0.25.
+/**
+ * How often kills of this module were right, from what became of their
+ * resurrections: one that stayed stable (or a false positive the SIEM knows
+ * of) says the kill was wrong, a re-kill or a rollback says it was right.
+ * Laplace's rule of succession turns the counts into a rate: (right + 1) /
+ * (all + 2). Kills with no outcome yet say nothing, and with no evidence at
+ * all the factor is left out rather than guessed.
+ */
 function falsePositiveHistory({ siem, history, report }: RiskInput): FactorReading {
-  if (siem === null && history.priorKills === 0) {
-    const explanation = `No history: no SIEM and no prior kills of ${report.targetModule}, so neutral ${NEUTRAL}.`;
-    return reading('false_positive_history', 0, NEUTRAL, explanation);
+  const falsePositives = Math.max(0, history.falsePositives) + Math.max(0, siem?.falsePositiveHistory ?? 0);
+  const right = Math.max(0, history.reKills) + Math.max(0, history.rollbacks);
+  const evidence = falsePositives + right;
+  if (evidence === 0) {
+    return outOfModel('false_positive_history', `No outcome yet tells whether kills of ${report.targetModule} are right (${history.priorKills} prior kills), so the history is neutral.`);
   }
-  const count = Math.max(0, siem === null ? history.falsePositives : siem.falsePositiveHistory);
-  const source = siem === null ? `the event log (${history.priorKills} prior kills)` : 'the SIEM';
-  const normalized = 1 / (1 + count);
-  const explanation = `${count} false positives according to ${source}: 1/(1+${count}) = ${round4(normalized)}.`;
-  return reading('false_positive_history', count, normalized, explanation);
+  const normalized = (right + 1) / (evidence + 2);
+  const sources = siem && siem.falsePositiveHistory > 0 ? 'outcomes and the SIEM' : 'outcomes';
+  const explanation = `${falsePositives} false positives and ${right} kills proven right (re-killed or rolled back) according to ${sources}: (${right}+1)/(${evidence}+2) = ${round4(normalized)}.`;
+  return reading('false_positive_history', falsePositives, normalized, explanation);
 }
 
 function moduleCriticality({ report }: RiskInput, settings: RiskSettings): FactorReading {
@@ -71,5 +79,9 @@ function severity({ report }: RiskInput): FactorReading {
 }
 
 function reading(name: RiskFactorName, raw: number, normalized: number, explanation: string): FactorReading {
-  return { name, raw, normalized, observed: true, explanation };
+  return { name, raw, normalized, observed: true, outOfModel: false, explanation };
+}
+
+function outOfModel(name: RiskFactorName, explanation: string): FactorReading {
+  return { name, raw: 0, normalized: 0, observed: false, outOfModel: true, explanation };
 }

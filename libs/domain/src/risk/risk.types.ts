@@ -39,8 +39,17 @@ export interface RiskFactor {
   readonly weight: number;
   /** normalized × weight; the contributions add up to the score. */
   readonly contribution: number;
-  /** False when the input was unavailable and the factor was left out of the score. */
+  /**
+   * False when the input should have been there and was not (the SIEM did not
+   * answer): the factor is left out of the score and lowers the coverage.
+   */
   readonly observed: boolean;
+  /**
+   * True when the factor takes no part: a source this deployment does not
+   * have (no SIEM configured) or a history with no outcomes yet says nothing
+   * either way, so it neither moves the score nor lowers the coverage.
+   */
+  readonly outOfModel: boolean;
   readonly explanation: string;
 }
 
@@ -48,8 +57,12 @@ export interface RiskAssessment {
   readonly score: number;
   readonly level: RiskLevel;
   readonly factors: readonly RiskFactor[];
-  /** Share of the configured weight whose input was observed, in [0,1]. */
+  /** Share of the weight of the factors in the model whose input was observed, in [0,1]. */
   readonly coverage: number;
+  /** How likely the kill was right (the module is a real threat), from the likelihood factors. */
+  readonly likelihood: number;
+  /** How much a real threat let back in would hurt, from the impact factors. */
+  readonly impact: number;
 }
 
 /** What the SIEM said about the kill, as far as the risk score is concerned. */
@@ -58,17 +71,32 @@ export interface SiemRiskContext {
   readonly falsePositiveHistory: number;
 }
 
-/** Counts for the killed module, derived by the caller from the event log. */
+/** The killed module's record, folded by the caller from the event log. */
 export interface ModuleHistory {
   readonly priorKills: number;
   readonly priorResurrections: number;
+  /** Resurrections that stayed stable: evidence their kills were false positives. */
   readonly falsePositives: number;
+  /** Resurrections the module was killed again after: evidence the kill was right. */
   readonly reKills: number;
+  /** Resurrections rolled back on an anomaly: evidence the kill was right. */
+  readonly rollbacks: number;
 }
 
 export interface RiskInput {
   readonly report: KillReport;
-  /** Null when the SIEM was not configured or did not answer. */
+  /** Null when the SIEM is not configured or did not answer (`siemConfigured` tells which). */
   readonly siem: SiemRiskContext | null;
+  readonly siemConfigured: boolean;
   readonly history: ModuleHistory;
 }
+
+/** Which side of the risk a factor speaks to: is the kill right, and how bad would it be. */
+export type FactorRole = 'likelihood' | 'impact';
+export const FACTOR_ROLES: Readonly<Record<RiskFactorName, FactorRole>> = {
+  smith_confidence: 'likelihood',
+  siem_risk_score: 'likelihood',
+  false_positive_history: 'likelihood',
+  module_criticality: 'impact',
+  severity: 'impact',
+};

@@ -13,7 +13,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
     throw illegalCommand(state, command, state.decision === null ? `it is ${state.status}` : 'it is already decided');
   }
   const { killId, at } = command;
-  const risk = assessRisk({ report: state.report, siem: command.siem, history: command.history }, command.risk);
+  const risk = assessRisk({ report: state.report, siem: command.siem, siemConfigured: command.siemStatus !== 'not_configured', history: command.history }, command.risk);
   const verdict = evaluatePolicy(
     {
       report: state.report,

@@ -53,13 +53,14 @@ const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<P
   ...changes,
 });
 
-// A low-confidence info kill the SIEM calls harmless:
-// 0.3×0.1 + 0.25×0.1 + 0.2×1 + 0.15×0.2 + 0.1×0 = 0.285, 0.085 from 0.2, certainty 0.925.
+// A low-confidence info kill the SIEM calls harmless, no outcomes yet (the history is out of the model):
+// likelihood (0.3×0.1 + 0.25×0.1) / 0.55 = 0.1; impact (0.15×0.2 + 0.1×0) / 0.25 = 0.12;
+// score 0.1 × 1.12 / 2 = 0.056, 0.344 from the auto-approve boundary 0.4: certainty 1.
 const harmlessKill = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.1, severity: 'info' }) };
 const harmlessSiem = { siem: { riskScore: 0.1, falsePositiveHistory: 0 }, siemStatus: 'used' as const };
 
 const pendingApproval: KillEvent[] = (() => {
-  const events = decide(decideWith(), evolve(null, SAMPLE_EVENTS.KillReported));
+  const events = decide(decideWith({}, { mode: 'manual' }), evolve(null, SAMPLE_EVENTS.KillReported));
   return [SAMPLE_EVENTS.KillReported, ...events];
 })();
 
@@ -77,19 +78,25 @@ describe('DecideResurrection', () => {
   it('auto-approves a low-risk kill in semi-auto mode', () => {
     const events = given(harmlessKill).when(decideWith(harmlessSiem)).events();
     expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade']);
-    expect(events[0]).toMatchObject({ killId: 'demo-1', at: AT, assessment: { score: 0.285, level: 'low', coverage: 1 } });
+    expect(events[0]).toMatchObject({ killId: 'demo-1', at: AT, assessment: { score: 0.056, level: 'minimal', coverage: 1, likelihood: 0.1, impact: 0.12 } });
     expect(events[1]).toMatchObject({
       targetModule: 'nginx-test',
-      decision: { decisionId: 'dec-1', killId: 'demo-1', timestamp: AT, outcome: 'approve_auto', confidence: 0.925, mode: 'semi_auto', siemStatus: 'used' },
+      decision: { decisionId: 'dec-1', killId: 'demo-1', timestamp: AT, outcome: 'approve_auto', confidence: 1, mode: 'semi_auto', siemStatus: 'used' },
     });
   });
 
-  it('asks a human when confidence is too low, with an expiry after approval_timeout_hours', () => {
-    // demo-1 without SIEM: score 0.3667 is 0.0333 from 0.4, certainty 0.5 + 0.5 × 0.333 = 0.6665;
-    // × coverage 0.75 = 0.4999 < 0.85.
+  it("auto-approves the reboot plan's demo kill with no SIEM configured and no history", () => {
+    // likelihood 0.4; impact (0.15×0.2 + 0.1×0.25) / 0.25 = 0.22; score 0.4 × 1.22 / 2 = 0.244 (low), 0.156 from 0.4.
     const events = given(SAMPLE_EVENTS.KillReported).when(decideWith()).events();
+    expect(events[0]).toMatchObject({ assessment: { score: 0.244, level: 'low', coverage: 1 } });
+    expect(events[1]).toMatchObject({ decision: { outcome: 'approve_auto', confidence: 1 } });
+  });
+
+  it('asks a human when the SIEM did not answer, with an expiry after approval_timeout_hours', () => {
+    // The SIEM's 0.25 counts as missing: coverage 0.55 / 0.8 = 0.6875 caps the confidence.
+    const events = given(SAMPLE_EVENTS.KillReported).when(decideWith({ siemStatus: 'unavailable' })).events();
     expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade', 'ApprovalRequested']);
-    expect(events[1]).toMatchObject({ decision: { outcome: 'pending_review', confidence: 0.4999, requiresHumanReview: true } });
+    expect(events[1]).toMatchObject({ decision: { outcome: 'pending_review', confidence: 0.6875, requiresHumanReview: true } });
     expect(events[2]).toEqual({
       type: 'ApprovalRequested',
       killId: 'demo-1',
@@ -97,7 +104,7 @@ describe('DecideResurrection', () => {
       decisionId: 'dec-1',
       queueItemId: 'q-item-1',
       expiresAt: '2026-02-12T12:00:05.000Z',
-      reason: 'decision confidence 0.4999 is below the auto-approve minimum 0.85',
+      reason: 'decision confidence 0.6875 is below the auto-approve minimum 0.85; the SIEM was unavailable, so the decision is degraded',
     });
   });
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/risk.proto.
  */
 export const file_medic_v1_risk: GenFile = /*@__PURE__*/
-  fileDesc("ChNtZWRpYy92MS9yaXNrLnByb3RvEghtZWRpYy52MSKIAQoKUmlza0ZhY3RvchIMCgRuYW1lGAEgASgJEgsKA3JhdxgCIAEoARISCgpub3JtYWxpemVkGAMgASgBEg4KBndlaWdodBgEIAEoARIUCgxjb250cmlidXRpb24YBSABKAESEAoIb2JzZXJ2ZWQYBiABKAgSEwoLZXhwbGFuYXRpb24YByABKAkifAoOUmlza0Fzc2Vzc21lbnQSDQoFc2NvcmUYASABKAESIgoFbGV2ZWwYAiABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSJQoHZmFjdG9ycxgDIAMoCzIULm1lZGljLnYxLlJpc2tGYWN0b3ISEAoIY292ZXJhZ2UYBCABKAEi4gMKFFJlc3VycmVjdGlvbkRlY2lzaW9uEhMKC2RlY2lzaW9uX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSLQoJdGltZXN0YW1wGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgdvdXRjb21lGAQgASgOMhkubWVkaWMudjEuRGVjaXNpb25PdXRjb21lEicKCnJpc2tfbGV2ZWwYBSABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSEgoKcmlza19zY29yZRgGIAEoARISCgpjb25maWRlbmNlGAcgASgBEhEKCXJlYXNvbmluZxgIIAMoCRIaChJyZWNvbW1lbmRlZF9hY3Rpb24YCSABKAkSHQoVcmVxdWlyZXNfaHVtYW5fcmV2aWV3GAogASgIEh0KFWF1dG9fYXBwcm92ZV9lbGlnaWJsZRgLIAEoCBITCgtjb25zdHJhaW50cxgMIAMoCRIXCg90aW1lb3V0X21pbnV0ZXMYDSABKAUSHAoEbW9kZRgOIAEoDjIOLm1lZGljLnYxLk1vZGUSFAoMb2JzZXJ2ZV9vbmx5GA8gASgIEikKC3NpZW1fc3RhdHVzGBAgASgOMhQubWVkaWMudjEuU2llbVN0YXR1cyKbAQoPVGhyZWF0SW5kaWNhdG9yEhYKDmluZGljYXRvcl90eXBlGAEgASgJEg0KBXZhbHVlGAIgASgJEhQKDHRocmVhdF9zY29yZRgDIAEoARIOCgZzb3VyY2UYBCABKAkSLQoJbGFzdF9zZWVuGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0YWdzGAYgAygJIkwKDlJpc2tUaHJlc2hvbGRzEg8KB21pbmltYWwYASABKAESCwoDbG93GAIgASgBEg4KBm1lZGl1bRgDIAEoARIMCgRoaWdoGAQgASgBYgZwcm90bzM", [file_google_protobuf_timestamp, file_medic_v1_common]);
+  fileDesc("ChNtZWRpYy92MS9yaXNrLnByb3RvEghtZWRpYy52MSKeAQoKUmlza0ZhY3RvchIMCgRuYW1lGAEgASgJEgsKA3JhdxgCIAEoARISCgpub3JtYWxpemVkGAMgASgBEg4KBndlaWdodBgEIAEoARIUCgxjb250cmlidXRpb24YBSABKAESEAoIb2JzZXJ2ZWQYBiABKAgSEwoLZXhwbGFuYXRpb24YByABKAkSFAoMb3V0X29mX21vZGVsGAggASgIIqABCg5SaXNrQXNzZXNzbWVudBINCgVzY29yZRgBIAEoARIiCgVsZXZlbBgCIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBIlCgdmYWN0b3JzGAMgAygLMhQubWVkaWMudjEuUmlza0ZhY3RvchIQCghjb3ZlcmFnZRgEIAEoARISCgpsaWtlbGlob29kGAUgASgBEg4KBmltcGFjdBgGIAEoASLiAwoUUmVzdXJyZWN0aW9uRGVjaXNpb24SEwoLZGVjaXNpb25faWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKB291dGNvbWUYBCABKA4yGS5tZWRpYy52MS5EZWNpc2lvbk91dGNvbWUSJwoKcmlza19sZXZlbBgFIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBISCgpyaXNrX3Njb3JlGAYgASgBEhIKCmNvbmZpZGVuY2UYByABKAESEQoJcmVhc29uaW5nGAggAygJEhoKEnJlY29tbWVuZGVkX2FjdGlvbhgJIAEoCRIdChVyZXF1aXJlc19odW1hbl9yZXZpZXcYCiABKAgSHQoVYXV0b19hcHByb3ZlX2VsaWdpYmxlGAsgASgIEhMKC2NvbnN0cmFpbnRzGAwgAygJEhcKD3RpbWVvdXRfbWludXRlcxgNIAEoBRIcCgRtb2RlGA4gASgOMg4ubWVkaWMudjEuTW9kZRIUCgxvYnNlcnZlX29ubHkYDyABKAgSKQoLc2llbV9zdGF0dXMYECABKA4yFC5tZWRpYy52MS5TaWVtU3RhdHVzIpsBCg9UaHJlYXRJbmRpY2F0b3ISFgoOaW5kaWNhdG9yX3R5cGUYASABKAkSDQoFdmFsdWUYAiABKAkSFAoMdGhyZWF0X3Njb3JlGAMgASgBEg4KBnNvdXJjZRgEIAEoCRItCglsYXN0X3NlZW4YBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRhZ3MYBiADKAkiTAoOUmlza1RocmVzaG9sZHMSDwoHbWluaW1hbBgBIAEoARILCgNsb3cYAiABKAESDgoGbWVkaXVtGAMgASgBEgwKBGhpZ2gYBCABKAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_medic_v1_common]);
 
 /**
  * One weighted factor of a risk score; the contributions add up to the score.
@@ -56,6 +56,14 @@ export type RiskFactor = Message<"medic.v1.RiskFactor"> & {
    * @generated from field: string explanation = 7;
    */
   explanation: string;
+
+  /**
+   * A factor whose source this deployment lacks, or a history with no outcomes
+   * yet: it moves nothing and does not count against the coverage.
+   *
+   * @generated from field: bool out_of_model = 8;
+   */
+  outOfModel: boolean;
 };
 
 /**
@@ -88,6 +96,18 @@ export type RiskAssessment = Message<"medic.v1.RiskAssessment"> & {
    * @generated from field: double coverage = 4;
    */
   coverage: number;
+
+  /**
+   * How likely the kill was right, and how much a real threat let back in would hurt.
+   *
+   * @generated from field: double likelihood = 5;
+   */
+  likelihood: number;
+
+  /**
+   * @generated from field: double impact = 6;
+   */
+  impact: number;
 };
 
 /**

@@ -16,7 +16,11 @@ function summary(e: KillEvent): string {
     case 'KillReported':
       return `${e.report.targetModule}/${e.report.targetInstanceId} killed by ${e.report.sourceAgent}: ${e.report.killReason}, severity ${e.report.severity}, confidence ${e.report.confidenceScore}`;
     case 'ContextEnriched':
-      return `SIEM ${e.siemStatus}: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives`;
+      return e.siemStatus === 'used'
+        ? `SIEM used: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives${e.ignoredFields.length > 0 ? `, ${e.ignoredFields.length} fields ignored` : ''}`
+        : `SIEM unavailable: ${e.failureReason ?? 'no reason given'}`;
+    case 'EnrichmentRequested':
+      return `waiting for SIEM context until ${e.deadline}`;
     case 'RiskAssessed':
       return `risk ${e.assessment.score} (${e.assessment.level}), coverage ${e.assessment.coverage}`;
     case 'DecisionMade':

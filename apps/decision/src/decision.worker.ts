@@ -8,6 +8,11 @@ import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-wor
 import { TimerFiring } from './workflow/timer-firing';
 
 
+/** The SIEM gets its timeout, and a margin for the enrichment service's own work and the log, before a kill is decided without it. */
+export function enrichmentDeadlineMs(timeoutSeconds: number): number {
+  return Math.round(timeoutSeconds * 1000 + Math.max(2000, timeoutSeconds * 100));
+}
+
 function spendsBudget(policy: PolicySettings): boolean {
   return policy.autoApprove.enabled && (policy.mode === 'semi_auto' || policy.mode === 'full_auto');
 }
@@ -50,6 +55,7 @@ export class DecisionWorker implements LogWorker {
       commandsTopic: topics.kill_commands,
       policy: toPolicySettings(config),
       risk: toRiskSettings(config),
+      siem: { enabled: config.siem.enabled, deadlineMs: enrichmentDeadlineMs(config.siem.timeout_seconds) },
       historyDays: 30,
     };
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;

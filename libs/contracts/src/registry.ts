@@ -14,6 +14,7 @@ import * as kill from './gen/medic/v1/kill_events_pb';
 const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   KillReported: kill.KillReportedSchema,
   ContextEnriched: kill.ContextEnrichedSchema,
+  EnrichmentRequested: kill.EnrichmentRequestedSchema,
   RiskAssessed: kill.RiskAssessedSchema,
   DecisionMade: kill.DecisionMadeSchema,
   ApprovalRequested: kill.ApprovalRequestedSchema,
@@ -40,6 +41,7 @@ const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Messa
   GrantApproval: commands.GrantApprovalSchema,
   DenyApproval: commands.DenyApprovalSchema,
   ExpireApproval: commands.ExpireApprovalSchema,
+  ExpireEnrichment: commands.ExpireEnrichmentSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {

@@ -2,7 +2,7 @@
 
 export * from './shared/errors';
 export type * from './shared/json';
-export { addHours, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant } from './shared/time';
+export { addHours, addMilliseconds, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant } from './shared/time';
 
 export * from './kill/kill-report';
 export * from './kill/kill-report-limits';
@@ -27,6 +27,8 @@ export { EVENT_SOURCES } from './workflow/event-effects';
 export { evolve } from './workflow/evolve';
 export { decide } from './workflow/decide';
 export { actorOf, answerCommand, rejection } from './workflow/answer-command';
-export { APPROVAL_EXPIRY_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
+export { APPROVAL_EXPIRY_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
+export { awaitsEnrichment } from './workflow/enrichment-decisions';
+export { describeIndicators } from './workflow/event-effects';
 
 export type * from './control/control-events';

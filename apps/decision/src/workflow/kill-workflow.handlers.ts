@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from '@medic/contracts';
-import { answerCommand, decide, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand } from '@medic/domain';
+import { addMilliseconds, answerCommand, decide, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { WorkflowRound } from './kill-workflow.step';
 
@@ -12,34 +12,26 @@ import type { WorkflowRound } from './kill-workflow.step';
  */
 @LogHandlers()
 export class KillWorkflowHandlers {
-  /** A new kill is folded in and decided; a repeat of a reported kill changes nothing. */
+  /**
+   * A new kill is folded in; it is decided at once, or, with a SIEM
+   * configured, once its context is in or its deadline passed. A repeat of a
+   * reported kill changes nothing.
+   */
   @EventPattern(ceTypesOf('kill', ['KillReported']))
-  decide(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: WorkflowRound): void {
+  reported(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: WorkflowRound): void {
     const reported = logged.data;
     if (round.state.get(reported.killId) !== null) return round.repeated(reported.killId);
-    // The module's history before this kill.
-    const history = round.state.historyOf(reported.report.targetModule);
     round.state.apply(reported, round.partition);
-    const { policy, risk } = round.settings;
-    const made = decide(
-      {
-        type: 'DecideResurrection',
-        killId: reported.killId,
-        at: round.at.toISOString(),
-        decisionId: randomUUID(),
-        queueItemId: randomUUID(),
-        siem: null,
-        siemStatus: 'not_configured',
-        history,
-        autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),
-        policy,
-        risk,
-      },
-      round.state.get(reported.killId),
-    );
-    round.append(made, logged);
-    const decision = made.find((e): e is DecisionMade => e.type === 'DecisionMade');
-    if (decision) round.decided(decision, logged);
+    const { siem } = round.settings;
+    if (!siem.enabled) return decideNow(round, reported.killId, logged, 'not_configured');
+    round.append([{ type: 'EnrichmentRequested', killId: reported.killId, at: round.at.toISOString(), deadline: addMilliseconds(round.at.toISOString(), siem.deadlineMs) }], logged);
+  }
+
+  /** The SIEM's context (or the enrichment service's word that it could not get it): decide if the kill waits for it. */
+  @EventPattern(ceTypesOf('kill', ['ContextEnriched']))
+  enriched(@Payload() logged: LoggedEvent<ContextEnriched>, @Ctx() round: WorkflowRound): void {
+    round.state.apply(logged.data, round.partition);
+    decideIfReady(round, logged.data.killId, logged);
   }
 
   /** An operator's or a timer's command gets its events, or CommandRejected with the reason. */
@@ -48,11 +40,51 @@ export class KillWorkflowHandlers {
     const events = answerCommand(logged.data, round.state.get(logged.data.killId));
     round.append(events, logged);
     round.answered(logged, events);
+    // The enrichment deadline passing records the SIEM as unavailable: the kill is decided without it.
+    if (events.some((e) => e.type === 'ContextEnriched')) decideIfReady(round, logged.data.killId, logged);
   }
 
   /** What other steps appended about a kill is folded into its state (an illegal one is rejected). */
-  @EventPattern(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => t !== 'KillReported')))
+  @EventPattern(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => t !== 'KillReported' && t !== 'ContextEnriched')))
   fold(@Payload() logged: LoggedEvent<KillEvent>, @Ctx() round: WorkflowRound): void {
     round.state.apply(logged.data, round.partition);
   }
+}
+
+/** Decides a kill that has its SIEM context (used or unavailable) and no decision yet. */
+function decideIfReady(round: WorkflowRound, killId: string, cause: LoggedEvent<unknown>): void {
+  const state = round.state.get(killId);
+  if (state === null || state.status !== 'PENDING' || state.decision !== null || state.enrichment === null) return;
+  decideNow(round, killId, cause, state.enrichment.siemStatus);
+}
+
+function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unknown>, siemStatus: 'used' | 'unavailable' | 'not_configured'): void {
+  const state = round.state.get(killId)!;
+  const { policy, risk } = round.settings;
+  const enrichment = state.enrichment;
+  const made = decide(
+    {
+      type: 'DecideResurrection',
+      killId,
+      at: round.at.toISOString(),
+      decisionId: randomUUID(),
+      queueItemId: randomUUID(),
+      siem: siemStatus === 'used' && enrichment ? { riskScore: enrichment.riskScore, falsePositiveHistory: enrichment.falsePositiveHistory, indicators: enrichment.indicators } : null,
+      siemStatus,
+      history: priorHistory(round, state.targetModule),
+      autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),
+      policy,
+      risk,
+    },
+    state,
+  );
+  round.append(made, cause);
+  const decision = made.find((e): e is DecisionMade => e.type === 'DecisionMade');
+  if (decision) round.decided(decision, cause as LoggedEvent<KillEvent>);
+}
+
+/** The module's history before this kill (which is folded in, and counted, by now). */
+function priorHistory(round: WorkflowRound, module: string): ModuleHistory {
+  const h = round.state.historyOf(module);
+  return { ...h, priorKills: Math.max(0, h.priorKills - 1) };
 }

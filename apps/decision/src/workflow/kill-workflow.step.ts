@@ -11,6 +11,8 @@ export interface WorkflowSettings {
   readonly commandsTopic: string;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
+  /** With a SIEM, a kill is decided once its context is in, or without it after `deadlineMs`. */
+  readonly siem: { readonly enabled: boolean; readonly deadlineMs: number };
   /** How far back a module's kills count as its history. */
   readonly historyDays: number;
 }

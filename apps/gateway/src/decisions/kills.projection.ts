@@ -68,6 +68,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
       return Object.assign(next, answered(e, 'expired', APPROVAL_EXPIRY_ACTOR), { status: 'expired' });
     // Not folded into this view (yet): its reader never passes them.
     case 'ContextEnriched':
+    case 'EnrichmentRequested':
     case 'VetoRequested':
     case 'VetoCleared':
     case 'ResurrectionVetoed':

@@ -169,7 +169,7 @@ describe('evaluatePolicy: the verdict in words', () => {
       confidence: 1,
       reasoning: [
         'Risk score 0.3 (low) = likelihood 0.3 × (1 + impact 1) / 2; top contributing factors: smith_confidence 0.18, severity 0.12.',
-        'SIEM context was used.',
+        'SIEM context was used: no threat indicators for the module in the window.',
         'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from 0.4, the nearest threshold where the decision would change).',
         'Eligible for auto-approval: every condition is met.',
         'Semi-auto mode: auto-approve only when eligible; outcome approve_auto.',

@@ -49,6 +49,8 @@ export interface PolicyInput {
   /** The thresholds the risk was classified by: confidence drops near them. */
   readonly thresholds: RiskThresholds;
   readonly siemStatus: SiemStatus;
+  /** The SIEM indicators that weighed most, named in the reasoning. */
+  readonly siemIndicators?: readonly string[];
   /** Auto-resurrections in the hour before the decision, counted by the caller from the event log. */
   readonly autoResurrectionsLastHour: number;
 }

@@ -19,10 +19,10 @@ export function riskSummary(risk: RiskAssessment): string {
   return `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
 }
 
-export function siemSummary(status: SiemStatus): string {
+export function siemSummary(status: SiemStatus, indicators: readonly string[] = []): string {
   switch (status) {
     case 'used':
-      return 'SIEM context was used.';
+      return indicators.length > 0 ? `SIEM context was used; the indicators that weighed most: ${indicators.join('; ')}.` : 'SIEM context was used: no threat indicators for the module in the window.';
     case 'not_configured':
       return 'No SIEM context was used: no SIEM is configured.';
     case 'unavailable':

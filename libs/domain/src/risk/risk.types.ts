@@ -69,6 +69,8 @@ export interface RiskAssessment {
 export interface SiemRiskContext {
   readonly riskScore: number;
   readonly falsePositiveHistory: number;
+  /** The indicators that weighed most, described; named in the reasoning. */
+  readonly indicators?: readonly string[];
 }
 
 /** The killed module's record, folded by the caller from the event log. */

@@ -41,7 +41,11 @@ export function normalizeInstant(text: string): string | null {
 }
 
 export function addMinutes(instant: string, minutes: number): string {
-  return formatInstant(requireInstant(instant) + minutes * MS_PER_MINUTE);
+  return addMilliseconds(instant, minutes * MS_PER_MINUTE);
+}
+
+export function addMilliseconds(instant: string, ms: number): string {
+  return formatInstant(requireInstant(instant) + ms);
 }
 
 export function addHours(instant: string, hours: number): string {

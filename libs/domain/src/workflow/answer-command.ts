@@ -31,6 +31,7 @@ export function actorOf(command: LoggedKillCommand): string {
     case 'DenyApproval':
       return command.denier;
     case 'ExpireApproval':
+    case 'ExpireEnrichment':
       return command.actor;
   }
 }

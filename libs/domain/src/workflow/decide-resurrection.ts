@@ -6,12 +6,14 @@ import type { DecideResurrection } from './kill-commands';
 import type { ApprovalRequested, DecisionMade, KillEvent, RiskAssessed } from './kill-events';
 import type { KillState } from './kill-state';
 import { illegalCommand } from './command-guards';
+import { awaitsEnrichment } from './enrichment-decisions';
 
 /** Scores the kill and applies the policy, once: a kill is decided a single time. */
 export function decideResurrection(command: DecideResurrection, state: KillState): KillEvent[] {
   if (state.status !== 'PENDING' || state.decision !== null) {
     throw illegalCommand(state, command, state.decision === null ? `it is ${state.status}` : 'it is already decided');
   }
+  if (awaitsEnrichment(state)) throw illegalCommand(state, command, `it waits for the SIEM's context until ${state.enrichmentDeadline}`);
   const { killId, at } = command;
   const risk = assessRisk({ report: state.report, siem: command.siem, siemConfigured: command.siemStatus !== 'not_configured', history: command.history }, command.risk);
   const verdict = evaluatePolicy(
@@ -20,6 +22,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       risk,
       thresholds: command.risk.thresholds,
       siemStatus: command.siemStatus,
+      siemIndicators: command.siem?.indicators ?? [],
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
     },
     command.policy,

@@ -2,6 +2,7 @@ import { assertNever } from '../shared/errors';
 import { denyApproval, expireApproval, grantApproval } from './approval-decisions';
 import { existingKill } from './command-guards';
 import { decideResurrection } from './decide-resurrection';
+import { expireEnrichment } from './enrichment-decisions';
 import type { KillCommand, ReportKill } from './kill-commands';
 import type { KillEvent, KillReported } from './kill-events';
 import type { KillState } from './kill-state';
@@ -23,6 +24,8 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
       return denyApproval(command, existingKill(state, command));
     case 'ExpireApproval':
       return expireApproval(command, existingKill(state, command));
+    case 'ExpireEnrichment':
+      return expireEnrichment(command, existingKill(state, command));
     default:
       return assertNever(command, 'kill command');
   }

@@ -1,6 +1,7 @@
 import {
   answerCommand,
   APPROVAL_EXPIRY_ACTOR,
+  ENRICHMENT_DEADLINE_ACTOR,
   decide,
   timersOf,
   evolve,
@@ -233,5 +234,48 @@ describe('timers', () => {
     expect(timersOf(evolve(pending, SAMPLE_EVENTS.ApprovalGranted))).toEqual([]);
     expect(timersOf(evolve(pending, SAMPLE_EVENTS.ApprovalExpired))).toEqual([]);
     expect(timersOf(evolve(null, SAMPLE_EVENTS.KillReported))).toEqual([]);
+  });
+});
+
+describe('waiting for the SIEM', () => {
+  const DEADLINE = SAMPLE_EVENTS.EnrichmentRequested.deadline;
+  const awaiting = [SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.EnrichmentRequested];
+  const expire = (at: string): KillCommand => ({ type: 'ExpireEnrichment', commandId: 'cmd-x', killId: 'demo-1', at, actor: ENRICHMENT_DEADLINE_ACTOR });
+  const indicator = (value: string, threatScore: number) => ({ indicatorType: 'ip', value, threatScore, source: 'intel', lastSeen: '2026-02-11T11:00:00.000Z', tags: [] });
+  const enriched: KillEvent = {
+    ...SAMPLE_EVENTS.ContextEnriched,
+    riskScore: 0.9,
+    threatIndicators: [indicator('10.0.0.1', 0.2), indicator('10.0.0.9', 0.95), indicator('10.0.0.5', 0.6), indicator('10.0.0.7', 0.7)],
+  };
+
+  it('does not decide before the context or the deadline, and waits on a timer for the deadline', () => {
+    given(...awaiting).when(decideWith()).thenRejects('illegal_transition');
+    const state = awaiting.reduce<KillState | null>((s, e) => evolve(s, e), null)!;
+    expect(timersOf(state)).toEqual([
+      { timerId: 'demo-1/enrichment-deadline', killId: 'demo-1', dueAt: DEADLINE, command: { type: 'ExpireEnrichment', killId: 'demo-1', actor: ENRICHMENT_DEADLINE_ACTOR } },
+    ]);
+    expect(timersOf(evolve(state, enriched))).toEqual([]);
+  });
+
+  it('decides with the context once it is in, naming the indicators that weighed most', () => {
+    const events = given(...awaiting, enriched).when(decideWith({ siem: { riskScore: 0.9, falsePositiveHistory: 0, indicators: ['ip 10.0.0.9 (0.95, intel)'] }, siemStatus: 'used' })).events();
+    const made = events.find((e) => e.type === 'DecisionMade');
+    expect(made?.type === 'DecisionMade' && made.decision.reasoning[1]).toBe('SIEM context was used; the indicators that weighed most: ip 10.0.0.9 (0.95, intel).');
+    const state = [...awaiting, enriched].reduce<KillState | null>((s, e) => evolve(s, e), null)!;
+    expect(state.enrichment?.indicators).toEqual(['ip 10.0.0.9 (0.95, intel)', 'ip 10.0.0.7 (0.7, intel)', 'ip 10.0.0.5 (0.6, intel)']);
+  });
+
+  it('records the SIEM as unavailable at the deadline, not before, and only while it waits', () => {
+    given(...awaiting).when(expire('2026-02-11T12:00:39.999Z')).thenRejects('enrichment_not_due');
+    const [degraded] = given(...awaiting).when(expire(DEADLINE)).events();
+    expect(degraded).toMatchObject({ type: 'ContextEnriched', siemStatus: 'unavailable', queryId: 'cmd-x', failureReason: `no SIEM context by the deadline ${DEADLINE}` });
+    given(...awaiting, enriched).when(expire(DEADLINE)).thenRejects('illegal_transition');
+    given(SAMPLE_EVENTS.KillReported).when(expire(DEADLINE)).thenRejects('illegal_transition');
+  });
+
+  it('keeps the first context: a late answer changes nothing the decision stood on', () => {
+    const [degraded] = given(...awaiting).when(expire(DEADLINE)).events();
+    const state = [...awaiting, degraded!, enriched].reduce<KillState | null>((s, e) => evolve(s, e), null)!;
+    expect(state.enrichment).toMatchObject({ siemStatus: 'unavailable' });
   });
 });

@@ -1,8 +1,8 @@
 import type { ResurrectionDecision } from '../decision/decision.types';
 import { assertNever } from '../shared/errors';
-import type { KillEvent, KillEventType } from './kill-events';
+import type { KillEvent, KillEventType, ThreatIndicator } from './kill-events';
 import { AUTO_APPROVER, type KillState } from './kill-state';
-import type { WorkflowStatus } from './workflow-status';
+import { WORKFLOW_STATUSES, type WorkflowStatus } from './workflow-status';
 
 /** The facts an event adds to the state, beside the status. */
 export type KillFacts = Partial<Omit<KillState, 'killId' | 'status' | 'history' | 'lastEventAt'>>;
@@ -18,7 +18,9 @@ export interface Effect {
  * so that e.g. RollbackFailed cannot land on FAILED from EXECUTING.
  */
 export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported' | 'CommandRejected'>, readonly WorkflowStatus[]>> = {
-  ContextEnriched: ['PENDING'],
+  // The SIEM may answer after the workflow stopped waiting: kept, whatever became of the kill since.
+  ContextEnriched: WORKFLOW_STATUSES,
+  EnrichmentRequested: ['PENDING'],
   RiskAssessed: ['PENDING'],
   DecisionMade: ['PENDING'],
   ApprovalRequested: ['PENDING'],
@@ -51,9 +53,13 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'CommandRejected':
       return stay();
     case 'ContextEnriched': {
+      // The first context counts: the one the decision was (or will be) made with.
+      if (state.enrichment !== null) return stay();
       const { siemStatus, riskScore, falsePositiveHistory } = event;
-      return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory } });
+      return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory, indicators: describeIndicators(event.threatIndicators) } });
     }
+    case 'EnrichmentRequested':
+      return stay({ enrichmentDeadline: event.deadline });
     case 'RiskAssessed':
       return stay({ risk: event.assessment });
     case 'DecisionMade':
@@ -106,4 +112,15 @@ function decisionEffect(state: KillState, decision: ResurrectionDecision): Effec
   }
   if (decision.outcome === 'deny') return { to: 'DENIED', facts: { decision } };
   return { to: state.status, facts: { decision } };
+}
+
+/** How many indicators a decision names. */
+const NAMED_INDICATORS = 3;
+
+/** The strongest indicators, as "<type> <value> (<score>, <source>)". */
+export function describeIndicators(indicators: readonly ThreatIndicator[]): string[] {
+  return [...indicators]
+    .sort((a, b) => b.threatScore - a.threatScore)
+    .slice(0, NAMED_INDICATORS)
+    .map((i) => `${i.indicatorType} ${i.value} (${i.threatScore}, ${i.source})`);
 }

@@ -30,7 +30,9 @@ const same = (from: WorkflowStatus): WorkflowStatus => from;
 const to = (status: WorkflowStatus) => (): WorkflowStatus => status;
 
 const MOVES: readonly Move[] = [
-  { label: 'ContextEnriched', event: sample('ContextEnriched'), from: ['PENDING'], to: same },
+  // The SIEM may answer late: its context is kept in any status.
+  { label: 'ContextEnriched', event: sample('ContextEnriched'), from: WORKFLOW_STATUSES, to: same },
+  { label: 'EnrichmentRequested', event: sample('EnrichmentRequested'), from: ['PENDING'], to: same },
   { label: 'RiskAssessed', event: sample('RiskAssessed'), from: ['PENDING'], to: same },
   { label: 'DecisionMade(pending_review)', event: sample('DecisionMade'), from: ['PENDING'], to: same },
   { label: 'DecisionMade(approve_auto)', event: sample('DecisionMade', { decision: aDecision('approve_auto') }), from: ['PENDING'], to: to('APPROVED') },

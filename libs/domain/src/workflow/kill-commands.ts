@@ -59,8 +59,14 @@ export interface ExpireApproval extends LoggedCommandBase {
   readonly actor: string;
 }
 
+export interface ExpireEnrichment extends LoggedCommandBase {
+  readonly type: 'ExpireEnrichment';
+  /** The timer that fired. */
+  readonly actor: string;
+}
+
 /** The commands others send through the log; the workflow answers each on the kill's events. */
-export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval;
+export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment;
 export type LoggedKillCommandType = LoggedKillCommand['type'];
 
 export type KillCommand = ReportKill | DecideResurrection | LoggedKillCommand;

@@ -42,6 +42,14 @@ export interface ContextEnriched extends KillEventBase {
   readonly networkContext: JsonObject;
   readonly userContext: JsonObject | null;
   readonly failureReason: string | null;
+  /** Parts of the SIEM's answer left out as unusable, and why. */
+  readonly ignoredFields: readonly string[];
+}
+
+/** The workflow waits for the SIEM's context until `deadline`, then decides without it. */
+export interface EnrichmentRequested extends KillEventBase {
+  readonly type: 'EnrichmentRequested';
+  readonly deadline: string;
 }
 
 export interface RiskAssessed extends KillEventBase {
@@ -201,6 +209,7 @@ export interface CommandRejected extends KillEventBase {
 export type KillEvent =
   | KillReported
   | ContextEnriched
+  | EnrichmentRequested
   | RiskAssessed
   | DecisionMade
   | ApprovalRequested

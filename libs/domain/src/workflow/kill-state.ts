@@ -18,6 +18,8 @@ export interface EnrichmentSummary {
   readonly siemStatus: 'used' | 'unavailable';
   readonly riskScore: number;
   readonly falsePositiveHistory: number;
+  /** The indicators that weigh most, described for the decision's reasoning. */
+  readonly indicators: readonly string[];
 }
 
 export interface StatusChange {
@@ -41,6 +43,8 @@ export interface KillState {
   readonly correlationId: string | null;
   readonly replyTo: string | null;
   readonly enrichment: EnrichmentSummary | null;
+  /** Set when the workflow waits for the SIEM's context: until then no decision, after it one without. */
+  readonly enrichmentDeadline: string | null;
   readonly risk: RiskAssessment | null;
   readonly decision: ResurrectionDecision | null;
   readonly approval: ApprovalRequest | null;

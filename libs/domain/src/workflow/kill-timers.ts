@@ -1,5 +1,6 @@
 import type { LoggedKillCommand } from './kill-commands';
 import type { KillState } from './kill-state';
+import { awaitsEnrichment } from './enrichment-decisions';
 
 type WithoutStamp<C> = C extends LoggedKillCommand ? Omit<C, 'commandId' | 'at'> : never;
 
@@ -21,10 +22,21 @@ export interface KillTimer {
 }
 
 export const APPROVAL_EXPIRY_ACTOR = 'timer:approval-expiry';
+export const ENRICHMENT_DEADLINE_ACTOR = 'timer:enrichment-deadline';
 
 /** The timers a kill in this state is waiting for. */
 export function timersOf(state: KillState): KillTimer[] {
-  const { killId, approval } = state;
+  const { killId, approval, enrichmentDeadline } = state;
+  if (awaitsEnrichment(state) && enrichmentDeadline !== null) {
+    return [
+      {
+        timerId: `${killId}/enrichment-deadline`,
+        killId,
+        dueAt: enrichmentDeadline,
+        command: { type: 'ExpireEnrichment', killId, actor: ENRICHMENT_DEADLINE_ACTOR },
+      },
+    ];
+  }
   if (state.status === 'PENDING' && approval !== null) {
     return [
       {

@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/kill_events.proto.
  */
 export const file_medic_v1_kill_events: GenFile = /*@__PURE__*/
-  fileDesc("ChptZWRpYy92MS9raWxsX2V2ZW50cy5wcm90bxIIbWVkaWMudjEi7gEKDEtpbGxSZXBvcnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZyZXBvcnQYAyABKAsyFC5tZWRpYy52MS5LaWxsUmVwb3J0EhsKDmNvcnJlbGF0aW9uX2lkGAQgASgJSACIAQESFQoIcmVwbHlfdG8YBSABKAlIAYgBARIrCgZzb3VyY2UYBiABKAsyGy5tZWRpYy52MS5Tb3VyY2VDb29yZGluYXRlc0IRCg9fY29ycmVsYXRpb25faWRCCwoJX3JlcGx5X3RvItADCg9Db250ZXh0RW5yaWNoZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcXVlcnlfaWQYAyABKAkSKQoLc2llbV9zdGF0dXMYBCABKA4yFC5tZWRpYy52MS5TaWVtU3RhdHVzEjQKEXRocmVhdF9pbmRpY2F0b3JzGAUgAygLMhkubWVkaWMudjEuVGhyZWF0SW5kaWNhdG9yEh4KFmZhbHNlX3Bvc2l0aXZlX2hpc3RvcnkYBiABKAUSEgoKcmlza19zY29yZRgHIAEoARIWCg5yZWNvbW1lbmRhdGlvbhgIIAEoCRI0ChNoaXN0b3JpY2FsX2JlaGF2aW9yGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIwCg9uZXR3b3JrX2NvbnRleHQYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KDHVzZXJfY29udGV4dBgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGwoOZmFpbHVyZV9yZWFzb24YDCABKAlIAIgBAUIRCg9fZmFpbHVyZV9yZWFzb24idQoMUmlza0Fzc2Vzc2VkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCmFzc2Vzc21lbnQYAyABKAsyGC5tZWRpYy52MS5SaXNrQXNzZXNzbWVudCKQAQoMRGVjaXNpb25NYWRlEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCGRlY2lzaW9uGAMgASgLMh4ubWVkaWMudjEuUmVzdXJyZWN0aW9uRGVjaXNpb24SFQoNdGFyZ2V0X21vZHVsZRgEIAEoCSK4AQoRQXBwcm92YWxSZXF1ZXN0ZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSFQoNcXVldWVfaXRlbV9pZBgEIAEoCRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBiABKAkitwEKD0FwcHJvdmFsR3JhbnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZWNpc2lvbl9pZBgDIAEoCRIQCghhcHByb3ZlchgEIAEoCRISCgVub3RlcxgFIAEoCUgAiAEBEhcKCmNvbW1hbmRfaWQYBiABKAlIAYgBAUIICgZfbm90ZXNCDQoLX2NvbW1hbmRfaWQipgEKDkFwcHJvdmFsRGVuaWVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2RlY2lzaW9uX2lkGAMgASgJEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkSFwoKY29tbWFuZF9pZBgGIAEoCUgAiAEBQg0KC19jb21tYW5kX2lkIocBCg9BcHByb3ZhbEV4cGlyZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSFwoKY29tbWFuZF9pZBgEIAEoCUgAiAEBQg0KC19jb21tYW5kX2lkIo0BCg1WZXRvUmVxdWVzdGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSFgoOY29ycmVsYXRpb25faWQYBCABKAkSFwoPdGltZW91dF9zZWNvbmRzGAUgASgFIo4BCgtWZXRvQ2xlYXJlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEiIKBWJhc2lzGAQgASgOMhMubWVkaWMudjEuVmV0b0Jhc2lzEg4KBnJlYXNvbhgFIAEoCSKrAQoSUmVzdXJyZWN0aW9uVmV0b2VkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSIgoFYmFzaXMYBCABKA4yEy5tZWRpYy52MS5WZXRvQmFzaXMSDgoGcmVhc29uGAUgASgJEhQKDG5ld19ldmlkZW5jZRgGIAMoCSK7AQoTUmVzdXJyZWN0aW9uU3RhcnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhUKDXRhcmdldF9tb2R1bGUYBCABKAkSGgoSdGFyZ2V0X2luc3RhbmNlX2lkGAUgASgJEhMKC2FwcHJvdmVkX2J5GAYgASgJEg8KB2F0dGVtcHQYByABKAUivQEKFVJlc3VycmVjdGlvblN1Y2NlZWRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhQKDGNvbnRhaW5lcl9pZBgEIAEoCRIsCgZhY3Rpb24YBSABKA4yHC5tZWRpYy52MS5SZXN1cnJlY3Rpb25BY3Rpb24SEwoLZHVyYXRpb25fbXMYBiABKAEihAEKElJlc3VycmVjdGlvbkZhaWxlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIRCglyZXRyaWFibGUYBSABKAgiqwEKElN0YWJpbGl0eUNvbmZpcm1lZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEh4KFnRpbWVfdG9fc3RhYmxlX3NlY29uZHMYBCABKAESKAoHbWV0cmljcxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QihwEKD0Fub21hbHlEZXRlY3RlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhUKDWFub21hbHlfc2NvcmUYBCABKAESEAoIZmluZGluZ3MYBSADKAkibQoOQW5vbWFseUNsZWFyZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkifQoPUm9sbGJhY2tTdGFydGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEg0KBWFjdG9yGAUgASgJImAKEVJvbGxiYWNrQ29tcGxldGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkibQoOUm9sbGJhY2tGYWlsZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiyAMKD091dGNvbWVSZWNvcmRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvdXRjb21lX2lkGAMgASgJEhcKCnJlcXVlc3RfaWQYBCABKAlIAIgBARITCgtkZWNpc2lvbl9pZBgFIAEoCRInCgZyZXN1bHQYBiABKA4yFy5tZWRpYy52MS5PdXRjb21lUmVzdWx0EiMKFnRpbWVfdG9fc3RhYmxlX3NlY29uZHMYByABKAFIAYgBARIoCgdtZXRyaWNzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5zbWl0aF9mZWVkYmFjaxgJIAEoCUgCiAEBEhsKDmh1bWFuX2ZlZWRiYWNrGAogASgJSAOIAQESFwoPbGVzc29uc19sZWFybmVkGAsgAygJEh8KF3Nob3VsZF9hZGp1c3RfdGhyZXNob2xkGAwgASgIQg0KC19yZXF1ZXN0X2lkQhkKF190aW1lX3RvX3N0YWJsZV9zZWNvbmRzQhEKD19zbWl0aF9mZWVkYmFja0IRCg9faHVtYW5fZmVlZGJhY2sioQEKD0NvbW1hbmRSZWplY3RlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjb21tYW5kX2lkGAMgASgJEhQKDGNvbW1hbmRfdHlwZRgEIAEoCRINCgVhY3RvchgFIAEoCRIMCgRjb2RlGAYgASgJEg4KBnJlYXNvbhgHIAEoCWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_kill_report, file_medic_v1_risk]);
+  fileDesc("ChptZWRpYy92MS9raWxsX2V2ZW50cy5wcm90bxIIbWVkaWMudjEi7gEKDEtpbGxSZXBvcnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZyZXBvcnQYAyABKAsyFC5tZWRpYy52MS5LaWxsUmVwb3J0EhsKDmNvcnJlbGF0aW9uX2lkGAQgASgJSACIAQESFQoIcmVwbHlfdG8YBSABKAlIAYgBARIrCgZzb3VyY2UYBiABKAsyGy5tZWRpYy52MS5Tb3VyY2VDb29yZGluYXRlc0IRCg9fY29ycmVsYXRpb25faWRCCwoJX3JlcGx5X3RvIugDCg9Db250ZXh0RW5yaWNoZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcXVlcnlfaWQYAyABKAkSKQoLc2llbV9zdGF0dXMYBCABKA4yFC5tZWRpYy52MS5TaWVtU3RhdHVzEjQKEXRocmVhdF9pbmRpY2F0b3JzGAUgAygLMhkubWVkaWMudjEuVGhyZWF0SW5kaWNhdG9yEh4KFmZhbHNlX3Bvc2l0aXZlX2hpc3RvcnkYBiABKAUSEgoKcmlza19zY29yZRgHIAEoARIWCg5yZWNvbW1lbmRhdGlvbhgIIAEoCRI0ChNoaXN0b3JpY2FsX2JlaGF2aW9yGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIwCg9uZXR3b3JrX2NvbnRleHQYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KDHVzZXJfY29udGV4dBgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGwoOZmFpbHVyZV9yZWFzb24YDCABKAlIAIgBARIWCg5pZ25vcmVkX2ZpZWxkcxgNIAMoCUIRCg9fZmFpbHVyZV9yZWFzb24ifAoTRW5yaWNobWVudFJlcXVlc3RlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghkZWFkbGluZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidQoMUmlza0Fzc2Vzc2VkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCmFzc2Vzc21lbnQYAyABKAsyGC5tZWRpYy52MS5SaXNrQXNzZXNzbWVudCKQAQoMRGVjaXNpb25NYWRlEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCGRlY2lzaW9uGAMgASgLMh4ubWVkaWMudjEuUmVzdXJyZWN0aW9uRGVjaXNpb24SFQoNdGFyZ2V0X21vZHVsZRgEIAEoCSK4AQoRQXBwcm92YWxSZXF1ZXN0ZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSFQoNcXVldWVfaXRlbV9pZBgEIAEoCRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBiABKAkitwEKD0FwcHJvdmFsR3JhbnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZWNpc2lvbl9pZBgDIAEoCRIQCghhcHByb3ZlchgEIAEoCRISCgVub3RlcxgFIAEoCUgAiAEBEhcKCmNvbW1hbmRfaWQYBiABKAlIAYgBAUIICgZfbm90ZXNCDQoLX2NvbW1hbmRfaWQipgEKDkFwcHJvdmFsRGVuaWVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2RlY2lzaW9uX2lkGAMgASgJEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkSFwoKY29tbWFuZF9pZBgGIAEoCUgAiAEBQg0KC19jb21tYW5kX2lkIocBCg9BcHByb3ZhbEV4cGlyZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSFwoKY29tbWFuZF9pZBgEIAEoCUgAiAEBQg0KC19jb21tYW5kX2lkIo0BCg1WZXRvUmVxdWVzdGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSFgoOY29ycmVsYXRpb25faWQYBCABKAkSFwoPdGltZW91dF9zZWNvbmRzGAUgASgFIo4BCgtWZXRvQ2xlYXJlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEiIKBWJhc2lzGAQgASgOMhMubWVkaWMudjEuVmV0b0Jhc2lzEg4KBnJlYXNvbhgFIAEoCSKrAQoSUmVzdXJyZWN0aW9uVmV0b2VkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSIgoFYmFzaXMYBCABKA4yEy5tZWRpYy52MS5WZXRvQmFzaXMSDgoGcmVhc29uGAUgASgJEhQKDG5ld19ldmlkZW5jZRgGIAMoCSK7AQoTUmVzdXJyZWN0aW9uU3RhcnRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhUKDXRhcmdldF9tb2R1bGUYBCABKAkSGgoSdGFyZ2V0X2luc3RhbmNlX2lkGAUgASgJEhMKC2FwcHJvdmVkX2J5GAYgASgJEg8KB2F0dGVtcHQYByABKAUivQEKFVJlc3VycmVjdGlvblN1Y2NlZWRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhQKDGNvbnRhaW5lcl9pZBgEIAEoCRIsCgZhY3Rpb24YBSABKA4yHC5tZWRpYy52MS5SZXN1cnJlY3Rpb25BY3Rpb24SEwoLZHVyYXRpb25fbXMYBiABKAEihAEKElJlc3VycmVjdGlvbkZhaWxlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIRCglyZXRyaWFibGUYBSABKAgiqwEKElN0YWJpbGl0eUNvbmZpcm1lZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEh4KFnRpbWVfdG9fc3RhYmxlX3NlY29uZHMYBCABKAESKAoHbWV0cmljcxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QihwEKD0Fub21hbHlEZXRlY3RlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAMgASgJEhUKDWFub21hbHlfc2NvcmUYBCABKAESEAoIZmluZGluZ3MYBSADKAkibQoOQW5vbWFseUNsZWFyZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkifQoPUm9sbGJhY2tTdGFydGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEg0KBWFjdG9yGAUgASgJImAKEVJvbGxiYWNrQ29tcGxldGVkEg8KB2tpbGxfaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAyABKAkibQoOUm9sbGJhY2tGYWlsZWQSDwoHa2lsbF9pZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiyAMKD091dGNvbWVSZWNvcmRlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvdXRjb21lX2lkGAMgASgJEhcKCnJlcXVlc3RfaWQYBCABKAlIAIgBARITCgtkZWNpc2lvbl9pZBgFIAEoCRInCgZyZXN1bHQYBiABKA4yFy5tZWRpYy52MS5PdXRjb21lUmVzdWx0EiMKFnRpbWVfdG9fc3RhYmxlX3NlY29uZHMYByABKAFIAYgBARIoCgdtZXRyaWNzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5zbWl0aF9mZWVkYmFjaxgJIAEoCUgCiAEBEhsKDmh1bWFuX2ZlZWRiYWNrGAogASgJSAOIAQESFwoPbGVzc29uc19sZWFybmVkGAsgAygJEh8KF3Nob3VsZF9hZGp1c3RfdGhyZXNob2xkGAwgASgIQg0KC19yZXF1ZXN0X2lkQhkKF190aW1lX3RvX3N0YWJsZV9zZWNvbmRzQhEKD19zbWl0aF9mZWVkYmFja0IRCg9faHVtYW5fZmVlZGJhY2sioQEKD0NvbW1hbmRSZWplY3RlZBIPCgdraWxsX2lkGAEgASgJEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjb21tYW5kX2lkGAMgASgJEhQKDGNvbW1hbmRfdHlwZRgEIAEoCRINCgVhY3RvchgFIAEoCRIMCgRjb2RlGAYgASgJEg4KBnJlYXNvbhgHIAEoCWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_kill_report, file_medic_v1_risk]);
 
 /**
  * @generated from message medic.v1.KillReported
@@ -125,6 +125,14 @@ export type ContextEnriched = Message<"medic.v1.ContextEnriched"> & {
    * @generated from field: optional string failure_reason = 12;
    */
   failureReason?: string | undefined;
+
+  /**
+   * Fields of the SIEM's answer that were left out as unusable (wrong type, out of range,
+   * too large), named as "<index>.<field>: <why>" so a bad feed can be found.
+   *
+   * @generated from field: repeated string ignored_fields = 13;
+   */
+  ignoredFields: string[];
 };
 
 /**
@@ -133,6 +141,36 @@ export type ContextEnriched = Message<"medic.v1.ContextEnriched"> & {
  */
 export const ContextEnrichedSchema: GenMessage<ContextEnriched> = /*@__PURE__*/
   messageDesc(file_medic_v1_kill_events, 1);
+
+/**
+ * The kill workflow waits for the SIEM's context before deciding, until the deadline:
+ * then it decides without it (degraded).
+ *
+ * @generated from message medic.v1.EnrichmentRequested
+ */
+export type EnrichmentRequested = Message<"medic.v1.EnrichmentRequested"> & {
+  /**
+   * @generated from field: string kill_id = 1;
+   */
+  killId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline = 3;
+   */
+  deadline?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message medic.v1.EnrichmentRequested.
+ * Use `create(EnrichmentRequestedSchema)` to create a new message.
+ */
+export const EnrichmentRequestedSchema: GenMessage<EnrichmentRequested> = /*@__PURE__*/
+  messageDesc(file_medic_v1_kill_events, 2);
 
 /**
  * @generated from message medic.v1.RiskAssessed
@@ -159,7 +197,7 @@ export type RiskAssessed = Message<"medic.v1.RiskAssessed"> & {
  * Use `create(RiskAssessedSchema)` to create a new message.
  */
 export const RiskAssessedSchema: GenMessage<RiskAssessed> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 2);
+  messageDesc(file_medic_v1_kill_events, 3);
 
 /**
  * @generated from message medic.v1.DecisionMade
@@ -191,7 +229,7 @@ export type DecisionMade = Message<"medic.v1.DecisionMade"> & {
  * Use `create(DecisionMadeSchema)` to create a new message.
  */
 export const DecisionMadeSchema: GenMessage<DecisionMade> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 3);
+  messageDesc(file_medic_v1_kill_events, 4);
 
 /**
  * @generated from message medic.v1.ApprovalRequested
@@ -233,7 +271,7 @@ export type ApprovalRequested = Message<"medic.v1.ApprovalRequested"> & {
  * Use `create(ApprovalRequestedSchema)` to create a new message.
  */
 export const ApprovalRequestedSchema: GenMessage<ApprovalRequested> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 4);
+  messageDesc(file_medic_v1_kill_events, 5);
 
 /**
  * @generated from message medic.v1.ApprovalGranted
@@ -277,7 +315,7 @@ export type ApprovalGranted = Message<"medic.v1.ApprovalGranted"> & {
  * Use `create(ApprovalGrantedSchema)` to create a new message.
  */
 export const ApprovalGrantedSchema: GenMessage<ApprovalGranted> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 5);
+  messageDesc(file_medic_v1_kill_events, 6);
 
 /**
  * @generated from message medic.v1.ApprovalDenied
@@ -319,7 +357,7 @@ export type ApprovalDenied = Message<"medic.v1.ApprovalDenied"> & {
  * Use `create(ApprovalDeniedSchema)` to create a new message.
  */
 export const ApprovalDeniedSchema: GenMessage<ApprovalDenied> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 6);
+  messageDesc(file_medic_v1_kill_events, 7);
 
 /**
  * @generated from message medic.v1.ApprovalExpired
@@ -351,7 +389,7 @@ export type ApprovalExpired = Message<"medic.v1.ApprovalExpired"> & {
  * Use `create(ApprovalExpiredSchema)` to create a new message.
  */
 export const ApprovalExpiredSchema: GenMessage<ApprovalExpired> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 7);
+  messageDesc(file_medic_v1_kill_events, 8);
 
 /**
  * @generated from message medic.v1.VetoRequested
@@ -388,7 +426,7 @@ export type VetoRequested = Message<"medic.v1.VetoRequested"> & {
  * Use `create(VetoRequestedSchema)` to create a new message.
  */
 export const VetoRequestedSchema: GenMessage<VetoRequested> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 8);
+  messageDesc(file_medic_v1_kill_events, 9);
 
 /**
  * @generated from message medic.v1.VetoCleared
@@ -425,7 +463,7 @@ export type VetoCleared = Message<"medic.v1.VetoCleared"> & {
  * Use `create(VetoClearedSchema)` to create a new message.
  */
 export const VetoClearedSchema: GenMessage<VetoCleared> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 9);
+  messageDesc(file_medic_v1_kill_events, 10);
 
 /**
  * @generated from message medic.v1.ResurrectionVetoed
@@ -467,7 +505,7 @@ export type ResurrectionVetoed = Message<"medic.v1.ResurrectionVetoed"> & {
  * Use `create(ResurrectionVetoedSchema)` to create a new message.
  */
 export const ResurrectionVetoedSchema: GenMessage<ResurrectionVetoed> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 10);
+  messageDesc(file_medic_v1_kill_events, 11);
 
 /**
  * @generated from message medic.v1.ResurrectionStarted
@@ -514,7 +552,7 @@ export type ResurrectionStarted = Message<"medic.v1.ResurrectionStarted"> & {
  * Use `create(ResurrectionStartedSchema)` to create a new message.
  */
 export const ResurrectionStartedSchema: GenMessage<ResurrectionStarted> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 11);
+  messageDesc(file_medic_v1_kill_events, 12);
 
 /**
  * @generated from message medic.v1.ResurrectionSucceeded
@@ -556,7 +594,7 @@ export type ResurrectionSucceeded = Message<"medic.v1.ResurrectionSucceeded"> & 
  * Use `create(ResurrectionSucceededSchema)` to create a new message.
  */
 export const ResurrectionSucceededSchema: GenMessage<ResurrectionSucceeded> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 12);
+  messageDesc(file_medic_v1_kill_events, 13);
 
 /**
  * @generated from message medic.v1.ResurrectionFailed
@@ -593,7 +631,7 @@ export type ResurrectionFailed = Message<"medic.v1.ResurrectionFailed"> & {
  * Use `create(ResurrectionFailedSchema)` to create a new message.
  */
 export const ResurrectionFailedSchema: GenMessage<ResurrectionFailed> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 13);
+  messageDesc(file_medic_v1_kill_events, 14);
 
 /**
  * @generated from message medic.v1.StabilityConfirmed
@@ -630,7 +668,7 @@ export type StabilityConfirmed = Message<"medic.v1.StabilityConfirmed"> & {
  * Use `create(StabilityConfirmedSchema)` to create a new message.
  */
 export const StabilityConfirmedSchema: GenMessage<StabilityConfirmed> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 14);
+  messageDesc(file_medic_v1_kill_events, 15);
 
 /**
  * @generated from message medic.v1.AnomalyDetected
@@ -667,7 +705,7 @@ export type AnomalyDetected = Message<"medic.v1.AnomalyDetected"> & {
  * Use `create(AnomalyDetectedSchema)` to create a new message.
  */
 export const AnomalyDetectedSchema: GenMessage<AnomalyDetected> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 15);
+  messageDesc(file_medic_v1_kill_events, 16);
 
 /**
  * @generated from message medic.v1.AnomalyCleared
@@ -699,7 +737,7 @@ export type AnomalyCleared = Message<"medic.v1.AnomalyCleared"> & {
  * Use `create(AnomalyClearedSchema)` to create a new message.
  */
 export const AnomalyClearedSchema: GenMessage<AnomalyCleared> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 16);
+  messageDesc(file_medic_v1_kill_events, 17);
 
 /**
  * @generated from message medic.v1.RollbackStarted
@@ -736,7 +774,7 @@ export type RollbackStarted = Message<"medic.v1.RollbackStarted"> & {
  * Use `create(RollbackStartedSchema)` to create a new message.
  */
 export const RollbackStartedSchema: GenMessage<RollbackStarted> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 17);
+  messageDesc(file_medic_v1_kill_events, 18);
 
 /**
  * @generated from message medic.v1.RollbackCompleted
@@ -763,7 +801,7 @@ export type RollbackCompleted = Message<"medic.v1.RollbackCompleted"> & {
  * Use `create(RollbackCompletedSchema)` to create a new message.
  */
 export const RollbackCompletedSchema: GenMessage<RollbackCompleted> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 18);
+  messageDesc(file_medic_v1_kill_events, 19);
 
 /**
  * @generated from message medic.v1.RollbackFailed
@@ -795,7 +833,7 @@ export type RollbackFailed = Message<"medic.v1.RollbackFailed"> & {
  * Use `create(RollbackFailedSchema)` to create a new message.
  */
 export const RollbackFailedSchema: GenMessage<RollbackFailed> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 19);
+  messageDesc(file_medic_v1_kill_events, 20);
 
 /**
  * @generated from message medic.v1.OutcomeRecorded
@@ -867,7 +905,7 @@ export type OutcomeRecorded = Message<"medic.v1.OutcomeRecorded"> & {
  * Use `create(OutcomeRecordedSchema)` to create a new message.
  */
 export const OutcomeRecordedSchema: GenMessage<OutcomeRecorded> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 20);
+  messageDesc(file_medic_v1_kill_events, 21);
 
 /**
  * A command the kill's state did not allow (approve an expired item, deny twice,
@@ -922,5 +960,5 @@ export type CommandRejected = Message<"medic.v1.CommandRejected"> & {
  * Use `create(CommandRejectedSchema)` to create a new message.
  */
 export const CommandRejectedSchema: GenMessage<CommandRejected> = /*@__PURE__*/
-  messageDesc(file_medic_v1_kill_events, 21);
+  messageDesc(file_medic_v1_kill_events, 22);
 

@@ -115,8 +115,55 @@ export const medicConfigSchema = z
         /** Normally from SIEM_API_KEY; never printed (see redactConfig). */
         api_key: z.string().min(1, 'must not be empty').optional(),
         timeout_seconds: positiveNumber.default(30),
+        /** How far back before a kill its SIEM context is looked for. */
+        historical_days: positiveInt.default(30),
+        /** At most this many threat indicators are read per kill. */
+        max_results: positiveInt.max(1000).default(50),
         retry: z
-          .object({ max_attempts: positiveInt.default(3), backoff_seconds: z.number().nonnegative().default(2) })
+          .object({
+            max_attempts: positiveInt.default(3),
+            backoff_seconds: z.number().nonnegative().default(2),
+            max_backoff_seconds: z.number().nonnegative().default(30),
+            jitter: bool(true),
+          })
+          .strict()
+          .default({}),
+        circuit_breaker: z
+          .object({
+            failure_threshold: positiveInt.default(5),
+            recovery_timeout_seconds: positiveNumber.default(60),
+            half_open_max_calls: positiveInt.default(3),
+          })
+          .strict()
+          .default({}),
+        elasticsearch: z
+          .object({
+            /** Index patterns searched for threat indicators and for the module's own events. */
+            indicators_index: nonEmpty.default('threat-indicators*'),
+            module_events_index: nonEmpty.default('module-events*'),
+            /** Where Medic writes its decisions and outcomes for analysts (report_outcome). */
+            medic_index: nonEmpty.default('medic-outcomes'),
+            fields: z
+              .object({
+                timestamp: nonEmpty.default('@timestamp'),
+                module: nonEmpty.default('service.name'),
+                indicator_type: nonEmpty.default('threat.indicator.type'),
+                indicator_value: nonEmpty.default('threat.indicator.name'),
+                indicator_score: nonEmpty.default('threat.indicator.score'),
+                indicator_source: nonEmpty.default('threat.indicator.provider'),
+                indicator_last_seen: nonEmpty.default('threat.indicator.last_seen'),
+                tags: nonEmpty.default('tags'),
+                event_action: nonEmpty.default('event.action'),
+                event_outcome: nonEmpty.default('event.outcome'),
+                source_ip: nonEmpty.default('source.ip'),
+                destination_ip: nonEmpty.default('destination.ip'),
+                user: nonEmpty.default('user.name'),
+              })
+              .strict()
+              .default({}),
+            /** Module events carrying this tag were false positives (an analyst's verdict). */
+            false_positive_tag: nonEmpty.default('false_positive'),
+          })
           .strict()
           .default({}),
       })

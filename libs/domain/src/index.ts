@@ -32,3 +32,6 @@ export { awaitsEnrichment } from './workflow/enrichment-decisions';
 export { describeIndicators } from './workflow/event-effects';
 
 export type * from './control/control-events';
+export { circuitAt, newCircuit, recordFailure, recordSuccess, tryCall, type CircuitBreaker, type CircuitSettings, type CircuitState } from './siem/circuit-breaker';
+export { retryDelayMs, type RetryPolicy } from './siem/retry-policy';
+export { aggregateRisk, siemRecommendation } from './siem/siem-context';

@@ -5,7 +5,7 @@ import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './p
 import { repoRoot } from './repo';
 
 /** The Medic services `medic up` runs, in start order. */
-export const MEDIC_SERVICES = ['listener', 'decision', 'gateway'] as const;
+export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'gateway'] as const;
 export type MedicServiceName = (typeof MEDIC_SERVICES)[number];
 
 export interface ServiceProcess {

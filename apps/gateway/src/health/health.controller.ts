@@ -9,7 +9,7 @@ import { MEDIC_VERSION } from '../version';
 import { SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
-const STEPS = ['listener', 'decision', 'gateway'];
+const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'gateway'];
 /** How long a dead letter keeps its step degraded. */
 export const DEAD_LETTER_WINDOW_MS = 3_600_000;
 

@@ -1,0 +1,48 @@
+import { aggregateRisk, siemRecommendation, type ContextEnriched, type KillReported } from '@medic/domain';
+import type { Attempted } from './siem/resilient-siem';
+import type { SiemAnswer } from './siem/siem-client';
+
+/**
+ * The kill's SIEM context as an event: what the SIEM answered (its
+ * indicators aggregated into a risk score, its recommendation, and what of
+ * its answer could not be used), or that it could not answer, and why.
+ */
+export function contextEnriched(reported: KillReported, answer: Attempted<SiemAnswer> | undefined, queryId: string, at: string): ContextEnriched {
+  const base = { type: 'ContextEnriched' as const, killId: reported.killId, at, queryId };
+  if (!answer || !answer.ok) {
+    return {
+      ...base,
+      siemStatus: 'unavailable',
+      threatIndicators: [],
+      falsePositiveHistory: 0,
+      riskScore: 0,
+      recommendation: '',
+      historicalBehavior: {},
+      networkContext: {},
+      userContext: null,
+      failureReason: answer ? answer.reason : 'the SIEM was not asked',
+      ignoredFields: [],
+    };
+  }
+  const a = answer.value;
+  const riskScore = aggregateRisk(a.indicators);
+  return {
+    ...base,
+    siemStatus: 'used',
+    threatIndicators: a.indicators,
+    falsePositiveHistory: a.falsePositives,
+    riskScore,
+    recommendation: siemRecommendation(riskScore, a.falsePositives),
+    historicalBehavior: a.historicalBehavior,
+    networkContext: a.networkContext,
+    userContext: a.userContext,
+    failureReason: null,
+    ignoredFields: a.ignored,
+  };
+}
+
+/** The window searched for a kill: `days` before Smith's kill up to it. */
+export function windowOf(reported: KillReported, days: number): { from: string; to: string } {
+  const to = Date.parse(reported.report.timestamp);
+  return { from: new Date(to - days * 86_400_000).toISOString(), to: new Date(to).toISOString() };
+}

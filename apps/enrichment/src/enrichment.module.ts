@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { MedicConfig } from '@medic/config';
+import { MedicCoreModule } from '@medic/eventlog';
+import { EnrichmentHandlers } from './enrichment.handlers';
+import { EnrichmentWorker } from './enrichment.worker';
+import { ReportHandlers } from './report.handlers';
+import { SIEM_PROVIDER } from './siem.provider';
+
+@Module({})
+export class EnrichmentModule {
+  static register(config: MedicConfig): DynamicModule {
+    return {
+      module: EnrichmentModule,
+      // Its own schema keeps only the kit's step positions.
+      imports: [MedicCoreModule.forRoot({ service: 'enrichment', config, database: { schema: 'enrichment', entities: [], ddl: [] } })],
+      controllers: [EnrichmentHandlers, ReportHandlers],
+      providers: [SIEM_PROVIDER, EnrichmentWorker],
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { Message } from 'kafkajs';
+import type { EntityManager } from 'typeorm';
+import { DomainError, type ContextEnriched, type KillReported } from '@medic/domain';
+import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { windowOf } from './context';
+import type { Attempted, ResilientSiem } from './siem/resilient-siem';
+import type { SiemAnswer } from './siem/siem-client';
+
+export interface EnrichmentSettings {
+  readonly source: string;
+  readonly killEventsTopic: string;
+  readonly historicalDays: number;
+}
+
+export interface EnrichmentReport {
+  readonly enriched: readonly ContextEnriched[];
+}
+
+/** What the enrichment handlers are given for each kill of a round: the SIEM's answer, and where to append. */
+export class EnrichmentRound {
+  private messages: Message[] = [];
+  private enriched: ContextEnriched[] = [];
+
+  constructor(
+    private readonly answers: ReadonlyMap<string, Attempted<SiemAnswer>>,
+    private readonly failure: string | null,
+    readonly settings: EnrichmentSettings,
+    readonly at: Date,
+  ) {}
+
+  answerFor(killId: string): Attempted<SiemAnswer> | undefined {
+    return this.answers.get(killId) ?? (this.failure === null ? undefined : { ok: false, reason: this.failure });
+  }
+
+  newQueryId(): string {
+    return randomUUID();
+  }
+
+  append(event: ContextEnriched, cause: LoggedEvent<unknown>): void {
+    this.enriched.push(event);
+    this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: event.at, cause: causeOf(cause) })));
+  }
+
+  begin(): void {
+    this.messages = [];
+    this.enriched = [];
+  }
+
+  finish(rejected: RejectedRecord[]): StepResult<EnrichmentReport> {
+    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: { enriched: this.enriched }, rejected };
+  }
+}
+
+/**
+ * Enriches a round of reported kills: all of them are asked of the SIEM in
+ * one round trip, within the SIEM's time budget, and each gets a
+ * ContextEnriched from its handler — the SIEM's context, or why there is none.
+ */
+export async function runEnrichment(
+  batches: readonly ProcessorBatch[],
+  _tx: EntityManager,
+  settings: EnrichmentSettings,
+  siem: ResilientSiem,
+  now: () => Date,
+  dispatch: LogDispatch,
+): Promise<StepResult<EnrichmentReport>[]> {
+  const decoded = batches.map((batch) => ({ batch, ...decodeRecords('kill', batch, (type) => type === 'KillReported') }));
+  const reported = decoded.flatMap((d) => d.events) as LoggedEvent<KillReported>[];
+  const queries = reported.map((e) => ({ killId: e.data.killId, module: e.data.report.targetModule, ...windowOf(e.data, settings.historicalDays) }));
+  const result = queries.length > 0 ? await siem.call('query_context', (timeoutMs) => siem.client.queryContext(queries, timeoutMs)) : { ok: true as const, value: [] };
+  const answers = new Map<string, Attempted<SiemAnswer>>(result.ok ? result.value.map((a) => [a.killId, { ok: true, value: a }]) : []);
+  const round = new EnrichmentRound(answers, result.ok ? null : result.reason, settings, now());
+  const results: StepResult<EnrichmentReport>[] = [];
+  for (const { events, rejected } of decoded) {
+    round.begin();
+    const rejects = [...rejected];
+    for (const event of events) {
+      try {
+        if (!(await dispatch(event.type, event, round))) rejects.push({ offset: event.offset, code: 'unhandled_event_type', reason: `enrichment has no handler for ${event.type}` });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        rejects.push({ offset: event.offset, code: error.code, reason: error.message });
+      }
+    }
+    results.push(round.finish(rejects));
+  }
+  return results;
+}

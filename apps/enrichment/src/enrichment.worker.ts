@@ -1,0 +1,75 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ceTypesOf } from '@medic/contracts';
+import { header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { counter, Logger } from '@medic/observability';
+import { runEnrichment, type EnrichmentReport } from './enrichment.step';
+import { REPORTED_TYPES, runReport } from './report.step';
+import { SIEM } from './siem.provider';
+import type { ResilientSiem } from './siem/resilient-siem';
+
+export const ENRICHMENT_SOURCE = 'medic/enrichment';
+
+/**
+ * Two steps on the kill log: `enrichment` gives every reported kill its SIEM
+ * context, `enrichment-report` writes decisions and outcomes back into the
+ * SIEM. Without a SIEM configured there is nothing to do.
+ */
+@Injectable()
+export class EnrichmentWorker implements LogWorker, OnApplicationShutdown {
+  private readonly logger = new Logger('medic.enrichment');
+  private steps: TransactionalProcessor<unknown>[] = [];
+  private readonly enriched;
+  private readonly reported;
+
+  constructor(
+    @Inject(STEP_DEPS) private readonly deps: StepDeps,
+    @Inject(SIEM) private readonly siem: ResilientSiem | null,
+  ) {
+    this.enriched = counter(deps.metrics, 'medic_enrichments_total', 'Kills given SIEM context, by whether the SIEM answered', ['siem_status']);
+    this.reported = counter(deps.metrics, 'medic_siem_documents_total', 'Decisions and outcomes written into the SIEM');
+  }
+
+  async start(dispatch: LogDispatch): Promise<void> {
+    const { config, kafka } = this.deps;
+    const { siem } = this;
+    if (!siem) {
+      this.logger.info('no SIEM is configured (siem.enabled is false): nothing to enrich');
+      return;
+    }
+    const topics = config.kafka.topics;
+    await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
+    const settings = { source: ENRICHMENT_SOURCE, killEventsTopic: topics.kill_events, historicalDays: config.siem.historical_days };
+    const only = (types: readonly string[]) => {
+      const wanted = new Set(types);
+      return (m: { headers?: Parameters<typeof header>[0] }) => wanted.has(header(m.headers, 'ce_type') ?? '');
+    };
+    const enrich = transactionalStep<EnrichmentReport>(this.deps, {
+      step: 'enrichment',
+      topics: [topics.kill_events],
+      logger: this.logger,
+      relevant: only(ceTypesOf('kill', ['KillReported'])),
+      handle: (batches, tx) => runEnrichment(batches, tx, settings, siem, () => new Date(), dispatch),
+      onCommitted: (report) => {
+        for (const e of report.enriched) this.enriched.inc({ siem_status: e.siemStatus });
+      },
+    });
+    const report = transactionalStep<number>(this.deps, {
+      step: 'enrichment-report',
+      topics: [topics.kill_events],
+      logger: this.logger,
+      relevant: only(ceTypesOf('kill', [...REPORTED_TYPES])),
+      handle: (batches, tx) => runReport(batches, tx, siem, dispatch),
+      onCommitted: (n) => this.reported.inc(n),
+    });
+    this.steps = [enrich, report] as TransactionalProcessor<unknown>[];
+    await Promise.all(this.steps.map((s) => s.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.steps.map((s) => s.stop()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.siem?.client.close();
+  }
+}

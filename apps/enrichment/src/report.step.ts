@@ -1,0 +1,46 @@
+import type { EntityManager } from 'typeorm';
+import { DomainError, type DecisionMade, type OutcomeRecorded } from '@medic/domain';
+import { decodeRecords, type LogDispatch, type LoggedEvent, type ProcessorBatch, type StepResult } from '@medic/eventlog';
+import type { ResilientSiem } from './siem/resilient-siem';
+import type { SiemDocument } from './siem/siem-client';
+
+/** The kill-log events analysts see next to their alerts. */
+export const REPORTED_TYPES = ['DecisionMade', 'OutcomeRecorded'] as const;
+
+/** Where the report handlers put the documents of a round. */
+export class ReportRound {
+  readonly documents: SiemDocument[] = [];
+
+  add(document: SiemDocument): void {
+    this.documents.push(document);
+  }
+}
+
+/**
+ * Medic's verdicts and outcomes, written back into the SIEM (spec
+ * `report_outcome`): each event becomes one document whose id is the event's
+ * id, so writing a round again after a failure never duplicates. A SIEM that
+ * cannot take them fails the round, to be retried, so nothing is skipped.
+ */
+export async function runReport(batches: readonly ProcessorBatch[], _tx: EntityManager, siem: ResilientSiem, dispatch: LogDispatch): Promise<StepResult<number>[]> {
+  const round = new ReportRound();
+  const results: StepResult<number>[] = [];
+  for (const batch of batches) {
+    const { events, rejected } = decodeRecords('kill', batch, (type) => (REPORTED_TYPES as readonly string[]).includes(type));
+    const before = round.documents.length;
+    for (const event of events as LoggedEvent<DecisionMade | OutcomeRecorded>[]) {
+      try {
+        await dispatch(event.type, event, round);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        rejected.push({ offset: event.offset, code: error.code, reason: error.message });
+      }
+    }
+    results.push({ outputs: [], report: round.documents.length - before, rejected });
+  }
+  if (round.documents.length > 0) {
+    const written = await siem.call('index', (timeoutMs) => siem.client.index(round.documents, timeoutMs));
+    if (!written.ok) throw Object.assign(new Error(`the SIEM did not take ${round.documents.length} documents: ${written.reason}`), { retriable: true });
+  }
+  return results;
+}

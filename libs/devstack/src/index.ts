@@ -8,3 +8,4 @@ export { startStack } from './stack';
 export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, StackHandle } from './types';
 export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
 export { waitFor, type WaitOptions } from './wait';
+export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';

@@ -9,3 +9,4 @@ export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, StackHandl
 export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
 export { waitFor, type WaitOptions } from './wait';
 export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
+export { ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type TargetImage, type TargetImageOptions } from './target-image';

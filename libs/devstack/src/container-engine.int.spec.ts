@@ -22,6 +22,17 @@ function healthPage(port: string): Promise<string> {
   );
 }
 
+/** Runs `cmd` inside `container` (on a TTY, so the output comes unframed) and waits for it. */
+async function execIn(container: Docker.Container, cmd: string[]): Promise<{ exitCode: number | null; output: string }> {
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode, output: Buffer.concat(chunks).toString('utf8').replace(/\r/g, '') };
+}
+
 function publishedPort(info: Docker.ContainerInspectInfo): string {
   const port = info.NetworkSettings.Ports[`${TARGET_PORT}/tcp`]?.[0]?.HostPort;
   if (!port) throw new Error(`container ${info.Name} publishes no port for ${TARGET_PORT}/tcp`);
@@ -72,6 +83,10 @@ describe('container engine', () => {
     const first = await container.inspect();
     expect(first.State.Running).toBe(true);
     await expect(healthPage(publishedPort(first))).resolves.toBe('ok\n');
+    const inside = await execIn(container, ['sh', '-c', `ulimit -n; wget -q -O- http://127.0.0.1:${TARGET_PORT}${TARGET_HEALTH_PATH}`]);
+    expect(inside.exitCode).toBe(0);
+    // deploy/podman/containers.conf caps open files; another engine has its own defaults.
+    expect(inside.output).toEqual(engine.external ? expect.stringMatching(/ok\n$/) : '1024\nok\n');
 
     const found = await docker.listContainers({ filters: { label: ['medic.module=nginx-test'] } });
     expect(found.map((c) => c.Id)).toContain(first.Id);

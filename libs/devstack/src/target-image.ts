@@ -77,7 +77,7 @@ async function checkStatic(busybox: string): Promise<void> {
 const PT_INTERP = 3;
 
 /** A 64-bit little-endian ELF file none of whose program headers names an interpreter. */
-function isStaticElf(binary: Buffer): boolean {
+export function isStaticElf(binary: Buffer): boolean {
   const elf64LittleEndian = binary.length >= 64 && binary.readUInt32BE(0) === 0x7f454c46 && binary[4] === 2 && binary[5] === 1;
   if (!elf64LittleEndian) return false;
   const offset = Number(binary.readBigUInt64LE(0x20));
@@ -85,7 +85,7 @@ function isStaticElf(binary: Buffer): boolean {
   const count = binary.readUInt16LE(0x38);
   for (let i = 0; i < count; i += 1) {
     const at = offset + i * entrySize;
-    if (at + 4 > binary.length || binary.readUInt32LE(at) === PT_INTERP) return false;
+    if (at + entrySize > binary.length || binary.readUInt32LE(at) === PT_INTERP) return false;
   }
   return true;
 }

@@ -182,7 +182,9 @@ function logExcerpt(files: EngineFiles): string {
 
 /**
  * Containers are not children of the service (each has its own conmon), so they would outlive
- * it, holding their ports, with no API left to reach them: they stop with the stack.
+ * it, holding their ports, with no API left to reach them: they stop with the stack. When Node
+ * dies without stop(), the orphan guard ends the service only; the next engine started on the
+ * same workDir sees those containers again and stops them with itself.
  */
 async function stopService(service: Service, socket: string): Promise<void> {
   if (!hasExited(service.child)) await stopContainers(socket).catch(() => undefined);

@@ -1,7 +1,7 @@
 // The dev stack's container engine, driven the way the executor will drive it: dockerode over
 // the Docker Engine API, on the target image built from busybox, with a real published port.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -20,17 +20,6 @@ function healthPage(port: string): Promise<string> {
     },
     { timeoutMs: 30_000, intervalMs: 100, onTimeout: (lastError) => new Error(`health page on port ${port} did not answer: ${lastError}`) },
   );
-}
-
-/** Runs `cmd` inside `container` (on a TTY, so the output comes unframed) and waits for it. */
-async function execIn(container: Docker.Container, cmd: string[]): Promise<{ exitCode: number | null; output: string }> {
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
-  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode, output: Buffer.concat(chunks).toString('utf8').replace(/\r/g, '') };
 }
 
 function publishedPort(info: Docker.ContainerInspectInfo): string {
@@ -83,10 +72,10 @@ describe('container engine', () => {
     const first = await container.inspect();
     expect(first.State.Running).toBe(true);
     await expect(healthPage(publishedPort(first))).resolves.toBe('ok\n');
-    const inside = await execIn(container, ['sh', '-c', `ulimit -n; wget -q -O- http://127.0.0.1:${TARGET_PORT}${TARGET_HEALTH_PATH}`]);
-    expect(inside.exitCode).toBe(0);
-    // deploy/podman/containers.conf caps open files; another engine has its own defaults.
-    expect(inside.output).toEqual(engine.external ? expect.stringMatching(/ok\n$/) : '1024\nok\n');
+    // deploy/podman/containers.conf caps open files (an engine found through DOCKER_HOST has its
+    // own defaults). Read on the host: an exec's session is cleaned up by a process of its own
+    // seconds later, which would recreate the engine's folders after the test removed them.
+    if (!engine.external) expect(await readFile(`/proc/${first.State.Pid}/limits`, 'utf8')).toMatch(/^Max open files\s+1024\s+1024\s/m);
 
     const found = await docker.listContainers({ filters: { label: ['medic.module=nginx-test'] } });
     expect(found.map((c) => c.Id)).toContain(first.Id);

@@ -1,6 +1,10 @@
 /** What failed, as a code a caller (CLI, CI, tests) can branch on; the message says it to a human. */
 export type DevstackErrorCode =
   | 'TOOL_MISSING'
+  | 'CONTAINER_ENGINE_UNREACHABLE'
+  | 'CONTAINER_ENGINE_EXITED'
+  | 'CONTAINER_ENGINE_NOT_READY'
+  | 'TARGET_IMAGE_FAILED'
   | 'KAFKA_FETCH_FAILED'
   | 'KAFKA_FORMAT_FAILED'
   | 'KAFKA_EXITED'

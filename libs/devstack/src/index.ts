@@ -8,3 +8,5 @@ export { startStack } from './stack';
 export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, StackHandle } from './types';
 export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
 export { waitFor, type WaitOptions } from './wait';
+export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
+export { ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type TargetImage, type TargetImageOptions } from './target-image';

@@ -21,5 +21,6 @@ export function cliConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   const merged = { ...env };
   if (endpoints && !env.KAFKA_BROKERS && !env.SMITH_EVENT_BUS_URL) merged.KAFKA_BROKERS = endpoints.kafka.brokers;
   if (endpoints && !env.DATABASE_URL) merged.DATABASE_URL = endpoints.postgres.url;
+  if (endpoints?.elasticsearch && !env.SIEM_ENDPOINT) merged.SIEM_ENDPOINT = endpoints.elasticsearch.url;
   return loadConfig({ env: merged });
 }

@@ -6,6 +6,10 @@ export interface Endpoints {
   readonly kafka: { readonly brokers: string };
   readonly api: { readonly url: string; readonly key: string };
   readonly postgres: { readonly url: string };
+  /** Present when the stack runs a SIEM (an Elasticsearch of its own unless one was configured). */
+  readonly elasticsearch?: { readonly url: string };
+  /** The Docker-API socket of the stack's container engine. */
+  readonly docker?: { readonly socket: string };
   readonly metrics: Readonly<Record<string, string>>;
   readonly pid: number;
 }

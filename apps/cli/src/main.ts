@@ -4,6 +4,7 @@ import { ConfigError } from '@medic/config';
 import { dropKnownWarnings } from '@medic/observability';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild } from './commands/replay.command';
+import { siemSeed } from './commands/siem.command';
 import { up } from './commands/up.command';
 
 const USAGE = `usage: medic <command>
@@ -11,6 +12,7 @@ const USAGE = `usage: medic <command>
   up                                 start Kafka, Postgres and every Medic service; Ctrl-C stops them
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
+  siem seed                          load sample threat indicators and module events into the SIEM
 
 Configuration: MEDIC_CONFIG_PATH, MEDIC_MODE, KAFKA_BROKERS, DATABASE_URL, … (see README).
 The replay commands use the stack of a running \`medic up\` when no broker or database is set.`;
@@ -22,6 +24,7 @@ function route(argv: readonly string[]): [Command, readonly string[]] {
   if (first === 'up') return [up, argv.slice(1)];
   if (first === 'replay' && second === 'audit') return [replayAudit, rest];
   if (first === 'replay' && second === 'rebuild') return [replayRebuild, rest];
+  if (first === 'siem' && second === 'seed') return [siemSeed, rest];
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     return [(_a, out) => Promise.resolve(out(USAGE)), []];
   }

@@ -12,6 +12,8 @@ interface EnvBinding {
 }
 
 const asString = (raw: string): Read => ({ ok: true, value: raw });
+const asBoolean = (raw: string): Read =>
+  raw === 'true' || raw === 'false' ? { ok: true, value: raw === 'true' } : { ok: false, message: 'must be true or false' };
 const asInteger = (raw: string): Read =>
   /^\d+$/.test(raw) ? { ok: true, value: Number(raw) } : { ok: false, message: 'must be an integer' };
 
@@ -21,6 +23,8 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'MEDIC_LOG_LEVEL', path: ['logging', 'level'], read: asString },
   { name: 'MEDIC_METRICS_PORT', path: ['metrics', 'port'], read: asInteger },
   { name: 'SIEM_API_KEY', path: ['siem', 'api_key'], read: asString },
+  { name: 'MEDIC_SIEM_ENABLED', path: ['siem', 'enabled'], read: asBoolean },
+  { name: 'SIEM_ENDPOINT', path: ['siem', 'endpoint'], read: asString },
   { name: 'SMITH_EVENT_BUS_URL', path: ['kafka', 'brokers'], read: readKafkaUrl },
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], read: asString },
   { name: 'DATABASE_URL', path: ['database', 'url'], read: asString },

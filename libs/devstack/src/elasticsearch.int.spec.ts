@@ -1,0 +1,56 @@
+// Starts an Elasticsearch node of its own in a temp workDir (the shared test stack has none):
+// it indexes and finds a document through the official client, and once stopped no process
+// of it is left.
+import { Client } from '@elastic/elasticsearch';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startElasticsearch, type ElasticsearchHandle } from './elasticsearch';
+
+/** Pids of every process whose working folder is inside `dir` (the launcher and the node run in it). */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+      } catch {
+        return false; // gone meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+describe('devstack Elasticsearch', () => {
+  let workDir: string;
+  let es: ElasticsearchHandle | undefined;
+
+  beforeAll(async () => {
+    workDir = await realpath(await mkdtemp(join(tmpdir(), 'medic-es-int-')));
+  });
+
+  afterAll(async () => {
+    await es?.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('indexes and searches a document, and stops without leaving a process behind', async () => {
+    es = await startElasticsearch({ workDir, log: (line) => process.stderr.write(`[devstack] ${line}\n`) });
+    const client = new Client({ node: es.url });
+    const index = 'medic-devstack-int';
+    try {
+      await client.index({ index, id: 'kill-1', document: { target_module: 'nginx-test', risk_score: 0.4 }, refresh: 'wait_for' });
+      const found = await client.search<{ target_module: string }>({ index, query: { match: { target_module: 'nginx-test' } } });
+      expect(found.hits.hits.map((hit) => [hit._id, hit._source?.target_module])).toEqual([['kill-1', 'nginx-test']]);
+    } finally {
+      await client.close();
+    }
+    expect(processesIn(workDir)).not.toEqual([]);
+
+    await es.stop();
+
+    expect(processesIn(workDir)).toEqual([]);
+    await expect(fetch(es.url)).rejects.toThrow();
+  });
+});

@@ -12,7 +12,7 @@ import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-
 import { freePort } from './ports';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import { type DevstackOptions } from './types';
+import { type DevstackOptions, type KafkaJit } from './types';
 import { secondsSince, waitFor } from './wait';
 
 export interface ElasticsearchHandle {
@@ -24,6 +24,11 @@ export interface ElasticsearchHandle {
 export type ElasticsearchOptions = DevstackOptions & {
   /** Maximum JVM heap in MiB (default 512); the initial heap is the smaller of it and 256. */
   readonly elasticsearchHeapMb?: number;
+  /**
+   * The node's JIT, as for the broker (`kafkaJit`): `quick` (default) is C1 only, which halves
+   * the start on a busy 2-core machine; `standard` (C1 + C2) suits a sustained load.
+   */
+  readonly elasticsearchJit?: KafkaJit;
 };
 
 /** Elasticsearch refuses to run as root, so as root it runs as this system user. */
@@ -68,7 +73,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   const javaHome = elasticsearchJavaHome();
   const files = nodeFiles(join(workDir, 'elasticsearch'));
   const user = runningAsRoot() ? await ensureSystemUser(ELASTICSEARCH_USER, 'Elasticsearch', 'ELASTICSEARCH_START_FAILED') : undefined;
-  await prepareFiles(dist, files, opts.elasticsearchHeapMb ?? DEFAULT_HEAP_MB);
+  await prepareFiles(dist, files, jvmOptions(opts.elasticsearchHeapMb ?? DEFAULT_HEAP_MB, opts.elasticsearchJit ?? 'quick'));
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -100,19 +105,20 @@ function nodeFiles(dir: string): NodeFiles {
  * cached distribution stays read-only and shared. Refreshed from the distribution on every
  * start; elasticsearch.yml is written per attempt because it holds the ports.
  */
-async function prepareFiles(dist: ElasticsearchDist, files: NodeFiles, heapMb: number): Promise<void> {
+async function prepareFiles(dist: ElasticsearchDist, files: NodeFiles, options: string): Promise<void> {
   for (const dir of [files.config, files.data, files.logs, files.tmp]) await mkdir(dir, { recursive: true });
   await cp(join(dist.home, 'config'), files.config, { recursive: true, force: true });
   await mkdir(join(files.config, 'jvm.options.d'), { recursive: true });
-  await writeFile(join(files.config, 'jvm.options.d', 'medic-devstack.options'), jvmOptions(heapMb));
+  await writeFile(join(files.config, 'jvm.options.d', 'medic-devstack.options'), options);
 }
 
-function jvmOptions(heapMb: number): string {
+function jvmOptions(heapMb: number, jit: KafkaJit): string {
   return [
     `-Xms${Math.min(heapMb, 256)}m`,
     `-Xmx${heapMb}m`,
     // A heap dump would be as large as the heap, on a disk that may be nearly full.
     '-XX:-HeapDumpOnOutOfMemoryError',
+    ...(jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []),
     '',
   ].join('\n');
 }
@@ -193,10 +199,14 @@ async function spawnNode(dist: ElasticsearchDist, javaHome: string, files: NodeF
   return { child, guard, logOffset };
 }
 
-/** Only what the launcher reads; JVM options from the caller's environment would slip into both JVMs. */
+/**
+ * JVM options from the caller's environment would slip into both JVMs, so they are dropped.
+ * The launcher only reads settings and starts the server: C1 is all it is worth compiling for.
+ */
 function nodeEnv(javaHome: string, files: NodeFiles): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: files.config, ES_TMPDIR: files.tmp };
-  for (const name of ['JAVA_HOME', 'ES_JAVA_OPTS', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'CLI_JAVA_OPTS']) delete env[name];
+  for (const name of ['JAVA_HOME', 'ES_JAVA_OPTS', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS']) delete env[name];
+  env['CLI_JAVA_OPTS'] = '-XX:TieredStopAtLevel=1';
   return env;
 }
 

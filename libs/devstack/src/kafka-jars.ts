@@ -62,7 +62,8 @@ async function fetchWithMaven(pom: string, staging: string, version: string): Pr
   }
 }
 
-async function publish(staging: string, libs: string): Promise<void> {
+/** Renames a complete staging folder into the cache; losing the race to another process is fine. */
+export async function publish(staging: string, libs: string): Promise<void> {
   try {
     await rename(staging, libs);
   } catch (error) {

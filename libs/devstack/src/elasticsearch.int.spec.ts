@@ -1,0 +1,70 @@
+// Starts an Elasticsearch node of its own in a temp workDir (the shared test stack has none):
+// it indexes and finds a document through the official client, and once stopped neither the
+// launcher (working in the workDir) nor the server JVM (working in the cached distribution) is left.
+import { Client } from '@elastic/elasticsearch';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startElasticsearch, type ElasticsearchHandle } from './elasticsearch';
+
+/** Pids of every process whose working folder is inside `dir`. */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+      } catch {
+        return false; // gone meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+describe('devstack Elasticsearch', () => {
+  let workDir: string;
+  let es: ElasticsearchHandle | undefined;
+
+  beforeAll(async () => {
+    workDir = await realpath(await mkdtemp(join(tmpdir(), 'medic-es-int-')));
+  });
+
+  afterAll(async () => {
+    await es?.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('indexes and searches a document, and stops without leaving a process behind', async () => {
+    es = await startElasticsearch({ workDir, log: (line) => process.stderr.write(`[devstack] ${line}\n`) });
+    const client = new Client({ node: es.url });
+    const index = 'medic-devstack-int';
+    let serverPids: number[] = [];
+    try {
+      await client.index({ index, id: 'kill-1', document: { target_module: 'nginx-test', risk_score: 0.4 }, refresh: 'wait_for' });
+      const found = await client.search<{ target_module: string }>({ index, query: { match: { target_module: 'nginx-test' } } });
+      expect(found.hits.hits.map((hit) => [hit._id, hit._source?.target_module])).toEqual([['kill-1', 'nginx-test']]);
+      const local = await client.nodes.info({ node_id: '_local', metric: 'process' });
+      serverPids = Object.values(local.nodes).flatMap((node) => (node.process ? [node.process.id] : []));
+    } finally {
+      await client.close();
+    }
+    expect(serverPids).toHaveLength(1);
+    expect(processesIn(workDir)).not.toEqual([]);
+
+    await es.stop();
+
+    expect(serverPids.filter(isAlive)).toEqual([]);
+    expect(processesIn(workDir)).toEqual([]);
+    await expect(fetch(es.url)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { run } from './commands';
+import { DevstackError } from './errors';
+import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } from './elasticsearch-dist';
+import { tailOf, textSince } from './log-file';
+import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
+import { freePort } from './ports';
+import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { repoRoot } from './repo';
+import { type DevstackOptions, type KafkaJit } from './types';
+import { secondsSince, waitFor } from './wait';
+
+export interface ElasticsearchHandle {
+  /** http://127.0.0.1:<port>, no authentication (security is off in the dev stack). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export type ElasticsearchOptions = DevstackOptions & {
+  /** Maximum JVM heap in MiB (default 512); the initial heap is the smaller of it and 256. */
+  readonly elasticsearchHeapMb?: number;
+  /**
+   * The node's JIT, as for the broker (`kafkaJit`): `quick` (default) is C1 only, which halves
+   * the start on a busy 2-core machine; `standard` (C1 + C2) suits a sustained load.
+   */
+  readonly elasticsearchJit?: KafkaJit;
+};
+
+/** Elasticsearch refuses to run as root, so as root it runs as this system user. */
+export const ELASTICSEARCH_USER = 'medic-es';
+
+const DEFAULT_HEAP_MB = 512;
+const READY_TIMEOUT_MS = 180_000;
+// A node flushes and closes its shards on SIGTERM; a few seconds in the dev stack.
+const STOP_GRACE_MS = 30_000;
+const START_ATTEMPTS = 3;
+
+interface NodeFiles {
+  readonly dir: string;
+  readonly config: string;
+  readonly data: string;
+  readonly logs: string;
+  readonly tmp: string;
+  /** The launcher's stdout and stderr: the node's console log and any start-up failure. */
+  readonly log: string;
+  /** Written by the node itself (`-p`), so we know the server JVM under the launcher. */
+  readonly pid: string;
+}
+
+interface EsNode {
+  /** The launcher JVM (bin/elasticsearch); it starts the server JVM and stops it on SIGTERM. */
+  readonly child: ChildProcess;
+  readonly guard: OrphanGuard;
+  readonly logOffset: number;
+}
+
+/**
+ * Starts a single-node Elasticsearch (security off, HTTP on 127.0.0.1 on a free port) with
+ * its config, data and logs under `<workDir>/elasticsearch`, and resolves once the cluster is
+ * at least yellow. The same workDir keeps its indices across restarts.
+ */
+export async function startElasticsearch(opts: ElasticsearchOptions): Promise<ElasticsearchHandle> {
+  const log = opts.log ?? (() => undefined);
+  const startedAt = Date.now();
+  const workDir = resolve(opts.workDir);
+  const cacheDir = resolve(opts.cacheDir ?? join(repoRoot(), '.cache'));
+  const dist = await ensureElasticsearch(cacheDir, log);
+  const javaHome = elasticsearchJavaHome();
+  const files = nodeFiles(join(workDir, 'elasticsearch'));
+  const user = runningAsRoot() ? await ensureSystemUser(ELASTICSEARCH_USER, 'Elasticsearch', 'ELASTICSEARCH_START_FAILED') : undefined;
+  await prepareFiles(dist, files, jvmOptions(opts.elasticsearchHeapMb ?? DEFAULT_HEAP_MB, opts.elasticsearchJit ?? 'quick'));
+  if (user) await handOver(user, files, { workDir, dist, cacheDir });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const handle = await startNode(dist, javaHome, files, user);
+      const as = user ? ` as ${user.name}` : '';
+      log(`elasticsearch: ${dist.version} ready on ${handle.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
+      return handle;
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !isPortClash(error)) throw error;
+      log('elasticsearch: another process took a port before the node bound it; retrying on new ports');
+    }
+  }
+}
+
+function nodeFiles(dir: string): NodeFiles {
+  return {
+    dir,
+    config: join(dir, 'config'),
+    data: join(dir, 'data'),
+    logs: join(dir, 'logs'),
+    tmp: join(dir, 'tmp'),
+    log: join(dir, 'elasticsearch.log'),
+    pid: join(dir, 'elasticsearch.pid'),
+  };
+}
+
+/**
+ * A config folder of our own (ES_PATH_CONF): the node writes its keystore there, and the
+ * cached distribution stays read-only and shared. Refreshed from the distribution on every
+ * start; elasticsearch.yml is written per attempt because it holds the ports.
+ */
+async function prepareFiles(dist: ElasticsearchDist, files: NodeFiles, options: string): Promise<void> {
+  for (const dir of [files.config, files.data, files.logs, files.tmp]) await mkdir(dir, { recursive: true });
+  await cp(join(dist.home, 'config'), files.config, { recursive: true, force: true });
+  await mkdir(join(files.config, 'jvm.options.d'), { recursive: true });
+  await writeFile(join(files.config, 'jvm.options.d', 'medic-devstack.options'), options);
+}
+
+function jvmOptions(heapMb: number, jit: KafkaJit): string {
+  return [
+    `-Xms${Math.min(heapMb, 256)}m`,
+    `-Xmx${heapMb}m`,
+    // A heap dump would be as large as the heap, on a disk that may be nearly full.
+    '-XX:-HeapDumpOnOutOfMemoryError',
+    ...(jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []),
+    '',
+  ].join('\n');
+}
+
+function elasticsearchYml(files: NodeFiles, ports: { http: number; transport: number }): string {
+  const settings: Record<string, string | number | boolean> = {
+    'cluster.name': 'medic-dev',
+    'node.name': 'medic-dev',
+    'discovery.type': 'single-node',
+    'network.host': '127.0.0.1',
+    'http.port': ports.http,
+    'transport.port': ports.transport,
+    'path.data': files.data,
+    'path.logs': files.logs,
+    // Plain HTTP without users: a local, loopback-only dev and test node.
+    'xpack.security.enabled': false,
+    // A nearly full dev disk must not make the node refuse shards or block writes.
+    'cluster.routing.allocation.disk.threshold_enabled': false,
+  };
+  // JSON scalars are valid YAML, so paths with spaces or colons need no escaping rules of our own.
+  return Object.entries(settings)
+    .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
+    .join('\n')
+    .concat('\n');
+}
+
+/** As root: the node's user owns its folder and can reach it and the cached distribution. */
+async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string; dist: ElasticsearchDist; cacheDir: string }): Promise<void> {
+  await run('chown', ['-R', `${user.uid}:${user.gid}`, files.dir], { timeoutMs: 60_000 }, ({ output }) =>
+    new DevstackError('ELASTICSEARCH_START_FAILED', `could not hand ${files.dir} to user ${user.name}: ${output}`),
+  );
+  await openPathFor(user, files.dir, where.workDir, 'Elasticsearch');
+  await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
+}
+
+async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined): Promise<ElasticsearchHandle> {
+  const ports = { http: await freePort(), transport: await freePort() };
+  await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml(files, ports));
+  const node = await spawnNode(dist, javaHome, files, user);
+  let stopping: Promise<void> | undefined;
+  const handle: ElasticsearchHandle = {
+    url: `http://127.0.0.1:${ports.http}`,
+    stop: () => (stopping ??= stopNode(node, files)),
+  };
+  try {
+    await waitUntilReady(handle.url, node, files.log);
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+  return handle;
+}
+
+async function spawnNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined): Promise<EsNode> {
+  // A node that crashed leaves its pid file behind; stop() must never act on a pid from then.
+  await rm(files.pid, { force: true });
+  const out = openSync(files.log, 'a');
+  writeSync(out, `\n----- medic devstack: elasticsearch starting ${new Date().toISOString()} -----\n`);
+  const logOffset = fstatSync(out).size;
+  // The log file, not a pipe: a pipe nobody drains would stall the node, and our stdout stays clean.
+  const child = spawn(join(dist.home, 'bin', 'elasticsearch'), ['-p', files.pid], {
+    cwd: files.dir,
+    env: nodeEnv(javaHome, files),
+    stdio: ['ignore', out, out],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) {
+    const [error] = (await once(child, 'error')) as [Error];
+    throw new DevstackError('ELASTICSEARCH_START_FAILED', `could not run ${join(dist.home, 'bin', 'elasticsearch')}: ${error.message}`);
+  }
+  child.on('error', () => undefined);
+  // SIGTERM to the launcher stops the server JVM too; if the launcher is killed outright,
+  // the server sees its stdin close and shuts itself down.
+  const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
+  child.once('exit', () => guard.release());
+  return { child, guard, logOffset };
+}
+
+/**
+ * JVM options from the caller's environment would slip into both JVMs, so they are dropped.
+ * The launcher only reads settings and starts the server: C1 is all it is worth compiling for.
+ */
+function nodeEnv(javaHome: string, files: NodeFiles): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: files.config, ES_TMPDIR: files.tmp };
+  for (const name of ['JAVA_HOME', 'ES_JAVA_OPTS', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS']) delete env[name];
+  env['CLI_JAVA_OPTS'] = '-XX:TieredStopAtLevel=1';
+  return env;
+}
+
+async function stopNode({ child, guard }: EsNode, files: NodeFiles): Promise<void> {
+  const server = serverPid(files);
+  await stopChild(child, 'SIGTERM', STOP_GRACE_MS);
+  guard.release();
+  if (server !== undefined) await waitForExit(server);
+}
+
+/** The server JVM: normally gone with the launcher, but it outlives a launcher that was killed. */
+async function waitForExit(pid: number): Promise<void> {
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) {
+      signal(pid, 'SIGKILL');
+      return;
+    }
+    await delay(100);
+  }
+}
+
+function serverPid(files: NodeFiles): number | undefined {
+  try {
+    const pid = Number(readFileSync(files.pid, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, just not ours to signal.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+function waitUntilReady(url: string, node: EsNode, logFile: string): Promise<void> {
+  return waitFor(() => clusterIsUp(url), {
+    timeoutMs: READY_TIMEOUT_MS,
+    intervalMs: 500,
+    abort: () => (hasExited(node.child) ? exitedEarly(node, logFile) : undefined),
+    onTimeout: (lastError) =>
+      new DevstackError(
+        'ELASTICSEARCH_NOT_READY',
+        `Elasticsearch on ${url} was not yellow after ${READY_TIMEOUT_MS / 1000}s (last probe: ${lastError}).${logExcerpt(node, logFile)}`,
+      ),
+  });
+}
+
+async function clusterIsUp(url: string): Promise<void> {
+  const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await response.json()) as { status?: unknown };
+  if (!response.ok || (body.status !== 'green' && body.status !== 'yellow')) {
+    throw new Error(`HTTP ${response.status}, cluster status ${String(body.status)}`);
+  }
+}
+
+function exitedEarly(node: EsNode, logFile: string): DevstackError {
+  const how = node.child.signalCode ?? `code ${String(node.child.exitCode)}`;
+  const portTaken = textSince(logFile, node.logOffset).includes('Address already in use');
+  return new DevstackError('ELASTICSEARCH_EXITED', `Elasticsearch exited (${how}) before it was ready.${logExcerpt(node, logFile)}`, portTaken);
+}
+
+function logExcerpt(node: EsNode, logFile: string): string {
+  const cause = firstError(textSince(logFile, node.logOffset));
+  return `${cause ? `\nFirst error:\n${cause}` : ''}\nLast lines of ${logFile}:\n${tailOf(logFile)}`;
+}
+
+/**
+ * The first ERROR/FATAL line of the node (`[time][ERROR][logger] …`) or of its launcher
+ * (`ERROR: …`), with the exception line under it: the stack traces that follow bury it.
+ */
+function firstError(text: string): string | undefined {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => /^\[[^\]]*\]\[(ERROR|FATAL)\s*\]|^ERROR: /.test(line));
+  if (at < 0) return undefined;
+  const next = lines[at + 1];
+  return next && !next.startsWith('[') ? `${lines[at]}\n${next}` : lines[at];
+}
+
+function isPortClash(error: unknown): boolean {
+  return error instanceof DevstackError && error.code === 'ELASTICSEARCH_EXITED' && error.retriable;
+}

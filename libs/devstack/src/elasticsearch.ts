@@ -29,6 +29,8 @@ export type ElasticsearchOptions = DevstackOptions & {
    * the start on a busy 2-core machine; `standard` (C1 + C2) suits a sustained load.
    */
   readonly elasticsearchJit?: KafkaJit;
+  /** The HTTP port, e.g. to come back where clients look after a restart; default a free one. */
+  readonly elasticsearchPort?: number;
 };
 
 /** Elasticsearch refuses to run as root, so as root it runs as this system user. */
@@ -77,12 +79,12 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const handle = await startNode(dist, javaHome, files, user);
+      const handle = await startNode(dist, javaHome, files, user, opts.elasticsearchPort);
       const as = user ? ` as ${user.name}` : '';
       log(`elasticsearch: ${dist.version} ready on ${handle.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
       return handle;
     } catch (error) {
-      if (attempt >= START_ATTEMPTS || !isPortClash(error)) throw error;
+      if (attempt >= START_ATTEMPTS || !isPortClash(error) || opts.elasticsearchPort !== undefined) throw error;
       log('elasticsearch: another process took a port before the node bound it; retrying on new ports');
     }
   }
@@ -154,8 +156,8 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
   await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
 }
 
-async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined): Promise<ElasticsearchHandle> {
-  const ports = { http: await freePort(), transport: await freePort() };
+async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, httpPort: number | undefined): Promise<ElasticsearchHandle> {
+  const ports = { http: httpPort ?? (await freePort()), transport: await freePort() };
   await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml(files, ports));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;

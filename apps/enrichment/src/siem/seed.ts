@@ -47,7 +47,8 @@ function mapping(paths: Readonly<Record<string, string>>): Record<string, unknow
       const node = (at[part] ??= { properties: {} }) as { properties: Record<string, unknown> };
       at = node.properties;
     }
-    at[parts[parts.length - 1]!] = { type };
+    // Keep what is too long or malformed in _source, unindexed, rather than refuse the document.
+    at[parts[parts.length - 1]!] = type === 'keyword' ? { type, ignore_above: 1024 } : { type };
   }
   return { properties };
 }
@@ -64,6 +65,7 @@ export async function ensureSiemTemplates(client: Client, es: EsSettings): Promi
     name: 'medic-threat-indicators',
     index_patterns: [pattern(es.indicators_index)],
     template: {
+      settings: { 'index.mapping.ignore_malformed': true },
       mappings: mapping({
         [f.timestamp]: 'date',
         [f.module]: 'keyword',
@@ -80,6 +82,7 @@ export async function ensureSiemTemplates(client: Client, es: EsSettings): Promi
     name: 'medic-module-events',
     index_patterns: [pattern(es.module_events_index)],
     template: {
+      settings: { 'index.mapping.ignore_malformed': true },
       mappings: mapping({
         [f.timestamp]: 'date',
         [f.module]: 'keyword',

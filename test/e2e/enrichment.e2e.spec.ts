@@ -1,0 +1,169 @@
+import { Client } from '@elastic/elasticsearch';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@medic/config';
+import { freePort, startElasticsearch, type ElasticsearchHandle } from '@medic/devstack';
+import type { ContextEnriched, DecisionMade, KillEvent } from '@medic/domain';
+import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
+import { eventually, killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../apps/enrichment/src/siem/seed';
+import { SAMPLE_EVENTS } from '../../libs/domain/test/kill-event-samples';
+
+/*
+ * SIEM enrichment against a real Elasticsearch: indicators inside the kill's
+ * window raise its risk, those outside do not, a false-positive record lets
+ * a kill come back on its own, hostile documents never break enrichment,
+ * Medic's verdicts are written back exactly once, and with Elasticsearch
+ * stopped decisions still come in time, degraded, while the breaker opens
+ * and closes again.
+ */
+describe('SIEM enrichment on Elasticsearch', () => {
+  const KILLED_AT = '2026-02-11T12:00:00.000Z';
+  const day = (offset: number) => new Date(Date.parse(KILLED_AT) + offset * 86_400_000).toISOString();
+  let es: ElasticsearchHandle;
+  let esPort: number;
+  let esDir: string;
+  let client: Client;
+  let medic: MedicUnderTest;
+  const indices = { indicators_index: 'it-indicators*', module_events_index: 'it-events*', medic_index: 'it-medic' };
+  const settings = { ...loadConfig({ env: {} }).siem.elasticsearch, ...indices };
+  const f = settings.fields;
+
+  beforeAll(async () => {
+    esDir = mkdtempSync(join(tmpdir(), 'medic-enrich-es-'));
+    esPort = await freePort();
+    es = await startElasticsearch({ workDir: esDir, elasticsearchPort: esPort, log: (l) => process.stderr.write(`[es] ${l}\n`) });
+    client = new Client({ node: es.url });
+    await ensureSiemTemplates(client, settings);
+    // Documents as a careless feed writes them: a huge value, a score out of range, a score that is text, no value.
+    const raw = (indicator: Record<string, unknown>) => ({ '@timestamp': day(-1), service: { name: 'hostile-svc' }, threat: { indicator } });
+    const hostile = [
+      raw({ type: 'ip', name: 'x'.repeat(100_000), score: 0.9, provider: 'feed' }),
+      raw({ type: 'ip', name: '10.1.1.1', score: 7, provider: 'feed' }),
+      raw({ type: 'ip', name: '10.1.1.2', score: 'very high', provider: 'feed' }),
+      raw({ score: 0.5 }),
+      indicatorDocument({ module: 'hostile-svc', at: day(-1), type: 'domain', value: 'fine.example', score: 0.3, source: 'feed', tags: ['ok'] }, f),
+    ];
+    await writeSiemDocuments(client, settings, {
+      indicators: [
+        indicatorDocument({ module: 'payments-api', at: day(-1), type: 'ip', value: '203.0.113.66', score: 0.97, source: 'abuse-feed', tags: ['c2'] }, f),
+        indicatorDocument({ module: 'payments-api', at: day(-3), type: 'file_hash', value: 'e3b0c442', score: 0.9, source: 'edr' }, f),
+        // Outside the 30-day window of the kill, and after it: neither counts.
+        indicatorDocument({ module: 'ledger-api', at: day(-45), type: 'ip', value: '203.0.113.77', score: 0.97, source: 'abuse-feed' }, f),
+        indicatorDocument({ module: 'ledger-api', at: day(2), type: 'ip', value: '203.0.113.78', score: 0.97, source: 'abuse-feed' }, f),
+        ...hostile,
+      ],
+      events: [1, 2, 3].map((n) => eventDocument({ module: 'report-cache', at: day(-n), action: 'killed', outcome: 'success', tags: [settings.false_positive_tag] }, f)),
+    });
+    medic = await startMedic({
+      services: ['listener', 'decision', 'enrichment'],
+      config: {
+        mode: { current: 'semi_auto' },
+        decision: { auto_approve: { enabled: true } },
+        risk: { module_criticality: { modules: { 'payments-api': 0.9, 'ledger-api': 0.9 } } },
+        siem: {
+          enabled: true,
+          endpoint: es.url,
+          timeout_seconds: 3,
+          retry: { max_attempts: 2, backoff_seconds: 0.2 },
+          circuit_breaker: { failure_threshold: 2, recovery_timeout_seconds: 4, half_open_max_calls: 1 },
+          elasticsearch: indices,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+    await client?.close();
+    await es?.stop();
+  });
+
+  async function decided(overrides: Parameters<typeof killReport>[0]): Promise<{ enriched: ContextEnriched; decision: DecisionMade['decision']; events: KillEvent[] }> {
+    const r = killReport({ timestamp: KILLED_AT, ...overrides });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    const events = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'DecisionMade'), `a decision for ${r.kill_id}`, 60_000);
+    const enriched = events.find((e): e is ContextEnriched => e.type === 'ContextEnriched')!;
+    const decision = (events.find((e) => e.type === 'DecisionMade') as DecisionMade).decision;
+    return { enriched, decision, events };
+  }
+
+  it('raises the risk with high-score indicators inside the window, and denies', async () => {
+    const { enriched, decision } = await decided({ target_module: 'payments-api', confidence_score: 0.8, severity: 'high' });
+    expect(enriched).toMatchObject({ siemStatus: 'used', ignoredFields: [] });
+    expect(enriched.threatIndicators.map((i) => i.value).sort()).toEqual(['203.0.113.66', 'e3b0c442']);
+    expect(enriched.riskScore).toBeGreaterThan(0.99);
+    expect(decision).toMatchObject({ outcome: 'deny', siemStatus: 'used' });
+    expect(decision.reasoning.join(' ')).toMatch(/indicators that weighed most: ip 203\.0\.113\.66 \(0\.97, abuse-feed\)/);
+  });
+
+  it('does not count the same indicators outside the window', async () => {
+    const { enriched, decision } = await decided({ target_module: 'ledger-api', confidence_score: 0.8, severity: 'high' });
+    expect(enriched).toMatchObject({ siemStatus: 'used', threatIndicators: [], riskScore: 0 });
+    expect(decision.outcome).not.toBe('deny');
+  });
+
+  it('auto-approves a module with a false-positive record and no indicators', async () => {
+    const { enriched, decision } = await decided({ target_module: 'report-cache', confidence_score: 0.4, severity: 'low' });
+    expect(enriched).toMatchObject({ siemStatus: 'used', falsePositiveHistory: 3, threatIndicators: [] });
+    expect(decision).toMatchObject({ outcome: 'approve_auto', siemStatus: 'used' });
+  });
+
+  it('keeps enriching through hostile documents, naming what it left out', async () => {
+    const { enriched, decision } = await decided({ target_module: 'hostile-svc', confidence_score: 0.3, severity: 'low' });
+    expect(enriched.siemStatus).toBe('used');
+    expect(enriched.threatIndicators.map((i) => i.value)).toEqual(['fine.example']);
+    const ignored = enriched.ignoredFields.join('\n');
+    expect(ignored).toMatch(/threat\.indicator\.name: 100000 characters/);
+    expect(ignored).toMatch(/threat\.indicator\.score: 7 is outside 0–1/);
+    expect(ignored).toMatch(/threat\.indicator\.score: not a number/);
+    expect(ignored).toMatch(/threat\.indicator\.name: missing/);
+    expect(decision.siemStatus).toBe('used');
+  });
+
+  it('writes each decision and outcome into the Medic index once, however often it is processed', async () => {
+    const { decision } = await decided({ target_module: 'nginx-test' });
+    const outcome = { ...SAMPLE_EVENTS.OutcomeRecorded, killId: decision.killId, decisionId: decision.decisionId };
+    const record = toKafkaMessage('kill', newEnvelope('kill', outcome, { source: 'medic/test', subject: decision.killId, time: outcome.at }));
+    const producer = medic.kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    // The same event twice, as a redelivery would bring it.
+    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [record, record] });
+    await producer.disconnect();
+    const count = async (category: string) => {
+      await client.indices.refresh({ index: indices.medic_index }).catch(() => undefined);
+      const res = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id.keyword': decision.killId } }, { term: { 'event.category.keyword': category } }] } } }).catch(() => ({ count: 0 }));
+      return res.count;
+    };
+    await eventually(async () => ((await count('medic_decision')) >= 1 && (await count('medic_outcome')) >= 1 ? true : undefined), 'the decision and the outcome in the Medic index', 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await count('medic_decision')).toBe(1);
+    expect(await count('medic_outcome')).toBe(1);
+  });
+
+  it('decides in time, degraded, while Elasticsearch is down; the breaker opens, then closes once it is back', async () => {
+    const circuit = async () => {
+      const text = await (await fetch(medic.metricsUrl('enrichment'))).text();
+      return Number(/^medic_siem_circuit_state\{[^}]*\} (\d)/m.exec(text)?.[1]);
+    };
+    expect(await circuit()).toBe(0);
+    await es.stop();
+    for (const module of ['report-cache', 'nginx-test']) {
+      const sentAt = Date.now();
+      const { enriched, decision } = await decided({ target_module: module, confidence_score: 0.2, severity: 'info' });
+      expect(enriched.siemStatus).toBe('unavailable');
+      expect(decision).toMatchObject({ siemStatus: 'unavailable', autoApproveEligible: false });
+      expect(decision.outcome).not.toBe('approve_auto');
+      expect(decision.reasoning.join(' ')).toMatch(/SIEM was unavailable/);
+      // The SIEM's timeout is 3 s, the deadline 2 s after it.
+      expect(Date.now() - sentAt).toBeLessThan(20_000);
+    }
+    expect(await circuit()).toBe(2);
+
+    es = await startElasticsearch({ workDir: esDir, elasticsearchPort: esPort });
+    await eventually(async () => ((await circuit()) === 1 ? true : undefined), 'the breaker half-open after its recovery time', 30_000);
+    const { enriched } = await decided({ target_module: 'payments-api', confidence_score: 0.5, severity: 'low' });
+    expect(enriched.siemStatus).toBe('used');
+    expect(await circuit()).toBe(0);
+  });
+});

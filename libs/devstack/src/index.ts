@@ -11,3 +11,5 @@ export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type
 export { waitFor, type WaitOptions } from './wait';
 export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
 export { ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type TargetImage, type TargetImageOptions } from './target-image';
+export { describeExit, processDown, processStopped, processUp, stackProcessSchema, stackStateSchema, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
+export { afterFailure, backoffDelay, DEFAULT_RESTART_POLICY, type RestartPolicy, type RestartVerdict } from './supervision';

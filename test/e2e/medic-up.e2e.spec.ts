@@ -1,5 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -156,6 +156,8 @@ describe('medic up keeps its stack alive', () => {
     // root that server runs as user postgres, which must be able to pass through the home.
     chmodSync(home, 0o711);
     const { DATABASE_URL: _external, ...rest } = process.env;
+    // A lock left behind by a medic up that is gone is taken over.
+    writeFileSync(join(home, 'up.lock'), JSON.stringify({ pid: spawnSync(process.execPath, ['-e', '']).pid }));
     env = { ...rest, MEDIC_HOME: home, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
     up = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -174,7 +176,7 @@ describe('medic up keeps its stack alive', () => {
     else rmSync(home, { recursive: true, force: true });
   });
 
-  it('refuses a second medic up on the same home, naming the running one, and leaves it alone', async () => {
+  it('took over a stale lock, and refuses a second medic up on the same home, naming the running one, leaving it alone', async () => {
     await expect(run(process.execPath, [CLI, 'up'], { env })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining(`medic up is already running for ${home} (pid ${up.pid})`),

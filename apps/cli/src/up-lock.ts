@@ -36,7 +36,16 @@ export function takeUpLock(home: string): UpLock {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
         linkSync(temp, file);
-        return { file, release: () => releaseIfMine(file, mine) };
+        // Also on an exit that skips the orderly stop (a library exiting on a signal during start-up).
+        const release = () => releaseIfMine(file, mine);
+        process.once('exit', release);
+        return {
+          file,
+          release: () => {
+            process.off('exit', release);
+            release();
+          },
+        };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }

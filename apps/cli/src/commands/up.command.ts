@@ -20,6 +20,9 @@ import { CliError } from '../cli-config';
 import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
 import { takeUpLock } from '../up-lock';
 
+/** Thrown into the start when a signal stopped Medic before it was up. */
+const STOPPED_WHILE_STARTING = new Error('stopped while starting');
+
 interface Running {
   stack: StackHandle | null;
   endpointsFile: string | null;
@@ -53,20 +56,10 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     endpointsFile: null,
     services: new Map(),
     stopping: null,
-    supervisor: new Supervisor({
-      log: (line) => out(line),
-      changed: (state) => {
-        try {
-          writeStackState(stateFile, state);
-        } catch (error) {
-          out(`could not write ${stateFile}: ${(error as Error).message}`);
-        }
-      },
-      gaveUp: (name, reason) => {
-        gaveUp = new CliError(`gave up on ${name}: ${reason}. Medic stopped.`);
-        out(`giving up on ${name}; stopping Medic…`);
-        void shutdown(running, out).then(() => finish(gaveUp));
-      },
+    supervisor: supervisorFor(stateFile, out, (name, reason) => {
+      gaveUp = new CliError(`gave up on ${name}: ${reason}. Medic stopped.`);
+      out(`giving up on ${name}; stopping Medic…`);
+      void shutdown(running, out).then(() => finish(gaveUp));
     }),
   };
   const ours: ((signal: NodeJS.Signals) => void)[] = [];
@@ -103,11 +96,28 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     await stopped;
   } catch (error) {
     await shutdown(running, out);
+    // Ctrl-C while starting is a normal stop.
+    if (error === STOPPED_WHILE_STARTING) return;
     throw error;
   } finally {
     clearInterval(keepAlive);
     lock.release();
   }
+}
+
+/** Restarts what dies, says so, and keeps the state file current. */
+function supervisorFor(stateFile: string, out: (text: string) => void, gaveUp: (name: string, reason: string) => void): Supervisor {
+  return new Supervisor({
+    log: out,
+    changed: (state) => {
+      try {
+        writeStackState(stateFile, state);
+      } catch (error) {
+        out(`could not write ${stateFile}: ${(error as Error).message}`);
+      }
+    },
+    gaveUp,
+  });
 }
 
 interface StartContext {
@@ -125,6 +135,8 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
   const metrics: Record<string, string> = {};
   for (const name of MEDIC_SERVICES) {
+    // A shutdown stops the services that exist when it begins; none may start after that.
+    if (running.stopping) throw STOPPED_WHILE_STARTING;
     const port = name === 'gateway' ? apiPort : await freePort();
     metrics[name] = `http://127.0.0.1:${port}/metrics`;
     const env: NodeJS.ProcessEnv = {
@@ -147,7 +159,7 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
     },
     {
       timeoutMs: 120_000,
-      abort: gaveUp,
+      abort: () => gaveUp() ?? (running.stopping ? STOPPED_WHILE_STARTING : undefined),
       onTimeout: (last) => new CliError(`the gateway did not become healthy in time (${last})`),
     },
   );

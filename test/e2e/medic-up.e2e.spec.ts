@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -177,11 +177,13 @@ describe('medic up keeps its stack alive', () => {
   });
 
   it('took over a stale lock, and refuses a second medic up on the same home, naming the running one, leaving it alone', async () => {
+    const snapshot = () => ({ files: readdirSync(home).sort(), lock: readFileSync(join(home, 'up.lock'), 'utf8'), endpoints: readFileSync(join(home, 'endpoints.json'), 'utf8') });
+    const before = snapshot();
     await expect(run(process.execPath, [CLI, 'up'], { env })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining(`medic up is already running for ${home} (pid ${up.pid})`),
     });
-    expect(existsSync(join(home, 'endpoints.json'))).toBe(true);
+    expect(snapshot()).toEqual(before);
     expect(stackProcess('postgres').state).toBe('running');
     expect(await decided(await publishKill(), 30_000)).toMatchObject({ outcome: 'pending_review' });
   });

@@ -27,8 +27,10 @@ export function lockHolder(content: string | undefined, alive: (pid: number) => 
  * never sees it half written; a stale one is taken over.
  */
 export function takeUpLock(home: string): UpLock {
-  mkdirSync(home, { recursive: true });
   const file = join(home, 'up.lock');
+  // The common refusal writes nothing at all; the loop below settles races between starts.
+  refuseIfHeld(home, file, read(file));
+  mkdirSync(home, { recursive: true });
   const mine = JSON.stringify({ pid: process.pid, started_at: new Date().toISOString() }) + '\n';
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, mine);
@@ -50,13 +52,7 @@ export function takeUpLock(home: string): UpLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const content = read(file);
-      const holder = lockHolder(content, isAlive);
-      if (holder !== undefined) {
-        throw new CliError(
-          `medic up is already running for ${home} (pid ${holder}); refusing to start a second stack there. ` +
-            `Stop it first (Ctrl-C in its terminal, or kill ${holder}); if pid ${holder} is not Medic, delete ${file}.`,
-        );
-      }
+      refuseIfHeld(home, file, content);
       // Stale. Removed only if it is still the lock just judged, not one a racing start just took.
       if (read(file) === content) rmSync(file, { force: true });
     }
@@ -64,6 +60,15 @@ export function takeUpLock(home: string): UpLock {
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+function refuseIfHeld(home: string, file: string, content: string | undefined): void {
+  const holder = lockHolder(content, isAlive);
+  if (holder === undefined) return;
+  throw new CliError(
+    `medic up is already running for ${home} (pid ${holder}); refusing to start a second stack there. ` +
+      `Stop it first (Ctrl-C in its terminal, or kill ${holder}); if pid ${holder} is not Medic, delete ${file}.`,
+  );
 }
 
 function releaseIfMine(file: string, mine: string): void {

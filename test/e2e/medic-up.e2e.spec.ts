@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from '@medic/devstack';
+import { freePort, MEDIC_SERVICES } from '@medic/devstack';
 import { eventually, killReport, smithMessage, testInfra } from '@medic/testing';
 
 const run = promisify(execFile);
@@ -83,5 +83,157 @@ describe('medic up', () => {
       stderr: expect.stringMatching(/MEDIC_MODE/),
     });
     await expect(run(process.execPath, [CLI, 'frobnicate'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command/) });
+  });
+});
+
+interface StackProcessView {
+  name: string;
+  state: string;
+  pid: number | null;
+  restarts: number;
+  last_exit: { code: number | null; signal: string | null } | null;
+}
+
+describe('medic up keeps its stack alive', () => {
+  let up: ChildProcess;
+  let output = '';
+  const home = mkdtempSync(join(tmpdir(), 'medic-up-alive-'));
+  const stateFile = join(home, 'stack-state.json');
+  let env: NodeJS.ProcessEnv;
+  let endpoints: Endpoints;
+  let kafka: Kafka;
+  const killIds: string[] = [];
+
+  const stackProcess = (name: string): StackProcessView => {
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { processes: StackProcessView[] };
+    const found = state.processes.find((p) => p.name === name);
+    if (!found) throw new Error(`${name} is not in ${stateFile}`);
+    return found;
+  };
+  const publishKill = async () => {
+    const report = killReport();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'smith.events.kill_notifications', messages: [{ key: report.kill_id, value: smithMessage(report) }] });
+    await producer.disconnect();
+    killIds.push(report.kill_id);
+    return report.kill_id;
+  };
+  const decided = (killId: string, timeoutMs = 90_000) =>
+    eventually(
+      async () => {
+        const res = await fetch(`${endpoints.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': endpoints.api.key } }).catch(() => undefined);
+        if (!res?.ok) return undefined;
+        const body = (await res.json()) as { data: { items: { kill_id: string; outcome: string }[] } };
+        return body.data.items.find((d) => d.kill_id === killId);
+      },
+      `a decision for ${killId}`,
+      timeoutMs,
+    );
+  /** SIGKILLs a process of the stack and waits until medic up says it is back under a new pid. */
+  const killAndWaitBack = async (name: string) => {
+    const before = await eventually(() => {
+      const p = stackProcess(name);
+      return Promise.resolve(p.state === 'running' ? p : undefined);
+    }, `${name} running`);
+    const mark = output.length;
+    process.kill(before.pid!, 'SIGKILL');
+    await eventually(
+      () => Promise.resolve(output.slice(mark).includes(`${name} is back`) ? true : undefined),
+      `medic up to restart ${name}`,
+      120_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; medic up said:\n${output.slice(mark)}`);
+    });
+    expect(output.slice(mark)).toContain(`${name} (pid ${before.pid}) exited`);
+    const after = stackProcess(name);
+    expect(after).toMatchObject({ state: 'running', restarts: before.restarts + 1 });
+    expect(after.pid).not.toBe(before.pid);
+  };
+
+  beforeAll(async () => {
+    // No DATABASE_URL: medic up runs its own embedded Postgres, so the test can kill it. As
+    // root that server runs as user postgres, which must be able to pass through the home.
+    chmodSync(home, 0o711);
+    const { DATABASE_URL: _external, ...rest } = process.env;
+    // A lock left behind by a medic up that is gone is taken over.
+    writeFileSync(join(home, 'up.lock'), JSON.stringify({ pid: spawnSync(process.execPath, ['-e', '']).pid }));
+    env = { ...rest, MEDIC_HOME: home, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
+    up = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const file = join(home, 'endpoints.json');
+    endpoints = await eventually(
+      () => Promise.resolve(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Endpoints) : undefined),
+      `medic up to write ${file} (output so far: ${output})`,
+      180_000,
+    );
+    kafka = new Kafka({ brokers: [endpoints.kafka.brokers], logLevel: logLevel.NOTHING });
+  });
+  afterAll(() => {
+    // A stack that did not stop cleanly keeps its home, logs included, for a look.
+    if (up.exitCode === null && up.signalCode === null) up.kill('SIGKILL');
+    else rmSync(home, { recursive: true, force: true });
+  });
+
+  it('took over a stale lock, and refuses a second medic up on the same home, naming the running one, leaving it alone', async () => {
+    const snapshot = () => ({ files: readdirSync(home).sort(), lock: readFileSync(join(home, 'up.lock'), 'utf8'), endpoints: readFileSync(join(home, 'endpoints.json'), 'utf8') });
+    const before = snapshot();
+    await expect(run(process.execPath, [CLI, 'up'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`medic up is already running for ${home} (pid ${up.pid})`),
+    });
+    expect(snapshot()).toEqual(before);
+    expect(stackProcess('postgres').state).toBe('running');
+    expect(await decided(await publishKill(), 30_000)).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('restarts a service that is killed; a kill sent while it is down is decided', async () => {
+    const killed = killAndWaitBack('listener');
+    const killId = await publishKill();
+    await killed;
+    expect(await decided(killId)).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('restarts the broker on the same port with its data; the pipeline keeps deciding', async () => {
+    await killAndWaitBack('kafka');
+    expect(await decided(await publishKill())).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('restarts the embedded Postgres with its data; a kill sent while it is down is decided', async () => {
+    const killed = killAndWaitBack('postgres');
+    const killId = await publishKill();
+    await killed;
+    expect(await decided(killId)).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('shows every process of the stack in GET /status', async () => {
+    const res = await fetch(`${endpoints.api.url}/status`, { headers: { 'X-API-Key': endpoints.api.key } });
+    const body = (await res.json()) as { data: { stack: { supervisor: string; processes: StackProcessView[] } } };
+    expect(body.data.stack.supervisor).toBe('medic up');
+    const byName = Object.fromEntries(body.data.stack.processes.map((p) => [p.name, p]));
+    expect(Object.keys(byName).sort()).toEqual(['kafka', 'postgres', ...MEDIC_SERVICES].sort());
+    for (const name of ['kafka', 'postgres', 'listener']) {
+      expect(byName[name]).toMatchObject({ state: 'running', last_exit: expect.objectContaining({ at: expect.any(String) }) });
+      expect(byName[name]?.restarts).toBeGreaterThanOrEqual(1);
+    }
+    expect(byName.listener?.last_exit).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('lost nothing and decided nothing twice', async () => {
+    for (const killId of killIds) {
+      const audit = await run(process.execPath, [CLI, 'replay', 'audit', killId, '--json'], { env });
+      const events = JSON.parse(audit.stdout) as { data: { type: string } }[];
+      expect(events.filter((e) => e.data.type === 'DecisionMade')).toHaveLength(1);
+    }
+  });
+
+  it('stops everything on SIGTERM and leaves neither endpoints nor lock behind', async () => {
+    const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+    up.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(home, 'endpoints.json'))).toBe(false);
+    expect(existsSync(join(home, 'up.lock'))).toBe(false);
+    expect(stackProcess('kafka').state).toBe('stopped');
   });
 });

@@ -6,8 +6,24 @@ export { startPostgres } from './postgres';
 export { freePort } from './ports';
 export { repoRoot } from './repo';
 export { startStack } from './stack';
-export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, StackHandle } from './types';
-export { MEDIC_SERVICES, serviceEntry, spawnService, type MedicServiceName, type ServiceProcess, type SpawnServiceOptions } from './medic-services';
+export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, RestartableServer, ServerRun, StackHandle } from './types';
+export {
+  MEDIC_SERVICES,
+  serviceEntry,
+  spawnService,
+  startService,
+  waitUntilServing,
+  type MedicServiceName,
+  type RestartableService,
+  type ServiceProcess,
+  type ServiceSpec,
+  type SpawnServiceOptions,
+} from './medic-services';
+export { isAlive } from './processes';
+export { describeExit, processDown, processStopped, processUp, stackProcessSchema, stackStateSchema, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
+export { writeStackState } from './stack-state-file';
+export { Supervisor, type SupervisorEvents } from './supervisor';
+export { afterFailure, backoffDelay, DEFAULT_RESTART_POLICY, type RestartPolicy, type RestartVerdict } from './supervision';
 export { waitFor, type WaitOptions } from './wait';
 export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
 export { ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type TargetImage, type TargetImageOptions } from './target-image';

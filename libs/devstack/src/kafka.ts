@@ -7,14 +7,15 @@ import { join, resolve } from 'node:path';
 import { run } from './commands';
 import { DevstackError } from './errors';
 import { javaCommand, javaMissing } from './java';
-import { jvmArgs, log4jProperties, serverProperties } from './kafka-config';
+import { jvmArgs, log4jProperties, serverProperties, type BrokerConfig } from './kafka-config';
 import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
 import { probeKafka } from './kafka-probe';
 import { firstError, tailOf, textSince } from './log-file';
 import { freePort } from './ports';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import { type DevstackOptions, type KafkaHandle, type KafkaJit } from './types';
+import { type ExitStatus } from './stack-state';
+import { type DevstackOptions, type KafkaHandle, type KafkaJit, type RestartableServer } from './types';
 import { secondsSince, waitFor } from './wait';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -32,9 +33,18 @@ interface BrokerFiles {
 
 interface Broker {
   readonly child: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
   readonly guard: OrphanGuard;
   /** Where this start attempt's output begins in the (appended) log file. */
   readonly logOffset: number;
+}
+
+interface StartHooks {
+  /** Asked right before spawning: false once the stack is being stopped. */
+  readonly wanted?: () => boolean;
+  /** Told as soon as the process exists, so a stop during start-up reaches it. */
+  readonly spawned?: (broker: Broker) => void;
 }
 
 /** Starts a single-node KRaft broker on free ports under `<workDir>/kafka`, ready for transactions. */
@@ -43,9 +53,12 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   const startedAt = Date.now();
   const jars = await ensureKafkaJars(opts.cacheDir ?? join(repoRoot(), '.cache'), log);
   const files = await prepareFiles(resolve(opts.workDir, 'kafka'));
+  const jit = opts.kafkaJit ?? 'quick';
   for (let attempt = 1; ; attempt += 1) {
+    const config: BrokerConfig = { ports: { client: await freePort(), controller: await freePort() }, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3 };
     try {
-      const handle = await startBroker(jars, files, opts.kafkaPartitions ?? 3, opts.kafkaJit ?? 'quick');
+      const broker = await startBroker(jars, files, config, jit);
+      const handle = kafkaHandle(broker, config, files.log, (hooks) => startBroker(jars, files, config, jit, hooks));
       log(`kafka: ${jars.version} ready on ${handle.brokers} in ${secondsSince(startedAt)} (log: ${files.log})`);
       return handle;
     } catch (error) {
@@ -53,6 +66,25 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
       log('kafka: another process took a port before the broker bound it; retrying on new ports');
     }
   }
+}
+
+/** One handle for the life of the stack: a restart replaces the broker process behind it, on the same ports. */
+function kafkaHandle(first: Broker, config: BrokerConfig, logFile: string, startAgain: (hooks: StartHooks) => Promise<Broker>): KafkaHandle {
+  let broker = first;
+  let stopping: Promise<void> | undefined;
+  const server: RestartableServer = {
+    logFile,
+    current: () => ({ pid: broker.pid, exited: broker.exited }),
+    restart: async () => {
+      if (!hasExited(broker.child)) throw new DevstackError('KAFKA_EXITED', `the broker (pid ${broker.pid}) is still running`);
+      await startAgain({ wanted: () => stopping === undefined, spawned: (next) => (broker = next) });
+    },
+  };
+  return { brokers: brokersOf(config), server, stop: () => (stopping ??= stopBroker(broker)) };
+}
+
+function brokersOf(config: BrokerConfig): string {
+  return `127.0.0.1:${config.ports.client}`;
 }
 
 async function prepareFiles(dir: string): Promise<BrokerFiles> {
@@ -67,23 +99,19 @@ async function prepareFiles(dir: string): Promise<BrokerFiles> {
   return files;
 }
 
-async function startBroker(jars: KafkaJars, files: BrokerFiles, partitions: number, jit: KafkaJit): Promise<KafkaHandle> {
-  const ports = { client: await freePort(), controller: await freePort() };
-  await writeFile(files.properties, serverProperties({ ports, dataDir: files.dataDir, partitions }));
+async function startBroker(jars: KafkaJars, files: BrokerFiles, config: BrokerConfig, jit: KafkaJit, hooks: StartHooks = {}): Promise<Broker> {
+  await writeFile(files.properties, serverProperties(config));
   await formatStorage(jars, files);
+  if (hooks.wanted && !hooks.wanted()) throw new DevstackError('KAFKA_EXITED', 'Kafka is being stopped; not starting it again');
   const broker = await spawnBroker(jars, files, jit);
-  let stopping: Promise<void> | undefined;
-  const handle: KafkaHandle = {
-    brokers: `127.0.0.1:${ports.client}`,
-    stop: () => (stopping ??= stopBroker(broker)),
-  };
+  hooks.spawned?.(broker);
   try {
-    await waitUntilReady(handle.brokers, broker, files.log);
+    await waitUntilReady(brokersOf(config), broker, files.log);
   } catch (error) {
-    await handle.stop();
+    await stopBroker(broker);
     throw error;
   }
-  return handle;
+  return broker;
 }
 
 /** Skipped when an earlier run of this workDir formatted it, so its topics survive a restart. */
@@ -120,9 +148,14 @@ async function spawnBroker(jars: KafkaJars, files: BrokerFiles, jit: KafkaJit): 
   // Later errors (a signal that cannot be delivered) are handled by stop(); unheard they would crash Node.
   child.on('error', () => undefined);
   const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  // Once the broker is gone its pid may be reused by another process: stop guarding it.
-  child.once('exit', () => guard.release());
-  return { child, logOffset, guard };
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
+      // Once the broker is gone its pid may be reused by another process: stop guarding it.
+      guard.release();
+      resolve({ code, signal });
+    });
+  });
+  return { child, pid, exited, logOffset, guard };
 }
 
 async function stopBroker({ child, guard }: Broker): Promise<void> {

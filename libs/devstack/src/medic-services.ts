@@ -3,6 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
+import { type ExitStatus } from './stack-state';
+import { type RestartableServer } from './types';
+import { waitFor } from './wait';
 
 /** The Medic services `medic up` runs, in start order. */
 export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'gateway'] as const;
@@ -13,7 +16,7 @@ export interface ServiceProcess {
   readonly pid: number;
   readonly logFile: string;
   /** Resolves with the exit code (or signal) when the process ends, however it ends. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ExitStatus>;
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
@@ -56,7 +59,7 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${opts.name}`);
   const guard: OrphanGuard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
       guard.release();
       resolve({ code, signal });
@@ -73,4 +76,50 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
       child.kill(signal);
     },
   };
+}
+
+export interface ServiceSpec extends SpawnServiceOptions {
+  /** Answers 2xx once the service serves: the gateway's `/health`, another service's `/metrics`. */
+  readonly readyUrl: string;
+}
+
+/** A service `medic up` can start again, with the same environment and ports, after it died. */
+export interface RestartableService extends RestartableServer {
+  readonly name: MedicServiceName;
+  isRunning(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Spawns the service now; `restart()` spawns it again and resolves once it serves. */
+export function startService(spec: ServiceSpec): RestartableService {
+  let proc = spawnService(spec);
+  let stopping: Promise<void> | undefined;
+  return {
+    name: spec.name,
+    logFile: proc.logFile,
+    current: () => proc,
+    isRunning: () => proc.isRunning(),
+    restart: async () => {
+      if (stopping) throw new Error(`${spec.name} is being stopped; not starting it again`);
+      proc = spawnService(spec);
+      await waitUntilServing(proc, spec.readyUrl);
+    },
+    stop: () => (stopping ??= proc.stop()),
+  };
+}
+
+/** Polls `url` until the service answers, failing at once if its process ends first. */
+export function waitUntilServing(proc: ServiceProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  return waitFor(
+    async () => {
+      // Bounded: something else holding the port may accept and never answer.
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+    },
+    {
+      timeoutMs,
+      abort: () => (proc.isRunning() ? undefined : new Error('it exited while starting')),
+      onTimeout: (last) => new Error(`no answer within ${timeoutMs / 1000}s (${last})`),
+    },
+  );
 }

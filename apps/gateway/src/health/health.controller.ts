@@ -6,6 +6,7 @@ import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { Public } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { MEDIC_VERSION } from '../version';
+import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
@@ -84,6 +85,7 @@ export class HealthController {
         timeout_hours: c.interfaces.approval_queue.timeout_hours,
       },
       decisions: { total: counts.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(counts.map((r) => [r.outcome, r.n])) },
+      stack: await stackServices(),
     };
   }
 }

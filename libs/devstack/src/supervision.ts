@@ -1,0 +1,45 @@
+/**
+ * When and whether `medic up` restarts a process of its stack that died. Pure: the caller
+ * measures time and counts; these functions only decide.
+ */
+export interface RestartPolicy {
+  /** The wait before restarting after the first failure of a series. */
+  readonly initialDelayMs: number;
+  /** The wait doubles with every further failure in a row, up to this. */
+  readonly maxDelayMs: number;
+  /** A run that stayed up this long was healthy: its death starts a new series. */
+  readonly stableAfterMs: number;
+  /** More failures in a row than this and the process is given up on. */
+  readonly maxFailuresInARow: number;
+}
+
+/**
+ * Ten tries take about a minute: long enough for a service to outlast a broker or Postgres
+ * restart (it may die while they are away), short enough that a broken build is reported soon.
+ */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  stableAfterMs: 30_000,
+  maxFailuresInARow: 10,
+};
+
+export type RestartVerdict =
+  | { readonly kind: 'restart'; readonly delayMs: number; readonly failuresInARow: number }
+  | { readonly kind: 'give-up'; readonly failuresInARow: number };
+
+/** The wait before the restart that follows the `failuresInARow`-th failure (1-based) of a series. */
+export function backoffDelay(policy: RestartPolicy, failuresInARow: number): number {
+  const doublings = Math.min(Math.max(failuresInARow - 1, 0), 30);
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** doublings);
+}
+
+/**
+ * What to do once a run has ended (the process died, or a restart did not come up).
+ * `ranForMs` is how long the run served; 0 for a start that failed.
+ */
+export function afterFailure(policy: RestartPolicy, failuresBefore: number, ranForMs: number): RestartVerdict {
+  const failuresInARow = ranForMs >= policy.stableAfterMs ? 1 : failuresBefore + 1;
+  if (failuresInARow > policy.maxFailuresInARow) return { kind: 'give-up', failuresInARow };
+  return { kind: 'restart', delayMs: backoffDelay(policy, failuresInARow), failuresInARow };
+}

@@ -1,0 +1,123 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { messageOf } from './errors';
+import { describeExit, processDown, processStopped, processUp, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
+import { afterFailure, DEFAULT_RESTART_POLICY, type RestartPolicy } from './supervision';
+import { type RestartableServer } from './types';
+
+export interface SupervisorEvents {
+  /** A line for the human running the stack. */
+  log(line: string): void;
+  /** The state of every process, after each change. */
+  changed(state: StackState): void;
+  /** A process failed too often in a row; the supervisor has stopped watching it. */
+  gaveUp(name: string, reason: string): void;
+}
+
+/**
+ * Watches the processes of a stack and starts again the ones that die, with the backoff of
+ * `afterFailure`. It never stops a process itself: the owner stops the stack after `stop()`.
+ */
+export class Supervisor {
+  private readonly processes = new Map<string, StackProcess>();
+  private readonly sleeping = new Set<AbortController>();
+  private stopping = false;
+
+  constructor(
+    private readonly events: SupervisorEvents,
+    private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Starts watching `server`, which is up now. */
+  watch(name: string, kind: StackProcessKind, server: RestartableServer): void {
+    this.update(processUp(undefined, { name, kind, pid: server.current().pid, logFile: server.logFile }, this.now()));
+    void this.keepAlive(name, kind, server);
+  }
+
+  /** No more restarts; every process is reported stopped. Call before stopping them. */
+  stop(): void {
+    this.stopping = true;
+    for (const sleep of this.sleeping) sleep.abort();
+    const at = this.now();
+    for (const proc of [...this.processes.values()]) this.processes.set(proc.name, processStopped(proc, at));
+    this.emit();
+  }
+
+  private async keepAlive(name: string, kind: StackProcessKind, server: RestartableServer): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      const upSince = this.now().getTime();
+      const exit = await server.current().exited;
+      if (this.stopping) return;
+      this.down(name, exit);
+      const restarted = await this.restart(name, server, failures, this.now().getTime() - upSince, exit);
+      if (restarted === undefined) return;
+      failures = restarted;
+      const pid = server.current().pid;
+      this.update(processUp(this.processes.get(name), { name, kind, pid, logFile: server.logFile }, this.now()));
+      this.events.log(`${name} is back (pid ${pid}).`);
+    }
+  }
+
+  /** Tries until it is up (resolves the failures in a row) or given up on (undefined). */
+  private async restart(name: string, server: RestartableServer, failuresBefore: number, ranForMs: number, exit: ExitStatus): Promise<number | undefined> {
+    let failures = failuresBefore;
+    let ranFor = ranForMs;
+    let what = `${name} (pid ${server.current().pid}) exited (${describeExit(exit)})`;
+    for (;;) {
+      const verdict = afterFailure(this.policy, failures, ranFor);
+      failures = verdict.failuresInARow;
+      if (verdict.kind === 'give-up') {
+        this.update(processStopped(this.processes.get(name)!, this.now()));
+        this.events.gaveUp(name, `${failures} failures in a row, the last: ${what} (log: ${server.logFile})`);
+        return undefined;
+      }
+      const seconds = (verdict.delayMs / 1000).toFixed(1);
+      this.events.log(`${what}; restarting it in ${seconds}s (failure ${failures} of ${this.policy.maxFailuresInARow} in a row; log: ${server.logFile})`);
+      if (!(await this.sleep(verdict.delayMs))) return undefined;
+      try {
+        await server.restart();
+        return failures;
+      } catch (error) {
+        if (this.stopping) return undefined;
+        const reason = firstLine(messageOf(error));
+        this.down(name, { code: null, signal: null, reason: `did not come up: ${reason}` });
+        what = `${name} did not come up (${reason})`;
+        ranFor = 0;
+      }
+    }
+  }
+
+  private down(name: string, exit: ExitStatus): void {
+    const before = this.processes.get(name);
+    if (before) this.update(processDown(before, exit, this.now()));
+  }
+
+  /** False when the supervisor was stopped while it slept. */
+  private async sleep(ms: number): Promise<boolean> {
+    const wake = new AbortController();
+    this.sleeping.add(wake);
+    try {
+      await delay(ms, undefined, { signal: wake.signal });
+      return !this.stopping;
+    } catch {
+      return false;
+    } finally {
+      this.sleeping.delete(wake);
+    }
+  }
+
+  private update(proc: StackProcess): void {
+    if (this.stopping && proc.state !== 'stopped') return;
+    this.processes.set(proc.name, proc);
+    this.emit();
+  }
+
+  private emit(): void {
+    this.events.changed({ supervisor_pid: process.pid, updated_at: this.now().toISOString(), processes: [...this.processes.values()] });
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

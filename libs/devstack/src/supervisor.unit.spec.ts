@@ -1,0 +1,90 @@
+import { type ExitStatus, type StackState } from './stack-state';
+import { Supervisor } from './supervisor';
+import { type RestartPolicy } from './supervision';
+import { type RestartableServer, type ServerRun } from './types';
+import { waitFor } from './wait';
+
+/** A server in memory: each run ends when the test says, each restart succeeds or fails as scripted. */
+class ScriptedServer implements RestartableServer {
+  readonly logFile = '/logs/fake.log';
+  private run: ServerRun & { end(exit: ExitStatus): void };
+  private nextPid = 100;
+  restartOutcomes: ('up' | 'fail')[] = [];
+
+  constructor() {
+    this.run = this.newRun();
+  }
+
+  current(): ServerRun {
+    return this.run;
+  }
+
+  die(exit: ExitStatus): void {
+    this.run.end(exit);
+  }
+
+  restart(): Promise<void> {
+    if (this.restartOutcomes.shift() === 'fail') return Promise.reject(new Error('not ready\nlong details'));
+    this.run = this.newRun();
+    return Promise.resolve();
+  }
+
+  private newRun(): ServerRun & { end(exit: ExitStatus): void } {
+    let end!: (exit: ExitStatus) => void;
+    const exited = new Promise<ExitStatus>((resolve) => (end = resolve));
+    return { pid: this.nextPid++, exited, end };
+  }
+}
+
+const policy: RestartPolicy = { initialDelayMs: 1, maxDelayMs: 4, stableAfterMs: 60_000, maxFailuresInARow: 3 };
+
+function supervise() {
+  const lines: string[] = [];
+  const states: StackState[] = [];
+  const gaveUp: string[] = [];
+  const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, policy);
+  const last = (name: string) => states.at(-1)?.processes.find((p) => p.name === name);
+  const until = (condition: () => boolean) =>
+    waitFor(() => (condition() ? Promise.resolve() : Promise.reject(new Error('not yet'))), { timeoutMs: 2_000, intervalMs: 1, onTimeout: () => new Error(`timed out; log: ${lines.join(' | ')}`) });
+  return { supervisor, lines, gaveUp, last, until };
+}
+
+describe('Supervisor', () => {
+  it('restarts a process that died, says so, and reports it running again with one restart', async () => {
+    const server = new ScriptedServer();
+    const { supervisor, lines, last, until } = supervise();
+    supervisor.watch('kafka', 'kafka', server);
+    expect(last('kafka')).toMatchObject({ state: 'running', pid: 100, restarts: 0 });
+
+    server.die({ code: null, signal: 'SIGKILL' });
+    await until(() => last('kafka')?.pid === 101);
+    expect(lines[0]).toMatch(/^kafka \(pid 100\) exited \(signal SIGKILL\); restarting it in 0\.0s \(failure 1 of 3 in a row; log: \/logs\/fake\.log\)$/);
+    expect(lines[1]).toBe('kafka is back (pid 101).');
+    expect(last('kafka')).toMatchObject({ state: 'running', restarts: 1, last_exit: { signal: 'SIGKILL' } });
+    supervisor.stop();
+  });
+
+  it('counts restarts that do not come up as failures, and gives up after too many in a row', async () => {
+    const server = new ScriptedServer();
+    server.restartOutcomes = ['fail', 'fail', 'fail'];
+    const { supervisor, lines, gaveUp, last, until } = supervise();
+    supervisor.watch('listener', 'service', server);
+    server.die({ code: 1, signal: null });
+    await until(() => gaveUp.length > 0);
+    expect(lines.slice(1)).toEqual(expect.arrayContaining([expect.stringMatching(/^listener did not come up \(not ready\); restarting it/)]));
+    expect(gaveUp).toEqual(['listener: 4 failures in a row, the last: listener did not come up (not ready) (log: /logs/fake.log)']);
+    expect(last('listener')).toMatchObject({ state: 'stopped', pid: null });
+    supervisor.stop();
+  });
+
+  it('after stop() restarts nothing and reports every process stopped', async () => {
+    const server = new ScriptedServer();
+    const { supervisor, lines, last } = supervise();
+    supervisor.watch('decision', 'service', server);
+    supervisor.stop();
+    server.die({ code: 0, signal: null });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toEqual([]);
+    expect(last('decision')).toMatchObject({ state: 'stopped', pid: null, restarts: 0 });
+  });
+});

@@ -11,6 +11,8 @@ const run = promisify(execFile);
 const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
 
 interface Endpoints {
+  elasticsearch?: { url: string };
+  docker?: { socket: string };
   kafka: { brokers: string };
   api: { url: string; key: string };
   postgres: { url: string };
@@ -43,6 +45,9 @@ describe('medic up', () => {
     expect(endpoints.kafka.brokers).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(endpoints.api.url).toBe(`http://127.0.0.1:${env.MEDIC_API_PORT}/api/v1`);
     expect(endpoints.postgres.url).toBe(env.DATABASE_URL);
+    // Its own SIEM and container engine.
+    expect(endpoints.elasticsearch?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(existsSync(endpoints.docker?.socket ?? '')).toBe(true);
     expect(output).toContain('Medic is up.');
     expect(output).toContain(endpoints.api.key);
 
@@ -61,7 +66,11 @@ describe('medic up', () => {
       const body = (await res.json()) as { data: { items: { kill_id: string; outcome: string; mode: string }[] } };
       return body.data.items.find((d) => d.kill_id === report.kill_id);
     }, 'the decision');
-    expect(decision).toMatchObject({ outcome: 'pending_review', mode: 'manual' });
+    expect(decision).toMatchObject({ outcome: 'pending_review', mode: 'manual', siem_status: 'used' });
+
+    // Sample SIEM data goes into the stack's Elasticsearch.
+    const seeded = await run(process.execPath, [CLI, 'siem', 'seed'], { env: { ...env, DATABASE_URL: '' } });
+    expect(seeded.stdout).toMatch(/^seeded http:\/\/127\.0\.0\.1:\d+: \d+ documents/);
 
     // The replay commands find the running stack through the endpoints file.
     const audit = await run(process.execPath, [CLI, 'replay', 'audit', report.kill_id], { env: { ...env, DATABASE_URL: '' } });
@@ -159,7 +168,7 @@ describe('medic up keeps its stack alive', () => {
     // A lock left behind by a medic up that is gone is taken over.
     writeFileSync(join(home, 'up.lock'), JSON.stringify({ pid: spawnSync(process.execPath, ['-e', '']).pid }));
     env = { ...rest, MEDIC_HOME: home, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
-    up = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up = spawn(process.execPath, [CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const file = join(home, 'endpoints.json');

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
+import { CircuitAnnouncer } from './circuit-announcer';
 import { EnrichmentHandlers } from './enrichment.handlers';
 import { EnrichmentWorker } from './enrichment.worker';
 import { ReportHandlers } from './report.handlers';
@@ -14,7 +15,7 @@ export class EnrichmentModule {
       // Its own schema keeps only the kit's step positions.
       imports: [MedicCoreModule.forRoot({ service: 'enrichment', config, database: { schema: 'enrichment', entities: [], ddl: [] } })],
       controllers: [EnrichmentHandlers, ReportHandlers],
-      providers: [SIEM_PROVIDER, EnrichmentWorker],
+      providers: [CircuitAnnouncer, SIEM_PROVIDER, EnrichmentWorker],
     };
   }
 }

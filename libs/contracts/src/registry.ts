@@ -48,6 +48,7 @@ const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> }
   ThresholdsUpdated: control.ThresholdsUpdatedSchema,
   ThresholdsRecalibrated: control.ThresholdsRecalibratedSchema,
   ModeChanged: control.ModeChangedSchema,
+  SiemCircuitChanged: control.SiemCircuitChangedSchema,
 };
 
 /** The streams of the log; each names its event union and its CloudEvents type prefix. */

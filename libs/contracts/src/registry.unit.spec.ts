@@ -46,7 +46,7 @@ describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
     expect(KILL_EVENT_TYPES).toHaveLength(23);
     expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment']);
-    expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged']);
+    expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged']);
   });
 
   it.each(Object.values(SAMPLE_EVENTS).map((e) => [e.type, e] as const))('round-trips %s through protobuf unchanged', (_type, event) => {

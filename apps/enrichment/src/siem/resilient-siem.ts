@@ -34,6 +34,8 @@ export class ResilientSiem {
     metrics: Registry,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
+    /** Told of every change of the breaker's state, with why. */
+    private readonly onChange: (previous: CircuitState, next: CircuitBreaker, reason: string) => void = () => undefined,
   ) {
     this.breaker = newCircuit(client.name);
     this.latency = histogram(metrics, 'medic_siem_query_seconds', 'Time of one call to the SIEM, by operation and result', ['operation', 'result'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
@@ -56,7 +58,7 @@ export class ResilientSiem {
       const left = this.settings.timeoutMs - (this.now() - started);
       if (left <= 0) return { ok: false, reason: `no answer within ${this.settings.timeoutMs} ms (${lastReason})` };
       const gate = tryCall(this.breaker, this.settings.circuit, this.now());
-      this.transition(gate.breaker);
+      this.transition(gate.breaker, 'recovery time passed: trial calls let through');
       if (!gate.allowed) {
         const since = this.breaker.lastFailureAt === null ? '' : ` since ${new Date(this.breaker.lastFailureAt).toISOString()}`;
         return { ok: false, reason: `the ${this.client.name} circuit breaker is open${since} after ${this.breaker.failureCount} failures (${lastReason})` };
@@ -65,14 +67,14 @@ export class ResilientSiem {
       try {
         const value = await attempt(left);
         this.latency.observe({ operation, result: 'ok' }, (performance.now() - t0) / 1000);
-        this.transition(recordSuccess(this.breaker));
+        this.transition(recordSuccess(this.breaker), 'a call succeeded');
         return { ok: true, value };
       } catch (error) {
         this.latency.observe({ operation, result: 'error' }, (performance.now() - t0) / 1000);
         const retriable = error instanceof SiemError ? error.retriable : false;
         this.failures.inc({ operation, retriable: String(retriable) });
         lastReason = error instanceof Error ? error.message : String(error);
-        this.transition(recordFailure(this.breaker, this.settings.circuit, this.now()));
+        this.transition(recordFailure(this.breaker, this.settings.circuit, this.now()), lastReason);
         const wait = retriable ? retryDelayMs(this.settings.retry, n, this.random()) : null;
         if (wait === null) return { ok: false, reason: lastReason };
         if (this.now() - started + wait >= this.settings.timeoutMs) return { ok: false, reason: `no answer within ${this.settings.timeoutMs} ms (${lastReason})` };
@@ -81,8 +83,11 @@ export class ResilientSiem {
     }
   }
 
-  private transition(next: CircuitBreaker): void {
-    if (next.state !== this.breaker.state) this.logger.warn(`SIEM circuit breaker ${this.breaker.state} → ${next.state}`, { siem: this.client.name, failures: next.failureCount });
+  private transition(next: CircuitBreaker, reason: string): void {
+    const previous = this.breaker.state;
     this.breaker = next;
+    if (next.state === previous) return;
+    this.logger.warn(`SIEM circuit breaker ${previous} → ${next.state}`, { siem: this.client.name, failures: next.failureCount, reason });
+    this.onChange(previous, next, reason);
   }
 }

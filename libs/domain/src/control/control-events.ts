@@ -1,5 +1,6 @@
 import type { Mode } from '../decision/decision.types';
 import type { RiskLevel, RiskThresholds } from '../risk/risk.types';
+import type { CircuitState } from '../siem/circuit-breaker';
 
 /** Operator and learning facts that are not about one kill (topic medic.control.events). */
 interface ControlEventBase {
@@ -30,5 +31,14 @@ export interface ModeChanged extends ControlEventBase {
   readonly reason: string;
 }
 
-export type ControlEvent = ThresholdsUpdated | ThresholdsRecalibrated | ModeChanged;
+export interface SiemCircuitChanged extends ControlEventBase {
+  readonly type: 'SiemCircuitChanged';
+  readonly siem: string;
+  readonly previous: CircuitState;
+  readonly current: CircuitState;
+  readonly failureCount: number;
+  readonly reason: string;
+}
+
+export type ControlEvent = ThresholdsUpdated | ThresholdsRecalibrated | ModeChanged | SiemCircuitChanged;
 export type ControlEventType = ControlEvent['type'];

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/control_events.proto.
  */
 export const file_medic_v1_control_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tZWRpYy92MS9jb250cm9sX2V2ZW50cy5wcm90bxIIbWVkaWMudjEizQEKEVRocmVzaG9sZHNVcGRhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIsCgp0aHJlc2hvbGRzGAMgASgLMhgubWVkaWMudjEuUmlza1RocmVzaG9sZHMSKwoObWF4X3Jpc2tfbGV2ZWwYBCABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSFgoObWluX2NvbmZpZGVuY2UYBSABKAESDgoGcmVhc29uGAYgASgJIq8BChZUaHJlc2hvbGRzUmVjYWxpYnJhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIfChdwcmV2aW91c19tYXhfYXV0b19zY29yZRgDIAEoARIaChJuZXdfbWF4X2F1dG9fc2NvcmUYBCABKAESDwoHc2FtcGxlcxgFIAEoBRIQCghldmlkZW5jZRgGIAMoCSKXAQoLTW9kZUNoYW5nZWQSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAIgASgJEiAKCHByZXZpb3VzGAMgASgOMg4ubWVkaWMudjEuTW9kZRIfCgdjdXJyZW50GAQgASgOMg4ubWVkaWMudjEuTW9kZRIOCgZyZWFzb24YBSABKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_risk]);
+  fileDesc("Ch1tZWRpYy92MS9jb250cm9sX2V2ZW50cy5wcm90bxIIbWVkaWMudjEizQEKEVRocmVzaG9sZHNVcGRhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIsCgp0aHJlc2hvbGRzGAMgASgLMhgubWVkaWMudjEuUmlza1RocmVzaG9sZHMSKwoObWF4X3Jpc2tfbGV2ZWwYBCABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSFgoObWluX2NvbmZpZGVuY2UYBSABKAESDgoGcmVhc29uGAYgASgJIq8BChZUaHJlc2hvbGRzUmVjYWxpYnJhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIfChdwcmV2aW91c19tYXhfYXV0b19zY29yZRgDIAEoARIaChJuZXdfbWF4X2F1dG9fc2NvcmUYBCABKAESDwoHc2FtcGxlcxgFIAEoBRIQCghldmlkZW5jZRgGIAMoCSKXAQoLTW9kZUNoYW5nZWQSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAIgASgJEiAKCHByZXZpb3VzGAMgASgOMg4ubWVkaWMudjEuTW9kZRIfCgdjdXJyZW50GAQgASgOMg4ubWVkaWMudjEuTW9kZRIOCgZyZWFzb24YBSABKAkiowEKElNpZW1DaXJjdWl0Q2hhbmdlZBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYAiABKAkSDAoEc2llbRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIPCgdjdXJyZW50GAUgASgJEhUKDWZhaWx1cmVfY291bnQYBiABKAUSDgoGcmVhc29uGAcgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_risk]);
 
 /**
  * @generated from message medic.v1.ThresholdsUpdated
@@ -138,4 +138,55 @@ export type ModeChanged = Message<"medic.v1.ModeChanged"> & {
  */
 export const ModeChangedSchema: GenMessage<ModeChanged> = /*@__PURE__*/
   messageDesc(file_medic_v1_control_events, 2);
+
+/**
+ * A SIEM's circuit breaker changed state (spec 6.4), as the enrichment service saw it.
+ *
+ * @generated from message medic.v1.SiemCircuitChanged
+ */
+export type SiemCircuitChanged = Message<"medic.v1.SiemCircuitChanged"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 1;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string actor = 2;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string siem = 3;
+   */
+  siem: string;
+
+  /**
+   * closed | open | half_open
+   *
+   * @generated from field: string previous = 4;
+   */
+  previous: string;
+
+  /**
+   * @generated from field: string current = 5;
+   */
+  current: string;
+
+  /**
+   * @generated from field: int32 failure_count = 6;
+   */
+  failureCount: number;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message medic.v1.SiemCircuitChanged.
+ * Use `create(SiemCircuitChangedSchema)` to create a new message.
+ */
+export const SiemCircuitChangedSchema: GenMessage<SiemCircuitChanged> = /*@__PURE__*/
+  messageDesc(file_medic_v1_control_events, 3);
 

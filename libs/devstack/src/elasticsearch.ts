@@ -30,6 +30,11 @@ export type ElasticsearchOptions = DevstackOptions & {
    * the start on a busy 2-core machine; `standard` (C1 + C2) suits a sustained load.
    */
   readonly elasticsearchJit?: KafkaJit;
+  /**
+   * HTTP on this port instead of a free one: a node started again on the same workDir keeps
+   * its URL as well as its indices, as clients configured with the first URL expect.
+   */
+  readonly elasticsearchHttpPort?: number;
 };
 
 /** Elasticsearch refuses to run as root, so as root it runs as this system user. */
@@ -78,7 +83,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const handle = await startNode(dist, javaHome, files, user);
+      const handle = await startNode(dist, javaHome, files, user, opts.elasticsearchHttpPort);
       const as = user ? ` as ${user.name}` : '';
       log(`elasticsearch: ${dist.version} ready on ${handle.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
       return handle;
@@ -122,8 +127,14 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
   await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
 }
 
-async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined): Promise<ElasticsearchHandle> {
-  const ports = { http: await freePort(), transport: await freePort() };
+async function startNode(
+  dist: ElasticsearchDist,
+  javaHome: string,
+  files: NodeFiles,
+  user: OsUser | undefined,
+  httpPort: number | undefined,
+): Promise<ElasticsearchHandle> {
+  const ports = { http: httpPort ?? (await freePort()), transport: await freePort() };
   await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml({ ports, dataDir: files.data, logsDir: files.logs }));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;

@@ -33,7 +33,7 @@ describe('SIEM enrichment on Elasticsearch', () => {
   beforeAll(async () => {
     esDir = mkdtempSync(join(tmpdir(), 'medic-enrich-es-'));
     esPort = await freePort();
-    es = await startElasticsearch({ workDir: esDir, elasticsearchPort: esPort, log: (l) => process.stderr.write(`[es] ${l}\n`) });
+    es = await startElasticsearch({ workDir: esDir, elasticsearchHttpPort: esPort, log: (l) => process.stderr.write(`[es] ${l}\n`) });
     client = new Client({ node: es.url });
     await ensureSiemTemplates(client, settings);
     // Documents as a careless feed writes them: a huge value, a score out of range, a score that is text, no value.
@@ -160,7 +160,7 @@ describe('SIEM enrichment on Elasticsearch', () => {
     }
     expect(await circuit()).toBe(2);
 
-    es = await startElasticsearch({ workDir: esDir, elasticsearchPort: esPort });
+    es = await startElasticsearch({ workDir: esDir, elasticsearchHttpPort: esPort });
     await eventually(async () => ((await circuit()) === 1 ? true : undefined), 'the breaker half-open after its recovery time', 30_000);
     const { enriched } = await decided({ target_module: 'payments-api', confidence_score: 0.5, severity: 'low' });
     expect(enriched.siemStatus).toBe('used');

@@ -45,6 +45,7 @@ export async function ensureElasticsearch(cacheDir: string, log: (line: string) 
     await unpackWithMaven(pom, staging, version);
     const unpacked = join(staging, `elasticsearch-${version}`);
     checkDistribution(unpacked, version);
+    await shareReadOnly(unpacked);
     await publish(unpacked, home);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -72,6 +73,16 @@ function checkDistribution(home: string, version: string): void {
   } catch {
     throw new DevstackError('ELASTICSEARCH_FETCH_FAILED', `mvn finished but ${launcher} is missing or not executable`);
   }
+}
+
+/**
+ * The zip keeps its config files private to their owner (0660); every user that runs a node
+ * from the shared cache copies them (and medic-es reads lib/ and modules/), so all may read.
+ */
+async function shareReadOnly(home: string): Promise<void> {
+  await run('chmod', ['-R', 'a+rX', home], { timeoutMs: 60_000 }, ({ output }) =>
+    new DevstackError('ELASTICSEARCH_FETCH_FAILED', `could not make ${home} readable to all: ${output}`),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // Starts an Elasticsearch node of its own in a temp workDir (the shared test stack has none):
 // it indexes and finds a document through the official client, and once stopped neither the
-// launcher (working in the workDir) nor the server JVM (working in the cached distribution) is left.
+// launcher (working in the workDir) nor the server JVM (working in the cached distribution) is
+// left; started again on the same workDir and port, it still has the document.
 import { Client } from '@elastic/elasticsearch';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
@@ -31,6 +32,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
+const log = (line: string) => process.stderr.write(`[devstack] ${line}\n`);
+
 describe('devstack Elasticsearch', () => {
   let workDir: string;
   let es: ElasticsearchHandle | undefined;
@@ -45,7 +48,7 @@ describe('devstack Elasticsearch', () => {
   });
 
   it('indexes and searches a document, and stops without leaving a process behind', async () => {
-    es = await startElasticsearch({ workDir, log: (line) => process.stderr.write(`[devstack] ${line}\n`) });
+    es = await startElasticsearch({ workDir, log });
     const client = new Client({ node: es.url });
     const index = 'medic-devstack-int';
     let serverPids: number[] = [];
@@ -66,5 +69,19 @@ describe('devstack Elasticsearch', () => {
     expect(serverPids.filter(isAlive)).toEqual([]);
     expect(processesIn(workDir)).toEqual([]);
     await expect(fetch(es.url)).rejects.toThrow();
+  });
+
+  it('keeps its indices and its URL when started again on the same workDir', async () => {
+    const before = es?.url;
+    if (!before) throw new Error('the first test did not start a node');
+    es = await startElasticsearch({ workDir, log, elasticsearchHttpPort: Number(new URL(before).port) });
+    expect(es.url).toBe(before);
+    const client = new Client({ node: es.url });
+    try {
+      const found = await client.get<{ target_module: string }>({ index: 'medic-devstack-int', id: 'kill-1' });
+      expect(found._source?.target_module).toBe('nginx-test');
+    } finally {
+      await client.close();
+    }
   });
 });

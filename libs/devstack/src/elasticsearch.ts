@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { run } from './commands';
 import { DevstackError } from './errors';
+import { elasticsearchYml, jvmOptions } from './elasticsearch-config';
 import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } from './elasticsearch-dist';
 import { tailOf, textSince } from './log-file';
 import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
@@ -39,8 +40,11 @@ export type ElasticsearchOptions = DevstackOptions & {
    * the start on a busy 2-core machine; `standard` (C1 + C2) suits a sustained load.
    */
   readonly elasticsearchJit?: KafkaJit;
-  /** The HTTP port, e.g. to come back where clients look after a restart; default a free one. */
-  readonly elasticsearchPort?: number;
+  /**
+   * HTTP on this port instead of a free one: a node started again on the same workDir keeps
+   * its URL as well as its indices, as clients configured with the first URL expect.
+   */
+  readonly elasticsearchHttpPort?: number;
 };
 
 /** Elasticsearch refuses to run as root, so as root it runs as this system user. */
@@ -89,7 +93,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      let node = await startNode(dist, javaHome, files, user, opts.elasticsearchPort);
+      let node = await startNode(dist, javaHome, files, user, opts.elasticsearchHttpPort);
       const as = user ? ` as ${user.name}` : '';
       log(`elasticsearch: ${dist.version} ready on ${node.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
       const port = Number(new URL(node.url).port);
@@ -104,7 +108,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
       };
       return { url: node.url, server, stop: () => (stopping ??= node.stop()) };
     } catch (error) {
-      if (attempt >= START_ATTEMPTS || !isPortClash(error) || opts.elasticsearchPort !== undefined) throw error;
+      if (attempt >= START_ATTEMPTS || !isPortClash(error) || opts.elasticsearchHttpPort !== undefined) throw error;
       log('elasticsearch: another process took a port before the node bound it; retrying on new ports');
     }
   }
@@ -134,39 +138,6 @@ async function prepareFiles(dist: ElasticsearchDist, files: NodeFiles, options: 
   await writeFile(join(files.config, 'jvm.options.d', 'medic-devstack.options'), options);
 }
 
-function jvmOptions(heapMb: number, jit: KafkaJit): string {
-  return [
-    `-Xms${Math.min(heapMb, 256)}m`,
-    `-Xmx${heapMb}m`,
-    // A heap dump would be as large as the heap, on a disk that may be nearly full.
-    '-XX:-HeapDumpOnOutOfMemoryError',
-    ...(jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []),
-    '',
-  ].join('\n');
-}
-
-function elasticsearchYml(files: NodeFiles, ports: { http: number; transport: number }): string {
-  const settings: Record<string, string | number | boolean> = {
-    'cluster.name': 'medic-dev',
-    'node.name': 'medic-dev',
-    'discovery.type': 'single-node',
-    'network.host': '127.0.0.1',
-    'http.port': ports.http,
-    'transport.port': ports.transport,
-    'path.data': files.data,
-    'path.logs': files.logs,
-    // Plain HTTP without users: a local, loopback-only dev and test node.
-    'xpack.security.enabled': false,
-    // A nearly full dev disk must not make the node refuse shards or block writes.
-    'cluster.routing.allocation.disk.threshold_enabled': false,
-  };
-  // JSON scalars are valid YAML, so paths with spaces or colons need no escaping rules of our own.
-  return Object.entries(settings)
-    .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
-    .join('\n')
-    .concat('\n');
-}
-
 /** As root: the node's user owns its folder and can reach it and the cached distribution. */
 async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string; dist: ElasticsearchDist; cacheDir: string }): Promise<void> {
   await run('chown', ['-R', `${user.uid}:${user.gid}`, files.dir], { timeoutMs: 60_000 }, ({ output }) =>
@@ -178,7 +149,7 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
 
 async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, httpPort: number | undefined): Promise<NodeRun> {
   const ports = { http: httpPort ?? (await freePort()), transport: await freePort() };
-  await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml(files, ports));
+  await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml({ ports, dataDir: files.data, logsDir: files.logs }));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;
   const exited = new Promise<ExitStatus>((resolve) => {

@@ -14,7 +14,7 @@ export async function siemSeed(args: readonly string[], out: (text: string) => v
   const { endpoint, elasticsearch: es, api_key: apiKey } = config.siem;
   const client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), requestTimeout: 30_000 });
   try {
-    if (!(await client.ping().catch(() => false))) throw new CliError(`no Elasticsearch answers at ${endpoint} (start one with \`medic up\`, or set SIEM_ENDPOINT)`);
+    if (!(await client.cluster.health().then(() => true, () => false))) throw new CliError(`no Elasticsearch answers at ${endpoint} (start one with \`medic up\`, or set SIEM_ENDPOINT)`);
     await ensureSiemTemplates(client, es);
     const written = await writeSiemDocuments(client, es, sampleSiemData(new Date(), es.fields, es.false_positive_tag));
     out(`seeded ${endpoint}: ${written} documents into ${es.indicators_index} and ${es.module_events_index} (payments-api: strong indicators; report-cache: false positives; nginx-test: quiet)`);

@@ -61,9 +61,11 @@ export class ElasticsearchSiem implements SiemClient {
     }
   }
 
+  /** Cluster health rather than `ping()`: some builds (the dev stack's) answer 405 to `HEAD /`. */
   async ping(timeoutMs: number): Promise<boolean> {
     try {
-      return await this.client.ping({}, { requestTimeout: timeoutMs });
+      const health = await this.client.cluster.health({}, { requestTimeout: timeoutMs });
+      return health.status !== 'red';
     } catch {
       return false;
     }

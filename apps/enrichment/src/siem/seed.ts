@@ -53,6 +53,9 @@ function mapping(paths: Readonly<Record<string, string>>): Record<string, unknow
   return { properties };
 }
 
+// A single dev node never places replicas; malformed values stay in _source, unindexed.
+const SEED_INDEX_SETTINGS = { 'index.mapping.ignore_malformed': true, number_of_replicas: 0 };
+
 /**
  * Index templates for the indices Medic reads and writes, so that module
  * names, tags and actions are exact-match keywords (as ECS has them) and
@@ -65,7 +68,7 @@ export async function ensureSiemTemplates(client: Client, es: EsSettings): Promi
     name: 'medic-threat-indicators',
     index_patterns: [pattern(es.indicators_index)],
     template: {
-      settings: { 'index.mapping.ignore_malformed': true },
+      settings: SEED_INDEX_SETTINGS,
       mappings: mapping({
         [f.timestamp]: 'date',
         [f.module]: 'keyword',
@@ -82,7 +85,7 @@ export async function ensureSiemTemplates(client: Client, es: EsSettings): Promi
     name: 'medic-module-events',
     index_patterns: [pattern(es.module_events_index)],
     template: {
-      settings: { 'index.mapping.ignore_malformed': true },
+      settings: SEED_INDEX_SETTINGS,
       mappings: mapping({
         [f.timestamp]: 'date',
         [f.module]: 'keyword',

@@ -57,7 +57,7 @@ describe('SIEM enrichment on Elasticsearch', () => {
       events: [1, 2, 3].map((n) => eventDocument({ module: 'report-cache', at: day(-n), action: 'killed', outcome: 'success', tags: [settings.false_positive_tag] }, f)),
     });
     medic = await startMedic({
-      services: ['listener', 'decision', 'enrichment'],
+      services: ['listener', 'decision', 'enrichment', 'gateway'],
       config: {
         mode: { current: 'semi_auto' },
         decision: { auto_approve: { enabled: true } },
@@ -159,11 +159,21 @@ describe('SIEM enrichment on Elasticsearch', () => {
       expect(Date.now() - sentAt).toBeLessThan(20_000);
     }
     expect(await circuit()).toBe(2);
+    type Health = { data: { status: string; checks: Record<string, string> } };
+    type Status = { data: { siem: { connection: string; circuits: { siem: string; state: string; failure_count: number }[] } } };
+    expect((await medic.get<Health>('/health')).body.data).toMatchObject({ status: 'degraded', checks: { siem_connection: 'error' } });
+    const open = await eventually(async () => {
+      const s = (await medic.get<Status>('/status')).body.data.siem;
+      return s.circuits.some((c) => c.state === 'open') ? s : undefined;
+    }, 'the open breaker in /status');
+    expect(open.circuits[0]).toMatchObject({ siem: 'elasticsearch', state: 'open' });
 
     es = await startElasticsearch({ workDir: esDir, elasticsearchHttpPort: esPort });
     await eventually(async () => ((await circuit()) === 1 ? true : undefined), 'the breaker half-open after its recovery time', 30_000);
     const { enriched } = await decided({ target_module: 'payments-api', confidence_score: 0.5, severity: 'low' });
     expect(enriched.siemStatus).toBe('used');
     expect(await circuit()).toBe(0);
+    await eventually(async () => ((await medic.get<Status>('/status')).body.data.siem.circuits[0]?.state === 'closed' ? true : undefined), 'the closed breaker in /status');
+    expect((await medic.get<Health>('/health')).body.data).toMatchObject({ status: 'healthy', checks: { siem_connection: 'ok' } });
   });
 });

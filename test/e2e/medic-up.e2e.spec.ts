@@ -25,6 +25,8 @@ describe('medic up', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    // Elasticsearch runs as its own user, which must be able to pass through the home.
+    chmodSync(home, 0o711);
     // Postgres comes from the test run's server (DATABASE_URL), Kafka is started by `medic up` itself.
     env = { ...process.env, MEDIC_HOME: home, DATABASE_URL: testInfra().databaseUrl, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
     up = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

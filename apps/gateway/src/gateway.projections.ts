@@ -6,17 +6,20 @@ import { killsProjection } from './decisions/kills.projection';
 import { COMMAND_VERDICTS_DDL, CommandVerdict } from './queue/command-verdict.entity';
 import { commandVerdictsProjection } from './queue/command-verdicts.projection';
 import { IDEMPOTENCY_DDL, IdempotencyRecord } from './queue/idempotency';
+import { SIEM_CIRCUITS_DDL, SiemCircuitView } from './siem/siem-circuit.entity';
+import { siemCircuitsProjection } from './siem/siem-circuits.projection';
 
 /** Every projection the gateway keeps (and `medic replay rebuild` can rebuild). */
 export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: killsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: commandVerdictsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: deadLettersProjection, topic: (c) => c.kafka.topics.internal_dlq },
+  { projection: siemCircuitsProjection, topic: (c) => c.kafka.topics.control_events },
 ];
 
 /** The gateway schema: its projections' tables and the idempotency keys of its POSTs. */
 export const GATEWAY_SCHEMA = {
   schema: 'gateway',
-  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord],
-  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL],
+  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView],
+  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL],
 } as const;

@@ -35,10 +35,25 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, kafka, steps] = await Promise.all([this.probe.database(), this.probe.kafkaBroker(), this.stepHealth()]);
+    const [database, kafka, steps, siem, circuits] = await Promise.all([
+      this.probe.database(),
+      this.probe.kafkaBroker(),
+      this.stepHealth(),
+      this.probe.siem(),
+      this.probe.siemCircuits().catch(() => []),
+    ]);
     const deadLetters = Object.values(steps).some((s) => s.status === 'degraded') ? 'degraded' : 'ok';
-    const status = database === 'error' ? 'unhealthy' : database === 'ok' && kafka === 'ok' && deadLetters === 'ok' ? 'healthy' : 'degraded';
-    const body = { status, checks: { database, kafka, dead_letters: deadLetters }, steps, version: MEDIC_VERSION, uptime_seconds: this.probe.uptimeSeconds() };
+    // A SIEM that does not answer, or whose breaker is open, degrades decisions (never auto-approved).
+    const siemCheck = siem === 'ok' && circuits.some((c) => c.state === 'open') ? 'circuit_open' : siem;
+    const siemOk = siemCheck === 'ok' || siemCheck === 'not_configured';
+    const status = database === 'error' ? 'unhealthy' : database === 'ok' && kafka === 'ok' && deadLetters === 'ok' && siemOk ? 'healthy' : 'degraded';
+    const body = {
+      status,
+      checks: { database, kafka, dead_letters: deadLetters, siem_connection: siemCheck },
+      steps,
+      version: MEDIC_VERSION,
+      uptime_seconds: this.probe.uptimeSeconds(),
+    };
     if (status === 'unhealthy') throw new ApiError(503, 'unhealthy', `Medic is unhealthy: database ${database}, kafka ${kafka}`);
     return body;
   }
@@ -68,6 +83,7 @@ export class HealthController {
       }),
       this.dataSource.query<{ outcome: string; n: number }[]>(`SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome`),
     ]);
+    const [siem, circuits] = await Promise.all([this.probe.siem(), this.probe.siemCircuits().catch(() => [])]);
     const approvals = await this.dataSource.query<{ status: string; n: number }[]>(
       `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
     );
@@ -79,6 +95,12 @@ export class HealthController {
       constraints: c.constraints,
       topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
       projections: lag,
+      siem: {
+        enabled: c.siem.enabled,
+        endpoint: c.siem.enabled ? redactUrl(c.siem.endpoint) : null,
+        connection: siem,
+        circuits: circuits.map((b) => ({ siem: b.siem, state: b.state, since: b.since.toISOString(), failure_count: b.failureCount, reason: b.reason })),
+      },
       approval_queue: {
         pending: approvals.find((a) => a.status === 'pending')?.n ?? 0,
         by_status: Object.fromEntries(approvals.map((a) => [a.status, a.n])),
@@ -88,4 +110,10 @@ export class HealthController {
       stack: await stackServices(),
     };
   }
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }

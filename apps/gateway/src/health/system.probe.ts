@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
+import { SiemCircuitView } from '../siem/siem-circuit.entity';
 import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 
 export type CheckResult = 'ok' | 'error';
@@ -40,6 +41,20 @@ export class SystemProbe {
 
   async database(): Promise<CheckResult> {
     return within(2000, this.dataSource.query('SELECT 1').then(() => 'ok' as const));
+  }
+
+  /** Whether the configured SIEM answers (its cluster health), or that none is configured. */
+  async siem(): Promise<CheckResult | 'not_configured'> {
+    const { siem } = this.config;
+    if (!siem.enabled) return 'not_configured';
+    const headers: Record<string, string> = siem.api_key ? { Authorization: `ApiKey ${siem.api_key}` } : {};
+    const url = new URL('/_cluster/health', siem.endpoint);
+    return within(2000, fetch(url, { headers, signal: AbortSignal.timeout(2000) }).then((res) => (res.ok ? 'ok' : Promise.reject(new Error(String(res.status))))));
+  }
+
+  /** Each SIEM's circuit breaker as last announced. */
+  siemCircuits(): Promise<SiemCircuitView[]> {
+    return this.dataSource.getRepository(SiemCircuitView).find({ order: { siem: 'ASC' } });
   }
 
   async kafkaBroker(): Promise<CheckResult> {

@@ -3,10 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@medic/config';
+import { decodeEvent } from '@medic/contracts';
 import { freePort, startElasticsearch, type ElasticsearchHandle } from '@medic/devstack';
 import type { ContextEnriched, DecisionMade, KillEvent } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ceTypeOf, eventually, killEventsOf, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../apps/enrichment/src/siem/seed';
 import { SAMPLE_EVENTS } from '../../libs/domain/test/kill-event-samples';
 
@@ -169,11 +170,20 @@ describe('SIEM enrichment on Elasticsearch', () => {
     expect(open.circuits[0]).toMatchObject({ siem: 'elasticsearch', state: 'open' });
 
     es = await startElasticsearch({ workDir: esDir, elasticsearchHttpPort: esPort });
-    await eventually(async () => ((await circuit()) === 1 ? true : undefined), 'the breaker half-open after its recovery time', 30_000);
+    // After its recovery time the breaker lets trial calls through (the write-back step retries
+    // its documents too); the first that succeeds closes it.
+    await eventually(async () => ((await circuit()) === 0 ? true : undefined), 'the breaker closed once Elasticsearch answers again', 90_000);
+    const changes = (await readTopic(medic, medic.topics.control, (all) => all.some((m) => ceTypeOf(m).endsWith('SiemCircuitChanged')), 'circuit changes'))
+      .filter((m) => ceTypeOf(m).endsWith('SiemCircuitChanged'))
+      .map((m) => decodeEvent('control', ceTypeOf(m), m.value!))
+      .map((e) => (e.type === 'SiemCircuitChanged' ? `${e.previous}→${e.current}` : ''));
+    expect(changes.slice(0, 1)).toEqual(['closed→open']);
+    expect(changes).toContain('open→half_open');
+    expect(changes[changes.length - 1]).toBe('half_open→closed');
     const { enriched } = await decided({ target_module: 'payments-api', confidence_score: 0.5, severity: 'low' });
     expect(enriched.siemStatus).toBe('used');
-    expect(await circuit()).toBe(0);
     await eventually(async () => ((await medic.get<Status>('/status')).body.data.siem.circuits[0]?.state === 'closed' ? true : undefined), 'the closed breaker in /status');
-    expect((await medic.get<Health>('/health')).body.data).toMatchObject({ status: 'healthy', checks: { siem_connection: 'ok' } });
+    // (Overall health stays degraded here: the outcome injected above was dead-lettered by the workflow.)
+    expect((await medic.get<Health>('/health')).body.data.checks).toMatchObject({ siem_connection: 'ok' });
   });
 });

@@ -85,7 +85,13 @@ const FOREVER: ITopicConfig['configEntries'] = [
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
-  if (missing.length === 0) return;
+  if (missing.length > 0) await createMissing(admin, missing);
+  // Whoever created them, and however recently, their partitions may still be without a
+  // leader; consuming or producing then fails with "This server does not host this topic-partition".
+  await waitForLeaders(admin, specs.map((s) => s.topic));
+}
+
+async function createMissing(admin: Admin, missing: readonly TopicSpec[]): Promise<void> {
   try {
     await admin.createTopics({
       waitForLeaders: true,
@@ -99,6 +105,21 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   } catch (error) {
     // Another process may have created them between list and create.
     if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+}
+
+const LEADER_WAIT_MS = 30_000;
+
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    const led = await admin
+      .fetchTopicMetadata({ topics: [...topics] })
+      .then(({ topics: found }) => found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      .catch(() => false);
+    if (led) return;
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have partitions without a leader after ${LEADER_WAIT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -98,6 +98,19 @@ describe('SIEM enrichment on Elasticsearch', () => {
     expect(decision.reasoning.join(' ')).toMatch(/indicators that weighed most: ip 203\.0\.113\.66 \(0\.97, abuse-feed\)/);
   });
 
+  it('gives each kill of one module the indicators of its own window, when they are asked together', async () => {
+    const now = killReport({ timestamp: KILLED_AT, target_module: 'payments-api' });
+    const earlier = killReport({ timestamp: day(-2), target_module: 'payments-api' });
+    const producer = medic.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: medic.topics.smith, messages: [now, earlier].map((r) => ({ key: r.kill_id, value: smithMessage(r) })) });
+    await producer.disconnect();
+    const contextOf = async (killId: string) =>
+      (await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'ContextEnriched'), `the context of ${killId}`, 60_000)).find((e): e is ContextEnriched => e.type === 'ContextEnriched')!;
+    expect((await contextOf(now.kill_id)).threatIndicators.map((i) => i.value).sort()).toEqual(['203.0.113.66', 'e3b0c442']);
+    expect((await contextOf(earlier.kill_id)).threatIndicators.map((i) => i.value)).toEqual(['e3b0c442']);
+  });
+
   it('does not count the same indicators outside the window', async () => {
     const { enriched, decision } = await decided({ target_module: 'ledger-api', confidence_score: 0.8, severity: 'high' });
     expect(enriched).toMatchObject({ siemStatus: 'used', threatIndicators: [], riskScore: 0 });

@@ -60,6 +60,8 @@ export const DECISION_DDL = [
     state jsonb NOT NULL,
     auto_approved_at timestamptz
   )`,
+  // Written on every round, read by key: compressing it costs the shared CPU more than the disk it saves.
+  `ALTER TABLE {schema}.kill_state ALTER COLUMN state SET STORAGE EXTERNAL`,
   `CREATE INDEX IF NOT EXISTS kill_state_auto ON {schema}.kill_state (auto_approved_at) WHERE auto_approved_at IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS {schema}.module_daily (
     target_module text NOT NULL,

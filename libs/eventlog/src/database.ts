@@ -1,6 +1,6 @@
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { ProjectionOffset } from './projection';
-import { STEP_POSITIONS_DDL } from './step-positions';
+import { STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL } from './step-positions';
 
 export interface DatabaseSettings {
   readonly url: string;
@@ -33,7 +33,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
   await ds.transaction(async (tx) => {
     // Two replicas starting together must not race on the DDL.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${settings.schema}`]);
-    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, STEP_POSITIONS_DDL, ...settings.ddl]) {
+    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL, ...settings.ddl]) {
       await tx.query(statement.replaceAll('{schema}', settings.schema));
     }
   });

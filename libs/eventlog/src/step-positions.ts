@@ -32,6 +32,9 @@ export const STEP_POSITIONS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.step_posi
   PRIMARY KEY (step, topic, partition)
 )`;
 
+/** The pending records are protobuf, which barely compresses: not worth the CPU on every round. */
+export const STEP_POSITIONS_STORAGE_DDL = `ALTER TABLE {schema}.step_positions ALTER COLUMN pending SET STORAGE EXTERNAL`;
+
 export async function loadPositions(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<Map<string, StepPosition>> {
   if (slots.length === 0) return new Map();
   const rows = await tx.query<{ topic: string; partition: number; last_offset: string; pending: Buffer }[]>(

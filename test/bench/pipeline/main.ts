@@ -5,6 +5,7 @@
  *   - sustained throughput (kills decided per second, from a burst);
  *   - p50 / p99 kill-to-decision latency at a paced 1,000 kills/s;
  *   - p50 / p99 approve-over-REST latency (POST to its 200) over 1,000 approvals;
+ *   - the same pipeline with SIEM enrichment on a seeded Elasticsearch (BENCH_SIEM=0 skips it);
  * each beside raw Kafka's figure from the same run, as a ratio.
  * Latency is measured from the moment a report is produced to the moment its
  * committed DecisionMade is read back by a read_committed consumer.
@@ -15,7 +16,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
-import { startStack, type StackHandle } from '@medic/devstack';
+import { Client } from '@elastic/elasticsearch';
+import { loadConfig } from '@medic/config';
+import { startElasticsearch, startStack, type StackHandle } from '@medic/devstack';
+import { ElasticsearchSiem } from '../../../apps/enrichment/src/siem/elasticsearch-siem';
+import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../../apps/enrichment/src/siem/seed';
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
@@ -127,7 +132,14 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
 const ratio = (x: number, of: number) => `${((100 * x) / of).toFixed(1)} % of raw Kafka`;
 const times = (x: number, of: number) => `${(x / of).toFixed(1)}× raw Kafka`;
 
-async function pipeline(medic: MedicUnderTest, raw: RawFigures): Promise<string[]> {
+interface PipelineFigures {
+  readonly lines: string[];
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipeline', warmupSeconds = WARMUP_SECONDS): Promise<PipelineFigures> {
   const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
   const lines: string[] = [];
 
@@ -138,11 +150,11 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures): Promise<string[
   });
   await until(() => decided.seen.size >= BURST, 600_000, 'burst decisions');
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
-  lines.push(`pipeline sustained:          ${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s) = ${ratio(BURST / seconds, raw.perSecond)}`);
+  lines.push(`${`${label} sustained:`.padEnd(29)}${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s) = ${ratio(BURST / seconds, raw.perSecond)}`);
 
   decided.seen.clear();
-  const warmup = RATE * WARMUP_SECONDS;
-  const all = await produce(medic, medic.topics.smith, RATE * (WARMUP_SECONDS + PACED_SECONDS), RATE, () => {
+  const warmup = RATE * warmupSeconds;
+  const all = await produce(medic, medic.topics.smith, RATE * (warmupSeconds + PACED_SECONDS), RATE, () => {
     const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
     return { key: r.kill_id, value: smithMessage(r) };
   });
@@ -150,17 +162,16 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures): Promise<string[
   const sent = new Map([...all].slice(warmup));
   const l = latencies(sent, decided.seen);
   lines.push(
-    `kill-to-decision at ${RATE}/s:  p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${WARMUP_SECONDS} s warm-up)`,
+    `  kill-to-decision at ${RATE}/s: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${warmupSeconds} s warm-up)`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
   );
   await decided.stop();
-  for (const step of ['listener', 'decision'] as const) lines.push(await stageSummary(medic, step));
-  return lines;
+  return { lines, perSecond: BURST / seconds, p50: l.p50, p99: l.p99 };
 }
 
 /** Mean time per batch in each stage of a step, and mean batch size, from its /metrics. */
-async function stageSummary(medic: MedicUnderTest, step: 'listener' | 'decision'): Promise<string> {
-  const text = await (await fetch(medic.metricsUrl(step))).text();
+async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service): Promise<string> {
+  const text = await (await fetch(medic.metricsUrl(service))).text();
   const value = (name: string, labels: string[]) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
     return Number(line?.split(' ').pop() ?? Number.NaN);
@@ -221,6 +232,59 @@ async function approvals(raw: RawFigures): Promise<string[]> {
   }
 }
 
+/**
+ * The pipeline with SIEM enrichment on, against a seeded Elasticsearch: every
+ * kill waits for its context before it is decided. Printed beside the same
+ * run's SIEM-off and raw Kafka figures, and one Elasticsearch round trip (the
+ * _msearch of one kill, asked on its own) as the yardstick for what
+ * enrichment adds.
+ */
+async function enrichment(raw: RawFigures, siemOff: PipelineFigures): Promise<string[]> {
+  const es = await startElasticsearch({ workDir: mkdtempSync(join(tmpdir(), 'medic-bench-es-')), elasticsearchJit: 'standard', log: (l) => console.log(`  ${l}`) });
+  const client = new Client({ node: es.url });
+  try {
+    const settings = loadConfig({ env: {} }).siem.elasticsearch;
+    await ensureSiemTemplates(client, settings);
+    const now = new Date(Date.parse(killReport().timestamp));
+    const ago = (h: number) => new Date(now.getTime() - h * 3_600_000).toISOString();
+    // Every module of the load has a few indicators and events in its window.
+    const modules = Array.from({ length: 50 }, (_, i) => `mod-${i}`);
+    await writeSiemDocuments(client, settings, {
+      indicators: modules.flatMap((module, i) => [1, 2, 3].map((n) => indicatorDocument({ module, at: ago(n * 5), type: 'ip', value: `198.51.100.${(i * 3 + n) % 250}`, score: 0.05 * n, source: 'bench-feed' }, settings.fields))),
+      events: modules.flatMap((module) => [1, 2].map((n) => eventDocument({ module, at: ago(n), action: 'http_request', outcome: 'success', sourceIp: '192.0.2.10' }, settings.fields))),
+    });
+    const siem = new ElasticsearchSiem(es.url, undefined, settings, 50);
+    const trips: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await siem.queryContext([{ killId: `k-${i}`, module: modules[i % 50]!, from: ago(30 * 24), to: now.toISOString() }], 5_000);
+      trips.push(performance.now() - t);
+    }
+    await siem.close();
+    trips.sort((a, b) => a - b);
+    const trip50 = percentile(trips, 50);
+    const medic = await startMedic({
+      services: ['listener', 'decision', 'enrichment'],
+      partitions: PARTITIONS,
+      config: { siem: { enabled: true, endpoint: es.url, timeout_seconds: 5 } },
+    });
+    try {
+      const on = await pipeline(medic, raw, 'with SIEM', 10);
+      return [
+        `Elasticsearch round trip:    p50 ${trip50.toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms (one kill's _msearch, n=${trips.length})`,
+        ...on.lines,
+        `  against SIEM off:          sustained ${((100 * on.perSecond) / siemOff.perSecond).toFixed(0)} %, p50 +${(on.p50 - siemOff.p50).toFixed(1)} ms (${((on.p50 - siemOff.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.p99 - siemOff.p99).toFixed(1)} ms`,
+        await stageSummary(medic, 'enrichment'),
+      ];
+    } finally {
+      await medic.stop();
+    }
+  } finally {
+    await client.close();
+    await es.stop();
+  }
+}
+
 async function main(): Promise<void> {
   let stack: StackHandle | null = null;
   if (!process.env.MEDIC_TEST_KAFKA_BROKERS || !process.env.MEDIC_TEST_DATABASE_URL) {
@@ -234,9 +298,12 @@ async function main(): Promise<void> {
     console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it; ${PARTITIONS} partitions per topic`);
     const raw = await rawKafka(medic);
     console.log(raw.line);
-    for (const line of await pipeline(medic, raw)) console.log(line);
+    const siemOff = await pipeline(medic, raw);
+    for (const line of siemOff.lines) console.log(line);
+    for (const step of ['listener', 'decision'] as const) console.log(await stageSummary(medic, step));
     await medic.stop();
     for (const line of await approvals(raw)) console.log(line);
+    if (process.env.BENCH_SIEM !== '0') for (const line of await enrichment(raw, siemOff)) console.log(line);
   } finally {
     await medic.stop();
     await stack?.stop();

@@ -1,7 +1,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import type { MedicConfig } from '@medic/config';
 import type { JsonObject, ThreatIndicator } from '@medic/domain';
-import { Ignored, readBuckets, readCount, readIndicator, type IndicatorFields } from './read-siem';
+import { fieldOf, Ignored, readBuckets, readCount, readIndicator, type IndicatorFields } from './read-siem';
 import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type SiemQuery } from './siem-client';
 
 type EsSettings = MedicConfig['siem']['elasticsearch'];
@@ -37,17 +37,28 @@ export class ElasticsearchSiem implements SiemClient {
     };
   }
 
+  /**
+   * One round trip for the round, two searches per module however many of its
+   * kills the round holds: its indicators over the union of their windows
+   * (then each kill keeps those inside its own window), and its events
+   * aggregated per kill window with a date_range aggregation.
+   */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
-    const searches = queries.flatMap((q) => [
+    const byModule = new Map<string, SiemQuery[]>();
+    for (const q of queries) byModule.set(q.module, [...(byModule.get(q.module) ?? []), q]);
+    const groups = [...byModule.values()];
+    const searches = groups.flatMap((group) => [
       { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true },
-      this.indicatorSearch(q),
+      this.indicatorSearch(group),
       { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true },
-      this.eventsSearch(q),
+      this.eventsSearch(group),
     ]);
     const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
     const responses = response.responses as unknown[];
-    return queries.map((q, i) => this.answer(q, responses[2 * i], responses[2 * i + 1]));
+    const answers = new Map<string, SiemAnswer>();
+    groups.forEach((group, g) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, i, responses[2 * g], responses[2 * g + 1]))));
+    return queries.map((q) => answers.get(q.killId)!);
   }
 
   async index(documents: readonly SiemDocument[], timeoutMs: number): Promise<void> {
@@ -75,46 +86,63 @@ export class ElasticsearchSiem implements SiemClient {
     await this.client.close();
   }
 
-  private indicatorSearch(q: SiemQuery): Record<string, unknown> {
+  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
     const f = this.settings.fields;
+    const { from, to } = union(group);
     return {
-      size: this.maxResults,
+      // Enough for each kill to keep its own strongest ones when their windows differ a little.
+      size: Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1)),
       timeout: '5s',
-      query: { bool: { filter: [{ term: { [f.module]: q.module } }, { range: { [f.timestamp]: { gte: q.from, lte: q.to } } }] } },
+      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
       sort: [{ [f.indicator_score]: { order: 'desc', unmapped_type: 'double' } }],
       _source: [f.indicator_type, f.indicator_value, f.indicator_score, f.indicator_source, f.indicator_last_seen, f.tags, f.timestamp],
     };
   }
 
-  private eventsSearch(q: SiemQuery): Record<string, unknown> {
+  private eventsSearch(group: readonly SiemQuery[]): Record<string, unknown> {
     const f = this.settings.fields;
     const terms = (field: string, size: number) => ({ terms: { field, size } });
+    const { from, to } = union(group);
     return {
       size: 0,
       timeout: '5s',
-      track_total_hits: 10_000,
-      query: { bool: { filter: [{ term: { [f.module]: q.module } }, { range: { [f.timestamp]: { gte: q.from, lte: q.to } } }] } },
+      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
       aggs: {
-        actions: terms(f.event_action, 10),
-        outcomes: terms(f.event_outcome, 5),
-        false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
-        source_ips: terms(f.source_ip, 5),
-        destination_ips: terms(f.destination_ip, 5),
-        users: terms(f.user, 5),
+        windows: {
+          // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
+          date_range: { field: f.timestamp, keyed: true, ranges: group.map((q, i) => ({ key: String(i), from: q.from, to: new Date(Date.parse(q.to) + 1).toISOString() })) },
+          aggs: {
+            actions: terms(f.event_action, 10),
+            outcomes: terms(f.event_outcome, 5),
+            false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
+            source_ips: terms(f.source_ip, 5),
+            destination_ips: terms(f.destination_ip, 5),
+            users: terms(f.user, 5),
+          },
+        },
       },
     };
   }
 
-  private answer(q: SiemQuery, indicatorsResponse: unknown, eventsResponse: unknown): SiemAnswer {
+  private answer(q: SiemQuery, index: number, indicatorsResponse: unknown, eventsResponse: unknown): SiemAnswer {
     const ignored = new Ignored();
     const indicators: ThreatIndicator[] = [];
+    const from = Date.parse(q.from);
+    const to = Date.parse(q.to);
     const hits = searchHits(indicatorsResponse, 'indicators', ignored);
     hits.forEach((hit, i) => {
-      const indicator = readIndicator((hit as { _source?: unknown })._source, i, this.fields, ignored);
+      const source = (hit as { _source?: unknown })._source;
+      // The search covered the union of the group's windows: this kill keeps what falls in its own.
+      const at = fieldOf(source, this.settings.fields.timestamp);
+      const time = typeof at === 'string' || typeof at === 'number' ? new Date(at).getTime() : Number.NaN;
+      if (!Number.isNaN(time) && (time < from || time > to)) return;
+      if (indicators.length >= this.maxResults) return;
+      const indicator = readIndicator(source, i, this.fields, ignored);
       if (indicator) indicators.push(indicator);
     });
-    const aggs = searchAggregations(eventsResponse, 'module_events', ignored);
-    const total = readCount((eventsResponse as { hits?: { total?: unknown } } | undefined)?.hits?.total, 'module_events.total', ignored);
+    const window = (searchAggregations(eventsResponse, 'module_events', ignored)['windows'] as { buckets?: Record<string, unknown> } | undefined)?.buckets?.[String(index)] ?? {};
+    const aggs = window as Record<string, unknown>;
+    const total = readCount(aggs, 'module_events.total', ignored);
     const users = readBuckets(aggs['users'], 'module_events.users', ignored);
     const historicalBehavior: JsonObject = {
       events_in_window: total,
@@ -177,4 +205,11 @@ function searchAggregations(response: unknown, where: string, ignored: Ignored):
 
 function reasonOf(error: { reason?: unknown }): string {
   return typeof error.reason === 'string' ? error.reason.slice(0, 200) : 'no reason given';
+}
+
+/** The window that covers every kill of a group. */
+function union(group: readonly SiemQuery[]): { from: string; to: string } {
+  const froms = group.map((q) => q.from).sort();
+  const tos = group.map((q) => q.to).sort();
+  return { from: froms[0]!, to: tos[tos.length - 1]! };
 }

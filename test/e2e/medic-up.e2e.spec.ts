@@ -70,6 +70,25 @@ describe('medic up', () => {
     }, 'the decision');
     expect(decision).toMatchObject({ outcome: 'pending_review', mode: 'manual', siem_status: 'used' });
 
+    // Smith's simulator sends the reboot plan's kill; it is decided like any other.
+    const sent = await run(process.execPath, [CLI, 'smith', 'kill', 'nginx-test', '--kill-id', 'sim-1'], { env: { ...env, DATABASE_URL: '' } });
+    expect(sent.stdout).toMatch(/^sent kill sim-1 of nginx-test/);
+    await eventually(async () => {
+      const res = await fetch(`${endpoints.api.url}/decisions?module=nginx-test`, { headers: { 'X-API-Key': endpoints.api.key } });
+      const body = (await res.json()) as { data: { items: { kill_id: string }[] } };
+      return body.data.items.find((d) => d.kill_id === 'sim-1');
+    }, 'the decision of the simulated kill');
+    const jsonl = join(home, 'kills.jsonl');
+    writeFileSync(jsonl, [killReport({ kill_id: 'sim-2' }), killReport({ kill_id: 'sim-3', target_module: 'report-cache' })].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const replayed = await run(process.execPath, [CLI, 'smith', 'replay', jsonl], { env: { ...env, DATABASE_URL: '' } });
+    expect(replayed.stdout).toMatch(/^sent 2 reports from /);
+    await eventually(async () => {
+      const res = await fetch(`${endpoints.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': endpoints.api.key } });
+      const body = (await res.json()) as { data: { items: { kill_id: string }[] } };
+      const ids = body.data.items.map((d) => d.kill_id);
+      return ids.includes('sim-2') && ids.includes('sim-3') ? true : undefined;
+    }, 'the decisions of the replayed kills');
+
     // Sample SIEM data goes into the stack's Elasticsearch.
     const seeded = await run(process.execPath, [CLI, 'siem', 'seed'], { env: { ...env, DATABASE_URL: '' } });
     expect(seeded.stdout).toMatch(/^seeded http:\/\/127\.0\.0\.1:\d+: \d+ documents/);

@@ -5,6 +5,7 @@ import { dropKnownWarnings } from '@medic/observability';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild } from './commands/replay.command';
 import { siemSeed } from './commands/siem.command';
+import { smithKill, smithReplay } from './commands/smith.command';
 import { up } from './commands/up.command';
 
 const USAGE = `usage: medic <command>
@@ -13,6 +14,9 @@ const USAGE = `usage: medic <command>
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
   siem seed                          load sample threat indicators and module events into the SIEM
+  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID]
+                                     send a kill report to Smith's topic, as Smith would
+  smith replay <file.jsonl>          send a file of kill reports, one per line
 
 Configuration: MEDIC_CONFIG_PATH, MEDIC_MODE, KAFKA_BROKERS, DATABASE_URL, … (see README).
 The replay commands use the stack of a running \`medic up\` when no broker or database is set.`;
@@ -25,6 +29,8 @@ function route(argv: readonly string[]): [Command, readonly string[]] {
   if (first === 'replay' && second === 'audit') return [replayAudit, rest];
   if (first === 'replay' && second === 'rebuild') return [replayRebuild, rest];
   if (first === 'siem' && second === 'seed') return [siemSeed, rest];
+  if (first === 'smith' && second === 'kill') return [smithKill, rest];
+  if (first === 'smith' && second === 'replay') return [smithReplay, rest];
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     return [(_a, out) => Promise.resolve(out(USAGE)), []];
   }

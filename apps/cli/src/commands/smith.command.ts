@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { Partitioners } from 'kafkajs';
+import { createKafka, kafkaSettings } from '@medic/eventlog';
+import { CliError, cliConfig } from '../cli-config';
+import { parseSmithKill, smithKillMessage } from '../smith-reports';
+
+/**
+ * `medic smith kill <module> …`: sends a kill report to Smith's topic, as
+ * Smith would, for demos and tests. `medic smith replay <file.jsonl>` sends a
+ * file of them, one per line (a payload, or a whole envelope), in order.
+ */
+export async function smithKill(args: readonly string[], out: (text: string) => void): Promise<void> {
+  const kill = parseSmithKill(args);
+  const topic = await send([{ key: kill.killId, value: smithKillMessage(kill, new Date()) }]);
+  out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}) to ${topic}`);
+}
+
+export async function smithReplay(args: readonly string[], out: (text: string) => void): Promise<void> {
+  if (args.length !== 1) throw new CliError('usage: medic smith replay <file.jsonl>', 2);
+  let text: string;
+  try {
+    text = readFileSync(args[0]!, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${args[0]}: ${(error as Error).message}`, 2);
+  }
+  const messages = text
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter(({ line }) => line.length > 0)
+    .map(({ line, n }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw new CliError(`${args[0]}:${n}: not JSON`, 2);
+      }
+      const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+      // A line is a whole envelope, or just its payload; it goes as it is, for Medic to judge.
+      const envelope = 'message_type' in record ? record : { version: '1.0', message_type: 'KILL_REPORT', reply_to: 'medic.responses', payload: record };
+      const payload = (envelope['payload'] ?? {}) as Record<string, unknown>;
+      return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value: JSON.stringify(envelope) };
+    });
+  if (messages.length === 0) throw new CliError(`${args[0]} holds no reports`, 2);
+  const topic = await send(messages);
+  out(`sent ${messages.length} reports from ${args[0]} to ${topic}`);
+}
+
+async function send(messages: { key: string | null; value: string }[]): Promise<string> {
+  const config = cliConfig();
+  const topic = config.smith.event_bus.topic;
+  const producer = createKafka(kafkaSettings(config, 'smith-simulator')).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  try {
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages });
+  } catch (error) {
+    throw new CliError(`could not send to ${topic} at ${config.kafka.brokers}: ${(error as Error).message}`);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+  return topic;
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { KILL_REASONS, parseSmithKillMessage, SEVERITIES } from '@medic/domain';
+import { CliError } from './cli-config';
+
+/** What `medic smith kill` sends, as Smith would: a spec 4.1 KILL_REPORT. */
+export interface SmithKill {
+  readonly module: string;
+  readonly killId: string;
+  readonly severity: string;
+  readonly confidence: number;
+  readonly reason: string;
+  readonly instance: string;
+  readonly evidence: readonly string[];
+}
+
+const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b]';
+
+/** Reads `medic smith kill` arguments; anything off is a usage error naming it. */
+export function parseSmithKill(args: readonly string[]): SmithKill {
+  const [module, ...rest] = args;
+  if (!module || module.startsWith('--')) throw new CliError(USAGE, 2);
+  const options = new Map<string, string>();
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i]!;
+    const value = rest[i + 1];
+    if (!name.startsWith('--') || value === undefined) throw new CliError(`${name}: expected --option value\n${USAGE}`, 2);
+    options.set(name.slice(2), value);
+  }
+  for (const name of options.keys()) {
+    if (!['severity', 'confidence', 'reason', 'kill-id', 'instance', 'evidence'].includes(name)) throw new CliError(`unknown option --${name}\n${USAGE}`, 2);
+  }
+  const severity = options.get('severity') ?? 'low';
+  if (!(SEVERITIES as readonly string[]).includes(severity)) throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}`, 2);
+  const reason = options.get('reason') ?? 'anomaly_behavior';
+  if (!(KILL_REASONS as readonly string[]).includes(reason)) throw new CliError(`--reason must be one of ${KILL_REASONS.join(', ')}`, 2);
+  const confidenceText = options.get('confidence') ?? '0.4';
+  const confidence = Number(confidenceText);
+  if (!/^\d*\.?\d+$/.test(confidenceText) || confidence < 0 || confidence > 1) throw new CliError('--confidence must be a number from 0 to 1', 2);
+  const kill: SmithKill = {
+    module,
+    killId: options.get('kill-id') ?? `smith-${randomUUID()}`,
+    severity,
+    confidence,
+    reason,
+    instance: options.get('instance') ?? `${module}-1`,
+    evidence: (options.get('evidence') ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
+  };
+  // What Medic's listener would refuse is refused here, with its reason.
+  const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date())), {});
+  if (!check.ok) throw new CliError(`Medic would refuse this report: ${check.error.reason}`, 2);
+  return kill;
+}
+
+/** The report's bytes, in Smith's JSON envelope. */
+export function smithKillMessage(kill: SmithKill, at: Date): string {
+  return JSON.stringify({
+    version: '1.0',
+    message_type: 'KILL_REPORT',
+    correlation_id: randomUUID(),
+    reply_to: 'medic.responses',
+    payload: {
+      kill_id: kill.killId,
+      timestamp: at.toISOString(),
+      target_module: kill.module,
+      target_instance_id: kill.instance,
+      kill_reason: kill.reason,
+      severity: kill.severity,
+      confidence_score: kill.confidence,
+      evidence: [...kill.evidence],
+      dependencies: [],
+      source_agent: 'smith-simulator',
+      metadata: {},
+    },
+  });
+}

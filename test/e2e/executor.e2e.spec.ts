@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { EXECUTOR_SOURCE } from '../../apps/executor/src/executor.handlers';
 
 /*
@@ -32,7 +32,7 @@ describe('bringing a module back on the container engine', () => {
     // The services reach the engine as they would under medic up.
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
-      services: ['listener', 'decision', 'executor'],
+      services: ['listener', 'decision', 'executor', 'gateway'],
       config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } } },
     });
   });
@@ -99,5 +99,24 @@ describe('bringing a module back on the container engine', () => {
     const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
     expect(log.find((e) => e.type === 'ResurrectionSucceeded')).toMatchObject({ requestId: 'req-recon', containerId });
     expect((await docker.getContainer(containerId).inspect()).State.StartedAt).toBe(running.State.StartedAt);
+  });
+
+  it('shows the resurrection requests over REST, with where each stands', async () => {
+    type Item = { request_id: string; kill_id: string; target_module: string; status: string; container_id: string | null; failure_reason: string | null };
+    const page = await eventually(async () => {
+      const res = await medic.get<{ data: { items: Item[]; pagination: { total: number } } }>('/resurrections?page_size=200');
+      return (res.body.data?.pagination.total ?? 0) >= 4 ? res.body.data : undefined;
+    }, 'four resurrection requests');
+    const succeeded = page.items.filter((i) => i.target_module === 'nginx-test' && i.status === 'succeeded');
+    expect(succeeded.length).toBeGreaterThanOrEqual(2);
+    expect(succeeded[0]!.container_id).toBe(containerId);
+    const failed = page.items.find((i) => i.target_module === 'ghost-svc');
+    expect(failed).toMatchObject({ status: 'failed', failure_reason: expect.stringMatching(/no container/) as unknown });
+    expect((await medic.get<{ data: { status: string } }>(`/resurrections/${succeeded[0]!.request_id}/status`)).body.data.status).toBe('succeeded');
+    expect((await medic.get<{ data: Item }>(`/resurrections/${failed!.request_id}`)).body.data.kill_id).toBe(failed!.kill_id);
+    expect((await medic.get('/resurrections/no-such-request')).status).toBe(404);
+    expect((await medic.get('/resurrections?status=bogus')).status).toBe(400);
+    const filtered = await medic.get<{ data: { items: Item[] } }>('/resurrections?module=ghost-svc&status=failed');
+    expect(filtered.body.data.items.map((i) => i.target_module)).toEqual(['ghost-svc']);
   });
 });

@@ -1,4 +1,4 @@
-import { aggregateRisk, siemRecommendation, type ContextEnriched, type KillReported } from '@medic/domain';
+import { aggregateRisk, siemRecommendation, unavailableContext, type ContextEnriched, type KillReported } from '@medic/domain';
 import type { Attempted } from './siem/resilient-siem';
 import type { SiemAnswer } from './siem/siem-client';
 
@@ -8,26 +8,14 @@ import type { SiemAnswer } from './siem/siem-client';
  * its answer could not be used), or that it could not answer, and why.
  */
 export function contextEnriched(reported: KillReported, answer: Attempted<SiemAnswer> | undefined, queryId: string, at: string): ContextEnriched {
-  const base = { type: 'ContextEnriched' as const, killId: reported.killId, at, queryId };
-  if (!answer || !answer.ok) {
-    return {
-      ...base,
-      siemStatus: 'unavailable',
-      threatIndicators: [],
-      falsePositiveHistory: 0,
-      riskScore: 0,
-      recommendation: '',
-      historicalBehavior: {},
-      networkContext: {},
-      userContext: null,
-      failureReason: answer ? answer.reason : 'the SIEM was not asked',
-      ignoredFields: [],
-    };
-  }
+  if (!answer || !answer.ok) return unavailableContext(reported.killId, at, queryId, answer ? answer.reason : 'the SIEM was not asked');
   const a = answer.value;
   const riskScore = aggregateRisk(a.indicators);
   return {
-    ...base,
+    type: 'ContextEnriched',
+    killId: reported.killId,
+    at,
+    queryId,
     siemStatus: 'used',
     threatIndicators: a.indicators,
     falsePositiveHistory: a.falsePositives,

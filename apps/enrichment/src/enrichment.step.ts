@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { DomainError, type ContextEnriched, type KillReported } from '@medic/domain';
-import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { ContextEnriched, KillReported } from '@medic/domain';
+import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { windowOf } from './context';
 import type { Attempted, ResilientSiem } from './siem/resilient-siem';
 import type { SiemAnswer } from './siem/siem-client';
@@ -74,16 +74,7 @@ export async function runEnrichment(
   const results: StepResult<EnrichmentReport>[] = [];
   for (const { events, rejected } of decoded) {
     round.begin();
-    const rejects = [...rejected];
-    for (const event of events) {
-      try {
-        if (!(await dispatch(event.type, event, round))) rejects.push({ offset: event.offset, code: 'unhandled_event_type', reason: `enrichment has no handler for ${event.type}` });
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        rejects.push({ offset: event.offset, code: error.code, reason: error.message });
-      }
-    }
-    results.push(round.finish(rejects));
+    results.push(round.finish([...rejected, ...(await dispatchEach(events, round, dispatch, 'enrichment'))]));
   }
   return results;
 }

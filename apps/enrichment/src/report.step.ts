@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { DomainError, type DecisionMade, type OutcomeRecorded } from '@medic/domain';
-import { decodeRecords, type LogDispatch, type LoggedEvent, type ProcessorBatch, type StepResult } from '@medic/eventlog';
+import { decodeRecords, dispatchEach, type LogDispatch, type ProcessorBatch, type StepResult } from '@medic/eventlog';
 import type { ResilientSiem } from './siem/resilient-siem';
 import type { SiemDocument } from './siem/siem-client';
 
@@ -28,14 +27,7 @@ export async function runReport(batches: readonly ProcessorBatch[], _tx: EntityM
   for (const batch of batches) {
     const { events, rejected } = decodeRecords('kill', batch, (type) => (REPORTED_TYPES as readonly string[]).includes(type));
     const before = round.documents.length;
-    for (const event of events as LoggedEvent<DecisionMade | OutcomeRecorded>[]) {
-      try {
-        await dispatch(event.type, event, round);
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        rejected.push({ offset: event.offset, code: error.code, reason: error.message });
-      }
-    }
+    rejected.push(...(await dispatchEach(events, round, dispatch, 'enrichment-report')));
     results.push({ outputs: [], report: round.documents.length - before, rejected });
   }
   if (round.documents.length > 0) {

@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { DomainError, type KillEvent } from '@medic/domain';
-import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { KillEvent } from '@medic/domain';
+import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import type { ContainerEngine } from './container-engine';
 import { KillModule } from './executor.schema';
 
@@ -68,15 +68,7 @@ export async function runExecutor(
   for (const batch of batches) {
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
-    for (const event of events) {
-      try {
-        await dispatch(event.type, event, round);
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        rejected.push({ offset: event.offset, code: error.code, reason: error.message });
-      }
-    }
-    results.push(round.finish(rejected));
+    results.push(round.finish([...rejected, ...(await dispatchEach(events, round, dispatch, 'the executor'))]));
   }
   await round.save();
   return results;

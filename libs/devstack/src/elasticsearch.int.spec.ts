@@ -8,6 +8,7 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startElasticsearch, type ElasticsearchHandle } from './elasticsearch';
+import { isAlive } from './processes';
 
 /** Pids of every process whose working folder is inside `dir`. */
 function processesIn(dir: string): number[] {
@@ -23,14 +24,6 @@ function processesIn(dir: string): number[] {
     .map(Number);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const log = (line: string) => process.stderr.write(`[devstack] ${line}\n`);
 

@@ -11,7 +11,7 @@ import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } fr
 import { tailOf, textSince } from './log-file';
 import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
 import { freePort } from './ports';
-import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import type { ExitStatus } from './stack-state';
 import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
@@ -236,15 +236,6 @@ function serverPid(files: NodeFiles): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function signal(pid: number, name: NodeJS.Signals): void {
   try {

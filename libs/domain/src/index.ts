@@ -28,7 +28,7 @@ export { evolve } from './workflow/evolve';
 export { decide } from './workflow/decide';
 export { actorOf, answerCommand, rejection } from './workflow/answer-command';
 export { APPROVAL_EXPIRY_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
-export { awaitsEnrichment } from './workflow/enrichment-decisions';
+export { awaitsEnrichment, unavailableContext } from './workflow/enrichment-decisions';
 export { describeIndicators } from './workflow/event-effects';
 
 export type * from './control/control-events';

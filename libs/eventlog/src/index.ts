@@ -31,3 +31,4 @@ export { processorMetrics } from './processor-metrics';
 export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';
 export { projectionRunners, transactionalStep, type ProjectionDefinition, type StepDefinition, type StepDeps } from './service-kit';
+export { dispatchEach } from './dispatch-events';

@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { DomainError, type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
-import { causeOf, decodeRecords, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
+import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { WorkflowState } from './workflow-state';
 
 export interface WorkflowSettings {
@@ -113,14 +113,7 @@ export async function runWorkflow(
   const results: StepResult<WorkflowReport>[] = [];
   for (const { batch, inputs: batchInputs, rejected } of decoded) {
     round.begin(batch.partition);
-    for (const input of batchInputs) {
-      try {
-        if (!(await dispatch(input.type, input, round))) rejected.push({ offset: input.offset, code: 'unhandled_event_type', reason: `the kill workflow has no handler for ${input.type}` });
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        rejected.push({ offset: input.offset, code: error.code, reason: error.message });
-      }
-    }
+    rejected.push(...(await dispatchEach(batchInputs, round, dispatch, 'the kill workflow')));
     results.push(round.finish(rejected));
   }
   await state.save(tx);

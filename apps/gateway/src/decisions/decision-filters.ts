@@ -28,6 +28,16 @@ export function parseQueueFilters(query: Record<string, unknown>): QueueFilters 
   return filters;
 }
 
+export const RESURRECTION_STATUSES = ['executing', 'succeeded', 'failed'] as const;
+export type ResurrectionFilters = Omit<DecisionFilters, 'outcome' | 'riskLevel'> & { readonly status: (typeof RESURRECTION_STATUSES)[number] | null };
+const RESURRECTION_PARAMS = ['module', 'status', 'since', 'until', 'page', 'page_size'];
+
+/** The /resurrections query: module, a status, since and until (the request time), a page. */
+export function parseResurrectionFilters(query: Record<string, unknown>): ResurrectionFilters {
+  const { outcome: _outcome, riskLevel: _risk, ...filters } = parseFilters(query, RESURRECTION_PARAMS);
+  return { ...filters, status: oneOf(query, 'status', RESURRECTION_STATUSES) };
+}
+
 function parseFilters(query: Record<string, unknown>, known: readonly string[]): DecisionFilters {
   for (const key of Object.keys(query)) {
     if (!known.includes(key)) throw bad(key, `unknown query parameter; use ${known.join(', ')}`);

@@ -1,14 +1,11 @@
 import { Controller, Get, Inject, Param, Query as QueryParams } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { isValidModuleName } from '@medic/domain';
 import { DATA_SOURCE } from '@medic/eventlog';
 import { ApiError } from '../http/envelope';
 import { pageOf, type Page } from '../http/pagination';
-import { parseQueueFilters } from '../decisions/decision-filters';
+import { parseResurrectionFilters, RESURRECTION_STATUSES } from '../decisions/decision-filters';
 import { ResurrectionView } from './resurrection-view.entity';
-
-const STATUSES = ['executing', 'succeeded', 'failed'];
 
 /** A resurrection request (spec 2.4) and where it stands. */
 function toDto(v: ResurrectionView): Record<string, unknown> {
@@ -38,24 +35,17 @@ export class ResurrectionsController {
   @Get()
   @ApiOperation({ summary: 'Resurrection requests, newest first' })
   @ApiQuery({ name: 'module', required: false })
-  @ApiQuery({ name: 'status', required: false, enum: STATUSES })
+  @ApiQuery({ name: 'status', required: false, enum: [...RESURRECTION_STATUSES] })
   @ApiQuery({ name: 'since', required: false, description: 'requested at or after (ISO-8601)' })
   @ApiQuery({ name: 'until', required: false, description: 'requested at or before (ISO-8601)' })
   @ApiQuery({ name: 'page', required: false })
   @ApiQuery({ name: 'page_size', required: false, description: '1–200 (default 50)' })
   @ApiOkResponse({ description: 'in the response envelope, under data: {items, pagination}' })
   list(@QueryParams() query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
-    const { status, ...rest } = query;
-    if (status !== undefined && (typeof status !== 'string' || !STATUSES.includes(status))) {
-      throw new ApiError(400, 'validation_error', `status: must be one of ${STATUSES.join(', ')}`, 'status');
-    }
-    const { risk_level: _ignored, ...withoutRisk } = rest;
-    if (_ignored !== undefined) throw new ApiError(400, 'validation_error', 'risk_level: unknown query parameter here', 'risk_level');
-    const f = parseQueueFilters(withoutRisk);
-    if (f.module !== null && !isValidModuleName(f.module)) throw new ApiError(400, 'validation_error', 'module: is not a valid module name', 'module');
+    const f = parseResurrectionFilters(query);
     const q = this.dataSource.getRepository(ResurrectionView).createQueryBuilder('r').where('true');
     if (f.module) q.andWhere('r.target_module = :module', { module: f.module });
-    if (typeof status === 'string') q.andWhere('r.status = :status', { status });
+    if (f.status) q.andWhere('r.status = :status', { status: f.status });
     if (f.since) q.andWhere('r.requested_at >= :since', { since: f.since });
     if (f.until) q.andWhere('r.requested_at <= :until', { until: f.until });
     return pageOf(q.orderBy('r.requested_at', 'DESC').addOrderBy('r.request_id', 'ASC'), f, toDto);

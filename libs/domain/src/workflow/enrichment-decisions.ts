@@ -23,22 +23,25 @@ export function expireEnrichment(command: ExpireEnrichment, state: KillState): C
   if (compareInstants(command.at, deadline) < 0) {
     throw new DomainError('enrichment_not_due', `the SIEM context for kill ${state.killId} is awaited until ${deadline}`, { killId: state.killId, deadline });
   }
-  return [
-    {
-      type: 'ContextEnriched',
-      killId: state.killId,
-      at: command.at,
-      queryId: command.commandId,
-      siemStatus: 'unavailable',
-      threatIndicators: [],
-      falsePositiveHistory: 0,
-      riskScore: 0,
-      recommendation: '',
-      historicalBehavior: {},
-      networkContext: {},
-      userContext: null,
-      failureReason: `no SIEM context by the deadline ${deadline}`,
-      ignoredFields: [],
-    },
-  ];
+  return [unavailableContext(state.killId, command.at, command.commandId, `no SIEM context by the deadline ${deadline}`)];
+}
+
+/** The SIEM's context for a kill when there is none: the SIEM unavailable, and why. */
+export function unavailableContext(killId: string, at: string, queryId: string, reason: string): ContextEnriched {
+  return {
+    type: 'ContextEnriched',
+    killId,
+    at,
+    queryId,
+    siemStatus: 'unavailable',
+    threatIndicators: [],
+    falsePositiveHistory: 0,
+    riskScore: 0,
+    recommendation: '',
+    historicalBehavior: {},
+    networkContext: {},
+    userContext: null,
+    failureReason: reason,
+    ignoredFields: [],
+  };
 }

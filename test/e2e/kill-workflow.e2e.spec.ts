@@ -147,6 +147,13 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     }
     const metrics = await (await fetch(medic.metricsUrl('decision'))).text();
     expect(metrics).toMatch(/medic_dead_letters_total\{step="decision",code="illegal_transition"[^}]*\} 1\n/);
+
+    // An audit reads the whole log around records it cannot decode, and names them.
+    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const audit = await run(process.execPath, [cli, 'replay', 'audit', 'poison-1'], { env });
+    expect(audit.stdout).toMatch(/unreadable record .*@\d+ \(undecodable\)/);
+    expect((await run(process.execPath, [cli, 'replay', 'audit', behind.kill_id], { env })).stdout).toMatch(/KillReported/);
   });
 
   it('rebuilds the decision state from the log to exactly the live one after a mixed history', async () => {

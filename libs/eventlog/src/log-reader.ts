@@ -38,7 +38,18 @@ export async function readLog(
     options.timeoutMs ?? 120_000,
   );
   try {
+    // lastOffset counts transaction markers too, so a log ending in a commit marker still ends.
+    const reached = (partition: number, lastOffset: string) => {
+      const end = pending.get(partition);
+      if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
+      if (pending.size === 0) finish();
+    };
     await consumer.connect();
+    // A batch of nothing but aborted records and markers (a log ending in a transaction a crash
+    // left to be aborted) is never handed to eachBatch; its end is announced here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
+    });
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -47,9 +58,7 @@ export async function readLog(
         if (end === undefined) return;
         const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
         if (messages.length > 0) await onRecords({ topic, partition: batch.partition, messages });
-        // lastOffset() counts transaction markers too, so a log ending in a commit marker still ends.
-        if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
-        if (pending.size === 0) finish();
+        reached(batch.partition, batch.lastOffset());
       },
     });
     await finished;

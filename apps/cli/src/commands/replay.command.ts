@@ -1,6 +1,5 @@
 import type { KillEvent } from '@medic/domain';
-import { createKafka, fromKafkaMessage, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { isKnownType } from '@medic/contracts';
+import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { CliError, cliConfig } from '../cli-config';
 import { DECISION_DDL, DECISION_ENTITIES } from '../../../decision/src/decision.schema';
@@ -18,17 +17,23 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   const config = cliConfig();
   const kafka = createKafka(kafkaSettings(config, 'cli'));
   const events: LoggedEvent<KillEvent>[] = [];
-  await readLog(kafka, config.kafka.topics.kill_events, async ({ topic, partition, messages }) => {
-    for (const m of messages) {
-      const ceType = header(m.headers, 'ce_type');
-      if (header(m.headers, 'ce_subject') !== killId) continue;
-      if (ceType === null || !isKnownType('kill', ceType)) continue;
-      events.push(fromKafkaMessage('kill', { topic, partition, offset: m.offset, value: m.value, headers: m.headers }));
-    }
+  const unreadable: string[] = [];
+  await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
+    const about = records.messages.filter((m) => header(m.headers, 'ce_subject') === killId);
+    // A record this build cannot read is named, never fatal: the rest of the kill's life is still told.
+    const decoded = decodeRecords('kill', { ...records, messages: about });
+    events.push(...decoded.events);
+    for (const r of decoded.rejected) unreadable.push(`${records.topic}/${records.partition}@${r.offset} (${r.code}): ${r.reason}`);
     await Promise.resolve();
   });
-  if (events.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}`, 1);
-  out(json ? JSON.stringify(events, null, 2) : formatTimeline(killId, events));
+  if (events.length === 0 && unreadable.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}`, 1);
+  events.sort((a, b) => (a.partition - b.partition) || Number(BigInt(a.offset) - BigInt(b.offset)));
+  if (json) {
+    out(JSON.stringify(events, null, 2));
+    for (const line of unreadable) process.stderr.write(`medic: unreadable record ${line}\n`);
+    return;
+  }
+  out([formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)].join('\n'));
 }
 
 /** `medic replay rebuild [--projection NAME]`: drop projections and fold them again from offset 0. */

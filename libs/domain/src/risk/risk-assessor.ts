@@ -80,7 +80,7 @@ function weigh(reading: FactorReading, configuredWeight: number, weight: number,
     const note = ` Its weight ${round4(configuredWeight)} counts as missing: the coverage drops.`;
     return { ...reading, weight: 0, contribution: 0, explanation: reading.explanation + note };
   }
-  const note = ` A ${role} factor: weight ${round4(configuredWeight)}, ${round4(weight)} in the score.`;
+  const note = ` ${role === 'impact' ? 'An' : 'A'} ${role} factor: weight ${round4(configuredWeight)}, ${round4(weight)} in the score.`;
   return { ...reading, weight, contribution: reading.normalized * weight, explanation: reading.explanation + note };
 }
 

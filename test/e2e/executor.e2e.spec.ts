@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 import { EXECUTOR_SOURCE } from '../../apps/executor/src/executor.handlers';
 
 /*
@@ -33,7 +33,12 @@ describe('bringing a module back on the container engine', () => {
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'gateway'],
-      config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } } },
+      config: {
+        mode: { current: 'semi_auto' },
+        decision: { auto_approve: { enabled: true } },
+        // Their kills wait for a human, so the tests can remove the container in between.
+        constraints: { always_require_approval: ['web-gone', 'never-seen'] },
+      },
     });
   });
   afterAll(async () => {
@@ -91,6 +96,7 @@ describe('bringing a module back on the container engine', () => {
       attempt: 1,
       containerId,
       startedAtBefore: new Date(Date.parse(running.State.StartedAt) - 60_000).toISOString(),
+      fromSnapshot: false,
     };
     const producer = medic.kafka.producer(EOS_PRODUCER);
     await producer.connect();
@@ -118,5 +124,62 @@ describe('bringing a module back on the container engine', () => {
     expect((await medic.get('/resurrections?status=bogus')).status).toBe(400);
     const filtered = await medic.get<{ data: { items: Item[] } }>('/resurrections?module=ghost-svc&status=failed');
     expect(filtered.body.data.items.map((i) => i.target_module)).toEqual(['ghost-svc']);
+  });
+
+  /** Reports a kill of a module that needs a human, and waits for its queue item. */
+  async function queuedKill(module: string): Promise<{ killId: string; itemId: string }> {
+    const r = killReport({ target_module: module });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    const log = await events(r.kill_id, ['ApprovalRequested']);
+    const asked = log.find((e) => e.type === 'ApprovalRequested');
+    return { killId: r.kill_id, itemId: asked!.type === 'ApprovalRequested' ? asked!.queueItemId : '' };
+  }
+  type Kept = { kill_id: string; spec: { env: string[]; labels: Record<string, string> } };
+  const snapshotOf = async (module: string): Promise<Kept | undefined> => {
+    const { rows } = await snapshotTables(medic.databaseUrl, { rows: `SELECT module, kill_id, spec FROM executor.container_snapshots WHERE module = '${module}'` });
+    return rows?.[0] as Kept | undefined;
+  };
+
+  it('makes a container removed after the kill again from the spec kept when it was killed, and says so', async () => {
+    const made = await docker.createContainer({
+      Image: TARGET_IMAGE,
+      name: 'web-gone',
+      Labels: { 'medic.module': 'web-gone', team: 'payments' },
+      Env: ['GREETING=hello'],
+      HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } },
+    });
+    await made.start();
+    await made.stop({ t: 1 });
+    const { killId, itemId } = await queuedKill('web-gone');
+    const kept = await eventually(async () => ((await snapshotOf('web-gone'))?.kill_id === killId ? snapshotOf('web-gone') : undefined), 'the snapshot of web-gone');
+    expect(kept?.spec.labels).toMatchObject({ team: 'payments' });
+    // Gone before anyone approved it.
+    await made.remove({ force: true });
+    expect((await medic.call('POST', `/queue/${itemId}/approve`, { body: { notes: 'bring it back' } })).status).toBe(200);
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.find((e) => e.type === 'ResurrectionStarted')).toMatchObject({ fromSnapshot: true, containerId: made.id });
+    const done = log.find((e) => e.type === 'ResurrectionSucceeded');
+    expect(done).toMatchObject({ action: 'recreate' });
+    const again = await docker.getContainer(done!.type === 'ResurrectionSucceeded' ? done!.containerId : '').inspect();
+    expect(again.Id).not.toBe(made.id);
+    expect(again.Name).toBe('/web-gone');
+    expect(again.State.Running).toBe(true);
+    expect(again.Config.Env).toContain('GREETING=hello');
+    expect(again.Config.Labels).toMatchObject({ 'medic.module': 'web-gone', team: 'payments' });
+    expect(again.HostConfig.RestartPolicy).toMatchObject({ Name: 'on-failure', MaximumRetryCount: 3 });
+  });
+
+  it('fails with a clear reason when there is neither a container nor a snapshot, and handles the next kill', async () => {
+    const { killId, itemId } = await queuedKill('never-seen');
+    expect((await medic.call('POST', `/queue/${itemId}/approve`)).status).toBe(200);
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.find((e) => e.type === 'ResurrectionFailed')).toMatchObject({
+      reason: expect.stringMatching(/no container for module never-seen .*no snapshot of its spec/) as unknown,
+      retriable: false,
+    });
+    await docker.getContainer(containerId).stop({ t: 1 });
+    const next = killReport({ target_module: 'nginx-test' });
+    await medic.publishRaw(smithMessage(next), next.kill_id);
+    expect((await events(next.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed'])).map((e) => e.type)).toContain('ResurrectionSucceeded');
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type ResurrectionStarted } from '@medic/domain';
+import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { ExecutorRound } from './executor.step';
 
@@ -14,9 +14,16 @@ export const EXECUTOR_SOURCE = 'medic/executor';
  * is touched; the committed intent is then acted on, and the result recorded.
  * An intent seen again after a crash is reconciled against the container: a
  * start later than the one recorded means it happened, and nothing is started twice.
+ * A module whose container is gone is made again from the spec kept when it was killed.
  */
 @LogHandlers()
 export class ExecutorHandlers {
+  @EventPattern(ceTypesOf('kill', ['KillReported']))
+  killed(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: ExecutorRound): void {
+    // Its container's spec is kept while the container still exists (stopped, as Smith leaves it).
+    round.killedModule(logged.data.killId, logged.data.report.targetModule, logged.data.at);
+  }
+
   @EventPattern(ceTypesOf('kill', ['DecisionMade']))
   async autoApproved(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: ExecutorRound): Promise<void> {
     const d = logged.data.decision;
@@ -35,39 +42,77 @@ export class ExecutorHandlers {
   async act(@Payload() logged: LoggedEvent<ResurrectionStarted>, @Ctx() round: ExecutorRound): Promise<void> {
     if (logged.source !== EXECUTOR_SOURCE) return;
     const intent = logged.data;
-    const at = () => round.now().toISOString();
-    const failed = (reason: string, retriable: boolean): KillEvent => ({ type: 'ResurrectionFailed', killId: intent.killId, at: at(), requestId: intent.requestId, reason, retriable });
-    if (intent.containerId === null) return round.append(failed(`no container for module ${intent.targetModule} (none labelled medic.module=${intent.targetModule} or named so)`, false), logged);
     const t0 = Date.now();
     try {
-      const before = await round.engine.inspect(intent.containerId);
-      if (before === null) return round.append(failed(`container ${intent.containerId} of ${intent.targetModule} is gone`, false), logged);
-      const startedSince = before.startedAt !== null && (intent.startedAtBefore === null || before.startedAt > intent.startedAtBefore);
-      if (!(before.running && startedSince)) await round.engine.start(intent.containerId);
-      round.append({ type: 'ResurrectionSucceeded', killId: intent.killId, at: at(), requestId: intent.requestId, containerId: intent.containerId, action: 'start', durationMs: Date.now() - t0 }, logged);
+      const done = await bringBack(round, intent);
+      const result: KillEvent =
+        'reason' in done
+          ? { type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason: done.reason, retriable: false }
+          : { type: 'ResurrectionSucceeded', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, containerId: done.containerId, action: done.action, durationMs: Date.now() - t0 };
+      round.append(result, logged);
     } catch (error) {
-      round.append(failed(`the container engine refused: ${error instanceof Error ? error.message : String(error)}`, true), logged);
+      const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
+      round.append({ type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason, retriable: true }, logged);
     }
   }
+}
+
+type BroughtBack = { readonly containerId: string; readonly action: 'start' | 'recreate' } | { readonly reason: string };
+
+/**
+ * Acts on one intent: starts its container unless it started since the intent was written;
+ * when the container is gone, uses one the module has now (made by an earlier try of this
+ * intent, or by someone else) or makes it again from the module's snapshot.
+ */
+async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Promise<BroughtBack> {
+  const module = intent.targetModule;
+  const named = intent.containerId === null ? null : await round.engine.inspect(intent.containerId);
+  if (named !== null) {
+    const startedSince = named.startedAt !== null && (intent.startedAtBefore === null || named.startedAt > intent.startedAtBefore);
+    if (!(named.running && startedSince)) await round.engine.start(named.id);
+    return { containerId: named.id, action: 'start' };
+  }
+  const current = await round.engine.find(module);
+  if (current !== null) {
+    if (!(current.running && current.startedAt !== null && current.startedAt > intent.at)) await round.engine.start(current.id);
+    return { containerId: current.id, action: 'start' };
+  }
+  const snapshot = await round.snapshotOf(module);
+  if (snapshot === null) {
+    const gone = intent.containerId === null ? `no container for module ${module} (none labelled medic.module=${module} or named so)` : `container ${intent.containerId} of ${module} is gone`;
+    return { reason: `${gone}, and no snapshot of its spec was taken when it was killed, so it cannot be made again` };
+  }
+  const id = await round.snapshots.recreate(snapshot.spec);
+  await round.engine.start(id);
+  return { containerId: id, action: 'recreate' };
 }
 
 async function intend(round: ExecutorRound, logged: LoggedEvent<DecisionMade | ApprovalGranted>, module: string | null, approvedBy: string): Promise<void> {
   const killId = logged.data.killId;
   const target = module ?? (await round.moduleOf(killId));
   if (target === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);
+  const at = round.now().toISOString();
+  if (round.settings.blacklistedModules.includes(target)) {
+    const reason = `module ${target} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`;
+    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false }, logged);
+    return;
+  }
   const container = await round.engine.find(target);
+  const snapshot = container === null ? await round.snapshotOf(target) : null;
   round.append(
     {
       type: 'ResurrectionStarted',
       killId,
-      at: round.now().toISOString(),
+      at,
       requestId: randomUUID(),
       targetModule: target,
       targetInstanceId: container?.name ?? target,
       approvedBy,
       attempt: 1,
-      containerId: container?.id ?? null,
+      // With no container, the snapshot's (gone) container is named, and the intent is to make it again.
+      containerId: container?.id ?? snapshot?.containerId ?? null,
       startedAtBefore: container?.startedAt ?? null,
+      fromSnapshot: container === null && snapshot !== null,
     },
     logged,
   );

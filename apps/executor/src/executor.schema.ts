@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ContainerSpec } from './container-snapshot';
 
 /** Which module each decided kill is about, so that a later approval can be acted on. */
 @Entity({ name: 'kill_modules' })
@@ -7,9 +8,27 @@ export class KillModule {
   @Column('text', { name: 'target_module' }) targetModule!: string;
 }
 
+/** The last spec of each module's container, taken when the module was killed: what a gone container is made again from. */
+@Entity({ name: 'container_snapshots' })
+export class ContainerSnapshot {
+  @PrimaryColumn('text', { name: 'module' }) module!: string;
+  @Column('text', { name: 'container_id' }) containerId!: string;
+  /** The kill on whose arrival it was taken. */
+  @Column('text', { name: 'kill_id' }) killId!: string;
+  @Column('jsonb', { name: 'spec' }) spec!: ContainerSpec;
+  @Column('timestamptz', { name: 'taken_at' }) takenAt!: Date;
+}
+
 export const EXECUTOR_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.kill_modules (
     kill_id text PRIMARY KEY,
     target_module text NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS {schema}.container_snapshots (
+    module text PRIMARY KEY,
+    container_id text NOT NULL,
+    kill_id text NOT NULL,
+    spec jsonb NOT NULL,
+    taken_at timestamptz NOT NULL
   )`,
 ];

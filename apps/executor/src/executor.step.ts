@@ -3,11 +3,20 @@ import type { EntityManager } from 'typeorm';
 import type { KillEvent } from '@medic/domain';
 import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import type { ContainerEngine } from './container-engine';
-import { KillModule } from './executor.schema';
+import type { ContainerSnapshots } from './container-snapshot';
+import { ContainerSnapshot, KillModule } from './executor.schema';
 
 export interface ExecutorSettings {
   readonly source: string;
   readonly killEventsTopic: string;
+  /** constraints.blacklisted_modules: never brought back, whoever approved it. */
+  readonly blacklistedModules: readonly string[];
+}
+
+/** The engine, and how to make a gone container again. */
+export interface ExecutorEngines {
+  readonly engine: ContainerEngine;
+  readonly snapshots: ContainerSnapshots;
 }
 
 export type ExecutorReport = readonly KillEvent[];
@@ -17,13 +26,20 @@ export class ExecutorRound {
   private messages: Message[] = [];
   private appended: KillEvent[] = [];
   private readonly modules = new Map<string, string>();
+  /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
+  private readonly killed = new Map<string, { killId: string; at: string }>();
+  readonly engine: ContainerEngine;
+  readonly snapshots: ContainerSnapshots;
 
   constructor(
-    readonly engine: ContainerEngine,
+    engines: ExecutorEngines,
     readonly settings: ExecutorSettings,
     readonly now: () => Date,
     private readonly tx: EntityManager,
-  ) {}
+  ) {
+    this.engine = engines.engine;
+    this.snapshots = engines.snapshots;
+  }
 
   /** Remembers the module of a decided kill (saved with the round). */
   remember(killId: string, module: string): void {
@@ -34,9 +50,37 @@ export class ExecutorRound {
     return this.modules.get(killId) ?? (await this.tx.findOneBy(KillModule, { killId }))?.targetModule ?? null;
   }
 
+  /** Notes a killed module, whose container's spec is kept when the round is saved. */
+  killedModule(killId: string, module: string, at: string): void {
+    this.killed.set(module, { killId, at });
+  }
+
+  /** The last spec kept of the module's container, or null. */
+  async snapshotOf(module: string): Promise<ContainerSnapshot | null> {
+    return this.tx.findOneBy(ContainerSnapshot, { module });
+  }
+
   async save(): Promise<void> {
-    if (this.modules.size === 0) return;
-    await this.tx.upsert(KillModule, [...this.modules].map(([killId, targetModule]) => ({ killId, targetModule })), ['killId']);
+    if (this.modules.size > 0) {
+      await this.tx.upsert(KillModule, [...this.modules].map(([killId, targetModule]) => ({ killId, targetModule })), ['killId']);
+    }
+    await this.saveSnapshots();
+  }
+
+  /**
+   * One listing of the engine for every module killed in the round, then each found container's spec.
+   * A module whose container is already gone keeps the spec it had before.
+   */
+  private async saveSnapshots(): Promise<void> {
+    if (this.killed.size === 0) return;
+    const containers = await this.engine.findAll([...this.killed.keys()]);
+    const rows: ContainerSnapshot[] = [];
+    for (const [module, container] of containers) {
+      const spec = await this.snapshots.snapshot(container.id);
+      const kill = this.killed.get(module)!;
+      if (spec !== null) rows.push(Object.assign(new ContainerSnapshot(), { module, containerId: container.id, killId: kill.killId, spec, takenAt: new Date(kill.at) }));
+    }
+    if (rows.length > 0) await this.tx.upsert(ContainerSnapshot, rows, ['module']);
   }
 
   append(event: KillEvent, cause: LoggedEvent<unknown>): void {
@@ -58,12 +102,12 @@ export class ExecutorRound {
 export async function runExecutor(
   batches: readonly ProcessorBatch[],
   tx: EntityManager,
-  engine: ContainerEngine,
+  engines: ExecutorEngines,
   settings: ExecutorSettings,
   dispatch: LogDispatch,
   wanted: (type: string) => boolean,
 ): Promise<StepResult<ExecutorReport>[]> {
-  const round = new ExecutorRound(engine, settings, () => new Date(), tx);
+  const round = new ExecutorRound(engines, settings, () => new Date(), tx);
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
     const { events, rejected } = decodeRecords('kill', batch, wanted);

@@ -3,10 +3,11 @@ import { ceTypesOf } from '@medic/contracts';
 import { header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { DockerEngine } from './container-engine';
+import { DockerSnapshots } from './container-snapshot';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
 
-const ACTED_ON = ['DecisionMade', 'ApprovalGranted', 'ResurrectionStarted'] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'ResurrectionStarted'] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -25,14 +26,14 @@ export class ExecutorWorker implements LogWorker {
     await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON]));
-    const engine = new DockerEngine();
-    const settings = { source: EXECUTOR_SOURCE, killEventsTopic: topics.kill_events };
+    const engines = { engine: new DockerEngine(), snapshots: new DockerSnapshots() };
+    const settings = { source: EXECUTOR_SOURCE, killEventsTopic: topics.kill_events, blacklistedModules: config.constraints.blacklisted_modules };
     this.step = transactionalStep<ExecutorReport>(this.deps, {
       step: 'executor',
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: (m) => types.has(header(m.headers, 'ce_type') ?? ''),
-      handle: (batches, tx) => runExecutor(batches, tx, engine, settings, dispatch, (type) => wanted.has(type)),
+      handle: (batches, tx) => runExecutor(batches, tx, engines, settings, dispatch, (type) => wanted.has(type)),
       onCommitted: (events) => {
         for (const e of events) {
           if (e.type === 'ResurrectionSucceeded') this.results.inc({ result: 'succeeded' });

@@ -127,13 +127,15 @@ export interface ResurrectionStarted extends KillEventBase {
   /** The container found for the module, and its last start before anything was done to it. */
   readonly containerId: string | null;
   readonly startedAtBefore: string | null;
+  /** True when the container was gone and is to be made again from its snapshot; null in older events. */
+  readonly fromSnapshot: boolean | null;
 }
 
 export interface ResurrectionSucceeded extends KillEventBase {
   readonly type: 'ResurrectionSucceeded';
   readonly requestId: string;
   readonly containerId: string;
-  readonly action: 'restart' | 'start';
+  readonly action: 'restart' | 'start' | 'recreate';
   readonly durationMs: number;
 }
 

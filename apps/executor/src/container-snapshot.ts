@@ -1,0 +1,127 @@
+import Docker from 'dockerode';
+import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
+
+/**
+ * What it takes to make a module's container again once it is gone: taken
+ * from the engine when the module is killed, kept by the executor. Plain
+ * JSON, so it is stored as it is.
+ */
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly cmd: readonly string[] | null;
+  readonly entrypoint: readonly string[] | null;
+  readonly env: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly workingDir: string | null;
+  readonly user: string | null;
+  readonly exposedPorts: readonly string[];
+  readonly healthcheck: HealthcheckSpec | null;
+  /** host:container[:mode] binds, and named volumes or other mounts. */
+  readonly binds: readonly string[];
+  readonly mounts: readonly { readonly type: string; readonly source: string; readonly target: string; readonly readOnly: boolean }[];
+  readonly networkMode: string | null;
+  /** Networks the container was attached to besides its network mode's. */
+  readonly networks: readonly string[];
+  readonly restartPolicy: { readonly name: string; readonly maximumRetryCount: number } | null;
+  readonly portBindings: Readonly<Record<string, readonly { readonly hostIp: string; readonly hostPort: string }[]>>;
+}
+
+/** The engine's healthcheck settings (durations in nanoseconds), as inspected. */
+export interface HealthcheckSpec {
+  readonly Test?: string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly Retries?: number;
+  readonly StartPeriod?: number;
+}
+
+/** Snapshots containers and makes them again; the Docker Engine API's part of the executor's recreate path. */
+export interface ContainerSnapshots {
+  /** The container's spec, or null when it is gone. */
+  snapshot(id: string): Promise<ContainerSpec | null>;
+  /** Creates (does not start) a container from the spec; returns its id. */
+  recreate(spec: ContainerSpec): Promise<string>;
+}
+
+const nonEmpty = (s: string | undefined | null): string | null => (s ? s : null);
+
+/** The spec of an inspected container: what `recreate` needs and nothing that belongs to one run of it. */
+export function specOf(c: ContainerInspectInfo): ContainerSpec {
+  const host = c.HostConfig;
+  const networkMode = nonEmpty(host.NetworkMode);
+  const attached = Object.keys(c.NetworkSettings?.Networks ?? {});
+  const binds = host.Binds ?? [];
+  const bindTargets = new Set(binds.map((b) => b.split(':')[1]));
+  return {
+    name: c.Name.replace(/^\//, ''),
+    image: c.Config.Image,
+    cmd: toList(c.Config.Cmd),
+    entrypoint: toList(c.Config.Entrypoint),
+    env: c.Config.Env ?? [],
+    labels: c.Config.Labels ?? {},
+    workingDir: nonEmpty(c.Config.WorkingDir),
+    user: nonEmpty(c.Config.User),
+    exposedPorts: Object.keys(c.Config.ExposedPorts ?? {}),
+    healthcheck: c.Config.Healthcheck ?? null,
+    binds,
+    // Mounts the binds already name are not repeated.
+    mounts: (c.Mounts ?? [])
+      .filter((m) => !bindTargets.has(m.Destination) && (m.Type === 'volume' || m.Type === 'bind'))
+      .map((m) => ({ type: m.Type, source: m.Type === 'volume' ? (m.Name ?? m.Source) : m.Source, target: m.Destination, readOnly: !m.RW })),
+    networkMode,
+    networks: attached.filter((n) => n !== networkMode && !['bridge', 'host', 'none', 'podman'].includes(n)),
+    restartPolicy: host.RestartPolicy?.Name ? { name: host.RestartPolicy.Name, maximumRetryCount: host.RestartPolicy.MaximumRetryCount ?? 0 } : null,
+    portBindings: Object.fromEntries(
+      Object.entries((host.PortBindings ?? {}) as Record<string, unknown>).map(([port, bindings]) => [port, ((bindings as { HostIp?: string; HostPort?: string }[] | null) ?? []).map((b) => ({ hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' }))]),
+    ),
+  };
+}
+
+function toList(v: string | string[] | undefined | null): string[] | null {
+  if (v === undefined || v === null) return null;
+  return Array.isArray(v) ? v : [v];
+}
+
+/** The create call that makes the container of a spec again, under its old name. */
+export function createOptionsOf(spec: ContainerSpec): ContainerCreateOptions {
+  return {
+    name: spec.name,
+    Image: spec.image,
+    ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
+    ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
+    Env: [...spec.env],
+    Labels: { ...spec.labels },
+    ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+    ...(spec.user ? { User: spec.user } : {}),
+    ExposedPorts: Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])),
+    ...(spec.healthcheck ? { Healthcheck: spec.healthcheck } : {}),
+    HostConfig: {
+      Binds: [...spec.binds],
+      Mounts: spec.mounts.map((m) => ({ Type: m.type as 'bind' | 'volume', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
+      ...(spec.restartPolicy ? { RestartPolicy: { Name: spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount } } : {}),
+      PortBindings: Object.fromEntries(Object.entries(spec.portBindings).map(([port, bs]) => [port, bs.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+    },
+  };
+}
+
+export class DockerSnapshots implements ContainerSnapshots {
+  constructor(private readonly docker = new Docker()) {}
+
+  async snapshot(id: string): Promise<ContainerSpec | null> {
+    try {
+      return specOf(await this.docker.getContainer(id).inspect());
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  async recreate(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer(createOptionsOf(spec));
+    // The network mode's network comes with the create call; other networks are joined after it.
+    for (const network of spec.networks) await this.docker.getNetwork(network).connect({ Container: container.id });
+    return container.id;
+  }
+}

@@ -1,0 +1,91 @@
+import type { ContainerInspectInfo } from 'dockerode';
+import { locate } from './container-engine';
+import { createOptionsOf, specOf } from './container-snapshot';
+
+const inspected = {
+  Id: 'c1',
+  Name: '/web',
+  Config: {
+    Image: 'medic/target:latest',
+    Cmd: ['httpd', '-f'],
+    Entrypoint: null,
+    Env: ['A=1'],
+    Labels: { 'medic.module': 'web' },
+    WorkingDir: '',
+    User: 'www',
+    ExposedPorts: { '8080/tcp': {} },
+    Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000_000 },
+  },
+  HostConfig: {
+    Binds: ['/srv/www:/www:ro'],
+    NetworkMode: 'backend',
+    RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+    PortBindings: { '8080/tcp': [{ HostIp: '', HostPort: '18080' }] },
+  },
+  Mounts: [
+    { Type: 'bind', Source: '/srv/www', Destination: '/www', RW: false },
+    { Type: 'volume', Name: 'cache', Source: '/var/lib/volumes/cache', Destination: '/cache', RW: true },
+    { Type: 'tmpfs', Source: '', Destination: '/tmp', RW: true },
+  ],
+  NetworkSettings: { Networks: { backend: {}, metrics: {} } },
+} as unknown as ContainerInspectInfo;
+
+describe('a container spec, kept to make a gone container again', () => {
+  it('keeps what makes the container and nothing of one run of it', () => {
+    const spec = specOf(inspected);
+    expect(spec).toMatchObject({
+      name: 'web',
+      image: 'medic/target:latest',
+      cmd: ['httpd', '-f'],
+      entrypoint: null,
+      env: ['A=1'],
+      workingDir: null,
+      user: 'www',
+      exposedPorts: ['8080/tcp'],
+      binds: ['/srv/www:/www:ro'],
+      // The bind is not repeated as a mount; tmpfs belongs to one run.
+      mounts: [{ type: 'volume', source: 'cache', target: '/cache', readOnly: false }],
+      networkMode: 'backend',
+      networks: ['metrics'],
+      restartPolicy: { name: 'on-failure', maximumRetryCount: 2 },
+      portBindings: { '8080/tcp': [{ hostIp: '', hostPort: '18080' }] },
+    });
+    // Stored as JSON and read back, it makes the same create call.
+    expect(createOptionsOf(JSON.parse(JSON.stringify(spec)) as typeof spec)).toEqual(createOptionsOf(spec));
+  });
+
+  it('makes the create call under the old name, with its mounts, network mode and restart policy', () => {
+    const options = createOptionsOf(specOf(inspected));
+    expect(options).toMatchObject({
+      name: 'web',
+      Image: 'medic/target:latest',
+      Cmd: ['httpd', '-f'],
+      Labels: { 'medic.module': 'web' },
+      ExposedPorts: { '8080/tcp': {} },
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000_000 },
+      HostConfig: {
+        Binds: ['/srv/www:/www:ro'],
+        Mounts: [{ Type: 'volume', Source: 'cache', Target: '/cache', ReadOnly: false }],
+        NetworkMode: 'backend',
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+        PortBindings: { '8080/tcp': [{ HostIp: '', HostPort: '18080' }] },
+      },
+    });
+    expect(options).not.toHaveProperty('Entrypoint');
+    expect(options).not.toHaveProperty('WorkingDir');
+  });
+});
+
+describe("finding a module's container", () => {
+  const listed: Parameters<typeof locate>[0] = [
+    { Id: 'a', Names: ['/web-old'], Labels: { 'medic.module': 'web' } },
+    { Id: 'b', Names: ['/web'], Labels: {} },
+    { Id: 'c', Names: ['/web-2'], Labels: null },
+  ];
+  it('prefers the medic.module label, then the exact name, never a part of a name', () => {
+    expect(locate(listed, 'web')).toBe('a');
+    expect(locate(listed.slice(1), 'web')).toBe('b');
+    expect(locate(listed.slice(2), 'web')).toBeNull();
+    expect(locate(listed, 'web-2')).toBe('c');
+  });
+});

@@ -15,6 +15,7 @@ import { ErrorEnvelopeFilter } from './http/error.filter';
 import { CommandSender } from './queue/command-sender';
 import { ActOnQueueItemHandler } from './queue/queue.commands';
 import { QueueController } from './queue/queue.controller';
+import { OutcomesController } from './outcomes/outcomes.controller';
 import { ResurrectionsController } from './resurrections/resurrections.controller';
 import { QueueMetrics } from './queue/queue.metrics';
 import { GetCommandStatusHandler, GetQueueItemHandler, ListQueueHandler } from './queue/queue.queries';
@@ -29,7 +30,7 @@ export class GatewayModule {
         MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController],
+      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,

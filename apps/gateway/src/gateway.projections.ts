@@ -6,6 +6,8 @@ import { killsProjection } from './decisions/kills.projection';
 import { COMMAND_VERDICTS_DDL, CommandVerdict } from './queue/command-verdict.entity';
 import { commandVerdictsProjection } from './queue/command-verdicts.projection';
 import { IDEMPOTENCY_DDL, IdempotencyRecord } from './queue/idempotency';
+import { OUTCOMES_DDL, OutcomeView } from './outcomes/outcome-view.entity';
+import { outcomesProjection } from './outcomes/outcomes.projection';
 import { RESURRECTIONS_DDL, ResurrectionView } from './resurrections/resurrection-view.entity';
 import { resurrectionsProjection } from './resurrections/resurrections.projection';
 import { SIEM_CIRCUITS_DDL, SiemCircuitView } from './siem/siem-circuit.entity';
@@ -18,11 +20,12 @@ export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: deadLettersProjection, topic: (c) => c.kafka.topics.internal_dlq },
   { projection: siemCircuitsProjection, topic: (c) => c.kafka.topics.control_events },
   { projection: resurrectionsProjection, topic: (c) => c.kafka.topics.kill_events },
+  { projection: outcomesProjection, topic: (c) => c.kafka.topics.kill_events },
 ];
 
 /** The gateway schema: its projections' tables and the idempotency keys of its POSTs. */
 export const GATEWAY_SCHEMA = {
   schema: 'gateway',
-  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView],
-  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL],
+  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView, OutcomeView],
+  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...OUTCOMES_DDL],
 } as const;

@@ -1,4 +1,4 @@
-import { DECISION_OUTCOMES, isValidModuleName, RISK_LEVELS, type DecisionOutcome, type RiskLevel } from '@medic/domain';
+import { DECISION_OUTCOMES, isValidModuleName, OUTCOME_RESULTS, RISK_LEVELS, type DecisionOutcome, type OutcomeResult, type RiskLevel } from '@medic/domain';
 import { ApiError } from '../http/envelope';
 
 export interface DecisionFilters {
@@ -36,6 +36,22 @@ const RESURRECTION_PARAMS = ['module', 'status', 'since', 'until', 'page', 'page
 export function parseResurrectionFilters(query: Record<string, unknown>): ResurrectionFilters {
   const { outcome: _outcome, riskLevel: _risk, ...filters } = parseFilters(query, RESURRECTION_PARAMS);
   return { ...filters, status: oneOf(query, 'status', RESURRECTION_STATUSES) };
+}
+
+export type OutcomeFilters = Omit<DecisionFilters, 'outcome'> & { readonly result: OutcomeResult | null };
+const OUTCOME_PARAMS = ['module', 'result', 'risk_level', 'since', 'until', 'page', 'page_size'];
+const OUTCOME_STATS_PARAMS = ['module', 'risk_level', 'since', 'until'];
+
+/** The /outcomes query: module, result, the decision's risk level, since and until (the recording time), a page. */
+export function parseOutcomeFilters(query: Record<string, unknown>): OutcomeFilters {
+  const { outcome: _outcome, ...filters } = parseFilters(query, OUTCOME_PARAMS);
+  return { ...filters, result: oneOf(query, 'result', OUTCOME_RESULTS) };
+}
+
+/** The /outcomes/stats query: which outcomes to count (module, risk level, since, until). */
+export function parseOutcomeStatsFilters(query: Record<string, unknown>): Omit<OutcomeFilters, 'result' | 'page' | 'pageSize'> {
+  const { outcome: _outcome, page: _page, pageSize: _size, ...filters } = parseFilters(query, OUTCOME_STATS_PARAMS);
+  return filters;
 }
 
 function parseFilters(query: Record<string, unknown>, known: readonly string[]): DecisionFilters {

@@ -10,7 +10,9 @@ import { up } from './commands/up.command';
 
 const USAGE = `usage: medic <command>
 
-  up                                 start Kafka, Postgres and every Medic service, restart any that dies; Ctrl-C stops them
+  up [--no-siem] [--demo-target M]  start Kafka, Postgres, Elasticsearch, the container engine and every Medic
+                                     service, restart any that dies; Ctrl-C stops them. --demo-target runs a
+                                     container of the demo image named and labelled M (repeatable)
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
   siem seed                          load sample threat indicators and module events into the SIEM

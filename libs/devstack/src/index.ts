@@ -26,4 +26,4 @@ export { Supervisor, type SupervisorEvents } from './supervisor';
 export { afterFailure, backoffDelay, DEFAULT_RESTART_POLICY, type RestartPolicy, type RestartVerdict } from './supervision';
 export { waitFor, type WaitOptions } from './wait';
 export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
-export { ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type TargetImage, type TargetImageOptions } from './target-image';
+export { ensureDemoTarget, ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type DemoTarget, type TargetImage, type TargetImageOptions } from './target-image';

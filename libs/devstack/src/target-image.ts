@@ -135,3 +135,34 @@ function followToEnd(docker: Docker, progress: NodeJS.ReadableStream): Promise<v
     });
   });
 }
+
+export interface DemoTarget {
+  readonly name: string;
+  readonly id: string;
+  /** False when a container of that name was already there (it is started if it was not running). */
+  readonly created: boolean;
+  /** Where its health page answers on the engine's network, when the engine gave it an address. */
+  readonly healthUrl: string | null;
+}
+
+/**
+ * A running container of {@link TARGET_IMAGE} named `name` and labelled `medic.module=<name>`, for
+ * Smith to kill and Medic to bring back (the reboot plan's demo). An existing container of that
+ * name is reused, and started if it was stopped.
+ */
+export async function ensureDemoTarget(engine: Pick<ContainerEngineHandle, 'socket'>, name: string): Promise<DemoTarget> {
+  const docker = new Docker({ socketPath: engine.socket });
+  try {
+    const existing = (await docker.listContainers({ all: true })).find((c) => c.Names.includes(`/${name}`));
+    const container = existing
+      ? docker.getContainer(existing.Id)
+      : await docker.createContainer({ Image: TARGET_IMAGE, name, Labels: { 'medic.module': name } });
+    const before = await container.inspect();
+    if (!before.State.Running) await container.start();
+    const after = await container.inspect();
+    const address = Object.values(after.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+    return { name, id: after.Id, created: existing === undefined, healthUrl: address ? `http://${address}:${TARGET_PORT}${TARGET_HEALTH_PATH}` : null };
+  } catch (error) {
+    throw new DevstackError('DEMO_TARGET_FAILED', `could not run the demo target ${name}: ${messageOf(error)}`, false, { cause: error });
+  }
+}

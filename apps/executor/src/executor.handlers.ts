@@ -39,21 +39,26 @@ export class ExecutorHandlers {
   }
 
   @EventPattern(ceTypesOf('kill', ['ResurrectionStarted']))
-  async act(@Payload() logged: LoggedEvent<ResurrectionStarted>, @Ctx() round: ExecutorRound): Promise<void> {
+  act(@Payload() logged: LoggedEvent<ResurrectionStarted>, @Ctx() round: ExecutorRound): void {
     if (logged.source !== EXECUTOR_SOURCE) return;
     const intent = logged.data;
-    const t0 = Date.now();
-    try {
-      const done = await bringBack(round, intent);
-      const result: KillEvent =
-        'reason' in done
-          ? { type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason: done.reason, retriable: false }
-          : { type: 'ResurrectionSucceeded', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, containerId: done.containerId, action: done.action, durationMs: Date.now() - t0 };
-      round.append(result, logged);
-    } catch (error) {
-      const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
-      round.append({ type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason, retriable: true }, logged);
-    }
+    round.later(() => actOn(round, intent, logged));
+  }
+}
+
+/** The act and its record: the engine's refusal is a retriable failure with the engine's words. */
+async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: LoggedEvent<ResurrectionStarted>): Promise<void> {
+  const t0 = Date.now();
+  try {
+    const done = await bringBack(round, intent);
+    const result: KillEvent =
+      'reason' in done
+        ? { type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason: done.reason, retriable: false }
+        : { type: 'ResurrectionSucceeded', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, containerId: done.containerId, action: done.action, durationMs: Date.now() - t0 };
+    round.append(result, logged);
+  } catch (error) {
+    const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
+    round.append({ type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason, retriable: true }, logged);
   }
 }
 

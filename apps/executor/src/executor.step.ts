@@ -21,10 +21,14 @@ export interface ExecutorEngines {
 
 export type ExecutorReport = readonly KillEvent[];
 
+/** Calls on the container engine in flight at once, per round. */
+const ENGINE_CONCURRENCY = 16;
+
 /** What the executor's handlers are given: the engine, and where to append. */
 export class ExecutorRound {
   private messages: Message[] = [];
   private appended: KillEvent[] = [];
+  private work: (() => Promise<void>)[] = [];
   private readonly modules = new Map<string, string>();
   /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
   private readonly killed = new Map<string, { killId: string; at: string }>();
@@ -48,6 +52,24 @@ export class ExecutorRound {
 
   async moduleOf(killId: string): Promise<string | null> {
     return this.modules.get(killId) ?? (await this.tx.findOneBy(KillModule, { killId }))?.targetModule ?? null;
+  }
+
+  /**
+   * Work on the container engine for this batch, run together once the batch is dispatched:
+   * a burst of approved kills starts its containers in parallel, not one after another.
+   */
+  later(work: () => Promise<void>): void {
+    this.work.push(work);
+  }
+
+  async settle(): Promise<void> {
+    const queued = this.work;
+    this.work = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < queued.length) await queued[next++]!();
+    };
+    await Promise.all(Array.from({ length: Math.min(ENGINE_CONCURRENCY, queued.length) }, worker));
   }
 
   /** Notes a killed module, whose container's spec is kept when the round is saved. */
@@ -112,7 +134,9 @@ export async function runExecutor(
   for (const batch of batches) {
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
-    results.push(round.finish([...rejected, ...(await dispatchEach(events, round, dispatch, 'the executor'))]));
+    const refused = await dispatchEach(events, round, dispatch, 'the executor');
+    await round.settle();
+    results.push(round.finish([...rejected, ...refused]));
   }
   await round.save();
   return results;

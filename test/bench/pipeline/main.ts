@@ -22,6 +22,7 @@ import { startElasticsearch, startStack, type StackHandle } from '@medic/devstac
 import { ElasticsearchSiem } from '../../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../../apps/enrichment/src/siem/seed';
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { percentile } from '../stats';
 
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
@@ -75,10 +76,6 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function latencies(sent: Map<string, number>, seen: Map<string, number>): { p50: number; p99: number; max: number; n: number } {

@@ -8,6 +8,8 @@ import { KillModule } from './executor.schema';
 export interface ExecutorSettings {
   readonly source: string;
   readonly killEventsTopic: string;
+  /** Smith is asked first (spec 4.4): act on VetoCleared instead of on the approval. */
+  readonly vetoProtocol: boolean;
 }
 
 export type ExecutorReport = readonly KillEvent[];

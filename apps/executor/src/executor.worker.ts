@@ -6,7 +6,7 @@ import { DockerEngine } from './container-engine';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
 
-const ACTED_ON = ['DecisionMade', 'ApprovalGranted', 'ResurrectionStarted'] as const;
+const ACTED_ON = ['DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted'] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -26,7 +26,7 @@ export class ExecutorWorker implements LogWorker {
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON]));
     const engine = new DockerEngine();
-    const settings = { source: EXECUTOR_SOURCE, killEventsTopic: topics.kill_events };
+    const settings = { source: EXECUTOR_SOURCE, killEventsTopic: topics.kill_events, vetoProtocol: config.smith.veto_protocol.enabled };
     this.step = transactionalStep<ExecutorReport>(this.deps, {
       step: 'executor',
       topics: [topics.kill_events],

@@ -5,9 +5,9 @@ import type { NegotiatorSettings } from './negotiator.settings';
 
 /**
  * One transactional step per reply topic Smith answers on: the configured
- * response topic, and any other a kill's reply_to named, taken on as soon
- * as a notice names it. A topic is read from its start on first use, so an
- * answer that came in before its reader started is still read.
+ * response topic, and any other a kill's reply_to named, taken on before the
+ * first notice naming it goes out. A topic is read from its start on first
+ * use, so an answer is never missed for want of a reader.
  */
 export class AnswerSteps {
   private readonly steps = new Map<string, TransactionalProcessor<readonly AnswerVerdict[]>>();

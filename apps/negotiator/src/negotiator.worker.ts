@@ -45,15 +45,17 @@ export class NegotiatorWorker implements LogWorker {
     if (settings.enabled) {
       this.producer = kafka.producer(EOS_PRODUCER);
       await this.producer.connect();
-      this.answers = new AnswerSteps(this.deps, settings, this.logger, (verdicts, topic) => this.recordAnswers(verdicts, topic));
+      const answers = new AnswerSteps(this.deps, settings, this.logger, (verdicts, topic) => this.recordAnswers(verdicts, topic));
+      this.answers = answers;
       // Reply topics of exchanges still open, and the default one.
       const open = await dataSource.query<{ topic: string }[]>(`SELECT DISTINCT exchange->>'replyTo' AS topic FROM veto_kills WHERE due_at IS NOT NULL`);
-      await this.answers.ensure([settings.defaultReplyTo, ...open.map((r) => r.topic)]);
+      await answers.ensure([settings.defaultReplyTo, ...open.map((r) => r.topic)]);
       this.timers = new VetoTimers({
         dataSource,
         producer: this.producer,
         settings,
         pollMs: 250,
+        beforeSend: (replyTopics) => answers.ensure(replyTopics),
         onSent: (sent) => {
           this.notices.inc(sent.length);
           for (const n of sent) this.logger.info('pre-resurrection notice sent to Smith', { kill_id: n.kill_id, request_id: n.request_id, correlation_id: n.correlation_id });
@@ -75,7 +77,6 @@ export class NegotiatorWorker implements LogWorker {
       handle: (batches, tx) => runNegotiation(batches, tx, settings, dispatch, (type) => wanted.has(type), () => new Date()),
       onCommitted: (report) => {
         this.recordEvents(report.asked);
-        if (report.asked.length > 0) void this.answers?.ensure(report.asked.map((a) => a.replyTo)).catch((error: unknown) => this.logger.error('could not read a reply topic', { error }));
         if (report.ready > 0) this.timers?.wake();
       },
     });

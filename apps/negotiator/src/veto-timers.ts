@@ -15,6 +15,8 @@ export interface VetoTimersOptions {
   readonly pollMs: number;
   readonly batchSize?: number;
   readonly now?: () => Date;
+  /** Called with the reply topics of the notices about to go, before they go: their answers must have a reader. */
+  readonly beforeSend: (replyTopics: readonly string[]) => Promise<void>;
   readonly onSent?: (notices: readonly PreResurrectionNotice[]) => void;
   readonly onFired?: (events: readonly VetoEvent[]) => void;
 }
@@ -73,6 +75,7 @@ export class VetoTimers {
         [this.opts.batchSize ?? 100],
       );
       if (rows.length === 0) return 0;
+      await this.opts.beforeSend([...new Set(rows.map((r) => r.notice.reply_to))]);
       for (const [topic, group] of groupBy(rows, (r) => r.topic)) {
         await this.opts.producer.send({ topic, acks: -1, messages: group.map((r) => ({ key: r.kill_id, value: JSON.stringify(r.notice) })) });
       }

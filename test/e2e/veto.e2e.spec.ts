@@ -33,7 +33,7 @@ function cliEnv(medic: MedicUnderTest, extra: NodeJS.ProcessEnv = {}): NodeJS.Pr
 }
 
 /** `medic smith answer …` as a child process; its output is kept for the test to read. */
-function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator {
+function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { interrupt(): void } {
   const child = spawn(process.execPath, [CLI, 'smith', 'answer', ...args], { env: cliEnv(medic), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let joined: () => void;
@@ -45,7 +45,11 @@ function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const done = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
-  return { ready: Promise.race([ready, done.then(({ output: o }) => Promise.reject(new Error(`the simulator ended before it was ready: ${o}`)))]), done };
+  return {
+    ready: Promise.race([ready, done.then(({ output: o }) => Promise.reject(new Error(`the simulator ended before it was ready: ${o}`)))]),
+    done,
+    interrupt: () => child.kill('SIGINT'),
+  };
 }
 
 const of = <T extends KillEvent['type']>(log: KillEvent[], type: T): KillEventOf<T>[] => log.filter((e): e is KillEventOf<T> => e.type === type);
@@ -296,6 +300,21 @@ describe('asking Smith with the default abort', () => {
     expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ basis: 'timeout_default', reason: expect.stringMatching(/within 2 s; the configured default is to abort$/) as unknown, newEvidence: [] });
     expect((await smith.done).code).toBe(0);
     await eventually(async () => ((await killStatus(medic, killId)) === 'VETOED' ? true : undefined), `kill ${killId} VETOED`);
+  });
+
+  it('runs the simulator until Ctrl-C, which ends it cleanly, and refuses bad options with a usage error', async () => {
+    const smith = smithAnswers(medic, ['--policy', 'approve']);
+    await smith.ready;
+    smith.interrupt();
+    const { code, output } = await smith.done;
+    expect(code).toBe(0);
+    expect(output).toContain('until Ctrl-C');
+    expect(output).toContain('handled 0 notices');
+    const bad = await run(process.execPath, [CLI, 'smith', 'answer', '--policy', 'maybe'], { env: cliEnv(medic) }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(bad).toEqual({ code: 2, stderr: 'medic: --policy must be one of approve, veto, defer, silent\n' });
   });
 
   it('settles by the default once Smith defers more often than max_defers allows', async () => {

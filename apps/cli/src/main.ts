@@ -5,6 +5,7 @@ import { dropKnownWarnings } from '@medic/observability';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild } from './commands/replay.command';
 import { siemSeed } from './commands/siem.command';
+import { smithAnswer } from './commands/smith-answer.command';
 import { smithKill, smithReplay } from './commands/smith.command';
 import { up } from './commands/up.command';
 
@@ -16,9 +17,12 @@ const USAGE = `usage: medic <command>
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
   siem seed                          load sample threat indicators and module events into the SIEM
-  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID]
+  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--stop]
                                      send a kill report to Smith's topic, as Smith would
+                                     (--stop: stop the module's container first)
   smith replay <file.jsonl>          send a file of kill reports, one per line
+  smith answer --policy approve|veto|defer|silent [--reason R] [--evidence a,b] [--count N | --once]
+                                     answer Medic's pre-resurrection notices, as Smith would
 
 Configuration: MEDIC_CONFIG_PATH, MEDIC_MODE, KAFKA_BROKERS, DATABASE_URL, … (see README).
 The replay commands use the stack of a running \`medic up\` when no broker or database is set.`;
@@ -33,6 +37,7 @@ function route(argv: readonly string[]): [Command, readonly string[]] {
   if (first === 'siem' && second === 'seed') return [siemSeed, rest];
   if (first === 'smith' && second === 'kill') return [smithKill, rest];
   if (first === 'smith' && second === 'replay') return [smithReplay, rest];
+  if (first === 'smith' && second === 'answer') return [smithAnswer, rest];
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     return [(_a, out) => Promise.resolve(out(USAGE)), []];
   }

@@ -11,14 +11,17 @@ export interface SmithKill {
   readonly reason: string;
   readonly instance: string;
   readonly evidence: readonly string[];
+  /** Stop the module's container first, as Smith would. */
+  readonly stop: boolean;
 }
 
-const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b]';
+const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b] [--stop]';
 
 /** Reads `medic smith kill` arguments; anything off is a usage error naming it. */
 export function parseSmithKill(args: readonly string[]): SmithKill {
-  const [module, ...rest] = args;
+  const [module, ...given] = args;
   if (!module || module.startsWith('--')) throw new CliError(USAGE, 2);
+  const rest = given.filter((a) => a !== '--stop');
   const options = new Map<string, string>();
   for (let i = 0; i < rest.length; i += 2) {
     const name = rest[i]!;
@@ -44,6 +47,7 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
     reason,
     instance: options.get('instance') ?? `${module}-1`,
     evidence: (options.get('evidence') ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
+    stop: rest.length < given.length,
   };
   // What Medic's listener would refuse is refused here, with its reason.
   const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date())), {});

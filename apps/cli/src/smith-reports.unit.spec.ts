@@ -20,7 +20,12 @@ describe('medic smith kill', () => {
   });
 
   it('defaults to the reboot plan demo kill', () => {
-    expect(parseSmithKill(['nginx-test'])).toMatchObject({ severity: 'low', confidence: 0.4, reason: 'anomaly_behavior' });
+    expect(parseSmithKill(['nginx-test'])).toMatchObject({ severity: 'low', confidence: 0.4, reason: 'anomaly_behavior', stop: false });
+  });
+
+  it('takes --stop anywhere among the options', () => {
+    expect(parseSmithKill(['nginx-test', '--stop'])).toMatchObject({ module: 'nginx-test', stop: true });
+    expect(parseSmithKill(['nginx-test', '--severity', 'high', '--stop', '--kill-id', 'k-9'])).toMatchObject({ severity: 'high', killId: 'k-9', stop: true });
   });
 
   it.each([

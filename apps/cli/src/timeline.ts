@@ -36,9 +36,11 @@ function summary(e: KillEvent): string {
     case 'ApprovalExpired':
       return `approval expired`;
     case 'VetoRequested':
-      return `pre-resurrection notice sent to Smith (timeout ${e.timeoutSeconds}s)`;
+      return `pre-resurrection notice ${e.attempt} to Smith on ${e.noticeTopic} (answer on ${e.replyTo} by ${e.deadline})`;
     case 'VetoCleared':
       return `Smith cleared the resurrection (${e.basis}): ${e.reason}`;
+    case 'VetoDeferred':
+      return `Smith deferred (${e.defers}): ${e.reason}; asking again at ${e.askAgainAt}`;
     case 'ResurrectionVetoed':
       return `Smith vetoed (${e.basis}): ${e.reason}`;
     case 'ResurrectionStarted':
@@ -69,5 +71,6 @@ function details(e: KillEvent): string[] {
     return e.assessment.factors.map((f) => `${f.name}: ${f.contribution} (= ${f.normalized} × ${f.weight}) — ${f.explanation}`);
   }
   if (e.type === 'DecisionMade') return e.decision.reasoning.map((r, i) => `${i + 1}. ${r}`);
+  if (e.type === 'ResurrectionVetoed' || e.type === 'VetoDeferred') return e.newEvidence.map((item) => `evidence: ${item}`);
   return [];
 }

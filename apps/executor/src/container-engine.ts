@@ -25,9 +25,9 @@ export interface ContainerEngine {
 
 export const MODULE_LABEL = 'medic.module';
 
-/** The Docker Engine API through dockerode (DOCKER_HOST, or the default socket). */
+/** The Docker Engine API through dockerode (DOCKER_HOST, or the default socket, unless given another client). */
 export class DockerEngine implements ContainerEngine {
-  private readonly docker = new Docker();
+  constructor(private readonly docker = new Docker()) {}
 
   async find(module: string): Promise<ContainerInfo | null> {
     return (await this.findAll([module])).get(module) ?? null;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted } from '@medic/domain';
+import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { ExecutorRound } from './executor.step';
 
@@ -28,14 +28,22 @@ export class ExecutorHandlers {
   async autoApproved(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: ExecutorRound): Promise<void> {
     const d = logged.data.decision;
     round.remember(logged.data.killId, logged.data.targetModule);
-    if (d.outcome !== 'approve_auto' || d.observeOnly) return;
+    if (d.outcome !== 'approve_auto' || d.observeOnly || round.settings.vetoProtocol) return;
     await intend(round, logged, logged.data.targetModule, AUTO_APPROVER);
   }
 
   @EventPattern(ceTypesOf('kill', ['ApprovalGranted']))
   async granted(@Payload() logged: LoggedEvent<ApprovalGranted>, @Ctx() round: ExecutorRound): Promise<void> {
+    if (round.settings.vetoProtocol) return;
     // The approval names the kill; its decision, seen before, named the module.
     await intend(round, logged, null, logged.data.approver);
+  }
+
+  /** With the veto protocol on, an approval waits for Smith: the negotiator's VetoCleared sets it going. */
+  @EventPattern(ceTypesOf('kill', ['VetoCleared']))
+  async cleared(@Payload() logged: LoggedEvent<VetoCleared>, @Ctx() round: ExecutorRound): Promise<void> {
+    if (!round.settings.vetoProtocol) return;
+    await intend(round, logged, null, logged.data.approvedBy);
   }
 
   @EventPattern(ceTypesOf('kill', ['ResurrectionStarted']))
@@ -92,7 +100,7 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
   return { containerId: id, action: 'recreate' };
 }
 
-async function intend(round: ExecutorRound, logged: LoggedEvent<DecisionMade | ApprovalGranted>, module: string | null, approvedBy: string): Promise<void> {
+async function intend(round: ExecutorRound, logged: LoggedEvent<DecisionMade | ApprovalGranted | VetoCleared>, module: string | null, approvedBy: string): Promise<void> {
   const killId = logged.data.killId;
   const target = module ?? (await round.moduleOf(killId));
   if (target === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);

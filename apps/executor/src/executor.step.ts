@@ -11,6 +11,8 @@ export interface ExecutorSettings {
   readonly killEventsTopic: string;
   /** constraints.blacklisted_modules: never brought back, whoever approved it. */
   readonly blacklistedModules: readonly string[];
+  /** Smith is asked first (spec 4.4): act on VetoCleared instead of on the approval. */
+  readonly vetoProtocol: boolean;
 }
 
 /** The engine, and how to make a gone container again. */

@@ -7,7 +7,7 @@ import { DockerSnapshots } from './container-snapshot';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
 
-const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'ResurrectionStarted'] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted'] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -27,7 +27,12 @@ export class ExecutorWorker implements LogWorker {
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON]));
     const engines = { engine: new DockerEngine(), snapshots: new DockerSnapshots() };
-    const settings = { source: EXECUTOR_SOURCE, killEventsTopic: topics.kill_events, blacklistedModules: config.constraints.blacklisted_modules };
+    const settings = {
+      source: EXECUTOR_SOURCE,
+      killEventsTopic: topics.kill_events,
+      blacklistedModules: config.constraints.blacklisted_modules,
+      vetoProtocol: config.smith.veto_protocol.enabled,
+    };
     this.step = transactionalStep<ExecutorReport>(this.deps, {
       step: 'executor',
       topics: [topics.kill_events],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODES } from '../../domain/src/decision/decision.types';
+import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
 import { type RiskLevel } from '../../domain/src/risk/risk.types';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 
@@ -104,7 +105,22 @@ export const medicConfigSchema = z
           })
           .strict()
           .default({}),
-        veto_protocol: z.object({ enabled: bool(false), timeout_seconds: positiveNumber.default(30) }).strict().default({}),
+        veto_protocol: z
+          .object({
+            enabled: bool(false),
+            /** Smith's time to answer a notice; whole seconds, as the notice says it. */
+            timeout_seconds: positiveInt.default(30),
+            /** Where PRE_RESURRECTION_NOTICEs go (Smith reads them there). */
+            request_topic: topic.default('smith.veto.requests'),
+            /** Answers that cannot be read or match no open notice, with the reason. */
+            dlq_topic: topic.default('medic.dlq.veto_responses'),
+            /** What Smith's silence past the deadline means. */
+            default_on_timeout: z.enum(VETO_DEFAULTS).default('proceed'),
+            defer_delay_seconds: positiveNumber.default(60),
+            max_defers: nonNegativeInt.default(3),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

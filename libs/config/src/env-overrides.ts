@@ -25,6 +25,7 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'SIEM_API_KEY', path: ['siem', 'api_key'], read: asString },
   { name: 'MEDIC_SIEM_ENABLED', path: ['siem', 'enabled'], read: asBoolean },
   { name: 'MEDIC_AUTO_APPROVE', path: ['decision', 'auto_approve', 'enabled'], read: asBoolean },
+  { name: 'MEDIC_VETO_PROTOCOL', path: ['smith', 'veto_protocol', 'enabled'], read: asBoolean },
   { name: 'SIEM_ENDPOINT', path: ['siem', 'endpoint'], read: asString },
   { name: 'SMITH_EVENT_BUS_URL', path: ['kafka', 'brokers'], read: readKafkaUrl },
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], read: asString },

@@ -119,6 +119,15 @@ describe('parseConfig: defaults', () => {
       consumer_group: 'medic-listener',
       max_message_bytes: 65_536,
     });
+    expect(config.smith.veto_protocol).toEqual({
+      enabled: false,
+      timeout_seconds: 30,
+      request_topic: 'smith.veto.requests',
+      dlq_topic: 'medic.dlq.veto_responses',
+      default_on_timeout: 'proceed',
+      defer_delay_seconds: 60,
+      max_defers: 3,
+    });
     expect(config.risk.thresholds).toEqual({ minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 });
     expect(config.risk.weights).toEqual({
       smith_confidence: 0.3,

@@ -1,4 +1,5 @@
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
+import { type VetoSettings } from '../../domain/src/veto/veto.types';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
 
@@ -31,6 +32,12 @@ export function toRiskSettings(c: MedicConfig): RiskSettings {
     thresholds: c.risk.thresholds,
     moduleCriticality: { default: c.risk.module_criticality.default, modules: c.risk.module_criticality.modules },
   });
+}
+
+/** What the veto exchange with Smith needs, in the domain's words. */
+export function toVetoSettings(c: MedicConfig): VetoSettings {
+  const v = c.smith.veto_protocol;
+  return deepFreeze({ timeoutSeconds: v.timeout_seconds, defaultOnTimeout: v.default_on_timeout, deferDelaySeconds: v.defer_delay_seconds, maxDefers: v.max_defers });
 }
 
 /** `kafka.brokers` as the list Kafka clients take. */

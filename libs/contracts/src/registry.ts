@@ -35,6 +35,7 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   RollbackFailed: kill.RollbackFailedSchema,
   OutcomeRecorded: kill.OutcomeRecordedSchema,
   CommandRejected: kill.CommandRejectedSchema,
+  VetoDeferred: kill.VetoDeferredSchema,
 };
 
 const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Message> } = {

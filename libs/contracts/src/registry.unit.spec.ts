@@ -44,7 +44,7 @@ const commandSamples: LoggedKillCommand[] = [
 
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
-    expect(KILL_EVENT_TYPES).toHaveLength(23);
+    expect(KILL_EVENT_TYPES).toHaveLength(24);
     expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment']);
     expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged']);
   });

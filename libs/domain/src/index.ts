@@ -35,3 +35,8 @@ export type * from './control/control-events';
 export { circuitAt, newCircuit, recordFailure, recordSuccess, tryCall, type CircuitBreaker, type CircuitSettings, type CircuitState } from './siem/circuit-breaker';
 export { retryDelayMs, type RetryPolicy } from './siem/retry-policy';
 export { aggregateRisk, siemRecommendation } from './siem/siem-context';
+
+export * from './veto/veto.types';
+export { readVetoAnswer, VETO_ANSWER_TYPE, type VetoAnswerRead } from './veto/veto-answer';
+export { answerSmith, askSmith, dueVeto, evolveVeto, type AskSmith, type VetoRefusal } from './veto/veto-exchange';
+export { noticeRiskOf, preResurrectionNotice } from './veto/veto-notice';

@@ -94,7 +94,9 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
 async function createMissing(admin: Admin, missing: readonly TopicSpec[]): Promise<void> {
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait gives up at once when the broker's metadata does not know the new topic
+      // yet (UNKNOWN_TOPIC_OR_PARTITION); `waitForLeaders` below waits for it instead.
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,

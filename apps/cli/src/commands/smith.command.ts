@@ -2,15 +2,21 @@ import { readFileSync } from 'node:fs';
 import { Partitioners } from 'kafkajs';
 import { createKafka, kafkaSettings } from '@medic/eventlog';
 import { CliError, cliConfig } from '../cli-config';
+import { stopModuleContainer } from '../module-container';
 import { parseSmithKill, smithKillMessage } from '../smith-reports';
 
 /**
  * `medic smith kill <module> …`: sends a kill report to Smith's topic, as
- * Smith would, for demos and tests. `medic smith replay <file.jsonl>` sends a
+ * Smith would, for demos and tests; with `--stop` it first really stops the
+ * module's container on the container engine. `medic smith replay <file.jsonl>` sends a
  * file of them, one per line (a payload, or a whole envelope), in order.
  */
 export async function smithKill(args: readonly string[], out: (text: string) => void): Promise<void> {
   const kill = parseSmithKill(args);
+  if (kill.stop) {
+    const { container, wasRunning, where } = await stopModuleContainer(kill.module);
+    out(`${wasRunning ? 'stopped' : 'found already stopped'} container ${container.name} (${container.id.slice(0, 12)}) of ${kill.module} on ${where}`);
+  }
   const topic = await send([{ key: kill.killId, value: smithKillMessage(kill, new Date()) }]);
   out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}) to ${topic}`);
 }

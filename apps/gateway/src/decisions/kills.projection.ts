@@ -72,6 +72,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'VetoRequested':
     case 'VetoCleared':
     case 'ResurrectionVetoed':
+    case 'VetoDeferred':
     case 'ResurrectionStarted':
     case 'ResurrectionSucceeded':
     case 'ResurrectionFailed':

@@ -32,10 +32,7 @@ export function parseSmithKillMessage(
 }
 
 function readMessage(raw: Uint8Array, limits: KillReportLimits): SmithKillMessage {
-  if (raw.byteLength > limits.maxMessageBytes) {
-    reject('message_too_large', null, `message is ${raw.byteLength} bytes, more than the ${limits.maxMessageBytes} allowed`);
-  }
-  const envelope = readEnvelope(decodeJson(raw));
+  const envelope = readEnvelope(readJsonMessage(raw, limits.maxMessageBytes));
   // Envelope fields first, so a foreign message is named as such rather than
   // by the first payload field it happens to lack.
   const version = readVersion(ownField(envelope, 'version'));
@@ -44,6 +41,12 @@ function readMessage(raw: Uint8Array, limits: KillReportLimits): SmithKillMessag
   const replyTo = readReplyTo(ownField(envelope, 'reply_to'));
   const payload = readKillReport(readPayloadObject(ownField(envelope, 'payload')), limits);
   return { version, messageType, payload, correlationId, replyTo };
+}
+
+/** A message from Smith as parsed JSON: at most `maxBytes`, UTF-8, JSON; rejected otherwise (inside a reader only). */
+export function readJsonMessage(raw: Uint8Array, maxBytes: number): unknown {
+  if (raw.byteLength > maxBytes) reject('message_too_large', null, `message is ${raw.byteLength} bytes, more than the ${maxBytes} allowed`);
+  return decodeJson(raw);
 }
 
 function decodeJson(raw: Uint8Array): unknown {

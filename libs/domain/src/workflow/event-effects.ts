@@ -41,6 +41,8 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   RollbackFailed: ['ROLLING_BACK'],
   // Re-killed while monitored, stable, failed or rolled back: each is an outcome to learn from.
   OutcomeRecorded: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+  // Smith may defer an approved resurrection; it is asked again (a second VetoRequested) later.
+  VetoDeferred: ['APPROVED'],
 };
 
 /** Where an event takes an existing kill and what it records. */
@@ -75,11 +77,12 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'ApprovalExpired':
       return move('EXPIRED');
     case 'VetoRequested':
-      return stay({ requestId: event.requestId });
+      return stay({ requestId: event.requestId, vetoRequestId: event.requestId });
     case 'VetoCleared':
-      return stay();
+    case 'VetoDeferred':
+      return stay({ vetoRequestId: null });
     case 'ResurrectionVetoed':
-      return move('VETOED');
+      return move('VETOED', { vetoRequestId: null });
     case 'ResurrectionStarted':
       return move('EXECUTING', { requestId: event.requestId, attempts: state.attempts + 1 });
     case 'ResurrectionSucceeded':

@@ -1,6 +1,6 @@
 import { DomainError } from '../shared/errors';
 import { EVENT_SOURCES, effectOf } from './event-effects';
-import type { CommandRejected, KillEvent, KillReported } from './kill-events';
+import type { CommandRejected, KillEvent, KillReported, ResurrectionVetoed, VetoCleared, VetoDeferred } from './kill-events';
 import type { KillState } from './kill-state';
 import { canTransition } from './workflow-status';
 
@@ -47,6 +47,7 @@ function fromReport(event: KillReported): KillState {
     approval: null,
     approvedBy: null,
     requestId: null,
+    vetoRequestId: null,
     attempts: 0,
     history: [{ status: 'PENDING', at: event.at, event: event.type }],
     lastEventAt: event.at,
@@ -58,6 +59,14 @@ function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejec
   if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
   if (state.outcome !== null) throw illegal(state, event, 'its outcome is already recorded');
   if (!EVENT_SOURCES[event.type].includes(state.status)) throw illegal(state, event, `it cannot happen in ${state.status}`);
+  // Smith's verdict on a notice counts once: a repeat, or one about another notice, changes nothing.
+  if (isVetoVerdict(event) && event.requestId !== (state.vetoRequestId ?? null)) {
+    throw illegal(state, event, `no pre-resurrection notice ${event.requestId} is waiting for Smith's answer`);
+  }
+}
+
+function isVetoVerdict(event: KillEvent): event is VetoCleared | VetoDeferred | ResurrectionVetoed {
+  return event.type === 'VetoCleared' || event.type === 'VetoDeferred' || event.type === 'ResurrectionVetoed';
 }
 
 function illegal(state: KillState, event: KillEvent, why: string): DomainError {

@@ -49,6 +49,7 @@ const MOVES: readonly Move[] = [
   { label: 'ApprovalExpired', event: sample('ApprovalExpired'), from: ['PENDING'], to: to('EXPIRED') },
   { label: 'VetoRequested', event: sample('VetoRequested'), from: ['APPROVED'], to: same },
   { label: 'VetoCleared', event: sample('VetoCleared'), from: ['APPROVED'], to: same },
+  { label: 'VetoDeferred', event: sample('VetoDeferred'), from: ['APPROVED'], to: same },
   { label: 'ResurrectionVetoed', event: sample('ResurrectionVetoed'), from: ['APPROVED'], to: to('VETOED') },
   { label: 'ResurrectionStarted', event: sample('ResurrectionStarted'), from: ['APPROVED', 'FAILED'], to: to('EXECUTING') },
   { label: 'ResurrectionSucceeded', event: sample('ResurrectionSucceeded'), from: ['EXECUTING'], to: to('MONITORING') },
@@ -68,7 +69,8 @@ const MOVES: readonly Move[] = [
 ];
 
 const reported = evolve(initialState(), SAMPLE_EVENTS.KillReported);
-const stateIn = (status: WorkflowStatus): KillState => ({ ...reported, status });
+// With a notice waiting for Smith's answer, so that Smith's verdicts on it may apply.
+const stateIn = (status: WorkflowStatus): KillState => ({ ...reported, status, vetoRequestId: 'req-1' });
 
 const matrix = MOVES.flatMap((move) => WORKFLOW_STATUSES.map((status) => ({ ...move, status, legal: move.from.includes(status) })));
 
@@ -183,6 +185,24 @@ describe('evolve: what the state remembers', () => {
     expect(closed).toMatchObject({ status: 'FAILED', outcome: { result: 'failure' } });
     expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.ResurrectionStarted))).toMatchObject({ code: 'illegal_transition' });
     expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.OutcomeRecorded))).toMatchObject({ code: 'illegal_transition' });
+  });
+
+  it("asks Smith again after a defer, and takes Smith's verdict on the open notice only, once", () => {
+    const approved = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.VetoRequested);
+    expect(approved).toMatchObject({ status: 'APPROVED', vetoRequestId: 'req-1' });
+    const deferred = evolve(approved, SAMPLE_EVENTS.VetoDeferred);
+    expect(deferred).toMatchObject({ status: 'APPROVED', vetoRequestId: null });
+    expect(thrownBy(() => evolve(deferred, SAMPLE_EVENTS.VetoCleared))).toMatchObject({ code: 'illegal_transition' });
+    const askedAgain = evolve(deferred, sample('VetoRequested', { requestId: 'req-2', correlationId: 'veto-2', attempt: 2 }));
+    expect(askedAgain).toMatchObject({ status: 'APPROVED', vetoRequestId: 'req-2' });
+    expect(thrownBy(() => evolve(askedAgain, SAMPLE_EVENTS.VetoCleared))).toMatchObject({
+      code: 'illegal_transition',
+      message: "VetoCleared rejected for kill demo-1: no pre-resurrection notice req-1 is waiting for Smith's answer",
+    });
+    const cleared = evolve(askedAgain, sample('VetoCleared', { requestId: 'req-2' }));
+    expect(cleared).toMatchObject({ status: 'APPROVED', vetoRequestId: null });
+    expect(thrownBy(() => evolve(cleared, sample('VetoCleared', { requestId: 'req-2' })))).toMatchObject({ code: 'illegal_transition' });
+    expect(evolve(cleared, SAMPLE_EVENTS.ResurrectionStarted).status).toBe('EXECUTING');
   });
 
   it('refuses an event of another kill', () => {

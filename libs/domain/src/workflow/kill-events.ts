@@ -94,19 +94,42 @@ export interface ApprovalExpired extends KillEventBase {
   readonly commandId: string | null;
 }
 
+/** A PRE_RESURRECTION_NOTICE to Smith (spec 4.4): the resurrection waits for its answer until `deadline`. */
 export interface VetoRequested extends KillEventBase {
   readonly type: 'VetoRequested';
   readonly requestId: string;
   readonly correlationId: string;
   readonly timeoutSeconds: number;
+  readonly deadline: string;
+  /** 1 for the first notice about the kill, one more after each defer. */
+  readonly attempt: number;
+  readonly noticeTopic: string;
+  readonly replyTo: string;
+  /** Who approved the resurrection Smith is asked about. */
+  readonly approvedBy: string;
 }
 
 export interface VetoCleared extends KillEventBase {
   readonly type: 'VetoCleared';
   readonly requestId: string;
-  /** 'approve' from Smith, or 'timeout_default' when Smith stayed silent and the default allows it. */
-  readonly basis: 'approve' | 'timeout_default';
+  /**
+   * 'approve' from Smith; 'timeout_default' when Smith stayed silent, or 'defer'
+   * when it deferred more often than allowed, and the configured default is to proceed.
+   */
+  readonly basis: 'approve' | 'defer' | 'timeout_default';
   readonly reason: string;
+  readonly approvedBy: string;
+}
+
+/** Smith asked Medic to wait: the notice goes again, as a new VetoRequested, at `askAgainAt`. */
+export interface VetoDeferred extends KillEventBase {
+  readonly type: 'VetoDeferred';
+  readonly requestId: string;
+  readonly reason: string;
+  readonly newEvidence: readonly string[];
+  readonly askAgainAt: string;
+  /** Smith's defers of this kill so far, this one included. */
+  readonly defers: number;
 }
 
 export interface ResurrectionVetoed extends KillEventBase {
@@ -234,7 +257,8 @@ export type KillEvent =
   | RollbackCompleted
   | RollbackFailed
   | OutcomeRecorded
-  | CommandRejected;
+  | CommandRejected
+  | VetoDeferred;
 
 export type KillEventType = KillEvent['type'];
 export type KillEventOf<T extends KillEventType> = Extract<KillEvent, { type: T }>;

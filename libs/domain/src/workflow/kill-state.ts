@@ -51,6 +51,8 @@ export interface KillState {
   /** The approver, or AUTO_APPROVER when the policy approved on its own. */
   readonly approvedBy: string | null;
   readonly requestId: string | null;
+  /** The pre-resurrection notice waiting for Smith's answer (spec 4.4), if one is. */
+  readonly vetoRequestId: string | null;
   /** Resurrection attempts started so far. */
   readonly attempts: number;
   /** Every status the kill has been in, oldest first. */

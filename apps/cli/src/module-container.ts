@@ -1,0 +1,38 @@
+import Docker from 'dockerode';
+import { repoRoot } from '@medic/devstack';
+import { DockerEngine, MODULE_LABEL, type ContainerInfo } from '../../executor/src/container-engine';
+import { CliError } from './cli-config';
+import { medicHome, readEndpoints } from './endpoints';
+
+/** The container engine Medic uses: DOCKER_HOST, else the one a running `medic up` names, else the default socket. */
+function engineClient(env: NodeJS.ProcessEnv): { docker: Docker; where: string } {
+  if (env.DOCKER_HOST) return { docker: new Docker(), where: env.DOCKER_HOST };
+  const socket = readEndpoints(medicHome(repoRoot(), env))?.docker?.socket;
+  if (socket) return { docker: new Docker({ socketPath: socket }), where: `unix://${socket}` };
+  return { docker: new Docker(), where: 'unix:///var/run/docker.sock' };
+}
+
+/**
+ * Stops the module's container as Smith would (found as the executor finds
+ * it: labelled medic.module=<name>, else named so). No container, or no
+ * engine, is an error: the caller sends no report then.
+ */
+export async function stopModuleContainer(module: string, env: NodeJS.ProcessEnv = process.env): Promise<{ container: ContainerInfo; wasRunning: boolean; where: string }> {
+  const { docker, where } = engineClient(env);
+  let container: ContainerInfo | null;
+  try {
+    container = await new DockerEngine(docker).find(module);
+  } catch (error) {
+    throw new CliError(`the container engine at ${where} did not answer: ${(error as Error).message}; no report sent`);
+  }
+  if (container === null) throw new CliError(`no container for module ${module} on ${where} (none labelled ${MODULE_LABEL}=${module} or named so); no report sent`);
+  if (container.running) {
+    try {
+      await docker.getContainer(container.id).stop({ t: 5 });
+    } catch (error) {
+      // 304: it stopped on its own meanwhile.
+      if ((error as { statusCode?: number }).statusCode !== 304) throw new CliError(`could not stop container ${container.name}: ${(error as Error).message}; no report sent`);
+    }
+  }
+  return { container, wasRunning: container.running, where };
+}

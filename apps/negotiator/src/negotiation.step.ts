@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Message } from 'kafkajs';
+import type { EntityManager } from 'typeorm';
+import { askSmith, DomainError, preResurrectionNotice, type KillEvent, type NoticeRisk, type VetoRequested } from '@medic/domain';
+import { causeOf, decodeRecords, dispatchEach, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { NegotiatorSettings } from './negotiator.settings';
+import { vetoRecord, VetoKills } from './veto-kills';
+
+/** What a round of the kill log made: the notices it asked for, and the notices now ready to send. */
+export interface NegotiationReport {
+  readonly asked: readonly VetoRequested[];
+  readonly ready: number;
+}
+
+/**
+ * What the negotiator's handlers are given for the kill log: the round's
+ * kills and where to append. Asking is the intent: VetoRequested is committed
+ * with the consumed offsets; the notice goes to Smith only once that
+ * VetoRequested is read back from the log (see `noticeCommitted`).
+ */
+export class NegotiationRound {
+  private messages: Message[] = [];
+  private asked: VetoRequested[] = [];
+  private ready = 0;
+
+  constructor(
+    readonly kills: VetoKills,
+    readonly settings: NegotiatorSettings,
+    readonly at: Date,
+  ) {}
+
+  /** Remembers what a notice about the kill will say. */
+  note(killId: string, facts: { targetModule?: string; replyTo?: string | null; risk?: NoticeRisk }): void {
+    const row = this.kills.edit(killId);
+    if (facts.targetModule !== undefined) row.targetModule = facts.targetModule;
+    if (facts.replyTo !== undefined) row.replyTo = facts.replyTo;
+    if (facts.risk !== undefined) row.risk = facts.risk;
+  }
+
+  /** An approved resurrection: Smith is asked first, when the veto protocol is on. */
+  ask(killId: string, approvedBy: string, cause: LoggedEvent<KillEvent>): void {
+    if (!this.settings.enabled) return;
+    const row = this.kills.get(killId);
+    if (row?.targetModule == null) throw new DomainError('unknown_kill', `approval of kill ${killId}, whose report the negotiator never saw`);
+    // One exchange per kill: an approval seen again asks nothing more.
+    if (row.exchange !== null) return;
+    const event = askSmith(
+      {
+        killId,
+        at: this.at.toISOString(),
+        requestId: randomUUID(),
+        correlationId: randomUUID(),
+        noticeTopic: this.settings.noticeTopic,
+        replyTo: row.replyTo ?? this.settings.defaultReplyTo,
+        approvedBy,
+      },
+      null,
+      this.settings.veto,
+    );
+    this.kills.apply(event);
+    this.asked.push(event);
+    this.messages.push(vetoRecord(event, causeOf(cause)));
+  }
+
+  /** A VetoRequested of ours is on the log: its notice may go, unless the exchange moved on. */
+  noticeCommitted(logged: LoggedEvent<VetoRequested>): void {
+    const ask = logged.data;
+    const row = this.kills.get(ask.killId);
+    const exchange = row?.exchange;
+    if (!row || exchange?.requestId !== ask.requestId || exchange.status !== 'asked' || row.targetModule === null || row.risk === null) return;
+    const edited = this.kills.edit(ask.killId);
+    edited.notice = preResurrectionNotice(ask, row.targetModule, row.risk);
+    edited.cause = causeOf(logged);
+    this.ready += 1;
+  }
+
+  begin(): void {
+    this.messages = [];
+    this.asked = [];
+    this.ready = 0;
+  }
+
+  finish(rejected: RejectedRecord[]): StepResult<NegotiationReport> {
+    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: { asked: this.asked, ready: this.ready }, rejected };
+  }
+}
+
+/** The kill events the negotiator reads, in log order, each to its handler; the round's kills written once. */
+export async function runNegotiation(
+  batches: readonly ProcessorBatch[],
+  tx: EntityManager,
+  settings: NegotiatorSettings,
+  dispatch: LogDispatch,
+  wanted: (type: string) => boolean,
+  now: () => Date,
+): Promise<StepResult<NegotiationReport>[]> {
+  const decoded = batches.map((batch) => decodeRecords('kill', batch, wanted));
+  const kills = await VetoKills.load(
+    tx,
+    decoded.flatMap((d) => d.events.map((e) => e.data.killId)),
+  );
+  const round = new NegotiationRound(kills, settings, now());
+  const results: StepResult<NegotiationReport>[] = [];
+  for (const { events, rejected } of decoded) {
+    round.begin();
+    results.push(round.finish([...rejected, ...(await dispatchEach(events, round, dispatch, 'the negotiator'))]));
+  }
+  await kills.save(tx);
+  return results;
+}

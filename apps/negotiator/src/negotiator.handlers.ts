@@ -1,0 +1,47 @@
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ceTypesOf } from '@medic/contracts';
+import { AUTO_APPROVER, noticeRiskOf, type ApprovalGranted, type DecisionMade, type KillReported, type RiskAssessed, type VetoRequested } from '@medic/domain';
+import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
+import type { NegotiationRound } from './negotiation.step';
+import { NEGOTIATOR_SOURCE } from './veto-kills';
+
+/** The kill events the negotiator reads. */
+export const NEGOTIATOR_READS = ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalGranted', 'VetoRequested'] as const;
+
+/**
+ * The side-effect step of spec 4.4 on the kill log: each resurrection that
+ * becomes approved (auto-approved outside observer mode, or granted by a
+ * human) is first put to Smith. The intent, VetoRequested, is committed with
+ * the consumed offset; the notice goes out once it is on the log.
+ */
+@LogHandlers()
+export class NegotiatorHandlers {
+  @EventPattern(ceTypesOf('kill', ['KillReported']))
+  reported(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: NegotiationRound): void {
+    const e = logged.data;
+    round.note(e.killId, { targetModule: e.report.targetModule, replyTo: e.replyTo });
+  }
+
+  @EventPattern(ceTypesOf('kill', ['RiskAssessed']))
+  assessed(@Payload() logged: LoggedEvent<RiskAssessed>, @Ctx() round: NegotiationRound): void {
+    round.note(logged.data.killId, { risk: noticeRiskOf(logged.data.assessment) });
+  }
+
+  @EventPattern(ceTypesOf('kill', ['DecisionMade']))
+  decided(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: NegotiationRound): void {
+    const { killId, targetModule, decision: d } = logged.data;
+    const known = round.kills.get(killId)?.risk;
+    round.note(killId, { targetModule, ...(known ? {} : { risk: { level: d.riskLevel, score: d.riskScore, factors: {} } }) });
+    if (d.outcome === 'approve_auto' && !d.observeOnly) round.ask(killId, AUTO_APPROVER, logged);
+  }
+
+  @EventPattern(ceTypesOf('kill', ['ApprovalGranted']))
+  granted(@Payload() logged: LoggedEvent<ApprovalGranted>, @Ctx() round: NegotiationRound): void {
+    round.ask(logged.data.killId, logged.data.approver, logged);
+  }
+
+  @EventPattern(ceTypesOf('kill', ['VetoRequested']))
+  requested(@Payload() logged: LoggedEvent<VetoRequested>, @Ctx() round: NegotiationRound): void {
+    if (logged.source === NEGOTIATOR_SOURCE) round.noticeCommitted(logged);
+  }
+}

@@ -1,0 +1,329 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import type { KafkaMessage } from 'kafkajs';
+import { Client } from 'pg';
+import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
+import type { KillEvent, KillEventOf } from '@medic/domain';
+import { readDeadLetter } from '@medic/eventlog';
+import { eventually, killEventsOf, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+
+/*
+ * The veto exchange of spec 4.4 through the whole system, with Smith played
+ * by `medic smith answer` (the built CLI, as a child process): Medic asks
+ * before each auto-approved resurrection, and Smith's veto, approval,
+ * silence or defer decides whether the container on the engine comes back.
+ */
+
+const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
+const run = promisify(execFile);
+
+interface Simulator {
+  /** Resolves once its consumer has joined: notices sent from now on are read. */
+  readonly ready: Promise<void>;
+  readonly done: Promise<{ code: number | null; output: string }>;
+}
+
+function cliEnv(medic: MedicUnderTest, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, MEDIC_HOME: mkdtempSync(join(tmpdir(), 'medic-cli-')), ...extra };
+}
+
+/** `medic smith answer …` as a child process; its output is kept for the test to read. */
+function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { interrupt(): void } {
+  const child = spawn(process.execPath, [CLI, 'smith', 'answer', ...args], { env: cliEnv(medic), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let joined: () => void;
+  const ready = new Promise<void>((resolve) => (joined = resolve));
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('waiting for pre-resurrection notices')) joined();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const done = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  return {
+    ready: Promise.race([ready, done.then(({ output: o }) => Promise.reject(new Error(`the simulator ended before it was ready: ${o}`)))]),
+    done,
+    interrupt: () => child.kill('SIGINT'),
+  };
+}
+
+const of = <T extends KillEvent['type']>(log: KillEvent[], type: T): KillEventOf<T>[] => log.filter((e): e is KillEventOf<T> => e.type === type);
+
+async function killStatus(medic: MedicUnderTest, killId: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: medic.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string }>('SELECT status FROM decision.kill_state WHERE kill_id = $1', [killId]);
+    return rows[0]?.status;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('asking Smith before a resurrection (veto protocol on, default: proceed)', () => {
+  let engine: ContainerEngineHandle;
+  let docker: Docker;
+  let medic: MedicUnderTest;
+  let containerId: string;
+  const tag = `v${randomBytes(4).toString('hex')}`;
+  const topics = { notices: `${tag}.smith.veto`, answers: `${tag}.smith.answers`, responses: `${tag}.medic.responses`, dlq: `${tag}.dlq.veto` };
+  const previousDockerHost = process.env.DOCKER_HOST;
+  const vetoed: string[] = [];
+
+  beforeAll(async () => {
+    engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-veto-')) });
+    await ensureTargetImage(engine);
+    docker = new Docker({ socketPath: engine.socket });
+    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: 'veto-target', Labels: { 'medic.module': 'veto-target' } });
+    containerId = container.id;
+    await container.start();
+    await container.stop({ t: 1 });
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    medic = await startMedic({
+      services: ['listener', 'decision', 'negotiator', 'executor'],
+      config: {
+        mode: { current: 'semi_auto' },
+        decision: { auto_approve: { enabled: true } },
+        smith: {
+          event_bus: { response_topic: topics.responses },
+          veto_protocol: { enabled: true, timeout_seconds: 8, request_topic: topics.notices, dlq_topic: topics.dlq, default_on_timeout: 'proceed', defer_delay_seconds: 1, max_defers: 2 },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+    if (previousDockerHost === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = previousDockerHost;
+    await engine?.stop();
+  });
+
+  const kill = async (envelope: Record<string, unknown> = { reply_to: topics.answers }) => {
+    const r = killReport({ target_module: 'veto-target' });
+    await medic.publishRaw(smithMessage(r, envelope), r.kill_id);
+    return r.kill_id;
+  };
+  const events = (killId: string, last: KillEvent['type'][], timeoutMs = 60_000) =>
+    killEventsOf(medic, killId, (es) => es.some((e) => last.includes(e.type)), `${last.join(' or ')} for ${killId}`, timeoutMs);
+  const inspect = () => docker.getContainer(containerId).inspect();
+  const stopTarget = async () => {
+    if ((await inspect()).State.Running) await docker.getContainer(containerId).stop({ t: 1 });
+  };
+
+  it("leaves the container untouched when Smith vetoes, keeping Smith's reason and evidence; the kill is VETOED", async () => {
+    const before = await inspect();
+    expect(before.State.Running).toBe(false);
+    const smith = smithAnswers(medic, ['--policy', 'veto', '--reason', 'still beaconing to c2', '--evidence', 'dns c2.example,tls 10.0.0.9', '--once']);
+    await smith.ready;
+    const killId = await kill();
+    vetoed.push(killId);
+    const log = await events(killId, ['ResurrectionVetoed', 'VetoCleared']);
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
+    const [asked] = of(log, 'VetoRequested');
+    expect(asked).toMatchObject({ attempt: 1, timeoutSeconds: 8, noticeTopic: topics.notices, replyTo: topics.answers, approvedBy: 'policy:auto-approve' });
+    expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ requestId: asked!.requestId, basis: 'veto', reason: 'still beaconing to c2', newEvidence: ['dns c2.example', 'tls 10.0.0.9'] });
+    const { code, output } = await smith.done;
+    expect(code).toBe(0);
+    expect(output).toContain(`notice ${asked!.requestId}: resurrect veto-target (kill ${killId}`);
+    expect(output).toContain('answered veto: still beaconing to c2');
+    await eventually(async () => ((await killStatus(medic, killId)) === 'VETOED' ? true : undefined), `kill ${killId} VETOED`);
+    const after = await inspect();
+    expect(after.State.Running).toBe(false);
+    expect(after.State.StartedAt).toBe(before.State.StartedAt);
+  });
+
+  it('starts the container when Smith approves', async () => {
+    const before = await inspect();
+    const smith = smithAnswers(medic, ['--policy', 'approve', '--once']);
+    await smith.ready;
+    const killId = await kill();
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed', 'ResurrectionVetoed']);
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionSucceeded']);
+    expect(of(log, 'VetoCleared')[0]).toMatchObject({ basis: 'approve', reason: 'smith-simulator: approve', approvedBy: 'policy:auto-approve' });
+    expect(of(log, 'ResurrectionStarted')[0]).toMatchObject({ approvedBy: 'policy:auto-approve', containerId });
+    expect((await smith.done).code).toBe(0);
+    const after = await inspect();
+    expect(after.State.Running).toBe(true);
+    expect(Date.parse(after.State.StartedAt)).toBeGreaterThan(Date.parse(before.State.StartedAt));
+    await stopTarget();
+  });
+
+  it('takes the configured default (proceed) when Smith stays silent past timeout_seconds, on the default reply topic', async () => {
+    const smith = smithAnswers(medic, ['--policy', 'silent', '--once']);
+    await smith.ready;
+    // No reply_to: the answer is awaited on smith.event_bus.response_topic.
+    const killId = await kill({ reply_to: undefined });
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed', 'ResurrectionVetoed']);
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionSucceeded']);
+    const [asked] = of(log, 'VetoRequested');
+    const [cleared] = of(log, 'VetoCleared');
+    expect(asked!.replyTo).toBe(topics.responses);
+    expect(cleared).toMatchObject({ basis: 'timeout_default', reason: `Smith did not answer notice ${asked!.requestId} within 8 s; the configured default is to proceed` });
+    expect(Date.parse(cleared!.at) - Date.parse(asked!.at)).toBeGreaterThanOrEqual(8_000);
+    const { code, output } = await smith.done;
+    expect(code).toBe(0);
+    expect(output).toContain('staying silent');
+    expect((await inspect()).State.Running).toBe(true);
+    await stopTarget();
+  });
+
+  it('asks again after a defer, then follows the answer to the second notice', async () => {
+    const deferring = smithAnswers(medic, ['--policy', 'defer', '--reason', 'forensics running', '--once']);
+    await deferring.ready;
+    const killId = await kill();
+    await events(killId, ['VetoDeferred']);
+    expect((await deferring.done).code).toBe(0);
+    const approving = smithAnswers(medic, ['--policy', 'approve', '--reason', 'forensics clean', '--once']);
+    await approving.ready;
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed', 'ResurrectionVetoed']);
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'VetoDeferred', 'VetoRequested', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionSucceeded']);
+    const [firstAsk, secondAsk] = of(log, 'VetoRequested');
+    const [deferred] = of(log, 'VetoDeferred');
+    expect(deferred).toMatchObject({ requestId: firstAsk!.requestId, reason: 'forensics running', defers: 1 });
+    expect(Date.parse(deferred!.askAgainAt) - Date.parse(deferred!.at)).toBe(1_000);
+    expect(secondAsk).toMatchObject({ attempt: 2, replyTo: topics.answers });
+    expect(secondAsk!.requestId).not.toBe(firstAsk!.requestId);
+    expect(Date.parse(secondAsk!.at)).toBeGreaterThanOrEqual(Date.parse(deferred!.askAgainAt));
+    expect(of(log, 'VetoCleared')[0]).toMatchObject({ requestId: secondAsk!.requestId, basis: 'approve', reason: 'forensics clean' });
+    expect((await approving.done).code).toBe(0);
+    expect((await inspect()).State.Running).toBe(true);
+    await stopTarget();
+  });
+
+  it("dead-letters answers it cannot read or match, with the reason, leaves other replies alone, and the exchange still completes", async () => {
+    const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const send = (value: unknown) => producer.send({ topic: topics.answers, messages: [{ value: typeof value === 'string' ? value : JSON.stringify(value) }] });
+    try {
+      await send('{"message_type": "RESURRECTION_VETO", ');
+      await send({ message_type: 'RESURRECTION_VETO', decision: 'approve' });
+      await send({ message_type: 'RESURRECTION_VETO', request_id: 'no-such-notice', correlation_id: 'no-such-correlation', decision: 'veto' });
+      await send({ message_type: 'KILL_ACK', kill_id: 'k-1' });
+      const smith = smithAnswers(medic, ['--policy', 'approve', '--once']);
+      await smith.ready;
+      const killId = await kill();
+      const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed', 'ResurrectionVetoed']);
+      expect(log.map((e) => e.type)).toContain('ResurrectionSucceeded');
+      // Smith answering the settled notice again.
+      const [asked] = of(log, 'VetoRequested');
+      await send({ message_type: 'RESURRECTION_VETO', request_id: asked!.requestId, correlation_id: asked!.correlationId, decision: 'veto', reason: 'changed my mind' });
+      expect((await smith.done).code).toBe(0);
+    } finally {
+      await producer.disconnect();
+    }
+    const dead = await readTopic(medic, topics.dlq, (all) => all.length >= 4, 'four dead-lettered answers');
+    // Unkeyed, so spread over partitions: read by code, not in order.
+    const letters = new Map(dead.map((m: KafkaMessage) => [readDeadLetter(m.headers)?.code, { ...readDeadLetter(m.headers), value: m.value?.toString() }]));
+    expect([...letters.keys()].sort()).toEqual(['already_answered', 'invalid_field', 'malformed_json', 'unknown_notice']);
+    expect(letters.get('malformed_json')).toMatchObject({ step: 'negotiator-answers', sourceTopic: topics.answers, value: '{"message_type": "RESURRECTION_VETO", ', reason: expect.stringMatching(/not valid JSON/) as unknown });
+    expect(letters.get('invalid_field')!.reason).toMatch(/must name its notice by request_id or correlation_id/);
+    expect(letters.get('unknown_notice')!.reason).toBe('no pre-resurrection notice was sent with correlation_id no-such-correlation, request_id no-such-notice');
+    expect(letters.get('already_answered')!.reason).toMatch(/is already settled \(cleared, approve\)/);
+    expect(dead).toHaveLength(4);
+    expect(medic.service('negotiator').isRunning()).toBe(true);
+    await stopTarget();
+  });
+
+  it('has not touched the container of the vetoed kill since', async () => {
+    const log = await killEventsOf(medic, vetoed[0]!, (es) => es.length >= 5, 'the vetoed kill');
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
+  });
+
+  it('medic smith kill --stop stops the module as Smith would before reporting; with no such container it reports nothing', async () => {
+    const other = await docker.createContainer({ Image: TARGET_IMAGE, name: 'stop-target', Labels: { 'medic.module': 'stop-target' } });
+    await other.start();
+    expect((await other.inspect()).State.Running).toBe(true);
+    const env = cliEnv(medic, { DOCKER_HOST: `unix://${engine.socket}` });
+    // Critical: denied, so nothing waits on Smith afterwards.
+    const { stdout } = await run(process.execPath, [CLI, 'smith', 'kill', 'stop-target', '--stop', '--severity', 'critical', '--confidence', '0.99', '--reason', 'threat_detected', '--kill-id', `${tag}-stop`], { env });
+    expect(stdout).toMatch(/stopped container stop-target \([0-9a-f]{12}\) of stop-target on unix:\/\//);
+    expect(stdout).toContain(`sent kill ${tag}-stop of stop-target`);
+    expect((await other.inspect()).State.Running).toBe(false);
+    const log = await events(`${tag}-stop`, ['DecisionMade']);
+    expect(log.find((e) => e.type === 'DecisionMade')).toMatchObject({ decision: { outcome: 'deny' } });
+
+    const admin = medic.kafka.admin();
+    await admin.connect();
+    const total = async () => (await admin.fetchTopicOffsets(medic.topics.smith)).reduce((sum, p) => sum + Number(p.high), 0);
+    try {
+      const before = await total();
+      const missing = await run(process.execPath, [CLI, 'smith', 'kill', 'ghost-module', '--stop', '--kill-id', `${tag}-ghost`], { env }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/no container for module ghost-module on unix:\/\/.*\(none labelled medic\.module=ghost-module or named so\); no report sent/);
+      expect(await total()).toBe(before);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('asking Smith with the default abort', () => {
+  let medic: MedicUnderTest;
+  const tag = `a${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    medic = await startMedic({
+      services: ['listener', 'decision', 'negotiator'],
+      config: {
+        mode: { current: 'semi_auto' },
+        decision: { auto_approve: { enabled: true } },
+        smith: {
+          event_bus: { response_topic: `${tag}.medic.responses` },
+          veto_protocol: { enabled: true, timeout_seconds: 2, request_topic: `${tag}.smith.veto`, dlq_topic: `${tag}.dlq.veto`, default_on_timeout: 'abort', defer_delay_seconds: 1, max_defers: 0 },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  const kill = async () => {
+    const r = killReport({ target_module: 'abort-target' });
+    await medic.publishRaw(smithMessage(r, { reply_to: undefined }), r.kill_id);
+    return r.kill_id;
+  };
+
+  it('vetoes the resurrection when Smith stays silent', async () => {
+    const smith = smithAnswers(medic, ['--policy', 'silent', '--once']);
+    await smith.ready;
+    const killId = await kill();
+    const log = await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'ResurrectionVetoed' || e.type === 'VetoCleared'), 'the default');
+    expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ basis: 'timeout_default', reason: expect.stringMatching(/within 2 s; the configured default is to abort$/) as unknown, newEvidence: [] });
+    expect((await smith.done).code).toBe(0);
+    await eventually(async () => ((await killStatus(medic, killId)) === 'VETOED' ? true : undefined), `kill ${killId} VETOED`);
+  });
+
+  it('runs the simulator until Ctrl-C, which ends it cleanly, and refuses bad options with a usage error', async () => {
+    const smith = smithAnswers(medic, ['--policy', 'approve']);
+    await smith.ready;
+    smith.interrupt();
+    const { code, output } = await smith.done;
+    expect(code).toBe(0);
+    expect(output).toContain('until Ctrl-C');
+    expect(output).toContain('handled 0 notices');
+    const bad = await run(process.execPath, [CLI, 'smith', 'answer', '--policy', 'maybe'], { env: cliEnv(medic) }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(bad).toEqual({ code: 2, stderr: 'medic: --policy must be one of approve, veto, defer, silent\n' });
+  });
+
+  it('settles by the default once Smith defers more often than max_defers allows', async () => {
+    const smith = smithAnswers(medic, ['--policy', 'defer', '--reason', 'not sure yet', '--evidence', 'scan pending', '--once']);
+    await smith.ready;
+    const killId = await kill();
+    const log = await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'ResurrectionVetoed' || e.type === 'VetoCleared'), 'the default after a defer');
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
+    expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ basis: 'defer', newEvidence: ['scan pending'], reason: expect.stringMatching(/^Smith deferred notice .* \(not sure yet\), its defer number 1 where at most 0 are honoured; the configured default is to abort$/) as unknown });
+    expect((await smith.done).code).toBe(0);
+  });
+});

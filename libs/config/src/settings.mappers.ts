@@ -1,4 +1,5 @@
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
+import { type StandingSettings } from '../../domain/src/module/module-standing';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
 
@@ -30,6 +31,15 @@ export function toRiskSettings(c: MedicConfig): RiskSettings {
     weights: c.risk.weights,
     thresholds: c.risk.thresholds,
     moduleCriticality: { default: c.risk.module_criticality.default, modules: c.risk.module_criticality.modules },
+  });
+}
+
+/** How re-kills weigh on a module: its backoff and its quarantine. */
+export function toStandingSettings(c: MedicConfig): StandingSettings {
+  const { backoff } = c.resurrection;
+  return deepFreeze({
+    backoff: { initialSeconds: backoff.initial_seconds, maxSeconds: backoff.max_seconds, resetAfterStableSeconds: backoff.reset_after_stable_seconds },
+    quarantineAfterReKills: c.resurrection.quarantine_after_rekills,
   });
 }
 

@@ -41,6 +41,9 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   RollbackFailed: ['ROLLING_BACK'],
   // Re-killed while monitored, stable, failed or rolled back: each is an outcome to learn from.
   OutcomeRecorded: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+  // A backoff holds an approved resurrection back without changing the kill's status.
+  ResurrectionDeferred: ['APPROVED'],
+  ResurrectionResumed: ['APPROVED'],
 };
 
 /** Where an event takes an existing kill and what it records. */
@@ -99,6 +102,12 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'OutcomeRecorded': {
       const outcome = { outcomeId: event.outcomeId, result: event.result, recordedAt: event.at };
       return state.status === 'STABLE' ? move('COMPLETED', { outcome }) : stay({ outcome });
+    }
+    case 'ResurrectionDeferred':
+      return stay({ deferral: { notBefore: event.notBefore, attempt: event.attempt, deferredAt: event.at, resumedAt: null } });
+    case 'ResurrectionResumed': {
+      const deferral = state.deferral ?? null;
+      return stay(deferral === null ? {} : { deferral: { ...deferral, resumedAt: event.at } });
     }
     default:
       return assertNever(event, 'kill event');

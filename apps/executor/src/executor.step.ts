@@ -1,13 +1,16 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import type { KillEvent } from '@medic/domain';
-import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { KillEvent, StandingSettings } from '@medic/domain';
+import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { MODULE_KILLS } from './backoff/module-standing';
 import type { ContainerEngine } from './container-engine';
 import { KillModule } from './executor.schema';
 
 export interface ExecutorSettings {
   readonly source: string;
   readonly killEventsTopic: string;
+  /** How re-kills hold a module's resurrections back (resurrection.backoff.*). */
+  readonly standing: StandingSettings;
 }
 
 export type ExecutorReport = readonly KillEvent[];
@@ -22,7 +25,7 @@ export class ExecutorRound {
     readonly engine: ContainerEngine,
     readonly settings: ExecutorSettings,
     readonly now: () => Date,
-    private readonly tx: EntityManager,
+    readonly tx: EntityManager,
   ) {}
 
   /** Remembers the module of a decided kill (saved with the round). */
@@ -66,9 +69,13 @@ export async function runExecutor(
   const round = new ExecutorRound(engine, settings, () => new Date(), tx);
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
+    // The modules' standing first, in this transaction, so a backoff counts every re-kill up to this batch.
+    const unfolded = (await applyRecords(tx, MODULE_KILLS, batch)).rejected;
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
-    results.push(round.finish([...rejected, ...(await dispatchEach(events, round, dispatch, 'the executor'))]));
+    const dispatched = await dispatchEach(events, round, dispatch, 'the executor');
+    const seen = new Set([...rejected, ...dispatched].map((r) => r.offset));
+    results.push(round.finish([...rejected, ...dispatched, ...unfolded.filter((r) => !seen.has(r.offset))]));
   }
   await round.save();
   return results;

@@ -1,4 +1,5 @@
 import type { ProjectionDefinition } from '@medic/eventlog';
+import { MODULE_STANDING_DDL, MODULE_STANDING_ENTITIES, moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
 import { DEAD_LETTERS_DDL, DeadLetterView } from './dead-letters/dead-letter.entity';
 import { deadLettersProjection } from './dead-letters/dead-letters.projection';
 import { GATEWAY_DDL, KillView } from './decisions/kill-view.entity';
@@ -18,11 +19,13 @@ export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: deadLettersProjection, topic: (c) => c.kafka.topics.internal_dlq },
   { projection: siemCircuitsProjection, topic: (c) => c.kafka.topics.control_events },
   { projection: resurrectionsProjection, topic: (c) => c.kafka.topics.kill_events },
+  { projection: moduleKillsProjection('gateway', { reports: true }), topic: (c) => c.kafka.topics.kill_events },
+  { projection: moduleReleasesProjection('gateway'), topic: (c) => c.kafka.topics.control_events },
 ];
 
 /** The gateway schema: its projections' tables and the idempotency keys of its POSTs. */
 export const GATEWAY_SCHEMA = {
   schema: 'gateway',
-  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView],
-  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL],
+  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView, ...MODULE_STANDING_ENTITIES],
+  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...MODULE_STANDING_DDL],
 } as const;

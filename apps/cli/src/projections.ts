@@ -1,5 +1,7 @@
 import type { MedicConfig } from '@medic/config';
 import type { AnyProjection } from '@medic/eventlog';
+import { EXECUTOR_PROJECTIONS } from '../../executor/src/backoff/module-standing';
+import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../executor/src/executor.schema';
 import { GATEWAY_PROJECTIONS, GATEWAY_SCHEMA } from '../../gateway/src/gateway.projections';
 
 /** Every projection `medic replay rebuild` knows, with where it lives. */
@@ -9,4 +11,9 @@ export interface RebuildTarget {
   topic(config: MedicConfig): string;
 }
 
-export const PROJECTIONS: readonly RebuildTarget[] = GATEWAY_PROJECTIONS.map((p) => ({ ...p, schema: GATEWAY_SCHEMA }));
+const EXECUTOR_SCHEMA = { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL };
+
+export const PROJECTIONS: readonly RebuildTarget[] = [
+  ...GATEWAY_PROJECTIONS.map((p) => ({ ...p, schema: GATEWAY_SCHEMA })),
+  ...EXECUTOR_PROJECTIONS.map((p) => ({ ...p, schema: EXECUTOR_SCHEMA })),
+];

@@ -63,6 +63,10 @@ function summary(e: KillEvent): string {
       return `rollback failed: ${e.reason}`;
     case 'OutcomeRecorded':
       return `outcome ${e.result}${e.timeToStableSeconds !== null ? `, stable in ${e.timeToStableSeconds}s` : ''}`;
+    case 'ResurrectionDeferred':
+      return `held back until ${e.notBefore} (backoff attempt ${e.attempt}): ${e.reason}`;
+    case 'ResurrectionResumed':
+      return `backoff over (due ${e.notBefore}); resurrection approved by ${e.approvedBy} goes ahead`;
   }
 }
 

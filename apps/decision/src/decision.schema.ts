@@ -1,10 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { KillState, TimerCommand } from '@medic/domain';
+import { MODULE_RELEASES_DDL, ModuleReleaseRow } from '@medic/standing';
 
 /*
- * The decision service's state, all of it folded from the kill log (and so
+ * The decision service's state, all of it folded from the kill and control logs (and so
  * rebuildable from offset 0): each kill's workflow state, each module's kills
- * and auto-resurrections per day, and the timers the kills wait for.
+ * and auto-resurrections per day, its re-kills and its last release from
+ * quarantine, and the timers the kills wait for.
  */
 
 /** One kill's folded workflow state (`evolve` over its events). */
@@ -49,7 +51,15 @@ export class KillTimerRow {
   @Column('int', { name: 'firings' }) firings!: number;
 }
 
-export const DECISION_ENTITIES = [KillStateRow, ModuleDayRow, KillTimerRow];
+/** A resurrection its module was killed again after (OutcomeRecorded re_killed): re-kills quarantine a module. */
+@Entity({ name: 'module_rekills' })
+export class ModuleReKillRow {
+  @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
+  @Column('text', { name: 'target_module' }) targetModule!: string;
+  @Column('timestamptz', { name: 're_killed_at' }) reKilledAt!: Date;
+}
+
+export const DECISION_ENTITIES = [KillStateRow, ModuleDayRow, KillTimerRow, ModuleReKillRow, ModuleReleaseRow];
 
 export const DECISION_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.kill_state (
@@ -85,4 +95,12 @@ export const DECISION_DDL = [
   )`,
   `CREATE INDEX IF NOT EXISTS kill_timers_due ON {schema}.kill_timers (due_at)`,
   `CREATE INDEX IF NOT EXISTS kill_timers_kill ON {schema}.kill_timers (kill_id)`,
+  `CREATE TABLE IF NOT EXISTS {schema}.module_rekills (
+    kill_id text PRIMARY KEY,
+    target_module text NOT NULL,
+    re_killed_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS module_rekills_module ON {schema}.module_rekills (target_module, re_killed_at)`,
+  // The latest release of each module from quarantine (ModuleReleased on the control log).
+  ...MODULE_RELEASES_DDL,
 ];

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { toPolicySettings, toRiskSettings } from '@medic/config';
+import { ceTypesOf } from '@medic/contracts';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
 import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
-import { runWorkflow, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
+import { runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
 import { TimerFiring } from './workflow/timer-firing';
 
@@ -45,7 +46,7 @@ export class DecisionWorker implements LogWorker {
   async start(dispatch: LogDispatch): Promise<void> {
     const { config, kafka, dataSource } = this.deps;
     const topics = config.kafka.topics;
-    await provisionTopics(kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], {
+    await provisionTopics(kafka, [topics.kill_events, topics.kill_commands, topics.control_events, topics.internal_dlq], {
       partitions: config.kafka.partitions,
       replicationFactor: config.kafka.replication_factor,
     });
@@ -53,22 +54,27 @@ export class DecisionWorker implements LogWorker {
       source: SOURCE,
       killEventsTopic: topics.kill_events,
       commandsTopic: topics.kill_commands,
+      controlTopic: topics.control_events,
       policy: toPolicySettings(config),
       risk: toRiskSettings(config),
       siem: { enabled: config.siem.enabled, deadlineMs: enrichmentDeadlineMs(config.siem.timeout_seconds) },
       historyDays: 30,
+      quarantineAfterReKills: config.resurrection.quarantine_after_rekills,
     };
+    const controlTypes = new Set(ceTypesOf('control', [...WORKFLOW_CONTROL_TYPES]));
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
     this.processor = transactionalStep(this.deps, {
       step: WORKFLOW_STEP,
       groupId,
-      topics: [topics.kill_events, topics.kill_commands],
+      topics: [topics.kill_events, topics.kill_commands, topics.control_events],
       logger: this.logger,
       // One hourly auto-resurrection budget across partitions and replicas: rounds that may
       // spend it take turns. Where nothing is auto-approved, replicas run in parallel.
       ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
       // What the workflow appended to the kill log is folded in when appended; it passes by here.
-      relevant: (m, topic) => topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
+      // Of the control log, only module releases concern it.
+      relevant: (m, topic) =>
+        topic === topics.control_events ? controlTypes.has(header(m.headers, 'ce_type') ?? '') : topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
       handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date(), dispatch),
       onCommitted: (report) => this.record(report),
     });

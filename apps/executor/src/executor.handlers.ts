@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
+import { heldBack } from './backoff/backoff';
 import type { ExecutorRound } from './executor.step';
 
 /** Where the executor's own intents come from; it acts only on those. */
@@ -100,7 +101,8 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
   return { containerId: id, action: 'recreate' };
 }
 
-async function intend(round: ExecutorRound, logged: LoggedEvent<DecisionMade | ApprovalGranted | VetoCleared>, module: string | null, approvedBy: string): Promise<void> {
+/** The intent to resurrect an approved kill, unless its module is blacklisted or its backoff holds it back (see backoff/). */
+export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent>, module: string | null, approvedBy: string): Promise<void> {
   const killId = logged.data.killId;
   const target = module ?? (await round.moduleOf(killId));
   if (target === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);
@@ -110,6 +112,7 @@ async function intend(round: ExecutorRound, logged: LoggedEvent<DecisionMade | A
     round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false }, logged);
     return;
   }
+  if (await heldBack(round, logged, target)) return;
   const container = await round.engine.find(target);
   const snapshot = container === null ? await round.snapshotOf(target) : null;
   round.append(

@@ -1,8 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
+import { BackoffHandlers } from './backoff/backoff.handlers';
 import { ExecutorHandlers } from './executor.handlers';
-import { ContainerSnapshot, EXECUTOR_DDL, KillModule } from './executor.schema';
+import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from './executor.schema';
 import { ExecutorWorker } from './executor.worker';
 
 @Module({})
@@ -10,8 +11,8 @@ export class ExecutorModule {
   static register(config: MedicConfig): DynamicModule {
     return {
       module: ExecutorModule,
-      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: [KillModule, ContainerSnapshot], ddl: EXECUTOR_DDL } })],
-      controllers: [ExecutorHandlers],
+      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL } })],
+      controllers: [ExecutorHandlers, BackoffHandlers],
       providers: [ExecutorWorker],
     };
   }

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ContainerSpec } from './container-snapshot';
+import { MODULE_STANDING_DDL, MODULE_STANDING_ENTITIES } from '@medic/standing';
 
 /** Which module each decided kill is about, so that a later approval can be acted on. */
 @Entity({ name: 'kill_modules' })
@@ -19,6 +20,8 @@ export class ContainerSnapshot {
   @Column('timestamptz', { name: 'taken_at' }) takenAt!: Date;
 }
 
+export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, ...MODULE_STANDING_ENTITIES];
+
 export const EXECUTOR_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.kill_modules (
     kill_id text PRIMARY KEY,
@@ -31,4 +34,5 @@ export const EXECUTOR_DDL = [
     spec jsonb NOT NULL,
     taken_at timestamptz NOT NULL
   )`,
+  ...MODULE_STANDING_DDL,
 ];

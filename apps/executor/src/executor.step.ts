@@ -1,7 +1,8 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import type { KillEvent } from '@medic/domain';
-import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { KillEvent, StandingSettings } from '@medic/domain';
+import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { MODULE_KILLS } from './backoff/module-standing';
 import type { ContainerEngine } from './container-engine';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
@@ -13,6 +14,8 @@ export interface ExecutorSettings {
   readonly blacklistedModules: readonly string[];
   /** Smith is asked first (spec 4.4): act on VetoCleared instead of on the approval. */
   readonly vetoProtocol: boolean;
+  /** How re-kills hold a module's resurrections back (resurrection.backoff.*). */
+  readonly standing: StandingSettings;
 }
 
 /** The engine, and how to make a gone container again. */
@@ -41,7 +44,7 @@ export class ExecutorRound {
     engines: ExecutorEngines,
     readonly settings: ExecutorSettings,
     readonly now: () => Date,
-    private readonly tx: EntityManager,
+    readonly tx: EntityManager,
   ) {
     this.engine = engines.engine;
     this.snapshots = engines.snapshots;
@@ -134,11 +137,14 @@ export async function runExecutor(
   const round = new ExecutorRound(engines, settings, () => new Date(), tx);
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
+    // The modules' standing first, in this transaction, so a backoff counts every re-kill up to this batch.
+    const unfolded = (await applyRecords(tx, MODULE_KILLS, batch)).rejected;
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
-    const refused = await dispatchEach(events, round, dispatch, 'the executor');
+    const dispatched = await dispatchEach(events, round, dispatch, 'the executor');
     await round.settle();
-    results.push(round.finish([...rejected, ...refused]));
+    const seen = new Set([...rejected, ...dispatched].map((r) => r.offset));
+    results.push(round.finish([...rejected, ...dispatched, ...unfolded.filter((r) => !seen.has(r.offset))]));
   }
   await round.save();
   return results;

@@ -1,19 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { toStandingSettings } from '@medic/config';
 import { ceTypesOf } from '@medic/contracts';
-import { header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { header, projectionRunners, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type ProjectionRunner, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
+import { MODULE_RELEASES } from './backoff/module-standing';
 import { DockerEngine } from './container-engine';
 import { DockerSnapshots } from './container-snapshot';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
 
-const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted'] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionResumed'] as const;
+/** Folded into the modules' standing (re-kills hold later resurrections back), not acted on. */
+const FOLDED = ['OutcomeRecorded'] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
 export class ExecutorWorker implements LogWorker {
   private readonly logger = new Logger('medic.executor');
   private step: TransactionalProcessor<ExecutorReport> | null = null;
+  private releases: ProjectionRunner[] = [];
   private readonly results;
 
   constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
@@ -25,14 +30,18 @@ export class ExecutorWorker implements LogWorker {
     const topics = config.kafka.topics;
     await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const wanted = new Set<string>(ACTED_ON);
-    const types = new Set(ceTypesOf('kill', [...ACTED_ON]));
+    const types = new Set(ceTypesOf('kill', [...ACTED_ON, ...FOLDED]));
     const engines = { engine: new DockerEngine(), snapshots: new DockerSnapshots() };
     const settings = {
       source: EXECUTOR_SOURCE,
       killEventsTopic: topics.kill_events,
       blacklistedModules: config.constraints.blacklisted_modules,
       vetoProtocol: config.smith.veto_protocol.enabled,
+      standing: toStandingSettings(config),
     };
+    // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.
+    this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);
+    await Promise.all(this.releases.map((r) => r.start()));
     this.step = transactionalStep<ExecutorReport>(this.deps, {
       step: 'executor',
       topics: [topics.kill_events],
@@ -52,5 +61,6 @@ export class ExecutorWorker implements LogWorker {
 
   async stop(): Promise<void> {
     await this.step?.stop();
+    await Promise.all(this.releases.map((r) => r.stop()));
   }
 }

@@ -12,6 +12,8 @@ import { HealthController } from './health/health.controller';
 import { SystemProbe } from './health/system.probe';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { ErrorEnvelopeFilter } from './http/error.filter';
+import { ModuleStandings } from './modules/module-standings';
+import { ModulesController } from './modules/modules.controller';
 import { CommandSender } from './queue/command-sender';
 import { ActOnQueueItemHandler } from './queue/queue.commands';
 import { QueueController } from './queue/queue.controller';
@@ -30,7 +32,7 @@ export class GatewayModule {
         MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController],
+      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,
@@ -42,6 +44,7 @@ export class GatewayModule {
         VerdictWaiter,
         QueueMetrics,
         SystemProbe,
+        ModuleStandings,
         GatewayWorker,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },

@@ -67,6 +67,18 @@ const weights = z
     if (Math.abs(sum - 1) > 1e-6) ctx.addIssue({ code: 'custom', message: `must sum to 1 (they sum to ${+sum.toFixed(6)})` });
   });
 
+// Kubernetes' CrashLoopBackOff numbers; fractional seconds so that tests can run them fast.
+const backoff = z
+  .object({
+    initial_seconds: positiveNumber.default(10),
+    max_seconds: positiveNumber.default(300),
+    reset_after_stable_seconds: positiveNumber.default(600),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.max_seconds < b.initial_seconds) ctx.addIssue({ code: 'custom', path: ['max_seconds'], message: `must be at least initial_seconds (${b.initial_seconds})` });
+  });
+
 const apiKey = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ @ -'),
@@ -221,6 +233,8 @@ export const medicConfigSchema = z
           .object({ enabled: bool(true), auto_trigger_on_anomaly: bool(true), anomaly_threshold: score.default(0.7) })
           .strict()
           .default({}),
+        quarantine_after_rekills: positiveInt.default(3),
+        backoff: backoff.default({}),
       })
       .strip()
       .default({}),

@@ -204,6 +204,12 @@ describe('parseConfig: the spec 5.1 example file', () => {
     expect(keysOf(() => parseConfig(both))).toEqual(['risk.weights.time_of_day']);
   });
 
+  it('gives the backoff and quarantine of re-killed modules Kubernetes-like defaults, fractions allowed', () => {
+    expect(parseConfig('').resurrection).toMatchObject({ quarantine_after_rekills: 3, backoff: { initial_seconds: 10, max_seconds: 300, reset_after_stable_seconds: 600 } });
+    const fast = parseConfig('resurrection:\n  backoff:\n    initial_seconds: 0.5\n    max_seconds: 2\n    reset_after_stable_seconds: 1.5\n');
+    expect(fast.resurrection.backoff).toEqual({ initial_seconds: 0.5, max_seconds: 2, reset_after_stable_seconds: 1.5 });
+  });
+
   it('ignores executor extras under resurrection (reboot plan)', () => {
     const config = parseConfig('resurrection:\n  executor: docker\n  health_check_timeout_seconds: 60\n');
     expect(config.resurrection).not.toHaveProperty('executor');
@@ -226,6 +232,11 @@ describe('parseConfig: invalid values stop with the key named', () => {
     ['version: 1.0\n', 'version'],
     ['api:\n  keys:\n    - { name: ops, role: root, key_sha256: "' + 'a'.repeat(64) + '" }\n', 'api.keys.0.role'],
     ['api:\n  keys:\n    - { name: ops, role: admin, key_sha256: abc }\n', 'api.keys.0.key_sha256'],
+    ['resurrection:\n  quarantine_after_rekills: 0\n', 'resurrection.quarantine_after_rekills'],
+    ['resurrection:\n  quarantine_after_rekills: 2.5\n', 'resurrection.quarantine_after_rekills'],
+    ['resurrection:\n  backoff:\n    initial_seconds: 0\n', 'resurrection.backoff.initial_seconds'],
+    ['resurrection:\n  backoff:\n    initial_seconds: 20\n    max_seconds: 10\n', 'resurrection.backoff.max_seconds'],
+    ['resurrection:\n  backoff:\n    resett_after: 1\n', 'resurrection.backoff.resett_after'],
   ])('%j → %s', (yaml, key) => {
     expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
   });

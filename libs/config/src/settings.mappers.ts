@@ -1,5 +1,6 @@
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
 import { type VetoSettings } from '../../domain/src/veto/veto.types';
+import { type StandingSettings } from '../../domain/src/module/module-standing';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
 
@@ -38,6 +39,15 @@ export function toRiskSettings(c: MedicConfig): RiskSettings {
 export function toVetoSettings(c: MedicConfig): VetoSettings {
   const v = c.smith.veto_protocol;
   return deepFreeze({ timeoutSeconds: v.timeout_seconds, defaultOnTimeout: v.default_on_timeout, deferDelaySeconds: v.defer_delay_seconds, maxDefers: v.max_defers });
+}
+
+/** How re-kills weigh on a module: its backoff and its quarantine. */
+export function toStandingSettings(c: MedicConfig): StandingSettings {
+  const { backoff } = c.resurrection;
+  return deepFreeze({
+    backoff: { initialSeconds: backoff.initial_seconds, maxSeconds: backoff.max_seconds, resetAfterStableSeconds: backoff.reset_after_stable_seconds },
+    quarantineAfterReKills: c.resurrection.quarantine_after_rekills,
+  });
 }
 
 /** `kafka.brokers` as the list Kafka clients take. */

@@ -36,6 +36,8 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   OutcomeRecorded: kill.OutcomeRecordedSchema,
   CommandRejected: kill.CommandRejectedSchema,
   VetoDeferred: kill.VetoDeferredSchema,
+  ResurrectionDeferred: kill.ResurrectionDeferredSchema,
+  ResurrectionResumed: kill.ResurrectionResumedSchema,
 };
 
 const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Message> } = {
@@ -43,6 +45,7 @@ const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Messa
   DenyApproval: commands.DenyApprovalSchema,
   ExpireApproval: commands.ExpireApprovalSchema,
   ExpireEnrichment: commands.ExpireEnrichmentSchema,
+  ResumeResurrection: commands.ResumeResurrectionSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {
@@ -50,6 +53,7 @@ const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> }
   ThresholdsRecalibrated: control.ThresholdsRecalibratedSchema,
   ModeChanged: control.ModeChangedSchema,
   SiemCircuitChanged: control.SiemCircuitChangedSchema,
+  ModuleReleased: control.ModuleReleasedSchema,
 };
 
 /** The streams of the log; each names its event union and its CloudEvents type prefix. */

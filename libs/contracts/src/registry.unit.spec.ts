@@ -33,6 +33,8 @@ const control: ControlEvent[] = [
   { type: 'ThresholdsUpdated', at: '2026-02-11T12:00:00.000Z', actor: 'alice', thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 }, maxRiskLevel: 'medium', minConfidence: 0.8, reason: 'tuning' },
   { type: 'ThresholdsRecalibrated', at: '2026-02-11T12:00:00.000Z', actor: 'learning', previousMaxAutoScore: 0.4, newMaxAutoScore: 0.44, samples: 120, evidence: ['96% success in low'] },
   { type: 'ModeChanged', at: '2026-02-11T12:00:00.000Z', actor: 'bob', previous: 'observer', current: 'full_auto', reason: 'go live' },
+  { type: 'ModuleReleased', at: '2026-02-11T12:00:00.000Z', actor: 'admin-alice', module: 'nginx-test', reason: 'fixed its config' },
+  { type: 'ModuleReleased', at: '2026-02-11T12:00:00.000Z', actor: 'admin-alice', module: 'nginx-test', reason: null },
 ];
 
 const commandSamples: LoggedKillCommand[] = [
@@ -40,13 +42,14 @@ const commandSamples: LoggedKillCommand[] = [
   { type: 'GrantApproval', commandId: 'c-2', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', approver: 'alice', notes: 'checked the logs' },
   { type: 'DenyApproval', commandId: 'c-3', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', denier: 'bob', reason: 'still hostile' },
   { type: 'ExpireApproval', commandId: 'c-4', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:approval-expiry' },
+  { type: 'ResumeResurrection', commandId: 'c-5', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:backoff' },
 ];
 
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
-    expect(KILL_EVENT_TYPES).toHaveLength(24);
-    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment']);
-    expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged']);
+    expect(KILL_EVENT_TYPES).toHaveLength(26);
+    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection']);
+    expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged', 'ModuleReleased']);
   });
 
   it.each(Object.values(SAMPLE_EVENTS).map((e) => [e.type, e] as const))('round-trips %s through protobuf unchanged', (_type, event) => {

@@ -27,11 +27,29 @@ export { EVENT_SOURCES } from './workflow/event-effects';
 export { evolve } from './workflow/evolve';
 export { decide } from './workflow/decide';
 export { actorOf, answerCommand, rejection } from './workflow/answer-command';
-export { APPROVAL_EXPIRY_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
+export { APPROVAL_EXPIRY_ACTOR, BACKOFF_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
 export { awaitsEnrichment, unavailableContext } from './workflow/enrichment-decisions';
 export { describeIndicators } from './workflow/event-effects';
 
 export type * from './control/control-events';
+export {
+  backoffDelaySeconds,
+  evolveModuleKill,
+  laterRelease,
+  moduleStanding,
+  quarantineOf,
+  QUARANTINE_WINDOW_HOURS,
+  reKillStanding,
+  releaseOf,
+  type BackoffSettings,
+  type ModuleBackoff,
+  type ModuleKillFacts,
+  type ModuleQuarantine,
+  type ModuleRelease,
+  type ModuleStanding,
+  type ReKillStanding,
+  type StandingSettings,
+} from './module/module-standing';
 export { circuitAt, newCircuit, recordFailure, recordSuccess, tryCall, type CircuitBreaker, type CircuitSettings, type CircuitState } from './siem/circuit-breaker';
 export { retryDelayMs, type RetryPolicy } from './siem/retry-policy';
 export { aggregateRisk, siemRecommendation } from './siem/siem-context';

@@ -1,4 +1,4 @@
-import type { KillReport, ModuleHistory, PolicySettings, RiskSettings } from '@medic/domain';
+import type { DecideResurrection, KillReport, ModuleHistory, PolicySettings, RiskSettings } from '@medic/domain';
 
 /* Shared builders for the domain's unit tests. Values mirror spec 5.1/5.2 defaults where they exist. */
 
@@ -43,6 +43,25 @@ export const POLICY_SETTINGS: PolicySettings = {
 };
 
 export const NO_HISTORY: ModuleHistory = { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0, rollbacks: 0 };
+
+/** The command that decides kill demo-1 (semi_auto, no SIEM, no history), with some fields changed. */
+export function decideCommand(changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection {
+  return {
+    type: 'DecideResurrection',
+    killId: 'demo-1',
+    at: '2026-02-11T12:00:05.000Z',
+    decisionId: 'dec-1',
+    queueItemId: 'q-item-1',
+    siem: null,
+    siemStatus: 'not_configured',
+    history: NO_HISTORY,
+    autoResurrectionsLastHour: 0,
+    quarantine: null,
+    policy: { ...POLICY_SETTINGS, ...policy },
+    risk: RISK_SETTINGS,
+    ...changes,
+  };
+}
 
 /** Runs fn and returns what it threw, for matching on DomainError codes. */
 export function thrownBy(fn: () => unknown): unknown {

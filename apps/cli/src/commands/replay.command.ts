@@ -54,7 +54,7 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
     // The kill workflow's own state (kills, module history, timers), in the decision service's schema.
     const dataSource = await openDatabase({ url: config.database.url, schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL });
     try {
-      const result = await rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events });
+      const result = await rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events, controlTopic: config.kafka.topics.control_events });
       out(describeRebuild(result));
     } finally {
       await dataSource.destroy();

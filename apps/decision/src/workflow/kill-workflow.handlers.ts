@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from '@medic/contracts';
-import { addMilliseconds, answerCommand, decide, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory } from '@medic/domain';
+import { addMilliseconds, answerCommand, decide, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory, type ModuleReleased } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { WorkflowRound } from './kill-workflow.step';
 
@@ -44,6 +44,12 @@ export class KillWorkflowHandlers {
     if (events.some((e) => e.type === 'ContextEnriched')) decideIfReady(round, logged.data.killId, logged);
   }
 
+  /** An admin released a module from quarantine: its next kills may be auto-approved again. */
+  @EventPattern(ceTypesOf('control', ['ModuleReleased']))
+  released(@Payload() logged: LoggedEvent<ModuleReleased>, @Ctx() round: WorkflowRound): void {
+    round.state.release(logged.data);
+  }
+
   /** What other steps appended about a kill is folded into its state (an illegal one is rejected). */
   @EventPattern(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => t !== 'KillReported' && t !== 'ContextEnriched')))
   fold(@Payload() logged: LoggedEvent<KillEvent>, @Ctx() round: WorkflowRound): void {
@@ -73,6 +79,7 @@ function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unkn
       siemStatus,
       history: priorHistory(round, state.targetModule),
       autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),
+      quarantine: round.state.quarantineOf(state.targetModule, round.settings.quarantineAfterReKills),
       policy,
       risk,
     },

@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
+import { type ControlEvent, type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
 import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { WorkflowState } from './workflow-state';
 
@@ -9,12 +9,16 @@ export interface WorkflowSettings {
   readonly source: string;
   readonly killEventsTopic: string;
   readonly commandsTopic: string;
+  /** Where module releases come from (medic.control.events). */
+  readonly controlTopic: string;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
   /** With a SIEM, a kill is decided once its context is in, or without it after `deadlineMs`. */
   readonly siem: { readonly enabled: boolean; readonly deadlineMs: number };
   /** How far back a module's kills count as its history. */
   readonly historyDays: number;
+  /** resurrection.quarantine_after_rekills */
+  readonly quarantineAfterReKills: number;
 }
 
 /** What a round did, for logs and metrics once it is committed. */
@@ -24,7 +28,10 @@ export interface WorkflowReport {
   readonly duplicates: readonly string[];
 }
 
-type Input = LoggedEvent<KillEvent> | LoggedEvent<LoggedKillCommand>;
+type Input = LoggedEvent<KillEvent> | LoggedEvent<LoggedKillCommand> | LoggedEvent<ControlEvent>;
+
+/** The control events the workflow folds in; the rest of the control log is not its business. */
+export const WORKFLOW_CONTROL_TYPES = ['ModuleReleased'] as const;
 
 /**
  * What the kill workflow's handlers are given for each record of a round:
@@ -104,7 +111,7 @@ export async function runWorkflow(
   const modules = inputs.flatMap((i) => (i.data.type === 'KillReported' ? [i.data.report.targetModule] : []));
   const state = await WorkflowState.load(
     tx,
-    inputs.map((i) => i.data.killId),
+    inputs.flatMap((i) => ('killId' in i.data ? [i.data.killId] : [])),
     modules,
     at,
     settings.historyDays,
@@ -121,6 +128,12 @@ export async function runWorkflow(
 }
 
 function decodeBatch(batch: ProcessorBatch, settings: WorkflowSettings): { batch: ProcessorBatch; inputs: Input[]; rejected: RejectedRecord[] } {
-  const { events, rejected } = batch.topic === settings.commandsTopic ? decodeRecords('command', batch) : decodeRecords('kill', batch);
+  const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);
+  const { events, rejected } =
+    batch.topic === settings.commandsTopic
+      ? decodeRecords('command', batch)
+      : batch.topic === settings.controlTopic
+        ? decodeRecords('control', batch, (type) => wanted.has(type))
+        : decodeRecords('kill', batch);
   return { batch, inputs: events, rejected };
 }

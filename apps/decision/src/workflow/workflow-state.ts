@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory, type OutcomeResult } from '@medic/domain';
+import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult } from '@medic/domain';
+import { ModuleQuarantines, QUARANTINE_ROWS_SQL, type LoadedQuarantineRows } from './module-quarantines';
 
 const HOUR_MS = 3_600_000;
 
@@ -43,29 +44,33 @@ export class WorkflowState {
     private readonly history: Map<string, ModuleHistory>,
     private auto: number,
     private readonly hourAgo: number,
+    private readonly quarantines: ModuleQuarantines,
   ) {}
 
   /**
    * Loads (and locks, in one order, so replicas handling the events and the
-   * commands of one kill take turns) the kills named, the history of the
-   * modules named over `historyDays`, and the auto-approvals of the last hour.
+   * commands of one kill take turns) the kills named, the history over
+   * `historyDays`, re-kills and last release of the modules named and of the
+   * kills' modules, and the auto-approvals of the last hour.
    */
   static async load(tx: EntityManager, killIds: readonly string[], modules: readonly string[], at: Date, historyDays: number): Promise<WorkflowState> {
     const hourAgo = at.getTime() - HOUR_MS;
-    type Loaded = {
+    type Loaded = LoadedQuarantineRows & {
       kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
       history: { target_module: string; kills: number; resurrections: number; stable: number; re_kills: number; rollbacks: number }[];
       auto: number;
     };
     const [row] = await tx.query<[Loaded]>(
-      `WITH k AS (SELECT kill_id, partition, state, auto_approved_at FROM kill_state WHERE kill_id = ANY($1) ORDER BY kill_id FOR UPDATE)
+      `WITH k AS (SELECT kill_id, partition, state, auto_approved_at, target_module FROM kill_state WHERE kill_id = ANY($1) ORDER BY kill_id FOR UPDATE),
+            m AS (SELECT unnest($2::text[]) AS target_module UNION SELECT target_module FROM k)
        SELECT
          (SELECT coalesce(json_agg(k), '[]') FROM k) AS kills,
          (SELECT coalesce(json_agg(h), '[]') FROM
             (SELECT target_module, sum(kills)::int AS kills, sum(resurrections)::int AS resurrections,
                     sum(stable)::int AS stable, sum(re_kills)::int AS re_kills, sum(rollbacks)::int AS rollbacks
-               FROM module_daily WHERE target_module = ANY($2) AND day >= $3::date GROUP BY target_module) h) AS history,
-         (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto`,
+               FROM module_daily WHERE target_module IN (SELECT target_module FROM m) AND day >= $3::date GROUP BY target_module) h) AS history,
+         (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto,
+         ${QUARANTINE_ROWS_SQL}`,
       [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
     );
     const kills = new Map(
@@ -77,12 +82,12 @@ export class WorkflowState {
         { priorKills: h.kills, priorResurrections: h.resurrections, falsePositives: h.stable, reKills: h.re_kills, rollbacks: h.rollbacks },
       ]),
     );
-    return new WorkflowState(kills, history, row.auto, hourAgo);
+    return new WorkflowState(kills, history, row.auto, hourAgo, ModuleQuarantines.from(row));
   }
 
   /** An empty state, for a rebuild that folds the log from its start. */
   static empty(): WorkflowState {
-    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY);
+    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null));
   }
 
   get(killId: string): KillState | null {
@@ -91,6 +96,16 @@ export class WorkflowState {
 
   historyOf(module: string): ModuleHistory {
     return this.history.get(module) ?? emptyHistory();
+  }
+
+  /** Set while the module is quarantined (re-killed `afterReKills` times within a day, not released since). */
+  quarantineOf(module: string, afterReKills: number): ModuleQuarantine | null {
+    return this.quarantines.quarantineOf(module, afterReKills);
+  }
+
+  /** An admin released a module from quarantine: its re-kills until then no longer count. */
+  release(event: ModuleReleased): void {
+    this.quarantines.released(event);
   }
 
   /** Auto-approvals within the hour before the round's time. */
@@ -121,6 +136,7 @@ export class WorkflowState {
     if (event.type === 'OutcomeRecorded') {
       const outcome = OUTCOME_COUNTS[event.result];
       if (outcome) this.count(state.targetModule, event.at, kill.partition, outcome);
+      if (event.result === 're_killed') this.quarantines.reKilled(event.killId, state.targetModule, event.at);
     }
   }
 
@@ -160,6 +176,7 @@ export class WorkflowState {
         ],
       );
     }
+    await this.quarantines.save(tx);
     this.changed.clear();
     this.days.clear();
   }

@@ -54,6 +54,16 @@ export function parseOutcomeStatsFilters(query: Record<string, unknown>): Omit<O
   return filters;
 }
 
+export type ModuleFilters = Omit<DecisionFilters, 'outcome' | 'riskLevel'> & { readonly quarantined: boolean | null };
+const MODULE_PARAMS = ['module', 'quarantined', 'since', 'until', 'page', 'page_size'];
+
+/** The /modules query: a module, quarantined or not, since and until (the last kill), a page. */
+export function parseModuleFilters(query: Record<string, unknown>): ModuleFilters {
+  const { outcome: _outcome, riskLevel: _risk, ...filters } = parseFilters(query, MODULE_PARAMS);
+  const quarantined = oneOf(query, 'quarantined', ['true', 'false']);
+  return { ...filters, quarantined: quarantined === null ? null : quarantined === 'true' };
+}
+
 function parseFilters(query: Record<string, unknown>, known: readonly string[]): DecisionFilters {
   for (const key of Object.keys(query)) {
     if (!known.includes(key)) throw bad(key, `unknown query parameter; use ${known.join(', ')}`);

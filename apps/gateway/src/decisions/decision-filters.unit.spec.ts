@@ -1,5 +1,5 @@
 import { ApiError } from '../http/envelope';
-import { MAX_PAGE_SIZE, parseDecisionFilters } from './decision-filters';
+import { MAX_PAGE_SIZE, parseDecisionFilters, parseModuleFilters } from './decision-filters';
 
 describe('parseDecisionFilters', () => {
   it('defaults to the first page of 50 with no filter', () => {
@@ -40,6 +40,35 @@ describe('parseDecisionFilters', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ApiError);
+    expect(caught).toMatchObject({ status: 400, code: 'validation_error', field });
+  });
+});
+
+describe('parseModuleFilters', () => {
+  it('reads quarantined as a boolean, the rest as /decisions does', () => {
+    expect(parseModuleFilters({ quarantined: 'true', module: 'nginx-test', page_size: '10' })).toEqual({
+      module: 'nginx-test',
+      quarantined: true,
+      since: null,
+      until: null,
+      page: 1,
+      pageSize: 10,
+    });
+    expect(parseModuleFilters({ quarantined: 'false' }).quarantined).toBe(false);
+    expect(parseModuleFilters({}).quarantined).toBeNull();
+  });
+
+  it.each([
+    [{ quarantined: 'yes' }, 'quarantined'],
+    [{ outcome: 'deny' }, 'outcome'],
+    [{ module: '../etc' }, 'module'],
+  ])('refuses %j naming %s', (query, field) => {
+    let caught: unknown;
+    try {
+      parseModuleFilters(query);
+    } catch (error) {
+      caught = error;
+    }
     expect(caught).toMatchObject({ status: 400, code: 'validation_error', field });
   });
 });

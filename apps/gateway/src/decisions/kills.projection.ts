@@ -83,6 +83,8 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'RollbackCompleted':
     case 'RollbackFailed':
     case 'OutcomeRecorded':
+    case 'ResurrectionDeferred':
+    case 'ResurrectionResumed':
     case 'CommandRejected':
       return row;
     default:

@@ -5,6 +5,7 @@ import type { MedicConfig } from '@medic/config';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { Public } from '../auth/roles';
 import { ApiError } from '../http/envelope';
+import { ModuleStandings } from '../modules/module-standings';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
@@ -27,6 +28,7 @@ export class HealthController {
     private readonly probe: SystemProbe,
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly modules: ModuleStandings,
   ) {}
 
   /** Public for load balancers and probes; says nothing secret. Unhealthy answers 503. */
@@ -74,7 +76,7 @@ export class HealthController {
 
   @ApiSecurity('api-key')
   @Get('status')
-  @ApiOperation({ summary: 'System status: mode, safety limits, projection lag, decision counts' })
+  @ApiOperation({ summary: 'System status: mode, safety limits, projection lag, decision counts, quarantined modules' })
   async status(): Promise<Record<string, unknown>> {
     const c = this.config;
     const [lag, counts] = await Promise.all([
@@ -87,6 +89,7 @@ export class HealthController {
     const approvals = await this.dataSource.query<{ status: string; n: number }[]>(
       `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
     );
+    const quarantined = (await this.modules.list(null)).filter((m) => m.quarantine !== null);
     return {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -107,6 +110,8 @@ export class HealthController {
         timeout_hours: c.interfaces.approval_queue.timeout_hours,
       },
       decisions: { total: counts.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(counts.map((r) => [r.outcome, r.n])) },
+      // Modules whose kills go to a human until an admin releases them (POST /modules/{name}/release).
+      quarantined_modules: quarantined.map((m) => ({ module: m.module, since: m.quarantine!.since, re_kills: m.quarantine!.reKills, reason: m.quarantine!.reason })),
       stack: await stackServices(),
     };
   }

@@ -18,3 +18,10 @@ export async function pageOf<Row extends ObjectLiteral, T>(q: SelectQueryBuilder
     .getManyAndCount();
   return { items: rows.map(map), pagination: { page: p.page, page_size: p.pageSize, total, total_pages: Math.ceil(total / p.pageSize) } };
 }
+
+/** One page of a list already in memory and in order. */
+export function pageOfItems<Item, T>(items: readonly Item[], p: PageRequest, map: (item: Item) => T): Page<T> {
+  const total = items.length;
+  const page = items.slice((p.page - 1) * p.pageSize, p.page * p.pageSize).map(map);
+  return { items: page, pagination: { page: p.page, page_size: p.pageSize, total, total_pages: Math.ceil(total / p.pageSize) } };
+}

@@ -1,13 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { MedicConfig } from '@medic/config';
-import type { LoggedKillCommand } from '@medic/domain';
+import type { ControlEvent, LoggedKillCommand } from '@medic/domain';
 import { EventLog, KAFKA, MEDIC_CONFIG, newEnvelope, provisionTopics } from '@medic/eventlog';
 
 /** The gateway's source on the log: commands it sends say they came through the API. */
 export const GATEWAY_SOURCE = 'medic/gateway';
 
-/** Sends operators' commands to medic.kill.commands, keyed by kill, for the kill workflow to answer. */
+/** Sends operators' commands to medic.kill.commands, keyed by kill, for the kill workflow to answer, and their facts to medic.control.events. */
 @Injectable()
 export class CommandSender implements OnModuleInit, OnApplicationShutdown {
   private readonly log: EventLog;
@@ -22,7 +22,7 @@ export class CommandSender implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { config } = this;
-    await provisionTopics(this.kafka, [config.kafka.topics.kill_commands], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
+    await provisionTopics(this.kafka, [config.kafka.topics.kill_commands, config.kafka.topics.control_events], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     await this.log.connect();
   }
 
@@ -32,5 +32,10 @@ export class CommandSender implements OnModuleInit, OnApplicationShutdown {
 
   async send(command: LoggedKillCommand): Promise<void> {
     await this.log.append('command', [newEnvelope('command', command, { source: GATEWAY_SOURCE, subject: command.killId, time: command.at })]);
+  }
+
+  /** Appends an operator's fact to medic.control.events, keyed by what it is about (e.g. the module released). */
+  async announce(event: ControlEvent, subject: string): Promise<void> {
+    await this.log.append('control', [newEnvelope('control', event, { source: GATEWAY_SOURCE, subject, time: event.at })]);
   }
 }

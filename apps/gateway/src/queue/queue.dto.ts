@@ -93,7 +93,8 @@ export function parseQueueAction(kind: 'approve' | 'deny', body: unknown): Queue
   return { kind, reason: text('reason', reason, 1) };
 }
 
-function text(field: string, value: unknown, min: number): string {
+/** A free-text field of a request body: a string of `min`–MAX_NOTES characters, no control characters. */
+export function text(field: string, value: unknown, min: number): string {
   if (typeof value !== 'string') throw bad(field, 'must be a string');
   const trimmed = value.trim();
   if (trimmed.length < min) throw bad(field, 'must not be blank');

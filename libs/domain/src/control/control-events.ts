@@ -40,5 +40,12 @@ export interface SiemCircuitChanged extends ControlEventBase {
   readonly reason: string;
 }
 
-export type ControlEvent = ThresholdsUpdated | ThresholdsRecalibrated | ModeChanged | SiemCircuitChanged;
+/** An admin lifted a module's quarantine; keyed by module on the log. */
+export interface ModuleReleased extends ControlEventBase {
+  readonly type: 'ModuleReleased';
+  readonly module: string;
+  readonly reason: string | null;
+}
+
+export type ControlEvent = ThresholdsUpdated | ThresholdsRecalibrated | ModeChanged | SiemCircuitChanged | ModuleReleased;
 export type ControlEventType = ControlEvent['type'];

@@ -52,5 +52,7 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     'budget_spent',
     `hourly auto-resurrection budget spent (${used} of ${constraints.maxAutoResurrectionsPerHour})`,
   );
+  const quarantine = input.quarantine ?? null;
+  if (quarantine !== null) barriers.push({ code: 'quarantined', reason: quarantine.reason });
   return barriers;
 }

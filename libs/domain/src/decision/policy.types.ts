@@ -1,4 +1,5 @@
 import type { KillReport } from '../kill/kill-report';
+import type { ModuleQuarantine } from '../module/module-standing';
 import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights } from '../risk/risk.types';
 import type { Mode, ResurrectionDecision, SiemStatus } from './decision.types';
 
@@ -53,6 +54,8 @@ export interface PolicyInput {
   readonly siemIndicators?: readonly string[];
   /** Auto-resurrections in the hour before the decision, counted by the caller from the event log. */
   readonly autoResurrectionsLastHour: number;
+  /** Set while the module is quarantined (too many re-kills): a human decides. */
+  readonly quarantine?: ModuleQuarantine | null;
 }
 
 export type AutoApprovalBarrierCode =
@@ -63,7 +66,8 @@ export type AutoApprovalBarrierCode =
   | 'critical_severity'
   | 'smith_confident'
   | 'siem_unavailable'
-  | 'budget_spent';
+  | 'budget_spent'
+  | 'quarantined';
 
 /** One unmet condition for auto-approval. */
 export interface AutoApprovalBarrier {

@@ -32,6 +32,7 @@ export function actorOf(command: LoggedKillCommand): string {
       return command.denier;
     case 'ExpireApproval':
     case 'ExpireEnrichment':
+    case 'ResumeResurrection':
       return command.actor;
   }
 }

@@ -24,6 +24,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       siemStatus: command.siemStatus,
       siemIndicators: command.siem?.indicators ?? [],
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
+      quarantine: command.quarantine,
     },
     command.policy,
   );

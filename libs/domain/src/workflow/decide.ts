@@ -1,6 +1,7 @@
 import { assertNever } from '../shared/errors';
 import { denyApproval, expireApproval, grantApproval } from './approval-decisions';
 import { existingKill } from './command-guards';
+import { resumeResurrection } from './backoff-decisions';
 import { decideResurrection } from './decide-resurrection';
 import { expireEnrichment } from './enrichment-decisions';
 import type { KillCommand, ReportKill } from './kill-commands';
@@ -26,6 +27,8 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
       return expireApproval(command, existingKill(state, command));
     case 'ExpireEnrichment':
       return expireEnrichment(command, existingKill(state, command));
+    case 'ResumeResurrection':
+      return resumeResurrection(command, existingKill(state, command));
     default:
       return assertNever(command, 'kill command');
   }

@@ -12,7 +12,7 @@ import {
   type KillState,
   type PolicySettings,
 } from '@medic/domain';
-import { aReport, NO_HISTORY, POLICY_SETTINGS, RISK_SETTINGS, thrownBy } from '../../test/domain-fixtures';
+import { aReport, decideCommand, thrownBy } from '../../test/domain-fixtures';
 import { SAMPLE_EVENTS } from '../../test/kill-event-samples';
 
 /* The kill workflow's decider, as Given events / When command / Then events. */
@@ -39,20 +39,7 @@ const reportKill: KillCommand = {
   at: '2026-02-11T12:00:01.000Z',
 };
 
-const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection => ({
-  type: 'DecideResurrection',
-  killId: 'demo-1',
-  at: AT,
-  decisionId: 'dec-1',
-  queueItemId: 'q-item-1',
-  siem: null,
-  siemStatus: 'not_configured',
-  history: NO_HISTORY,
-  autoResurrectionsLastHour: 0,
-  policy: { ...POLICY_SETTINGS, ...policy },
-  risk: RISK_SETTINGS,
-  ...changes,
-});
+const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection => decideCommand({ at: AT, ...changes }, policy);
 
 // A low-confidence info kill the SIEM calls harmless, no outcomes yet (the history is out of the model):
 // likelihood (0.3×0.1 + 0.25×0.1) / 0.55 = 0.1; impact (0.15×0.2 + 0.1×0) / 0.25 = 0.12;

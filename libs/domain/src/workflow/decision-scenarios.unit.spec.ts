@@ -64,6 +64,7 @@ function decideScenario(s: Scenario): DecisionMade['decision'] {
       siemStatus: s.siemStatus ?? 'not_configured',
       history: { ...NO_HISTORY, ...s.history },
       autoResurrectionsLastHour: s.autoUsedThisHour ?? 0,
+      quarantine: null,
       policy: POLICY_SETTINGS,
       risk: RISK_SETTINGS,
     },

@@ -43,6 +43,9 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   OutcomeRecorded: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
   // Smith may defer an approved resurrection; it is asked again (a second VetoRequested) later.
   VetoDeferred: ['APPROVED'],
+  // A backoff holds an approved resurrection back without changing the kill's status.
+  ResurrectionDeferred: ['APPROVED'],
+  ResurrectionResumed: ['APPROVED'],
 };
 
 /** Where an event takes an existing kill and what it records. */
@@ -102,6 +105,12 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'OutcomeRecorded': {
       const outcome = { outcomeId: event.outcomeId, result: event.result, recordedAt: event.at };
       return state.status === 'STABLE' ? move('COMPLETED', { outcome }) : stay({ outcome });
+    }
+    case 'ResurrectionDeferred':
+      return stay({ deferral: { notBefore: event.notBefore, attempt: event.attempt, deferredAt: event.at, resumedAt: null } });
+    case 'ResurrectionResumed': {
+      const deferral = state.deferral ?? null;
+      return stay(deferral === null ? {} : { deferral: { ...deferral, resumedAt: event.at } });
     }
     default:
       return assertNever(event, 'kill event');

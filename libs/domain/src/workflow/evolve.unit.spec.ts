@@ -66,6 +66,9 @@ const MOVES: readonly Move[] = [
     from: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
     to: (from) => (from === 'STABLE' ? 'COMPLETED' : from),
   },
+  // A backoff holds an approved resurrection back, and lets it go, without a status change.
+  { label: 'ResurrectionDeferred', event: sample('ResurrectionDeferred'), from: ['APPROVED'], to: same },
+  { label: 'ResurrectionResumed', event: sample('ResurrectionResumed'), from: ['APPROVED'], to: same },
 ];
 
 const reported = evolve(initialState(), SAMPLE_EVENTS.KillReported);

@@ -1,6 +1,7 @@
 import type { SiemStatus } from '../decision/decision.types';
 import type { PolicySettings, RiskSettings } from '../decision/policy.types';
 import type { KillReport } from '../kill/kill-report';
+import type { ModuleQuarantine } from '../module/module-standing';
 import type { ModuleHistory, SiemRiskContext } from '../risk/risk.types';
 import type { KillReported } from './kill-events';
 
@@ -29,6 +30,8 @@ export interface DecideResurrection {
   readonly siemStatus: SiemStatus;
   readonly history: ModuleHistory;
   readonly autoResurrectionsLastHour: number;
+  /** Set while the module is quarantined: the decision then goes to a human. */
+  readonly quarantine: ModuleQuarantine | null;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
 }
@@ -65,8 +68,15 @@ export interface ExpireEnrichment extends LoggedCommandBase {
   readonly actor: string;
 }
 
+/** A deferred resurrection's backoff has passed: the executor may start it. */
+export interface ResumeResurrection extends LoggedCommandBase {
+  readonly type: 'ResumeResurrection';
+  /** The timer that fired. */
+  readonly actor: string;
+}
+
 /** The commands others send through the log; the workflow answers each on the kill's events. */
-export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment;
+export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment | ResumeResurrection;
 export type LoggedKillCommandType = LoggedKillCommand['type'];
 
 export type KillCommand = ReportKill | DecideResurrection | LoggedKillCommand;

@@ -234,6 +234,23 @@ export interface CommandRejected extends KillEventBase {
   readonly reason: string;
 }
 
+/** The executor holds an approved resurrection back until its module's backoff has passed. */
+export interface ResurrectionDeferred extends KillEventBase {
+  readonly type: 'ResurrectionDeferred';
+  readonly notBefore: string;
+  readonly reason: string;
+  /** The backoff step: the module's consecutive re-kills. */
+  readonly attempt: number;
+}
+
+/** The backoff of a deferred resurrection has passed (the answer to ResumeResurrection). */
+export interface ResurrectionResumed extends KillEventBase {
+  readonly type: 'ResurrectionResumed';
+  readonly commandId: string;
+  readonly approvedBy: string;
+  readonly notBefore: string;
+}
+
 export type KillEvent =
   | KillReported
   | ContextEnriched
@@ -258,7 +275,9 @@ export type KillEvent =
   | RollbackFailed
   | OutcomeRecorded
   | CommandRejected
-  | VetoDeferred;
+  | VetoDeferred
+  | ResurrectionDeferred
+  | ResurrectionResumed;
 
 export type KillEventType = KillEvent['type'];
 export type KillEventOf<T extends KillEventType> = Extract<KillEvent, { type: T }>;

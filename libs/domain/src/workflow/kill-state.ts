@@ -34,6 +34,15 @@ export interface KillOutcome {
   readonly recordedAt: string;
 }
 
+/** A resurrection the executor held back for its module's backoff. */
+export interface ResurrectionDeferral {
+  readonly notBefore: string;
+  readonly attempt: number;
+  readonly deferredAt: string;
+  /** When the backoff was declared over (ResurrectionResumed); null while it waits. */
+  readonly resumedAt: string | null;
+}
+
 /** One kill, folded from its events. */
 export interface KillState {
   readonly killId: string;
@@ -55,6 +64,8 @@ export interface KillState {
   readonly vetoRequestId: string | null;
   /** Resurrection attempts started so far. */
   readonly attempts: number;
+  /** The latest backoff the resurrection was held back for; absent in states stored before backoffs existed. */
+  readonly deferral?: ResurrectionDeferral | null;
   /** Every status the kill has been in, oldest first. */
   readonly history: readonly StatusChange[];
   readonly lastEventAt: string;

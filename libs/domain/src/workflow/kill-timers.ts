@@ -23,6 +23,7 @@ export interface KillTimer {
 
 export const APPROVAL_EXPIRY_ACTOR = 'timer:approval-expiry';
 export const ENRICHMENT_DEADLINE_ACTOR = 'timer:enrichment-deadline';
+export const BACKOFF_ACTOR = 'timer:backoff';
 
 /** The timers a kill in this state is waiting for. */
 export function timersOf(state: KillState): KillTimer[] {
@@ -44,6 +45,17 @@ export function timersOf(state: KillState): KillTimer[] {
         killId,
         dueAt: approval.expiresAt,
         command: { type: 'ExpireApproval', killId, actor: APPROVAL_EXPIRY_ACTOR },
+      },
+    ];
+  }
+  const deferral = state.deferral ?? null;
+  if (state.status === 'APPROVED' && deferral !== null && deferral.resumedAt === null) {
+    return [
+      {
+        timerId: `${killId}/backoff/${deferral.deferredAt}`,
+        killId,
+        dueAt: deferral.notBefore,
+        command: { type: 'ResumeResurrection', killId, actor: BACKOFF_ACTOR },
       },
     ];
   }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/control_events.proto.
  */
 export const file_medic_v1_control_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tZWRpYy92MS9jb250cm9sX2V2ZW50cy5wcm90bxIIbWVkaWMudjEizQEKEVRocmVzaG9sZHNVcGRhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIsCgp0aHJlc2hvbGRzGAMgASgLMhgubWVkaWMudjEuUmlza1RocmVzaG9sZHMSKwoObWF4X3Jpc2tfbGV2ZWwYBCABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSFgoObWluX2NvbmZpZGVuY2UYBSABKAESDgoGcmVhc29uGAYgASgJIq8BChZUaHJlc2hvbGRzUmVjYWxpYnJhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIfChdwcmV2aW91c19tYXhfYXV0b19zY29yZRgDIAEoARIaChJuZXdfbWF4X2F1dG9fc2NvcmUYBCABKAESDwoHc2FtcGxlcxgFIAEoBRIQCghldmlkZW5jZRgGIAMoCSKXAQoLTW9kZUNoYW5nZWQSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAIgASgJEiAKCHByZXZpb3VzGAMgASgOMg4ubWVkaWMudjEuTW9kZRIfCgdjdXJyZW50GAQgASgOMg4ubWVkaWMudjEuTW9kZRIOCgZyZWFzb24YBSABKAkiowEKElNpZW1DaXJjdWl0Q2hhbmdlZBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYAiABKAkSDAoEc2llbRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIPCgdjdXJyZW50GAUgASgJEhUKDWZhaWx1cmVfY291bnQYBiABKAUSDgoGcmVhc29uGAcgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_risk]);
+  fileDesc("Ch1tZWRpYy92MS9jb250cm9sX2V2ZW50cy5wcm90bxIIbWVkaWMudjEizQEKEVRocmVzaG9sZHNVcGRhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIsCgp0aHJlc2hvbGRzGAMgASgLMhgubWVkaWMudjEuUmlza1RocmVzaG9sZHMSKwoObWF4X3Jpc2tfbGV2ZWwYBCABKA4yEy5tZWRpYy52MS5SaXNrTGV2ZWwSFgoObWluX2NvbmZpZGVuY2UYBSABKAESDgoGcmVhc29uGAYgASgJIq8BChZUaHJlc2hvbGRzUmVjYWxpYnJhdGVkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIfChdwcmV2aW91c19tYXhfYXV0b19zY29yZRgDIAEoARIaChJuZXdfbWF4X2F1dG9fc2NvcmUYBCABKAESDwoHc2FtcGxlcxgFIAEoBRIQCghldmlkZW5jZRgGIAMoCSKXAQoLTW9kZUNoYW5nZWQSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAIgASgJEiAKCHByZXZpb3VzGAMgASgOMg4ubWVkaWMudjEuTW9kZRIfCgdjdXJyZW50GAQgASgOMg4ubWVkaWMudjEuTW9kZRIOCgZyZWFzb24YBSABKAkiowEKElNpZW1DaXJjdWl0Q2hhbmdlZBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYAiABKAkSDAoEc2llbRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIPCgdjdXJyZW50GAUgASgJEhUKDWZhaWx1cmVfY291bnQYBiABKAUSDgoGcmVhc29uGAcgASgJIncKDk1vZHVsZVJlbGVhc2VkEiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgCIAEoCRIOCgZtb2R1bGUYAyABKAkSEwoGcmVhc29uGAQgASgJSACIAQFCCQoHX3JlYXNvbmIGcHJvdG8z", [file_google_protobuf_timestamp, file_medic_v1_common, file_medic_v1_risk]);
 
 /**
  * @generated from message medic.v1.ThresholdsUpdated
@@ -189,4 +189,40 @@ export type SiemCircuitChanged = Message<"medic.v1.SiemCircuitChanged"> & {
  */
 export const SiemCircuitChangedSchema: GenMessage<SiemCircuitChanged> = /*@__PURE__*/
   messageDesc(file_medic_v1_control_events, 3);
+
+/**
+ * An admin lifted a module's quarantine (POST /api/v1/modules/{name}/release),
+ * keyed by module: its kills may be auto-approved again, its re-kill count and
+ * backoff start afresh.
+ *
+ * @generated from message medic.v1.ModuleReleased
+ */
+export type ModuleReleased = Message<"medic.v1.ModuleReleased"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 1;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string actor = 2;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string module = 3;
+   */
+  module: string;
+
+  /**
+   * @generated from field: optional string reason = 4;
+   */
+  reason?: string | undefined;
+};
+
+/**
+ * Describes the message medic.v1.ModuleReleased.
+ * Use `create(ModuleReleasedSchema)` to create a new message.
+ */
+export const ModuleReleasedSchema: GenMessage<ModuleReleased> = /*@__PURE__*/
+  messageDesc(file_medic_v1_control_events, 4);
 

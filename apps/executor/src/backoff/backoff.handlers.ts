@@ -1,0 +1,15 @@
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ceTypesOf } from '@medic/contracts';
+import type { ResurrectionResumed } from '@medic/domain';
+import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
+import { intend } from '../executor.handlers';
+import type { ExecutorRound } from '../executor.step';
+
+/** A resurrection held back for its module's backoff goes ahead once the kill workflow says the backoff is over. */
+@LogHandlers()
+export class BackoffHandlers {
+  @EventPattern(ceTypesOf('kill', ['ResurrectionResumed']))
+  async resumed(@Payload() logged: LoggedEvent<ResurrectionResumed>, @Ctx() round: ExecutorRound): Promise<void> {
+    await intend(round, logged, null, logged.data.approvedBy);
+  }
+}

@@ -1,0 +1,14 @@
+import type { ProjectionDefinition } from '@medic/eventlog';
+import { moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
+
+/*
+ * The executor's view of each module's standing: the resurrections it
+ * started and whether each was re-killed, folded in its step's own
+ * transaction (see runExecutor), and the module's last release from
+ * quarantine, folded by a runner of its own.
+ */
+export const MODULE_KILLS = moduleKillsProjection('executor', { reports: false });
+export const MODULE_RELEASES: ProjectionDefinition = { projection: moduleReleasesProjection('executor'), topic: (c) => c.kafka.topics.control_events };
+
+/** The executor's projections, for `medic replay rebuild`. */
+export const EXECUTOR_PROJECTIONS: readonly ProjectionDefinition[] = [{ projection: MODULE_KILLS, topic: (c) => c.kafka.topics.kill_events }, MODULE_RELEASES];

@@ -1,0 +1,115 @@
+import {
+  answerCommand,
+  BACKOFF_ACTOR,
+  decide,
+  evolve,
+  initialState,
+  timersOf,
+  type KillEvent,
+  type KillState,
+  type Mode,
+  type ModuleQuarantine,
+  type ResumeResurrection,
+} from '@medic/domain';
+import { aReport, decideCommand } from '../../test/domain-fixtures';
+import { aDecision, sample, SAMPLE_EVENTS } from '../../test/kill-event-samples';
+
+/*
+ * The kill workflow's part in backoffs and quarantines, as Given events /
+ * When command / Then events: a held-back resurrection is resumed once, when
+ * due; a kill of a quarantined module goes to a human in every mode but observer.
+ */
+
+const fold = (...events: KillEvent[]): KillState => events.reduce<KillState | null>((s, e) => evolve(s, e), initialState())!;
+
+const approved = [SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') })];
+const deferred = sample('ResurrectionDeferred', { at: '2026-02-11T12:00:10.000Z', notBefore: '2026-02-11T12:00:30.000Z', attempt: 2 });
+const resume = (at: string, commandId = 'cmd-r1'): ResumeResurrection => ({ type: 'ResumeResurrection', commandId, killId: 'demo-1', at, actor: BACKOFF_ACTOR });
+
+describe('a held-back resurrection', () => {
+  it('waits for its backoff on a timer that fires ResumeResurrection when due', () => {
+    expect(timersOf(fold(...approved, deferred))).toEqual([
+      { timerId: 'demo-1/backoff/2026-02-11T12:00:10.000Z', killId: 'demo-1', dueAt: '2026-02-11T12:00:30.000Z', command: { type: 'ResumeResurrection', killId: 'demo-1', actor: BACKOFF_ACTOR } },
+    ]);
+  });
+
+  it('is resumed when due, by whoever approved it', () => {
+    expect(decide(resume('2026-02-11T12:00:30.000Z'), fold(...approved, deferred))).toEqual([
+      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-r1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z' },
+    ]);
+  });
+
+  it.each([
+    { name: 'before it is due', given: [...approved, deferred], at: '2026-02-11T12:00:29.999Z', code: 'backoff_not_due' },
+    { name: 'a second time (the timer fired twice)', given: [...approved, deferred, sample('ResurrectionResumed')], at: '2026-02-11T12:00:31.000Z', code: 'illegal_transition' },
+    { name: 'when it was never held back', given: approved, at: '2026-02-11T12:00:31.000Z', code: 'illegal_transition' },
+    { name: 'once started', given: [...approved, deferred, sample('ResurrectionResumed'), sample('ResurrectionStarted')], at: '2026-02-11T12:00:31.000Z', code: 'illegal_transition' },
+  ])('is refused $name, with CommandRejected', ({ given, at, code }) => {
+    const [answer] = answerCommand(resume(at), fold(...given));
+    expect(answer).toMatchObject({ type: 'CommandRejected', commandType: 'ResumeResurrection', actor: BACKOFF_ACTOR, code });
+  });
+
+  it('has no timer once resumed, and a new one when held back again', () => {
+    const resumed = fold(...approved, deferred, sample('ResurrectionResumed'));
+    expect(timersOf(resumed)).toEqual([]);
+    const again = evolve(resumed, sample('ResurrectionDeferred', { at: '2026-02-11T12:00:31.000Z', notBefore: '2026-02-11T12:01:00.000Z' }));
+    expect(timersOf(again).map((timer) => timer.dueAt)).toEqual(['2026-02-11T12:01:00.000Z']);
+    expect(timersOf(evolve(again, sample('ResurrectionResumed', { at: '2026-02-11T12:01:00.000Z' })))).toEqual([]);
+  });
+
+  it('keeps the kill APPROVED until it is started', () => {
+    const states = [fold(...approved, deferred), fold(...approved, deferred, sample('ResurrectionResumed'))];
+    expect(states.map((s) => s.status)).toEqual(['APPROVED', 'APPROVED']);
+    expect(evolve(states[1]!, sample('ResurrectionStarted')).status).toBe('EXECUTING');
+  });
+});
+
+describe('a kill of a quarantined module', () => {
+  const QUARANTINE: ModuleQuarantine = {
+    since: '2026-02-11T11:59:00.000Z',
+    reKills: 3,
+    reason: 'module nginx-test is quarantined since 2026-02-11T11:59:00.000Z: 3 re-kills since it was first seen, 3 of them within 24 hours; a human approves each resurrection until an admin releases it',
+  };
+  // A low-confidence info kill: auto-approved in semi_auto when the module is not quarantined.
+  const harmless = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.1, severity: 'info' }) };
+  const decideIn = (mode: Mode, quarantine: ModuleQuarantine | null, report = harmless): KillEvent[] => {
+    return decide(decideCommand({ quarantine }, { mode }), evolve(null, report));
+  };
+  const outcomeOf = (events: KillEvent[]) => {
+    const made = events.find((e) => e.type === 'DecisionMade');
+    return made?.type === 'DecisionMade' ? `${made.decision.outcome}${made.decision.observeOnly ? ' (observe only)' : ''}` : 'none';
+  };
+
+  it.each([
+    { mode: 'semi_auto', free: 'approve_auto', quarantined: 'pending_review' },
+    { mode: 'full_auto', free: 'approve_auto', quarantined: 'pending_review' },
+    { mode: 'manual', free: 'pending_review', quarantined: 'pending_review' },
+    { mode: 'observer', free: 'approve_auto (observe only)', quarantined: 'pending_review (observe only)' },
+  ] as const)('in $mode: $free when free, $quarantined when quarantined', ({ mode, free, quarantined }) => {
+    expect(outcomeOf(decideIn(mode, null))).toBe(free);
+    expect(outcomeOf(decideIn(mode, QUARANTINE))).toBe(quarantined);
+  });
+
+  it('asks a human, naming the quarantine and the re-kills, in the reasoning and the request', () => {
+    const events = decideIn('semi_auto', QUARANTINE);
+    expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade', 'ApprovalRequested']);
+    const made = events[1]!;
+    if (made.type !== 'DecisionMade') throw new Error('no decision');
+    expect(made.decision.autoApproveEligible).toBe(false);
+    expect(made.decision.reasoning).toContain(`Not eligible for auto-approval: ${QUARANTINE.reason}.`);
+    expect(events[2]).toMatchObject({ type: 'ApprovalRequested', reason: QUARANTINE.reason });
+  });
+
+  it('asks a human in full_auto even when high risk would have been denied on its own', () => {
+    const risky = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.65, severity: 'high', targetModule: 'core-db' }) };
+    expect(outcomeOf(decideIn('full_auto', null, risky))).toBe('deny');
+    expect(outcomeOf(decideIn('full_auto', QUARANTINE, risky))).toBe('pending_review');
+  });
+
+  it('keeps the denials: blacklisted and critical modules stay down', () => {
+    const blacklisted = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.1, severity: 'info', targetModule: 'evil-module' }) };
+    const critical = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.99, severity: 'critical', killReason: 'threat_detected', targetModule: 'billing' }) };
+    expect(outcomeOf(decideIn('semi_auto', QUARANTINE, blacklisted))).toBe('deny');
+    expect(outcomeOf(decideIn('semi_auto', QUARANTINE, critical))).toBe('deny');
+  });
+});

@@ -35,6 +35,7 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   RollbackFailed: kill.RollbackFailedSchema,
   OutcomeRecorded: kill.OutcomeRecordedSchema,
   CommandRejected: kill.CommandRejectedSchema,
+  RollbackRequested: kill.RollbackRequestedSchema,
 };
 
 const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Message> } = {
@@ -42,6 +43,7 @@ const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Messa
   DenyApproval: commands.DenyApprovalSchema,
   ExpireApproval: commands.ExpireApprovalSchema,
   ExpireEnrichment: commands.ExpireEnrichmentSchema,
+  RequestRollback: commands.RequestRollbackSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {

@@ -1,4 +1,5 @@
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
+import { type MonitorSettings } from '../../domain/src/monitoring/watch';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
 
@@ -30,6 +31,18 @@ export function toRiskSettings(c: MedicConfig): RiskSettings {
     weights: c.risk.weights,
     thresholds: c.risk.thresholds,
     moduleCriticality: { default: c.risk.module_criticality.default, modules: c.risk.module_criticality.modules },
+  });
+}
+
+/** How the monitor watches a resurrection, in the domain's words (durations in milliseconds). */
+export function toMonitorSettings(c: MedicConfig): MonitorSettings {
+  const r = c.resurrection;
+  return deepFreeze({
+    monitoringMs: Math.round(r.monitoring_duration_minutes * 60_000),
+    checkIntervalMs: Math.round(r.health_check_interval_seconds * 1000),
+    rekillWindowMs: Math.round(r.rekill_window_minutes * 60_000),
+    anomalyThreshold: r.rollback.anomaly_threshold,
+    autoRollback: r.rollback.enabled && r.rollback.auto_trigger_on_anomaly,
   });
 }
 

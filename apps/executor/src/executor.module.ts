@@ -4,14 +4,15 @@ import { MedicCoreModule } from '@medic/eventlog';
 import { ExecutorHandlers } from './executor.handlers';
 import { EXECUTOR_DDL, KillModule } from './executor.schema';
 import { ExecutorWorker } from './executor.worker';
+import { ROLLBACK_DDL, RollbackHandlers } from './rollback.handlers';
 
 @Module({})
 export class ExecutorModule {
   static register(config: MedicConfig): DynamicModule {
     return {
       module: ExecutorModule,
-      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: [KillModule], ddl: EXECUTOR_DDL } })],
-      controllers: [ExecutorHandlers],
+      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: [KillModule], ddl: [...EXECUTOR_DDL, ...ROLLBACK_DDL] } })],
+      controllers: [ExecutorHandlers, RollbackHandlers],
       providers: [ExecutorWorker],
     };
   }

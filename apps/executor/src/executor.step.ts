@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import type { KillEvent } from '@medic/domain';
 import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
-import type { ContainerEngine } from './container-engine';
+import type { ContainerEngine } from '@medic/containers';
 import { KillModule } from './executor.schema';
 
 export interface ExecutorSettings {
@@ -22,7 +22,7 @@ export class ExecutorRound {
     readonly engine: ContainerEngine,
     readonly settings: ExecutorSettings,
     readonly now: () => Date,
-    private readonly tx: EntityManager,
+    readonly tx: EntityManager,
   ) {}
 
   /** Remembers the module of a decided kill (saved with the round). */

@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ceTypesOf } from '@medic/contracts';
 import { header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
-import { DockerEngine } from './container-engine';
+import { DockerEngine } from '@medic/containers';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
+import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 
-const ACTED_ON = ['DecisionMade', 'ApprovalGranted', 'ResurrectionStarted'] as const;
+const ACTED_ON = ['DecisionMade', 'ApprovalGranted', 'ResurrectionStarted', ...ROLLBACK_ACTED_ON] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -37,7 +38,7 @@ export class ExecutorWorker implements LogWorker {
         for (const e of events) {
           if (e.type === 'ResurrectionSucceeded') this.results.inc({ result: 'succeeded' });
           if (e.type === 'ResurrectionFailed') this.results.inc({ result: 'failed' });
-          if (e.type !== 'ResurrectionStarted') this.logger.info(`${e.type}`, { kill_id: e.killId, ...(e.type === 'ResurrectionFailed' ? { reason: e.reason } : {}) });
+          if (e.type !== 'ResurrectionStarted') this.logger.info(`${e.type}`, { kill_id: e.killId, ...(e.type === 'ResurrectionFailed' || e.type === 'RollbackFailed' || e.type === 'RollbackStarted' ? { reason: e.reason } : {}) });
         }
       },
     });

@@ -13,9 +13,11 @@ import { SystemProbe } from './health/system.probe';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { CommandSender } from './queue/command-sender';
+import { LoggedCommands } from './queue/logged-commands';
 import { ActOnQueueItemHandler } from './queue/queue.commands';
 import { QueueController } from './queue/queue.controller';
 import { ResurrectionsController } from './resurrections/resurrections.controller';
+import { RollBackResurrectionHandler } from './resurrections/rollback.command';
 import { QueueMetrics } from './queue/queue.metrics';
 import { GetCommandStatusHandler, GetQueueItemHandler, ListQueueHandler } from './queue/queue.queries';
 import { VerdictWaiter } from './queue/verdict-waiter';
@@ -37,6 +39,8 @@ export class GatewayModule {
         GetQueueItemHandler,
         GetCommandStatusHandler,
         ActOnQueueItemHandler,
+        RollBackResurrectionHandler,
+        LoggedCommands,
         CommandSender,
         VerdictWaiter,
         QueueMetrics,

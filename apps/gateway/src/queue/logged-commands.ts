@@ -96,6 +96,18 @@ export class LoggedCommands {
   }
 }
 
+/** Runs `act` and counts its answer: the HTTP status, 500 for an unexpected error. */
+export async function countAnswer(count: (answer: string) => void, act: () => Promise<CommandAnswer>): Promise<CommandAnswer> {
+  try {
+    const answer = await act();
+    count(String(answer.status));
+    return answer;
+  } catch (error) {
+    count(error instanceof ApiError ? String(error.status) : '500');
+    throw error;
+  }
+}
+
 /** Sends the answer in the envelope with its status (200, or 202 with the status URL as Location): it depends on the verdict, so Nest cannot. */
 export function sendCommandAnswer(req: Request, res: Response, answer: CommandAnswer): void {
   if (answer.status === 202) res.setHeader('Location', (answer.data as { status_url: string }).status_url);

@@ -6,8 +6,7 @@ import type { LoggedKillCommand } from '@medic/domain';
 import { DATA_SOURCE, METRICS } from '@medic/eventlog';
 import { counter } from '@medic/observability';
 import type { Principal } from '../auth/api-keys';
-import { ApiError } from '../http/envelope';
-import { LoggedCommands, type CommandAnswer } from './logged-commands';
+import { countAnswer, LoggedCommands, type CommandAnswer } from './logged-commands';
 import { toCommandStatusDto, toQueueItemDto, type QueueAction } from './queue.dto';
 import { findQueueItem, statusUrl } from './queue.queries';
 
@@ -38,15 +37,8 @@ export class ActOnQueueItemHandler implements ICommandHandler<ActOnQueueItemComm
     this.answers = counter(metrics, 'medic_approval_requests_total', 'Approve and deny requests over REST, by answer', ['action', 'answer']);
   }
 
-  async execute(c: ActOnQueueItemCommand): Promise<CommandAnswer> {
-    try {
-      const answer = await this.act(c);
-      this.answers.inc({ action: c.action.kind, answer: String(answer.status) });
-      return answer;
-    } catch (error) {
-      this.answers.inc({ action: c.action.kind, answer: error instanceof ApiError ? String(error.status) : '500' });
-      throw error;
-    }
+  execute(c: ActOnQueueItemCommand): Promise<CommandAnswer> {
+    return countAnswer((answer) => this.answers.inc({ action: c.action.kind, answer }), () => this.act(c));
   }
 
   private async act({ itemId, action, principal, idempotencyKey }: ActOnQueueItemCommand): Promise<CommandAnswer> {

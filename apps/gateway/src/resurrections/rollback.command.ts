@@ -6,7 +6,7 @@ import { DATA_SOURCE, METRICS } from '@medic/eventlog';
 import { counter } from '@medic/observability';
 import type { Principal } from '../auth/api-keys';
 import { ApiError } from '../http/envelope';
-import { LoggedCommands, type CommandAnswer } from '../queue/logged-commands';
+import { countAnswer, LoggedCommands, type CommandAnswer } from '../queue/logged-commands';
 import { bodyFields, text, toCommandStatusDto } from '../queue/queue.dto';
 import { ResurrectionView } from './resurrection-view.entity';
 
@@ -61,15 +61,8 @@ export class RollBackResurrectionHandler implements ICommandHandler<RollBackResu
     this.answers = counter(metrics, 'medic_rollback_requests_total', 'Rollback requests over REST, by answer', ['answer']);
   }
 
-  async execute(c: RollBackResurrectionCommand): Promise<CommandAnswer> {
-    try {
-      const answer = await this.act(c);
-      this.answers.inc({ answer: String(answer.status) });
-      return answer;
-    } catch (error) {
-      this.answers.inc({ answer: error instanceof ApiError ? String(error.status) : '500' });
-      throw error;
-    }
+  execute(c: RollBackResurrectionCommand): Promise<CommandAnswer> {
+    return countAnswer((answer) => this.answers.inc({ answer }), () => this.act(c));
   }
 
   private async act({ requestId, reason, principal, idempotencyKey }: RollBackResurrectionCommand): Promise<CommandAnswer> {

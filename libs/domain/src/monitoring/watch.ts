@@ -49,16 +49,7 @@ export interface ProbeStats {
   readonly maxLatencyMs: number;
 }
 
-export interface Watch {
-  readonly killId: string;
-  readonly requestId: string;
-  readonly decisionId: string;
-  readonly targetModule: string;
-  readonly containerId: string | null;
-  /** When the resurrection began (ResurrectionStarted): time to stable counts from here. */
-  readonly resurrectionStartedAt: string;
-  /** When the module was up again (ResurrectionSucceeded): the window starts here. */
-  readonly monitoringStartedAt: string;
+export interface Watch extends WatchStart {
   readonly monitoringEndsAt: string;
   readonly phase: WatchPhase;
   /** When the monitor acts next: the next check while monitoring, the end of the re-kill window while stable. */
@@ -99,8 +90,9 @@ export interface WatchStart {
   readonly decisionId: string;
   readonly targetModule: string;
   readonly containerId: string | null;
+  /** When the resurrection began (ResurrectionStarted): time to stable counts from here. */
   readonly resurrectionStartedAt: string;
-  /** ResurrectionSucceeded's time. */
+  /** When the module was up again (ResurrectionSucceeded): the window starts here. */
   readonly monitoringStartedAt: string;
 }
 

@@ -60,7 +60,8 @@ export class MonitorWorker implements LogWorker {
       settings: monitor,
       probesOf: (module) => probes.get(module) ?? [],
       pollMs: Math.min(1000, Math.max(100, monitor.checkIntervalMs / 4)),
-      leaseMs: 30_000 + 2 * slowestProbeMs,
+      // A check takes its slowest probe and an inspect; a watch claimed by a replica that died is checked again after this.
+      leaseMs: 10_000 + 2 * slowestProbeMs,
       onRecorded: (checked, events) => {
         if (checked) this.checksRun.inc();
         this.report(events);

@@ -19,6 +19,13 @@ import { outcomeOf, postResurrectionMetrics } from './watch-outcomes';
  * reported within the window closes the watch as `re_killed` instead. Either
  * way the watch gets exactly one outcome: the monitor decides both under the
  * watch's row lock.
+ *
+ * An operator may roll back a STABLE kill while its success waits: the
+ * watch then waits for the rollback's result instead. Only a request the
+ * workflow accepts in the very moment the window ends, before the monitor
+ * has read it, comes too late: the kill is COMPLETED as a success and the
+ * workflow refuses the executor's RollbackStarted (a dead letter says so),
+ * though the executor does stop the module it was asked to.
  */
 
 export type WatchPhase =

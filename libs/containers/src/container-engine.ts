@@ -34,6 +34,8 @@ export interface ExecResult {
 export interface ContainerEngine {
   /** The module's container: labelled `medic.module=<name>` first, else named after it; null if none. */
   find(module: string): Promise<ContainerInfo | null>;
+  /** The containers of several modules with one listing: module → container, for those that have one. */
+  findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>>;
   inspect(id: string): Promise<ContainerInfo | null>;
   /** Starts it; one already running is left as it is. */
   start(id: string): Promise<void>;
@@ -54,11 +56,19 @@ export class DockerEngine implements ContainerEngine {
   private readonly docker = new Docker();
 
   async find(module: string): Promise<ContainerInfo | null> {
-    const labelled = await this.docker.listContainers({ all: true, filters: { label: [`${MODULE_LABEL}=${module}`] } });
-    // Exact names only (an engine's name filter matches parts of names).
-    const byName = labelled.length > 0 ? labelled : (await this.docker.listContainers({ all: true })).filter((c) => c.Names.includes(`/${module}`));
-    const first = byName[0];
-    return first ? this.inspect(first.Id) : null;
+    return (await this.findAll([module])).get(module) ?? null;
+  }
+
+  async findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>> {
+    const found = new Map<string, ContainerInfo>();
+    if (modules.length === 0) return found;
+    const listed = await this.docker.listContainers({ all: true });
+    for (const module of new Set(modules)) {
+      const id = locate(listed, module);
+      const info = id === null ? null : await this.inspect(id);
+      if (info !== null) found.set(module, info);
+    }
+    return found;
   }
 
   async inspect(id: string): Promise<ContainerInfo | null> {
@@ -133,6 +143,18 @@ export class DockerEngine implements ContainerEngine {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     }
   }
+}
+
+interface ListedContainer {
+  readonly Id: string;
+  readonly Names: readonly string[];
+  readonly Labels: Readonly<Record<string, string>> | null;
+}
+
+/** The module's container among those listed: labelled medic.module=<name> first, else named exactly so. */
+export function locate(listed: readonly ListedContainer[], module: string): string | null {
+  const labelled = listed.find((c) => c.Labels?.[MODULE_LABEL] === module);
+  return (labelled ?? listed.find((c) => c.Names.includes(`/${module}`)))?.Id ?? null;
 }
 
 export class ExecTimeout extends Error {

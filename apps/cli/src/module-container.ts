@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { repoRoot } from '@medic/devstack';
-import { DockerEngine, MODULE_LABEL, type ContainerInfo } from '../../executor/src/container-engine';
+import { DockerEngine, MODULE_LABEL, type ContainerInfo } from '@medic/containers';
 import { CliError } from './cli-config';
 import { medicHome, readEndpoints } from './endpoints';
 

@@ -55,6 +55,8 @@ function summary(e: KillEvent): string {
       return `anomaly score ${e.anomalyScore}: ${e.findings.join('; ')}`;
     case 'AnomalyCleared':
       return `anomaly cleared: ${e.reason}`;
+    case 'RollbackRequested':
+      return `rollback requested by ${e.actor}: ${e.reason}`;
     case 'RollbackStarted':
       return `rollback by ${e.actor}: ${e.reason}`;
     case 'RollbackCompleted':

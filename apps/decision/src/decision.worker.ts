@@ -6,7 +6,7 @@ import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type L
 import { counter, histogram, Logger } from '@medic/observability';
 import { runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
-import { TimerFiring } from './workflow/timer-firing';
+import { killTimerFiring } from './workflow/timer-firing';
 
 
 /** The SIEM gets its timeout, and a margin for the enrichment service's own work and the log, before a kill is decided without it. */
@@ -26,7 +26,7 @@ function spendsBudget(policy: PolicySettings): boolean {
 export class DecisionWorker implements LogWorker {
   private readonly logger = new Logger('medic.decision');
   private processor: TransactionalProcessor<WorkflowReport> | null = null;
-  private timers: TimerFiring | null = null;
+  private timers: ReturnType<typeof killTimerFiring> | null = null;
   private log: EventLog | null = null;
   private readonly made;
   private readonly latency;
@@ -81,7 +81,7 @@ export class DecisionWorker implements LogWorker {
     await this.processor.start();
     this.log = new EventLog(kafka, { kill: topics.kill_events, control: topics.control_events, command: topics.kill_commands });
     await this.log.connect();
-    this.timers = new TimerFiring({
+    this.timers = killTimerFiring({
       dataSource,
       log: this.log,
       source: SOURCE,

@@ -1,5 +1,5 @@
 import type { ContainerInspectInfo } from 'dockerode';
-import { locate } from './container-engine';
+import { locate } from '@medic/containers';
 import { createOptionsOf, specOf } from './container-snapshot';
 
 const inspected = {

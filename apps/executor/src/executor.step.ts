@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
-import type { ContainerEngine } from './container-engine';
+import type { ContainerEngine } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
 

@@ -4,12 +4,13 @@ import { ceTypesOf } from '@medic/contracts';
 import { header, projectionRunners, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type ProjectionRunner, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { MODULE_RELEASES } from './backoff/module-standing';
-import { DockerEngine } from './container-engine';
+import { DockerEngine } from '@medic/containers';
 import { DockerSnapshots } from './container-snapshot';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { runExecutor, type ExecutorReport } from './executor.step';
+import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 
-const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionResumed'] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
 /** Folded into the modules' standing (re-kills hold later resurrections back), not acted on. */
 const FOLDED = ['OutcomeRecorded'] as const;
 
@@ -52,7 +53,7 @@ export class ExecutorWorker implements LogWorker {
         for (const e of events) {
           if (e.type === 'ResurrectionSucceeded') this.results.inc({ result: 'succeeded' });
           if (e.type === 'ResurrectionFailed') this.results.inc({ result: 'failed' });
-          if (e.type !== 'ResurrectionStarted') this.logger.info(`${e.type}`, { kill_id: e.killId, ...(e.type === 'ResurrectionFailed' ? { reason: e.reason } : {}) });
+          if (e.type !== 'ResurrectionStarted') this.logger.info(`${e.type}`, { kill_id: e.killId, ...(e.type === 'ResurrectionFailed' || e.type === 'RollbackFailed' || e.type === 'RollbackStarted' ? { reason: e.reason } : {}) });
         }
       },
     });

@@ -15,10 +15,12 @@ import { ErrorEnvelopeFilter } from './http/error.filter';
 import { ModuleStandings } from './modules/module-standings';
 import { ModulesController } from './modules/modules.controller';
 import { CommandSender } from './queue/command-sender';
+import { LoggedCommands } from './queue/logged-commands';
 import { ActOnQueueItemHandler } from './queue/queue.commands';
 import { QueueController } from './queue/queue.controller';
 import { OutcomesController } from './outcomes/outcomes.controller';
 import { ResurrectionsController } from './resurrections/resurrections.controller';
+import { RollBackResurrectionHandler } from './resurrections/rollback.command';
 import { QueueMetrics } from './queue/queue.metrics';
 import { GetCommandStatusHandler, GetQueueItemHandler, ListQueueHandler } from './queue/queue.queries';
 import { VerdictWaiter } from './queue/verdict-waiter';
@@ -40,6 +42,8 @@ export class GatewayModule {
         GetQueueItemHandler,
         GetCommandStatusHandler,
         ActOnQueueItemHandler,
+        RollBackResurrectionHandler,
+        LoggedCommands,
         CommandSender,
         VerdictWaiter,
         QueueMetrics,

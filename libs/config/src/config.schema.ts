@@ -3,6 +3,7 @@ import { MODES } from '../../domain/src/decision/decision.types';
 import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
 import { type RiskLevel } from '../../domain/src/risk/risk.types';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
+import { probesSchema } from './probes.schema';
 
 // Every key has a safe default (observer mode, auto-approval off), so an empty file is a valid config.
 // Objects are strict: an unknown key is a typo until proven otherwise.
@@ -226,17 +227,27 @@ export const medicConfigSchema = z
     // Not strict: the spec's older files carry executor settings here that Medic does not use.
     resurrection: z
       .object({
-        monitoring_duration_minutes: positiveInt.default(30),
-        health_check_interval_seconds: positiveInt.default(30),
+        // Fractions allowed (0.1 minutes, 0.5 seconds): short windows for demos and tests.
+        monitoring_duration_minutes: positiveNumber.default(30),
+        health_check_interval_seconds: positiveNumber.default(30),
         max_retry_attempts: nonNegativeInt.default(2),
+        /** A kill of a module this long after its resurrection was confirmed stable is a re-kill of it. */
+        rekill_window_minutes: z.number().nonnegative().default(10),
         rollback: z
           .object({ enabled: bool(true), auto_trigger_on_anomaly: bool(true), anomaly_threshold: score.default(0.7) })
           .strict()
           .default({}),
         quarantine_after_rekills: positiveInt.default(3),
         backoff: backoff.default({}),
+        probes: probesSchema(moduleName),
       })
       .strip()
+      .superRefine((r, ctx) => {
+        if (r.health_check_interval_seconds > r.monitoring_duration_minutes * 60) {
+          const window = `${r.monitoring_duration_minutes * 60}s`;
+          ctx.addIssue({ code: 'custom', path: ['health_check_interval_seconds'], message: `must not exceed the monitoring window (resurrection.monitoring_duration_minutes, ${window})` });
+        }
+      })
       .default({}),
     interfaces: z
       .object({

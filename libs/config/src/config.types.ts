@@ -8,3 +8,5 @@ export type LogLevel = MedicConfig['logging']['level'];
 export type ApiKeyEntry = MedicConfig['api']['keys'][number];
 export type ApiRole = ApiKeyEntry['role'];
 export type { DeepReadonly };
+/** One probe of `resurrection.probes.<module>`. */
+export type ProbeConfig = MedicConfig['resurrection']['probes'][string][number];

@@ -216,6 +216,47 @@ describe('parseConfig: the spec 5.1 example file', () => {
   });
 });
 
+describe('parseConfig: probes of resurrected modules', () => {
+  it('reads http, tcp and exec probes per module, with their defaults', () => {
+    const config = parseConfig(
+      [
+        'resurrection:',
+        '  probes:',
+        '    nginx-test:',
+        '      - { type: http, url: "http://127.0.0.1:8080/health" }',
+        '      - { type: tcp, host: 127.0.0.1, port: 8080, timeout_seconds: 0.5 }',
+        '      - { type: exec, command: [wget, -q, -O-, "http://127.0.0.1:8080/health"], failure_threshold: 1 }',
+        '',
+      ].join('\n'),
+    );
+    expect(config.resurrection.probes['nginx-test']).toEqual([
+      { type: 'http', url: 'http://127.0.0.1:8080/health', expected_status: 200, timeout_seconds: 5, failure_threshold: 3 },
+      { type: 'tcp', host: '127.0.0.1', port: 8080, timeout_seconds: 0.5, failure_threshold: 3 },
+      { type: 'exec', command: ['wget', '-q', '-O-', 'http://127.0.0.1:8080/health'], expected_exit_code: 0, timeout_seconds: 5, failure_threshold: 1 },
+    ]);
+    expect(parseConfig('').resurrection.probes).toEqual({});
+  });
+
+  it.each([
+    ['resurrection:\n  probes:\n    web:\n      - { type: ping }\n', 'resurrection.probes.web.0.type'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: http, url: "ftp://x" }\n', 'resurrection.probes.web.0.url'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: http, url: "http://x", expected_status: 700 }\n', 'resurrection.probes.web.0.expected_status'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: tcp, host: x, port: 0 }\n', 'resurrection.probes.web.0.port'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: exec, command: [] }\n', 'resurrection.probes.web.0.command'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: tcp, host: x, port: 1, timeout_seconds: 0 }\n', 'resurrection.probes.web.0.timeout_seconds'],
+    ['resurrection:\n  probes:\n    web:\n      - { type: tcp, host: x, port: 1, retries: 2 }\n', 'resurrection.probes.web.0.retries'],
+    ['resurrection:\n  monitoring_duration_minutes: 0.01\n  health_check_interval_seconds: 1\n', 'resurrection.health_check_interval_seconds'],
+    ['resurrection:\n  rekill_window_minutes: -1\n', 'resurrection.rekill_window_minutes'],
+  ])('%j → %s', (yaml, key) => {
+    expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
+  });
+
+  it('takes fractions of minutes and seconds for the monitoring window and interval', () => {
+    const config = parseConfig('resurrection:\n  monitoring_duration_minutes: 0.1\n  health_check_interval_seconds: 0.5\n');
+    expect(config.resurrection).toMatchObject({ monitoring_duration_minutes: 0.1, health_check_interval_seconds: 0.5, rekill_window_minutes: 10 });
+  });
+});
+
 describe('parseConfig: invalid values stop with the key named', () => {
   it.each([
     ['mode:\n  current: auto\n', 'mode.current'],

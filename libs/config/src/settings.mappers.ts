@@ -1,6 +1,7 @@
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
 import { type VetoSettings } from '../../domain/src/veto/veto.types';
 import { type StandingSettings } from '../../domain/src/module/module-standing';
+import { type MonitorSettings } from '../../domain/src/monitoring/watch';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
 
@@ -47,6 +48,18 @@ export function toStandingSettings(c: MedicConfig): StandingSettings {
   return deepFreeze({
     backoff: { initialSeconds: backoff.initial_seconds, maxSeconds: backoff.max_seconds, resetAfterStableSeconds: backoff.reset_after_stable_seconds },
     quarantineAfterReKills: c.resurrection.quarantine_after_rekills,
+  });
+}
+
+/** How the monitor watches a resurrection, in the domain's words (durations in milliseconds). */
+export function toMonitorSettings(c: MedicConfig): MonitorSettings {
+  const r = c.resurrection;
+  return deepFreeze({
+    monitoringMs: Math.round(r.monitoring_duration_minutes * 60_000),
+    checkIntervalMs: Math.round(r.health_check_interval_seconds * 1000),
+    rekillWindowMs: Math.round(r.rekill_window_minutes * 60_000),
+    anomalyThreshold: r.rollback.anomaly_threshold,
+    autoRollback: r.rollback.enabled && r.rollback.auto_trigger_on_anomaly,
   });
 }
 

@@ -1,6 +1,6 @@
 import { parseConfig } from './parse-config';
 import { REDACTED, redactConfig } from './redact-config';
-import { kafkaBrokerList, toPolicySettings, toRiskSettings } from './settings.mappers';
+import { kafkaBrokerList, toMonitorSettings, toPolicySettings, toRiskSettings } from './settings.mappers';
 
 const HASH = 'c'.repeat(64);
 
@@ -61,5 +61,18 @@ describe('redactConfig', () => {
     expect(redactConfig(config).kafka).toEqual(config.kafka);
     expect(config.siem.api_key).toBe('siem-secret');
     expect(redactConfig(parseConfig('')).siem).not.toHaveProperty('api_key');
+  });
+});
+
+describe('toMonitorSettings', () => {
+  it('maps the resurrection keys, fractions included, into milliseconds', () => {
+    const config = parseConfig('resurrection:\n  monitoring_duration_minutes: 0.25\n  health_check_interval_seconds: 0.5\n  rekill_window_minutes: 0.05\n  rollback:\n    anomaly_threshold: 0.6\n');
+    expect(toMonitorSettings(config)).toEqual({ monitoringMs: 15_000, checkIntervalMs: 500, rekillWindowMs: 3_000, anomalyThreshold: 0.6, autoRollback: true });
+  });
+
+  it('rolls back on its own only when rollback is enabled and triggered by anomalies', () => {
+    expect(toMonitorSettings(parseConfig('resurrection:\n  rollback:\n    auto_trigger_on_anomaly: false\n')).autoRollback).toBe(false);
+    expect(toMonitorSettings(parseConfig('resurrection:\n  rollback:\n    enabled: false\n')).autoRollback).toBe(false);
+    expect(toMonitorSettings(parseConfig('')).rekillWindowMs).toBe(600_000);
   });
 });

@@ -38,6 +38,7 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   VetoDeferred: kill.VetoDeferredSchema,
   ResurrectionDeferred: kill.ResurrectionDeferredSchema,
   ResurrectionResumed: kill.ResurrectionResumedSchema,
+  RollbackRequested: kill.RollbackRequestedSchema,
 };
 
 const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Message> } = {
@@ -46,6 +47,7 @@ const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Messa
   ExpireApproval: commands.ExpireApprovalSchema,
   ExpireEnrichment: commands.ExpireEnrichmentSchema,
   ResumeResurrection: commands.ResumeResurrectionSchema,
+  RequestRollback: commands.RequestRollbackSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {

@@ -27,6 +27,7 @@ const rich: KillEvent[] = [
   },
   { ...SAMPLE_EVENTS.DecisionMade, decision: { ...SAMPLE_EVENTS.DecisionMade.decision, outcome: 'approve_auto', mode: 'semi_auto', siemStatus: 'not_configured', reasoning: ['a', 'b'] } },
   { ...SAMPLE_EVENTS.OutcomeRecorded, requestId: null, timeToStableSeconds: null, result: 're_killed', lessonsLearned: ['flapping'], metrics: { cpu: 0.5 } },
+  { ...SAMPLE_EVENTS.RollbackStarted, containerId: null },
 ];
 
 const control: ControlEvent[] = [
@@ -43,12 +44,13 @@ const commandSamples: LoggedKillCommand[] = [
   { type: 'DenyApproval', commandId: 'c-3', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', denier: 'bob', reason: 'still hostile' },
   { type: 'ExpireApproval', commandId: 'c-4', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:approval-expiry' },
   { type: 'ResumeResurrection', commandId: 'c-5', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:backoff' },
+  { type: 'RequestRollback', commandId: 'c-5', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'ops-console', reason: 'errors in the logs' },
 ];
 
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
-    expect(KILL_EVENT_TYPES).toHaveLength(26);
-    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection']);
+    expect(KILL_EVENT_TYPES).toHaveLength(27);
+    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection', 'RequestRollback']);
     expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged', 'ModuleReleased']);
   });
 

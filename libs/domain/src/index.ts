@@ -2,7 +2,7 @@
 
 export * from './shared/errors';
 export type * from './shared/json';
-export { addHours, addMilliseconds, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant } from './shared/time';
+export { addHours, addMilliseconds, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant, secondsBetween } from './shared/time';
 
 export * from './kill/kill-report';
 export * from './kill/kill-report-limits';
@@ -30,6 +30,28 @@ export { actorOf, answerCommand, rejection } from './workflow/answer-command';
 export { APPROVAL_EXPIRY_ACTOR, BACKOFF_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
 export { awaitsEnrichment, unavailableContext } from './workflow/enrichment-decisions';
 export { describeIndicators } from './workflow/event-effects';
+
+export type * from './monitoring/observation';
+export { NO_BASELINE, scoreCheck, type CheckBaseline, type CheckScore, type Finding } from './monitoring/anomaly-score';
+export {
+  anomalyReason,
+  AUTO_ROLLBACK_ACTOR,
+  closeStable,
+  recordCheck,
+  recordRekill,
+  recordRollbackResult,
+  rollbackUnderway,
+  startWatch,
+  type MonitorSettings,
+  type OutcomeContext,
+  type ProbeStats,
+  type Rekill,
+  type Watch,
+  type WatchPhase,
+  type WatchStart,
+  type WatchStep,
+} from './monitoring/watch';
+export { ROLLBACK_FROM } from './workflow/rollback-decisions';
 
 export type * from './control/control-events';
 export {

@@ -81,7 +81,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
   StabilityConfirmed: { type: 'StabilityConfirmed', killId, at, requestId: 'req-1', timeToStableSeconds: 120, metrics: {} },
   AnomalyDetected: { type: 'AnomalyDetected', killId, at, requestId: 'req-1', anomalyScore: 0.9, findings: ['restart loop'] },
   AnomalyCleared: { type: 'AnomalyCleared', killId, at, requestId: 'req-1', reason: 'settled' },
-  RollbackStarted: { type: 'RollbackStarted', killId, at, requestId: 'req-1', reason: 'anomaly 0.9', actor: 'monitor' },
+  RollbackStarted: { type: 'RollbackStarted', killId, at, requestId: 'req-1', reason: 'anomaly 0.9', actor: 'policy:auto-rollback', containerId: 'c-1' },
   RollbackCompleted: { type: 'RollbackCompleted', killId, at, requestId: 'req-1' },
   RollbackFailed: { type: 'RollbackFailed', killId, at, requestId: 'req-1', reason: 'engine unreachable' },
   OutcomeRecorded: {
@@ -100,6 +100,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     shouldAdjustThreshold: false,
   },
   VetoDeferred: { type: 'VetoDeferred', killId, at, requestId: 'req-1', reason: 'still looking', newEvidence: ['beacon at 12:00'], askAgainAt: '2026-02-11T12:01:10.000Z', defers: 1 },
+  RollbackRequested: { type: 'RollbackRequested', killId, at, requestId: 'req-1', actor: 'ops-console', reason: 'errors in the logs', commandId: 'cmd-4' },
   CommandRejected: {
     type: 'CommandRejected',
     killId,

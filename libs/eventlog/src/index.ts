@@ -32,3 +32,4 @@ export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDead
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';
 export { projectionRunners, transactionalStep, type ProjectionDefinition, type StepDefinition, type StepDeps } from './service-kit';
 export { dispatchEach } from './dispatch-events';
+export { DurableTimers, type DurableTimersOptions } from './durable-timers';

@@ -28,7 +28,7 @@ export function parseQueueFilters(query: Record<string, unknown>): QueueFilters 
   return filters;
 }
 
-export const RESURRECTION_STATUSES = ['executing', 'succeeded', 'failed'] as const;
+export const RESURRECTION_STATUSES = ['executing', 'succeeded', 'failed', 'rolled_back'] as const;
 export type ResurrectionFilters = Omit<DecisionFilters, 'outcome' | 'riskLevel'> & { readonly status: (typeof RESURRECTION_STATUSES)[number] | null };
 const RESURRECTION_PARAMS = ['module', 'status', 'since', 'until', 'page', 'page_size'];
 

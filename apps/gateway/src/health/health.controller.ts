@@ -11,7 +11,7 @@ import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
-const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'gateway'];
+const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];
 /** How long a dead letter keeps its step degraded. */
 export const DEAD_LETTER_WINDOW_MS = 3_600_000;
 

@@ -2,7 +2,7 @@ import type { KillEvent, KillEventOf } from '@medic/domain';
 import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 import { CommandVerdict } from './command-verdict.entity';
 
-type Answer = KillEventOf<'ApprovalGranted' | 'ApprovalDenied' | 'ApprovalExpired' | 'CommandRejected'>;
+type Answer = KillEventOf<'ApprovalGranted' | 'ApprovalDenied' | 'ApprovalExpired' | 'RollbackRequested' | 'CommandRejected'>;
 
 /**
  * The verdict on each command sent through the log, so whoever sent it can
@@ -13,7 +13,7 @@ type Answer = KillEventOf<'ApprovalGranted' | 'ApprovalDenied' | 'ApprovalExpire
 export const commandVerdictsProjection: StreamProjection<'kill', CommandVerdict> = {
   name: 'gateway.command_verdicts',
   entity: CommandVerdict,
-  read: readStream('kill', ['ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired', 'CommandRejected']),
+  read: readStream('kill', ['ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired', 'RollbackRequested', 'CommandRejected']),
   // Answers written before commands existed have no id: they key to nothing and are passed over.
   keyOf: (e) => commandIdOf(e.data as Answer) ?? `no-command:${e.id}`,
   evolve: evolveCommandVerdict,

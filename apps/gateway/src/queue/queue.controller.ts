@@ -6,8 +6,8 @@ import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { parseQueueFilters } from '../decisions/decision-filters';
 import { parseIdempotencyKey } from './idempotency';
+import { sendCommandAnswer } from './logged-commands';
 import { ActOnQueueItemCommand } from './queue.commands';
-import { envelope } from '../http/envelope';
 import { parseUuid } from '../http/params';
 import { CommandStatusDto, parseQueueAction, QueueItemDto, QueuePageDto } from './queue.dto';
 import { GetCommandStatusQuery, GetQueueItemQuery, ListQueueQuery } from './queue.queries';
@@ -85,11 +85,8 @@ export class QueueController {
     return this.act(itemId, 'deny', body, key, req, res);
   }
 
-  /** The status depends on the verdict (200 or 202), so the envelope is sent here rather than by Nest. */
   private async act(itemId: string, kind: 'approve' | 'deny', body: unknown, key: string | undefined, req: AuthenticatedRequest, res: Response): Promise<void> {
     const command = new ActOnQueueItemCommand(parseUuid('item_id', itemId), parseQueueAction(kind, body), req.principal!, parseIdempotencyKey(key));
-    const answer = await this.commands.execute(command);
-    if (answer.status === 202) res.setHeader('Location', (answer.data as CommandStatusDto).status_url);
-    res.status(answer.status).json(envelope(req, answer.data));
+    sendCommandAnswer(req, res, await this.commands.execute(command));
   }
 }

@@ -78,11 +78,7 @@ export const MAX_NOTES = 1_000;
 
 /** Validates an approve or deny body strictly; a bad field is a 400 naming it. */
 export function parseQueueAction(kind: 'approve' | 'deny', body: unknown): QueueAction {
-  const fields = body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
-  if (typeof fields !== 'object' || Array.isArray(fields)) throw bad('body', 'must be a JSON object');
-  const allowed = kind === 'approve' ? ['notes'] : ['reason'];
-  for (const key of Object.keys(fields)) if (!allowed.includes(key)) throw bad(key, `unknown field; ${kind} takes ${allowed.join(', ')}`);
-  const record = fields as Record<string, unknown>;
+  const record = bodyFields(body, kind === 'approve' ? ['notes'] : ['reason'], kind);
   if (kind === 'approve') {
     const notes = record['notes'];
     if (notes === undefined || notes === null) return { kind, notes: null };
@@ -93,7 +89,15 @@ export function parseQueueAction(kind: 'approve' | 'deny', body: unknown): Queue
   return { kind, reason: text('reason', reason, 1) };
 }
 
-/** A free-text field of a request body: a string of `min`–MAX_NOTES characters, no control characters. */
+/** A POST body: absent or a JSON object of only the `allowed` fields (for `what`); anything else is a 400 naming it. */
+export function bodyFields(body: unknown, allowed: readonly string[], what: string): Record<string, unknown> {
+  const fields = body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
+  if (typeof fields !== 'object' || Array.isArray(fields)) throw bad('body', 'must be a JSON object');
+  for (const key of Object.keys(fields)) if (!allowed.includes(key)) throw bad(key, `unknown field; ${what} takes ${allowed.join(', ')}`);
+  return fields as Record<string, unknown>;
+}
+
+/** A free-text field of at most MAX_NOTES characters, no control characters, at least `min` of them not blank. */
 export function text(field: string, value: unknown, min: number): string {
   if (typeof value !== 'string') throw bad(field, 'must be a string');
   const trimmed = value.trim();

@@ -6,7 +6,7 @@ import type { QueueFilters } from '../decisions/decision-filters';
 import { KillView } from '../decisions/kill-view.entity';
 import { ApiError } from '../http/envelope';
 import { pageOf } from '../http/pagination';
-import { CommandVerdict } from './command-verdict.entity';
+import { verdictAbout } from './logged-commands';
 import { toCommandStatusDto, toQueueItemDto, type CommandStatusDto, type QueueItemDto, type QueuePageDto } from './queue.dto';
 
 export class ListQueueQuery extends Query<QueuePageDto> {
@@ -71,8 +71,7 @@ export class GetCommandStatusHandler implements IQueryHandler<GetCommandStatusQu
 
   async execute({ itemId, commandId }: GetCommandStatusQuery): Promise<CommandStatusDto> {
     const item = await findQueueItem(this.dataSource, itemId);
-    const verdict = await this.dataSource.getRepository(CommandVerdict).findOneBy({ commandId });
-    if (verdict && verdict.killId !== item.killId) throw new ApiError(404, 'not_found', `no command ${commandId} for queue item ${itemId}`);
+    const verdict = await verdictAbout(this.dataSource, item.killId, commandId, `queue item ${itemId}`);
     return toCommandStatusDto(commandId, verdict, statusUrl(itemId, commandId));
   }
 }

@@ -9,7 +9,7 @@ export class ResurrectionView {
   @Column('text', { name: 'target_instance_id' }) targetInstanceId!: string;
   @Column('text', { name: 'approved_by' }) approvedBy!: string;
   @Column('int', { name: 'attempt' }) attempt!: number;
-  /** executing | succeeded | failed */
+  /** executing | succeeded | failed | rolled_back */
   @Column('text', { name: 'status' }) status!: string;
   @Column('text', { name: 'container_id', nullable: true }) containerId!: string | null;
   @Column('timestamptz', { name: 'requested_at' }) requestedAt!: Date;
@@ -17,6 +17,13 @@ export class ResurrectionView {
   @Column('double precision', { name: 'duration_ms', nullable: true }) durationMs!: number | null;
   @Column('text', { name: 'failure_reason', nullable: true }) failureReason!: string | null;
   @Column('boolean', { name: 'retriable', nullable: true }) retriable!: boolean | null;
+  /** requested (by an operator) | rolling_back | rolled_back | failed; null while none was asked for. */
+  @Column('text', { name: 'rollback_status', nullable: true }) rollbackStatus!: string | null;
+  /** Who asked: an operator's key name, or policy:auto-rollback on an anomaly. */
+  @Column('text', { name: 'rollback_actor', nullable: true }) rollbackActor!: string | null;
+  @Column('text', { name: 'rollback_reason', nullable: true }) rollbackReason!: string | null;
+  @Column('timestamptz', { name: 'rolled_back_at', nullable: true }) rolledBackAt!: Date | null;
+  @Column('text', { name: 'rollback_failure', nullable: true }) rollbackFailure!: string | null;
 }
 
 export const RESURRECTIONS_DDL = [
@@ -36,4 +43,7 @@ export const RESURRECTIONS_DDL = [
     retriable boolean
   )`,
   `CREATE INDEX IF NOT EXISTS resurrections_requested ON {schema}.resurrections (requested_at DESC, request_id)`,
+  ...['rollback_status text', 'rollback_actor text', 'rollback_reason text', 'rolled_back_at timestamptz', 'rollback_failure text'].map(
+    (column) => `ALTER TABLE {schema}.resurrections ADD COLUMN IF NOT EXISTS ${column}`,
+  ),
 ];

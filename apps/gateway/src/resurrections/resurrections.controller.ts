@@ -1,11 +1,19 @@
-import { Controller, Get, Inject, Param, Query as QueryParams } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, Inject, Param, Post, Query as QueryParams, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@medic/eventlog';
-import { ApiError } from '../http/envelope';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { RequiresRole } from '../auth/roles';
 import { pageOf, type Page } from '../http/pagination';
+import { parseUuid } from '../http/params';
 import { parseResurrectionFilters, RESURRECTION_STATUSES } from '../decisions/decision-filters';
+import { parseIdempotencyKey } from '../queue/idempotency';
+import { sendCommandAnswer, verdictAbout } from '../queue/logged-commands';
+import { CommandStatusDto, toCommandStatusDto } from '../queue/queue.dto';
 import { ResurrectionView } from './resurrection-view.entity';
+import { findResurrection, parseRollbackReason, RollBackResurrectionCommand, rollbackStatusUrl } from './rollback.command';
 
 /** A resurrection request (spec 2.4) and where it stands. */
 function toDto(v: ResurrectionView): Record<string, unknown> {
@@ -23,6 +31,11 @@ function toDto(v: ResurrectionView): Record<string, unknown> {
     duration_ms: v.durationMs,
     failure_reason: v.failureReason,
     retriable: v.retriable,
+    rollback_status: v.rollbackStatus,
+    rollback_actor: v.rollbackActor,
+    rollback_reason: v.rollbackReason,
+    rolled_back_at: v.rolledBackAt?.toISOString() ?? null,
+    rollback_failure: v.rollbackFailure,
   };
 }
 
@@ -30,7 +43,10 @@ function toDto(v: ResurrectionView): Record<string, unknown> {
 @ApiSecurity('api-key')
 @Controller('resurrections')
 export class ResurrectionsController {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly commands: CommandBus,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Resurrection requests, newest first' })
@@ -54,20 +70,41 @@ export class ResurrectionsController {
   @Get(':request_id')
   @ApiOperation({ summary: 'One resurrection request' })
   async get(@Param('request_id') requestId: string): Promise<Record<string, unknown>> {
-    return toDto(await this.find(requestId));
+    return toDto(await findResurrection(this.dataSource, requestId));
   }
 
   @Get(':request_id/status')
   @ApiOperation({ summary: 'Where one resurrection request stands' })
   async status(@Param('request_id') requestId: string): Promise<Record<string, unknown>> {
-    const v = await this.find(requestId);
-    return { request_id: v.requestId, status: v.status, finished_at: v.finishedAt?.toISOString() ?? null, failure_reason: v.failureReason };
+    const v = await findResurrection(this.dataSource, requestId);
+    return { request_id: v.requestId, status: v.status, finished_at: v.finishedAt?.toISOString() ?? null, failure_reason: v.failureReason, rollback_status: v.rollbackStatus };
   }
 
-  private async find(requestId: string): Promise<ResurrectionView> {
-    if (requestId.length > 128) throw new ApiError(400, 'validation_error', 'request_id: too long', 'request_id');
-    const row = await this.dataSource.getRepository(ResurrectionView).findOneBy({ requestId });
-    if (!row) throw new ApiError(404, 'not_found', `no resurrection request ${requestId}`);
-    return row;
+  @Post(':request_id/rollback')
+  @RequiresRole('operator')
+  @ApiOperation({ summary: 'Roll the resurrection back: the module is stopped again (operator or admin); the key name is recorded as the actor' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retry with the same key gets the first answer back' })
+  @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } } } })
+  @ApiOkResponse({ description: 'the kill workflow accepted the rollback; the executor stops the module next' })
+  @ApiAcceptedResponse({ type: CommandStatusDto, description: 'no verdict within 5 s: poll status_url' })
+  @ApiConflictResponse({ description: 'the workflow rejected it (not monitored, stable or anomalous, already rolled back, outcome recorded), with its reason' })
+  async rollback(
+    @Param('request_id') requestId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() req: AuthenticatedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const command = new RollBackResurrectionCommand(requestId, parseRollbackReason(body), req.principal!, parseIdempotencyKey(key));
+    sendCommandAnswer(req, res, await this.commands.execute(command));
+  }
+
+  @Get(':request_id/commands/:command_id')
+  @ApiOperation({ summary: 'Where a rollback answered 202 stands' })
+  @ApiOkResponse({ type: CommandStatusDto, description: 'in the response envelope, under data' })
+  async commandStatus(@Param('request_id') requestId: string, @Param('command_id') commandId: string): Promise<CommandStatusDto> {
+    const resurrection = await findResurrection(this.dataSource, requestId);
+    const id = parseUuid('command_id', commandId);
+    return toCommandStatusDto(id, await verdictAbout(this.dataSource, resurrection.killId, id, `resurrection request ${requestId}`), rollbackStatusUrl(requestId, id));
   }
 }

@@ -1,14 +1,18 @@
-import type { KillEvent } from '@medic/domain';
+import type { KillEvent, KillEventOf } from '@medic/domain';
 import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 import { ResurrectionView } from './resurrection-view.entity';
 
-type ResurrectionEvent = Extract<KillEvent, { type: 'ResurrectionStarted' | 'ResurrectionSucceeded' | 'ResurrectionFailed' }>;
+type ResurrectionEvent = KillEventOf<
+  'ResurrectionStarted' | 'ResurrectionSucceeded' | 'ResurrectionFailed' | 'RollbackRequested' | 'RollbackStarted' | 'RollbackCompleted' | 'RollbackFailed'
+>;
 
-/** Each resurrection request, from its intent to its result. */
+/** Each resurrection request, from its intent to its result, and its rollback if one was asked for. */
 export const resurrectionsProjection: StreamProjection<'kill', ResurrectionView> = {
   name: 'gateway.resurrections',
+  // 2: rollbacks.
+  version: 2,
   entity: ResurrectionView,
-  read: readStream('kill', ['ResurrectionStarted', 'ResurrectionSucceeded', 'ResurrectionFailed']),
+  read: readStream('kill', ['ResurrectionStarted', 'ResurrectionSucceeded', 'ResurrectionFailed', 'RollbackRequested', 'RollbackStarted', 'RollbackCompleted', 'RollbackFailed']),
   keyOf: (e) => (e.data as ResurrectionEvent).requestId,
   evolve: evolveResurrection,
 };
@@ -30,12 +34,28 @@ export function evolveResurrection(row: ResurrectionView | null, logged: LoggedE
       durationMs: null,
       failureReason: null,
       retriable: null,
+      rollbackStatus: null,
+      rollbackActor: null,
+      rollbackReason: null,
+      rolledBackAt: null,
+      rollbackFailure: null,
     });
   }
   // A result without its intent belongs to no request this view knows.
   if (row === null) return null;
-  if (e.type === 'ResurrectionSucceeded') {
-    return Object.assign(new ResurrectionView(), row, { status: 'succeeded', containerId: e.containerId, finishedAt: new Date(e.at), durationMs: e.durationMs });
+  const next = (changes: Partial<ResurrectionView>) => Object.assign(new ResurrectionView(), row, changes);
+  switch (e.type) {
+    case 'ResurrectionSucceeded':
+      return next({ status: 'succeeded', containerId: e.containerId, finishedAt: new Date(e.at), durationMs: e.durationMs });
+    case 'ResurrectionFailed':
+      return next({ status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
+    case 'RollbackRequested':
+      return next({ rollbackStatus: 'requested', rollbackActor: e.actor, rollbackReason: e.reason });
+    case 'RollbackStarted':
+      return next({ rollbackStatus: 'rolling_back', rollbackActor: e.actor, rollbackReason: e.reason });
+    case 'RollbackCompleted':
+      return next({ status: 'rolled_back', rollbackStatus: 'rolled_back', rolledBackAt: new Date(e.at) });
+    case 'RollbackFailed':
+      return next({ rollbackStatus: 'failed', rollbackFailure: e.reason });
   }
-  return Object.assign(new ResurrectionView(), row, { status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
 }

@@ -57,6 +57,11 @@ export function compareInstants(a: string, b: string): number {
   return requireInstant(a) - requireInstant(b);
 }
 
+/** Seconds from one instant to another, to the millisecond. */
+export function secondsBetween(from: string, to: string): number {
+  return compareInstants(to, from) / 1000;
+}
+
 function requireInstant(instant: string): number {
   const ms = parseInstant(instant);
   if (ms === null) throw new DomainError('invalid_instant', `"${instant}" is not an ISO-8601 timestamp with a zone`);

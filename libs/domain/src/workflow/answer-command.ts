@@ -23,7 +23,7 @@ export function rejection(command: LoggedKillCommand, code: string, reason: stri
   return { type: 'CommandRejected', killId, at, commandId, commandType: command.type, actor: actorOf(command), code, reason };
 }
 
-/** Who sent a command: the approver, the denier, or the timer that fired. */
+/** Who sent a command: the approver, the denier, the operator, or the timer that fired. */
 export function actorOf(command: LoggedKillCommand): string {
   switch (command.type) {
     case 'GrantApproval':
@@ -33,6 +33,7 @@ export function actorOf(command: LoggedKillCommand): string {
     case 'ExpireApproval':
     case 'ExpireEnrichment':
     case 'ResumeResurrection':
+    case 'RequestRollback':
       return command.actor;
   }
 }

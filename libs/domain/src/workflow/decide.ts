@@ -7,6 +7,7 @@ import { expireEnrichment } from './enrichment-decisions';
 import type { KillCommand, ReportKill } from './kill-commands';
 import type { KillEvent, KillReported } from './kill-events';
 import type { KillState } from './kill-state';
+import { requestRollback } from './rollback-decisions';
 
 /**
  * The kill workflow's decider: what happens when a command meets the current
@@ -29,6 +30,8 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
       return expireEnrichment(command, existingKill(state, command));
     case 'ResumeResurrection':
       return resumeResurrection(command, existingKill(state, command));
+    case 'RequestRollback':
+      return requestRollback(command, existingKill(state, command));
     default:
       return assertNever(command, 'kill command');
   }

@@ -266,3 +266,33 @@ describe('waiting for the SIEM', () => {
     expect(state.enrichment).toMatchObject({ siemStatus: 'unavailable' });
   });
 });
+
+describe('RequestRollback', () => {
+  const running = [SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: { ...SAMPLE_EVENTS.DecisionMade.decision, outcome: 'approve_auto' as const } }, SAMPLE_EVENTS.ResurrectionStarted, SAMPLE_EVENTS.ResurrectionSucceeded];
+  const rollback: KillCommand = { type: 'RequestRollback', commandId: 'cmd-rb', killId: 'demo-1', at: '2026-02-11T12:10:00.000Z', actor: 'ops-console', reason: 'errors in the logs' };
+  const requested = { type: 'RollbackRequested', killId: 'demo-1', at: '2026-02-11T12:10:00.000Z', requestId: 'req-1', actor: 'ops-console', reason: 'errors in the logs', commandId: 'cmd-rb' };
+
+  it.each([
+    ['MONITORING', []],
+    ['STABLE', [SAMPLE_EVENTS.StabilityConfirmed]],
+    ['ANOMALY_DETECTED', [SAMPLE_EVENTS.AnomalyDetected]],
+  ] as const)('is accepted in %s, naming the resurrection and the operator', (_status, more) => {
+    given(...running, ...more).when(rollback).then([requested]);
+  });
+
+  it('is refused before the module is up, once rolling back, and once the outcome is recorded', () => {
+    given(SAMPLE_EVENTS.KillReported).when(rollback).thenRejects('illegal_transition');
+    given(...running.slice(0, 3)).when(rollback).thenRejects('illegal_transition');
+    given(...running, SAMPLE_EVENTS.AnomalyDetected, SAMPLE_EVENTS.RollbackStarted).when(rollback).thenRejects('illegal_transition');
+    given(...running, { ...SAMPLE_EVENTS.OutcomeRecorded, result: 're_killed' }).when(rollback).thenRejects('illegal_transition');
+    given(...running, SAMPLE_EVENTS.StabilityConfirmed, SAMPLE_EVENTS.OutcomeRecorded).when(rollback).thenRejects('illegal_transition');
+    given().when(rollback).thenRejects('illegal_transition');
+  });
+
+  it('is refused a second time while the first request is pending, with who asked', () => {
+    const state = [...running, SAMPLE_EVENTS.RollbackRequested].reduce<KillState | null>((s, e) => evolve(s, e), null);
+    expect(answerCommand(rollback, state)).toEqual([
+      expect.objectContaining({ type: 'CommandRejected', commandType: 'RequestRollback', actor: 'ops-console', code: 'rollback_already_requested', reason: expect.stringMatching(/already requested by ops-console/) as unknown }),
+    ]);
+  });
+});

@@ -2,6 +2,7 @@ import type { ResurrectionDecision } from '../decision/decision.types';
 import { assertNever } from '../shared/errors';
 import type { KillEvent, KillEventType, ThreatIndicator } from './kill-events';
 import { AUTO_APPROVER, type KillState } from './kill-state';
+import { ROLLBACK_FROM } from './rollback-decisions';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from './workflow-status';
 
 /** The facts an event adds to the state, beside the status. */
@@ -36,11 +37,20 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   StabilityConfirmed: ['MONITORING'],
   AnomalyDetected: ['MONITORING'],
   AnomalyCleared: ['ANOMALY_DETECTED'],
-  RollbackStarted: ['ANOMALY_DETECTED'],
+  // Asked by an operator (RollbackRequested) or by the policy on an anomaly.
+  RollbackRequested: ROLLBACK_FROM,
+  RollbackStarted: ROLLBACK_FROM,
   RollbackCompleted: ['ROLLING_BACK'],
   RollbackFailed: ['ROLLING_BACK'],
-  // Re-killed while monitored, stable, failed or rolled back: each is an outcome to learn from.
-  OutcomeRecorded: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+  /*
+   * The monitor records every outcome: success (or partial) once a STABLE kill
+   * has outlived the re-kill window, re_killed while MONITORING, STABLE or
+   * ANOMALY_DETECTED, rollback after ROLLED_BACK, failure after a FAILED
+   * rollback. ROLLING_BACK is there for a re-kill the monitor saw before the
+   * rollback an operator had just asked for: the rollback's result still
+   * follows it (see evolve).
+   */
+  OutcomeRecorded: ['MONITORING', 'STABLE', 'ANOMALY_DETECTED', 'ROLLING_BACK', 'FAILED', 'ROLLED_BACK'],
   // Smith may defer an approved resurrection; it is asked again (a second VetoRequested) later.
   VetoDeferred: ['APPROVED'],
   // A backoff holds an approved resurrection back without changing the kill's status.
@@ -98,6 +108,10 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
       return move('STABLE');
     case 'AnomalyDetected':
       return move('ANOMALY_DETECTED');
+    case 'RollbackRequested': {
+      const { actor, reason, commandId } = event;
+      return stay({ rollbackRequest: { actor, reason, commandId, requestedAt: event.at } });
+    }
     case 'RollbackStarted':
       return move('ROLLING_BACK');
     case 'RollbackCompleted':

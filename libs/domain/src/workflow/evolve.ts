@@ -52,12 +52,13 @@ function fromReport(event: KillReported): KillState {
     history: [{ status: 'PENDING', at: event.at, event: event.type }],
     lastEventAt: event.at,
     outcome: null,
+    rollbackRequest: null,
   };
 }
 
 function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejected>): void {
   if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
-  if (state.outcome !== null) throw illegal(state, event, 'its outcome is already recorded');
+  if (state.outcome !== null && !isRollbackResult(state, event)) throw illegal(state, event, 'its outcome is already recorded');
   if (!EVENT_SOURCES[event.type].includes(state.status)) throw illegal(state, event, `it cannot happen in ${state.status}`);
   // Smith's verdict on a notice counts once: a repeat, or one about another notice, changes nothing.
   if (isVetoVerdict(event) && event.requestId !== (state.vetoRequestId ?? null)) {
@@ -67,6 +68,14 @@ function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejec
 
 function isVetoVerdict(event: KillEvent): event is VetoCleared | VetoDeferred | ResurrectionVetoed {
   return event.type === 'VetoCleared' || event.type === 'VetoDeferred' || event.type === 'ResurrectionVetoed';
+}
+
+/**
+ * A rollback under way when the outcome was recorded (a re-kill seen first)
+ * still ends: what the engine did is recorded, the outcome stays.
+ */
+function isRollbackResult(state: KillState, event: KillEvent): boolean {
+  return state.status === 'ROLLING_BACK' && (event.type === 'RollbackCompleted' || event.type === 'RollbackFailed');
 }
 
 function illegal(state: KillState, event: KillEvent, why: string): DomainError {

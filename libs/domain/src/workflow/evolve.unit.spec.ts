@@ -57,13 +57,15 @@ const MOVES: readonly Move[] = [
   { label: 'StabilityConfirmed', event: sample('StabilityConfirmed'), from: ['MONITORING'], to: to('STABLE') },
   { label: 'AnomalyDetected', event: sample('AnomalyDetected'), from: ['MONITORING'], to: to('ANOMALY_DETECTED') },
   { label: 'AnomalyCleared', event: sample('AnomalyCleared'), from: ['ANOMALY_DETECTED'], to: to('STABLE') },
-  { label: 'RollbackStarted', event: sample('RollbackStarted'), from: ['ANOMALY_DETECTED'], to: to('ROLLING_BACK') },
+  // An operator may undo a resurrection that is watched, stable or anomalous; the policy only an anomalous one.
+  { label: 'RollbackRequested', event: sample('RollbackRequested'), from: ['MONITORING', 'STABLE', 'ANOMALY_DETECTED'], to: same },
+  { label: 'RollbackStarted', event: sample('RollbackStarted'), from: ['MONITORING', 'STABLE', 'ANOMALY_DETECTED'], to: to('ROLLING_BACK') },
   { label: 'RollbackCompleted', event: sample('RollbackCompleted'), from: ['ROLLING_BACK'], to: to('ROLLED_BACK') },
   { label: 'RollbackFailed', event: sample('RollbackFailed'), from: ['ROLLING_BACK'], to: to('FAILED') },
   {
     label: 'OutcomeRecorded',
     event: sample('OutcomeRecorded'),
-    from: ['MONITORING', 'STABLE', 'FAILED', 'ROLLED_BACK'],
+    from: ['MONITORING', 'STABLE', 'ANOMALY_DETECTED', 'ROLLING_BACK', 'FAILED', 'ROLLED_BACK'],
     to: (from) => (from === 'STABLE' ? 'COMPLETED' : from),
   },
   // A backoff holds an approved resurrection back, and lets it go, without a status change.
@@ -206,6 +208,48 @@ describe('evolve: what the state remembers', () => {
     expect(cleared).toMatchObject({ status: 'APPROVED', vetoRequestId: null });
     expect(thrownBy(() => evolve(cleared, sample('VetoCleared', { requestId: 'req-2' })))).toMatchObject({ code: 'illegal_transition' });
     expect(evolve(cleared, SAMPLE_EVENTS.ResurrectionStarted).status).toBe('EXECUTING');
+  });
+
+  const monitored = () =>
+    fold(
+      SAMPLE_EVENTS.KillReported,
+      sample('DecisionMade', { decision: aDecision('approve_auto') }),
+      SAMPLE_EVENTS.ResurrectionStarted,
+      SAMPLE_EVENTS.ResurrectionSucceeded,
+    );
+
+  it("keeps an operator's rollback request, then rolls back to ROLLED_BACK and records the outcome after it", () => {
+    const requested = evolve(monitored(), SAMPLE_EVENTS.RollbackRequested);
+    expect(requested).toMatchObject({
+      status: 'MONITORING',
+      rollbackRequest: { actor: 'ops-console', reason: 'errors in the logs', commandId: 'cmd-4', requestedAt: SAMPLE_EVENTS.RollbackRequested.at },
+    });
+    const rolledBack = [sample('RollbackStarted', { actor: 'ops-console' }), SAMPLE_EVENTS.RollbackCompleted, sample('OutcomeRecorded', { result: 'rollback' })].reduce(evolve, requested);
+    expect(rolledBack).toMatchObject({ status: 'ROLLED_BACK', outcome: { result: 'rollback' } });
+    expect(rolledBack.history.map((h) => h.status)).toEqual(['PENDING', 'APPROVED', 'EXECUTING', 'MONITORING', 'ROLLING_BACK', 'ROLLED_BACK']);
+  });
+
+  it('rolls back a STABLE kill whose success is not recorded yet, but not a COMPLETED one', () => {
+    const stable = evolve(monitored(), SAMPLE_EVENTS.StabilityConfirmed);
+    expect(evolve(stable, SAMPLE_EVENTS.RollbackStarted).status).toBe('ROLLING_BACK');
+    const completed = evolve(stable, SAMPLE_EVENTS.OutcomeRecorded);
+    expect(completed.status).toBe('COMPLETED');
+    expect(thrownBy(() => evolve(completed, SAMPLE_EVENTS.RollbackStarted))).toMatchObject({ code: 'illegal_transition' });
+  });
+
+  it('records a re-kill within the re-kill window after StabilityConfirmed: STABLE, then COMPLETED as re_killed', () => {
+    const stable = evolve(monitored(), SAMPLE_EVENTS.StabilityConfirmed);
+    expect(evolve(stable, sample('OutcomeRecorded', { result: 're_killed' }))).toMatchObject({ status: 'COMPLETED', outcome: { result: 're_killed' } });
+  });
+
+  it('lets a rollback already under way end after a re-kill closed the kill, and nothing else', () => {
+    const rollingBack = [SAMPLE_EVENTS.RollbackRequested, SAMPLE_EVENTS.RollbackStarted, sample('OutcomeRecorded', { result: 're_killed' })].reduce(evolve, monitored());
+    expect(rollingBack).toMatchObject({ status: 'ROLLING_BACK', outcome: { result: 're_killed' } });
+    expect(evolve(rollingBack, SAMPLE_EVENTS.RollbackCompleted)).toMatchObject({ status: 'ROLLED_BACK', outcome: { result: 're_killed' } });
+    expect(evolve(rollingBack, SAMPLE_EVENTS.RollbackFailed)).toMatchObject({ status: 'FAILED', outcome: { result: 're_killed' } });
+    expect(thrownBy(() => evolve(rollingBack, SAMPLE_EVENTS.OutcomeRecorded))).toMatchObject({ code: 'illegal_transition' });
+    const closedAnomaly = [SAMPLE_EVENTS.AnomalyDetected, sample('OutcomeRecorded', { result: 're_killed' })].reduce(evolve, monitored());
+    expect(thrownBy(() => evolve(closedAnomaly, SAMPLE_EVENTS.RollbackStarted))).toMatchObject({ code: 'illegal_transition' });
   });
 
   it('refuses an event of another kill', () => {

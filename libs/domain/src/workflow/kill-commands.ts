@@ -75,8 +75,15 @@ export interface ResumeResurrection extends LoggedCommandBase {
   readonly actor: string;
 }
 
+/** An operator asks for a resurrection to be undone (the module stopped again). */
+export interface RequestRollback extends LoggedCommandBase {
+  readonly type: 'RequestRollback';
+  readonly actor: string;
+  readonly reason: string;
+}
+
 /** The commands others send through the log; the workflow answers each on the kill's events. */
-export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment | ResumeResurrection;
+export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment | ResumeResurrection | RequestRollback;
 export type LoggedKillCommandType = LoggedKillCommand['type'];
 
 export type KillCommand = ReportKill | DecideResurrection | LoggedKillCommand;

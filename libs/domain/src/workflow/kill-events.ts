@@ -194,6 +194,8 @@ export interface RollbackStarted extends KillEventBase {
   readonly requestId: string;
   readonly reason: string;
   readonly actor: string;
+  /** The container to stop, found before the engine is touched; null in events written before it was kept. */
+  readonly containerId: string | null;
 }
 
 export interface RollbackCompleted extends KillEventBase {
@@ -222,6 +224,15 @@ export interface OutcomeRecorded extends KillEventBase {
   readonly humanFeedback: string | null;
   readonly lessonsLearned: readonly string[];
   readonly shouldAdjustThreshold: boolean;
+}
+
+/** An operator's RequestRollback, accepted: the executor stops the module (RollbackStarted with this actor). */
+export interface RollbackRequested extends KillEventBase {
+  readonly type: 'RollbackRequested';
+  readonly requestId: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly commandId: string;
 }
 
 /** A command the kill's state did not allow; the kill itself does not change. */
@@ -277,7 +288,8 @@ export type KillEvent =
   | CommandRejected
   | VetoDeferred
   | ResurrectionDeferred
-  | ResurrectionResumed;
+  | ResurrectionResumed
+  | RollbackRequested;
 
 export type KillEventType = KillEvent['type'];
 export type KillEventOf<T extends KillEventType> = Extract<KillEvent, { type: T }>;

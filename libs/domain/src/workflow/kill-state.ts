@@ -28,6 +28,14 @@ export interface StatusChange {
   readonly event: KillEventType;
 }
 
+/** An operator's accepted request to undo the resurrection, until the executor acts on it. */
+export interface RollbackRequest {
+  readonly actor: string;
+  readonly reason: string;
+  readonly requestedAt: string;
+  readonly commandId: string;
+}
+
 export interface KillOutcome {
   readonly outcomeId: string;
   readonly result: OutcomeResult;
@@ -69,8 +77,13 @@ export interface KillState {
   /** Every status the kill has been in, oldest first. */
   readonly history: readonly StatusChange[];
   readonly lastEventAt: string;
-  /** Once recorded, the kill is closed: no further event applies. */
+  /**
+   * Once recorded, the kill is closed: no further event applies, except the
+   * result of a rollback already under way (the engine did what it did).
+   */
   readonly outcome: KillOutcome | null;
+  /** Absent in states folded before rollbacks could be requested. */
+  readonly rollbackRequest?: RollbackRequest | null;
 }
 
 /** Names the policy as approver of an auto-approved resurrection. */

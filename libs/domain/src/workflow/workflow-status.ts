@@ -20,16 +20,18 @@ export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
  * Every status change a kill may make. Differences from spec 8.5: PENDING no
  * longer goes to FAILED (nothing can fail before anything was tried) but to
  * DENIED, EXPIRED and APPROVED; APPROVED may be VETOED by Smith; a rollback
- * ends in ROLLED_BACK or, when the rollback itself fails, FAILED; and a
- * FAILED resurrection may be retried (EXECUTING again, a new attempt), the
- * executor's policy deciding how often.
+ * ends in ROLLED_BACK or, when the rollback itself fails, FAILED; an
+ * operator may roll back a resurrection that is still monitored or already
+ * stable, not only an anomalous one (MONITORING and STABLE go to
+ * ROLLING_BACK too); and a FAILED resurrection may be retried (EXECUTING
+ * again, a new attempt), the executor's policy deciding how often.
  */
 export const TRANSITIONS: Readonly<Record<WorkflowStatus, readonly WorkflowStatus[]>> = {
   PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
   APPROVED: ['EXECUTING', 'VETOED', 'FAILED'],
   EXECUTING: ['MONITORING', 'FAILED'],
-  MONITORING: ['STABLE', 'ANOMALY_DETECTED'],
-  STABLE: ['COMPLETED'],
+  MONITORING: ['STABLE', 'ANOMALY_DETECTED', 'ROLLING_BACK'],
+  STABLE: ['COMPLETED', 'ROLLING_BACK'],
   ANOMALY_DETECTED: ['ROLLING_BACK', 'STABLE'],
   ROLLING_BACK: ['ROLLED_BACK', 'FAILED'],
   FAILED: ['EXECUTING'],

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/kill_commands.proto.
  */
 export const file_medic_v1_kill_commands: GenFile = /*@__PURE__*/
-  fileDesc("ChxtZWRpYy92MS9raWxsX2NvbW1hbmRzLnByb3RvEghtZWRpYy52MSKMAQoNR3JhbnRBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFwcHJvdmVyGAQgASgJEhIKBW5vdGVzGAUgASgJSACIAQFCCAoGX25vdGVzInsKDERlbnlBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkibAoORXhwaXJlQXBwcm92YWwSEgoKY29tbWFuZF9pZBgBIAEoCRIPCgdraWxsX2lkGAIgASgJEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCSJuChBFeHBpcmVFbnJpY2htZW50EhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkicAoSUmVzdW1lUmVzdXJyZWN0aW9uEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChxtZWRpYy92MS9raWxsX2NvbW1hbmRzLnByb3RvEghtZWRpYy52MSKMAQoNR3JhbnRBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFwcHJvdmVyGAQgASgJEhIKBW5vdGVzGAUgASgJSACIAQFCCAoGX25vdGVzInsKDERlbnlBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkibAoORXhwaXJlQXBwcm92YWwSEgoKY29tbWFuZF9pZBgBIAEoCRIPCgdraWxsX2lkGAIgASgJEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCSJuChBFeHBpcmVFbnJpY2htZW50EhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkicAoSUmVzdW1lUmVzdXJyZWN0aW9uEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkifQoPUmVxdWVzdFJvbGxiYWNrEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSDgoGcmVhc29uGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message medic.v1.GrantApproval
@@ -195,4 +195,46 @@ export type ResumeResurrection = Message<"medic.v1.ResumeResurrection"> & {
  */
 export const ResumeResurrectionSchema: GenMessage<ResumeResurrection> = /*@__PURE__*/
   messageDesc(file_medic_v1_kill_commands, 4);
+
+/**
+ * Undo a resurrection: stop the module again. Allowed while the kill is MONITORING, STABLE
+ * or ANOMALY_DETECTED and has no outcome yet.
+ *
+ * @generated from message medic.v1.RequestRollback
+ */
+export type RequestRollback = Message<"medic.v1.RequestRollback"> & {
+  /**
+   * @generated from field: string command_id = 1;
+   */
+  commandId: string;
+
+  /**
+   * @generated from field: string kill_id = 2;
+   */
+  killId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 3;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * Who asks: the API key's name.
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message medic.v1.RequestRollback.
+ * Use `create(RequestRollbackSchema)` to create a new message.
+ */
+export const RequestRollbackSchema: GenMessage<RequestRollback> = /*@__PURE__*/
+  messageDesc(file_medic_v1_kill_commands, 5);
 

@@ -1,0 +1,96 @@
+import type { EntityManager } from 'typeorm';
+import type { Watch, WatchPhase } from '@medic/domain';
+import { type AWAITING, REKILLABLE_PHASES } from './monitor.schema';
+
+/** One row of `watches`, as the monitor works with it. */
+export interface WatchRow {
+  readonly killId: string;
+  readonly targetModule: string;
+  readonly decisionId: string;
+  readonly requestId: string | null;
+  readonly containerId: string | null;
+  readonly resurrectionStartedAt: string | null;
+  readonly phase: typeof AWAITING | WatchPhase;
+  readonly watch: Watch | null;
+  readonly firings: number;
+}
+
+/** A row as Postgres returns it. */
+export interface RawRow {
+  kill_id: string;
+  target_module: string;
+  decision_id: string;
+  request_id: string | null;
+  container_id: string | null;
+  resurrection_started_at: string | Date | null;
+  phase: WatchRow['phase'];
+  watch: Watch | null;
+  firings: number;
+}
+
+export function fromRaw(r: RawRow): WatchRow {
+  return {
+    killId: r.kill_id,
+    targetModule: r.target_module,
+    decisionId: r.decision_id,
+    requestId: r.request_id,
+    containerId: r.container_id,
+    resurrectionStartedAt: r.resurrection_started_at === null ? null : new Date(r.resurrection_started_at).toISOString(),
+    phase: r.phase,
+    watch: r.watch,
+    firings: r.firings,
+  };
+}
+
+/** A row whose watch holds the kill's phase. */
+export function withWatch(row: WatchRow, watch: Watch): WatchRow {
+  return { ...row, phase: watch.phase, watch };
+}
+
+/**
+ * The rows a round of the monitor's step touches, loaded and locked at once
+ * (in kill order, so replicas never wait on each other in a circle): the
+ * kills its events are about, and the watches a reported kill may re-kill.
+ */
+export async function lockRows(tx: EntityManager, killIds: readonly string[], modules: readonly string[]): Promise<WatchRow[]> {
+  if (killIds.length === 0 && modules.length === 0) return [];
+  const rows = await tx.query<RawRow[]>(
+    `SELECT * FROM watches WHERE kill_id = ANY($1) OR (target_module = ANY($2) AND phase = ANY($3)) ORDER BY kill_id FOR UPDATE`,
+    [[...new Set(killIds)], [...new Set(modules)], [...REKILLABLE_PHASES]],
+  );
+  return rows.map(fromRaw);
+}
+
+/** One row, locked: how the checks record what they saw. */
+export async function lockRow(tx: EntityManager, killId: string): Promise<WatchRow | null> {
+  const [row] = await tx.query<RawRow[]>(`SELECT * FROM watches WHERE kill_id = $1 FOR UPDATE`, [killId]);
+  return row ? fromRaw(row) : null;
+}
+
+/**
+ * Writes rows back with each watch's next due time. A row whose due time
+ * moved, or that a check is done with (`release`), is no longer claimed.
+ */
+export async function saveRows(tx: EntityManager, rows: readonly WatchRow[], release = false): Promise<void> {
+  if (rows.length === 0) return;
+  const data = rows.map((r) => ({
+    kill_id: r.killId,
+    target_module: r.targetModule,
+    decision_id: r.decisionId,
+    request_id: r.requestId,
+    container_id: r.containerId,
+    resurrection_started_at: r.resurrectionStartedAt,
+    phase: r.phase,
+    watch: r.watch,
+    due_at: r.watch?.dueAt ?? null,
+  }));
+  await tx.query(
+    `INSERT INTO watches (kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, due_at)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(kill_id text, target_module text, decision_id text, request_id text, container_id text,
+                                                      resurrection_started_at timestamptz, phase text, watch jsonb, due_at timestamptz)
+     ON CONFLICT (kill_id) DO UPDATE SET decision_id = EXCLUDED.decision_id, request_id = EXCLUDED.request_id, container_id = EXCLUDED.container_id,
+       resurrection_started_at = EXCLUDED.resurrection_started_at, phase = EXCLUDED.phase, watch = EXCLUDED.watch, due_at = EXCLUDED.due_at,
+       claimed_until = CASE WHEN $2 OR watches.due_at IS DISTINCT FROM EXCLUDED.due_at THEN NULL ELSE watches.claimed_until END`,
+    [JSON.stringify(data), release],
+  );
+}

@@ -1,0 +1,172 @@
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import type { EngineHealth } from '@medic/domain';
+
+/** A container as Medic needs to know it: to bring it back, and to watch it afterwards. */
+export interface ContainerInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly running: boolean;
+  /** When it last started (the engine's StartedAt), null if never. */
+  readonly startedAt: string | null;
+  /** The engine's word for its state: running, exited, restarting, created… */
+  readonly status: string;
+  /** Of its last exit; null while running or never started. */
+  readonly exitCode: number | null;
+  readonly oomKilled: boolean;
+  /** Restarts made by the engine's restart policy. */
+  readonly restartCount: number;
+  /** The engine's healthcheck verdict, `none` without a healthcheck. */
+  readonly health: EngineHealth;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  /** The start of what it printed (stdout and stderr). */
+  readonly output: string;
+}
+
+/**
+ * Where modules run (spec: the resurrection backend). The Docker Engine API
+ * now; Kubernetes could be another implementation. Errors are the engine's,
+ * with its message.
+ */
+export interface ContainerEngine {
+  /** The module's container: labelled `medic.module=<name>` first, else named after it; null if none. */
+  find(module: string): Promise<ContainerInfo | null>;
+  /** The containers of several modules with one listing: module → container, for those that have one. */
+  findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>>;
+  inspect(id: string): Promise<ContainerInfo | null>;
+  /** Starts it; one already running is left as it is. */
+  start(id: string): Promise<void>;
+  /** Stops it (SIGTERM, SIGKILL after `graceSeconds`); one already stopped is left as it is. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Runs a command in it and waits for its exit code, at most `timeoutMs`. */
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+export const MODULE_LABEL = 'medic.module';
+
+const OUTPUT_KEPT = 500;
+/** 304 Not Modified: the container already is as asked (started, or stopped). */
+const ALREADY = 304;
+
+/** The Docker Engine API through dockerode (DOCKER_HOST, or the default socket). */
+export class DockerEngine implements ContainerEngine {
+  constructor(private readonly docker = new Docker()) {}
+
+  async find(module: string): Promise<ContainerInfo | null> {
+    return (await this.findAll([module])).get(module) ?? null;
+  }
+
+  async findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>> {
+    const found = new Map<string, ContainerInfo>();
+    if (modules.length === 0) return found;
+    const listed = await this.docker.listContainers({ all: true });
+    for (const module of new Set(modules)) {
+      const id = locate(listed, module);
+      const info = id === null ? null : await this.inspect(id);
+      if (info !== null) found.set(module, info);
+    }
+    return found;
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    try {
+      const c = await this.docker.getContainer(id).inspect();
+      const s = c.State;
+      const started = s.StartedAt && !s.StartedAt.startsWith('0001-') ? new Date(s.StartedAt).toISOString() : null;
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        running: s.Running,
+        startedAt: started,
+        status: s.Status,
+        exitCode: s.Running || started === null ? null : s.ExitCode,
+        oomKilled: s.OOMKilled,
+        restartCount: c.RestartCount ?? 0,
+        health: healthOf(s.Health?.Status),
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if (statusOf(error) !== ALREADY) throw error;
+    }
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: graceSeconds });
+    } catch (error) {
+      if (statusOf(error) !== ALREADY) throw error;
+    }
+  }
+
+  async exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    let output = '';
+    out.on('data', (chunk: Buffer) => {
+      if (output.length < OUTPUT_KEPT) output = (output + chunk.toString('utf8')).slice(0, OUTPUT_KEPT);
+    });
+    this.docker.modem.demuxStream(stream, out, out);
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        new Promise<void>((resolve, reject) => {
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', reject);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ExecTimeout(timeoutMs)), timeoutMs);
+        }),
+      ]);
+      // The stream can end a moment before the engine records the exit code.
+      for (;;) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output: output.trim() };
+        if (Date.now() >= deadline) throw new ExecTimeout(timeoutMs);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      clearTimeout(timer);
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    }
+  }
+}
+
+interface ListedContainer {
+  readonly Id: string;
+  readonly Names: readonly string[];
+  readonly Labels: Readonly<Record<string, string>> | null;
+}
+
+/** The module's container among those listed: labelled medic.module=<name> first, else named exactly so. */
+export function locate(listed: readonly ListedContainer[], module: string): string | null {
+  const labelled = listed.find((c) => c.Labels?.[MODULE_LABEL] === module);
+  return (labelled ?? listed.find((c) => c.Names.includes(`/${module}`)))?.Id ?? null;
+}
+
+export class ExecTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`did not finish within ${timeoutMs / 1000}s`);
+  }
+}
+
+function healthOf(status: string | undefined): EngineHealth {
+  return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none';
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}

@@ -1,0 +1,171 @@
+import {
+  AUTO_ROLLBACK_ACTOR,
+  closeStable,
+  recordCheck,
+  recordRekill,
+  recordRollbackResult,
+  rollbackUnderway,
+  startWatch,
+  type CheckObservation,
+  type ContainerObservation,
+  type KillEvent,
+  type MonitorSettings,
+  type Watch,
+} from '@medic/domain';
+
+/* A resurrection watched from the module's return to its one outcome. */
+
+const SETTINGS: MonitorSettings = { monitoringMs: 60_000, checkIntervalMs: 10_000, rekillWindowMs: 600_000, anomalyThreshold: 0.7, autoRollback: true };
+const up: ContainerObservation = { running: true, status: 'running', exitCode: null, oomKilled: false, restartCount: 0, startedAt: '2026-02-11T12:00:01.000Z', health: 'none' };
+const clean: CheckObservation = { container: up, probes: [{ name: 'tcp 127.0.0.1:8080', ok: true, latencyMs: 2, detail: 'connected', failureThreshold: 3 }] };
+const refused: CheckObservation = { container: up, probes: [{ name: 'tcp 127.0.0.1:8080', ok: false, latencyMs: 1, detail: 'connection refused', failureThreshold: 3 }] };
+const exited: CheckObservation = { container: { ...up, running: false, status: 'exited', exitCode: 1 }, probes: [] };
+
+const watch = (settings = SETTINGS): Watch =>
+  startWatch(
+    {
+      killId: 'demo-1',
+      requestId: 'req-1',
+      decisionId: 'dec-1',
+      targetModule: 'nginx-test',
+      containerId: 'c-1',
+      resurrectionStartedAt: '2026-02-11T12:00:00.000Z',
+      monitoringStartedAt: '2026-02-11T12:00:01.000Z',
+    },
+    settings,
+  );
+
+const at = (seconds: number) => new Date(Date.parse('2026-02-11T12:00:01.000Z') + seconds * 1000).toISOString();
+
+/** Runs checks at the given seconds after the start of monitoring; returns the watch and everything appended. */
+function checks(start: Watch, plan: readonly (readonly [number, CheckObservation])[], settings = SETTINGS): { watch: Watch; events: KillEvent[] } {
+  const events: KillEvent[] = [];
+  let w = start;
+  plan.forEach(([seconds, observation], i) => {
+    const step = recordCheck(w, observation, { at: at(seconds), outcomeId: `out-${i}` }, settings);
+    w = step.watch;
+    events.push(...step.events);
+  });
+  return { watch: w, events };
+}
+
+const everyTen = (observation: CheckObservation) => [0, 10, 20, 30, 40, 50, 60].map((s) => [s, observation] as const);
+
+describe('a watch over one resurrection', () => {
+  it('checks at once, then on the interval grid, skipping slots it missed, the last at the end of the window', () => {
+    const w = watch();
+    expect(w).toMatchObject({ phase: 'monitoring', dueAt: at(0), monitoringEndsAt: at(60) });
+    expect(checks(w, [[0, clean]]).watch.dueAt).toBe(at(10));
+    expect(checks(w, [[0, clean], [37.5, clean]]).watch.dueAt).toBe(at(40));
+    expect(checks(w, [[0, clean], [55, clean]]).watch.dueAt).toBe(at(60));
+  });
+
+  it('confirms stability after a clean window, then records success once the re-kill window has passed', () => {
+    const { watch: stable, events } = checks(watch(), [[0, refused], ...everyTen(clean).slice(1)]);
+    expect(events).toEqual([
+      {
+        type: 'StabilityConfirmed',
+        killId: 'demo-1',
+        at: at(60),
+        requestId: 'req-1',
+        // From ResurrectionStarted (12:00:00) to the first healthy check (12:00:11).
+        timeToStableSeconds: 11,
+        metrics: expect.objectContaining({ checks_run: 7, restarts: 0, time_to_stable_seconds: 11, monitored_seconds: 60 }) as unknown,
+      },
+    ]);
+    expect(stable).toMatchObject({ phase: 'stable', stableAt: at(60), dueAt: at(660) });
+    const { events: closed } = closeStable(stable, { at: at(660), outcomeId: 'out-final' });
+    expect(closed).toEqual([
+      expect.objectContaining({
+        type: 'OutcomeRecorded',
+        outcomeId: 'out-final',
+        requestId: 'req-1',
+        decisionId: 'dec-1',
+        result: 'success',
+        timeToStableSeconds: 11,
+        shouldAdjustThreshold: false,
+        lessonsLearned: [],
+        metrics: expect.objectContaining({ probes: { 'tcp 127.0.0.1:8080': { checks: 7, failures: 1, mean_latency_ms: 1.8571, max_latency_ms: 2 } } }) as unknown,
+      }),
+    ]);
+  });
+
+  it('records the outcome with StabilityConfirmed when there is no re-kill window', () => {
+    const settings = { ...SETTINGS, rekillWindowMs: 0 };
+    const { watch: closed, events } = checks(watch(settings), everyTen(clean), settings);
+    expect(events.map((e) => e.type)).toEqual(['StabilityConfirmed', 'OutcomeRecorded']);
+    expect(closed.phase).toBe('closed');
+  });
+
+  it('calls it a partial success when a check found something below the threshold after the module was healthy', () => {
+    const { watch: stable } = checks(watch(), [...everyTen(clean).slice(0, 3), [30, refused], ...everyTen(clean).slice(4)]);
+    const [outcome] = closeStable(stable, { at: at(660), outcomeId: 'o' }).events;
+    expect(outcome).toMatchObject({ result: 'partial', lessonsLearned: ['after it was healthy: probe tcp 127.0.0.1:8080 failed once (it counts from 3): connection refused'] });
+  });
+
+  it('detects an anomaly at once, stops checking and, with automatic rollback, waits for the rollback', () => {
+    const { watch: w, events } = checks(watch(), [[0, clean], [10, exited]]);
+    expect(events).toEqual([{ type: 'AnomalyDetected', killId: 'demo-1', at: at(10), requestId: 'req-1', anomalyScore: 1, findings: ['not running (exited, exit code 1)'] }]);
+    expect(w).toMatchObject({ phase: 'rolling_back', dueAt: null, rollback: { actor: AUTO_ROLLBACK_ACTOR, reason: 'anomaly score 1: not running (exited, exit code 1)' } });
+    expect(recordCheck(w, clean, { at: at(20), outcomeId: 'o' }, SETTINGS).events).toEqual([]);
+    expect(recordRollbackResult(w, { completed: true, reason: null }, { at: at(12), outcomeId: 'o-rb' }).events).toEqual([
+      expect.objectContaining({ result: 'rollback', humanFeedback: null, shouldAdjustThreshold: true, lessonsLearned: ['rolled back by policy:auto-rollback: anomaly score 1: not running (exited, exit code 1)'] }),
+    ]);
+    expect(recordRollbackResult(w, { completed: false, reason: 'engine unreachable' }, { at: at(12), outcomeId: 'o-rb' }).events).toEqual([
+      expect.objectContaining({ result: 'failure', lessonsLearned: expect.arrayContaining(['the rollback failed: engine unreachable']) as unknown }),
+    ]);
+  });
+
+  it('counts a failing probe from its threshold: the third failure in a row is an anomaly', () => {
+    const { events } = checks(watch(), [[0, clean], [10, refused], [20, refused], [30, refused]]);
+    expect(events).toEqual([expect.objectContaining({ type: 'AnomalyDetected', at: at(30), anomalyScore: 0.8 })]);
+  });
+
+  it('leaves an anomaly to an operator when nothing rolls back on its own', () => {
+    const settings = { ...SETTINGS, autoRollback: false };
+    const { watch: w } = checks(watch(settings), [[0, exited]], settings);
+    expect(w.phase).toBe('anomaly');
+    const operator = rollbackUnderway(w, { actor: 'ops-console', reason: 'it keeps crashing' });
+    expect(operator).toMatchObject({ phase: 'rolling_back', rollback: { actor: 'ops-console' } });
+    expect(recordRollbackResult(operator, { completed: true, reason: null }, { at: at(30), outcomeId: 'o' }).events).toEqual([
+      expect.objectContaining({ result: 'rollback', humanFeedback: 'ops-console: it keeps crashing' }),
+    ]);
+  });
+
+  it('is an anomaly when no check in the window found the module healthy', () => {
+    const { events } = checks(watch(), [[0, { ...clean, container: { ...up, health: 'starting' } }], [60, { ...clean, container: { ...up, health: 'starting' } }]]);
+    expect(events).toEqual([expect.objectContaining({ type: 'AnomalyDetected', anomalyScore: 1, findings: ['no check in the 60s monitoring window found it healthy'] })]);
+  });
+});
+
+describe('re-kills', () => {
+  const rekill = (seconds: number) => ({ killId: 'demo-2', at: at(seconds), sourceAgent: 'smith' });
+  const stable = checks(watch(), everyTen(clean)).watch;
+
+  it.each([
+    ['while monitored', checks(watch(), [[0, clean]]).watch, 5],
+    ['while an anomaly waits for an operator', checks(watch({ ...SETTINGS, autoRollback: false }), [[0, exited]], { ...SETTINGS, autoRollback: false }).watch, 5],
+    ['stable, within the re-kill window', stable, 660],
+  ] as const)('closes the earlier resurrection as re_killed %s', (_label, w, seconds) => {
+    const step = recordRekill(w, rekill(seconds), { at: at(seconds), outcomeId: 'o-rk' }, SETTINGS);
+    expect(step.events).toEqual([
+      expect.objectContaining({ type: 'OutcomeRecorded', killId: 'demo-1', result: 're_killed', timeToStableSeconds: null, shouldAdjustThreshold: true, lessonsLearned: [`killed again by smith (kill demo-2) ${seconds}s after the module was back`] }),
+    ]);
+    expect(step.watch).toMatchObject({ phase: 'closed', outcome: { result: 're_killed' } });
+  });
+
+  it.each([
+    ['after the re-kill window', stable, rekill(661)],
+    ['while a rollback is under way (its result is the outcome)', checks(watch(), [[0, exited]]).watch, rekill(5)],
+    ['once closed', closeStable(stable, { at: at(660), outcomeId: 'o' }).watch, rekill(600)],
+    ['for the same kill', checks(watch(), [[0, clean]]).watch, { ...rekill(5), killId: 'demo-1' }],
+  ] as const)('changes nothing %s', (_label, w, kill) => {
+    expect(recordRekill(w, kill, { at: kill.at, outcomeId: 'o' }, SETTINGS)).toEqual({ watch: w, events: [] });
+  });
+
+  it('gives a closed watch no second outcome from a rollback', () => {
+    const closed = recordRekill(checks(watch(), [[0, clean]]).watch, rekill(5), { at: at(5), outcomeId: 'o' }, SETTINGS).watch;
+    expect(recordRollbackResult(closed, { completed: true, reason: null }, { at: at(6), outcomeId: 'o2' }).events).toEqual([]);
+    expect(rollbackUnderway(closed, { actor: 'ops', reason: 'x' })).toBe(closed);
+  });
+});

@@ -1,0 +1,106 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { Logger } from '@medic/observability';
+
+export interface DurableTimersOptions<Row> {
+  /** Names the timers in logs, e.g. `decision.kill-timers`. */
+  readonly name: string;
+  readonly dataSource: DataSource;
+  /**
+   * The service's table of timers (in its schema, rebuildable from the log):
+   * a key column, `due_at timestamptz`, `claimed_until timestamptz` (null
+   * when free) and `firings int`, beside whatever the owner keeps.
+   */
+  readonly table: string;
+  readonly key: string;
+  /** How often due timers are looked for. */
+  readonly pollMs: number;
+  /** How long a claim keeps other replicas off a timer; after that it may fire again. */
+  readonly leaseMs: number;
+  readonly batchSize?: number;
+  readonly now?: () => Date;
+  /**
+   * In the claiming transaction: what must commit with the lease, or not at
+   * all (the decision appends the commands its timers send here).
+   */
+  readonly onClaim?: (due: readonly Row[], tx: EntityManager, now: Date) => Promise<void>;
+  /**
+   * Once the lease is committed, outside every transaction: slow work, or
+   * work that reaches outside (the monitor's health checks). The timers stay
+   * leased meanwhile; whoever acts on one must lock its row again to record
+   * what it did, and find it still as it left it.
+   */
+  readonly afterClaim?: (due: readonly Row[], now: Date) => Promise<void>;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Durable timers: due times projected from the log into a service's table,
+ * claimed with FOR UPDATE SKIP LOCKED and a lease so replicas share them.
+ * A timer that came due while the service was down fires at the first poll
+ * after it starts. Firing is at least once: a crash before the owner moves
+ * or drops a timer leaves it due again once its lease runs out, and the
+ * owner makes a second firing harmless. No business interval lives in memory;
+ * only the poll does.
+ */
+export class DurableTimers<Row> {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly opts: DurableTimersOptions<Row>) {
+    if (!IDENT.test(opts.table) || !IDENT.test(opts.key)) throw new Error(`invalid timer table ${opts.table}.${opts.key}`);
+    this.logger = new Logger(`medic.timers.${opts.name}`);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Claims and fires every timer due now (up to the batch size); returns how many. */
+  async fireDue(): Promise<number> {
+    const now = (this.opts.now ?? (() => new Date()))();
+    const due = await this.opts.dataSource.transaction(async (tx) => {
+      const claimed = await this.claim(tx, now);
+      if (claimed.length > 0) await this.opts.onClaim?.(claimed, tx, now);
+      return claimed;
+    });
+    if (due.length > 0) await this.opts.afterClaim?.(due, now);
+    return due.length;
+  }
+
+  private async claim(tx: EntityManager, now: Date): Promise<Row[]> {
+    const { table, key } = this.opts;
+    const rows = await tx.query<Row[]>(
+      `WITH due AS (
+         SELECT ${key} FROM ${table}
+          WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+          ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE ${table} t SET claimed_until = $3, firings = t.firings + 1 FROM due WHERE t.${key} = due.${key} RETURNING t.*)
+       SELECT * FROM claimed ORDER BY due_at`,
+      [now.toISOString(), this.opts.batchSize ?? 200, new Date(now.getTime() + this.opts.leaseMs).toISOString()],
+    );
+    return rows;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.fireDue()
+        .then((fired) => this.schedule(fired > 0 ? 0 : this.opts.pollMs))
+        .catch((error: unknown) => {
+          this.logger.warn('firing due timers failed; trying again', { error });
+          this.schedule(Math.max(this.opts.pollMs, 1000));
+        });
+    }, delayMs);
+  }
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { freePort } from '@medic/devstack';
-import { createTestDatabase, eventually, testInfra } from '@medic/testing';
+import { createTestDatabase, eventually, killReport, smithMessage, testInfra } from '@medic/testing';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
@@ -77,29 +77,12 @@ describe("the reboot plan's demo through medic up and kcat", () => {
     // Smith kills it, and reports the kill with kcat.
     await container.stop({ t: 1 });
     const killId = `demo-${Date.now()}`;
-    const report = {
-      version: '1.0',
-      message_type: 'KILL_REPORT',
-      payload: {
-        kill_id: killId,
-        timestamp: new Date().toISOString(),
-        target_module: 'nginx-test',
-        target_instance_id: 'inst-001',
-        kill_reason: 'anomaly_behavior',
-        severity: 'low',
-        confidence_score: 0.4,
-        evidence: ['unusual_traffic'],
-        dependencies: [],
-        source_agent: 'smith',
-        metadata: {},
-      },
-      correlation_id: 'c-1',
-      reply_to: 'medic.responses',
-    };
+    // The reboot plan's demo kill (anomaly_behavior, low, Smith 0.4), as the README's JSON line.
+    const line = smithMessage(killReport({ kill_id: killId, target_module: 'nginx-test', timestamp: new Date().toISOString() }));
     const kcat = spawn('kcat', ['-P', '-b', endpoints.kafka.brokers, '-t', 'smith.events.kill_notifications', '-k', killId], { stdio: ['pipe', 'ignore', 'pipe'] });
     let kcatErrors = '';
     kcat.stderr.on('data', (chunk: Buffer) => (kcatErrors += chunk.toString()));
-    kcat.stdin.end(`${JSON.stringify(report)}\n`);
+    kcat.stdin.end(`${line}\n`);
     expect(await new Promise((resolve) => kcat.once('exit', resolve))).toBe(0);
     expect(kcatErrors).toBe('');
 

@@ -113,23 +113,25 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
     return;
   }
   if (await heldBack(round, logged, target)) return;
-  const container = await round.engine.find(target);
-  const snapshot = container === null ? await round.snapshotOf(target) : null;
-  round.append(
-    {
-      type: 'ResurrectionStarted',
-      killId,
-      at,
-      requestId: randomUUID(),
-      targetModule: target,
-      targetInstanceId: container?.name ?? target,
-      approvedBy,
-      attempt: 1,
-      // With no container, the snapshot's (gone) container is named, and the intent is to make it again.
-      containerId: container?.id ?? snapshot?.containerId ?? null,
-      startedAtBefore: container?.startedAt ?? null,
-      fromSnapshot: container === null && snapshot !== null,
-    },
-    logged,
-  );
+  // The container is looked up with the round's other intents: one listing of the engine for all.
+  round.intendOn(target, async (container) => {
+    const snapshot = container === null ? await round.snapshotOf(target) : null;
+    round.append(
+      {
+        type: 'ResurrectionStarted',
+        killId,
+        at,
+        requestId: randomUUID(),
+        targetModule: target,
+        targetInstanceId: container?.name ?? target,
+        approvedBy,
+        attempt: 1,
+        // With no container, the snapshot's (gone) container is named, and the intent is to make it again.
+        containerId: container?.id ?? snapshot?.containerId ?? null,
+        startedAtBefore: container?.startedAt ?? null,
+        fromSnapshot: container === null && snapshot !== null,
+      },
+      logged,
+    );
+  });
 }

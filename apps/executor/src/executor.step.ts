@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
-import type { ContainerEngine } from '@medic/containers';
+import type { ContainerEngine, ContainerInfo } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
 
@@ -34,6 +34,7 @@ export class ExecutorRound {
   private messages: Message[] = [];
   private appended: KillEvent[] = [];
   private work: (() => Promise<void>)[] = [];
+  private intents: { module: string; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
   private readonly modules = new Map<string, string>();
   /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
   private readonly killed = new Map<string, { killId: string; at: string }>();
@@ -67,7 +68,22 @@ export class ExecutorRound {
     this.work.push(work);
   }
 
+  /** An intent about the module's container, written once the round's containers are looked up together. */
+  intendOn(module: string, write: (container: ContainerInfo | null) => Promise<void>): void {
+    this.intents.push({ module, write });
+  }
+
+  /**
+   * The batch's intents first, on one listing of the engine, in log order; then the acts on
+   * intents read back from the log, together.
+   */
   async settle(): Promise<void> {
+    const intents = this.intents;
+    this.intents = [];
+    if (intents.length > 0) {
+      const containers = await this.engine.findAll(intents.map((i) => i.module));
+      for (const i of intents) await i.write(containers.get(i.module) ?? null);
+    }
     const queued = this.work;
     this.work = [];
     let next = 0;
@@ -102,10 +118,13 @@ export class ExecutorRound {
     if (this.killed.size === 0) return;
     const containers = await this.engine.findAll([...this.killed.keys()]);
     const rows: ContainerSnapshot[] = [];
-    for (const [module, container] of containers) {
-      const spec = await this.snapshots.snapshot(container.id);
-      const kill = this.killed.get(module)!;
-      if (spec !== null) rows.push(Object.assign(new ContainerSnapshot(), { module, containerId: container.id, killId: kill.killId, spec, takenAt: new Date(kill.at) }));
+    const found = [...containers];
+    for (let i = 0; i < found.length; i += ENGINE_CONCURRENCY) {
+      const specs = await Promise.all(found.slice(i, i + ENGINE_CONCURRENCY).map(async ([module, container]) => ({ module, container, spec: await this.snapshots.snapshot(container.id) })));
+      for (const { module, container, spec } of specs) {
+        const kill = this.killed.get(module)!;
+        if (spec !== null) rows.push(Object.assign(new ContainerSnapshot(), { module, containerId: container.id, killId: kill.killId, spec, takenAt: new Date(kill.at) }));
+      }
     }
     if (rows.length > 0) await this.tx.upsert(ContainerSnapshot, rows, ['module']);
   }

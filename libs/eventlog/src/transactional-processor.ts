@@ -10,6 +10,9 @@ import { processorMetrics } from './processor-metrics';
 import { loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
 
 /** Records a step wants to append, by topic. */
+/** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
+const HEARTBEAT_DURING_ROUND_MS = 1_000;
+
 export interface Output {
   readonly topic: string;
   readonly messages: readonly Message[];
@@ -171,11 +174,16 @@ export class TransactionalProcessor<R = void> {
         // The offsets committed are those of the whole batch, skipped records included.
         const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
         let done: Committed<R>;
+        // A round may wait on the outside world (a container engine starting a burst of modules):
+        // the member keeps its place in the group meanwhile, instead of being evicted and redoing it.
+        const beating = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_DURING_ROUND_MS);
         try {
           done = await this.process(unit, batch.lastOffset());
         } catch (error) {
           this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
           throw new RoundFailed(error);
+        } finally {
+          clearInterval(beating);
         }
         const { reports, timings, deadLetters, resumeAt } = done;
         payload.resolveOffset(batch.lastOffset());

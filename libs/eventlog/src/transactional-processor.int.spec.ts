@@ -156,11 +156,15 @@ describe('transactional processor taking over from a predecessor killed mid-tran
 
     await eventually(() => Promise.resolve(seen.length >= 5 ? true : undefined), 'the inputs behind the open transaction', 20_000);
     expect(seen).toEqual(['in-0', 'in-1', 'in-2', 'in-3', 'in-4']);
-    const keys: string[] = [];
-    await readLog(kafka, topic, async (r) => {
-      keys.push(...r.messages.map((m) => m.key!.toString()));
-      await Promise.resolve();
-    });
+    // Handled is not yet committed: the copies are read once their transaction has committed.
+    const keys = await eventually(async () => {
+      const read: string[] = [];
+      await readLog(kafka, topic, async (r) => {
+        read.push(...r.messages.map((m) => m.key!.toString()));
+        await Promise.resolve();
+      });
+      return read.filter((k) => k.startsWith('out-')).length >= 5 ? read : undefined;
+    }, 'the copies committed');
     expect(keys).not.toContain('orphan');
     expect(keys.filter((k) => k.startsWith('out-'))).toEqual(['out-in-0', 'out-in-1', 'out-in-2', 'out-in-3', 'out-in-4']);
     await predecessor.disconnect().catch(() => undefined);
@@ -263,5 +267,84 @@ describe('transactional processor with records it cannot handle', () => {
     expect(out.map((m) => m.value!.toString())).toEqual(['ok-1', 'ok-2', 'flaky', 'ok-3']);
     expect(outages).toBe(0);
     expect(await read(dlq)).toHaveLength(1);
+  });
+});
+
+describe('transactional processor whose database is ahead of its log', () => {
+  const id = `a${randomBytes(4).toString('hex')}`;
+  const input = `${id}.in`;
+  const output = `${id}.out`;
+  let kafka: Kafka;
+  let ds: DataSource;
+  const processors: TransactionalProcessor<number>[] = [];
+
+  const copier = () =>
+    new TransactionalProcessor<number>({
+      step: 'copy',
+      deadLetterTopic: `${id}.dlq`,
+      kafka,
+      dataSource: ds,
+      groupId: `${id}-group`,
+      transactionalIdPrefix: id,
+      topics: [input],
+      maxWaitMs: 20,
+      sessionTimeoutMs: 6000,
+      handle: (batches) => Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length }))),
+    });
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
+    await provisionTopics(kafka, [input, output], { partitions: 1, replicationFactor: 1 });
+    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+  });
+  afterAll(async () => {
+    for (const p of processors) await p.stop();
+    await ds?.destroy();
+  });
+
+  async function publish(values: string[]): Promise<void> {
+    const producer = kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    await producer.send({ topic: input, acks: -1, messages: values.map((value) => ({ key: 'k', value })) });
+    await producer.disconnect();
+  }
+
+  async function copies(): Promise<string[]> {
+    const seen: string[] = [];
+    await readLog(kafka, output, async (r) => {
+      seen.push(...r.messages.map((m) => m.value!.toString()));
+      await Promise.resolve();
+    });
+    return seen;
+  }
+
+  it('stops the partition, names the mismatch and sends nothing, when its log was deleted and made again', async () => {
+    const first = copier();
+    processors.push(first);
+    await first.start();
+    await publish(['a', 'b', 'c', 'd', 'e']);
+    await eventually(async () => ((await copies()).length === 5 ? true : undefined), 'the five copies');
+    await first.stop();
+
+    // The input log is deleted and made again: the database's position (offset 4) is past its end.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [input] });
+    await eventually(async () => ((await admin.listTopics()).includes(input) ? undefined : true), 'the input topic gone');
+    await eventually(
+      () => provisionTopics(kafka, [input], { partitions: 1, replicationFactor: 1 }).then(() => true, () => undefined),
+      'the input topic made again',
+    );
+    await admin.disconnect();
+    await publish(['new']);
+
+    const second = copier();
+    processors.push(second);
+    await second.start();
+    const stalled = await eventually(async () => Promise.resolve(second.stalled()[0]), 'the partition stopped');
+    expect(stalled).toEqual({ topic: input, partition: 0, stored: '4', logEnd: '1' });
+    // Neither the new record nor the stored outputs of the old log were sent.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await copies()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 });

@@ -12,6 +12,8 @@ import { loadPositions, slotKey, storePositions, type PendingOutput, type StepPo
 /** Records a step wants to append, by topic. */
 /** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
 const HEARTBEAT_DURING_ROUND_MS = 1_000;
+/** How long a partition ahead of its log waits before it is looked at again. */
+const STALL_RECHECK_MS = 30_000;
 
 export interface Output {
   readonly topic: string;
@@ -101,6 +103,8 @@ const MAX_PARTITIONS_AT_ONCE = 64;
 interface RoundEntry<R> {
   readonly batch: ProcessorBatch;
   readonly lastOffset: string;
+  /** The partition's high watermark when the batch was fetched: where its log ends. */
+  readonly logEnd: string;
   resolve(value: Committed<R>): void;
   reject(error: unknown): void;
 }
@@ -111,6 +115,8 @@ interface Committed<R> {
   readonly deadLetters: readonly RejectedRecord[];
   /** Set when the stored outputs ran past this batch: the consumer continues after them. */
   readonly resumeAt: string | null;
+  /** Set when the stored position lies beyond the end of the log: nothing was handled or sent. */
+  readonly aheadOfLog: string | null;
 }
 
 /** What a round decided for one partition: what its Kafka transaction sends and up to where it commits. */
@@ -120,6 +126,8 @@ interface Plan<R> {
   readonly reports: readonly R[];
   readonly deadLetters: readonly RejectedRecord[];
   readonly resumeAt: string | null;
+  /** The stored position, when it lies beyond the end of the partition's log: nothing to send or commit. */
+  readonly aheadOfLog: string | null;
 }
 
 /**
@@ -138,6 +146,9 @@ export class TransactionalProcessor<R = void> {
   private round: RoundEntry<R>[] = [];
   /** Non-retriable failures of a partition's batch, by where the batch starts. */
   private readonly failures = new Map<string, number>();
+  /** Partitions whose stored position lies beyond the end of their log, stopped (see `stalled`). */
+  private readonly stalledLogged = new Map<string, string>();
+  private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
@@ -178,7 +189,7 @@ export class TransactionalProcessor<R = void> {
         // the member keeps its place in the group meanwhile, instead of being evicted and redoing it.
         const beating = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_DURING_ROUND_MS);
         try {
-          done = await this.process(unit, batch.lastOffset());
+          done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
         } catch (error) {
           this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
           throw new RoundFailed(error);
@@ -187,6 +198,10 @@ export class TransactionalProcessor<R = void> {
         }
         const { reports, timings, deadLetters, resumeAt } = done;
         payload.resolveOffset(batch.lastOffset());
+        if (done.aheadOfLog !== null) {
+          this.stall(batch.topic, batch.partition, done.aheadOfLog, batch.highWatermark);
+          return;
+        }
         if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
         await payload.heartbeat();
         this.observe?.(unit, timings, deadLetters);
@@ -197,14 +212,46 @@ export class TransactionalProcessor<R = void> {
   }
 
   /**
+   * Partitions stopped because the step's database says it handled records that
+   * their log does not hold: the database belongs to another Kafka cluster, or
+   * the log was deleted and made again. Nothing is skipped, handled twice or
+   * sent again: the partition is paused, and looked at again every 30 s, until
+   * an operator points the step at this cluster's database (or drops its
+   * schema); it would otherwise seek past the end of its log forever.
+   */
+  stalled(): readonly { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }[] {
+    return [...this.stalledAt.values()];
+  }
+
+  private stall(topic: string, partition: number, stored: string, logEnd: string): void {
+    const key = `${topic}/${partition}`;
+    const known = this.stalledLogged.get(key);
+    if (known !== stored) {
+      this.stalledLogged.set(key, stored);
+      this.logger.error(
+        `step ${this.opts.step}: its database says ${topic} partition ${partition} was handled through offset ${stored}, but that log ends at ${logEnd}; ` +
+          'the database belongs to another Kafka cluster, or the log was deleted. The partition is stopped: point DATABASE_URL at this cluster\'s database, or drop the step\'s schema to start it afresh',
+        { step: this.opts.step, topic, partition, stored_offset: stored, log_end: logEnd },
+      );
+    }
+    this.stalledAt.set(key, { topic, partition, stored, logEnd });
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    // Looked at again later: a new partition leader may briefly report a lower high watermark.
+    setTimeout(() => {
+      this.stalledAt.delete(key);
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    }, STALL_RECHECK_MS).unref();
+  }
+
+  /**
    * Queues a partition's batch for the next round. kafkajs hands over the
    * batches of one fetch together, so a round usually holds every partition
    * that had records: one Postgres transaction handles them all, then each
    * partition's Kafka transaction commits, in parallel.
    */
-  private process(batch: ProcessorBatch, lastOffset: string): Promise<Committed<R>> {
+  private process(batch: ProcessorBatch, lastOffset: string, logEnd: string): Promise<Committed<R>> {
     return new Promise((resolve, reject) => {
-      this.round.push({ batch, lastOffset, resolve, reject });
+      this.round.push({ batch, lastOffset, logEnd, resolve, reject });
       if (this.round.length === 1) setImmediate(() => void this.runRound());
     });
   }
@@ -228,9 +275,9 @@ export class TransactionalProcessor<R = void> {
         const committing = performance.now();
         const plan = plans[i]!;
         try {
-          await this.commit(entry.batch, plan.sends, plan.commitThrough);
+          if (plan.aheadOfLog === null) await this.commit(entry.batch, plan.sends, plan.commitThrough);
           this.forgetFailures(entry.batch);
-          entry.resolve({ reports: plan.reports, deadLetters: plan.deadLetters, resumeAt: plan.resumeAt, timings: { handleMs, commitMs: performance.now() - committing } });
+          entry.resolve({ reports: plan.reports, deadLetters: plan.deadLetters, resumeAt: plan.resumeAt, aheadOfLog: plan.aheadOfLog, timings: { handleMs, commitMs: performance.now() - committing } });
         } catch (error) {
           entry.reject(error);
         }
@@ -249,16 +296,19 @@ export class TransactionalProcessor<R = void> {
     const parts = round.map((entry) => {
       const stored = positions.get(slotKey(entry.batch.topic, entry.batch.partition));
       const done = stored ? BigInt(stored.lastOffset) : -1n;
+      // A position at or past the log's end was not made on this log: handle nothing, send nothing.
+      if (done >= BigInt(entry.logEnd)) return { entry, stored, redelivered: false, ahead: true, fresh: { ...entry.batch, messages: [] } };
       const fresh = entry.batch.messages.filter((m) => BigInt(m.offset) > done);
       const redelivered = stored !== undefined && fresh.length < entry.batch.messages.length;
-      return { entry, stored, redelivered, fresh: { ...entry.batch, messages: fresh } };
+      return { entry, stored, redelivered, ahead: false, fresh: { ...entry.batch, messages: fresh } };
     });
     const results = await this.handleFresh(
       parts.map((p) => p.fresh),
       tx,
     );
-    const plans = parts.map(({ entry, stored, redelivered }, i): Plan<R> => {
+    const plans = parts.map(({ entry, stored, redelivered, ahead }, i): Plan<R> => {
       const result = results[i]!;
+      if (ahead) return { sends: [], commitThrough: stored!.lastOffset, reports: [], deadLetters: [], resumeAt: null, aheadOfLog: stored!.lastOffset };
       const replayed = redelivered ? stored!.pending : [];
       const sends = [...replayed, ...result.outputs.flatMap((o) => o.messages.map((message) => ({ topic: o.topic, message }))), ...this.deadLetters(entry.batch, result.rejected)];
       // Stored outputs may run past a shorter redelivered batch: commit through them and resume after.
@@ -270,14 +320,13 @@ export class TransactionalProcessor<R = void> {
         reports: result.reports,
         deadLetters: result.rejected,
         resumeAt: beyond ? (storedEnd + 1n).toString() : null,
+        aheadOfLog: null,
       };
     });
-    const stored: StepPosition[] = plans.map((plan, i) => ({
-      topic: round[i]!.batch.topic,
-      partition: round[i]!.batch.partition,
-      lastOffset: plan.commitThrough,
-      pending: plan.sends,
-    }));
+    // A partition ahead of its log keeps its stored position and outputs as they were.
+    const stored: StepPosition[] = plans.flatMap((plan, i) =>
+      plan.aheadOfLog !== null ? [] : [{ topic: round[i]!.batch.topic, partition: round[i]!.batch.partition, lastOffset: plan.commitThrough, pending: plan.sends }],
+    );
     await storePositions(tx, this.opts.step, stored);
     return plans;
   }

@@ -29,6 +29,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
     extra: { max: settings.poolSize ?? 10, options: `-c search_path=${settings.schema},public` },
   });
   await ds.initialize();
+  quietDroppedConnections(ds);
   await ds.query(`CREATE SCHEMA IF NOT EXISTS ${settings.schema}`);
   await ds.transaction(async (tx) => {
     // Two replicas starting together must not race on the DDL.
@@ -38,6 +39,29 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
     }
   });
   return ds;
+}
+
+interface PgClient {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+interface PgPool {
+  on(event: 'connect', listener: (client: PgClient) => void): unknown;
+  readonly _clients?: readonly PgClient[];
+}
+
+/**
+ * Postgres dropping a connection (a restart, pg_terminate_backend) makes its
+ * client emit 'error'. The pool listens while the client is idle, but not while
+ * it is checked out between two queries: there the event would be unhandled and
+ * end the process, although the next query on it fails by itself, as a
+ * retriable error the steps retry. Every client of the pool gets a listener.
+ */
+function quietDroppedConnections(ds: DataSource): void {
+  const pool = (ds.driver as unknown as { master?: PgPool }).master;
+  if (!pool) return;
+  const ignore = () => undefined;
+  for (const client of pool._clients ?? []) client.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
 }
 
 const PROJECTION_OFFSETS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (

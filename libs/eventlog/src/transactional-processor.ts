@@ -148,6 +148,7 @@ export class TransactionalProcessor<R = void> {
   private readonly failures = new Map<string, number>();
   /** Partitions whose stored position lies beyond the end of their log, stopped (see `stalled`). */
   private readonly stalledLogged = new Map<string, string>();
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
 
   constructor(private readonly opts: ProcessorOptions<R>) {
@@ -237,10 +238,14 @@ export class TransactionalProcessor<R = void> {
     this.stalledAt.set(key, { topic, partition, stored, logEnd });
     this.consumer.pause([{ topic, partitions: [partition] }]);
     // Looked at again later: a new partition leader may briefly report a lower high watermark.
-    setTimeout(() => {
+    if (this.rechecks.has(key)) return;
+    const recheck = setTimeout(() => {
+      this.rechecks.delete(key);
       this.stalledAt.delete(key);
       this.consumer.resume([{ topic, partitions: [partition] }]);
-    }, STALL_RECHECK_MS).unref();
+    }, STALL_RECHECK_MS);
+    recheck.unref();
+    this.rechecks.set(key, recheck);
   }
 
   /**
@@ -421,6 +426,8 @@ export class TransactionalProcessor<R = void> {
   }
 
   async stop(): Promise<void> {
+    for (const recheck of this.rechecks.values()) clearTimeout(recheck);
+    this.rechecks.clear();
     await this.consumer.disconnect();
     const producers = await Promise.allSettled(this.producers.values());
     this.producers.clear();

@@ -100,10 +100,23 @@ describe("the reboot plan's demo through medic up and kcat", () => {
     expect(outcome.time_to_stable).toBeGreaterThan(0);
     expect(outcome.time_to_stable).toBeLessThan(60);
 
-    const decisions = await api<{ items: { kill_id: string; outcome: string; reasoning: string[] }[] }>('/decisions?module=nginx-test');
-    expect(decisions.items.find((d) => d.kill_id === killId)).toMatchObject({ outcome: 'approve_auto' });
-    const resurrection = await api<{ status: string; container_id: string; kill_id: string }>(`/resurrections/${outcome.request_id}`);
-    expect(resurrection).toMatchObject({ kill_id: killId, status: 'succeeded', container_id: before.Id });
+    const decisions = await api<{ items: { kill_id: string; decision_id: string; outcome: string; reasoning: string[] }[] }>('/decisions?module=nginx-test');
+    const decision = decisions.items.find((d) => d.kill_id === killId);
+    expect(decision).toMatchObject({ outcome: 'approve_auto' });
+    // The request as spec 2.4 has it.
+    const resurrection = await api<Record<string, unknown>>(`/resurrections/${outcome.request_id}`);
+    expect(resurrection).toMatchObject({
+      kill_id: killId,
+      decision_id: decision!.decision_id,
+      status: 'succeeded',
+      container_id: before.Id,
+      approved_by: 'policy:auto-approve',
+      approved_at: expect.any(String) as unknown,
+      executed_at: expect.any(String) as unknown,
+      completed_at: expect.any(String) as unknown,
+      monitoring_duration_minutes: 0.1,
+      health_checks: ['container state'],
+    });
     const stats = await api<{ total: number; success_rate: number; per_module: { module: string; total: number }[] }>('/outcomes/stats?module=nginx-test');
     expect(stats).toMatchObject({ total: 1, success_rate: 1 });
     expect(stats.per_module).toEqual([expect.objectContaining({ module: 'nginx-test', total: 1 })]);

@@ -2,8 +2,10 @@ import { Body, Controller, Get, Headers, Inject, Param, Post, Query as QueryPara
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@medic/eventlog';
+import { In, type DataSource } from 'typeorm';
+import type { MedicConfig, ProbeConfig } from '@medic/config';
+import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { KillView } from '../decisions/kill-view.entity';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { pageOf, type Page } from '../http/pagination';
@@ -15,10 +17,19 @@ import { CommandStatusDto, toCommandStatusDto } from '../queue/queue.dto';
 import { ResurrectionView } from './resurrection-view.entity';
 import { findResurrection, parseRollbackReason, RollBackResurrectionCommand, rollbackStatusUrl } from './rollback.command';
 
+/** What spec 2.4 names beside the request itself: its decision and approval (from the kills view) and how it is watched (from the config). */
+interface RequestContext {
+  readonly decisionId: string | null;
+  readonly approvedAt: Date | null;
+  readonly monitoringDurationMinutes: number;
+  readonly healthChecks: readonly string[];
+}
+
 /** A resurrection request (spec 2.4) and where it stands. */
-function toDto(v: ResurrectionView): Record<string, unknown> {
+function toDto(v: ResurrectionView, c: RequestContext): Record<string, unknown> {
   return {
     request_id: v.requestId,
+    decision_id: c.decisionId,
     kill_id: v.killId,
     target_module: v.targetModule,
     target_instance_id: v.targetInstanceId,
@@ -36,7 +47,19 @@ function toDto(v: ResurrectionView): Record<string, unknown> {
     rollback_reason: v.rollbackReason,
     rolled_back_at: v.rolledBackAt?.toISOString() ?? null,
     rollback_failure: v.rollbackFailure,
+    approved_at: c.approvedAt?.toISOString() ?? null,
+    executed_at: v.requestedAt.toISOString(),
+    completed_at: v.finishedAt?.toISOString() ?? null,
+    monitoring_duration_minutes: c.monitoringDurationMinutes,
+    health_checks: c.healthChecks,
   };
+}
+
+/** A probe as spec 2.4's health_checks names it: "http <url>", "tcp <host>:<port>", "exec <command>". */
+function describeProbe(p: ProbeConfig): string {
+  if (p.type === 'http') return `http ${p.url}`;
+  if (p.type === 'tcp') return `tcp ${p.host}:${p.port}`;
+  return `exec ${p.command.join(' ')}`;
 }
 
 @ApiTags('resurrections')
@@ -46,7 +69,27 @@ export class ResurrectionsController {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly commands: CommandBus,
+    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
   ) {}
+
+  /** The requests with their decision, approval time and watch settings; one query for the kills of a page. */
+  private async withContext(views: readonly ResurrectionView[]): Promise<Record<string, unknown>[]> {
+    const killIds = [...new Set(views.map((v) => v.killId))];
+    const kills = killIds.length === 0 ? [] : await this.dataSource.getRepository(KillView).findBy({ killId: In(killIds) });
+    const byKill = new Map(kills.map((k) => [k.killId, k]));
+    const r = this.config.resurrection;
+    return views.map((v) => {
+      const kill = byKill.get(v.killId);
+      // Auto-approved: approved when decided; a human's approval has its own time.
+      const approvedAt = kill?.approvalStatus === 'granted' ? kill.approvalAt : (kill?.decidedAt ?? null);
+      return toDto(v, {
+        decisionId: kill?.decisionId ?? null,
+        approvedAt,
+        monitoringDurationMinutes: r.monitoring_duration_minutes,
+        healthChecks: ['container state', ...(r.probes[v.targetModule] ?? []).map(describeProbe)],
+      });
+    });
+  }
 
   @Get()
   @ApiOperation({ summary: 'Resurrection requests, newest first' })
@@ -57,20 +100,22 @@ export class ResurrectionsController {
   @ApiQuery({ name: 'page', required: false })
   @ApiQuery({ name: 'page_size', required: false, description: '1–200 (default 50)' })
   @ApiOkResponse({ description: 'in the response envelope, under data: {items, pagination}' })
-  list(@QueryParams() query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
+  async list(@QueryParams() query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
     const f = parseResurrectionFilters(query);
     const q = this.dataSource.getRepository(ResurrectionView).createQueryBuilder('r').where('true');
     if (f.module) q.andWhere('r.target_module = :module', { module: f.module });
     if (f.status) q.andWhere('r.status = :status', { status: f.status });
     if (f.since) q.andWhere('r.requested_at >= :since', { since: f.since });
     if (f.until) q.andWhere('r.requested_at <= :until', { until: f.until });
-    return pageOf(q.orderBy('r.requested_at', 'DESC').addOrderBy('r.request_id', 'ASC'), f, toDto);
+    const page = await pageOf(q.orderBy('r.requested_at', 'DESC').addOrderBy('r.request_id', 'ASC'), f, (v) => v);
+    return { ...page, items: await this.withContext(page.items) };
   }
 
   @Get(':request_id')
   @ApiOperation({ summary: 'One resurrection request' })
   async get(@Param('request_id') requestId: string): Promise<Record<string, unknown>> {
-    return toDto(await findResurrection(this.dataSource, requestId));
+    const [dto] = await this.withContext([await findResurrection(this.dataSource, requestId)]);
+    return dto!;
   }
 
   @Get(':request_id/status')

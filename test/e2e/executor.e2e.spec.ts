@@ -37,7 +37,8 @@ describe('bringing a module back on the container engine', () => {
         mode: { current: 'semi_auto' },
         decision: { auto_approve: { enabled: true } },
         // Their kills wait for a human, so the tests can remove the container in between.
-        constraints: { always_require_approval: ['web-gone', 'never-seen'] },
+        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc'], blacklisted_modules: ['banned-svc'] },
+        risk: { module_criticality: { modules: { 'severe-svc': 1 } } },
       },
     });
   });
@@ -132,7 +133,10 @@ describe('bringing a module back on the container engine', () => {
     await medic.publishRaw(smithMessage(r), r.kill_id);
     const log = await events(r.kill_id, ['ApprovalRequested']);
     const asked = log.find((e) => e.type === 'ApprovalRequested');
-    return { killId: r.kill_id, itemId: asked!.type === 'ApprovalRequested' ? asked!.queueItemId : '' };
+    const itemId = asked!.type === 'ApprovalRequested' ? asked!.queueItemId : '';
+    // The gateway serves the item once its projection has caught up with the log.
+    await eventually(async () => ((await medic.get(`/queue/${itemId}`)).status === 200 ? true : undefined), `queue item ${itemId} on the gateway`);
+    return { killId: r.kill_id, itemId };
   }
   type Kept = { kill_id: string; spec: { env: string[]; labels: Record<string, string> } };
   const snapshotOf = async (module: string): Promise<Kept | undefined> => {
@@ -181,5 +185,76 @@ describe('bringing a module back on the container engine', () => {
     const next = killReport({ target_module: 'nginx-test' });
     await medic.publishRaw(smithMessage(next), next.kill_id);
     expect((await events(next.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed'])).map((e) => e.type)).toContain('ResurrectionSucceeded');
+  });
+
+  it('leaves the container alone when the kill is denied: critical, blacklisted, or denied by a human', async () => {
+    const stoppedContainer = async (name: string) => {
+      const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Labels: { 'medic.module': name } });
+      await c.start();
+      await c.stop({ t: 1 });
+      return c;
+    };
+    const containers = await Promise.all(['severe-svc', 'banned-svc', 'refused-svc'].map(stoppedContainer));
+    const before = await Promise.all(containers.map((c) => c.inspect()));
+    const critical = killReport({ target_module: 'severe-svc', severity: 'critical', confidence_score: 0.99, kill_reason: 'threat_detected' });
+    const blacklisted = killReport({ target_module: 'banned-svc' });
+    for (const r of [critical, blacklisted]) await medic.publishRaw(smithMessage(r), r.kill_id);
+    const { killId: refusedKill, itemId } = await queuedKill('refused-svc');
+    expect((await medic.call('POST', `/queue/${itemId}/deny`, { body: { reason: 'the owning team says it stays down' } })).status).toBe(200);
+    for (const killId of [critical.kill_id, blacklisted.kill_id]) {
+      expect((await events(killId, ['DecisionMade'])).find((e) => e.type === 'DecisionMade')).toMatchObject({ decision: { outcome: 'deny' } });
+    }
+    expect((await events(refusedKill, ['ApprovalDenied'])).map((e) => e.type)).toContain('ApprovalDenied');
+    // A kill approved later (the nginx-test one) is handled, so the executor has seen these three by then.
+    await docker.getContainer(containerId).stop({ t: 1 });
+    const later = killReport({ target_module: 'nginx-test' });
+    await medic.publishRaw(smithMessage(later), later.kill_id);
+    expect((await events(later.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed'])).map((e) => e.type)).toContain('ResurrectionSucceeded');
+    for (const killId of [critical.kill_id, blacklisted.kill_id, refusedKill]) {
+      expect((await events(killId, ['DecisionMade'])).map((e) => e.type)).not.toContain('ResurrectionStarted');
+    }
+    const after = await Promise.all(containers.map((c) => c.inspect()));
+    after.forEach((a, i) => {
+      expect(a.State.Running).toBe(false);
+      expect(a.State.StartedAt).toBe(before[i]!.State.StartedAt);
+    });
+  });
+});
+
+describe('observer mode on the container engine', () => {
+  let engine: ContainerEngineHandle;
+  let medic: MedicUnderTest;
+  const previousDockerHost = process.env.DOCKER_HOST;
+
+  beforeAll(async () => {
+    engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-exec-obs-')) });
+    await ensureTargetImage(engine);
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    medic = await startMedic({ services: ['listener', 'decision', 'executor'], config: { mode: { current: 'observer' }, decision: { auto_approve: { enabled: true } } } });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+    if (previousDockerHost === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = previousDockerHost;
+    await engine?.stop();
+  });
+
+  it('decides but touches nothing', async () => {
+    const docker = new Docker({ socketPath: engine.socket });
+    const c = await docker.createContainer({ Image: TARGET_IMAGE, name: 'watched-svc', Labels: { 'medic.module': 'watched-svc' } });
+    await c.start();
+    await c.stop({ t: 1 });
+    const before = await c.inspect();
+    const r = killReport({ target_module: 'watched-svc' });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    const log = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'DecisionMade'), 'the observed decision', 60_000);
+    expect(log.find((e) => e.type === 'DecisionMade')).toMatchObject({ decision: { observeOnly: true } });
+    // The executor reads the same log; give it the time it takes to act on an approval elsewhere.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const after = await killEventsOf(medic, r.kill_id, () => true, 'the kill log', 10_000);
+    expect(after.map((e) => e.type)).not.toContain('ResurrectionStarted');
+    const now = await c.inspect();
+    expect(now.State.Running).toBe(false);
+    expect(now.State.StartedAt).toBe(before.State.StartedAt);
   });
 });

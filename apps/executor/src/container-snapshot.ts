@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
+import { ENGINE_CALLS_AT_ONCE, locate, mapAtMost } from '@medic/containers';
 
 /**
  * What it takes to make a module's container again once it is gone: taken
@@ -36,10 +37,16 @@ export interface HealthcheckSpec {
   readonly StartPeriod?: number;
 }
 
+/** A module's container and its spec, as found when the module was killed. */
+export interface TakenSnapshot {
+  readonly containerId: string;
+  readonly spec: ContainerSpec;
+}
+
 /** Snapshots containers and makes them again; the Docker Engine API's part of the executor's recreate path. */
 export interface ContainerSnapshots {
-  /** The container's spec, or null when it is gone. */
-  snapshot(id: string): Promise<ContainerSpec | null>;
+  /** The specs of the modules' containers (found as the executor finds them), with one listing; modules with none are left out. */
+  snapshotAll(modules: readonly string[]): Promise<Map<string, TakenSnapshot>>;
   /** Creates (does not start) a container from the spec; returns its id. */
   recreate(spec: ContainerSpec): Promise<string>;
 }
@@ -109,9 +116,24 @@ export function createOptionsOf(spec: ContainerSpec): ContainerCreateOptions {
 export class DockerSnapshots implements ContainerSnapshots {
   constructor(private readonly docker = new Docker()) {}
 
-  async snapshot(id: string): Promise<ContainerSpec | null> {
+  async snapshotAll(modules: readonly string[]): Promise<Map<string, TakenSnapshot>> {
+    const taken = new Map<string, TakenSnapshot>();
+    if (modules.length === 0) return taken;
+    const listed = await this.docker.listContainers({ all: true });
+    const located = modules.flatMap((module) => {
+      const id = locate(listed, module);
+      return id === null ? [] : [{ module, id }];
+    });
+    const specs = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ module, id }) => ({ module, spec: await this.inspectSpec(id) }));
+    for (const { module, spec } of specs) if (spec !== null) taken.set(module, { containerId: spec.id, spec: spec.spec });
+    return taken;
+  }
+
+  /** One inspect: the container's spec, or null when it went in the meantime. */
+  private async inspectSpec(id: string): Promise<{ id: string; spec: ContainerSpec } | null> {
     try {
-      return specOf(await this.docker.getContainer(id).inspect());
+      const inspected = await this.docker.getContainer(id).inspect();
+      return { id: inspected.Id, spec: specOf(inspected) };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
       throw error;

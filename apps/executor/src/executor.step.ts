@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
-import type { ContainerEngine, ContainerInfo } from '@medic/containers';
+import { ENGINE_CALLS_AT_ONCE, mapAtMost, type ContainerEngine, type ContainerInfo } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
 
@@ -26,8 +26,6 @@ export interface ExecutorEngines {
 
 export type ExecutorReport = readonly KillEvent[];
 
-/** Calls on the container engine in flight at once, per round. */
-const ENGINE_CONCURRENCY = 16;
 
 /** What the executor's handlers are given: the engine, and where to append. */
 export class ExecutorRound {
@@ -86,11 +84,7 @@ export class ExecutorRound {
     }
     const queued = this.work;
     this.work = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < queued.length) await queued[next++]!();
-    };
-    await Promise.all(Array.from({ length: Math.min(ENGINE_CONCURRENCY, queued.length) }, worker));
+    await mapAtMost(queued, ENGINE_CALLS_AT_ONCE, (work) => work());
   }
 
   /** Notes a killed module, whose container's spec is kept when the round is saved. */
@@ -116,16 +110,11 @@ export class ExecutorRound {
    */
   private async saveSnapshots(): Promise<void> {
     if (this.killed.size === 0) return;
-    const containers = await this.engine.findAll([...this.killed.keys()]);
-    const rows: ContainerSnapshot[] = [];
-    const found = [...containers];
-    for (let i = 0; i < found.length; i += ENGINE_CONCURRENCY) {
-      const specs = await Promise.all(found.slice(i, i + ENGINE_CONCURRENCY).map(async ([module, container]) => ({ module, container, spec: await this.snapshots.snapshot(container.id) })));
-      for (const { module, container, spec } of specs) {
-        const kill = this.killed.get(module)!;
-        if (spec !== null) rows.push(Object.assign(new ContainerSnapshot(), { module, containerId: container.id, killId: kill.killId, spec, takenAt: new Date(kill.at) }));
-      }
-    }
+    const taken = await this.snapshots.snapshotAll([...this.killed.keys()]);
+    const rows = [...taken].map(([module, { containerId, spec }]) => {
+      const kill = this.killed.get(module)!;
+      return Object.assign(new ContainerSnapshot(), { module, containerId, killId: kill.killId, spec, takenAt: new Date(kill.at) });
+    });
     if (rows.length > 0) await this.tx.upsert(ContainerSnapshot, rows, ['module']);
   }
 

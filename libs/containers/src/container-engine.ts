@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineHealth } from '@medic/domain';
+import { ENGINE_CALLS_AT_ONCE, mapAtMost } from './at-most';
 
 /** A container as Medic needs to know it: to bring it back, and to watch it afterwards. */
 export interface ContainerInfo {
@@ -48,7 +49,6 @@ export interface ContainerEngine {
 export const MODULE_LABEL = 'medic.module';
 
 const OUTPUT_KEPT = 500;
-const INSPECTS_AT_ONCE = 16;
 /** 304 Not Modified: the container already is as asked (started, or stopped). */
 const ALREADY = 304;
 
@@ -66,10 +66,8 @@ export class DockerEngine implements ContainerEngine {
     const listed = await this.docker.listContainers({ all: true });
     const located = [...new Set(modules)].map((module) => ({ module, id: locate(listed, module) }));
     // Inspected a few at a time: a burst of kills asks about many modules at once.
-    for (let i = 0; i < located.length; i += INSPECTS_AT_ONCE) {
-      const infos = await Promise.all(located.slice(i, i + INSPECTS_AT_ONCE).map(async ({ module, id }) => ({ module, info: id === null ? null : await this.inspect(id) })));
-      for (const { module, info } of infos) if (info !== null) found.set(module, info);
-    }
+    const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ module, id }) => ({ module, info: id === null ? null : await this.inspect(id) }));
+    for (const { module, info } of infos) if (info !== null) found.set(module, info);
     return found;
   }
 

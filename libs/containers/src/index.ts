@@ -1,1 +1,2 @@
 export { DockerEngine, ExecTimeout, locate, MODULE_LABEL, type ContainerEngine, type ContainerInfo, type ExecResult } from './container-engine';
+export { ENGINE_CALLS_AT_ONCE, mapAtMost } from './at-most';

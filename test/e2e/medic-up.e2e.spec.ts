@@ -50,7 +50,8 @@ describe('medic up', () => {
     // Its own SIEM and container engine.
     expect(endpoints.elasticsearch?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(existsSync(endpoints.docker?.socket ?? '')).toBe(true);
-    expect(output).toContain('Medic is up.');
+    // The summary is printed right after the file is written; the pipe may deliver it a moment later.
+    await eventually(() => Promise.resolve(output.includes('Medic is up.') || undefined), 'medic up to print its summary', 10_000);
     expect(output).toContain(endpoints.api.key);
 
     const health = await fetch(`${endpoints.api.url}/health`);

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
-import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
 import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
-import { EXECUTOR_SOURCE } from '../../apps/executor/src/executor.handlers';
 
 /*
  * The executor on a real container engine: an auto-approved kill of a
@@ -81,31 +79,44 @@ describe('bringing a module back on the container engine', () => {
     expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
   });
 
-  it('reconciles an intent seen again after a crash against the container: started since, so not started twice', async () => {
-    const running = await docker.getContainer(containerId).inspect();
-    expect(running.State.Running).toBe(true);
-    // An intent committed before the container's last start, as a crashed executor would leave it.
-    const killId = `recon-${Date.now()}`;
-    const intent = {
-      type: 'ResurrectionStarted' as const,
-      killId,
-      at: new Date().toISOString(),
-      requestId: 'req-recon',
-      targetModule: 'nginx-test',
-      targetInstanceId: 'nginx-test',
-      approvedBy: 'alice',
-      attempt: 1,
-      containerId,
-      startedAtBefore: new Date(Date.parse(running.State.StartedAt) - 60_000).toISOString(),
-      fromSnapshot: false,
-    };
-    const producer = medic.kafka.producer(EOS_PRODUCER);
-    await producer.connect();
-    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', intent, { source: EXECUTOR_SOURCE, subject: killId, time: intent.at }))] });
-    await producer.disconnect();
-    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
-    expect(log.find((e) => e.type === 'ResurrectionSucceeded')).toMatchObject({ requestId: 'req-recon', containerId });
-    expect((await docker.getContainer(containerId).inspect()).State.StartedAt).toBe(running.State.StartedAt);
+  /** How many times the engine started the container since `since` (unix seconds), from its own event log. */
+  const startsOf = async (id: string, since: number): Promise<number> => {
+    const stream = (await docker.getEvents({ since, until: Math.ceil(Date.now() / 1000), filters: { type: ['container'], event: ['start'], container: [id] } }));
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    return text
+      .split('\n')
+      .filter((line) => line.trim().length > 0)
+      .map((line) => JSON.parse(line) as { status?: string; Action?: string; id?: string; Actor?: { ID?: string } })
+      .filter((e) => (e.Action ?? e.status) === 'start' && (e.Actor?.ID ?? e.id) === id).length;
+  };
+
+  it.each([
+    ['executor.before-act', false],
+    ['executor.after-act', true],
+  ])('SIGKILLed at %s, then restarted: the intent is acted on, the container started exactly once', async (point, startedBeforeCrash) => {
+    const container = docker.getContainer(containerId);
+    if ((await container.inspect()).State.Running) await container.stop({ t: 1 });
+    // The engine's events have whole seconds: count from the next one, which no earlier start shares.
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000)));
+    const since = Math.floor(Date.now() / 1000);
+    await medic.service('executor').stop();
+    const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: point });
+    const r = killReport({ target_module: 'nginx-test' });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    // The executor dies at the point, as on a power cut: its intent is committed, its result is not.
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const intent = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'ResurrectionStarted'), `the intent of ${r.kill_id}`);
+    expect(intent.map((e) => e.type)).not.toContain('ResurrectionSucceeded');
+    expect((await container.inspect()).State.Running).toBe(startedBeforeCrash);
+
+    await medic.start('executor');
+    const log = await events(r.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.filter((e) => e.type === 'ResurrectionStarted')).toHaveLength(1);
+    expect(log.filter((e) => e.type === 'ResurrectionSucceeded')).toEqual([expect.objectContaining({ containerId, action: 'start' })]);
+    expect((await container.inspect()).State.Running).toBe(true);
+    await new Promise((r) => setTimeout(r, 1_100)); // the engine's event log has whole seconds
+    expect(await startsOf(containerId, since)).toBe(1);
   });
 
   it('shows the resurrection requests over REST, with where each stands', async () => {

@@ -30,7 +30,8 @@ export interface MedicUnderTest {
   service(name: MedicServiceName): ServiceProcess;
   /** Where a started service serves Prometheus metrics. */
   metricsUrl(name: MedicServiceName): string;
-  start(name: MedicServiceName): Promise<ServiceProcess>;
+  /** Starts (or starts again) a service; `extraEnv` is for that process only, e.g. MEDIC_CRASH_POINTS. */
+  start(name: MedicServiceName, extraEnv?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
   /** Publishes raw bytes to Smith's topic, as Smith would. */
   publishRaw(value: Buffer | string, key?: string): Promise<void>;
   /** GET on the gateway with the test's API key; returns status and parsed body. */
@@ -130,10 +131,10 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
     metricsUrl(name) {
       return `http://127.0.0.1:${ports.get(name) ?? 0}/metrics`;
     },
-    async start(name) {
+    async start(name, extraEnv = {}) {
       const port = ports.get(name) ?? (name === 'gateway' ? apiPort : await freePort());
       ports.set(name, port);
-      const proc = spawnService({ name, env: env(port), logDir: dir });
+      const proc = spawnService({ name, env: { ...env(port), ...extraEnv }, logDir: dir });
       services.set(name, proc);
       await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : `http://127.0.0.1:${port}/metrics`);
       return proc;

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
+import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
 import type { ExecutorRound } from './executor.step';
 
@@ -59,7 +60,11 @@ export class ExecutorHandlers {
 async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: LoggedEvent<ResurrectionStarted>): Promise<void> {
   const t0 = Date.now();
   try {
+    // The intent is committed and read back: a crash here leaves it without an act.
+    crashPoint('executor.before-act');
     const done = await bringBack(round, intent);
+    // Acted on, not yet recorded: the restart must see that the act happened.
+    crashPoint('executor.after-act');
     const result: KillEvent =
       'reason' in done
         ? { type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason: done.reason, retriable: false }
@@ -83,12 +88,13 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
   const named = intent.containerId === null ? null : await round.engine.inspect(intent.containerId);
   if (named !== null) {
     const startedSince = named.startedAt !== null && (intent.startedAtBefore === null || named.startedAt > intent.startedAtBefore);
-    if (!(named.running && startedSince)) await round.engine.start(named.id);
+    // Started since the intent: this request's start happened (if the module fell over since, the monitor sees it).
+    if (!startedSince) await round.engine.start(named.id);
     return { containerId: named.id, action: 'start' };
   }
   const current = await round.engine.find(module);
   if (current !== null) {
-    if (!(current.running && current.startedAt !== null && current.startedAt > intent.at)) await round.engine.start(current.id);
+    if (!(current.startedAt !== null && current.startedAt > intent.at)) await round.engine.start(current.id);
     return { containerId: current.id, action: 'start' };
   }
   const snapshot = await round.snapshotOf(module);

@@ -3,3 +3,4 @@ export { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from
 export { counter, createMetricsRegistry, gaugeOnScrape, histogram } from './metrics';
 export type { Registry } from 'prom-client';
 export { dropKnownWarnings } from './warnings';
+export { crashPoint } from './crash-points';

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf } from '@medic/domain';
 import { readDeadLetter } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 /*
  * The veto exchange of spec 4.4 through the whole system, with Smith played
@@ -232,6 +232,25 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
   it('has not touched the container of the vetoed kill since', async () => {
     const log = await killEventsOf(medic, vetoed[0]!, (es) => es.length >= 5, 'the vetoed kill');
     expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
+  });
+
+  it("medic replay rebuild folds the negotiator's state again from the log, equal to the live one", async () => {
+    const snapshot = () =>
+      snapshotTables(medic.databaseUrl, {
+        kills: 'SELECT * FROM negotiator.veto_kills ORDER BY kill_id',
+        asks: 'SELECT * FROM negotiator.veto_asks ORDER BY correlation_id',
+      });
+    // Settled: every notice sent, every exchange answered, approved, vetoed, deferred or timed out.
+    const live = await eventually(async () => {
+      const s = await snapshot();
+      const kills = s['kills'] as { notice: unknown; due_at: unknown }[];
+      return kills.length >= 5 && kills.every((k) => k.notice === null && k.due_at === null) ? s : undefined;
+    }, "the negotiator's exchanges to be settled");
+    expect((live['asks'] ?? []).length).toBeGreaterThanOrEqual(5);
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const rebuilt = await run(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'negotiator.veto'], { env });
+    expect(rebuilt.stdout).toMatch(/^rebuilt negotiator\.veto: \d+ events applied/);
+    expect(await snapshot()).toEqual(live);
   });
 
   it('medic smith kill --stop stops the module as Smith would before reporting; with no such container it reports nothing', async () => {

@@ -1,14 +1,37 @@
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import type { AnyProjection } from '@medic/eventlog';
+import type { AnyProjection, RebuildResult } from '@medic/eventlog';
+import { DECISION_DDL, DECISION_ENTITIES } from '../../decision/src/decision.schema';
+import { rebuildWorkflowState, WORKFLOW_STATE_NAME } from '../../decision/src/workflow/rebuild-workflow-state';
 import { EXECUTOR_PROJECTIONS } from '../../executor/src/backoff/module-standing';
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../executor/src/executor.schema';
 import { GATEWAY_PROJECTIONS, GATEWAY_SCHEMA } from '../../gateway/src/gateway.projections';
+import { NEGOTIATOR_DDL, NEGOTIATOR_ENTITIES } from '../../negotiator/src/negotiator.schema';
+import { NEGOTIATOR_STATE_NAME, rebuildNegotiatorState } from '../../negotiator/src/rebuild-negotiator-state';
 
 /** Every projection `medic replay rebuild` knows, with where it lives. */
 export interface RebuildTarget {
   readonly projection: AnyProjection;
-  readonly schema: { readonly schema: string; readonly entities: readonly (new () => object)[]; readonly ddl: readonly string[] };
+  readonly schema: ServiceSchema;
   topic(config: MedicConfig): string;
+}
+
+export interface ServiceSchema {
+  readonly schema: string;
+  readonly entities: readonly (new () => object)[];
+  readonly ddl: readonly string[];
+}
+
+/**
+ * A service's own state that is more than a projection of one topic: what
+ * its step has read of others' events, what it appended itself, and what its
+ * committed rounds are still appending (see foldStepHistory).
+ */
+export interface StateRebuild {
+  readonly name: string;
+  readonly schema: ServiceSchema;
+  rebuild(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly config: MedicConfig }): Promise<RebuildResult>;
 }
 
 const EXECUTOR_SCHEMA = { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL };
@@ -16,4 +39,19 @@ const EXECUTOR_SCHEMA = { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: 
 export const PROJECTIONS: readonly RebuildTarget[] = [
   ...GATEWAY_PROJECTIONS.map((p) => ({ ...p, schema: GATEWAY_SCHEMA })),
   ...EXECUTOR_PROJECTIONS.map((p) => ({ ...p, schema: EXECUTOR_SCHEMA })),
+];
+
+export const STATE_REBUILDS: readonly StateRebuild[] = [
+  {
+    // The kill workflow's state (kills, module history, timers), in the decision service's schema.
+    name: WORKFLOW_STATE_NAME,
+    schema: { schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL },
+    rebuild: ({ kafka, dataSource, config }) =>
+      rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events, controlTopic: config.kafka.topics.control_events }),
+  },
+  {
+    name: NEGOTIATOR_STATE_NAME,
+    schema: { schema: 'negotiator', entities: NEGOTIATOR_ENTITIES, ddl: NEGOTIATOR_DDL },
+    rebuild: ({ kafka, dataSource, config }) => rebuildNegotiatorState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events }),
+  },
 ];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { askSmith, DomainError, preResurrectionNotice, type KillEvent, type NoticeRisk, type VetoRequested } from '@medic/domain';
+import { askSmith, DomainError, preResurrectionNotice, type KillEvent, type VetoRequested } from '@medic/domain';
 import { causeOf, decodeRecords, dispatchEach, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import type { NegotiatorSettings } from './negotiator.settings';
 import { vetoRecord, VetoKills } from './veto-kills';
@@ -28,14 +28,6 @@ export class NegotiationRound {
     readonly settings: NegotiatorSettings,
     readonly at: Date,
   ) {}
-
-  /** Remembers what a notice about the kill will say. */
-  note(killId: string, facts: { targetModule?: string; replyTo?: string | null; risk?: NoticeRisk }): void {
-    const row = this.kills.edit(killId);
-    if (facts.targetModule !== undefined) row.targetModule = facts.targetModule;
-    if (facts.replyTo !== undefined) row.replyTo = facts.replyTo;
-    if (facts.risk !== undefined) row.risk = facts.risk;
-  }
 
   /** An approved resurrection: Smith is asked first, when the veto protocol is on. */
   ask(killId: string, approvedBy: string, cause: LoggedEvent<KillEvent>): void {

@@ -1,6 +1,6 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { AUTO_APPROVER, noticeRiskOf, type ApprovalGranted, type DecisionMade, type KillReported, type RiskAssessed, type VetoRequested } from '@medic/domain';
+import { AUTO_APPROVER, type ApprovalGranted, type DecisionMade, type KillReported, type RiskAssessed, type VetoRequested } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { NegotiationRound } from './negotiation.step';
 import { NEGOTIATOR_SOURCE } from './veto-kills';
@@ -18,20 +18,18 @@ export const NEGOTIATOR_READS = ['KillReported', 'RiskAssessed', 'DecisionMade',
 export class NegotiatorHandlers {
   @EventPattern(ceTypesOf('kill', ['KillReported']))
   reported(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: NegotiationRound): void {
-    const e = logged.data;
-    round.note(e.killId, { targetModule: e.report.targetModule, replyTo: e.replyTo });
+    round.kills.learn(logged.data);
   }
 
   @EventPattern(ceTypesOf('kill', ['RiskAssessed']))
   assessed(@Payload() logged: LoggedEvent<RiskAssessed>, @Ctx() round: NegotiationRound): void {
-    round.note(logged.data.killId, { risk: noticeRiskOf(logged.data.assessment) });
+    round.kills.learn(logged.data);
   }
 
   @EventPattern(ceTypesOf('kill', ['DecisionMade']))
   decided(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: NegotiationRound): void {
-    const { killId, targetModule, decision: d } = logged.data;
-    const known = round.kills.get(killId)?.risk;
-    round.note(killId, { targetModule, ...(known ? {} : { risk: { level: d.riskLevel, score: d.riskScore, factors: {} } }) });
+    const { killId, decision: d } = logged.data;
+    round.kills.learn(logged.data);
     if (d.outcome === 'approve_auto' && !d.observeOnly) round.ask(killId, AUTO_APPROVER, logged);
   }
 

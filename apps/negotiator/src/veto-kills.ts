@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
-import { evolveVeto, type KillEvent, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
+import { evolveVeto, noticeRiskOf, type DecisionMade, type KillEvent, type KillReported, type RiskAssessed, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
 import { newEnvelope, toKafkaMessage, type Cause } from '@medic/eventlog';
 import type { Message } from 'kafkajs';
 import { VetoAskRow, VetoKill } from './negotiator.schema';
@@ -44,6 +44,25 @@ export class VetoKills {
     }
     this.changed.add(killId);
     return row;
+  }
+
+  /** What a notice about the kill will say (module, risk, where Smith answers), from its report, risk assessment and decision. */
+  learn(event: KillReported | RiskAssessed | DecisionMade): void {
+    const row = this.edit(event.killId);
+    switch (event.type) {
+      case 'KillReported':
+        row.targetModule = event.report.targetModule;
+        row.replyTo = event.replyTo;
+        return;
+      case 'RiskAssessed':
+        row.risk = noticeRiskOf(event.assessment);
+        return;
+      case 'DecisionMade':
+        row.targetModule = event.targetModule;
+        // Assessed risk has the factors; a decision without an assessment seen gives the level and score.
+        row.risk ??= { level: event.decision.riskLevel, score: event.decision.riskScore, factors: {} };
+        return;
+    }
   }
 
   /** Folds a veto event of ours into its kill's exchange; a new notice is remembered by its ids. */

@@ -1,6 +1,10 @@
-import type { Kafka } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { StreamEvents, StreamName } from '@medic/contracts';
+import { decodeRecords } from './dead-letters';
+import { header, type LoggedEvent } from './envelope';
 import { readLog } from './log-reader';
+import { decodePending } from './step-positions';
 import { applyRecords, clearProjection, lockProjection, storeVersion, type AnyProjection } from './projection';
 
 export interface RebuildResult {
@@ -32,4 +36,66 @@ export async function rebuildProjection(args: { kafka: Kafka; dataSource: DataSo
     });
   });
   return { projection: projection.name, applied, rejected, durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n) };
+}
+
+export interface StepHistory<S extends StreamName> {
+  readonly kafka: Kafka;
+  readonly tx: EntityManager;
+  readonly stream: S;
+  readonly topic: string;
+  /** The step whose position in `topic` bounds what it has read of others' events: later ones are still to come to it. */
+  readonly step: string;
+  /** Sources whose events count wherever they stand in the log: what the service itself appended. */
+  readonly ownSources: readonly string[];
+  /** Steps whose committed rounds may still be appending to `topic` (their pending outputs count too). */
+  readonly pendingOf: readonly string[];
+  readonly wanted?: (type: string) => boolean;
+  /** Folds events in log order, per partition; returns how many it applied. */
+  fold(events: readonly LoggedEvent<StreamEvents[S]>[]): Promise<number>;
+}
+
+/**
+ * Folds what a service's step has folded, for a rebuild of its state: the
+ * events from elsewhere up to the step's position in each partition, every
+ * event the service appended itself, and what committed rounds whose Kafka
+ * transactions have not finished are about to append (once each: an output
+ * already on the log is not folded twice).
+ */
+export async function foldStepHistory<S extends StreamName>(h: StepHistory<S>): Promise<{ applied: number; rejected: number }> {
+  const own = new Set(h.ownSources);
+  const upTo = await positionsIn(h.tx, h.step, h.topic);
+  const seen = new Set<string>();
+  let applied = 0;
+  let rejected = 0;
+  await readLog(h.kafka, h.topic, async (records) => {
+    const last = upTo.get(records.partition) ?? -1n;
+    const messages = records.messages.filter((m) => own.has(header(m.headers, 'ce_source') ?? '') || BigInt(m.offset) <= last);
+    const decoded = decodeRecords(h.stream, { ...records, messages }, h.wanted);
+    rejected += decoded.rejected.length;
+    for (const e of decoded.events) seen.add(e.id);
+    applied += await h.fold(decoded.events);
+  });
+  const pending = await pendingOutputs(h.tx, h.pendingOf, h.topic);
+  const decoded = decodeRecords(h.stream, { topic: h.topic, partition: 0, messages: pending }, h.wanted);
+  applied += await h.fold(decoded.events.filter((e) => !seen.has(e.id)));
+  return { applied, rejected };
+}
+
+async function positionsIn(tx: EntityManager, step: string, topic: string): Promise<Map<number, bigint>> {
+  const rows = await tx.query<{ partition: number; last_offset: string }[]>(`SELECT partition, last_offset::text AS last_offset FROM step_positions WHERE step = $1 AND topic = $2`, [step, topic]);
+  return new Map(rows.map((r) => [r.partition, BigInt(r.last_offset)]));
+}
+
+/** The outputs to `topic` that the steps' committed rounds have yet to see through, as records. */
+async function pendingOutputs(tx: EntityManager, steps: readonly string[], topic: string): Promise<KafkaMessage[]> {
+  if (steps.length === 0) return [];
+  const rows = await tx.query<{ pending: Buffer }[]>(`SELECT pending FROM step_positions WHERE step = ANY($1) ORDER BY step, topic, partition`, [[...steps]]);
+  return rows
+    .flatMap((r) => decodePending(r.pending))
+    .filter((p) => p.topic === topic)
+    .map((p, i) => ({ key: bytes(p.message.key), value: bytes(p.message.value), headers: p.message.headers ?? {}, offset: String(i), timestamp: '0', attributes: 0 }));
+}
+
+function bytes(v: string | Buffer | null | undefined): Buffer | null {
+  return v === null || v === undefined ? null : Buffer.from(v);
 }

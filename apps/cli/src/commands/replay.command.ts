@@ -2,9 +2,8 @@ import type { KillEvent } from '@medic/domain';
 import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { CliError, cliConfig } from '../cli-config';
-import { DECISION_DDL, DECISION_ENTITIES } from '../../../decision/src/decision.schema';
-import { rebuildWorkflowState, WORKFLOW_STATE_NAME } from '../../../decision/src/workflow/rebuild-workflow-state';
-import { PROJECTIONS } from '../projections';
+import type { DataSource } from 'typeorm';
+import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatTimeline } from '../timeline';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
@@ -41,21 +40,18 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
   const names = parseProjectionArgs(args);
   const config = cliConfig();
   const kafka = createKafka(kafkaSettings(config, 'cli'));
-  for (const target of PROJECTIONS.filter((t) => names === null || names.includes(t.projection.name))) {
-    const dataSource = await openDatabase({ url: config.database.url, schema: target.schema.schema, entities: [...target.schema.entities], ddl: target.schema.ddl });
+  const wanted = (name: string) => names === null || names.includes(name);
+  const rebuilds = [
+    ...PROJECTIONS.filter((t) => wanted(t.projection.name)).map((t) => ({
+      schema: t.schema,
+      rebuild: (dataSource: DataSource) => rebuildProjection({ kafka, dataSource, projection: t.projection, topic: t.topic(config) }),
+    })),
+    ...STATE_REBUILDS.filter((r) => wanted(r.name)).map((r) => ({ schema: r.schema, rebuild: (dataSource: DataSource) => r.rebuild({ kafka, dataSource, config }) })),
+  ];
+  for (const { schema, rebuild } of rebuilds) {
+    const dataSource = await openDatabase({ url: config.database.url, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl });
     try {
-      const result = await rebuildProjection({ kafka, dataSource, projection: target.projection, topic: target.topic(config) });
-      out(describeRebuild(result));
-    } finally {
-      await dataSource.destroy();
-    }
-  }
-  if (names === null || names.includes(WORKFLOW_STATE_NAME)) {
-    // The kill workflow's own state (kills, module history, timers), in the decision service's schema.
-    const dataSource = await openDatabase({ url: config.database.url, schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL });
-    try {
-      const result = await rebuildWorkflowState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events, controlTopic: config.kafka.topics.control_events });
-      out(describeRebuild(result));
+      out(describeRebuild(await rebuild(dataSource)));
     } finally {
       await dataSource.destroy();
     }
@@ -68,7 +64,7 @@ function describeRebuild(r: RebuildResult): string {
 }
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {
-  const known = [...PROJECTIONS.map((t) => t.projection.name), WORKFLOW_STATE_NAME];
+  const known = [...PROJECTIONS.map((t) => t.projection.name), ...STATE_REBUILDS.map((r) => r.name)];
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

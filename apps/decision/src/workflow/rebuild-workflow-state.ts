@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, type KillEvent, type ModuleReleased } from '@medic/domain';
-import { decodeRecords, decodePending, header, readLog, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
 import { WorkflowState } from './workflow-state';
 
@@ -34,37 +34,30 @@ export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<Rebui
   let rejected = 0;
   await args.dataSource.transaction(async (tx) => {
     await tx.query('TRUNCATE kill_state, module_daily, kill_timers, module_rekills, module_releases');
-    const positions = await positionsOf(tx, args.killEventsTopic);
-    const seen = new Set<string>();
-    await readLog(args.kafka, args.killEventsTopic, async (records) => {
-      const upTo = positions.get(records.partition)?.lastOffset ?? -1n;
-      const messages = records.messages.filter((m) => header(m.headers, 'ce_source') === WORKFLOW_SOURCE || BigInt(m.offset) <= upTo);
-      const decoded = decodeRecords('kill', { ...records, messages });
-      const { events } = decoded;
-      rejected += decoded.rejected.length;
-      for (const e of events) seen.add(e.id);
-      applied += await fold(tx, events);
-    });
-    const pending = [...positions.values()].flatMap((p) =>
-      decodeRecords('kill', {
-        topic: args.killEventsTopic,
-        partition: p.partition,
-        messages: p.pending.map((m, i) => ({ key: bytes(m.key), value: bytes(m.value), headers: m.headers ?? {}, offset: String(i), timestamp: '0', attributes: 0 })),
-      }).events,
-    );
-    applied += await fold(
+    const kills = await foldStepHistory({
+      kafka: args.kafka,
       tx,
-      pending.filter((e) => !seen.has(e.id)),
-    );
-    const controlPositions = await positionsOf(tx, args.controlTopic);
-    const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);
-    await readLog(args.kafka, args.controlTopic, async (records) => {
-      const upTo = controlPositions.get(records.partition)?.lastOffset ?? -1n;
-      const decoded = decodeRecords('control', { ...records, messages: records.messages.filter((m) => BigInt(m.offset) <= upTo) }, (type) => wanted.has(type));
-      rejected += decoded.rejected.length;
-      const releases = decoded.events.flatMap((e) => (e.data.type === 'ModuleReleased' ? [e.data] : []));
-      applied += await foldReleases(tx, releases);
+      stream: 'kill',
+      topic: args.killEventsTopic,
+      step: WORKFLOW_STEP,
+      ownSources: [WORKFLOW_SOURCE],
+      pendingOf: [WORKFLOW_STEP],
+      fold: (events) => fold(tx, events),
     });
+    const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);
+    const releases = await foldStepHistory({
+      kafka: args.kafka,
+      tx,
+      stream: 'control',
+      topic: args.controlTopic,
+      step: WORKFLOW_STEP,
+      ownSources: [],
+      pendingOf: [],
+      wanted: (type) => wanted.has(type),
+      fold: (events) => foldReleases(tx, events.flatMap((e) => (e.data.type === 'ModuleReleased' ? [e.data] : []))),
+    });
+    applied = kills.applied + releases.applied;
+    rejected = kills.rejected + releases.rejected;
   });
   return { projection: WORKFLOW_STATE_NAME, applied, rejected, durationMs: Date.now() - started };
 }
@@ -98,22 +91,4 @@ async function foldReleases(tx: EntityManager, releases: readonly ModuleReleased
   for (const r of releases) state.release(r);
   await state.save(tx);
   return releases.length;
-}
-
-/** The workflow's position in each partition of a topic, and what its unfinished transactions append to the kill log. */
-async function positionsOf(tx: EntityManager, topic: string) {
-  const rows = await tx.query<{ partition: number; last_offset: string; pending: Buffer }[]>(
-    `SELECT partition, last_offset::text AS last_offset, pending FROM step_positions WHERE step = $1 AND topic = $2`,
-    [WORKFLOW_STEP, topic],
-  );
-  return new Map(
-    rows.map((r) => [
-      r.partition,
-      { partition: r.partition, lastOffset: BigInt(r.last_offset), pending: decodePending(r.pending).filter((p) => p.topic === topic).map((p) => p.message) },
-    ]),
-  );
-}
-
-function bytes(v: string | Buffer | null | undefined): Buffer | null {
-  return v === null || v === undefined ? null : Buffer.from(v);
 }

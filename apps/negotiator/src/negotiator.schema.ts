@@ -16,6 +16,8 @@ export class VetoKill {
   @Column('jsonb', { name: 'risk', nullable: true }) risk!: NoticeRisk | null;
   @Column('jsonb', { name: 'exchange', nullable: true }) exchange!: VetoExchange | null;
   @Column('timestamptz', { name: 'due_at', nullable: true }) dueAt!: Date | null;
+  /** The due exchange's lease (see DurableTimers); let go whenever the due time moves. */
+  @Column('timestamptz', { name: 'claimed_until', nullable: true }) claimedUntil!: Date | null;
   /** Set once the notice's VetoRequested is on the log; cleared once the notice is sent. */
   @Column('jsonb', { name: 'notice', nullable: true }) notice!: PreResurrectionNotice | null;
   /** The latest VetoRequested's envelope: what follows it continues its trace. */
@@ -43,6 +45,9 @@ export const NEGOTIATOR_DDL = [
     notice jsonb,
     cause jsonb
   )`,
+  // The exchange's due time is a kit timer: a lease and a count of firings beside it.
+  `ALTER TABLE {schema}.veto_kills ADD COLUMN IF NOT EXISTS claimed_until timestamptz`,
+  `ALTER TABLE {schema}.veto_kills ADD COLUMN IF NOT EXISTS firings int NOT NULL DEFAULT 0`,
   `CREATE INDEX IF NOT EXISTS veto_kills_due ON {schema}.veto_kills (due_at) WHERE due_at IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS veto_kills_unsent ON {schema}.veto_kills (kill_id) WHERE notice IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS {schema}.veto_asks (

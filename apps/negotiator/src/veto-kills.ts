@@ -26,11 +26,6 @@ export class VetoKills {
     return new VetoKills(new Map(rows.map((r) => [r.killId, r])));
   }
 
-  /** Rows already loaded and locked (by the timer's claim). */
-  static of(rows: readonly VetoKill[]): VetoKills {
-    return new VetoKills(new Map(rows.map((r) => [r.killId, r])));
-  }
-
   get(killId: string): VetoKill | null {
     return this.rows.get(killId) ?? null;
   }
@@ -39,7 +34,7 @@ export class VetoKills {
   edit(killId: string): VetoKill {
     let row = this.rows.get(killId);
     if (!row) {
-      row = Object.assign(new VetoKill(), { killId, targetModule: null, replyTo: null, risk: null, exchange: null, dueAt: null, notice: null, cause: null });
+      row = Object.assign(new VetoKill(), { killId, targetModule: null, replyTo: null, risk: null, exchange: null, dueAt: null, claimedUntil: null, notice: null, cause: null });
       this.rows.set(killId, row);
     }
     this.changed.add(killId);
@@ -71,6 +66,7 @@ export class VetoKills {
     const exchange = evolveVeto(row.exchange, event);
     row.exchange = exchange;
     row.dueAt = exchange.dueAt === null ? null : new Date(exchange.dueAt);
+    row.claimedUntil = null;
     // A notice not sent by the time its exchange moved on would ask about something already settled.
     if (event.type !== 'VetoRequested') row.notice = null;
     if (event.type === 'VetoRequested') {

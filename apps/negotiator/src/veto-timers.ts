@@ -1,8 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { dueVeto, type PreResurrectionNotice, type VetoEvent } from '@medic/domain';
-import { Logger } from '@medic/observability';
-import { VetoKill } from './negotiator.schema';
+import { DurableTimers, Poller } from '@medic/eventlog';
 import type { NegotiatorSettings } from './negotiator.settings';
 import { nextAsk, vetoRecord, VetoKills } from './veto-kills';
 
@@ -22,50 +21,54 @@ export interface VetoTimersOptions {
 }
 
 /**
- * The negotiator's work outside the kill log, on rows claimed with FOR
- * UPDATE SKIP LOCKED so replicas share it:
+ * The negotiator's work outside the kill log, shared by replicas:
  * - notices whose VetoRequested is on the log go to Smith (also those left
- *   unsent by a crash: on start, every pending notice is sent);
- * - due exchanges fire: at Smith's deadline the configured default settles
- *   the kill, after a defer the notice is asked again (a new VetoRequested).
+ *   unsent by a crash: on start, every pending notice is sent), on rows
+ *   claimed with FOR UPDATE SKIP LOCKED;
+ * - due exchanges are the kit's durable timers: at Smith's deadline the
+ *   configured default settles the kill, after a defer the notice is asked
+ *   again (a new VetoRequested).
  * Each claim is one Postgres transaction around its sends, so a crash before
  * it commits sends again (at least once): a notice sent twice is answered
  * once (the second answer is dead-lettered), and a verdict appended twice is
- * refused by the kill's state.
+ * refused by the kill's state. One loop does both, woken when a notice is ready.
  */
 export class VetoTimers {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private woken = false;
-  private readonly logger = new Logger('medic.negotiator.timers');
+  private readonly exchanges: DurableTimers<{ kill_id: string }>;
+  private readonly poller: Poller;
 
-  constructor(private readonly opts: VetoTimersOptions) {}
+  constructor(private readonly opts: VetoTimersOptions) {
+    this.exchanges = new DurableTimers<{ kill_id: string }>({
+      name: 'negotiator.veto-exchanges',
+      dataSource: opts.dataSource,
+      table: 'veto_kills',
+      key: 'kill_id',
+      pollMs: opts.pollMs,
+      // Fired inside the claiming transaction: the lease never outlives it, and each firing lets it go.
+      leaseMs: 60_000,
+      batchSize: opts.batchSize ?? 100,
+      now: opts.now,
+      onClaim: (due, tx, at) => this.fire(due, tx, at),
+    });
+    this.poller = new Poller('negotiator.veto', opts.pollMs, () => this.runOnce());
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** Something is due now (a notice became ready): look at once rather than at the next poll. */
   wake(): void {
-    if (this.running) {
-      this.woken = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.schedule(0);
+    this.poller.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** Sends ready notices and fires due exchanges; returns how much it did. */
   async runOnce(): Promise<number> {
-    return (await this.sendNotices()) + (await this.fireDue());
+    return (await this.sendNotices()) + (await this.exchanges.fireDue());
   }
 
   private async sendNotices(): Promise<number> {
@@ -85,56 +88,26 @@ export class VetoTimers {
     });
   }
 
-  private async fireDue(): Promise<number> {
-    const at = (this.opts.now ?? (() => new Date()))();
-    return this.opts.dataSource.transaction(async (tx) => {
-      const rows = await claimDue(tx, at, this.opts.batchSize ?? 100);
-      if (rows.length === 0) return 0;
-      const kills = VetoKills.of(rows);
-      const fired = rows.flatMap((row) => {
-        const events = dueVeto(row.exchange!, at.toISOString(), this.opts.settings.veto, nextAsk(row.exchange!));
-        for (const e of events) kills.apply(e);
-        return events.map((event) => ({ event, cause: row.cause }));
-      });
-      if (fired.length > 0) {
-        await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: fired.map(({ event, cause }) => vetoRecord(event, cause)) });
-      }
-      await kills.save(tx);
-      this.opts.onFired?.(fired.map((f) => f.event));
-      return fired.length;
+  /** The due exchanges, claimed (and so locked) in `tx`: what each comes to is appended, then written. */
+  private async fire(due: readonly { kill_id: string }[], tx: EntityManager, at: Date): Promise<void> {
+    const kills = await VetoKills.load(
+      tx,
+      due.map((r) => r.kill_id),
+    );
+    const fired = due.flatMap(({ kill_id }) => {
+      const row = kills.get(kill_id);
+      if (row?.exchange == null) return [];
+      const cause = row.cause;
+      const events = dueVeto(row.exchange, at.toISOString(), this.opts.settings.veto, nextAsk(row.exchange));
+      for (const e of events) kills.apply(e);
+      return events.map((event) => ({ event, cause }));
     });
+    if (fired.length > 0) {
+      await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: fired.map(({ event, cause }) => vetoRecord(event, cause)) });
+    }
+    await kills.save(tx);
+    this.opts.onFired?.(fired.map((f) => f.event));
   }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.woken = false;
-      this.running = this.runOnce()
-        .then((done) => {
-          this.running = null;
-          this.schedule(done > 0 || this.woken ? 0 : this.opts.pollMs);
-        })
-        .catch((error: unknown) => {
-          this.running = null;
-          this.logger.warn('veto notices or timers failed; trying again', { error });
-          this.schedule(Math.max(this.opts.pollMs, 1000));
-        });
-    }, delayMs);
-  }
-}
-
-/** Due exchanges, oldest first, locked; those another replica holds are skipped. */
-function claimDue(tx: EntityManager, at: Date, limit: number): Promise<VetoKill[]> {
-  return tx
-    .getRepository(VetoKill)
-    .createQueryBuilder('k')
-    .where('k.due_at <= :at', { at })
-    .orderBy('k.due_at', 'ASC')
-    .limit(limit)
-    .setLock('pessimistic_write')
-    .setOnLocked('skip_locked')
-    .getMany();
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

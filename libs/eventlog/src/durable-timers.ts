@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { Logger } from '@medic/observability';
+import { Poller } from './poller';
 
 export interface DurableTimersOptions<Row> {
   /** Names the timers in logs, e.g. `decision.kill-timers`. */
@@ -44,25 +44,20 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
  * only the poll does.
  */
 export class DurableTimers<Row> {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private readonly logger: Logger;
+  private readonly poller: Poller;
 
   constructor(private readonly opts: DurableTimersOptions<Row>) {
     if (!IDENT.test(opts.table) || !IDENT.test(opts.key)) throw new Error(`invalid timer table ${opts.table}.${opts.key}`);
-    this.logger = new Logger(`medic.timers.${opts.name}`);
+    this.poller = new Poller(`timers.${opts.name}`, opts.pollMs, () => this.fireDue());
   }
 
+  /** Fires due timers from now on, polling; an owner with a loop of its own calls `fireDue` from it instead. */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** Claims and fires every timer due now (up to the batch size); returns how many. */
@@ -90,17 +85,5 @@ export class DurableTimers<Row> {
       [now.toISOString(), this.opts.batchSize ?? 200, new Date(now.getTime() + this.opts.leaseMs).toISOString()],
     );
     return rows;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.fireDue()
-        .then((fired) => this.schedule(fired > 0 ? 0 : this.opts.pollMs))
-        .catch((error: unknown) => {
-          this.logger.warn('firing due timers failed; trying again', { error });
-          this.schedule(Math.max(this.opts.pollMs, 1000));
-        });
-    }, delayMs);
   }
 }

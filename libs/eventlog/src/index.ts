@@ -33,3 +33,4 @@ export { decodePending, encodePending, loadPositions, slotKey, type PendingOutpu
 export { projectionRunners, transactionalStep, type ProjectionDefinition, type StepDefinition, type StepDeps } from './service-kit';
 export { dispatchEach } from './dispatch-events';
 export { DurableTimers, type DurableTimersOptions } from './durable-timers';
+export { Poller } from './poller';

@@ -259,6 +259,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
         reKills: 'SELECT * FROM decision.module_rekills ORDER BY kill_id',
         decisionReleases: 'SELECT * FROM decision.module_releases ORDER BY target_module',
         executorKills: 'SELECT * FROM executor.module_kills ORDER BY kill_id',
+        executorKillModules: 'SELECT * FROM executor.kill_modules ORDER BY kill_id',
         executorReleases: 'SELECT * FROM executor.module_releases ORDER BY target_module',
         gatewayKills: 'SELECT * FROM gateway.module_kills ORDER BY kill_id',
         gatewayReleases: 'SELECT * FROM gateway.module_releases ORDER BY target_module',
@@ -273,7 +274,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
     const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
     const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild'], { env });
-    for (const name of ['decision.workflow', 'executor.module_kills', 'executor.module_releases', 'gateway.module_kills', 'gateway.module_releases']) {
+    for (const name of ['decision.workflow', 'executor.module_kills', 'executor.kill_modules', 'executor.module_releases', 'gateway.module_kills', 'gateway.module_releases']) {
       expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${name.replace('.', '\\.')}: \\d+ events applied`));
     }
     expect(await snapshot()).toEqual(live);

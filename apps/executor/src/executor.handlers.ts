@@ -29,7 +29,6 @@ export class ExecutorHandlers {
   @EventPattern(ceTypesOf('kill', ['DecisionMade']))
   async autoApproved(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: ExecutorRound): Promise<void> {
     const d = logged.data.decision;
-    round.remember(logged.data.killId, logged.data.targetModule);
     if (d.outcome !== 'approve_auto' || d.observeOnly || round.settings.vetoProtocol) return;
     await intend(round, logged, logged.data.targetModule, AUTO_APPROVER);
   }

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
+import { KILL_MODULES } from './kill-modules';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost, type ContainerEngine, type ContainerInfo } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
@@ -33,7 +34,6 @@ export class ExecutorRound {
   private appended: KillEvent[] = [];
   private work: (() => Promise<void>)[] = [];
   private intents: { module: string; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
-  private readonly modules = new Map<string, string>();
   /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
   private readonly killed = new Map<string, { killId: string; at: string }>();
   readonly engine: ContainerEngine;
@@ -49,13 +49,8 @@ export class ExecutorRound {
     this.snapshots = engines.snapshots;
   }
 
-  /** Remembers the module of a decided kill (saved with the round). */
-  remember(killId: string, module: string): void {
-    this.modules.set(killId, module);
-  }
-
   async moduleOf(killId: string): Promise<string | null> {
-    return this.modules.get(killId) ?? (await this.tx.findOneBy(KillModule, { killId }))?.targetModule ?? null;
+    return (await this.tx.findOneBy(KillModule, { killId }))?.targetModule ?? null;
   }
 
   /**
@@ -98,9 +93,6 @@ export class ExecutorRound {
   }
 
   async save(): Promise<void> {
-    if (this.modules.size > 0) {
-      await this.tx.upsert(KillModule, [...this.modules].map(([killId, targetModule]) => ({ killId, targetModule })), ['killId']);
-    }
     await this.saveSnapshots();
   }
 
@@ -146,13 +138,20 @@ export async function runExecutor(
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
     // The modules' standing first, in this transaction, so a backoff counts every re-kill up to this batch.
-    const unfolded = (await applyRecords(tx, MODULE_KILLS, batch)).rejected;
+    const unfolded = [...(await applyRecords(tx, MODULE_KILLS, batch)).rejected, ...(await applyRecords(tx, KILL_MODULES, batch)).rejected];
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
     const dispatched = await dispatchEach(events, round, dispatch, 'the executor');
     await round.settle();
+    // One dead letter per record, whichever of the decoding, the handlers and the projections refused it.
     const seen = new Set([...rejected, ...dispatched].map((r) => r.offset));
-    results.push(round.finish([...rejected, ...dispatched, ...unfolded.filter((r) => !seen.has(r.offset))]));
+    const more: RejectedRecord[] = [];
+    for (const r of unfolded) {
+      if (seen.has(r.offset)) continue;
+      seen.add(r.offset);
+      more.push(r);
+    }
+    results.push(round.finish([...rejected, ...dispatched, ...more]));
   }
   await round.save();
   return results;

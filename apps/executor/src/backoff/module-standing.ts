@@ -1,5 +1,6 @@
 import type { ProjectionDefinition } from '@medic/eventlog';
 import { moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
+import { KILL_MODULES } from '../kill-modules';
 
 /*
  * The executor's view of each module's standing: the resurrections it
@@ -11,4 +12,8 @@ export const MODULE_KILLS = moduleKillsProjection('executor', { reports: false }
 export const MODULE_RELEASES: ProjectionDefinition = { projection: moduleReleasesProjection('executor'), topic: (c) => c.kafka.topics.control_events };
 
 /** The executor's projections, for `medic replay rebuild`. */
-export const EXECUTOR_PROJECTIONS: readonly ProjectionDefinition[] = [{ projection: MODULE_KILLS, topic: (c) => c.kafka.topics.kill_events }, MODULE_RELEASES];
+export const EXECUTOR_PROJECTIONS: readonly ProjectionDefinition[] = [
+  { projection: MODULE_KILLS, topic: (c) => c.kafka.topics.kill_events },
+  { projection: KILL_MODULES, topic: (c) => c.kafka.topics.kill_events },
+  MODULE_RELEASES,
+];

@@ -1,12 +1,14 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { ensureTargetImage, freePort, startContainerEngine, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf, KillEventType } from '@medic/domain';
 import { decodeRecords, readLog } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 /*
  * The resurrection loop after the start, on a real container engine: the
@@ -16,6 +18,8 @@ import { eventually, killEventsOf, killReport, smithMessage, startMedic, type Me
  * module exits or fails its HTTP probe (the executor stops it), rollback
  * when an operator asks over REST, re_killed when Smith kills it again.
  */
+const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
+const execCli = promisify(execFile);
 const WINDOW_MS = 6_000;
 const REKILL_WINDOW_MS = 3_000;
 
@@ -94,7 +98,13 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     await medic.publishRaw(smithMessage(report), report.kill_id);
     return report.kill_id;
   }
-  const eventsOf = (killId: string, until: (events: KillEvent[]) => boolean, what: string) => killEventsOf(medic, killId, until, `${what} for ${killId}`, 60_000);
+  /** The kill's events once `until` holds for them, and the health checks of its watch. */
+  async function logOf(killId: string, until: (events: KillEvent[]) => boolean, what: string): Promise<{ events: KillEvent[]; checks: KillEventOf<'HealthChecked'>[] }> {
+    const all = await killEventsOf(medic, killId, until, `${what} for ${killId}`, 60_000);
+    return { events: all.filter((e) => e.type !== 'HealthChecked'), checks: all.filter((e): e is KillEventOf<'HealthChecked'> => e.type === 'HealthChecked') };
+  }
+  /** The kill's events but its health checks, once `until` holds for them. */
+  const eventsOf = async (killId: string, until: (events: KillEvent[]) => boolean, what: string) => (await logOf(killId, until, what)).events;
   /** Everything on the kill log about a kill, up to the log's end now. */
   async function wholeLogOf(killId: string): Promise<KillEvent[]> {
     const events: KillEvent[] = [];
@@ -117,7 +127,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     const container = await killedContainer(name);
     const before = await container.inspect();
     const killId = await kill(name);
-    const log = await eventsOf(killId, has('OutcomeRecorded'), 'the outcome');
+    const { events: log, checks } = await logOf(killId, has('OutcomeRecorded'), 'the outcome');
     expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'StabilityConfirmed', 'OutcomeRecorded']);
     const after = await container.inspect();
     expect(after.State.Running).toBe(true);
@@ -133,6 +143,10 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     expect(Date.parse(stable.at) - Date.parse(succeeded.at)).toBeGreaterThanOrEqual(WINDOW_MS);
     expect(stable.metrics).toMatchObject({ restarts: 0, time_to_stable_seconds: stable.timeToStableSeconds, max_anomaly_score: expect.any(Number) as unknown });
     expect(stable.metrics['checks_run']).toBeGreaterThanOrEqual(5);
+    // Every check is on the log with what it saw: the verdict can be audited and the watch folded again.
+    expect(checks).toHaveLength(stable.metrics['checks_run'] as number);
+    expect(checks.at(-1)).toMatchObject({ at: stable.at, requestId: stable.requestId, container: { running: true, status: 'running' } });
+    expect(checks.at(-1)!.probes.map((p) => p.ok)).toEqual([true, true]);
     const probes = stable.metrics['probes'] as Record<string, { checks: number; failures: number; mean_latency_ms: number }>;
     expect(Object.keys(probes).sort()).toEqual([`exec wget -q -O - http://127.0.0.1:${TARGET_PORT}${TARGET_HEALTH_PATH}`, `http ${healthUrl(name)}`]);
     for (const p of Object.values(probes)) expect(p.mean_latency_ms).toBeGreaterThan(0);
@@ -255,5 +269,26 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
       return res.body.data ?? undefined;
     }, 'health');
     for (const step of ['decision', 'executor', 'monitor', 'gateway']) expect(health.steps[step]?.dead_letters_last_hour).toBe(0);
+  });
+
+  it('medic replay rebuild folds the watches again from the log, equal to the live ones', async () => {
+    // Not the timers' leases and firing counts: the live service's bookkeeping, not the watches.
+    const snapshot = () =>
+      snapshotTables(medic.databaseUrl, {
+        watches: 'SELECT kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, due_at FROM monitor.watches ORDER BY kill_id',
+      });
+    const live = await eventually(
+      async () => {
+        const s = await snapshot();
+        const rows = s['watches'] as { phase: string }[];
+        return rows.length >= 6 && rows.every((r) => r.phase === 'closed') ? s : undefined;
+      },
+      'every watch to be closed',
+      90_000,
+    );
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const rebuilt = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'monitor.watches'], { env });
+    expect(rebuilt.stdout).toMatch(/^rebuilt monitor\.watches: \d+ events applied/);
+    expect(await snapshot()).toEqual(live);
   });
 });

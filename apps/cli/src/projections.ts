@@ -1,12 +1,14 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import type { MedicConfig } from '@medic/config';
+import { toMonitorSettings, type MedicConfig } from '@medic/config';
 import type { AnyProjection, RebuildResult } from '@medic/eventlog';
 import { DECISION_DDL, DECISION_ENTITIES } from '../../decision/src/decision.schema';
 import { rebuildWorkflowState, WORKFLOW_STATE_NAME } from '../../decision/src/workflow/rebuild-workflow-state';
 import { EXECUTOR_PROJECTIONS } from '../../executor/src/backoff/module-standing';
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../executor/src/executor.schema';
 import { GATEWAY_PROJECTIONS, GATEWAY_SCHEMA } from '../../gateway/src/gateway.projections';
+import { MONITOR_DDL } from '../../monitor/src/monitor.schema';
+import { MONITOR_STATE_NAME, rebuildMonitorState } from '../../monitor/src/rebuild-monitor-state';
 import { NEGOTIATOR_DDL, NEGOTIATOR_ENTITIES } from '../../negotiator/src/negotiator.schema';
 import { NEGOTIATOR_STATE_NAME, rebuildNegotiatorState } from '../../negotiator/src/rebuild-negotiator-state';
 
@@ -53,5 +55,10 @@ export const STATE_REBUILDS: readonly StateRebuild[] = [
     name: NEGOTIATOR_STATE_NAME,
     schema: { schema: 'negotiator', entities: NEGOTIATOR_ENTITIES, ddl: NEGOTIATOR_DDL },
     rebuild: ({ kafka, dataSource, config }) => rebuildNegotiatorState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events }),
+  },
+  {
+    name: MONITOR_STATE_NAME,
+    schema: { schema: 'monitor', entities: [], ddl: MONITOR_DDL },
+    rebuild: ({ kafka, dataSource, config }) => rebuildMonitorState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events, settings: toMonitorSettings(config) }),
   },
 ];

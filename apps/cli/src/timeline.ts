@@ -1,4 +1,4 @@
-import type { KillEvent } from '@medic/domain';
+import type { HealthChecked, KillEvent } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
@@ -55,6 +55,8 @@ function summary(e: KillEvent): string {
       return `anomaly score ${e.anomalyScore}: ${e.findings.join('; ')}`;
     case 'AnomalyCleared':
       return `anomaly cleared: ${e.reason}`;
+    case 'HealthChecked':
+      return `health check: ${describeCheck(e)}`;
     case 'RollbackRequested':
       return `rollback requested by ${e.actor}: ${e.reason}`;
     case 'RollbackStarted':
@@ -79,4 +81,18 @@ function details(e: KillEvent): string[] {
   if (e.type === 'DecisionMade') return e.decision.reasoning.map((r, i) => `${i + 1}. ${r}`);
   if (e.type === 'ResurrectionVetoed' || e.type === 'VetoDeferred') return e.newEvidence.map((item) => `evidence: ${item}`);
   return [];
+}
+
+function describeCheck(e: HealthChecked): string {
+  const c = e.container;
+  const container =
+    c === null
+      ? 'container gone'
+      : c.running
+        ? `running${c.health === 'none' ? '' : ` (${c.health})`}${c.restartCount > 0 ? `, ${c.restartCount} restarts` : ''}`
+        : `${c.status}${c.exitCode === null ? '' : `, exit code ${c.exitCode}`}${c.oomKilled ? ', OOM-killed' : ''}`;
+  const failed = e.probes.filter((p) => !p.ok);
+  if (e.probes.length === 0) return container;
+  if (failed.length === 0) return `${container}; ${e.probes.length === 1 ? 'its probe' : `all ${e.probes.length} probes`} ok`;
+  return `${container}; ${failed.map((p) => `${p.name}: ${p.detail}`).join('; ')}`;
 }

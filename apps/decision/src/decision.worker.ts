@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { toPolicySettings, toRiskSettings } from '@medic/config';
-import { ceTypesOf } from '@medic/contracts';
+import { ceTypesOf, KILL_EVENT_TYPES } from '@medic/contracts';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
 import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
-import { runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
+import { foldedByWorkflow, runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
 import { killTimerFiring } from './workflow/timer-firing';
 
@@ -62,6 +62,7 @@ export class DecisionWorker implements LogWorker {
       quarantineAfterReKills: config.resurrection.quarantine_after_rekills,
     };
     const controlTypes = new Set(ceTypesOf('control', [...WORKFLOW_CONTROL_TYPES]));
+    const passedBy = new Set(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => !foldedByWorkflow(t))));
     const groupId = `${config.kafka.consumer.group_prefix}-decision`;
     this.processor = transactionalStep(this.deps, {
       step: WORKFLOW_STEP,
@@ -74,7 +75,9 @@ export class DecisionWorker implements LogWorker {
       // What the workflow appended to the kill log is folded in when appended; it passes by here.
       // Of the control log, only module releases concern it.
       relevant: (m, topic) =>
-        topic === topics.control_events ? controlTypes.has(header(m.headers, 'ce_type') ?? '') : topic !== topics.kill_events || header(m.headers, 'ce_source') !== SOURCE,
+        topic === topics.control_events
+          ? controlTypes.has(header(m.headers, 'ce_type') ?? '')
+          : topic !== topics.kill_events || (header(m.headers, 'ce_source') !== SOURCE && !passedBy.has(header(m.headers, 'ce_type') ?? '')),
       handle: (batches, tx) => runWorkflow(batches, tx, settings, () => new Date(), dispatch),
       onCommitted: (report) => this.record(report),
     });

@@ -1,26 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import {
-  recordRekill,
-  recordRollbackResult,
-  rollbackUnderway,
-  startWatch,
-  type DecisionMade,
-  type KillEventType,
-  type KillReported,
-  type ResurrectionStarted,
-  type ResurrectionSucceeded,
-  type RollbackCompleted,
-  type RollbackFailed,
-  type RollbackRequested,
-  type RollbackStarted,
-  type WatchStep,
-} from '@medic/domain';
+import { recordRekill, recordRollbackResult, type KillEventType, type KillReported, type RollbackCompleted, type RollbackFailed, type WatchStep } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
-import { AWAITING } from './monitor.schema';
 import type { MonitorRound } from './monitor.step';
-import { withWatch, type WatchRow } from './watch-rows';
+import { followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 /** The kill events the monitor follows. */
 export const MONITOR_FOLLOWS = [
@@ -43,48 +27,11 @@ export const MONITOR_FOLLOWS = [
  */
 @LogHandlers()
 export class MonitorHandlers {
-  /** A kill that may be resurrected (not denied, not observe-only) gets a row waiting for its resurrection. */
-  @EventPattern(ceTypesOf('kill', ['DecisionMade']))
-  decided(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: MonitorRound): void {
-    const { killId, targetModule, decision } = logged.data;
-    if (decision.outcome === 'deny' || decision.observeOnly || round.row(killId) !== null) return;
-    round.put({ killId, targetModule, decisionId: decision.decisionId, requestId: null, containerId: null, resurrectionStartedAt: null, phase: AWAITING, watch: null, firings: 0 });
-  }
-
-  @EventPattern(ceTypesOf('kill', ['ResurrectionStarted']))
-  started(@Payload() logged: LoggedEvent<ResurrectionStarted>, @Ctx() round: MonitorRound): void {
-    const e = logged.data;
-    const row = round.row(e.killId);
-    if (row?.phase !== AWAITING) return;
-    round.put({ ...row, requestId: e.requestId, containerId: e.containerId, resurrectionStartedAt: e.at });
-  }
-
-  /** The module is up: its watch begins, the first check due at once. */
-  @EventPattern(ceTypesOf('kill', ['ResurrectionSucceeded']))
-  succeeded(@Payload() logged: LoggedEvent<ResurrectionSucceeded>, @Ctx() round: MonitorRound): void {
-    const e = logged.data;
-    const row = round.row(e.killId);
-    if (row?.phase !== AWAITING || row.requestId !== e.requestId || row.resurrectionStartedAt === null) return;
-    const watch = startWatch(
-      {
-        killId: e.killId,
-        requestId: e.requestId,
-        decisionId: row.decisionId,
-        targetModule: row.targetModule,
-        containerId: e.containerId,
-        resurrectionStartedAt: row.resurrectionStartedAt,
-        monitoringStartedAt: e.at,
-      },
-      round.settings.monitor,
-    );
-    round.put({ ...withWatch(row, watch), containerId: e.containerId });
-  }
-
-  /** A rollback asked for or begun: the checks stop, its result will be the outcome. */
-  @EventPattern(ceTypesOf('kill', ['RollbackRequested', 'RollbackStarted']))
-  rollingBack(@Payload() logged: LoggedEvent<RollbackRequested | RollbackStarted>, @Ctx() round: MonitorRound): void {
-    const row = round.row(logged.data.killId);
-    if (row?.watch) round.put(withWatch(row, rollbackUnderway(row.watch, { actor: logged.data.actor, reason: logged.data.reason })));
+  /** Decisions, resurrections and rollbacks of a kill: what its row keeps, the watch that begins, the checks that stop (see followKill). */
+  @EventPattern(ceTypesOf('kill', ['DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'RollbackRequested', 'RollbackStarted']))
+  followed(@Payload() logged: LoggedEvent<FollowedEvent>, @Ctx() round: MonitorRound): void {
+    const next = followKill(round.row(logged.data.killId), logged.data, round.settings.monitor);
+    if (next !== null) round.put(next);
   }
 
   @EventPattern(ceTypesOf('kill', ['RollbackCompleted', 'RollbackFailed']))

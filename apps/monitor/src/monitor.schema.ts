@@ -6,6 +6,11 @@
  * its events and re-kills, and the checks fired by the timer.
  */
 
+/** The monitor's step on the kill log (its positions and dead letters). */
+export const MONITOR_STEP = 'monitor';
+/** The CloudEvents source of what the monitor appends. */
+export const MONITOR_SOURCE = 'medic/monitor';
+
 /** Before ResurrectionSucceeded a row only remembers what the watch will need; then it holds the watch. */
 export const AWAITING = 'awaiting';
 

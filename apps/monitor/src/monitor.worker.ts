@@ -8,9 +8,8 @@ import { counter, Logger } from '@medic/observability';
 import { CheckFiring } from './checks/check-firing';
 import { nameProbes, type NamedProbe } from './checks/probes';
 import { MONITOR_FOLLOWS } from './monitor.handlers';
+import { MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
 import { runMonitor, type MonitorReport, type MonitorStepSettings } from './monitor.step';
-
-export const MONITOR_SOURCE = 'medic/monitor';
 
 /**
  * Watches resurrected modules: one transactional step follows the kill log
@@ -40,7 +39,7 @@ export class MonitorWorker implements LogWorker {
     const followed = new Set<string>(MONITOR_FOLLOWS);
     const types = new Set(ceTypesOf('kill', [...MONITOR_FOLLOWS]));
     this.step = transactionalStep<MonitorReport>(this.deps, {
-      step: 'monitor',
+      step: MONITOR_STEP,
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: (m) => types.has(header(m.headers, 'ce_type') ?? ''),
@@ -78,6 +77,8 @@ export class MonitorWorker implements LogWorker {
 
   private report(events: readonly KillEvent[]): void {
     for (const e of events) {
+      // Each check is counted (medic_monitor_checks_total), not logged.
+      if (e.type === 'HealthChecked') continue;
       this.recorded.inc({ type: e.type, result: e.type === 'OutcomeRecorded' ? e.result : '' });
       const detail =
         e.type === 'OutcomeRecorded'

@@ -1,6 +1,17 @@
 import type { EntityManager } from 'typeorm';
-import type { Watch, WatchPhase } from '@medic/domain';
-import { type AWAITING, REKILLABLE_PHASES } from './monitor.schema';
+import {
+  evolveWatch,
+  startWatch,
+  type DecisionMade,
+  type MonitorSettings,
+  type ResurrectionStarted,
+  type ResurrectionSucceeded,
+  type RollbackRequested,
+  type RollbackStarted,
+  type Watch,
+  type WatchPhase,
+} from '@medic/domain';
+import { AWAITING, REKILLABLE_PHASES } from './monitor.schema';
 
 /** One row of `watches`, as the monitor works with it. */
 export interface WatchRow {
@@ -40,6 +51,45 @@ export function fromRaw(r: RawRow): WatchRow {
     watch: r.watch,
     firings: r.firings,
   };
+}
+
+/** What others append about a kill that the monitor keeps (see followKill). */
+export type FollowedEvent = DecisionMade | ResurrectionStarted | ResurrectionSucceeded | RollbackRequested | RollbackStarted;
+
+/**
+ * The row after another service's event about its kill, or null when it
+ * changes nothing: a kill that may be resurrected (not denied, not
+ * observe-only) gets a row waiting for its resurrection, which remembers what
+ * the watch will need; the watch begins when the module is up again (its
+ * first check due at once); a rollback asked for or begun stops the checks.
+ * The live step and the rebuild follow kills by this one rule.
+ */
+export function followKill(row: WatchRow | null, e: FollowedEvent, settings: MonitorSettings): WatchRow | null {
+  switch (e.type) {
+    case 'DecisionMade': {
+      const { decision } = e;
+      if (decision.outcome === 'deny' || decision.observeOnly || row !== null) return null;
+      return { killId: e.killId, targetModule: e.targetModule, decisionId: decision.decisionId, requestId: null, containerId: null, resurrectionStartedAt: null, phase: AWAITING, watch: null, firings: 0 };
+    }
+    case 'ResurrectionStarted':
+      return row?.phase === AWAITING ? { ...row, requestId: e.requestId, containerId: e.containerId, resurrectionStartedAt: e.at } : null;
+    case 'ResurrectionSucceeded': {
+      if (row?.phase !== AWAITING || row.requestId !== e.requestId || row.resurrectionStartedAt === null) return null;
+      const start = {
+        killId: e.killId,
+        requestId: e.requestId,
+        decisionId: row.decisionId,
+        targetModule: row.targetModule,
+        containerId: e.containerId,
+        resurrectionStartedAt: row.resurrectionStartedAt,
+        monitoringStartedAt: e.at,
+      };
+      return { ...withWatch(row, startWatch(start, settings)), containerId: e.containerId };
+    }
+    case 'RollbackRequested':
+    case 'RollbackStarted':
+      return row?.watch ? withWatch(row, evolveWatch(row.watch, e, settings)) : null;
+  }
 }
 
 /** A row whose watch holds the kill's phase. */

@@ -30,6 +30,7 @@ const KILL_SCHEMAS: { readonly [K in KillEventType]: GenMessage<Message> } = {
   StabilityConfirmed: kill.StabilityConfirmedSchema,
   AnomalyDetected: kill.AnomalyDetectedSchema,
   AnomalyCleared: kill.AnomalyClearedSchema,
+  HealthChecked: kill.HealthCheckedSchema,
   RollbackStarted: kill.RollbackStartedSchema,
   RollbackCompleted: kill.RollbackCompletedSchema,
   RollbackFailed: kill.RollbackFailedSchema,

@@ -49,7 +49,7 @@ const commandSamples: LoggedKillCommand[] = [
 
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
-    expect(KILL_EVENT_TYPES).toHaveLength(27);
+    expect(KILL_EVENT_TYPES).toHaveLength(28);
     expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection', 'RequestRollback']);
     expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged', 'ModuleReleased']);
   });

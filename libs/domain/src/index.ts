@@ -37,6 +37,7 @@ export {
   anomalyReason,
   AUTO_ROLLBACK_ACTOR,
   closeStable,
+  evolveWatch,
   recordCheck,
   recordRekill,
   recordRollbackResult,

@@ -33,6 +33,10 @@ type Input = LoggedEvent<KillEvent> | LoggedEvent<LoggedKillCommand> | LoggedEve
 /** The control events the workflow folds in; the rest of the control log is not its business. */
 export const WORKFLOW_CONTROL_TYPES = ['ModuleReleased'] as const;
 
+/** Kill events that change no kill's state (what each health check saw): the workflow passes them by undecoded. */
+const PASSED_BY = new Set<string>(['HealthChecked']);
+export const foldedByWorkflow = (type: string): boolean => !PASSED_BY.has(type);
+
 /**
  * What the kill workflow's handlers are given for each record of a round:
  * the round's folded state, and where to put what they append. Whatever a
@@ -134,6 +138,6 @@ function decodeBatch(batch: ProcessorBatch, settings: WorkflowSettings): { batch
       ? decodeRecords('command', batch)
       : batch.topic === settings.controlTopic
         ? decodeRecords('control', batch, (type) => wanted.has(type))
-        : decodeRecords('kill', batch);
+        : decodeRecords('kill', batch, foldedByWorkflow);
   return { batch, inputs: events, rejected };
 }

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, type KillEvent, type ModuleReleased } from '@medic/domain';
 import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
+import { foldedByWorkflow, WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
 import { WorkflowState } from './workflow-state';
 
 export interface WorkflowRebuild {
@@ -42,6 +42,7 @@ export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<Rebui
       step: WORKFLOW_STEP,
       ownSources: [WORKFLOW_SOURCE],
       pendingOf: [WORKFLOW_STEP],
+      wanted: foldedByWorkflow,
       fold: (events) => fold(tx, events),
     });
     const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);

@@ -79,6 +79,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'StabilityConfirmed':
     case 'AnomalyDetected':
     case 'AnomalyCleared':
+    case 'HealthChecked':
     case 'RollbackRequested':
     case 'RollbackStarted':
     case 'RollbackCompleted':

@@ -1,6 +1,6 @@
 import { round4 } from '../shared/numbers';
 import { addMilliseconds, compareInstants, formatInstant, parseInstant, secondsBetween } from '../shared/time';
-import type { AnomalyDetected, KillEvent, OutcomeResult, StabilityConfirmed } from '../workflow/kill-events';
+import type { AnomalyDetected, HealthChecked, KillEvent, OutcomeResult, StabilityConfirmed } from '../workflow/kill-events';
 import { NO_BASELINE, scoreCheck, type CheckBaseline } from './anomaly-score';
 import type { CheckObservation } from './observation';
 import { outcomeOf, postResurrectionMetrics } from './watch-outcomes';
@@ -126,32 +126,24 @@ export function startWatch(start: WatchStart, settings: MonitorSettings): Watch 
 }
 
 /**
- * Judges one check made at `ctx.at`. An anomaly ends the watch's checks; so
- * does the end of the window, stable when some check found the module
- * healthy and none reached the threshold, an anomaly when none ever found it healthy.
+ * Judges one check made at `ctx.at`: the check itself is an event
+ * (HealthChecked, what it saw), and so is any verdict it leads to. An anomaly
+ * ends the watch's checks; so does the end of the window, stable when some
+ * check found the module healthy and none reached the threshold, an anomaly
+ * when none ever found it healthy.
  */
 export function recordCheck(watch: Watch, observation: CheckObservation, ctx: OutcomeContext, settings: MonitorSettings): WatchStep {
   if (watch.phase !== 'monitoring') return { watch, events: [] };
   const { at } = ctx;
+  const check: HealthChecked = { type: 'HealthChecked', killId: watch.killId, at, requestId: watch.requestId, container: observation.container, probes: observation.probes };
   const scored = scoreCheck(observation, watch.baseline);
-  const firstHealthyAt = watch.firstHealthyAt ?? (scored.healthy ? at : null);
+  const checked = evolveWatch(watch, check, settings);
   const findings = scored.findings.map((f) => f.text);
-  const checked: Watch = {
-    ...watch,
-    checks: watch.checks + 1,
-    baseline: scored.baseline,
-    restarts: Math.max(watch.restarts, scored.restarts),
-    maxScore: Math.max(watch.maxScore, scored.score),
-    firstHealthyAt,
-    timeToStableSeconds: firstHealthyAt === null ? null : secondsBetween(watch.resurrectionStartedAt, firstHealthyAt),
-    issues: watch.firstHealthyAt !== null ? [...watch.issues, ...findings.filter((f) => !watch.issues.includes(f))] : watch.issues,
-    probes: probeStats(watch.probes, observation),
-  };
-  if (scored.score >= settings.anomalyThreshold) return anomalous(checked, scored.score, findings, at, settings);
-  if (compareInstants(at, watch.monitoringEndsAt) < 0) return { watch: { ...checked, dueAt: nextCheckAt(checked, at, settings) }, events: [] };
-  if (firstHealthyAt === null) {
+  if (scored.score >= settings.anomalyThreshold) return then(checked, [check], anomaly(checked, scored.score, findings, at), settings);
+  if (compareInstants(at, watch.monitoringEndsAt) < 0) return { watch: checked, events: [check] };
+  if (checked.firstHealthyAt === null) {
     const never = `no check in the ${round4(settings.monitoringMs / 1000)}s monitoring window found it healthy`;
-    return anomalous(checked, 1, [never, ...findings], at, settings);
+    return then(checked, [check], anomaly(checked, 1, [never, ...findings], at), settings);
   }
   const stable: StabilityConfirmed = {
     type: 'StabilityConfirmed',
@@ -161,10 +153,31 @@ export function recordCheck(watch: Watch, observation: CheckObservation, ctx: Ou
     timeToStableSeconds: checked.timeToStableSeconds!,
     metrics: postResurrectionMetrics(checked, at),
   };
-  const settled: Watch = { ...checked, phase: 'stable', stableAt: at, dueAt: addMilliseconds(at, settings.rekillWindowMs) };
-  if (settings.rekillWindowMs > 0) return { watch: settled, events: [stable] };
-  const closed = closeStable(settled, ctx);
-  return { watch: closed.watch, events: [stable, ...closed.events] };
+  const settled = then(checked, [check], stable, settings);
+  if (settings.rekillWindowMs > 0) return settled;
+  const closed = closeStable(settled.watch, ctx);
+  return { watch: closed.watch, events: [...settled.events, ...closed.events] };
+}
+
+/**
+ * Folds an event into the watch: what the monitor itself appended (its
+ * checks, verdicts and outcomes) and a rollback of the kill asked for or
+ * begun. Everything a watch holds comes from these, so it can be folded
+ * again from the log. What a check saw counts whatever the phase (a check
+ * and a rollback may cross); only a watch still monitoring moves to its next check.
+ */
+export function evolveWatch(watch: Watch, event: KillEvent, settings: MonitorSettings): Watch {
+  if (event.type === 'HealthChecked') return checkedBy(watch, event, settings);
+  if (event.type === 'AnomalyDetected') {
+    const base: Watch = { ...watch, dueAt: null, anomaly: { score: event.anomalyScore, findings: event.findings } };
+    // With automatic rollback the executor acts on the event itself; the watch waits for the rollback's result.
+    return settings.autoRollback ? rollbackUnderway(base, { actor: AUTO_ROLLBACK_ACTOR, reason: anomalyReason(event) }) : { ...base, phase: 'anomaly' };
+  }
+  if (event.type === 'StabilityConfirmed') return { ...watch, phase: 'stable', stableAt: event.at, dueAt: addMilliseconds(event.at, settings.rekillWindowMs) };
+  if (event.type === 'OutcomeRecorded') return closedWith(watch, event.outcomeId, event.result);
+  if (event.type === 'RollbackRequested' || event.type === 'RollbackStarted') return rollbackUnderway(watch, { actor: event.actor, reason: event.reason });
+  // Nothing else about the kill changes its watch.
+  return watch;
 }
 
 /** The re-kill window after StabilityConfirmed has passed: the success (or partial success) is recorded. */
@@ -214,17 +227,42 @@ export function anomalyReason(event: AnomalyDetected): string {
   return `anomaly score ${event.anomalyScore}: ${event.findings.join('; ')}`;
 }
 
-function anomalous(watch: Watch, score: number, findings: readonly string[], at: string, settings: MonitorSettings): WatchStep {
-  const event: AnomalyDetected = { type: 'AnomalyDetected', killId: watch.killId, at, requestId: watch.requestId, anomalyScore: round4(score), findings };
-  const base: Watch = { ...watch, dueAt: null, anomaly: { score: event.anomalyScore, findings } };
-  // With automatic rollback the executor acts on the event itself; the watch waits for the rollback's result.
-  const next = settings.autoRollback ? rollbackUnderway(base, { actor: AUTO_ROLLBACK_ACTOR, reason: anomalyReason(event) }) : { ...base, phase: 'anomaly' as const };
-  return { watch: next, events: [event] };
+/** What one check saw, counted into the watch's statistics; while monitoring, the next check is due. */
+function checkedBy(watch: Watch, check: HealthChecked, settings: MonitorSettings): Watch {
+  const scored = scoreCheck(check, watch.baseline);
+  const firstHealthyAt = watch.firstHealthyAt ?? (scored.healthy ? check.at : null);
+  const findings = scored.findings.map((f) => f.text);
+  const checked: Watch = {
+    ...watch,
+    checks: watch.checks + 1,
+    baseline: scored.baseline,
+    restarts: Math.max(watch.restarts, scored.restarts),
+    maxScore: Math.max(watch.maxScore, scored.score),
+    firstHealthyAt,
+    timeToStableSeconds: firstHealthyAt === null ? null : secondsBetween(watch.resurrectionStartedAt, firstHealthyAt),
+    issues: watch.firstHealthyAt !== null ? [...watch.issues, ...findings.filter((f) => !watch.issues.includes(f))] : watch.issues,
+    probes: probeStats(watch.probes, check),
+  };
+  const inWindow = compareInstants(check.at, watch.monitoringEndsAt) < 0;
+  return watch.phase === 'monitoring' && inWindow ? { ...checked, dueAt: nextCheckAt(checked, check.at, settings) } : checked;
+}
+
+function anomaly(watch: Watch, score: number, findings: readonly string[], at: string): AnomalyDetected {
+  return { type: 'AnomalyDetected', killId: watch.killId, at, requestId: watch.requestId, anomalyScore: round4(score), findings };
+}
+
+/** The watch after `earlier` (already folded into it) and then `event`. */
+function then(watch: Watch, earlier: readonly KillEvent[], event: KillEvent, settings: MonitorSettings): WatchStep {
+  return { watch: evolveWatch(watch, event, settings), events: [...earlier, event] };
 }
 
 function close(watch: Watch, ctx: OutcomeContext, result: OutcomeResult, more: { readonly lessons: readonly string[]; readonly humanFeedback?: string | null }): WatchStep {
   const event = outcomeOf(watch, result, ctx, more);
-  return { watch: { ...watch, phase: 'closed', dueAt: null, outcome: { outcomeId: ctx.outcomeId, result } }, events: [event] };
+  return { watch: closedWith(watch, ctx.outcomeId, result), events: [event] };
+}
+
+function closedWith(watch: Watch, outcomeId: string, result: OutcomeResult): Watch {
+  return { ...watch, phase: 'closed', dueAt: null, outcome: { outcomeId, result } };
 }
 
 /** The next check: on the interval grid from the start of monitoring (a missed one is not made up), the last one at the window's end. */

@@ -1,6 +1,7 @@
 import {
   AUTO_ROLLBACK_ACTOR,
   closeStable,
+  evolveWatch,
   recordCheck,
   recordRekill,
   recordRollbackResult,
@@ -37,17 +38,24 @@ const watch = (settings = SETTINGS): Watch =>
 
 const at = (seconds: number) => new Date(Date.parse('2026-02-11T12:00:01.000Z') + seconds * 1000).toISOString();
 
-/** Runs checks at the given seconds after the start of monitoring; returns the watch and everything appended. */
-function checks(start: Watch, plan: readonly (readonly [number, CheckObservation])[], settings = SETTINGS): { watch: Watch; events: KillEvent[] } {
-  const events: KillEvent[] = [];
+/**
+ * Runs checks at the given seconds after the start of monitoring; returns the
+ * watch, its verdicts (what was appended beside the checks themselves) and
+ * everything appended.
+ */
+function checks(start: Watch, plan: readonly (readonly [number, CheckObservation])[], settings = SETTINGS): { watch: Watch; events: KillEvent[]; appended: KillEvent[] } {
+  const appended: KillEvent[] = [];
   let w = start;
   plan.forEach(([seconds, observation], i) => {
     const step = recordCheck(w, observation, { at: at(seconds), outcomeId: `out-${i}` }, settings);
     w = step.watch;
-    events.push(...step.events);
+    appended.push(...step.events);
   });
-  return { watch: w, events };
+  return { watch: w, events: appended.filter((e) => e.type !== 'HealthChecked'), appended };
 }
+
+/** The watch folded again from its start and what was appended, as a rebuild does. */
+const refold = (start: Watch, events: readonly KillEvent[], settings = SETTINGS): Watch => events.reduce((w, e) => evolveWatch(w, e, settings), start);
 
 const everyTen = (observation: CheckObservation) => [0, 10, 20, 30, 40, 50, 60].map((s) => [s, observation] as const);
 
@@ -167,5 +175,38 @@ describe('re-kills', () => {
     const closed = recordRekill(checks(watch(), [[0, clean]]).watch, rekill(5), { at: at(5), outcomeId: 'o' }, SETTINGS).watch;
     expect(recordRollbackResult(closed, { completed: true, reason: null }, { at: at(6), outcomeId: 'o2' }).events).toEqual([]);
     expect(rollbackUnderway(closed, { actor: 'ops', reason: 'x' })).toBe(closed);
+  });
+});
+
+describe('a watch folded from the log', () => {
+  it('appends each check as HealthChecked with what it saw, verdicts after it', () => {
+    const { appended } = checks(watch(), [[0, clean], [10, exited]]);
+    expect(appended.map((e) => e.type)).toEqual(['HealthChecked', 'HealthChecked', 'AnomalyDetected']);
+    expect(appended[1]).toEqual({ type: 'HealthChecked', killId: 'demo-1', at: at(10), requestId: 'req-1', ...exited });
+  });
+
+  it.each([
+    ['a clean window, then success', SETTINGS, everyTen(clean), (w: Watch) => closeStable(w, { at: at(660), outcomeId: 'o-end' })],
+    ['no re-kill window', { ...SETTINGS, rekillWindowMs: 0 }, everyTen(clean), null],
+    ['an anomaly rolled back automatically', SETTINGS, [[0, clean], [10, exited]] as const, (w: Watch) => recordRollbackResult(w, { completed: true, reason: null }, { at: at(12), outcomeId: 'o-rb' })],
+    ['an anomaly waiting for an operator, then a re-kill', { ...SETTINGS, autoRollback: false }, [[0, clean], [10, refused], [20, exited]] as const, (w: Watch) => recordRekill(w, { killId: 'k2', at: at(30), sourceAgent: 'smith' }, { at: at(30), outcomeId: 'o-rk' }, { ...SETTINGS, autoRollback: false })],
+    ['a probe failing three times', SETTINGS, [[0, clean], [10, refused], [20, refused], [30, refused]] as const, null],
+  ] as const)('folds back to the very watch the checks made: %s', (_label, settings, plan, finish) => {
+    const start = watch(settings);
+    const run = checks(start, plan, settings);
+    const last = finish ? finish(run.watch) : { watch: run.watch, events: [] };
+    const appended = [...run.appended, ...last.events];
+    expect(refold(start, appended, settings)).toEqual(last.watch);
+  });
+
+  it('counts a check that crossed an operator rollback the same in either order', () => {
+    const checked = checks(watch(), [[0, clean]]);
+    const [check] = checks(checked.watch, [[10, refused]]).appended;
+    const rollback: KillEvent = { type: 'RollbackRequested', killId: 'demo-1', at: at(11), requestId: 'req-1', actor: 'ops', reason: 'looks off', commandId: 'cmd-1' };
+    const start = watch();
+    const checkFirst = refold(start, [...checked.appended, check!, rollback]);
+    const rollbackFirst = refold(start, [...checked.appended, rollback, check!]);
+    expect(rollbackFirst).toEqual(checkFirst);
+    expect(checkFirst).toMatchObject({ phase: 'rolling_back', dueAt: null, checks: 2, rollback: { actor: 'ops' } });
   });
 });

@@ -18,7 +18,7 @@ export interface Effect {
  * kill). A status change must also be in TRANSITIONS; this table is narrower,
  * so that e.g. RollbackFailed cannot land on FAILED from EXECUTING.
  */
-export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported' | 'CommandRejected'>, readonly WorkflowStatus[]>> = {
+export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported' | 'CommandRejected' | 'HealthChecked'>, readonly WorkflowStatus[]>> = {
   // The SIEM may answer after the workflow stopped waiting: kept, whatever became of the kill since.
   ContextEnriched: WORKFLOW_STATUSES,
   EnrichmentRequested: ['PENDING'],
@@ -66,6 +66,7 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'KillReported':
       return move('PENDING');
     case 'CommandRejected':
+    case 'HealthChecked':
       return stay();
     case 'ContextEnriched': {
       // The first context counts: the one the decision was (or will be) made with.

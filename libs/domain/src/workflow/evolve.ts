@@ -1,6 +1,6 @@
 import { DomainError } from '../shared/errors';
 import { EVENT_SOURCES, effectOf } from './event-effects';
-import type { CommandRejected, KillEvent, KillReported, ResurrectionVetoed, VetoCleared, VetoDeferred } from './kill-events';
+import type { CommandRejected, HealthChecked, KillEvent, KillReported, ResurrectionVetoed, VetoCleared, VetoDeferred } from './kill-events';
 import type { KillState } from './kill-state';
 import { canTransition } from './workflow-status';
 
@@ -11,8 +11,8 @@ import { canTransition } from './workflow-status';
  */
 export function evolve(state: KillState | null, event: KillEvent): KillState {
   if (state === null) return reported(event);
-  // A refused command leaves its kill as it was.
-  if (event.type === 'CommandRejected') return state;
+  // A refused command leaves its kill as it was; so does what a health check saw (the monitor's watch folds it).
+  if (event.type === 'CommandRejected' || event.type === 'HealthChecked') return state;
   if (event.killId !== state.killId) {
     throw new DomainError('kill_mismatch', `event for kill ${event.killId} applied to kill ${state.killId}`, { event: event.type });
   }
@@ -56,7 +56,7 @@ function fromReport(event: KillReported): KillState {
   };
 }
 
-function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejected>): void {
+function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejected | HealthChecked>): void {
   if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
   if (state.outcome !== null && !isRollbackResult(state, event)) throw illegal(state, event, 'its outcome is already recorded');
   if (!EVENT_SOURCES[event.type].includes(state.status)) throw illegal(state, event, `it cannot happen in ${state.status}`);

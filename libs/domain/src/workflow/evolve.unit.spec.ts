@@ -80,10 +80,15 @@ const stateIn = (status: WorkflowStatus): KillState => ({ ...reported, status, v
 const matrix = MOVES.flatMap((move) => WORKFLOW_STATUSES.map((status) => ({ ...move, status, legal: move.from.includes(status) })));
 
 describe('evolve: every event in every status', () => {
-  it('covers every event type but KillReported and CommandRejected (which changes no kill)', () => {
+  it('covers every event type but KillReported, and CommandRejected and HealthChecked (which change no kill)', () => {
     const covered = new Set(MOVES.map((m) => m.event.type));
     const all = Object.keys(SAMPLE_EVENTS) as KillEventType[];
-    expect(all.filter((type) => !covered.has(type))).toEqual(['KillReported', 'CommandRejected']);
+    expect(all.filter((type) => !covered.has(type)).sort()).toEqual(['CommandRejected', 'HealthChecked', 'KillReported']);
+  });
+
+  it.each(WORKFLOW_STATUSES)('HealthChecked in %s leaves the kill exactly as it was', (status) => {
+    const state = stateIn(status);
+    expect(evolve(state, SAMPLE_EVENTS.HealthChecked)).toBe(state);
   });
 
   it.each(matrix)('$label in $status: legal=$legal', ({ event, status, legal, to: target }) => {

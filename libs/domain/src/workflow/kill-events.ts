@@ -1,5 +1,6 @@
 import type { ResurrectionDecision } from '../decision/decision.types';
 import type { KillReport } from '../kill/kill-report';
+import type { CheckObservation } from '../monitoring/observation';
 import type { RiskAssessment } from '../risk/risk.types';
 import type { JsonObject } from '../shared/json';
 
@@ -183,6 +184,15 @@ export interface AnomalyDetected extends KillEventBase {
   readonly findings: readonly string[];
 }
 
+/**
+ * One health check of a resurrected module, as the monitor saw it. The
+ * watch is folded from these; the kill's workflow state is not changed by them.
+ */
+export interface HealthChecked extends KillEventBase, CheckObservation {
+  readonly type: 'HealthChecked';
+  readonly requestId: string;
+}
+
 export interface AnomalyCleared extends KillEventBase {
   readonly type: 'AnomalyCleared';
   readonly requestId: string;
@@ -280,6 +290,7 @@ export type KillEvent =
   | ResurrectionFailed
   | StabilityConfirmed
   | AnomalyDetected
+  | HealthChecked
   | AnomalyCleared
   | RollbackStarted
   | RollbackCompleted

@@ -1,0 +1,62 @@
+import type { Kafka } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { evolveWatch, type KillEvent, type MonitorSettings } from '@medic/domain';
+import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
+import { followKill, lockRows, saveRows, withWatch, type WatchRow } from './watch-rows';
+
+export const MONITOR_STATE_NAME = 'monitor.watches';
+
+const FOLLOWED = new Set<string>(['DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'RollbackRequested', 'RollbackStarted']);
+/** What the monitor appends: its checks, verdicts and outcomes. */
+const OWN = new Set<string>(['HealthChecked', 'AnomalyDetected', 'StabilityConfirmed', 'OutcomeRecorded']);
+
+/**
+ * Drops the monitor's watches and folds them again from the kill log in one
+ * transaction: the decisions, resurrections and rollbacks its step has read
+ * (see followKill), and what the monitor appended itself (every health
+ * check, verdict and outcome, see evolveWatch), including what its committed
+ * rounds have yet to append. A re-kill or a rollback's result counts through
+ * the outcome the monitor recorded for it, not by being judged again.
+ */
+export async function rebuildMonitorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly settings: MonitorSettings }): Promise<RebuildResult> {
+  const started = Date.now();
+  const result = await args.dataSource.transaction(async (tx) => {
+    await tx.query('TRUNCATE watches');
+    return foldStepHistory({
+      kafka: args.kafka,
+      tx,
+      stream: 'kill',
+      topic: args.killEventsTopic,
+      step: MONITOR_STEP,
+      ownSources: [MONITOR_SOURCE],
+      pendingOf: [MONITOR_STEP],
+      wanted: (type) => FOLLOWED.has(type) || OWN.has(type),
+      fold: (events) => fold(tx, events, args.settings),
+    });
+  });
+  return { projection: MONITOR_STATE_NAME, ...result, durationMs: Date.now() - started };
+}
+
+async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[], settings: MonitorSettings): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = new Map((await lockRows(tx, events.map((e) => e.data.killId), [])).map((r) => [r.killId, r]));
+  const changed = new Set<string>();
+  let applied = 0;
+  for (const logged of events) {
+    const e = logged.data;
+    const row = rows.get(e.killId) ?? null;
+    let next: WatchRow | null = null;
+    if (logged.source === MONITOR_SOURCE && OWN.has(e.type)) {
+      next = row?.watch ? withWatch(row, evolveWatch(row.watch, e, settings)) : null;
+    } else if (e.type === 'DecisionMade' || e.type === 'ResurrectionStarted' || e.type === 'ResurrectionSucceeded' || e.type === 'RollbackRequested' || e.type === 'RollbackStarted') {
+      next = followKill(row, e, settings);
+    }
+    if (next === null) continue;
+    rows.set(next.killId, next);
+    changed.add(next.killId);
+    applied += 1;
+  }
+  await saveRows(tx, [...changed].map((id) => rows.get(id)!));
+  return applied;
+}

@@ -275,7 +275,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     // Not the timers' leases and firing counts: the live service's bookkeeping, not the watches.
     const snapshot = () =>
       snapshotTables(medic.databaseUrl, {
-        watches: 'SELECT kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, due_at FROM monitor.watches ORDER BY kill_id',
+        watches: 'SELECT kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, cause, due_at FROM monitor.watches ORDER BY kill_id',
       });
     const live = await eventually(
       async () => {
@@ -286,6 +286,8 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
       'every watch to be closed',
       90_000,
     );
+    // Each watch continues the trace of the ResurrectionSucceeded that began it.
+    for (const row of live['watches'] as { watch: unknown; cause: { id: string } | null }[]) if (row.watch !== null) expect(row.cause?.id).toMatch(/^[0-9a-f-]{36}$/);
     const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
     const rebuilt = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'monitor.watches'], { env });
     expect(rebuilt.stdout).toMatch(/^rebuilt monitor\.watches: \d+ events applied/);

@@ -4,7 +4,7 @@ import { ceTypesOf } from '@medic/contracts';
 import { recordRekill, recordRollbackResult, type KillEventType, type KillReported, type RollbackCompleted, type RollbackFailed, type WatchStep } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { MonitorRound } from './monitor.step';
-import { followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
+import { FOLLOWED_TYPES, followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 /** The kill events the monitor follows. */
 export const MONITOR_FOLLOWS = [
@@ -28,9 +28,9 @@ export const MONITOR_FOLLOWS = [
 @LogHandlers()
 export class MonitorHandlers {
   /** Decisions, resurrections and rollbacks of a kill: what its row keeps, the watch that begins, the checks that stop (see followKill). */
-  @EventPattern(ceTypesOf('kill', ['DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'RollbackRequested', 'RollbackStarted']))
+  @EventPattern(ceTypesOf('kill', [...FOLLOWED_TYPES]))
   followed(@Payload() logged: LoggedEvent<FollowedEvent>, @Ctx() round: MonitorRound): void {
-    const next = followKill(round.row(logged.data.killId), logged.data, round.settings.monitor);
+    const next = followKill(round.row(logged.data.killId), logged, round.settings.monitor);
     if (next !== null) round.put(next);
   }
 

@@ -31,6 +31,7 @@ export const MONITOR_DDL = [
     claimed_until timestamptz,
     firings int NOT NULL DEFAULT 0
   )`,
+  `ALTER TABLE {schema}.watches ADD COLUMN IF NOT EXISTS cause jsonb`,
   `CREATE INDEX IF NOT EXISTS watches_due ON {schema}.watches (due_at) WHERE due_at IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS watches_rekillable ON {schema}.watches (target_module) WHERE phase IN (${REKILLABLE_PHASES.map((p) => `'${p}'`).join(', ')})`,
 ];

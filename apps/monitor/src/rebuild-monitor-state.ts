@@ -3,11 +3,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { evolveWatch, type KillEvent, type MonitorSettings } from '@medic/domain';
 import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
-import { followKill, lockRows, saveRows, withWatch, type WatchRow } from './watch-rows';
+import { FOLLOWED_TYPES, followKill, lockRows, saveRows, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 export const MONITOR_STATE_NAME = 'monitor.watches';
 
-const FOLLOWED = new Set<string>(['DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'RollbackRequested', 'RollbackStarted']);
+const FOLLOWED = new Set<string>(FOLLOWED_TYPES);
 /** What the monitor appends: its checks, verdicts and outcomes. */
 const OWN = new Set<string>(['HealthChecked', 'AnomalyDetected', 'StabilityConfirmed', 'OutcomeRecorded']);
 
@@ -38,6 +38,10 @@ export async function rebuildMonitorState(args: { readonly kafka: Kafka; readonl
   return { projection: MONITOR_STATE_NAME, ...result, durationMs: Date.now() - started };
 }
 
+function isFollowed(logged: LoggedEvent<KillEvent>): logged is LoggedEvent<FollowedEvent> {
+  return FOLLOWED.has(logged.data.type);
+}
+
 async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[], settings: MonitorSettings): Promise<number> {
   if (events.length === 0) return 0;
   const rows = new Map((await lockRows(tx, events.map((e) => e.data.killId), [])).map((r) => [r.killId, r]));
@@ -49,8 +53,8 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
     let next: WatchRow | null = null;
     if (logged.source === MONITOR_SOURCE && OWN.has(e.type)) {
       next = row?.watch ? withWatch(row, evolveWatch(row.watch, e, settings)) : null;
-    } else if (e.type === 'DecisionMade' || e.type === 'ResurrectionStarted' || e.type === 'ResurrectionSucceeded' || e.type === 'RollbackRequested' || e.type === 'RollbackStarted') {
-      next = followKill(row, e, settings);
+    } else if (isFollowed(logged)) {
+      next = followKill(row, logged, settings);
     }
     if (next === null) continue;
     rows.set(next.killId, next);

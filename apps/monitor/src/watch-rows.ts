@@ -11,6 +11,7 @@ import {
   type Watch,
   type WatchPhase,
 } from '@medic/domain';
+import { causeOf, type Cause, type LoggedEvent } from '@medic/eventlog';
 import { AWAITING, REKILLABLE_PHASES } from './monitor.schema';
 
 /** One row of `watches`, as the monitor works with it. */
@@ -23,6 +24,8 @@ export interface WatchRow {
   readonly resurrectionStartedAt: string | null;
   readonly phase: typeof AWAITING | WatchPhase;
   readonly watch: Watch | null;
+  /** The ResurrectionSucceeded that began the watch: what the checks append continues its trace. */
+  readonly cause: Cause | null;
   readonly firings: number;
 }
 
@@ -36,6 +39,7 @@ export interface RawRow {
   resurrection_started_at: string | Date | null;
   phase: WatchRow['phase'];
   watch: Watch | null;
+  cause: Cause | null;
   firings: number;
 }
 
@@ -49,11 +53,13 @@ export function fromRaw(r: RawRow): WatchRow {
     resurrectionStartedAt: r.resurrection_started_at === null ? null : new Date(r.resurrection_started_at).toISOString(),
     phase: r.phase,
     watch: r.watch,
+    cause: r.cause,
     firings: r.firings,
   };
 }
 
 /** What others append about a kill that the monitor keeps (see followKill). */
+export const FOLLOWED_TYPES = ['DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded', 'RollbackRequested', 'RollbackStarted'] as const;
 export type FollowedEvent = DecisionMade | ResurrectionStarted | ResurrectionSucceeded | RollbackRequested | RollbackStarted;
 
 /**
@@ -64,12 +70,13 @@ export type FollowedEvent = DecisionMade | ResurrectionStarted | ResurrectionSuc
  * first check due at once); a rollback asked for or begun stops the checks.
  * The live step and the rebuild follow kills by this one rule.
  */
-export function followKill(row: WatchRow | null, e: FollowedEvent, settings: MonitorSettings): WatchRow | null {
+export function followKill(row: WatchRow | null, logged: LoggedEvent<FollowedEvent>, settings: MonitorSettings): WatchRow | null {
+  const e = logged.data;
   switch (e.type) {
     case 'DecisionMade': {
       const { decision } = e;
       if (decision.outcome === 'deny' || decision.observeOnly || row !== null) return null;
-      return { killId: e.killId, targetModule: e.targetModule, decisionId: decision.decisionId, requestId: null, containerId: null, resurrectionStartedAt: null, phase: AWAITING, watch: null, firings: 0 };
+      return { killId: e.killId, targetModule: e.targetModule, decisionId: decision.decisionId, requestId: null, containerId: null, resurrectionStartedAt: null, phase: AWAITING, watch: null, cause: null, firings: 0 };
     }
     case 'ResurrectionStarted':
       return row?.phase === AWAITING ? { ...row, requestId: e.requestId, containerId: e.containerId, resurrectionStartedAt: e.at } : null;
@@ -84,7 +91,7 @@ export function followKill(row: WatchRow | null, e: FollowedEvent, settings: Mon
         resurrectionStartedAt: row.resurrectionStartedAt,
         monitoringStartedAt: e.at,
       };
-      return { ...withWatch(row, startWatch(start, settings)), containerId: e.containerId };
+      return { ...withWatch(row, startWatch(start, settings)), containerId: e.containerId, cause: causeOf(logged) };
     }
     case 'RollbackRequested':
     case 'RollbackStarted':
@@ -132,14 +139,15 @@ export async function saveRows(tx: EntityManager, rows: readonly WatchRow[], rel
     resurrection_started_at: r.resurrectionStartedAt,
     phase: r.phase,
     watch: r.watch,
+    cause: r.cause,
     due_at: r.watch?.dueAt ?? null,
   }));
   await tx.query(
-    `INSERT INTO watches (kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, due_at)
+    `INSERT INTO watches (kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, cause, due_at)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(kill_id text, target_module text, decision_id text, request_id text, container_id text,
-                                                      resurrection_started_at timestamptz, phase text, watch jsonb, due_at timestamptz)
+                                                      resurrection_started_at timestamptz, phase text, watch jsonb, cause jsonb, due_at timestamptz)
      ON CONFLICT (kill_id) DO UPDATE SET decision_id = EXCLUDED.decision_id, request_id = EXCLUDED.request_id, container_id = EXCLUDED.container_id,
-       resurrection_started_at = EXCLUDED.resurrection_started_at, phase = EXCLUDED.phase, watch = EXCLUDED.watch, due_at = EXCLUDED.due_at,
+       resurrection_started_at = EXCLUDED.resurrection_started_at, phase = EXCLUDED.phase, watch = EXCLUDED.watch, cause = EXCLUDED.cause, due_at = EXCLUDED.due_at,
        claimed_until = CASE WHEN $2 OR watches.due_at IS DISTINCT FROM EXCLUDED.due_at THEN NULL ELSE watches.claimed_until END`,
     [JSON.stringify(data), release],
   );

@@ -80,7 +80,7 @@ export class CheckFiring {
         observation !== null ? recordCheck(row.watch, observation, ctx, this.opts.settings) : row.phase === 'stable' ? closeStable(row.watch, ctx) : { watch: row.watch, events: [] };
       await this.opts.log.append(
         'kill',
-        step.events.map((e) => newEnvelope('kill', e, { source: this.opts.source, subject: e.killId, time: e.at })),
+        step.events.map((e) => newEnvelope('kill', e, { source: this.opts.source, subject: e.killId, time: e.at, cause: row.cause })),
       );
       await saveRows(tx, [withWatch(row, step.watch)], true);
       this.opts.onRecorded?.(observation !== null, step.events);

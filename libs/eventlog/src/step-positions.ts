@@ -35,7 +35,27 @@ export const STEP_POSITIONS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.step_posi
 /** The pending records are protobuf, which barely compresses: not worth the CPU on every round. */
 export const STEP_POSITIONS_STORAGE_DDL = `ALTER TABLE {schema}.step_positions ALTER COLUMN pending SET STORAGE EXTERNAL`;
 
-export async function loadPositions(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<Map<string, StepPosition>> {
+/** Where a step has got to in a partition: `StepPosition` without its pending records, which are only read when needed. */
+export type StoredPosition = Omit<StepPosition, 'pending'>;
+
+/**
+ * The positions of the slots named. The pending records are left in the
+ * database: they are only wanted when a partition's records come back after
+ * a failed Kafka transaction (see `loadPending`), and reading and decoding
+ * them on every round would cost as much as writing them.
+ */
+export async function loadPositions(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<Map<string, StoredPosition>> {
+  if (slots.length === 0) return new Map();
+  const rows = await tx.query<{ topic: string; partition: number; last_offset: string }[]>(
+    `SELECT topic, partition, last_offset::text AS last_offset FROM step_positions
+      WHERE step = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))`,
+    [step, slots.map((s) => s.topic), slots.map((s) => s.partition)],
+  );
+  return new Map(rows.map((r) => [slotKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, lastOffset: r.last_offset }]));
+}
+
+/** The pending records of the slots named, as stored with their positions. */
+export async function loadPending(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<Map<string, StepPosition>> {
   if (slots.length === 0) return new Map();
   const rows = await tx.query<{ topic: string; partition: number; last_offset: string; pending: Buffer }[]>(
     `SELECT topic, partition, last_offset::text AS last_offset, pending FROM step_positions
@@ -65,36 +85,39 @@ export function slotKey(topic: string, partition: number): string {
  * value and headers as length-prefixed byte strings (-1 for absent).
  */
 export function encodePending(outputs: readonly PendingOutput[]): Buffer {
-  const fields = (value: string | Buffer | null): Buffer | null => (value === null ? null : typeof value === 'string' ? Buffer.from(value) : value);
-  const records = outputs.map(({ topic, message }) => ({
-    topic: fields(topic)!,
-    key: fields(message.key ?? null),
-    value: fields(message.value ?? null),
-    headers: flatHeaders(message.headers).map(([name, v]) => [fields(name)!, fields(v)!] as const),
-  }));
-  const size = (b: Buffer | null) => 4 + (b?.length ?? 0);
+  // Sized first, then written in place: strings go straight into the buffer, with no copy of their own.
+  const size = (v: string | Buffer | null) => 4 + (v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
   let total = 4;
-  for (const r of records) total += size(r.topic) + size(r.key) + size(r.value) + 4 + r.headers.reduce((n, [name, v]) => n + size(name) + size(v), 0);
+  for (const { topic, message } of outputs) {
+    total += size(topic) + size(message.key ?? null) + size(message.value ?? null) + 4;
+    forEachHeader(message.headers, (name, v) => (total += size(name) + size(v)));
+  }
   // One allocation for the lot: a round's outputs can be many and large.
   const out = Buffer.allocUnsafe(total);
-  let at = out.writeUInt32BE(records.length, 0);
-  const put = (b: Buffer | null) => {
-    if (b === null) {
+  let at = out.writeUInt32BE(outputs.length, 0);
+  const put = (v: string | Buffer | null) => {
+    if (v === null) {
       at = out.writeInt32BE(-1, at);
-      return;
+    } else if (typeof v === 'string') {
+      const length = out.write(v, at + 4);
+      out.writeUInt32BE(length, at);
+      at += 4 + length;
+    } else {
+      at = out.writeUInt32BE(v.length, at);
+      at += v.copy(out, at);
     }
-    at = out.writeUInt32BE(b.length, at);
-    at += b.copy(out, at);
   };
-  for (const r of records) {
-    put(r.topic);
-    put(r.key);
-    put(r.value);
-    at = out.writeUInt32BE(r.headers.length, at);
-    for (const [name, v] of r.headers) {
+  for (const { topic, message } of outputs) {
+    put(topic);
+    put(message.key ?? null);
+    put(message.value ?? null);
+    let count = 0;
+    forEachHeader(message.headers, () => count++);
+    at = out.writeUInt32BE(count, at);
+    forEachHeader(message.headers, (name, v) => {
       put(name);
       put(v);
-    }
+    });
   }
   return out;
 }
@@ -131,11 +154,12 @@ export function decodePending(buffer: Buffer): PendingOutput[] {
   return out;
 }
 
-function flatHeaders(headers: IHeaders | undefined): [string, string | Buffer][] {
-  const out: [string, string | Buffer][] = [];
-  for (const [name, value] of Object.entries(headers ?? {})) {
+function forEachHeader(headers: IHeaders | undefined, each: (name: string, value: string | Buffer) => void): void {
+  if (headers === undefined) return;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) out.push([name, v]);
+    if (Array.isArray(value)) for (const v of value) each(name, v);
+    else each(name, value);
   }
-  return out;
 }

@@ -7,7 +7,7 @@ import { chunkMessages } from './chunks';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
-import { loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
+import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
 
 /** Records a step wants to append, by topic. */
 /** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
@@ -307,6 +307,12 @@ export class TransactionalProcessor<R = void> {
       const redelivered = stored !== undefined && fresh.length < entry.batch.messages.length;
       return { entry, stored, redelivered, ahead: false, fresh: { ...entry.batch, messages: fresh } };
     });
+    // Only a partition whose records came back after a failed Kafka transaction needs what that transaction sent.
+    const pending = await loadPending(
+      tx,
+      this.opts.step,
+      parts.filter((p) => p.redelivered).map((p) => p.entry.batch),
+    );
     const results = await this.handleFresh(
       parts.map((p) => p.fresh),
       tx,
@@ -314,7 +320,7 @@ export class TransactionalProcessor<R = void> {
     const plans = parts.map(({ entry, stored, redelivered, ahead }, i): Plan<R> => {
       const result = results[i]!;
       if (ahead) return { sends: [], commitThrough: stored!.lastOffset, reports: [], deadLetters: [], resumeAt: null, aheadOfLog: stored!.lastOffset };
-      const replayed = redelivered ? stored!.pending : [];
+      const replayed = redelivered ? pendingOf(pending, stored!) : [];
       const sends = [...replayed, ...result.outputs.flatMap((o) => o.messages.map((message) => ({ topic: o.topic, message }))), ...this.deadLetters(entry.batch, result.rejected)];
       // Stored outputs may run past a shorter redelivered batch: commit through them and resume after.
       const storedEnd = redelivered ? BigInt(stored!.lastOffset) : -1n;
@@ -561,6 +567,19 @@ class BeforeCommitError extends Error {
   constructor(cause: unknown) {
     super('transaction failed before commit', { cause });
   }
+}
+
+/**
+ * The records a partition's failed Kafka transaction sent, read after its
+ * position: should another member of the group have moved the position in
+ * between, the round is retried rather than replaying the wrong records.
+ */
+function pendingOf(pending: ReadonlyMap<string, StepPosition>, stored: { topic: string; partition: number; lastOffset: string }): readonly PendingOutput[] {
+  const found = pending.get(slotKey(stored.topic, stored.partition));
+  if (found?.lastOffset !== stored.lastOffset) {
+    throw Object.assign(new Error(`the position of ${stored.topic}/${stored.partition} moved while its round was planned`), { retriable: true });
+  }
+  return found.pending;
 }
 
 /** Keeps each topic's records in their order. */

@@ -38,6 +38,8 @@ const NO_COUNTS: DayCounts = { kills: 0, resurrections: 0, stable: 0, reKills: 0
 export class WorkflowState {
   private readonly changed = new Set<string>();
   private readonly days = new Map<string, DayDelta>();
+  /** The kills with a row in kill_state (loaded, or written by `save`): only they can have timers stored. */
+  private readonly stored: Set<string>;
 
   private constructor(
     private readonly kills: Map<string, TrackedKill>,
@@ -45,7 +47,9 @@ export class WorkflowState {
     private auto: number,
     private readonly hourAgo: number,
     private readonly quarantines: ModuleQuarantines,
-  ) {}
+  ) {
+    this.stored = new Set(kills.keys());
+  }
 
   /**
    * Loads (and locks, in one order, so replicas handling the events and the
@@ -154,6 +158,7 @@ export class WorkflowState {
         [JSON.stringify(rows)],
       );
       await this.saveTimers(tx, kills.map((k) => k.kill.state));
+      for (const { id } of kills) this.stored.add(id);
     }
     const days = [...this.days.values()];
     if (days.length > 0) {
@@ -184,7 +189,9 @@ export class WorkflowState {
   /** A kill's timers are whatever its state waits for now: new ones are added, lapsed ones dropped. */
   private async saveTimers(tx: EntityManager, states: readonly KillState[]): Promise<void> {
     const timers = states.flatMap((s) => timersOf(s));
-    await tx.query(`DELETE FROM kill_timers WHERE kill_id = ANY($1) AND NOT (timer_id = ANY($2))`, [states.map((s) => s.killId), timers.map((t) => t.timerId)]);
+    // A kill first written now has no timers to drop: a round of new kills saves the statement.
+    const before = states.filter((s) => this.stored.has(s.killId)).map((s) => s.killId);
+    if (before.length > 0) await tx.query(`DELETE FROM kill_timers WHERE kill_id = ANY($1) AND NOT (timer_id = ANY($2))`, [before, timers.map((t) => t.timerId)]);
     if (timers.length === 0) return;
     await tx.query(
       `INSERT INTO kill_timers (timer_id, kill_id, due_at, command)

@@ -11,6 +11,7 @@
  * committed DecisionMade is read back by a read_committed consumer.
  */
 import 'reflect-metadata';
+import { dropKnownWarnings } from '@medic/observability';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -307,6 +308,7 @@ async function main(): Promise<void> {
   }
 }
 
+dropKnownWarnings();
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

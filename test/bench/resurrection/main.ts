@@ -8,6 +8,7 @@
  * Every time is measured to the engine's own StartedAt of the container, so polling adds nothing.
  */
 import 'reflect-metadata';
+import { dropKnownWarnings } from '@medic/observability';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
   }
 }
 
+dropKnownWarnings();
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -7,10 +7,12 @@ import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type Si
 type EsSettings = MedicConfig['siem']['elasticsearch'];
 
 /**
- * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`
- * (its indicators, and its module's events aggregated), each search bounded
- * to the module and the kill's window with term and range filters — report
- * fields are values in the query body, never query syntax.
+ * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`:
+ * each module's indicators, and the events of all the round's modules
+ * aggregated per kill in one search (per chunk of kills, to bound its
+ * buckets). Each search is bounded to the modules and the kills' windows with
+ * term and range filters — report fields are values in the query body, never
+ * query syntax, and never the names of its aggregations.
  */
 export class ElasticsearchSiem implements SiemClient {
   readonly name = 'elasticsearch';
@@ -38,26 +40,30 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /**
-   * One round trip for the round, two searches per module however many of its
-   * kills the round holds: its indicators over the union of their windows
-   * (then each kill keeps those inside its own window), and its events
-   * aggregated per kill window with a date_range aggregation.
+   * One round trip for the round: a search per module for its indicators over
+   * the union of its kills' windows (then each kill keeps those inside its
+   * own), and one search per chunk of kills for their modules' events, with
+   * a date_range bucket per kill. Elasticsearch's cost goes by the number of
+   * searches far more than by their size, so the events of fifty modules are
+   * asked in one search rather than fifty.
    */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
-    const byModule = new Map<string, SiemQuery[]>();
-    for (const q of queries) byModule.set(q.module, [...(byModule.get(q.module) ?? []), q]);
-    const groups = [...byModule.values()];
-    const searches = groups.flatMap((group) => [
-      { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true },
-      this.indicatorSearch(group),
-      { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true },
-      this.eventsSearch(group),
-    ]);
+    const groups = byModule(queries);
+    // A module's kills share a chunk unless they are more than a chunk holds.
+    const chunks = chunksOf(groups.flatMap((group) => slices(group, EVENT_KILLS_PER_SEARCH)), EVENT_KILLS_PER_SEARCH);
+    const searches = [
+      ...groups.flatMap((group) => [{ index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true }, this.indicatorSearch(group)]),
+      ...chunks.flatMap((chunk) => [{ index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true }, this.eventsSearch(chunk)]),
+    ];
     const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
     const responses = response.responses as unknown[];
+    const indicatorsOf = new Map(groups.map((group, g) => [group[0]!.module, responses[g]]));
     const answers = new Map<string, SiemAnswer>();
-    groups.forEach((group, g) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, i, responses[2 * g], responses[2 * g + 1]))));
+    chunks.forEach((chunk, c) => {
+      const events = responses[groups.length + c];
+      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, indicatorsOf.get(q.module), events, m, i))));
+    });
     return queries.map((q) => answers.get(q.killId)!);
   }
 
@@ -88,43 +94,62 @@ export class ElasticsearchSiem implements SiemClient {
 
   private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
     const f = this.settings.fields;
-    const { from, to } = union(group);
     return {
       // Enough for each kill to keep its own strongest ones when their windows differ a little.
       size: Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1)),
       timeout: '5s',
-      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
+      // The hits are all that is read: counting every match would be work for nothing.
+      track_total_hits: false,
+      query: this.within([group[0]!.module], union(group)),
       sort: [{ [f.indicator_score]: { order: 'desc', unmapped_type: 'double' } }],
       _source: [f.indicator_type, f.indicator_value, f.indicator_score, f.indicator_source, f.indicator_last_seen, f.tags, f.timestamp],
     };
   }
 
-  private eventsSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+  /** The events of a chunk's modules: a bucket per module group (by its place in the chunk), and in it one per kill window. */
+  private eventsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
     const f = this.settings.fields;
     const terms = (field: string, size: number) => ({ terms: { field, size } });
-    const { from, to } = union(group);
+    const perKill = {
+      actions: terms(f.event_action, 10),
+      outcomes: terms(f.event_outcome, 5),
+      false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
+      source_ips: terms(f.source_ip, 5),
+      destination_ips: terms(f.destination_ip, 5),
+      users: terms(f.user, 5),
+    };
+    const modules = Object.fromEntries(
+      chunk.map((group, m) => [
+        `m${m}`,
+        {
+          filter: { term: { [f.module]: group[0]!.module } },
+          aggs: {
+            windows: {
+              // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
+              date_range: { field: f.timestamp, keyed: true, ranges: group.map((q, i) => ({ key: String(i), from: q.from, to: new Date(Date.parse(q.to) + 1).toISOString() })) },
+              aggs: perKill,
+            },
+          },
+        },
+      ]),
+    );
     return {
       size: 0,
       timeout: '5s',
-      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
-      aggs: {
-        windows: {
-          // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
-          date_range: { field: f.timestamp, keyed: true, ranges: group.map((q, i) => ({ key: String(i), from: q.from, to: new Date(Date.parse(q.to) + 1).toISOString() })) },
-          aggs: {
-            actions: terms(f.event_action, 10),
-            outcomes: terms(f.event_outcome, 5),
-            false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
-            source_ips: terms(f.source_ip, 5),
-            destination_ips: terms(f.destination_ip, 5),
-            users: terms(f.user, 5),
-          },
-        },
-      },
+      track_total_hits: false,
+      query: this.within([...new Set(chunk.map((group) => group[0]!.module))], union(chunk.flat())),
+      aggs: modules,
     };
   }
 
-  private answer(q: SiemQuery, index: number, indicatorsResponse: unknown, eventsResponse: unknown): SiemAnswer {
+  /** Documents of these modules within [from, to], as filters (values, never query text). */
+  private within(modules: readonly string[], { from, to }: { from: string; to: string }): Record<string, unknown> {
+    const f = this.settings.fields;
+    const module = modules.length === 1 ? { term: { [f.module]: modules[0] } } : { terms: { [f.module]: modules } };
+    return { bool: { filter: [module, { range: { [f.timestamp]: { gte: from, lte: to } } }] } };
+  }
+
+  private answer(q: SiemQuery, indicatorsResponse: unknown, eventsResponse: unknown, module: number, index: number): SiemAnswer {
     const ignored = new Ignored();
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
@@ -140,7 +165,8 @@ export class ElasticsearchSiem implements SiemClient {
       const indicator = readIndicator(source, i, this.fields, ignored);
       if (indicator) indicators.push(indicator);
     });
-    const window = (searchAggregations(eventsResponse, 'module_events', ignored)['windows'] as { buckets?: Record<string, unknown> } | undefined)?.buckets?.[String(index)] ?? {};
+    const ofModule = searchAggregations(eventsResponse, 'module_events', ignored)[`m${module}`] as { windows?: { buckets?: Record<string, unknown> } } | undefined;
+    const window = ofModule?.windows?.buckets?.[String(index)] ?? {};
     const aggs = window as Record<string, unknown>;
     const total = readCount(aggs, 'module_events.total', ignored);
     const users = readBuckets(aggs['users'], 'module_events.users', ignored);
@@ -205,6 +231,45 @@ function searchAggregations(response: unknown, where: string, ignored: Ignored):
 
 function reasonOf(error: { reason?: unknown }): string {
   return typeof error.reason === 'string' ? error.reason.slice(0, 200) : 'no reason given';
+}
+
+/** How many kills one events search asks about: each is some thirty buckets, well under Elasticsearch's search.max_buckets. */
+const EVENT_KILLS_PER_SEARCH = 500;
+
+/** The queries by module, in the order the modules first come. */
+export function byModule(queries: readonly SiemQuery[]): SiemQuery[][] {
+  const groups = new Map<string, SiemQuery[]>();
+  for (const q of queries) {
+    const group = groups.get(q.module);
+    if (group) group.push(q);
+    else groups.set(q.module, [q]);
+  }
+  return [...groups.values()];
+}
+
+/** A module's kills in slices of at most `kills`. */
+export function slices(group: readonly SiemQuery[], kills: number): SiemQuery[][] {
+  const out: SiemQuery[][] = [];
+  for (let i = 0; i < group.length; i += kills) out.push(group.slice(i, i + kills));
+  return out;
+}
+
+/** Module groups in chunks of at most `kills` kills (no group holds more). */
+export function chunksOf(groups: readonly SiemQuery[][], kills: number): SiemQuery[][][] {
+  const chunks: SiemQuery[][][] = [];
+  let current: SiemQuery[][] = [];
+  let size = 0;
+  for (const group of groups) {
+    if (size > 0 && size + group.length > kills) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(group);
+    size += group.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** The window that covers every kill of a group. */

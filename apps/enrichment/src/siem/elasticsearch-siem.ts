@@ -40,29 +40,40 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /**
-   * One round trip for the round: a search per module for its indicators over
-   * the union of its kills' windows (then each kill keeps those inside its
-   * own), and one search per chunk of kills for their modules' events, with
+   * One round trip for the round. Indicators: the strongest of each module
+   * over the union of its kills' windows (then each kill keeps those inside
+   * its own), a top_hits bucket per module in one search, or a search of its
+   * own for a module that needs more hits than a top_hits bucket gives.
+   * Events: one search per chunk of kills, with a bucket per module and in it
    * a date_range bucket per kill. Elasticsearch's cost goes by the number of
-   * searches far more than by their size, so the events of fifty modules are
-   * asked in one search rather than fifty.
+   * searches far more than by their size: fifty modules are asked in two
+   * searches rather than a hundred.
    */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
     const groups = byModule(queries);
+    const bucketed = groups.filter((group) => this.indicatorHits(group) <= TOP_HITS_MAX);
+    const alone = groups.filter((group) => this.indicatorHits(group) > TOP_HITS_MAX);
+    const indicatorChunks = slices(bucketed, MODULES_PER_SEARCH);
     // A module's kills share a chunk unless they are more than a chunk holds.
-    const chunks = chunksOf(groups.flatMap((group) => slices(group, EVENT_KILLS_PER_SEARCH)), EVENT_KILLS_PER_SEARCH);
+    const eventChunks = chunksOf(groups.flatMap((group) => slices(group, EVENT_KILLS_PER_SEARCH)), EVENT_KILLS_PER_SEARCH);
+    const indicators = { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true };
+    const events = { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true };
     const searches = [
-      ...groups.flatMap((group) => [{ index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true }, this.indicatorSearch(group)]),
-      ...chunks.flatMap((chunk) => [{ index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true }, this.eventsSearch(chunk)]),
+      ...indicatorChunks.flatMap((chunk) => [indicators, this.indicatorsSearch(chunk)]),
+      ...alone.flatMap((group) => [indicators, this.indicatorSearch(group)]),
+      ...eventChunks.flatMap((chunk) => [events, this.eventsSearch(chunk)]),
     ];
     const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
     const responses = response.responses as unknown[];
-    const indicatorsOf = new Map(groups.map((group, g) => [group[0]!.module, responses[g]]));
+    const indicatorsOf = new Map<string, IndicatorHits>([
+      ...indicatorChunks.flatMap((chunk, c) => chunk.map((group, m): [string, IndicatorHits] => [group[0]!.module, { response: responses[c], bucket: `m${m}` }])),
+      ...alone.map((group, g): [string, IndicatorHits] => [group[0]!.module, { response: responses[indicatorChunks.length + g], bucket: null }]),
+    ]);
+    const eventsFrom = indicatorChunks.length + alone.length;
     const answers = new Map<string, SiemAnswer>();
-    chunks.forEach((chunk, c) => {
-      const events = responses[groups.length + c];
-      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, indicatorsOf.get(q.module), events, m, i))));
+    eventChunks.forEach((chunk, c) => {
+      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, indicatorsOf.get(q.module)!, responses[eventsFrom + c], m, i))));
     });
     return queries.map((q) => answers.get(q.killId)!);
   }
@@ -92,18 +103,30 @@ export class ElasticsearchSiem implements SiemClient {
     await this.client.close();
   }
 
-  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+  /** Enough hits for each kill of a module to keep its own strongest ones when their windows differ a little. */
+  private indicatorHits(group: readonly SiemQuery[]): number {
+    return Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1));
+  }
+
+  private indicatorQuery(group: readonly SiemQuery[]): Record<string, unknown> {
     const f = this.settings.fields;
     return {
-      // Enough for each kill to keep its own strongest ones when their windows differ a little.
-      size: Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1)),
-      timeout: '5s',
-      // The hits are all that is read: counting every match would be work for nothing.
-      track_total_hits: false,
-      query: this.within([group[0]!.module], union(group)),
+      size: this.indicatorHits(group),
       sort: [{ [f.indicator_score]: { order: 'desc', unmapped_type: 'double' } }],
       _source: [f.indicator_type, f.indicator_value, f.indicator_score, f.indicator_source, f.indicator_last_seen, f.tags, f.timestamp],
     };
+  }
+
+  /** A module's indicators in a search of its own. */
+  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+    // The hits are all that is read: counting every match would be work for nothing.
+    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within([group[0]!.module], union(group)) };
+  }
+
+  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest hits. */
+  private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
+    const modules = Object.fromEntries(chunk.map((group, m) => [`m${m}`, { filter: this.within([group[0]!.module], union(group)), aggs: { top: { top_hits: this.indicatorQuery(group) } } }]));
+    return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: modules };
   }
 
   /** The events of a chunk's modules: a bucket per module group (by its place in the chunk), and in it one per kill window. */
@@ -149,12 +172,12 @@ export class ElasticsearchSiem implements SiemClient {
     return { bool: { filter: [module, { range: { [f.timestamp]: { gte: from, lte: to } } }] } };
   }
 
-  private answer(q: SiemQuery, indicatorsResponse: unknown, eventsResponse: unknown, module: number, index: number): SiemAnswer {
+  private answer(q: SiemQuery, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
     const ignored = new Ignored();
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
-    const hits = searchHits(indicatorsResponse, 'indicators', ignored);
+    const hits = indicatorsFrom.bucket === null ? searchHits(indicatorsFrom.response, 'indicators', ignored) : bucketHits(indicatorsFrom.response, indicatorsFrom.bucket, ignored);
     hits.forEach((hit, i) => {
       const source = (hit as { _source?: unknown })._source;
       // The search covered the union of the group's windows: this kill keeps what falls in its own.
@@ -220,6 +243,13 @@ function searchHits(response: unknown, where: string, ignored: Ignored): unknown
   return Array.isArray(hits) ? hits : [];
 }
 
+/** The hits of a module's top_hits bucket in a search of several modules. */
+function bucketHits(response: unknown, bucket: string, ignored: Ignored): unknown[] {
+  const ofModule = searchAggregations(response, 'indicators', ignored)[bucket] as { top?: { hits?: { hits?: unknown } } } | undefined;
+  const hits = ofModule?.top?.hits?.hits;
+  return Array.isArray(hits) ? hits : [];
+}
+
 function searchAggregations(response: unknown, where: string, ignored: Ignored): Record<string, unknown> {
   const r = response as { error?: { reason?: unknown }; aggregations?: unknown } | undefined;
   if (r?.error) {
@@ -232,6 +262,18 @@ function searchAggregations(response: unknown, where: string, ignored: Ignored):
 function reasonOf(error: { reason?: unknown }): string {
   return typeof error.reason === 'string' ? error.reason.slice(0, 200) : 'no reason given';
 }
+
+/** Where a module's indicators are in the answer: a search of its own, or its bucket in a search of several. */
+interface IndicatorHits {
+  readonly response: unknown;
+  readonly bucket: string | null;
+}
+
+/** The most hits a top_hits bucket gives (Elasticsearch's index.max_inner_result_window, 100 unless an index says otherwise). */
+const TOP_HITS_MAX = 100;
+
+/** How many modules one indicators search asks about. */
+const MODULES_PER_SEARCH = 100;
 
 /** How many kills one events search asks about: each is some thirty buckets, well under Elasticsearch's search.max_buckets. */
 const EVENT_KILLS_PER_SEARCH = 500;
@@ -247,10 +289,10 @@ export function byModule(queries: readonly SiemQuery[]): SiemQuery[][] {
   return [...groups.values()];
 }
 
-/** A module's kills in slices of at most `kills`. */
-export function slices(group: readonly SiemQuery[], kills: number): SiemQuery[][] {
-  const out: SiemQuery[][] = [];
-  for (let i = 0; i < group.length; i += kills) out.push(group.slice(i, i + kills));
+/** A list in slices of at most `size`: a module's kills, or the modules of a round. */
+export function slices<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
 }
 

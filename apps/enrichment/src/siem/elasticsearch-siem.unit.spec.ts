@@ -22,4 +22,9 @@ describe('how a round of kills is split into searches', () => {
     expect(chunks.map((c) => c.reduce((n, g) => n + g.length, 0))).toEqual([5, 5, 3]);
     expect(chunks.flat(2).map((q) => q.killId)).toEqual([...many.map((q) => q.killId), 'q']);
   });
+
+  it('asks the indicators of at most so many modules in one search', () => {
+    const groups = byModule(['a', 'b', 'c'].map((m) => query(`${m}1`, m)));
+    expect(slices(groups, 2).map((chunk) => chunk.map((g) => g[0]!.module))).toEqual([['a', 'b'], ['c']]);
+  });
 });

@@ -7,12 +7,12 @@ import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type Si
 type EsSettings = MedicConfig['siem']['elasticsearch'];
 
 /**
- * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`:
- * each module's indicators, and the events of all the round's modules
- * aggregated per kill in one search (per chunk of kills, to bound its
- * buckets). Each search is bounded to the modules and the kills' windows with
- * term and range filters — report fields are values in the query body, never
- * query syntax, and never the names of its aggregations.
+ * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`
+ * of a few searches: the round's modules' strongest indicators, and their
+ * events aggregated per kill (in chunks, to bound each search's size). Each
+ * search is bounded to the modules and the kills' windows with term and range
+ * filters — report fields are values in the query body, never query syntax,
+ * and never the names of its aggregations (those go by place: m0, m1…).
  */
 export class ElasticsearchSiem implements SiemClient {
   readonly name = 'elasticsearch';

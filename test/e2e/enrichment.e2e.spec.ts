@@ -111,6 +111,24 @@ describe('SIEM enrichment on Elasticsearch', () => {
     expect((await contextOf(earlier.kill_id)).threatIndicators.map((i) => i.value)).toEqual(['e3b0c442']);
   });
 
+  it('gives each module its own indicators and events, when kills of several modules are asked together', async () => {
+    const reports = ['report-cache', 'payments-api', 'ledger-api', 'report-cache'].map((m) => killReport({ timestamp: KILLED_AT, target_module: m }));
+    const producer = medic.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: medic.topics.smith, messages: reports.map((r) => ({ key: r.kill_id, value: smithMessage(r) })) });
+    await producer.disconnect();
+    const contexts = await Promise.all(
+      reports.map(async (r) => (await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'ContextEnriched'), `the context of ${r.kill_id}`, 60_000)).find((e): e is ContextEnriched => e.type === 'ContextEnriched')!),
+    );
+    const summary = contexts.map((c) => ({ status: c.siemStatus, falsePositives: c.falsePositiveHistory, events: c.historicalBehavior['events_in_window'], indicators: c.threatIndicators.map((i) => i.value).sort() }));
+    expect(summary).toEqual([
+      { status: 'used', falsePositives: 3, events: 3, indicators: [] },
+      { status: 'used', falsePositives: 0, events: 0, indicators: ['203.0.113.66', 'e3b0c442'] },
+      { status: 'used', falsePositives: 0, events: 0, indicators: [] },
+      { status: 'used', falsePositives: 3, events: 3, indicators: [] },
+    ]);
+  });
+
   it('does not count the same indicators outside the window', async () => {
     const { enriched, decision } = await decided({ target_module: 'ledger-api', confidence_score: 0.8, severity: 'high' });
     expect(enriched).toMatchObject({ siemStatus: 'used', threatIndicators: [], riskScore: 0 });

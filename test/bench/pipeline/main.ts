@@ -182,6 +182,16 @@ async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decisi
   return `  ${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${records.toFixed(1)} records`;
 }
 
+/** Where Elasticsearch spent its time: answering searches, or indexing what the write-back step sends. */
+async function elasticsearchWork(url: string): Promise<string> {
+  type Stats = { nodes: Record<string, { indices: { search: Record<string, number>; indexing: Record<string, number>; refresh: Record<string, number> } }> };
+  const node = Object.values(((await (await fetch(`${url}/_nodes/stats/indices`)).json()) as Stats).nodes)[0]!.indices;
+  return (
+    `  Elasticsearch work:         searches ${node.search['query_total']} (query ${node.search['query_time_in_millis']} ms, fetch ${node.search['fetch_time_in_millis']} ms); ` +
+    `documents indexed ${node.indexing['index_total']} (${node.indexing['index_time_in_millis']} ms, refreshes ${node.refresh['total_time_in_millis']} ms)`
+  );
+}
+
 /**
  * Approve-over-REST: kills queued in manual mode, then approved one after
  * another with POST /queue/{item}/approve; each latency runs from the POST to
@@ -273,6 +283,9 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures): Promise<st
         ...on.lines,
         `  against SIEM off:          sustained ${((100 * on.perSecond) / siemOff.perSecond).toFixed(0)} %, p50 +${(on.p50 - siemOff.p50).toFixed(1)} ms (${((on.p50 - siemOff.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.p99 - siemOff.p99).toFixed(1)} ms`,
         await stageSummary(medic, 'enrichment'),
+        await stageSummary(medic, 'enrichment', 'enrichment-report'),
+        await stageSummary(medic, 'decision'),
+        await elasticsearchWork(es.url),
       ];
     } finally {
       await medic.stop();
@@ -300,7 +313,7 @@ async function main(): Promise<void> {
     for (const line of siemOff.lines) console.log(line);
     for (const step of ['listener', 'decision'] as const) console.log(await stageSummary(medic, step));
     await medic.stop();
-    for (const line of await approvals(raw)) console.log(line);
+    if (APPROVALS > 0) for (const line of await approvals(raw)) console.log(line);
     if (process.env.BENCH_SIEM !== '0') for (const line of await enrichment(raw, siemOff)) console.log(line);
   } finally {
     await medic.stop();

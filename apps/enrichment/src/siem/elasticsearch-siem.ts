@@ -8,9 +8,11 @@ type EsSettings = MedicConfig['siem']['elasticsearch'];
 
 /**
  * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`
- * (its indicators, and its module's events aggregated), each search bounded
- * to the module and the kill's window with term and range filters — report
- * fields are values in the query body, never query syntax.
+ * of a few searches: the round's modules' strongest indicators, and their
+ * events aggregated per kill (in chunks, to bound each search's size). Each
+ * search is bounded to the modules and the kills' windows with term and range
+ * filters — report fields are values in the query body, never query syntax,
+ * and never the names of its aggregations (those go by place: m0, m1…).
  */
 export class ElasticsearchSiem implements SiemClient {
   readonly name = 'elasticsearch';
@@ -38,26 +40,41 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /**
-   * One round trip for the round, two searches per module however many of its
-   * kills the round holds: its indicators over the union of their windows
-   * (then each kill keeps those inside its own window), and its events
-   * aggregated per kill window with a date_range aggregation.
+   * One round trip for the round. Indicators: the strongest of each module
+   * over the union of its kills' windows (then each kill keeps those inside
+   * its own), a top_hits bucket per module in one search, or a search of its
+   * own for a module that needs more hits than a top_hits bucket gives.
+   * Events: one search per chunk of kills, with a bucket per module and in it
+   * a date_range bucket per kill. Elasticsearch's cost goes by the number of
+   * searches far more than by their size: fifty modules are asked in two
+   * searches rather than a hundred.
    */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
-    const byModule = new Map<string, SiemQuery[]>();
-    for (const q of queries) byModule.set(q.module, [...(byModule.get(q.module) ?? []), q]);
-    const groups = [...byModule.values()];
-    const searches = groups.flatMap((group) => [
-      { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true },
-      this.indicatorSearch(group),
-      { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true },
-      this.eventsSearch(group),
-    ]);
+    const groups = byModule(queries);
+    const bucketed = groups.filter((group) => this.indicatorHits(group) <= TOP_HITS_MAX);
+    const alone = groups.filter((group) => this.indicatorHits(group) > TOP_HITS_MAX);
+    const indicatorChunks = slices(bucketed, MODULES_PER_SEARCH);
+    // A module's kills share a chunk unless they are more than a chunk holds.
+    const eventChunks = chunksOf(groups.flatMap((group) => slices(group, EVENT_KILLS_PER_SEARCH)), EVENT_KILLS_PER_SEARCH);
+    const indicators = { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true };
+    const events = { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true };
+    const searches = [
+      ...indicatorChunks.flatMap((chunk) => [indicators, this.indicatorsSearch(chunk)]),
+      ...alone.flatMap((group) => [indicators, this.indicatorSearch(group)]),
+      ...eventChunks.flatMap((chunk) => [events, this.eventsSearch(chunk)]),
+    ];
     const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
     const responses = response.responses as unknown[];
+    const indicatorsOf = new Map<string, IndicatorHits>([
+      ...indicatorChunks.flatMap((chunk, c) => chunk.map((group, m): [string, IndicatorHits] => [group[0]!.module, { response: responses[c], bucket: `m${m}` }])),
+      ...alone.map((group, g): [string, IndicatorHits] => [group[0]!.module, { response: responses[indicatorChunks.length + g], bucket: null }]),
+    ]);
+    const eventsFrom = indicatorChunks.length + alone.length;
     const answers = new Map<string, SiemAnswer>();
-    groups.forEach((group, g) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, i, responses[2 * g], responses[2 * g + 1]))));
+    eventChunks.forEach((chunk, c) => {
+      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, indicatorsOf.get(q.module)!, responses[eventsFrom + c], m, i))));
+    });
     return queries.map((q) => answers.get(q.killId)!);
   }
 
@@ -86,50 +103,81 @@ export class ElasticsearchSiem implements SiemClient {
     await this.client.close();
   }
 
-  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+  /** Enough hits for each kill of a module to keep its own strongest ones when their windows differ a little. */
+  private indicatorHits(group: readonly SiemQuery[]): number {
+    return Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1));
+  }
+
+  private indicatorQuery(group: readonly SiemQuery[]): Record<string, unknown> {
     const f = this.settings.fields;
-    const { from, to } = union(group);
     return {
-      // Enough for each kill to keep its own strongest ones when their windows differ a little.
-      size: Math.min(1000, this.maxResults * (group.length > 1 ? 2 : 1)),
-      timeout: '5s',
-      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
+      size: this.indicatorHits(group),
       sort: [{ [f.indicator_score]: { order: 'desc', unmapped_type: 'double' } }],
       _source: [f.indicator_type, f.indicator_value, f.indicator_score, f.indicator_source, f.indicator_last_seen, f.tags, f.timestamp],
     };
   }
 
-  private eventsSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+  /** A module's indicators in a search of its own. */
+  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+    // The hits are all that is read: counting every match would be work for nothing.
+    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within([group[0]!.module], union(group)) };
+  }
+
+  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest hits. */
+  private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
+    const modules = Object.fromEntries(chunk.map((group, m) => [`m${m}`, { filter: this.within([group[0]!.module], union(group)), aggs: { top: { top_hits: this.indicatorQuery(group) } } }]));
+    return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: modules };
+  }
+
+  /** The events of a chunk's modules: a bucket per module group (by its place in the chunk), and in it one per kill window. */
+  private eventsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
     const f = this.settings.fields;
     const terms = (field: string, size: number) => ({ terms: { field, size } });
-    const { from, to } = union(group);
+    const perKill = {
+      actions: terms(f.event_action, 10),
+      outcomes: terms(f.event_outcome, 5),
+      false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
+      source_ips: terms(f.source_ip, 5),
+      destination_ips: terms(f.destination_ip, 5),
+      users: terms(f.user, 5),
+    };
+    const modules = Object.fromEntries(
+      chunk.map((group, m) => [
+        `m${m}`,
+        {
+          filter: { term: { [f.module]: group[0]!.module } },
+          aggs: {
+            windows: {
+              // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
+              date_range: { field: f.timestamp, keyed: true, ranges: group.map((q, i) => ({ key: String(i), from: q.from, to: new Date(Date.parse(q.to) + 1).toISOString() })) },
+              aggs: perKill,
+            },
+          },
+        },
+      ]),
+    );
     return {
       size: 0,
       timeout: '5s',
-      query: { bool: { filter: [{ term: { [f.module]: group[0]!.module } }, { range: { [f.timestamp]: { gte: from, lte: to } } }] } },
-      aggs: {
-        windows: {
-          // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
-          date_range: { field: f.timestamp, keyed: true, ranges: group.map((q, i) => ({ key: String(i), from: q.from, to: new Date(Date.parse(q.to) + 1).toISOString() })) },
-          aggs: {
-            actions: terms(f.event_action, 10),
-            outcomes: terms(f.event_outcome, 5),
-            false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
-            source_ips: terms(f.source_ip, 5),
-            destination_ips: terms(f.destination_ip, 5),
-            users: terms(f.user, 5),
-          },
-        },
-      },
+      track_total_hits: false,
+      query: this.within([...new Set(chunk.map((group) => group[0]!.module))], union(chunk.flat())),
+      aggs: modules,
     };
   }
 
-  private answer(q: SiemQuery, index: number, indicatorsResponse: unknown, eventsResponse: unknown): SiemAnswer {
+  /** Documents of these modules within [from, to], as filters (values, never query text). */
+  private within(modules: readonly string[], { from, to }: { from: string; to: string }): Record<string, unknown> {
+    const f = this.settings.fields;
+    const module = modules.length === 1 ? { term: { [f.module]: modules[0] } } : { terms: { [f.module]: modules } };
+    return { bool: { filter: [module, { range: { [f.timestamp]: { gte: from, lte: to } } }] } };
+  }
+
+  private answer(q: SiemQuery, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
     const ignored = new Ignored();
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
-    const hits = searchHits(indicatorsResponse, 'indicators', ignored);
+    const hits = indicatorsFrom.bucket === null ? searchHits(indicatorsFrom.response, 'indicators', ignored) : bucketHits(indicatorsFrom.response, indicatorsFrom.bucket, ignored);
     hits.forEach((hit, i) => {
       const source = (hit as { _source?: unknown })._source;
       // The search covered the union of the group's windows: this kill keeps what falls in its own.
@@ -140,7 +188,8 @@ export class ElasticsearchSiem implements SiemClient {
       const indicator = readIndicator(source, i, this.fields, ignored);
       if (indicator) indicators.push(indicator);
     });
-    const window = (searchAggregations(eventsResponse, 'module_events', ignored)['windows'] as { buckets?: Record<string, unknown> } | undefined)?.buckets?.[String(index)] ?? {};
+    const ofModule = searchAggregations(eventsResponse, 'module_events', ignored)[`m${module}`] as { windows?: { buckets?: Record<string, unknown> } } | undefined;
+    const window = ofModule?.windows?.buckets?.[String(index)] ?? {};
     const aggs = window as Record<string, unknown>;
     const total = readCount(aggs, 'module_events.total', ignored);
     const users = readBuckets(aggs['users'], 'module_events.users', ignored);
@@ -194,6 +243,13 @@ function searchHits(response: unknown, where: string, ignored: Ignored): unknown
   return Array.isArray(hits) ? hits : [];
 }
 
+/** The hits of a module's top_hits bucket in a search of several modules. */
+function bucketHits(response: unknown, bucket: string, ignored: Ignored): unknown[] {
+  const ofModule = searchAggregations(response, 'indicators', ignored)[bucket] as { top?: { hits?: { hits?: unknown } } } | undefined;
+  const hits = ofModule?.top?.hits?.hits;
+  return Array.isArray(hits) ? hits : [];
+}
+
 function searchAggregations(response: unknown, where: string, ignored: Ignored): Record<string, unknown> {
   const r = response as { error?: { reason?: unknown }; aggregations?: unknown } | undefined;
   if (r?.error) {
@@ -205,6 +261,57 @@ function searchAggregations(response: unknown, where: string, ignored: Ignored):
 
 function reasonOf(error: { reason?: unknown }): string {
   return typeof error.reason === 'string' ? error.reason.slice(0, 200) : 'no reason given';
+}
+
+/** Where a module's indicators are in the answer: a search of its own, or its bucket in a search of several. */
+interface IndicatorHits {
+  readonly response: unknown;
+  readonly bucket: string | null;
+}
+
+/** The most hits a top_hits bucket gives (Elasticsearch's index.max_inner_result_window, 100 unless an index says otherwise). */
+const TOP_HITS_MAX = 100;
+
+/** How many modules one indicators search asks about. */
+const MODULES_PER_SEARCH = 100;
+
+/** How many kills one events search asks about: each is some thirty buckets, well under Elasticsearch's search.max_buckets. */
+const EVENT_KILLS_PER_SEARCH = 500;
+
+/** The queries by module, in the order the modules first come. */
+export function byModule(queries: readonly SiemQuery[]): SiemQuery[][] {
+  const groups = new Map<string, SiemQuery[]>();
+  for (const q of queries) {
+    const group = groups.get(q.module);
+    if (group) group.push(q);
+    else groups.set(q.module, [q]);
+  }
+  return [...groups.values()];
+}
+
+/** A list in slices of at most `size`: a module's kills, or the modules of a round. */
+export function slices<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/** Module groups in chunks of at most `kills` kills (no group holds more). */
+export function chunksOf(groups: readonly SiemQuery[][], kills: number): SiemQuery[][][] {
+  const chunks: SiemQuery[][][] = [];
+  let current: SiemQuery[][] = [];
+  let size = 0;
+  for (const group of groups) {
+    if (size > 0 && size + group.length > kills) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(group);
+    size += group.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** The window that covers every kill of a group. */

@@ -164,13 +164,18 @@ describe('SIEM enrichment on Elasticsearch', () => {
     await producer.disconnect();
     const count = async (category: string) => {
       await client.indices.refresh({ index: indices.medic_index }).catch(() => undefined);
-      const res = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id.keyword': decision.killId } }, { term: { 'event.category.keyword': category } }] } } }).catch(() => ({ count: 0 }));
+      const res = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id': decision.killId } }, { term: { 'event.category': category } }] } } }).catch(() => ({ count: 0 }));
       return res.count;
     };
     await eventually(async () => ((await count('medic_decision')) >= 1 && (await count('medic_outcome')) >= 1 ? true : undefined), 'the decision and the outcome in the Medic index', 60_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count('medic_decision')).toBe(1);
     expect(await count('medic_outcome')).toBe(1);
+    // Made from Medic's template: ids exact-match keywords, the reasoning text.
+    const mappings = await client.indices.getMapping({ index: indices.medic_index });
+    const medicFields = (Object.values(mappings)[0]?.mappings.properties?.['medic'] as { properties: Record<string, { type: string }> }).properties;
+    expect(medicFields['kill_id']?.type).toBe('keyword');
+    expect(medicFields['reasoning']?.type).toBe('text');
   });
 
   it('decides in time, degraded, while Elasticsearch is down; the breaker opens, then closes once it is back', async () => {

@@ -2,9 +2,37 @@ import { Client, errors } from '@elastic/elasticsearch';
 import type { MedicConfig } from '@medic/config';
 import type { JsonObject, ThreatIndicator } from '@medic/domain';
 import { fieldOf, Ignored, readBuckets, readCount, readIndicator, type IndicatorFields } from './read-siem';
+import { mapping } from './seed';
 import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type SiemQuery } from './siem-client';
 
 type EsSettings = MedicConfig['siem']['elasticsearch'];
+
+/** What Medic writes into its index (see the enrichment service's report handlers). */
+const MEDIC_INDEX_MAPPING = {
+  ...mapping({
+    '@timestamp': 'date',
+    'event.kind': 'keyword',
+    'event.category': 'keyword',
+    'event.action': 'keyword',
+    'event.outcome': 'keyword',
+    'service.name': 'keyword',
+    'medic.kill_id': 'keyword',
+    'medic.decision_id': 'keyword',
+    'medic.outcome_id': 'keyword',
+    'medic.request_id': 'keyword',
+    'medic.risk_level': 'keyword',
+    'medic.risk_score': 'double',
+    'medic.confidence': 'double',
+    'medic.mode': 'keyword',
+    'medic.observe_only': 'boolean',
+    'medic.siem_status': 'keyword',
+    'medic.reasoning': 'text',
+    'medic.time_to_stable_seconds': 'double',
+    'medic.lessons_learned': 'text',
+  }),
+  // Fields added later are exact-match keywords too, not analysed text.
+  dynamic_templates: [{ strings_as_keywords: { match_mapping_type: 'string', mapping: { type: 'keyword' as const, ignore_above: 1024 } } }],
+};
 
 /**
  * The SIEM on Elasticsearch. Every kill of a round is asked in one `_msearch`
@@ -18,6 +46,7 @@ export class ElasticsearchSiem implements SiemClient {
   readonly name = 'elasticsearch';
   private readonly client: Client;
   private readonly fields: IndicatorFields;
+  private medicTemplate: Promise<void> | null = null;
 
   constructor(
     endpoint: string,
@@ -80,6 +109,7 @@ export class ElasticsearchSiem implements SiemClient {
 
   async index(documents: readonly SiemDocument[], timeoutMs: number): Promise<void> {
     if (documents.length === 0) return;
+    await this.ensureMedicTemplate(timeoutMs);
     const operations = documents.flatMap((d) => [{ index: { _index: this.settings.medic_index, _id: d.id } }, d.body]);
     const response = await this.call(() => this.client.bulk({ operations, refresh: false }, { requestTimeout: timeoutMs }));
     if (response.errors) {
@@ -87,6 +117,36 @@ export class ElasticsearchSiem implements SiemClient {
       const retriable = failed.some((r) => r!.status === 429 || (r!.status ?? 500) >= 500);
       throw new SiemError(`${failed.length} of ${documents.length} documents were not indexed: ${failed[0]?.error?.reason ?? 'unknown'}`, retriable);
     }
+  }
+
+  /**
+   * The template of Medic's own index, put once before its first write (again
+   * after a failure): ids, categories and verdicts as exact-match keywords
+   * (as ECS has them), reasoning and lessons as text, times as dates. The
+   * index is Medic's log seen from the SIEM, rebuilt by reprocessing (the
+   * event id is the document id): refreshed every 5 s and its translog synced
+   * in the background, which spares Elasticsearch most of the cost of
+   * indexing every decision.
+   */
+  private ensureMedicTemplate(timeoutMs: number): Promise<void> {
+    this.medicTemplate ??= this.call(() =>
+      this.client.indices.putIndexTemplate(
+        {
+          name: `medic-index-${this.settings.medic_index.replace(/[^a-z0-9_-]/g, '_')}`,
+          index_patterns: [this.settings.medic_index],
+          priority: 200,
+          template: { settings: { refresh_interval: '5s', 'translog.durability': 'async' }, mappings: MEDIC_INDEX_MAPPING },
+        },
+        { requestTimeout: timeoutMs },
+      ),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        this.medicTemplate = null;
+        throw error;
+      },
+    );
+    return this.medicTemplate;
   }
 
   /** Cluster health rather than `ping()`: some builds (the dev stack's) answer 405 to `HEAD /`. */

@@ -38,7 +38,7 @@ function put(doc: Record<string, unknown>, path: string, value: unknown): void {
 }
 
 /** A mapping entry at a dotted path: `{a: {properties: {b: {type}}}}`. */
-function mapping(paths: Readonly<Record<string, string>>): Record<string, unknown> {
+export function mapping(paths: Readonly<Record<string, string>>): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const [path, type] of Object.entries(paths)) {
     const parts = path.split('.');

@@ -97,9 +97,10 @@ describe('bringing a module back on the container engine', () => {
   ])('SIGKILLed at %s, then restarted: the intent is acted on, the container started exactly once', async (point, startedBeforeCrash) => {
     const container = docker.getContainer(containerId);
     if ((await container.inspect()).State.Running) await container.stop({ t: 1 });
-    // The engine's events have whole seconds: count from the next one, which no earlier start shares.
-    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000)));
-    const since = Math.floor(Date.now() / 1000);
+    // The engine's events are asked for by whole seconds: count from the next one, which no earlier
+    // start shares, and wait until it has begun (a timer may fire a little early).
+    const since = Math.floor(Date.now() / 1000) + 1;
+    await new Promise((r) => setTimeout(r, since * 1000 - Date.now() + 50));
     await medic.service('executor').stop();
     const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: point });
     const r = killReport({ target_module: 'nginx-test' });

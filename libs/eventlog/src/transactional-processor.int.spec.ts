@@ -5,7 +5,45 @@ import { createTestDatabase, eventually, testInfra } from '@medic/testing';
 import { openDatabase } from './database';
 import { createKafka, EOS_PRODUCER, provisionTopics } from './kafka';
 import { readLog } from './log-reader';
-import { TransactionalProcessor } from './transactional-processor';
+import { TransactionalProcessor, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
+
+/** Kafka with the test's topics, and a database of the test's own, both named after `id`. */
+async function infraFor(id: string, topics: readonly string[]): Promise<{ kafka: Kafka; ds: DataSource }> {
+  const kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
+  await provisionTopics(kafka, [...topics], { partitions: 1, replicationFactor: 1 });
+  const ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+  return { kafka, ds };
+}
+
+/** A step of the test `id`, with the settings every test here shares. */
+function stepOf(id: string, kafka: Kafka, ds: DataSource, opts: Pick<ProcessorOptions<number>, 'step' | 'topics' | 'handle'> & Partial<ProcessorOptions<number>>): TransactionalProcessor<number> {
+  return new TransactionalProcessor<number>({
+    deadLetterTopic: `${id}.dlq`,
+    kafka,
+    dataSource: ds,
+    groupId: `${id}-group`,
+    transactionalIdPrefix: id,
+    maxWaitMs: 20,
+    sessionTimeoutMs: 6000,
+    ...opts,
+  });
+}
+
+/** Handles every record by copying it to `output`. */
+const copyTo =
+  (output: string) =>
+  (batches: readonly ProcessorBatch[]) =>
+    Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length })));
+
+/** Every committed record of a topic, up to its end now. */
+async function readAll(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const seen: KafkaMessage[] = [];
+  await readLog(kafka, topic, async (r) => {
+    seen.push(...r.messages);
+    await Promise.resolve();
+  });
+  return seen;
+}
 
 /**
  * A step that copies each input record to the output topic through real Kafka
@@ -21,27 +59,8 @@ describe('transactional processor on real Kafka', () => {
   let processor: TransactionalProcessor<number>;
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
-    await provisionTopics(kafka, [input, output], { partitions: 1, replicationFactor: 1 });
-    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
-    processor = new TransactionalProcessor<number>({
-      step: 'copy',
-      deadLetterTopic: `${id}.dlq`,
-      kafka,
-      dataSource: ds,
-      groupId: `${id}-group`,
-      transactionalIdPrefix: id,
-      topics: [input],
-      maxWaitMs: 20,
-      sessionTimeoutMs: 6000,
-      handle: (batches) =>
-        Promise.resolve(
-          batches.map((batch) => ({
-            outputs: [{ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) }],
-            report: batch.messages.length,
-          })),
-        ),
-    });
+    ({ kafka, ds } = await infraFor(id, [input, output]));
+    processor = stepOf(id, kafka, ds, { step: 'copy', topics: [input], handle: copyTo(output) });
     await processor.start();
   });
   afterAll(async () => {
@@ -59,12 +78,7 @@ describe('transactional processor on real Kafka', () => {
   }
 
   async function outputs(): Promise<string[]> {
-    const seen: KafkaMessage[] = [];
-    await readLog(kafka, output, async (r) => {
-      seen.push(...r.messages);
-      await Promise.resolve();
-    });
-    return seen.map((m) => m.key!.toString());
+    return (await readAll(kafka, output)).map((m) => m.key!.toString());
   }
 
   it('copies every record exactly once and in order, also when another client takes its transactional ids mid-stream', async () => {
@@ -111,9 +125,7 @@ describe('transactional processor taking over from a predecessor killed mid-tran
   const zombie = () => kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-${topic}-0-0` });
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
-    await provisionTopics(kafka, [topic], { partitions: 1, replicationFactor: 1 });
-    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+    ({ kafka, ds } = await infraFor(id, [topic]));
   });
   afterAll(async () => {
     await processor?.stop();
@@ -132,16 +144,9 @@ describe('transactional processor taking over from a predecessor killed mid-tran
     await producer.disconnect();
 
     const seen: string[] = [];
-    processor = new TransactionalProcessor<number>({
+    processor = stepOf(id, kafka, ds, {
       step: 'copy',
-      deadLetterTopic: `${id}.dlq`,
-      kafka,
-      dataSource: ds,
-      groupId: `${id}-group`,
-      transactionalIdPrefix: id,
       topics: [topic],
-      maxWaitMs: 20,
-      sessionTimeoutMs: 6000,
       // Like the decision step, it reacts to the inputs only and passes its own outputs by.
       relevant: (m) => m.key?.toString().startsWith('in-') ?? false,
       handle: (batches) =>
@@ -158,11 +163,7 @@ describe('transactional processor taking over from a predecessor killed mid-tran
     expect(seen).toEqual(['in-0', 'in-1', 'in-2', 'in-3', 'in-4']);
     // Handled is not yet committed: the copies are read once their transaction has committed.
     const keys = await eventually(async () => {
-      const read: string[] = [];
-      await readLog(kafka, topic, async (r) => {
-        read.push(...r.messages.map((m) => m.key!.toString()));
-        await Promise.resolve();
-      });
+      const read = (await readAll(kafka, topic)).map((m) => m.key!.toString());
       return read.filter((k) => k.startsWith('out-')).length >= 5 ? read : undefined;
     }, 'the copies committed');
     expect(keys).not.toContain('orphan');
@@ -189,19 +190,11 @@ describe('transactional processor with records it cannot handle', () => {
   let outages = 0;
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
-    await provisionTopics(kafka, [input, output, dlq], { partitions: 1, replicationFactor: 1 });
-    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
-    processor = new TransactionalProcessor<number>({
+    ({ kafka, ds } = await infraFor(id, [input, output, dlq]));
+    processor = stepOf(id, kafka, ds, {
       step: 'picky',
       deadLetterTopic: dlq,
-      kafka,
-      dataSource: ds,
-      groupId: `${id}-group`,
-      transactionalIdPrefix: id,
       topics: [input],
-      maxWaitMs: 20,
-      sessionTimeoutMs: 6000,
       handle: (batches) => {
         calls += 1;
         const values = batches.flatMap((b) => b.messages.map((m) => m.value!.toString()));
@@ -210,7 +203,7 @@ describe('transactional processor with records it cannot handle', () => {
           return Promise.reject(Object.assign(new Error('the database went away'), { code: '57P01' }));
         }
         if (values.includes('poison')) return Promise.reject(new Error('cannot handle poison'));
-        return Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length })));
+        return copyTo(output)(batches);
       },
     });
     await processor.start();
@@ -220,14 +213,7 @@ describe('transactional processor with records it cannot handle', () => {
     await ds?.destroy();
   });
 
-  async function read(topic: string): Promise<KafkaMessage[]> {
-    const seen: KafkaMessage[] = [];
-    await readLog(kafka, topic, async (r) => {
-      seen.push(...r.messages);
-      await Promise.resolve();
-    });
-    return seen;
-  }
+  const read = (topic: string) => readAll(kafka, topic);
 
   async function publish(values: string[]): Promise<void> {
     const producer = kafka.producer(EOS_PRODUCER);
@@ -278,24 +264,10 @@ describe('transactional processor whose database is ahead of its log', () => {
   let ds: DataSource;
   const processors: TransactionalProcessor<number>[] = [];
 
-  const copier = () =>
-    new TransactionalProcessor<number>({
-      step: 'copy',
-      deadLetterTopic: `${id}.dlq`,
-      kafka,
-      dataSource: ds,
-      groupId: `${id}-group`,
-      transactionalIdPrefix: id,
-      topics: [input],
-      maxWaitMs: 20,
-      sessionTimeoutMs: 6000,
-      handle: (batches) => Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length }))),
-    });
+  const copier = () => stepOf(id, kafka, ds, { step: 'copy', topics: [input], handle: copyTo(output) });
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
-    await provisionTopics(kafka, [input, output], { partitions: 1, replicationFactor: 1 });
-    ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
+    ({ kafka, ds } = await infraFor(id, [input, output]));
   });
   afterAll(async () => {
     for (const p of processors) await p.stop();
@@ -310,12 +282,7 @@ describe('transactional processor whose database is ahead of its log', () => {
   }
 
   async function copies(): Promise<string[]> {
-    const seen: string[] = [];
-    await readLog(kafka, output, async (r) => {
-      seen.push(...r.messages.map((m) => m.value!.toString()));
-      await Promise.resolve();
-    });
-    return seen;
+    return (await readAll(kafka, output)).map((m) => m.value!.toString());
   }
 
   it('stops the partition, names the mismatch and sends nothing, when its log was deleted and made again', async () => {

@@ -7,16 +7,7 @@ import type { MonitorRound } from './monitor.step';
 import { FOLLOWED_TYPES, followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 /** The kill events the monitor follows. */
-export const MONITOR_FOLLOWS = [
-  'DecisionMade',
-  'ResurrectionStarted',
-  'ResurrectionSucceeded',
-  'RollbackRequested',
-  'RollbackStarted',
-  'RollbackCompleted',
-  'RollbackFailed',
-  'KillReported',
-] as const satisfies readonly KillEventType[];
+export const MONITOR_FOLLOWS = [...FOLLOWED_TYPES, 'RollbackCompleted', 'RollbackFailed', 'KillReported'] as const satisfies readonly KillEventType[];
 
 /**
  * How the monitor follows a kill: what its decision and resurrection say

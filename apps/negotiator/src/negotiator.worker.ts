@@ -9,6 +9,7 @@ import type { AnswerVerdict } from './answers.step';
 import { NEGOTIATOR_READS } from './negotiator.handlers';
 import { negotiatorSettings } from './negotiator.settings';
 import { runNegotiation, type NegotiationReport } from './negotiation.step';
+import { NEGOTIATION_STEP } from './veto-kills';
 import { VetoTimers } from './veto-timers';
 
 /**
@@ -70,7 +71,7 @@ export class NegotiatorWorker implements LogWorker {
     const types = new Set(ceTypesOf('kill', [...NEGOTIATOR_READS]));
     const wanted = new Set<string>(NEGOTIATOR_READS);
     this.step = transactionalStep<NegotiationReport>(this.deps, {
-      step: 'negotiator',
+      step: NEGOTIATION_STEP,
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: (m) => types.has(header(m.headers, 'ce_type') ?? ''),

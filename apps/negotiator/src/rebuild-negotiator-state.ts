@@ -1,17 +1,18 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { KillEvent } from '@medic/domain';
+import type { KillEvent, VetoEvent } from '@medic/domain';
 import { causeOf, foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { ANSWERS_STEP } from './answers.step';
 import { NEGOTIATOR_READS } from './negotiator.handlers';
-import { NEGOTIATOR_SOURCE, VetoKills } from './veto-kills';
+import { NEGOTIATION_STEP, NEGOTIATOR_SOURCE, VetoKills } from './veto-kills';
 
 export const NEGOTIATOR_STATE_NAME = 'negotiator.veto';
-/** The negotiator's step on the kill log (its positions and dead letters). */
-export const NEGOTIATION_STEP = 'negotiator';
 
-const VETO_EVENTS = ['VetoRequested', 'VetoDeferred', 'VetoCleared', 'ResurrectionVetoed'] as const;
+/** What the negotiator appends about a kill's exchange with Smith. */
+const VETO_EVENTS = new Set<string>(['VetoRequested', 'VetoDeferred', 'VetoCleared', 'ResurrectionVetoed'] satisfies readonly VetoEvent['type'][]);
 const FOLDED = new Set<string>([...NEGOTIATOR_READS, ...VETO_EVENTS]);
+
+const isVetoEvent = (e: KillEvent): e is VetoEvent => VETO_EVENTS.has(e.type);
 
 /**
  * Drops the negotiator's state (each kill's facts and veto exchange, the
@@ -52,7 +53,7 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
     const e = logged.data;
     if (e.type === 'KillReported' || e.type === 'RiskAssessed' || e.type === 'DecisionMade') {
       kills.learn(e);
-    } else if ((e.type === 'VetoRequested' || e.type === 'VetoDeferred' || e.type === 'VetoCleared' || e.type === 'ResurrectionVetoed') && logged.source === NEGOTIATOR_SOURCE) {
+    } else if (isVetoEvent(e) && logged.source === NEGOTIATOR_SOURCE) {
       kills.apply(e);
       // What follows a notice continues its trace, as the live step keeps it.
       if (e.type === 'VetoRequested') kills.edit(e.killId).cause = causeOf(logged);

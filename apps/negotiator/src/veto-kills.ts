@@ -7,6 +7,8 @@ import { VetoAskRow, VetoKill } from './negotiator.schema';
 
 /** Where the negotiator's own events come from. */
 export const NEGOTIATOR_SOURCE = 'medic/negotiator';
+/** The negotiator's step on the kill log (its positions and dead letters). */
+export const NEGOTIATION_STEP = 'negotiator';
 
 /**
  * The kills a round of the negotiator touches, loaded (and locked, in one

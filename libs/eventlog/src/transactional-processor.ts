@@ -9,12 +9,12 @@ import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
 
-/** Records a step wants to append, by topic. */
 /** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
 const HEARTBEAT_DURING_ROUND_MS = 1_000;
 /** How long a partition ahead of its log waits before it is looked at again. */
 const STALL_RECHECK_MS = 30_000;
 
+/** Records a step wants to append, by topic. */
 export interface Output {
   readonly topic: string;
   readonly messages: readonly Message[];

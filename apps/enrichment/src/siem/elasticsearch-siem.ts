@@ -292,14 +292,17 @@ export class ElasticsearchSiem implements SiemClient {
   }
 }
 
-/** The hits of one search of an msearch; a failed search is named and counts as none. */
+/** One search's answer in an msearch; a failed search is named and answers nothing. */
+function answered(response: unknown, where: string, ignored: Ignored): { hits?: { hits?: unknown }; aggregations?: unknown } | undefined {
+  const r = response as { error?: { reason?: unknown }; hits?: { hits?: unknown }; aggregations?: unknown } | undefined;
+  if (!r?.error) return r;
+  ignored.add(where, `search failed: ${reasonOf(r.error)}`);
+  return undefined;
+}
+
+/** The hits of one search of an msearch; a failed search counts as none. */
 function searchHits(response: unknown, where: string, ignored: Ignored): unknown[] {
-  const r = response as { error?: { reason?: unknown }; hits?: { hits?: unknown } } | undefined;
-  if (r?.error) {
-    ignored.add(where, `search failed: ${reasonOf(r.error)}`);
-    return [];
-  }
-  const hits = r?.hits?.hits;
+  const hits = answered(response, where, ignored)?.hits?.hits;
   return Array.isArray(hits) ? hits : [];
 }
 
@@ -311,12 +314,8 @@ function bucketHits(response: unknown, bucket: string, ignored: Ignored): unknow
 }
 
 function searchAggregations(response: unknown, where: string, ignored: Ignored): Record<string, unknown> {
-  const r = response as { error?: { reason?: unknown }; aggregations?: unknown } | undefined;
-  if (r?.error) {
-    ignored.add(where, `search failed: ${reasonOf(r.error)}`);
-    return {};
-  }
-  return typeof r?.aggregations === 'object' && r.aggregations !== null ? (r.aggregations as Record<string, unknown>) : {};
+  const aggregations = answered(response, where, ignored)?.aggregations;
+  return typeof aggregations === 'object' && aggregations !== null ? (aggregations as Record<string, unknown>) : {};
 }
 
 function reasonOf(error: { reason?: unknown }): string {

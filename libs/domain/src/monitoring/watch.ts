@@ -136,10 +136,8 @@ export function recordCheck(watch: Watch, observation: CheckObservation, ctx: Ou
   if (watch.phase !== 'monitoring') return { watch, events: [] };
   const { at } = ctx;
   const check: HealthChecked = { type: 'HealthChecked', killId: watch.killId, at, requestId: watch.requestId, container: observation.container, probes: observation.probes };
-  const scored = scoreCheck(observation, watch.baseline);
-  const checked = evolveWatch(watch, check, settings);
-  const findings = scored.findings.map((f) => f.text);
-  if (scored.score >= settings.anomalyThreshold) return then(checked, [check], anomaly(checked, scored.score, findings, at), settings);
+  const { watch: checked, score, findings } = checkedBy(watch, check, settings);
+  if (score >= settings.anomalyThreshold) return then(checked, [check], anomaly(checked, score, findings, at), settings);
   if (compareInstants(at, watch.monitoringEndsAt) < 0) return { watch: checked, events: [check] };
   if (checked.firstHealthyAt === null) {
     const never = `no check in the ${round4(settings.monitoringMs / 1000)}s monitoring window found it healthy`;
@@ -167,7 +165,7 @@ export function recordCheck(watch: Watch, observation: CheckObservation, ctx: Ou
  * and a rollback may cross); only a watch still monitoring moves to its next check.
  */
 export function evolveWatch(watch: Watch, event: KillEvent, settings: MonitorSettings): Watch {
-  if (event.type === 'HealthChecked') return checkedBy(watch, event, settings);
+  if (event.type === 'HealthChecked') return checkedBy(watch, event, settings).watch;
   if (event.type === 'AnomalyDetected') {
     const base: Watch = { ...watch, dueAt: null, anomaly: { score: event.anomalyScore, findings: event.findings } };
     // With automatic rollback the executor acts on the event itself; the watch waits for the rollback's result.
@@ -227,8 +225,11 @@ export function anomalyReason(event: AnomalyDetected): string {
   return `anomaly score ${event.anomalyScore}: ${event.findings.join('; ')}`;
 }
 
-/** What one check saw, counted into the watch's statistics; while monitoring, the next check is due. */
-function checkedBy(watch: Watch, check: HealthChecked, settings: MonitorSettings): Watch {
+/**
+ * What one check saw, counted into the watch's statistics (while monitoring,
+ * the next check is due), with the check's anomaly score and findings.
+ */
+function checkedBy(watch: Watch, check: HealthChecked, settings: MonitorSettings): { readonly watch: Watch; readonly score: number; readonly findings: readonly string[] } {
   const scored = scoreCheck(check, watch.baseline);
   const firstHealthyAt = watch.firstHealthyAt ?? (scored.healthy ? check.at : null);
   const findings = scored.findings.map((f) => f.text);
@@ -244,7 +245,8 @@ function checkedBy(watch: Watch, check: HealthChecked, settings: MonitorSettings
     probes: probeStats(watch.probes, check),
   };
   const inWindow = compareInstants(check.at, watch.monitoringEndsAt) < 0;
-  return watch.phase === 'monitoring' && inWindow ? { ...checked, dueAt: nextCheckAt(checked, check.at, settings) } : checked;
+  const next = watch.phase === 'monitoring' && inWindow ? { ...checked, dueAt: nextCheckAt(checked, check.at, settings) } : checked;
+  return { watch: next, score: scored.score, findings };
 }
 
 function anomaly(watch: Watch, score: number, findings: readonly string[], at: string): AnomalyDetected {

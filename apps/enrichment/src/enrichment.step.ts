@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import type { ContextEnriched, KillReported } from '@medic/domain';
-import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { windowOf } from './context';
 import type { Attempted, ResilientSiem } from './siem/resilient-siem';
 import type { SiemAnswer } from './siem/siem-client';
@@ -19,15 +18,16 @@ export interface EnrichmentReport {
 
 /** What the enrichment handlers are given for each kill of a round: the SIEM's answer, and where to append. */
 export class EnrichmentRound {
-  private messages: Message[] = [];
-  private enriched: ContextEnriched[] = [];
+  private readonly appends: KillAppends<ContextEnriched>;
 
   constructor(
     private readonly answers: ReadonlyMap<string, Attempted<SiemAnswer>>,
     private readonly failure: string | null,
     readonly settings: EnrichmentSettings,
     readonly at: Date,
-  ) {}
+  ) {
+    this.appends = new KillAppends(settings.source, settings.killEventsTopic);
+  }
 
   answerFor(killId: string): Attempted<SiemAnswer> | undefined {
     return this.answers.get(killId) ?? (this.failure === null ? undefined : { ok: false, reason: this.failure });
@@ -38,17 +38,15 @@ export class EnrichmentRound {
   }
 
   append(event: ContextEnriched, cause: LoggedEvent<unknown>): void {
-    this.enriched.push(event);
-    this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: event.at, cause: causeOf(cause) })));
+    this.appends.add(event, cause);
   }
 
   begin(): void {
-    this.messages = [];
-    this.enriched = [];
+    this.appends.reset();
   }
 
   finish(rejected: RejectedRecord[]): StepResult<EnrichmentReport> {
-    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: { enriched: this.enriched }, rejected };
+    return { outputs: [this.appends.output()], report: { enriched: this.appends.events }, rejected };
   }
 }
 

@@ -1,7 +1,6 @@
-import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import type { KillEvent, StandingSettings } from '@medic/domain';
-import { applyRecords, causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { applyRecords, decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
 import { KILL_MODULES } from './kill-modules';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost, type ContainerEngine, type ContainerInfo } from '@medic/containers';
@@ -30,8 +29,7 @@ export type ExecutorReport = readonly KillEvent[];
 
 /** What the executor's handlers are given: the engine, and where to append. */
 export class ExecutorRound {
-  private messages: Message[] = [];
-  private appended: KillEvent[] = [];
+  private readonly appends: KillAppends;
   private work: (() => Promise<void>)[] = [];
   private intents: { module: string; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
   /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
@@ -47,6 +45,7 @@ export class ExecutorRound {
   ) {
     this.engine = engines.engine;
     this.snapshots = engines.snapshots;
+    this.appends = new KillAppends(settings.source, settings.killEventsTopic);
   }
 
   async moduleOf(killId: string): Promise<string | null> {
@@ -111,17 +110,15 @@ export class ExecutorRound {
   }
 
   append(event: KillEvent, cause: LoggedEvent<unknown>): void {
-    this.appended.push(event);
-    this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: event.at, cause: causeOf(cause) })));
+    this.appends.add(event, cause);
   }
 
   begin(): void {
-    this.messages = [];
-    this.appended = [];
+    this.appends.reset();
   }
 
   finish(rejected: RejectedRecord[]): StepResult<ExecutorReport> {
-    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: this.appended, rejected };
+    return { outputs: [this.appends.output()], report: this.appends.events, rejected };
   }
 }
 

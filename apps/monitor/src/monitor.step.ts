@@ -1,7 +1,6 @@
-import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import type { KillEvent, MonitorSettings } from '@medic/domain';
-import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { REKILLABLE_PHASES } from './monitor.schema';
 import { lockRows, saveRows, type WatchRow } from './watch-rows';
 
@@ -22,15 +21,16 @@ const rekillable = new Set<string>(REKILLABLE_PHASES);
  * round's rows (loaded and locked together), and where to put what they append.
  */
 export class MonitorRound {
-  private messages: Message[] = [];
-  private appended: KillEvent[] = [];
+  private readonly appends: KillAppends;
   private readonly changed = new Set<string>();
 
   constructor(
     private readonly rows: Map<string, WatchRow>,
     readonly settings: MonitorStepSettings,
     readonly now: () => Date,
-  ) {}
+  ) {
+    this.appends = new KillAppends(settings.source, settings.killEventsTopic);
+  }
 
   row(killId: string): WatchRow | null {
     return this.rows.get(killId) ?? null;
@@ -47,19 +47,15 @@ export class MonitorRound {
   }
 
   append(events: readonly KillEvent[], cause: LoggedEvent<unknown>): void {
-    for (const event of events) {
-      this.appended.push(event);
-      this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: event.at, cause: causeOf(cause) })));
-    }
+    for (const event of events) this.appends.add(event, cause);
   }
 
   begin(): void {
-    this.messages = [];
-    this.appended = [];
+    this.appends.reset();
   }
 
   finish(rejected: RejectedRecord[]): StepResult<MonitorReport> {
-    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: this.appended, rejected };
+    return { outputs: [this.appends.output()], report: this.appends.events, rejected };
   }
 
   changedRows(): WatchRow[] {

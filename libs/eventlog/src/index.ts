@@ -34,3 +34,4 @@ export { projectionRunners, transactionalStep, type ProjectionDefinition, type S
 export { dispatchEach } from './dispatch-events';
 export { DurableTimers, type DurableTimersOptions } from './durable-timers';
 export { Poller } from './poller';
+export { KillAppends } from './kill-appends';

@@ -1,7 +1,6 @@
-import type { Message } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import { type ControlEvent, type DecisionMade, type KillEvent, type LoggedKillCommand, type PolicySettings, type RiskSettings } from '@medic/domain';
-import { causeOf, decodeRecords, dispatchEach, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { WorkflowState } from './workflow-state';
 
 export interface WorkflowSettings {
@@ -44,7 +43,7 @@ export const foldedByWorkflow = (type: string): boolean => !PASSED_BY.has(type);
  * log never disagree.
  */
 export class WorkflowRound {
-  private messages: Message[] = [];
+  private readonly appends: KillAppends;
   private report = emptyReport();
   private current = 0;
 
@@ -52,7 +51,9 @@ export class WorkflowRound {
     readonly state: WorkflowState,
     readonly settings: WorkflowSettings,
     readonly at: Date,
-  ) {}
+  ) {
+    this.appends = new KillAppends(settings.source, settings.killEventsTopic);
+  }
 
   /** The kill-events partition of the record being handled. */
   get partition(): number {
@@ -62,7 +63,7 @@ export class WorkflowRound {
   append(events: readonly KillEvent[], cause: LoggedEvent<unknown>): void {
     for (const event of events) {
       this.state.apply(event, this.current);
-      this.messages.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.settings.source, subject: event.killId, time: this.at.toISOString(), cause: causeOf(cause) })));
+      this.appends.add(event, cause, this.at.toISOString());
     }
   }
 
@@ -81,12 +82,12 @@ export class WorkflowRound {
   /** Starts a partition's batch; `finish` returns what it made. */
   begin(partition: number): void {
     this.current = partition;
-    this.messages = [];
+    this.appends.reset();
     this.report = emptyReport();
   }
 
   finish(rejected: RejectedRecord[]): StepResult<WorkflowReport> {
-    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: this.report, rejected };
+    return { outputs: [this.appends.output()], report: this.report, rejected };
   }
 }
 

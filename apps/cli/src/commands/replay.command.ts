@@ -59,7 +59,7 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
 }
 
 function describeRebuild(r: RebuildResult): string {
-  const skipped = r.rejected > 0 ? `; ${r.rejected} records it cannot read were passed over (a live step that reads them dead-letters them to the internal dead-letter topic; `medic replay audit` names them by kill)` : '';
+  const skipped = r.rejected > 0 ? `; ${r.rejected} records it cannot read were passed over (a live step that reads them dead-letters them to the internal dead-letter topic; medic replay audit names them by kill)` : '';
   return `rebuilt ${r.projection}: ${r.applied} events applied in ${r.durationMs} ms${skipped}`;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { ConfigResourceTypes, type Kafka, type KafkaMessage } from 'kafkajs';
+import { ConfigResourceTypes, Partitioners, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { KillEvent } from '@medic/domain';
 import { createTestDatabase, testInfra } from '@medic/testing';
 import { SAMPLE_EVENTS } from '../../domain/test/kill-event-samples';
@@ -90,6 +90,43 @@ describe('event log on real Kafka and Postgres', () => {
     const back = fromKafkaMessage('kill', { topic, partition: 0, offset: r2.offset, value: r2.value, headers: r2.headers });
     expect(back.data).toEqual(SAMPLE_EVENTS.DecisionMade);
     expect(back.causationId).toBe(first.id);
+  });
+
+  it('reads back headers as they were written, through the patched kafkajs codec (patches/kafkajs+2.2.4.patch)', async () => {
+    // The patch encodes into unzeroed buffers and decodes headers in one pass into an object without a prototype.
+    const headerTopic = `${id}.headers`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: headerTopic, partitions: 1, replicationFactor: 1 }]);
+    await admin.disconnect();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const long = 'x'.repeat(3000);
+    await producer.send({
+      topic: headerTopic,
+      messages: [
+        { key: 'a', value: Buffer.from('first'), headers: { ce_type: 'medic.kill.v1.KillReported', repeated: ['one', 'two', 'three'], long, ['__proto__']: 'hostile' } },
+        { key: 'b', value: null, headers: {} },
+      ],
+    });
+    await producer.disconnect();
+    const read: KafkaMessage[] = [];
+    await readLog(kafka, headerTopic, async (r) => {
+      read.push(...r.messages);
+      await Promise.resolve();
+    });
+    expect(read).toHaveLength(2);
+    const [first, second] = read as [KafkaMessage, KafkaMessage];
+    const headers = first.headers!;
+    expect(Object.getPrototypeOf(headers)).toBeNull();
+    expect(Object.keys(headers).sort()).toEqual(['__proto__', 'ce_type', 'long', 'repeated']);
+    expect(headers['ce_type']?.toString()).toBe('medic.kill.v1.KillReported');
+    expect((headers['repeated'] as Buffer[]).map((b) => b.toString())).toEqual(['one', 'two', 'three']);
+    expect(headers['long']?.toString()).toBe(long);
+    expect(String(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value)).toBe('hostile');
+    expect(first.value?.toString()).toBe('first');
+    expect(second.value).toBeNull();
+    expect(Object.keys(second.headers!)).toEqual([]);
   });
 
   it('applies a projection exactly once per event and rebuilds it to the same rows', async () => {

@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { dropKnownWarnings } from '@medic/observability';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import { Client } from '@elastic/elasticsearch';
@@ -23,6 +23,7 @@ import { startElasticsearch, startStack, type StackHandle } from '@medic/devstac
 import { ElasticsearchSiem } from '../../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../../apps/enrichment/src/siem/seed';
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { cpuPerUnit, cpuSnapshot } from '../cpu';
 import { percentile } from '../stats';
 
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
@@ -37,12 +38,18 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 /** Approvals posted one after another through the gateway. */
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
+/** Which parts run after the raw Kafka baseline: `pipeline` (SIEM off), `approve`, `siem`; all by default. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'pipeline,approve,siem').split(',').map((p) => p.trim()));
 
 interface RawFigures {
   readonly perSecond: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU milliseconds per message, broker and load generator together. */
+  readonly cpuMs: number;
 }
+
+const CORES = availableParallelism();
 
 interface Watcher {
   readonly seen: Map<string, number>;
@@ -110,6 +117,7 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
   const topic = medic.topics.control;
   const w = await watch(medic.kafka, topic, (_t, subject) => subject ?? null);
   const payload = smithMessage(killReport());
+  const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
   await produce(medic, topic, BURST, 0, (i) => ({ key: `raw-${i}`, value: payload }));
   await until(() => w.seen.size >= BURST, 120_000, 'raw burst');
@@ -117,13 +125,18 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
   w.seen.clear();
   const paced = await produce(medic, topic, RATE * 5, RATE, (i) => ({ key: `paced-${i}`, value: payload }));
   await until(() => w.seen.size >= RATE * 5, 60_000, 'raw paced');
+  // Medic's services idle meanwhile: only the broker and the client count.
+  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + RATE * 5, CORES, (role) => role === 'broker' || role === 'load generator');
   await w.stop();
   const l = latencies(paced, w.seen);
   return {
     perSecond: burstRate,
     p50: l.p50,
     p99: l.p99,
-    line: `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})`,
+    cpuMs: cpu.totalMs,
+    line:
+      `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})\n` +
+      `  CPU per message (ms):      ${cpu.line}`,
   };
 }
 
@@ -141,6 +154,7 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
   const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
   const lines: string[] = [];
 
+  const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
   await produce(medic, medic.topics.smith, BURST, 0, () => {
     const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
@@ -157,11 +171,13 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
     return { key: r.kill_id, value: smithMessage(r) };
   });
   await until(() => [...all.keys()].every((k) => decided.seen.has(k)), 120_000, 'paced decisions');
+  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + all.size, CORES);
   const sent = new Map([...all].slice(warmup));
   const l = latencies(sent, decided.seen);
   lines.push(
     `  kill-to-decision at ${RATE}/s: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${warmupSeconds} s warm-up)`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
+    `  CPU per kill (ms):         ${cpu.line} = ${times(cpu.totalMs, raw.cpuMs)} per message; ${CORES} cores at that cost: ${cpu.ceiling.toFixed(0)} kills/s`,
   );
   await decided.stop();
   return { lines, perSecond: BURST / seconds, p50: l.p50, p99: l.p99 };
@@ -247,7 +263,7 @@ async function approvals(raw: RawFigures): Promise<string[]> {
  * _msearch of one kill, asked on its own) as the yardstick for what
  * enrichment adds.
  */
-async function enrichment(raw: RawFigures, siemOff: PipelineFigures): Promise<string[]> {
+async function enrichment(raw: RawFigures, siemOff: PipelineFigures | null): Promise<string[]> {
   const es = await startElasticsearch({ workDir: mkdtempSync(join(tmpdir(), 'medic-bench-es-')), elasticsearchJit: 'standard', log: (l) => console.log(`  ${l}`) });
   const client = new Client({ node: es.url });
   try {
@@ -281,7 +297,11 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures): Promise<st
       return [
         `Elasticsearch round trip:    p50 ${trip50.toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms (one kill's _msearch, n=${trips.length})`,
         ...on.lines,
-        `  against SIEM off:          sustained ${((100 * on.perSecond) / siemOff.perSecond).toFixed(0)} %, p50 +${(on.p50 - siemOff.p50).toFixed(1)} ms (${((on.p50 - siemOff.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.p99 - siemOff.p99).toFixed(1)} ms`,
+        ...(siemOff
+          ? [
+              `  against SIEM off:          sustained ${((100 * on.perSecond) / siemOff.perSecond).toFixed(0)} %, p50 +${(on.p50 - siemOff.p50).toFixed(1)} ms (${((on.p50 - siemOff.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.p99 - siemOff.p99).toFixed(1)} ms`,
+            ]
+          : []),
         await stageSummary(medic, 'enrichment'),
         await stageSummary(medic, 'enrichment', 'enrichment-report'),
         await stageSummary(medic, 'decision'),
@@ -306,15 +326,18 @@ async function main(): Promise<void> {
   }
   const medic = await startMedic({ services: ['listener', 'decision'], partitions: PARTITIONS });
   try {
-    console.log(`machine: ${(await import('node:os')).cpus().length} cores; Kafka, Postgres and the services share it; ${PARTITIONS} partitions per topic`);
+    console.log(`machine: ${CORES} cores; Kafka, Postgres and the services share it; ${PARTITIONS} partitions per topic`);
     const raw = await rawKafka(medic);
     console.log(raw.line);
-    const siemOff = await pipeline(medic, raw);
-    for (const line of siemOff.lines) console.log(line);
-    for (const step of ['listener', 'decision'] as const) console.log(await stageSummary(medic, step));
+    let siemOff: PipelineFigures | null = null;
+    if (PARTS.has('pipeline')) {
+      siemOff = await pipeline(medic, raw);
+      for (const line of siemOff.lines) console.log(line);
+      for (const step of ['listener', 'decision'] as const) console.log(await stageSummary(medic, step));
+    }
     await medic.stop();
-    if (APPROVALS > 0) for (const line of await approvals(raw)) console.log(line);
-    if (process.env.BENCH_SIEM !== '0') for (const line of await enrichment(raw, siemOff)) console.log(line);
+    if (PARTS.has('approve') && APPROVALS > 0) for (const line of await approvals(raw)) console.log(line);
+    if (PARTS.has('siem') && process.env.BENCH_SIEM !== '0') for (const line of await enrichment(raw, siemOff)) console.log(line);
   } finally {
     await medic.stop();
     await stack?.stop();

@@ -271,11 +271,12 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     for (const step of ['decision', 'executor', 'monitor', 'gateway']) expect(health.steps[step]?.dead_letters_last_hour).toBe(0);
   });
 
-  it('medic replay rebuild folds the watches again from the log, equal to the live ones', async () => {
+  it('medic replay rebuild folds the watches and the rollback claims again from the log, equal to the live ones', async () => {
     // Not the timers' leases and firing counts: the live service's bookkeeping, not the watches.
     const snapshot = () =>
       snapshotTables(medic.databaseUrl, {
         watches: 'SELECT kill_id, target_module, decision_id, request_id, container_id, resurrection_started_at, phase, watch, cause, due_at FROM monitor.watches ORDER BY kill_id',
+        rollbacks: 'SELECT * FROM executor.kill_rollbacks ORDER BY kill_id',
       });
     const live = await eventually(
       async () => {
@@ -291,6 +292,10 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
     const rebuilt = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'monitor.watches'], { env });
     expect(rebuilt.stdout).toMatch(/^rebuilt monitor\.watches: \d+ events applied/);
+    // The policy's rollback and the operator's, each claimed once.
+    expect((live['rollbacks'] as { actor: string }[]).map((r) => r.actor).sort()).toEqual(['ops', 'policy:auto-rollback', 'policy:auto-rollback']);
+    const claims = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'executor.kill_rollbacks'], { env });
+    expect(claims.stdout).toMatch(/^rebuilt executor\.kill_rollbacks: 3 events applied/);
     expect(await snapshot()).toEqual(live);
   });
 });

@@ -6,6 +6,7 @@ import { DECISION_DDL, DECISION_ENTITIES } from '../../decision/src/decision.sch
 import { rebuildWorkflowState, WORKFLOW_STATE_NAME } from '../../decision/src/workflow/rebuild-workflow-state';
 import { EXECUTOR_PROJECTIONS } from '../../executor/src/backoff/module-standing';
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../executor/src/executor.schema';
+import { rebuildRollbackClaims, ROLLBACK_CLAIMS_NAME } from '../../executor/src/rebuild-rollback-claims';
 import { GATEWAY_PROJECTIONS, GATEWAY_SCHEMA } from '../../gateway/src/gateway.projections';
 import { MONITOR_DDL } from '../../monitor/src/monitor.schema';
 import { MONITOR_STATE_NAME, rebuildMonitorState } from '../../monitor/src/rebuild-monitor-state';
@@ -55,6 +56,12 @@ export const STATE_REBUILDS: readonly StateRebuild[] = [
     name: NEGOTIATOR_STATE_NAME,
     schema: { schema: 'negotiator', entities: NEGOTIATOR_ENTITIES, ddl: NEGOTIATOR_DDL },
     rebuild: ({ kafka, dataSource, config }) => rebuildNegotiatorState({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events }),
+  },
+  {
+    // Which kills the executor has begun rolling back: one claim per kill.
+    name: ROLLBACK_CLAIMS_NAME,
+    schema: EXECUTOR_SCHEMA,
+    rebuild: ({ kafka, dataSource, config }) => rebuildRollbackClaims({ kafka, dataSource, killEventsTopic: config.kafka.topics.kill_events }),
   },
   {
     name: MONITOR_STATE_NAME,

@@ -5,14 +5,14 @@ import { BackoffHandlers } from './backoff/backoff.handlers';
 import { ExecutorHandlers } from './executor.handlers';
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from './executor.schema';
 import { ExecutorWorker } from './executor.worker';
-import { ROLLBACK_DDL, RollbackHandlers } from './rollback.handlers';
+import { RollbackHandlers } from './rollback.handlers';
 
 @Module({})
 export class ExecutorModule {
   static register(config: MedicConfig): DynamicModule {
     return {
       module: ExecutorModule,
-      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: [...EXECUTOR_DDL, ...ROLLBACK_DDL] } })],
+      imports: [MedicCoreModule.forRoot({ service: 'executor', config, database: { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL } })],
       controllers: [ExecutorHandlers, BackoffHandlers, RollbackHandlers],
       providers: [ExecutorWorker],
     };

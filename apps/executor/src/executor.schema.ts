@@ -22,6 +22,9 @@ export class ContainerSnapshot {
 
 export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, ...MODULE_STANDING_ENTITIES];
 
+/** The executor's step, whose positions bound what a rebuild folds of others' events. */
+export const EXECUTOR_STEP = 'executor';
+
 export const EXECUTOR_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.kill_modules (
     kill_id text PRIMARY KEY,
@@ -33,6 +36,13 @@ export const EXECUTOR_DDL = [
     kill_id text NOT NULL,
     spec jsonb NOT NULL,
     taken_at timestamptz NOT NULL
+  )`,
+  // Which kills have a rollback intent: one per kill, whoever asked first (see rollback.handlers.ts).
+  `CREATE TABLE IF NOT EXISTS {schema}.kill_rollbacks (
+    kill_id text PRIMARY KEY,
+    request_id text NOT NULL,
+    actor text NOT NULL,
+    started_at timestamptz NOT NULL
   )`,
   ...MODULE_STANDING_DDL,
 ];

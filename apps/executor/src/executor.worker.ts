@@ -7,6 +7,7 @@ import { MODULE_RELEASES } from './backoff/module-standing';
 import { DockerEngine } from '@medic/containers';
 import { DockerSnapshots } from './container-snapshot';
 import { EXECUTOR_SOURCE } from './executor.handlers';
+import { EXECUTOR_STEP } from './executor.schema';
 import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 
@@ -44,7 +45,7 @@ export class ExecutorWorker implements LogWorker {
     this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);
     await Promise.all(this.releases.map((r) => r.start()));
     this.step = transactionalStep<ExecutorReport>(this.deps, {
-      step: 'executor',
+      step: EXECUTOR_STEP,
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: (m) => types.has(header(m.headers, 'ce_type') ?? ''),

@@ -14,16 +14,6 @@ export const ROLLBACK_ACTED_ON = ['AnomalyDetected', 'RollbackRequested', 'Rollb
 /** How long a module gets to stop on SIGTERM before the engine kills it. */
 const STOP_GRACE_SECONDS = 10;
 
-/** Which kills have a rollback intent: one per kill, whoever asked first. */
-export const ROLLBACK_DDL = [
-  `CREATE TABLE IF NOT EXISTS {schema}.kill_rollbacks (
-    kill_id text PRIMARY KEY,
-    request_id text NOT NULL,
-    actor text NOT NULL,
-    started_at timestamptz NOT NULL
-  )`,
-];
-
 /**
  * Rollback, intent → act → record, like a resurrection: RollbackStarted
  * names the container and is committed before the engine is touched, then
@@ -71,15 +61,21 @@ export class RollbackHandlers {
 
 async function intendRollback(round: ExecutorRound, logged: LoggedEvent<AnomalyDetected | RollbackRequested>, actor: string, reason: string): Promise<void> {
   const { killId, requestId } = logged.data;
-  if (!(await claimRollback(round.tx, killId, requestId, actor, round.now()))) return;
+  // The claim and the intent carry one time, so the claims folded again from the intents are the same rows.
+  const at = round.now();
+  if (!(await claimRollback(round.tx, killId, requestId, actor, at))) return;
   const module = await round.moduleOf(killId);
   if (module === null) throw new DomainError('unknown_kill', `rollback of kill ${killId}, whose decision the executor never saw`);
   const container = await round.engine.find(module);
-  round.append({ type: 'RollbackStarted', killId, at: round.now().toISOString(), requestId, reason, actor, containerId: container?.id ?? null }, logged);
+  round.append({ type: 'RollbackStarted', killId, at: at.toISOString(), requestId, reason, actor, containerId: container?.id ?? null }, logged);
 }
 
-/** True for the first rollback of a kill; false when one was already started. */
-async function claimRollback(tx: EntityManager, killId: string, requestId: string, actor: string, at: Date): Promise<boolean> {
+/**
+ * True for the first rollback of a kill; false when one was already started.
+ * The row is the executor's RollbackStarted, kept where the next round finds
+ * it (see rebuildRollbackClaims).
+ */
+export async function claimRollback(tx: EntityManager, killId: string, requestId: string, actor: string, at: Date): Promise<boolean> {
   const inserted = await tx.query<unknown[]>(
     `INSERT INTO kill_rollbacks (kill_id, request_id, actor, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kill_id) DO NOTHING RETURNING kill_id`,
     [killId, requestId, actor, at.toISOString()],

@@ -141,6 +141,13 @@ describe('the approval queue over REST (manual mode)', () => {
     expect((await approve('not-a-uuid', 'alice')).status).toBe(400);
     expect((await medic.call('GET', '/queue?outcome=deny')).status).toBe(400);
     expect((await medic.call('GET', '/queue?page_size=0')).status).toBe(400);
+    // A body the parser refuses before any route runs is still the client's fault, in the envelope.
+    const huge = await deny(item.item_id, 'bob', { reason: 'x'.repeat(3_000_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ success: false, errors: [{ code: 'payload_too_large' }] });
+    const malformed = await medic.call<Envelope<unknown>>('POST', `/queue/${item.item_id}/deny`, { as: 'bob', headers: { 'Content-Type': 'application/json; charset=koi8-r' }, body: { reason: 'no' } });
+    expect(malformed.status).toBe(415);
+    expect(malformed.body.errors[0]).toMatchObject({ code: 'unsupported_media_type' });
     expect(await inQueue(item.item_id)).toBe(true);
   });
 

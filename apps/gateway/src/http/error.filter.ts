@@ -36,9 +36,24 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return [status, { code: CODES[status] ?? `http_${status}`, message: messageOf(exception) }];
     }
+    const client = clientErrorOf(exception);
+    if (client) return [client.status, { code: CODES[client.status] ?? `http_${client.status}`, message: client.message }];
     this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
     return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'internal', message: 'internal error' }];
   }
+}
+
+/**
+ * The request's own fault, as Express's body parser reports it before any
+ * route runs (a body over the size limit: 413; a charset or encoding it
+ * cannot read: 415; a body cut short: 400): an http-errors error with a 4xx
+ * status whose message is meant for the client.
+ */
+function clientErrorOf(exception: unknown): { status: number; message: string } | null {
+  if (typeof exception !== 'object' || exception === null) return null;
+  const e = exception as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof e.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) return null;
+  return { status: e.status, message: typeof e.message === 'string' ? e.message : `request refused (${e.status})` };
 }
 
 function messageOf(exception: HttpException): string {

@@ -1,5 +1,6 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -238,13 +239,27 @@ describe('medic up keeps its stack alive', () => {
     expect(await decided(killId)).toMatchObject({ outcome: 'pending_review' });
   });
 
+  it('restarts the container engine on the same socket', async () => {
+    const ping = () =>
+      new Promise<string>((resolve, reject) => {
+        get({ socketPath: endpoints.docker!.socket, path: '/_ping', timeout: 5_000 }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        }).on('error', reject);
+      });
+    expect(await ping()).toBe('200 OK');
+    await killAndWaitBack('container-engine');
+    expect(await ping()).toBe('200 OK');
+  });
+
   it('shows every process of the stack in GET /status', async () => {
     const res = await fetch(`${endpoints.api.url}/status`, { headers: { 'X-API-Key': endpoints.api.key } });
     const body = (await res.json()) as { data: { stack: { supervisor: string; processes: StackProcessView[] } } };
     expect(body.data.stack.supervisor).toBe('medic up');
     const byName = Object.fromEntries(body.data.stack.processes.map((p) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual(['kafka', 'postgres', ...MEDIC_SERVICES].sort());
-    for (const name of ['kafka', 'postgres', 'listener']) {
+    expect(Object.keys(byName).sort()).toEqual(['kafka', 'postgres', 'container-engine', ...MEDIC_SERVICES].sort());
+    for (const name of ['kafka', 'postgres', 'container-engine', 'listener']) {
       expect(byName[name]).toMatchObject({ state: 'running', last_exit: expect.objectContaining({ at: expect.any(String) }) });
       expect(byName[name]?.restarts).toBeGreaterThanOrEqual(1);
     }

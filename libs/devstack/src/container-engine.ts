@@ -9,7 +9,8 @@ import { DevstackError } from './errors';
 import { tailOf } from './log-file';
 import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import { type DevstackOptions } from './types';
+import type { ExitStatus } from './stack-state';
+import { type DevstackOptions, type RestartableServer } from './types';
 import { secondsSince, waitFor } from './wait';
 
 /** Where Docker and most engines that mimic it listen when nothing else is said. */
@@ -30,6 +31,11 @@ export interface ContainerEngineHandle {
    * started here; `stop()` then leaves it alone.
    */
   readonly external: boolean;
+  /**
+   * The engine started here (null for an external one), for `medic up` to keep alive: a
+   * restart serves the same socket, and the containers, which outlive it, are seen again.
+   */
+  readonly server: RestartableServer | null;
   stop(): Promise<void>;
 }
 
@@ -49,6 +55,7 @@ interface EngineFiles {
 interface Service {
   readonly child: ChildProcess;
   readonly guard: OrphanGuard;
+  readonly exited: Promise<ExitStatus>;
 }
 
 /**
@@ -60,7 +67,7 @@ export async function startContainerEngine(opts: ContainerEngineOptions): Promis
   const running = await findRunningEngine(opts);
   if (running) {
     opts.log?.(`container engine: using the one on unix://${running}`);
-    return { socket: running, external: true, stop: () => Promise.resolve() };
+    return { socket: running, external: true, server: null, stop: () => Promise.resolve() };
   }
   return startPodman(opts);
 }
@@ -88,9 +95,20 @@ function unixSocketOf(dockerHost: string): string {
 async function startPodman(opts: ContainerEngineOptions): Promise<ContainerEngineHandle> {
   const startedAt = Date.now();
   const files = await prepareFiles(resolve(opts.workDir, 'podman'));
-  const service = await spawnService(files);
+  let service = await spawnService(files);
   let stopping: Promise<void> | undefined;
-  const handle: ContainerEngineHandle = { socket: files.socket, external: false, stop: () => (stopping ??= stopService(service, files.socket)) };
+  const server: RestartableServer = {
+    logFile: files.log,
+    current: () => ({ pid: service.child.pid!, exited: service.exited }),
+    restart: async () => {
+      if (stopping) throw new DevstackError('CONTAINER_ENGINE_EXITED', 'the container engine is being stopped');
+      // Left behind by the service that died; podman would refuse to listen on it.
+      await rm(files.socket, { force: true });
+      service = await spawnService(files);
+      await waitUntilReady(service, files);
+    },
+  };
+  const handle: ContainerEngineHandle = { socket: files.socket, external: false, server, stop: () => (stopping ??= stopService(service, files.socket)) };
   try {
     await waitUntilReady(service, files);
   } catch (error) {
@@ -153,8 +171,13 @@ async function spawnService(files: EngineFiles): Promise<Service> {
   }
   child.on('error', () => undefined);
   const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  child.once('exit', () => guard.release());
-  return { child, guard };
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
+      guard.release();
+      resolve({ code, signal });
+    });
+  });
+  return { child, guard, exited };
 }
 
 function podmanMissing(): DevstackError {

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * the writer and the reader.
  */
 export const STACK_PROCESS_STATES = ['running', 'restarting', 'stopped'] as const;
-export const STACK_PROCESS_KINDS = ['kafka', 'postgres', 'elasticsearch', 'service'] as const;
+export const STACK_PROCESS_KINDS = ['kafka', 'postgres', 'elasticsearch', 'container_engine', 'service'] as const;
 
 const exitSchema = z.object({
   code: z.number().int().nullable(),

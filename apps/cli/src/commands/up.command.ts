@@ -154,6 +154,7 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     running.supervisor.watch('kafka', 'kafka', running.stack!.kafka.server);
     if (running.stack!.postgres.server) running.supervisor.watch('postgres', 'postgres', running.stack!.postgres.server);
     if (running.elasticsearch) running.supervisor.watch('elasticsearch', 'elasticsearch', running.elasticsearch.server);
+    if (running.engine?.server) running.supervisor.watch('container-engine', 'container_engine', running.engine.server);
     const endpoints = await startServices(config, running, { home, stateFile, out, gaveUp: () => gaveUp });
     running.endpointsFile = writeEndpoints(home, endpoints);
     out(describe(endpoints, running.endpointsFile));

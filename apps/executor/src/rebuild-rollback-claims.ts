@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { KillEvent, RollbackStarted } from '@medic/domain';
-import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { rebuildStepState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { EXECUTOR_SOURCE } from './executor.handlers';
 import { EXECUTOR_STEP } from './executor.schema';
 import { claimRollback } from './rollback.handlers';
@@ -19,23 +19,20 @@ function isOwnIntent(logged: LoggedEvent<KillEvent>): logged is LoggedEvent<Roll
  * is its claim, as it was live. A RollbackStarted from any other source is
  * none of the executor's intents and is passed over, as the live step does.
  */
-export async function rebuildRollbackClaims(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
-  const started = Date.now();
-  const result = await args.dataSource.transaction(async (tx) => {
-    await tx.query('TRUNCATE kill_rollbacks');
-    return foldStepHistory({
-      kafka: args.kafka,
-      tx,
-      stream: 'kill',
-      topic: args.killEventsTopic,
-      step: EXECUTOR_STEP,
-      ownSources: [EXECUTOR_SOURCE],
-      pendingOf: [EXECUTOR_STEP],
-      wanted: (type) => type === 'RollbackStarted',
-      fold: (events) => claimAll(tx, events),
-    });
+export function rebuildRollbackClaims(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
+  return rebuildStepState({
+    name: ROLLBACK_CLAIMS_NAME,
+    kafka: args.kafka,
+    dataSource: args.dataSource,
+    tables: ['kill_rollbacks'],
+    stream: 'kill',
+    topic: args.killEventsTopic,
+    step: EXECUTOR_STEP,
+    ownSources: [EXECUTOR_SOURCE],
+    pendingOf: [EXECUTOR_STEP],
+    wanted: (type) => type === 'RollbackStarted',
+    fold: claimAll,
   });
-  return { projection: ROLLBACK_CLAIMS_NAME, ...result, durationMs: Date.now() - started };
 }
 
 async function claimAll(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]): Promise<number> {

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { evolveWatch, type KillEvent, type MonitorSettings } from '@medic/domain';
-import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { rebuildStepState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
 import { FOLLOWED_TYPES, followKill, lockRows, saveRows, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
@@ -19,23 +19,20 @@ const OWN = new Set<string>(['HealthChecked', 'AnomalyDetected', 'StabilityConfi
  * rounds have yet to append. A re-kill or a rollback's result counts through
  * the outcome the monitor recorded for it, not by being judged again.
  */
-export async function rebuildMonitorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly settings: MonitorSettings }): Promise<RebuildResult> {
-  const started = Date.now();
-  const result = await args.dataSource.transaction(async (tx) => {
-    await tx.query('TRUNCATE watches');
-    return foldStepHistory({
-      kafka: args.kafka,
-      tx,
-      stream: 'kill',
-      topic: args.killEventsTopic,
-      step: MONITOR_STEP,
-      ownSources: [MONITOR_SOURCE],
-      pendingOf: [MONITOR_STEP],
-      wanted: (type) => FOLLOWED.has(type) || OWN.has(type),
-      fold: (events) => fold(tx, events, args.settings),
-    });
+export function rebuildMonitorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly settings: MonitorSettings }): Promise<RebuildResult> {
+  return rebuildStepState({
+    name: MONITOR_STATE_NAME,
+    kafka: args.kafka,
+    dataSource: args.dataSource,
+    tables: ['watches'],
+    stream: 'kill',
+    topic: args.killEventsTopic,
+    step: MONITOR_STEP,
+    ownSources: [MONITOR_SOURCE],
+    pendingOf: [MONITOR_STEP],
+    wanted: (type) => FOLLOWED.has(type) || OWN.has(type),
+    fold: (tx, events) => fold(tx, events, args.settings),
   });
-  return { projection: MONITOR_STATE_NAME, ...result, durationMs: Date.now() - started };
 }
 
 function isFollowed(logged: LoggedEvent<KillEvent>): logged is LoggedEvent<FollowedEvent> {

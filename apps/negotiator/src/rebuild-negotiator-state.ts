@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { KillEvent, VetoEvent } from '@medic/domain';
-import { causeOf, foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { causeOf, rebuildStepState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { ANSWERS_STEP } from './answers.step';
 import { NEGOTIATOR_READS } from './negotiator.handlers';
 import { NEGOTIATION_STEP, NEGOTIATOR_SOURCE, VetoKills } from './veto-kills';
@@ -23,23 +23,20 @@ const isVetoEvent = (e: KillEvent): e is VetoEvent => VETO_EVENTS.has(e.type);
  * is not sent again: one not yet sent when the rebuild runs is settled by
  * Smith's deadline, with the configured default.
  */
-export async function rebuildNegotiatorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
-  const started = Date.now();
-  const result = await args.dataSource.transaction(async (tx) => {
-    await tx.query('TRUNCATE veto_kills, veto_asks');
-    return foldStepHistory({
-      kafka: args.kafka,
-      tx,
-      stream: 'kill',
-      topic: args.killEventsTopic,
-      step: NEGOTIATION_STEP,
-      ownSources: [NEGOTIATOR_SOURCE],
-      pendingOf: [NEGOTIATION_STEP, ANSWERS_STEP],
-      wanted: (type) => FOLDED.has(type),
-      fold: (events) => fold(tx, events),
-    });
+export function rebuildNegotiatorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
+  return rebuildStepState({
+    name: NEGOTIATOR_STATE_NAME,
+    kafka: args.kafka,
+    dataSource: args.dataSource,
+    tables: ['veto_kills', 'veto_asks'],
+    stream: 'kill',
+    topic: args.killEventsTopic,
+    step: NEGOTIATION_STEP,
+    ownSources: [NEGOTIATOR_SOURCE],
+    pendingOf: [NEGOTIATION_STEP, ANSWERS_STEP],
+    wanted: (type) => FOLDED.has(type),
+    fold,
   });
-  return { projection: NEGOTIATOR_STATE_NAME, ...result, durationMs: Date.now() - started };
 }
 
 async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]): Promise<number> {

@@ -81,6 +81,26 @@ export async function foldStepHistory<S extends StreamName>(h: StepHistory<S>): 
   return { applied, rejected };
 }
 
+/** A service's own state to rebuild: its tables, and how to fold its step's history into them (see foldStepHistory). */
+export interface StepStateRebuild<S extends StreamName> extends Omit<StepHistory<S>, 'tx' | 'fold'> {
+  /** What `medic replay rebuild` calls it. */
+  readonly name: string;
+  readonly dataSource: DataSource;
+  /** The state's tables (names from the code, never from input), emptied first. */
+  readonly tables: readonly string[];
+  fold(tx: EntityManager, events: readonly LoggedEvent<StreamEvents[S]>[]): Promise<number>;
+}
+
+/** Empties a service's state and folds it again from its step's history, in one transaction. */
+export async function rebuildStepState<S extends StreamName>(r: StepStateRebuild<S>): Promise<RebuildResult> {
+  const started = Date.now();
+  const result = await r.dataSource.transaction(async (tx) => {
+    await tx.query(`TRUNCATE ${r.tables.join(', ')}`);
+    return foldStepHistory({ ...r, tx, fold: (events) => r.fold(tx, events) });
+  });
+  return { projection: r.name, ...result, durationMs: Date.now() - started };
+}
+
 async function positionsIn(tx: EntityManager, step: string, topic: string): Promise<Map<number, bigint>> {
   const rows = await tx.query<{ partition: number; last_offset: string }[]>(`SELECT partition, last_offset::text AS last_offset FROM step_positions WHERE step = $1 AND topic = $2`, [step, topic]);
   return new Map(rows.map((r) => [r.partition, BigInt(r.last_offset)]));

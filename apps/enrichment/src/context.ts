@@ -29,8 +29,13 @@ export function contextEnriched(reported: KillReported, answer: Attempted<SiemAn
   };
 }
 
-/** The window searched for a kill: `days` before Smith's kill up to it. */
+/**
+ * The window searched for a kill: `days` before Smith's kill up to it. A
+ * kill stamped later than Medic received it (Smith's clock ahead, or a bogus
+ * date) is searched up to its receipt: the SIEM has nothing from after
+ * that, and an empty future window would read as a clean record.
+ */
 export function windowOf(reported: KillReported, days: number): { from: string; to: string } {
-  const to = Date.parse(reported.report.timestamp);
+  const to = Math.min(Date.parse(reported.report.timestamp), Date.parse(reported.at));
   return { from: new Date(to - days * 86_400_000).toISOString(), to: new Date(to).toISOString() };
 }

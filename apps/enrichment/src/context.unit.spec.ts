@@ -22,6 +22,13 @@ describe('the SIEM context of a kill', () => {
   });
 
   it('searches the days before the kill, up to it', () => {
-    expect(windowOf({ ...reported, report: { ...reported.report, timestamp: '2026-02-11T12:00:00.000Z' } }, 30)).toEqual({ from: '2026-01-12T12:00:00.000Z', to: '2026-02-11T12:00:00.000Z' });
+    expect(windowOf({ ...reported, at: '2026-02-11T12:00:01.000Z', report: { ...reported.report, timestamp: '2026-02-11T12:00:00.000Z' } }, 30)).toEqual({ from: '2026-01-12T12:00:00.000Z', to: '2026-02-11T12:00:00.000Z' });
+  });
+
+  it('searches up to the receipt a kill stamped later than Medic received it', () => {
+    const at = '2026-02-11T12:00:01.000Z';
+    for (const timestamp of ['2026-02-11T18:00:00.000Z', '9999-12-31T23:59:59.000Z']) {
+      expect(windowOf({ ...reported, at, report: { ...reported.report, timestamp } }, 30)).toEqual({ from: '2026-01-12T12:00:01.000Z', to: at });
+    }
   });
 });

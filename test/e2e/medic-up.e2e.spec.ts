@@ -13,6 +13,7 @@ const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
 
 interface Endpoints {
   elasticsearch?: { url: string };
+  metrics: Record<string, string>;
   docker?: { socket: string };
   kafka: { brokers: string };
   api: { url: string; key: string };
@@ -98,6 +99,17 @@ describe('medic up', () => {
     // The replay commands find the running stack through the endpoints file.
     const audit = await run(process.execPath, [CLI, 'replay', 'audit', report.kill_id], { env: { ...env, DATABASE_URL: '' } });
     expect(audit.stdout).toMatch(/DecisionMade\s+pending_review/);
+
+    // Every metric the Grafana dashboard charts is one a service of the stack exports.
+    const exported = new Set<string>();
+    for (const url of Object.values(endpoints.metrics)) {
+      const text = await (await fetch(url)).text();
+      for (const [, name] of text.matchAll(/^# TYPE (\S+) /gm)) exported.add(name!);
+    }
+    const dashboard = readFileSync(join(__dirname, '../../deploy/grafana/dashboards/medic-overview.json'), 'utf8');
+    const charted = new Set([...dashboard.matchAll(/\b((?:medic|process)_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((m) => m[1]!));
+    expect(charted.size).toBeGreaterThan(15);
+    expect([...charted].filter((name) => !exported.has(name))).toEqual([]);
   });
 
   it('stops everything cleanly on SIGTERM', async () => {

@@ -7,7 +7,7 @@ import { toolMissing } from './commands';
 import { answersPing, callEngine, pingEngine } from './engine-api';
 import { DevstackError } from './errors';
 import { tailOf } from './log-file';
-import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import type { ExitStatus } from './stack-state';
 import { type DevstackOptions, type RestartableServer } from './types';
@@ -171,13 +171,7 @@ async function spawnService(files: EngineFiles): Promise<Service> {
   }
   child.on('error', () => undefined);
   const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => {
-      guard.release();
-      resolve({ code, signal });
-    });
-  });
-  return { child, guard, exited };
+  return { child, guard, exited: exitOf(child, guard) };
 }
 
 function podmanMissing(): DevstackError {

@@ -12,7 +12,7 @@ import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
 import { probeKafka } from './kafka-probe';
 import { firstError, tailOf, textSince } from './log-file';
 import { freePort } from './ports';
-import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
 import { type DevstackOptions, type KafkaHandle, type KafkaJit, type RestartableServer } from './types';
@@ -148,13 +148,7 @@ async function spawnBroker(jars: KafkaJars, files: BrokerFiles, jit: KafkaJit): 
   // Later errors (a signal that cannot be delivered) are handled by stop(); unheard they would crash Node.
   child.on('error', () => undefined);
   const guard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => {
-      // Once the broker is gone its pid may be reused by another process: stop guarding it.
-      guard.release();
-      resolve({ code, signal });
-    });
-  });
+  const exited = exitOf(child, guard);
   return { child, pid, exited, logOffset, guard };
 }
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
+import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
 import { type RestartableServer } from './types';
@@ -59,12 +59,7 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${opts.name}`);
   const guard: OrphanGuard = guardAgainstOrphans(pid, 'SIGTERM', () => child.kill('SIGTERM'));
-  const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => {
-      guard.release();
-      resolve({ code, signal });
-    });
-  });
+  const exited = exitOf(child, guard);
   return {
     name: opts.name,
     pid,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Socket } from 'node:net';
+import type { ExitStatus } from './stack-state';
 import { withTimeout } from './wait';
 
 const exitHooks = new Set<() => void>();
@@ -53,6 +54,19 @@ function startReaper(pid: number, signal: 'SIGTERM' | 'SIGINT'): ChildProcess {
   reaper.unref();
   if (reaper.stdin instanceof Socket) reaper.stdin.unref();
   return reaper;
+}
+
+/**
+ * Resolves with how the child ended, once it has; its orphan guard is released then, since
+ * its pid may soon belong to another process.
+ */
+export function exitOf(child: ChildProcess, guard: OrphanGuard): Promise<ExitStatus> {
+  return new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
+      guard.release();
+      resolve({ code, signal });
+    });
+  });
 }
 
 export function hasExited(child: ChildProcess): boolean {

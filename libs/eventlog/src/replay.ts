@@ -92,13 +92,27 @@ export interface StepStateRebuild<S extends StreamName> extends Omit<StepHistory
 }
 
 /** Empties a service's state and folds it again from its step's history, in one transaction. */
-export async function rebuildStepState<S extends StreamName>(r: StepStateRebuild<S>): Promise<RebuildResult> {
+export function rebuildStepState<S extends StreamName>(r: StepStateRebuild<S>): Promise<RebuildResult> {
+  return rebuildState(r.name, r.dataSource, r.tables, (tx) => foldStepHistory({ ...r, tx, fold: (events) => r.fold(tx, events) }));
+}
+
+/**
+ * Empties a service's state (`tables`, names from the code, never from input) and refills it
+ * with `fold`, in one transaction: a running step waits for it, then carries on from the
+ * rebuilt state.
+ */
+export async function rebuildState(
+  name: string,
+  dataSource: DataSource,
+  tables: readonly string[],
+  fold: (tx: EntityManager) => Promise<{ applied: number; rejected: number }>,
+): Promise<RebuildResult> {
   const started = Date.now();
-  const result = await r.dataSource.transaction(async (tx) => {
-    await tx.query(`TRUNCATE ${r.tables.join(', ')}`);
-    return foldStepHistory({ ...r, tx, fold: (events) => r.fold(tx, events) });
+  const result = await dataSource.transaction(async (tx) => {
+    await tx.query(`TRUNCATE ${tables.join(', ')}`);
+    return fold(tx);
   });
-  return { projection: r.name, ...result, durationMs: Date.now() - started };
+  return { projection: name, ...result, durationMs: Date.now() - started };
 }
 
 async function positionsIn(tx: EntityManager, step: string, topic: string): Promise<Map<number, bigint>> {

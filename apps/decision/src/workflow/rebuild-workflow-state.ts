@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, type KillEvent, type ModuleReleased } from '@medic/domain';
-import { foldStepHistory, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { foldStepHistory, rebuildState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { foldedByWorkflow, WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
 import { WorkflowState } from './workflow-state';
 
@@ -28,12 +28,8 @@ export const WORKFLOW_SOURCE = 'medic/decision';
  * Truncating first makes a running workflow wait for the rebuild, then carry
  * on from the rebuilt state.
  */
-export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResult> {
-  const started = Date.now();
-  let applied = 0;
-  let rejected = 0;
-  await args.dataSource.transaction(async (tx) => {
-    await tx.query('TRUNCATE kill_state, module_daily, kill_timers, module_rekills, module_releases');
+export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResult> {
+  return rebuildState(WORKFLOW_STATE_NAME, args.dataSource, ['kill_state', 'module_daily', 'kill_timers', 'module_rekills', 'module_releases'], async (tx) => {
     const kills = await foldStepHistory({
       kafka: args.kafka,
       tx,
@@ -57,10 +53,8 @@ export async function rebuildWorkflowState(args: WorkflowRebuild): Promise<Rebui
       wanted: (type) => wanted.has(type),
       fold: (events) => foldReleases(tx, events.flatMap((e) => (e.data.type === 'ModuleReleased' ? [e.data] : []))),
     });
-    applied = kills.applied + releases.applied;
-    rejected = kills.rejected + releases.rejected;
+    return { applied: kills.applied + releases.applied, rejected: kills.rejected + releases.rejected };
   });
-  return { projection: WORKFLOW_STATE_NAME, applied, rejected, durationMs: Date.now() - started };
 }
 
 async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]): Promise<number> {

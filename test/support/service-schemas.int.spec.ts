@@ -94,4 +94,16 @@ describe('service schemas: TypeORM entities and DDL agree', () => {
     // The check above is only as good as the entities it saw: every service with entities has them registered.
     expect(ds.entityMetadatas.length).toBe(1 + (service.entities as unknown[]).length);
   });
+
+  it('a decision schema made when kill_state.state was jsonb is converted to json, its rows kept', async () => {
+    const url = await createTestDatabase(testInfra().databaseUrl, `schemas_upgrade_${randomBytes(3).toString('hex')}`);
+    const first = await openDatabase({ url, schema: 'decision', entities: [], ddl: [], poolSize: 1 });
+    dataSources.push(first);
+    await first.query(`CREATE TABLE decision.kill_state (kill_id text PRIMARY KEY, partition int NOT NULL, status text NOT NULL, target_module text NOT NULL, state jsonb NOT NULL, auto_approved_at timestamptz)`);
+    await first.query(`INSERT INTO decision.kill_state VALUES ('k-1', 0, 'PENDING', 'mod', '{"killId":"k-1","status":"PENDING"}', NULL)`);
+    const ds = await openDatabase({ url, schema: 'decision', entities: DECISION_ENTITIES, ddl: DECISION_DDL, poolSize: 1 });
+    dataSources.push(ds);
+    expect((await tableOf(ds, 'decision', 'kill_state'))?.columns.get('state')?.type).toBe('json');
+    expect(await ds.query(`SELECT kill_id, state FROM decision.kill_state`)).toEqual([{ kill_id: 'k-1', state: { killId: 'k-1', status: 'PENDING' } }]);
+  });
 });

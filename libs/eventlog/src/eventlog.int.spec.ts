@@ -92,7 +92,9 @@ describe('event log on real Kafka and Postgres', () => {
     expect(back.causationId).toBe(first.id);
   });
 
-  it('reads back headers as they were written, through the patched kafkajs codec (patches/kafkajs+2.2.4.patch)', async () => {
+  const SIZES = [0, 1, 127, 128, 511, 512, 16_383, 16_384, 200_000];
+
+  it('reads back records and headers as they were written, through the patched kafkajs codec (patches/kafkajs+2.2.4.patch)', async () => {
     // The patch encodes into unzeroed buffers and decodes headers in one pass into an object without a prototype.
     const headerTopic = `${id}.headers`;
     const admin = kafka.admin();
@@ -107,6 +109,8 @@ describe('event log on real Kafka and Postgres', () => {
       messages: [
         { key: 'a', value: Buffer.from('first'), headers: { ce_type: 'medic.kill.v1.KillReported', repeated: ['one', 'two', 'three'], long, ['__proto__']: 'hostile' } },
         { key: 'b', value: null, headers: {} },
+        // Lengths on both sides of each varint width: the patch writes varints in place and sizes each record and batch up front.
+        ...SIZES.map((size, i) => ({ key: `s${i}`, value: Buffer.alloc(size, i + 1), headers: { size: String(size), pad: 'p'.repeat(size % 300) } })),
       ],
     });
     await producer.disconnect();
@@ -115,8 +119,11 @@ describe('event log on real Kafka and Postgres', () => {
       read.push(...r.messages);
       await Promise.resolve();
     });
-    expect(read).toHaveLength(2);
-    const [first, second] = read as [KafkaMessage, KafkaMessage];
+    expect(read).toHaveLength(2 + SIZES.length);
+    const [first, second, ...sized] = read as [KafkaMessage, KafkaMessage, ...KafkaMessage[]];
+    expect(sized.map((m) => [m.key?.toString(), m.value?.length, m.value?.every((b) => b === Number(m.key!.toString().slice(1)) + 1), m.headers?.['size']?.toString(), m.headers?.['pad']?.length])).toEqual(
+      SIZES.map((size, i) => [`s${i}`, size, true, String(size), size % 300]),
+    );
     const headers = first.headers!;
     expect(Object.getPrototypeOf(headers)).toBeNull();
     expect(Object.keys(headers).sort()).toEqual(['__proto__', 'ce_type', 'long', 'repeated']);

@@ -148,12 +148,12 @@ export class WorkflowState {
   async save(tx: EntityManager): Promise<void> {
     const kills = [...this.changed].map((id) => ({ id, kill: this.kills.get(id)! }));
     if (kills.length > 0) {
-      // One JSON document for all rows: a jsonb[] parameter would be escaped element by element.
+      // One JSON document for all rows: a json[] parameter would be escaped element by element.
       const rows = kills.map(({ id, kill }) => ({ kill_id: id, partition: kill.partition, status: kill.state.status, target_module: kill.state.targetModule, state: kill.state, auto_approved_at: kill.autoApprovedAt }));
       await tx.query(
         `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at)
          SELECT kill_id, partition, status, target_module, state, auto_approved_at
-           FROM jsonb_to_recordset($1::jsonb) AS r(kill_id text, partition int, status text, target_module text, state jsonb, auto_approved_at timestamptz)
+           FROM json_to_recordset($1::json) AS r(kill_id text, partition int, status text, target_module text, state json, auto_approved_at timestamptz)
          ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at`,
         [JSON.stringify(rows)],
       );

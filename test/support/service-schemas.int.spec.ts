@@ -106,4 +106,16 @@ describe('service schemas: TypeORM entities and DDL agree', () => {
     expect((await tableOf(ds, 'decision', 'kill_state'))?.columns.get('state')?.type).toBe('json');
     expect(await ds.query(`SELECT kill_id, state FROM decision.kill_state`)).toEqual([{ kill_id: 'k-1', state: { killId: 'k-1', status: 'PENDING' } }]);
   });
+
+  it('a gateway schema made when the kill view\'s lists were jsonb is converted to json', async () => {
+    const url = await createTestDatabase(testInfra().databaseUrl, `schemas_upgrade_${randomBytes(3).toString('hex')}`);
+    const lists = ['reasoning', 'risk_factors', 'constraints'];
+    // The DDL as it was: the same tables, the lists jsonb, nothing converting them.
+    const before = GATEWAY_SCHEMA.ddl.filter((d) => !d.includes('TYPE json')).map((d) => lists.reduce((ddl, column) => ddl.replace(`${column} json,`, `${column} jsonb,`), d));
+    dataSources.push(await openDatabase({ url, schema: GATEWAY_SCHEMA.schema, entities: [], ddl: before, poolSize: 1 }));
+    const ds = await openDatabase({ url, ...GATEWAY_SCHEMA, entities: [...GATEWAY_SCHEMA.entities], poolSize: 1 });
+    dataSources.push(ds);
+    const kills = await tableOf(ds, GATEWAY_SCHEMA.schema, 'kills');
+    expect(lists.map((c) => kills?.columns.get(c)?.type)).toEqual(['json', 'json', 'json']);
+  });
 });

@@ -165,17 +165,10 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
   lines.push(`${`${label} sustained:`.padEnd(29)}${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s) = ${ratio(BURST / seconds, raw.perSecond)}`);
 
   decided.seen.clear();
-  const warmup = RATE * warmupSeconds;
-  const all = await produce(medic, medic.topics.smith, RATE * (warmupSeconds + PACED_SECONDS), RATE, () => {
-    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
-    return { key: r.kill_id, value: smithMessage(r) };
-  });
-  await until(() => [...all.keys()].every((k) => decided.seen.has(k)), 120_000, 'paced decisions');
-  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + all.size, CORES);
-  const sent = new Map([...all].slice(warmup));
-  const l = latencies(sent, decided.seen);
+  const { l, sent } = await paced(medic, decided, RATE, warmupSeconds);
+  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + sent, CORES);
   lines.push(
-    `  kill-to-decision at ${RATE}/s: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${warmupSeconds} s warm-up)`,
+    `  kill-to-decision at ${RATE}/s: ${latencyLine(l, warmupSeconds)}`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
     `  CPU per kill (ms):         ${cpu.line} = ${times(cpu.totalMs, raw.cpuMs)} per message; ${CORES} cores at that cost: ${cpu.ceiling.toFixed(0)} kills/s`,
   );
@@ -183,19 +176,92 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
   return { lines, perSecond: BURST / seconds, p50: l.p50, p99: l.p99 };
 }
 
-/** Mean time per batch in each stage of a step, and mean batch size, from its /metrics. */
-async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service): Promise<string> {
+type Latencies = ReturnType<typeof latencies>;
+
+function latencyLine(l: Latencies, warmupSeconds: number): string {
+  return `p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (n=${l.n}, ${PACED_SECONDS} s after ${warmupSeconds} s warm-up)`;
+}
+
+/** Kills at `rate` per second for the warm-up and then `PACED_SECONDS`; the latencies of those after the warm-up. */
+async function paced(medic: MedicUnderTest, decided: Watcher, rate: number, warmupSeconds: number): Promise<{ l: Latencies; sent: number }> {
+  const all = await produce(medic, medic.topics.smith, rate * (warmupSeconds + PACED_SECONDS), rate, () => {
+    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
+    return { key: r.kill_id, value: smithMessage(r) };
+  });
+  await until(() => [...all.keys()].every((k) => decided.seen.has(k)), 120_000, 'paced decisions');
+  return { l: latencies(new Map([...all].slice(rate * warmupSeconds)), decided.seen), sent: all.size };
+}
+
+/**
+ * Kill-to-decision at a rate the machine keeps up with, with and without
+ * SIEM enrichment: what enrichment adds to a kill's latency when nothing
+ * queues. The SIEM-off figure comes from a stack of listener and decision
+ * started beside the same broker, Postgres and Elasticsearch.
+ */
+async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50: number): Promise<string[]> {
+  const warmup = 10;
+  type Step = readonly ['listener' | 'decision' | 'enrichment', string];
+  /** The paced run's latencies, and each step's rounds during it. */
+  const measure = async (medic: MedicUnderTest, steps: readonly Step[]) => {
+    const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
+    try {
+      const before = await Promise.all(steps.map(([service, step]) => stageTotals(medic, service, step)));
+      const { l } = await paced(medic, decided, rate, warmup);
+      return { l, rounds: await Promise.all(steps.map(([service, step], i) => stageSummary(medic, service, step, before[i], '      '))) };
+    } finally {
+      await decided.stop();
+    }
+  };
+  const on = await measure(withSiem, [['listener', 'listener'], ['enrichment', 'enrichment'], ['enrichment', 'enrichment-report'], ['decision', 'decision']]);
+  await withSiem.stop();
+  const without = await startMedic({ services: ['listener', 'decision'], partitions: PARTITIONS });
+  let off: Awaited<ReturnType<typeof measure>>;
+  try {
+    off = await measure(without, [['listener', 'listener'], ['decision', 'decision']]);
+  } finally {
+    await without.stop();
+  }
+  return [
+    `  at ${rate}/s (half what it sustains):`,
+    `    with SIEM:               ${latencyLine(on.l, warmup)}`,
+    ...on.rounds,
+    `    SIEM off:                ${latencyLine(off.l, warmup)}`,
+    ...off.rounds,
+    `    enrichment adds:         p50 +${(on.l.p50 - off.l.p50).toFixed(1)} ms (${((on.l.p50 - off.l.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.l.p99 - off.l.p99).toFixed(1)} ms`,
+  ];
+}
+
+/** The batch figures of a step's /metrics: time in each stage and records, summed, and how many batches. */
+async function stageTotals(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service): Promise<Record<string, number>> {
   const text = await (await fetch(medic.metricsUrl(service))).text();
   const value = (name: string, labels: string[]) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
-    return Number(line?.split(' ').pop() ?? Number.NaN);
+    // A step that has not finished a batch yet has no line: nothing so far.
+    return Number(line?.split(' ').pop() ?? 0);
   };
-  const mean = (stage: string) => {
+  const totals: Record<string, number> = {};
+  if (step === 'enrichment') {
+    const labels = ['operation="query_context"', 'result="ok"'];
+    totals['siem_sum'] = value('medic_siem_query_seconds_sum', labels);
+    totals['siem_count'] = value('medic_siem_query_seconds_count', labels);
+  }
+  for (const stage of ['handle', 'commit']) {
     const labels = [`step="${step}"`, `stage="${stage}"`];
-    return (1000 * value('medic_step_batch_seconds_sum', labels)) / value('medic_step_batch_seconds_count', labels);
-  };
-  const records = value('medic_step_batch_records_sum', [`step="${step}"`]) / value('medic_step_batch_records_count', [`step="${step}"`]);
-  return `  ${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${records.toFixed(1)} records`;
+    totals[`${stage}_sum`] = value('medic_step_batch_seconds_sum', labels);
+    totals[`${stage}_count`] = value('medic_step_batch_seconds_count', labels);
+  }
+  totals['records_sum'] = value('medic_step_batch_records_sum', [`step="${step}"`]);
+  totals['records_count'] = value('medic_step_batch_records_count', [`step="${step}"`]);
+  return totals;
+}
+
+/** Mean time per batch in each stage of a step, and mean batch size, since `since` (or since the step started). */
+async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service, since?: Record<string, number>, indent = '  '): Promise<string> {
+  const now = await stageTotals(medic, service, step);
+  const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
+  const mean = (stage: string) => (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
+  const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
+  return `${indent}${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
 }
 
 /** Where Elasticsearch spent its time: answering searches, or indexing what the write-back step sends. */
@@ -294,6 +360,15 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures | null): Pro
     });
     try {
       const on = await pipeline(medic, raw, 'with SIEM', 10);
+      const summaries = [
+        await stageSummary(medic, 'enrichment'),
+        await stageSummary(medic, 'enrichment', 'enrichment-report'),
+        await stageSummary(medic, 'decision'),
+        await elasticsearchWork(es.url),
+      ];
+      // Half the sustained rate, in steps of 50, so that kills do not queue.
+      const rate = Math.min(RATE, Math.max(50, Math.floor(on.perSecond / 100) * 50));
+      const sustainable = await atSustainableRate(medic, rate, trip50);
       return [
         `Elasticsearch round trip:    p50 ${trip50.toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms (one kill's _msearch, n=${trips.length})`,
         ...on.lines,
@@ -302,10 +377,8 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures | null): Pro
               `  against SIEM off:          sustained ${((100 * on.perSecond) / siemOff.perSecond).toFixed(0)} %, p50 +${(on.p50 - siemOff.p50).toFixed(1)} ms (${((on.p50 - siemOff.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.p99 - siemOff.p99).toFixed(1)} ms`,
             ]
           : []),
-        await stageSummary(medic, 'enrichment'),
-        await stageSummary(medic, 'enrichment', 'enrichment-report'),
-        await stageSummary(medic, 'decision'),
-        await elasticsearchWork(es.url),
+        ...summaries,
+        ...sustainable,
       ];
     } finally {
       await medic.stop();

@@ -1,7 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { RiskFactor } from '@medic/domain';
 
-/** The gateway's read model of one kill and its decision (projection "kills"). */
+/**
+ * The gateway's read model of one kill and its decision (projection "kills").
+ * Its lists are json, not jsonb: written whole with the row, returned as they
+ * are and never queried inside, so parsing them into jsonb on every write of
+ * the row was work for nothing.
+ */
 @Entity({ name: 'kills' })
 export class KillView {
   @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
@@ -19,13 +24,13 @@ export class KillView {
   @Column('text', { name: 'risk_level', nullable: true }) riskLevel!: string | null;
   @Column('double precision', { name: 'risk_score', nullable: true }) riskScore!: number | null;
   @Column('double precision', { name: 'confidence', nullable: true }) confidence!: number | null;
-  @Column('jsonb', { name: 'reasoning', nullable: true }) reasoning!: string[] | null;
-  @Column('jsonb', { name: 'risk_factors', nullable: true }) riskFactors!: RiskFactor[] | null;
+  @Column('json', { name: 'reasoning', nullable: true }) reasoning!: string[] | null;
+  @Column('json', { name: 'risk_factors', nullable: true }) riskFactors!: RiskFactor[] | null;
   @Column('double precision', { name: 'risk_coverage', nullable: true }) riskCoverage!: number | null;
   @Column('text', { name: 'recommended_action', nullable: true }) recommendedAction!: string | null;
   @Column('boolean', { name: 'requires_human_review', nullable: true }) requiresHumanReview!: boolean | null;
   @Column('boolean', { name: 'auto_approve_eligible', nullable: true }) autoApproveEligible!: boolean | null;
-  @Column('jsonb', { name: 'constraints', nullable: true }) constraints!: string[] | null;
+  @Column('json', { name: 'constraints', nullable: true }) constraints!: string[] | null;
   @Column('int', { name: 'timeout_minutes', nullable: true }) timeoutMinutes!: number | null;
   @Column('text', { name: 'mode', nullable: true }) mode!: string | null;
   @Column('boolean', { name: 'observe_only', nullable: true }) observeOnly!: boolean | null;
@@ -65,13 +70,13 @@ export const GATEWAY_DDL = [
     risk_level text,
     risk_score double precision,
     confidence double precision,
-    reasoning jsonb,
-    risk_factors jsonb,
+    reasoning json,
+    risk_factors json,
     risk_coverage double precision,
     recommended_action text,
     requires_human_review boolean,
     auto_approve_eligible boolean,
-    constraints jsonb,
+    constraints json,
     timeout_minutes int,
     mode text,
     observe_only boolean,
@@ -103,6 +108,8 @@ export const GATEWAY_DDL = [
     'denial_reason text',
     'approval_command_id text',
   ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
+  // A table made when the lists were jsonb is converted; on json columns this changes nothing.
+  `ALTER TABLE {schema}.kills ALTER COLUMN reasoning TYPE json USING reasoning::json, ALTER COLUMN risk_factors TYPE json USING risk_factors::json, ALTER COLUMN constraints TYPE json USING constraints::json`,
   `CREATE UNIQUE INDEX IF NOT EXISTS kills_queue_item ON {schema}.kills (approval_queue_item_id) WHERE approval_queue_item_id IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS kills_pending_approval ON {schema}.kills (approval_expires_at, approval_queue_item_id) WHERE approval_status = 'pending'`,
 ];

@@ -34,6 +34,8 @@ const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
  * flushes) settles and the broker's JIT finishes compiling its hot paths.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+/** The SIEM part's burst: small enough to be decided within the SIEM deadline (see `enrichment`). */
+const SIEM_BURST = Math.min(BURST, 10_000);
 /** Partitions of each topic (a step handles all of a fetch's partitions as one round). */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 /** Approvals posted one after another through the gateway. */
@@ -150,30 +152,30 @@ interface PipelineFigures {
   readonly p99: number;
 }
 
-async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipeline', warmupSeconds = WARMUP_SECONDS): Promise<PipelineFigures> {
+async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipeline', warmupSeconds = WARMUP_SECONDS, burst = BURST): Promise<PipelineFigures> {
   const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
   const lines: string[] = [];
 
   const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
-  await produce(medic, medic.topics.smith, BURST, 0, () => {
+  await produce(medic, medic.topics.smith, burst, 0, () => {
     const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
     return { key: r.kill_id, value: smithMessage(r) };
   });
-  await until(() => decided.seen.size >= BURST, 600_000, 'burst decisions');
+  await until(() => decided.seen.size >= burst, 600_000, 'burst decisions');
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
-  lines.push(`${`${label} sustained:`.padEnd(29)}${(BURST / seconds).toFixed(0)} kills/s decided (burst of ${BURST} in ${seconds.toFixed(1)} s) = ${ratio(BURST / seconds, raw.perSecond)}`);
+  lines.push(`${`${label} sustained:`.padEnd(29)}${(burst / seconds).toFixed(0)} kills/s decided (burst of ${burst} in ${seconds.toFixed(1)} s) = ${ratio(burst / seconds, raw.perSecond)}`);
 
   decided.seen.clear();
   const { l, sent } = await paced(medic, decided, RATE, warmupSeconds);
-  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + sent, CORES);
+  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), burst + sent, CORES);
   lines.push(
     `  kill-to-decision at ${RATE}/s: ${latencyLine(l, warmupSeconds)}`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
     `  CPU per kill (ms):         ${cpu.line} = ${times(cpu.totalMs, raw.cpuMs)} per message; ${CORES} cores at that cost: ${cpu.ceiling.toFixed(0)} kills/s`,
   );
   await decided.stop();
-  return { lines, perSecond: BURST / seconds, p50: l.p50, p99: l.p99 };
+  return { lines, perSecond: burst / seconds, p50: l.p50, p99: l.p99 };
 }
 
 type Latencies = ReturnType<typeof latencies>;
@@ -262,6 +264,27 @@ async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decisi
   const mean = (stage: string) => (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
   const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
   return `${indent}${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
+}
+
+/** The sum of the samples of a service's /metrics with these labels (0 when it has none yet). */
+async function metricValue(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', name: string, labels: readonly string[]): Promise<number> {
+  const text = await (await fetch(medic.metricsUrl(service))).text();
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+/**
+ * How the SIEM part's kills were decided: with the SIEM's context, or without
+ * it once their deadline passed (a kill that waits in a backlog longer than
+ * `siem.timeout_seconds` plus the margin is decided degraded, by design).
+ */
+async function siemOutcomes(medic: MedicUnderTest): Promise<string> {
+  const used = await metricValue(medic, 'enrichment', 'medic_enrichments_total', ['siem_status="used"']);
+  const failed = await metricValue(medic, 'enrichment', 'medic_enrichments_total', ['siem_status="unavailable"']);
+  const fired = await metricValue(medic, 'decision', 'medic_timers_fired_total', ['command="ExpireEnrichment"']);
+  // A deadline that fires after the context came in is refused: the kill was decided with it.
+  const refused = await metricValue(medic, 'decision', 'medic_commands_rejected_total', ['command="ExpireEnrichment"']);
+  return `  SIEM context:               ${used} kills given it, ${failed} told the SIEM could not answer; ${fired - refused} decided without it when their deadline passed in the backlog`;
 }
 
 /** Where Elasticsearch spent its time: answering searches, or indexing what the write-back step sends. */
@@ -356,11 +379,15 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures | null): Pro
     const medic = await startMedic({
       services: ['listener', 'decision', 'enrichment'],
       partitions: PARTITIONS,
-      config: { siem: { enabled: true, endpoint: es.url, timeout_seconds: 5 } },
+      // The default SIEM timeout (30 s, the spec's critical bound): kills waiting in the backlog of the
+      // burst and the overloaded paced run are still decided with their context, so what is measured
+      // is the SIEM path; a deadline that passes anyway is counted below.
+      config: { siem: { enabled: true, endpoint: es.url, timeout_seconds: 30 } },
     });
     try {
-      const on = await pipeline(medic, raw, 'with SIEM', 10);
+      const on = await pipeline(medic, raw, 'with SIEM', 10, SIEM_BURST);
       const summaries = [
+        await siemOutcomes(medic),
         await stageSummary(medic, 'enrichment'),
         await stageSummary(medic, 'enrichment', 'enrichment-report'),
         await stageSummary(medic, 'decision'),

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { KillState, TimerCommand } from '@medic/domain';
+import { jsonbColumnsToJson } from '@medic/eventlog';
 import { MODULE_RELEASES_DDL, ModuleReleaseRow } from '@medic/standing';
 
 /*
@@ -71,8 +72,8 @@ export const DECISION_DDL = [
     state json NOT NULL,
     auto_approved_at timestamptz
   )`,
-  // A schema made when the state was jsonb is converted; on a json column this changes nothing.
-  `ALTER TABLE {schema}.kill_state ALTER COLUMN state TYPE json USING state::json`,
+  // A schema made when the state was jsonb is converted.
+  jsonbColumnsToJson('kill_state', ['state']),
   // Written on every round, read by key: compressing it costs the shared CPU more than the disk it saves.
   `ALTER TABLE {schema}.kill_state ALTER COLUMN state SET STORAGE EXTERNAL`,
   `CREATE INDEX IF NOT EXISTS kill_state_auto ON {schema}.kill_state (auto_approved_at) WHERE auto_approved_at IS NOT NULL`,

@@ -41,6 +41,22 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
   return ds;
 }
 
+/**
+ * DDL that turns a table's jsonb columns into json, for a schema made before
+ * they were json; it alters (and locks) the table only while one of them is
+ * still jsonb, so a service starting beside running replicas holds up none of
+ * their queries. Table and column names come from the code, never from input.
+ */
+export function jsonbColumnsToJson(table: string, columns: readonly string[]): string {
+  for (const name of [table, ...columns]) if (!IDENT.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)}`);
+  const alter = columns.map((c) => `ALTER COLUMN ${c} TYPE json USING ${c}::json`).join(', ');
+  return `DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '{schema}.${table}'::regclass AND attname IN (${columns.map((c) => `'${c}'`).join(', ')}) AND atttypid = 'jsonb'::regtype AND NOT attisdropped) THEN
+      ALTER TABLE {schema}.${table} ${alter};
+    END IF;
+  END $$`;
+}
+
 interface PgClient {
   on(event: 'error', listener: (error: Error) => void): unknown;
 }

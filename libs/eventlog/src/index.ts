@@ -17,7 +17,7 @@ export { advanceOffset, applyRecords, clearProjection, lockProjection, refoldIfC
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
 export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type RebuildResult, type StepHistory, type StepStateRebuild } from './replay';
-export { openDatabase, type DatabaseSettings } from './database';
+export { jsonbColumnsToJson, openDatabase, type DatabaseSettings } from './database';
 export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
 export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './nest/tokens';
 export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from './nest/event-log.transport';

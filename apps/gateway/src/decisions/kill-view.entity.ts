@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { RiskFactor } from '@medic/domain';
+import { jsonbColumnsToJson } from '@medic/eventlog';
 
 /**
  * The gateway's read model of one kill and its decision (projection "kills").
@@ -108,8 +109,8 @@ export const GATEWAY_DDL = [
     'denial_reason text',
     'approval_command_id text',
   ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
-  // A table made when the lists were jsonb is converted; on json columns this changes nothing.
-  `ALTER TABLE {schema}.kills ALTER COLUMN reasoning TYPE json USING reasoning::json, ALTER COLUMN risk_factors TYPE json USING risk_factors::json, ALTER COLUMN constraints TYPE json USING constraints::json`,
+  // A table made when the lists were jsonb is converted.
+  jsonbColumnsToJson('kills', ['reasoning', 'risk_factors', 'constraints']),
   `CREATE UNIQUE INDEX IF NOT EXISTS kills_queue_item ON {schema}.kills (approval_queue_item_id) WHERE approval_queue_item_id IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS kills_pending_approval ON {schema}.kills (approval_expires_at, approval_queue_item_id) WHERE approval_status = 'pending'`,
 ];

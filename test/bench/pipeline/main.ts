@@ -202,7 +202,7 @@ async function paced(medic: MedicUnderTest, decided: Watcher, rate: number, warm
  */
 async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50: number): Promise<string[]> {
   const warmup = 10;
-  type Step = readonly ['listener' | 'decision' | 'enrichment', string];
+  type Step = readonly [ServiceName, string];
   /** The paced run's latencies, and each step's rounds during it. */
   const measure = async (medic: MedicUnderTest, steps: readonly Step[]) => {
     const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
@@ -233,14 +233,23 @@ async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50:
   ];
 }
 
+type ServiceName = 'listener' | 'decision' | 'enrichment';
+
+/** A service's /metrics, as Prometheus reads it. */
+async function metricsOf(medic: MedicUnderTest, service: ServiceName): Promise<string> {
+  return (await fetch(medic.metricsUrl(service))).text();
+}
+
+/** The sum of the samples of `name` with these labels (0 when there are none yet: a step that has not finished a batch). */
+function sampleSum(metrics: string, name: string, labels: readonly string[]): number {
+  const lines = metrics.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
 /** The batch figures of a step's /metrics: time in each stage and records, summed, and how many batches. */
-async function stageTotals(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service): Promise<Record<string, number>> {
-  const text = await (await fetch(medic.metricsUrl(service))).text();
-  const value = (name: string, labels: string[]) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
-    // A step that has not finished a batch yet has no line: nothing so far.
-    return Number(line?.split(' ').pop() ?? 0);
-  };
+async function stageTotals(medic: MedicUnderTest, service: ServiceName, step: string = service): Promise<Record<string, number>> {
+  const text = await metricsOf(medic, service);
+  const value = (name: string, labels: string[]) => sampleSum(text, name, labels);
   const totals: Record<string, number> = {};
   if (step === 'enrichment') {
     const labels = ['operation="query_context"', 'result="ok"'];
@@ -258,19 +267,12 @@ async function stageTotals(medic: MedicUnderTest, service: 'listener' | 'decisio
 }
 
 /** Mean time per batch in each stage of a step, and mean batch size, since `since` (or since the step started). */
-async function stageSummary(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', step: string = service, since?: Record<string, number>, indent = '  '): Promise<string> {
+async function stageSummary(medic: MedicUnderTest, service: ServiceName, step: string = service, since?: Record<string, number>, indent = '  '): Promise<string> {
   const now = await stageTotals(medic, service, step);
   const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
   const mean = (stage: string) => (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
   const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
   return `${indent}${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
-}
-
-/** The sum of the samples of a service's /metrics with these labels (0 when it has none yet). */
-async function metricValue(medic: MedicUnderTest, service: 'listener' | 'decision' | 'enrichment', name: string, labels: readonly string[]): Promise<number> {
-  const text = await (await fetch(medic.metricsUrl(service))).text();
-  const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
-  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 /**
@@ -279,11 +281,13 @@ async function metricValue(medic: MedicUnderTest, service: 'listener' | 'decisio
  * `siem.timeout_seconds` plus the margin is decided degraded, by design).
  */
 async function siemOutcomes(medic: MedicUnderTest): Promise<string> {
-  const used = await metricValue(medic, 'enrichment', 'medic_enrichments_total', ['siem_status="used"']);
-  const failed = await metricValue(medic, 'enrichment', 'medic_enrichments_total', ['siem_status="unavailable"']);
-  const fired = await metricValue(medic, 'decision', 'medic_timers_fired_total', ['command="ExpireEnrichment"']);
+  const enrichment = await metricsOf(medic, 'enrichment');
+  const decision = await metricsOf(medic, 'decision');
+  const used = sampleSum(enrichment, 'medic_enrichments_total', ['siem_status="used"']);
+  const failed = sampleSum(enrichment, 'medic_enrichments_total', ['siem_status="unavailable"']);
+  const fired = sampleSum(decision, 'medic_timers_fired_total', ['command="ExpireEnrichment"']);
   // A deadline that fires after the context came in is refused: the kill was decided with it.
-  const refused = await metricValue(medic, 'decision', 'medic_commands_rejected_total', ['command="ExpireEnrichment"']);
+  const refused = sampleSum(decision, 'medic_commands_rejected_total', ['command="ExpireEnrichment"']);
   return `  SIEM context:               ${used} kills given it, ${failed} told the SIEM could not answer; ${fired - refused} decided without it when their deadline passed in the backlog`;
 }
 

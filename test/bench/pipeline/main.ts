@@ -66,7 +66,9 @@ async function watch(kafka: Kafka, topic: string, pick: (type: string | undefine
   let joined!: () => void;
   const ready = new Promise<void>((r) => (joined = r));
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  // A throwaway group that never resumes: committing its offsets would only load the broker being measured.
   await consumer.run({
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const now = performance.now();
       for (const m of batch.messages) {

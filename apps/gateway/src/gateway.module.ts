@@ -10,6 +10,7 @@ import { GATEWAY_SCHEMA } from './gateway.projections';
 import { GatewayWorker } from './gateway.worker';
 import { HealthController } from './health/health.controller';
 import { SystemProbe } from './health/system.probe';
+import { DeadlineInterceptor } from './http/deadline.interceptor';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { ModuleStandings } from './modules/module-standings';
@@ -51,6 +52,8 @@ export class GatewayModule {
         ModuleStandings,
         GatewayWorker,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        // The first is the outermost: the deadline covers the whole answer.
+        { provide: APP_INTERCEPTOR, useClass: DeadlineInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],

@@ -251,7 +251,15 @@ export const medicConfigSchema = z
       .default({}),
     interfaces: z
       .object({
-        web: z.object({ port: port.default(8000), host: nonEmpty.default('127.0.0.1') }).strict().default({}),
+        web: z
+          .object({
+            port: port.default(8000),
+            host: nonEmpty.default('127.0.0.1'),
+            // Every request is answered within this, 503 when Postgres or Kafka does not answer in time.
+            request_timeout_seconds: positiveNumber.default(10),
+          })
+          .strict()
+          .default({}),
         approval_queue: z
           .object({ max_pending: positiveInt.default(100), timeout_hours: positiveNumber.default(24) })
           .strict()

@@ -8,7 +8,7 @@ import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
-import { SystemProbe } from './system.probe';
+import { orNullAfter, SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
 const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];
@@ -16,8 +16,9 @@ const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negot
 export const DEAD_LETTER_WINDOW_MS = 3_600_000;
 
 interface StepHealth {
-  readonly status: 'ok' | 'degraded';
-  readonly dead_letters_last_hour: number;
+  /** unknown: its dead letters could not be read in time (Postgres not answering). */
+  readonly status: 'ok' | 'degraded' | 'unknown';
+  readonly dead_letters_last_hour: number | null;
   readonly last_dead_letter?: { readonly at: string; readonly code: string; readonly reason: string };
 }
 
@@ -31,7 +32,11 @@ export class HealthController {
     private readonly modules: ModuleStandings,
   ) {}
 
-  /** Public for load balancers and probes; says nothing secret. Unhealthy answers 503. */
+  /**
+   * Public for load balancers and probes; says nothing secret. Unhealthy
+   * answers 503. Each check is bounded (SystemProbe.checkMs), so the answer comes in a
+   * few seconds even while Postgres or the broker hangs.
+   */
   @Public()
   @Get('health')
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
@@ -42,9 +47,10 @@ export class HealthController {
       this.probe.kafkaBroker(),
       this.stepHealth(),
       this.probe.siem(),
-      this.probe.siemCircuits().catch(() => []),
+      orNullAfter(this.probe.checkMs, this.probe.siemCircuits()).then((c) => c ?? []),
     ]);
-    const deadLetters = Object.values(steps).some((s) => s.status === 'degraded') ? 'degraded' : 'ok';
+    const stepStates = Object.values(steps).map((s) => s.status);
+    const deadLetters = stepStates.includes('unknown') ? 'unknown' : stepStates.includes('degraded') ? 'degraded' : 'ok';
     // A SIEM that does not answer, or whose breaker is open, degrades decisions (never auto-approved).
     const siemCheck = siem === 'ok' && circuits.some((c) => c.state === 'open') ? 'circuit_open' : siem;
     const siemOk = siemCheck === 'ok' || siemCheck === 'not_configured';
@@ -60,11 +66,11 @@ export class HealthController {
     return body;
   }
 
-  /** Each step is degraded while records it could not handle are recent (see DEAD_LETTER_WINDOW_MS). */
+  /** Each step is degraded while records it could not handle are recent (see DEAD_LETTER_WINDOW_MS); unknown while they cannot be read. */
   private async stepHealth(): Promise<Record<string, StepHealth>> {
-    const steps: Record<string, StepHealth> = Object.fromEntries(STEPS.map((step) => [step, { status: 'ok', dead_letters_last_hour: 0 }]));
-    const recent = await this.probe.deadLetters(DEAD_LETTER_WINDOW_MS).catch(() => []);
-    for (const d of recent) {
+    const recent = await orNullAfter(this.probe.checkMs, this.probe.deadLetters(DEAD_LETTER_WINDOW_MS));
+    const steps: Record<string, StepHealth> = Object.fromEntries(STEPS.map((step) => [step, recent === null ? { status: 'unknown', dead_letters_last_hour: null } : { status: 'ok', dead_letters_last_hour: 0 }]));
+    for (const d of recent ?? []) {
       steps[d.step] = {
         status: 'degraded',
         dead_letters_last_hour: d.count,

@@ -9,6 +9,9 @@ import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 
 export type CheckResult = 'ok' | 'error';
 
+/** How long a health check may take before it counts as failed, at most (see `SystemProbe.checkMs`). */
+const CHECK_MS = 2000;
+
 export interface ProjectionLag {
   readonly name: string;
   readonly topic: string;
@@ -28,19 +31,23 @@ export interface StepDeadLetters {
 @Injectable()
 export class SystemProbe {
   readonly startedAt = Date.now();
+  /** Each check's bound: 2 s, or less when the request deadline is short, so that /health answers within it. */
+  readonly checkMs: number;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.checkMs = Math.min(CHECK_MS, (config.interfaces.web.request_timeout_seconds * 1000) / 2);
+  }
 
   uptimeSeconds(): number {
     return Math.floor((Date.now() - this.startedAt) / 1000);
   }
 
   async database(): Promise<CheckResult> {
-    return within(2000, this.dataSource.query('SELECT 1').then(() => 'ok' as const));
+    return within(this.checkMs, this.dataSource.query('SELECT 1').then(() => 'ok' as const));
   }
 
   /** Whether the configured SIEM answers (its cluster health), or that none is configured. */
@@ -49,7 +56,7 @@ export class SystemProbe {
     if (!siem.enabled) return 'not_configured';
     const headers: Record<string, string> = siem.api_key ? { Authorization: `ApiKey ${siem.api_key}` } : {};
     const url = new URL('/_cluster/health', siem.endpoint);
-    return within(2000, fetch(url, { headers, signal: AbortSignal.timeout(2000) }).then((res) => (res.ok ? 'ok' : Promise.reject(new Error(String(res.status))))));
+    return within(this.checkMs, fetch(url, { headers, signal: AbortSignal.timeout(this.checkMs) }).then((res) => (res.ok ? 'ok' : Promise.reject(new Error(String(res.status))))));
   }
 
   /** Each SIEM's circuit breaker as last announced. */
@@ -58,7 +65,7 @@ export class SystemProbe {
   }
 
   async kafkaBroker(): Promise<CheckResult> {
-    return within(3000, endOffsets(this.kafka, this.config.kafka.topics.kill_events).then(() => 'ok' as const));
+    return within(this.checkMs * 1.5, endOffsets(this.kafka, this.config.kafka.topics.kill_events).then(() => 'ok' as const));
   }
 
   /** How many records of its topic each of the gateway's projections has not applied yet. */
@@ -100,13 +107,19 @@ export class SystemProbe {
   }
 }
 
+/** A check's answer, 'error' when it fails or does not come within `ms`. */
 async function within(ms: number, check: Promise<'ok'>): Promise<CheckResult> {
+  return (await orNullAfter(ms, check)) ?? 'error';
+}
+
+/** What `work` gives, or null when it fails or does not come within `ms` (a Postgres that hangs rather than refuses). */
+export async function orNullAfter<T>(ms: number, work: Promise<T>): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve('error'), ms);
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
   });
   try {
-    return await Promise.race([check.catch(() => 'error' as const), timeout]);
+    return await Promise.race([work.catch(() => null), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isRetriable } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
+import { RETRY_AFTER_SECONDS } from './deadline.interceptor';
 import { ApiError, envelope, requestIdOf, type ApiErrorItem } from './envelope';
 
 const CODES: Record<number, string> = {
@@ -12,6 +14,7 @@ const CODES: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  503: 'unavailable',
 };
 
 /** Every error leaves the gateway in the response envelope; unknown errors are logged and hidden. */
@@ -25,6 +28,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const [status, item] = this.translate(exception, req);
     res.setHeader('X-Request-Id', requestIdOf(req));
+    if (status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(envelope(req, null, [item]));
   }
 
@@ -38,6 +42,11 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     }
     const client = clientErrorOf(exception);
     if (client) return [client.status, { code: CODES[client.status] ?? `http_${client.status}`, message: client.message }];
+    // Postgres or the broker unreachable, or refusing for now: the caller may try again, nothing is wrong with its request.
+    if (isRetriable(exception)) {
+      this.logger.warn('request failed: a store Medic depends on is not reachable', { error: exception, path: req.path, request_id: requestIdOf(req) });
+      return [HttpStatus.SERVICE_UNAVAILABLE, { code: 'unavailable', message: 'Postgres or Kafka is not reachable just now; try again shortly.' }];
+    }
     this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
     return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'internal', message: 'internal error' }];
   }

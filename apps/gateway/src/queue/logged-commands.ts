@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
+import type { MedicConfig } from '@medic/config';
 import type { LoggedKillCommand } from '@medic/domain';
-import { DATA_SOURCE } from '@medic/eventlog';
+import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import type { Principal } from '../auth/api-keys';
 import { ApiError, envelope } from '../http/envelope';
 import { CommandVerdict } from './command-verdict.entity';
@@ -11,7 +12,11 @@ import { CommandSender } from './command-sender';
 import { IdempotencyStore, requestHash, type StoredAnswer } from './idempotency';
 import { VerdictWaiter } from './verdict-waiter';
 
-/** How long a POST waits for the workflow's verdict before answering 202 with a status URL. */
+/**
+ * How long a POST waits for the workflow's verdict before answering 202 with
+ * a status URL: 5 s, or half the request deadline when that is shorter, so the
+ * 202 comes before the deadline's 503.
+ */
 export const VERDICT_WAIT_MS = 5_000;
 
 /** What a POST that sends a kill command answers: 200 with the new state, or 202 with where to look later. */
@@ -41,13 +46,16 @@ export interface LoggedCommandRequest {
 @Injectable()
 export class LoggedCommands {
   private readonly idempotency: IdempotencyStore;
+  private readonly verdictWaitMs: number;
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(MEDIC_CONFIG) config: MedicConfig,
     private readonly sender: CommandSender,
     private readonly verdicts: VerdictWaiter,
   ) {
     this.idempotency = new IdempotencyStore(dataSource);
+    this.verdictWaitMs = Math.min(VERDICT_WAIT_MS, (config.interfaces.web.request_timeout_seconds * 1000) / 2);
   }
 
   async run(r: LoggedCommandRequest): Promise<CommandAnswer> {
@@ -56,7 +64,7 @@ export class LoggedCommands {
     if (idempotencyKey === null) {
       const commandId = randomUUID();
       await this.send(r.command(commandId, now));
-      return this.answer(r, commandId, await this.verdicts.wait(commandId, VERDICT_WAIT_MS));
+      return this.answer(r, commandId, await this.verdicts.wait(commandId, this.verdictWaitMs));
     }
 
     const claim = await this.idempotency.claim(principal.name, idempotencyKey, requestHash(r.request), now);
@@ -71,7 +79,7 @@ export class LoggedCommands {
       await this.idempotency.markSent(principal.name, idempotencyKey);
     }
     try {
-      const answer = await this.answer(r, claim.commandId, await this.verdicts.wait(claim.commandId, VERDICT_WAIT_MS));
+      const answer = await this.answer(r, claim.commandId, await this.verdicts.wait(claim.commandId, this.verdictWaitMs));
       if (answer.status === 200) await this.idempotency.record(principal.name, idempotencyKey, 200, { data: answer.data });
       return answer;
     } catch (error) {

@@ -15,6 +15,9 @@ export interface DatabaseSettings {
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** How long opening a connection, or waiting for a free one in the pool, may take. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Opens a TypeORM data source on the service's own schema and applies its DDL. */
 export async function openDatabase(settings: DatabaseSettings): Promise<DataSource> {
   if (!IDENT.test(settings.schema)) throw new Error(`invalid schema name ${JSON.stringify(settings.schema)}`);
@@ -25,8 +28,14 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
     entities: [ProjectionOffset, ...(settings.entities as unknown[])] as never,
     synchronize: false,
     logging: false,
-    // Unqualified table names in raw SQL resolve to the service's schema.
-    extra: { max: settings.poolSize ?? 10, options: `-c search_path=${settings.schema},public` },
+    extra: {
+      max: settings.poolSize ?? 10,
+      // Unqualified table names in raw SQL resolve to the service's schema.
+      options: `-c search_path=${settings.schema},public`,
+      // A Postgres that hangs (accepts the connection, never answers) fails a connect or a wait for a
+      // pooled connection after this, as a retriable error, instead of holding the caller forever.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    },
   });
   await ds.initialize();
   quietDroppedConnections(ds);

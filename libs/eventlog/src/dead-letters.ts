@@ -116,7 +116,7 @@ export function isRetriable(error: unknown): boolean {
     if (o.retriable === true) return true;
     if (typeof o.name === 'string' && o.name.startsWith('KafkaJS')) return true;
     if (typeof o.code === 'string' && (RETRIABLE_SQLSTATE.test(o.code) || RETRIABLE_ERRNO.has(o.code))) return true;
-    if (typeof o.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(o.message)) return true;
+    if (typeof o.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(o.message)) return true;
     e = o.driverError ?? o.cause;
   }
   return false;

@@ -49,12 +49,24 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
     ...STATE_REBUILDS.filter((r) => wanted(r.name)).map((r) => ({ schema: r.schema, rebuild: (dataSource: DataSource) => r.rebuild({ kafka, dataSource, config }) })),
   ];
   for (const { schema, rebuild } of rebuilds) {
-    const dataSource = await openDatabase({ url: config.database.url, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl });
+    const dataSource = await openDatabase({ url: config.database.url, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
+      throw new CliError(`could not open Postgres at ${databaseAddress(config.database.url)}: ${error instanceof Error ? error.message : String(error)}`, 1);
+    });
     try {
       out(describeRebuild(await rebuild(dataSource)));
     } finally {
       await dataSource.destroy();
     }
+  }
+}
+
+/** Where a database URL points, without its credentials. */
+function databaseAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(a DATABASE_URL that is not a URL)';
   }
 }
 

@@ -1,0 +1,80 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { testInfra } from '@medic/testing';
+
+const DIST = join(__dirname, '../../dist');
+const CLI = join(DIST, 'apps/cli/src/main.js');
+const run = promisify(execFile);
+
+/**
+ * An embedded Postgres of the test's own, started by the built devstack in a
+ * child process (the package is ES-module only, which jest cannot load): it
+ * prints the server's URL and pid, and stops it on SIGTERM.
+ */
+async function ownPostgres(): Promise<{ url: string; pid: number; holder: ChildProcess }> {
+  const script = `
+    const { startPostgres } = require(${JSON.stringify(join(DIST, 'libs/devstack/src/index.js'))});
+    delete process.env.DATABASE_URL;
+    startPostgres({ workDir: ${JSON.stringify(mkdtempSync(join(tmpdir(), 'medic-hung-pg-')))} }).then((pg) => {
+      process.stdout.write(JSON.stringify({ url: pg.url, pid: pg.server.current().pid }) + '\\n');
+      process.on('SIGTERM', () => pg.stop().then(() => process.exit(0)));
+    }, (error) => { console.error(error); process.exit(1); });`;
+  const holder = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    holder.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    holder.once('exit', (code) => reject(new Error(`the Postgres holder exited (${code}) before its server was up`)));
+  });
+  return { ...(JSON.parse(line) as { url: string; pid: number }), holder };
+}
+
+/**
+ * A Postgres that hangs rather than refuses: its postmaster stopped
+ * (SIGSTOP), so a connection is accepted by the kernel and never answered.
+ * The CLI must give up with a message naming the server, not wait forever.
+ */
+describe('medic replay rebuild against a Postgres that does not answer', () => {
+  let postgres: Awaited<ReturnType<typeof ownPostgres>>;
+
+  beforeAll(async () => {
+    postgres = await ownPostgres();
+  });
+  afterAll(async () => {
+    if (!postgres) return;
+    process.kill(postgres.pid, 'SIGCONT');
+    const exited = new Promise((resolve) => postgres.holder.once('exit', resolve));
+    postgres.holder.kill('SIGTERM');
+    await exited;
+  });
+
+  it('exits non-zero, naming the server it could not open, once the connect timeout has passed', async () => {
+    const pid = postgres.pid;
+    const port = new URL(postgres.url).port;
+    process.kill(pid, 'SIGSTOP');
+    let failure: { code?: number; stderr?: string } | null = null;
+    try {
+      await run(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'gateway.kills'], {
+        env: { ...process.env, DATABASE_URL: postgres.url, KAFKA_BROKERS: testInfra().brokers },
+        // Past this the CLI is hanging: the test fails below rather than waiting on it.
+        timeout: 40_000,
+        killSignal: 'SIGKILL',
+      });
+    } catch (error) {
+      failure = error as { code?: number; stderr?: string };
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(failure).not.toBeNull();
+    expect(failure!.code).toBe(1);
+    expect(failure!.stderr).toContain(`could not open Postgres at 127.0.0.1:${port}/`);
+    expect(failure!.stderr).toMatch(/timeout/i);
+    // Credentials stay out of the message.
+    expect(failure!.stderr).not.toMatch(/postgres:[^@\s]+@/);
+  });
+});

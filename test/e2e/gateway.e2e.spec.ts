@@ -116,7 +116,9 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
   it('serves health without a key, status with one, and echoes the request id', async () => {
     const health = await medic.get<Envelope<{ status: string; checks: Record<string, string>; version: string; uptime_seconds: number }>>('/health', {});
     expect(health.status).toBe(200);
-    expect(health.body.data).toMatchObject({ status: 'healthy', checks: { database: 'ok', kafka: 'ok' } });
+    // The spec's four checks (13.2) and Medic's own; one item waits for a human, far below max_pending.
+    expect(health.body.data!.checks).toEqual({ smith_connection: 'ok', siem_connection: 'not_configured', database: 'ok', queue: 'ok', kafka: 'ok', dead_letters: 'ok' });
+    expect(health.body.data!.status).toBe('healthy');
 
     const id = '11111111-2222-4333-8444-555555555555';
     const res = await fetch(`${medic.api.url}/status`, { headers: { 'X-API-Key': medic.api.key, 'X-Request-Id': id } });
@@ -142,5 +144,37 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(decisionMetrics).toMatch(/medic_decisions_total\{outcome="deny",risk_level="[a-z]+",mode="semi_auto",service="decision"\} \d/);
     const listenerMetrics = await (await fetch(medic.metricsUrl('listener'))).text();
     expect(listenerMetrics).toMatch(/medic_kill_reports_total\{verdict="reported",code="",service="listener"\} 4/);
+  });
+});
+
+describe('health of the approval queue', () => {
+  let medic: MedicUnderTest;
+
+  beforeAll(async () => {
+    medic = await startMedic({ services: ['listener', 'decision', 'gateway'], config: { mode: { current: 'manual' }, interfaces: { approval_queue: { max_pending: 2 } } } });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  type Health = Envelope<{ status: string; checks: Record<string, string> }>;
+  const queued = (n: number) =>
+    eventually(async () => {
+      const res = await medic.get<Envelope<{ pagination: { total: number } }>>('/queue');
+      return res.body.data?.pagination.total === n ? true : undefined;
+    }, `${n} pending`);
+
+  it('is full, and Medic degraded, once interfaces.approval_queue.max_pending items wait for a human', async () => {
+    const first = killReport({ target_module: 'queue-a' });
+    await medic.publishRaw(smithMessage(first), first.kill_id);
+    await queued(1);
+    expect((await medic.get<Health>('/health', {})).body.data).toMatchObject({ status: 'healthy', checks: { queue: 'ok' } });
+
+    const second = killReport({ target_module: 'queue-b' });
+    await medic.publishRaw(smithMessage(second), second.kill_id);
+    await queued(2);
+    expect((await medic.get<Health>('/health', {})).body.data).toMatchObject({ status: 'degraded', checks: { queue: 'full', database: 'ok' } });
+    const status = await medic.get<Envelope<{ approval_queue: { pending: number; max_pending: number } }>>('/status');
+    expect(status.body.data!.approval_queue).toMatchObject({ pending: 2, max_pending: 2 });
   });
 });

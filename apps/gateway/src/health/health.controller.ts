@@ -42,22 +42,27 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, kafka, steps, siem, circuits] = await Promise.all([
+    const [database, kafka, smith, steps, siem, circuits, pending] = await Promise.all([
       this.probe.database(),
       this.probe.kafkaBroker(),
+      this.probe.smithConnection(),
       this.stepHealth(),
       this.probe.siem(),
       orNullAfter(this.probe.checkMs, this.probe.siemCircuits()).then((c) => c ?? []),
+      this.probe.pendingApprovals(),
     ]);
     const stepStates = Object.values(steps).map((s) => s.status);
     const deadLetters = stepStates.includes('unknown') ? 'unknown' : stepStates.includes('degraded') ? 'degraded' : 'ok';
     // A SIEM that does not answer, or whose breaker is open, degrades decisions (never auto-approved).
     const siemCheck = siem === 'ok' && circuits.some((c) => c.state === 'open') ? 'circuit_open' : siem;
     const siemOk = siemCheck === 'ok' || siemCheck === 'not_configured';
-    const status = database === 'error' ? 'unhealthy' : database === 'ok' && kafka === 'ok' && deadLetters === 'ok' && siemOk ? 'healthy' : 'degraded';
+    // The approval queue is full once interfaces.approval_queue.max_pending items wait for a human.
+    const queue = pending === null ? 'unknown' : pending >= this.config.interfaces.approval_queue.max_pending ? 'full' : 'ok';
+    const allOk = database === 'ok' && kafka === 'ok' && smith === 'ok' && deadLetters === 'ok' && siemOk && queue === 'ok';
+    const status = database === 'error' ? 'unhealthy' : allOk ? 'healthy' : 'degraded';
     const body = {
       status,
-      checks: { database, kafka, dead_letters: deadLetters, siem_connection: siemCheck },
+      checks: { smith_connection: smith, siem_connection: siemCheck, database, queue, kafka, dead_letters: deadLetters },
       steps,
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -113,6 +118,7 @@ export class HealthController {
       approval_queue: {
         pending: approvals.find((a) => a.status === 'pending')?.n ?? 0,
         by_status: Object.fromEntries(approvals.map((a) => [a.status, a.n])),
+        max_pending: c.interfaces.approval_queue.max_pending,
         timeout_hours: c.interfaces.approval_queue.timeout_hours,
       },
       decisions: { total: counts.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(counts.map((r) => [r.outcome, r.n])) },

@@ -65,7 +65,23 @@ export class SystemProbe {
   }
 
   async kafkaBroker(): Promise<CheckResult> {
-    return within(this.checkMs * 1.5, endOffsets(this.kafka, this.config.kafka.topics.kill_events).then(() => 'ok' as const));
+    return this.topicAnswers(this.config.kafka.topics.kill_events);
+  }
+
+  /** Whether Smith's kill notifications can be read: its topic exists and its partitions have a leader (spec 13.2 smith_connection). */
+  async smithConnection(): Promise<CheckResult> {
+    return this.topicAnswers(this.config.smith.event_bus.topic);
+  }
+
+  /** How many approvals are pending, or null when Postgres does not tell in time. */
+  pendingApprovals(): Promise<number | null> {
+    const count = this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM kills WHERE approval_status = 'pending'`).then((rows) => rows[0]?.n ?? 0);
+    return orNullAfter(this.checkMs, count);
+  }
+
+  /** Asking for a topic's end offsets needs the broker and a leader for each of its partitions. */
+  private topicAnswers(topic: string): Promise<CheckResult> {
+    return within(this.checkMs * 1.5, endOffsets(this.kafka, topic).then(() => 'ok' as const));
   }
 
   /** How many records of its topic each of the gateway's projections has not applied yet. */

@@ -42,10 +42,9 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, kafka, smith, steps, siem, circuits, pending] = await Promise.all([
+    const [database, { kafka, smith }, steps, siem, circuits, pending] = await Promise.all([
       this.probe.database(),
-      this.probe.kafkaBroker(),
-      this.probe.smithConnection(),
+      this.probe.topics(),
       this.stepHealth(),
       this.probe.siem(),
       orNullAfter(this.probe.checkMs, this.probe.siemCircuits()).then((c) => c ?? []),

@@ -64,24 +64,35 @@ export class SystemProbe {
     return this.dataSource.getRepository(SiemCircuitView).find({ order: { siem: 'ASC' } });
   }
 
-  async kafkaBroker(): Promise<CheckResult> {
-    return this.topicAnswers(this.config.kafka.topics.kill_events);
-  }
-
-  /** Whether Smith's kill notifications can be read: its topic exists and its partitions have a leader (spec 13.2 smith_connection). */
-  async smithConnection(): Promise<CheckResult> {
-    return this.topicAnswers(this.config.smith.event_bus.topic);
+  /**
+   * Whether Medic's event log (its kill events) and Smith's kill notifications
+   * can be read (spec 13.2 smith_connection): each topic exists and its
+   * partitions have a leader. One admin connection asks for both.
+   */
+  async topics(): Promise<{ readonly kafka: CheckResult; readonly smith: CheckResult }> {
+    const admin = this.kafka.admin();
+    const answers = admin.connect().then(() =>
+      Promise.all(
+        [this.config.kafka.topics.kill_events, this.config.smith.event_bus.topic].map((topic) =>
+          admin.fetchTopicOffsets(topic).then(
+            () => 'ok' as const,
+            () => 'error' as const,
+          ),
+        ),
+      ),
+    );
+    try {
+      const answered = await orNullAfter(this.checkMs * 1.5, answers);
+      return { kafka: answered?.[0] ?? 'error', smith: answered?.[1] ?? 'error' };
+    } finally {
+      void admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** How many approvals are pending, or null when Postgres does not tell in time. */
   pendingApprovals(): Promise<number | null> {
     const count = this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM kills WHERE approval_status = 'pending'`).then((rows) => rows[0]?.n ?? 0);
     return orNullAfter(this.checkMs, count);
-  }
-
-  /** Asking for a topic's end offsets needs the broker and a leader for each of its partitions. */
-  private topicAnswers(topic: string): Promise<CheckResult> {
-    return within(this.checkMs * 1.5, endOffsets(this.kafka, topic).then(() => 'ok' as const));
   }
 
   /** How many records of its topic each of the gateway's projections has not applied yet. */

@@ -83,4 +83,15 @@ describe('REST gateway while Postgres does not answer', () => {
     expect(after.body.data!.checks['dead_letters']).toBe('ok');
     expect(after.body.data!.steps['decision']).toEqual({ status: 'ok', dead_letters_last_hour: 0 });
   });
+
+  it('answers status while the projections\' positions cannot be read, with their lags unknown', async () => {
+    type Status = Envelope<{ mode: { current: string }; event_log: string; projections: { name: string }[] | null }>;
+    const res = await whileLocked(['gateway.projection_offsets'], () => medic.call<Status>('GET', '/status'));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ event_log: 'error', projections: null, mode: { current: 'observer' } });
+
+    const after = await medic.call<Status>('GET', '/status');
+    expect(after.body.data!.event_log).toBe('ok');
+    expect(after.body.data!.projections!.map((p) => p.name)).toContain('gateway.kills');
+  });
 });

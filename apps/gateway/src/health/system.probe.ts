@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
+import { withTimeout } from '@medic/devstack';
 import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
 import { SiemCircuitView } from '../siem/siem-circuit.entity';
@@ -32,7 +33,7 @@ export interface StepDeadLetters {
 export class SystemProbe {
   readonly startedAt = Date.now();
   /** Each check's bound: 2 s, or less when the request deadline is short, so that /health answers within it. */
-  readonly checkMs: number;
+  private readonly checkMs: number;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -59,9 +60,9 @@ export class SystemProbe {
     return within(this.checkMs, fetch(url, { headers, signal: AbortSignal.timeout(this.checkMs) }).then((res) => (res.ok ? 'ok' : Promise.reject(new Error(String(res.status))))));
   }
 
-  /** Each SIEM's circuit breaker as last announced. */
-  siemCircuits(): Promise<SiemCircuitView[]> {
-    return this.dataSource.getRepository(SiemCircuitView).find({ order: { siem: 'ASC' } });
+  /** Each SIEM's circuit breaker as last announced; none when Postgres does not tell in time. */
+  async siemCircuits(): Promise<SiemCircuitView[]> {
+    return (await orNullAfter(this.checkMs, this.dataSource.getRepository(SiemCircuitView).find({ order: { siem: 'ASC' } }))) ?? [];
   }
 
   /**
@@ -95,16 +96,21 @@ export class SystemProbe {
     return orNullAfter(this.checkMs, count);
   }
 
-  /** How many records of its topic each of the gateway's projections has not applied yet. */
-  async projectionLags(): Promise<ProjectionLag[]> {
-    return Promise.all(GATEWAY_PROJECTIONS.map((p) => this.projectionLag(p.projection.name, p.topic(this.config))));
+  /** How many records of its topic each of the gateway's projections has not applied yet; null when the broker or Postgres does not tell in time. */
+  projectionLags(): Promise<ProjectionLag[] | null> {
+    return orNullAfter(this.checkMs * 1.5, Promise.all(GATEWAY_PROJECTIONS.map((p) => this.projectionLag(p.projection.name, p.topic(this.config)))));
   }
 
   /**
    * Per step, the records sent to the internal dead-letter topic within the
    * window: a step with any is degraded until the window has passed them.
+   * Null when Postgres does not tell in time.
    */
-  async deadLetters(windowMs: number): Promise<StepDeadLetters[]> {
+  deadLetters(windowMs: number): Promise<StepDeadLetters[] | null> {
+    return orNullAfter(this.checkMs, this.readDeadLetters(windowMs));
+  }
+
+  private async readDeadLetters(windowMs: number): Promise<StepDeadLetters[]> {
     const rows = await this.dataSource
       .getRepository(DeadLetterView)
       .createQueryBuilder('d')
@@ -140,14 +146,6 @@ async function within(ms: number, check: Promise<'ok'>): Promise<CheckResult> {
 }
 
 /** What `work` gives, or null when it fails or does not come within `ms` (a Postgres that hangs rather than refuses). */
-export async function orNullAfter<T>(ms: number, work: Promise<T>): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  try {
-    return await Promise.race([work.catch(() => null), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function orNullAfter<T>(ms: number, work: Promise<T>): Promise<T | null> {
+  return withTimeout(work, ms, () => new Error(`no answer within ${ms} ms`)).catch(() => null);
 }

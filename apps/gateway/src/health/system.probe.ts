@@ -7,6 +7,7 @@ import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
 import { SiemCircuitView } from '../siem/siem-circuit.entity';
 import { GATEWAY_PROJECTIONS } from '../gateway.projections';
+import { requestDeadlineMs } from '../http/deadline.interceptor';
 
 export type CheckResult = 'ok' | 'error';
 
@@ -40,7 +41,7 @@ export class SystemProbe {
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {
-    this.checkMs = Math.min(CHECK_MS, (config.interfaces.web.request_timeout_seconds * 1000) / 2);
+    this.checkMs = Math.min(CHECK_MS, requestDeadlineMs(config) / 2);
   }
 
   uptimeSeconds(): number {

@@ -1,13 +1,15 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { type Observable, throwError, timeout } from 'rxjs';
 import type { MedicConfig } from '@medic/config';
 import { MEDIC_CONFIG } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
 import { ApiError } from './envelope';
 
-/** Seconds a client is told to wait before trying again after a 503. */
-export const RETRY_AFTER_SECONDS = 5;
+/** `interfaces.web.request_timeout_seconds` in milliseconds: the longest any request of the gateway takes. */
+export function requestDeadlineMs(config: MedicConfig): number {
+  return config.interfaces.web.request_timeout_seconds * 1000;
+}
 
 /**
  * Every request is answered within `interfaces.web.request_timeout_seconds`.
@@ -23,7 +25,7 @@ export class DeadlineInterceptor implements NestInterceptor {
   private readonly deadlineMs: number;
 
   constructor(@Inject(MEDIC_CONFIG) config: MedicConfig) {
-    this.deadlineMs = config.interfaces.web.request_timeout_seconds * 1000;
+    this.deadlineMs = requestDeadlineMs(config);
   }
 
   intercept(context: ExecutionContext, next: CallHandler<unknown>): Observable<unknown> {
@@ -33,8 +35,8 @@ export class DeadlineInterceptor implements NestInterceptor {
       timeout({
         first: this.deadlineMs,
         with: () => {
+          // The error filter answers it, with Retry-After as for every 503.
           this.logger.warn('request not answered within its deadline', { method: req.method, path: req.path, deadline_ms: this.deadlineMs });
-          http.getResponse<Response>().setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
           const seconds = this.deadlineMs / 1000;
           const effect = req.method === 'GET' || req.method === 'HEAD' ? '' : ' What it asked may still take effect: retry it with the same Idempotency-Key to get its answer.';
           return throwError(() => new ApiError(503, 'unavailable', `Medic could not answer within ${seconds} s: Postgres or Kafka is not answering in time.${effect}`));

@@ -2,8 +2,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 import { isRetriable } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
-import { RETRY_AFTER_SECONDS } from './deadline.interceptor';
 import { ApiError, envelope, requestIdOf, type ApiErrorItem } from './envelope';
+
+/** Seconds a client is told to wait before trying again after a 503. */
+const RETRY_AFTER_SECONDS = 5;
 
 const CODES: Record<number, string> = {
   400: 'bad_request',
@@ -28,7 +30,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const [status, item] = this.translate(exception, req);
     res.setHeader('X-Request-Id', requestIdOf(req));
-    if (status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(envelope(req, null, [item]));
   }
 

@@ -6,6 +6,7 @@ import type { MedicConfig } from '@medic/config';
 import type { LoggedKillCommand } from '@medic/domain';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import type { Principal } from '../auth/api-keys';
+import { requestDeadlineMs } from '../http/deadline.interceptor';
 import { ApiError, envelope } from '../http/envelope';
 import { CommandVerdict } from './command-verdict.entity';
 import { CommandSender } from './command-sender';
@@ -55,7 +56,7 @@ export class LoggedCommands {
     private readonly verdicts: VerdictWaiter,
   ) {
     this.idempotency = new IdempotencyStore(dataSource);
-    this.verdictWaitMs = Math.min(VERDICT_WAIT_MS, (config.interfaces.web.request_timeout_seconds * 1000) / 2);
+    this.verdictWaitMs = Math.min(VERDICT_WAIT_MS, requestDeadlineMs(config) / 2);
   }
 
   async run(r: LoggedCommandRequest): Promise<CommandAnswer> {

@@ -53,7 +53,10 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
  */
 export const EOS_PRODUCER: ProducerConfig = {
   idempotent: true,
-  maxInFlightRequests: 1,
+  // Kafka keeps an idempotent producer's order with up to 5 requests in flight; kafkajs sends a
+  // producer's record batches to a broker one at a time anyway (its per-broker lock), so what may
+  // overlap is a transaction's other requests: adding the offsets while the records are written.
+  maxInFlightRequests: 5,
   allowAutoTopicCreation: false,
   createPartitioner: Partitioners.DefaultPartitioner,
   // A new transaction right after a commit is refused (CONCURRENT_TRANSACTIONS) until the

@@ -531,18 +531,22 @@ export class TransactionalProcessor<R = void> {
   private async commitOnce(batch: ProcessorBatch, sends: readonly PendingOutput[], lastOffset: string): Promise<void> {
     const producer = await this.producerFor(batch.topic, batch.partition);
     const txn = await producer.transaction();
-    try {
+    // The records and the consumed offsets join the transaction side by side: the broker
+    // takes the requests of one connection in turn, but neither waits for the other's answer.
+    const producing = (async () => {
       for (const [topic, messages] of byTopic(sends)) {
         for (const chunk of chunkMessages(messages)) await txn.send({ topic, messages: chunk, acks: -1 });
       }
-      await txn.sendOffsets({
-        consumerGroupId: this.opts.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
-      });
-    } catch (error) {
-      this.logger.warn('kafka transaction failed before commit; aborted', { error, topic: batch.topic, partition: batch.partition });
+    })();
+    const offsets = txn.sendOffsets({
+      consumerGroupId: this.opts.groupId,
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
+    });
+    const failed = (await Promise.allSettled([producing, offsets])).find((r) => r.status === 'rejected');
+    if (failed) {
+      this.logger.warn('kafka transaction failed before commit; aborted', { error: failed.reason, topic: batch.topic, partition: batch.partition });
       await txn.abort().catch(() => undefined);
-      throw new BeforeCommitError(error);
+      throw new BeforeCommitError(failed.reason);
     }
     await txn.commit();
   }

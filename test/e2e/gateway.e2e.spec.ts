@@ -117,7 +117,7 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     const health = await medic.get<Envelope<{ status: string; checks: Record<string, string>; version: string; uptime_seconds: number }>>('/health', {});
     expect(health.status).toBe(200);
     // The spec's four checks (13.2) and Medic's own; one item waits for a human, far below max_pending.
-    expect(health.body.data!.checks).toEqual({ smith_connection: 'ok', siem_connection: 'not_configured', database: 'ok', queue: 'ok', kafka: 'ok', dead_letters: 'ok' });
+    expect(health.body.data!.checks).toEqual({ smith_connection: 'ok', siem_connection: 'not_configured', database: 'ok', queue: 'ok', kafka: 'ok', container_engine: 'not_configured', dead_letters: 'ok' });
     expect(health.body.data!.status).toBe('healthy');
 
     const id = '11111111-2222-4333-8444-555555555555';

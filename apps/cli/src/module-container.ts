@@ -19,19 +19,20 @@ function engineClient(env: NodeJS.ProcessEnv): { docker: Docker; where: string }
  */
 export async function stopModuleContainer(module: string, env: NodeJS.ProcessEnv = process.env): Promise<{ container: ContainerInfo; wasRunning: boolean; where: string }> {
   const { docker, where } = engineClient(env);
+  const engine = new DockerEngine(docker);
   let container: ContainerInfo | null;
   try {
-    container = await new DockerEngine(docker).find(module);
+    container = await engine.find(module);
   } catch (error) {
     throw new CliError(`the container engine at ${where} did not answer: ${(error as Error).message}; no report sent`);
   }
   if (container === null) throw new CliError(`no container for module ${module} on ${where} (none labelled ${MODULE_LABEL}=${module} or named so); no report sent`);
   if (container.running) {
     try {
-      await docker.getContainer(container.id).stop({ t: 5 });
+      // One that stopped on its own meanwhile is left as it is.
+      await engine.stop(container.id, 5);
     } catch (error) {
-      // 304: it stopped on its own meanwhile.
-      if ((error as { statusCode?: number }).statusCode !== 304) throw new CliError(`could not stop container ${container.name}: ${(error as Error).message}; no report sent`);
+      throw new CliError(`could not stop container ${container.name}: ${(error as Error).message}; no report sent`);
     }
   }
   return { container, wasRunning: container.running, where };

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ENGINE_CALLS_AT_ONCE, locate, mapAtMost } from '@medic/containers';
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, locate, mapAtMost } from '@medic/containers';
 
 /**
  * What it takes to make a module's container again once it is gone: taken
@@ -113,13 +113,17 @@ export function createOptionsOf(spec: ContainerSpec): ContainerCreateOptions {
   };
 }
 
+/** Each call bounded as DockerEngine's are: an engine that does not answer is an EngineUnavailable, retriable. */
 export class DockerSnapshots implements ContainerSnapshots {
-  constructor(private readonly docker = new Docker()) {}
+  constructor(
+    private readonly docker = new Docker(),
+    private readonly callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
+  ) {}
 
   async snapshotAll(modules: readonly string[]): Promise<Map<string, TakenSnapshot>> {
     const taken = new Map<string, TakenSnapshot>();
     if (modules.length === 0) return taken;
-    const listed = await this.docker.listContainers({ all: true });
+    const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     const located = modules.flatMap((module) => {
       const id = locate(listed, module);
       return id === null ? [] : [{ module, id }];
@@ -132,7 +136,7 @@ export class DockerSnapshots implements ContainerSnapshots {
   /** One inspect: the container's spec, or null when it went in the meantime. */
   private async inspectSpec(id: string): Promise<{ id: string; spec: ContainerSpec } | null> {
     try {
-      const inspected = await this.docker.getContainer(id).inspect();
+      const inspected = await engineCall(`inspecting container ${id}`, this.callTimeoutMs, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
       return { id: inspected.Id, spec: specOf(inspected) };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
@@ -141,9 +145,13 @@ export class DockerSnapshots implements ContainerSnapshots {
   }
 
   async recreate(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker.createContainer(createOptionsOf(spec));
+    const container = await engineCall(`making a container for ${spec.name}`, this.callTimeoutMs, (abortSignal) => this.docker.createContainer({ ...createOptionsOf(spec), abortSignal }));
     // The network mode's network comes with the create call; other networks are joined after it.
-    for (const network of spec.networks) await this.docker.getNetwork(network).connect({ Container: container.id });
+    for (const network of spec.networks) {
+      // dockerode takes the signal here too; its types do not say so.
+      const joining = this.docker.getNetwork(network) as unknown as { connect(opts: { Container: string; abortSignal: AbortSignal }): Promise<unknown> };
+      await engineCall(`joining ${container.id} to network ${network}`, this.callTimeoutMs, (abortSignal) => joining.connect({ Container: container.id, abortSignal }));
+    }
     return container.id;
   }
 }

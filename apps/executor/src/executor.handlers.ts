@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
+import { EngineUnavailable } from '@medic/containers';
 import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
@@ -55,7 +56,12 @@ export class ExecutorHandlers {
   }
 }
 
-/** The act and its record: the engine's refusal is a retriable failure with the engine's words. */
+/**
+ * The act and its record: the engine's refusal is a retriable failure with the
+ * engine's words. An engine that does not answer at all fails the round
+ * instead, which is tried again with backoff until it answers: the act is
+ * idempotent (a container started since the intent is not started again).
+ */
 async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: LoggedEvent<ResurrectionStarted>): Promise<void> {
   const t0 = Date.now();
   try {
@@ -70,6 +76,7 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
         : { type: 'ResurrectionSucceeded', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, containerId: done.containerId, action: done.action, durationMs: Date.now() - t0 };
     round.append(result, logged);
   } catch (error) {
+    if (error instanceof EngineUnavailable) throw error;
     const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
     round.append({ type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason, retriable: true }, logged);
   }

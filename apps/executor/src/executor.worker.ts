@@ -33,7 +33,8 @@ export class ExecutorWorker implements LogWorker {
     await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON, ...FOLDED]));
-    const engines = { engine: new DockerEngine(), snapshots: new DockerSnapshots() };
+    const engineMs = config.resurrection.engine_timeout_seconds * 1000;
+    const engines = { engine: new DockerEngine(undefined, engineMs), snapshots: new DockerSnapshots(undefined, engineMs) };
     const settings = {
       source: EXECUTOR_SOURCE,
       killEventsTopic: topics.kill_events,

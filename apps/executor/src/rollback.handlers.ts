@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { EntityManager } from 'typeorm';
 import { toMonitorSettings, type MedicConfig } from '@medic/config';
 import { ceTypesOf } from '@medic/contracts';
+import { EngineUnavailable } from '@medic/containers';
 import { anomalyReason, AUTO_ROLLBACK_ACTOR, DomainError, type AnomalyDetected, type KillEvent, type KillEventType, type RollbackRequested, type RollbackStarted } from '@medic/domain';
 import { LogHandlers, MEDIC_CONFIG, type LoggedEvent } from '@medic/eventlog';
 import { EXECUTOR_SOURCE } from './executor.handlers';
@@ -54,6 +55,8 @@ export class RollbackHandlers {
       await round.engine.stop(intent.containerId, STOP_GRACE_SECONDS);
       round.append({ type: 'RollbackCompleted', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId }, logged);
     } catch (error) {
+      // An engine that does not answer fails the round, tried again until it does (stopping twice is harmless).
+      if (error instanceof EngineUnavailable) throw error;
       round.append(failed(`the container engine refused to stop ${intent.containerId}: ${error instanceof Error ? error.message : String(error)}`), logged);
     }
   }

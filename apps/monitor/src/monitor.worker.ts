@@ -51,16 +51,17 @@ export class MonitorWorker implements LogWorker {
     await this.log.connect();
     const probes = new Map<string, NamedProbe[]>(Object.entries(config.resurrection.probes).map(([module, list]) => [module, nameProbes(list)]));
     const slowestProbeMs = Math.max(0, ...[...probes.values()].flat().map((p) => p.config.timeout_seconds * 1000));
+    const engineMs = config.resurrection.engine_timeout_seconds * 1000;
     this.checks = new CheckFiring({
       dataSource,
-      engine: new DockerEngine(),
+      engine: new DockerEngine(undefined, engineMs),
       log: this.log,
       source: MONITOR_SOURCE,
       settings: monitor,
       probesOf: (module) => probes.get(module) ?? [],
       pollMs: Math.min(1000, Math.max(100, monitor.checkIntervalMs / 4)),
-      // A check takes its slowest probe and an inspect; a watch claimed by a replica that died is checked again after this.
-      leaseMs: 10_000 + 2 * slowestProbeMs,
+      // A check takes its slowest probe and an inspect (bounded by engineMs); a watch claimed by a replica that died is checked again after this.
+      leaseMs: Math.max(10_000, engineMs) + 2 * slowestProbeMs,
       onRecorded: (checked, events) => {
         if (checked) this.checksRun.inc();
         this.report(events);

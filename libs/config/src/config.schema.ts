@@ -233,6 +233,8 @@ export const medicConfigSchema = z
         max_retry_attempts: nonNegativeInt.default(2),
         /** A kill of a module this long after its resurrection was confirmed stable is a re-kill of it. */
         rekill_window_minutes: z.number().nonnegative().default(10),
+        /** How long one call on the container engine may take before it counts as the engine not answering. */
+        engine_timeout_seconds: positiveNumber.default(30),
         rollback: z
           .object({ enabled: bool(true), auto_trigger_on_anomaly: bool(true), anomaly_threshold: score.default(0.7) })
           .strict()

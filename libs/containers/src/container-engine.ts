@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineHealth } from '@medic/domain';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost } from './at-most';
+import { ENGINE_CALL_TIMEOUT_MS, engineCall } from './engine-calls';
 
 /** A container as Medic needs to know it: to bring it back, and to watch it afterwards. */
 export interface ContainerInfo {
@@ -42,8 +43,13 @@ export interface ContainerEngine {
   start(id: string): Promise<void>;
   /** Stops it (SIGTERM, SIGKILL after `graceSeconds`); one already stopped is left as it is. */
   stop(id: string, graceSeconds: number): Promise<void>;
-  /** Runs a command in it and waits for its exit code, at most `timeoutMs`. */
+  /**
+   * Runs a command in it and waits for its exit code, at most `timeoutMs`: a command
+   * still running then is an ExecTimeout, an engine that does not answer an EngineUnavailable.
+   */
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** Whether the engine answers its ping within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<boolean>;
 }
 
 export const MODULE_LABEL = 'medic.module';
@@ -52,9 +58,16 @@ const OUTPUT_KEPT = 500;
 /** 304 Not Modified: the container already is as asked (started, or stopped). */
 const ALREADY = 304;
 
-/** The Docker Engine API through dockerode (DOCKER_HOST, or the default socket). */
+/**
+ * The Docker Engine API through dockerode (DOCKER_HOST, or the default
+ * socket). Every call is bounded (`callTimeoutMs`); an engine that does not
+ * answer in time, or cannot be reached, is an EngineUnavailable.
+ */
 export class DockerEngine implements ContainerEngine {
-  constructor(private readonly docker = new Docker()) {}
+  constructor(
+    private readonly docker = new Docker(),
+    private readonly callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
+  ) {}
 
   async find(module: string): Promise<ContainerInfo | null> {
     return (await this.findAll([module])).get(module) ?? null;
@@ -63,7 +76,7 @@ export class DockerEngine implements ContainerEngine {
   async findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>> {
     const found = new Map<string, ContainerInfo>();
     if (modules.length === 0) return found;
-    const listed = await this.docker.listContainers({ all: true });
+    const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     const located = [...new Set(modules)].map((module) => ({ module, id: locate(listed, module) }));
     // Inspected a few at a time: a burst of kills asks about many modules at once.
     const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ module, id }) => ({ module, info: id === null ? null : await this.inspect(id) }));
@@ -73,7 +86,7 @@ export class DockerEngine implements ContainerEngine {
 
   async inspect(id: string): Promise<ContainerInfo | null> {
     try {
-      const c = await this.docker.getContainer(id).inspect();
+      const c = await engineCall(`inspecting container ${id}`, this.callTimeoutMs, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
       const s = c.State;
       const started = s.StartedAt && !s.StartedAt.startsWith('0001-') ? new Date(s.StartedAt).toISOString() : null;
       return {
@@ -95,7 +108,7 @@ export class DockerEngine implements ContainerEngine {
 
   async start(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await engineCall(`starting container ${id}`, this.callTimeoutMs, (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
     } catch (error) {
       if (statusOf(error) !== ALREADY) throw error;
     }
@@ -103,22 +116,25 @@ export class DockerEngine implements ContainerEngine {
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: graceSeconds });
+      // The engine waits out the grace period before it answers.
+      await engineCall(`stopping container ${id}`, graceSeconds * 1000 + this.callTimeoutMs, (abortSignal) => this.docker.getContainer(id).stop({ t: graceSeconds, abortSignal }));
     } catch (error) {
       if (statusOf(error) !== ALREADY) throw error;
     }
   }
 
   async exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
-    const exec = await this.docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
+    const deadline = Date.now() + timeoutMs;
+    // Setting the exec up is bounded by the probe's timeout: an engine too slow for that says nothing about the module.
+    const call = <T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>) => engineCall(what, Math.max(1, Math.min(this.callTimeoutMs, deadline - Date.now())), fn);
+    const exec = await call(`making an exec in container ${id}`, (abortSignal) => this.docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true, abortSignal }));
+    const stream = await call(`starting an exec in container ${id}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }));
     const out = new PassThrough();
     let output = '';
     out.on('data', (chunk: Buffer) => {
       if (output.length < OUTPUT_KEPT) output = (output + chunk.toString('utf8')).slice(0, OUTPUT_KEPT);
     });
     this.docker.modem.demuxStream(stream, out, out);
-    const deadline = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -133,7 +149,7 @@ export class DockerEngine implements ContainerEngine {
       ]);
       // The stream can end a moment before the engine records the exit code.
       for (;;) {
-        const info = await exec.inspect();
+        const info = await engineCall(`reading an exec's exit code in container ${id}`, this.callTimeoutMs, (abortSignal) => exec.inspect({ abortSignal }));
         if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output: output.trim() };
         if (Date.now() >= deadline) throw new ExecTimeout(timeoutMs);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -141,6 +157,17 @@ export class DockerEngine implements ContainerEngine {
     } finally {
       clearTimeout(timer);
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<boolean> {
+    try {
+      // dockerode takes the signal here too; its types do not say so.
+      const docker = this.docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
+      await engineCall('ping', timeoutMs, (abortSignal) => docker.ping({ abortSignal }));
+      return true;
+    } catch {
+      return false;
     }
   }
 }

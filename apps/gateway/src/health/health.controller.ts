@@ -8,7 +8,7 @@ import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
-import { SystemProbe } from './system.probe';
+import { containerEngineEndpoint, SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
 const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];
@@ -42,13 +42,14 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, { kafka, smith }, steps, siem, circuits, pending] = await Promise.all([
+    const [database, { kafka, smith }, steps, siem, circuits, pending, engine] = await Promise.all([
       this.probe.database(),
       this.probe.topics(),
       this.stepHealth(),
       this.probe.siem(),
       this.probe.siemCircuits(),
       this.probe.pendingApprovals(),
+      this.probe.containerEngine(),
     ]);
     const stepStates = Object.values(steps).map((s) => s.status);
     const deadLetters = stepStates.includes('unknown') ? 'unknown' : stepStates.includes('degraded') ? 'degraded' : 'ok';
@@ -57,11 +58,13 @@ export class HealthController {
     const siemOk = siemCheck === 'ok' || siemCheck === 'not_configured';
     // The approval queue is full once interfaces.approval_queue.max_pending items wait for a human.
     const queue = pending === null ? 'unknown' : pending >= this.config.interfaces.approval_queue.max_pending ? 'full' : 'ok';
-    const allOk = database === 'ok' && kafka === 'ok' && smith === 'ok' && deadLetters === 'ok' && siemOk && queue === 'ok';
+    // Without the container engine Medic still decides, but brings nothing back and watches nothing.
+    const engineOk = engine === 'ok' || engine === 'not_configured';
+    const allOk = database === 'ok' && kafka === 'ok' && smith === 'ok' && deadLetters === 'ok' && siemOk && queue === 'ok' && engineOk;
     const status = database === 'error' ? 'unhealthy' : allOk ? 'healthy' : 'degraded';
     const body = {
       status,
-      checks: { smith_connection: smith, siem_connection: siemCheck, database, queue, kafka, dead_letters: deadLetters },
+      checks: { smith_connection: smith, siem_connection: siemCheck, database, queue, kafka, container_engine: engine, dead_letters: deadLetters },
       steps,
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -94,7 +97,7 @@ export class HealthController {
       this.probe.projectionLags(),
       this.dataSource.query<{ outcome: string; n: number }[]>(`SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome`),
     ]);
-    const [siem, circuits] = await Promise.all([this.probe.siem(), this.probe.siemCircuits()]);
+    const [siem, circuits, engine] = await Promise.all([this.probe.siem(), this.probe.siemCircuits(), this.probe.containerEngine()]);
     const approvals = await this.dataSource.query<{ status: string; n: number }[]>(
       `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
     );
@@ -114,6 +117,7 @@ export class HealthController {
         connection: siem,
         circuits: circuits.map((b) => ({ siem: b.siem, state: b.state, since: b.since.toISOString(), failure_count: b.failureCount, reason: b.reason })),
       },
+      container_engine: { endpoint: containerEngineEndpoint(), connection: engine },
       approval_queue: {
         pending: approvals.find((a) => a.status === 'pending')?.n ?? 0,
         by_status: Object.fromEntries(approvals.map((a) => [a.status, a.n])),

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
+import { DockerEngine } from '@medic/containers';
 import { withTimeout } from '@medic/devstack';
 import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
@@ -35,6 +37,7 @@ export class SystemProbe {
   readonly startedAt = Date.now();
   /** Each check's bound: 2 s, or less when the request deadline is short, so that /health answers within it. */
   private readonly checkMs: number;
+  private readonly engine = containerEngineEndpoint() === null ? null : new DockerEngine();
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -59,6 +62,16 @@ export class SystemProbe {
     const headers: Record<string, string> = siem.api_key ? { Authorization: `ApiKey ${siem.api_key}` } : {};
     const url = new URL('/_cluster/health', siem.endpoint);
     return within(this.checkMs, fetch(url, { headers, signal: AbortSignal.timeout(this.checkMs) }).then((res) => (res.ok ? 'ok' : Promise.reject(new Error(String(res.status))))));
+  }
+
+  /**
+   * Whether the container engine the executor and the monitor use (DOCKER_HOST, else the
+   * default socket) answers its ping: without it no module can be brought back or watched.
+   * Not configured when DOCKER_HOST is unset and there is no default socket.
+   */
+  async containerEngine(): Promise<CheckResult | 'not_configured'> {
+    if (this.engine === null) return 'not_configured';
+    return (await this.engine.ping(this.checkMs)) ? 'ok' : 'error';
   }
 
   /** Each SIEM's circuit breaker as last announced; none when Postgres does not tell in time. */
@@ -139,6 +152,15 @@ export class SystemProbe {
     });
     return { name, topic, lag: Number(lag), partitions };
   }
+}
+
+const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
+
+/** The container engine's address as the services use it (dockerode's rule), or null when there is none. */
+export function containerEngineEndpoint(): string | null {
+  const given = process.env['DOCKER_HOST'];
+  if (given) return given;
+  return existsSync(DEFAULT_ENGINE_SOCKET) ? `unix://${DEFAULT_ENGINE_SOCKET}` : null;
 }
 
 /** A check's answer, 'error' when it fails or does not come within `ms`. */

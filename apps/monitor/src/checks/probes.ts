@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { ProbeConfig } from '@medic/config';
-import { ExecTimeout, type ContainerEngine } from '@medic/containers';
+import { EngineUnavailable, ExecTimeout, type ContainerEngine } from '@medic/containers';
 import type { ProbeObservation } from '@medic/domain';
 
 /** A probe of a module, named for findings and metrics. */
@@ -31,7 +31,11 @@ function describe(p: ProbeConfig): string {
   }
 }
 
-/** Runs one probe; whatever goes wrong is the probe's failure, described, never an error. */
+/**
+ * Runs one probe; whatever goes wrong is the probe's failure, described, except
+ * an engine that does not answer an exec probe: that says nothing about the
+ * module, and is thrown, so that the check makes no verdict.
+ */
 export async function runProbe(probe: NamedProbe, engine: ContainerEngine, containerId: string): Promise<ProbeObservation> {
   const { config } = probe;
   const timeoutMs = Math.round(config.timeout_seconds * 1000);
@@ -40,6 +44,7 @@ export async function runProbe(probe: NamedProbe, engine: ContainerEngine, conta
   try {
     outcome = await attempt(config, timeoutMs, engine, containerId);
   } catch (error) {
+    if (error instanceof EngineUnavailable) throw error;
     outcome = { ok: false, detail: failureOf(error, timeoutMs) };
   }
   return { name: probe.name, ok: outcome.ok, detail: outcome.detail, latencyMs: Math.round((performance.now() - started) * 100) / 100, failureThreshold: config.failure_threshold };

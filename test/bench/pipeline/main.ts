@@ -210,8 +210,12 @@ async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50:
     const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
     try {
       const before = await Promise.all(steps.map(([service, step]) => stageTotals(medic, service, step)));
-      const { l } = await paced(medic, decided, rate, warmup);
-      return { l, rounds: await Promise.all(steps.map(([service, step], i) => stageSummary(medic, service, step, before[i], '      '))) };
+      const cpuBefore = cpuSnapshot();
+      const { l, sent } = await paced(medic, decided, rate, warmup);
+      // At this rate batches are small: what a kill costs here, not in the burst, is what the latency pays for.
+      const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), sent, CORES);
+      const rounds = await Promise.all(steps.map(([service, step], i) => stageSummary(medic, service, step, before[i], '      ')));
+      return { l, rounds: [`      CPU per kill (ms):   ${cpu.line}; the ${CORES} cores ${((100 * rate * cpu.totalMs) / (CORES * 1000)).toFixed(0)} % busy`, ...rounds] };
     } finally {
       await decided.stop();
     }

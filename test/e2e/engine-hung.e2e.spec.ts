@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
+import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
-import { killEventsOf, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { killEventsOf, killReport, moduleContainer, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 
 type Health = { data?: { status: string; checks: Record<string, string>; steps: Record<string, { status: string; dead_letters_last_hour: number | null }> } };
 
@@ -29,10 +29,7 @@ describe('a container engine that does not answer', () => {
     enginePid = engine.server.current().pid;
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: 'wedged-svc', Labels: { 'medic.module': 'wedged-svc' } });
-    containerId = container.id;
-    await container.start();
-    await container.stop({ t: 1 });
+    containerId = (await moduleContainer(docker, 'wedged-svc')).id;
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'gateway'],

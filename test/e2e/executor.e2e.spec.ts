@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
-import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, moduleContainer, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 /*
  * The executor on a real container engine: an auto-approved kill of a
@@ -22,11 +22,8 @@ describe('bringing a module back on the container engine', () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-exec-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: 'nginx-test', Labels: { 'medic.module': 'nginx-test' } });
-    containerId = container.id;
     // Running, then killed (as Smith would): it has a StartedAt to move on from.
-    await container.start();
-    await container.stop({ t: 1 });
+    containerId = (await moduleContainer(docker, 'nginx-test')).id;
     // The services reach the engine as they would under medic up.
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
@@ -200,13 +197,7 @@ describe('bringing a module back on the container engine', () => {
   });
 
   it('leaves the container alone when the kill is denied: critical, blacklisted, or denied by a human', async () => {
-    const stoppedContainer = async (name: string) => {
-      const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Labels: { 'medic.module': name } });
-      await c.start();
-      await c.stop({ t: 1 });
-      return c;
-    };
-    const containers = await Promise.all(['severe-svc', 'banned-svc', 'refused-svc'].map(stoppedContainer));
+    const containers = await Promise.all(['severe-svc', 'banned-svc', 'refused-svc'].map((name) => moduleContainer(docker, name)));
     const before = await Promise.all(containers.map((c) => c.inspect()));
     const critical = killReport({ target_module: 'severe-svc', severity: 'critical', confidence_score: 0.99, kill_reason: 'threat_detected' });
     const blacklisted = killReport({ target_module: 'banned-svc' });
@@ -253,9 +244,7 @@ describe('observer mode on the container engine', () => {
 
   it('decides but touches nothing', async () => {
     const docker = new Docker({ socketPath: engine.socket });
-    const c = await docker.createContainer({ Image: TARGET_IMAGE, name: 'watched-svc', Labels: { 'medic.module': 'watched-svc' } });
-    await c.start();
-    await c.stop({ t: 1 });
+    const c = await moduleContainer(docker, 'watched-svc');
     const before = await c.inspect();
     const r = killReport({ target_module: 'watched-svc' });
     await medic.publishRaw(smithMessage(r), r.kill_id);

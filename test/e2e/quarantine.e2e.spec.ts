@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { decodeEvent } from '@medic/contracts';
-import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
+import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { ControlEvent, KillEvent, KillEventOf, LoggedKillCommand } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { ceTypeOf, eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ceTypeOf, eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 const run = promisify(execFile);
 
@@ -40,9 +40,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-quarantine-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: MODULE, Labels: { 'medic.module': MODULE } });
-    containerId = container.id;
-    await container.start();
+    containerId = (await moduleContainer(docker, MODULE, { running: true })).id;
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'gateway'],

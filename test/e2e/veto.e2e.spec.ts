@@ -7,10 +7,10 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
-import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
+import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf } from '@medic/domain';
 import { readDeadLetter } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 /*
  * The veto exchange of spec 4.4 through the whole system, with Smith played
@@ -79,10 +79,7 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-veto-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    const container = await docker.createContainer({ Image: TARGET_IMAGE, name: 'veto-target', Labels: { 'medic.module': 'veto-target' } });
-    containerId = container.id;
-    await container.start();
-    await container.stop({ t: 1 });
+    containerId = (await moduleContainer(docker, 'veto-target')).id;
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'negotiator', 'executor'],
@@ -255,8 +252,7 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
   });
 
   it('medic smith kill --stop stops the module as Smith would before reporting; with no such container it reports nothing', async () => {
-    const other = await docker.createContainer({ Image: TARGET_IMAGE, name: 'stop-target', Labels: { 'medic.module': 'stop-target' } });
-    await other.start();
+    const other = await moduleContainer(docker, 'stop-target', { running: true });
     expect((await other.inspect()).State.Running).toBe(true);
     const env = cliEnv(medic, { DOCKER_HOST: `unix://${engine.socket}` });
     // Critical: denied, so nothing waits on Smith afterwards.

@@ -314,7 +314,7 @@ export const medicConfigSchema = z
           .default({}),
         consumer: z
           .object({
-            max_wait_ms: nonNegativeInt.default(50),
+            max_wait_ms: nonNegativeInt.default(250),
             session_timeout_ms: positiveInt.default(10_000),
             // Consumer groups of Medic's own services are "<prefix>-<service>"; the listener's is smith.event_bus.consumer_group.
             group_prefix: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"').default('medic'),

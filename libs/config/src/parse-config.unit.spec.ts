@@ -144,7 +144,7 @@ describe('parseConfig: defaults', () => {
       partitions: 3,
       replication_factor: 1,
       topics: { kill_events: 'medic.kill.events', kill_commands: 'medic.kill.commands', control_events: 'medic.control.events', internal_dlq: 'medic.dlq.internal' },
-      consumer: { max_wait_ms: 50, session_timeout_ms: 10_000, group_prefix: 'medic' },
+      consumer: { max_wait_ms: 250, session_timeout_ms: 10_000, group_prefix: 'medic' },
     });
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
     expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10 });

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { repoRoot } from '@medic/devstack';
-import { DockerEngine, MODULE_LABEL, type ContainerInfo } from '@medic/containers';
+import { DEFAULT_ENGINE_SOCKET, DockerEngine, MODULE_LABEL, type ContainerInfo } from '@medic/containers';
 import { CliError } from './cli-config';
 import { medicHome, readEndpoints } from './endpoints';
 
@@ -9,7 +9,7 @@ function engineClient(env: NodeJS.ProcessEnv): { docker: Docker; where: string }
   if (env.DOCKER_HOST) return { docker: new Docker(), where: env.DOCKER_HOST };
   const socket = readEndpoints(medicHome(repoRoot(), env))?.docker?.socket;
   if (socket) return { docker: new Docker({ socketPath: socket }), where: `unix://${socket}` };
-  return { docker: new Docker(), where: 'unix:///var/run/docker.sock' };
+  return { docker: new Docker(), where: `unix://${DEFAULT_ENGINE_SOCKET}` };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineHealth } from '@medic/domain';
@@ -53,6 +54,15 @@ export interface ContainerEngine {
 }
 
 export const MODULE_LABEL = 'medic.module';
+
+/** Where dockerode looks for the engine when DOCKER_HOST is unset. */
+export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
+
+/** The engine a DockerEngine made without a client of its own talks to (dockerode's rule), or null when there is none. */
+export function containerEngineEndpoint(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env['DOCKER_HOST']) return env['DOCKER_HOST'];
+  return existsSync(DEFAULT_ENGINE_SOCKET) ? `unix://${DEFAULT_ENGINE_SOCKET}` : null;
+}
 
 const OUTPUT_KEPT = 500;
 /** 304 Not Modified: the container already is as asked (started, or stopped). */

@@ -2,13 +2,14 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
+import { containerEngineEndpoint } from '@medic/containers';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { Public } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
-import { containerEngineEndpoint, SystemProbe } from './system.probe';
+import { SystemProbe } from './system.probe';
 
 /** The steps that dead-letter what they cannot handle. */
 const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];

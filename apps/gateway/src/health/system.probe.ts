@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DockerEngine } from '@medic/containers';
+import { containerEngineEndpoint, DockerEngine } from '@medic/containers';
 import { withTimeout } from '@medic/devstack';
 import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
@@ -152,15 +151,6 @@ export class SystemProbe {
     });
     return { name, topic, lag: Number(lag), partitions };
   }
-}
-
-const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
-
-/** The container engine's address as the services use it (dockerode's rule), or null when there is none. */
-export function containerEngineEndpoint(): string | null {
-  const given = process.env['DOCKER_HOST'];
-  if (given) return given;
-  return existsSync(DEFAULT_ENGINE_SOCKET) ? `unix://${DEFAULT_ENGINE_SOCKET}` : null;
 }
 
 /** A check's answer, 'error' when it fails or does not come within `ms`. */

@@ -3,6 +3,7 @@ export { DevstackError, type DevstackErrorCode } from './errors';
 export { startKafka } from './kafka';
 export { ELASTICSEARCH_USER, startElasticsearch, type ElasticsearchHandle, type ElasticsearchOptions } from './elasticsearch';
 export { startPostgres } from './postgres';
+export { redact } from './postgres-probe';
 export { freePort } from './ports';
 export { repoRoot } from './repo';
 export { startStack } from './stack';

@@ -7,6 +7,7 @@ import { isValidModuleName } from '@medic/domain';
 import {
   freePort,
   MEDIC_SERVICES,
+  redact,
   repoRoot,
   ensureDemoTarget,
   ensureTargetImage,
@@ -266,7 +267,7 @@ function describe(e: Endpoints, file: string): string {
     `  API        ${e.api.url}   (key: ${e.api.key})`,
     `  OpenAPI    ${e.api.url}/openapi.json`,
     `  Kafka      ${e.kafka.brokers}`,
-    `  Postgres   ${e.postgres.url}`,
+    `  Postgres   ${redact(e.postgres.url)}`,
     ...(e.elasticsearch ? [`  SIEM       ${e.elasticsearch.url}   (sample data: npx medic siem seed)`] : []),
     ...(e.docker ? [`  Docker API unix://${e.docker.socket}`] : []),
     ...Object.entries(e.metrics).map(([name, url]) => `  metrics    ${name.padEnd(9)} ${url}`),

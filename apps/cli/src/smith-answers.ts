@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { isValidTopicName, VETO_ANSWER_TYPE, VETO_DECISIONS, type VetoDecision } from '@medic/domain';
+import { parseCommandArgs } from './cli-args';
 import { CliError } from './cli-config';
 
 /** How the simulated Smith answers: one of spec 4.4's decisions, or not at all. */
@@ -19,22 +19,16 @@ export const ANSWER_USAGE =
 
 /** Reads `medic smith answer` arguments; anything off is a usage error naming it. */
 export function parseSmithAnswer(args: readonly string[]): SmithAnswerOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: { policy: { type: 'string' }, reason: { type: 'string' }, evidence: { type: 'string' }, count: { type: 'string' }, once: { type: 'boolean' } },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${ANSWER_USAGE}`, 2);
-  }
+  const { values } = parseCommandArgs(args, {
+    usage: ANSWER_USAGE,
+    options: { policy: { type: 'string' }, reason: { type: 'string' }, evidence: { type: 'string' }, count: { type: 'string' }, once: { type: 'boolean' } },
+    expects: { policy: `one of ${ANSWER_POLICIES.join(', ')}` },
+  });
   const policy = values.policy;
   if (policy === undefined) throw new CliError(`--policy is required\n${ANSWER_USAGE}`, 2);
   if (!(ANSWER_POLICIES as readonly string[]).includes(policy)) throw new CliError(`--policy must be one of ${ANSWER_POLICIES.join(', ')}`, 2);
   if (values.once && values.count !== undefined) throw new CliError(`--once and --count exclude each other\n${ANSWER_USAGE}`, 2);
-  if (values.count !== undefined && !/^[1-9]\d{0,5}$/.test(values.count)) throw new CliError('--count must be a whole number from 1', 2);
+  if (values.count !== undefined && !/^[1-9]\d{0,5}$/.test(values.count)) throw new CliError('--count must be a whole number ≥ 1', 2);
   const reason = values.reason ?? `smith-simulator: ${policy}`;
   if (reason.length > 2_000) throw new CliError('--reason must be at most 2,000 characters', 2);
   return {

@@ -50,6 +50,16 @@ describe('medic smith answer', () => {
     expect(exitOf(args)).toBe(2);
   });
 
+  it.each([
+    [['--policy', 'veto', '--count', '-3'], /^--count must be a whole number ≥ 1$/],
+    [['--policy', 'veto', '--count=-3'], /^--count must be a whole number ≥ 1$/],
+    [['--policy'], /^--policy needs a value \(one of approve, veto, defer, silent\)\n/],
+    [['--policy', 'veto', '--colour', 'red'], /^unknown option --colour; known: --policy, --reason, --evidence, --count, --once\n/],
+  ])('refuses %j saying what is wrong', (args, message) => {
+    expect(() => parseSmithAnswer(args)).toThrow(message);
+    expect(exitOf(args)).toBe(2);
+  });
+
   it("answers Medic's notice with a RESURRECTION_VETO Medic reads, on the notice's reply topic", () => {
     const notice = readNotice(Buffer.from(JSON.stringify(preResurrectionNotice(ask, 'nginx-test', { level: 'low', score: 0.28, factors: {} }))));
     expect(notice).toEqual({ requestId: 'req-1', correlationId: 'cor-1', killId: 'k-1', targetModule: 'nginx-test', replyTo: 'smith.answers', timeoutSeconds: 30, risk: 'low 0.28' });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KILL_REASONS, parseSmithKillMessage, SEVERITIES } from '@medic/domain';
+import { parseCommandArgs } from './cli-args';
 import { CliError } from './cli-config';
 
 /** What `medic smith kill` sends, as Smith would: a spec 4.1 KILL_REPORT. */
@@ -19,35 +20,37 @@ const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium
 
 /** Reads `medic smith kill` arguments; anything off is a usage error naming it. */
 export function parseSmithKill(args: readonly string[]): SmithKill {
-  const [module, ...given] = args;
-  if (!module || module.startsWith('--')) throw new CliError(USAGE, 2);
-  const rest = given.filter((a) => a !== '--stop');
-  const options = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const name = rest[i]!;
-    const value = rest[i + 1];
-    if (!name.startsWith('--') || value === undefined) throw new CliError(`${name}: expected --option value\n${USAGE}`, 2);
-    options.set(name.slice(2), value);
-  }
-  for (const name of options.keys()) {
-    if (!['severity', 'confidence', 'reason', 'kill-id', 'instance', 'evidence'].includes(name)) throw new CliError(`unknown option --${name}\n${USAGE}`, 2);
-  }
-  const severity = options.get('severity') ?? 'low';
+  const { values, positionals } = parseCommandArgs(args, {
+    usage: USAGE,
+    options: {
+      severity: { type: 'string' },
+      confidence: { type: 'string' },
+      reason: { type: 'string' },
+      'kill-id': { type: 'string' },
+      instance: { type: 'string' },
+      evidence: { type: 'string' },
+      stop: { type: 'boolean' },
+    },
+    positionals: ['<module>'],
+    expects: { severity: `one of ${SEVERITIES.join(', ')}`, reason: `one of ${KILL_REASONS.join(', ')}` },
+  });
+  const module = positionals[0]!;
+  const severity = values.severity ?? 'low';
   if (!(SEVERITIES as readonly string[]).includes(severity)) throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}`, 2);
-  const reason = options.get('reason') ?? 'anomaly_behavior';
+  const reason = values.reason ?? 'anomaly_behavior';
   if (!(KILL_REASONS as readonly string[]).includes(reason)) throw new CliError(`--reason must be one of ${KILL_REASONS.join(', ')}`, 2);
-  const confidenceText = options.get('confidence') ?? '0.4';
+  const confidenceText = values.confidence ?? '0.4';
   const confidence = Number(confidenceText);
   if (!/^\d*\.?\d+$/.test(confidenceText) || confidence < 0 || confidence > 1) throw new CliError('--confidence must be a number from 0 to 1', 2);
   const kill: SmithKill = {
     module,
-    killId: options.get('kill-id') ?? `smith-${randomUUID()}`,
+    killId: values['kill-id'] ?? `smith-${randomUUID()}`,
     severity,
     confidence,
     reason,
-    instance: options.get('instance') ?? `${module}-1`,
-    evidence: (options.get('evidence') ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
-    stop: rest.length < given.length,
+    instance: values.instance ?? `${module}-1`,
+    evidence: (values.evidence ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
+    stop: values.stop ?? false,
   };
   // What Medic's listener would refuse is refused here, with its reason.
   const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date())), {});

@@ -29,6 +29,16 @@ describe('medic smith kill', () => {
   });
 
   it.each([
+    [['x', '--bogus'], /^unknown option --bogus; known: --severity, --confidence, --reason, --kill-id, --instance, --evidence, --stop\n/],
+    [['x', '--severity'], /^--severity needs a value \(one of critical, high, medium, low, info\)\n/],
+    [['x', '--confidence', '-0.5'], /^--confidence must be a number from 0 to 1$/],
+    [['--stop'], /^missing <module>\n/],
+  ])('refuses %j saying what is wrong', (args, message) => {
+    expect(() => parseSmithKill(args)).toThrow(message);
+    expect(exitOf(args)).toBe(2);
+  });
+
+  it.each([
     [[]],
     [['--severity', 'low']],
     [['m', '--severity', 'apocalyptic']],

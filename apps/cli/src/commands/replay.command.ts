@@ -1,6 +1,7 @@
 import type { KillEvent } from '@medic/domain';
 import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
+import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
@@ -8,10 +9,9 @@ import { formatTimeline } from '../timeline';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
 export async function replayAudit(args: readonly string[], out: (text: string) => void): Promise<void> {
-  const json = args.includes('--json');
-  const rest = args.filter((a) => a !== '--json');
-  const killId = rest[0];
-  if (!killId || rest.length > 1) throw new CliError('usage: medic replay audit <kill_id> [--json]', 2);
+  const { values, positionals } = parseCommandArgs(args, { usage: 'usage: medic replay audit <kill_id> [--json]', options: { json: { type: 'boolean' } }, positionals: ['<kill_id>'] });
+  const json = values.json ?? false;
+  const killId = positionals[0]!;
   if (!isValidKillId(killId)) throw new CliError(`"${killId}" is not a valid kill_id`, 2);
   const config = cliConfig();
   const kafka = createKafka(kafkaSettings(config, 'cli'));
@@ -77,13 +77,13 @@ function describeRebuild(r: RebuildResult): string {
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {
   const known = [...PROJECTIONS.map((t) => t.projection.name), ...STATE_REBUILDS.map((r) => r.name)];
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = arg === '--projection' ? args[++i] : arg.startsWith('--projection=') ? arg.slice('--projection='.length) : undefined;
-    if (value === undefined) throw new CliError(`unknown argument ${arg}\nusage: medic replay rebuild [--projection NAME]`, 2);
-    if (!known.includes(value)) throw new CliError(`unknown projection "${value}"; known: ${known.join(', ')}`, 2);
-    names.push(value);
-  }
+  const { values } = parseCommandArgs(args, {
+    usage: 'usage: medic replay rebuild [--projection NAME]…',
+    options: { projection: { type: 'string', multiple: true } },
+    expects: { projection: `one of ${known.join(', ')}` },
+  });
+  const names = values.projection ?? [];
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined) throw new CliError(`unknown projection "${unknown}"; known: ${known.join(', ')}`, 2);
   return names.length > 0 ? names : null;
 }

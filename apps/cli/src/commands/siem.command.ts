@@ -1,5 +1,6 @@
 import { Client } from '@elastic/elasticsearch';
 import { ensureSiemTemplates, sampleSiemData, writeSiemDocuments } from '../../../enrichment/src/siem/seed';
+import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig } from '../cli-config';
 
 /**
@@ -9,7 +10,7 @@ import { CliError, cliConfig } from '../cli-config';
  * known false positive, nginx-test is quiet.
  */
 export async function siemSeed(args: readonly string[], out: (text: string) => void): Promise<void> {
-  if (args.length > 0) throw new CliError(`unknown argument ${args[0]}\nusage: medic siem seed`, 2);
+  parseCommandArgs(args, { usage: 'usage: medic siem seed', options: {} });
   const config = cliConfig();
   const { endpoint, elasticsearch: es, api_key: apiKey } = config.siem;
   const client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), requestTimeout: 30_000 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Partitioners } from 'kafkajs';
 import { createKafka, kafkaSettings } from '@medic/eventlog';
+import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
 import { parseSmithKill, smithKillMessage } from '../smith-reports';
@@ -22,12 +23,12 @@ export async function smithKill(args: readonly string[], out: (text: string) => 
 }
 
 export async function smithReplay(args: readonly string[], out: (text: string) => void): Promise<void> {
-  if (args.length !== 1) throw new CliError('usage: medic smith replay <file.jsonl>', 2);
+  const file = parseCommandArgs(args, { usage: 'usage: medic smith replay <file.jsonl>', options: {}, positionals: ['<file.jsonl>'] }).positionals[0]!;
   let text: string;
   try {
-    text = readFileSync(args[0]!, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${args[0]}: ${(error as Error).message}`, 2);
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
   }
   const messages = text
     .split('\n')
@@ -38,7 +39,7 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
       try {
         parsed = JSON.parse(line);
       } catch {
-        throw new CliError(`${args[0]}:${n}: not JSON`, 2);
+        throw new CliError(`${file}:${n}: not JSON`, 2);
       }
       const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
       // A line is a whole envelope, or just its payload; it goes as it is, for Medic to judge.
@@ -46,9 +47,9 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
       const payload = (envelope['payload'] ?? {}) as Record<string, unknown>;
       return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value: JSON.stringify(envelope) };
     });
-  if (messages.length === 0) throw new CliError(`${args[0]} holds no reports`, 2);
+  if (messages.length === 0) throw new CliError(`${file} holds no reports`, 2);
   const topic = await send(messages);
-  out(`sent ${messages.length} reports from ${args[0]} to ${topic}`);
+  out(`sent ${messages.length} reports from ${file} to ${topic}`);
 }
 
 async function send(messages: { key: string | null; value: string }[]): Promise<string> {

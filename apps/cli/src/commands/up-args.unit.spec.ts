@@ -7,10 +7,11 @@ describe('medic up arguments', () => {
   });
 
   it.each([
-    [['--demo-target'], /needs a module name/],
-    [['--demo-target='], /needs a module name/],
+    [['--demo-target'], /^--demo-target needs a value \(a module name\)/],
+    [['--demo-target='], /not a valid module name/],
     [['--demo-target', '../etc'], /not a valid module name/],
-    [['--fast'], /unknown argument --fast/],
+    [['--fast'], /^unknown option --fast; known: --no-siem, --demo-target/],
+    [['now'], /^unexpected argument now/],
   ])('refuses %j with a message and exit code 2', (args, message) => {
     expect(() => parseUpArgs(args)).toThrow(message);
     try {

@@ -25,6 +25,7 @@ import {
   type RestartableService,
   type StackHandle,
 } from '@medic/devstack';
+import { parseCommandArgs } from '../cli-args';
 import { CliError } from '../cli-config';
 import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
 import { takeUpLock } from '../up-lock';
@@ -54,19 +55,15 @@ interface UpOptions {
 }
 
 export function parseUpArgs(args: readonly string[]): UpOptions {
-  const demoTargets: string[] = [];
-  let noSiem = false;
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i]!;
-    if (arg === '--no-siem') noSiem = true;
-    else if (arg === '--demo-target' || arg.startsWith('--demo-target=')) {
-      const name = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
-      if (name === undefined || name === '') throw new CliError(`--demo-target needs a module name\n${UP_USAGE}`, 2);
-      if (!isValidModuleName(name)) throw new CliError(`--demo-target ${JSON.stringify(name)} is not a valid module name (letters, digits, . _ -; 1–128 characters)\n${UP_USAGE}`, 2);
-      demoTargets.push(name);
-    } else throw new CliError(`unknown argument ${arg}\n${UP_USAGE}`, 2);
-  }
-  return { noSiem, demoTargets: [...new Set(demoTargets)] };
+  const { values } = parseCommandArgs(args, {
+    usage: UP_USAGE,
+    options: { 'no-siem': { type: 'boolean' }, 'demo-target': { type: 'string', multiple: true } },
+    expects: { 'demo-target': 'a module name' },
+  });
+  const demoTargets = values['demo-target'] ?? [];
+  const invalid = demoTargets.find((name) => !isValidModuleName(name));
+  if (invalid !== undefined) throw new CliError(`--demo-target ${JSON.stringify(invalid)} is not a valid module name (letters, digits, . _ -; 1–128 characters)\n${UP_USAGE}`, 2);
+  return { noSiem: values['no-siem'] ?? false, demoTargets: [...new Set(demoTargets)] };
 }
 
 function describeTarget(t: DemoTarget): string {

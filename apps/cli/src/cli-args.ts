@@ -72,3 +72,18 @@ function optionMistake<O extends ParseArgsOptionsConfig>(args: string[], spec: C
   }
   return undefined;
 }
+
+/** A command, or a group of subcommands by name (`smith` → kill, replay, answer). */
+export type CommandTable<C> = Readonly<Record<string, C | Readonly<Record<string, C>>>>;
+
+/** The command argv names, with the arguments it gets; an unknown or missing (sub)command is a usage error. */
+export function routeCommand<C extends (...args: never[]) => unknown>(table: CommandTable<C>, argv: readonly string[], usage: string): [C, readonly string[]] {
+  const [name = '', sub, ...rest] = argv;
+  const entry = Object.hasOwn(table, name) ? table[name]! : undefined;
+  if (entry === undefined) throw new CliError(`unknown command: ${name}\n\n${usage}`, 2);
+  if (typeof entry === 'function') return [entry, argv.slice(1)];
+  const subcommands = Object.keys(entry).join(', ');
+  if (sub === undefined || sub.startsWith('-')) throw new CliError(`${name} needs a subcommand: ${subcommands}\n\n${usage}`, 2);
+  if (!Object.hasOwn(entry, sub)) throw new CliError(`unknown command: ${name} ${sub}; ${name} has ${subcommands}\n\n${usage}`, 2);
+  return [entry[sub]!, rest];
+}

@@ -1,5 +1,5 @@
 import { CliError } from './cli-config';
-import { parseCommandArgs } from './cli-args';
+import { parseCommandArgs, routeCommand, type CommandTable } from './cli-args';
 
 /** The usage error a call throws: its message and exit code. */
 function refusal(call: () => unknown): { message: string; exitCode: number } {
@@ -47,5 +47,28 @@ describe('command arguments', () => {
 
   it('says a command that takes no options takes none', () => {
     expect(refusal(() => parseCommandArgs(['--json'], { usage: 'usage: medic siem seed', options: {} })).message).toMatch(/^unknown option --json; this command takes none\n/);
+  });
+});
+
+describe('command routing', () => {
+  const up = () => 'up';
+  const kill = () => 'kill';
+  const replay = () => 'replay';
+  const table: CommandTable<() => string> = { up, smith: { kill, replay } };
+  const usage = 'usage: medic <command>';
+
+  it('finds a command or a subcommand, with the arguments after it', () => {
+    expect(routeCommand(table, ['up', '--no-siem'], usage)).toEqual([up, ['--no-siem']]);
+    expect(routeCommand(table, ['smith', 'kill', 'web', '--stop'], usage)).toEqual([kill, ['web', '--stop']]);
+  });
+
+  it.each([
+    [['deploy'], 'unknown command: deploy'],
+    [['toString'], 'unknown command: toString'],
+    [['smith'], 'smith needs a subcommand: kill, replay'],
+    [['smith', '--stop'], 'smith needs a subcommand: kill, replay'],
+    [['smith', 'dance'], 'unknown command: smith dance; smith has kill, replay'],
+  ])('refuses %j: %s, with the usage and exit 2', (argv, message) => {
+    expect(refusal(() => routeCommand(table, argv, usage))).toEqual({ message: `${message}\n\n${usage}`, exitCode: 2 });
   });
 });

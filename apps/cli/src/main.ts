@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@medic/config';
 import { dropKnownWarnings } from '@medic/observability';
+import { routeCommand, type CommandTable } from './cli-args';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild } from './commands/replay.command';
 import { siemSeed } from './commands/siem.command';
@@ -29,19 +30,19 @@ The replay commands use the stack of a running \`medic up\` when no broker or da
 
 type Command = (args: readonly string[], out: (text: string) => void) => Promise<void>;
 
+const COMMANDS: CommandTable<Command> = {
+  up,
+  replay: { audit: replayAudit, rebuild: replayRebuild },
+  siem: { seed: siemSeed },
+  smith: { kill: smithKill, replay: smithReplay, answer: smithAnswer },
+};
+
 function route(argv: readonly string[]): [Command, readonly string[]] {
-  const [first, second, ...rest] = argv;
-  if (first === 'up') return [up, argv.slice(1)];
-  if (first === 'replay' && second === 'audit') return [replayAudit, rest];
-  if (first === 'replay' && second === 'rebuild') return [replayRebuild, rest];
-  if (first === 'siem' && second === 'seed') return [siemSeed, rest];
-  if (first === 'smith' && second === 'kill') return [smithKill, rest];
-  if (first === 'smith' && second === 'replay') return [smithReplay, rest];
-  if (first === 'smith' && second === 'answer') return [smithAnswer, rest];
+  const first = argv[0];
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     return [(_a, out) => Promise.resolve(out(USAGE)), []];
   }
-  throw new CliError(`unknown command: ${argv.join(' ')}\n\n${USAGE}`, 2);
+  return routeCommand(COMMANDS, argv, USAGE);
 }
 
 async function run(): Promise<number> {

@@ -18,7 +18,7 @@ const USAGE = `usage: medic <command>
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
   siem seed                          load sample threat indicators and module events into the SIEM
-  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--stop]
+  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--stop]
                                      send a kill report to Smith's topic, as Smith would
                                      (--stop: stop the module's container first)
   smith replay <file.jsonl>          send a file of kill reports, one per line

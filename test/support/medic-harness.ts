@@ -167,7 +167,11 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
 
 function configFor(id: string, topics: MedicUnderTest['topics'], opts: HarnessOptions): Record<string, unknown> {
   const base: Record<string, unknown> = {
-    smith: { event_bus: { topic: topics.smith, dlq_topic: topics.dlq, consumer_group: `${id}-listener` } },
+    smith: {
+      event_bus: { topic: topics.smith, dlq_topic: topics.dlq, consumer_group: `${id}-listener` },
+      // The gateway shows the veto answers' dead letters: each test has its own.
+      veto_protocol: { request_topic: `${id}.smith.veto`, dlq_topic: `${id}.dlq.veto` },
+    },
     kafka: {
       topics: { kill_events: topics.kill, kill_commands: topics.commands, control_events: topics.control, internal_dlq: topics.internalDlq },
       consumer: { group_prefix: id, session_timeout_ms: 6000 },

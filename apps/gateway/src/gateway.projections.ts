@@ -1,7 +1,7 @@
 import type { ProjectionDefinition } from '@medic/eventlog';
 import { MODULE_STANDING_DDL, MODULE_STANDING_ENTITIES, moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
 import { DEAD_LETTERS_DDL, DeadLetterView } from './dead-letters/dead-letter.entity';
-import { deadLettersProjection } from './dead-letters/dead-letters.projection';
+import { DEAD_LETTER_PROJECTIONS } from './dead-letters/dead-letters.projection';
 import { GATEWAY_DDL, KillView } from './decisions/kill-view.entity';
 import { killsProjection } from './decisions/kills.projection';
 import { COMMAND_VERDICTS_DDL, CommandVerdict } from './queue/command-verdict.entity';
@@ -18,7 +18,7 @@ import { siemCircuitsProjection } from './siem/siem-circuits.projection';
 export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: killsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: commandVerdictsProjection, topic: (c) => c.kafka.topics.kill_events },
-  { projection: deadLettersProjection, topic: (c) => c.kafka.topics.internal_dlq },
+  ...DEAD_LETTER_PROJECTIONS,
   { projection: siemCircuitsProjection, topic: (c) => c.kafka.topics.control_events },
   { projection: resurrectionsProjection, topic: (c) => c.kafka.topics.kill_events },
   { projection: outcomesProjection, topic: (c) => c.kafka.topics.kill_events },

@@ -174,6 +174,7 @@ type DeadLetterReason = { readonly code: ValidationFailure['code'] | 'conflictin
 function deadLetter(batch: ProcessorBatch, message: KafkaMessage, failure: DeadLetterReason, at: Date): Message {
   const headers: IHeaders = {
     ...(message.headers ?? {}),
+    medic_dlq_step: 'listener',
     medic_dlq_code: failure.code,
     medic_dlq_reason: failure.reason,
     medic_dlq_source_topic: batch.topic,

@@ -46,8 +46,13 @@ export interface DeadLetterInfo {
   readonly failedAt: string;
 }
 
-export function readDeadLetter(headers: IHeaders | undefined): DeadLetterInfo | null {
-  const step = header(headers, 'medic_dlq_step');
+/**
+ * What a dead letter's headers say about it; null for a record without them.
+ * A dead letter that names no step (the listener's, before it said so) is
+ * `writtenBy`'s, when the caller knows who writes to its topic.
+ */
+export function readDeadLetter(headers: IHeaders | undefined, writtenBy?: string): DeadLetterInfo | null {
+  const step = header(headers, 'medic_dlq_step') ?? (writtenBy !== undefined && header(headers, 'medic_dlq_code') !== null ? writtenBy : null);
   if (step === null) return null;
   return {
     step,

@@ -26,6 +26,12 @@ export interface Projection<E extends Positioned, Row extends ObjectLiteral> {
   /** Raise it when what the rows hold changes: the rows are then dropped and folded again from the log. Default 1. */
   readonly version?: number;
   readonly entity: EntityTarget<Row>;
+  /**
+   * The rows that are this projection's, when projections of several topics
+   * share its table (column values they all have): what a rebuild or a new
+   * version empties. Default: the whole table.
+   */
+  readonly owns?: Readonly<Record<string, string>>;
   read(records: RawRecords): ReadRecords<E>;
   keyOf(event: E): string;
   evolve(row: Row | null, event: E): Row | null;
@@ -98,7 +104,8 @@ export async function refoldIfChanged(dataSource: DataSource, projection: AnyPro
 }
 
 export async function clearProjection(tx: EntityManager, projection: AnyProjection): Promise<void> {
-  await tx.createQueryBuilder().delete().from(projection.entity).execute();
+  const rows = tx.createQueryBuilder().delete().from(projection.entity);
+  await (projection.owns ? rows.where(projection.owns) : rows).execute();
   await tx.delete(ProjectionOffset, { projection: projection.name });
 }
 

@@ -1,10 +1,16 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** One record some step could not handle, as medic.dlq.internal says (projection "gateway.dead_letters"). */
+/**
+ * One record some step could not handle, as the dead-letter topic it went to
+ * says: Medic's own (medic.dlq.internal), or those of what Smith sends (kill
+ * reports, veto answers). See DEAD_LETTER_TOPICS.
+ */
 @Entity({ name: 'dead_letters' })
 export class DeadLetterView {
-  /** `<partition>:<offset>` of the dead letter in medic.dlq.internal. */
+  /** `<dlq>:<partition>:<offset>` of the dead letter in its topic. */
   @PrimaryColumn('text', { name: 'id' }) id!: string;
+  /** Which dead-letter topic: `internal`, `kill_reports` or `veto_answers`. */
+  @Column('text', { name: 'dlq' }) dlq!: string;
   @Column('text', { name: 'step' }) step!: string;
   @Column('text', { name: 'code' }) code!: string;
   @Column('text', { name: 'reason' }) reason!: string;
@@ -26,4 +32,6 @@ export const DEAD_LETTERS_DDL = [
     failed_at timestamptz NOT NULL
   )`,
   `CREATE INDEX IF NOT EXISTS dead_letters_recent ON {schema}.dead_letters (failed_at DESC, step)`,
+  // Rows of a gateway from before Smith's dead-letter topics were projected came from medic.dlq.internal.
+  `ALTER TABLE {schema}.dead_letters ADD COLUMN IF NOT EXISTS dlq text NOT NULL DEFAULT 'internal'`,
 ];

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { containerEngineEndpoint, DockerEngine } from '@medic/containers';
 import { withTimeout } from '@medic/devstack';
@@ -111,7 +111,18 @@ export class SystemProbe {
 
   /** How many records of its topic each of the gateway's projections has not applied yet; null when the broker or Postgres does not tell in time. */
   projectionLags(): Promise<ProjectionLag[] | null> {
-    return orNullAfter(this.checkMs * 1.5, Promise.all(GATEWAY_PROJECTIONS.map((p) => this.projectionLag(p.projection.name, p.topic(this.config)))));
+    return orNullAfter(this.checkMs * 1.5, this.readProjectionLags());
+  }
+
+  /** One read of the positions and one of each topic's ends, however many projections: a Postgres that hangs holds one pooled connection, not one per projection. */
+  private async readProjectionLags(): Promise<ProjectionLag[]> {
+    const projections = GATEWAY_PROJECTIONS.map((p) => ({ name: p.projection.name, topic: p.topic(this.config) }));
+    const topics = [...new Set(projections.map((p) => p.topic))];
+    const [ends, applied] = await Promise.all([
+      Promise.all(topics.map(async (topic) => [topic, await endOffsets(this.kafka, topic)] as const)).then((e) => new Map(e)),
+      this.dataSource.getRepository(ProjectionOffset).findBy({ projection: In(projections.map((p) => p.name)) }),
+    ]);
+    return projections.map(({ name, topic }) => lagOf(name, topic, ends.get(topic)!, applied.filter((o) => o.projection === name && o.topic === topic)));
   }
 
   /**
@@ -139,18 +150,6 @@ export class SystemProbe {
     return rows.map((r) => ({ step: r.step, count: r.count, lastAt: new Date(r.last_at), lastCode: r.last_code, lastReason: r.last_reason }));
   }
 
-  private async projectionLag(name: string, topic: string): Promise<ProjectionLag> {
-    const [ends, applied] = await Promise.all([endOffsets(this.kafka, topic), this.dataSource.getRepository(ProjectionOffset).findBy({ projection: name, topic })]);
-    const done = new Map(applied.map((o) => [o.partition, BigInt(o.offset) + 1n]));
-    let lag = 0n;
-    const partitions = [...ends].map(([partition, end]) => {
-      const next = done.get(partition) ?? 0n;
-      // The last record of a partition may be a transaction marker, which no consumer is shown.
-      if (end - next > 1n) lag += end - next;
-      return { partition, applied: done.has(partition) ? (next - 1n).toString() : null, end: end.toString() };
-    });
-    return { name, topic, lag: Number(lag), partitions };
-  }
 }
 
 /** A check's answer, 'error' when it fails or does not come within `ms`. */
@@ -161,4 +160,17 @@ async function within(ms: number, check: Promise<'ok'>): Promise<CheckResult> {
 /** What `work` gives, or null when it fails or does not come within `ms` (a Postgres that hangs rather than refuses). */
 function orNullAfter<T>(ms: number, work: Promise<T>): Promise<T | null> {
   return withTimeout(work, ms, () => new Error(`no answer within ${ms} ms`)).catch(() => null);
+}
+
+/** How far a projection is behind each partition of its topic, from the topic's ends and the positions it stored. */
+function lagOf(name: string, topic: string, ends: ReadonlyMap<number, bigint>, applied: readonly ProjectionOffset[]): ProjectionLag {
+  const done = new Map(applied.map((o) => [o.partition, BigInt(o.offset) + 1n]));
+  let lag = 0n;
+  const partitions = [...ends].map(([partition, end]) => {
+    const next = done.get(partition) ?? 0n;
+    // The last record of a partition may be a transaction marker, which no consumer is shown.
+    if (end - next > 1n) lag += end - next;
+    return { partition, applied: done.has(partition) ? (next - 1n).toString() : null, end: end.toString() };
+  });
+  return { name, topic, lag: Number(lag), partitions };
 }

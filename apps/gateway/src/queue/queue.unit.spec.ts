@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { KillEvent } from '@medic/domain';
 import { deadLetter, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS } from '../../../../libs/domain/test/kill-event-samples';
-import { deadLettersProjection } from '../dead-letters/dead-letters.projection';
+import { DEAD_LETTER_TOPICS, deadLettersProjection as projectionOf } from '../dead-letters/dead-letters.projection';
 import { ApiError } from '../http/envelope';
 import { evolveCommandVerdict } from './command-verdicts.projection';
 import { commandIdFor, parseIdempotencyKey, requestHash } from './idempotency';
@@ -95,6 +95,8 @@ describe('command verdicts', () => {
 });
 
 describe('dead letters projection', () => {
+  const deadLettersProjection = projectionOf(DEAD_LETTER_TOPICS[0]!);
+  const killReports = projectionOf(DEAD_LETTER_TOPICS[1]!);
   const record = (m: Partial<KafkaMessage>): KafkaMessage => ({ key: null, value: null, timestamp: '1770000000000', attributes: 0, offset: '0', size: 0, headers: {}, ...m }) as unknown as KafkaMessage;
 
   it('reads what a dead letter says about itself', () => {
@@ -108,8 +110,17 @@ describe('dead letters projection', () => {
     const { events, rejected } = deadLettersProjection.read({ topic: 'medic.dlq.internal', partition: 1, messages: [record({ ...letter, offset: '7' } as Partial<KafkaMessage>)] });
     expect(rejected).toEqual([]);
     const row = deadLettersProjection.evolve(null, events[0]!);
-    expect(row).toMatchObject({ id: '1:7', step: 'decision', code: 'undecodable', reason: 'bad bytes', sourceTopic: 'medic.kill.events', sourcePartition: 2, sourceOffset: '41' });
+    expect(row).toMatchObject({ id: 'internal:1:7', dlq: 'internal', step: 'decision', code: 'undecodable', reason: 'bad bytes', sourceTopic: 'medic.kill.events', sourcePartition: 2, sourceOffset: '41' });
     expect(row?.failedAt.toISOString()).toBe('2026-12-01T10:00:00.000Z');
+  });
+
+  it("reads a kill report's dead letter that names no step as the listener's, apart from Medic's own", () => {
+    const headers = { medic_dlq_code: 'invalid_field', medic_dlq_reason: 'confidence must be a number', medic_dlq_source_topic: 'smith.events.kill_notifications', medic_dlq_source_partition: '0', medic_dlq_source_offset: '5' };
+    const { events } = killReports.read({ topic: 'medic.dlq.kill_notifications', partition: 1, messages: [record({ headers, offset: '7' })] });
+    const row = killReports.evolve(null, events[0]!);
+    expect(row).toMatchObject({ id: 'kill_reports:1:7', dlq: 'kill_reports', step: 'listener', code: 'invalid_field', reason: 'confidence must be a number', sourceOffset: '5' });
+    // Medic's own topic never guesses a step from a code alone.
+    expect(deadLettersProjection.evolve(null, deadLettersProjection.read({ topic: 'medic.dlq.internal', partition: 1, messages: [record({ headers, offset: '7' })] }).events[0]!)).toMatchObject({ step: 'unknown', code: 'invalid_field' });
   });
 
   it('shows a record without dead-letter headers as from an unknown step, at the time it was appended', () => {

@@ -148,6 +148,12 @@ describe('the approval queue over REST (manual mode)', () => {
     const malformed = await medic.call<Envelope<unknown>>('POST', `/queue/${item.item_id}/deny`, { as: 'bob', headers: { 'Content-Type': 'application/json; charset=koi8-r' }, body: { reason: 'no' } });
     expect(malformed.status).toBe(415);
     expect(malformed.body.errors[0]).toMatchObject({ code: 'unsupported_media_type' });
+    // A body that is not JSON in UTF-8 is refused before anything is done, not read as no body at all.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16']) {
+      const res = await fetch(`${medic.api.url}/queue/${item.item_id}/approve`, { method: 'POST', headers: { 'X-API-Key': medic.api.key, 'Content-Type': type }, body: 'notes=hello' });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'unsupported_media_type' });
+    }
     expect(await inQueue(item.item_id)).toBe(true);
   });
 

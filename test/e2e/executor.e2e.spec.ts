@@ -130,7 +130,8 @@ describe('bringing a module back on the container engine', () => {
     expect(failed).toMatchObject({ status: 'failed', failure_reason: expect.stringMatching(/no container/) as unknown });
     expect((await medic.get<{ data: { status: string } }>(`/resurrections/${succeeded[0]!.request_id}/status`)).body.data.status).toBe('succeeded');
     expect((await medic.get<{ data: Item }>(`/resurrections/${failed!.request_id}`)).body.data.kill_id).toBe(failed!.kill_id);
-    expect((await medic.get('/resurrections/no-such-request')).status).toBe(404);
+    expect((await medic.get('/resurrections/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await medic.get<{ errors: { code: string; field?: string }[] }>('/resurrections/no-such-request')).body.errors[0]).toMatchObject({ code: 'validation_error', field: 'request_id' });
     expect((await medic.get('/resurrections?status=bogus')).status).toBe(400);
     const filtered = await medic.get<{ data: { items: Item[] } }>('/resurrections?module=ghost-svc&status=failed');
     expect(filtered.body.data.items.map((i) => i.target_module)).toEqual(['ghost-svc']);

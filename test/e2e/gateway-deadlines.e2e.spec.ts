@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Client } from 'pg';
 import { startMedic, type MedicUnderTest } from '@medic/testing';
 
@@ -82,6 +83,41 @@ describe('REST gateway while Postgres does not answer', () => {
     const after = await medic.call<Envelope<Health>>('GET', '/health');
     expect(after.body.data!.checks['dead_letters']).toBe('ok');
     expect(after.body.data!.steps['decision']).toEqual({ status: 'ok', dead_letters_last_hour: 0 });
+  });
+
+  /** Sends `head` on a raw connection and never the rest; what comes back, and after how long. */
+  async function sendAndStall(head: string): Promise<{ ms: number; response: string }> {
+    const { hostname, port } = new URL(medic.api.url);
+    const socket = connect(Number(port), hostname);
+    const started = Date.now();
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+    socket.write(head);
+    await new Promise<void>((resolve, reject) => {
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('no answer within 15 s')), 15_000).unref();
+    });
+    return { ms: Date.now() - started, response };
+  }
+
+  it('answers a client that stops sending halfway with 408 in the envelope once the request deadline passes', async () => {
+    const item = '/api/v1/queue/00000000-0000-4000-8000-000000000000/approve';
+    const halfBody = await sendAndStall(
+      `POST ${item} HTTP/1.1\r\nHost: medic\r\nX-API-Key: ${medic.api.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"no`,
+    );
+    const halfHeaders = await sendAndStall('GET /api/v1/status HTTP/1.1\r\nHost: medic\r\n');
+    for (const { ms, response } of [halfBody, halfHeaders]) {
+      // The deadline is 2 s; lapsed requests are looked for every second.
+      expect(ms).toBeLessThan(5_000);
+      expect(response).toMatch(/^HTTP\/1\.1 408 /);
+      const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Envelope<unknown>;
+      expect(body).toMatchObject({ success: false, data: null, errors: [{ code: 'request_timeout' }] });
+    }
+    // Not HTTP at all: 400 in the envelope, at once.
+    const garbage = await sendAndStall('HELLO\r\n\r\n');
+    expect(garbage.response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbage.response).toContain('"code":"bad_request"');
   });
 
   it('answers status while the projections\' positions cannot be read, with their lags unknown', async () => {

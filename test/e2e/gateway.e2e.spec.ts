@@ -102,7 +102,14 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
   });
 
   it('answers 401 in the envelope without a valid key, and accepts a Bearer key', async () => {
-    const attempts: Record<string, string>[] = [{}, { 'X-API-Key': 'wrong' }, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'X-API-Key': 'wrong' },
+      { Authorization: 'Bearer wrong' },
+      { Authorization: 'Basic abc' },
+      // A valid key beside a wrong one: neither is guessed at.
+      { Authorization: `Bearer ${medic.api.key}`, 'X-API-Key': 'wrong' },
+    ];
     for (const headers of attempts) {
       const res = await medic.get<Envelope<unknown>>('/decisions', headers);
       expect(res.status).toBe(401);
@@ -144,6 +151,20 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(decisionMetrics).toMatch(/medic_decisions_total\{outcome="deny",risk_level="[a-z]+",mode="semi_auto",service="decision"\} \d/);
     const listenerMetrics = await (await fetch(medic.metricsUrl('listener'))).text();
     expect(listenerMetrics).toMatch(/medic_kill_reports_total\{verdict="reported",code="",service="listener"\} 4/);
+  });
+
+  // Last: a kill report the listener could not take in keeps Medic degraded for the hour after.
+  it("is degraded while a report Smith sent was dead-lettered in the last hour, naming the listener and why", async () => {
+    await medic.publishRaw('{"not": "a kill report"', 'garbled');
+    type Health = Envelope<{ status: string; checks: Record<string, string>; steps: Record<string, { status: string; dead_letters_last_hour: number; last_dead_letter?: { code: string; reason: string } }> }>;
+    const health = await eventually(async () => {
+      const res = await medic.get<Health>('/health', {});
+      return res.body.data?.steps['listener']?.status === 'degraded' ? res.body.data : undefined;
+    }, 'the listener degraded');
+    expect(health).toMatchObject({ status: 'degraded', checks: { dead_letters: 'degraded', database: 'ok' } });
+    expect(health.steps['listener']).toMatchObject({ dead_letters_last_hour: 1, last_dead_letter: { code: expect.any(String) as string } });
+    expect(health.steps['listener']!.last_dead_letter!.reason).not.toBe('');
+    expect(health.steps['decision']).toMatchObject({ status: 'ok' });
   });
 });
 

@@ -206,7 +206,8 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
 
     expect((await medic.call(`POST`, path, { as: 'vera', body: { reason: 'no' } })).status).toBe(403);
     expect((await medic.call(`POST`, path, { as: 'ops', body: { reason: 7 } })).status).toBe(400);
-    expect((await medic.call(`POST`, '/resurrections/no-such-request/rollback', { as: 'ops' })).status).toBe(404);
+    expect((await medic.call(`POST`, '/resurrections/00000000-0000-4000-8000-000000000000/rollback', { as: 'ops' })).status).toBe(404);
+    expect((await medic.call(`POST`, '/resurrections/no-such-request/rollback', { as: 'ops' })).status).toBe(400);
 
     const headers = { 'Idempotency-Key': `rollback-${run}` };
     const first = await medic.call<Envelope<Record<string, unknown>>>('POST', path, { as: 'ops', body: { reason: 'errors in its logs' }, headers });

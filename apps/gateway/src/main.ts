@@ -1,8 +1,11 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { main } from '@medic/eventlog';
 import { GatewayModule } from './gateway.module';
 import { GatewayWorker } from './gateway.worker';
+import { requestDeadlineMs } from './http/deadline.interceptor';
+import { boundClients, requireJsonBodies } from './http/http-edge';
 import { serveOpenApi } from './openapi';
 
 main({
@@ -11,14 +14,16 @@ main({
   workers: (app) => [app.get(GatewayWorker)],
   port: (config) => config.interfaces.web.port,
   host: (config) => config.interfaces.web.host,
-  configure: (app) => {
+  configure: (app, config) => {
     app.setGlobalPrefix('api/v1', { exclude: ['metrics'] });
+    boundClients(app.getHttpServer() as Server, requestDeadlineMs(config));
     app.use((_req: Request, res: Response, next: NextFunction) => {
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Cache-Control', 'no-store');
       next();
     });
+    app.use(requireJsonBodies);
     serveOpenApi(app);
   },
 });

@@ -195,6 +195,8 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
   const stack = running.stack!;
   const apiKey = `medic_dev_${randomBytes(24).toString('base64url')}`;
   const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : await freePort();
+  // Said plainly: scripts written for the configured port would talk to whatever holds it.
+  if (apiPort !== config.interfaces.web.port) out(`  port ${config.interfaces.web.port} (interfaces.web.port) is taken: the API listens on ${apiPort} (see api.url in endpoints.json)`);
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
   const metrics: Record<string, string> = {};
   for (const name of MEDIC_SERVICES) {

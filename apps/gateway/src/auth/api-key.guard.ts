@@ -34,9 +34,10 @@ export class ApiKeyGuard implements CanActivate {
 
 function presentedKey(req: Request): string | null {
   const auth = req.header('authorization');
-  if (auth) {
-    const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
-    return m ? m[1]! : null;
-  }
-  return req.header('x-api-key')?.trim() || null;
+  const bearer = auth ? (/^Bearer\s+(\S+)$/i.exec(auth.trim())?.[1] ?? null) : null;
+  const header = req.header('x-api-key')?.trim() || null;
+  if (auth && bearer === null) return null;
+  // Two different keys: which one acts is not for the gateway to guess.
+  if (bearer !== null && header !== null && bearer !== header) throw new ApiError(401, 'unauthorized', 'two different API keys were given (Authorization and X-API-Key): send one');
+  return bearer ?? header;
 }

@@ -112,7 +112,7 @@ function time(query: Record<string, unknown>, key: string): Date | null {
 function int(query: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
   const v = single(query, key);
   if (v === null) return fallback;
-  if (!/^\d+$/.test(v)) throw bad(key, 'must be a whole number');
+  if (!/^-?\d+$/.test(v)) throw bad(key, `must be a whole number between ${min} and ${max}`);
   const n = Number(v);
   if (n < min || n > max) throw bad(key, `must be between ${min} and ${max}`);
   return n;

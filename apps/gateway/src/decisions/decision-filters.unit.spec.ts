@@ -42,6 +42,11 @@ describe('parseDecisionFilters', () => {
     expect(caught).toBeInstanceOf(ApiError);
     expect(caught).toMatchObject({ status: 400, code: 'validation_error', field });
   });
+
+  it('says what a page may be, for a negative one too', () => {
+    expect(() => parseDecisionFilters({ page: '-1' })).toThrow(/page: must be between 1 and/);
+    expect(() => parseDecisionFilters({ page_size: 'ten' })).toThrow(new RegExp(`page_size: must be a whole number between 1 and ${MAX_PAGE_SIZE}`));
+  });
 });
 
 describe('parseModuleFilters', () => {

@@ -70,7 +70,8 @@ export class HealthController {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
     };
-    if (status === 'unhealthy') throw new ApiError(503, 'unhealthy', `Medic is unhealthy: database ${database}, kafka ${kafka}`);
+    // Every check is still shown: what else is wrong is what an operator needs next.
+    if (status === 'unhealthy') throw new ApiError(503, 'unhealthy', `Medic is unhealthy: database ${database}, kafka ${kafka}`, undefined, body);
     return body;
   }
 

@@ -24,6 +24,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** What the answer still shows beside the error (an unhealthy /health: every check). */
+    readonly data: unknown = null,
   ) {
     super(message);
   }
@@ -42,10 +44,15 @@ export function requestIdOf(req: Request): string {
 }
 
 export function envelope<T>(req: Request, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
+  return envelopeOf(requestIdOf(req), data, errors);
+}
+
+/** The envelope of an answer given before any request was read (a request Node could not parse or never got whole). */
+export function envelopeOf<T>(requestId: string, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
   return {
     success: errors.length === 0,
     data,
-    meta: { timestamp: new Date().toISOString(), request_id: requestIdOf(req), version: API_VERSION },
+    meta: { timestamp: new Date().toISOString(), request_id: requestId, version: API_VERSION },
     errors,
   };
 }

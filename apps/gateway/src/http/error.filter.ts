@@ -31,7 +31,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const [status, item] = this.translate(exception, req);
     res.setHeader('X-Request-Id', requestIdOf(req));
     if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(status).json(envelope(req, null, [item]));
+    res.status(status).json(envelope(req, exception instanceof ApiError ? exception.data : null, [item]));
   }
 
   private translate(exception: unknown, req: Request): [number, ApiErrorItem] {
@@ -52,6 +52,15 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
     return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'internal', message: 'internal error' }];
   }
+}
+
+/** The HTTP status the filter answers `exception` with: how the API's answers are counted in metrics too. */
+export function httpStatusOf(exception: unknown): number {
+  if (exception instanceof ApiError) return exception.status;
+  if (exception instanceof HttpException) return exception.getStatus();
+  const client = clientErrorOf(exception);
+  if (client) return client.status;
+  return isRetriable(exception) ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR;
 }
 
 /**

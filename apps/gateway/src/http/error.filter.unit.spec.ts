@@ -1,12 +1,12 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Client } from 'pg';
-import { ErrorEnvelopeFilter } from './error.filter';
+import { ErrorEnvelopeFilter, httpStatusOf } from './error.filter';
 import { ApiError } from './envelope';
 
 interface Answer {
   status: number;
   headers: Map<string, string>;
-  body: { success: boolean; errors: { code: string; message: string }[] };
+  body: { success: boolean; data?: unknown; errors: { code: string; message: string }[] };
 }
 
 /** What the filter answers for `exception`, through a request and a response shaped like Express's. */
@@ -49,6 +49,18 @@ describe('ErrorEnvelopeFilter', () => {
     expect(out.body.errors).toEqual([{ code: 'unavailable', message: expect.stringMatching(/Postgres or Kafka is not reachable/) as unknown }]);
     // The driver's words (addresses, ports) stay in the log.
     expect(JSON.stringify(out.body)).not.toMatch(/127\.0\.0\.1/);
+  });
+
+  it('counts an answer with the status the caller gets: 503 for a store not reachable, not 500', async () => {
+    expect(httpStatusOf(await refusedConnection())).toBe(503);
+    expect(httpStatusOf(new ApiError(409, 'illegal_transition', 'no'))).toBe(409);
+    expect(httpStatusOf(new Error('secret detail'))).toBe(500);
+  });
+
+  it('shows what an error carries beside it: every check of an unhealthy /health', () => {
+    const out = answer(new ApiError(503, 'unhealthy', 'Medic is unhealthy: database error', undefined, { status: 'unhealthy', checks: { database: 'error', kafka: 'ok' } }));
+    expect(out.status).toBe(503);
+    expect(out.body).toMatchObject({ success: false, data: { status: 'unhealthy', checks: { database: 'error', kafka: 'ok' } }, errors: [{ code: 'unhealthy' }] });
   });
 
   it('keeps an unknown error a 500 that says nothing of it', () => {

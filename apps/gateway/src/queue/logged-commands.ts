@@ -8,6 +8,7 @@ import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import type { Principal } from '../auth/api-keys';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
 import { ApiError, envelope } from '../http/envelope';
+import { httpStatusOf } from '../http/error.filter';
 import { CommandVerdict } from './command-verdict.entity';
 import { CommandSender } from './command-sender';
 import { IdempotencyStore, requestHash, type StoredAnswer } from './idempotency';
@@ -105,14 +106,14 @@ export class LoggedCommands {
   }
 }
 
-/** Runs `act` and counts its answer: the HTTP status, 500 for an unexpected error. */
+/** Runs `act` and counts its answer: the HTTP status it gets (503 for Postgres or Kafka unreachable, 500 for an unexpected error). */
 export async function countAnswer(count: (answer: string) => void, act: () => Promise<CommandAnswer>): Promise<CommandAnswer> {
   try {
     const answer = await act();
     count(String(answer.status));
     return answer;
   } catch (error) {
-    count(error instanceof ApiError ? String(error.status) : '500');
+    count(String(httpStatusOf(error)));
     throw error;
   }
 }

@@ -6,6 +6,7 @@ import { DATA_SOURCE, METRICS } from '@medic/eventlog';
 import { counter } from '@medic/observability';
 import type { Principal } from '../auth/api-keys';
 import { ApiError } from '../http/envelope';
+import { parseUuid } from '../http/params';
 import { countAnswer, LoggedCommands, type CommandAnswer } from '../queue/logged-commands';
 import { bodyFields, text, toCommandStatusDto } from '../queue/queue.dto';
 import { ResurrectionView } from './resurrection-view.entity';
@@ -25,8 +26,9 @@ export function rollbackStatusUrl(requestId: string, commandId: string): string 
 
 /** The resurrection request of that id; 404 when there is none. */
 export async function findResurrection(dataSource: DataSource, requestId: string): Promise<ResurrectionView> {
-  if (requestId.length > 128) throw new ApiError(400, 'validation_error', 'request_id: too long', 'request_id');
-  const row = await dataSource.getRepository(ResurrectionView).findOneBy({ requestId });
+  // Medic names every resurrection request with a uuid: anything else is the caller's mistake, not an unknown request.
+  const id = parseUuid('request_id', requestId);
+  const row = await dataSource.getRepository(ResurrectionView).findOneBy({ requestId: id });
   if (!row) throw new ApiError(404, 'not_found', `no resurrection request ${requestId}`);
   return row;
 }

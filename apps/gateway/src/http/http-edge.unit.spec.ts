@@ -1,0 +1,34 @@
+import { clientErrorAnswer, jsonBodyRefusal } from './http-edge';
+
+describe('request bodies', () => {
+  it('takes JSON in UTF-8, however the type and charset are written', () => {
+    for (const type of ['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; charset=utf8; foo=bar']) {
+      expect(jsonBodyRefusal(type)).toBeNull();
+    }
+  });
+
+  it('refuses a body that is not JSON, or whose type it does not say, naming what to send', () => {
+    expect(jsonBodyRefusal(undefined)).toMatch(/Content-Type: application\/json/);
+    expect(jsonBodyRefusal('text/plain')).toMatch(/not text\/plain/);
+    expect(jsonBodyRefusal('application/x-www-form-urlencoded')).toMatch(/must be JSON/);
+    expect(jsonBodyRefusal('application/xml; charset=utf-8')).toMatch(/not application\/xml/);
+  });
+
+  it('refuses every charset but UTF-8, UTF-16 included', () => {
+    expect(jsonBodyRefusal('application/json; charset=utf-16')).toMatch(/unsupported charset "utf-16"/);
+    expect(jsonBodyRefusal('application/json; charset="ISO-8859-1"')).toMatch(/"ISO-8859-1".*UTF-8/);
+  });
+});
+
+describe('requests Node refuses before the gateway sees them', () => {
+  it('answers a request not received whole in time 408, naming the deadline', () => {
+    const [status, reason, item] = clientErrorAnswer('ERR_HTTP_REQUEST_TIMEOUT', 2_500);
+    expect([status, reason]).toEqual([408, 'Request Timeout']);
+    expect(item).toEqual({ code: 'request_timeout', message: 'the request was not received whole within 2.5 s' });
+  });
+
+  it('answers oversized headers 431 and anything else it cannot parse 400', () => {
+    expect(clientErrorAnswer('HPE_HEADER_OVERFLOW', 10_000)[0]).toBe(431);
+    expect(clientErrorAnswer('HPE_INVALID_METHOD', 10_000)).toEqual([400, 'Bad Request', { code: 'bad_request', message: 'the request is not valid HTTP' }]);
+  });
+});

@@ -147,10 +147,42 @@ describe('SIEM enrichment on Elasticsearch', () => {
     expect(enriched.threatIndicators.map((i) => i.value)).toEqual(['fine.example']);
     const ignored = enriched.ignoredFields.join('\n');
     expect(ignored).toMatch(/threat\.indicator\.name: 100000 characters/);
-    expect(ignored).toMatch(/threat\.indicator\.score: 7 is outside 0–1/);
-    expect(ignored).toMatch(/threat\.indicator\.score: not a number/);
+    // A score of 7 and one that is text are left out by the search, and counted.
+    expect(ignored).toMatch(/indicators: 2 in the module's window with a threat\.indicator\.score missing or outside 0–1, not used/);
     expect(ignored).toMatch(/threat\.indicator\.name: missing/);
+    expect(enriched.unusableIndicators).toBe(4);
+    // What could not be weighed may be a threat: a human decides, told why.
     expect(decision.siemStatus).toBe('used');
+    expect(decision.outcome).toBe('pending_review');
+    expect(decision.reasoning.join(' ')).toMatch(/4 of the SIEM's indicators for the module could not be weighed/);
+  });
+
+  it('reads the real indicators when a feed on another scale would crowd them out', async () => {
+    const crowd = Array.from({ length: 60 }, (_, n) => ({ '@timestamp': day(-1), service: { name: 'crowded-svc' }, threat: { indicator: { type: 'ip', name: `10.9.0.${n}`, score: 80, provider: 'percent-feed' } } }));
+    await writeSiemDocuments(client, settings, {
+      indicators: [...crowd, indicatorDocument({ module: 'crowded-svc', at: day(-1), type: 'ip', value: '203.0.113.99', score: 0.97, source: 'abuse-feed' }, f)],
+    });
+    const { enriched, decision } = await decided({ target_module: 'crowded-svc', confidence_score: 0.3, severity: 'low' });
+    expect(enriched).toMatchObject({ siemStatus: 'used', unusableIndicators: 60 });
+    expect(enriched.threatIndicators.map((i) => i.value)).toEqual(['203.0.113.99']);
+    expect(decision.outcome).not.toBe('approve_auto');
+  });
+
+  it('takes a search that fails for no answer, never for a clean record: the decision is degraded', async () => {
+    // An index of the indicators pattern where the score is text: sorting the indicators by score fails.
+    await client.indices.create({ index: 'it-indicators-legacy', settings: { number_of_replicas: 0 }, mappings: { properties: { threat: { properties: { indicator: { properties: { score: { type: 'keyword' } } } } } } } });
+    try {
+      await client.index({ index: 'it-indicators-legacy', document: { '@timestamp': day(-1), service: { name: 'legacy-svc' }, threat: { indicator: { type: 'ip', name: '10.8.0.1', score: '0.2' } } }, refresh: 'wait_for' });
+      // The module has indicators in both kinds of index, whose hits cannot be sorted together.
+      await writeSiemDocuments(client, settings, { indicators: [indicatorDocument({ module: 'legacy-svc', at: day(-1), type: 'ip', value: '203.0.113.98', score: 0.9, source: 'abuse-feed' }, f)] });
+      const { enriched, decision } = await decided({ target_module: 'legacy-svc', confidence_score: 0.3, severity: 'low' });
+      expect(enriched.siemStatus).toBe('unavailable');
+      expect(enriched.failureReason).toMatch(/^the SIEM answered only in part \(indicators: .*search failed: .+\)/);
+      expect(decision).toMatchObject({ siemStatus: 'unavailable' });
+      expect(decision.outcome).not.toBe('approve_auto');
+    } finally {
+      await client.indices.delete({ index: 'it-indicators-legacy' });
+    }
   });
 
   it('writes each decision and outcome into the Medic index once, however often it is processed', async () => {

@@ -17,7 +17,7 @@ function summary(e: KillEvent): string {
       return `${e.report.targetModule}/${e.report.targetInstanceId} killed by ${e.report.sourceAgent}: ${e.report.killReason}, severity ${e.report.severity}, confidence ${e.report.confidenceScore}`;
     case 'ContextEnriched':
       return e.siemStatus === 'used'
-        ? `SIEM used: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives${e.ignoredFields.length > 0 ? `, ${e.ignoredFields.length} fields ignored` : ''}`
+        ? `SIEM used: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives${e.ignoredFields.length > 0 ? `, ${e.ignoredFields.length} fields ignored` : ''}${e.unusableIndicators > 0 ? `, ${e.unusableIndicators} indicators unusable` : ''}`
         : `SIEM unavailable: ${e.failureReason ?? 'no reason given'}`;
     case 'EnrichmentRequested':
       return `waiting for SIEM context until ${e.deadline}`;

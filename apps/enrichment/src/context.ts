@@ -10,6 +10,8 @@ import type { SiemAnswer } from './siem/siem-client';
 export function contextEnriched(reported: KillReported, answer: Attempted<SiemAnswer> | undefined, queryId: string, at: string): ContextEnriched {
   if (!answer || !answer.ok) return unavailableContext(reported.killId, at, queryId, answer ? answer.reason : 'the SIEM was not asked');
   const a = answer.value;
+  // Half an answer is no answer: a failed search would read as "no indicators".
+  if (a.failed !== null) return unavailableContext(reported.killId, at, queryId, `the SIEM answered only in part (${a.failed})`);
   const riskScore = aggregateRisk(a.indicators);
   return {
     type: 'ContextEnriched',
@@ -26,6 +28,7 @@ export function contextEnriched(reported: KillReported, answer: Attempted<SiemAn
     userContext: a.userContext,
     failureReason: null,
     ignoredFields: a.ignored,
+    unusableIndicators: a.unusableIndicators,
   };
 }
 

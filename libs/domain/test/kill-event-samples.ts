@@ -52,6 +52,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     userContext: null,
     failureReason: null,
     ignoredFields: [],
+    unusableIndicators: 0,
   },
   EnrichmentRequested: { type: 'EnrichmentRequested', killId, at, deadline: '2026-02-11T12:00:40.000Z' },
   RiskAssessed: { type: 'RiskAssessed', killId, at, assessment: { score: 0.3, level: 'low', factors: [], coverage: 1, likelihood: 0.4, impact: 0.5 } },

@@ -75,7 +75,7 @@ function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unkn
       at: round.at.toISOString(),
       decisionId: randomUUID(),
       queueItemId: randomUUID(),
-      siem: siemStatus === 'used' && enrichment ? { riskScore: enrichment.riskScore, falsePositiveHistory: enrichment.falsePositiveHistory, indicators: enrichment.indicators } : null,
+      siem: siemStatus === 'used' && enrichment ? { riskScore: enrichment.riskScore, falsePositiveHistory: enrichment.falsePositiveHistory, indicators: enrichment.indicators, ignored: enrichment.ignored ?? 0, unusableIndicators: enrichment.unusableIndicators ?? 0 } : null,
       siemStatus,
       history: priorHistory(round, state.targetModule),
       autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),

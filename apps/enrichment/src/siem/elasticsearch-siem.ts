@@ -135,7 +135,8 @@ export class ElasticsearchSiem implements SiemClient {
           name: `medic-index-${this.settings.medic_index.replace(/[^a-z0-9_-]/g, '_')}`,
           index_patterns: [this.settings.medic_index],
           priority: 200,
-          template: { settings: { refresh_interval: '5s', 'translog.durability': 'async' }, mappings: MEDIC_INDEX_MAPPING },
+          // One replica where a node can hold it, none on a single node (where one would keep the cluster yellow for ever).
+          template: { settings: { refresh_interval: '5s', 'translog.durability': 'async', auto_expand_replicas: '0-1' }, mappings: MEDIC_INDEX_MAPPING },
         },
         { requestTimeout: timeoutMs },
       ),
@@ -177,15 +178,32 @@ export class ElasticsearchSiem implements SiemClient {
     };
   }
 
-  /** A module's indicators in a search of its own. */
-  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
-    // The hits are all that is read: counting every match would be work for nothing.
-    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within([group[0]!.module], union(group)) };
+  /**
+   * Indicators with a score Medic can use (0–1), and the rest counted: a feed
+   * on another scale (0–100) sorts first by score, and would otherwise fill
+   * the hits Medic reads and push the real ones out.
+   */
+  private scored(): { usable: Record<string, unknown>; unusable: Record<string, unknown> } {
+    const inRange = { range: { [this.settings.fields.indicator_score]: { gte: 0, lte: 1 } } };
+    return { usable: inRange, unusable: { bool: { must_not: [inRange] } } };
   }
 
-  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest hits. */
+  /** A module's indicators in a search of its own: the usable ones as hits, the others counted. */
+  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+    const { usable, unusable } = this.scored();
+    // The hits are all that is read besides the count: counting every match would be work for nothing.
+    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within([group[0]!.module], union(group)), post_filter: usable, aggs: { unscored: { filter: unusable } } };
+  }
+
+  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest usable hits and a count of the others. */
   private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
-    const modules = Object.fromEntries(chunk.map((group, m) => [`m${m}`, { filter: this.within([group[0]!.module], union(group)), aggs: { top: { top_hits: this.indicatorQuery(group) } } }]));
+    const { usable, unusable } = this.scored();
+    const modules = Object.fromEntries(
+      chunk.map((group, m) => [
+        `m${m}`,
+        { filter: this.within([group[0]!.module], union(group)), aggs: { usable: { filter: usable, aggs: { top: { top_hits: this.indicatorQuery(group) } } }, unscored: { filter: unusable } } },
+      ]),
+    );
     return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: modules };
   }
 
@@ -237,7 +255,9 @@ export class ElasticsearchSiem implements SiemClient {
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
-    const hits = indicatorsFrom.bucket === null ? searchHits(indicatorsFrom.response, 'indicators', ignored) : bucketHits(indicatorsFrom.response, indicatorsFrom.bucket, ignored);
+    const { hits, unscored } = indicatorsFrom.bucket === null ? searchHits(indicatorsFrom.response, 'indicators', ignored) : bucketHits(indicatorsFrom.response, indicatorsFrom.bucket, ignored);
+    if (unscored > 0) ignored.add('indicators', `${unscored} in the module's window with a ${this.settings.fields.indicator_score} missing or outside 0–1, not used`);
+    let unusable = unscored;
     hits.forEach((hit, i) => {
       const source = (hit as { _source?: unknown })._source;
       // The search covered the union of the group's windows: this kill keeps what falls in its own.
@@ -247,6 +267,7 @@ export class ElasticsearchSiem implements SiemClient {
       if (indicators.length >= this.maxResults) return;
       const indicator = readIndicator(source, i, this.fields, ignored);
       if (indicator) indicators.push(indicator);
+      else unusable += 1;
     });
     const ofModule = searchAggregations(eventsResponse, 'module_events', ignored)[`m${module}`] as { windows?: { buckets?: Record<string, unknown> } } | undefined;
     const window = ofModule?.windows?.buckets?.[String(index)] ?? {};
@@ -265,12 +286,14 @@ export class ElasticsearchSiem implements SiemClient {
     };
     return {
       killId: q.killId,
+      failed: ignored.failed,
       indicators,
       falsePositives: readCount(aggs['false_positives'], 'module_events.false_positives', ignored),
       historicalBehavior,
       networkContext,
       userContext: Object.keys(users).length > 0 ? { users } : null,
       ignored: ignored.list(),
+      unusableIndicators: unusable,
     };
   }
 
@@ -292,25 +315,53 @@ export class ElasticsearchSiem implements SiemClient {
   }
 }
 
-/** One search's answer in an msearch; a failed search is named and answers nothing. */
+type SearchError = { reason?: unknown; caused_by?: SearchError; root_cause?: SearchError[] };
+
+/**
+ * One search's answer in an msearch. A search that failed, or that some of
+ * its shards could not answer, answers nothing: its part of the answer is
+ * unknown, not empty (a clean record is exactly what it would otherwise say),
+ * and the kill's context counts as unavailable (see `failed`).
+ */
 function answered(response: unknown, where: string, ignored: Ignored): { hits?: { hits?: unknown }; aggregations?: unknown } | undefined {
-  const r = response as { error?: { reason?: unknown }; hits?: { hits?: unknown }; aggregations?: unknown } | undefined;
-  if (!r?.error) return r;
-  ignored.add(where, `search failed: ${reasonOf(r.error)}`);
+  const r = response as { error?: SearchError; _shards?: { failed?: unknown; failures?: { reason?: SearchError }[] }; hits?: { hits?: unknown }; aggregations?: unknown } | undefined;
+  const failedShards = typeof r?._shards?.failed === 'number' ? r._shards.failed : 0;
+  const failure =
+    r === undefined || r === null
+      ? 'no answer to its search'
+      : r.error
+        ? `its search failed: ${reasonOf(r.error)}`
+        : failedShards > 0
+          ? `${failedShards} shards of its search failed: ${reasonOf(r._shards?.failures?.[0]?.reason ?? {})}`
+          : null;
+  if (failure === null) return r;
+  ignored.fail(where, failure);
   return undefined;
 }
 
-/** The hits of one search of an msearch; a failed search counts as none. */
-function searchHits(response: unknown, where: string, ignored: Ignored): unknown[] {
-  const hits = answered(response, where, ignored)?.hits?.hits;
-  return Array.isArray(hits) ? hits : [];
+interface IndicatorHitList {
+  readonly hits: unknown[];
+  /** Indicators in the window whose score is missing or outside 0–1. */
+  readonly unscored: number;
+}
+
+/** The hits of one search of an msearch; a failed search has none (and is named as failed). */
+function searchHits(response: unknown, where: string, ignored: Ignored): IndicatorHitList {
+  const r = answered(response, where, ignored);
+  const hits = r?.hits?.hits;
+  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf((r?.aggregations as { unscored?: unknown } | undefined)?.unscored) };
 }
 
 /** The hits of a module's top_hits bucket in a search of several modules. */
-function bucketHits(response: unknown, bucket: string, ignored: Ignored): unknown[] {
-  const ofModule = searchAggregations(response, 'indicators', ignored)[bucket] as { top?: { hits?: { hits?: unknown } } } | undefined;
-  const hits = ofModule?.top?.hits?.hits;
-  return Array.isArray(hits) ? hits : [];
+function bucketHits(response: unknown, bucket: string, ignored: Ignored): IndicatorHitList {
+  const ofModule = searchAggregations(response, 'indicators', ignored)[bucket] as { usable?: { top?: { hits?: { hits?: unknown } } }; unscored?: unknown } | undefined;
+  const hits = ofModule?.usable?.top?.hits?.hits;
+  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf(ofModule?.unscored) };
+}
+
+function countOf(aggregation: unknown): number {
+  const n = (aggregation as { doc_count?: unknown } | undefined)?.doc_count;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
 }
 
 function searchAggregations(response: unknown, where: string, ignored: Ignored): Record<string, unknown> {
@@ -318,8 +369,10 @@ function searchAggregations(response: unknown, where: string, ignored: Ignored):
   return typeof aggregations === 'object' && aggregations !== null ? (aggregations as Record<string, unknown>) : {};
 }
 
-function reasonOf(error: { reason?: unknown }): string {
-  return typeof error.reason === 'string' ? error.reason.slice(0, 200) : 'no reason given';
+/** The most telling reason Elasticsearch gave: the root cause's, or the error's own, or what caused it. */
+function reasonOf(error: SearchError): string {
+  const reasons = [error.root_cause?.[0]?.reason, error.reason, error.caused_by?.reason].filter((r): r is string => typeof r === 'string' && r.trim() !== '');
+  return reasons.length > 0 ? reasons[0]!.slice(0, 300) : 'no reason given';
 }
 
 /** Where a module's indicators are in the answer: a search of its own, or its bucket in a search of several. */

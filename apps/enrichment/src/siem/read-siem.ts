@@ -42,10 +42,17 @@ export function fieldOf(doc: unknown, path: string): unknown {
 export class Ignored {
   readonly items: string[] = [];
   private dropped = 0;
+  /** Set when a part of the answer could not be had at all (a search failed): the context is then unknown, not clean. */
+  failed: string | null = null;
 
   add(where: string, why: string): void {
     if (this.items.length < MAX_IGNORED) this.items.push(`${where}: ${why}`);
     else this.dropped += 1;
+  }
+
+  fail(where: string, why: string): void {
+    this.add(where, why);
+    this.failed ??= `${where}: ${why}`;
   }
 
   list(): string[] {
@@ -85,7 +92,11 @@ export function readIndicator(source: unknown, index: number, fields: IndicatorF
     ignored.add(at(fields.indicatorScore), `${score} is outside 0–1`);
     return null;
   }
-  if (value === null || value === '') return null;
+  if (value === null) return null;
+  if (value === '') {
+    ignored.add(at(fields.indicatorValue), 'blank');
+    return null;
+  }
   const type = text(fieldOf(source, fields.indicatorType), at(fields.indicatorType), ignored, false) || 'unknown';
   const origin = text(fieldOf(source, fields.indicatorSource), at(fields.indicatorSource), ignored, false) || 'unknown';
   const seenRaw = fieldOf(source, fields.indicatorLastSeen) ?? fieldOf(source, fields.timestamp);

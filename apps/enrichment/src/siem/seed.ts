@@ -126,12 +126,23 @@ export function eventDocument(e: SeedEvent, f: EsSettings['fields']): Record<str
   return doc;
 }
 
-/** Writes documents into the indices (the concrete index is the pattern without its `*`), searchable at once. */
-export async function writeSiemDocuments(client: Client, es: EsSettings, docs: { indicators?: readonly Record<string, unknown>[]; events?: readonly Record<string, unknown>[] }): Promise<number> {
+/**
+ * Writes documents into the indices (the concrete index is the pattern
+ * without its `*`), searchable at once. With `ids`, the n-th indicator and
+ * event are `<ids>-indicator-<n>` and `<ids>-event-<n>`: writing the same set
+ * again replaces it rather than doubling every sighting.
+ */
+export async function writeSiemDocuments(
+  client: Client,
+  es: EsSettings,
+  docs: { indicators?: readonly Record<string, unknown>[]; events?: readonly Record<string, unknown>[] },
+  ids?: string,
+): Promise<number> {
   const concrete = (index: string) => index.replace(/\*+$/, '') || 'medic-seed';
+  const target = (index: string, kind: string, n: number) => ({ index: { _index: concrete(index), ...(ids ? { _id: `${ids}-${kind}-${n}` } : {}) } });
   const operations = [
-    ...(docs.indicators ?? []).flatMap((d) => [{ index: { _index: concrete(es.indicators_index) } }, d]),
-    ...(docs.events ?? []).flatMap((d) => [{ index: { _index: concrete(es.module_events_index) } }, d]),
+    ...(docs.indicators ?? []).flatMap((d, n) => [target(es.indicators_index, 'indicator', n), d]),
+    ...(docs.events ?? []).flatMap((d, n) => [target(es.module_events_index, 'event', n), d]),
   ];
   if (operations.length === 0) return 0;
   const response = await client.bulk({ operations, refresh: 'wait_for' });

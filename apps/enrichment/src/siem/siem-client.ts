@@ -12,12 +12,16 @@ export interface SiemQuery {
 /** What the SIEM knows about one kill, read defensively: what could not be used is named in `ignored`. */
 export interface SiemAnswer {
   readonly killId: string;
+  /** Why part of the answer could not be had (a search failed): the kill's context is then unavailable, never read as clean. */
+  readonly failed: string | null;
   readonly indicators: readonly ThreatIndicator[];
   readonly falsePositives: number;
   readonly historicalBehavior: JsonObject;
   readonly networkContext: JsonObject;
   readonly userContext: JsonObject | null;
   readonly ignored: readonly string[];
+  /** Indicators in the window that could not be used at all (named in `ignored`). */
+  readonly unusableIndicators: number;
 }
 
 /** A document Medic writes into the SIEM for analysts; the id makes writing it again harmless. */

@@ -39,6 +39,7 @@ interface Case {
   readonly siemStatus: SiemStatus;
   readonly used: number;
   readonly settings: PolicySettings;
+  readonly siemIgnored?: { readonly parts: number; readonly unusableIndicators: number };
 }
 
 const clean: Case = { report: aReport(), coverage: 1, siemStatus: 'used', used: 3, settings: POLICY_SETTINGS };
@@ -52,6 +53,11 @@ const CONSTRAINTS = {
   critical_severity: { ...clean, report: aReport({ severity: 'critical' }), words: 'severity is critical and critical kills require human review' },
   low_confidence: { ...clean, coverage: 0.75, words: 'decision confidence 0.75 is below the auto-approve minimum 0.85' },
   siem_unavailable: { ...clean, siemStatus: 'unavailable', words: 'No SIEM context was used: the SIEM was unavailable' },
+  siem_unusable_indicators: {
+    ...clean,
+    siemIgnored: { parts: 2, unusableIndicators: 1 },
+    words: "1 of the SIEM's indicators for the module could not be weighed, so a threat may have been missed",
+  },
   smith_confident: {
     ...clean,
     report: aReport({ confidenceScore: 0.7 }),
@@ -87,6 +93,7 @@ function evaluate(mode: Mode, level: RiskLevel, c: Case) {
     risk: riskOf(level, c.coverage),
     thresholds: THRESHOLDS,
     siemStatus: c.siemStatus,
+    ...(c.siemIgnored ? { siemIgnored: c.siemIgnored } : {}),
     autoResurrectionsLastHour: c.used,
   };
   return evaluatePolicy(input, { ...c.settings, mode });
@@ -169,7 +176,7 @@ describe('evaluatePolicy: the verdict in words', () => {
       confidence: 1,
       reasoning: [
         'Risk score 0.3 (low) = likelihood 0.3 × (1 + impact 1) / 2; top contributing factors: smith_confidence 0.18, severity 0.12.',
-        'SIEM context was used: no threat indicators for the module in the window.',
+        'SIEM context was used: no usable threat indicators for the module in the window.',
         'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from 0.4, the nearest threshold where the decision would change).',
         'Eligible for auto-approval: every condition is met.',
         'Semi-auto mode: auto-approve only when eligible; outcome approve_auto.',

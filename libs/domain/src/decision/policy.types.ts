@@ -52,6 +52,8 @@ export interface PolicyInput {
   readonly siemStatus: SiemStatus;
   /** The SIEM indicators that weighed most, named in the reasoning. */
   readonly siemIndicators?: readonly string[];
+  /** Parts of the SIEM's answer left out, and the indicators among them that could not be weighed at all. */
+  readonly siemIgnored?: { readonly parts: number; readonly unusableIndicators: number };
   /** Auto-resurrections in the hour before the decision, counted by the caller from the event log. */
   readonly autoResurrectionsLastHour: number;
   /** Set while the module is quarantined (too many re-kills): a human decides. */
@@ -66,6 +68,7 @@ export type AutoApprovalBarrierCode =
   | 'critical_severity'
   | 'smith_confident'
   | 'siem_unavailable'
+  | 'siem_unusable_indicators'
   | 'budget_spent'
   | 'quarantined';
 

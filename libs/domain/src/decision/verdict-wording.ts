@@ -19,10 +19,14 @@ export function riskSummary(risk: RiskAssessment): string {
   return `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
 }
 
-export function siemSummary(status: SiemStatus, indicators: readonly string[] = []): string {
+export function siemSummary(status: SiemStatus, indicators: readonly string[] = [], ignored: { readonly parts: number; readonly unusableIndicators: number } = { parts: 0, unusableIndicators: 0 }): string {
   switch (status) {
-    case 'used':
-      return indicators.length > 0 ? `SIEM context was used; the indicators that weighed most: ${indicators.join('; ')}.` : 'SIEM context was used: no threat indicators for the module in the window.';
+    case 'used': {
+      const used = indicators.length > 0 ? `SIEM context was used; the indicators that weighed most: ${indicators.join('; ')}.` : 'SIEM context was used: no usable threat indicators for the module in the window.';
+      if (ignored.parts === 0) return used;
+      const unusable = ignored.unusableIndicators > 0 ? `, among them ${plural(ignored.unusableIndicators, 'indicator')} that could not be weighed at all` : '';
+      return `${used} ${plural(ignored.parts, 'part')} of its answer could not be used${unusable} (named in the ContextEnriched event's ignored_fields).`;
+    }
     case 'not_configured':
       return 'No SIEM context was used: no SIEM is configured.';
     case 'unavailable':
@@ -84,4 +88,8 @@ function outcomeConstraints(outcome: DecisionOutcome, input: PolicyInput, settin
     default:
       return assertNever(outcome, 'decision outcome');
   }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -71,6 +71,9 @@ export interface SiemRiskContext {
   readonly falsePositiveHistory: number;
   /** The indicators that weighed most, described; named in the reasoning. */
   readonly indicators?: readonly string[];
+  /** Parts of the answer left out, and indicators that could not be weighed (see ContextEnriched). */
+  readonly ignored?: number;
+  readonly unusableIndicators?: number;
 }
 
 /** The killed module's record, folded by the caller from the event log. */

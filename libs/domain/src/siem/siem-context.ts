@@ -8,8 +8,23 @@ import type { ThreatIndicator } from '../workflow/kill-events';
  * many weak ones add up, and none means 0.
  */
 export function aggregateRisk(indicators: readonly ThreatIndicator[]): number {
-  const clean = indicators.reduce((p, i) => p * (1 - clamp01(i.threatScore)), 1);
+  const clean = distinctIndicators(indicators).reduce((p, i) => p * (1 - clamp01(i.threatScore)), 1);
   return round4(1 - clean);
+}
+
+/**
+ * One indicator per type, value and source, at its highest score: the same
+ * sighting written twice (a feed loaded again) is not a second piece of
+ * evidence. The same value from two sources still counts twice.
+ */
+export function distinctIndicators(indicators: readonly ThreatIndicator[]): ThreatIndicator[] {
+  const strongest = new Map<string, ThreatIndicator>();
+  for (const i of indicators) {
+    const key = JSON.stringify([i.indicatorType, i.value, i.source]);
+    const known = strongest.get(key);
+    if (!known || i.threatScore > known.threatScore) strongest.set(key, i);
+  }
+  return [...strongest.values()];
 }
 
 /** The SIEM's own recommendation, from its aggregated risk and the module's false positives. */

@@ -50,13 +50,18 @@ describe('retry policy', () => {
 });
 
 describe('SIEM context', () => {
-  const ind = (threatScore: number) => ({ indicatorType: 'ip', value: 'x', threatScore, source: 's', lastSeen: '2026-02-11T00:00:00.000Z', tags: [] });
+  const ind = (threatScore: number, value = `x${threatScore}`, source = 's') => ({ indicatorType: 'ip', value, threatScore, source, lastSeen: '2026-02-11T00:00:00.000Z', tags: [] });
 
   it('adds indicators up as independent chances', () => {
     expect(aggregateRisk([])).toBe(0);
     expect(aggregateRisk([ind(0.9)])).toBe(0.9);
-    expect(aggregateRisk([ind(0.5), ind(0.5)])).toBe(0.75);
+    expect(aggregateRisk([ind(0.5, 'a'), ind(0.5, 'b')])).toBe(0.75);
     expect(aggregateRisk([ind(1), ind(0.1)])).toBe(1);
+  });
+
+  it('counts one sighting written twice once, at its highest score, but the same value from two sources twice', () => {
+    expect(aggregateRisk([ind(0.5, 'a'), ind(0.5, 'a'), ind(0.4, 'a')])).toBe(0.5);
+    expect(aggregateRisk([ind(0.5, 'a', 'feed-1'), ind(0.5, 'a', 'feed-2')])).toBe(0.75);
   });
 
   it('recommends from the risk and the false positives', () => {

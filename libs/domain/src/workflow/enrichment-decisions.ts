@@ -43,5 +43,6 @@ export function unavailableContext(killId: string, at: string, queryId: string, 
     userContext: null,
     failureReason: reason,
     ignoredFields: [],
+    unusableIndicators: 0,
   };
 }

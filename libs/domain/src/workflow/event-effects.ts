@@ -1,3 +1,4 @@
+import { distinctIndicators } from '../siem/siem-context';
 import type { ResurrectionDecision } from '../decision/decision.types';
 import { assertNever } from '../shared/errors';
 import type { KillEvent, KillEventType, ThreatIndicator } from './kill-events';
@@ -72,7 +73,8 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
       // The first context counts: the one the decision was (or will be) made with.
       if (state.enrichment !== null) return stay();
       const { siemStatus, riskScore, falsePositiveHistory } = event;
-      return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory, indicators: describeIndicators(event.threatIndicators) } });
+      const indicators = describeIndicators(event.threatIndicators);
+      return stay({ enrichment: { siemStatus, riskScore, falsePositiveHistory, indicators, ignored: event.ignoredFields.length, unusableIndicators: event.unusableIndicators } });
     }
     case 'EnrichmentRequested':
       return stay({ enrichmentDeadline: event.deadline });
@@ -146,7 +148,7 @@ const NAMED_INDICATORS = 3;
 
 /** The strongest indicators, as "<type> <value> (<score>, <source>)". */
 export function describeIndicators(indicators: readonly ThreatIndicator[]): string[] {
-  return [...indicators]
+  return distinctIndicators(indicators)
     .sort((a, b) => b.threatScore - a.threatScore)
     .slice(0, NAMED_INDICATORS)
     .map((i) => `${i.indicatorType} ${i.value} (${i.threatScore}, ${i.source})`);

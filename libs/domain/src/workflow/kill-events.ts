@@ -45,6 +45,8 @@ export interface ContextEnriched extends KillEventBase {
   readonly failureReason: string | null;
   /** Parts of the SIEM's answer left out as unusable, and why. */
   readonly ignoredFields: readonly string[];
+  /** Indicators in the window that could not be weighed at all (score or value unusable): a threat that may have been missed. */
+  readonly unusableIndicators: number;
 }
 
 /** The workflow waits for the SIEM's context until `deadline`, then decides without it. */

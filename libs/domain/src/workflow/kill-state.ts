@@ -20,6 +20,9 @@ export interface EnrichmentSummary {
   readonly falsePositiveHistory: number;
   /** The indicators that weigh most, described for the decision's reasoning. */
   readonly indicators: readonly string[];
+  /** Parts of the SIEM's answer left out, and indicators that could not be weighed at all (absent in states folded before they were kept). */
+  readonly ignored?: number;
+  readonly unusableIndicators?: number;
 }
 
 export interface StatusChange {

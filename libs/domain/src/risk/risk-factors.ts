@@ -60,7 +60,7 @@ function falsePositiveHistory({ siem, history, report }: RiskInput): FactorReadi
   }
   const normalized = (right + 1) / (evidence + 2);
   const sources = siem && siem.falsePositiveHistory > 0 ? 'outcomes and the SIEM' : 'outcomes';
-  const explanation = `${falsePositives} false positives and ${right} kills proven right (re-killed or rolled back) according to ${sources}: (${right}+1)/(${evidence}+2) = ${round4(normalized)}.`;
+  const explanation = `${falsePositives} false positive${falsePositives === 1 ? '' : 's'} and ${right} kill${right === 1 ? '' : 's'} proven right (re-killed or rolled back) according to ${sources}: (${right}+1)/(${evidence}+2) = ${round4(normalized)}.`;
   return reading('false_positive_history', falsePositives, normalized, explanation);
 }
 

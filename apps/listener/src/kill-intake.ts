@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage, Message } from 'kafkajs';
 import { parseSmithKillMessage, type KillEvent, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
-import { header, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
+import { deadLetter as deadLetterOf, header, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { parseTraceparent, nextSpan } from '@medic/observability';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
@@ -170,18 +170,12 @@ async function claim(tx: EntityManager, rows: readonly ReportedKill[]): Promise<
 
 type DeadLetterReason = { readonly code: ValidationFailure['code'] | 'conflicting_duplicate'; readonly field: string | null; readonly reason: string };
 
-/** The original bytes and headers, plus why and where from: nothing Smith sent is lost. */
+/**
+ * The original bytes and headers, plus why and where from (the kit's dead
+ * letter, with the field at fault and the report's own time): nothing Smith
+ * sent is lost. A report is tried once: it fails the same way every time.
+ */
 function deadLetter(batch: ProcessorBatch, message: KafkaMessage, failure: DeadLetterReason, at: Date): Message {
-  const headers: IHeaders = {
-    ...(message.headers ?? {}),
-    medic_dlq_step: 'listener',
-    medic_dlq_code: failure.code,
-    medic_dlq_reason: failure.reason,
-    medic_dlq_source_topic: batch.topic,
-    medic_dlq_source_partition: String(batch.partition),
-    medic_dlq_source_offset: message.offset,
-    medic_dlq_failed_at: at.toISOString(),
-  };
-  if (failure.field) headers.medic_dlq_field = failure.field;
-  return { key: message.key, value: message.value ?? Buffer.alloc(0), headers, timestamp: message.timestamp };
+  const letter = deadLetterOf('listener', { topic: batch.topic, partition: batch.partition, message: { ...message, value: message.value ?? Buffer.alloc(0) } }, failure, 1, at);
+  return { ...letter, headers: { ...letter.headers, ...(failure.field ? { medic_dlq_field: failure.field } : {}) }, timestamp: message.timestamp };
 }

@@ -28,39 +28,40 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const [status, item] = this.translate(exception, req);
+    const { status, item, cause } = answerOf(exception);
+    // Postgres or the broker unreachable, or refusing for now: the caller may try again, nothing is wrong with its request.
+    if (cause === 'unreachable') this.logger.warn('request failed: a store Medic depends on is not reachable', { error: exception, path: req.path, request_id: requestIdOf(req) });
+    if (cause === 'unhandled') this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
     res.setHeader('X-Request-Id', requestIdOf(req));
     if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(envelope(req, exception instanceof ApiError ? exception.data : null, [item]));
   }
+}
 
-  private translate(exception: unknown, req: Request): [number, ApiErrorItem] {
-    if (exception instanceof ApiError) {
-      return [exception.status, { code: exception.code, message: exception.message, ...(exception.field ? { field: exception.field } : {}) }];
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return [status, { code: CODES[status] ?? `http_${status}`, message: messageOf(exception) }];
-    }
-    const client = clientErrorOf(exception);
-    if (client) return [client.status, { code: CODES[client.status] ?? `http_${client.status}`, message: client.message }];
-    // Postgres or the broker unreachable, or refusing for now: the caller may try again, nothing is wrong with its request.
-    if (isRetriable(exception)) {
-      this.logger.warn('request failed: a store Medic depends on is not reachable', { error: exception, path: req.path, request_id: requestIdOf(req) });
-      return [HttpStatus.SERVICE_UNAVAILABLE, { code: 'unavailable', message: 'Postgres or Kafka is not reachable just now; try again shortly.' }];
-    }
-    this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
-    return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'internal', message: 'internal error' }];
+/**
+ * What the API answers `exception` with: its status and error item, and for
+ * a failure that is not the caller's, whether a store was unreachable (503)
+ * or something unexpected happened (500, its detail left to the log).
+ */
+function answerOf(exception: unknown): { status: number; item: ApiErrorItem; cause: 'unreachable' | 'unhandled' | null } {
+  if (exception instanceof ApiError) {
+    return { status: exception.status, item: { code: exception.code, message: exception.message, ...(exception.field ? { field: exception.field } : {}) }, cause: null };
   }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    return { status, item: { code: CODES[status] ?? `http_${status}`, message: messageOf(exception) }, cause: null };
+  }
+  const client = clientErrorOf(exception);
+  if (client) return { status: client.status, item: { code: CODES[client.status] ?? `http_${client.status}`, message: client.message }, cause: null };
+  if (isRetriable(exception)) {
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, item: { code: 'unavailable', message: 'Postgres or Kafka is not reachable just now; try again shortly.' }, cause: 'unreachable' };
+  }
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, item: { code: 'internal', message: 'internal error' }, cause: 'unhandled' };
 }
 
 /** The HTTP status the filter answers `exception` with: how the API's answers are counted in metrics too. */
 export function httpStatusOf(exception: unknown): number {
-  if (exception instanceof ApiError) return exception.status;
-  if (exception instanceof HttpException) return exception.getStatus();
-  const client = clientErrorOf(exception);
-  if (client) return client.status;
-  return isRetriable(exception) ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR;
+  return answerOf(exception).status;
 }
 
 /**

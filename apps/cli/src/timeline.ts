@@ -1,4 +1,4 @@
-import type { HealthChecked, KillEvent } from '@medic/domain';
+import { round4, type HealthChecked, type KillEvent } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
@@ -76,7 +76,7 @@ function summary(e: KillEvent): string {
 
 function details(e: KillEvent): string[] {
   if (e.type === 'RiskAssessed') {
-    return e.assessment.factors.map((f) => `${f.name}: ${f.contribution} (= ${fourPlaces(f.normalized)} × ${fourPlaces(f.weight)}) — ${f.explanation}`);
+    return e.assessment.factors.map((f) => `${f.name}: ${f.contribution} (= ${round4(f.normalized)} × ${round4(f.weight)}) — ${f.explanation}`);
   }
   if (e.type === 'DecisionMade') return e.decision.reasoning.map((r, i) => `${i + 1}. ${r}`);
   if (e.type === 'ResurrectionVetoed' || e.type === 'VetoDeferred') return e.newEvidence.map((item) => `evidence: ${item}`);
@@ -95,9 +95,4 @@ function describeCheck(e: HealthChecked): string {
   if (e.probes.length === 0) return container;
   if (failed.length === 0) return `${container}; ${e.probes.length === 1 ? 'its probe' : `all ${e.probes.length} probes`} ok`;
   return `${container}; ${failed.map((p) => `${p.name}: ${p.detail}`).join('; ')}`;
-}
-
-/** As the decision shows its numbers: at most four decimals. */
-function fourPlaces(n: number): number {
-  return Math.round(n * 10_000) / 10_000;
 }

@@ -1,4 +1,5 @@
 import { Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
+import { plural } from '@medic/domain';
 import { createKafka, kafkaSettings, provisionTopics } from '@medic/eventlog';
 import { CliError, cliConfig } from '../cli-config';
 import { parseSmithAnswer, readNotice, vetoAnswer, type SmithAnswerOptions } from '../smith-answers';
@@ -55,7 +56,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
   }
-  out(`handled ${handled} notice${handled === 1 ? '' : 's'}`);
+  out(`handled ${plural(handled, 'notice')}`);
 }
 
 async function answerOne(

@@ -1,4 +1,4 @@
-import { OUTCOME_RESULTS, type OutcomeResult } from '@medic/domain';
+import { OUTCOME_RESULTS, round4, type OutcomeResult } from '@medic/domain';
 
 /** One count of outcomes by result, overall or within one module or one risk level. */
 export interface OutcomeCounts {
@@ -57,15 +57,13 @@ function summarise(counts: readonly OutcomeCounts[]): OutcomeSummary {
     stableN += c.stable_n;
   }
   const total = Object.values(byResult).reduce((a, b) => a + b, 0);
-  const rate = (n: number) => (total === 0 ? null : round(n / total));
+  const rate = (n: number) => (total === 0 ? null : round4(n / total));
   return {
     total,
     by_result: byResult,
     success_rate: rate(byResult.success),
     re_kill_rate: rate(byResult.re_killed),
     rollback_rate: rate(byResult.rollback),
-    mean_time_to_stable_seconds: stableN === 0 ? null : round(stableSeconds / stableN),
+    mean_time_to_stable_seconds: stableN === 0 ? null : round4(stableSeconds / stableN),
   };
 }
-
-const round = (x: number) => Math.round(x * 10_000) / 10_000;

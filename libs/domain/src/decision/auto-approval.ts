@@ -47,7 +47,7 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     `Smith is ${report.confidenceScore} sure it was a threat, at or above the confidence threshold ${settings.smithConfidenceThreshold}`,
   );
   bar(siemStatus === 'unavailable', 'siem_unavailable', 'the SIEM was unavailable, so the decision is degraded');
-  const unusable = input.siemIgnored?.unusableIndicators ?? 0;
+  const unusable = input.siemGaps?.unusableIndicators ?? 0;
   bar(unusable > 0, 'siem_unusable_indicators', `${unusable} of the SIEM's indicators for the module could not be weighed, so a threat may have been missed`);
   bar(
     used >= constraints.maxAutoResurrectionsPerHour,

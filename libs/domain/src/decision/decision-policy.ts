@@ -20,7 +20,7 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
   const mode = outcomeForMode(settings.mode, { denied: denials.length > 0, barriers, level: risk.level });
   const reasoning = [
     riskSummary(risk),
-    siemSummary(input.siemStatus, input.siemIndicators ?? [], input.siemIgnored),
+    siemSummary(input.siemStatus, input.siemIndicators ?? [], input.siemGaps),
     confidenceSummary(confidence, risk.coverage),
     ...denials.map((reason) => `Deny: ${reason}.`),
     ...eligibilityLines(barriers),

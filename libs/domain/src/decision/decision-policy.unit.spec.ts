@@ -10,6 +10,7 @@ import {
   type PolicySettings,
   type RiskAssessment,
   type RiskLevel,
+  type SiemGaps,
   type SiemStatus,
 } from '@medic/domain';
 import { aReport, POLICY_SETTINGS, THRESHOLDS } from '../../test/domain-fixtures';
@@ -39,7 +40,7 @@ interface Case {
   readonly siemStatus: SiemStatus;
   readonly used: number;
   readonly settings: PolicySettings;
-  readonly siemIgnored?: { readonly parts: number; readonly unusableIndicators: number };
+  readonly siemGaps?: SiemGaps;
 }
 
 const clean: Case = { report: aReport(), coverage: 1, siemStatus: 'used', used: 3, settings: POLICY_SETTINGS };
@@ -55,7 +56,7 @@ const CONSTRAINTS = {
   siem_unavailable: { ...clean, siemStatus: 'unavailable', words: 'No SIEM context was used: the SIEM was unavailable' },
   siem_unusable_indicators: {
     ...clean,
-    siemIgnored: { parts: 2, unusableIndicators: 1 },
+    siemGaps: { ignored: 2, unusableIndicators: 1 },
     words: "1 of the SIEM's indicators for the module could not be weighed, so a threat may have been missed",
   },
   smith_confident: {
@@ -93,7 +94,7 @@ function evaluate(mode: Mode, level: RiskLevel, c: Case) {
     risk: riskOf(level, c.coverage),
     thresholds: THRESHOLDS,
     siemStatus: c.siemStatus,
-    ...(c.siemIgnored ? { siemIgnored: c.siemIgnored } : {}),
+    ...(c.siemGaps ? { siemGaps: c.siemGaps } : {}),
     autoResurrectionsLastHour: c.used,
   };
   return evaluatePolicy(input, { ...c.settings, mode });

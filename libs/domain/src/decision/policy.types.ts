@@ -1,6 +1,6 @@
 import type { KillReport } from '../kill/kill-report';
 import type { ModuleQuarantine } from '../module/module-standing';
-import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights } from '../risk/risk.types';
+import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights, SiemGaps } from '../risk/risk.types';
 import type { Mode, ResurrectionDecision, SiemStatus } from './decision.types';
 
 /** What the decision policy needs from configuration (config keys in comments). */
@@ -52,8 +52,8 @@ export interface PolicyInput {
   readonly siemStatus: SiemStatus;
   /** The SIEM indicators that weighed most, named in the reasoning. */
   readonly siemIndicators?: readonly string[];
-  /** Parts of the SIEM's answer left out, and the indicators among them that could not be weighed at all. */
-  readonly siemIgnored?: { readonly parts: number; readonly unusableIndicators: number };
+  /** What of the SIEM's answer could not be used. */
+  readonly siemGaps?: SiemGaps;
   /** Auto-resurrections in the hour before the decision, counted by the caller from the event log. */
   readonly autoResurrectionsLastHour: number;
   /** Set while the module is quarantined (too many re-kills): a human decides. */

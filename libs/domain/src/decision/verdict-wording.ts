@@ -1,6 +1,7 @@
 import { round4 } from '../shared/numbers';
+import { plural } from '../shared/wording';
 import { assertNever } from '../shared/errors';
-import type { RiskAssessment } from '../risk/risk.types';
+import { NO_SIEM_GAPS, type RiskAssessment, type SiemGaps } from '../risk/risk.types';
 import type { DecisionOutcome, SiemStatus } from './decision.types';
 import type { DecisionConfidence } from './decision-confidence';
 import type { PolicyInput, PolicySettings } from './policy.types';
@@ -19,13 +20,13 @@ export function riskSummary(risk: RiskAssessment): string {
   return `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
 }
 
-export function siemSummary(status: SiemStatus, indicators: readonly string[] = [], ignored: { readonly parts: number; readonly unusableIndicators: number } = { parts: 0, unusableIndicators: 0 }): string {
+export function siemSummary(status: SiemStatus, indicators: readonly string[] = [], gaps: SiemGaps = NO_SIEM_GAPS): string {
   switch (status) {
     case 'used': {
       const used = indicators.length > 0 ? `SIEM context was used; the indicators that weighed most: ${indicators.join('; ')}.` : 'SIEM context was used: no usable threat indicators for the module in the window.';
-      if (ignored.parts === 0) return used;
-      const unusable = ignored.unusableIndicators > 0 ? `, among them ${plural(ignored.unusableIndicators, 'indicator')} that could not be weighed at all` : '';
-      return `${used} ${plural(ignored.parts, 'part')} of its answer could not be used${unusable} (named in the ContextEnriched event's ignored_fields).`;
+      if (gaps.ignored === 0) return used;
+      const unusable = gaps.unusableIndicators > 0 ? `, among them ${plural(gaps.unusableIndicators, 'indicator')} that could not be weighed at all` : '';
+      return `${used} ${plural(gaps.ignored, 'part')} of its answer could not be used${unusable} (named in the ContextEnriched event's ignored_fields).`;
     }
     case 'not_configured':
       return 'No SIEM context was used: no SIEM is configured.';
@@ -88,8 +89,4 @@ function outcomeConstraints(outcome: DecisionOutcome, input: PolicyInput, settin
     default:
       return assertNever(outcome, 'decision outcome');
   }
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,7 @@
 import type { ModuleReleased } from '../control/control-events';
 import { DomainError } from '../shared/errors';
 import { formatInstant, parseInstant } from '../shared/time';
+import { plural } from '../shared/wording';
 import type { KillEvent } from '../workflow/kill-events';
 
 /*
@@ -194,7 +195,7 @@ function backoffAfter(module: string, attempt: number, lastReKill: number, setti
   const until = lastReKill + delaySeconds * 1000;
   if (attempt === 0 || until <= now) return null;
   const untilText = formatInstant(until);
-  const reason = `module ${module} was killed again ${attempt} time${attempt === 1 ? '' : 's'} in a row after being brought back, last at ${formatInstant(lastReKill)}: backoff ${delaySeconds} s (attempt ${attempt}) until ${untilText}`;
+  const reason = `module ${module} was killed again ${plural(attempt, 'time')} in a row after being brought back, last at ${formatInstant(lastReKill)}: backoff ${delaySeconds} s (attempt ${attempt}) until ${untilText}`;
   return { attempt, delaySeconds, until: untilText, reason };
 }
 

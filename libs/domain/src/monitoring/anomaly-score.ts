@@ -1,4 +1,5 @@
 import { round4 } from '../shared/numbers';
+import { plural } from '../shared/wording';
 import type { CheckObservation, ContainerObservation, ProbeObservation } from './observation';
 
 /** What earlier checks of a resurrection leave for the next one to be judged against. */
@@ -70,7 +71,7 @@ function containerFindings(c: ContainerObservation, restarts: number): Finding[]
   const found: Finding[] = [];
   if (c.oomKilled) found.push({ code: 'oom_killed', weight: DOWN, text: 'killed for running out of memory (OOMKilled)' });
   if (!c.running) found.push({ code: 'not_running', weight: DOWN, text: `not running (${c.status}${c.exitCode === null ? '' : `, exit code ${c.exitCode}`})` });
-  if (restarts > 0) found.push({ code: 'restarted', weight: Math.min(1, PER_RESTART * restarts), text: `restarted ${restarts} time${restarts === 1 ? '' : 's'} since monitoring began` });
+  if (restarts > 0) found.push({ code: 'restarted', weight: Math.min(1, PER_RESTART * restarts), text: `restarted ${plural(restarts, 'time')} since monitoring began` });
   if (c.health === 'unhealthy') found.push({ code: 'unhealthy', weight: UNHEALTHY, text: "the engine's healthcheck reports it unhealthy" });
   return found;
 }

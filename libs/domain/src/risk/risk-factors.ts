@@ -1,5 +1,6 @@
 import type { Severity } from '../kill/kill-report';
 import { clamp01, round4 } from '../shared/numbers';
+import { plural } from '../shared/wording';
 import type { RiskSettings } from '../decision/policy.types';
 import type { RiskFactorName, RiskInput } from './risk.types';
 
@@ -60,7 +61,7 @@ function falsePositiveHistory({ siem, history, report }: RiskInput): FactorReadi
   }
   const normalized = (right + 1) / (evidence + 2);
   const sources = siem && siem.falsePositiveHistory > 0 ? 'outcomes and the SIEM' : 'outcomes';
-  const explanation = `${falsePositives} false positive${falsePositives === 1 ? '' : 's'} and ${right} kill${right === 1 ? '' : 's'} proven right (re-killed or rolled back) according to ${sources}: (${right}+1)/(${evidence}+2) = ${round4(normalized)}.`;
+  const explanation = `${plural(falsePositives, 'false positive')} and ${plural(right, 'kill')} proven right (re-killed or rolled back) according to ${sources}: (${right}+1)/(${evidence}+2) = ${round4(normalized)}.`;
   return reading('false_positive_history', falsePositives, normalized, explanation);
 }
 

@@ -66,15 +66,21 @@ export interface RiskAssessment {
 }
 
 /** What the SIEM said about the kill, as far as the risk score is concerned. */
-export interface SiemRiskContext {
+/** Gaps are absent in kill states folded before they were kept. */
+export interface SiemRiskContext extends Partial<SiemGaps> {
   readonly riskScore: number;
   readonly falsePositiveHistory: number;
   /** The indicators that weighed most, described; named in the reasoning. */
   readonly indicators?: readonly string[];
-  /** Parts of the answer left out, and indicators that could not be weighed (see ContextEnriched). */
-  readonly ignored?: number;
-  readonly unusableIndicators?: number;
 }
+
+/** What of the SIEM's answer could not be used: parts left out (ContextEnriched.ignored_fields), and among them indicators that could not be weighed at all. */
+export interface SiemGaps {
+  readonly ignored: number;
+  readonly unusableIndicators: number;
+}
+
+export const NO_SIEM_GAPS: SiemGaps = { ignored: 0, unusableIndicators: 0 };
 
 /** The killed module's record, folded by the caller from the event log. */
 export interface ModuleHistory {

@@ -23,7 +23,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       thresholds: command.risk.thresholds,
       siemStatus: command.siemStatus,
       siemIndicators: command.siem?.indicators ?? [],
-      siemIgnored: { parts: command.siem?.ignored ?? 0, unusableIndicators: command.siem?.unusableIndicators ?? 0 },
+      siemGaps: { ignored: command.siem?.ignored ?? 0, unusableIndicators: command.siem?.unusableIndicators ?? 0 },
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
       quarantine: command.quarantine,
     },

@@ -1,6 +1,6 @@
 import type { ResurrectionDecision } from '../decision/decision.types';
 import type { KillReport } from '../kill/kill-report';
-import type { RiskAssessment } from '../risk/risk.types';
+import type { RiskAssessment, SiemGaps } from '../risk/risk.types';
 import type { KillEventType, OutcomeResult } from './kill-events';
 import type { WorkflowStatus } from './workflow-status';
 
@@ -13,16 +13,13 @@ export interface ApprovalRequest {
   readonly reason: string;
 }
 
-/** What the SIEM said, as far as later steps need it. */
-export interface EnrichmentSummary {
+/** What the SIEM said, as far as later steps need it (its gaps absent in states folded before they were kept). */
+export interface EnrichmentSummary extends Partial<SiemGaps> {
   readonly siemStatus: 'used' | 'unavailable';
   readonly riskScore: number;
   readonly falsePositiveHistory: number;
   /** The indicators that weigh most, described for the decision's reasoning. */
   readonly indicators: readonly string[];
-  /** Parts of the SIEM's answer left out, and indicators that could not be weighed at all (absent in states folded before they were kept). */
-  readonly ignored?: number;
-  readonly unusableIndicators?: number;
 }
 
 export interface StatusChange {

@@ -11,10 +11,12 @@ interface DeadLetterRecord {
 
 /** A dead-letter topic the gateway shows, and the step that writes to it when a record does not say. */
 export interface DeadLetterTopic {
-  /** The rows' `dlq`, and the projection's name after `gateway.`. */
+  /** The rows' `dlq`: which of the shared table's rows are this projection's, and the prefix of their ids. */
   readonly dlq: string;
+  /** The projection's name (its positions and version go by it). */
   readonly name: string;
   readonly version: number;
+  /** The step a record there is read as coming from when it names none. */
   readonly writtenBy: string;
   topic(config: MedicConfig): string;
 }

@@ -13,7 +13,7 @@ export function processorMetrics(registry: Registry, step: string): (batch: Proc
   return (batch, timings, deadLetters) => {
     for (const d of deadLetters) dead.inc({ step, code: d.code });
     seconds.observe({ step, stage: 'handle' }, timings.handleMs / 1000);
-    seconds.observe({ step, stage: 'commit' }, timings.commitMs / 1000);
+    if (timings.commitMs !== null) seconds.observe({ step, stage: 'commit' }, timings.commitMs / 1000);
     sizes.observe({ step }, batch.messages.length);
   };
 }

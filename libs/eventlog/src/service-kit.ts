@@ -17,7 +17,7 @@ export interface StepDeps {
 }
 
 /** What a service says about one of its transactional steps; the rest comes from the config. */
-export type StepDefinition<R> = Pick<ProcessorOptions<R>, 'step' | 'topics' | 'handle' | 'relevant' | 'onCommitted' | 'serializeHandling' | 'logger'> & {
+export type StepDefinition<R> = Pick<ProcessorOptions<R>, 'step' | 'topics' | 'handle' | 'relevant' | 'onCommitted' | 'serializeHandling' | 'logger' | 'gatherMs'> & {
   /** Default `<group_prefix>-<step>`. */
   readonly groupId?: string;
 };

@@ -315,3 +315,81 @@ describe('transactional processor whose database is ahead of its log', () => {
     expect(await copies()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 });
+
+/**
+ * A step whose batches send nothing (a projection, an idempotent write to the
+ * outside world): it costs the broker no transaction, its consumed offsets
+ * reach Kafka later and outside any transaction, and its position in Postgres
+ * keeps a restart from handling again what Kafka had not been told of.
+ */
+describe('transactional processor whose batches send nothing', () => {
+  const id = `n${randomBytes(4).toString('hex')}`;
+  const input = `${id}.in`;
+  let kafka: Kafka;
+  let ds: DataSource;
+  let processor: TransactionalProcessor<number> | null = null;
+  const handled: string[] = [];
+  const start = async () => {
+    processor = stepOf(id, kafka, ds, {
+      step: 'silent',
+      topics: [input],
+      handle: (batches) => {
+        handled.push(...batches.flatMap((b) => b.messages.map((m) => m.key!.toString())));
+        return Promise.resolve(batches.map((b) => ({ outputs: [], report: b.messages.length })));
+      },
+    });
+    await processor.start();
+  };
+
+  beforeAll(async () => {
+    ({ kafka, ds } = await infraFor(id, [input, `${id}.dlq`]));
+    await start();
+  });
+  afterAll(async () => {
+    await processor?.stop();
+    await ds?.destroy();
+  });
+
+  async function publish(from: number, count: number): Promise<void> {
+    const producer = kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    await producer.send({ topic: input, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: 'v' })) });
+    await producer.disconnect();
+  }
+
+  async function committed(): Promise<string> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId: `${id}-group`, topics: [input] });
+      return topic!.partitions[0]!.offset;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  const handledAtLeast = (n: number) => eventually(() => Promise.resolve(handled.length >= n ? true : undefined), `${n} records handled`);
+
+  it('commits no transaction, owes its offsets to Kafka for a while, and handles nothing twice across a restart', async () => {
+    await publish(0, 10);
+    await handledAtLeast(10);
+    // A transaction would have committed the offsets with the batch.
+    expect(await committed()).toBe('-1');
+
+    await new Promise((r) => setTimeout(r, 5_500));
+    await publish(10, 10);
+    await handledAtLeast(20);
+    await eventually(async () => ((await committed()) === '20' ? true : undefined), 'the owed offsets committed');
+
+    // Handled, but Kafka is not told yet: a restart fetches them again.
+    await publish(20, 10);
+    await handledAtLeast(30);
+    expect(await committed()).toBe('20');
+    await processor!.stop();
+    await start();
+    await publish(30, 10);
+    await handledAtLeast(40);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`));
+  });
+});

@@ -13,6 +13,15 @@ import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput
 const HEARTBEAT_DURING_ROUND_MS = 1_000;
 /** How long a partition ahead of its log waits before it is looked at again. */
 const STALL_RECHECK_MS = 30_000;
+/**
+ * How far behind the step's own position (in Postgres) a partition's consumed
+ * offsets in Kafka may lag while its rounds send nothing: they are committed
+ * at the first batch after this long. A restart fetches again from the
+ * committed offsets, and the stored position marks what came back as handled.
+ */
+const OWED_COMMIT_MS = 5_000;
+/** What a gathering step's fetch waits for at most (see `gatherMs`). */
+const GATHER_BYTES = 1 << 20;
 
 /** Records a step wants to append, by topic. */
 export interface Output {
@@ -52,8 +61,8 @@ export type BatchHandler<R> = (batches: readonly ProcessorBatch[], tx: EntityMan
 export interface BatchTimings {
   /** The handler and its Postgres transaction (shared with the other partitions of its round). */
   readonly handleMs: number;
-  /** The Kafka transaction: outputs, offsets, commit. */
-  readonly commitMs: number;
+  /** The Kafka transaction: outputs, offsets, commit; null when the batch sent nothing and needed none. */
+  readonly commitMs: number | null;
 }
 
 export interface ProcessorOptions<R> {
@@ -83,12 +92,20 @@ export interface ProcessorOptions<R> {
   readonly serializeHandling?: string;
   readonly topics: readonly string[];
   readonly maxWaitMs: number;
+  /**
+   * For a step nothing waits on (a write-back to the outside world): the
+   * broker holds each fetch this long to gather a bigger round, unless a
+   * round's worth (1 MiB) comes in sooner. Fewer, bigger rounds cost the
+   * broker, Postgres and the outside world far less than prompt small ones.
+   */
+  readonly gatherMs?: number;
   readonly sessionTimeoutMs: number;
   readonly handle: BatchHandler<R>;
   readonly logger?: Logger;
   /**
    * Only records this says yes to are handed to `handle`; a batch with none of
-   * them costs no transaction (its position is committed with a later batch).
+   * them costs no transaction (its offset is committed with a later batch, or
+   * on its own after a while: see `owe`).
    */
   readonly relevant?: (message: Batch['messages'][number], topic: string) => boolean;
   /** Called once a batch's outputs are committed, with the handler's reports and how long each stage took. */
@@ -117,6 +134,8 @@ interface Committed<R> {
   readonly resumeAt: string | null;
   /** Set when the stored position lies beyond the end of the log: nothing was handled or sent. */
   readonly aheadOfLog: string | null;
+  /** Set when the batch sent nothing: its position is in Postgres, and its offset is still to be committed to Kafka. */
+  readonly owed: string | null;
 }
 
 /** What a round decided for one partition: what its Kafka transaction sends and up to where it commits. */
@@ -150,11 +169,14 @@ export class TransactionalProcessor<R = void> {
   private readonly stalledLogged = new Map<string, string>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
+  /** Partitions whose consumed offsets Kafka does not have yet, since when (see `owe`). */
+  private readonly owedSince = new Map<string, number>();
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
     this.observe = opts.metrics ? processorMetrics(opts.metrics.registry, opts.step) : null;
-    this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
+    const consumer = logConsumerConfig(opts.groupId, opts.gatherMs ?? opts.maxWaitMs, opts.sessionTimeoutMs);
+    this.consumer = opts.kafka.consumer(opts.gatherMs === undefined ? consumer : { ...consumer, minBytes: GATHER_BYTES });
   }
 
   async start(): Promise<void> {
@@ -181,6 +203,7 @@ export class TransactionalProcessor<R = void> {
         const messages = relevant ? batch.messages.filter((m) => relevant(m, batch.topic)) : batch.messages;
         if (messages.length === 0) {
           payload.resolveOffset(batch.lastOffset());
+          await this.owe(batch.topic, batch.partition, batch.lastOffset());
           return;
         }
         // The offsets committed are those of the whole batch, skipped records included.
@@ -204,6 +227,8 @@ export class TransactionalProcessor<R = void> {
           return;
         }
         if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
+        if (done.owed === null) this.owedSince.delete(slotKey(batch.topic, batch.partition));
+        else await this.owe(batch.topic, batch.partition, done.owed);
         await payload.heartbeat();
         this.observe?.(unit, timings, deadLetters);
         for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
@@ -222,6 +247,34 @@ export class TransactionalProcessor<R = void> {
    */
   stalled(): readonly { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }[] {
     return [...this.stalledAt.values()];
+  }
+
+  /**
+   * A batch that sends nothing (a projection's, a write to the outside world
+   * that is idempotent, records the step passes by) needs no Kafka
+   * transaction: its position is the one stored in Postgres, and the broker
+   * is spared a transaction that would commit nothing but offsets. Its offset
+   * is committed to Kafka, outside any transaction, once the partition has
+   * owed one for `OWED_COMMIT_MS`. The partition's transactions and these
+   * commits come one after another, and the group coordinator keeps the
+   * offset appended last, so the committed offset never moves back.
+   */
+  private async owe(topic: string, partition: number, lastOffset: string): Promise<void> {
+    const key = slotKey(topic, partition);
+    const since = this.owedSince.get(key);
+    if (since === undefined) {
+      this.owedSince.set(key, performance.now());
+      return;
+    }
+    if (performance.now() - since < OWED_COMMIT_MS) return;
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      this.owedSince.delete(key);
+    } catch (error) {
+      // A rebalance under way: whoever holds the partition next starts from its stored position.
+      this.owedSince.set(key, performance.now());
+      this.logger.warn('could not commit consumed offsets; the step\'s stored position keeps its place', { error, step: this.opts.step, topic, partition });
+    }
   }
 
   private stall(topic: string, partition: number, stored: string, logEnd: string): void {
@@ -280,9 +333,17 @@ export class TransactionalProcessor<R = void> {
         const committing = performance.now();
         const plan = plans[i]!;
         try {
-          if (plan.aheadOfLog === null) await this.commit(entry.batch, plan.sends, plan.commitThrough);
+          const transaction = plan.aheadOfLog === null && plan.sends.length > 0;
+          if (transaction) await this.commit(entry.batch, plan.sends, plan.commitThrough);
           this.forgetFailures(entry.batch);
-          entry.resolve({ reports: plan.reports, deadLetters: plan.deadLetters, resumeAt: plan.resumeAt, aheadOfLog: plan.aheadOfLog, timings: { handleMs, commitMs: performance.now() - committing } });
+          entry.resolve({
+            reports: plan.reports,
+            deadLetters: plan.deadLetters,
+            resumeAt: plan.resumeAt,
+            aheadOfLog: plan.aheadOfLog,
+            owed: plan.aheadOfLog === null && !transaction ? plan.commitThrough : null,
+            timings: { handleMs, commitMs: transaction ? performance.now() - committing : null },
+          });
         } catch (error) {
           entry.reject(error);
         }

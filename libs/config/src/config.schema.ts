@@ -192,6 +192,8 @@ export const medicConfigSchema = z
               .default({}),
             /** Module events carrying this tag were false positives (an analyst's verdict). */
             false_positive_tag: nonEmpty.default('false_positive'),
+            /** The actions (fields.event_action) of a module's kill events: only a kill tagged false_positive_tag counts as a false positive. */
+            kill_actions: z.array(nonEmpty).min(1).default(['killed']),
           })
           .strict()
           .default({}),

@@ -278,6 +278,8 @@ describe('parseConfig: invalid values stop with the key named', () => {
     ['resurrection:\n  backoff:\n    initial_seconds: 0\n', 'resurrection.backoff.initial_seconds'],
     ['resurrection:\n  backoff:\n    initial_seconds: 20\n    max_seconds: 10\n', 'resurrection.backoff.max_seconds'],
     ['resurrection:\n  backoff:\n    resett_after: 1\n', 'resurrection.backoff.resett_after'],
+    ['siem:\n  elasticsearch:\n    kill_actions: []\n', 'siem.elasticsearch.kill_actions'],
+    ['siem:\n  elasticsearch:\n    kill_actions: [""]\n', 'siem.elasticsearch.kill_actions.0'],
   ])('%j → %s', (yaml, key) => {
     expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
   });

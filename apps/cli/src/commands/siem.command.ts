@@ -17,7 +17,7 @@ export async function siemSeed(args: readonly string[], out: (text: string) => v
   try {
     if (!(await client.cluster.health().then(() => true, () => false))) throw new CliError(`no Elasticsearch answers at ${endpoint} (start one with \`medic up\`, or set SIEM_ENDPOINT)`);
     await ensureSiemTemplates(client, es);
-    const written = await writeSiemDocuments(client, es, sampleSiemData(new Date(), es.fields, es.false_positive_tag), 'medic-sample');
+    const written = await writeSiemDocuments(client, es, sampleSiemData(new Date(), es), 'medic-sample');
     out(`seeded ${endpoint}: ${written} documents into ${es.indicators_index} and ${es.module_events_index} (payments-api: strong indicators; report-cache: false positives; nginx-test: quiet)`);
   } finally {
     await client.close();

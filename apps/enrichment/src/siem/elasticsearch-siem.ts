@@ -214,7 +214,8 @@ export class ElasticsearchSiem implements SiemClient {
     const perKill = {
       actions: terms(f.event_action, 10),
       outcomes: terms(f.event_outcome, 5),
-      false_positives: { filter: { term: { [f.tags]: this.settings.false_positive_tag } } },
+      // Kills an analyst marked false: the other events of a marked incident are not kills of their own.
+      false_positives: { filter: { bool: { filter: [{ term: { [f.tags]: this.settings.false_positive_tag } }, { terms: { [f.event_action]: this.settings.kill_actions } }] } } },
       source_ips: terms(f.source_ip, 5),
       destination_ips: terms(f.destination_ip, 5),
       users: terms(f.user, 5),

@@ -159,7 +159,8 @@ export async function writeSiemDocuments(
  * (report-cache), and quiet background traffic for the reboot plan's
  * nginx-test — all within the last days before `now`.
  */
-export function sampleSiemData(now: Date, f: EsSettings['fields'], falsePositiveTag: string): { indicators: Record<string, unknown>[]; events: Record<string, unknown>[] } {
+export function sampleSiemData(now: Date, settings: EsSettings): { indicators: Record<string, unknown>[]; events: Record<string, unknown>[] } {
+  const f = settings.fields;
   const ago = (hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
   const indicators: SeedIndicator[] = [
     { module: 'payments-api', at: ago(2), type: 'ip', value: '203.0.113.66', score: 0.95, source: 'abuse-feed', tags: ['c2', 'botnet'] },
@@ -168,7 +169,7 @@ export function sampleSiemData(now: Date, f: EsSettings['fields'], falsePositive
     { module: 'nginx-test', at: ago(48), type: 'ip', value: '198.51.100.7', score: 0.1, source: 'scanner-list', tags: ['scanner'] },
   ];
   const events: SeedEvent[] = [
-    ...Array.from({ length: 4 }, (_, i): SeedEvent => ({ module: 'report-cache', at: ago(24 * (i + 1)), action: 'killed', outcome: 'success', tags: [falsePositiveTag], user: 'svc-report' })),
+    ...Array.from({ length: 4 }, (_, i): SeedEvent => ({ module: 'report-cache', at: ago(24 * (i + 1)), action: settings.kill_actions[0]!, outcome: 'success', tags: [settings.false_positive_tag], user: 'svc-report' })),
     ...Array.from({ length: 6 }, (_, i): SeedEvent => ({ module: 'nginx-test', at: ago(i + 1), action: 'http_request', outcome: 'success', sourceIp: '192.0.2.10', destinationIp: '10.0.0.5' })),
     { module: 'payments-api', at: ago(3), action: 'outbound_connection', outcome: 'success', sourceIp: '10.0.0.9', destinationIp: '203.0.113.66', user: 'svc-payments' },
   ];

@@ -55,7 +55,11 @@ describe('SIEM enrichment on Elasticsearch', () => {
         indicatorDocument({ module: 'ledger-api', at: day(2), type: 'ip', value: '203.0.113.78', score: 0.97, source: 'abuse-feed' }, f),
         ...hostile,
       ],
-      events: [1, 2, 3].map((n) => eventDocument({ module: 'report-cache', at: day(-n), action: 'killed', outcome: 'success', tags: [settings.false_positive_tag] }, f)),
+      events: [
+        ...[1, 2, 3].map((n) => eventDocument({ module: 'report-cache', at: day(-n), action: 'killed', outcome: 'success', tags: [settings.false_positive_tag] }, f)),
+        // The rest of an incident an analyst marked: not kills, so not false positives of their own.
+        ...[1, 2, 3, 4, 5].map((n) => eventDocument({ module: 'report-cache', at: day(-n), action: 'http_request', outcome: 'success', tags: [settings.false_positive_tag] }, f)),
+      ],
     });
     medic = await startMedic({
       services: ['listener', 'decision', 'enrichment', 'gateway'],
@@ -122,10 +126,10 @@ describe('SIEM enrichment on Elasticsearch', () => {
     );
     const summary = contexts.map((c) => ({ status: c.siemStatus, falsePositives: c.falsePositiveHistory, events: c.historicalBehavior['events_in_window'], indicators: c.threatIndicators.map((i) => i.value).sort() }));
     expect(summary).toEqual([
-      { status: 'used', falsePositives: 3, events: 3, indicators: [] },
+      { status: 'used', falsePositives: 3, events: 8, indicators: [] },
       { status: 'used', falsePositives: 0, events: 0, indicators: ['203.0.113.66', 'e3b0c442'] },
       { status: 'used', falsePositives: 0, events: 0, indicators: [] },
-      { status: 'used', falsePositives: 3, events: 3, indicators: [] },
+      { status: 'used', falsePositives: 3, events: 8, indicators: [] },
     ]);
   });
 
@@ -203,6 +207,9 @@ describe('SIEM enrichment on Elasticsearch', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count('medic_decision')).toBe(1);
     expect(await count('medic_outcome')).toBe(1);
+    // Both found by the module, as analysts look for them.
+    const ofModule = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id': decision.killId } }, { term: { 'service.name': 'nginx-test' } }] } } });
+    expect(ofModule.count).toBe(2);
     // Made from Medic's template: ids exact-match keywords, the reasoning text.
     const mappings = await client.indices.getMapping({ index: indices.medic_index });
     const medicFields = (Object.values(mappings)[0]?.mappings.properties?.['medic'] as { properties: Record<string, { type: string }> }).properties;

@@ -124,6 +124,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       humanFeedback: null,
       lessonsLearned: [],
       shouldAdjustThreshold: false,
+      targetModule: MODULE,
     };
     await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', outcome, { source: 'medic/test-monitor', subject: killId, time: at }))] });
     reKilledAt.push(Date.parse(at));

@@ -41,6 +41,7 @@ export class ReportHandlers {
         'event.kind': 'event',
         'event.category': 'medic_outcome',
         'event.outcome': o.result,
+        ...(o.targetModule === null ? {} : { 'service.name': o.targetModule }),
         'medic.kill_id': o.killId,
         'medic.decision_id': o.decisionId,
         'medic.outcome_id': o.outcomeId,

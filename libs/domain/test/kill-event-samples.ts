@@ -107,6 +107,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     humanFeedback: null,
     lessonsLearned: [],
     shouldAdjustThreshold: false,
+    targetModule: 'nginx-test',
   },
   VetoDeferred: { type: 'VetoDeferred', killId, at, requestId: 'req-1', reason: 'still looking', newEvidence: ['beacon at 12:00'], askAgainAt: '2026-02-11T12:01:10.000Z', defers: 1 },
   RollbackRequested: { type: 'RollbackRequested', killId, at, requestId: 'req-1', actor: 'ops-console', reason: 'errors in the logs', commandId: 'cmd-4' },

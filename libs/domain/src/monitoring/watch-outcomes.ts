@@ -22,6 +22,7 @@ export function outcomeOf(watch: Watch, result: OutcomeResult, ctx: OutcomeConte
     lessonsLearned: [...more.lessons],
     // The module was not what the approval took it for: evidence for the thresholds.
     shouldAdjustThreshold: !succeeded,
+    targetModule: watch.targetModule,
   };
 }
 

@@ -236,6 +236,8 @@ export interface OutcomeRecorded extends KillEventBase {
   readonly humanFeedback: string | null;
   readonly lessonsLearned: readonly string[];
   readonly shouldAdjustThreshold: boolean;
+  /** The module resurrected (null in outcomes recorded before it was carried). */
+  readonly targetModule: string | null;
 }
 
 /** An operator's RequestRollback, accepted: the executor stops the module (RollbackStarted with this actor). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, eventually, testInfra } from '@medic/testing';
 import { openDatabase } from './database';
@@ -35,6 +35,17 @@ const copyTo =
   (batches: readonly ProcessorBatch[]) =>
     Promise.resolve(batches.map((b) => ({ outputs: [{ topic: output, messages: b.messages.map((m) => ({ key: m.key, value: m.value })) }], report: b.messages.length })));
 
+/** Sends records to a topic, as any producer would. */
+async function sendTo(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer(EOS_PRODUCER);
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Every committed record of a topic, up to its end now. */
 async function readAll(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   const seen: KafkaMessage[] = [];
@@ -69,12 +80,9 @@ describe('transactional processor on real Kafka', () => {
   });
 
   async function publish(from: number, count: number): Promise<void> {
-    const producer = kafka.producer(EOS_PRODUCER);
-    await producer.connect();
     for (let i = from; i < from + count; i += 10) {
-      await producer.send({ topic: input, messages: Array.from({ length: 10 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` })) });
+      await sendTo(kafka, input, Array.from({ length: 10 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` })));
     }
-    await producer.disconnect();
   }
 
   async function outputs(): Promise<string[]> {
@@ -215,12 +223,7 @@ describe('transactional processor with records it cannot handle', () => {
 
   const read = (topic: string) => readAll(kafka, topic);
 
-  async function publish(values: string[]): Promise<void> {
-    const producer = kafka.producer(EOS_PRODUCER);
-    await producer.connect();
-    await producer.send({ topic: input, acks: -1, messages: values.map((value) => ({ key: 'k', value })) });
-    await producer.disconnect();
-  }
+  const publish = (values: string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
 
   it('dead-letters the record that keeps failing, with the reason, and passes the others on once', async () => {
     await publish(['ok-1', 'poison', 'ok-2']);
@@ -274,12 +277,7 @@ describe('transactional processor whose database is ahead of its log', () => {
     await ds?.destroy();
   });
 
-  async function publish(values: string[]): Promise<void> {
-    const producer = kafka.producer(EOS_PRODUCER);
-    await producer.connect();
-    await producer.send({ topic: input, acks: -1, messages: values.map((value) => ({ key: 'k', value })) });
-    await producer.disconnect();
-  }
+  const publish = (values: string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
 
   async function copies(): Promise<string[]> {
     return (await readAll(kafka, output)).map((m) => m.value!.toString());
@@ -350,12 +348,7 @@ describe('transactional processor whose batches send nothing', () => {
     await ds?.destroy();
   });
 
-  async function publish(from: number, count: number): Promise<void> {
-    const producer = kafka.producer(EOS_PRODUCER);
-    await producer.connect();
-    await producer.send({ topic: input, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: 'v' })) });
-    await producer.disconnect();
-  }
+  const publish = (from: number, count: number) => sendTo(kafka, input, Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: 'v' })));
 
   async function committed(): Promise<string> {
     const admin = kafka.admin();

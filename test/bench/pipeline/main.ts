@@ -38,6 +38,8 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 const SIEM_BURST = Math.min(BURST, 10_000);
 /** Partitions of each topic (a step handles all of a fetch's partitions as one round). */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+/** Kills per second at which the machine is far from busy, with or without a SIEM: latency without queueing. */
+const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 50);
 /** Approvals posted one after another through the gateway. */
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
 /** Which parts run after the raw Kafka baseline: `pipeline` (SIEM off), `approve`, `siem`; all by default. */
@@ -197,16 +199,19 @@ async function paced(medic: MedicUnderTest, decided: Watcher, rate: number, warm
 }
 
 /**
- * Kill-to-decision at a rate the machine keeps up with, with and without
- * SIEM enrichment: what enrichment adds to a kill's latency when nothing
- * queues. The SIEM-off figure comes from a stack of listener and decision
- * started beside the same broker, Postgres and Elasticsearch.
+ * Kill-to-decision at rates the machine keeps up with, with and without SIEM
+ * enrichment: what enrichment adds to a kill's latency. At half the sustained
+ * rate the cores are still busy (rounds are small, so a kill costs several
+ * times what it costs in a burst) and the figure holds some queueing; at a
+ * low rate nothing queues and it is what enrichment's extra trip costs. The
+ * SIEM-off figures come from a stack of listener and decision started beside
+ * the same broker, Postgres and Elasticsearch.
  */
-async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50: number): Promise<string[]> {
+async function atSustainableRates(withSiem: MedicUnderTest, rates: readonly { rate: number; why: string }[], trip50: number): Promise<string[]> {
   const warmup = 10;
   type Step = readonly [ServiceName, string];
   /** The paced run's latencies, and each step's rounds during it. */
-  const measure = async (medic: MedicUnderTest, steps: readonly Step[]) => {
+  const measure = async (medic: MedicUnderTest, rate: number, steps: readonly Step[]) => {
     const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
     try {
       const before = await Promise.all(steps.map(([service, step]) => stageTotals(medic, service, step)));
@@ -220,23 +225,25 @@ async function atSustainableRate(withSiem: MedicUnderTest, rate: number, trip50:
       await decided.stop();
     }
   };
-  const on = await measure(withSiem, [['listener', 'listener'], ['enrichment', 'enrichment'], ['enrichment', 'enrichment-report'], ['decision', 'decision']]);
+  type Measured = Awaited<ReturnType<typeof measure>>;
+  const on: Measured[] = [];
+  for (const { rate } of rates) on.push(await measure(withSiem, rate, [['listener', 'listener'], ['enrichment', 'enrichment'], ['enrichment', 'enrichment-report'], ['decision', 'decision']]));
   await withSiem.stop();
   const without = await startMedic({ services: ['listener', 'decision'], partitions: PARTITIONS });
-  let off: Awaited<ReturnType<typeof measure>>;
+  const off: Measured[] = [];
   try {
-    off = await measure(without, [['listener', 'listener'], ['decision', 'decision']]);
+    for (const { rate } of rates) off.push(await measure(without, rate, [['listener', 'listener'], ['decision', 'decision']]));
   } finally {
     await without.stop();
   }
-  return [
-    `  at ${rate}/s (half what it sustains):`,
-    `    with SIEM:               ${latencyLine(on.l, warmup)}`,
-    ...on.rounds,
-    `    SIEM off:                ${latencyLine(off.l, warmup)}`,
-    ...off.rounds,
-    `    enrichment adds:         p50 +${(on.l.p50 - off.l.p50).toFixed(1)} ms (${((on.l.p50 - off.l.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on.l.p99 - off.l.p99).toFixed(1)} ms`,
-  ];
+  return rates.flatMap(({ rate, why }, i) => [
+    `  at ${rate}/s (${why}):`,
+    `    with SIEM:               ${latencyLine(on[i]!.l, warmup)}`,
+    ...on[i]!.rounds,
+    `    SIEM off:                ${latencyLine(off[i]!.l, warmup)}`,
+    ...off[i]!.rounds,
+    `    enrichment adds:         p50 +${(on[i]!.l.p50 - off[i]!.l.p50).toFixed(1)} ms (${((on[i]!.l.p50 - off[i]!.l.p50) / trip50).toFixed(1)} Elasticsearch round trips), p99 +${(on[i]!.l.p99 - off[i]!.l.p99).toFixed(1)} ms`,
+  ]);
 }
 
 type ServiceName = 'listener' | 'decision' | 'enrichment';
@@ -403,9 +410,10 @@ async function enrichment(raw: RawFigures, siemOff: PipelineFigures | null): Pro
         await stageSummary(medic, 'decision'),
         await elasticsearchWork(es.url),
       ];
-      // Half the sustained rate, in steps of 50, so that kills do not queue.
-      const rate = Math.min(RATE, Math.max(50, Math.floor(on.perSecond / 100) * 50));
-      const sustainable = await atSustainableRate(medic, rate, trip50);
+      // Half the sustained rate, in steps of 50; and a rate at which nothing queues.
+      const half = Math.min(RATE, Math.max(50, Math.floor(on.perSecond / 100) * 50));
+      const rates = [...(half > LOW_RATE ? [{ rate: half, why: 'half what it sustains' }] : []), { rate: LOW_RATE, why: 'nothing queues' }];
+      const sustainable = await atSustainableRates(medic, rates, trip50);
       return [
         `Elasticsearch round trip:    p50 ${trip50.toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms (one kill's _msearch, n=${trips.length})`,
         ...on.lines,

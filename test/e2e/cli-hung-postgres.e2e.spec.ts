@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { testInfra } from '@medic/testing';
+import { freeze, testInfra } from '@medic/testing';
 
 const DIST = join(__dirname, '../../dist');
 const CLI = join(DIST, 'apps/cli/src/main.js');
@@ -56,7 +56,7 @@ describe('medic replay rebuild against a Postgres that does not answer', () => {
   it('exits non-zero, naming the server it could not open, once the connect timeout has passed', async () => {
     const pid = postgres.pid;
     const port = new URL(postgres.url).port;
-    process.kill(pid, 'SIGSTOP');
+    await freeze(pid);
     let failure: { code?: number; stderr?: string } | null = null;
     try {
       await run(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'gateway.kills'], {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent } from '@medic/domain';
-import { killEventsOf, killReport, moduleContainer, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { freeze, killEventsOf, killReport, moduleContainer, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 
 type Health = { data?: { status: string; checks: Record<string, string>; steps: Record<string, { status: string; dead_letters_last_hour: number | null }> } };
 
@@ -49,7 +49,7 @@ describe('a container engine that does not answer', () => {
   it('is reported by /health, and an approved kill waits for it, then is brought back once', async () => {
     expect((await health()).body.data!.checks['container_engine']).toBe('ok');
 
-    process.kill(enginePid, 'SIGSTOP');
+    await freeze(enginePid);
     let killId: string;
     try {
       const asked = Date.now();

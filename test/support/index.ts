@@ -1,4 +1,5 @@
 export { createTestDatabase, eventually, startMedic, testInfra, type HarnessOptions, type MedicUnderTest } from './medic-harness';
 export { killReport, smithMessage, type KillReportWire } from './kill-reports';
 export { ceTypeOf, killEventsOf, readTopic, snapshotTables } from './log-reading';
+export { freeze } from './freeze';
 export { moduleContainer } from './module-containers';

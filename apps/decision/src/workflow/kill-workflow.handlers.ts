@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from '@medic/contracts';
-import { addMilliseconds, answerCommand, decide, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory, type ModuleReleased } from '@medic/domain';
+import { addMilliseconds, answerCommand, decide, siemGapsOf, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory, type ModuleReleased } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { WorkflowRound } from './kill-workflow.step';
 
@@ -75,7 +75,7 @@ function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unkn
       at: round.at.toISOString(),
       decisionId: randomUUID(),
       queueItemId: randomUUID(),
-      siem: siemStatus === 'used' && enrichment ? { riskScore: enrichment.riskScore, falsePositiveHistory: enrichment.falsePositiveHistory, indicators: enrichment.indicators, ignored: enrichment.ignored ?? 0, unusableIndicators: enrichment.unusableIndicators ?? 0 } : null,
+      siem: siemStatus === 'used' && enrichment ? { riskScore: enrichment.riskScore, falsePositiveHistory: enrichment.falsePositiveHistory, indicators: enrichment.indicators, ...siemGapsOf(enrichment) } : null,
       siemStatus,
       history: priorHistory(round, state.targetModule),
       autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),

@@ -82,6 +82,11 @@ export interface SiemGaps {
 
 export const NO_SIEM_GAPS: SiemGaps = { ignored: 0, unusableIndicators: 0 };
 
+/** The gaps a SIEM context or kill state holds, none where it was folded before they were kept. */
+export function siemGapsOf(from: Partial<SiemGaps> | null | undefined): SiemGaps {
+  return { ignored: from?.ignored ?? NO_SIEM_GAPS.ignored, unusableIndicators: from?.unusableIndicators ?? NO_SIEM_GAPS.unusableIndicators };
+}
+
 /** The killed module's record, folded by the caller from the event log. */
 export interface ModuleHistory {
   readonly priorKills: number;

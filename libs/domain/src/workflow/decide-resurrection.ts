@@ -1,6 +1,7 @@
 import { buildDecision, evaluatePolicy } from '../decision/decision-policy';
 import type { PolicyVerdict } from '../decision/policy.types';
 import { assessRisk } from '../risk/risk-assessor';
+import { siemGapsOf } from '../risk/risk.types';
 import { addHours } from '../shared/time';
 import type { DecideResurrection } from './kill-commands';
 import type { ApprovalRequested, DecisionMade, KillEvent, RiskAssessed } from './kill-events';
@@ -23,7 +24,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       thresholds: command.risk.thresholds,
       siemStatus: command.siemStatus,
       siemIndicators: command.siem?.indicators ?? [],
-      siemGaps: { ignored: command.siem?.ignored ?? 0, unusableIndicators: command.siem?.unusableIndicators ?? 0 },
+      siemGaps: siemGapsOf(command.siem),
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
       quarantine: command.quarantine,
     },

@@ -94,6 +94,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
       ['out-of-range score', smithMessage(killReport({ confidence_score: 1.7 }))],
       ['path traversal', smithMessage(killReport({ target_module: '../../etc/passwd' }))],
       ['oversized', smithMessage(killReport({ evidence: ['x'.repeat(70_000)] }))],
+      ['dated next year', smithMessage(killReport({ timestamp: new Date(Date.now() + 400 * 86_400_000).toISOString() }))],
     ];
     for (const [, value] of bad) await medic.publishRaw(value, 'same-key');
     await medic.publishRaw(smithMessage(good), 'same-key');
@@ -102,11 +103,12 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     const dead = await readAll(medic, medic.topics.dlq, (all) => all.length >= bad.length);
     expect(dead).toHaveLength(bad.length);
     const codes = dead.map((m) => m.headers?.medic_dlq_code?.toString());
-    expect(codes).toEqual(['malformed_json', 'invalid_field', 'invalid_field', 'invalid_field', 'message_too_large']);
+    expect(codes).toEqual(['malformed_json', 'invalid_field', 'invalid_field', 'invalid_field', 'message_too_large', 'invalid_field']);
     const reasons = dead.map((m) => m.headers?.medic_dlq_reason?.toString() ?? '');
     expect(reasons[1]).toMatch(/severity/);
     expect(reasons[2]).toMatch(/confidence_score/);
     expect(reasons[3]).toMatch(/target_module/);
+    expect(reasons[5]).toMatch(/^payload\.timestamp \S+ is 1 year after the report was received/);
     for (const [i, m] of dead.entries()) {
       expect(m.headers?.medic_dlq_source_topic?.toString()).toBe(medic.topics.smith);
       expect(m.headers?.medic_dlq_source_offset).toBeDefined();

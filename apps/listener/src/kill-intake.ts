@@ -52,10 +52,12 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
   const intakes: BatchIntake[] = batches.map((batch) => ({ batch, events: [], dead: [], verdicts: [] }));
   const accepted: Accepted[] = [];
 
+  // A kill dated after this (beyond the clock skew allowed) is refused as not having happened yet.
+  const receivedAt = now().toISOString();
   for (const intake of intakes) {
     for (const message of intake.batch.messages) {
       const raw = message.value ?? Buffer.alloc(0);
-      const parsed = parseSmithKillMessage(raw, settings.limits);
+      const parsed = parseSmithKillMessage(raw, settings.limits, receivedAt);
       // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
       if (parsed.ok) accepted.push({ intake, message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
       else {

@@ -11,6 +11,12 @@ export interface KillReportLimits {
   readonly maxMetadataDepth: number;
   /** Keys counted over every nested object of the metadata. */
   readonly maxMetadataKeys: number;
+  /**
+   * How far a report's timestamp may lie after the moment Medic received it:
+   * Smith's clock running a little ahead of Medic's. A kill dated later than
+   * that has not happened yet, and is refused.
+   */
+  readonly maxTimestampAheadMs: number;
 }
 
 export const DEFAULT_KILL_REPORT_LIMITS: KillReportLimits = Object.freeze({
@@ -22,4 +28,5 @@ export const DEFAULT_KILL_REPORT_LIMITS: KillReportLimits = Object.freeze({
   maxDependencies: 100,
   maxMetadataDepth: 8,
   maxMetadataKeys: 200,
+  maxTimestampAheadMs: 5 * 60_000,
 });

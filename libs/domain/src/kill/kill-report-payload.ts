@@ -8,8 +8,8 @@ import {
   readEvidence,
   readKillId,
   readModuleName,
+  readKillTime,
   readScore,
-  readTimestamp,
 } from './payload-fields';
 import { quote, reject } from './validation-failure';
 
@@ -33,13 +33,14 @@ const PAYLOAD_FIELDS = new Set([
   'metadata',
 ]);
 
-export function readKillReport(payload: UntrustedObject, limits: KillReportLimits): KillReport {
+/** `receivedAt`: when Medic received the report, to refuse kills dated after it (null: not checked). */
+export function readKillReport(payload: UntrustedObject, limits: KillReportLimits, receivedAt: string | null): KillReport {
   rejectUnknownFields(payload);
   const required = (key: string): unknown => requireField(payload, key);
   const optional = (key: string, fallback: unknown): unknown => ownField(payload, key) ?? fallback;
   return {
     killId: readKillId(required('kill_id'), 'payload.kill_id', limits),
-    timestamp: readTimestamp(required('timestamp'), 'payload.timestamp'),
+    timestamp: readKillTime(required('timestamp'), 'payload.timestamp', receivedAt, limits.maxTimestampAheadMs),
     targetModule: readModuleName(required('target_module'), 'payload.target_module', limits),
     targetInstanceId: readModuleName(required('target_instance_id'), 'payload.target_instance_id', limits),
     killReason: readEnum(required('kill_reason'), 'payload.kill_reason', KILL_REASONS),

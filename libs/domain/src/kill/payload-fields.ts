@@ -1,4 +1,5 @@
 import { normalizeInstant } from '../shared/time';
+import { plural } from '../shared/wording';
 import { killIdProblem, moduleNameProblem } from './identifiers';
 import type { KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject } from './validation-failure';
@@ -36,6 +37,35 @@ export function readTimestamp(value: unknown, field: string): string {
     reject('invalid_field', field, `${field} ${quote(text)} is not an ISO-8601 date-time with a timezone (e.g. "2026-02-11T12:00:00Z")`);
   }
   return instant;
+}
+
+/**
+ * A kill's time, no later than `receivedAt` plus the clock skew allowed: a
+ * report is sent after the kill, so a later time is a wrong clock or a forgery,
+ * and would make the kill look recent for as long as it is kept.
+ */
+export function readKillTime(value: unknown, field: string, receivedAt: string | null, maxAheadMs: number): string {
+  const instant = readTimestamp(value, field);
+  if (receivedAt === null) return instant;
+  const ahead = Date.parse(instant) - Date.parse(receivedAt);
+  if (ahead > maxAheadMs) {
+    reject(
+      'invalid_field',
+      field,
+      `${field} ${instant} is ${spanOf(ahead)} after the report was received (${receivedAt}); a kill is reported after it happens, and a clock may run at most ${spanOf(maxAheadMs)} ahead`,
+    );
+  }
+  return instant;
+}
+
+/** A span of time in its largest whole unit: "5 minutes", "73 years". */
+function spanOf(ms: number): string {
+  const units: [string, number][] = [['year', 365 * 86_400_000], ['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]];
+  for (const [unit, size] of units) {
+    const n = Math.floor(ms / size);
+    if (n >= 1) return plural(n, unit);
+  }
+  return plural(ms, 'millisecond');
 }
 
 /** One of the allowed values, exactly: "HIGH" is refused rather than guessed at. */

@@ -17,21 +17,24 @@ const ENVELOPE_FIELDS = new Set(['version', 'message_type', 'payload', 'correlat
 /**
  * Reads one message from Smith's kill topic (spec 4.1 envelope, spec 2.1
  * payload). Anything that is not exactly a kill report is refused with the
- * first problem found; nothing is repaired or guessed.
+ * first problem found; nothing is repaired or guessed. Given when the message
+ * was received (ISO-8601), a kill dated later than that, beyond the clock skew
+ * allowed, is refused too.
  */
 export function parseSmithKillMessage(
   raw: Uint8Array,
   limits: Partial<KillReportLimits> = {},
+  receivedAt: string | null = null,
 ): Result<SmithKillMessage, ValidationFailure> {
   try {
-    return ok(readMessage(raw, withDefaults(limits)));
+    return ok(readMessage(raw, withDefaults(limits), receivedAt));
   } catch (error) {
     if (error instanceof Rejection) return err(error.failure);
     throw error;
   }
 }
 
-function readMessage(raw: Uint8Array, limits: KillReportLimits): SmithKillMessage {
+function readMessage(raw: Uint8Array, limits: KillReportLimits, receivedAt: string | null): SmithKillMessage {
   const envelope = readEnvelope(readJsonMessage(raw, limits.maxMessageBytes));
   // Envelope fields first, so a foreign message is named as such rather than
   // by the first payload field it happens to lack.
@@ -39,7 +42,7 @@ function readMessage(raw: Uint8Array, limits: KillReportLimits): SmithKillMessag
   const messageType = readMessageType(ownField(envelope, 'message_type'));
   const correlationId = readCorrelationId(ownField(envelope, 'correlation_id'));
   const replyTo = readReplyTo(ownField(envelope, 'reply_to'));
-  const payload = readKillReport(readPayloadObject(ownField(envelope, 'payload')), limits);
+  const payload = readKillReport(readPayloadObject(ownField(envelope, 'payload')), limits, receivedAt);
   return { version, messageType, payload, correlationId, replyTo };
 }
 

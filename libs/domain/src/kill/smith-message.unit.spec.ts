@@ -36,8 +36,8 @@ const withoutField = (field: string): Uint8Array => {
   return encode(envelope(payload));
 };
 
-function failureOf(raw: Uint8Array, limits = {}): ValidationFailure {
-  const result = parseSmithKillMessage(raw, limits);
+function failureOf(raw: Uint8Array, limits = {}, receivedAt: string | null = null): ValidationFailure {
+  const result = parseSmithKillMessage(raw, limits, receivedAt);
   if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
   return result.error;
 }
@@ -233,6 +233,40 @@ describe('parseSmithKillMessage: refused messages', () => {
       expect(failure.reason).toContain('is not an ISO-8601 date-time with a timezone');
     },
   );
+
+  describe('a kill dated after the report was received', () => {
+    const receivedAt = '2026-02-11T12:00:00.000Z';
+
+    it.each([
+      ['2026-02-11T12:05:00Z', 'exactly the skew allowed ahead'],
+      ['2026-02-11T12:03:00+00:00', 'within the skew'],
+      ['2020-01-01T00:00:00Z', 'long before'],
+    ])('accepts %s (%s)', (timestamp) => {
+      const result = parseSmithKillMessage(withPayload({ timestamp }), {}, receivedAt);
+      expect(result.ok).toBe(true);
+    });
+
+    it.each([
+      ['2026-02-11T12:05:01Z', '5 minutes', 'a second past the default skew'],
+      ['2026-02-11T14:00:00+01:00', '1 hour', 'an hour ahead, in another zone'],
+      ['2099-02-11T12:00:00Z', '73 years', 'decades ahead'],
+    ])('refuses %s, %s ahead (%s)', (timestamp, span) => {
+      const failure = failureOf(withPayload({ timestamp }), {}, receivedAt);
+      expect(failure).toMatchObject({ code: 'invalid_field', field: 'payload.timestamp' });
+      expect(failure.reason).toContain(`after the report was received (${receivedAt})`);
+      expect(failure.reason).toContain('at most 5 minutes ahead');
+      expect(failure.reason).toContain(`is ${span} after`);
+    });
+
+    it('takes the skew allowed from the limits', () => {
+      const failure = failureOf(withPayload({ timestamp: '2026-02-11T12:00:02Z' }), { maxTimestampAheadMs: 1000 }, receivedAt);
+      expect(failure.reason).toBe(`payload.timestamp 2026-02-11T12:00:02.000Z is 2 seconds after the report was received (${receivedAt}); a kill is reported after it happens, and a clock may run at most 1 second ahead`);
+    });
+
+    it('is not checked without the time of receipt', () => {
+      expect(parseSmithKillMessage(withPayload({ timestamp: '2099-02-11T12:00:00Z' })).ok).toBe(true);
+    });
+  });
 
   it.each([
     ['../x', 'payload.kill_id'],

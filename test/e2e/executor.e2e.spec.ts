@@ -30,9 +30,10 @@ describe('bringing a module back on the container engine', () => {
       services: ['listener', 'decision', 'executor', 'gateway'],
       config: {
         mode: { current: 'semi_auto' },
-        decision: { auto_approve: { enabled: true } },
+        // The shortest validity window there is, so that an approval can outlive it within the test.
+        decision: { auto_approve: { enabled: true }, default_timeout_minutes: 1 },
         // Their kills wait for a human, so the tests can remove the container in between.
-        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc'], blacklisted_modules: ['banned-svc'] },
+        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc'], blacklisted_modules: ['banned-svc'] },
         risk: { module_criticality: { modules: { 'severe-svc': 1 } } },
       },
     });
@@ -222,6 +223,41 @@ describe('bringing a module back on the container engine', () => {
       expect(a.State.Running).toBe(false);
       expect(a.State.StartedAt).toBe(before[i]!.State.StartedAt);
     });
+  });
+
+  it("does not act on an approval older than its decision's validity window when it comes to it, but acts on one given later", async () => {
+    const [stale, fresh] = await Promise.all(['stale-svc', 'approved-late-svc'].map((name) => moduleContainer(docker, name)));
+    const before = await stale!.inspect();
+    // The executor is down while one kill is auto-approved and the other waits for a human.
+    await medic.service('executor').stop();
+    const auto = killReport({ target_module: 'stale-svc' });
+    await medic.publishRaw(smithMessage(auto), auto.kill_id);
+    const decided = (await events(auto.kill_id, ['DecisionMade'])).find((e) => e.type === 'DecisionMade');
+    expect(decided).toMatchObject({ decision: { outcome: 'approve_auto', timeoutMinutes: 1 } });
+    const { killId: humanKill, itemId } = await queuedKill('approved-late-svc');
+    // Past the auto-approval's window of one minute; the queue item is still open (timeout_hours).
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(decided!.at) + 61_000 - Date.now())));
+    expect((await medic.call('POST', `/queue/${itemId}/approve`, { body: { notes: 'still wanted' } })).status).toBe(200);
+    await medic.start('executor');
+
+    const log = await events(auto.kill_id, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.map((e) => e.type)).not.toContain('ResurrectionStarted');
+    expect(log.find((e) => e.type === 'ResurrectionFailed')).toMatchObject({
+      retriable: false,
+      reason: expect.stringMatching(new RegExp(`^the resurrection was authorized at ${decided!.at.replace(/\./g, '\\.')}, valid for 1 minute .* was \\d+ minutes? old when the executor came to it: it was not carried out`)) as unknown,
+    });
+    const after = await stale!.inspect();
+    expect(after.State.Running).toBe(false);
+    expect(after.State.StartedAt).toBe(before.State.StartedAt);
+    // The human's approval is fresh: its window runs from when it was given.
+    expect((await events(humanKill, ['ResurrectionSucceeded', 'ResurrectionFailed'])).map((e) => e.type)).toContain('ResurrectionSucceeded');
+    expect((await fresh!.inspect()).State.Running).toBe(true);
+    // Refused before anything was started, it is still a request an operator can find, with no attempt made.
+    const failed = await eventually(async () => {
+      const res = await medic.get<{ data: { items: Record<string, unknown>[] } }>('/resurrections?module=stale-svc');
+      return res.body.data?.items[0];
+    }, 'the stale resurrection on REST');
+    expect(failed).toMatchObject({ kill_id: auto.kill_id, status: 'failed', approved_by: 'policy:auto-approve', attempt: 0, container_id: null, failure_reason: expect.stringMatching(/valid for 1 minute/) as unknown });
   });
 });
 

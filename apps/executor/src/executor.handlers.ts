@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { EngineUnavailable } from '@medic/containers';
-import { AUTO_APPROVER, DomainError, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
+import { AUTO_APPROVER, DomainError, staleAuthorization, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
-import type { ExecutorRound } from './executor.step';
+import type { DecidedKill, ExecutorRound } from './executor.step';
 
 /** Where the executor's own intents come from; it acts only on those. */
 export const EXECUTOR_SOURCE = 'medic/executor';
@@ -31,21 +31,21 @@ export class ExecutorHandlers {
   async autoApproved(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: ExecutorRound): Promise<void> {
     const d = logged.data.decision;
     if (d.outcome !== 'approve_auto' || d.observeOnly || round.settings.vetoProtocol) return;
-    await intend(round, logged, logged.data.targetModule, AUTO_APPROVER);
+    await intend(round, logged, AUTO_APPROVER, { targetModule: logged.data.targetModule, validMinutes: round.validMinutes(d.timeoutMinutes) });
   }
 
   @EventPattern(ceTypesOf('kill', ['ApprovalGranted']))
   async granted(@Payload() logged: LoggedEvent<ApprovalGranted>, @Ctx() round: ExecutorRound): Promise<void> {
     if (round.settings.vetoProtocol) return;
     // The approval names the kill; its decision, seen before, named the module.
-    await intend(round, logged, null, logged.data.approver);
+    await intend(round, logged, logged.data.approver);
   }
 
   /** With the veto protocol on, an approval waits for Smith: the negotiator's VetoCleared sets it going. */
   @EventPattern(ceTypesOf('kill', ['VetoCleared']))
   async cleared(@Payload() logged: LoggedEvent<VetoCleared>, @Ctx() round: ExecutorRound): Promise<void> {
     if (!round.settings.vetoProtocol) return;
-    await intend(round, logged, null, logged.data.approvedBy);
+    await intend(round, logged, logged.data.approvedBy);
   }
 
   @EventPattern(ceTypesOf('kill', ['ResurrectionStarted']))
@@ -72,14 +72,19 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
     crashPoint('executor.after-act');
     const result: KillEvent =
       'reason' in done
-        ? { type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason: done.reason, retriable: false }
+        ? { ...failure(intent, round), reason: done.reason, retriable: false }
         : { type: 'ResurrectionSucceeded', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, containerId: done.containerId, action: done.action, durationMs: Date.now() - t0 };
     round.append(result, logged);
   } catch (error) {
     if (error instanceof EngineUnavailable) throw error;
     const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
-    round.append({ type: 'ResurrectionFailed', killId: intent.killId, at: round.now().toISOString(), requestId: intent.requestId, reason, retriable: true }, logged);
+    round.append({ ...failure(intent, round), reason, retriable: true }, logged);
   }
+}
+
+function failure(intent: ResurrectionStarted, round: ExecutorRound): Omit<ResurrectionFailed, 'reason' | 'retriable'> {
+  const { killId, requestId, targetModule, approvedBy } = intent;
+  return { type: 'ResurrectionFailed', killId, at: round.now().toISOString(), requestId, targetModule, approvedBy };
 }
 
 type BroughtBack = { readonly containerId: string; readonly action: 'start' | 'recreate' } | { readonly reason: string };
@@ -113,15 +118,30 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
   return { containerId: id, action: 'recreate' };
 }
 
-/** The intent to resurrect an approved kill, unless its module is blacklisted or its backoff holds it back (see backoff/). */
-export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent>, module: string | null, approvedBy: string): Promise<void> {
+/**
+ * The intent to resurrect a kill, authorized by `logged` (an auto-approval, a
+ * human's approval, Smith's all-clear, the end of a backoff), unless its module
+ * is blacklisted, the authorization is older than the decision's validity
+ * window, or its backoff holds it back (see backoff/). `decided` is the kill's
+ * decision when the authorization is the decision itself; otherwise the one
+ * folded earlier is looked up.
+ */
+export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent>, approvedBy: string, decided: DecidedKill | null = null): Promise<void> {
   const killId = logged.data.killId;
-  const target = module ?? (await round.moduleOf(killId));
-  if (target === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);
+  const decision = decided ?? (await round.decidedKill(killId));
+  if (decision === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);
+  const target = decision.targetModule;
   const at = round.now().toISOString();
+  // Refused before anything is started: the request is known by its module and approver alone.
+  const refuse = (reason: string) =>
+    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false, targetModule: target, approvedBy }, logged);
   if (round.settings.blacklistedModules.includes(target)) {
-    const reason = `module ${target} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`;
-    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false }, logged);
+    refuse(`module ${target} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`);
+    return;
+  }
+  const stale = staleAuthorization(logged.data.at, decision.validMinutes, at);
+  if (stale !== null) {
+    refuse(stale);
     return;
   }
   if (await heldBack(round, logged, target)) return;

@@ -2,11 +2,13 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ContainerSpec } from './container-snapshot';
 import { MODULE_STANDING_DDL, MODULE_STANDING_ENTITIES } from '@medic/standing';
 
-/** Which module each decided kill is about, so that a later approval can be acted on. */
+/** Which module each decided kill is about, and how long an authorization to bring it back stays valid, so that a later approval can be acted on. */
 @Entity({ name: 'kill_modules' })
 export class KillModule {
   @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
   @Column('text', { name: 'target_module' }) targetModule!: string;
+  /** The decision's timeout_minutes; null in rows folded before it was kept. */
+  @Column('int', { name: 'valid_minutes', nullable: true }) validMinutes!: number | null;
 }
 
 /** The last spec of each module's container, taken when the module was killed: what a gone container is made again from. */
@@ -30,6 +32,7 @@ export const EXECUTOR_DDL = [
     kill_id text PRIMARY KEY,
     target_module text NOT NULL
   )`,
+  `ALTER TABLE {schema}.kill_modules ADD COLUMN IF NOT EXISTS valid_minutes int`,
   `CREATE TABLE IF NOT EXISTS {schema}.container_snapshots (
     module text PRIMARY KEY,
     container_id text NOT NULL,

@@ -16,6 +16,14 @@ export interface ExecutorSettings {
   readonly vetoProtocol: boolean;
   /** How re-kills hold a module's resurrections back (resurrection.backoff.*). */
   readonly standing: StandingSettings;
+  /** decision.default_timeout_minutes: the validity window of kills whose decision did not carry one. */
+  readonly defaultValidMinutes: number;
+}
+
+/** What the executor knows of a kill's decision: the module to bring back, and for how long an authorization to do so holds. */
+export interface DecidedKill {
+  readonly targetModule: string;
+  readonly validMinutes: number;
 }
 
 /** The engine, and how to make a gone container again. */
@@ -49,7 +57,18 @@ export class ExecutorRound {
   }
 
   async moduleOf(killId: string): Promise<string | null> {
-    return (await this.tx.findOneBy(KillModule, { killId }))?.targetModule ?? null;
+    return (await this.decidedKill(killId))?.targetModule ?? null;
+  }
+
+  /** The kill's decision as the executor folded it, or null when it never saw one. */
+  async decidedKill(killId: string): Promise<DecidedKill | null> {
+    const row = await this.tx.findOneBy(KillModule, { killId });
+    return row === null ? null : { targetModule: row.targetModule, validMinutes: this.validMinutes(row.validMinutes) };
+  }
+
+  /** A decision's window, or the configured one for a decision that carried none. */
+  validMinutes(ofDecision: number | null): number {
+    return ofDecision !== null && ofDecision > 0 ? ofDecision : this.settings.defaultValidMinutes;
   }
 
   /**

@@ -41,6 +41,7 @@ export class ExecutorWorker implements LogWorker {
       blacklistedModules: config.constraints.blacklisted_modules,
       vetoProtocol: config.smith.veto_protocol.enabled,
       standing: toStandingSettings(config),
+      defaultValidMinutes: config.decision.default_timeout_minutes,
     };
     // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.
     this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);

@@ -20,6 +20,7 @@ export * from './decision/decision.types';
 export type * from './decision/policy.types';
 export { buildDecision, evaluatePolicy, type DecisionMeta } from './decision/decision-policy';
 export { decisionConfidence, type DecisionConfidence } from './decision/decision-confidence';
+export { staleAuthorization } from './decision/decision-validity';
 
 export * from './workflow/kill-events';
 export * from './workflow/workflow-status';

@@ -10,6 +10,6 @@ import type { ExecutorRound } from '../executor.step';
 export class BackoffHandlers {
   @EventPattern(ceTypesOf('kill', ['ResurrectionResumed']))
   async resumed(@Payload() logged: LoggedEvent<ResurrectionResumed>, @Ctx() round: ExecutorRound): Promise<void> {
-    await intend(round, logged, null, logged.data.approvedBy);
+    await intend(round, logged, logged.data.approvedBy);
   }
 }

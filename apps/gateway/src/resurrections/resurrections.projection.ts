@@ -9,8 +9,8 @@ type ResurrectionEvent = KillEventOf<
 /** Each resurrection request, from its intent to its result, and its rollback if one was asked for. */
 export const resurrectionsProjection: StreamProjection<'kill', ResurrectionView> = {
   name: 'gateway.resurrections',
-  // 2: rollbacks.
-  version: 2,
+  // 2: rollbacks. 3: requests refused before anything was started.
+  version: 3,
   entity: ResurrectionView,
   read: readStream('kill', ['ResurrectionStarted', 'ResurrectionSucceeded', 'ResurrectionFailed', 'RollbackRequested', 'RollbackStarted', 'RollbackCompleted', 'RollbackFailed']),
   keyOf: (e) => (e.data as ResurrectionEvent).requestId,
@@ -20,28 +20,14 @@ export const resurrectionsProjection: StreamProjection<'kill', ResurrectionView>
 export function evolveResurrection(row: ResurrectionView | null, logged: LoggedEvent<KillEvent>): ResurrectionView | null {
   const e = logged.data as ResurrectionEvent;
   if (e.type === 'ResurrectionStarted') {
-    return row ?? Object.assign(new ResurrectionView(), {
-      requestId: e.requestId,
-      killId: e.killId,
-      targetModule: e.targetModule,
-      targetInstanceId: e.targetInstanceId,
-      approvedBy: e.approvedBy,
-      attempt: e.attempt,
-      status: 'executing',
-      containerId: e.containerId,
-      requestedAt: new Date(e.at),
-      finishedAt: null,
-      durationMs: null,
-      failureReason: null,
-      retriable: null,
-      rollbackStatus: null,
-      rollbackActor: null,
-      rollbackReason: null,
-      rolledBackAt: null,
-      rollbackFailure: null,
-    });
+    return row ?? request(e, { targetModule: e.targetModule, targetInstanceId: e.targetInstanceId, approvedBy: e.approvedBy, attempt: e.attempt, status: 'executing', containerId: e.containerId });
   }
-  // A result without its intent belongs to no request this view knows.
+  // Refused before anything was started (blacklisted, its approval stale): a request of its own, failed at once, with no attempt made.
+  if (row === null && e.type === 'ResurrectionFailed' && e.targetModule !== null) {
+    const { targetModule } = e;
+    return request(e, { targetModule, targetInstanceId: targetModule, approvedBy: e.approvedBy ?? 'unknown', attempt: 0, status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
+  }
+  // Any other result without its intent belongs to no request this view knows.
   if (row === null) return null;
   const next = (changes: Partial<ResurrectionView>) => Object.assign(new ResurrectionView(), row, changes);
   switch (e.type) {
@@ -58,4 +44,24 @@ export function evolveResurrection(row: ResurrectionView | null, logged: LoggedE
     case 'RollbackFailed':
       return next({ rollbackStatus: 'failed', rollbackFailure: e.reason });
   }
+}
+
+/** A request as it first appears: what `fields` say, nothing else done yet. */
+function request(e: { requestId: string; killId: string; at: string }, fields: Pick<ResurrectionView, 'targetModule' | 'targetInstanceId' | 'approvedBy' | 'attempt' | 'status'> & Partial<ResurrectionView>): ResurrectionView {
+  return Object.assign(new ResurrectionView(), {
+    requestId: e.requestId,
+    killId: e.killId,
+    containerId: null,
+    requestedAt: new Date(e.at),
+    finishedAt: null,
+    durationMs: null,
+    failureReason: null,
+    retriable: null,
+    rollbackStatus: null,
+    rollbackActor: null,
+    rollbackReason: null,
+    rolledBackAt: null,
+    rollbackFailure: null,
+    ...fields,
+  });
 }

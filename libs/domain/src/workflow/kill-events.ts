@@ -170,6 +170,9 @@ export interface ResurrectionFailed extends KillEventBase {
   readonly requestId: string;
   readonly reason: string;
   readonly retriable: boolean;
+  /** The module and who approved it (null in events written before they were carried). */
+  readonly targetModule: string | null;
+  readonly approvedBy: string | null;
 }
 
 export interface StabilityConfirmed extends KillEventBase {

@@ -1,0 +1,24 @@
+import { addMinutes, compareInstants, secondsBetween } from '../shared/time';
+import { plural } from '../shared/wording';
+
+/**
+ * A resurrection goes ahead only while what set it going is fresh: within the
+ * decision's `timeout_minutes` (its validity window, spec 2.3) of the moment
+ * it was authorized, by the policy's auto-approval, a human's approval,
+ * Smith's all-clear or the end of a backoff, whichever came last. An executor
+ * that gets to it later (it was down, or far behind) does not act on a
+ * situation that may have changed since. The window runs from the
+ * authorization, not from the decision: an approval given hours after the
+ * decision, while its queue item was still open, is a fresh judgement.
+ *
+ * Returns why the authorization is stale at `now`, or null while it is valid.
+ */
+export function staleAuthorization(authorizedAt: string, validMinutes: number, now: string): string | null {
+  if (compareInstants(now, addMinutes(authorizedAt, validMinutes)) <= 0) return null;
+  const minutesOld = Math.floor(secondsBetween(authorizedAt, now) / 60);
+  return (
+    `the resurrection was authorized at ${authorizedAt}, valid for ${plural(validMinutes, 'minute')} (the decision's timeout_minutes), ` +
+    `and was ${plural(minutesOld, 'minute')} old when the executor came to it: it was not carried out, since the situation it was judged on may have changed; ` +
+    'start the module by hand if it should still come back'
+  );
+}

@@ -1,0 +1,28 @@
+import { staleAuthorization } from './decision-validity';
+
+describe('staleAuthorization: the validity window of what set a resurrection going', () => {
+  const at = '2026-02-11T12:00:00.000Z';
+
+  it.each([
+    ['the moment it was given', '2026-02-11T12:00:00.000Z'],
+    ['within the window', '2026-02-11T12:59:59.999Z'],
+    ['at its very end', '2026-02-11T13:00:00.000Z'],
+    ['before it (a clock a little behind)', '2026-02-11T11:59:30.000Z'],
+  ])('is valid %s', (_when, now) => {
+    expect(staleAuthorization(at, 60, now)).toBeNull();
+  });
+
+  it('is stale a millisecond after the window, and says when it was given, for how long and how old it is', () => {
+    expect(staleAuthorization(at, 60, '2026-02-11T13:00:00.001Z')).toBe(
+      "the resurrection was authorized at 2026-02-11T12:00:00.000Z, valid for 60 minutes (the decision's timeout_minutes), " +
+        'and was 60 minutes old when the executor came to it: it was not carried out, since the situation it was judged on may have changed; ' +
+        'start the module by hand if it should still come back',
+    );
+  });
+
+  it('counts whole minutes of age, and takes the window it is given', () => {
+    expect(staleAuthorization(at, 1, '2026-02-11T14:30:59.000Z')).toContain('valid for 1 minute (');
+    expect(staleAuthorization(at, 1, '2026-02-11T14:30:59.000Z')).toContain('was 150 minutes old');
+    expect(staleAuthorization(at, 180, '2026-02-11T14:30:59.000Z')).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Batch, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
@@ -169,8 +169,14 @@ export class TransactionalProcessor<R = void> {
   private readonly stalledLogged = new Map<string, string>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
-  /** Partitions whose consumed offsets Kafka does not have yet, since when (see `owe`). */
+  /** Partitions whose consumed offsets Kafka does not have yet, since when, and through which offset (see `owe`). */
   private readonly owedSince = new Map<string, number>();
+  private readonly owedThrough = new Map<string, { readonly topic: string; readonly partition: number; readonly lastOffset: string }>();
+  /** Commits of owed offsets due while their partition is idle, and those under way (see `commitWhenIdle`). */
+  private readonly owedTimers = new Map<string, NodeJS.Timeout>();
+  private readonly owedCommits = new Map<string, Promise<void>>();
+  /** Partitions with a batch being handled. */
+  private readonly busy = new Set<string>();
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
@@ -185,6 +191,10 @@ export class TransactionalProcessor<R = void> {
     // it is aborted no read_committed reader sees past it. A step that reads its own output
     // topic would otherwise wait for the broker's transaction timeout before its first batch.
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A new generation: offsets owed under the last one are not this member's to commit any more
+      // (a partition may now be another's, further on). Partitions kept are fetched again from
+      // their committed offsets, and owe again.
+      for (const key of [...this.owedThrough.keys()]) this.paid(key);
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) void this.fence(topic, partition);
       }
@@ -199,42 +209,56 @@ export class TransactionalProcessor<R = void> {
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-        const relevant = this.opts.relevant;
-        const messages = relevant ? batch.messages.filter((m) => relevant(m, batch.topic)) : batch.messages;
-        if (messages.length === 0) {
-          payload.resolveOffset(batch.lastOffset());
-          await this.owe(batch.topic, batch.partition, batch.lastOffset());
-          return;
-        }
-        // The offsets committed are those of the whole batch, skipped records included.
-        const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
-        let done: Committed<R>;
-        // A round may wait on the outside world (a container engine starting a burst of modules):
-        // the member keeps its place in the group meanwhile, instead of being evicted and redoing it.
-        const beating = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_DURING_ROUND_MS);
+        const key = slotKey(batch.topic, batch.partition);
+        this.busy.add(key);
         try {
-          done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
-        } catch (error) {
-          this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
-          throw new RoundFailed(error);
+          // An idle partition's owed offsets being committed land before anything this batch commits.
+          await this.owedCommits.get(key);
+          await this.handleBatch(payload);
         } finally {
-          clearInterval(beating);
+          this.busy.delete(key);
         }
-        const { reports, timings, deadLetters, resumeAt } = done;
-        payload.resolveOffset(batch.lastOffset());
-        if (done.aheadOfLog !== null) {
-          this.stall(batch.topic, batch.partition, done.aheadOfLog, batch.highWatermark);
-          return;
-        }
-        if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
-        if (done.owed === null) this.owedSince.delete(slotKey(batch.topic, batch.partition));
-        else await this.owe(batch.topic, batch.partition, done.owed);
-        await payload.heartbeat();
-        this.observe?.(unit, timings, deadLetters);
-        for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
-        for (const report of reports) this.opts.onCommitted?.(report, unit, timings);
       },
     });
+  }
+
+  /** One batch of a partition: handled in a round, committed, its offsets resolved or owed. */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const relevant = this.opts.relevant;
+    const messages = relevant ? batch.messages.filter((m) => relevant(m, batch.topic)) : batch.messages;
+    if (messages.length === 0) {
+      payload.resolveOffset(batch.lastOffset());
+      await this.owe(batch.topic, batch.partition, batch.lastOffset());
+      return;
+    }
+    // The offsets committed are those of the whole batch, skipped records included.
+    const unit: ProcessorBatch = { topic: batch.topic, partition: batch.partition, messages };
+    let done: Committed<R>;
+    // A round may wait on the outside world (a container engine starting a burst of modules):
+    // the member keeps its place in the group meanwhile, instead of being evicted and redoing it.
+    const beating = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_DURING_ROUND_MS);
+    try {
+      done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
+    } catch (error) {
+      this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
+      throw new RoundFailed(error);
+    } finally {
+      clearInterval(beating);
+    }
+    const { reports, timings, deadLetters, resumeAt } = done;
+    payload.resolveOffset(batch.lastOffset());
+    if (done.aheadOfLog !== null) {
+      this.stall(batch.topic, batch.partition, done.aheadOfLog, batch.highWatermark);
+      return;
+    }
+    if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
+    if (done.owed === null) this.paid(slotKey(batch.topic, batch.partition));
+    else await this.owe(batch.topic, batch.partition, done.owed);
+    await payload.heartbeat();
+    this.observe?.(unit, timings, deadLetters);
+    for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
+    for (const report of reports) this.opts.onCommitted?.(report, unit, timings);
   }
 
   /**
@@ -255,26 +279,59 @@ export class TransactionalProcessor<R = void> {
    * transaction: its position is the one stored in Postgres, and the broker
    * is spared a transaction that would commit nothing but offsets. Its offset
    * is committed to Kafka, outside any transaction, once the partition has
-   * owed one for `OWED_COMMIT_MS`. The partition's transactions and these
-   * commits come one after another, and the group coordinator keeps the
-   * offset appended last, so the committed offset never moves back.
+   * owed one for `OWED_COMMIT_MS`: by its next batch then, or on its own if
+   * none comes, so that the group's lag as Kafka tools show it comes back to
+   * zero. The partition's transactions and these commits come one after
+   * another (an idle partition's commit is awaited before its next batch),
+   * and the group coordinator keeps the offset appended last, so the
+   * committed offset never moves back.
    */
   private async owe(topic: string, partition: number, lastOffset: string): Promise<void> {
     const key = slotKey(topic, partition);
+    this.owedThrough.set(key, { topic, partition, lastOffset });
     const since = this.owedSince.get(key);
     if (since === undefined) {
       this.owedSince.set(key, performance.now());
+      this.commitWhenIdle(key);
       return;
     }
-    if (performance.now() - since < OWED_COMMIT_MS) return;
+    if (performance.now() - since >= OWED_COMMIT_MS) await this.commitOwed(key);
+  }
+
+  /** The owed offsets are committed `OWED_COMMIT_MS` from now, unless a batch of the partition is being handled then (it sees to them). */
+  private commitWhenIdle(key: string): void {
+    clearTimeout(this.owedTimers.get(key));
+    const timer = setTimeout(() => {
+      this.owedTimers.delete(key);
+      if (this.busy.has(key) || !this.owedSince.has(key)) return;
+      const committing = this.commitOwed(key).finally(() => this.owedCommits.delete(key));
+      this.owedCommits.set(key, committing);
+    }, OWED_COMMIT_MS);
+    timer.unref();
+    this.owedTimers.set(key, timer);
+  }
+
+  private async commitOwed(key: string): Promise<void> {
+    const owed = this.owedThrough.get(key);
+    if (owed === undefined) return;
+    const { topic, partition, lastOffset } = owed;
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
-      this.owedSince.delete(key);
+      // A later batch that owes again (or pays) has moved on: only what was committed is settled.
+      if (this.owedThrough.get(key)?.lastOffset === lastOffset) this.paid(key);
     } catch (error) {
-      // A rebalance under way: whoever holds the partition next starts from its stored position.
-      this.owedSince.set(key, performance.now());
+      // A rebalance under way, or the group left: whoever holds the partition next starts from its stored position.
+      if (this.owedThrough.has(key)) this.owedSince.set(key, performance.now());
       this.logger.warn('could not commit consumed offsets; the step\'s stored position keeps its place', { error, step: this.opts.step, topic, partition });
     }
+  }
+
+  /** The partition's offsets are in Kafka, with a transaction or without. */
+  private paid(key: string): void {
+    this.owedSince.delete(key);
+    this.owedThrough.delete(key);
+    clearTimeout(this.owedTimers.get(key));
+    this.owedTimers.delete(key);
   }
 
   private stall(topic: string, partition: number, stored: string, logEnd: string): void {
@@ -495,6 +552,8 @@ export class TransactionalProcessor<R = void> {
   async stop(): Promise<void> {
     for (const recheck of this.rechecks.values()) clearTimeout(recheck);
     this.rechecks.clear();
+    for (const timer of this.owedTimers.values()) clearTimeout(timer);
+    this.owedTimers.clear();
     await this.consumer.disconnect();
     const producers = await Promise.allSettled(this.producers.values());
     this.producers.clear();

@@ -49,14 +49,19 @@ function answerOf(exception: unknown): { status: number; item: ApiErrorItem; cau
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    return { status, item: { code: CODES[status] ?? `http_${status}`, message: messageOf(exception) }, cause: null };
+    return { status, item: { code: codeOf(status), message: messageOf(exception) }, cause: null };
   }
   const client = clientErrorOf(exception);
-  if (client) return { status: client.status, item: { code: CODES[client.status] ?? `http_${client.status}`, message: client.message }, cause: null };
+  if (client) return { status: client.status, item: { code: codeOf(client.status), message: client.message }, cause: null };
   if (isRetriable(exception)) {
     return { status: HttpStatus.SERVICE_UNAVAILABLE, item: { code: 'unavailable', message: 'Postgres or Kafka is not reachable just now; try again shortly.' }, cause: 'unreachable' };
   }
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, item: { code: 'internal', message: 'internal error' }, cause: 'unhandled' };
+}
+
+/** The envelope's code for an HTTP status: its name where it has one (`not_found`), else `http_<status>`. */
+function codeOf(status: number): string {
+  return CODES[status] ?? `http_${status}`;
 }
 
 /** The HTTP status the filter answers `exception` with: how the API's answers are counted in metrics too. */

@@ -114,6 +114,32 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
       expect(m.headers?.medic_dlq_source_offset).toBeDefined();
       expect(m.value?.equals(Buffer.from(bad[i]![1]))).toBe(true);
     }
+
+    // An operator lists them over REST, the last to fail first, with why and where each is kept.
+    type Letter = { id: string; dlq: string; step: string; code: string; reason: string; failed_at: string; source: { topic: string; partition: number; offset: string }; dead_letter: { topic: string; partition: number; offset: string } };
+    const listed = await eventually(async () => {
+      const res = await medic.get<Envelope<{ items: Letter[]; pagination: { total: number } }>>('/dead-letters?dlq=kill_reports&step=listener');
+      return res.body.data?.pagination.total === bad.length ? res.body.data.items : undefined;
+    }, 'the dead letters on REST');
+    expect(new Set(listed.map((l) => l.code))).toEqual(new Set(codes));
+    const future = listed.find((l) => l.reason.startsWith('payload.timestamp'));
+    const original = dead[5]!.headers!;
+    expect(future).toMatchObject({
+      dlq: 'kill_reports',
+      step: 'listener',
+      code: 'invalid_field',
+      source: { topic: medic.topics.smith, partition: Number(original.medic_dlq_source_partition?.toString()), offset: original.medic_dlq_source_offset?.toString() },
+      dead_letter: { topic: medic.topics.dlq },
+    });
+    expect(Date.parse(listed[0]!.failed_at)).toBeGreaterThanOrEqual(Date.parse(listed[listed.length - 1]!.failed_at));
+    const tooLarge = await medic.get<Envelope<{ items: Letter[] }>>('/dead-letters?code=message_too_large');
+    expect(tooLarge.body.data.items.map((l) => l.reason)).toEqual([expect.stringMatching(/^message is \d+ bytes, more than the 65536 allowed$/)]);
+    expect((await medic.get<Envelope<{ items: Letter[] }>>('/dead-letters?dlq=internal')).body.data.items).toEqual([]);
+    for (const [query, field] of [['dlq=bogus', 'dlq'], ['step=Not%20A%20Step', 'step'], ['module=x', 'module'], ['since=yesterday', 'since']] as const) {
+      const refused = await medic.get<Envelope<null>>(`/dead-letters?${query}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]).toMatchObject({ code: 'validation_error', field });
+    }
   });
 
   it('decides a kill_id reported twice only once', async () => {

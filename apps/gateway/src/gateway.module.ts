@@ -5,6 +5,7 @@ import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { GetDecisionHandler, ListDecisionsHandler } from './decisions/decision.queries';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DecisionsController } from './decisions/decisions.controller';
 import { GATEWAY_SCHEMA } from './gateway.projections';
 import { GatewayWorker } from './gateway.worker';
@@ -35,7 +36,7 @@ export class GatewayModule {
         MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController],
+      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController, DeadLettersController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,

@@ -64,6 +64,26 @@ export function parseModuleFilters(query: Record<string, unknown>): ModuleFilter
   return { ...filters, quarantined: quarantined === null ? null : quarantined === 'true' };
 }
 
+export type DeadLetterFilters = Omit<DecisionFilters, 'module' | 'outcome' | 'riskLevel'> & {
+  readonly dlq: string | null;
+  readonly step: string | null;
+  readonly code: string | null;
+};
+const DEAD_LETTER_PARAMS = ['dlq', 'step', 'code', 'since', 'until', 'page', 'page_size'];
+/** How steps and codes are spelled (`negotiator-answers`, `invalid_field`): anything else matches nothing, and is refused as a typo. */
+const STEP_OR_CODE = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+/** The /dead-letters query: which dead-letter topic (one of `dlqs`), step, code, since and until (when it failed), a page. */
+export function parseDeadLetterFilters(query: Record<string, unknown>, dlqs: readonly string[]): DeadLetterFilters {
+  const { module: _module, outcome: _outcome, riskLevel: _risk, ...filters } = parseFilters(query, DEAD_LETTER_PARAMS);
+  const named = (key: string): string | null => {
+    const v = single(query, key);
+    if (v !== null && !STEP_OR_CODE.test(v)) throw bad(key, 'must be lower-case letters, digits, _ . or -, at most 64 characters');
+    return v;
+  };
+  return { ...filters, dlq: oneOf(query, 'dlq', dlqs), step: named('step'), code: named('code') };
+}
+
 function parseFilters(query: Record<string, unknown>, known: readonly string[]): DecisionFilters {
   for (const key of Object.keys(query)) {
     if (!known.includes(key)) throw bad(key, `unknown query parameter; use ${known.join(', ')}`);

@@ -1,9 +1,9 @@
 import Docker from 'dockerode';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
-import type { KillEvent } from '@medic/domain';
+import type { KillEvent, KillEventOf } from '@medic/domain';
 import { eventually, killEventsOf, killReport, moduleContainer, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
 
 /*
@@ -258,6 +258,55 @@ describe('bringing a module back on the container engine', () => {
       return res.body.data?.items[0];
     }, 'the stale resurrection on REST');
     expect(failed).toMatchObject({ kill_id: auto.kill_id, status: 'failed', approved_by: 'policy:auto-approve', attempt: 0, container_id: null, failure_reason: expect.stringMatching(/valid for 1 minute/) as unknown });
+  });
+
+  it('tries a start the engine refused again, waiting longer each time, until it works or its retries (resurrection.max_retry_attempts, 2) run out', async () => {
+    // Each module runs a program from a host directory: while the program is missing, the engine refuses to start it.
+    const program = (dir: string) => writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
+    const made = async (name: string) => {
+      const dir = mkdtempSync(join(tmpdir(), `medic-${name}-`));
+      program(dir);
+      const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Cmd: ['/opt/app/run.sh'], Labels: { 'medic.module': name }, HostConfig: { Binds: [`${dir}:/opt/app`] } });
+      await c.start();
+      await c.stop({ t: 1 });
+      rmSync(join(dir, 'run.sh'));
+      return { c, dir };
+    };
+    const mended = await made('mended-svc');
+    const broken = await made('broken-svc');
+    const kills = [killReport({ target_module: 'mended-svc' }), killReport({ target_module: 'broken-svc' })];
+    for (const r of kills) await medic.publishRaw(smithMessage(r), r.kill_id);
+    type Failed = KillEventOf<'ResurrectionFailed'>;
+    const failuresOf = (log: KillEvent[]) => log.filter((e): e is Failed => e.type === 'ResurrectionFailed');
+    const attemptsOf = (log: KillEvent[]) => log.flatMap((e) => (e.type === 'ResurrectionStarted' ? [e.attempt] : []));
+
+    // The first refusal says what the engine said, which attempt it was and when the next comes; then the program is put back.
+    const first = failuresOf(await killEventsOf(medic, kills[0]!.kill_id, (es) => failuresOf(es).length > 0, 'the first refusal', 60_000))[0]!;
+    expect(first).toMatchObject({ retriable: true, attempt: 1, targetModule: 'mended-svc', reason: expect.stringMatching(/^the container engine refused: .*run\.sh.* \(attempt 1 of 3; tried again in 2 seconds\)$/) as unknown });
+    program(mended.dir);
+    const mendedLog = await events(kills[0]!.kill_id, ['ResurrectionSucceeded']);
+    const tries = attemptsOf(mendedLog);
+    expect(tries[0]).toBe(1);
+    expect(tries).toEqual(tries.map((_, i) => i + 1));
+    expect(failuresOf(mendedLog)).toHaveLength(tries.length - 1);
+    expect((await mended.c.inspect()).State.Running).toBe(true);
+
+    // Still missing: three attempts, 2 s and then 4 s apart, and the last one says there will be no other.
+    const brokenLog = await killEventsOf(medic, kills[1]!.kill_id, (es) => failuresOf(es).some((f) => !f.retriable), 'the last refusal', 60_000);
+    expect(attemptsOf(brokenLog)).toEqual([1, 2, 3]);
+    const failed = failuresOf(brokenLog);
+    expect(failed.map((f) => [f.attempt, f.retriable])).toEqual([[1, true], [2, true], [3, false]]);
+    expect(failed[2]!.reason).toMatch(/\(attempt 3 of 3; no more attempts \(resurrection\.max_retry_attempts is 2\)\)$/);
+    const started = brokenLog.filter((e) => e.type === 'ResurrectionStarted').map((e) => Date.parse(e.at));
+    const failedAt = failed.map((f) => Date.parse(f.at));
+    expect(failedAt[1]! - started[1]!).toBeGreaterThanOrEqual(2_000);
+    expect(failedAt[2]! - started[2]!).toBeGreaterThanOrEqual(4_000);
+    expect((await broken.c.inspect()).State.Running).toBe(false);
+    const listed = await eventually(async () => {
+      const res = await medic.get<{ data: { items: { attempt: number; status: string; retriable: boolean }[] } }>('/resurrections?module=broken-svc');
+      return res.body.data?.items.length === 3 ? res.body.data.items : undefined;
+    }, 'the three attempts on REST');
+    expect(listed.map((i) => [i.attempt, i.status, i.retriable])).toEqual([[3, 'failed', false], [2, 'failed', true], [1, 'failed', true]]);
   });
 });
 

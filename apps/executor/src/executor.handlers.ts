@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { EngineUnavailable } from '@medic/containers';
-import { AUTO_APPROVER, DomainError, staleAuthorization, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
+import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
@@ -54,6 +55,14 @@ export class ExecutorHandlers {
     const intent = logged.data;
     round.later(() => actOn(round, intent, logged));
   }
+
+  /** A start the engine refused, with retries left: the next attempt's intent (it waits its backoff before acting). */
+  @EventPattern(ceTypesOf('kill', ['ResurrectionFailed']))
+  retry(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: ExecutorRound): void {
+    const failed = logged.data;
+    if (logged.source !== EXECUTOR_SOURCE || !failed.retriable || failed.attempt === null || failed.targetModule === null) return;
+    writeIntent(round, logged, failed.targetModule, failed.approvedBy ?? 'unknown', failed.attempt + 1);
+  }
 }
 
 /**
@@ -63,6 +72,9 @@ export class ExecutorHandlers {
  * idempotent (a container started since the intent is not started again).
  */
 async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: LoggedEvent<ResurrectionStarted>): Promise<void> {
+  // A retry waits before it acts, so that what made the engine refuse may pass; after a crash it waits again.
+  const wait = attemptDelayMs(intent.attempt);
+  if (wait > 0) await delay(wait);
   const t0 = Date.now();
   try {
     // The intent is committed and read back: a crash here leaves it without an act.
@@ -77,14 +89,15 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
     round.append(result, logged);
   } catch (error) {
     if (error instanceof EngineUnavailable) throw error;
-    const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)}`;
-    round.append({ ...failure(intent, round), reason, retriable: true }, logged);
+    const next = afterRefusal(intent.attempt, round.settings.maxRetryAttempts);
+    const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)} (${next.note})`;
+    round.append({ ...failure(intent, round), reason, retriable: next.retriable }, logged);
   }
 }
 
 function failure(intent: ResurrectionStarted, round: ExecutorRound): Omit<ResurrectionFailed, 'reason' | 'retriable'> {
-  const { killId, requestId, targetModule, approvedBy } = intent;
-  return { type: 'ResurrectionFailed', killId, at: round.now().toISOString(), requestId, targetModule, approvedBy };
+  const { killId, requestId, targetModule, approvedBy, attempt } = intent;
+  return { type: 'ResurrectionFailed', killId, at: round.now().toISOString(), requestId, targetModule, approvedBy, attempt };
 }
 
 type BroughtBack = { readonly containerId: string; readonly action: 'start' | 'recreate' } | { readonly reason: string };
@@ -134,7 +147,7 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
   const at = round.now().toISOString();
   // Refused before anything is started: the request is known by its module and approver alone.
   const refuse = (reason: string) =>
-    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false, targetModule: target, approvedBy }, logged);
+    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false, targetModule: target, approvedBy, attempt: null }, logged);
   if (round.settings.blacklistedModules.includes(target)) {
     refuse(`module ${target} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`);
     return;
@@ -145,19 +158,24 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
     return;
   }
   if (await heldBack(round, logged, target)) return;
-  // The container is looked up with the round's other intents: one listing of the engine for all.
+  writeIntent(round, logged, target, approvedBy, 1);
+}
+
+/** The intent of one attempt, written once the round's containers are looked up together (one listing of the engine for all). */
+function writeIntent(round: ExecutorRound, logged: LoggedEvent<KillEvent>, target: string, approvedBy: string, attempt: number): void {
+  const { killId } = logged.data;
   round.intendOn(target, async (container) => {
     const snapshot = container === null ? await round.snapshotOf(target) : null;
     round.append(
       {
         type: 'ResurrectionStarted',
         killId,
-        at,
+        at: round.now().toISOString(),
         requestId: randomUUID(),
         targetModule: target,
         targetInstanceId: container?.name ?? target,
         approvedBy,
-        attempt: 1,
+        attempt,
         // With no container, the snapshot's (gone) container is named, and the intent is to make it again.
         containerId: container?.id ?? snapshot?.containerId ?? null,
         startedAtBefore: container?.startedAt ?? null,

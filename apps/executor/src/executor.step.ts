@@ -18,6 +18,8 @@ export interface ExecutorSettings {
   readonly standing: StandingSettings;
   /** decision.default_timeout_minutes: the validity window of kills whose decision did not carry one. */
   readonly defaultValidMinutes: number;
+  /** resurrection.max_retry_attempts: how often a start the engine refused is tried again. */
+  readonly maxRetryAttempts: number;
 }
 
 /** What the executor knows of a kill's decision: the module to bring back, and for how long an authorization to do so holds. */

@@ -11,7 +11,7 @@ import { EXECUTOR_STEP } from './executor.schema';
 import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 
-const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionFailed', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
 /** Folded into the modules' standing (re-kills hold later resurrections back), not acted on. */
 const FOLDED = ['OutcomeRecorded'] as const;
 
@@ -42,6 +42,7 @@ export class ExecutorWorker implements LogWorker {
       vetoProtocol: config.smith.veto_protocol.enabled,
       standing: toStandingSettings(config),
       defaultValidMinutes: config.decision.default_timeout_minutes,
+      maxRetryAttempts: config.resurrection.max_retry_attempts,
     };
     // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.
     this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);

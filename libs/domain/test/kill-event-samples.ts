@@ -78,7 +78,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
   ResurrectionVetoed: { type: 'ResurrectionVetoed', killId, at, requestId: 'req-1', basis: 'veto', reason: 'still hostile', newEvidence: [] },
   ResurrectionStarted: { type: 'ResurrectionStarted', killId, at, requestId: 'req-1', targetModule: 'nginx-test', targetInstanceId: 'inst-001', approvedBy: 'alice', attempt: 1, containerId: 'c-1', startedAtBefore: '2026-02-11T11:00:00.000Z', fromSnapshot: false },
   ResurrectionSucceeded: { type: 'ResurrectionSucceeded', killId, at, requestId: 'req-1', containerId: 'c-1', action: 'restart', durationMs: 800 },
-  ResurrectionFailed: { type: 'ResurrectionFailed', killId, at, requestId: 'req-1', reason: 'no such container', retriable: true, targetModule: 'payments-api', approvedBy: 'policy:auto-approve' },
+  ResurrectionFailed: { type: 'ResurrectionFailed', killId, at, requestId: 'req-1', reason: 'no such container', retriable: true, targetModule: 'payments-api', approvedBy: 'policy:auto-approve', attempt: 1 },
   StabilityConfirmed: { type: 'StabilityConfirmed', killId, at, requestId: 'req-1', timeToStableSeconds: 120, metrics: {} },
   AnomalyDetected: { type: 'AnomalyDetected', killId, at, requestId: 'req-1', anomalyScore: 0.9, findings: ['restart loop'] },
   AnomalyCleared: { type: 'AnomalyCleared', killId, at, requestId: 'req-1', reason: 'settled' },

@@ -173,6 +173,12 @@ export interface ResurrectionFailed extends KillEventBase {
   /** The module and who approved it (null in events written before they were carried). */
   readonly targetModule: string | null;
   readonly approvedBy: string | null;
+  /**
+   * The attempt that failed; null for a request refused before any attempt, and
+   * in events written before it was carried. A retriable failure is followed by
+   * the next attempt (resurrection.max_retry_attempts).
+   */
+  readonly attempt: number | null;
 }
 
 export interface StabilityConfirmed extends KillEventBase {

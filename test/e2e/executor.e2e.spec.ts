@@ -307,6 +307,10 @@ describe('bringing a module back on the container engine', () => {
       return res.body.data?.items.length === 3 ? res.body.data.items : undefined;
     }, 'the three attempts on REST');
     expect(listed.map((i) => [i.attempt, i.status, i.retriable])).toEqual([[3, 'failed', false], [2, 'failed', true], [1, 'failed', true]]);
+    // A refusal another attempt follows counts as retrying, not failed.
+    const metrics = await (await fetch(medic.metricsUrl('executor'))).text();
+    const retrying = Number(/^medic_resurrections_total\{[^}]*result="retrying"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(retrying).toBeGreaterThanOrEqual(failuresOf(mendedLog).length + 2);
   });
 });
 

@@ -24,7 +24,7 @@ export class ExecutorWorker implements LogWorker {
   private readonly results;
 
   constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
-    this.results = counter(deps.metrics, 'medic_resurrections_total', 'Resurrections by result', ['result']);
+    this.results = counter(deps.metrics, 'medic_resurrections_total', 'Resurrection attempts by result: succeeded, retrying (refused, tried again) or failed', ['result']);
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
@@ -56,7 +56,8 @@ export class ExecutorWorker implements LogWorker {
       onCommitted: (events) => {
         for (const e of events) {
           if (e.type === 'ResurrectionSucceeded') this.results.inc({ result: 'succeeded' });
-          if (e.type === 'ResurrectionFailed') this.results.inc({ result: 'failed' });
+          // A refusal another attempt follows is not a failed resurrection yet.
+          if (e.type === 'ResurrectionFailed') this.results.inc({ result: e.retriable ? 'retrying' : 'failed' });
           if (e.type !== 'ResurrectionStarted') this.logger.info(`${e.type}`, { kill_id: e.killId, ...(e.type === 'ResurrectionFailed' || e.type === 'RollbackFailed' || e.type === 'RollbackStarted' ? { reason: e.reason } : {}) });
         }
       },

@@ -169,9 +169,8 @@ export class TransactionalProcessor<R = void> {
   private readonly stalledLogged = new Map<string, string>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
-  /** Partitions whose consumed offsets Kafka does not have yet, since when, and through which offset (see `owe`). */
-  private readonly owedSince = new Map<string, number>();
-  private readonly owedThrough = new Map<string, { readonly topic: string; readonly partition: number; readonly lastOffset: string }>();
+  /** Partitions whose consumed offsets Kafka does not have yet: through which offset, and owed since when (see `owe`). */
+  private readonly owed = new Map<string, { readonly topic: string; readonly partition: number; lastOffset: string; since: number }>();
   /** Commits of owed offsets due while their partition is idle, and those under way (see `commitWhenIdle`). */
   private readonly owedTimers = new Map<string, NodeJS.Timeout>();
   private readonly owedCommits = new Map<string, Promise<void>>();
@@ -194,7 +193,7 @@ export class TransactionalProcessor<R = void> {
       // A new generation: offsets owed under the last one are not this member's to commit any more
       // (a partition may now be another's, further on). Partitions kept are fetched again from
       // their committed offsets, and owe again.
-      for (const key of [...this.owedThrough.keys()]) this.paid(key);
+      for (const key of [...this.owed.keys()]) this.paid(key);
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) void this.fence(topic, partition);
       }
@@ -288,14 +287,14 @@ export class TransactionalProcessor<R = void> {
    */
   private async owe(topic: string, partition: number, lastOffset: string): Promise<void> {
     const key = slotKey(topic, partition);
-    this.owedThrough.set(key, { topic, partition, lastOffset });
-    const since = this.owedSince.get(key);
-    if (since === undefined) {
-      this.owedSince.set(key, performance.now());
+    const owed = this.owed.get(key);
+    if (owed === undefined) {
+      this.owed.set(key, { topic, partition, lastOffset, since: performance.now() });
       this.commitWhenIdle(key);
       return;
     }
-    if (performance.now() - since >= OWED_COMMIT_MS) await this.commitOwed(key);
+    owed.lastOffset = lastOffset;
+    if (performance.now() - owed.since >= OWED_COMMIT_MS) await this.commitOwed(key);
   }
 
   /** The owed offsets are committed `OWED_COMMIT_MS` from now, unless a batch of the partition is being handled then (it sees to them). */
@@ -303,7 +302,7 @@ export class TransactionalProcessor<R = void> {
     clearTimeout(this.owedTimers.get(key));
     const timer = setTimeout(() => {
       this.owedTimers.delete(key);
-      if (this.busy.has(key) || !this.owedSince.has(key)) return;
+      if (this.busy.has(key) || !this.owed.has(key)) return;
       const committing = this.commitOwed(key).finally(() => this.owedCommits.delete(key));
       this.owedCommits.set(key, committing);
     }, OWED_COMMIT_MS);
@@ -312,24 +311,24 @@ export class TransactionalProcessor<R = void> {
   }
 
   private async commitOwed(key: string): Promise<void> {
-    const owed = this.owedThrough.get(key);
+    const owed = this.owed.get(key);
     if (owed === undefined) return;
     const { topic, partition, lastOffset } = owed;
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
       // A later batch that owes again (or pays) has moved on: only what was committed is settled.
-      if (this.owedThrough.get(key)?.lastOffset === lastOffset) this.paid(key);
+      if (this.owed.get(key)?.lastOffset === lastOffset) this.paid(key);
     } catch (error) {
       // A rebalance under way, or the group left: whoever holds the partition next starts from its stored position.
-      if (this.owedThrough.has(key)) this.owedSince.set(key, performance.now());
+      const still = this.owed.get(key);
+      if (still !== undefined) still.since = performance.now();
       this.logger.warn('could not commit consumed offsets; the step\'s stored position keeps its place', { error, step: this.opts.step, topic, partition });
     }
   }
 
   /** The partition's offsets are in Kafka, with a transaction or without. */
   private paid(key: string): void {
-    this.owedSince.delete(key);
-    this.owedThrough.delete(key);
+    this.owed.delete(key);
     clearTimeout(this.owedTimers.get(key));
     this.owedTimers.delete(key);
   }

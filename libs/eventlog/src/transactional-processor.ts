@@ -169,10 +169,12 @@ export class TransactionalProcessor<R = void> {
   private readonly stalledLogged = new Map<string, string>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly stalledAt = new Map<string, { readonly topic: string; readonly partition: number; readonly stored: string; readonly logEnd: string }>();
-  /** Partitions whose consumed offsets Kafka does not have yet: through which offset, and owed since when (see `owe`). */
-  private readonly owed = new Map<string, { readonly topic: string; readonly partition: number; lastOffset: string; since: number }>();
-  /** Commits of owed offsets due while their partition is idle, and those under way (see `commitWhenIdle`). */
-  private readonly owedTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Partitions whose consumed offsets Kafka does not have yet: through which
+   * offset, owed since when, and the commit due if the partition stays idle
+   * (see `owe`). Then the idle commits under way.
+   */
+  private readonly owed = new Map<string, { readonly topic: string; readonly partition: number; lastOffset: string; since: number; readonly idle: NodeJS.Timeout }>();
   private readonly owedCommits = new Map<string, Promise<void>>();
   /** Partitions with a batch being handled. */
   private readonly busy = new Set<string>();
@@ -289,8 +291,7 @@ export class TransactionalProcessor<R = void> {
     const key = slotKey(topic, partition);
     const owed = this.owed.get(key);
     if (owed === undefined) {
-      this.owed.set(key, { topic, partition, lastOffset, since: performance.now() });
-      this.commitWhenIdle(key);
+      this.owed.set(key, { topic, partition, lastOffset, since: performance.now(), idle: this.commitWhenIdle(key) });
       return;
     }
     owed.lastOffset = lastOffset;
@@ -298,16 +299,14 @@ export class TransactionalProcessor<R = void> {
   }
 
   /** The owed offsets are committed `OWED_COMMIT_MS` from now, unless a batch of the partition is being handled then (it sees to them). */
-  private commitWhenIdle(key: string): void {
-    clearTimeout(this.owedTimers.get(key));
+  private commitWhenIdle(key: string): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.owedTimers.delete(key);
       if (this.busy.has(key) || !this.owed.has(key)) return;
       const committing = this.commitOwed(key).finally(() => this.owedCommits.delete(key));
       this.owedCommits.set(key, committing);
     }, OWED_COMMIT_MS);
     timer.unref();
-    this.owedTimers.set(key, timer);
+    return timer;
   }
 
   private async commitOwed(key: string): Promise<void> {
@@ -328,9 +327,8 @@ export class TransactionalProcessor<R = void> {
 
   /** The partition's offsets are in Kafka, with a transaction or without. */
   private paid(key: string): void {
+    clearTimeout(this.owed.get(key)?.idle);
     this.owed.delete(key);
-    clearTimeout(this.owedTimers.get(key));
-    this.owedTimers.delete(key);
   }
 
   private stall(topic: string, partition: number, stored: string, logEnd: string): void {
@@ -551,8 +549,8 @@ export class TransactionalProcessor<R = void> {
   async stop(): Promise<void> {
     for (const recheck of this.rechecks.values()) clearTimeout(recheck);
     this.rechecks.clear();
-    for (const timer of this.owedTimers.values()) clearTimeout(timer);
-    this.owedTimers.clear();
+    for (const { idle } of this.owed.values()) clearTimeout(idle);
+    this.owed.clear();
     await this.consumer.disconnect();
     const producers = await Promise.allSettled(this.producers.values());
     this.producers.clear();

@@ -33,7 +33,7 @@ describe('bringing a module back on the container engine', () => {
         // The shortest validity window there is, so that an approval can outlive it within the test.
         decision: { auto_approve: { enabled: true }, default_timeout_minutes: 1 },
         // Their kills wait for a human, so the tests can remove the container in between.
-        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc'], blacklisted_modules: ['banned-svc'] },
+        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc', 'shop'], blacklisted_modules: ['banned-svc'] },
         risk: { module_criticality: { modules: { 'severe-svc': 1 } } },
       },
     });
@@ -139,8 +139,8 @@ describe('bringing a module back on the container engine', () => {
   });
 
   /** Reports a kill of a module that needs a human, and waits for its queue item. */
-  async function queuedKill(module: string): Promise<{ killId: string; itemId: string }> {
-    const r = killReport({ target_module: module });
+  async function queuedKill(module: string, instance = 'inst-001'): Promise<{ killId: string; itemId: string }> {
+    const r = killReport({ target_module: module, target_instance_id: instance });
     await medic.publishRaw(smithMessage(r), r.kill_id);
     const log = await events(r.kill_id, ['ApprovalRequested']);
     const asked = log.find((e) => e.type === 'ApprovalRequested');
@@ -150,8 +150,8 @@ describe('bringing a module back on the container engine', () => {
     return { killId: r.kill_id, itemId };
   }
   type Kept = { kill_id: string; spec: { env: string[]; labels: Record<string, string> } };
-  const snapshotOf = async (module: string): Promise<Kept | undefined> => {
-    const { rows } = await snapshotTables(medic.databaseUrl, { rows: `SELECT module, kill_id, spec FROM executor.container_snapshots WHERE module = '${module}'` });
+  const snapshotOf = async (module: string, instance = 'inst-001'): Promise<Kept | undefined> => {
+    const { rows } = await snapshotTables(medic.databaseUrl, { rows: `SELECT module, kill_id, spec FROM executor.container_snapshots WHERE module = '${module}' AND instance = '${instance}'` });
     return rows?.[0] as Kept | undefined;
   };
 
@@ -182,6 +182,48 @@ describe('bringing a module back on the container engine', () => {
     expect(again.Config.Env).toContain('GREETING=hello');
     expect(again.Config.Labels).toMatchObject({ 'medic.module': 'web-gone', team: 'payments' });
     expect(again.HostConfig.RestartPolicy).toMatchObject({ Name: 'on-failure', MaximumRetryCount: 3 });
+  });
+
+  it("brings back the instance Smith named among a module's containers, and makes that one again when it is gone", async () => {
+    const replica = async (name: string, labels: Record<string, string> = {}) => {
+      const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Labels: { 'medic.module': 'shop', ...labels } });
+      await c.start();
+      return c;
+    };
+    const [one, two, three] = [await replica('shop-1'), await replica('shop-2'), await replica('shop-pod-7f3', { 'medic.instance': 'shop-3' })];
+    const startedAt = async (c: Docker.Container) => (await c.inspect()).State.StartedAt;
+    const oneStarted = await startedAt(one);
+
+    // Smith kills shop-2, named by its container's name; the others keep running.
+    await two.stop({ t: 1 });
+    const byName = await queuedKill('shop', 'shop-2');
+    expect((await medic.call('POST', `/queue/${byName.itemId}/approve`)).status).toBe(200);
+    const log = await events(byName.killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.find((e) => e.type === 'ResurrectionStarted')).toMatchObject({ targetModule: 'shop', targetInstanceId: 'shop-2', containerId: two.id });
+    expect(log.find((e) => e.type === 'ResurrectionSucceeded')).toMatchObject({ containerId: two.id, action: 'start' });
+    expect((await two.inspect()).State.Running).toBe(true);
+    expect(await startedAt(one)).toBe(oneStarted);
+
+    // Smith kills the one labelled medic.instance=shop-3; it is removed before anyone approves.
+    await three.stop({ t: 1 });
+    const byLabel = await queuedKill('shop', 'shop-3');
+    await eventually(async () => ((await snapshotOf('shop', 'shop-3'))?.kill_id === byLabel.killId ? true : undefined), 'the snapshot of shop-3');
+    expect((await snapshotOf('shop', 'shop-2'))?.kill_id).toBe(byName.killId);
+    await three.remove({ force: true });
+    expect((await medic.call('POST', `/queue/${byLabel.itemId}/approve`)).status).toBe(200);
+    const again = await events(byLabel.killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(again.find((e) => e.type === 'ResurrectionStarted')).toMatchObject({ targetInstanceId: 'shop-3', fromSnapshot: true, containerId: three.id });
+    const made = again.find((e): e is KillEventOf<'ResurrectionSucceeded'> => e.type === 'ResurrectionSucceeded');
+    expect(made).toMatchObject({ action: 'recreate' });
+    const remade = await docker.getContainer(made!.containerId).inspect();
+    expect(remade.Name).toBe('/shop-pod-7f3');
+    expect(remade.Config.Labels).toMatchObject({ 'medic.module': 'shop', 'medic.instance': 'shop-3' });
+    expect(remade.State.Running).toBe(true);
+    expect(await startedAt(one)).toBe(oneStarted);
+
+    // REST names the instance of each request.
+    const listed = (await medic.get('/resurrections?module=shop')).body as { data: { items: { kill_id: string; target_instance_id: string; container_id: string }[] } };
+    expect(listed.data.items.map((i) => [i.kill_id, i.target_instance_id]).sort()).toEqual([[byName.killId, 'shop-2'], [byLabel.killId, 'shop-3']].sort());
   });
 
   it('fails with a clear reason when there is neither a container nor a snapshot, and handles the next kill', async () => {

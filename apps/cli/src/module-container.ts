@@ -13,16 +13,17 @@ function engineClient(env: NodeJS.ProcessEnv): { docker: Docker; where: string }
 }
 
 /**
- * Stops the module's container as Smith would (found as the executor finds
- * it: labelled medic.module=<name>, else named so). No container, or no
- * engine, is an error: the caller sends no report then.
+ * Stops the module's container as Smith would, found as the executor finds it
+ * (labelled medic.module=<name>, else named so; among several, the instance
+ * named, if any). No container, or no engine, is an error: the caller sends no
+ * report then.
  */
-export async function stopModuleContainer(module: string, env: NodeJS.ProcessEnv = process.env): Promise<{ container: ContainerInfo; wasRunning: boolean; where: string }> {
+export async function stopModuleContainer(module: string, instance: string | null, env: NodeJS.ProcessEnv = process.env): Promise<{ container: ContainerInfo; wasRunning: boolean; where: string }> {
   const { docker, where } = engineClient(env);
   const engine = new DockerEngine(docker);
   let container: ContainerInfo | null;
   try {
-    container = await engine.find(module);
+    container = await engine.find({ module, instance });
   } catch (error) {
     throw new CliError(`the container engine at ${where} did not answer: ${(error as Error).message}; no report sent`);
   }

@@ -10,7 +10,8 @@ export interface SmithKill {
   readonly severity: string;
   readonly confidence: number;
   readonly reason: string;
-  readonly instance: string;
+  /** The instance killed (--instance); null when not given: the container stopped, else `<module>-1`. */
+  readonly instance: string | null;
   readonly evidence: readonly string[];
   /** Stop the module's container first, as Smith would. */
   readonly stop: boolean;
@@ -48,7 +49,7 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
     severity,
     confidence,
     reason,
-    instance: values.instance ?? `${module}-1`,
+    instance: values.instance ?? null,
     evidence: (values.evidence ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
     stop: values.stop ?? false,
   };
@@ -69,7 +70,7 @@ export function smithKillMessage(kill: SmithKill, at: Date): string {
       kill_id: kill.killId,
       timestamp: at.toISOString(),
       target_module: kill.module,
-      target_instance_id: kill.instance,
+      target_instance_id: kill.instance ?? `${kill.module}-1`,
       kill_reason: kill.reason,
       severity: kill.severity,
       confidence_score: kill.confidence,

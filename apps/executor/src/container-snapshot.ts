@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, locate, mapAtMost } from '@medic/containers';
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
 
 /**
  * What it takes to make a module's container again once it is gone: taken
@@ -45,8 +45,8 @@ export interface TakenSnapshot {
 
 /** Snapshots containers and makes them again; the Docker Engine API's part of the executor's recreate path. */
 export interface ContainerSnapshots {
-  /** The specs of the modules' containers (found as the executor finds them), with one listing; modules with none are left out. */
-  snapshotAll(modules: readonly string[]): Promise<Map<string, TakenSnapshot>>;
+  /** The specs of the targets' containers (found as the executor finds them), with one listing: `targetKey` → snapshot; targets with none are left out. */
+  snapshotAll(targets: readonly ModuleTarget[]): Promise<Map<string, TakenSnapshot>>;
   /** Creates (does not start) a container from the spec; returns its id. */
   recreate(spec: ContainerSpec): Promise<string>;
 }
@@ -120,16 +120,16 @@ export class DockerSnapshots implements ContainerSnapshots {
     private readonly callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
   ) {}
 
-  async snapshotAll(modules: readonly string[]): Promise<Map<string, TakenSnapshot>> {
+  async snapshotAll(targets: readonly ModuleTarget[]): Promise<Map<string, TakenSnapshot>> {
     const taken = new Map<string, TakenSnapshot>();
-    if (modules.length === 0) return taken;
+    if (targets.length === 0) return taken;
     const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
-    const located = modules.flatMap((module) => {
-      const id = locate(listed, module);
-      return id === null ? [] : [{ module, id }];
+    const located = targets.flatMap((target) => {
+      const id = locate(listed, target);
+      return id === null ? [] : [{ key: targetKey(target), id }];
     });
-    const specs = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ module, id }) => ({ module, spec: await this.inspectSpec(id) }));
-    for (const { module, spec } of specs) if (spec !== null) taken.set(module, { containerId: spec.id, spec: spec.spec });
+    const specs = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ key, id }) => ({ key, spec: await this.inspectSpec(id) }));
+    for (const { key, spec } of specs) if (spec !== null) taken.set(key, { containerId: spec.id, spec: spec.spec });
     return taken;
   }
 

@@ -82,10 +82,45 @@ describe("finding a module's container", () => {
     { Id: 'b', Names: ['/web'], Labels: {} },
     { Id: 'c', Names: ['/web-2'], Labels: null },
   ];
+  const module = (name: string, instance: string | null = null) => ({ module: name, instance });
+
   it('prefers the medic.module label, then the exact name, never a part of a name', () => {
-    expect(locate(listed, 'web')).toBe('a');
-    expect(locate(listed.slice(1), 'web')).toBe('b');
-    expect(locate(listed.slice(2), 'web')).toBeNull();
-    expect(locate(listed, 'web-2')).toBe('c');
+    expect(locate(listed, module('web'))).toBe('a');
+    expect(locate(listed.slice(1), module('web'))).toBe('b');
+    expect(locate(listed.slice(2), module('web'))).toBeNull();
+    expect(locate(listed, module('web-2'))).toBe('c');
+  });
+
+  describe('of a module with several instances', () => {
+    const replicas: Parameters<typeof locate>[0] = [
+      { Id: 'aaaaaaaaaaaa1111', Names: ['/web-1'], Labels: { 'medic.module': 'web' }, State: 'running' },
+      { Id: 'bbbbbbbbbbbb2222', Names: ['/web-2'], Labels: { 'medic.module': 'web' }, State: 'exited' },
+      { Id: 'cccccccccccc3333', Names: ['/pod-7f3'], Labels: { 'medic.module': 'web', 'medic.instance': 'web-3' }, State: 'running' },
+      { Id: 'dddddddddddd4444', Names: ['/web-4'], Labels: { 'medic.module': 'api' }, State: 'exited' },
+    ];
+
+    it('finds the instance Smith named: by its medic.instance label, its name or its id', () => {
+      expect(locate(replicas, module('web', 'web-3'))).toBe('cccccccccccc3333');
+      expect(locate(replicas, module('web', 'web-1'))).toBe('aaaaaaaaaaaa1111');
+      expect(locate(replicas, module('web', 'aaaaaaaaaaaa'))).toBe('aaaaaaaaaaaa1111');
+      expect(locate(replicas, module('web', 'aaaaaaaaaaaa1111'))).toBe('aaaaaaaaaaaa1111');
+    });
+
+    it('does not take a short id for a prefix, nor an instance of another module', () => {
+      expect(locate(replicas, module('web', 'aaaa'))).toBe('bbbbbbbbbbbb2222');
+      expect(locate(replicas, module('web', 'web-4'))).toBe('bbbbbbbbbbbb2222');
+    });
+
+    it('without the instance among them, takes the one that is down (the one killed), else the first', () => {
+      expect(locate(replicas, module('web', 'i-0abc'))).toBe('bbbbbbbbbbbb2222');
+      expect(locate(replicas, module('web'))).toBe('bbbbbbbbbbbb2222');
+      const allUp = replicas.map((c) => ({ ...c, State: 'running' }));
+      expect(locate(allUp, module('web', 'i-0abc'))).toBe('aaaaaaaaaaaa1111');
+    });
+
+    it('gives a module with one container that container, whatever instance Smith named', () => {
+      expect(locate(replicas, module('api', 'inst-001'))).toBe('dddddddddddd4444');
+      expect(locate([{ Id: 'e', Names: ['/nginx-test'], Labels: {}, State: 'running' }], module('nginx-test', 'inst-001'))).toBe('e');
+    });
   });
 });

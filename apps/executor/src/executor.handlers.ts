@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { EngineUnavailable } from '@medic/containers';
+import { EngineUnavailable, type ModuleTarget } from '@medic/containers';
 import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
@@ -25,14 +25,16 @@ export class ExecutorHandlers {
   @EventPattern(ceTypesOf('kill', ['KillReported']))
   killed(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: ExecutorRound): void {
     // Its container's spec is kept while the container still exists (stopped, as Smith leaves it).
-    round.killedModule(logged.data.killId, logged.data.report.targetModule, logged.data.at);
+    const { targetModule, targetInstanceId } = logged.data.report;
+    round.killedModule(logged.data.killId, { module: targetModule, instance: targetInstanceId }, logged.data.at);
   }
 
   @EventPattern(ceTypesOf('kill', ['DecisionMade']))
   async autoApproved(@Payload() logged: LoggedEvent<DecisionMade>, @Ctx() round: ExecutorRound): Promise<void> {
     const d = logged.data.decision;
     if (d.outcome !== 'approve_auto' || d.observeOnly || round.settings.vetoProtocol) return;
-    await intend(round, logged, AUTO_APPROVER, { targetModule: logged.data.targetModule, validMinutes: round.validMinutes(d.timeoutMinutes) });
+    const target = { module: logged.data.targetModule, instance: logged.data.targetInstanceId };
+    await intend(round, logged, AUTO_APPROVER, { target, validMinutes: round.validMinutes(d.timeoutMinutes), containerId: null });
   }
 
   @EventPattern(ceTypesOf('kill', ['ApprovalGranted']))
@@ -58,10 +60,11 @@ export class ExecutorHandlers {
 
   /** A start the engine refused, with retries left: the next attempt's intent (it waits its backoff before acting). */
   @EventPattern(ceTypesOf('kill', ['ResurrectionFailed']))
-  retry(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: ExecutorRound): void {
+  async retry(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: ExecutorRound): Promise<void> {
     const failed = logged.data;
     if (logged.source !== EXECUTOR_SOURCE || !failed.retriable || failed.attempt === null || failed.targetModule === null) return;
-    writeIntent(round, logged, failed.targetModule, failed.approvedBy ?? 'unknown', failed.attempt + 1);
+    const instance = (await round.decidedKill(failed.killId))?.target.instance ?? null;
+    writeIntent(round, logged, { module: failed.targetModule, instance }, failed.approvedBy ?? 'unknown', failed.attempt + 1);
   }
 }
 
@@ -103,12 +106,15 @@ function failure(intent: ResurrectionStarted, round: ExecutorRound): Omit<Resurr
 type BroughtBack = { readonly containerId: string; readonly action: 'start' | 'recreate' } | { readonly reason: string };
 
 /**
- * Acts on one intent: starts its container unless it started since the intent was written;
- * when the container is gone, uses one the module has now (made by an earlier try of this
- * intent, or by someone else) or makes it again from the module's snapshot.
+ * Acts on one intent: starts its container unless it started since the intent was written.
+ * When the container is gone, it is made again from the spec kept when the instance was
+ * killed, unless a container by that spec's name exists (made by an earlier try of this
+ * intent, whose record a crash lost), which is started instead. With no spec kept, a
+ * container the module has now is started.
  */
 async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Promise<BroughtBack> {
   const module = intent.targetModule;
+  const target = { module, instance: intent.targetInstanceId };
   const named = intent.containerId === null ? null : await round.engine.inspect(intent.containerId);
   if (named !== null) {
     const startedSince = named.startedAt !== null && (intent.startedAtBefore === null || named.startedAt > intent.startedAtBefore);
@@ -116,12 +122,12 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
     if (!startedSince) await round.engine.start(named.id);
     return { containerId: named.id, action: 'start' };
   }
-  const current = await round.engine.find(module);
+  const snapshot = await round.snapshotOf(target);
+  const current = snapshot === null ? await round.engine.find(target) : await round.engine.inspect(snapshot.spec.name);
   if (current !== null) {
     if (!(current.startedAt !== null && current.startedAt > intent.at)) await round.engine.start(current.id);
     return { containerId: current.id, action: 'start' };
   }
-  const snapshot = await round.snapshotOf(module);
   if (snapshot === null) {
     const gone = intent.containerId === null ? `no container for module ${module} (none labelled medic.module=${module} or named so)` : `container ${intent.containerId} of ${module} is gone`;
     return { reason: `${gone}, and no snapshot of its spec was taken when it was killed, so it cannot be made again` };
@@ -143,7 +149,7 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
   const killId = logged.data.killId;
   const decision = decided ?? (await round.decidedKill(killId));
   if (decision === null) throw new DomainError('unknown_kill', `approval for kill ${killId}, whose decision the executor never saw`);
-  const target = decision.targetModule;
+  const target = decision.target.module;
   const at = round.now().toISOString();
   // Refused before anything is started: the request is known by its module and approver alone.
   const refuse = (reason: string) =>
@@ -158,22 +164,27 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
     return;
   }
   if (await heldBack(round, logged, target)) return;
-  writeIntent(round, logged, target, approvedBy, 1);
+  writeIntent(round, logged, decision.target, approvedBy, 1);
 }
 
 /** The intent of one attempt, written once the round's containers are looked up together (one listing of the engine for all). */
-function writeIntent(round: ExecutorRound, logged: LoggedEvent<KillEvent>, target: string, approvedBy: string, attempt: number): void {
+function writeIntent(round: ExecutorRound, logged: LoggedEvent<KillEvent>, target: ModuleTarget, approvedBy: string, attempt: number): void {
   const { killId } = logged.data;
-  round.intendOn(target, async (container) => {
-    const snapshot = container === null ? await round.snapshotOf(target) : null;
+  round.intendOn(target, async (located) => {
+    // The container snapshotted when the instance was killed is the one to bring back while it exists
+    // (another of the module's may be what was found); gone, it is made again from that snapshot.
+    const own = await round.instanceSnapshot(target);
+    const container = own === null || own.containerId === located?.id ? located : await round.engine.inspect(own.containerId);
+    const snapshot = container === null ? (own ?? (await round.snapshotOf(target))) : null;
     round.append(
       {
         type: 'ResurrectionStarted',
         killId,
         at: round.now().toISOString(),
         requestId: randomUUID(),
-        targetModule: target,
-        targetInstanceId: container?.name ?? target,
+        targetModule: target.module,
+        // The instance Smith named; for a decision that did not carry it, the container found.
+        targetInstanceId: target.instance ?? container?.name ?? target.module,
         approvedBy,
         attempt,
         // With no container, the snapshot's (gone) container is named, and the intent is to make it again.

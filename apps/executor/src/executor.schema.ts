@@ -9,12 +9,21 @@ export class KillModule {
   @Column('text', { name: 'target_module' }) targetModule!: string;
   /** The decision's timeout_minutes; null in rows folded before it was kept. */
   @Column('int', { name: 'valid_minutes', nullable: true }) validMinutes!: number | null;
+  /** The instance Smith killed; null when the decision did not carry it. */
+  @Column('text', { name: 'target_instance_id', nullable: true }) targetInstanceId!: string | null;
+  /** The container its last resurrection brought back (what a rollback stops); null until one did. */
+  @Column('text', { name: 'container_id', nullable: true }) containerId!: string | null;
 }
 
-/** The last spec of each module's container, taken when the module was killed: what a gone container is made again from. */
+/**
+ * The last spec of each killed instance's container, taken when it was killed: what a gone
+ * container is made again from. `instance` is Smith's target_instance_id ('' in rows kept
+ * before instances were).
+ */
 @Entity({ name: 'container_snapshots' })
 export class ContainerSnapshot {
   @PrimaryColumn('text', { name: 'module' }) module!: string;
+  @PrimaryColumn('text', { name: 'instance' }) instance!: string;
   @Column('text', { name: 'container_id' }) containerId!: string;
   /** The kill on whose arrival it was taken. */
   @Column('text', { name: 'kill_id' }) killId!: string;
@@ -33,13 +42,25 @@ export const EXECUTOR_DDL = [
     target_module text NOT NULL
   )`,
   `ALTER TABLE {schema}.kill_modules ADD COLUMN IF NOT EXISTS valid_minutes int`,
+  `ALTER TABLE {schema}.kill_modules ADD COLUMN IF NOT EXISTS target_instance_id text`,
+  `ALTER TABLE {schema}.kill_modules ADD COLUMN IF NOT EXISTS container_id text`,
   `CREATE TABLE IF NOT EXISTS {schema}.container_snapshots (
-    module text PRIMARY KEY,
+    module text NOT NULL,
+    instance text NOT NULL,
     container_id text NOT NULL,
     kill_id text NOT NULL,
     spec jsonb NOT NULL,
-    taken_at timestamptz NOT NULL
+    taken_at timestamptz NOT NULL,
+    PRIMARY KEY (module, instance)
   )`,
+  // A table made when snapshots were kept per module gets its instance column and key once.
+  `DO $$ BEGIN
+     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'container_snapshots' AND column_name = 'instance') THEN
+       ALTER TABLE {schema}.container_snapshots ADD COLUMN instance text NOT NULL DEFAULT '';
+       ALTER TABLE {schema}.container_snapshots DROP CONSTRAINT container_snapshots_pkey;
+       ALTER TABLE {schema}.container_snapshots ADD PRIMARY KEY (module, instance);
+     END IF;
+   END $$`,
   // Which kills have a rollback intent: one per kill, whoever asked first (see rollback.handlers.ts).
   `CREATE TABLE IF NOT EXISTS {schema}.kill_rollbacks (
     kill_id text PRIMARY KEY,

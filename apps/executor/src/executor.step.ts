@@ -3,7 +3,7 @@ import type { KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
 import { KILL_MODULES } from './kill-modules';
-import { ENGINE_CALLS_AT_ONCE, mapAtMost, type ContainerEngine, type ContainerInfo } from '@medic/containers';
+import { ENGINE_CALLS_AT_ONCE, mapAtMost, targetKey, type ContainerEngine, type ContainerInfo, type ModuleTarget } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
 
@@ -22,10 +22,12 @@ export interface ExecutorSettings {
   readonly maxRetryAttempts: number;
 }
 
-/** What the executor knows of a kill's decision: the module to bring back, and for how long an authorization to do so holds. */
+/** What the executor knows of a kill's decision: what to bring back, and for how long an authorization to do so holds. */
 export interface DecidedKill {
-  readonly targetModule: string;
+  readonly target: ModuleTarget;
   readonly validMinutes: number;
+  /** The container the kill's resurrection brought back, once one did. */
+  readonly containerId: string | null;
 }
 
 /** The engine, and how to make a gone container again. */
@@ -41,9 +43,9 @@ export type ExecutorReport = readonly KillEvent[];
 export class ExecutorRound {
   private readonly appends: KillAppends;
   private work: (() => Promise<void>)[] = [];
-  private intents: { module: string; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
-  /** Killed modules whose containers are snapshotted when the round is saved: module → kill. */
-  private readonly killed = new Map<string, { killId: string; at: string }>();
+  private intents: { target: ModuleTarget; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
+  /** Killed instances whose containers are snapshotted when the round is saved: `targetKey` → the kill. */
+  private readonly killed = new Map<string, { target: ModuleTarget; killId: string; at: string }>();
   readonly engine: ContainerEngine;
   readonly snapshots: ContainerSnapshots;
 
@@ -58,14 +60,12 @@ export class ExecutorRound {
     this.appends = new KillAppends(settings.source, settings.killEventsTopic);
   }
 
-  async moduleOf(killId: string): Promise<string | null> {
-    return (await this.decidedKill(killId))?.targetModule ?? null;
-  }
-
   /** The kill's decision as the executor folded it, or null when it never saw one. */
   async decidedKill(killId: string): Promise<DecidedKill | null> {
     const row = await this.tx.findOneBy(KillModule, { killId });
-    return row === null ? null : { targetModule: row.targetModule, validMinutes: this.validMinutes(row.validMinutes) };
+    return row === null
+      ? null
+      : { target: { module: row.targetModule, instance: row.targetInstanceId }, validMinutes: this.validMinutes(row.validMinutes), containerId: row.containerId };
   }
 
   /** A decision's window, or the configured one for a decision that carried none. */
@@ -81,9 +81,9 @@ export class ExecutorRound {
     this.work.push(work);
   }
 
-  /** An intent about the module's container, written once the round's containers are looked up together. */
-  intendOn(module: string, write: (container: ContainerInfo | null) => Promise<void>): void {
-    this.intents.push({ module, write });
+  /** An intent about the target's container, written once the round's containers are looked up together. */
+  intendOn(target: ModuleTarget, write: (container: ContainerInfo | null) => Promise<void>): void {
+    this.intents.push({ target, write });
   }
 
   /**
@@ -94,22 +94,27 @@ export class ExecutorRound {
     const intents = this.intents;
     this.intents = [];
     if (intents.length > 0) {
-      const containers = await this.engine.findAll(intents.map((i) => i.module));
-      for (const i of intents) await i.write(containers.get(i.module) ?? null);
+      const containers = await this.engine.findAll(intents.map((i) => i.target));
+      for (const i of intents) await i.write(containers.get(targetKey(i.target)) ?? null);
     }
     const queued = this.work;
     this.work = [];
     await mapAtMost(queued, ENGINE_CALLS_AT_ONCE, (work) => work());
   }
 
-  /** Notes a killed module, whose container's spec is kept when the round is saved. */
-  killedModule(killId: string, module: string, at: string): void {
-    this.killed.set(module, { killId, at });
+  /** Notes a killed instance, whose container's spec is kept when the round is saved. */
+  killedModule(killId: string, target: ModuleTarget, at: string): void {
+    this.killed.set(targetKey(target), { target, killId, at });
   }
 
-  /** The last spec kept of the module's container, or null. */
-  async snapshotOf(module: string): Promise<ContainerSnapshot | null> {
-    return this.tx.findOneBy(ContainerSnapshot, { module });
+  /** The last spec kept of the instance's container (taken when it was last killed), or null. */
+  async instanceSnapshot(target: ModuleTarget): Promise<ContainerSnapshot | null> {
+    return this.tx.findOneBy(ContainerSnapshot, { module: target.module, instance: target.instance ?? '' });
+  }
+
+  /** The last spec kept of the instance's container, else the last kept of any of the module's; null if none. */
+  async snapshotOf(target: ModuleTarget): Promise<ContainerSnapshot | null> {
+    return (await this.instanceSnapshot(target)) ?? (await this.tx.findOne(ContainerSnapshot, { where: { module: target.module }, order: { takenAt: 'DESC' } }));
   }
 
   async save(): Promise<void> {
@@ -117,17 +122,17 @@ export class ExecutorRound {
   }
 
   /**
-   * One listing of the engine for every module killed in the round, then each found container's spec.
-   * A module whose container is already gone keeps the spec it had before.
+   * One listing of the engine for every instance killed in the round, then each found container's spec.
+   * An instance whose container is already gone keeps the spec it had before.
    */
   private async saveSnapshots(): Promise<void> {
     if (this.killed.size === 0) return;
-    const taken = await this.snapshots.snapshotAll([...this.killed.keys()]);
-    const rows = [...taken].map(([module, { containerId, spec }]) => {
-      const kill = this.killed.get(module)!;
-      return Object.assign(new ContainerSnapshot(), { module, containerId, killId: kill.killId, spec, takenAt: new Date(kill.at) });
+    const taken = await this.snapshots.snapshotAll([...this.killed.values()].map((k) => k.target));
+    const rows = [...taken].map(([key, { containerId, spec }]) => {
+      const { target, killId, at } = this.killed.get(key)!;
+      return Object.assign(new ContainerSnapshot(), { module: target.module, instance: target.instance ?? '', containerId, killId, spec, takenAt: new Date(at) });
     });
-    if (rows.length > 0) await this.tx.upsert(ContainerSnapshot, rows, ['module']);
+    if (rows.length > 0) await this.tx.upsert(ContainerSnapshot, rows, ['module', 'instance']);
   }
 
   append(event: KillEvent, cause: LoggedEvent<unknown>): void {

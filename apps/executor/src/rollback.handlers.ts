@@ -67,10 +67,11 @@ async function intendRollback(round: ExecutorRound, logged: LoggedEvent<AnomalyD
   // The claim and the intent carry one time, so the claims folded again from the intents are the same rows.
   const at = round.now();
   if (!(await claimRollback(round.tx, killId, requestId, actor, at))) return;
-  const module = await round.moduleOf(killId);
-  if (module === null) throw new DomainError('unknown_kill', `rollback of kill ${killId}, whose decision the executor never saw`);
-  const container = await round.engine.find(module);
-  round.append({ type: 'RollbackStarted', killId, at: at.toISOString(), requestId, reason, actor, containerId: container?.id ?? null }, logged);
+  const decided = await round.decidedKill(killId);
+  if (decided === null) throw new DomainError('unknown_kill', `rollback of kill ${killId}, whose decision the executor never saw`);
+  // The container its resurrection brought back; for one resurrected before that was kept, the instance's container found now.
+  const containerId = decided.containerId ?? (await round.engine.find(decided.target))?.id ?? null;
+  round.append({ type: 'RollbackStarted', killId, at: at.toISOString(), requestId, reason, actor, containerId }, logged);
 }
 
 /**

@@ -35,10 +35,10 @@ export interface ExecResult {
  * with its message.
  */
 export interface ContainerEngine {
-  /** The module's container: labelled `medic.module=<name>` first, else named after it; null if none. */
-  find(module: string): Promise<ContainerInfo | null>;
-  /** The containers of several modules with one listing: module → container, for those that have one. */
-  findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>>;
+  /** The target's container (see `locate`); null if the module has none. */
+  find(target: ModuleTarget): Promise<ContainerInfo | null>;
+  /** The containers of several targets with one listing: `targetKey` → container, for those that have one. */
+  findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo>>;
   inspect(id: string): Promise<ContainerInfo | null>;
   /** Starts it; one already running is left as it is. */
   start(id: string): Promise<void>;
@@ -54,6 +54,18 @@ export interface ContainerEngine {
 }
 
 export const MODULE_LABEL = 'medic.module';
+/** The label naming which instance of its module a container is, when its name does not say. */
+export const INSTANCE_LABEL = 'medic.instance';
+
+/** What Smith killed: a module, and the instance of it (its report's target_instance_id) when known. */
+export interface ModuleTarget {
+  readonly module: string;
+  readonly instance: string | null;
+}
+
+export function targetKey(target: ModuleTarget): string {
+  return `${target.module}\u0000${target.instance ?? ''}`;
+}
 
 /** Where dockerode looks for the engine when DOCKER_HOST is unset. */
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -79,18 +91,19 @@ export class DockerEngine implements ContainerEngine {
     private readonly callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
   ) {}
 
-  async find(module: string): Promise<ContainerInfo | null> {
-    return (await this.findAll([module])).get(module) ?? null;
+  async find(target: ModuleTarget): Promise<ContainerInfo | null> {
+    return (await this.findAll([target])).get(targetKey(target)) ?? null;
   }
 
-  async findAll(modules: readonly string[]): Promise<Map<string, ContainerInfo>> {
+  async findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo>> {
     const found = new Map<string, ContainerInfo>();
-    if (modules.length === 0) return found;
+    if (targets.length === 0) return found;
     const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
-    const located = [...new Set(modules)].map((module) => ({ module, id: locate(listed, module) }));
+    const unique = new Map(targets.map((t) => [targetKey(t), t]));
+    const located = [...unique].map(([key, target]) => ({ key, id: locate(listed, target) }));
     // Inspected a few at a time: a burst of kills asks about many modules at once.
-    const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ module, id }) => ({ module, info: id === null ? null : await this.inspect(id) }));
-    for (const { module, info } of infos) if (info !== null) found.set(module, info);
+    const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ key, id }) => ({ key, info: id === null ? null : await this.inspect(id) }));
+    for (const { key, info } of infos) if (info !== null) found.set(key, info);
     return found;
   }
 
@@ -186,12 +199,31 @@ interface ListedContainer {
   readonly Id: string;
   readonly Names: readonly string[];
   readonly Labels: Readonly<Record<string, string>> | null;
+  /** running, exited, created…; absent in listings that do not say. */
+  readonly State?: string;
 }
 
-/** The module's container among those listed: labelled medic.module=<name> first, else named exactly so. */
-export function locate(listed: readonly ListedContainer[], module: string): string | null {
-  const labelled = listed.find((c) => c.Labels?.[MODULE_LABEL] === module);
-  return (labelled ?? listed.find((c) => c.Names.includes(`/${module}`)))?.Id ?? null;
+/** Shorter than this, an instance id is not taken for a prefix of a container id. */
+const SHORT_ID = 12;
+
+/**
+ * The target's container among those listed. The module's containers are those
+ * labelled medic.module=<module>, or, when none is, the one named after it.
+ * Among them, the instance Smith named: labelled medic.instance=<instance>,
+ * named so, or that container's id (12 characters or more of it). When none is
+ * that instance, a module with one container has it; a module with several has
+ * the first that is not running (the one killed), else the first.
+ */
+export function locate(listed: readonly ListedContainer[], target: ModuleTarget): string | null {
+  const { module, instance } = target;
+  const labelled = listed.filter((c) => c.Labels?.[MODULE_LABEL] === module);
+  const ofModule = labelled.length > 0 ? labelled : listed.filter((c) => c.Names.includes(`/${module}`));
+  if (ofModule.length === 0) return null;
+  const named =
+    instance === null || instance === ''
+      ? undefined
+      : ofModule.find((c) => c.Labels?.[INSTANCE_LABEL] === instance || c.Names.includes(`/${instance}`) || (instance.length >= SHORT_ID && c.Id.startsWith(instance)));
+  return (named ?? ofModule.find((c) => c.State !== undefined && c.State !== 'running') ?? ofModule[0]!).Id;
 }
 
 export class ExecTimeout extends Error {

@@ -56,7 +56,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
   },
   EnrichmentRequested: { type: 'EnrichmentRequested', killId, at, deadline: '2026-02-11T12:00:40.000Z' },
   RiskAssessed: { type: 'RiskAssessed', killId, at, assessment: { score: 0.3, level: 'low', factors: [], coverage: 1, likelihood: 0.4, impact: 0.5 } },
-  DecisionMade: { type: 'DecisionMade', killId, at, decision: aDecision('pending_review'), targetModule: 'nginx-test' },
+  DecisionMade: { type: 'DecisionMade', killId, at, decision: aDecision('pending_review'), targetModule: 'nginx-test', targetInstanceId: 'inst-001' },
   ApprovalRequested: { type: 'ApprovalRequested', killId, at, decisionId: 'dec-1', queueItemId: 'q-item-1', expiresAt: '2026-02-12T12:00:10.000Z', reason: 'manual mode' },
   ApprovalGranted: { type: 'ApprovalGranted', killId, at, decisionId: 'dec-1', approver: 'alice', notes: null, commandId: 'cmd-1' },
   ApprovalDenied: { type: 'ApprovalDenied', killId, at, decisionId: 'dec-1', denier: 'bob', reason: 'looks hostile', commandId: 'cmd-2' },

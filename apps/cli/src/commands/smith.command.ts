@@ -13,10 +13,12 @@ import { parseSmithKill, smithKillMessage } from '../smith-reports';
  * file of them, one per line (a payload, or a whole envelope), in order.
  */
 export async function smithKill(args: readonly string[], out: (text: string) => void): Promise<void> {
-  const kill = parseSmithKill(args);
+  let kill = parseSmithKill(args);
   if (kill.stop) {
-    const { container, wasRunning, where } = await stopModuleContainer(kill.module);
+    const { container, wasRunning, where } = await stopModuleContainer(kill.module, kill.instance);
     out(`${wasRunning ? 'stopped' : 'found already stopped'} container ${container.name} (${container.id.slice(0, 12)}) of ${kill.module} on ${where}`);
+    // The report names the instance stopped, as Smith's would.
+    kill = { ...kill, instance: kill.instance ?? container.name };
   }
   const topic = await send([{ key: kill.killId, value: smithKillMessage(kill, new Date()) }]);
   out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}) to ${topic}`);

@@ -79,7 +79,8 @@ export function readEnum<T extends string>(value: unknown, field: string, allowe
 /** A probability: a finite number in [0, 1]. */
 export function readScore(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return reject('invalid_field', field, `${field} must be a finite number, got ${kindOf(value)}`);
+    const got = typeof value === 'number' ? `${value} (a number too large for JSON's range)` : kindOf(value);
+    return reject('invalid_field', field, `${field} must be a finite number, got ${got}`);
   }
   if (value < 0 || value > 1) reject('invalid_field', field, `${field} is ${value}, outside the range 0 to 1`);
   return value;

@@ -177,7 +177,11 @@ describe('parseSmithKillMessage: refused messages', () => {
 
   it('refuses a confidence score that overflows to Infinity', () => {
     const raw = encode(JSON.stringify(envelope(DEMO_PAYLOAD)).replace('"confidence_score":0.4', '"confidence_score":1e400'));
-    expect(failureOf(raw).field).toBe('payload.confidence_score');
+    expect(failureOf(raw)).toEqual({
+      code: 'invalid_field',
+      field: 'payload.confidence_score',
+      reason: "payload.confidence_score must be a finite number, got Infinity (a number too large for JSON's range)",
+    });
   });
 
   it.each([

@@ -33,7 +33,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
   const { decisionId, siemStatus } = command;
   const decision = buildDecision(verdict, { decisionId, killId, at, risk, mode: command.policy.mode, siemStatus });
   const assessed: RiskAssessed = { type: 'RiskAssessed', killId, at, assessment: risk };
-  const decided: DecisionMade = { type: 'DecisionMade', killId, at, decision, targetModule: state.targetModule };
+  const decided: DecisionMade = { type: 'DecisionMade', killId, at, decision, targetModule: state.targetModule, targetInstanceId: state.report.targetInstanceId };
   return verdict.requiresHumanReview ? [assessed, decided, approvalRequest(command, verdict)] : [assessed, decided];
 }
 

@@ -64,6 +64,8 @@ export interface DecisionMade extends KillEventBase {
   readonly type: 'DecisionMade';
   readonly decision: ResurrectionDecision;
   readonly targetModule: string;
+  /** The instance Smith killed, which of the module's containers to bring back; null in events written before it was carried. */
+  readonly targetInstanceId: string | null;
 }
 
 export interface ApprovalRequested extends KillEventBase {

@@ -12,8 +12,11 @@ import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 
 const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionFailed', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
-/** Folded into the modules' standing (re-kills hold later resurrections back), not acted on. */
-const FOLDED = ['OutcomeRecorded'] as const;
+/**
+ * Folded, not acted on: outcomes into the modules' standing (re-kills hold later resurrections
+ * back), a resurrection's container into its kill's row (what a rollback stops).
+ */
+const FOLDED = ['OutcomeRecorded', 'ResurrectionSucceeded'] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { KillState, TimerCommand } from '@medic/domain';
 import { jsonbColumnsToJson } from '@medic/eventlog';
-import { MODULE_RELEASES_DDL, ModuleReleaseRow } from '@medic/standing';
+import { DECISION_THRESHOLDS_DDL, DecisionThresholdsRow, MODULE_RELEASES_DDL, ModuleReleaseRow } from '@medic/standing';
 
 /*
  * The decision service's state, all of it folded from the kill and control logs (and so
@@ -61,7 +61,7 @@ export class ModuleReKillRow {
   @Column('timestamptz', { name: 're_killed_at' }) reKilledAt!: Date;
 }
 
-export const DECISION_ENTITIES = [KillStateRow, ModuleDayRow, KillTimerRow, ModuleReKillRow, ModuleReleaseRow];
+export const DECISION_ENTITIES = [KillStateRow, ModuleDayRow, KillTimerRow, ModuleReKillRow, ModuleReleaseRow, DecisionThresholdsRow];
 
 export const DECISION_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.kill_state (
@@ -107,4 +107,6 @@ export const DECISION_DDL = [
   `CREATE INDEX IF NOT EXISTS module_rekills_module ON {schema}.module_rekills (target_module, re_killed_at)`,
   // The latest release of each module from quarantine (ModuleReleased on the control log).
   ...MODULE_RELEASES_DDL,
+  // The thresholds an admin last set (ThresholdsUpdated on the control log), over the configured ones.
+  ...DECISION_THRESHOLDS_DDL,
 ];

@@ -4,6 +4,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ConfigController } from './config/config.controller';
+import { ThresholdsInForce } from './config/thresholds-in-force';
 import { GetDecisionHandler, ListDecisionsHandler } from './decisions/decision.queries';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DecisionsController } from './decisions/decisions.controller';
@@ -36,7 +38,7 @@ export class GatewayModule {
         MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController, DeadLettersController],
+      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController, DeadLettersController, ConfigController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,
@@ -47,6 +49,7 @@ export class GatewayModule {
         RollBackResurrectionHandler,
         LoggedCommands,
         CommandSender,
+        ThresholdsInForce,
         VerdictWaiter,
         QueueMetrics,
         SystemProbe,

@@ -59,6 +59,7 @@ export {
 export { ROLLBACK_FROM } from './workflow/rollback-decisions';
 
 export type * from './control/control-events';
+export { AUTO_APPROVABLE_LEVELS, changedThresholds, laterThresholds, thresholdsOf, thresholdsProblems, withThresholds, type DecisionThresholds, type ThresholdsChange, type ThresholdsProblem } from './control/decision-thresholds';
 export {
   backoffDelaySeconds,
   evolveModuleKill,

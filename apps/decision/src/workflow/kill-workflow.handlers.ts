@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from '@medic/contracts';
-import { addMilliseconds, answerCommand, decide, siemGapsOf, type ContextEnriched, type DecisionMade, type KillEvent, type KillReported, type LoggedKillCommand, type ModuleHistory, type ModuleReleased } from '@medic/domain';
+import {
+  addMilliseconds,
+  answerCommand,
+  decide,
+  siemGapsOf,
+  withThresholds,
+  type ContextEnriched,
+  type DecisionMade,
+  type KillEvent,
+  type KillReported,
+  type LoggedKillCommand,
+  type ModuleHistory,
+  type ModuleReleased,
+  type ThresholdsUpdated,
+} from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { WorkflowRound } from './kill-workflow.step';
 
@@ -50,6 +64,12 @@ export class KillWorkflowHandlers {
     round.state.release(logged.data);
   }
 
+  /** An admin set the risk thresholds or the auto-approval limits: kills decided from now on are decided by them. */
+  @EventPattern(ceTypesOf('control', ['ThresholdsUpdated']))
+  thresholds(@Payload() logged: LoggedEvent<ThresholdsUpdated>, @Ctx() round: WorkflowRound): void {
+    round.state.thresholdsUpdated(logged.data);
+  }
+
   /** What other steps appended about a kill is folded into its state (an illegal one is rejected). */
   @EventPattern(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => t !== 'KillReported' && t !== 'ContextEnriched')))
   fold(@Payload() logged: LoggedEvent<KillEvent>, @Ctx() round: WorkflowRound): void {
@@ -66,7 +86,8 @@ function decideIfReady(round: WorkflowRound, killId: string, cause: LoggedEvent<
 
 function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unknown>, siemStatus: 'used' | 'unavailable' | 'not_configured'): void {
   const state = round.state.get(killId)!;
-  const { policy, risk } = round.settings;
+  // The configured policy and risk settings, with the thresholds an admin last set over them.
+  const { policy, risk } = withThresholds(round.settings.policy, round.settings.risk, round.state.thresholdsInForce());
   const enrichment = state.enrichment;
   const made = decide(
     {

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainError, type KillEvent, type ModuleReleased } from '@medic/domain';
+import { DomainError, type ControlEvent, type KillEvent } from '@medic/domain';
 import { foldStepHistory, rebuildState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { foldedByWorkflow, WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
 import { WorkflowState } from './workflow-state';
@@ -29,7 +29,7 @@ export const WORKFLOW_SOURCE = 'medic/decision';
  * on from the rebuilt state.
  */
 export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResult> {
-  return rebuildState(WORKFLOW_STATE_NAME, args.dataSource, ['kill_state', 'module_daily', 'kill_timers', 'module_rekills', 'module_releases'], async (tx) => {
+  return rebuildState(WORKFLOW_STATE_NAME, args.dataSource, ['kill_state', 'module_daily', 'kill_timers', 'module_rekills', 'module_releases', 'decision_thresholds'], async (tx) => {
     const kills = await foldStepHistory({
       kafka: args.kafka,
       tx,
@@ -42,7 +42,7 @@ export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResu
       fold: (events) => fold(tx, events),
     });
     const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);
-    const releases = await foldStepHistory({
+    const control = await foldStepHistory({
       kafka: args.kafka,
       tx,
       stream: 'control',
@@ -51,9 +51,9 @@ export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResu
       ownSources: [],
       pendingOf: [],
       wanted: (type) => wanted.has(type),
-      fold: (events) => foldReleases(tx, events.flatMap((e) => (e.data.type === 'ModuleReleased' ? [e.data] : []))),
+      fold: (events) => foldControl(tx, events.map((e) => e.data)),
     });
-    return { applied: kills.applied + releases.applied, rejected: kills.rejected + releases.rejected };
+    return { applied: kills.applied + control.applied, rejected: kills.rejected + control.rejected };
   });
 }
 
@@ -80,10 +80,16 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
   return applied;
 }
 
-async function foldReleases(tx: EntityManager, releases: readonly ModuleReleased[]): Promise<number> {
-  if (releases.length === 0) return 0;
+/** Module releases and threshold updates, as the live workflow folds them. */
+async function foldControl(tx: EntityManager, events: readonly ControlEvent[]): Promise<number> {
   const state = WorkflowState.empty();
-  for (const r of releases) state.release(r);
-  await state.save(tx);
-  return releases.length;
+  let applied = 0;
+  for (const e of events) {
+    if (e.type === 'ModuleReleased') state.release(e);
+    else if (e.type === 'ThresholdsUpdated') state.thresholdsUpdated(e);
+    else continue;
+    applied += 1;
+  }
+  if (applied > 0) await state.save(tx);
+  return applied;
 }

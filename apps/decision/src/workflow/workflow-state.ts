@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { AUTO_APPROVER, evolve, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult } from '@medic/domain';
+import { AUTO_APPROVER, evolve, laterThresholds, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import { THRESHOLDS_SCOPE, thresholdsUpdateOf, type DecisionThresholdsRow } from '@medic/standing';
 import { ModuleQuarantines, QUARANTINE_ROWS_SQL, type LoadedQuarantineRows } from './module-quarantines';
 
 const HOUR_MS = 3_600_000;
@@ -40,6 +41,8 @@ export class WorkflowState {
   private readonly days = new Map<string, DayDelta>();
   /** The kills with a row in kill_state (loaded, or written by `save`): only they can have timers stored. */
   private readonly stored: Set<string>;
+  /** Set when the round folded a ThresholdsUpdated, to be written by `save`. */
+  private thresholdsChanged = false;
 
   private constructor(
     private readonly kills: Map<string, TrackedKill>,
@@ -47,6 +50,7 @@ export class WorkflowState {
     private auto: number,
     private readonly hourAgo: number,
     private readonly quarantines: ModuleQuarantines,
+    private thresholds: ThresholdsUpdated | null,
   ) {
     this.stored = new Set(kills.keys());
   }
@@ -63,6 +67,7 @@ export class WorkflowState {
       kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
       history: { target_module: string; kills: number; resurrections: number; stable: number; re_kills: number; rollbacks: number }[];
       auto: number;
+      thresholds: (Omit<DecisionThresholdsRow, 'updatedAt'> & { updated_at: string; max_risk_level: DecisionThresholdsRow['maxRiskLevel']; min_confidence: number }) | null;
     };
     const [row] = await tx.query<[Loaded]>(
       `WITH k AS (SELECT kill_id, partition, state, auto_approved_at, target_module FROM kill_state WHERE kill_id = ANY($1) ORDER BY kill_id FOR UPDATE),
@@ -74,6 +79,7 @@ export class WorkflowState {
                     sum(stable)::int AS stable, sum(re_kills)::int AS re_kills, sum(rollbacks)::int AS rollbacks
                FROM module_daily WHERE target_module IN (SELECT target_module FROM m) AND day >= $3::date GROUP BY target_module) h) AS history,
          (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto,
+         (SELECT row_to_json(t) FROM decision_thresholds t WHERE scope = '${THRESHOLDS_SCOPE}') AS thresholds,
          ${QUARANTINE_ROWS_SQL}`,
       [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
     );
@@ -86,12 +92,26 @@ export class WorkflowState {
         { priorKills: h.kills, priorResurrections: h.resurrections, falsePositives: h.stable, reKills: h.re_kills, rollbacks: h.rollbacks },
       ]),
     );
-    return new WorkflowState(kills, history, row.auto, hourAgo, ModuleQuarantines.from(row));
+    const t = row.thresholds;
+    const thresholds =
+      t === null ? null : thresholdsUpdateOf({ updatedAt: new Date(t.updated_at), actor: t.actor, reason: t.reason, thresholds: t.thresholds, maxRiskLevel: t.max_risk_level, minConfidence: t.min_confidence });
+    return new WorkflowState(kills, history, row.auto, hourAgo, ModuleQuarantines.from(row), thresholds);
   }
 
   /** An empty state, for a rebuild that folds the log from its start. */
   static empty(): WorkflowState {
-    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null));
+    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null), null);
+  }
+
+  /** The thresholds an admin last set, in force over the configured ones; null: the configured ones hold. */
+  thresholdsInForce(): ThresholdsUpdated | null {
+    return this.thresholds;
+  }
+
+  /** An admin set the thresholds: kills decided from now on are decided by them (the later of two updates holds). */
+  thresholdsUpdated(event: ThresholdsUpdated): void {
+    this.thresholds = laterThresholds(this.thresholds, event);
+    this.thresholdsChanged = true;
   }
 
   get(killId: string): KillState | null {
@@ -182,8 +202,24 @@ export class WorkflowState {
       );
     }
     await this.quarantines.save(tx);
+    await this.saveThresholds(tx);
     this.changed.clear();
     this.days.clear();
+  }
+
+  /** The later update wins, whichever order rounds and rebuilds write them in (ties: the actor's name, as laterThresholds). */
+  private async saveThresholds(tx: EntityManager): Promise<void> {
+    const t = this.thresholds;
+    if (!this.thresholdsChanged || t === null) return;
+    await tx.query(
+      `INSERT INTO decision_thresholds (scope, updated_at, actor, reason, thresholds, max_risk_level, min_confidence)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+       ON CONFLICT (scope) DO UPDATE SET updated_at = EXCLUDED.updated_at, actor = EXCLUDED.actor, reason = EXCLUDED.reason,
+         thresholds = EXCLUDED.thresholds, max_risk_level = EXCLUDED.max_risk_level, min_confidence = EXCLUDED.min_confidence
+         WHERE (EXCLUDED.updated_at, EXCLUDED.actor COLLATE "C") >= (decision_thresholds.updated_at, decision_thresholds.actor COLLATE "C")`,
+      [THRESHOLDS_SCOPE, t.at, t.actor, t.reason, JSON.stringify(t.thresholds), t.maxRiskLevel, t.minConfidence],
+    );
+    this.thresholdsChanged = false;
   }
 
   /** A kill's timers are whatever its state waits for now: new ones are added, lapsed ones dropped. */

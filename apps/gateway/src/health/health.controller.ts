@@ -10,6 +10,7 @@ import { ModuleStandings } from '../modules/module-standings';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
+import { ThresholdsInForce } from '../config/thresholds-in-force';
 
 /** The steps that dead-letter what they cannot handle. */
 const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];
@@ -31,6 +32,7 @@ export class HealthController {
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly modules: ModuleStandings,
+    private readonly thresholds: ThresholdsInForce,
   ) {}
 
   /**
@@ -104,11 +106,14 @@ export class HealthController {
       `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
     );
     const quarantined = (await this.modules.list(null)).filter((m) => m.quarantine !== null);
+    const { values, update } = await this.thresholds.current();
     return {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
       mode: { current: c.mode.current, fallback: c.mode.fallback },
-      auto_approve: c.decision.auto_approve,
+      // The limits in force: an admin's last update (PUT /config/thresholds) over the configured ones.
+      auto_approve: { ...c.decision.auto_approve, max_risk_level: values.maxRiskLevel, min_confidence: values.minConfidence },
+      risk_thresholds: { ...values.thresholds, source: update === null ? 'config' : 'update' },
       constraints: c.constraints,
       topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
       event_log: lag === null ? 'error' : 'ok',

@@ -1,0 +1,90 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Body, Controller, Get, HttpCode, Inject, Put, Req } from '@nestjs/common';
+import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { redactConfig, type MedicConfig } from '@medic/config';
+import { changedThresholds, thresholdsProblems, type ThresholdsUpdated } from '@medic/domain';
+import { MEDIC_CONFIG } from '@medic/eventlog';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { RequiresRole } from '../auth/roles';
+import { ApiError } from '../http/envelope';
+import { CommandSender } from '../queue/command-sender';
+import { parseThresholdsChange, toThresholdsDto, ThresholdsDto } from './thresholds.dto';
+import { ThresholdsInForce } from './thresholds-in-force';
+
+/** How long an update waits for the gateway's own view to show it, so that a GET right after agrees. */
+const UPDATE_VISIBLE_MS = 5_000;
+
+@ApiTags('config')
+@ApiSecurity('api-key')
+@Controller('config')
+export class ConfigController {
+  constructor(
+    @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
+    private readonly thresholds: ThresholdsInForce,
+    private readonly sender: CommandSender,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The configuration Medic runs with (secrets redacted), with the thresholds in force: an admin\'s last update over the configured ones' })
+  async get(): Promise<MedicConfig> {
+    const redacted = redactConfig(this.config);
+    const { values } = await this.thresholds.current();
+    return {
+      ...redacted,
+      risk: { ...redacted.risk, thresholds: values.thresholds },
+      decision: { ...redacted.decision, auto_approve: { ...redacted.decision.auto_approve, max_risk_level: values.maxRiskLevel as MedicConfig['decision']['auto_approve']['max_risk_level'], min_confidence: values.minConfidence } },
+    };
+  }
+
+  @Get('thresholds')
+  @ApiOperation({ summary: 'The risk thresholds and auto-approval limits kills are decided by, where they come from, and the configured ones' })
+  @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
+  async getThresholds(): Promise<ThresholdsDto> {
+    return toThresholdsDto(this.thresholds.configured, await this.thresholds.update());
+  }
+
+  @Put('thresholds')
+  @HttpCode(200)
+  @RequiresRole('admin')
+  @ApiOperation({
+    summary:
+      'Change the risk thresholds and auto-approval limits (admin): appends ThresholdsUpdated to the control log with the key name as actor; kills decided after the decision service reads it are decided by them',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['reason'],
+      properties: {
+        thresholds: { type: 'object', properties: { minimal: { type: 'number' }, low: { type: 'number' }, medium: { type: 'number' }, high: { type: 'number' } } },
+        max_risk_level: { type: 'string', enum: ['minimal', 'low', 'medium', 'high'] },
+        min_confidence: { type: 'number', minimum: 0, maximum: 1 },
+        reason: { type: 'string', minLength: 1, maxLength: 1000 },
+      },
+    },
+  })
+  @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
+  @ApiForbiddenResponse({ description: 'the key is not an admin key' })
+  async putThresholds(@Body() body: unknown, @Req() req: AuthenticatedRequest): Promise<ThresholdsDto> {
+    const { change, reason } = parseThresholdsChange(body);
+    const { values, update } = await this.thresholds.current();
+    const next = changedThresholds(values, change);
+    const problems = thresholdsProblems(next);
+    if (problems.length > 0) throw new ApiError(400, 'validation_error', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]!.field);
+    // Later than the update it replaces, even on a clock behind the one that made that: the later update is the one that holds.
+    const at = new Date(Math.max(Date.now(), update === null ? 0 : Date.parse(update.at) + 1)).toISOString();
+    const event: ThresholdsUpdated = { type: 'ThresholdsUpdated', at, actor: req.principal!.name, reason, ...next };
+    await this.sender.announce(event, 'thresholds');
+    await this.visible(event);
+    return toThresholdsDto(this.thresholds.configured, event);
+  }
+
+  /** Waits, a little, until the gateway's projection has the update. */
+  private async visible(event: ThresholdsUpdated): Promise<void> {
+    const deadline = Date.now() + UPDATE_VISIBLE_MS;
+    while (Date.now() < deadline) {
+      const seen = await this.thresholds.update();
+      if (seen !== null && Date.parse(seen.at) >= Date.parse(event.at)) return;
+      await delay(50);
+    }
+  }
+}

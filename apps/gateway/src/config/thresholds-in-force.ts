@@ -1,0 +1,31 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
+import { thresholdsOf, type DecisionThresholds, type ThresholdsUpdated } from '@medic/domain';
+import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsUpdateOf } from '@medic/standing';
+
+/** The decision thresholds as configured, and the update an admin last made over them (the gateway's projection of the control log). */
+@Injectable()
+export class ThresholdsInForce {
+  readonly configured: DecisionThresholds;
+
+  constructor(
+    @Inject(MEDIC_CONFIG) config: MedicConfig,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+  ) {
+    this.configured = thresholdsOf(toPolicySettings(config), toRiskSettings(config));
+  }
+
+  /** The last update, or null while the configured thresholds hold. */
+  async update(): Promise<ThresholdsUpdated | null> {
+    const row = await this.dataSource.getRepository(DecisionThresholdsRow).findOneBy({ scope: THRESHOLDS_SCOPE });
+    return row === null ? null : thresholdsUpdateOf(row);
+  }
+
+  /** What kills are decided by now: the last update, else the configured thresholds. */
+  async current(): Promise<{ values: DecisionThresholds; update: ThresholdsUpdated | null }> {
+    const update = await this.update();
+    return { values: update ?? this.configured, update };
+  }
+}

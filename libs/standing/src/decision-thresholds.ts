@@ -1,0 +1,75 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { laterThresholds, type ControlEvent, type RiskLevel, type RiskThresholds, type ThresholdsUpdated } from '@medic/domain';
+import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
+
+/** The one row there is: the thresholds an admin last set (ThresholdsUpdated), in force over the configured ones. */
+export const THRESHOLDS_SCOPE = 'current';
+
+/**
+ * The latest ThresholdsUpdated on the control log, kept by every service that
+ * needs it in its own schema: the decision service decides by it, the gateway
+ * shows it. No row: the configured thresholds hold.
+ */
+@Entity({ name: 'decision_thresholds' })
+export class DecisionThresholdsRow {
+  @PrimaryColumn('text', { name: 'scope' }) scope!: string;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+  /** The admin (API key name) who set them. */
+  @Column('text', { name: 'actor' }) actor!: string;
+  @Column('text', { name: 'reason' }) reason!: string;
+  @Column('jsonb', { name: 'thresholds' }) thresholds!: RiskThresholds;
+  @Column('text', { name: 'max_risk_level' }) maxRiskLevel!: RiskLevel;
+  @Column('double precision', { name: 'min_confidence' }) minConfidence!: number;
+}
+
+export const DECISION_THRESHOLDS_DDL = [
+  `CREATE TABLE IF NOT EXISTS {schema}.decision_thresholds (
+    scope text PRIMARY KEY,
+    updated_at timestamptz NOT NULL,
+    actor text NOT NULL,
+    reason text NOT NULL,
+    thresholds jsonb NOT NULL,
+    max_risk_level text NOT NULL,
+    min_confidence double precision NOT NULL
+  )`,
+];
+
+/** The update a row holds. */
+export function thresholdsUpdateOf(row: Omit<DecisionThresholdsRow, 'scope'>): ThresholdsUpdated {
+  return {
+    type: 'ThresholdsUpdated',
+    at: new Date(row.updatedAt).toISOString(),
+    actor: row.actor,
+    reason: row.reason,
+    thresholds: row.thresholds,
+    maxRiskLevel: row.maxRiskLevel,
+    minConfidence: row.minConfidence,
+  };
+}
+
+export function thresholdsRowOf(e: ThresholdsUpdated): DecisionThresholdsRow {
+  return Object.assign(new DecisionThresholdsRow(), {
+    scope: THRESHOLDS_SCOPE,
+    updatedAt: new Date(e.at),
+    actor: e.actor,
+    reason: e.reason,
+    thresholds: e.thresholds,
+    maxRiskLevel: e.maxRiskLevel,
+    minConfidence: e.minConfidence,
+  });
+}
+
+/** The thresholds in force, folded from the control log: the later update wins, whatever order they are read in. */
+export function decisionThresholdsProjection(service: string): StreamProjection<'control', DecisionThresholdsRow> {
+  return {
+    name: `${service}.decision_thresholds`,
+    entity: DecisionThresholdsRow,
+    read: readStream('control', ['ThresholdsUpdated']),
+    keyOf: () => THRESHOLDS_SCOPE,
+    evolve: (row, logged: LoggedEvent<ControlEvent>) => {
+      const e = logged.data;
+      if (e.type !== 'ThresholdsUpdated') return row;
+      return thresholdsRowOf(laterThresholds(row === null ? null : thresholdsUpdateOf(row), e)!);
+    },
+  };
+}

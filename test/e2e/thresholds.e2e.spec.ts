@@ -1,0 +1,157 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { DecisionMade, KillEvent } from '@medic/domain';
+import { killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+
+const run = promisify(execFile);
+
+interface Envelope<T> {
+  readonly success: boolean;
+  readonly data: T;
+  readonly errors: { code: string; message: string; field?: string }[];
+}
+
+/** A JSON document read loosely: the tests look into it by path. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = Record<string, any>;
+
+interface Thresholds {
+  thresholds: { minimal: number; low: number; medium: number; high: number };
+  max_risk_level: string;
+  min_confidence: number;
+  source: 'config' | 'update';
+  updated_at: string | null;
+  updated_by: string | null;
+  reason: string | null;
+  configured: { thresholds: Record<string, number>; max_risk_level: string; min_confidence: number };
+}
+
+/*
+ * The configuration over REST, and thresholds an admin changes while Medic
+ * runs: PUT /config/thresholds appends ThresholdsUpdated to the control log,
+ * the kill workflow decides by it from then on, and a rebuild comes to the
+ * same thresholds.
+ */
+describe('configuration and thresholds changed at run time', () => {
+  let medic: MedicUnderTest;
+
+  beforeAll(async () => {
+    medic = await startMedic({
+      services: ['listener', 'decision', 'gateway'],
+      config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } } },
+      apiKeys: [
+        { name: 'olga', role: 'operator' },
+        { name: 'vera', role: 'viewer' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  /**
+   * A kill whose score is 0.3375 (likelihood 0.45, medium severity, default criticality):
+   * low risk under the configured thresholds, 0.0625 from the next one, so its decision
+   * confidence is 0.8125, short of the configured 0.85 auto-approval minimum.
+   */
+  async function decisionOfBorderlineKill(): Promise<DecisionMade['decision']> {
+    const r = killReport({ target_module: 'borderline-svc', severity: 'medium', confidence_score: 0.45 });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    const events = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'DecisionMade'), `the decision of ${r.kill_id}`);
+    return (events.find((e): e is KillEvent & DecisionMade => e.type === 'DecisionMade')!).decision;
+  }
+
+  const put = (body: unknown, as?: string) => medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, ...(as ? { as } : {}) });
+
+  it('shows the configuration with its secrets redacted', async () => {
+    const res = await medic.call<Envelope<Loose>>('GET', '/config', { as: 'vera' });
+    expect(res.status).toBe(200);
+    const config = res.body.data;
+    expect(config['mode']).toMatchObject({ current: 'semi_auto' });
+    expect(config['risk']['thresholds']).toEqual({ minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 });
+    const keys = config['api']['keys'] as { name: string; key_sha256: string }[];
+    expect(keys.map((k) => k.name).sort()).toEqual(['olga', 'test', 'vera']);
+    for (const k of keys) expect(k.key_sha256).not.toMatch(/^[0-9a-f]{64}$/);
+    const password = new URL(medic.databaseUrl).password;
+    if (password) expect(JSON.stringify(config)).not.toContain(password);
+  });
+
+  it('changes nothing for a viewer or an operator, nor for a body that cannot hold, each refused with the field named', async () => {
+    expect((await put({ min_confidence: 0.5, reason: 'r' }, 'vera')).status).toBe(403);
+    expect((await put({ min_confidence: 0.5, reason: 'r' }, 'olga')).status).toBe(403);
+    const refused: [unknown, string, RegExp][] = [
+      [{ min_confidence: 0.5 }, 'reason', /required/],
+      [{ reason: 'nothing else' }, 'body', /nothing to change/],
+      [{ thresholds: { low: 0.7 }, reason: 'r' }, 'thresholds.medium', /greater than thresholds.low \(0.7\)/],
+      [{ thresholds: { high: 1 }, reason: 'r' }, 'thresholds.high', /between 0 and 1/],
+      [{ thresholds: { severe: 0.9 }, reason: 'r' }, 'thresholds.severe', /unknown threshold/],
+      [{ thresholds: { low: '0.3' }, reason: 'r' }, 'thresholds.low', /must be a number/],
+      [{ max_risk_level: 'critical', reason: 'r' }, 'max_risk_level', /critical is always denied/],
+      [{ max_risk_level: 'extreme', reason: 'r' }, 'max_risk_level', /must be one of minimal, low, medium, high/],
+      [{ min_confidence: 1.5, reason: 'r' }, 'min_confidence', /from 0 to 1/],
+      [{ min_confidence: 0.5, reason: 'r', mode: 'full_auto' }, 'mode', /unknown field/],
+      [[0.5], 'body', /JSON object/],
+    ];
+    for (const [body, field, message] of refused) {
+      const res = await put(body);
+      expect([res.status, res.body.errors[0]?.field]).toEqual([400, field]);
+      expect(res.body.errors[0]?.message).toMatch(message);
+    }
+    const now = await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds', { as: 'vera' });
+    expect(now.body.data).toMatchObject({ source: 'config', min_confidence: 0.85, max_risk_level: 'low', updated_by: null, thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 } });
+  });
+
+  it('decides the kills after an update by the thresholds it sets, shows them everywhere, and rebuilds them from the log', async () => {
+    const before = await decisionOfBorderlineKill();
+    expect(before).toMatchObject({ outcome: 'pending_review', riskLevel: 'low', confidence: 0.8125 });
+
+    // A lower confidence minimum: the same kind of kill is auto-approved now.
+    const lowered = await put({ min_confidence: 0.8, reason: 'two weeks of outcomes say these were false positives' });
+    expect(lowered.status).toBe(200);
+    expect(lowered.body.data).toMatchObject({
+      source: 'update',
+      min_confidence: 0.8,
+      max_risk_level: 'low',
+      updated_by: 'test',
+      reason: 'two weeks of outcomes say these were false positives',
+      configured: { min_confidence: 0.85, max_risk_level: 'low' },
+    });
+    expect(await decisionOfBorderlineKill()).toMatchObject({ outcome: 'approve_auto', riskLevel: 'low' });
+
+    // A lower bound for low risk: its score is medium risk now, above what auto-approval takes; the confidence minimum stays.
+    const tightened = await put({ thresholds: { low: 0.3 }, reason: 'fewer low-risk verdicts' });
+    expect(tightened.body.data).toMatchObject({ min_confidence: 0.8, thresholds: { minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 } });
+    const after = await decisionOfBorderlineKill();
+    expect(after).toMatchObject({ outcome: 'pending_review', riskLevel: 'medium' });
+    expect(after.reasoning.join(' ')).toMatch(/risk level medium is above the auto-approve maximum low/);
+
+    const shown = await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds', { as: 'vera' });
+    expect(shown.body.data).toEqual(tightened.body.data);
+    const config = (await medic.call<Envelope<Loose>>('GET', '/config')).body.data;
+    expect(config['risk']['thresholds']).toEqual({ minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 });
+    expect(config['decision']['auto_approve']).toMatchObject({ max_risk_level: 'low', min_confidence: 0.8 });
+    const status = (await medic.call<Envelope<Loose>>('GET', '/status')).body.data;
+    expect(status['auto_approve']).toMatchObject({ enabled: true, max_risk_level: 'low', min_confidence: 0.8 });
+    expect(status['risk_thresholds']).toEqual({ minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8, source: 'update' });
+
+    // Both services' thresholds fold again from the control log to what they are.
+    const snapshot = () =>
+      snapshotTables(medic.databaseUrl, {
+        decision: 'SELECT scope, updated_at, actor, reason, thresholds, max_risk_level, min_confidence FROM decision.decision_thresholds',
+        gateway: 'SELECT scope, updated_at, actor, reason, thresholds, max_risk_level, min_confidence FROM gateway.decision_thresholds',
+      });
+    const live = await snapshot();
+    expect(live.decision).toHaveLength(1);
+    expect(live.decision).toEqual(live.gateway);
+    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    for (const projection of ['decision.workflow', 'gateway.decision_thresholds']) {
+      const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild', '--projection', projection], { env });
+      expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${projection.replace('.', '\\.')}`));
+    }
+    expect(await snapshot()).toEqual(live);
+    // The workflow goes on deciding by them.
+    expect(await decisionOfBorderlineKill()).toMatchObject({ outcome: 'pending_review', riskLevel: 'medium' });
+  });
+});

@@ -154,4 +154,44 @@ describe('configuration and thresholds changed at run time', () => {
     // The workflow goes on deciding by them.
     expect(await decisionOfBorderlineKill()).toMatchObject({ outcome: 'pending_review', riskLevel: 'medium' });
   });
+
+  it("reports the day's and the week's kills, decisions and approvals, and refuses a date that is not one", async () => {
+    // This stack's whole history: the four borderline kills above, one auto-approved and three waiting for a human.
+    const today = new Date().toISOString().slice(0, 10);
+    const daily = await medic.call<Envelope<Loose>>('GET', `/reports/daily?date=${today}`, { as: 'vera' });
+    expect(daily.status).toBe(200);
+    const day = daily.body.data;
+    expect(day['period']).toMatchObject({ kind: 'daily', from: `${today}T00:00:00.000Z`, time_zone: 'UTC', complete: false });
+    expect(day['kills']).toMatchObject({
+      reported: 4,
+      decided: 4,
+      by_outcome: { approve_auto: 1, pending_review: 3, deny: 0, approve_manual: 0, defer: 0 },
+      by_risk_level: { low: 2, medium: 2, high: 0 },
+      by_severity: { medium: 4, low: 0 },
+      by_reason: { anomaly_behavior: 4 },
+      auto_approval_rate: 0.25,
+      deny_rate: 0,
+    });
+    const latency = day['kills']['decision_latency_ms'] as { p50: number; p95: number; max: number };
+    expect(latency.p50).toBeGreaterThan(0);
+    expect(latency.max).toBeGreaterThanOrEqual(latency.p95);
+    expect(day['approvals']).toMatchObject({ requested: 3, by_status: { pending: 3, granted: 0, denied: 0, expired: 0 }, answered_by: [] });
+    expect(day['top_modules']).toEqual([{ module: 'borderline-svc', kills: 4, denied: 0, auto_approved: 1, pending: 3 }]);
+    expect(day['resurrections']).toMatchObject({ requested: 0 });
+    expect(day['outcomes']).toMatchObject({ total: 0, success_rate: null });
+    expect(day['previous_period']).toMatchObject({ reported: 0, decided: 0 });
+    expect(day['per_day']).toBeUndefined();
+
+    const weekly = (await medic.call<Envelope<Loose>>('GET', `/reports/weekly?date=${today}`)).body.data;
+    expect(weekly['kills']).toEqual(day['kills']);
+    expect(weekly['per_day']).toHaveLength(7);
+    expect((weekly['per_day'] as Loose[]).find((d) => d['date'] === today)).toMatchObject({ reported: 4, decided: 4, by_outcome: { approve_auto: 1, pending_review: 3 } });
+    expect((weekly['per_day'] as Loose[]).filter((d) => d['date'] !== today).every((d) => d['reported'] === 0)).toBe(true);
+
+    // Another day has nothing; a date that is not one is refused.
+    expect((await medic.call<Envelope<Loose>>('GET', '/reports/daily?date=2020-01-01')).body.data['kills']).toMatchObject({ reported: 0, auto_approval_rate: null });
+    const refused = await medic.call<Envelope<Loose>>('GET', '/reports/daily?date=2026-02-30');
+    expect([refused.status, refused.body.errors[0]?.field]).toEqual([400, 'date']);
+    expect((await medic.call<Envelope<Loose>>('GET', '/reports/weekly?from=2026-01-01')).status).toBe(400);
+  });
 });

@@ -5,6 +5,7 @@ import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ConfigController } from './config/config.controller';
+import { ReportsController } from './reports/reports.controller';
 import { ThresholdsInForce } from './config/thresholds-in-force';
 import { GetDecisionHandler, ListDecisionsHandler } from './decisions/decision.queries';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
@@ -38,7 +39,7 @@ export class GatewayModule {
         MedicCoreModule.forRoot({ service: 'gateway', config, database: { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl } }),
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController, DeadLettersController, ConfigController],
+      controllers: [HealthController, DecisionsController, QueueController, ResurrectionsController, OutcomesController, ModulesController, DeadLettersController, ConfigController, ReportsController],
       providers: [
         ListDecisionsHandler,
         GetDecisionHandler,

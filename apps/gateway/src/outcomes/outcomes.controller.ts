@@ -97,19 +97,23 @@ export class OutcomesController {
   @ApiQuery({ name: 'since', required: false, description: 'recorded at or after (ISO-8601)' })
   @ApiQuery({ name: 'until', required: false, description: 'recorded at or before (ISO-8601)' })
   async stats(@QueryParams() query: Record<string, unknown>): Promise<OutcomeStats> {
-    const f = parseOutcomeStatsFilters(query);
-    const { sql, params } = outcomesWhere(f);
-    const counts = await this.dataSource.query<OutcomeCounts[]>(
-      `SELECT CASE WHEN GROUPING(k.target_module) = 0 THEN 'module' WHEN GROUPING(k.risk_level) = 0 THEN 'risk_level' ELSE 'overall' END AS grouping,
-              CASE WHEN GROUPING(k.target_module) = 0 THEN COALESCE(k.target_module, 'unknown')
-                   WHEN GROUPING(k.risk_level) = 0 THEN COALESCE(k.risk_level, 'unknown') END AS key,
-              o.result, count(*)::int AS n,
-              sum(o.time_to_stable_seconds) FILTER (WHERE o.time_to_stable_seconds IS NOT NULL)::float8 AS stable_seconds,
-              count(o.time_to_stable_seconds)::int AS stable_n
-         ${sql}
-        GROUP BY GROUPING SETS ((o.result), (k.target_module, o.result), (k.risk_level, o.result))`,
-      params,
-    );
-    return outcomeStats(counts);
+    return queryOutcomeStats(this.dataSource, parseOutcomeStatsFilters(query));
   }
+}
+
+/** Outcome rates and means, overall, per module and per risk level, of the outcomes `f` names. */
+export async function queryOutcomeStats(dataSource: DataSource, f: Where): Promise<OutcomeStats> {
+  const { sql, params } = outcomesWhere(f);
+  const counts = await dataSource.query<OutcomeCounts[]>(
+    `SELECT CASE WHEN GROUPING(k.target_module) = 0 THEN 'module' WHEN GROUPING(k.risk_level) = 0 THEN 'risk_level' ELSE 'overall' END AS grouping,
+            CASE WHEN GROUPING(k.target_module) = 0 THEN COALESCE(k.target_module, 'unknown')
+                 WHEN GROUPING(k.risk_level) = 0 THEN COALESCE(k.risk_level, 'unknown') END AS key,
+            o.result, count(*)::int AS n,
+            sum(o.time_to_stable_seconds) FILTER (WHERE o.time_to_stable_seconds IS NOT NULL)::float8 AS stable_seconds,
+            count(o.time_to_stable_seconds)::int AS stable_n
+       ${sql}
+      GROUP BY GROUPING SETS ((o.result), (k.target_module, o.result), (k.risk_level, o.result))`,
+    params,
+  );
+  return outcomeStats(counts);
 }

@@ -1,0 +1,86 @@
+import { outcomeStats } from '../outcomes/outcome-stats';
+import { buildReport, type PeriodFacts } from './report';
+import { parseReportPeriod } from './report-period';
+
+const none: PeriodFacts = {
+  kills: [],
+  latency: { p50: null, p95: null, max: null },
+  approvals: [],
+  approvers: [],
+  resurrections: [],
+  modules: [],
+  deadLetters: [],
+  days: [],
+  outcomes: outcomeStats([]),
+};
+
+describe('a report from the facts of its period', () => {
+  const now = new Date('2026-12-02T12:00:00Z');
+
+  it('counts kills, decisions, approvals, resurrections, outcomes and dead letters, every known value present', () => {
+    const facts: PeriodFacts = {
+      ...none,
+      kills: [
+        { outcome: 'approve_auto', risk_level: 'low', severity: 'low', kill_reason: 'anomaly_behavior', n: 6 },
+        { outcome: 'deny', risk_level: 'critical', severity: 'critical', kill_reason: 'threat_detected', n: 2 },
+        { outcome: null, risk_level: null, severity: 'medium', kill_reason: 'anomaly_behavior', n: 2 },
+      ],
+      latency: { p50: 120.04, p95: 300.26, max: 512 },
+      approvals: [
+        { status: 'granted', n: 3, answer_p50: 42.5 },
+        { status: 'denied', n: 1, answer_p50: 10 },
+        { status: 'pending', n: 2, answer_p50: null },
+      ],
+      approvers: [
+        { by: 'alice', status: 'granted', n: 2 },
+        { by: 'bob', status: 'granted', n: 1 },
+        { by: 'bob', status: 'denied', n: 1 },
+      ],
+      resurrections: [
+        { status: 'succeeded', n: 7, mean_ms: 830.55, rolled_back: 0 },
+        { status: 'rolled_back', n: 1, mean_ms: 900, rolled_back: 1 },
+      ],
+      deadLetters: [{ dlq: 'kill_reports', step: 'listener', code: 'invalid_field', n: 3 }],
+      outcomes: outcomeStats([
+        { grouping: 'overall', key: null, result: 'success', n: 3, stable_seconds: 30, stable_n: 3 },
+        { grouping: 'overall', key: null, result: 're_killed', n: 1, stable_seconds: null, stable_n: 0 },
+      ]),
+    };
+    const r = buildReport(parseReportPeriod('daily', {}, now), facts, { ...none, kills: [{ outcome: 'deny', risk_level: 'high', severity: 'high', kill_reason: 'policy_violation', n: 4 }] }, now);
+    expect(r.period).toEqual({ kind: 'daily', from: '2026-12-02T00:00:00.000Z', until: '2026-12-03T00:00:00.000Z', time_zone: 'UTC', complete: false, generated_at: now.toISOString() });
+    expect(r.kills).toMatchObject({
+      reported: 10,
+      decided: 8,
+      by_outcome: { approve_auto: 6, approve_manual: 0, pending_review: 0, deny: 2, defer: 0, undecided: 2 },
+      auto_approval_rate: 0.75,
+      deny_rate: 0.25,
+      by_risk_level: { minimal: 0, low: 6, medium: 0, high: 0, critical: 2, undecided: 2 },
+      by_severity: { critical: 2, high: 0, medium: 2, low: 6, info: 0 },
+      decision_latency_ms: { p50: 120, p95: 300.3, max: 512 },
+    });
+    expect(r.kills.by_reason).toMatchObject({ anomaly_behavior: 8, threat_detected: 2, manual_override: 0 });
+    expect(r.approvals).toEqual({
+      requested: 6,
+      by_status: { pending: 2, granted: 3, denied: 1, expired: 0 },
+      median_seconds_to_answer: 42.5,
+      answered_by: [
+        { actor: 'alice', granted: 2, denied: 0 },
+        { actor: 'bob', granted: 1, denied: 1 },
+      ],
+    });
+    expect(r.resurrections).toEqual({ requested: 8, by_status: { executing: 0, succeeded: 7, failed: 0, rolled_back: 1 }, rolled_back: 1, mean_duration_ms: 830.6 });
+    expect(r.outcomes).toMatchObject({ total: 4, success_rate: 0.75, re_kill_rate: 0.25, mean_time_to_stable_seconds: 10 });
+    expect(r.dead_letters).toEqual({ total: 3, by_kind: facts.deadLetters });
+    expect(r.previous_period).toMatchObject({ from: '2026-12-01T00:00:00.000Z', reported: 4, decided: 4, deny_rate: 1, outcomes_success_rate: null });
+    expect(r.per_day).toBeUndefined();
+  });
+
+  it("gives a weekly report each day's figures and a finished period as complete", () => {
+    const week = parseReportPeriod('weekly', { date: '2026-11-25' }, now);
+    const r = buildReport(week, { ...none, days: [{ day: '2026-11-24', outcome: 'approve_auto', n: 2 }, { day: '2026-11-24', outcome: null, n: 1 }] }, none, now);
+    expect(r.period.complete).toBe(true);
+    expect(r.per_day).toHaveLength(7);
+    expect(r.per_day![1]).toMatchObject({ date: '2026-11-24', reported: 3, decided: 2, auto_approval_rate: 1 });
+    expect(r.per_day![0]).toMatchObject({ date: '2026-11-23', reported: 0, auto_approval_rate: null });
+  });
+});

@@ -194,4 +194,38 @@ describe('configuration and thresholds changed at run time', () => {
     expect([refused.status, refused.body.errors[0]?.field]).toEqual([400, 'date']);
     expect((await medic.call<Envelope<Loose>>('GET', '/reports/weekly?from=2026-01-01')).status).toBe(400);
   });
+
+  it('decides the logged kills again under other thresholds with medic replay recalibrate, changing nothing', async () => {
+    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
+    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const recalibrate = (...args: string[]) => run(process.execPath, [cli, 'replay', 'recalibrate', ...args], { env });
+    // In force: low from 0.3, confidence from 0.8. All four kills score 0.3375: with low up to 0.4 again they are low
+    // risk at confidence 0.8125, which 0.8 lets through.
+    const text = await recalibrate('--low', '0.4');
+    expect(text.stdout).toMatch(/^Re-deciding 4 of 4 decided kills from the log/);
+    expect(text.stdout).toMatch(/in force \(set by test at .*\): risk levels minimal < 0.2 ≤ low < 0.3 ≤ medium < 0.6 .* auto-approve up to low at confidence ≥ 0.8/);
+    expect(text.stdout).toMatch(/what-if: +risk levels minimal < 0.2 ≤ low < 0.4 ≤ medium/);
+    expect(text.stdout).toMatch(/approve_auto +1 +4\n/);
+    expect(text.stdout).toMatch(/pending_review +3 +0\n/);
+    expect(text.stdout).toMatch(/Decided differently: 3\n/);
+    expect(text.stdout).toMatch(/borderline-svc +score 0.3375: pending_review \(medium, confidence [\d.]+\) → approve_auto \(low, confidence 0.8125\)/);
+
+    const json = JSON.parse((await recalibrate('--low', '0.4', '--json', '--changes', '1')).stdout) as Loose;
+    expect(json['by_outcome']).toEqual({
+      recorded: { approve_auto: 1, approve_manual: 0, pending_review: 3, deny: 0, defer: 0 },
+      what_if: { approve_auto: 4, approve_manual: 0, pending_review: 0, deny: 0, defer: 0 },
+    });
+    expect(json['in_force']).toMatchObject({ minConfidence: 0.8, thresholds: { low: 0.3 }, from: expect.stringMatching(/^set by test at /) as unknown });
+    expect(json['changed']).toHaveLength(1);
+    expect(json['newly_auto_approved_without_outcome']).toBe(3);
+
+    // Under the thresholds in force, only the kill auto-approved before low was lowered to 0.3 comes out otherwise.
+    const inForce = (await recalibrate()).stdout;
+    expect(inForce).toMatch(/Decided differently: 1\n/);
+    expect(inForce).toMatch(/score 0.3375: approve_auto \(low, confidence 0.8125\) → pending_review \(medium, confidence 0.6875\)/);
+    // A set that cannot hold is a usage error.
+    await expect(recalibrate('--low', '0.7')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot hold: --medium must be greater than thresholds.low \(0.7\)/) as unknown });
+    // It read the log and changed nothing.
+    expect((await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds')).body.data).toMatchObject({ min_confidence: 0.8, thresholds: { low: 0.3 } });
+  });
 });

@@ -4,7 +4,7 @@ import { ConfigError } from '@medic/config';
 import { dropKnownWarnings } from '@medic/observability';
 import { routeCommand, type CommandTable } from './cli-args';
 import { CliError } from './cli-config';
-import { replayAudit, replayRebuild } from './commands/replay.command';
+import { replayAudit, replayRebuild, replayRecalibrate } from './commands/replay.command';
 import { siemSeed } from './commands/siem.command';
 import { smithAnswer } from './commands/smith-answer.command';
 import { smithKill, smithReplay } from './commands/smith.command';
@@ -17,6 +17,9 @@ const USAGE = `usage: medic <command>
                                      container of the demo image named and labelled M (repeatable)
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
+  replay recalibrate [--low N …] [--max-risk-level L] [--min-confidence N] [--json]
+                                     decide the log's kills again under other thresholds and compare
+                                     with what was decided and how the resurrections turned out
   siem seed                          load sample threat indicators and module events into the SIEM
   smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--stop]
                                      send a kill report to Smith's topic, as Smith would
@@ -32,7 +35,7 @@ type Command = (args: readonly string[], out: (text: string) => void) => Promise
 
 const COMMANDS: CommandTable<Command> = {
   up,
-  replay: { audit: replayAudit, rebuild: replayRebuild },
+  replay: { audit: replayAudit, rebuild: replayRebuild, recalibrate: replayRecalibrate },
   siem: { seed: siemSeed },
   smith: { kill: smithKill, replay: smithReplay, answer: smithAnswer },
 };

@@ -21,6 +21,7 @@ export type * from './decision/policy.types';
 export { buildDecision, evaluatePolicy, type DecisionMeta } from './decision/decision-policy';
 export { decisionConfidence, type DecisionConfidence } from './decision/decision-confidence';
 export { staleAuthorization } from './decision/decision-validity';
+export { reDecide, whatIf, type AutoApprovalRecord, type DecidedKillFacts, type ReDecision, type WhatIfSummary } from './decision/what-if';
 export { afterRefusal, attemptDelayMs, type AfterRefusal } from './resurrection/retry-attempts';
 
 export * from './workflow/kill-events';

@@ -24,6 +24,7 @@ export function aDecision(outcome: DecisionOutcome, observeOnly = false): Resurr
     mode: observeOnly ? 'observer' : 'semi_auto',
     observeOnly,
     siemStatus: 'used',
+    grounds: { autoApproveBarriers: outcome === 'approve_auto' ? [] : ['low_confidence'], denials: outcome === 'deny' ? ['critical_risk'] : [] },
   };
 }
 

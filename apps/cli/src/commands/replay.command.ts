@@ -1,10 +1,12 @@
-import type { KillEvent } from '@medic/domain';
+import { toPolicySettings, toRiskSettings } from '@medic/config';
+import { laterThresholds, thresholdsOf, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
 import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
+import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from '../recalibrate';
 import { formatTimeline } from '../timeline';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
@@ -33,6 +35,48 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
     return;
   }
   out([formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)].join('\n'));
+}
+
+/**
+ * `medic replay recalibrate [--low N] … [--max-risk-level L] [--min-confidence N]`: every decided kill on
+ * the log decided again under other thresholds (the ones in force, with the options over them), beside
+ * what was decided and how the resurrections turned out. It reads the log and changes nothing.
+ */
+export async function replayRecalibrate(args: readonly string[], out: (text: string) => void): Promise<void> {
+  const { change, changes, json } = parseRecalibrateArgs(args);
+  const config = cliConfig();
+  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  const last: { update: ThresholdsUpdated | null } = { update: null };
+  await readLog(kafka, config.kafka.topics.control_events, async (records) => {
+    for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated').events) if (data.type === 'ThresholdsUpdated') last.update = laterThresholds(last.update, data);
+    await Promise.resolve();
+  });
+  const inForce = last.update;
+  const current = inForce ?? thresholdsOf(toPolicySettings(config), toRiskSettings(config));
+  const thresholds = whatIfThresholds(current, change);
+  const kills = new Map<string, { module?: string; coverage?: number; decision?: DecisionMade['decision']; result?: OutcomeResult }>();
+  const wanted = new Set(['KillReported', 'RiskAssessed', 'DecisionMade', 'OutcomeRecorded']);
+  await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
+    for (const { data: e } of decodeRecords('kill', records, (type) => wanted.has(type)).events) {
+      const kill = kills.get(e.killId) ?? {};
+      if (e.type === 'KillReported') kill.module = e.report.targetModule;
+      if (e.type === 'RiskAssessed') kill.coverage = e.assessment.coverage;
+      if (e.type === 'DecisionMade') kill.decision = e.decision;
+      if (e.type === 'OutcomeRecorded') kill.result = e.result;
+      kills.set(e.killId, kill);
+    }
+    await Promise.resolve();
+  });
+  const decided: DecidedKillFacts[] = [...kills].flatMap(([killId, k]) =>
+    k.decision === undefined
+      ? []
+      : [{ killId, module: k.module ?? '?', coverage: k.coverage ?? 1, result: k.result ?? null, decision: k.coverage === undefined ? { ...k.decision, grounds: null } : k.decision }],
+  );
+  if (decided.length === 0) throw new CliError(`no decided kills in ${config.kafka.topics.kill_events}`, 1);
+  const summary = whatIf(decided, thresholds);
+  const from = inForce === null ? 'the configuration' : `set by ${inForce.actor} at ${inForce.at}`;
+  if (json) out(JSON.stringify({ in_force: { ...current, from }, ...summary, changed: summary.changed.slice(0, changes) }, null, 2));
+  else out(formatWhatIf(summary, current, from, changes));
 }
 
 /** `medic replay rebuild [--projection NAME]`: drop projections and fold them again from offset 0. */

@@ -1,13 +1,14 @@
 import { compareRiskLevels } from '../risk/risk-level';
+import type { DenialCode } from './decision.types';
 import type { AutoApprovalBarrier, AutoApprovalBarrierCode, PolicyInput, PolicySettings } from './policy.types';
 
 /** Reasons the kill must be denied outright, whatever the mode. */
-export function denialReasons({ report, risk }: PolicyInput, settings: PolicySettings): string[] {
-  const reasons: string[] = [];
+export function denialReasons({ report, risk }: PolicyInput, settings: PolicySettings): { code: DenialCode; reason: string }[] {
+  const reasons: { code: DenialCode; reason: string }[] = [];
   if (settings.constraints.blacklistedModules.includes(report.targetModule)) {
-    reasons.push(`module ${report.targetModule} is blacklisted`);
+    reasons.push({ code: 'blacklisted', reason: `module ${report.targetModule} is blacklisted` });
   }
-  if (risk.level === 'critical') reasons.push(`risk level is critical (score ${risk.score})`);
+  if (risk.level === 'critical') reasons.push({ code: 'critical_risk', reason: `risk level is critical (score ${risk.score})` });
   return reasons;
 }
 

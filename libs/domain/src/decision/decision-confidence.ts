@@ -25,7 +25,7 @@ export function decisionBoundaries(thresholds: RiskThresholds, maxAutoLevel: Ris
 }
 
 /** How far to trust the verdict: a missing source or a score on a decision boundary both lower it. */
-export function decisionConfidence(risk: RiskAssessment, boundaries: readonly number[]): DecisionConfidence {
+export function decisionConfidence(risk: Pick<RiskAssessment, 'score' | 'coverage'>, boundaries: readonly number[]): DecisionConfidence {
   const nearestThreshold = boundaries.reduce((best, t) => (Math.abs(risk.score - t) < Math.abs(risk.score - best) ? t : best));
   const distance = round4(Math.abs(risk.score - nearestThreshold));
   const certainty = round4(0.5 + (0.5 * Math.min(distance, CERTAIN_DISTANCE)) / CERTAIN_DISTANCE);

@@ -22,7 +22,7 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
     riskSummary(risk),
     siemSummary(input.siemStatus, input.siemIndicators ?? [], input.siemGaps),
     confidenceSummary(confidence, risk.coverage),
-    ...denials.map((reason) => `Deny: ${reason}.`),
+    ...denials.map((d) => `Deny: ${d.reason}.`),
     ...eligibilityLines(barriers),
     mode.explanation,
   ];
@@ -37,6 +37,7 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
     timeoutMinutes: settings.defaultTimeoutMinutes,
     observeOnly: mode.observeOnly,
     autoApproveBarriers: barriers,
+    denials: denials.map((d) => d.code),
   };
 }
 
@@ -73,5 +74,6 @@ export function buildDecision(verdict: PolicyVerdict, meta: DecisionMeta): Resur
     mode: meta.mode,
     observeOnly: verdict.observeOnly,
     siemStatus: meta.siemStatus,
+    grounds: { autoApproveBarriers: verdict.autoApproveBarriers.map((b) => b.code), denials: verdict.denials },
   };
 }

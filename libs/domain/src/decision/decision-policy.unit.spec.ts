@@ -189,6 +189,7 @@ describe('evaluatePolicy: the verdict in words', () => {
       timeoutMinutes: 60,
       observeOnly: false,
       autoApproveBarriers: [],
+      denials: [],
     });
   });
 
@@ -243,6 +244,14 @@ describe('buildDecision', () => {
       mode: 'semi_auto',
       observeOnly: false,
       siemStatus: 'used',
+      grounds: { autoApproveBarriers: [], denials: [] },
     });
+  });
+
+  it('keeps the codes of every barrier and denial in its grounds', () => {
+    const denied = evaluate('semi_auto', 'critical', clean);
+    const decision = buildDecision(denied, { decisionId: 'dec-2', killId: 'demo-2', at: '2026-02-11T12:00:05.000Z', risk: riskOf('critical'), mode: 'semi_auto', siemStatus: 'used' });
+    expect(decision.grounds).toEqual({ autoApproveBarriers: denied.autoApproveBarriers.map((b) => b.code), denials: ['critical_risk'] });
+    expect(decision.grounds?.autoApproveBarriers).toContain('risk_level');
   });
 });

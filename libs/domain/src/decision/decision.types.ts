@@ -29,4 +29,17 @@ export interface ResurrectionDecision {
   /** True in observer mode: the verdict is recorded, nothing acts on it. */
   readonly observeOnly: boolean;
   readonly siemStatus: SiemStatus;
+  /** Why it came out as it did, as codes; null in decisions made before they were kept. */
+  readonly grounds: DecisionGrounds | null;
+}
+
+/** Why a kill was denied outright. */
+export const DENIAL_CODES = ['blacklisted', 'critical_risk'] as const;
+export type DenialCode = (typeof DENIAL_CODES)[number];
+
+/** The codes of a decision's reasoning: what a what-if re-decides from. */
+export interface DecisionGrounds {
+  /** Every unmet condition for auto-approval (AutoApprovalBarrierCode). */
+  readonly autoApproveBarriers: readonly string[];
+  readonly denials: readonly DenialCode[];
 }

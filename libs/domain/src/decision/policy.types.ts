@@ -1,7 +1,7 @@
 import type { KillReport } from '../kill/kill-report';
 import type { ModuleQuarantine } from '../module/module-standing';
 import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights, SiemGaps } from '../risk/risk.types';
-import type { Mode, ResurrectionDecision, SiemStatus } from './decision.types';
+import type { DenialCode, Mode, ResurrectionDecision, SiemStatus } from './decision.types';
 
 /** What the decision policy needs from configuration (config keys in comments). */
 export interface PolicySettings {
@@ -86,4 +86,6 @@ export interface PolicyVerdict
   > {
   /** Why auto-approval was not possible; empty when eligible. */
   readonly autoApproveBarriers: readonly AutoApprovalBarrier[];
+  /** Why it was denied outright; empty when it was not. */
+  readonly denials: readonly DenialCode[];
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/risk.proto.
  */
 export const file_medic_v1_risk: GenFile = /*@__PURE__*/
-  fileDesc("ChNtZWRpYy92MS9yaXNrLnByb3RvEghtZWRpYy52MSKeAQoKUmlza0ZhY3RvchIMCgRuYW1lGAEgASgJEgsKA3JhdxgCIAEoARISCgpub3JtYWxpemVkGAMgASgBEg4KBndlaWdodBgEIAEoARIUCgxjb250cmlidXRpb24YBSABKAESEAoIb2JzZXJ2ZWQYBiABKAgSEwoLZXhwbGFuYXRpb24YByABKAkSFAoMb3V0X29mX21vZGVsGAggASgIIqABCg5SaXNrQXNzZXNzbWVudBINCgVzY29yZRgBIAEoARIiCgVsZXZlbBgCIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBIlCgdmYWN0b3JzGAMgAygLMhQubWVkaWMudjEuUmlza0ZhY3RvchIQCghjb3ZlcmFnZRgEIAEoARISCgpsaWtlbGlob29kGAUgASgBEg4KBmltcGFjdBgGIAEoASLiAwoUUmVzdXJyZWN0aW9uRGVjaXNpb24SEwoLZGVjaXNpb25faWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKB291dGNvbWUYBCABKA4yGS5tZWRpYy52MS5EZWNpc2lvbk91dGNvbWUSJwoKcmlza19sZXZlbBgFIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBISCgpyaXNrX3Njb3JlGAYgASgBEhIKCmNvbmZpZGVuY2UYByABKAESEQoJcmVhc29uaW5nGAggAygJEhoKEnJlY29tbWVuZGVkX2FjdGlvbhgJIAEoCRIdChVyZXF1aXJlc19odW1hbl9yZXZpZXcYCiABKAgSHQoVYXV0b19hcHByb3ZlX2VsaWdpYmxlGAsgASgIEhMKC2NvbnN0cmFpbnRzGAwgAygJEhcKD3RpbWVvdXRfbWludXRlcxgNIAEoBRIcCgRtb2RlGA4gASgOMg4ubWVkaWMudjEuTW9kZRIUCgxvYnNlcnZlX29ubHkYDyABKAgSKQoLc2llbV9zdGF0dXMYECABKA4yFC5tZWRpYy52MS5TaWVtU3RhdHVzIpsBCg9UaHJlYXRJbmRpY2F0b3ISFgoOaW5kaWNhdG9yX3R5cGUYASABKAkSDQoFdmFsdWUYAiABKAkSFAoMdGhyZWF0X3Njb3JlGAMgASgBEg4KBnNvdXJjZRgEIAEoCRItCglsYXN0X3NlZW4YBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRhZ3MYBiADKAkiTAoOUmlza1RocmVzaG9sZHMSDwoHbWluaW1hbBgBIAEoARILCgNsb3cYAiABKAESDgoGbWVkaXVtGAMgASgBEgwKBGhpZ2gYBCABKAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_medic_v1_common]);
+  fileDesc("ChNtZWRpYy92MS9yaXNrLnByb3RvEghtZWRpYy52MSKeAQoKUmlza0ZhY3RvchIMCgRuYW1lGAEgASgJEgsKA3JhdxgCIAEoARISCgpub3JtYWxpemVkGAMgASgBEg4KBndlaWdodBgEIAEoARIUCgxjb250cmlidXRpb24YBSABKAESEAoIb2JzZXJ2ZWQYBiABKAgSEwoLZXhwbGFuYXRpb24YByABKAkSFAoMb3V0X29mX21vZGVsGAggASgIIqABCg5SaXNrQXNzZXNzbWVudBINCgVzY29yZRgBIAEoARIiCgVsZXZlbBgCIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBIlCgdmYWN0b3JzGAMgAygLMhQubWVkaWMudjEuUmlza0ZhY3RvchIQCghjb3ZlcmFnZRgEIAEoARISCgpsaWtlbGlob29kGAUgASgBEg4KBmltcGFjdBgGIAEoASKfBAoUUmVzdXJyZWN0aW9uRGVjaXNpb24SEwoLZGVjaXNpb25faWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKB291dGNvbWUYBCABKA4yGS5tZWRpYy52MS5EZWNpc2lvbk91dGNvbWUSJwoKcmlza19sZXZlbBgFIAEoDjITLm1lZGljLnYxLlJpc2tMZXZlbBISCgpyaXNrX3Njb3JlGAYgASgBEhIKCmNvbmZpZGVuY2UYByABKAESEQoJcmVhc29uaW5nGAggAygJEhoKEnJlY29tbWVuZGVkX2FjdGlvbhgJIAEoCRIdChVyZXF1aXJlc19odW1hbl9yZXZpZXcYCiABKAgSHQoVYXV0b19hcHByb3ZlX2VsaWdpYmxlGAsgASgIEhMKC2NvbnN0cmFpbnRzGAwgAygJEhcKD3RpbWVvdXRfbWludXRlcxgNIAEoBRIcCgRtb2RlGA4gASgOMg4ubWVkaWMudjEuTW9kZRIUCgxvYnNlcnZlX29ubHkYDyABKAgSKQoLc2llbV9zdGF0dXMYECABKA4yFC5tZWRpYy52MS5TaWVtU3RhdHVzEi8KB2dyb3VuZHMYESABKAsyGS5tZWRpYy52MS5EZWNpc2lvbkdyb3VuZHNIAIgBAUIKCghfZ3JvdW5kcyJBCg9EZWNpc2lvbkdyb3VuZHMSHQoVYXV0b19hcHByb3ZlX2JhcnJpZXJzGAEgAygJEg8KB2RlbmlhbHMYAiADKAkimwEKD1RocmVhdEluZGljYXRvchIWCg5pbmRpY2F0b3JfdHlwZRgBIAEoCRINCgV2YWx1ZRgCIAEoCRIUCgx0aHJlYXRfc2NvcmUYAyABKAESDgoGc291cmNlGAQgASgJEi0KCWxhc3Rfc2VlbhgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGFncxgGIAMoCSJMCg5SaXNrVGhyZXNob2xkcxIPCgdtaW5pbWFsGAEgASgBEgsKA2xvdxgCIAEoARIOCgZtZWRpdW0YAyABKAESDAoEaGlnaBgEIAEoAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_medic_v1_common]);
 
 /**
  * One weighted factor of a risk score; the contributions add up to the score.
@@ -202,6 +202,14 @@ export type ResurrectionDecision = Message<"medic.v1.ResurrectionDecision"> & {
    * @generated from field: medic.v1.SiemStatus siem_status = 16;
    */
   siemStatus: SiemStatus;
+
+  /**
+   * Why it came out as it did, as codes: what a what-if (medic replay recalibrate) re-decides from.
+   * Absent in decisions made before they were kept.
+   *
+   * @generated from field: optional medic.v1.DecisionGrounds grounds = 17;
+   */
+  grounds?: DecisionGrounds | undefined;
 };
 
 /**
@@ -210,6 +218,32 @@ export type ResurrectionDecision = Message<"medic.v1.ResurrectionDecision"> & {
  */
 export const ResurrectionDecisionSchema: GenMessage<ResurrectionDecision> = /*@__PURE__*/
   messageDesc(file_medic_v1_risk, 2);
+
+/**
+ * @generated from message medic.v1.DecisionGrounds
+ */
+export type DecisionGrounds = Message<"medic.v1.DecisionGrounds"> & {
+  /**
+   * Every unmet condition for auto-approval (AutoApprovalBarrierCode: risk_level, low_confidence, budget_spent, ...).
+   *
+   * @generated from field: repeated string auto_approve_barriers = 1;
+   */
+  autoApproveBarriers: string[];
+
+  /**
+   * Why it was denied outright, if it was: blacklisted, critical_risk.
+   *
+   * @generated from field: repeated string denials = 2;
+   */
+  denials: string[];
+};
+
+/**
+ * Describes the message medic.v1.DecisionGrounds.
+ * Use `create(DecisionGroundsSchema)` to create a new message.
+ */
+export const DecisionGroundsSchema: GenMessage<DecisionGrounds> = /*@__PURE__*/
+  messageDesc(file_medic_v1_risk, 3);
 
 /**
  * @generated from message medic.v1.ThreatIndicator
@@ -251,7 +285,7 @@ export type ThreatIndicator = Message<"medic.v1.ThreatIndicator"> & {
  * Use `create(ThreatIndicatorSchema)` to create a new message.
  */
 export const ThreatIndicatorSchema: GenMessage<ThreatIndicator> = /*@__PURE__*/
-  messageDesc(file_medic_v1_risk, 3);
+  messageDesc(file_medic_v1_risk, 4);
 
 /**
  * @generated from message medic.v1.RiskThresholds
@@ -283,5 +317,5 @@ export type RiskThresholds = Message<"medic.v1.RiskThresholds"> & {
  * Use `create(RiskThresholdsSchema)` to create a new message.
  */
 export const RiskThresholdsSchema: GenMessage<RiskThresholds> = /*@__PURE__*/
-  messageDesc(file_medic_v1_risk, 4);
+  messageDesc(file_medic_v1_risk, 5);
 

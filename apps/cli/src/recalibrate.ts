@@ -1,0 +1,93 @@
+import { changedThresholds, RISK_LEVELS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
+import { parseCommandArgs } from './cli-args';
+import { CliError } from './cli-config';
+
+const USAGE =
+  'usage: medic replay recalibrate [--minimal N] [--low N] [--medium N] [--high N] [--max-risk-level minimal|low|medium|high] [--min-confidence N] [--changes N] [--json]';
+
+export interface RecalibrateArgs {
+  readonly change: ThresholdsChange;
+  /** How many of the kills decided differently to list. */
+  readonly changes: number;
+  readonly json: boolean;
+}
+
+function number(option: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${option} must be a number, got "${text}"\n${USAGE}`, 2);
+  return n;
+}
+
+/** What to re-decide the log's kills under: the thresholds in force, with the options given over them. */
+export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
+  const { values } = parseCommandArgs(args, {
+    usage: USAGE,
+    options: {
+      minimal: { type: 'string' },
+      low: { type: 'string' },
+      medium: { type: 'string' },
+      high: { type: 'string' },
+      'max-risk-level': { type: 'string' },
+      'min-confidence': { type: 'string' },
+      changes: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    expects: { 'max-risk-level': 'one of minimal, low, medium, high' },
+  });
+  const bounds: Partial<Record<'minimal' | 'low' | 'medium' | 'high', number>> = {};
+  for (const bound of ['minimal', 'low', 'medium', 'high'] as const) {
+    const v = values[bound];
+    if (v !== undefined) bounds[bound] = number(bound, v);
+  }
+  const level = values['max-risk-level'];
+  if (level !== undefined && !(RISK_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of minimal, low, medium, high, got "${level}"\n${USAGE}`, 2);
+  const changes = values.changes === undefined ? 20 : number('changes', values.changes);
+  if (!Number.isInteger(changes) || changes < 0) throw new CliError(`--changes must be a whole number from 0, got "${values.changes}"\n${USAGE}`, 2);
+  return {
+    change: {
+      ...(Object.keys(bounds).length > 0 ? { thresholds: bounds } : {}),
+      ...(level !== undefined ? { maxRiskLevel: level as RiskLevel } : {}),
+      ...(values['min-confidence'] !== undefined ? { minConfidence: number('min-confidence', values['min-confidence']) } : {}),
+    },
+    changes,
+    json: values.json ?? false,
+  };
+}
+
+/** The thresholds to re-decide under; a set that could not hold is a usage error naming what is wrong. */
+export function whatIfThresholds(inForce: DecisionThresholds, change: ThresholdsChange): DecisionThresholds {
+  const next = changedThresholds(inForce, change);
+  const problems = thresholdsProblems(next);
+  if (problems.length > 0) throw new CliError(`these thresholds cannot hold: ${problems.map((p) => `--${p.field.replace('thresholds.', '').replaceAll('_', '-')} ${p.message}`).join('; ')}`, 2);
+  return next;
+}
+
+const describe = (t: DecisionThresholds) =>
+  `risk levels minimal < ${t.thresholds.minimal} ≤ low < ${t.thresholds.low} ≤ medium < ${t.thresholds.medium} ≤ high < ${t.thresholds.high} ≤ critical; auto-approve up to ${t.maxRiskLevel} at confidence ≥ ${t.minConfidence}`;
+const pct = (r: number | null) => (r === null ? 'n/a' : `${(r * 100).toFixed(1)} %`);
+
+/** The what-if as an operator reads it: outcomes side by side, how auto-approvals turned out, and the kills decided differently. */
+export function formatWhatIf(s: WhatIfSummary, inForce: DecisionThresholds, inForceFrom: string, listed: number): string {
+  const lines = [
+    `Re-deciding ${s.decided - s.not_re_decided} of ${s.decided} decided kills from the log`,
+    `  in force (${inForceFrom}): ${describe(inForce)}`,
+    `  what-if:            ${describe(s.thresholds)}`,
+    '',
+    `  ${'outcome'.padEnd(16)}${'decided'.padStart(9)}${'what-if'.padStart(9)}`,
+    ...Object.keys(s.by_outcome.recorded).map((o) => `  ${o.padEnd(16)}${String(s.by_outcome.recorded[o as keyof typeof s.by_outcome.recorded]).padStart(9)}${String(s.by_outcome.what_if[o as keyof typeof s.by_outcome.what_if]).padStart(9)}`),
+    '',
+    'Auto-approvals and how their resurrections turned out (stayed up: success or partial; went wrong: re-killed or rolled back):',
+  ];
+  for (const [side, r] of [['decided', s.auto_approvals.recorded], ['what-if', s.auto_approvals.what_if]] as const) {
+    lines.push(`  ${side.padEnd(8)} ${r.auto_approved} auto-approved, ${r.with_outcome} with an outcome: ${r.stayed_up} stayed up, ${r.went_wrong} went wrong (success rate ${pct(r.success_rate)})`);
+  }
+  if (s.newly_auto_approved_without_outcome > 0) lines.push(`  ${s.newly_auto_approved_without_outcome} kills the what-if would auto-approve were never brought back: how they would have turned out is unknown`);
+  if (s.not_re_decided > 0) lines.push(`  ${s.not_re_decided} decisions were made before their grounds were kept and are left out`);
+  lines.push('', `Decided differently: ${s.changed.length}${s.changed.length > listed ? ` (the first ${listed})` : ''}`);
+  for (const c of s.changed.slice(0, listed)) {
+    lines.push(
+      `  ${c.killId}  ${c.module}  score ${c.score}: ${c.recorded.outcome} (${c.recorded.riskLevel}, confidence ${c.recorded.confidence}) → ${c.whatIf.outcome} (${c.whatIf.riskLevel}, confidence ${c.whatIf.confidence})${c.result === null ? '' : `; outcome ${c.result}`}`,
+    );
+  }
+  return lines.join('\n');
+}

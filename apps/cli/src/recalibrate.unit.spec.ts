@@ -1,0 +1,38 @@
+import type { DecisionThresholds } from '@medic/domain';
+import { CliError } from './cli-config';
+import { parseRecalibrateArgs, whatIfThresholds } from './recalibrate';
+
+const inForce: DecisionThresholds = { thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 }, maxRiskLevel: 'low', minConfidence: 0.85 };
+
+function failure(run: () => unknown): { code: number; message: string } {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof CliError) return { code: error.exitCode, message: error.message };
+  }
+  throw new Error('no usage error');
+}
+
+describe('medic replay recalibrate arguments', () => {
+  it('takes any of the thresholds, the auto-approval limits, how many changes to list and --json', () => {
+    expect(parseRecalibrateArgs([])).toEqual({ change: {}, changes: 20, json: false });
+    expect(parseRecalibrateArgs(['--low', '0.3', '--high', '0.85', '--max-risk-level', 'medium', '--min-confidence', '0.7', '--changes', '5', '--json'])).toEqual({
+      change: { thresholds: { low: 0.3, high: 0.85 }, maxRiskLevel: 'medium', minConfidence: 0.7 },
+      changes: 5,
+      json: true,
+    });
+  });
+
+  it('refuses what is not a number, a level that is not one, and a negative count, with exit code 2', () => {
+    expect(failure(() => parseRecalibrateArgs(['--low', 'lots']))).toMatchObject({ code: 2, message: expect.stringMatching(/^--low must be a number, got "lots"\nusage: medic replay recalibrate/) as unknown });
+    expect(failure(() => parseRecalibrateArgs(['--max-risk-level', 'extreme'])).message).toMatch(/^--max-risk-level must be one of minimal, low, medium, high/);
+    expect(failure(() => parseRecalibrateArgs(['--changes', '-1'])).message).toMatch(/^--changes must be a whole number/);
+    expect(failure(() => parseRecalibrateArgs(['--bogus'])).code).toBe(2);
+  });
+
+  it('puts the options over the thresholds in force, and refuses a set that cannot hold', () => {
+    expect(whatIfThresholds(inForce, { thresholds: { low: 0.3 }, minConfidence: 0.8 })).toEqual({ thresholds: { minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 }, maxRiskLevel: 'low', minConfidence: 0.8 });
+    expect(failure(() => whatIfThresholds(inForce, { thresholds: { low: 0.7 } }))).toEqual({ code: 2, message: 'these thresholds cannot hold: --medium must be greater than thresholds.low (0.7), got 0.6' });
+    expect(failure(() => whatIfThresholds(inForce, { maxRiskLevel: 'critical' })).message).toMatch(/--max-risk-level must be one of minimal, low, medium, high \(critical is always denied\)/);
+  });
+});

@@ -128,6 +128,16 @@ describe('configuration and thresholds changed at run time', () => {
 
     const shown = await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds', { as: 'vera' });
     expect(shown.body.data).toEqual(tightened.body.data);
+    // The audit trail: every change, the latest first.
+    const history = (await medic.call<Envelope<{ items: Loose[]; pagination: Loose }>>('GET', '/config/thresholds/history', { as: 'vera' })).body.data;
+    expect(history.pagination).toMatchObject({ total: 2 });
+    expect(history.items.map((c): unknown[] => [c['changed_by'], c['reason'], c['min_confidence'], c['thresholds']['low']])).toEqual([
+      ['test', 'fewer low-risk verdicts', 0.8, 0.3],
+      ['test', 'two weeks of outcomes say these were false positives', 0.8, 0.4],
+    ]);
+    expect(history.items[0]!['changed_at']).toBe(tightened.body.data.updated_at);
+    expect((await medic.call<Envelope<Loose>>('GET', '/config/thresholds/history?until=2020-01-01T00:00:00Z')).body.data['items']).toEqual([]);
+    expect((await medic.call<Envelope<Loose>>('GET', '/config/thresholds/history?actor=test')).status).toBe(400);
     const config = (await medic.call<Envelope<Loose>>('GET', '/config')).body.data;
     expect(config['risk']['thresholds']).toEqual({ minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 });
     expect(config['decision']['auto_approve']).toMatchObject({ max_risk_level: 'low', min_confidence: 0.8 });
@@ -181,6 +191,10 @@ describe('configuration and thresholds changed at run time', () => {
     expect(day['outcomes']).toMatchObject({ total: 0, success_rate: null });
     expect(day['previous_period']).toMatchObject({ reported: 0, decided: 0 });
     expect(day['per_day']).toBeUndefined();
+    expect((day['threshold_changes'] as Loose[]).map((c): unknown[] => [c['changed_by'], c['min_confidence'], c['thresholds']['low']])).toEqual([
+      ['test', 0.8, 0.4],
+      ['test', 0.8, 0.3],
+    ]);
 
     const weekly = (await medic.call<Envelope<Loose>>('GET', `/reports/weekly?date=${today}`)).body.data;
     expect(weekly['kills']).toEqual(day['kills']);

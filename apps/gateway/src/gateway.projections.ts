@@ -1,5 +1,6 @@
 import type { ProjectionDefinition } from '@medic/eventlog';
 import { DECISION_THRESHOLDS_DDL, DecisionThresholdsRow, decisionThresholdsProjection, MODULE_STANDING_DDL, MODULE_STANDING_ENTITIES, moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
+import { THRESHOLD_CHANGES_DDL, thresholdChangesProjection, ThresholdChangeView } from './config/threshold-changes';
 import { DEAD_LETTERS_DDL, DeadLetterView } from './dead-letters/dead-letter.entity';
 import { DEAD_LETTER_PROJECTIONS } from './dead-letters/dead-letters.projection';
 import { GATEWAY_DDL, KillView } from './decisions/kill-view.entity';
@@ -25,11 +26,12 @@ export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: moduleKillsProjection('gateway', { reports: true }), topic: (c) => c.kafka.topics.kill_events },
   { projection: moduleReleasesProjection('gateway'), topic: (c) => c.kafka.topics.control_events },
   { projection: decisionThresholdsProjection('gateway'), topic: (c) => c.kafka.topics.control_events },
+  { projection: thresholdChangesProjection, topic: (c) => c.kafka.topics.control_events },
 ];
 
 /** The gateway schema: its projections' tables and the idempotency keys of its POSTs. */
 export const GATEWAY_SCHEMA = {
   schema: 'gateway',
-  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView, OutcomeView, ...MODULE_STANDING_ENTITIES, DecisionThresholdsRow],
-  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...OUTCOMES_DDL, ...MODULE_STANDING_DDL, ...DECISION_THRESHOLDS_DDL],
+  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView, OutcomeView, ...MODULE_STANDING_ENTITIES, DecisionThresholdsRow, ThresholdChangeView],
+  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...OUTCOMES_DDL, ...MODULE_STANDING_DDL, ...DECISION_THRESHOLDS_DDL, ...THRESHOLD_CHANGES_DDL],
 } as const;

@@ -1,14 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Body, Controller, Get, HttpCode, Inject, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Put, Query as QueryParams, Req } from '@nestjs/common';
+import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { DataSource } from 'typeorm';
 import { redactConfig, type MedicConfig } from '@medic/config';
 import { changedThresholds, thresholdsProblems, type ThresholdsUpdated } from '@medic/domain';
-import { MEDIC_CONFIG } from '@medic/eventlog';
+import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { parsePeriodFilters } from '../decisions/decision-filters';
+import { pageOf, type Page } from '../http/pagination';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { CommandSender } from '../queue/command-sender';
-import { parseThresholdsChange, toThresholdsDto, ThresholdsDto } from './thresholds.dto';
+import { ThresholdChangeView } from './threshold-changes';
+import { parseThresholdsChange, toThresholdsDto, ThresholdsDto, type ThresholdChangeDto } from './thresholds.dto';
 import { ThresholdsInForce } from './thresholds-in-force';
 
 /** How long an update waits for the gateway's own view to show it, so that a GET right after agrees. */
@@ -22,6 +26,7 @@ export class ConfigController {
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     private readonly thresholds: ThresholdsInForce,
     private readonly sender: CommandSender,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
   @Get()
@@ -41,6 +46,28 @@ export class ConfigController {
   @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
   async getThresholds(): Promise<ThresholdsDto> {
     return toThresholdsDto(this.thresholds.configured, await this.thresholds.update());
+  }
+
+  @Get('thresholds/history')
+  @ApiOperation({ summary: 'Every change of the thresholds (ThresholdsUpdated), the latest first: who, when, why, and the thresholds it set' })
+  @ApiQuery({ name: 'since', required: false, description: 'changed at or after (ISO-8601)' })
+  @ApiQuery({ name: 'until', required: false, description: 'changed at or before (ISO-8601)' })
+  @ApiQuery({ name: 'page', required: false })
+  @ApiQuery({ name: 'page_size', required: false, description: '1–200 (default 50)' })
+  @ApiOkResponse({ description: 'in the response envelope, under data: {items, pagination}' })
+  async history(@QueryParams() query: Record<string, unknown>): Promise<Page<ThresholdChangeDto>> {
+    const f = parsePeriodFilters(query);
+    const q = this.dataSource.getRepository(ThresholdChangeView).createQueryBuilder('c').orderBy('c.changed_at', 'DESC').addOrderBy('c.actor', 'DESC');
+    if (f.since) q.andWhere('c.changed_at >= :since', { since: f.since });
+    if (f.until) q.andWhere('c.changed_at <= :until', { until: f.until });
+    return pageOf(q, f, (c) => ({
+      changed_at: c.changedAt.toISOString(),
+      changed_by: c.actor,
+      reason: c.reason,
+      thresholds: c.thresholds,
+      max_risk_level: c.maxRiskLevel,
+      min_confidence: c.minConfidence,
+    }));
   }
 
   @Put('thresholds')

@@ -28,6 +28,13 @@ export class ThresholdsDto extends ThresholdValuesDto {
   @ApiProperty({ type: ThresholdValuesDto, description: 'as configured (risk.thresholds, decision.auto_approve)' }) configured!: ThresholdValuesDto;
 }
 
+/** One change of the thresholds, as the history lists it. */
+export interface ThresholdChangeDto extends ThresholdValuesDto {
+  readonly changed_at: string;
+  readonly changed_by: string;
+  readonly reason: string;
+}
+
 export function toValuesDto(t: DecisionThresholds): ThresholdValuesDto {
   return { thresholds: { ...t.thresholds }, max_risk_level: t.maxRiskLevel, min_confidence: t.minConfidence };
 }

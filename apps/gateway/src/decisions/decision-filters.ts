@@ -64,6 +64,15 @@ export function parseModuleFilters(query: Record<string, unknown>): ModuleFilter
   return { ...filters, quarantined: quarantined === null ? null : quarantined === 'true' };
 }
 
+export type PeriodFilters = Pick<DecisionFilters, 'since' | 'until' | 'page' | 'pageSize'>;
+const PERIOD_PARAMS = ['since', 'until', 'page', 'page_size'];
+
+/** A list that only pages through time: since, until, a page. */
+export function parsePeriodFilters(query: Record<string, unknown>): PeriodFilters {
+  const { since, until, page, pageSize } = parseFilters(query, PERIOD_PARAMS);
+  return { since, until, page, pageSize };
+}
+
 export type DeadLetterFilters = Omit<DecisionFilters, 'module' | 'outcome' | 'riskLevel'> & {
   readonly dlq: string | null;
   readonly step: string | null;

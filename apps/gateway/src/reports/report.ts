@@ -20,6 +20,17 @@ export interface PeriodFacts {
   readonly days: readonly { day: string; outcome: string | null; n: number }[];
   /** Outcomes recorded in the period. */
   readonly outcomes: OutcomeStats;
+  /** The thresholds set in the period (ThresholdsUpdated), in order. */
+  readonly thresholdChanges: readonly ThresholdChange[];
+}
+
+export interface ThresholdChange {
+  readonly changed_at: string;
+  readonly changed_by: string;
+  readonly reason: string;
+  readonly thresholds: Record<string, number>;
+  readonly max_risk_level: string;
+  readonly min_confidence: number;
 }
 
 export interface KillFigures {
@@ -48,6 +59,8 @@ export interface Report {
   readonly outcomes: OutcomeSummary & { readonly per_risk_level: OutcomeStats['per_risk_level'] };
   readonly top_modules: PeriodFacts['modules'];
   readonly dead_letters: { readonly total: number; readonly by_kind: PeriodFacts['deadLetters'] };
+  /** Thresholds set in the period (PUT /config/thresholds), in order: the decisions after each were made by it. */
+  readonly threshold_changes: readonly ThresholdChange[];
   readonly previous_period: KillFigures & { readonly from: string; readonly until: string; readonly outcomes_success_rate: number | null };
   /** Weekly reports: each day's kills and decisions. */
   readonly per_day?: readonly (KillFigures & { readonly date: string })[];
@@ -110,6 +123,7 @@ export function buildReport(period: ReportPeriod, facts: PeriodFacts, previous: 
     outcomes: { ...outcomes, per_risk_level: perRiskLevel },
     top_modules: facts.modules,
     dead_letters: { total: facts.deadLetters.reduce((s, d) => s + d.n, 0), by_kind: facts.deadLetters },
+    threshold_changes: facts.thresholdChanges,
     previous_period: {
       from: period.previous.from.toISOString(),
       until: period.previous.until.toISOString(),

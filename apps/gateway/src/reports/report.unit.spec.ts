@@ -12,6 +12,7 @@ const none: PeriodFacts = {
   deadLetters: [],
   days: [],
   outcomes: outcomeStats([]),
+  thresholdChanges: [],
 };
 
 describe('a report from the facts of its period', () => {
@@ -71,6 +72,7 @@ describe('a report from the facts of its period', () => {
     expect(r.resurrections).toEqual({ requested: 8, by_status: { executing: 0, succeeded: 7, failed: 0, rolled_back: 1 }, rolled_back: 1, mean_duration_ms: 830.6 });
     expect(r.outcomes).toMatchObject({ total: 4, success_rate: 0.75, re_kill_rate: 0.25, mean_time_to_stable_seconds: 10 });
     expect(r.dead_letters).toEqual({ total: 3, by_kind: facts.deadLetters });
+    expect(r.threshold_changes).toEqual([]);
     expect(r.previous_period).toMatchObject({ from: '2026-12-01T00:00:00.000Z', reported: 4, decided: 4, deny_rate: 1, outcomes_success_rate: null });
     expect(r.per_day).toBeUndefined();
   });

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@medic/eventlog';
 import { queryOutcomeStats } from '../outcomes/outcomes.controller';
 import { parseReportPeriod, type ReportKind } from './report-period';
-import { buildReport, type PeriodFacts, type Report } from './report';
+import { buildReport, type PeriodFacts, type Report, type ThresholdChange } from './report';
 
 /** How many modules a report names, the most killed first. */
 const TOP_MODULES = 10;
@@ -41,7 +41,7 @@ export class ReportsController {
   private async facts(from: Date, until: Date, perDay: boolean): Promise<PeriodFacts> {
     const range = [from.toISOString(), until.toISOString()];
     const q = <T>(sql: string, params: unknown[] = range) => this.dataSource.query<T[]>(sql, params);
-    const [kills, latency, approvals, approvers, resurrections, modules, deadLetters, days, outcomes] = await Promise.all([
+    const [kills, latency, approvals, approvers, resurrections, modules, deadLetters, days, outcomes, thresholdChanges] = await Promise.all([
       q<{ outcome: string | null; risk_level: string | null; severity: string; kill_reason: string; n: number }>(
         `SELECT outcome, risk_level, severity, kill_reason, count(*)::int AS n FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1, 2, 3, 4`,
       ),
@@ -80,7 +80,11 @@ export class ReportsController {
         : Promise.resolve([]),
       // Recorded within the period (until is inclusive there: a millisecond before the period's end).
       queryOutcomeStats(this.dataSource, { module: null, riskLevel: null, since: from, until: new Date(until.getTime() - 1) }),
+      q<ThresholdChange>(
+        `SELECT to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at, actor AS changed_by, reason, thresholds, max_risk_level, min_confidence
+           FROM threshold_changes WHERE changed_at >= $1 AND changed_at < $2 ORDER BY changed_at, actor`,
+      ),
     ]);
-    return { kills, latency: latency[0] ?? { p50: null, p95: null, max: null }, approvals, approvers, resurrections, modules, deadLetters, days, outcomes };
+    return { kills, latency: latency[0] ?? { p50: null, p95: null, max: null }, approvals, approvers, resurrections, modules, deadLetters, days, outcomes, thresholdChanges };
   }
 }

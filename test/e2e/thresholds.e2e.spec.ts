@@ -242,4 +242,23 @@ describe('configuration and thresholds changed at run time', () => {
     // It read the log and changed nothing.
     expect((await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds')).body.data).toMatchObject({ min_confidence: 0.8, thresholds: { low: 0.3 } });
   });
+
+  it('lets an update name the thresholds it was made over (If-Match), and loses neither of two updates made at once', async () => {
+    const read = await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds');
+    const etag = read.headers.get('etag')!;
+    expect(etag).toBe(`"${read.body.data.updated_at}"`);
+    const first = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body: { min_confidence: 0.82, reason: 'as read' }, headers: { 'If-Match': etag } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).not.toBe(etag);
+    // The same tag again: the thresholds are no longer those it names.
+    const stale = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body: { min_confidence: 0.9, reason: 'as read before' }, headers: { 'If-Match': etag } });
+    expect([stale.status, stale.body.errors[0]?.code, stale.body.errors[0]?.field]).toEqual([412, 'precondition_failed', 'If-Match']);
+    expect(stale.body.errors[0]?.message).toMatch(/changed since they were read/);
+
+    // Two admins at once, each changing one thing: both changes hold.
+    const [a, b] = await Promise.all([put({ thresholds: { minimal: 0.15 }, reason: 'one' }), put({ max_risk_level: 'minimal', reason: 'two' })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const now = (await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds')).body.data;
+    expect(now).toMatchObject({ min_confidence: 0.82, max_risk_level: 'minimal', thresholds: { minimal: 0.15, low: 0.3 } });
+  });
 });

@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Body, Controller, Get, HttpCode, Inject, Put, Query as QueryParams, Req } from '@nestjs/common';
-import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Put, Query as QueryParams, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { redactConfig, type MedicConfig } from '@medic/config';
-import { changedThresholds, thresholdsProblems, type ThresholdsUpdated } from '@medic/domain';
+import { changedThresholds, thresholdsProblems, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { parsePeriodFilters } from '../decisions/decision-filters';
 import { pageOf, type Page } from '../http/pagination';
@@ -18,10 +19,18 @@ import { ThresholdsInForce } from './thresholds-in-force';
 /** How long an update waits for the gateway's own view to show it, so that a GET right after agrees. */
 const UPDATE_VISIBLE_MS = 5_000;
 
+/** The version of the thresholds in force, as an entity tag: the time of the update that set them, or the configuration's. */
+function etagOf(update: ThresholdsUpdated | null): string {
+  return `"${update === null ? 'config' : update.at}"`;
+}
+
 @ApiTags('config')
 @ApiSecurity('api-key')
 @Controller('config')
 export class ConfigController {
+  /** Updates through this gateway, one after another: each starts from what the one before set. */
+  private updating: Promise<unknown> = Promise.resolve();
+
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
     private readonly thresholds: ThresholdsInForce,
@@ -44,8 +53,10 @@ export class ConfigController {
   @Get('thresholds')
   @ApiOperation({ summary: 'The risk thresholds and auto-approval limits kills are decided by, where they come from, and the configured ones' })
   @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
-  async getThresholds(): Promise<ThresholdsDto> {
-    return toThresholdsDto(this.thresholds.configured, await this.thresholds.update());
+  async getThresholds(@Res({ passthrough: true }) res: Response): Promise<ThresholdsDto> {
+    const update = await this.thresholds.update();
+    res.setHeader('ETag', etagOf(update));
+    return toThresholdsDto(this.thresholds.configured, update);
   }
 
   @Get('thresholds/history')
@@ -91,18 +102,36 @@ export class ConfigController {
   })
   @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
   @ApiForbiddenResponse({ description: 'the key is not an admin key' })
-  async putThresholds(@Body() body: unknown, @Req() req: AuthenticatedRequest): Promise<ThresholdsDto> {
+  @ApiPreconditionFailedResponse({ description: 'If-Match names thresholds that are no longer the ones in force' })
+  async putThresholds(@Body() body: unknown, @Req() req: AuthenticatedRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ThresholdsDto> {
     const { change, reason } = parseThresholdsChange(body);
+    const turn = this.updating.then(() => this.update(change, reason, req.principal!.name, ifMatch));
+    this.updating = turn.catch(() => undefined);
+    const set = await turn;
+    res.setHeader('ETag', etagOf(set));
+    return toThresholdsDto(this.thresholds.configured, set);
+  }
+
+  /**
+   * The change over the thresholds in force, appended once it is checked. With If-Match (the ETag
+   * of a GET), only over the thresholds that were read: two admins changing them at once do not
+   * silently undo each other's change.
+   */
+  private async update(change: ThresholdsChange, reason: string, actor: string, ifMatch: string | undefined): Promise<ThresholdsUpdated> {
     const { values, update } = await this.thresholds.current();
+    if (ifMatch !== undefined && ifMatch.trim() !== '*' && ifMatch.trim() !== etagOf(update)) {
+      const now = update === null ? 'the configured ones' : `those ${update.actor} set at ${update.at}`;
+      throw new ApiError(412, 'precondition_failed', `If-Match: the thresholds changed since they were read (${ifMatch.trim()}); in force now are ${now} (ETag ${etagOf(update)}): read them again`, 'If-Match');
+    }
     const next = changedThresholds(values, change);
     const problems = thresholdsProblems(next);
     if (problems.length > 0) throw new ApiError(400, 'validation_error', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]!.field);
     // Later than the update it replaces, even on a clock behind the one that made that: the later update is the one that holds.
     const at = new Date(Math.max(Date.now(), update === null ? 0 : Date.parse(update.at) + 1)).toISOString();
-    const event: ThresholdsUpdated = { type: 'ThresholdsUpdated', at, actor: req.principal!.name, reason, ...next };
+    const event: ThresholdsUpdated = { type: 'ThresholdsUpdated', at, actor, reason, ...next };
     await this.sender.announce(event, 'thresholds');
     await this.visible(event);
-    return toThresholdsDto(this.thresholds.configured, event);
+    return event;
   }
 
   /** Waits, a little, until the gateway's projection has the update. */

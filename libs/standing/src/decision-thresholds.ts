@@ -5,14 +5,8 @@ import { readStream, type LoggedEvent, type StreamProjection } from '@medic/even
 /** The one row there is: the thresholds an admin last set (ThresholdsUpdated), in force over the configured ones. */
 export const THRESHOLDS_SCOPE = 'current';
 
-/**
- * The latest ThresholdsUpdated on the control log, kept by every service that
- * needs it in its own schema: the decision service decides by it, the gateway
- * shows it. No row: the configured thresholds hold.
- */
-@Entity({ name: 'decision_thresholds' })
-export class DecisionThresholdsRow {
-  @PrimaryColumn('text', { name: 'scope' }) scope!: string;
+/** The columns of one set of thresholds and who set it when and why: the row in force, and each change in a history. */
+export abstract class ThresholdsSetColumns {
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
   /** The admin (API key name) who set them. */
   @Column('text', { name: 'actor' }) actor!: string;
@@ -22,15 +16,33 @@ export class DecisionThresholdsRow {
   @Column('double precision', { name: 'min_confidence' }) minConfidence!: number;
 }
 
-export const DECISION_THRESHOLDS_DDL = [
-  `CREATE TABLE IF NOT EXISTS {schema}.decision_thresholds (
-    scope text PRIMARY KEY,
-    updated_at timestamptz NOT NULL,
+/** The same columns in DDL, after a table's key. */
+export const THRESHOLDS_SET_COLUMNS_SQL = `updated_at timestamptz NOT NULL,
     actor text NOT NULL,
     reason text NOT NULL,
     thresholds jsonb NOT NULL,
     max_risk_level text NOT NULL,
-    min_confidence double precision NOT NULL
+    min_confidence double precision NOT NULL`;
+
+/** The columns' values of an update. */
+export function thresholdsSetOf(e: ThresholdsUpdated): ThresholdsSetColumns {
+  return { updatedAt: new Date(e.at), actor: e.actor, reason: e.reason, thresholds: e.thresholds, maxRiskLevel: e.maxRiskLevel, minConfidence: e.minConfidence };
+}
+
+/**
+ * The latest ThresholdsUpdated on the control log, kept by every service that
+ * needs it in its own schema: the decision service decides by it, the gateway
+ * shows it. No row: the configured thresholds hold.
+ */
+@Entity({ name: 'decision_thresholds' })
+export class DecisionThresholdsRow extends ThresholdsSetColumns {
+  @PrimaryColumn('text', { name: 'scope' }) scope!: string;
+}
+
+export const DECISION_THRESHOLDS_DDL = [
+  `CREATE TABLE IF NOT EXISTS {schema}.decision_thresholds (
+    scope text PRIMARY KEY,
+    ${THRESHOLDS_SET_COLUMNS_SQL}
   )`,
 ];
 
@@ -48,15 +60,7 @@ export function thresholdsUpdateOf(row: Omit<DecisionThresholdsRow, 'scope'>): T
 }
 
 export function thresholdsRowOf(e: ThresholdsUpdated): DecisionThresholdsRow {
-  return Object.assign(new DecisionThresholdsRow(), {
-    scope: THRESHOLDS_SCOPE,
-    updatedAt: new Date(e.at),
-    actor: e.actor,
-    reason: e.reason,
-    thresholds: e.thresholds,
-    maxRiskLevel: e.maxRiskLevel,
-    minConfidence: e.minConfidence,
-  });
+  return Object.assign(new DecisionThresholdsRow(), { scope: THRESHOLDS_SCOPE, ...thresholdsSetOf(e) });
 }
 
 /** The thresholds in force, folded from the control log: the later update wins, whatever order they are read in. */

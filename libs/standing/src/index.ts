@@ -3,4 +3,14 @@ export { MODULE_KILLS_DDL, MODULE_RELEASES_DDL, MODULE_STANDING_DDL, MODULE_STAN
 export { killFacts, moduleKillsProjection, moduleReleasesProjection, releaseFacts } from './module-standing.projections';
 export { standingFrom, standingOf, weighingKillsSql, type WeighingKill } from './standing-query';
 // The decision thresholds an admin set at run time, kept the same way.
-export { DECISION_THRESHOLDS_DDL, decisionThresholdsProjection, DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsRowOf, thresholdsUpdateOf } from './decision-thresholds';
+export {
+  DECISION_THRESHOLDS_DDL,
+  decisionThresholdsProjection,
+  DecisionThresholdsRow,
+  THRESHOLDS_SCOPE,
+  THRESHOLDS_SET_COLUMNS_SQL,
+  thresholdsRowOf,
+  thresholdsSetOf,
+  ThresholdsSetColumns,
+  thresholdsUpdateOf,
+} from './decision-thresholds';

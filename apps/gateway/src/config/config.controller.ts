@@ -68,11 +68,11 @@ export class ConfigController {
   @ApiOkResponse({ description: 'in the response envelope, under data: {items, pagination}' })
   async history(@QueryParams() query: Record<string, unknown>): Promise<Page<ThresholdChangeDto>> {
     const f = parsePeriodFilters(query);
-    const q = this.dataSource.getRepository(ThresholdChangeView).createQueryBuilder('c').orderBy('c.changed_at', 'DESC').addOrderBy('c.actor', 'DESC');
-    if (f.since) q.andWhere('c.changed_at >= :since', { since: f.since });
-    if (f.until) q.andWhere('c.changed_at <= :until', { until: f.until });
+    const q = this.dataSource.getRepository(ThresholdChangeView).createQueryBuilder('c').orderBy('c.updated_at', 'DESC').addOrderBy('c.actor', 'DESC');
+    if (f.since) q.andWhere('c.updated_at >= :since', { since: f.since });
+    if (f.until) q.andWhere('c.updated_at <= :until', { until: f.until });
     return pageOf(q, f, (c) => ({
-      changed_at: c.changedAt.toISOString(),
+      changed_at: c.updatedAt.toISOString(),
       changed_by: c.actor,
       reason: c.reason,
       thresholds: c.thresholds,

@@ -81,8 +81,8 @@ export class ReportsController {
       // Recorded within the period (until is inclusive there: a millisecond before the period's end).
       queryOutcomeStats(this.dataSource, { module: null, riskLevel: null, since: from, until: new Date(until.getTime() - 1) }),
       q<ThresholdChange>(
-        `SELECT to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at, actor AS changed_by, reason, thresholds, max_risk_level, min_confidence
-           FROM threshold_changes WHERE changed_at >= $1 AND changed_at < $2 ORDER BY changed_at, actor`,
+        `SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at, actor AS changed_by, reason, thresholds, max_risk_level, min_confidence
+           FROM threshold_changes WHERE updated_at >= $1 AND updated_at < $2 ORDER BY updated_at, actor`,
       ),
     ]);
     return { kills, latency: latency[0] ?? { p50: null, p95: null, max: null }, approvals, approvers, resurrections, modules, deadLetters, days, outcomes, thresholdChanges };

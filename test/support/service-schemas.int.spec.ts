@@ -5,6 +5,7 @@ import { DECISION_DDL, DECISION_ENTITIES } from '../../apps/decision/src/decisio
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../apps/executor/src/executor.schema';
 import { GATEWAY_SCHEMA } from '../../apps/gateway/src/gateway.projections';
 import { LISTENER_DDL, LISTENER_ENTITIES } from '../../apps/listener/src/listener.schema';
+import { LEARNING_DDL, LEARNING_ENTITIES } from '../../apps/learning/src/learning.schema';
 import { MONITOR_DDL } from '../../apps/monitor/src/monitor.schema';
 import { NEGOTIATOR_DDL, NEGOTIATOR_ENTITIES } from '../../apps/negotiator/src/negotiator.schema';
 import { createTestDatabase, testInfra } from './medic-harness';
@@ -23,6 +24,7 @@ const SERVICES: readonly Omit<DatabaseSettings, 'url'>[] = [
   { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL },
   { schema: 'monitor', entities: [], ddl: MONITOR_DDL },
   { schema: 'enrichment', entities: [], ddl: [] },
+  { schema: 'learning', entities: LEARNING_ENTITIES, ddl: LEARNING_DDL },
   { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl },
 ];
 

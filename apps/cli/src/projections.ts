@@ -8,6 +8,8 @@ import { EXECUTOR_PROJECTIONS } from '../../executor/src/backoff/module-standing
 import { EXECUTOR_DDL, EXECUTOR_ENTITIES } from '../../executor/src/executor.schema';
 import { rebuildRollbackClaims, ROLLBACK_CLAIMS_NAME } from '../../executor/src/rebuild-rollback-claims';
 import { GATEWAY_PROJECTIONS, GATEWAY_SCHEMA } from '../../gateway/src/gateway.projections';
+import { LEARNING_PROJECTIONS } from '../../learning/src/learning.projections';
+import { LEARNING_DDL, LEARNING_ENTITIES } from '../../learning/src/learning.schema';
 import { MONITOR_DDL } from '../../monitor/src/monitor.schema';
 import { MONITOR_STATE_NAME, rebuildMonitorState } from '../../monitor/src/rebuild-monitor-state';
 import { NEGOTIATOR_DDL, NEGOTIATOR_ENTITIES } from '../../negotiator/src/negotiator.schema';
@@ -42,6 +44,7 @@ const EXECUTOR_SCHEMA = { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: 
 export const PROJECTIONS: readonly RebuildTarget[] = [
   ...GATEWAY_PROJECTIONS.map((p) => ({ ...p, schema: GATEWAY_SCHEMA })),
   ...EXECUTOR_PROJECTIONS.map((p) => ({ ...p, schema: EXECUTOR_SCHEMA })),
+  ...LEARNING_PROJECTIONS.map((p) => ({ ...p, schema: { schema: 'learning', entities: LEARNING_ENTITIES, ddl: LEARNING_DDL } })),
 ];
 
 export const STATE_REBUILDS: readonly StateRebuild[] = [

@@ -274,7 +274,15 @@ export const medicConfigSchema = z
     learning: z
       .object({
         enabled: bool(false),
-        analysis: z.object({ min_samples: positiveInt.default(50) }).strict().default({}),
+        analysis: z
+          .object({
+            min_samples: positiveInt.default(50),
+            schedule: z.enum(['daily', 'weekly']).default('weekly'),
+            /** Overrides the schedule: hours between analyses (fractions allowed). */
+            interval_hours: positiveNumber.optional(),
+          })
+          .strict()
+          .default({}),
         threshold_adjustment: z
           .object({ enabled: bool(false), max_adjustment_percent: z.number().min(0).max(100).default(10) })
           .strict()

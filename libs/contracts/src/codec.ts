@@ -81,7 +81,8 @@ function fromField(field: DescField, v: unknown): unknown {
     case 'scalar':
       return v === undefined ? null : v;
     case 'enum':
-      return enumName(field.enum.values, v as number);
+      // An optional enum left out is absent, as an optional scalar is.
+      return v === undefined ? null : enumName(field.enum.values, v as number);
     case 'message':
       return v === undefined ? null : fromMessageValue(field.message, v);
     case 'list':

@@ -32,7 +32,19 @@ const rich: KillEvent[] = [
 
 const control: ControlEvent[] = [
   { type: 'ThresholdsUpdated', at: '2026-02-11T12:00:00.000Z', actor: 'alice', thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 }, maxRiskLevel: 'medium', minConfidence: 0.8, reason: 'tuning' },
-  { type: 'ThresholdsRecalibrated', at: '2026-02-11T12:00:00.000Z', actor: 'learning', previousMaxAutoScore: 0.4, newMaxAutoScore: 0.44, samples: 120, evidence: ['96% success in low'] },
+  {
+    type: 'ThresholdsRecalibrated',
+    at: '2026-02-11T12:00:00.000Z',
+    actor: 'learning',
+    previousMaxAutoScore: 0.4,
+    newMaxAutoScore: 0.44,
+    samples: 120,
+    evidence: ['96% success in low'],
+    thresholds: { minimal: 0.2, low: 0.44, medium: 0.6, high: 0.8 },
+    maxRiskLevel: 'low',
+    minConfidence: 0.85,
+  },
+  { type: 'ThresholdsRecalibrated', at: '2026-02-11T12:00:00.000Z', actor: 'learning', previousMaxAutoScore: 0.4, newMaxAutoScore: 0.44, samples: 120, evidence: [], thresholds: null, maxRiskLevel: null, minConfidence: null },
   { type: 'ModeChanged', at: '2026-02-11T12:00:00.000Z', actor: 'bob', previous: 'observer', current: 'full_auto', reason: 'go live' },
   { type: 'ModuleReleased', at: '2026-02-11T12:00:00.000Z', actor: 'admin-alice', module: 'nginx-test', reason: 'fixed its config' },
   { type: 'ModuleReleased', at: '2026-02-11T12:00:00.000Z', actor: 'admin-alice', module: 'nginx-test', reason: null },

@@ -8,7 +8,7 @@ import { type RestartableServer } from './types';
 import { waitFor } from './wait';
 
 /** The Medic services `medic up` runs, in start order. */
-export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'negotiator', 'executor', 'monitor', 'gateway'] as const;
+export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'negotiator', 'executor', 'monitor', 'learning', 'gateway'] as const;
 export type MedicServiceName = (typeof MEDIC_SERVICES)[number];
 
 export interface ServiceProcess {

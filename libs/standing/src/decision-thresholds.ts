@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { laterThresholds, type ControlEvent, type RiskLevel, type RiskThresholds, type ThresholdsUpdated } from '@medic/domain';
+import { laterThresholds, thresholdsSetBy, type ControlEvent, type RiskLevel, type RiskThresholds, type ThresholdsUpdated } from '@medic/domain';
 import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 
 /** The one row there is: the thresholds an admin last set (ThresholdsUpdated), in force over the configured ones. */
@@ -63,17 +63,18 @@ export function thresholdsRowOf(e: ThresholdsUpdated): DecisionThresholdsRow {
   return Object.assign(new DecisionThresholdsRow(), { scope: THRESHOLDS_SCOPE, ...thresholdsSetOf(e) });
 }
 
-/** The thresholds in force, folded from the control log: the later update wins, whatever order they are read in. */
+/** The thresholds in force, folded from the control log (updates and recalibrations): the later wins, whatever order they are read in. */
 export function decisionThresholdsProjection(service: string): StreamProjection<'control', DecisionThresholdsRow> {
   return {
     name: `${service}.decision_thresholds`,
     entity: DecisionThresholdsRow,
-    read: readStream('control', ['ThresholdsUpdated']),
+    read: readStream('control', ['ThresholdsUpdated', 'ThresholdsRecalibrated']),
     keyOf: () => THRESHOLDS_SCOPE,
     evolve: (row, logged: LoggedEvent<ControlEvent>) => {
       const e = logged.data;
-      if (e.type !== 'ThresholdsUpdated') return row;
-      return thresholdsRowOf(laterThresholds(row === null ? null : thresholdsUpdateOf(row), e)!);
+      const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
+      if (set === null) return row;
+      return thresholdsRowOf(laterThresholds(row === null ? null : thresholdsUpdateOf(row), set)!);
     },
   };
 }

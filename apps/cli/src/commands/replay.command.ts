@@ -1,5 +1,5 @@
 import { toPolicySettings, toRiskSettings } from '@medic/config';
-import { laterThresholds, thresholdsOf, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import { laterThresholds, thresholdsOf, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
 import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
@@ -48,7 +48,10 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   const kafka = createKafka(kafkaSettings(config, 'cli'));
   const last: { update: ThresholdsUpdated | null } = { update: null };
   await readLog(kafka, config.kafka.topics.control_events, async (records) => {
-    for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated').events) if (data.type === 'ThresholdsUpdated') last.update = laterThresholds(last.update, data);
+    for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated' || type === 'ThresholdsRecalibrated').events) {
+      const set = data.type === 'ThresholdsUpdated' || data.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(data) : null;
+      if (set !== null) last.update = laterThresholds(last.update, set);
+    }
     await Promise.resolve();
   });
   const inForce = last.update;

@@ -6,6 +6,7 @@ import {
   answerCommand,
   decide,
   siemGapsOf,
+  thresholdsSetBy,
   withThresholds,
   type ContextEnriched,
   type DecisionMade,
@@ -14,6 +15,7 @@ import {
   type LoggedKillCommand,
   type ModuleHistory,
   type ModuleReleased,
+  type ThresholdsRecalibrated,
   type ThresholdsUpdated,
 } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
@@ -64,10 +66,11 @@ export class KillWorkflowHandlers {
     round.state.release(logged.data);
   }
 
-  /** An admin set the risk thresholds or the auto-approval limits: kills decided from now on are decided by them. */
-  @EventPattern(ceTypesOf('control', ['ThresholdsUpdated']))
-  thresholds(@Payload() logged: LoggedEvent<ThresholdsUpdated>, @Ctx() round: WorkflowRound): void {
-    round.state.thresholdsUpdated(logged.data);
+  /** An admin (or the learning service) set the risk thresholds or the auto-approval limits: kills decided from now on are decided by them. */
+  @EventPattern(ceTypesOf('control', ['ThresholdsUpdated', 'ThresholdsRecalibrated']))
+  thresholds(@Payload() logged: LoggedEvent<ThresholdsUpdated | ThresholdsRecalibrated>, @Ctx() round: WorkflowRound): void {
+    const set = thresholdsSetBy(logged.data);
+    if (set !== null) round.state.thresholdsUpdated(set);
   }
 
   /** What other steps appended about a kill is folded into its state (an illegal one is rejected). */

@@ -30,7 +30,7 @@ export interface WorkflowReport {
 type Input = LoggedEvent<KillEvent> | LoggedEvent<LoggedKillCommand> | LoggedEvent<ControlEvent>;
 
 /** The control events the workflow folds in; the rest of the control log is not its business. */
-export const WORKFLOW_CONTROL_TYPES = ['ModuleReleased', 'ThresholdsUpdated'] as const;
+export const WORKFLOW_CONTROL_TYPES = ['ModuleReleased', 'ThresholdsUpdated', 'ThresholdsRecalibrated'] as const;
 
 /** Kill events that change no kill's state (what each health check saw): the workflow passes them by undecoded. */
 const PASSED_BY = new Set<string>(['HealthChecked']);

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainError, type ControlEvent, type KillEvent } from '@medic/domain';
+import { DomainError, thresholdsSetBy, type ControlEvent, type KillEvent } from '@medic/domain';
 import { foldStepHistory, rebuildState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { foldedByWorkflow, WORKFLOW_CONTROL_TYPES } from './kill-workflow.step';
 import { WorkflowState } from './workflow-state';
@@ -80,13 +80,14 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
   return applied;
 }
 
-/** Module releases and threshold updates, as the live workflow folds them. */
+/** Module releases, threshold updates and recalibrations, as the live workflow folds them. */
 async function foldControl(tx: EntityManager, events: readonly ControlEvent[]): Promise<number> {
   const state = WorkflowState.empty();
   let applied = 0;
   for (const e of events) {
+    const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
     if (e.type === 'ModuleReleased') state.release(e);
-    else if (e.type === 'ThresholdsUpdated') state.thresholdsUpdated(e);
+    else if (set !== null) state.thresholdsUpdated(set);
     else continue;
     applied += 1;
   }

@@ -1,9 +1,9 @@
 import { Entity, PrimaryColumn } from 'typeorm';
-import type { ControlEvent } from '@medic/domain';
+import { thresholdsSetBy, type ControlEvent } from '@medic/domain';
 import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 import { THRESHOLDS_SET_COLUMNS_SQL, thresholdsSetOf, ThresholdsSetColumns } from '@medic/standing';
 
-/** Every ThresholdsUpdated on the control log, for the audit trail of who set which thresholds when and why. */
+/** Every ThresholdsUpdated and ThresholdsRecalibrated on the control log, for the audit trail of who set which thresholds when and why. */
 @Entity({ name: 'threshold_changes' })
 export class ThresholdChangeView extends ThresholdsSetColumns {
   /** The event's id (ce_id): a record read twice is one change. */
@@ -21,11 +21,12 @@ export const THRESHOLD_CHANGES_DDL = [
 export const thresholdChangesProjection: StreamProjection<'control', ThresholdChangeView> = {
   name: 'gateway.threshold_changes',
   entity: ThresholdChangeView,
-  read: readStream('control', ['ThresholdsUpdated']),
+  read: readStream('control', ['ThresholdsUpdated', 'ThresholdsRecalibrated']),
   keyOf: (e) => e.id,
   evolve: (row, logged: LoggedEvent<ControlEvent>) => {
     const e = logged.data;
-    if (row !== null || e.type !== 'ThresholdsUpdated') return row;
-    return Object.assign(new ThresholdChangeView(), { eventId: logged.id, ...thresholdsSetOf(e) });
+    const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
+    if (row !== null || set === null) return row;
+    return Object.assign(new ThresholdChangeView(), { eventId: logged.id, ...thresholdsSetOf(set) });
   },
 };

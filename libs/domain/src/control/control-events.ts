@@ -22,6 +22,10 @@ export interface ThresholdsRecalibrated extends ControlEventBase {
   readonly newMaxAutoScore: number;
   readonly samples: number;
   readonly evidence: readonly string[];
+  /** The whole set in force after it; null in events written before it was carried. */
+  readonly thresholds: RiskThresholds | null;
+  readonly maxRiskLevel: RiskLevel | null;
+  readonly minConfidence: number | null;
 }
 
 export interface ModeChanged extends ControlEventBase {

@@ -1,6 +1,6 @@
 import type { PolicySettings, RiskSettings } from '../decision/policy.types';
 import { RISK_LEVELS, type RiskLevel, type RiskThresholds } from '../risk/risk.types';
-import type { ThresholdsUpdated } from './control-events';
+import type { ThresholdsRecalibrated, ThresholdsUpdated } from './control-events';
 
 /**
  * What an admin may change while Medic runs (PUT /config/thresholds): where
@@ -78,4 +78,16 @@ export function laterThresholds(a: ThresholdsUpdated | null, b: ThresholdsUpdate
   if (a === null || b === null) return a ?? b;
   const order = Date.parse(a.at) - Date.parse(b.at) || (a.actor === b.actor ? 0 : a.actor > b.actor ? 1 : -1);
   return order >= 0 ? a : b;
+}
+
+/**
+ * The thresholds an update or a recalibration set, as an update: what the
+ * services keep in force. A recalibration written before it carried the
+ * whole set sets nothing (null).
+ */
+export function thresholdsSetBy(e: ThresholdsUpdated | ThresholdsRecalibrated): ThresholdsUpdated | null {
+  if (e.type === 'ThresholdsUpdated') return e;
+  if (e.thresholds === null || e.maxRiskLevel === null || e.minConfidence === null) return null;
+  const reason = `recalibrated from ${e.samples} outcomes: ${e.previousMaxAutoScore} → ${e.newMaxAutoScore}${e.evidence.length > 0 ? `; ${e.evidence.join('; ')}` : ''}`;
+  return { type: 'ThresholdsUpdated', at: e.at, actor: e.actor, reason, thresholds: e.thresholds, maxRiskLevel: e.maxRiskLevel, minConfidence: e.minConfidence };
 }

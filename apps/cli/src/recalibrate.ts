@@ -1,4 +1,4 @@
-import { changedThresholds, RISK_LEVELS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
+import { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
 import { CliError } from './cli-config';
 
@@ -32,15 +32,15 @@ export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
       changes: { type: 'string' },
       json: { type: 'boolean' },
     },
-    expects: { 'max-risk-level': 'one of minimal, low, medium, high' },
+    expects: { 'max-risk-level': `one of ${AUTO_APPROVABLE_LEVELS.join(', ')}` },
   });
-  const bounds: Partial<Record<'minimal' | 'low' | 'medium' | 'high', number>> = {};
-  for (const bound of ['minimal', 'low', 'medium', 'high'] as const) {
+  const bounds: Partial<Record<(typeof THRESHOLD_BOUNDS)[number], number>> = {};
+  for (const bound of THRESHOLD_BOUNDS) {
     const v = values[bound];
     if (v !== undefined) bounds[bound] = number(bound, v);
   }
   const level = values['max-risk-level'];
-  if (level !== undefined && !(RISK_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of minimal, low, medium, high, got "${level}"\n${USAGE}`, 2);
+  if (level !== undefined && !(AUTO_APPROVABLE_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of ${AUTO_APPROVABLE_LEVELS.join(', ')}, got "${level}"\n${USAGE}`, 2);
   const changes = values.changes === undefined ? 20 : number('changes', values.changes);
   if (!Number.isInteger(changes) || changes < 0) throw new CliError(`--changes must be a whole number from 0, got "${values.changes}"\n${USAGE}`, 2);
   return {

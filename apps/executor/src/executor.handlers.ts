@@ -175,7 +175,7 @@ function writeIntent(round: ExecutorRound, logged: LoggedEvent<KillEvent>, targe
     // (another of the module's may be what was found); gone, it is made again from that snapshot.
     const own = await round.instanceSnapshot(target);
     const container = own === null || own.containerId === located?.id ? located : await round.engine.inspect(own.containerId);
-    const snapshot = container === null ? (own ?? (await round.snapshotOf(target))) : null;
+    const snapshot = container === null ? (own ?? (await round.latestSnapshot(target.module))) : null;
     round.append(
       {
         type: 'ResurrectionStarted',

@@ -112,9 +112,14 @@ export class ExecutorRound {
     return this.tx.findOneBy(ContainerSnapshot, { module: target.module, instance: target.instance ?? '' });
   }
 
+  /** The last spec kept of any of the module's containers, or null. */
+  async latestSnapshot(module: string): Promise<ContainerSnapshot | null> {
+    return this.tx.findOne(ContainerSnapshot, { where: { module }, order: { takenAt: 'DESC' } });
+  }
+
   /** The last spec kept of the instance's container, else the last kept of any of the module's; null if none. */
   async snapshotOf(target: ModuleTarget): Promise<ContainerSnapshot | null> {
-    return (await this.instanceSnapshot(target)) ?? (await this.tx.findOne(ContainerSnapshot, { where: { module: target.module }, order: { takenAt: 'DESC' } }));
+    return (await this.instanceSnapshot(target)) ?? (await this.latestSnapshot(target.module));
   }
 
   async save(): Promise<void> {

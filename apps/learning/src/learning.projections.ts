@@ -5,7 +5,8 @@ import { AutoOutcomeRow, RecalibrationRow } from './learning.schema';
 
 /** The actor of the learning service's events. */
 export const LEARNING_ACTOR = 'learning';
-const LAST = 'last';
+/** The one row of learning.recalibrations. */
+export const LAST_RECALIBRATION = 'last';
 
 /** Auto-approved kills (not observe-only) and the outcome of their resurrection: what calibration weighs. */
 export const AUTO_OUTCOMES: StreamProjection<'kill', AutoOutcomeRow> = {
@@ -28,11 +29,11 @@ export const RECALIBRATIONS: StreamProjection<'control', RecalibrationRow> = {
   name: 'learning.recalibrations',
   entity: RecalibrationRow,
   read: readStream('control', ['ThresholdsRecalibrated']),
-  keyOf: () => LAST,
+  keyOf: () => LAST_RECALIBRATION,
   evolve: (row, { data: e }: LoggedEvent<ControlEvent>) => {
     if (e.type !== 'ThresholdsRecalibrated') return row;
     const at = new Date(e.at);
-    return row !== null && row.lastAt >= at ? row : Object.assign(new RecalibrationRow(), { scope: LAST, lastAt: at });
+    return row !== null && row.lastAt >= at ? row : Object.assign(new RecalibrationRow(), { scope: LAST_RECALIBRATION, lastAt: at });
   },
 };
 

@@ -1,12 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
-import { calibrate, thresholdsOf, type DecisionThresholds, type OutcomeResult, type ThresholdsRecalibrated } from '@medic/domain';
+import { toDecisionThresholds, type MedicConfig } from '@medic/config';
+import { calibrate, type DecisionThresholds, type OutcomeResult, type ThresholdsRecalibrated } from '@medic/domain';
 import { EventLog, newEnvelope, Poller, projectionRunners, STEP_DEPS, type LogWorker, type ProjectionRunner, type StepDeps } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
-import { THRESHOLDS_SCOPE, thresholdsUpdateOf, type DecisionThresholdsRow } from '@medic/standing';
-import { LEARNING_PROJECTIONS } from './learning.projections';
+import { DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsUpdateOf } from '@medic/standing';
+import { LAST_RECALIBRATION, LEARNING_PROJECTIONS } from './learning.projections';
+import { RecalibrationRow } from './learning.schema';
 
 const LEARNING_SOURCE = 'medic/learning';
 const SCHEDULE = 'analysis';
@@ -39,7 +40,7 @@ export class LearningWorker implements LogWorker {
 
   constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
     this.runs = counter(deps.metrics, 'medic_calibrations_total', 'Analyses of auto-approval outcomes, by what came of them', ['result']);
-    this.configured = thresholdsOf(toPolicySettings(deps.config), toRiskSettings(deps.config));
+    this.configured = toDecisionThresholds(deps.config);
   }
 
   async start(): Promise<void> {
@@ -78,17 +79,10 @@ export class LearningWorker implements LogWorker {
 
   private async analyse(tx: EntityManager, now: Date): Promise<void> {
     const { config } = this.deps;
-    const [last] = await tx.query<{ last_at: Date }[]>(`SELECT last_at FROM recalibrations WHERE scope = 'last'`);
-    const since = last?.last_at ?? null;
+    const since = (await tx.findOneBy(RecalibrationRow, { scope: LAST_RECALIBRATION }))?.lastAt ?? null;
     const rows = await tx.query<{ result: OutcomeResult }[]>(`SELECT result FROM auto_outcomes WHERE result IS NOT NULL AND ($1::timestamptz IS NULL OR result_at > $1)`, [since]);
-    const [set] = await tx.query<(Omit<DecisionThresholdsRow, 'updatedAt'> & { updated_at: Date; max_risk_level: DecisionThresholdsRow['maxRiskLevel']; min_confidence: number })[]>(
-      `SELECT * FROM decision_thresholds WHERE scope = $1`,
-      [THRESHOLDS_SCOPE],
-    );
-    const inForce =
-      set === undefined
-        ? this.configured
-        : thresholdsUpdateOf({ updatedAt: set.updated_at, actor: set.actor, reason: set.reason, thresholds: set.thresholds, maxRiskLevel: set.max_risk_level, minConfidence: set.min_confidence });
+    const set = await tx.findOneBy(DecisionThresholdsRow, { scope: THRESHOLDS_SCOPE });
+    const inForce = set === null ? this.configured : thresholdsUpdateOf(set);
     const settings = { minSamples: config.learning.analysis.min_samples, maxAdjustmentPercent: config.learning.threshold_adjustment.max_adjustment_percent };
     const proposal = calibrate(
       rows.map((r) => r.result),
@@ -118,8 +112,8 @@ export class LearningWorker implements LogWorker {
   private async folded(proposal: ThresholdsRecalibrated): Promise<void> {
     const deadline = Date.now() + FOLDED_WITHIN_MS;
     while (Date.now() < deadline) {
-      const [row] = await this.deps.dataSource.query<{ last_at: Date }[]>(`SELECT last_at FROM recalibrations WHERE scope = 'last'`);
-      if (row !== undefined && row.last_at.getTime() >= Date.parse(proposal.at)) return;
+      const row = await this.deps.dataSource.getRepository(RecalibrationRow).findOneBy({ scope: LAST_RECALIBRATION });
+      if (row !== null && row.lastAt.getTime() >= Date.parse(proposal.at)) return;
       await delay(50);
     }
   }

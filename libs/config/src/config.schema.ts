@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MODES } from '../../domain/src/decision/decision.types';
 import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
-import { type RiskLevel } from '../../domain/src/risk/risk.types';
+import { THRESHOLD_BOUNDS } from '../../domain/src/control/decision-thresholds';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 import { probesSchema } from './probes.schema';
 
@@ -34,7 +34,7 @@ const brokers = z.string().transform((text, ctx) => {
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export const API_ROLES = ['admin', 'operator', 'viewer'] as const;
 /** `critical` is not offered: critical risk is always denied. */
-export const AUTO_APPROVE_RISK_LEVELS = ['minimal', 'low', 'medium', 'high'] as const satisfies readonly RiskLevel[];
+export const AUTO_APPROVE_RISK_LEVELS = THRESHOLD_BOUNDS;
 const mode = z.enum(MODES);
 
 const thresholds = z

@@ -4,5 +4,5 @@ export type { ApiKeyEntry, ApiRole, DeepReadonly, LogLevel, MedicConfig } from '
 export { DEFAULT_CONFIG_PATH, loadConfig, type LoadConfigOptions } from './load-config';
 export { parseConfig } from './parse-config';
 export { REDACTED, redactConfig } from './redact-config';
-export { kafkaBrokerList, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
+export { kafkaBrokerList, toDecisionThresholds, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
 export type { ProbeConfig } from './config.types';

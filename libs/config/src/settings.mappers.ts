@@ -1,3 +1,4 @@
+import { thresholdsOf, type DecisionThresholds } from '../../domain/src/control/decision-thresholds';
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
 import { type VetoSettings } from '../../domain/src/veto/veto.types';
 import { type StandingSettings } from '../../domain/src/module/module-standing';
@@ -34,6 +35,11 @@ export function toRiskSettings(c: MedicConfig): RiskSettings {
     thresholds: c.risk.thresholds,
     moduleCriticality: { default: c.risk.module_criticality.default, modules: c.risk.module_criticality.modules },
   });
+}
+
+/** The thresholds as configured (risk.thresholds, decision.auto_approve): what holds until an update or a recalibration. */
+export function toDecisionThresholds(c: MedicConfig): DecisionThresholds {
+  return thresholdsOf(toPolicySettings(c), toRiskSettings(c));
 }
 
 /** What the veto exchange with Smith needs, in the domain's words. */

@@ -60,7 +60,7 @@ export {
 export { ROLLBACK_FROM } from './workflow/rollback-decisions';
 
 export type * from './control/control-events';
-export { AUTO_APPROVABLE_LEVELS, changedThresholds, laterThresholds, thresholdsOf, thresholdsProblems, thresholdsSetBy, withThresholds, type DecisionThresholds, type ThresholdsChange, type ThresholdsProblem } from './control/decision-thresholds';
+export { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, laterThresholds, thresholdsOf, thresholdsProblems, thresholdsSetBy, withThresholds, type DecisionThresholds, type ThresholdsChange, type ThresholdsProblem } from './control/decision-thresholds';
 export { calibrate, LOWER_BELOW_SUCCESS_RATE, RAISE_AT_SUCCESS_RATE, type CalibrationSettings } from './control/calibration';
 export {
   backoffDelaySeconds,

@@ -71,8 +71,7 @@ export function decisionThresholdsProjection(service: string): StreamProjection<
     read: readStream('control', ['ThresholdsUpdated', 'ThresholdsRecalibrated']),
     keyOf: () => THRESHOLDS_SCOPE,
     evolve: (row, logged: LoggedEvent<ControlEvent>) => {
-      const e = logged.data;
-      const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
+      const set = thresholdsSetBy(logged.data);
       if (set === null) return row;
       return thresholdsRowOf(laterThresholds(row === null ? null : thresholdsUpdateOf(row), set)!);
     },

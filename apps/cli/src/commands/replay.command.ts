@@ -1,5 +1,5 @@
-import { toPolicySettings, toRiskSettings } from '@medic/config';
-import { laterThresholds, thresholdsOf, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import { toDecisionThresholds } from '@medic/config';
+import { laterThresholds, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
 import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
@@ -49,13 +49,13 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   const last: { update: ThresholdsUpdated | null } = { update: null };
   await readLog(kafka, config.kafka.topics.control_events, async (records) => {
     for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated' || type === 'ThresholdsRecalibrated').events) {
-      const set = data.type === 'ThresholdsUpdated' || data.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(data) : null;
+      const set = thresholdsSetBy(data);
       if (set !== null) last.update = laterThresholds(last.update, set);
     }
     await Promise.resolve();
   });
   const inForce = last.update;
-  const current = inForce ?? thresholdsOf(toPolicySettings(config), toRiskSettings(config));
+  const current = inForce ?? toDecisionThresholds(config);
   const thresholds = whatIfThresholds(current, change);
   const kills = new Map<string, { module?: string; coverage?: number; decision?: DecisionMade['decision']; result?: OutcomeResult }>();
   const wanted = new Set(['KillReported', 'RiskAssessed', 'DecisionMade', 'OutcomeRecorded']);

@@ -85,7 +85,7 @@ async function foldControl(tx: EntityManager, events: readonly ControlEvent[]): 
   const state = WorkflowState.empty();
   let applied = 0;
   for (const e of events) {
-    const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
+    const set = thresholdsSetBy(e);
     if (e.type === 'ModuleReleased') state.release(e);
     else if (set !== null) state.thresholdsUpdated(set);
     else continue;

@@ -4,7 +4,7 @@ import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPrecondi
 import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { redactConfig, type MedicConfig } from '@medic/config';
-import { changedThresholds, thresholdsProblems, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
+import { AUTO_APPROVABLE_LEVELS, changedThresholds, thresholdsProblems, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { parsePeriodFilters } from '../decisions/decision-filters';
 import { pageOf, type Page } from '../http/pagination';
@@ -94,7 +94,7 @@ export class ConfigController {
       required: ['reason'],
       properties: {
         thresholds: { type: 'object', properties: { minimal: { type: 'number' }, low: { type: 'number' }, medium: { type: 'number' }, high: { type: 'number' } } },
-        max_risk_level: { type: 'string', enum: ['minimal', 'low', 'medium', 'high'] },
+        max_risk_level: { type: 'string', enum: [...AUTO_APPROVABLE_LEVELS] },
         min_confidence: { type: 'number', minimum: 0, maximum: 1 },
         reason: { type: 'string', minLength: 1, maxLength: 1000 },
       },

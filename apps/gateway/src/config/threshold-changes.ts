@@ -24,8 +24,7 @@ export const thresholdChangesProjection: StreamProjection<'control', ThresholdCh
   read: readStream('control', ['ThresholdsUpdated', 'ThresholdsRecalibrated']),
   keyOf: (e) => e.id,
   evolve: (row, logged: LoggedEvent<ControlEvent>) => {
-    const e = logged.data;
-    const set = e.type === 'ThresholdsUpdated' || e.type === 'ThresholdsRecalibrated' ? thresholdsSetBy(e) : null;
+    const set = thresholdsSetBy(logged.data);
     if (row !== null || set === null) return row;
     return Object.assign(new ThresholdChangeView(), { eventId: logged.id, ...thresholdsSetOf(set) });
   },

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { toPolicySettings, toRiskSettings, type MedicConfig } from '@medic/config';
-import { thresholdsOf, type DecisionThresholds, type ThresholdsUpdated } from '@medic/domain';
+import { toDecisionThresholds, type MedicConfig } from '@medic/config';
+import type { DecisionThresholds, ThresholdsUpdated } from '@medic/domain';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsUpdateOf } from '@medic/standing';
 
@@ -14,7 +14,7 @@ export class ThresholdsInForce {
     @Inject(MEDIC_CONFIG) config: MedicConfig,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {
-    this.configured = thresholdsOf(toPolicySettings(config), toRiskSettings(config));
+    this.configured = toDecisionThresholds(config);
   }
 
   /** The last update, or null while the configured thresholds hold. */

@@ -1,9 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { RISK_LEVELS, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
+import { AUTO_APPROVABLE_LEVELS, RISK_LEVELS, THRESHOLD_BOUNDS, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
 import { ApiError } from '../http/envelope';
 import { bodyFields, text } from '../queue/queue.dto';
-
-const BOUNDS = ['minimal', 'low', 'medium', 'high'] as const;
 
 export class RiskThresholdsDto {
   @ApiProperty({ description: 'a score below it is minimal risk' }) minimal!: number;
@@ -15,7 +13,7 @@ export class RiskThresholdsDto {
 /** Thresholds as the API shows and takes them. */
 export class ThresholdValuesDto {
   @ApiProperty({ type: RiskThresholdsDto }) thresholds!: RiskThresholdsDto;
-  @ApiProperty({ enum: ['minimal', 'low', 'medium', 'high'], description: 'the highest risk level auto-approval may take' }) max_risk_level!: RiskLevel;
+  @ApiProperty({ enum: [...AUTO_APPROVABLE_LEVELS], description: 'the highest risk level auto-approval may take' }) max_risk_level!: RiskLevel;
   @ApiProperty({ description: 'the lowest decision confidence auto-approval may take, in [0,1]' }) min_confidence!: number;
 }
 
@@ -67,20 +65,20 @@ function number(field: string, value: unknown): number {
  */
 export function parseThresholdsChange(body: unknown): { change: ThresholdsChange; reason: string } {
   const fields = bodyFields(body, ['thresholds', 'max_risk_level', 'min_confidence', 'reason'], 'a thresholds update');
-  const change: { thresholds?: Partial<Record<(typeof BOUNDS)[number], number>>; maxRiskLevel?: RiskLevel; minConfidence?: number } = {};
+  const change: { thresholds?: Partial<Record<(typeof THRESHOLD_BOUNDS)[number], number>>; maxRiskLevel?: RiskLevel; minConfidence?: number } = {};
   const thresholds = fields['thresholds'];
   if (thresholds !== undefined) {
-    if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) throw bad('thresholds', 'must be a JSON object of minimal, low, medium, high');
-    const given: Partial<Record<(typeof BOUNDS)[number], number>> = {};
+    if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) throw bad('thresholds', `must be a JSON object of ${THRESHOLD_BOUNDS.join(', ')}`);
+    const given: Partial<Record<(typeof THRESHOLD_BOUNDS)[number], number>> = {};
     for (const [key, value] of Object.entries(thresholds)) {
-      if (!(BOUNDS as readonly string[]).includes(key)) throw bad(`thresholds.${key}`, `unknown threshold; there are ${BOUNDS.join(', ')}`);
-      given[key as (typeof BOUNDS)[number]] = number(`thresholds.${key}`, value);
+      if (!(THRESHOLD_BOUNDS as readonly string[]).includes(key)) throw bad(`thresholds.${key}`, `unknown threshold; there are ${THRESHOLD_BOUNDS.join(', ')}`);
+      given[key as (typeof THRESHOLD_BOUNDS)[number]] = number(`thresholds.${key}`, value);
     }
     change.thresholds = given;
   }
   const level = fields['max_risk_level'];
   if (level !== undefined) {
-    if (typeof level !== 'string' || !(RISK_LEVELS as readonly string[]).includes(level)) throw bad('max_risk_level', `must be one of ${RISK_LEVELS.filter((l) => l !== 'critical').join(', ')}`);
+    if (typeof level !== 'string' || !(RISK_LEVELS as readonly string[]).includes(level)) throw bad('max_risk_level', `must be one of ${AUTO_APPROVABLE_LEVELS.join(', ')}`);
     change.maxRiskLevel = level as RiskLevel;
   }
   if (fields['min_confidence'] !== undefined) change.minConfidence = number('min_confidence', fields['min_confidence']);

@@ -1,7 +1,7 @@
 import { round4 } from '../shared/numbers';
 import type { OutcomeResult } from '../workflow/kill-events';
 import type { ThresholdsRecalibrated } from './control-events';
-import { thresholdsProblems, type DecisionThresholds } from './decision-thresholds';
+import { THRESHOLD_BOUNDS, thresholdsProblems, type DecisionThresholds } from './decision-thresholds';
 
 /** learning.analysis.min_samples and learning.threshold_adjustment.max_adjustment_percent */
 export interface CalibrationSettings {
@@ -15,8 +15,6 @@ export const RAISE_AT_SUCCESS_RATE = 0.95;
 export const LOWER_BELOW_SUCCESS_RATE = 0.8;
 /** What a moved bound keeps between itself and its neighbours, so the levels stay in order. */
 const GAP = 0.01;
-
-const BOUNDS = ['minimal', 'low', 'medium', 'high'] as const;
 
 /**
  * The reboot plan's calibration (phase 4) as a pure rule. `results` are the
@@ -38,11 +36,11 @@ export function calibrate(results: readonly OutcomeResult[], inForce: DecisionTh
   if (direction === 0) return null;
   const level = inForce.maxRiskLevel;
   if (level === 'critical') return null;
-  const index = BOUNDS.indexOf(level);
+  const index = THRESHOLD_BOUNDS.indexOf(level);
   const previous = inForce.thresholds[level];
   const step = (previous * settings.maxAdjustmentPercent) / 100;
-  const ceiling = index + 1 < BOUNDS.length ? inForce.thresholds[BOUNDS[index + 1]!] - GAP : 1 - GAP;
-  const floor = index > 0 ? inForce.thresholds[BOUNDS[index - 1]!] + GAP : GAP;
+  const ceiling = index + 1 < THRESHOLD_BOUNDS.length ? inForce.thresholds[THRESHOLD_BOUNDS[index + 1]!] - GAP : 1 - GAP;
+  const floor = index > 0 ? inForce.thresholds[THRESHOLD_BOUNDS[index - 1]!] + GAP : GAP;
   const next = round4(direction > 0 ? Math.min(previous + step, ceiling) : Math.max(previous - step, floor));
   if ((direction > 0 && next <= previous) || (direction < 0 && next >= previous)) return null;
   const thresholds = { ...inForce.thresholds, [level]: next };

@@ -1,6 +1,6 @@
 import type { PolicySettings, RiskSettings } from '../decision/policy.types';
-import { RISK_LEVELS, type RiskLevel, type RiskThresholds } from '../risk/risk.types';
-import type { ThresholdsRecalibrated, ThresholdsUpdated } from './control-events';
+import type { RiskLevel, RiskThresholds } from '../risk/risk.types';
+import type { ControlEvent, ThresholdsUpdated } from './control-events';
 
 /**
  * What an admin may change while Medic runs (PUT /config/thresholds): where
@@ -26,9 +26,10 @@ export interface ThresholdsProblem {
   readonly message: string;
 }
 
-const BOUNDS = ['minimal', 'low', 'medium', 'high'] as const;
-/** Critical risk is always denied: auto-approval can reach high at most. */
-export const AUTO_APPROVABLE_LEVELS: readonly RiskLevel[] = RISK_LEVELS.filter((l) => l !== 'critical');
+/** The risk levels that end at a threshold (risk.thresholds.*), in order: every level but critical. */
+export const THRESHOLD_BOUNDS = ['minimal', 'low', 'medium', 'high'] as const satisfies readonly RiskLevel[];
+/** Critical risk is always denied: auto-approval can reach high at most, the levels that end at a threshold. */
+export const AUTO_APPROVABLE_LEVELS: readonly RiskLevel[] = THRESHOLD_BOUNDS;
 
 export function thresholdsOf(policy: PolicySettings, risk: RiskSettings): DecisionThresholds {
   return { thresholds: risk.thresholds, maxRiskLevel: policy.autoApprove.maxRiskLevel, minConfidence: policy.autoApprove.minConfidence };
@@ -55,12 +56,12 @@ export function changedThresholds(current: DecisionThresholds, change: Threshold
 /** Why these thresholds cannot hold (none: they can): bounds strictly rising inside (0, 1), a confidence in [0, 1], a level auto-approval can reach. */
 export function thresholdsProblems(t: DecisionThresholds): ThresholdsProblem[] {
   const problems: ThresholdsProblem[] = [];
-  for (const bound of BOUNDS) {
+  for (const bound of THRESHOLD_BOUNDS) {
     const v = t.thresholds[bound];
     if (!Number.isFinite(v) || v <= 0 || v >= 1) problems.push({ field: `thresholds.${bound}`, message: `must be a number between 0 and 1 (exclusive), got ${v}` });
   }
-  for (let i = 1; i < BOUNDS.length; i++) {
-    const [below, above] = [BOUNDS[i - 1]!, BOUNDS[i]!];
+  for (let i = 1; i < THRESHOLD_BOUNDS.length; i++) {
+    const [below, above] = [THRESHOLD_BOUNDS[i - 1]!, THRESHOLD_BOUNDS[i]!];
     if (t.thresholds[above] <= t.thresholds[below]) {
       problems.push({ field: `thresholds.${above}`, message: `must be greater than thresholds.${below} (${t.thresholds[below]}), got ${t.thresholds[above]}` });
     }
@@ -81,12 +82,13 @@ export function laterThresholds(a: ThresholdsUpdated | null, b: ThresholdsUpdate
 }
 
 /**
- * The thresholds an update or a recalibration set, as an update: what the
- * services keep in force. A recalibration written before it carried the
- * whole set sets nothing (null).
+ * The thresholds a control event set, as an update: what the services keep
+ * in force. Only updates and recalibrations set any; a recalibration written
+ * before it carried the whole set sets nothing (null).
  */
-export function thresholdsSetBy(e: ThresholdsUpdated | ThresholdsRecalibrated): ThresholdsUpdated | null {
+export function thresholdsSetBy(e: ControlEvent): ThresholdsUpdated | null {
   if (e.type === 'ThresholdsUpdated') return e;
+  if (e.type !== 'ThresholdsRecalibrated') return null;
   if (e.thresholds === null || e.maxRiskLevel === null || e.minConfidence === null) return null;
   const reason = `recalibrated from ${e.samples} outcomes: ${e.previousMaxAutoScore} → ${e.newMaxAutoScore}${e.evidence.length > 0 ? `; ${e.evidence.join('; ')}` : ''}`;
   return { type: 'ThresholdsUpdated', at: e.at, actor: e.actor, reason, thresholds: e.thresholds, maxRiskLevel: e.maxRiskLevel, minConfidence: e.minConfidence };

@@ -198,4 +198,29 @@ describe('health of the approval queue', () => {
     const status = await medic.get<Envelope<{ approval_queue: { pending: number; max_pending: number } }>>('/status');
     expect(status.body.data!.approval_queue).toMatchObject({ pending: 2, max_pending: 2 });
   });
+
+  type Decision = { kill_id: string; outcome: string; reasoning: string[]; requires_human_review: boolean };
+  const decisionOf = (module: string) =>
+    eventually(async () => {
+      const res = await medic.get<Envelope<{ items: Decision[] }>>(`/decisions?module=${module}`);
+      return res.body.data?.items[0];
+    }, `the decision on ${module}`);
+
+  it('turns away what would wait for a human while it is full, and takes items again once one is answered', async () => {
+    const third = killReport({ target_module: 'queue-c' });
+    await medic.publishRaw(smithMessage(third), third.kill_id);
+    const denied = await decisionOf('queue-c');
+    expect(denied).toMatchObject({ kill_id: third.kill_id, outcome: 'deny', requires_human_review: false });
+    expect(denied.reasoning).toContain('Deny: the approval queue is full (2 items wait for a human, at most 2 may), so no human can be asked.');
+    expect(denied.reasoning.at(-1)).toBe('Manual mode: a human would decide, but the approval queue is full; outcome deny.');
+    await queued(2);
+
+    const items = await medic.get<Envelope<{ items: { item_id: string }[] }>>('/queue');
+    expect((await medic.call('POST', `/queue/${items.body.data!.items[0]!.item_id}/deny`, { body: { reason: 'looked at it: a real threat' } })).status).toBe(200);
+    await queued(1);
+    const fourth = killReport({ target_module: 'queue-d' });
+    await medic.publishRaw(smithMessage(fourth), fourth.kill_id);
+    expect(await decisionOf('queue-d')).toMatchObject({ kill_id: fourth.kill_id, outcome: 'pending_review', requires_human_review: true });
+    await queued(2);
+  });
 });

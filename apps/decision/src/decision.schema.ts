@@ -22,6 +22,8 @@ export class KillStateRow {
   @Column('json', { name: 'state' }) state!: KillState;
   /** When the policy approved it on its own (it spends the hourly auto budget from then on). */
   @Column('timestamptz', { name: 'auto_approved_at', nullable: true }) autoApprovedAt!: Date | null;
+  /** While it is an item of the approval queue (`awaitsApproval`): the queue's length bounds what is queued. */
+  @Column('boolean', { name: 'awaits_approval' }) awaitsApproval!: boolean;
 }
 
 /**
@@ -70,13 +72,22 @@ export const DECISION_DDL = [
     status text NOT NULL,
     target_module text NOT NULL,
     state json NOT NULL,
-    auto_approved_at timestamptz
+    auto_approved_at timestamptz,
+    awaits_approval boolean NOT NULL DEFAULT false
   )`,
   // A schema made when the state was jsonb is converted.
   jsonbColumnsToJson('kill_state', ['state']),
   // Written on every round, read by key: compressing it costs the shared CPU more than the disk it saves.
   `ALTER TABLE {schema}.kill_state ALTER COLUMN state SET STORAGE EXTERNAL`,
   `CREATE INDEX IF NOT EXISTS kill_state_auto ON {schema}.kill_state (auto_approved_at) WHERE auto_approved_at IS NOT NULL`,
+  // A schema made before the queue was bounded: its queued kills are marked from their state.
+  `DO $$ BEGIN
+     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'kill_state' AND column_name = 'awaits_approval') THEN
+       ALTER TABLE {schema}.kill_state ADD COLUMN awaits_approval boolean NOT NULL DEFAULT false;
+       UPDATE {schema}.kill_state SET awaits_approval = true WHERE status = 'PENDING' AND state->>'approval' IS NOT NULL;
+     END IF;
+   END $$`,
+  `CREATE INDEX IF NOT EXISTS kill_state_queued ON {schema}.kill_state (kill_id) WHERE awaits_approval`,
   `CREATE TABLE IF NOT EXISTS {schema}.module_daily (
     target_module text NOT NULL,
     day date NOT NULL,

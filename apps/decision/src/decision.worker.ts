@@ -14,8 +14,9 @@ export function enrichmentDeadlineMs(timeoutSeconds: number): number {
   return Math.round(timeoutSeconds * 1000 + Math.max(2000, timeoutSeconds * 100));
 }
 
-function spendsBudget(policy: PolicySettings): boolean {
-  return policy.autoApprove.enabled && (policy.mode === 'semi_auto' || policy.mode === 'full_auto');
+/** Whether a decision may spend the hourly auto budget or take a place on the approval queue: every mode but observer. */
+function sharesLimits(policy: PolicySettings): boolean {
+  return policy.mode !== 'observer';
 }
 
 /**
@@ -69,9 +70,10 @@ export class DecisionWorker implements LogWorker {
       groupId,
       topics: [topics.kill_events, topics.kill_commands, topics.control_events],
       logger: this.logger,
-      // One hourly auto-resurrection budget across partitions and replicas: rounds that may
-      // spend it take turns. Where nothing is auto-approved, replicas run in parallel.
-      ...(spendsBudget(settings.policy) ? { serializeHandling: `${groupId}:auto-budget` } : {}),
+      // One hourly auto-resurrection budget and one bounded approval queue across partitions and
+      // replicas: rounds that may spend or fill them take turns. In observer mode, where neither
+      // is used, replicas run in parallel.
+      ...(sharesLimits(settings.policy) ? { serializeHandling: `${groupId}:limits` } : {}),
       // What the workflow appended to the kill log is folded in when appended; it passes by here.
       // Of the control log, only module releases concern it.
       relevant: (m, topic) =>

@@ -25,6 +25,7 @@ export function toPolicySettings(c: MedicConfig): PolicySettings {
     defaultTimeoutMinutes: c.decision.default_timeout_minutes,
     smithConfidenceThreshold: c.decision.confidence_threshold,
     approvalTimeoutHours: c.interfaces.approval_queue.timeout_hours,
+    maxPendingApprovals: c.interfaces.approval_queue.max_pending,
   });
 }
 

@@ -7,7 +7,7 @@ const HASH = 'c'.repeat(64);
 describe('toPolicySettings', () => {
   it('maps the decision policy keys into the domain settings', () => {
     const config = parseConfig(
-      'mode:\n  current: semi_auto\ndecision:\n  default_timeout_minutes: 15\n  confidence_threshold: 0.8\n  auto_approve:\n    enabled: true\n    max_risk_level: medium\n    min_confidence: 0.9\nconstraints:\n  max_auto_resurrections_per_hour: 3\n  blacklisted_modules: [kernel]\ninterfaces:\n  approval_queue:\n    timeout_hours: 4\n',
+      'mode:\n  current: semi_auto\ndecision:\n  default_timeout_minutes: 15\n  confidence_threshold: 0.8\n  auto_approve:\n    enabled: true\n    max_risk_level: medium\n    min_confidence: 0.9\nconstraints:\n  max_auto_resurrections_per_hour: 3\n  blacklisted_modules: [kernel]\ninterfaces:\n  approval_queue:\n    timeout_hours: 4\n    max_pending: 7\n',
     );
     expect(toPolicySettings(config)).toEqual({
       mode: 'semi_auto',
@@ -21,6 +21,7 @@ describe('toPolicySettings', () => {
       defaultTimeoutMinutes: 15,
       smithConfidenceThreshold: 0.8,
       approvalTimeoutHours: 4,
+      maxPendingApprovals: 7,
     });
   });
 });

@@ -34,6 +34,7 @@ export { decide } from './workflow/decide';
 export { actorOf, answerCommand, rejection } from './workflow/answer-command';
 export { APPROVAL_EXPIRY_ACTOR, BACKOFF_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
 export { awaitsEnrichment, unavailableContext } from './workflow/enrichment-decisions';
+export { awaitsApproval } from './workflow/approval-decisions';
 export { describeIndicators } from './workflow/event-effects';
 
 export type * from './monitoring/observation';

@@ -40,6 +40,7 @@ export const POLICY_SETTINGS: PolicySettings = {
   defaultTimeoutMinutes: 60,
   smithConfidenceThreshold: 0.7,
   approvalTimeoutHours: 24,
+  maxPendingApprovals: 100,
 };
 
 export const NO_HISTORY: ModuleHistory = { priorKills: 0, priorResurrections: 0, falsePositives: 0, reKills: 0, rollbacks: 0 };
@@ -57,6 +58,7 @@ export function decideCommand(changes: Partial<DecideResurrection> = {}, policy:
     history: NO_HISTORY,
     autoResurrectionsLastHour: 0,
     quarantine: null,
+    pendingApprovals: 0,
     policy: { ...POLICY_SETTINGS, ...policy },
     risk: RISK_SETTINGS,
     ...changes,

@@ -324,7 +324,7 @@ async function approvals(raw: RawFigures): Promise<string[]> {
   const medic = await startMedic({
     services: ['listener', 'decision', 'gateway'],
     partitions: PARTITIONS,
-    config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: 24 } } },
+    config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: 24, max_pending: APPROVALS } } },
     apiKeys: [{ name: 'bench-operator', role: 'operator' }],
   });
   try {

@@ -104,6 +104,7 @@ function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unkn
       history: priorHistory(round, state.targetModule),
       autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),
       quarantine: round.state.quarantineOf(state.targetModule, round.settings.quarantineAfterReKills),
+      pendingApprovals: round.state.pendingApprovals(),
       policy,
       risk,
     },

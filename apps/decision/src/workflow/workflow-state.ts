@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { AUTO_APPROVER, evolve, laterThresholds, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import { AUTO_APPROVER, awaitsApproval, evolve, laterThresholds, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
 import { THRESHOLDS_SCOPE, thresholdsUpdateOf, type DecisionThresholdsRow } from '@medic/standing';
 import { ModuleQuarantines, QUARANTINE_ROWS_SQL, type LoadedQuarantineRows } from './module-quarantines';
 
@@ -31,8 +31,8 @@ const NO_COUNTS: DayCounts = { kills: 0, resurrections: 0, stable: 0, reKills: 0
 
 /**
  * The decision service's state for one round, loaded once and written once:
- * the kills the round touches, their modules' history and the hourly auto
- * budget. Every event the round reads or makes is folded in through `apply`,
+ * the kills the round touches, their modules' history, the hourly auto
+ * budget and the approval queue's length. Every event the round reads or makes is folded in through `apply`,
  * the same fold a rebuild from offset 0 runs, so the live state and a
  * rebuilt one are the same.
  */
@@ -48,6 +48,8 @@ export class WorkflowState {
     private readonly kills: Map<string, TrackedKill>,
     private readonly history: Map<string, ModuleHistory>,
     private auto: number,
+    /** Kills waiting for a human on the approval queue. */
+    private queued: number,
     private readonly hourAgo: number,
     private readonly quarantines: ModuleQuarantines,
     private thresholds: ThresholdsUpdated | null,
@@ -59,7 +61,8 @@ export class WorkflowState {
    * Loads (and locks, in one order, so replicas handling the events and the
    * commands of one kill take turns) the kills named, the history over
    * `historyDays`, re-kills and last release of the modules named and of the
-   * kills' modules, and the auto-approvals of the last hour.
+   * kills' modules, the auto-approvals of the last hour and the kills waiting
+   * for a human.
    */
   static async load(tx: EntityManager, killIds: readonly string[], modules: readonly string[], at: Date, historyDays: number): Promise<WorkflowState> {
     const hourAgo = at.getTime() - HOUR_MS;
@@ -67,6 +70,7 @@ export class WorkflowState {
       kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
       history: { target_module: string; kills: number; resurrections: number; stable: number; re_kills: number; rollbacks: number }[];
       auto: number;
+      queued: number;
       thresholds: (Omit<DecisionThresholdsRow, 'updatedAt'> & { updated_at: string; max_risk_level: DecisionThresholdsRow['maxRiskLevel']; min_confidence: number }) | null;
     };
     const [row] = await tx.query<[Loaded]>(
@@ -79,6 +83,7 @@ export class WorkflowState {
                     sum(stable)::int AS stable, sum(re_kills)::int AS re_kills, sum(rollbacks)::int AS rollbacks
                FROM module_daily WHERE target_module IN (SELECT target_module FROM m) AND day >= $3::date GROUP BY target_module) h) AS history,
          (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto,
+         (SELECT count(*) FROM kill_state WHERE awaits_approval)::int AS queued,
          (SELECT row_to_json(t) FROM decision_thresholds t WHERE scope = '${THRESHOLDS_SCOPE}') AS thresholds,
          ${QUARANTINE_ROWS_SQL}`,
       [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
@@ -95,12 +100,12 @@ export class WorkflowState {
     const t = row.thresholds;
     const thresholds =
       t === null ? null : thresholdsUpdateOf({ updatedAt: new Date(t.updated_at), actor: t.actor, reason: t.reason, thresholds: t.thresholds, maxRiskLevel: t.max_risk_level, minConfidence: t.min_confidence });
-    return new WorkflowState(kills, history, row.auto, hourAgo, ModuleQuarantines.from(row), thresholds);
+    return new WorkflowState(kills, history, row.auto, row.queued, hourAgo, ModuleQuarantines.from(row), thresholds);
   }
 
   /** An empty state, for a rebuild that folds the log from its start. */
   static empty(): WorkflowState {
-    return new WorkflowState(new Map(), new Map(), 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null), null);
+    return new WorkflowState(new Map(), new Map(), 0, 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null), null);
   }
 
   /** The thresholds an admin last set, in force over the configured ones; null: the configured ones hold. */
@@ -137,6 +142,11 @@ export class WorkflowState {
     return this.auto;
   }
 
+  /** Kills waiting for a human on the approval queue, the round's decisions and answers counted in. */
+  pendingApprovals(): number {
+    return this.queued;
+  }
+
   /**
    * Folds one event of a kill in. A report of a kill already known changes
    * nothing (Smith may repeat itself); an event the kill's state does not
@@ -148,6 +158,7 @@ export class WorkflowState {
     if (event.type === 'CommandRejected') return;
     const state = evolve(tracked?.state ?? null, event);
     const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null };
+    this.queued += Number(awaitsApproval(state)) - Number(tracked !== undefined && awaitsApproval(tracked.state));
     kill.state = state;
     this.kills.set(event.killId, kill);
     this.changed.add(event.killId);
@@ -169,12 +180,20 @@ export class WorkflowState {
     const kills = [...this.changed].map((id) => ({ id, kill: this.kills.get(id)! }));
     if (kills.length > 0) {
       // One JSON document for all rows: a json[] parameter would be escaped element by element.
-      const rows = kills.map(({ id, kill }) => ({ kill_id: id, partition: kill.partition, status: kill.state.status, target_module: kill.state.targetModule, state: kill.state, auto_approved_at: kill.autoApprovedAt }));
+      const rows = kills.map(({ id, kill }) => ({
+        kill_id: id,
+        partition: kill.partition,
+        status: kill.state.status,
+        target_module: kill.state.targetModule,
+        state: kill.state,
+        auto_approved_at: kill.autoApprovedAt,
+        awaits_approval: awaitsApproval(kill.state),
+      }));
       await tx.query(
-        `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at)
-         SELECT kill_id, partition, status, target_module, state, auto_approved_at
-           FROM json_to_recordset($1::json) AS r(kill_id text, partition int, status text, target_module text, state json, auto_approved_at timestamptz)
-         ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at`,
+        `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval)
+         SELECT kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval
+           FROM json_to_recordset($1::json) AS r(kill_id text, partition int, status text, target_module text, state json, auto_approved_at timestamptz, awaits_approval boolean)
+         ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at, awaits_approval = EXCLUDED.awaits_approval`,
         [JSON.stringify(rows)],
       );
       await this.saveTimers(tx, kills.map((k) => k.kill.state));

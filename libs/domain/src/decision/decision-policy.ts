@@ -17,7 +17,11 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
   const confidence = decisionConfidence(risk, decisionBoundaries(input.thresholds, settings.autoApprove.maxRiskLevel));
   const denials = denialReasons(input, settings);
   const barriers = autoApprovalBarriers(input, settings, confidence.value);
-  const mode = outcomeForMode(settings.mode, { denied: denials.length > 0, barriers, level: risk.level });
+  const pending = input.pendingApprovals ?? 0;
+  const mode = outcomeForMode(settings.mode, { denied: denials.length > 0, barriers, level: risk.level, queueFull: pending >= settings.maxPendingApprovals });
+  if (mode.queueFull) {
+    denials.push({ code: 'queue_full', reason: `the approval queue is full (${pending} items wait for a human, at most ${settings.maxPendingApprovals} may), so no human can be asked` });
+  }
   const reasoning = [
     riskSummary(risk),
     siemSummary(input.siemStatus, input.siemIndicators ?? [], input.siemGaps),

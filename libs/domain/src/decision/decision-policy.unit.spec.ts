@@ -144,6 +144,34 @@ describe('evaluatePolicy: mode × risk level × constraint', () => {
   });
 });
 
+describe('evaluatePolicy: a full approval queue', () => {
+  const withQueue = (mode: Mode, level: RiskLevel, pending: number, c: Case = clean) =>
+    evaluatePolicy({ report: c.report, risk: riskOf(level, c.coverage), thresholds: THRESHOLDS, siemStatus: c.siemStatus, autoResurrectionsLastHour: c.used, pendingApprovals: pending }, { ...c.settings, mode });
+
+  it('denies a kill that would wait for a human once max_pending items wait, and says why', () => {
+    for (const mode of ['manual', 'semi_auto', 'full_auto'] as const) {
+      expect(withQueue(mode, 'medium', 99).outcome).toBe('pending_review');
+      const full = withQueue(mode, 'medium', 100);
+      expect(full).toMatchObject({ outcome: 'deny', requiresHumanReview: false, autoApproveEligible: false, denials: ['queue_full'], recommendedAction: 'keep module nginx-test down' });
+      expect(full.reasoning).toContain('Deny: the approval queue is full (100 items wait for a human, at most 100 may), so no human can be asked.');
+      expect(full.reasoning.at(-1)).toMatch(/^(Manual|Semi-auto|Full-auto) mode: a human would decide, but the approval queue is full; outcome deny\.$/);
+    }
+  });
+
+  it('leaves alone what needs no human: an auto-approval, a denial, and observer mode', () => {
+    expect(withQueue('semi_auto', 'low', 500)).toMatchObject({ outcome: 'approve_auto', denials: [] });
+    expect(withQueue('manual', 'critical', 500)).toMatchObject({ outcome: 'deny', denials: ['critical_risk'] });
+    expect(withQueue('full_auto', 'high', 500)).toMatchObject({ outcome: 'deny', denials: [] });
+    expect(withQueue('observer', 'medium', 500)).toMatchObject({ outcome: 'pending_review', observeOnly: true, denials: [] });
+  });
+
+  it('follows the configured bound', () => {
+    const settings = { ...POLICY_SETTINGS, maxPendingApprovals: 3 };
+    expect(withQueue('manual', 'medium', 2, { ...clean, settings }).outcome).toBe('pending_review');
+    expect(withQueue('manual', 'medium', 3, { ...clean, settings }).outcome).toBe('deny');
+  });
+});
+
 describe('evaluatePolicy: decision confidence', () => {
   it.each([
     [0.3, 1, 1], // 0.1 from both neighbours: certain

@@ -34,7 +34,7 @@ export interface ResurrectionDecision {
 }
 
 /** Why a kill was denied outright. */
-export const DENIAL_CODES = ['blacklisted', 'critical_risk'] as const;
+export const DENIAL_CODES = ['blacklisted', 'critical_risk', 'queue_full'] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 
 /** The codes of a decision's reasoning: what a what-if re-decides from. */

@@ -8,16 +8,38 @@ export interface ModeOutcome {
   readonly observeOnly: boolean;
   /** The reasoning line that says what the mode made of the verdict. */
   readonly explanation: string;
+  /** Set when the kill would have gone to a human but the approval queue was full, so it is denied. */
+  readonly queueFull: boolean;
 }
 
 interface Verdict {
   readonly denied: boolean;
   readonly barriers: readonly AutoApprovalBarrier[];
   readonly level: RiskLevel;
+  /** The approval queue holds as many items as it may (interfaces.approval_queue.max_pending). */
+  readonly queueFull?: boolean;
 }
 
-/** Applies the operating mode to a verdict that is already denied, eligible or neither. */
+const MODE_NAMES: Readonly<Record<Mode, string>> = { observer: 'Observer', manual: 'Manual', semi_auto: 'Semi-auto', full_auto: 'Full-auto' };
+
+/**
+ * Applies the operating mode to a verdict that is already denied, eligible or
+ * neither. A kill that would wait for a human while the approval queue is
+ * full is denied instead: the queue is a bound on the humans' work, and
+ * the safe side of a kill no one can look at is that it stands.
+ */
 export function outcomeForMode(mode: Mode, verdict: Verdict): ModeOutcome {
+  const outcome = modeOutcome(mode, verdict);
+  if (outcome.outcome !== 'pending_review' || outcome.observeOnly || verdict.queueFull !== true) return { ...outcome, queueFull: false };
+  return {
+    outcome: 'deny',
+    observeOnly: false,
+    queueFull: true,
+    explanation: `${MODE_NAMES[mode]} mode: a human would decide, but the approval queue is full; outcome deny.`,
+  };
+}
+
+function modeOutcome(mode: Mode, verdict: Verdict): Omit<ModeOutcome, 'queueFull'> {
   const semiAuto = semiAutoOutcome(verdict);
   switch (mode) {
     case 'observer':
@@ -50,7 +72,7 @@ function semiAutoOutcome({ denied, barriers }: Verdict): DecisionOutcome {
 
 // Full-auto denies on its own only when high risk is the sole reason it could
 // not approve; any other barrier (budget, SIEM down, …) still goes to a human.
-function fullAutoOutcome(verdict: Verdict, semiAuto: DecisionOutcome): ModeOutcome {
+function fullAutoOutcome(verdict: Verdict, semiAuto: DecisionOutcome): Omit<ModeOutcome, 'queueFull'> {
   const onlyHighRisk = verdict.level === 'high' && verdict.barriers.length === 1 && verdict.barriers[0]?.code === 'risk_level';
   if (!verdict.denied && onlyHighRisk) {
     const explanation = 'Full-auto mode: high risk is the only bar to auto-approval, so the resurrection is denied autonomously.';

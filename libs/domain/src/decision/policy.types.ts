@@ -31,6 +31,8 @@ export interface PolicySettings {
   readonly smithConfidenceThreshold: number;
   /** interfaces.approval_queue.timeout_hours */
   readonly approvalTimeoutHours: number;
+  /** interfaces.approval_queue.max_pending: no more items than this wait for a human at once */
+  readonly maxPendingApprovals: number;
 }
 
 /** What the risk assessor needs from configuration. */
@@ -58,6 +60,8 @@ export interface PolicyInput {
   readonly autoResurrectionsLastHour: number;
   /** Set while the module is quarantined (too many re-kills): a human decides. */
   readonly quarantine?: ModuleQuarantine | null;
+  /** Items waiting for a human on the approval queue when the kill is decided, counted by the caller (none when absent). */
+  readonly pendingApprovals?: number;
 }
 
 export type AutoApprovalBarrierCode =

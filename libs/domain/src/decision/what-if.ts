@@ -40,7 +40,8 @@ const THRESHOLD_BARRIERS = new Set(['risk_level', 'low_confidence']);
  * The kill decided again under other thresholds, from what was recorded: its
  * score is classified anew, its confidence measured against the new
  * boundaries, the two barriers and the denial that depend on them
- * recomputed, and the mode applied as it was. Null for a decision recorded
+ * recomputed, and the mode applied as it was (with the approval queue as
+ * full as it was). Null for a decision recorded
  * before its grounds were kept: it cannot be re-decided faithfully.
  */
 export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds): ReDecision | null {
@@ -53,7 +54,9 @@ export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds): ReDecis
   if (compareRiskLevels(level, t.maxRiskLevel) > 0) barriers.unshift({ code: 'risk_level', reason: 'risk_level' });
   if (confidence < t.minConfidence) barriers.push({ code: 'low_confidence', reason: 'low_confidence' });
   const denied = d.grounds.denials.includes('blacklisted') || level === 'critical';
-  const outcome = outcomeForMode(d.mode, { denied, barriers: barriers as Parameters<typeof outcomeForMode>[1]['barriers'], level }).outcome;
+  // A kill denied because the approval queue was full is denied again if it would still go to a human.
+  const queueFull = d.grounds.denials.includes('queue_full');
+  const outcome = outcomeForMode(d.mode, { denied, barriers: barriers as Parameters<typeof outcomeForMode>[1]['barriers'], level, queueFull }).outcome;
   return {
     killId: kill.killId,
     module: kill.module,

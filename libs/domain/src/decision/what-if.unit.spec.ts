@@ -13,11 +13,11 @@ function riskAt(score: number, coverage = 1): RiskAssessment {
 }
 
 /** A kill decided by the real policy, as the log records it. */
-function decided(killId: string, score: number, opts: { mode?: Mode; coverage?: number; used?: number; module?: string; result?: OutcomeResult | null } = {}): DecidedKillFacts {
+function decided(killId: string, score: number, opts: { mode?: Mode; coverage?: number; used?: number; pending?: number; module?: string; result?: OutcomeResult | null } = {}): DecidedKillFacts {
   const settings: PolicySettings = { ...POLICY_SETTINGS, mode: opts.mode ?? 'semi_auto' };
   const risk = riskAt(score, opts.coverage);
   const report = aReport({ targetModule: opts.module ?? 'nginx-test' });
-  const verdict = evaluatePolicy({ report, risk, thresholds: THRESHOLDS, siemStatus: 'used', autoResurrectionsLastHour: opts.used ?? 0 }, settings);
+  const verdict = evaluatePolicy({ report, risk, thresholds: THRESHOLDS, siemStatus: 'used', autoResurrectionsLastHour: opts.used ?? 0, pendingApprovals: opts.pending ?? 0 }, settings);
   const decision = buildDecision(verdict, { decisionId: `d-${killId}`, killId, at: '2026-12-01T10:00:00.000Z', risk, mode: settings.mode, siemStatus: 'used' });
   return { killId, module: report.targetModule, decision, coverage: risk.coverage, result: opts.result ?? null };
 }
@@ -26,10 +26,10 @@ describe('re-deciding a recorded kill', () => {
   it('comes to the recorded verdict under the thresholds it was decided by, for every mode and score', () => {
     for (const mode of MODES) {
       for (let score = 0.01; score < 1; score += 0.02) {
-        for (const coverage of [1, 0.7]) {
-          const kill = decided('k', Math.round(score * 100) / 100, { mode, coverage });
+        for (const [coverage, pending] of [[1, 0], [0.7, 0], [1, 100]] as const) {
+          const kill = decided('k', Math.round(score * 100) / 100, { mode, coverage, pending });
           const again = reDecide(kill, AS_CONFIGURED)!;
-          expect({ mode, score: kill.decision.riskScore, coverage, ...again.whatIf }).toEqual({ mode, score: kill.decision.riskScore, coverage, ...again.recorded });
+          expect({ mode, score: kill.decision.riskScore, coverage, pending, ...again.whatIf }).toEqual({ mode, score: kill.decision.riskScore, coverage, pending, ...again.recorded });
         }
       }
     }
@@ -41,6 +41,13 @@ describe('re-deciding a recorded kill', () => {
     expect(reDecide(budget, { ...AS_CONFIGURED, maxRiskLevel: 'high', minConfidence: 0 })!.whatIf.outcome).toBe('pending_review');
     const banned = decided('x', 0.1, { module: 'evil-module' });
     expect(reDecide(banned, { ...AS_CONFIGURED, maxRiskLevel: 'high' })!.whatIf.outcome).toBe('deny');
+  });
+
+  it('denies again a kill the full approval queue turned away while it would still go to a human', () => {
+    const turnedAway = decided('q', 0.5, { mode: 'semi_auto', pending: 100 });
+    expect(turnedAway.decision).toMatchObject({ outcome: 'deny', grounds: { denials: ['queue_full'] } });
+    expect(reDecide(turnedAway, { ...AS_CONFIGURED, minConfidence: 0 })!.whatIf.outcome).toBe('deny');
+    expect(reDecide(turnedAway, { ...AS_CONFIGURED, maxRiskLevel: 'medium' })!.whatIf.outcome).toBe('approve_auto');
   });
 
   it('moves a kill across levels with the thresholds, and denies what becomes critical', () => {

@@ -43,3 +43,8 @@ function answerable(approval: ApprovalRequest, at: string, state: KillState): Ap
   }
   return approval;
 }
+
+/** Whether the kill is an item of the approval queue: a human's answer is asked for and has not come. */
+export function awaitsApproval(state: KillState): boolean {
+  return state.status === 'PENDING' && state.approval !== null;
+}

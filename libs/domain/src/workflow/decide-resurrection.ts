@@ -27,6 +27,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       siemGaps: siemGapsOf(command.siem),
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
       quarantine: command.quarantine,
+      pendingApprovals: command.pendingApprovals,
     },
     command.policy,
   );

@@ -15,6 +15,7 @@ interface Scenario {
   readonly history?: Partial<ModuleHistory>;
   readonly siemStatus?: SiemStatus;
   readonly autoUsedThisHour?: number;
+  readonly pendingApprovals?: number;
   readonly outcome: DecisionOutcome;
 }
 
@@ -49,6 +50,7 @@ const THREATS: Scenario[] = [
   { name: 'a kill Smith is sure of (at its confidence threshold)', report: { confidenceScore: 0.7, severity: 'low' }, outcome: 'pending_review' },
   { name: 'a harmless-looking kill while the SIEM is down', report: { confidenceScore: 0.2, severity: 'info' }, siemStatus: 'unavailable', outcome: 'pending_review' },
   { name: 'a harmless-looking kill once the hourly budget is spent', report: { confidenceScore: 0.2, severity: 'info' }, autoUsedThisHour: 10, outcome: 'pending_review' },
+  { name: 'a kill Smith is sure of while the approval queue is full', report: { confidenceScore: 0.7, severity: 'low' }, pendingApprovals: 100, outcome: 'deny' },
 ];
 
 function decideScenario(s: Scenario): DecisionMade['decision'] {
@@ -65,6 +67,7 @@ function decideScenario(s: Scenario): DecisionMade['decision'] {
       history: { ...NO_HISTORY, ...s.history },
       autoResurrectionsLastHour: s.autoUsedThisHour ?? 0,
       quarantine: null,
+      pendingApprovals: s.pendingApprovals ?? 0,
       policy: POLICY_SETTINGS,
       risk: RISK_SETTINGS,
     },

@@ -32,6 +32,8 @@ export interface DecideResurrection {
   readonly autoResurrectionsLastHour: number;
   /** Set while the module is quarantined: the decision then goes to a human. */
   readonly quarantine: ModuleQuarantine | null;
+  /** Items waiting for a human on the approval queue (see `awaitsApproval`): at the bound, no more are queued. */
+  readonly pendingApprovals: number;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
 }

@@ -231,7 +231,7 @@ export type DecisionGrounds = Message<"medic.v1.DecisionGrounds"> & {
   autoApproveBarriers: string[];
 
   /**
-   * Why it was denied outright, if it was: blacklisted, critical_risk.
+   * Why it was denied outright, if it was: blacklisted, critical_risk, queue_full (the approval queue held max_pending items).
    *
    * @generated from field: repeated string denials = 2;
    */

@@ -21,6 +21,7 @@ const asInteger = (raw: string): Read =>
 const BINDINGS: readonly EnvBinding[] = [
   { name: 'MEDIC_MODE', path: ['mode', 'current'], read: asString },
   { name: 'MEDIC_LOG_LEVEL', path: ['logging', 'level'], read: asString },
+  { name: 'MEDIC_LOG_FORMAT', path: ['logging', 'format'], read: asString },
   { name: 'MEDIC_METRICS_PORT', path: ['metrics', 'port'], read: asInteger },
   { name: 'SIEM_API_KEY', path: ['siem', 'api_key'], read: asString },
   { name: 'MEDIC_SIEM_ENABLED', path: ['siem', 'enabled'], read: asBoolean },

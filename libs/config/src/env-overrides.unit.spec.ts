@@ -14,6 +14,10 @@ describe('env vars over the file (spec 13.1)', () => {
     expect(parseConfig(FILE, { MEDIC_LOG_LEVEL: 'debug' }).logging.level).toBe('DEBUG');
   });
 
+  it('MEDIC_LOG_FORMAT sets logging.format', () => {
+    expect(parseConfig(FILE, { MEDIC_LOG_FORMAT: 'text' }).logging.format).toBe('text');
+  });
+
   it('MEDIC_METRICS_PORT sets metrics.port', () => {
     expect(parseConfig(FILE, { MEDIC_METRICS_PORT: '9200' }).metrics.port).toBe(9200);
   });
@@ -68,6 +72,7 @@ describe('invalid env vars stop with the variable named', () => {
   it.each([
     [{ MEDIC_MODE: 'auto' }, 'MEDIC_MODE'],
     [{ MEDIC_LOG_LEVEL: 'LOUD' }, 'MEDIC_LOG_LEVEL'],
+    [{ MEDIC_LOG_FORMAT: 'xml' }, 'MEDIC_LOG_FORMAT'],
     [{ MEDIC_METRICS_PORT: 'ninety' }, 'MEDIC_METRICS_PORT'],
     [{ MEDIC_METRICS_PORT: '70000' }, 'MEDIC_METRICS_PORT'],
     [{ MEDIC_API_PORT: '-1' }, 'MEDIC_API_PORT'],

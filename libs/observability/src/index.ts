@@ -1,4 +1,4 @@
-export { configureLogging, Logger, LOG_LEVELS, type LogContext, type LogLevel, type LogSink, type TraceIds } from './logger';
+export { configureLogging, Logger, LOG_FORMATS, LOG_LEVELS, type LogContext, type LogFormat, type LogLevel, type LogSink, type TraceIds } from './logger';
 export { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from './trace-context';
 export { counter, createMetricsRegistry, gaugeOnScrape, histogram } from './metrics';
 export type { Registry } from 'prom-client';

@@ -32,7 +32,7 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
     }
     throw error;
   }
-  configureLogging({ level: config.logging.level });
+  configureLogging({ level: config.logging.level, format: config.logging.format });
   const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false });
   app.enableShutdownHooks();
   def.configure?.(app, config);

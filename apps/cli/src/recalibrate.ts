@@ -18,6 +18,13 @@ function number(option: string, text: string): number {
   return n;
 }
 
+/** A risk bound lies strictly between 0 and 1; a confidence from 0 to 1. */
+function fraction(option: string, text: string, open: boolean): number {
+  const n = number(option, text);
+  if (open ? n <= 0 || n >= 1 : n < 0 || n > 1) throw new CliError(`--${option} must be ${open ? 'between 0 and 1 (both excluded)' : 'from 0 to 1'}, got ${text}\n${USAGE}`, 2);
+  return n;
+}
+
 /** What to re-decide the log's kills under: the thresholds in force, with the options given over them. */
 export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
   const { values } = parseCommandArgs(args, {
@@ -37,7 +44,7 @@ export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
   const bounds: Partial<Record<(typeof THRESHOLD_BOUNDS)[number], number>> = {};
   for (const bound of THRESHOLD_BOUNDS) {
     const v = values[bound];
-    if (v !== undefined) bounds[bound] = number(bound, v);
+    if (v !== undefined) bounds[bound] = fraction(bound, v, true);
   }
   const level = values['max-risk-level'];
   if (level !== undefined && !(AUTO_APPROVABLE_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of ${AUTO_APPROVABLE_LEVELS.join(', ')}, got "${level}"\n${USAGE}`, 2);
@@ -47,7 +54,7 @@ export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
     change: {
       ...(Object.keys(bounds).length > 0 ? { thresholds: bounds } : {}),
       ...(level !== undefined ? { maxRiskLevel: level as RiskLevel } : {}),
-      ...(values['min-confidence'] !== undefined ? { minConfidence: number('min-confidence', values['min-confidence']) } : {}),
+      ...(values['min-confidence'] !== undefined ? { minConfidence: fraction('min-confidence', values['min-confidence'], false) } : {}),
     },
     changes,
     json: values.json ?? false,

@@ -28,6 +28,11 @@ describe('medic replay recalibrate arguments', () => {
     expect(failure(() => parseRecalibrateArgs(['--max-risk-level', 'extreme'])).message).toMatch(/^--max-risk-level must be one of minimal, low, medium, high/);
     expect(failure(() => parseRecalibrateArgs(['--changes', '-1'])).message).toMatch(/^--changes must be a whole number/);
     expect(failure(() => parseRecalibrateArgs(['--bogus'])).code).toBe(2);
+    // Out of range is refused before the log is read.
+    expect(failure(() => parseRecalibrateArgs(['--low', '2']))).toMatchObject({ code: 2, message: expect.stringMatching(/^--low must be between 0 and 1 \(both excluded\), got 2\n/) as unknown });
+    expect(failure(() => parseRecalibrateArgs(['--minimal', '0'])).message).toMatch(/^--minimal must be between 0 and 1/);
+    expect(failure(() => parseRecalibrateArgs(['--min-confidence', '1.5'])).message).toMatch(/^--min-confidence must be from 0 to 1, got 1.5/);
+    expect(parseRecalibrateArgs(['--min-confidence', '0']).change).toEqual({ minConfidence: 0 });
   });
 
   it('puts the options over the thresholds in force, and refuses a set that cannot hold', () => {

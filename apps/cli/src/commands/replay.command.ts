@@ -1,9 +1,9 @@
 import { toDecisionThresholds } from '@medic/config';
 import { laterThresholds, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
-import { createKafka, decodeRecords, header, kafkaSettings, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { decodeRecords, header, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig } from '../cli-config';
+import { CliError, cliConfig, cliKafka } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from '../recalibrate';
@@ -16,7 +16,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   const killId = positionals[0]!;
   if (!isValidKillId(killId)) throw new CliError(`"${killId}" is not a valid kill_id`, 2);
   const config = cliConfig();
-  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  const kafka = await cliKafka(config, 'cli');
   const events: LoggedEvent<KillEvent>[] = [];
   const unreadable: string[] = [];
   await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
@@ -45,7 +45,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
 export async function replayRecalibrate(args: readonly string[], out: (text: string) => void): Promise<void> {
   const { change, changes, json } = parseRecalibrateArgs(args);
   const config = cliConfig();
-  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  const kafka = await cliKafka(config, 'cli');
   const last: { update: ThresholdsUpdated | null } = { update: null };
   await readLog(kafka, config.kafka.topics.control_events, async (records) => {
     for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated' || type === 'ThresholdsRecalibrated').events) {
@@ -86,7 +86,7 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
 export async function replayRebuild(args: readonly string[], out: (text: string) => void): Promise<void> {
   const names = parseProjectionArgs(args);
   const config = cliConfig();
-  const kafka = createKafka(kafkaSettings(config, 'cli'));
+  const kafka = await cliKafka(config, 'cli');
   const wanted = (name: string) => names === null || names.includes(name);
   const rebuilds = [
     ...PROJECTIONS.filter((t) => wanted(t.projection.name)).map((t) => ({

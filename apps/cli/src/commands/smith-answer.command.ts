@@ -1,7 +1,7 @@
 import { Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
 import { plural } from '@medic/domain';
-import { createKafka, kafkaSettings, provisionTopics } from '@medic/eventlog';
-import { CliError, cliConfig } from '../cli-config';
+import { provisionTopics } from '@medic/eventlog';
+import { CliError, cliConfig, cliKafka } from '../cli-config';
 import { parseSmithAnswer, readNotice, vetoAnswer, type SmithAnswerOptions } from '../smith-answers';
 
 /**
@@ -17,7 +17,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
   const config = cliConfig();
   const topic = config.smith.veto_protocol.request_topic;
   const fallbackReplyTo = config.smith.event_bus.response_topic;
-  const kafka = createKafka(kafkaSettings(config, 'smith-simulator'));
+  const kafka = await cliKafka(config, 'smith-simulator');
   const consumer = kafka.consumer({ groupId: `smith-simulator-${topic}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 

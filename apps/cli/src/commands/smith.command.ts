@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Partitioners } from 'kafkajs';
-import { createKafka, kafkaSettings } from '@medic/eventlog';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig } from '../cli-config';
+import { CliError, cliConfig, cliKafka } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
 import { parseSmithKill, smithKillMessage } from '../smith-reports';
 
@@ -57,7 +56,7 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
 async function send(messages: { key: string | null; value: string }[]): Promise<string> {
   const config = cliConfig();
   const topic = config.smith.event_bus.topic;
-  const producer = createKafka(kafkaSettings(config, 'smith-simulator')).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = (await cliKafka(config, 'smith-simulator')).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   try {
     await producer.connect();
     await producer.send({ topic, acks: -1, messages });

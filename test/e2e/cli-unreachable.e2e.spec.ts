@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,5 +77,41 @@ describe('medic replay rebuild against a Postgres that does not answer', () => {
     expect(failure!.stderr).toMatch(/timeout/i);
     // Credentials stay out of the message.
     expect(failure!.stderr).not.toMatch(/postgres:[^@\s]+@/);
+  });
+});
+
+/** A port nothing listens on: one the kernel just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('medic commands with no Kafka broker listening', () => {
+  it.each([
+    [['replay', 'audit', 'k-1']],
+    [['replay', 'rebuild', '--projection', 'gateway.kills']],
+    [['replay', 'recalibrate']],
+    [['smith', 'kill', 'nginx-test']],
+    [['smith', 'answer', '--policy', 'approve', '--once']],
+  ])('medic %j stops at once, naming where it looked and what to do', async (args) => {
+    const port = await closedPort();
+    const started = Date.now();
+    let failure: { code?: number; stderr?: string } | null = null;
+    try {
+      await run(process.execPath, [CLI, ...args], {
+        env: { ...process.env, KAFKA_BROKERS: `127.0.0.1:${port}`, DATABASE_URL: testInfra().databaseUrl, MEDIC_HOME: mkdtempSync(join(tmpdir(), 'medic-no-stack-')) },
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+      });
+    } catch (error) {
+      failure = error as { code?: number; stderr?: string };
+    }
+    expect(failure).not.toBeNull();
+    expect(failure!.code).toBe(1);
+    expect(failure!.stderr).toContain(`medic: no Kafka broker answers at 127.0.0.1:${port} (kafka.brokers): start Medic with \`npm start\``);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

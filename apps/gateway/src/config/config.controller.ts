@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Put, Query as QueryParams, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -7,6 +6,7 @@ import { redactConfig, type MedicConfig } from '@medic/config';
 import { AUTO_APPROVABLE_LEVELS, changedThresholds, thresholdsProblems, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
 import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { parsePeriodFilters } from '../decisions/decision-filters';
+import { untilOwnViewShows } from '../http/own-view';
 import { pageOf, type Page } from '../http/pagination';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
@@ -15,9 +15,6 @@ import { CommandSender } from '../queue/command-sender';
 import { ThresholdChangeView } from './threshold-changes';
 import { parseThresholdsChange, toThresholdsDto, ThresholdsDto, type ThresholdChangeDto } from './thresholds.dto';
 import { ThresholdsInForce } from './thresholds-in-force';
-
-/** How long an update waits for the gateway's own view to show it, so that a GET right after agrees. */
-const UPDATE_VISIBLE_MS = 5_000;
 
 /** The version of the thresholds in force, as an entity tag: the time of the update that set them, or the configuration's. */
 function etagOf(update: ThresholdsUpdated | null): string {
@@ -135,12 +132,10 @@ export class ConfigController {
   }
 
   /** Waits, a little, until the gateway's projection has the update. */
-  private async visible(event: ThresholdsUpdated): Promise<void> {
-    const deadline = Date.now() + UPDATE_VISIBLE_MS;
-    while (Date.now() < deadline) {
+  private visible(event: ThresholdsUpdated): Promise<void> {
+    return untilOwnViewShows(async () => {
       const seen = await this.thresholds.update();
-      if (seen !== null && Date.parse(seen.at) >= Date.parse(event.at)) return;
-      await delay(50);
-    }
+      return seen === null ? null : Date.parse(seen.at);
+    }, event.at);
   }
 }

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Req } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
@@ -9,13 +8,11 @@ import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { parseModuleFilters } from '../decisions/decision-filters';
 import { ApiError } from '../http/envelope';
+import { untilOwnViewShows } from '../http/own-view';
 import { pageOfItems } from '../http/pagination';
 import { CommandSender } from '../queue/command-sender';
 import { ModuleDto, ModulePageDto, ModuleReleaseDto, parseReleaseReason, toModuleDto } from './module.dto';
 import { ModuleStandings, type ModuleSummary } from './module-standings';
-
-/** How long a release waits for the gateway's own view to show it, so that a GET right after agrees. */
-const RELEASE_VISIBLE_MS = 5_000;
 
 @ApiTags('modules')
 @ApiSecurity('api-key')
@@ -80,13 +77,8 @@ export class ModulesController {
   }
 
   /** Waits, a little, until the gateway's projection has the release. */
-  private async visible(event: ModuleReleased): Promise<void> {
-    const deadline = Date.now() + RELEASE_VISIBLE_MS;
+  private visible(event: ModuleReleased): Promise<void> {
     const repo = this.dataSource.getRepository(ModuleReleaseRow);
-    while (Date.now() < deadline) {
-      const row = await repo.findOneBy({ targetModule: event.module });
-      if (row !== null && row.releasedAt.getTime() >= Date.parse(event.at)) return;
-      await delay(50);
-    }
+    return untilOwnViewShows(async () => (await repo.findOneBy({ targetModule: event.module }))?.releasedAt.getTime() ?? null, event.at);
   }
 }

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KillEvent } from '@medic/domain';
-import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
-const run = promisify(execFile);
 
 interface Envelope<T> {
   success: boolean;
@@ -256,10 +252,8 @@ describe('the approval queue over REST (manual mode)', () => {
     const live = await snapshot();
     expect(live['verdicts']!.length).toBeGreaterThanOrEqual(8);
     expect(live['deadLetters']!.length).toBeGreaterThanOrEqual(2);
-
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild'], { env });
     for (const name of ['gateway.kills', 'gateway.command_verdicts', 'gateway.dead_letters', 'decision.workflow']) {
       expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${name.replace('.', '\\.')}: \\d+ events applied`));
     }

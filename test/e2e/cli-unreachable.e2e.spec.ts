@@ -1,14 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { freeze, testInfra } from '@medic/testing';
+import { freeze, testInfra, medicCli } from '@medic/testing';
 
 const DIST = join(__dirname, '../../dist');
-const CLI = join(DIST, 'apps/cli/src/main.js');
-const run = promisify(execFile);
 
 /**
  * An embedded Postgres of the test's own, started by the built devstack in a
@@ -60,7 +57,7 @@ describe('medic replay rebuild against a Postgres that does not answer', () => {
     await freeze(pid);
     let failure: { code?: number; stderr?: string } | null = null;
     try {
-      await run(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'gateway.kills'], {
+      await medicCli(['replay', 'rebuild', '--projection', 'gateway.kills'], {
         env: { ...process.env, DATABASE_URL: postgres.url, KAFKA_BROKERS: testInfra().brokers },
         // Past this the CLI is hanging: the test fails below rather than waiting on it.
         timeout: 40_000,
@@ -101,7 +98,7 @@ describe('medic commands with no Kafka broker listening', () => {
     const started = Date.now();
     let failure: { code?: number; stderr?: string } | null = null;
     try {
-      await run(process.execPath, [CLI, ...args], {
+      await medicCli(args, {
         env: { ...process.env, KAFKA_BROKERS: `127.0.0.1:${port}`, DATABASE_URL: testInfra().databaseUrl, MEDIC_HOME: mkdtempSync(join(tmpdir(), 'medic-no-stack-')) },
         timeout: 20_000,
         killSignal: 'SIGKILL',

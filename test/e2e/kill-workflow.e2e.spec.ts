@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { KillEvent, LoggedKillCommand } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
-const run = promisify(execFile);
 
 /*
  * The kill workflow through the log alone: commands in on medic.kill.commands,
@@ -149,11 +145,10 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     expect(metrics).toMatch(/medic_dead_letters_total\{step="decision",code="illegal_transition"[^}]*\} 1\n/);
 
     // An audit reads the whole log around records it cannot decode, and names them.
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const audit = await run(process.execPath, [cli, 'replay', 'audit', 'poison-1'], { env });
+    const env = cliEnv(medic);
+    const audit = await medicCli(['replay', 'audit', 'poison-1'], { env });
     expect(audit.stdout).toMatch(/unreadable record .*@\d+ \(undecodable\)/);
-    expect((await run(process.execPath, [cli, 'replay', 'audit', behind.kill_id], { env })).stdout).toMatch(/KillReported/);
+    expect((await medicCli(['replay', 'audit', behind.kill_id], { env })).stdout).toMatch(/KillReported/);
   });
 
   it('rebuilds the decision state from the log to exactly the live one after a mixed history', async () => {
@@ -181,10 +176,8 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     const live = await snapshot();
     expect(live.kills?.length).toBeGreaterThanOrEqual(7);
     expect(live.kills).toEqual(expect.arrayContaining([expect.objectContaining({ kill_id: denied, status: 'DENIED' }), expect.objectContaining({ kill_id: granted, status: 'APPROVED' })]));
-
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild', '--projection', 'decision.workflow'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild', '--projection', 'decision.workflow'], { env });
     expect(rebuilt.stdout).toMatch(/rebuilt decision\.workflow: \d+ events applied/);
     expect(await snapshot()).toEqual(live);
 

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
 import type { DecisionMade, KillEvent, RiskAssessed } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 import { SAMPLE_EVENTS } from '../../libs/domain/test/kill-event-samples';
 
-const run = promisify(execFile);
 
 interface Envelope<T> {
   readonly data: T;
@@ -107,10 +103,9 @@ describe('learning from outcomes: recalibrating auto-approval', () => {
     const live = await snapshot();
     expect(live.outcomes).toHaveLength(4);
     expect(live.decision).toEqual(live.learning);
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const env = cliEnv(medic);
     const projections = ['learning.auto_outcomes', 'learning.recalibrations', 'learning.decision_thresholds', 'decision.workflow'].flatMap((p) => ['--projection', p]);
-    await run(process.execPath, [cli, 'replay', 'rebuild', ...projections], { env });
+    await medicCli(['replay', 'rebuild', ...projections], { env });
     expect(await snapshot()).toEqual(live);
   });
 });

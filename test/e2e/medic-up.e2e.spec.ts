@@ -1,15 +1,12 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, MEDIC_SERVICES } from '@medic/devstack';
-import { eventually, killReport, smithMessage, testInfra } from '@medic/testing';
+import { eventually, killReport, smithMessage, testInfra, medicCli, MEDIC_CLI } from '@medic/testing';
 
-const run = promisify(execFile);
-const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
 
 interface Endpoints {
   elasticsearch?: { url: string };
@@ -31,7 +28,7 @@ describe('medic up', () => {
     chmodSync(home, 0o711);
     // Postgres comes from the test run's server (DATABASE_URL), Kafka is started by `medic up` itself.
     env = { ...process.env, MEDIC_HOME: home, DATABASE_URL: testInfra().databaseUrl, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
-    up = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up = spawn(process.execPath, [MEDIC_CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   });
@@ -74,7 +71,7 @@ describe('medic up', () => {
     expect(decision).toMatchObject({ outcome: 'pending_review', mode: 'manual', siem_status: 'used' });
 
     // Smith's simulator sends the reboot plan's kill; it is decided like any other.
-    const sent = await run(process.execPath, [CLI, 'smith', 'kill', 'nginx-test', '--kill-id', 'sim-1'], { env: { ...env, DATABASE_URL: '' } });
+    const sent = await medicCli(['smith', 'kill', 'nginx-test', '--kill-id', 'sim-1'], { env: { ...env, DATABASE_URL: '' } });
     expect(sent.stdout).toMatch(/^sent kill sim-1 of nginx-test/);
     await eventually(async () => {
       const res = await fetch(`${endpoints.api.url}/decisions?module=nginx-test`, { headers: { 'X-API-Key': endpoints.api.key } });
@@ -83,7 +80,7 @@ describe('medic up', () => {
     }, 'the decision of the simulated kill');
     const jsonl = join(home, 'kills.jsonl');
     writeFileSync(jsonl, [killReport({ kill_id: 'sim-2' }), killReport({ kill_id: 'sim-3', target_module: 'report-cache' })].map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const replayed = await run(process.execPath, [CLI, 'smith', 'replay', jsonl], { env: { ...env, DATABASE_URL: '' } });
+    const replayed = await medicCli(['smith', 'replay', jsonl], { env: { ...env, DATABASE_URL: '' } });
     expect(replayed.stdout).toMatch(/^sent 2 reports from /);
     await eventually(async () => {
       const res = await fetch(`${endpoints.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': endpoints.api.key } });
@@ -93,11 +90,11 @@ describe('medic up', () => {
     }, 'the decisions of the replayed kills');
 
     // Sample SIEM data goes into the stack's Elasticsearch.
-    const seeded = await run(process.execPath, [CLI, 'siem', 'seed'], { env: { ...env, DATABASE_URL: '' } });
+    const seeded = await medicCli(['siem', 'seed'], { env: { ...env, DATABASE_URL: '' } });
     expect(seeded.stdout).toMatch(/^seeded http:\/\/127\.0\.0\.1:\d+: \d+ documents/);
 
     // The replay commands find the running stack through the endpoints file.
-    const audit = await run(process.execPath, [CLI, 'replay', 'audit', report.kill_id], { env: { ...env, DATABASE_URL: '' } });
+    const audit = await medicCli(['replay', 'audit', report.kill_id], { env: { ...env, DATABASE_URL: '' } });
     expect(audit.stdout).toMatch(/DecisionMade\s+pending_review/);
 
     // Every metric the Grafana dashboard charts is one a service of the stack exports.
@@ -122,11 +119,11 @@ describe('medic up', () => {
   });
 
   it('refuses a bad configuration with a message naming the key and a non-zero exit', async () => {
-    await expect(run(process.execPath, [CLI, 'up'], { env: { ...env, MEDIC_MODE: 'yolo' } })).rejects.toMatchObject({
+    await expect(medicCli(['up'], { env: { ...env, MEDIC_MODE: 'yolo' } })).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/MEDIC_MODE/),
     });
-    await expect(run(process.execPath, [CLI, 'frobnicate'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command/) });
+    await expect(medicCli(['frobnicate'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command/) });
   });
 });
 
@@ -203,7 +200,7 @@ describe('medic up keeps its stack alive', () => {
     // A lock left behind by a medic up that is gone is taken over.
     writeFileSync(join(home, 'up.lock'), JSON.stringify({ pid: spawnSync(process.execPath, ['-e', '']).pid }));
     env = { ...rest, MEDIC_HOME: home, MEDIC_API_PORT: String(await freePort()), MEDIC_MODE: 'manual' };
-    up = spawn(process.execPath, [CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up = spawn(process.execPath, [MEDIC_CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const file = join(home, 'endpoints.json');
@@ -223,7 +220,7 @@ describe('medic up keeps its stack alive', () => {
   it('took over a stale lock, and refuses a second medic up on the same home, naming the running one, leaving it alone', async () => {
     const snapshot = () => ({ files: readdirSync(home).sort(), lock: readFileSync(join(home, 'up.lock'), 'utf8'), endpoints: readFileSync(join(home, 'endpoints.json'), 'utf8') });
     const before = snapshot();
-    await expect(run(process.execPath, [CLI, 'up'], { env })).rejects.toMatchObject({
+    await expect(medicCli(['up'], { env })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining(`medic up is already running for ${home} (pid ${up.pid})`),
     });
@@ -280,7 +277,7 @@ describe('medic up keeps its stack alive', () => {
 
   it('lost nothing and decided nothing twice', async () => {
     for (const killId of killIds) {
-      const audit = await run(process.execPath, [CLI, 'replay', 'audit', killId, '--json'], { env });
+      const audit = await medicCli(['replay', 'audit', killId, '--json'], { env });
       const events = JSON.parse(audit.stdout) as { data: { type: string } }[];
       expect(events.filter((e) => e.data.type === 'DecisionMade')).toHaveLength(1);
     }

@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { ensureTargetImage, freePort, startContainerEngine, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf, KillEventType } from '@medic/domain';
 import { decodeRecords, readLog } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
 /*
  * The resurrection loop after the start, on a real container engine: the
@@ -18,8 +16,6 @@ import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, sta
  * module exits or fails its HTTP probe (the executor stops it), rollback
  * when an operator asks over REST, re_killed when Smith kills it again.
  */
-const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
-const execCli = promisify(execFile);
 const WINDOW_MS = 6_000;
 const REKILL_WINDOW_MS = 3_000;
 
@@ -290,12 +286,12 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     );
     // Each watch continues the trace of the ResurrectionSucceeded that began it.
     for (const row of live['watches'] as { watch: unknown; cause: { id: string } | null }[]) if (row.watch !== null) expect(row.cause?.id).toMatch(/^[0-9a-f-]{36}$/);
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'monitor.watches'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild', '--projection', 'monitor.watches'], { env });
     expect(rebuilt.stdout).toMatch(/^rebuilt monitor\.watches: \d+ events applied/);
     // The policy's rollback and the operator's, each claimed once.
     expect((live['rollbacks'] as { actor: string }[]).map((r) => r.actor).sort()).toEqual(['ops', 'policy:auto-rollback', 'policy:auto-rollback']);
-    const claims = await execCli(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'executor.kill_rollbacks'], { env });
+    const claims = await medicCli(['replay', 'rebuild', '--projection', 'executor.kill_rollbacks'], { env });
     expect(claims.stdout).toMatch(/^rebuilt executor\.kill_rollbacks: 3 events applied/);
     expect(await snapshot()).toEqual(live);
   });

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
-import { eventually, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
-const run = promisify(execFile);
 
 interface Envelope<T> {
   success: boolean;
@@ -203,19 +199,17 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
       return status.body.data.projections[0]!.lag === 0 ? snapshot() : undefined;
     }, 'the live projection to catch up');
     expect(live.length).toBeGreaterThan(400);
-
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild', '--projection', 'gateway.kills'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild', '--projection', 'gateway.kills'], { env });
     expect(rebuilt.stdout).toMatch(/rebuilt gateway\.kills: \d+ events applied/);
     expect(await snapshot()).toEqual(live);
 
-    const audit = await run(process.execPath, [cli, 'replay', 'audit', 'demo-1'], { env });
+    const audit = await medicCli(['replay', 'audit', 'demo-1'], { env });
     expect(audit.stdout).toMatch(/KillReported/);
     expect(audit.stdout).toMatch(/RiskAssessed/);
     expect(audit.stdout).toMatch(/DecisionMade/);
     expect(audit.stdout).toMatch(/No SIEM context was used/);
 
-    await expect(run(process.execPath, [cli, 'replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1 });
+    await expect(medicCli(['replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1 });
   });
 });

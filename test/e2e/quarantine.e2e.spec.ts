@@ -1,18 +1,15 @@
 import Docker from 'dockerode';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { decodeEvent } from '@medic/contracts';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { ControlEvent, KillEvent, KillEventOf, LoggedKillCommand } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { ceTypeOf, eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ceTypeOf, eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
-const run = promisify(execFile);
 
 /*
  * A module Smith keeps killing after Medic brings it back, on a real
@@ -269,10 +266,8 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     }, 'every view to have caught up');
     expect(live['reKills']).toHaveLength(3);
     expect(live['decisionReleases']).toEqual([expect.objectContaining({ target_module: MODULE, actor: 'test', reason: 'config fixed' })]);
-
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild'], { env });
     for (const name of ['decision.workflow', 'executor.module_kills', 'executor.kill_modules', 'executor.module_releases', 'gateway.module_kills', 'gateway.module_releases']) {
       expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${name.replace('.', '\\.')}: \\d+ events applied`));
     }

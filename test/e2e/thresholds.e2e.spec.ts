@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { DecisionMade, KillEvent } from '@medic/domain';
-import { killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
-const run = promisify(execFile);
 
 interface Envelope<T> {
   readonly success: boolean;
@@ -154,10 +150,9 @@ describe('configuration and thresholds changed at run time', () => {
     const live = await snapshot();
     expect(live.decision).toHaveLength(1);
     expect(live.decision).toEqual(live.gateway);
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
+    const env = cliEnv(medic);
     for (const projection of ['decision.workflow', 'gateway.decision_thresholds']) {
-      const rebuilt = await run(process.execPath, [cli, 'replay', 'rebuild', '--projection', projection], { env });
+      const rebuilt = await medicCli(['replay', 'rebuild', '--projection', projection], { env });
       expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${projection.replace('.', '\\.')}`));
     }
     expect(await snapshot()).toEqual(live);
@@ -210,9 +205,8 @@ describe('configuration and thresholds changed at run time', () => {
   });
 
   it('decides the logged kills again under other thresholds with medic replay recalibrate, changing nothing', async () => {
-    const cli = join(__dirname, '../../dist/apps/cli/src/main.js');
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const recalibrate = (...args: string[]) => run(process.execPath, [cli, 'replay', 'recalibrate', ...args], { env });
+    const env = cliEnv(medic);
+    const recalibrate = (...args: string[]) => medicCli(['replay', 'recalibrate', ...args], { env });
     // In force: low from 0.3, confidence from 0.8. All four kills score 0.3375: with low up to 0.4 again they are low
     // risk at confidence 0.8125, which 0.8 lets through.
     const text = await recalibrate('--low', '0.4');

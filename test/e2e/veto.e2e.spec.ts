@@ -1,16 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf } from '@medic/domain';
 import { readDeadLetter } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
+import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli, MEDIC_CLI } from '@medic/testing';
 
 /*
  * The veto exchange of spec 4.4 through the whole system, with Smith played
@@ -19,8 +18,6 @@ import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smith
  * silence or defer decides whether the container on the engine comes back.
  */
 
-const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
-const run = promisify(execFile);
 
 interface Simulator {
   /** Resolves once its consumer has joined: notices sent from now on are read. */
@@ -28,13 +25,10 @@ interface Simulator {
   readonly done: Promise<{ code: number | null; output: string }>;
 }
 
-function cliEnv(medic: MedicUnderTest, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, MEDIC_HOME: mkdtempSync(join(tmpdir(), 'medic-cli-')), ...extra };
-}
 
 /** `medic smith answer …` as a child process; its output is kept for the test to read. */
 function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { interrupt(): void } {
-  const child = spawn(process.execPath, [CLI, 'smith', 'answer', ...args], { env: cliEnv(medic), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MEDIC_CLI, 'smith', 'answer', ...args], { env: cliEnv(medic), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let joined: () => void;
   const ready = new Promise<void>((resolve) => (joined = resolve));
@@ -245,8 +239,8 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
       return kills.length >= 5 && kills.every((k) => k.notice === null && k.due_at === null) ? s : undefined;
     }, "the negotiator's exchanges to be settled");
     expect((live['asks'] ?? []).length).toBeGreaterThanOrEqual(5);
-    const env = { ...process.env, MEDIC_CONFIG_PATH: join(medic.logDir, 'medic.yaml'), KAFKA_BROKERS: medic.brokers, DATABASE_URL: medic.databaseUrl };
-    const rebuilt = await run(process.execPath, [CLI, 'replay', 'rebuild', '--projection', 'negotiator.veto'], { env });
+    const env = cliEnv(medic);
+    const rebuilt = await medicCli(['replay', 'rebuild', '--projection', 'negotiator.veto'], { env });
     expect(rebuilt.stdout).toMatch(/^rebuilt negotiator\.veto: \d+ events applied/);
     expect(await snapshot()).toEqual(live);
   });
@@ -256,7 +250,7 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     expect((await other.inspect()).State.Running).toBe(true);
     const env = cliEnv(medic, { DOCKER_HOST: `unix://${engine.socket}` });
     // Critical: denied, so nothing waits on Smith afterwards.
-    const { stdout } = await run(process.execPath, [CLI, 'smith', 'kill', 'stop-target', '--stop', '--severity', 'critical', '--confidence', '0.99', '--reason', 'threat_detected', '--kill-id', `${tag}-stop`], { env });
+    const { stdout } = await medicCli(['smith', 'kill', 'stop-target', '--stop', '--severity', 'critical', '--confidence', '0.99', '--reason', 'threat_detected', '--kill-id', `${tag}-stop`], { env });
     expect(stdout).toMatch(/stopped container stop-target \([0-9a-f]{12}\) of stop-target on unix:\/\//);
     expect(stdout).toContain(`sent kill ${tag}-stop of stop-target`);
     expect((await other.inspect()).State.Running).toBe(false);
@@ -268,7 +262,7 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     const total = async () => (await admin.fetchTopicOffsets(medic.topics.smith)).reduce((sum, p) => sum + Number(p.high), 0);
     try {
       const before = await total();
-      const missing = await run(process.execPath, [CLI, 'smith', 'kill', 'ghost-module', '--stop', '--kill-id', `${tag}-ghost`], { env }).then(
+      const missing = await medicCli(['smith', 'kill', 'ghost-module', '--stop', '--kill-id', `${tag}-ghost`], { env }).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
       );
@@ -326,7 +320,7 @@ describe('asking Smith with the default abort', () => {
     expect(code).toBe(0);
     expect(output).toContain('until Ctrl-C');
     expect(output).toContain('handled 0 notices');
-    const bad = await run(process.execPath, [CLI, 'smith', 'answer', '--policy', 'maybe'], { env: cliEnv(medic) }).then(
+    const bad = await medicCli(['smith', 'answer', '--policy', 'maybe'], { env: cliEnv(medic) }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
     );

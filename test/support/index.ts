@@ -3,3 +3,4 @@ export { killReport, smithMessage, type KillReportWire } from './kill-reports';
 export { ceTypeOf, killEventsOf, readTopic, snapshotTables } from './log-reading';
 export { freeze } from './freeze';
 export { moduleContainer } from './module-containers';
+export { cliEnv, MEDIC_CLI, medicCli } from './cli';

@@ -224,3 +224,24 @@ describe('health of the approval queue', () => {
     await queued(2);
   });
 });
+
+describe('metrics turned off (metrics.enabled: false)', () => {
+  let medic: MedicUnderTest;
+
+  beforeAll(async () => {
+    medic = await startMedic({ services: ['listener', 'gateway'], config: { metrics: { enabled: false } } });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  it('serves no /metrics, while every service still answers /ready and the API works', async () => {
+    for (const name of ['listener', 'gateway'] as const) {
+      const ready = await fetch(medic.metricsUrl(name).replace(/\/metrics$/, '/ready'));
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ service: name, status: 'ready' });
+      expect((await fetch(medic.metricsUrl(name))).status).toBe(404);
+    }
+    expect((await medic.get<Envelope<{ status: string }>>('/health', {})).status).toBe(200);
+  });
+});

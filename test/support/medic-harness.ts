@@ -136,7 +136,7 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
       ports.set(name, port);
       const proc = spawnService({ name, env: { ...env(port), ...extraEnv }, logDir: dir });
       services.set(name, proc);
-      await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : `http://127.0.0.1:${port}/metrics`);
+      await waitReady(proc, name === 'gateway' ? `${apiUrl}/health` : `http://127.0.0.1:${port}/ready`);
       return proc;
     },
     async publishRaw(value, key) {

@@ -15,7 +15,7 @@ main({
   port: (config) => config.interfaces.web.port,
   host: (config) => config.interfaces.web.host,
   configure: (app, config) => {
-    app.setGlobalPrefix('api/v1', { exclude: ['metrics'] });
+    app.setGlobalPrefix('api/v1', { exclude: ['metrics', 'ready'] });
     boundClients(app.getHttpServer() as Server, requestDeadlineMs(config));
     app.use((_req: Request, res: Response, next: NextFunction) => {
       res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -203,7 +203,7 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
     // A shutdown stops the services that exist when it begins; none may start after that.
     if (running.stopping) throw STOPPED_WHILE_STARTING;
     const port = name === 'gateway' ? apiPort : await freePort();
-    metrics[name] = `http://127.0.0.1:${port}/metrics`;
+    if (config.metrics.enabled) metrics[name] = `http://127.0.0.1:${port}/metrics`;
     const env: NodeJS.ProcessEnv = {
       KAFKA_BROKERS: stack.kafka.brokers,
       DATABASE_URL: stack.postgres.url,
@@ -215,7 +215,7 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
       ...(running.engine ? { DOCKER_HOST: `unix://${running.engine.socket}` } : {}),
     };
     out(`starting ${name}…`);
-    const service = startService({ name, env, logDir: join(home, 'logs'), readyUrl: name === 'gateway' ? `${apiUrl}/health` : metrics[name] });
+    const service = startService({ name, env, logDir: join(home, 'logs'), readyUrl: name === 'gateway' ? `${apiUrl}/health` : `http://127.0.0.1:${port}/ready` });
     running.services.set(name, service);
     running.supervisor.watch(name, 'service', service);
   }

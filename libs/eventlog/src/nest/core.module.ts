@@ -6,6 +6,7 @@ import { createMetricsRegistry } from '@medic/observability';
 import { openDatabase, type DatabaseSettings } from '../database';
 import { createKafka } from '../kafka';
 import { MetricsController } from './metrics.controller';
+import { ReadyController } from './ready.controller';
 import type { Registry } from 'prom-client';
 import type { StepDeps } from '../service-kit';
 import { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './tokens';
@@ -27,7 +28,8 @@ export class MedicCoreModule implements OnApplicationShutdown {
     const { config, service, database } = options;
     return {
       module: MedicCoreModule,
-      controllers: [MetricsController],
+      // /metrics only where metrics are enabled (metrics.enabled); /ready everywhere.
+      controllers: [ReadyController, ...(config.metrics.enabled ? [MetricsController] : [])],
       providers: [
         { provide: MEDIC_CONFIG, useValue: config },
         { provide: SERVICE_NAME, useValue: service },

@@ -1,11 +1,10 @@
-import { connect } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
-import { repoRoot } from '@medic/devstack';
+import { kafkaAnswers, repoRoot } from '@medic/devstack';
 import { createKafka, kafkaSettings } from '@medic/eventlog';
 import { medicHome, readEndpoints } from './endpoints';
 
-/** How long a broker may take to accept a connection before a command gives up on it. */
+/** How long a broker may take to answer before a command gives up on it. */
 const BROKER_CONNECT_MS = 2_000;
 
 /** A message for the user and a non-zero exit, not a stack trace. */
@@ -32,33 +31,17 @@ export function cliConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
 }
 
 /**
- * The event log's Kafka for a command, once one of its brokers accepts a
- * connection. With none listening (no `medic up` running, a wrong
+ * The event log's Kafka for a command, once one of its brokers answers a
+ * Kafka client. With none answering (no `medic up` running, a wrong
  * KAFKA_BROKERS) the command stops at once, saying where it looked and what
  * to do, instead of kafkajs retrying for half a minute.
  */
 export async function cliKafka(config: MedicConfig, clientId: string): Promise<Kafka> {
   const brokers = kafkaBrokerList(config);
-  const answers = await Promise.all(brokers.map((b) => accepts(b, BROKER_CONNECT_MS)));
-  if (!answers.some(Boolean)) {
+  if (!(await kafkaAnswers(brokers, BROKER_CONNECT_MS))) {
     throw new CliError(
       `no Kafka broker answers at ${brokers.join(', ')} (kafka.brokers): start Medic with \`npm start\` (its stack is found through ${medicHome(repoRoot(), process.env)}/endpoints.json), or name the brokers with KAFKA_BROKERS`,
     );
   }
   return createKafka(kafkaSettings(config, clientId));
-}
-
-function accepts(broker: string, timeoutMs: number): Promise<boolean> {
-  const at = broker.lastIndexOf(':');
-  const host = broker.slice(0, at).replace(/^\[|\]$/g, '');
-  return new Promise((resolve) => {
-    const socket = connect({ host, port: Number(broker.slice(at + 1)), timeout: timeoutMs });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
 }

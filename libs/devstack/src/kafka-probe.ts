@@ -8,15 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
  * listening port alone is not "ready". Throws "not yet"; callers poll.
  */
 export async function probeKafka(brokers: string): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'medic-devstack-probe',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 5_000,
-    // The caller polls; kafkajs' own back-off would only hide how long start-up really takes.
-    retry: { retries: 0 },
-  });
+  const kafka = probeClient([brokers], 1_000);
   const admin = kafka.admin();
   const producer = kafka.producer({
     transactionalId: `medic-devstack-probe-${randomUUID()}`,
@@ -33,4 +25,33 @@ export async function probeKafka(brokers: string): Promise<void> {
   } finally {
     await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
   }
+}
+
+/**
+ * Whether any of the brokers answers a Kafka client (a connection and the
+ * cluster's metadata) within `timeoutMs`, tried once: for a command that
+ * should say at once that there is no broker, rather than retry for long.
+ */
+export async function kafkaAnswers(brokers: readonly string[], timeoutMs: number): Promise<boolean> {
+  const admin = probeClient(brokers, timeoutMs).admin();
+  try {
+    await admin.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function probeClient(brokers: readonly string[], connectionTimeout: number): Kafka {
+  return new Kafka({
+    clientId: 'medic-devstack-probe',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout,
+    requestTimeout: 5_000,
+    // The caller polls or gives up; kafkajs' own back-off would only hide how long it really takes.
+    retry: { retries: 0 },
+  });
 }

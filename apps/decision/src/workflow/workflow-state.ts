@@ -32,9 +32,9 @@ const NO_COUNTS: DayCounts = { kills: 0, resurrections: 0, stable: 0, reKills: 0
 /**
  * The decision service's state for one round, loaded once and written once:
  * the kills the round touches, their modules' history, the hourly auto
- * budget and the approval queue's length. Every event the round reads or makes is folded in through `apply`,
- * the same fold a rebuild from offset 0 runs, so the live state and a
- * rebuilt one are the same.
+ * budget and the approval queue's length. Every event the round reads or
+ * makes is folded in through `apply`, the same fold a rebuild from offset 0
+ * runs, so the live state and a rebuilt one are the same.
  */
 export class WorkflowState {
   private readonly changed = new Set<string>();

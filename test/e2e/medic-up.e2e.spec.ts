@@ -123,6 +123,10 @@ describe('medic up', () => {
       code: 2,
       stderr: expect.stringMatching(/MEDIC_MODE/),
     });
+    await expect(medicCli(['up'], { env: { ...env, OTEL_TRACES_EXPORTER: 'zipkin' } })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/OTEL_TRACES_EXPORTER: 'zipkin' is not supported/),
+    });
     await expect(medicCli(['frobnicate'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command/) });
   });
 });

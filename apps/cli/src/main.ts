@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { ConfigError } from '@medic/config';
-import { dropKnownWarnings } from '@medic/observability';
+import { dropKnownWarnings, TracingConfigError } from '@medic/observability';
 import { routeCommand, type CommandTable } from './cli-args';
 import { CliError } from './cli-config';
 import { replayAudit, replayRebuild, replayRecalibrate } from './commands/replay.command';
@@ -59,7 +59,7 @@ async function run(): Promise<number> {
       process.stderr.write(`medic: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof TracingConfigError) {
       process.stderr.write(`medic: ${error.message}\n`);
       return 2;
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { ContextEnriched, KillReported } from '@medic/domain';
 import { decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { inSpan } from '@medic/observability';
 import { windowOf } from './context';
 import type { Attempted, ResilientSiem } from './siem/resilient-siem';
 import type { SiemAnswer } from './siem/siem-client';
@@ -66,7 +67,13 @@ export async function runEnrichment(
   const decoded = batches.map((batch) => ({ batch, ...decodeRecords('kill', batch, (type) => type === 'KillReported') }));
   const reported = decoded.flatMap((d) => d.events) as LoggedEvent<KillReported>[];
   const queries = reported.map((e) => ({ killId: e.data.killId, module: e.data.report.targetModule, ...windowOf(e.data, settings.historicalDays) }));
-  const result = queries.length > 0 ? await siem.call('query_context', (timeoutMs) => siem.client.queryContext(queries, timeoutMs)) : { ok: true as const, value: [] };
+  // One query for the round's kills: its span links each kill's span, and the client's own spans are its children.
+  const result =
+    queries.length > 0
+      ? await inSpan('siem query_context', { parent: null, links: reported.map((e) => e.trace), attributes: () => ({ 'medic.siem.kills': queries.length }) }, () =>
+          siem.call('query_context', (timeoutMs) => siem.client.queryContext(queries, timeoutMs)),
+        )
+      : { ok: true as const, value: [] };
   const answers = new Map<string, Attempted<SiemAnswer>>(result.ok ? result.value.map((a) => [a.killId, { ok: true, value: a }]) : []);
   const round = new EnrichmentRound(answers, result.ok ? null : result.reason, settings, now());
   const results: StepResult<EnrichmentReport>[] = [];

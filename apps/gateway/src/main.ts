@@ -6,6 +6,7 @@ import { GatewayModule } from './gateway.module';
 import { GatewayWorker } from './gateway.worker';
 import { requestDeadlineMs } from './http/deadline.interceptor';
 import { boundClients, requireJsonBodies } from './http/http-edge';
+import { traceRequests } from './http/request-spans';
 import { serveOpenApi } from './openapi';
 
 main({
@@ -17,6 +18,7 @@ main({
   configure: (app, config) => {
     app.setGlobalPrefix('api/v1', { exclude: ['metrics', 'ready'] });
     boundClients(app.getHttpServer() as Server, requestDeadlineMs(config));
+    app.use(traceRequests);
     app.use((_req: Request, res: Response, next: NextFunction) => {
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');

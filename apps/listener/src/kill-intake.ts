@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
 import { parseSmithKillMessage, type KillEvent, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
-import { deadLetter as deadLetterOf, header, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
-import { parseTraceparent, nextSpan } from '@medic/observability';
+import { deadLetter as deadLetterOf, newEnvelope, toKafkaMessage, traceOfRecord, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
 
@@ -111,8 +110,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
 function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
   const { batch } = a.intake;
   const { payload, correlationId, replyTo } = a.kill;
-  const parentTrace = parseTraceparent(header(a.message.headers, 'traceparent'));
-  const env = newEnvelope(
+  return newEnvelope(
     'kill',
     {
       type: 'KillReported',
@@ -123,10 +121,9 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
       replyTo,
       source: { topic: batch.topic, partition: batch.partition, offset: a.message.offset },
     },
-    { source, subject: payload.killId, time: at.toISOString(), correlationId },
+    // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
+    { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: traceOfRecord(a.message) },
   );
-  // Continue Smith's trace when it sent one, so one kill is one trace end to end.
-  return parentTrace ? { ...env, trace: nextSpan(parentTrace) } : env;
 }
 
 async function loadKnown(tx: EntityManager, killIds: readonly string[]): Promise<Map<string, ReportedKill>> {

@@ -1,6 +1,7 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
 import { fromKafkaMessage, header, type LoggedEvent } from './envelope';
+import { traceOfRecord } from './record-spans';
 
 /** A record a step could not handle, and why; the kit dead-letters it and the partition flows on. */
 export interface RejectedRecord {
@@ -95,7 +96,7 @@ export function decodeRecords<S extends StreamName>(
     }
     if (wanted && !wanted(ceType.slice(ceType.lastIndexOf('.') + 1))) continue;
     try {
-      events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }));
+      events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }, traceOfRecord(m)));
     } catch (error) {
       rejected.push({ offset: m.offset, code: 'undecodable', reason: `${ceType}: ${error instanceof Error ? error.message : String(error)}` });
     }

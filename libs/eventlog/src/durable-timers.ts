@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { endSpan, startSpan, withSpan, type Span } from '@medic/observability';
 import { Poller } from './poller';
 
 export interface DurableTimersOptions<Row> {
@@ -63,13 +64,25 @@ export class DurableTimers<Row> {
   /** Claims and fires every timer due now (up to the batch size); returns how many. */
   async fireDue(): Promise<number> {
     const now = (this.opts.now ?? (() => new Date()))();
-    const due = await this.opts.dataSource.transaction(async (tx) => {
-      const claimed = await this.claim(tx, now);
-      if (claimed.length > 0) await this.opts.onClaim?.(claimed, tx, now);
-      return claimed;
-    });
-    if (due.length > 0) await this.opts.afterClaim?.(due, now);
-    return due.length;
+    // A firing is a trace of its own (or goes on with the trace its rows carry): what it appends are its children.
+    const firing: { span: Span | null } = { span: null };
+    try {
+      const due = await this.opts.dataSource.transaction(async (tx) => {
+        const claimed = await this.claim(tx, now);
+        if (claimed.length === 0) return claimed;
+        firing.span = startSpan(`fire ${this.opts.name}`, { parent: null, attributes: () => ({ 'medic.timers': this.opts.name, 'medic.timers.claimed': claimed.length }) });
+        await withSpan(firing.span, () => this.opts.onClaim?.(claimed, tx, now));
+        return claimed;
+      });
+      if (firing.span) {
+        await withSpan(firing.span, () => this.opts.afterClaim?.(due, now));
+        endSpan(firing.span);
+      }
+      return due.length;
+    } catch (error) {
+      if (firing.span) endSpan(firing.span, error);
+      throw error;
+    }
   }
 
   private async claim(tx: EntityManager, now: Date): Promise<Row[]> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { CONTENT_TYPE, ceTypeOf, decodeEvent, encodeEvent, type StreamEvents, type StreamName } from '@medic/contracts';
-import { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from '@medic/observability';
+import { formatTraceparent, parseTraceparent, traceForAppend, type TraceContext } from '@medic/observability';
 
 /**
  * One event of the log with its CloudEvents attributes (Kafka binding, binary
@@ -38,18 +38,27 @@ export interface Cause {
 export function newEnvelope<S extends StreamName>(
   stream: S,
   data: StreamEvents[S],
-  meta: { source: string; subject: string; time: string; cause?: Cause | null; correlationId?: string | null },
+  meta: {
+    source: string;
+    subject: string;
+    time: string;
+    cause?: Cause | null;
+    correlationId?: string | null;
+    /** The trace of an event with no cause, when it continues one (the span handling an outside record). */
+    trace?: TraceContext | null;
+  },
 ): EventEnvelope<StreamEvents[S]> {
   const id = randomUUID();
+  const type = ceTypeOf(stream, data);
   return {
     id,
-    type: ceTypeOf(stream, data),
+    type,
     source: meta.source,
     time: meta.time,
     subject: meta.subject,
     causationId: meta.cause?.id ?? null,
     correlationId: meta.cause?.correlationId ?? meta.correlationId ?? id,
-    trace: nextSpan(meta.cause?.trace ?? null),
+    trace: traceForAppend(meta.cause?.trace ?? meta.trace ?? null, type),
     data,
   };
 }
@@ -93,9 +102,11 @@ function required(headers: IHeaders | undefined, name: string): string {
 export function fromKafkaMessage<S extends StreamName>(
   stream: S,
   record: { topic: string; partition: number; offset: string; value: Buffer | null; headers?: IHeaders },
+  /** The span a step handles the record in (see RecordSpans); else the trace its header names. */
+  handledIn: TraceContext | null = null,
 ): LoggedEvent<StreamEvents[S]> {
   const type = required(record.headers, 'ce_type');
-  const trace = parseTraceparent(header(record.headers, 'traceparent')) ?? nextSpan(null);
+  const trace = handledIn ?? parseTraceparent(header(record.headers, 'traceparent')) ?? traceForAppend(null, type);
   return {
     id: required(record.headers, 'ce_id'),
     type,

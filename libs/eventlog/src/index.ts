@@ -35,3 +35,4 @@ export { dispatchEach } from './dispatch-events';
 export { DurableTimers, type DurableTimersOptions } from './durable-timers';
 export { Poller } from './poller';
 export { KillAppends } from './kill-appends';
+export { RecordSpans, traceOfRecord } from './record-spans';

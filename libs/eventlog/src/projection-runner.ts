@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
+import { RecordSpans } from './record-spans';
 import { advanceOffset, applyRecords, ProjectionOffset, refoldIfChanged, type AnyProjection, type RawRecords } from './projection';
 
 export interface ProjectionRunnerOptions {
@@ -90,20 +91,27 @@ export class ProjectionRunner {
   private async applyWithRetries(records: RawRecords, heartbeat: () => Promise<void>): Promise<void> {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let failures = 0;
+    // One span per record, over every attempt: the records' trace shows when they were applied.
+    const spans = new RecordSpans(this.opts.step, this.opts.groupId);
+    spans.begin(records.topic, records.partition, records.messages);
     for (let attempt = 1; ; attempt++) {
       try {
         const oneByOne = failures >= maxAttempts;
         if (oneByOne) this.logger.warn('a batch kept failing; applying its records one by one', { step: this.opts.step, topic: records.topic, partition: records.partition });
-        const { applied } = await this.opts.dataSource.transaction(async (tx) => {
+        const { applied, rejected } = await this.opts.dataSource.transaction(async (tx) => {
           const result = oneByOne ? await this.applyOneByOne(tx, records) : await this.applyAll(tx, records);
           // Before the commit: should the commit fail, the batch comes again and so may its dead letters, but none is lost.
           await this.sendDeadLetters(records, result.rejected, attempt);
           return result;
         });
         for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
+        spans.end(records.topic, records.partition, undefined, rejected);
         return;
       } catch (error) {
-        if (this.stopping) throw error;
+        if (this.stopping) {
+          spans.fail(error);
+          throw error;
+        }
         const infrastructure = await this.isInfrastructure(error);
         if (!infrastructure) failures++;
         this.logger.warn(infrastructure ? 'projection store or broker unavailable; retrying' : 'applying a batch failed; retrying', {

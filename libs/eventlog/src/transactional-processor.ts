@@ -7,6 +7,7 @@ import { chunkMessages } from './chunks';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
+import { RecordSpans } from './record-spans';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
 
 /** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
@@ -371,13 +372,15 @@ export class TransactionalProcessor<R = void> {
   private async runRound(): Promise<void> {
     const round = this.round.splice(0);
     const started = performance.now();
+    const spans = new RecordSpans(this.opts.step, this.opts.groupId);
     let plans: readonly Plan<R>[];
     try {
       plans = await this.opts.dataSource.transaction(async (tx) => {
         if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
-        return this.plan(round, tx);
+        return this.plan(round, tx, spans);
       });
     } catch (error) {
+      spans.fail(error);
       for (const entry of round) entry.reject(error);
       return;
     }
@@ -389,6 +392,7 @@ export class TransactionalProcessor<R = void> {
         try {
           const transaction = plan.aheadOfLog === null && plan.sends.length > 0;
           if (transaction) await this.commit(entry.batch, plan.sends, plan.commitThrough);
+          spans.end(entry.batch.topic, entry.batch.partition, undefined, plan.deadLetters);
           this.forgetFailures(entry.batch);
           entry.resolve({
             reports: plan.reports,
@@ -399,6 +403,7 @@ export class TransactionalProcessor<R = void> {
             timings: { handleMs, commitMs: transaction ? performance.now() - committing : null },
           });
         } catch (error) {
+          spans.end(entry.batch.topic, entry.batch.partition, error);
           entry.reject(error);
         }
       }),
@@ -411,7 +416,7 @@ export class TransactionalProcessor<R = void> {
    * records again) and fresh ones, hands the fresh ones to the step, and
    * stores what each partition's Kafka transaction is about to send.
    */
-  private async plan(round: readonly RoundEntry<R>[], tx: EntityManager): Promise<Plan<R>[]> {
+  private async plan(round: readonly RoundEntry<R>[], tx: EntityManager, spans: RecordSpans): Promise<Plan<R>[]> {
     const positions = await loadPositions(tx, this.opts.step, round.map((e) => e.batch));
     const parts = round.map((entry) => {
       const stored = positions.get(slotKey(entry.batch.topic, entry.batch.partition));
@@ -431,6 +436,7 @@ export class TransactionalProcessor<R = void> {
     const results = await this.handleFresh(
       parts.map((p) => p.fresh),
       tx,
+      spans,
     );
     const plans = parts.map(({ entry, stored, redelivered, ahead }, i): Plan<R> => {
       const result = results[i]!;
@@ -464,14 +470,14 @@ export class TransactionalProcessor<R = void> {
    * round's records are tried one by one, each behind a savepoint, and those
    * that still fail are dead-lettered.
    */
-  private async handleFresh(batches: readonly ProcessorBatch[], tx: EntityManager): Promise<{ outputs: Output[]; reports: R[]; rejected: RejectedRecord[] }[]> {
+  private async handleFresh(batches: readonly ProcessorBatch[], tx: EntityManager, spans: RecordSpans): Promise<{ outputs: Output[]; reports: R[]; rejected: RejectedRecord[] }[]> {
     const empty = () => ({ outputs: [] as Output[], reports: [] as R[], rejected: [] as RejectedRecord[] });
     const nonEmpty = batches.filter((b) => b.messages.length > 0);
     if (nonEmpty.length === 0) return batches.map(empty);
     if (!this.exhausted(nonEmpty)) {
       let out: readonly StepResult<R>[];
       try {
-        out = await this.handleWithin(tx, nonEmpty);
+        out = await this.handleWithin(tx, nonEmpty, spans);
       } catch (error) {
         if (!(await this.isInfrastructure(error))) this.countFailure(nonEmpty);
         throw error;
@@ -490,7 +496,7 @@ export class TransactionalProcessor<R = void> {
       for (const message of batch.messages) {
         await tx.query('SAVEPOINT medic_record');
         try {
-          const [r] = await this.handleWithin(tx, [{ ...batch, messages: [message] }]);
+          const [r] = await this.handleWithin(tx, [{ ...batch, messages: [message] }], spans);
           await tx.query('RELEASE SAVEPOINT medic_record');
           result.outputs.push(...r!.outputs);
           result.reports.push(r!.report);
@@ -506,7 +512,8 @@ export class TransactionalProcessor<R = void> {
     return results;
   }
 
-  private async handleWithin(tx: EntityManager, batches: readonly ProcessorBatch[]): Promise<readonly StepResult<R>[]> {
+  private async handleWithin(tx: EntityManager, batches: readonly ProcessorBatch[], spans: RecordSpans): Promise<readonly StepResult<R>[]> {
+    for (const b of batches) spans.begin(b.topic, b.partition, b.messages);
     const out = await this.opts.handle(batches, tx);
     if (out.length !== batches.length) throw new Error(`step returned ${out.length} results for ${batches.length} batches`);
     return out;

@@ -1,5 +1,24 @@
 export { configureLogging, Logger, LOG_FORMATS, LOG_LEVELS, type LogContext, type LogFormat, type LogLevel, type LogSink, type TraceIds } from './logger';
-export { formatTraceparent, nextSpan, parseTraceparent, type TraceContext } from './trace-context';
+export {
+  endSpan,
+  formatTraceparent,
+  inSpan,
+  parseTraceparent,
+  SAMPLERS,
+  SpanKind,
+  startSpan,
+  startTracing,
+  stopTracing,
+  traceForAppend,
+  traceOf,
+  TracingConfigError,
+  tracingSettings,
+  withSpan,
+  type Attributes,
+  type Span,
+  type TraceContext,
+  type TracingSettings,
+} from './tracing';
 export { counter, createMetricsRegistry, gaugeOnScrape, histogram } from './metrics';
 export type { Registry } from 'prom-client';
 export { dropKnownWarnings } from './warnings';

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, type MedicConfig } from '@medic/config';
+import { tracingSettings } from '@medic/observability';
 import { isValidModuleName } from '@medic/domain';
 import {
   freePort,
@@ -79,6 +80,8 @@ function describeTarget(t: DemoTarget): string {
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
   const options = parseUpArgs(args);
   const config = loadConfig();
+  // The services read the OTEL_* variables too: one they cannot honour is refused here, before anything starts.
+  tracingSettings('up', process.env);
   // A SIEM the config names is used as it is; otherwise the stack brings its own, unless told not to.
   const ownSiem = !config.siem.enabled && !options.noSiem;
   const home = medicHome(repoRoot());

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type MedicConfig } from '@medic/config';
-import { configureLogging, dropKnownWarnings, Logger } from '@medic/observability';
+import { configureLogging, dropKnownWarnings, Logger, startTracing, TracingConfigError } from '@medic/observability';
 import { EventLogTransport, type LogWorker } from './event-log.transport';
 import { NestJsonLogger } from './nest-logger';
 
@@ -25,8 +25,10 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   let config: MedicConfig;
   try {
     config = loadConfig();
+    // First, so that every client made from here on (Elasticsearch's traces itself) joins the traces.
+    startTracing(def.service);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof TracingConfigError) {
       process.stderr.write(`medic ${def.service}: invalid configuration\n${error.message}\n`);
       process.exit(2);
     }

@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown 
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { kafkaBrokerList, type MedicConfig } from '@medic/config';
-import { createMetricsRegistry } from '@medic/observability';
+import { createMetricsRegistry, stopTracing } from '@medic/observability';
 import { openDatabase, type DatabaseSettings } from '../database';
 import { createKafka } from '../kafka';
 import { MetricsController } from './metrics.controller';
@@ -51,6 +51,8 @@ export class MedicCoreModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+    // The spans still queued are exported before the process ends.
+    await stopTracing();
   }
 }
 

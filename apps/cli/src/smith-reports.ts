@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { KILL_REASONS, parseSmithKillMessage, SEVERITIES } from '@medic/domain';
+import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KILL_REASONS, parseSmithKillMessage, SEVERITIES, SIGNATURE_HEADERS } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
 import { CliError } from './cli-config';
 
@@ -15,9 +16,11 @@ export interface SmithKill {
   readonly evidence: readonly string[];
   /** Stop the module's container first, as Smith would. */
   readonly stop: boolean;
+  /** Sign the report (--sign-key <Ed25519 private key PEM> --key-id <id>), as a Smith with a key Medic trusts would. */
+  readonly signWith: { readonly keyId: string; readonly key: KeyObject } | null;
 }
 
-const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b] [--stop]';
+const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b] [--stop] [--sign-key <ed25519 private key .pem> --key-id <id>]';
 
 /** Reads `medic smith kill` arguments; anything off is a usage error naming it. */
 export function parseSmithKill(args: readonly string[]): SmithKill {
@@ -31,6 +34,8 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
       instance: { type: 'string' },
       evidence: { type: 'string' },
       stop: { type: 'boolean' },
+      'sign-key': { type: 'string' },
+      'key-id': { type: 'string' },
     },
     positionals: ['<module>'],
     expects: { severity: `one of ${SEVERITIES.join(', ')}`, reason: `one of ${KILL_REASONS.join(', ')}` },
@@ -52,11 +57,39 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
     instance: values.instance ?? null,
     evidence: (values.evidence ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
     stop: values.stop ?? false,
+    signWith: signingOf(values['sign-key'], values['key-id']),
   };
   // What Medic's listener would refuse is refused here, with its reason.
   const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date())), {});
   if (!check.ok) throw new CliError(`Medic would refuse this report: ${check.error.reason}`, 2);
   return kill;
+}
+
+/** The key and key id to sign with, both or neither given. */
+function signingOf(file: string | undefined, keyId: string | undefined): SmithKill['signWith'] {
+  if (file === undefined && keyId === undefined) return null;
+  if (file === undefined || keyId === undefined) throw new CliError(`--sign-key and --key-id go together\n${USAGE}`, 2);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new CliError('--key-id must be 1-64 of A-Z a-z 0-9 . _ -', 2);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch (error) {
+    throw new CliError(`${file} is not a private key in PEM: ${(error as Error).message}`, 2);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new CliError(`${file} is a ${key.asymmetricKeyType ?? 'unknown'} key; an Ed25519 key is needed (openssl genpkey -algorithm ed25519)`, 2);
+  return { keyId, key };
+}
+
+/** The record's signature headers (smith_key_id, smith_signature) for its bytes, or none. */
+export function signatureHeaders(kill: SmithKill, value: string): Record<string, string> | undefined {
+  if (kill.signWith === null) return undefined;
+  return { [SIGNATURE_HEADERS.keyId]: kill.signWith.keyId, [SIGNATURE_HEADERS.signature]: sign(null, Buffer.from(value), kill.signWith.key).toString('base64') };
 }
 
 /** The report's bytes, in Smith's JSON envelope. */

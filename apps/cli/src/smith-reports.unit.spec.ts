@@ -29,7 +29,7 @@ describe('medic smith kill', () => {
   });
 
   it.each([
-    [['x', '--bogus'], /^unknown option --bogus; known: --severity, --confidence, --reason, --kill-id, --instance, --evidence, --stop\n/],
+    [['x', '--bogus'], /^unknown option --bogus; known: --severity, --confidence, --reason, --kill-id, --instance, --evidence, --stop, --sign-key, --key-id\n/],
     [['x', '--severity'], /^--severity needs a value \(one of critical, high, medium, low, info\)\n/],
     [['x', '--confidence', '-0.5'], /^--confidence must be a number from 0 to 1$/],
     [['--stop'], /^missing <module>\n/],

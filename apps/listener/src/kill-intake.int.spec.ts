@@ -1,18 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { decodeEvent } from '@medic/contracts';
 import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
+import { parseConfig } from '@medic/config';
 import { takeInBatches, type IntakeSettings } from './kill-intake';
+import { reportSigning } from './report-signatures';
 import { LISTENER_DDL, LISTENER_ENTITIES } from './listener.schema';
 
-const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {} };
+const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {}, signing: reportSigning(parseConfig('')) };
 const now = () => new Date('2026-02-11T12:00:05.000Z');
 
-function batch(partition: number, firstOffset: number, values: string[]): ProcessorBatch {
-  const messages = values.map(
-    (value, i): KafkaMessage => ({ key: null, value: Buffer.from(value), offset: String(firstOffset + i), timestamp: '0', attributes: 0, headers: {} }),
-  );
+function batch(partition: number, firstOffset: number, values: (string | { value: string; headers: Record<string, string> })[]): ProcessorBatch {
+  const messages = values.map((v, i): KafkaMessage => {
+    const { value, headers } = typeof v === 'string' ? { value: v, headers: {} } : v;
+    return { key: null, value: Buffer.from(value), offset: String(firstOffset + i), timestamp: '0', attributes: 0, headers };
+  });
   return { topic: 'smith', partition, messages };
 }
 
@@ -90,5 +94,51 @@ describe('kill intake against real Postgres', () => {
     expect(dead[0]!.value!.toString()).toBe('{not json');
     expect(dead[0]!.headers!['medic_dlq_code']).toBe('malformed_json');
     expect(dead[1]!.headers!['medic_dlq_field']).toBe('payload.confidence_score');
+  });
+
+  it('takes in reports signed by a trusted key, naming it, and refuses unsigned, tampered, untrusted, half-signed and stale ones with the reason', async () => {
+    const trusted = generateKeyPairSync('ed25519');
+    const stranger = generateKeyPairSync('ed25519');
+    const raw = trusted.publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+    const signing = reportSigning(parseConfig(`smith:\n  signing:\n    required: true\n    max_age_seconds: 60\n    trusted_keys:\n      smith-1: "${raw}"\n`));
+    const signed = (value: string, keyId = 'smith-1', key = trusted.privateKey) => ({ value, headers: { smith_key_id: keyId, smith_signature: sign(null, Buffer.from(value), key).toString('base64') } });
+    const good = killReport();
+    const message = smithMessage(good);
+    const tampered = { ...signed(message), value: message.replace('"severity":"low"', '"severity":"critical"') };
+    const old = smithMessage(killReport({ timestamp: '2026-02-11T11:58:00.000Z' }));
+    const result = await ds.transaction(async (tx) =>
+      (await takeInBatches([batch(2, 5000, [signed(message), smithMessage(killReport()), tampered, signed(smithMessage(killReport()), 'smith-1', stranger.privateKey), signed(smithMessage(killReport()), 'smith-9'), { value: smithMessage(killReport()), headers: { smith_key_id: 'smith-1' } }, { value: smithMessage(killReport()), headers: { smith_key_id: 'smith-1', smith_signature: 'bm90IGEgc2lnbmF0dXJl' } }, signed(old)])], tx, { ...settings, signing }, now))[0]!,
+    );
+    // Refused records are named as they are read, accepted ones once their kill ids are claimed.
+    expect(result.verdicts).toHaveLength(8);
+    expect(result.verdicts).toEqual([
+      { kind: 'dead_letter', code: 'unsigned_report', reason: expect.stringMatching(/not signed, and smith.signing.required is true/) as unknown },
+      { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/does not verify with key "smith-1"/) as unknown },
+      { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/does not verify/) as unknown },
+      { kind: 'dead_letter', code: 'untrusted_key', reason: expect.stringMatching(/"smith-9" is not one of smith.signing.trusted_keys/) as unknown },
+      { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/half a signature: the smith_signature header is missing/) as unknown },
+      { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/not the base64 of a 64-byte Ed25519 signature/) as unknown },
+      { kind: 'dead_letter', code: 'stale_report', reason: expect.stringMatching(/125 s old when it was read .* more than the 60 s allowed/) as unknown },
+      { kind: 'reported', killId: good.kill_id },
+    ]);
+    // The report's bytes go to the dead letters as they came; the accepted one names its key.
+    const [events, dead] = result.outputs;
+    expect(dead!.messages[1]!.value!.toString()).toBe(tampered.value);
+    expect(dead!.messages[1]!.headers!['smith_signature']).toBe(tampered.headers.smith_signature);
+    expect(dead!.messages[1]!.headers!['medic_dlq_field']).toBe('smith_signature');
+    expect(decodeEvent('kill', 'medic.kill.v1.KillReported', events!.messages[0]!.value as Buffer)).toMatchObject({ killId: good.kill_id, signedBy: 'smith-1' });
+  });
+
+  it('takes unsigned reports as before where signing is not required, and still checks a signed one', async () => {
+    const trusted = generateKeyPairSync('ed25519');
+    const raw = trusted.publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+    const signing = reportSigning(parseConfig(`smith:\n  signing:\n    trusted_keys:\n      smith-1: "${raw}"\n`));
+    const plain = killReport();
+    const forged = smithMessage(killReport());
+    const result = await ds.transaction(async (tx) =>
+      (await takeInBatches([batch(2, 6000, [smithMessage(plain), { value: forged, headers: { smith_key_id: 'smith-1', smith_signature: sign(null, Buffer.from('other bytes'), trusted.privateKey).toString('base64') } }])], tx, { ...settings, signing }, now))[0]!,
+    );
+    expect(result.verdicts.map((v) => (v.kind === 'dead_letter' ? v.code : v.kind))).toEqual(['invalid_signature', 'reported']);
+    expect(decodeEvent('kill', 'medic.kill.v1.KillReported', result.outputs[0]!.messages[0]!.value as Buffer)).toMatchObject({ killId: plain.kill_id, signedBy: null });
   });
 });

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
-import { parseSmithKillMessage, type KillEvent, type KillReportLimits, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
+import { checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
 import { deadLetter as deadLetterOf, newEnvelope, toKafkaMessage, traceOfRecord, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
+import { signatureOf, verifierFor, type ReportSigning } from './report-signatures';
 
 export interface IntakeSettings {
   readonly source: string;
   readonly killEventsTopic: string;
   readonly dlqTopic: string;
   readonly limits: Partial<KillReportLimits>;
+  /** smith.signing: which reports must be signed, by which keys. */
+  readonly signing: ReportSigning;
 }
 
 export type IntakeVerdict =
@@ -36,6 +39,8 @@ interface Accepted {
   readonly message: KafkaMessage;
   readonly kill: SmithKillMessage;
   readonly sha256: string;
+  /** The trusted key that signed the report, if it is signed. */
+  readonly signedBy: string | null;
 }
 
 /**
@@ -56,12 +61,12 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
   for (const intake of intakes) {
     for (const message of intake.batch.messages) {
       const raw = message.value ?? Buffer.alloc(0);
-      const parsed = parseSmithKillMessage(raw, settings.limits, receivedAt);
+      const read = readReport(raw, message, settings, receivedAt);
       // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
-      if (parsed.ok) accepted.push({ intake, message, kill: parsed.value, sha256: createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex') });
+      if (read.ok) accepted.push({ intake, message, ...read.value, sha256: createHash('sha256').update(JSON.stringify(read.value.kill.payload)).digest('hex') });
       else {
-        intake.dead.push(deadLetter(intake.batch, message, parsed.error, now()));
-        intake.verdicts.push({ kind: 'dead_letter', code: parsed.error.code, reason: parsed.error.reason });
+        intake.dead.push(deadLetter(intake.batch, message, read.error, now()));
+        intake.verdicts.push({ kind: 'dead_letter', code: read.error.code, reason: read.error.reason });
       }
     }
   }
@@ -107,6 +112,14 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
   }));
 }
 
+/** A record as a kill report, and whose trusted key signed it (smith.signing), or why it is refused. */
+function readReport(raw: Buffer, message: KafkaMessage, settings: IntakeSettings, receivedAt: string): Result<{ kill: SmithKillMessage; signedBy: string | null }, ValidationFailure> {
+  const parsed = parseSmithKillMessage(raw, settings.limits, receivedAt);
+  if (!parsed.ok) return parsed;
+  const signed = checkReportSignature(signatureOf(message), settings.signing.policy, verifierFor(settings.signing, raw), { killAt: parsed.value.payload.timestamp, receivedAt });
+  return signed.ok ? { ok: true, value: { kill: parsed.value, signedBy: signed.value.signedBy } } : signed;
+}
+
 function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
   const { batch } = a.intake;
   const { payload, correlationId, replyTo } = a.kill;
@@ -120,6 +133,7 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
       correlationId,
       replyTo,
       source: { topic: batch.topic, partition: batch.partition, offset: a.message.offset },
+      signedBy: a.signedBy,
     },
     // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
     { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: traceOfRecord(a.message) },

@@ -4,6 +4,7 @@ import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
 import { THRESHOLD_BOUNDS } from '../../domain/src/control/decision-thresholds';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 import { probesSchema } from './probes.schema';
+import { ed25519PublicKey } from './signing-keys';
 
 // Every key has a safe default (observer mode, auto-approval off), so an empty file is a valid config.
 // Objects are strict: an unknown key is a typo until proven otherwise.
@@ -133,6 +134,24 @@ export const medicConfigSchema = z
             max_defers: nonNegativeInt.default(3),
           })
           .strict()
+          .default({}),
+        /** Ed25519-signed kill reports (README "Signed kill reports"). */
+        signing: z
+          .object({
+            /** true: a report not signed by a trusted key is dead-lettered. */
+            required: bool(false),
+            /** Key id → Ed25519 public key (base64 of its 32 bytes, or a PEM block). */
+            trusted_keys: z
+              .record(
+                z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are 1-64 of A-Z a-z 0-9 . _ -'),
+                z.string().refine((text) => ed25519PublicKey(text) !== null, 'must be an Ed25519 public key: the base64 of its 32 bytes, or a PEM PUBLIC KEY block'),
+              )
+              .default({}),
+            /** How old a signed report's kill may be when the listener reads it. */
+            max_age_seconds: positiveInt.default(900),
+          })
+          .strict()
+          .refine((s) => !s.required || Object.keys(s.trusted_keys).length > 0, { message: 'required is true but trusted_keys is empty: every report would be refused', path: ['required'] })
           .default({}),
       })
       .strict()

@@ -17,6 +17,17 @@ const asBoolean = (raw: string): Read =>
 const asInteger = (raw: string): Read =>
   /^\d+$/.test(raw) ? { ok: true, value: Number(raw) } : { ok: false, message: 'must be an integer' };
 
+/** `id=base64,id2=base64`: Ed25519 public keys by key id (each checked with the config). */
+function readTrustedKeys(raw: string): Read {
+  const keys: Record<string, string> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const at = entry.indexOf('=');
+    if (at <= 0) return { ok: false, message: `must be key_id=base64 public key pairs separated by commas (got ${JSON.stringify(entry.slice(0, 40))})` };
+    keys[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
+  }
+  return { ok: true, value: keys };
+}
+
 // Later bindings win over earlier ones for the same key; conflicts between them are reported.
 const BINDINGS: readonly EnvBinding[] = [
   { name: 'MEDIC_MODE', path: ['mode', 'current'], read: asString },
@@ -27,6 +38,8 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'MEDIC_SIEM_ENABLED', path: ['siem', 'enabled'], read: asBoolean },
   { name: 'MEDIC_AUTO_APPROVE', path: ['decision', 'auto_approve', 'enabled'], read: asBoolean },
   { name: 'MEDIC_VETO_PROTOCOL', path: ['smith', 'veto_protocol', 'enabled'], read: asBoolean },
+  { name: 'MEDIC_SMITH_SIGNING_REQUIRED', path: ['smith', 'signing', 'required'], read: asBoolean },
+  { name: 'MEDIC_SMITH_TRUSTED_KEYS', path: ['smith', 'signing', 'trusted_keys'], read: readTrustedKeys },
   { name: 'SIEM_ENDPOINT', path: ['siem', 'endpoint'], read: asString },
   { name: 'SMITH_EVENT_BUS_URL', path: ['kafka', 'brokers'], read: readKafkaUrl },
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], read: asString },

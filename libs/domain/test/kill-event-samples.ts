@@ -37,6 +37,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     correlationId: 'corr-1',
     replyTo: 'medic.responses',
     source: { topic: 'smith.events.kill_notifications', partition: 0, offset: '42' },
+    signedBy: 'smith-1',
   },
   ContextEnriched: {
     type: 'ContextEnriched',

@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
-import { parseSmithKill, smithKillMessage } from '../smith-reports';
+import { parseSmithKill, signatureHeaders, smithKillMessage } from '../smith-reports';
 
 /**
  * `medic smith kill <module> …`: sends a kill report to Smith's topic, as
@@ -19,8 +19,10 @@ export async function smithKill(args: readonly string[], out: (text: string) => 
     // The report names the instance stopped, as Smith's would.
     kill = { ...kill, instance: kill.instance ?? container.name };
   }
-  const topic = await send([{ key: kill.killId, value: smithKillMessage(kill, new Date()) }]);
-  out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}) to ${topic}`);
+  const value = smithKillMessage(kill, new Date());
+  const topic = await send([{ key: kill.killId, value, headers: signatureHeaders(kill, value) }]);
+  const signed = kill.signWith ? `, signed with key ${kill.signWith.keyId}` : '';
+  out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}${signed}) to ${topic}`);
 }
 
 export async function smithReplay(args: readonly string[], out: (text: string) => void): Promise<void> {
@@ -53,7 +55,7 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
   out(`sent ${messages.length} reports from ${file} to ${topic}`);
 }
 
-async function send(messages: { key: string | null; value: string }[]): Promise<string> {
+async function send(messages: { key: string | null; value: string; headers?: Record<string, string> }[]): Promise<string> {
   const config = cliConfig();
   const topic = config.smith.event_bus.topic;
   const producer = (await cliKafka(config, 'smith-simulator')).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });

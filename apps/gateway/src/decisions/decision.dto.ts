@@ -49,6 +49,8 @@ export class DecisionDto {
   @ApiProperty() severity!: string;
   @ApiProperty() smith_confidence!: number;
   @ApiProperty() source_agent!: string;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'the trusted key whose Ed25519 signature the kill report carried (smith.signing); null when it was not signed' })
+  report_signed_by!: string | null;
   @ApiProperty({ format: 'date-time' }) killed_at!: string;
   @ApiProperty({ type: [RiskFactorDto] }) risk_factors!: RiskFactorDto[];
   @ApiProperty() risk_coverage!: number;
@@ -92,6 +94,7 @@ export function toDecisionDto(v: KillView): DecisionDto {
     severity: v.severity,
     smith_confidence: v.smithConfidence,
     source_agent: v.sourceAgent,
+    report_signed_by: v.signedBy,
     killed_at: v.killedAt.toISOString(),
     risk_factors: (v.riskFactors ?? []).map((f) => ({ ...f })),
     risk_coverage: v.riskCoverage ?? 0,

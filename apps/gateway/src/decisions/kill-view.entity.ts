@@ -18,6 +18,8 @@ export class KillView {
   @Column('text', { name: 'severity' }) severity!: string;
   @Column('double precision', { name: 'smith_confidence' }) smithConfidence!: number;
   @Column('text', { name: 'source_agent' }) sourceAgent!: string;
+  /** The trusted key whose signature the report carried (smith.signing); null when unsigned. */
+  @Column('text', { name: 'signed_by', nullable: true }) signedBy!: string | null;
   @Column('timestamptz', { name: 'killed_at' }) killedAt!: Date;
   @Column('timestamptz', { name: 'reported_at' }) reportedAt!: Date;
   @Column('uuid', { name: 'decision_id', nullable: true }) decisionId!: string | null;
@@ -108,6 +110,7 @@ export const GATEWAY_DDL = [
     'approval_notes text',
     'denial_reason text',
     'approval_command_id text',
+    'signed_by text',
   ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
   // A table made when the lists were jsonb is converted.
   jsonbColumnsToJson('kills', ['reasoning', 'risk_factors', 'constraints']),

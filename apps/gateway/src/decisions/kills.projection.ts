@@ -8,7 +8,7 @@ import { KillView } from './kill-view.entity';
  */
 export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
-  version: 2,
+  version: 3,
   entity: KillView,
   read: readStream('kill', ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired']),
   keyOf: (event) => event.data.killId,
@@ -109,6 +109,7 @@ function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 
     severity: r.severity,
     smithConfidence: r.confidenceScore,
     sourceAgent: r.sourceAgent,
+    signedBy: e.signedBy ?? null,
     killedAt: new Date(r.timestamp),
     reportedAt: new Date(e.at),
     decisionId: null,

@@ -1,4 +1,12 @@
-export type ValidationCode = 'message_too_large' | 'malformed_json' | 'invalid_envelope' | 'invalid_field';
+export type ValidationCode =
+  | 'message_too_large'
+  | 'malformed_json'
+  | 'invalid_envelope'
+  | 'invalid_field'
+  | 'unsigned_report'
+  | 'untrusted_key'
+  | 'invalid_signature'
+  | 'stale_report';
 
 /** Why a Smith message was refused; the edge puts it on the dead-letter topic as is. */
 export interface ValidationFailure {

@@ -37,6 +37,7 @@ const reportKill: KillCommand = {
   replyTo: 'medic.responses',
   source: { topic: 'smith.events.kill_notifications', partition: 0, offset: '42' },
   at: '2026-02-11T12:00:01.000Z',
+  signedBy: 'smith-1',
 };
 
 const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection => decideCommand({ at: AT, ...changes }, policy);

@@ -17,6 +17,8 @@ export interface ReportKill {
   readonly replyTo: string | null;
   readonly source: KillReported['source'];
   readonly at: string;
+  /** The trusted key whose signature the report carried; null or absent when unsigned. */
+  readonly signedBy?: string | null;
 }
 
 export interface DecideResurrection {

@@ -20,6 +20,8 @@ export interface KillReported extends KillEventBase {
   readonly replyTo: string | null;
   /** Where the report came from on the Smith topic. */
   readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
+  /** The trusted key whose signature the report carried (smith.signing); null or absent when it was not signed. */
+  readonly signedBy?: string | null;
 }
 
 export interface ThreatIndicator {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { toPolicySettings, toRiskSettings } from '@medic/config';
 import { ceTypesOf, KILL_EVENT_TYPES } from '@medic/contracts';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
-import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { EventLog, handlingTraceOf, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { foldedByWorkflow, runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
@@ -117,13 +117,13 @@ export class DecisionWorker implements LogWorker {
       this.logger.info(
         'Resurrection decision made',
         { kill_id: d.killId, decision_id: d.decisionId, outcome: d.outcome, risk_level: d.riskLevel, risk_score: d.riskScore, confidence: d.confidence, observe_only: d.observeOnly },
-        cause.trace,
+        handlingTraceOf(cause),
       );
     }
     for (const { command, events, cause } of report.answers) {
       for (const e of events) this.countAnswer(e);
       const answer = events.map((e) => (e.type === 'CommandRejected' ? `rejected (${e.code}): ${e.reason}` : e.type)).join(', ');
-      this.logger.info(`${command.type} answered: ${answer}`, { kill_id: command.killId, command_id: command.commandId }, cause.trace);
+      this.logger.info(`${command.type} answered: ${answer}`, { kill_id: command.killId, command_id: command.commandId }, handlingTraceOf(cause));
     }
     for (const killId of report.duplicates) this.logger.info('repeated KillReported skipped', { kill_id: killId });
   }

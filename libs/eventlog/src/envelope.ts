@@ -28,6 +28,12 @@ export interface LoggedEvent<E> extends EventEnvelope<E> {
 
 export const SPEC_VERSION = '1.0';
 
+/**
+ * The spans events are being handled in, by decoded event (and by the causes
+ * made of them): in memory only, never part of an event or a stored cause.
+ */
+const handling = new WeakMap<object, TraceContext>();
+
 /** What caused an event: the envelope it reacts to, if any. */
 export interface Cause {
   readonly id: string;
@@ -58,7 +64,7 @@ export function newEnvelope<S extends StreamName>(
     subject: meta.subject,
     causationId: meta.cause?.id ?? null,
     correlationId: meta.cause?.correlationId ?? meta.correlationId ?? id,
-    trace: traceForAppend(meta.cause?.trace ?? meta.trace ?? null, type),
+    trace: traceForAppend((meta.cause ? handling.get(meta.cause) : undefined) ?? meta.cause?.trace ?? meta.trace ?? null, type),
     data,
   };
 }
@@ -102,12 +108,12 @@ function required(headers: IHeaders | undefined, name: string): string {
 export function fromKafkaMessage<S extends StreamName>(
   stream: S,
   record: { topic: string; partition: number; offset: string; value: Buffer | null; headers?: IHeaders },
-  /** The span a step handles the record in (see RecordSpans); else the trace its header names. */
+  /** The span a step handles the record in (see RecordSpans): what it appends in response continues from there. */
   handledIn: TraceContext | null = null,
 ): LoggedEvent<StreamEvents[S]> {
   const type = required(record.headers, 'ce_type');
-  const trace = handledIn ?? parseTraceparent(header(record.headers, 'traceparent')) ?? traceForAppend(null, type);
-  return {
+  const trace = parseTraceparent(header(record.headers, 'traceparent')) ?? traceForAppend(null, type);
+  const logged: LoggedEvent<StreamEvents[S]> = {
     id: required(record.headers, 'ce_id'),
     type,
     source: required(record.headers, 'ce_source'),
@@ -121,8 +127,25 @@ export function fromKafkaMessage<S extends StreamName>(
     partition: record.partition,
     offset: record.offset,
   };
+  if (handledIn !== null) handling.set(logged, handledIn);
+  return logged;
 }
 
+/**
+ * An event as the cause of others. Its trace is the one the log holds (the
+ * span that appended it), so a cause kept in a step's state is the same live
+ * and rebuilt; events appended from it while a step handles it continue from
+ * the step's span instead (see `newEnvelope`).
+ */
 export function causeOf(env: EventEnvelope<unknown>): Cause {
-  return { id: env.id, correlationId: env.correlationId, trace: env.trace };
+  const cause = { id: env.id, correlationId: env.correlationId, trace: env.trace };
+  const span = handling.get(env);
+  if (span) handling.set(cause, span);
+  return cause;
 }
+
+/** The span an event is being handled in by a step, else the span that appended it: what its log lines name. */
+export function handlingTraceOf(env: EventEnvelope<unknown>): TraceContext {
+  return handling.get(env) ?? env.trace;
+}
+

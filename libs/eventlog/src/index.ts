@@ -2,6 +2,7 @@ export {
   causeOf,
   EnvelopeError,
   fromKafkaMessage,
+  handlingTraceOf,
   header,
   newEnvelope,
   SPEC_VERSION,

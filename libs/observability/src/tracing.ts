@@ -138,9 +138,19 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
   return installed.settings;
 }
 
-/** Exports the spans still queued and stops exporting (at shutdown). */
+/** How long shutting down waits for the last spans to reach the collector: an unreachable one does not hold the process. */
+const STOP_WAIT_MS = 2_000;
+
+/** Exports the spans still queued and stops exporting (at shutdown), waiting at most two seconds. */
 export async function stopTracing(): Promise<void> {
-  await installed?.provider.shutdown();
+  if (!installed) return;
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, STOP_WAIT_MS);
+    timer.unref();
+  });
+  await Promise.race([installed.provider.shutdown().catch(() => undefined), waited]);
+  clearTimeout(timer);
 }
 
 /** Medic's tracer; a process that did not start tracing (a test, a CLI command) makes ids and records nothing. */

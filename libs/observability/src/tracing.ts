@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { hostname } from 'node:os';
 import { inspect } from 'node:util';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
@@ -116,9 +118,28 @@ function install(settings: TracingSettings): Installed {
     sampler: samplerOf(settings),
     // Reports are hostile input: no header or key makes a span unbounded.
     spanLimits: { attributeValueLengthLimit: 512, attributeCountLimit: 64 },
-    spanProcessors: settings.export ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: settings.exportDelayMs })] : [],
+    spanProcessors: settings.export ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ httpAgentOptions: collectorAgent }), maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: settings.exportDelayMs })] : [],
   });
   return { provider, tracer: provider.getTracer('medic'), settings };
+}
+
+/**
+ * The connections to the collector. Each socket has an error listener of its
+ * own: a collector (or a proxy in front of it) that answers before it has
+ * read the request and drops the connection makes the exporter's next write
+ * fail with EPIPE on a socket no request listens on any more, an error that
+ * would otherwise end the process. The export fails, and the next one opens
+ * a new connection.
+ */
+function collectorAgent(protocol: string): HttpAgent {
+  const agent = protocol === 'http:' ? new HttpAgent({ keepAlive: false }) : new HttpsAgent({ keepAlive: false });
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = connect(options, callback);
+    socket?.on('error', () => undefined);
+    return socket;
+  };
+  return agent;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
 import { kafkaAnswers, repoRoot } from '@medic/devstack';
@@ -28,6 +29,15 @@ export function cliConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
   if (endpoints && !env.DATABASE_URL) merged.DATABASE_URL = endpoints.postgres.url;
   if (endpoints?.elasticsearch && !env.SIEM_ENDPOINT) merged.SIEM_ENDPOINT = endpoints.elasticsearch.url;
   return loadConfig({ env: merged });
+}
+
+/** A file the user named, as text; one that cannot be read is a usage error naming it. */
+export function readInputFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
+  }
 }
 
 /**

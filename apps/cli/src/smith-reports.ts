@@ -1,8 +1,7 @@
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { KILL_REASONS, parseSmithKillMessage, SEVERITIES, SIGNATURE_HEADERS } from '@medic/domain';
+import { KILL_REASONS, parseSmithKillMessage, SEVERITIES, SIGNATURE_HEADERS, SIGNING_KEY_ID } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
-import { CliError } from './cli-config';
+import { CliError, readInputFile } from './cli-config';
 
 /** What `medic smith kill` sends, as Smith would: a spec 4.1 KILL_REPORT. */
 export interface SmithKill {
@@ -69,13 +68,8 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
 function signingOf(file: string | undefined, keyId: string | undefined): SmithKill['signWith'] {
   if (file === undefined && keyId === undefined) return null;
   if (file === undefined || keyId === undefined) throw new CliError(`--sign-key and --key-id go together\n${USAGE}`, 2);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new CliError('--key-id must be 1-64 of A-Z a-z 0-9 . _ -', 2);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
-  }
+  if (!SIGNING_KEY_ID.pattern.test(keyId)) throw new CliError(`--key-id must be ${SIGNING_KEY_ID.rule}`, 2);
+  const text = readInputFile(file);
   let key: KeyObject;
   try {
     key = createPrivateKey(text);

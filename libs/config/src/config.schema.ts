@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MODES } from '../../domain/src/decision/decision.types';
 import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
 import { THRESHOLD_BOUNDS } from '../../domain/src/control/decision-thresholds';
+import { SIGNING_KEY_ID } from '../../domain/src/kill/report-signature';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 import { probesSchema } from './probes.schema';
 import { ed25519PublicKey } from './signing-keys';
@@ -143,7 +144,7 @@ export const medicConfigSchema = z
             /** Key id → Ed25519 public key (base64 of its 32 bytes, or a PEM block). */
             trusted_keys: z
               .record(
-                z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are 1-64 of A-Z a-z 0-9 . _ -'),
+                z.string().regex(SIGNING_KEY_ID.pattern, `key ids are ${SIGNING_KEY_ID.rule}`),
                 z.string().refine((text) => ed25519PublicKey(text) !== null, 'must be an Ed25519 public key: the base64 of its 32 bytes, or a PEM PUBLIC KEY block'),
               )
               .default({}),

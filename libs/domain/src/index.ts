@@ -10,7 +10,7 @@ export * from './kill/kill-report';
 export * from './kill/kill-report-limits';
 export { isValidKillId, isValidModuleName, isValidTopicName } from './kill/identifiers';
 export { parseSmithKillMessage } from './kill/smith-message';
-export { checkReportSignature, SIGNATURE_HEADERS, type ReportSignature, type SignaturePolicy, type SignatureVerdict } from './kill/report-signature';
+export { checkReportSignature, SIGNATURE_HEADERS, SIGNING_KEY_ID, type ReportSignature, type SignaturePolicy, type SignatureVerdict } from './kill/report-signature';
 export type { ValidationCode, ValidationFailure } from './kill/validation-failure';
 
 export * from './risk/risk.types';

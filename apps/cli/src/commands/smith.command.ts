@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Partitioners } from 'kafkajs';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig, cliKafka } from '../cli-config';
+import { CliError, cliConfig, cliKafka, readInputFile } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
 import { parseSmithKill, signatureHeaders, smithKillMessage } from '../smith-reports';
 
@@ -27,13 +26,7 @@ export async function smithKill(args: readonly string[], out: (text: string) => 
 
 export async function smithReplay(args: readonly string[], out: (text: string) => void): Promise<void> {
   const file = parseCommandArgs(args, { usage: 'usage: medic smith replay <file.jsonl>', options: {}, positionals: ['<file.jsonl>'] }).positionals[0]!;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
-  }
-  const messages = text
+  const messages = readInputFile(file)
     .split('\n')
     .map((line, i) => ({ line: line.trim(), n: i + 1 }))
     .filter(({ line }) => line.length > 0)

@@ -22,7 +22,8 @@ export interface ReportSignature {
 /** What checking the signature with a key found: the bytes are the record's value. */
 export type SignatureVerdict = 'valid' | 'invalid' | 'malformed';
 
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** What a signing key id may be, wherever one is named: the trust map, a report's header, the simulator's option. */
+export const SIGNING_KEY_ID = { pattern: /^[A-Za-z0-9._-]{1,64}$/, rule: '1-64 of A-Z a-z 0-9 . _ -' } as const;
 
 /**
  * Whether a kill report may be taken in as far as its signature goes, and by
@@ -46,7 +47,7 @@ export function checkReportSignature(
     const missing = keyId === null ? SIGNATURE_HEADERS.keyId : SIGNATURE_HEADERS.signature;
     return err({ code: 'invalid_signature', field: missing, reason: `the report carries half a signature: the ${missing} header is missing` });
   }
-  if (!KEY_ID.test(keyId)) return err({ code: 'untrusted_key', field: SIGNATURE_HEADERS.keyId, reason: `key id ${quote(keyId)} is not a key id (1-64 of A-Z a-z 0-9 . _ -)` });
+  if (!SIGNING_KEY_ID.pattern.test(keyId)) return err({ code: 'untrusted_key', field: SIGNATURE_HEADERS.keyId, reason: `key id ${quote(keyId)} is not a key id (${SIGNING_KEY_ID.rule})` });
   if (!policy.trustedKeyIds.has(keyId)) return err({ code: 'untrusted_key', field: SIGNATURE_HEADERS.keyId, reason: `key ${quote(keyId)} is not one of smith.signing.trusted_keys` });
   const verdict = verify(keyId, value);
   if (verdict === 'malformed') return err({ code: 'invalid_signature', field: SIGNATURE_HEADERS.signature, reason: `the ${SIGNATURE_HEADERS.signature} header is not the base64 of a 64-byte Ed25519 signature` });

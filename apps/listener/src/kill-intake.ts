@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
 import { checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
-import { deadLetter as deadLetterOf, newEnvelope, toKafkaMessage, traceOfRecord, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
+import { deadLetter as deadLetterOf, handledIn, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
 import { signatureOf, verifierFor, type ReportSigning } from './report-signatures';
@@ -136,7 +136,7 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
       signedBy: a.signedBy,
     },
     // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
-    { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: traceOfRecord(a.message) },
+    { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: handledIn(a.message) },
   );
 }
 

@@ -33,8 +33,9 @@ const BASE64_SIGNATURE = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
 export function verifierFor(signing: ReportSigning, value: Buffer): (keyId: string, signature: string) => SignatureVerdict {
   return (keyId, signature) => {
     const key = signing.keys.get(keyId);
+    const text = signature.trim();
     if (key === undefined) return 'invalid';
-    if (!BASE64_SIGNATURE.test(signature.trim())) return 'malformed';
-    return verifySignature(null, value, key, Buffer.from(signature.trim(), 'base64')) ? 'valid' : 'invalid';
+    if (!BASE64_SIGNATURE.test(text)) return 'malformed';
+    return verifySignature(null, value, key, Buffer.from(text, 'base64')) ? 'valid' : 'invalid';
   };
 }

@@ -1,7 +1,6 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
-import { fromKafkaMessage, header, type LoggedEvent } from './envelope';
-import { traceOfRecord } from './record-spans';
+import { fromKafkaMessage, handledIn, header, type LoggedEvent } from './envelope';
 
 /** A record a step could not handle, and why; the kit dead-letters it and the partition flows on. */
 export interface RejectedRecord {
@@ -96,7 +95,7 @@ export function decodeRecords<S extends StreamName>(
     }
     if (wanted && !wanted(ceType.slice(ceType.lastIndexOf('.') + 1))) continue;
     try {
-      events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }, traceOfRecord(m)));
+      events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }, handledIn(m)));
     } catch (error) {
       rejected.push({ offset: m.offset, code: 'undecodable', reason: `${ceType}: ${error instanceof Error ? error.message : String(error)}` });
     }

@@ -29,10 +29,22 @@ export interface LoggedEvent<E> extends EventEnvelope<E> {
 export const SPEC_VERSION = '1.0';
 
 /**
- * The spans events are being handled in, by decoded event (and by the causes
- * made of them): in memory only, never part of an event or a stored cause.
+ * The spans things are being handled in — a record a step was handed (see
+ * RecordSpans), the event decoded from it, a cause made of that event — in
+ * memory only, never part of an event or a stored cause.
  */
 const handling = new WeakMap<object, TraceContext>();
+
+/** Notes that `key` is being handled in the span `trace`; null: it no longer is. */
+export function handleIn(key: object, trace: TraceContext | null): void {
+  if (trace === null) handling.delete(key);
+  else handling.set(key, trace);
+}
+
+/** The span `key` is being handled in, or null outside a step. */
+export function handledIn(key: object): TraceContext | null {
+  return handling.get(key) ?? null;
+}
 
 /** What caused an event: the envelope it reacts to, if any. */
 export interface Cause {
@@ -64,7 +76,7 @@ export function newEnvelope<S extends StreamName>(
     subject: meta.subject,
     causationId: meta.cause?.id ?? null,
     correlationId: meta.cause?.correlationId ?? meta.correlationId ?? id,
-    trace: traceForAppend((meta.cause ? handling.get(meta.cause) : undefined) ?? meta.cause?.trace ?? meta.trace ?? null, type),
+    trace: traceForAppend((meta.cause ? handledIn(meta.cause) : null) ?? meta.cause?.trace ?? meta.trace ?? null, type),
     data,
   };
 }
@@ -109,7 +121,7 @@ export function fromKafkaMessage<S extends StreamName>(
   stream: S,
   record: { topic: string; partition: number; offset: string; value: Buffer | null; headers?: IHeaders },
   /** The span a step handles the record in (see RecordSpans): what it appends in response continues from there. */
-  handledIn: TraceContext | null = null,
+  span: TraceContext | null = null,
 ): LoggedEvent<StreamEvents[S]> {
   const type = required(record.headers, 'ce_type');
   const trace = parseTraceparent(header(record.headers, 'traceparent')) ?? traceForAppend(null, type);
@@ -127,7 +139,7 @@ export function fromKafkaMessage<S extends StreamName>(
     partition: record.partition,
     offset: record.offset,
   };
-  if (handledIn !== null) handling.set(logged, handledIn);
+  handleIn(logged, span);
   return logged;
 }
 
@@ -139,13 +151,12 @@ export function fromKafkaMessage<S extends StreamName>(
  */
 export function causeOf(env: EventEnvelope<unknown>): Cause {
   const cause = { id: env.id, correlationId: env.correlationId, trace: env.trace };
-  const span = handling.get(env);
-  if (span) handling.set(cause, span);
+  handleIn(cause, handledIn(env));
   return cause;
 }
 
 /** The span an event is being handled in by a step, else the span that appended it: what its log lines name. */
 export function handlingTraceOf(env: EventEnvelope<unknown>): TraceContext {
-  return handling.get(env) ?? env.trace;
+  return handledIn(env) ?? env.trace;
 }
 

@@ -2,6 +2,7 @@ export {
   causeOf,
   EnvelopeError,
   fromKafkaMessage,
+  handledIn,
   handlingTraceOf,
   header,
   newEnvelope,
@@ -36,4 +37,4 @@ export { dispatchEach } from './dispatch-events';
 export { DurableTimers, type DurableTimersOptions } from './durable-timers';
 export { Poller } from './poller';
 export { KillAppends } from './kill-appends';
-export { RecordSpans, traceOfRecord } from './record-spans';
+export { RecordSpans } from './record-spans';

@@ -1,17 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
-import { endSpan, SpanKind, startSpan, traceOf, type Span, type TraceContext } from '@medic/observability';
-import { header } from './envelope';
-
-/** The span a step handles each record in, by the record the kit handed over. */
-const handling = new WeakMap<KafkaMessage, TraceContext>();
-
-/**
- * The trace a record is handled in: the span of the step handling it (so what
- * the step appends continues from that span), or null outside a step.
- */
-export function traceOfRecord(message: KafkaMessage): TraceContext | null {
-  return handling.get(message) ?? null;
-}
+import { endSpan, SpanKind, startSpan, traceOf, type Span } from '@medic/observability';
+import { handleIn, header } from './envelope';
 
 /**
  * A step's spans for the records of a round, one per record handed to the
@@ -53,7 +42,8 @@ export class RecordSpans {
         }),
       });
       spans.set(message, span);
-      handling.set(message, traceOf(span));
+      // What the step decodes from the record, and appends in response, continues from this span.
+      handleIn(message, traceOf(span));
     }
   }
 
@@ -67,7 +57,7 @@ export class RecordSpans {
     for (const [message, span] of this.spans.get(slot) ?? []) {
       const d = dead.get(message.offset);
       endSpan(span, error ?? (d ? new DeadLettered(d.code, d.reason) : undefined), d ? () => ({ 'medic.dead_letter.code': d.code }) : undefined);
-      handling.delete(message);
+      handleIn(message, null);
     }
     this.spans.delete(slot);
   }

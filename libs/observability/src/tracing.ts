@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -165,13 +166,7 @@ const STOP_WAIT_MS = 2_000;
 /** Exports the spans still queued and stops exporting (at shutdown), waiting at most two seconds. */
 export async function stopTracing(): Promise<void> {
   if (!installed) return;
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, STOP_WAIT_MS);
-    timer.unref();
-  });
-  await Promise.race([installed.provider.shutdown().catch(() => undefined), waited]);
-  clearTimeout(timer);
+  await Promise.race([installed.provider.shutdown().catch(() => undefined), delay(STOP_WAIT_MS, undefined, { ref: false })]);
 }
 
 /** Medic's tracer; a process that did not start tracing (a test, a CLI command) makes ids and records nothing. */

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { decodeEvent } from '@medic/contracts';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
-import type { ControlEvent, KillEvent, KillEventOf, LoggedKillCommand } from '@medic/domain';
+import type { ControlEvent, KillEvent, LoggedKillCommand } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { ceTypeOf, eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
+import { ceTypeOf, eventsOfType, eventually, firstOfType, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
 
 /*
@@ -80,12 +80,8 @@ describe('re-killed modules: backoff, quarantine, release', () => {
   }
 
   const eventsOf = (killId: string, until: (events: KillEvent[]) => boolean, what: string) => killEventsOf(medic, killId, until, what, 60_000);
-  const only = <T extends KillEvent['type']>(events: KillEvent[], type: T): KillEventOf<T>[] => events.filter((e): e is KillEventOf<T> => e.type === type);
-  const first = <T extends KillEvent['type']>(events: KillEvent[], type: T): KillEventOf<T> => {
-    const found = only(events, type)[0];
-    if (!found) throw new Error(`no ${type} in ${events.map((e) => e.type).join(', ')}`);
-    return found;
-  };
+  const only = eventsOfType;
+  const first = firstOfType;
   const moduleView = async () => (await medic.get<Envelope<ModuleItem>>(`/modules/${MODULE}`)).body.data;
   const running = async () => (await docker.getContainer(containerId).inspect()).State.Running;
 

@@ -1,6 +1,6 @@
 export { createTestDatabase, eventually, startMedic, testInfra, type HarnessOptions, type MedicUnderTest } from './medic-harness';
 export { killReport, smithMessage, type KillReportWire } from './kill-reports';
-export { ceTypeOf, killEventsOf, readTopic, snapshotTables } from './log-reading';
+export { ceTypeOf, eventsOfType, firstOfType, killEventsOf, readTopic, snapshotTables } from './log-reading';
 export { freeze } from './freeze';
 export { moduleContainer } from './module-containers';
 export { cliEnv, MEDIC_CLI, medicCli } from './cli';

@@ -24,6 +24,8 @@ export class KillStateRow {
   @Column('timestamptz', { name: 'auto_approved_at', nullable: true }) autoApprovedAt!: Date | null;
   /** While it is an item of the approval queue (`awaitsApproval`): the queue's length bounds what is queued. */
   @Column('boolean', { name: 'awaits_approval' }) awaitsApproval!: boolean;
+  /** When the kill was reported (its KillReported): kills reported close together trip the burst limit. */
+  @Column('timestamptz', { name: 'reported_at', nullable: true }) reportedAt!: Date | null;
 }
 
 /**
@@ -88,6 +90,14 @@ export const DECISION_DDL = [
      END IF;
    END $$`,
   `CREATE INDEX IF NOT EXISTS kill_state_queued ON {schema}.kill_state (kill_id) WHERE awaits_approval`,
+  // A schema made before kill bursts were counted: its kills get the time of their first status (KillReported's).
+  `DO $$ BEGIN
+     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'kill_state' AND column_name = 'reported_at') THEN
+       ALTER TABLE {schema}.kill_state ADD COLUMN reported_at timestamptz;
+       UPDATE {schema}.kill_state SET reported_at = (state->'history'->0->>'at')::timestamptz;
+     END IF;
+   END $$`,
+  `CREATE INDEX IF NOT EXISTS kill_state_reported ON {schema}.kill_state (reported_at)`,
   `CREATE TABLE IF NOT EXISTS {schema}.module_daily (
     target_module text NOT NULL,
     day date NOT NULL,

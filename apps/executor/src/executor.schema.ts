@@ -31,7 +31,21 @@ export class ContainerSnapshot {
   @Column('timestamptz', { name: 'taken_at' }) takenAt!: Date;
 }
 
-export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, ...MODULE_STANDING_ENTITIES];
+/**
+ * Each kill as the order of a cascade's resurrections goes (see the domain's `dependencyWait`):
+ * the modules its report says depend on it, and when its module came back or its kill was settled without that.
+ */
+@Entity({ name: 'cascade_kills' })
+export class CascadeKillRow {
+  @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
+  @Column('text', { name: 'target_module' }) targetModule!: string;
+  @Column('text', { name: 'dependents', array: true }) dependents!: string[];
+  @Column('timestamptz', { name: 'reported_at' }) reportedAt!: Date;
+  /** Null while its module may still come back. */
+  @Column('timestamptz', { name: 'done_at', nullable: true }) doneAt!: Date | null;
+}
+
+export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, CascadeKillRow, ...MODULE_STANDING_ENTITIES];
 
 /** The executor's step, whose positions bound what a rebuild folds of others' events. */
 export const EXECUTOR_STEP = 'executor';
@@ -68,5 +82,13 @@ export const EXECUTOR_DDL = [
     actor text NOT NULL,
     started_at timestamptz NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS {schema}.cascade_kills (
+    kill_id text PRIMARY KEY,
+    target_module text NOT NULL,
+    dependents text[] NOT NULL,
+    reported_at timestamptz NOT NULL,
+    done_at timestamptz
+  )`,
+  `CREATE INDEX IF NOT EXISTS cascade_kills_reported ON {schema}.cascade_kills (reported_at)`,
   ...MODULE_STANDING_DDL,
 ];

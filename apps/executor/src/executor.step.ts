@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { KillEvent, StandingSettings } from '@medic/domain';
+import type { CascadeSettings, KillEvent, StandingSettings } from '@medic/domain';
 import { applyRecords, decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
+import { CASCADE_KILLS } from './cascade/cascade';
 import { KILL_MODULES } from './kill-modules';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost, targetKey, type ContainerEngine, type ContainerInfo, type ModuleTarget } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
@@ -20,6 +21,8 @@ export interface ExecutorSettings {
   readonly defaultValidMinutes: number;
   /** resurrection.max_retry_attempts: how often a start the engine refused is tried again. */
   readonly maxRetryAttempts: number;
+  /** resurrection.cascade.*: dependencies before dependents. */
+  readonly cascade: CascadeSettings;
 }
 
 /** What the executor knows of a kill's decision: what to bring back, and for how long an authorization to do so holds. */
@@ -166,7 +169,11 @@ export async function runExecutor(
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
     // The modules' standing first, in this transaction, so a backoff counts every re-kill up to this batch.
-    const unfolded = [...(await applyRecords(tx, MODULE_KILLS, batch)).rejected, ...(await applyRecords(tx, KILL_MODULES, batch)).rejected];
+    const unfolded = [
+      ...(await applyRecords(tx, MODULE_KILLS, batch)).rejected,
+      ...(await applyRecords(tx, KILL_MODULES, batch)).rejected,
+      ...(await applyRecords(tx, CASCADE_KILLS, batch)).rejected,
+    ];
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
     const dispatched = await dispatchEach(events, round, dispatch, 'the executor');

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { toStandingSettings } from '@medic/config';
+import { toCascadeSettings, toStandingSettings } from '@medic/config';
 import { ceTypesOf } from '@medic/contracts';
 import { header, projectionRunners, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type ProjectionRunner, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
@@ -10,13 +10,15 @@ import { EXECUTOR_SOURCE } from './executor.handlers';
 import { EXECUTOR_STEP } from './executor.schema';
 import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
+import { CASCADE_SETTLING } from './cascade/cascade';
 
 const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionFailed', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
 /**
  * Folded, not acted on: outcomes into the modules' standing (re-kills hold later resurrections
- * back), a resurrection's container into its kill's row (what a rollback stops).
+ * back), a resurrection's container into its kill's row (what a rollback stops), what settles
+ * a kill into its cascade (its dependents wait for it).
  */
-const FOLDED = ['OutcomeRecorded', 'ResurrectionSucceeded'] as const;
+const FOLDED = ['OutcomeRecorded', 'ResurrectionSucceeded', ...CASCADE_SETTLING] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -46,6 +48,7 @@ export class ExecutorWorker implements LogWorker {
       standing: toStandingSettings(config),
       defaultValidMinutes: config.decision.default_timeout_minutes,
       maxRetryAttempts: config.resurrection.max_retry_attempts,
+      cascade: toCascadeSettings(config),
     };
     // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.
     this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);

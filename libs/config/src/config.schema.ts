@@ -263,6 +263,11 @@ export const medicConfigSchema = z
           .default({}),
         quarantine_after_rekills: positiveInt.default(3),
         backoff: backoff.default({}),
+        /** Dependencies before dependents: kills reported within window_seconds of each other form a cascade (0: no order). */
+        cascade: z
+          .object({ window_seconds: z.number().nonnegative().max(86_400).default(60), max_wait_seconds: z.number().nonnegative().max(86_400).default(300) })
+          .strict()
+          .default({}),
         probes: probesSchema(moduleName),
       })
       .strip()
@@ -324,6 +329,11 @@ export const medicConfigSchema = z
         require_human_review_for_critical: bool(true),
         blacklisted_modules: z.array(moduleName).default([]),
         always_require_approval: z.array(moduleName).default(['auth-service', 'payment-processor', 'data-pipeline']),
+        /** More kills than max_kills reported within window_seconds: none is auto-approved (0: no limit). */
+        kill_burst: z
+          .object({ max_kills: nonNegativeInt.default(30), window_seconds: positiveInt.max(86_400).default(60) })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

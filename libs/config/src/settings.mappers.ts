@@ -2,6 +2,7 @@ import { thresholdsOf, type DecisionThresholds } from '../../domain/src/control/
 import { type PolicySettings, type RiskSettings } from '../../domain/src/decision/policy.types';
 import { type VetoSettings } from '../../domain/src/veto/veto.types';
 import { type StandingSettings } from '../../domain/src/module/module-standing';
+import { type CascadeSettings } from '../../domain/src/module/cascade';
 import { type MonitorSettings } from '../../domain/src/monitoring/watch';
 import { type MedicConfig } from './config.types';
 import { deepFreeze } from './plain-data';
@@ -21,6 +22,7 @@ export function toPolicySettings(c: MedicConfig): PolicySettings {
       requireHumanReviewForCritical: c.constraints.require_human_review_for_critical,
       blacklistedModules: c.constraints.blacklisted_modules,
       alwaysRequireApproval: c.constraints.always_require_approval,
+      killBurst: { maxKills: c.constraints.kill_burst.max_kills, windowSeconds: c.constraints.kill_burst.window_seconds },
     },
     defaultTimeoutMinutes: c.decision.default_timeout_minutes,
     smithConfidenceThreshold: c.decision.confidence_threshold,
@@ -73,4 +75,10 @@ export function toMonitorSettings(c: MedicConfig): MonitorSettings {
 /** `kafka.brokers` as the list Kafka clients take. */
 export function kafkaBrokerList(c: MedicConfig): readonly string[] {
   return Object.freeze(c.kafka.brokers.split(','));
+}
+
+/** The order of a cascade's resurrections: dependencies before dependents (resurrection.cascade.*). */
+export function toCascadeSettings(c: MedicConfig): CascadeSettings {
+  const { cascade } = c.resurrection;
+  return deepFreeze({ windowSeconds: cascade.window_seconds, maxWaitSeconds: cascade.max_wait_seconds });
 }

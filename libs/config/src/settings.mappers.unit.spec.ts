@@ -7,7 +7,7 @@ const HASH = 'c'.repeat(64);
 describe('toPolicySettings', () => {
   it('maps the decision policy keys into the domain settings', () => {
     const config = parseConfig(
-      'mode:\n  current: semi_auto\ndecision:\n  default_timeout_minutes: 15\n  confidence_threshold: 0.8\n  auto_approve:\n    enabled: true\n    max_risk_level: medium\n    min_confidence: 0.9\nconstraints:\n  max_auto_resurrections_per_hour: 3\n  blacklisted_modules: [kernel]\ninterfaces:\n  approval_queue:\n    timeout_hours: 4\n    max_pending: 7\n',
+      'mode:\n  current: semi_auto\ndecision:\n  default_timeout_minutes: 15\n  confidence_threshold: 0.8\n  auto_approve:\n    enabled: true\n    max_risk_level: medium\n    min_confidence: 0.9\nconstraints:\n  max_auto_resurrections_per_hour: 3\n  blacklisted_modules: [kernel]\n  kill_burst:\n    max_kills: 5\n    window_seconds: 10\ninterfaces:\n  approval_queue:\n    timeout_hours: 4\n    max_pending: 7\n',
     );
     expect(toPolicySettings(config)).toEqual({
       mode: 'semi_auto',
@@ -17,6 +17,7 @@ describe('toPolicySettings', () => {
         requireHumanReviewForCritical: true,
         blacklistedModules: ['kernel'],
         alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
+        killBurst: { maxKills: 5, windowSeconds: 10 },
       },
       defaultTimeoutMinutes: 15,
       smithConfidenceThreshold: 0.8,

@@ -90,3 +90,4 @@ export * from './veto/veto.types';
 export { readVetoAnswer, VETO_ANSWER_TYPE, type VetoAnswerRead } from './veto/veto-answer';
 export { answerSmith, askSmith, dueVeto, evolveVeto, type AskSmith, type VetoRefusal } from './veto/veto-exchange';
 export { noticeRiskOf, preResurrectionNotice } from './veto/veto-notice';
+export { dependencyWait, evolveCascadeKill, type CascadeKill, type CascadeSettings, type DependencyWait } from './module/cascade';

@@ -36,6 +36,7 @@ export const POLICY_SETTINGS: PolicySettings = {
     requireHumanReviewForCritical: true,
     blacklistedModules: ['evil-module'],
     alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
+    killBurst: { maxKills: 30, windowSeconds: 60 },
   },
   defaultTimeoutMinutes: 60,
   smithConfidenceThreshold: 0.7,

@@ -139,9 +139,10 @@ async function main(): Promise<void> {
     if (!PARTS.includes('b')) return;
 
     const containers = await Promise.all(Array.from({ length: BURST_MODULES }, (_, i) => target(docker, `bench-burst-${i}`)));
+    // The burst is the point here: the hourly budget and the kill-burst breaker would send most of it to a human.
     medic = await startMedic({
       services: ['listener', 'decision', 'executor'],
-      config: { mode: { current: 'full_auto' }, decision: { auto_approve: { enabled: true } }, constraints: { max_auto_resurrections_per_hour: 100_000 } },
+      config: { mode: { current: 'full_auto' }, decision: { auto_approve: { enabled: true } }, constraints: { max_auto_resurrections_per_hour: 100_000, kill_burst: { max_kills: 0 } } },
     });
     for (const line of await burst(docker, medic, containers)) console.log(line);
   } finally {

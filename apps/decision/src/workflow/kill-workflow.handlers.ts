@@ -105,6 +105,7 @@ function decideNow(round: WorkflowRound, killId: string, cause: LoggedEvent<unkn
       autoResurrectionsLastHour: round.state.autoResurrectionsLastHour(),
       quarantine: round.state.quarantineOf(state.targetModule, round.settings.quarantineAfterReKills),
       pendingApprovals: round.state.pendingApprovals(),
+      recentKills: round.state.recentKills(),
       policy,
       risk,
     },

@@ -120,6 +120,7 @@ export async function runWorkflow(
     modules,
     at,
     settings.historyDays,
+    settings.policy.constraints.killBurst,
   );
   const round = new WorkflowRound(state, settings, at);
   const results: StepResult<WorkflowReport>[] = [];

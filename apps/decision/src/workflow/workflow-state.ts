@@ -1,5 +1,19 @@
 import type { EntityManager } from 'typeorm';
-import { AUTO_APPROVER, awaitsApproval, evolve, laterThresholds, timersOf, type KillEvent, type KillState, type ModuleHistory, type ModuleQuarantine, type ModuleReleased, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import {
+  AUTO_APPROVER,
+  awaitsApproval,
+  evolve,
+  laterThresholds,
+  timersOf,
+  type KillBurstLimit,
+  type KillEvent,
+  type KillState,
+  type ModuleHistory,
+  type ModuleQuarantine,
+  type ModuleReleased,
+  type OutcomeResult,
+  type ThresholdsUpdated,
+} from '@medic/domain';
 import { THRESHOLDS_SCOPE, thresholdsUpdateOf, type DecisionThresholdsRow } from '@medic/standing';
 import { ModuleQuarantines, QUARANTINE_ROWS_SQL, type LoadedQuarantineRows } from './module-quarantines';
 
@@ -9,6 +23,8 @@ interface TrackedKill {
   state: KillState;
   readonly partition: number;
   autoApprovedAt: string | null;
+  /** When it was reported; null for a kill loaded from its row (the row keeps it). */
+  readonly reportedAt: string | null;
 }
 
 /** What happened to a module on one day, as far as its history goes. */
@@ -53,6 +69,9 @@ export class WorkflowState {
     private readonly hourAgo: number,
     private readonly quarantines: ModuleQuarantines,
     private thresholds: ThresholdsUpdated | null,
+    /** Kills reported since `burstSince` (counted up to just past the limit when loaded), the round's new ones counted in. */
+    private recent: number,
+    private readonly burstSince: number,
   ) {
     this.stored = new Set(kills.keys());
   }
@@ -62,15 +81,26 @@ export class WorkflowState {
    * commands of one kill take turns) the kills named, the history over
    * `historyDays`, re-kills and last release of the modules named and of the
    * kills' modules, the auto-approvals of the last hour and the kills waiting
-   * for a human.
+   * for a human; with a burst limit, the kills reported within its window (up
+   * to one past the limit: whether it is exceeded is all a decision asks).
    */
-  static async load(tx: EntityManager, killIds: readonly string[], modules: readonly string[], at: Date, historyDays: number): Promise<WorkflowState> {
+  static async load(
+    tx: EntityManager,
+    killIds: readonly string[],
+    modules: readonly string[],
+    at: Date,
+    historyDays: number,
+    burst: KillBurstLimit | null = null,
+  ): Promise<WorkflowState> {
     const hourAgo = at.getTime() - HOUR_MS;
+    const counting = burst !== null && burst.maxKills > 0;
+    const burstSince = counting ? at.getTime() - burst.windowSeconds * 1000 : Number.POSITIVE_INFINITY;
     type Loaded = LoadedQuarantineRows & {
       kills: { kill_id: string; partition: number; state: KillState; auto_approved_at: string | null }[];
       history: { target_module: string; kills: number; resurrections: number; stable: number; re_kills: number; rollbacks: number }[];
       auto: number;
       queued: number;
+      recent: number;
       thresholds: (Omit<DecisionThresholdsRow, 'updatedAt'> & { updated_at: string; max_risk_level: DecisionThresholdsRow['maxRiskLevel']; min_confidence: number }) | null;
     };
     const [row] = await tx.query<[Loaded]>(
@@ -84,12 +114,22 @@ export class WorkflowState {
                FROM module_daily WHERE target_module IN (SELECT target_module FROM m) AND day >= $3::date GROUP BY target_module) h) AS history,
          (SELECT count(*) FROM kill_state WHERE auto_approved_at >= $4)::int AS auto,
          (SELECT count(*) FROM kill_state WHERE awaits_approval)::int AS queued,
+         ${counting ? '(SELECT count(*) FROM (SELECT 1 FROM kill_state WHERE reported_at > $5 LIMIT $6) r)::int' : '0'} AS recent,
          (SELECT row_to_json(t) FROM decision_thresholds t WHERE scope = '${THRESHOLDS_SCOPE}') AS thresholds,
          ${QUARANTINE_ROWS_SQL}`,
-      [[...new Set(killIds)], [...new Set(modules)], new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(), new Date(hourAgo).toISOString()],
+      [
+        [...new Set(killIds)],
+        [...new Set(modules)],
+        new Date(at.getTime() - historyDays * 24 * HOUR_MS).toISOString(),
+        new Date(hourAgo).toISOString(),
+        ...(counting ? [new Date(burstSince).toISOString(), burst.maxKills + 1] : []),
+      ],
     );
     const kills = new Map(
-      row.kills.map((k) => [k.kill_id, { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString() }]),
+      row.kills.map((k) => [
+        k.kill_id,
+        { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString(), reportedAt: null },
+      ]),
     );
     const history = new Map(
       row.history.map((h) => [
@@ -100,12 +140,12 @@ export class WorkflowState {
     const t = row.thresholds;
     const thresholds =
       t === null ? null : thresholdsUpdateOf({ updatedAt: new Date(t.updated_at), actor: t.actor, reason: t.reason, thresholds: t.thresholds, maxRiskLevel: t.max_risk_level, minConfidence: t.min_confidence });
-    return new WorkflowState(kills, history, row.auto, row.queued, hourAgo, ModuleQuarantines.from(row), thresholds);
+    return new WorkflowState(kills, history, row.auto, row.queued, hourAgo, ModuleQuarantines.from(row), thresholds, row.recent, burstSince);
   }
 
   /** An empty state, for a rebuild that folds the log from its start. */
   static empty(): WorkflowState {
-    return new WorkflowState(new Map(), new Map(), 0, 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null), null);
+    return new WorkflowState(new Map(), new Map(), 0, 0, Number.POSITIVE_INFINITY, ModuleQuarantines.from(null), null, 0, Number.POSITIVE_INFINITY);
   }
 
   /** The thresholds an admin last set, in force over the configured ones; null: the configured ones hold. */
@@ -142,6 +182,11 @@ export class WorkflowState {
     return this.auto;
   }
 
+  /** Kills reported within the burst window before the round (as far as they were counted), the round's new ones counted in. */
+  recentKills(): number {
+    return this.recent;
+  }
+
   /** Kills waiting for a human on the approval queue, the round's decisions and answers counted in. */
   pendingApprovals(): number {
     return this.queued;
@@ -157,7 +202,8 @@ export class WorkflowState {
     if (event.type === 'KillReported' && tracked) return;
     if (event.type === 'CommandRejected') return;
     const state = evolve(tracked?.state ?? null, event);
-    const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null };
+    const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null, reportedAt: event.type === 'KillReported' ? event.at : null };
+    if (tracked === undefined && event.type === 'KillReported' && Date.parse(event.at) > this.burstSince) this.recent += 1;
     this.queued += Number(awaitsApproval(state)) - Number(tracked !== undefined && awaitsApproval(tracked.state));
     kill.state = state;
     this.kills.set(event.killId, kill);
@@ -188,11 +234,13 @@ export class WorkflowState {
         state: kill.state,
         auto_approved_at: kill.autoApprovedAt,
         awaits_approval: awaitsApproval(kill.state),
+        reported_at: kill.reportedAt,
       }));
+      // A row keeps the time it was first written with: the kill's report.
       await tx.query(
-        `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval)
-         SELECT kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval
-           FROM json_to_recordset($1::json) AS r(kill_id text, partition int, status text, target_module text, state json, auto_approved_at timestamptz, awaits_approval boolean)
+        `INSERT INTO kill_state (kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval, reported_at)
+         SELECT kill_id, partition, status, target_module, state, auto_approved_at, awaits_approval, reported_at
+           FROM json_to_recordset($1::json) AS r(kill_id text, partition int, status text, target_module text, state json, auto_approved_at timestamptz, awaits_approval boolean, reported_at timestamptz)
          ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at, awaits_approval = EXCLUDED.awaits_approval`,
         [JSON.stringify(rows)],
       );

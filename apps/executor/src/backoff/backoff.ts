@@ -12,6 +12,6 @@ export async function heldBack(round: ExecutorRound, cause: LoggedEvent<KillEven
   const at = round.now().toISOString();
   const { backoff } = await standingOf(round.tx, module, round.settings.standing, at);
   if (backoff === null) return false;
-  round.append({ type: 'ResurrectionDeferred', killId: cause.data.killId, at, notBefore: backoff.until, reason: backoff.reason, attempt: backoff.attempt }, cause);
+  round.append({ type: 'ResurrectionDeferred', killId: cause.data.killId, at, notBefore: backoff.until, reason: backoff.reason, attempt: backoff.attempt, waitsForKillIds: [] }, cause);
   return true;
 }

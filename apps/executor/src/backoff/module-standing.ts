@@ -1,6 +1,7 @@
 import type { ProjectionDefinition } from '@medic/eventlog';
 import { moduleKillsProjection, moduleReleasesProjection } from '@medic/standing';
 import { KILL_MODULES } from '../kill-modules';
+import { CASCADE_KILLS } from '../cascade/cascade';
 
 /*
  * The executor's view of each module's standing: the resurrections it
@@ -15,5 +16,6 @@ export const MODULE_RELEASES: ProjectionDefinition = { projection: moduleRelease
 export const EXECUTOR_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: MODULE_KILLS, topic: (c) => c.kafka.topics.kill_events },
   { projection: KILL_MODULES, topic: (c) => c.kafka.topics.kill_events },
+  { projection: CASCADE_KILLS, topic: (c) => c.kafka.topics.kill_events },
   MODULE_RELEASES,
 ];

@@ -100,6 +100,8 @@ export const GATEWAY_DDL = [
   )`,
   `CREATE INDEX IF NOT EXISTS kills_decided_at ON {schema}.kills (decided_at DESC, decision_id) WHERE decision_id IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS kills_module_decided ON {schema}.kills (target_module, decided_at DESC)`,
+  // The kills of the last moments, for the kill-burst breaker's state on /status.
+  `CREATE INDEX IF NOT EXISTS kills_reported ON {schema}.kills (reported_at)`,
   // Tables made by an earlier version get the approval columns; the projection's new version refolds them.
   ...[
     'approval_status text',

@@ -14,6 +14,8 @@ import { ThresholdsInForce } from '../config/thresholds-in-force';
 
 /** The steps that dead-letter what they cannot handle. */
 const STEPS = ['listener', 'decision', 'enrichment', 'enrichment-report', 'negotiator', 'negotiator-answers', 'executor', 'monitor', 'gateway'];
+/** Kills of the burst window counted on /status, at most. */
+const RECENT_KILLS_COUNTED = 100_000;
 /** How long a dead letter keeps its step degraded. */
 export const DEAD_LETTER_WINDOW_MS = 3_600_000;
 
@@ -93,7 +95,7 @@ export class HealthController {
 
   @ApiSecurity('api-key')
   @Get('status')
-  @ApiOperation({ summary: 'System status: mode, safety limits, projection lag (null while the event log cannot be read), decision counts, quarantined modules' })
+  @ApiOperation({ summary: 'System status: mode, safety limits, the kill-burst breaker, projection lag (null while the event log cannot be read), decision counts, quarantined modules' })
   async status(): Promise<Record<string, unknown>> {
     const c = this.config;
     const [lag, counts] = await Promise.all([
@@ -106,6 +108,11 @@ export class HealthController {
       `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
     );
     const quarantined = (await this.modules.list(null)).filter((m) => m.quarantine !== null);
+    const burst = c.constraints.kill_burst;
+    const [recent] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r`, [
+      new Date(Date.now() - burst.window_seconds * 1000),
+      RECENT_KILLS_COUNTED,
+    ]);
     const { values, update } = await this.thresholds.current();
     return {
       version: MEDIC_VERSION,
@@ -115,6 +122,8 @@ export class HealthController {
       auto_approve: { ...c.decision.auto_approve, max_risk_level: values.maxRiskLevel, min_confidence: values.minConfidence },
       risk_thresholds: { ...values.thresholds, source: update === null ? 'config' : 'update' },
       constraints: c.constraints,
+      // The kill-burst breaker (constraints.kill_burst): tripped while more kills than max_kills were reported within the window.
+      kill_burst: { recent_kills: recent?.n ?? 0, tripped: burst.max_kills > 0 && (recent?.n ?? 0) > burst.max_kills, max_kills: burst.max_kills, window_seconds: burst.window_seconds },
       topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
       event_log: lag === null ? 'error' : 'ok',
       projections: lag,

@@ -55,6 +55,13 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     'budget_spent',
     `hourly auto-resurrection budget spent (${used} of ${constraints.maxAutoResurrectionsPerHour})`,
   );
+  const burst = constraints.killBurst;
+  const recent = input.recentKills ?? 0;
+  bar(
+    burst.maxKills > 0 && recent > burst.maxKills,
+    'kill_burst',
+    `more than ${burst.maxKills} kills were reported within ${burst.windowSeconds} s (a burst: an attack, a cascade or Smith misfiring), so a human decides each resurrection until the rate falls`,
+  );
   const quarantine = input.quarantine ?? null;
   if (quarantine !== null) barriers.push({ code: 'quarantined', reason: quarantine.reason });
   return barriers;

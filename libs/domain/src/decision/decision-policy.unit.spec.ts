@@ -41,6 +41,7 @@ interface Case {
   readonly used: number;
   readonly settings: PolicySettings;
   readonly siemGaps?: SiemGaps;
+  readonly recentKills?: number;
 }
 
 const clean: Case = { report: aReport(), coverage: 1, siemStatus: 'used', used: 3, settings: POLICY_SETTINGS };
@@ -51,6 +52,7 @@ const CONSTRAINTS = {
   blacklisted: { ...clean, report: aReport({ targetModule: 'evil-module' }), words: 'Deny: module evil-module is blacklisted.' },
   always_require_approval: { ...clean, report: aReport({ targetModule: 'auth-service' }), words: 'module auth-service always requires human approval' },
   budget_spent: { ...clean, used: 10, words: 'hourly auto-resurrection budget spent (10 of 10)' },
+  kill_burst: { ...clean, recentKills: 31, words: 'more than 30 kills were reported within 60 s (a burst: an attack, a cascade or Smith misfiring)' },
   critical_severity: { ...clean, report: aReport({ severity: 'critical' }), words: 'severity is critical and critical kills require human review' },
   low_confidence: { ...clean, coverage: 0.75, words: 'decision confidence 0.75 is below the auto-approve minimum 0.85' },
   siem_unavailable: { ...clean, siemStatus: 'unavailable', words: 'No SIEM context was used: the SIEM was unavailable' },
@@ -95,6 +97,7 @@ function evaluate(mode: Mode, level: RiskLevel, c: Case) {
     thresholds: THRESHOLDS,
     siemStatus: c.siemStatus,
     ...(c.siemGaps ? { siemGaps: c.siemGaps } : {}),
+    ...(c.recentKills === undefined ? {} : { recentKills: c.recentKills }),
     autoResurrectionsLastHour: c.used,
   };
   return evaluatePolicy(input, { ...c.settings, mode });
@@ -141,6 +144,22 @@ describe('evaluatePolicy: mode × risk level × constraint', () => {
     const settings = { ...POLICY_SETTINGS, autoApprove: { ...POLICY_SETTINGS.autoApprove, maxRiskLevel: 'medium' as const } };
     expect(evaluate('semi_auto', 'medium', { ...clean, settings }).outcome).toBe('approve_auto');
     expect(evaluate('semi_auto', 'high', { ...clean, settings }).outcome).toBe('pending_review');
+  });
+});
+
+describe('evaluatePolicy: a burst of kills', () => {
+  const withRecent = (recentKills: number, maxKills = 30) =>
+    evaluate('semi_auto', 'low', { ...clean, recentKills, settings: { ...POLICY_SETTINGS, constraints: { ...POLICY_SETTINGS.constraints, killBurst: { maxKills, windowSeconds: 60 } } } });
+
+  it('trips only above the limit: the limit itself is still a normal rate', () => {
+    expect(withRecent(30).outcome).toBe('approve_auto');
+    expect(withRecent(31)).toMatchObject({ outcome: 'pending_review', autoApproveEligible: false });
+    expect(withRecent(31).autoApproveBarriers.map((b) => b.code)).toEqual(['kill_burst']);
+  });
+
+  it('has no limit at 0, and counts nothing when the caller counted nothing', () => {
+    expect(withRecent(10_000, 0).outcome).toBe('approve_auto');
+    expect(evaluate('semi_auto', 'low', clean).outcome).toBe('approve_auto');
   });
 });
 

@@ -24,6 +24,11 @@ export interface PolicySettings {
     readonly blacklistedModules: readonly string[];
     /** constraints.always_require_approval */
     readonly alwaysRequireApproval: readonly string[];
+    /**
+     * constraints.kill_burst: more kills than `maxKills` reported within `windowSeconds`
+     * trip a breaker: no kill is auto-approved until the rate falls (maxKills 0: no limit).
+     */
+    readonly killBurst: KillBurstLimit;
   };
   /** decision.default_timeout_minutes */
   readonly defaultTimeoutMinutes: number;
@@ -33,6 +38,12 @@ export interface PolicySettings {
   readonly approvalTimeoutHours: number;
   /** interfaces.approval_queue.max_pending: no more items than this wait for a human at once */
   readonly maxPendingApprovals: number;
+}
+
+/** constraints.kill_burst.* */
+export interface KillBurstLimit {
+  readonly maxKills: number;
+  readonly windowSeconds: number;
 }
 
 /** What the risk assessor needs from configuration. */
@@ -62,6 +73,11 @@ export interface PolicyInput {
   readonly quarantine?: ModuleQuarantine | null;
   /** Items waiting for a human on the approval queue when the kill is decided, counted by the caller (none when absent). */
   readonly pendingApprovals?: number;
+  /**
+   * Kills reported within constraints.kill_burst.window_seconds before the decision, this one
+   * included, counted by the caller (none when absent). A caller may stop counting past the limit.
+   */
+  readonly recentKills?: number;
 }
 
 export type AutoApprovalBarrierCode =
@@ -74,6 +90,7 @@ export type AutoApprovalBarrierCode =
   | 'siem_unavailable'
   | 'siem_unusable_indicators'
   | 'budget_spent'
+  | 'kill_burst'
   | 'quarantined';
 
 /** One unmet condition for auto-approval. */

@@ -1,8 +1,9 @@
 import type { ModuleReleased } from '../control/control-events';
-import { DomainError } from '../shared/errors';
-import { formatInstant, parseInstant } from '../shared/time';
+import { formatInstant, requireInstant } from '../shared/time';
 import { plural } from '../shared/wording';
 import type { KillEvent } from '../workflow/kill-events';
+
+const ms = requireInstant;
 
 /*
  * Where a module stands after its kills and resurrections: how often it was
@@ -204,8 +205,3 @@ function latest(times: readonly (string | null)[]): string | null {
   return known.length === 0 ? null : formatInstant(Math.max(...known));
 }
 
-function ms(instant: string): number {
-  const value = parseInstant(instant);
-  if (value === null) throw new DomainError('invalid_instant', `"${instant}" is not an ISO-8601 timestamp with a zone`);
-  return value;
-}

@@ -62,7 +62,8 @@ export function secondsBetween(from: string, to: string): number {
   return compareInstants(to, from) / 1000;
 }
 
-function requireInstant(instant: string): number {
+/** Milliseconds since the epoch of an instant that must be one (DomainError invalid_instant otherwise). */
+export function requireInstant(instant: string): number {
   const ms = parseInstant(instant);
   if (ms === null) throw new DomainError('invalid_instant', `"${instant}" is not an ISO-8601 timestamp with a zone`);
   return ms;

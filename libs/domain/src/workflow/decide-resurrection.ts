@@ -28,6 +28,7 @@ export function decideResurrection(command: DecideResurrection, state: KillState
       autoResurrectionsLastHour: command.autoResurrectionsLastHour,
       quarantine: command.quarantine,
       pendingApprovals: command.pendingApprovals,
+      ...(command.recentKills === undefined ? {} : { recentKills: command.recentKills }),
     },
     command.policy,
   );

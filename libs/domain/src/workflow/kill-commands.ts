@@ -36,6 +36,8 @@ export interface DecideResurrection {
   readonly quarantine: ModuleQuarantine | null;
   /** Items waiting for a human on the approval queue (see `awaitsApproval`): at the bound, no more are queued. */
   readonly pendingApprovals: number;
+  /** Kills reported within the burst window (constraints.kill_burst), this one included; absent: not counted. */
+  readonly recentKills?: number;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
 }

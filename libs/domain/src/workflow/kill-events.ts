@@ -277,8 +277,10 @@ export interface ResurrectionDeferred extends KillEventBase {
   readonly type: 'ResurrectionDeferred';
   readonly notBefore: string;
   readonly reason: string;
-  /** The backoff step: the module's consecutive re-kills. */
+  /** The backoff step: the module's consecutive re-kills; 0 when it waits for dependencies. */
   readonly attempt: number;
+  /** The kills of modules it depends on (a cascade) it waits for; empty for a backoff. */
+  readonly waitsForKillIds: readonly string[];
 }
 
 /** The backoff of a deferred resurrection has passed (the answer to ResumeResurrection). */

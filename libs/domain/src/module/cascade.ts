@@ -1,0 +1,97 @@
+import { formatInstant, requireInstant } from '../shared/time';
+import type { KillEvent } from '../workflow/kill-events';
+
+const ms = requireInstant;
+
+/*
+ * Correlated kills: Smith often kills a module together with the modules that
+ * depend on it (its report names them in `dependencies`, and their own kills
+ * come as `dependency_cascade`). Brought back in any order, a dependent
+ * started before what it depends on fails its checks and is rolled back. So a
+ * dependent's resurrection waits while a module it depends on, killed in the
+ * same cascade, may still come back; it goes ahead once that module is back,
+ * or its kill is settled without it (denied, expired, vetoed, failed), and at
+ * the latest `maxWaitSeconds` after the dependent was killed.
+ */
+
+/** resurrection.cascade.* */
+export interface CascadeSettings {
+  /** Kills reported within this many seconds of each other form a cascade; 0: resurrections are not ordered. */
+  readonly windowSeconds: number;
+  /** The longest a dependent waits for what it depends on, from its own kill. */
+  readonly maxWaitSeconds: number;
+}
+
+/** One kill, as far as the order of resurrections goes. */
+export interface CascadeKill {
+  readonly killId: string;
+  readonly module: string;
+  /** The modules its report says depend on it (KillReport.dependencies). */
+  readonly dependents: readonly string[];
+  readonly reportedAt: string;
+  /** When its module came back (ResurrectionSucceeded) or its kill was settled without that; null while it may still come back. */
+  readonly doneAt: string | null;
+}
+
+/** A dependent held back for what it depends on. */
+export interface DependencyWait {
+  /** The kills of the modules it waits for. */
+  readonly waitsFor: readonly CascadeKill[];
+  /** When to look again: soon, and never past the end of the wait. */
+  readonly notBefore: string;
+  readonly reason: string;
+}
+
+/** How soon a waiting dependent looks again: half the time it has waited, within these bounds. */
+const RECHECK_MIN_MS = 1_000;
+const RECHECK_MAX_MS = 15_000;
+
+/** Folds one kill event into its kill's cascade facts (one record per kill, whatever the order of partitions). */
+export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): CascadeKill | null {
+  if (event.type === 'KillReported') {
+    const { targetModule, dependencies } = event.report;
+    return facts ?? { killId: event.killId, module: targetModule, dependents: [...new Set(dependencies)].filter((d) => d !== targetModule), reportedAt: event.at, doneAt: null };
+  }
+  if (facts === null || facts.doneAt !== null || !settles(event)) return facts;
+  return { ...facts, doneAt: event.at };
+}
+
+/** The events after which a kill's module is back, or will not come back on this kill. */
+function settles(event: KillEvent): boolean {
+  if (event.type === 'DecisionMade') return event.decision.outcome === 'deny' || event.decision.observeOnly;
+  if (event.type === 'ResurrectionFailed') return !event.retriable;
+  return event.type === 'ResurrectionSucceeded' || event.type === 'ApprovalDenied' || event.type === 'ApprovalExpired' || event.type === 'ResurrectionVetoed';
+}
+
+/**
+ * Whether the resurrection of `dependent` must wait at `at`: some module it
+ * depends on was killed within the cascade window of it and may still come
+ * back, and the dependent has not yet waited `maxWaitSeconds`. `kills` may hold
+ * any kills; those that do not name the dependent's module are left aside.
+ */
+export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string): DependencyWait | null {
+  if (settings.windowSeconds <= 0) return null;
+  const now = ms(at);
+  const killedAt = ms(dependent.reportedAt);
+  const deadline = killedAt + settings.maxWaitSeconds * 1000;
+  if (now >= deadline) return null;
+  const waitsFor = kills
+    .filter(
+      (k) =>
+        k.killId !== dependent.killId &&
+        k.module !== dependent.module &&
+        k.doneAt === null &&
+        k.dependents.includes(dependent.module) &&
+        Math.abs(ms(k.reportedAt) - killedAt) <= settings.windowSeconds * 1000,
+    )
+    .sort((a, b) => ms(a.reportedAt) - ms(b.reportedAt) || (a.killId < b.killId ? -1 : 1));
+  if (waitsFor.length === 0) return null;
+  const recheck = Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, (now - killedAt) / 2));
+  const notBefore = formatInstant(Math.min(deadline, now + recheck));
+  const names = waitsFor.map((k) => `${k.module} (kill ${k.killId})`).join(', ');
+  const reason =
+    `module ${dependent.module} depends on ${names}, killed in the same cascade and not back yet: ` +
+    `its resurrection waits for ${waitsFor.length === 1 ? 'it' : 'them'}, at most until ${formatInstant(deadline)}; checked again at ${notBefore}`;
+  return { waitsFor, notBefore, reason };
+}
+

@@ -1,0 +1,89 @@
+import { dependencyWait, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
+import { aReport } from '../../test/domain-fixtures';
+import { aDecision, sample } from '../../test/kill-event-samples';
+
+/* The order of a cascade's resurrections: dependencies before dependents. */
+
+const SETTINGS = { windowSeconds: 60, maxWaitSeconds: 300 };
+const T0 = '2026-02-11T12:00:00.000Z';
+const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+
+function kill(killId: string, module: string, dependents: string[] = [], reportedSeconds = 0, doneAt: string | null = null): CascadeKill {
+  return { killId, module, dependents, reportedAt: at(reportedSeconds), doneAt };
+}
+
+describe('dependencyWait', () => {
+  const api = kill('k-api', 'api', [], 2);
+
+  it('holds a dependent while a module it depends on, killed in the same cascade, may still come back', () => {
+    const db = kill('k-db', 'db', ['api', 'web'], 0);
+    const wait = dependencyWait(api, [db], SETTINGS, at(3));
+    expect(wait).not.toBeNull();
+    expect(wait!.waitsFor.map((k) => k.killId)).toEqual(['k-db']);
+    expect(wait!.reason).toBe(
+      `module api depends on db (kill k-db), killed in the same cascade and not back yet: its resurrection waits for it, at most until ${at(302)}; checked again at ${at(4)}`,
+    );
+  });
+
+  it('looks again sooner at first and at most every 15 s, never past the end of the wait', () => {
+    const db = kill('k-db', 'db', ['api'], 0);
+    expect(dependencyWait(api, [db], SETTINGS, at(2))!.notBefore).toBe(at(3)); // 1 s at least
+    expect(dependencyWait(api, [db], SETTINGS, at(12))!.notBefore).toBe(at(17)); // half of 10 s waited
+    expect(dependencyWait(api, [db], SETTINGS, at(102))!.notBefore).toBe(at(117)); // 15 s at most
+    expect(dependencyWait(api, [db], SETTINGS, at(295))!.notBefore).toBe(at(302)); // the end of the wait
+  });
+
+  it('lets it go once what it depends on is back or settled, or the wait is over', () => {
+    expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 0, at(5))], SETTINGS, at(6))).toBeNull();
+    expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 0)], SETTINGS, at(302))).toBeNull();
+  });
+
+  it('waits only for kills of other modules that name it, within the window either side', () => {
+    const others = [
+      kill('k-cache', 'cache', ['web'], 0), // names another module
+      kill('k-old', 'db', ['api'], -70), // before the window
+      kill('k-late', 'queue', ['api'], 63), // after it
+      kill('k-api-2', 'api', ['api'], 1), // the module itself
+      kill('k-api', 'db', ['api'], 0), // the same kill
+    ];
+    expect(dependencyWait(api, others, SETTINGS, at(3))).toBeNull();
+    const both = dependencyWait(api, [kill('k-q', 'queue', ['api'], 50), kill('k-db', 'db', ['api'], -40)], SETTINGS, at(3))!;
+    expect(both.waitsFor.map((k) => k.module)).toEqual(['db', 'queue']);
+    expect(both.reason).toContain('depends on db (kill k-db), queue (kill k-q), killed in the same cascade and not back yet: its resurrection waits for them');
+  });
+
+  it('orders nothing with a window of 0', () => {
+    expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 2)], { windowSeconds: 0, maxWaitSeconds: 300 }, at(3))).toBeNull();
+  });
+});
+
+describe('evolveCascadeKill', () => {
+  const reported = sample('KillReported', { killId: 'k-db', at: T0, report: aReport({ killId: 'k-db', targetModule: 'db', dependencies: ['api', 'web', 'api', 'db'] }) });
+  const start = evolveCascadeKill(null, reported)!;
+  const doneBy = (event: KillEvent) => evolveCascadeKill(start, { ...event, killId: 'k-db', at: at(5) })!.doneAt;
+
+  it('starts from the report: the modules that depend on it, once each, not itself', () => {
+    expect(start).toEqual({ killId: 'k-db', module: 'db', dependents: ['api', 'web'], reportedAt: T0, doneAt: null });
+    expect(evolveCascadeKill(start, { ...reported, at: at(9) })).toBe(start);
+  });
+
+  it('is done when the module is back or its kill is settled without it', () => {
+    for (const type of ['ResurrectionSucceeded', 'ApprovalDenied', 'ApprovalExpired', 'ResurrectionVetoed'] as const) expect(doneBy(sample(type))).toBe(at(5));
+    expect(doneBy(sample('ResurrectionFailed', { retriable: false }))).toBe(at(5));
+    expect(doneBy(sample('DecisionMade', { decision: aDecision('deny') }))).toBe(at(5));
+    expect(doneBy(sample('DecisionMade', { decision: aDecision('pending_review', true) }))).toBe(at(5));
+  });
+
+  it('is still on its way back after a refusal tried again, a start, or a decision that approves or asks a human', () => {
+    expect(doneBy(sample('ResurrectionFailed', { retriable: true }))).toBeNull();
+    expect(doneBy(sample('ResurrectionStarted'))).toBeNull();
+    expect(doneBy(sample('DecisionMade', { decision: aDecision('pending_review') }))).toBeNull();
+    expect(doneBy(sample('DecisionMade', { decision: aDecision('approve_auto') }))).toBeNull();
+  });
+
+  it('keeps the first settling, and knows no kill before its report', () => {
+    const back = evolveCascadeKill(start, sample('ResurrectionSucceeded', { killId: 'k-db', at: at(5) }))!;
+    expect(evolveCascadeKill(back, sample('ApprovalDenied', { killId: 'k-db', at: at(9) }))).toBe(back);
+    expect(evolveCascadeKill(null, sample('ResurrectionSucceeded', { killId: 'k-x' }))).toBeNull();
+  });
+});

@@ -77,6 +77,13 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     const waiting = await killEventsOf(medic, down, (es) => only(es, 'ResurrectionDeferred').length >= 3, 'api-svc to look again', 20_000);
     expect(await running('api-svc')).toBe(false);
     expect(only(waiting, 'ResurrectionStarted')).toHaveLength(0);
+    // The operator sees why on the decision.
+    type Hold = { since: string; until: string; reason: string; waits_for_kill_ids: string[] } | null;
+    const holdOf = async () => (await medic.get<Envelope<{ status: string; resurrection_hold: Hold }>>(`/decisions/${first(waiting, 'DecisionMade').decision.decisionId}`)).body.data;
+    const shown = await eventually(async () => ((await holdOf()).resurrection_hold !== null ? holdOf() : undefined), 'the hold on the decision');
+    expect(shown.status).toBe('approved');
+    expect(shown.resurrection_hold).toMatchObject({ since: first(waiting, 'ResurrectionDeferred').at, waits_for_kill_ids: [up] });
+    expect(shown.resurrection_hold!.reason).toContain('depends on db-svc');
 
     expect((await medic.call('POST', `/queue/${itemId}/approve`, { as: 'ops', body: { notes: 'the database is fine' } })).status).toBe(200);
     const upEvents = await resurrected(up);
@@ -88,6 +95,7 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     expect(first(downEvents, 'ResurrectionSucceeded')).toBeDefined();
     expect(await running('db-svc')).toBe(true);
     expect(await running('api-svc')).toBe(true);
+    await eventually(async () => ((await holdOf()).resurrection_hold === null ? true : undefined), 'the hold to end on the decision');
   });
 
   it('lets a dependent go once what it depends on is denied, without waiting out the limit', async () => {

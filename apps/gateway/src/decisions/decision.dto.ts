@@ -24,6 +24,14 @@ export class ApprovalDto {
   @ApiPropertyOptional({ nullable: true, type: String, description: "the denier's reason" }) denial_reason!: string | null;
 }
 
+/** An approved resurrection the executor holds back: for the module's backoff, or for modules it depends on (a cascade). */
+export class ResurrectionHoldDto {
+  @ApiProperty({ format: 'date-time' }) since!: string;
+  @ApiProperty({ format: 'date-time', description: 'when it is looked at again (it may be held again then)' }) until!: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty({ type: [String], description: 'the kills of the modules it depends on that it waits for; empty for a backoff' }) waits_for_kill_ids!: string[];
+}
+
 /** A resurrection decision (spec 2.3) with the kill it answers and its risk breakdown. */
 export class DecisionDto {
   @ApiProperty({ format: 'uuid' }) decision_id!: string;
@@ -55,6 +63,7 @@ export class DecisionDto {
   @ApiProperty({ type: [RiskFactorDto] }) risk_factors!: RiskFactorDto[];
   @ApiProperty() risk_coverage!: number;
   @ApiPropertyOptional({ type: ApprovalDto, nullable: true }) approval!: ApprovalDto | null;
+  @ApiPropertyOptional({ type: ResurrectionHoldDto, nullable: true, description: 'set while the approved resurrection is held back' }) resurrection_hold!: ResurrectionHoldDto | null;
 }
 
 export class PaginationDto {
@@ -99,6 +108,10 @@ export function toDecisionDto(v: KillView): DecisionDto {
     risk_factors: (v.riskFactors ?? []).map((f) => ({ ...f })),
     risk_coverage: v.riskCoverage ?? 0,
     approval: toApprovalDto(v),
+    resurrection_hold:
+      v.heldSince === null || v.heldUntil === null
+        ? null
+        : { since: v.heldSince.toISOString(), until: v.heldUntil.toISOString(), reason: v.heldReason ?? '', waits_for_kill_ids: v.heldFor ?? [] },
   };
 }
 

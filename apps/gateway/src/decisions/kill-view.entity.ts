@@ -52,6 +52,12 @@ export class KillView {
   @Column('text', { name: 'approval_notes', nullable: true }) approvalNotes!: string | null;
   @Column('text', { name: 'denial_reason', nullable: true }) denialReason!: string | null;
   @Column('text', { name: 'approval_command_id', nullable: true }) approvalCommandId!: string | null;
+  /** While an approved resurrection is held back (a backoff, or modules it depends on): since when, until when at least, why. */
+  @Column('timestamptz', { name: 'held_since', nullable: true }) heldSince!: Date | null;
+  @Column('timestamptz', { name: 'held_until', nullable: true }) heldUntil!: Date | null;
+  @Column('text', { name: 'held_reason', nullable: true }) heldReason!: string | null;
+  /** The kills of the modules it depends on that it waits for; empty for a backoff. */
+  @Column('json', { name: 'held_for', nullable: true }) heldFor!: string[] | null;
   @Column('uuid', { name: 'last_event_id' }) lastEventId!: string;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
@@ -95,6 +101,10 @@ export const GATEWAY_DDL = [
     approval_notes text,
     denial_reason text,
     approval_command_id text,
+    held_since timestamptz,
+    held_until timestamptz,
+    held_reason text,
+    held_for json,
     last_event_id uuid NOT NULL,
     updated_at timestamptz NOT NULL
   )`,
@@ -113,6 +123,10 @@ export const GATEWAY_DDL = [
     'denial_reason text',
     'approval_command_id text',
     'signed_by text',
+    'held_since timestamptz',
+    'held_until timestamptz',
+    'held_reason text',
+    'held_for json',
   ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
   // A table made when the lists were jsonb is converted.
   jsonbColumnsToJson('kills', ['reasoning', 'risk_factors', 'constraints']),

@@ -8,9 +8,21 @@ import { KillView } from './kill-view.entity';
  */
 export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
-  version: 3,
+  // 4: resurrections held back.
+  version: 4,
   entity: KillView,
-  read: readStream('kill', ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired']),
+  read: readStream('kill', [
+    'KillReported',
+    'RiskAssessed',
+    'DecisionMade',
+    'ApprovalRequested',
+    'ApprovalGranted',
+    'ApprovalDenied',
+    'ApprovalExpired',
+    'ResurrectionDeferred',
+    'ResurrectionStarted',
+    'ResurrectionFailed',
+  ]),
   keyOf: (event) => event.data.killId,
   evolve: evolveKillView,
 };
@@ -66,6 +78,13 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
       return Object.assign(next, answered(e, 'denied', e.denier), { status: 'denied', denialReason: e.reason });
     case 'ApprovalExpired':
       return Object.assign(next, answered(e, 'expired', APPROVAL_EXPIRY_ACTOR), { status: 'expired' });
+    case 'ResurrectionDeferred':
+      // Held back again while it waits: it has been held since the first time.
+      return Object.assign(next, { heldSince: row.heldSince ?? new Date(e.at), heldUntil: new Date(e.notBefore), heldReason: e.reason, heldFor: [...e.waitsForKillIds] });
+    case 'ResurrectionStarted':
+    case 'ResurrectionFailed':
+      // The hold is over: the resurrection was started, or refused before it could be.
+      return row.heldSince === null ? row : Object.assign(next, { heldSince: null, heldUntil: null, heldReason: null, heldFor: null });
     // Not folded into this view (yet): its reader never passes them.
     case 'ContextEnriched':
     case 'EnrichmentRequested':
@@ -73,9 +92,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'VetoCleared':
     case 'ResurrectionVetoed':
     case 'VetoDeferred':
-    case 'ResurrectionStarted':
     case 'ResurrectionSucceeded':
-    case 'ResurrectionFailed':
     case 'StabilityConfirmed':
     case 'AnomalyDetected':
     case 'AnomalyCleared':
@@ -85,7 +102,6 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'RollbackCompleted':
     case 'RollbackFailed':
     case 'OutcomeRecorded':
-    case 'ResurrectionDeferred':
     case 'ResurrectionResumed':
     case 'CommandRejected':
       return row;
@@ -139,6 +155,10 @@ function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 
     approvalNotes: null,
     denialReason: null,
     approvalCommandId: null,
+    heldSince: null,
+    heldUntil: null,
+    heldReason: null,
+    heldFor: null,
     lastEventId: logged.id,
     updatedAt: new Date(e.at),
   });

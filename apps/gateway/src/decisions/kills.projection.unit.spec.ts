@@ -71,6 +71,19 @@ describe('kills projection', () => {
     expect(row).toMatchObject({ ...expected, approvalAt: new Date(verdict.at), approvalQueueItemId: SAMPLE_EVENTS.ApprovalRequested.queueItemId });
   });
 
+  it('shows a resurrection held back, since the first hold, until it is started', () => {
+    const approved = [SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('approve_auto') }];
+    const held = { ...SAMPLE_EVENTS.ResurrectionDeferred, at: '2026-02-11T12:00:01.000Z', notBefore: '2026-02-11T12:00:02.000Z', reason: 'waits for db', waitsForKillIds: ['k-db'] };
+    const again = { ...held, at: '2026-02-11T12:00:02.500Z', notBefore: '2026-02-11T12:00:04.000Z', reason: 'still waits for db' };
+    const row = fold([...approved, held, SAMPLE_EVENTS.ResurrectionResumed, again])!;
+    expect(row).toMatchObject({ status: 'approved', heldSince: new Date(held.at), heldUntil: new Date(again.notBefore), heldReason: 'still waits for db', heldFor: ['k-db'] });
+    const started = fold([...approved, held, again, SAMPLE_EVENTS.ResurrectionStarted])!;
+    expect(started).toMatchObject({ heldSince: null, heldUntil: null, heldReason: null, heldFor: null });
+    // A start that was never held back changes nothing here.
+    const plain = fold(approved)!;
+    expect(evolveKillView(plain, logged(SAMPLE_EVENTS.ResurrectionStarted))).toBe(plain);
+  });
+
   it('reads only the event types it folds', () => {
     const records = [SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.CommandRejected, SAMPLE_EVENTS.ApprovalGranted].map((e, i) => {
       const env = newEnvelope('kill', e, { source: 'test', subject: e.killId, time: e.at });

@@ -11,7 +11,8 @@ const ms = requireInstant;
  * dependent's resurrection waits while a module it depends on, killed in the
  * same cascade, may still come back; it goes ahead once that module is back,
  * or its kill is settled without it (denied, expired, vetoed, failed), and at
- * the latest `maxWaitSeconds` after the dependent was killed.
+ * the latest `maxWaitSeconds` after the dependent was killed. Two modules that
+ * each name the other as depending on them are not ordered.
  */
 
 /** resurrection.cascade.* */
@@ -82,6 +83,8 @@ export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKi
         k.module !== dependent.module &&
         k.doneAt === null &&
         k.dependents.includes(dependent.module) &&
+        // Two modules that each say the other depends on them would wait for each other: neither waits.
+        !dependent.dependents.includes(k.module) &&
         Math.abs(ms(k.reportedAt) - killedAt) <= settings.windowSeconds * 1000,
     )
     .sort((a, b) => ms(a.reportedAt) - ms(b.reportedAt) || (a.killId < b.killId ? -1 : 1));

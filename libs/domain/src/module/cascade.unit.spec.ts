@@ -52,6 +52,13 @@ describe('dependencyWait', () => {
     expect(both.reason).toContain('depends on db (kill k-db), queue (kill k-q), killed in the same cascade and not back yet: its resurrection waits for them');
   });
 
+  it('does not make two modules that each depend on the other wait for each other', () => {
+    const a = kill('k-a', 'a-svc', ['b-svc'], 0);
+    const b = kill('k-b', 'b-svc', ['a-svc'], 1);
+    expect(dependencyWait(a, [b], SETTINGS, at(2))).toBeNull();
+    expect(dependencyWait(b, [a], SETTINGS, at(2))).toBeNull();
+  });
+
   it('orders nothing with a window of 0', () => {
     expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 2)], { windowSeconds: 0, maxWaitSeconds: 300 }, at(3))).toBeNull();
   });

@@ -96,6 +96,10 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     expect(await running('db-svc')).toBe(true);
     expect(await running('api-svc')).toBe(true);
     await eventually(async () => ((await holdOf()).resurrection_hold === null ? true : undefined), 'the hold to end on the decision');
+    // An auditor reads the wait in the kill's timeline.
+    const audit = await medicCli(['replay', 'audit', down], { env: cliEnv(medic) });
+    expect(audit.stdout).toContain(`ResurrectionDeferred   held back until ${first(downEvents, 'ResurrectionDeferred').notBefore} for what it depends on (kills ${up}): module api-svc depends on db-svc`);
+    expect(audit.stdout).toMatch(/ResurrectionResumed +wait over \(due [^)]+\); the resurrection approved by policy:auto-approve goes ahead unless it must wait again/);
   });
 
   it('lets a dependent go once what it depends on is denied, without waiting out the limit', async () => {

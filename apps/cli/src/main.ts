@@ -21,7 +21,7 @@ const USAGE = `usage: medic <command>
                                      decide the log's kills again under other thresholds and compare
                                      with what was decided and how the resurrections turned out
   siem seed                          load sample threat indicators and module events into the SIEM
-  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--stop]
+  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--dependencies a,b] [--stop]
                                      send a kill report to Smith's topic, as Smith would
                                      (--stop: stop the module's container first)
   smith replay <file.jsonl>          send a file of kill reports, one per line

@@ -13,13 +13,15 @@ export interface SmithKill {
   /** The instance killed (--instance); null when not given: the container stopped, else `<module>-1`. */
   readonly instance: string | null;
   readonly evidence: readonly string[];
+  /** The modules that depend on the one killed (--dependencies a,b): a cascade's order. */
+  readonly dependencies: readonly string[];
   /** Stop the module's container first, as Smith would. */
   readonly stop: boolean;
   /** Sign the report (--sign-key <Ed25519 private key PEM> --key-id <id>), as a Smith with a key Medic trusts would. */
   readonly signWith: { readonly keyId: string; readonly key: KeyObject } | null;
 }
 
-const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b] [--stop] [--sign-key <ed25519 private key .pem> --key-id <id>]';
+const USAGE = 'usage: medic smith kill <module> [--severity critical|high|medium|low|info] [--confidence 0..1] [--reason <kill reason>] [--kill-id <id>] [--instance <id>] [--evidence a,b] [--dependencies a,b] [--stop] [--sign-key <ed25519 private key .pem> --key-id <id>]';
 
 /** Reads `medic smith kill` arguments; anything off is a usage error naming it. */
 export function parseSmithKill(args: readonly string[]): SmithKill {
@@ -32,6 +34,7 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
       'kill-id': { type: 'string' },
       instance: { type: 'string' },
       evidence: { type: 'string' },
+      dependencies: { type: 'string' },
       stop: { type: 'boolean' },
       'sign-key': { type: 'string' },
       'key-id': { type: 'string' },
@@ -55,6 +58,7 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
     reason,
     instance: values.instance ?? null,
     evidence: (values.evidence ?? 'smith-simulator').split(',').filter((e) => e.length > 0),
+    dependencies: (values.dependencies ?? '').split(',').filter((d) => d.length > 0),
     stop: values.stop ?? false,
     signWith: signingOf(values['sign-key'], values['key-id']),
   };
@@ -102,7 +106,7 @@ export function smithKillMessage(kill: SmithKill, at: Date): string {
       severity: kill.severity,
       confidence_score: kill.confidence,
       evidence: [...kill.evidence],
-      dependencies: [],
+      dependencies: [...kill.dependencies],
       source_agent: 'smith-simulator',
       metadata: {},
     },

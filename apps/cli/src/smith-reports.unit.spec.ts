@@ -20,7 +20,14 @@ describe('medic smith kill', () => {
   });
 
   it('defaults to the reboot plan demo kill', () => {
-    expect(parseSmithKill(['nginx-test'])).toMatchObject({ severity: 'low', confidence: 0.4, reason: 'anomaly_behavior', stop: false });
+    expect(parseSmithKill(['nginx-test'])).toMatchObject({ severity: 'low', confidence: 0.4, reason: 'anomaly_behavior', stop: false, dependencies: [] });
+  });
+
+  it('names the modules that depend on the one killed, for a cascade', () => {
+    const kill = parseSmithKill(['db-svc', '--dependencies', 'api-svc,web-svc']);
+    expect(kill.dependencies).toEqual(['api-svc', 'web-svc']);
+    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'))), {});
+    expect(parsed.ok && parsed.value.payload.dependencies).toEqual(['api-svc', 'web-svc']);
   });
 
   it('takes --stop anywhere among the options', () => {
@@ -29,7 +36,7 @@ describe('medic smith kill', () => {
   });
 
   it.each([
-    [['x', '--bogus'], /^unknown option --bogus; known: --severity, --confidence, --reason, --kill-id, --instance, --evidence, --stop, --sign-key, --key-id\n/],
+    [['x', '--bogus'], /^unknown option --bogus; known: --severity, --confidence, --reason, --kill-id, --instance, --evidence, --dependencies, --stop, --sign-key, --key-id\n/],
     [['x', '--severity'], /^--severity needs a value \(one of critical, high, medium, low, info\)\n/],
     [['x', '--confidence', '-0.5'], /^--confidence must be a number from 0 to 1$/],
     [['--stop'], /^missing <module>\n/],
@@ -49,6 +56,7 @@ describe('medic smith kill', () => {
     [['m', '--severity']],
     [['../etc/passwd']],
     [['m', '--kill-id', 'has spaces']],
+    [['m', '--dependencies', '../up']],
   ])('refuses %j with a usage error', (args) => {
     expect(exitOf(args)).toBe(2);
   });

@@ -68,9 +68,11 @@ function summary(e: KillEvent): string {
     case 'OutcomeRecorded':
       return `outcome ${e.result}${e.timeToStableSeconds !== null ? `, stable in ${e.timeToStableSeconds}s` : ''}`;
     case 'ResurrectionDeferred':
-      return `held back until ${e.notBefore} (backoff attempt ${e.attempt}): ${e.reason}`;
+      return e.waitsForKillIds.length > 0
+        ? `held back until ${e.notBefore} for what it depends on (kills ${e.waitsForKillIds.join(', ')}): ${e.reason}`
+        : `held back until ${e.notBefore} (backoff attempt ${e.attempt}): ${e.reason}`;
     case 'ResurrectionResumed':
-      return `backoff over (due ${e.notBefore}); resurrection approved by ${e.approvedBy} goes ahead`;
+      return `wait over (due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`;
   }
 }
 

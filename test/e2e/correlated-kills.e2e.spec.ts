@@ -136,6 +136,9 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
       return items.length === tripped.length ? items : undefined;
     }, 'the tripped kills on the queue');
     for (const item of queued) expect(item.approval.review_reason).toMatch(/^more than 4 kills were reported within 8 s/);
+    // And Grafana sees why: the decision service counts each ground.
+    const counted = new RegExp(`^medic_decision_grounds_total\\{kind="barrier",ground="kill_burst"[^}]*\\} ${tripped.length}$`, 'm');
+    await eventually(async () => (counted.test(await (await fetch(medic.metricsUrl('decision'))).text()) ? true : undefined), 'the tripped kills counted on /metrics');
     type Status = { kill_burst: { recent_kills: number; tripped: boolean; max_kills: number; window_seconds: number } };
     const burstState = async () => (await medic.get<Envelope<Status>>('/status')).body.data.kill_burst;
     const state = await burstState();

@@ -34,6 +34,7 @@ export class DecisionWorker implements LogWorker {
   private readonly verdicts;
   private readonly rejected;
   private readonly fired;
+  private readonly grounds;
 
   constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {
     const { metrics } = deps;
@@ -42,6 +43,12 @@ export class DecisionWorker implements LogWorker {
     this.verdicts = counter(metrics, 'medic_approval_verdicts_total', 'Resurrections approved or denied, by who decided (policy or human), and approvals expired', ['verdict', 'approver_kind']);
     this.rejected = counter(metrics, 'medic_commands_rejected_total', 'Commands the kill workflow refused, by command and reason code', ['command', 'code']);
     this.fired = counter(metrics, 'medic_timers_fired_total', 'Due timers fired as commands', ['command']);
+    this.grounds = counter(
+      metrics,
+      'medic_decision_grounds_total',
+      'Why decisions were not auto-approved: each denial and each unmet condition for auto-approval (kill_burst, budget_spent, risk_level, …)',
+      ['kind', 'ground'],
+    );
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
@@ -114,6 +121,8 @@ export class DecisionWorker implements LogWorker {
       this.latency.observe((committedAt - Date.parse(cause.time)) / 1000);
       if (d.outcome === 'deny') this.verdicts.inc({ verdict: 'denied', approver_kind: 'policy' });
       if (d.outcome === 'approve_auto' && !d.observeOnly) this.verdicts.inc({ verdict: 'approved', approver_kind: 'policy' });
+      for (const ground of d.grounds?.denials ?? []) this.grounds.inc({ kind: 'denial', ground });
+      for (const ground of d.grounds?.autoApproveBarriers ?? []) this.grounds.inc({ kind: 'barrier', ground });
       this.logger.info(
         'Resurrection decision made',
         { kill_id: d.killId, decision_id: d.decisionId, outcome: d.outcome, risk_level: d.riskLevel, risk_score: d.riskScore, confidence: d.confidence, observe_only: d.observeOnly },

@@ -10,12 +10,16 @@ import { eventsOfType, eventually, firstOfType, killEventsOf, killReport, module
  * Correlated kills on a real container engine. Smith kills a module together
  * with a module that depends on it: the dependent's resurrection waits until
  * what it depends on is back (after a human approved it), or its kill is
- * settled without it (a human denied it). And a burst of kills above
+ * settled without it (a human denied it), and goes ahead right then: its own
+ * next look is set far off (recheck_seconds), so only the executor's wake-up
+ * can have started it. And a burst of kills above
  * constraints.kill_burst trips a breaker: the kills past the limit go to a
  * human, until the rate falls again.
  */
 describe('correlated kills: dependencies before dependents, and the kill-burst breaker', () => {
   const BURST = { max_kills: 4, window_seconds: 8 };
+  // A held-back dependent's own next look: past the end of every test here.
+  const RECHECK_SECONDS = 600;
   let engine: ContainerEngineHandle;
   let docker: Docker;
   let medic: MedicUnderTest;
@@ -35,6 +39,7 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
         decision: { auto_approve: { enabled: true } },
         // What the others depend on is looked at by a human first.
         constraints: { max_auto_resurrections_per_hour: 100, always_require_approval: ['db-svc', 'cache-svc'], kill_burst: BURST },
+        resurrection: { cascade: { recheck_seconds: RECHECK_SECONDS } },
       },
     });
   });
@@ -71,12 +76,24 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     return { up, down, itemId: first(upEvents, 'ApprovalRequested').queueItemId };
   }
 
-  it('brings a dependent back only after what it depends on is back', async () => {
+  /** The dependent's wait ended by the executor as soon as what it waited for settled, well before its own next look; then it started. */
+  function wokenEarly(events: KillEvent[]): { resumed: Extract<KillEvent, { type: 'ResurrectionResumed' }>; started: Extract<KillEvent, { type: 'ResurrectionStarted' }> } {
+    const resumed = first(events, 'ResurrectionResumed');
+    expect(resumed.resumedBy).toBe('executor:dependencies');
+    expect(Date.parse(resumed.at)).toBeLessThan(Date.parse(resumed.notBefore));
+    const started = first(events, 'ResurrectionStarted');
+    expect(Date.parse(started.at)).toBeGreaterThanOrEqual(Date.parse(resumed.at));
+    return { resumed, started };
+  }
+
+  it('brings a dependent back only after what it depends on is back, as soon as it is', async () => {
     const { up, down, itemId } = await cascade('db-svc', 'api-svc');
-    // It keeps waiting (and looking again) while the human has not answered.
-    const waiting = await killEventsOf(medic, down, (es) => only(es, 'ResurrectionDeferred').length >= 3, 'api-svc to look again', 20_000);
+    // It keeps waiting while the human has not answered.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const waiting = await eventsOf(down, (es) => es.some((e) => e.type === 'ResurrectionDeferred'), 'api-svc held back');
     expect(await running('api-svc')).toBe(false);
     expect(only(waiting, 'ResurrectionStarted')).toHaveLength(0);
+    expect(only(waiting, 'ResurrectionResumed')).toHaveLength(0);
     // The operator sees why on the decision.
     type Hold = { since: string; until: string; reason: string; waits_for_kill_ids: string[] } | null;
     const holdOf = async () => (await medic.get<Envelope<{ status: string; resurrection_hold: Hold }>>(`/decisions/${first(waiting, 'DecisionMade').decision.decisionId}`)).body.data;
@@ -89,9 +106,11 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     const upEvents = await resurrected(up);
     const downEvents = await resurrected(down);
     const dbBack = first(upEvents, 'ResurrectionSucceeded');
-    const apiStarted = first(downEvents, 'ResurrectionStarted');
+    const { resumed, started: apiStarted } = wokenEarly(downEvents);
+    expect(Date.parse(resumed.at)).toBeGreaterThanOrEqual(Date.parse(dbBack.at));
     expect(Date.parse(apiStarted.at)).toBeGreaterThanOrEqual(Date.parse(dbBack.at));
     expect(only(downEvents, 'ResurrectionStarted')).toHaveLength(1);
+    expect(only(downEvents, 'ResurrectionResumed')).toHaveLength(1);
     expect(first(downEvents, 'ResurrectionSucceeded')).toBeDefined();
     expect(await running('db-svc')).toBe(true);
     expect(await running('api-svc')).toBe(true);
@@ -99,7 +118,7 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     // An auditor reads the wait in the kill's timeline.
     const audit = await medicCli(['replay', 'audit', down], { env: cliEnv(medic) });
     expect(audit.stdout).toContain(`ResurrectionDeferred   held back until ${first(downEvents, 'ResurrectionDeferred').notBefore} for what it depends on (kills ${up}): module api-svc depends on db-svc`);
-    expect(audit.stdout).toMatch(/ResurrectionResumed +wait over \(due [^)]+\); the resurrection approved by policy:auto-approve goes ahead unless it must wait again/);
+    expect(audit.stdout).toMatch(/ResurrectionResumed +what it waited for is back or settled \(its next look was due [^)]+\); the resurrection approved by policy:auto-approve goes ahead unless it must wait again/);
   });
 
   it('lets a dependent go once what it depends on is denied, without waiting out the limit', async () => {
@@ -108,7 +127,7 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     expect(denied.status).toBe(200);
     const downEvents = await resurrected(down);
     const deniedAt = first(await eventsOf(up, (es) => es.some((e) => e.type === 'ApprovalDenied'), 'the denial'), 'ApprovalDenied').at;
-    const started = first(downEvents, 'ResurrectionStarted');
+    const { started } = wokenEarly(downEvents);
     expect(Date.parse(started.at)).toBeGreaterThanOrEqual(Date.parse(deniedAt));
     // Well inside resurrection.cascade.max_wait_seconds (300 s): the denial let it go.
     expect(Date.parse(started.at) - Date.parse(first(downEvents, 'KillReported').at)).toBeLessThan(60_000);

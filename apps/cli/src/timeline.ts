@@ -1,4 +1,4 @@
-import { round4, type HealthChecked, type KillEvent } from '@medic/domain';
+import { DEPENDENCIES_ACTOR, round4, type HealthChecked, type KillEvent } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
@@ -72,7 +72,9 @@ function summary(e: KillEvent): string {
         ? `held back until ${e.notBefore} for what it depends on (kills ${e.waitsForKillIds.join(', ')}): ${e.reason}`
         : `held back until ${e.notBefore} (backoff attempt ${e.attempt}): ${e.reason}`;
     case 'ResurrectionResumed':
-      return `wait over (due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`;
+      return e.resumedBy === DEPENDENCIES_ACTOR
+        ? `what it waited for is back or settled (its next look was due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`
+        : `wait over (due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`;
   }
 }
 

@@ -43,6 +43,8 @@ export class CascadeKillRow {
   @Column('timestamptz', { name: 'reported_at' }) reportedAt!: Date;
   /** Null while its module may still come back. */
   @Column('timestamptz', { name: 'done_at', nullable: true }) doneAt!: Date | null;
+  /** The kills its resurrection is held back for now; empty when it is not held back for any. */
+  @Column('text', { name: 'waiting_for', array: true }) waitingFor!: string[];
 }
 
 export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, CascadeKillRow, ...MODULE_STANDING_ENTITIES];
@@ -90,5 +92,8 @@ export const EXECUTOR_DDL = [
     done_at timestamptz
   )`,
   `CREATE INDEX IF NOT EXISTS cascade_kills_reported ON {schema}.cascade_kills (reported_at)`,
+  `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS waiting_for text[] NOT NULL DEFAULT '{}'`,
+  // The few dependents held back at any time, looked at whenever a kill settles.
+  `CREATE INDEX IF NOT EXISTS cascade_kills_waiting ON {schema}.cascade_kills (kill_id) WHERE cardinality(waiting_for) > 0 AND done_at IS NULL`,
   ...MODULE_STANDING_DDL,
 ];

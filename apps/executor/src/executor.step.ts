@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { CascadeSettings, KillEvent, StandingSettings } from '@medic/domain';
-import { applyRecords, decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import type { Message } from 'kafkajs';
+import type { CascadeSettings, KillEvent, LoggedKillCommand, StandingSettings } from '@medic/domain';
+import { applyRecords, causeOf, decodeRecords, dispatchEach, KillAppends, newEnvelope, toKafkaMessage, type LogDispatch, type LoggedEvent, type Output, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
-import { CASCADE_KILLS } from './cascade/cascade';
+import { CASCADE_KILLS, wakeDependents } from './cascade/cascade';
 import { KILL_MODULES } from './kill-modules';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost, targetKey, type ContainerEngine, type ContainerInfo, type ModuleTarget } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
@@ -11,6 +12,8 @@ import { ContainerSnapshot, KillModule } from './executor.schema';
 export interface ExecutorSettings {
   readonly source: string;
   readonly killEventsTopic: string;
+  /** Where commands to the kill workflow go (a held-back dependent resumed once what it waited for is back). */
+  readonly killCommandsTopic: string;
   /** constraints.blacklisted_modules: never brought back, whoever approved it. */
   readonly blacklistedModules: readonly string[];
   /** Smith is asked first (spec 4.4): act on VetoCleared instead of on the approval. */
@@ -45,6 +48,7 @@ export type ExecutorReport = readonly KillEvent[];
 /** What the executor's handlers are given: the engine, and where to append. */
 export class ExecutorRound {
   private readonly appends: KillAppends;
+  private commands: Message[] = [];
   private work: (() => Promise<void>)[] = [];
   private intents: { target: ModuleTarget; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
   /** Killed instances whose containers are snapshotted when the round is saved: `targetKey` → the kill. */
@@ -147,12 +151,20 @@ export class ExecutorRound {
     this.appends.add(event, cause);
   }
 
+  /** A command to the kill workflow, on the command log keyed by its kill, committed with the round's events. */
+  command(command: LoggedKillCommand, cause: LoggedEvent<unknown>): void {
+    this.commands.push(toKafkaMessage('command', newEnvelope('command', command, { source: this.settings.source, subject: command.killId, time: command.at, cause: causeOf(cause) })));
+  }
+
   begin(): void {
     this.appends.reset();
+    this.commands = [];
   }
 
   finish(rejected: RejectedRecord[]): StepResult<ExecutorReport> {
-    return { outputs: [this.appends.output()], report: this.appends.events, rejected };
+    const outputs: Output[] = [this.appends.output()];
+    if (this.commands.length > 0) outputs.push({ topic: this.settings.killCommandsTopic, messages: this.commands });
+    return { outputs, report: this.appends.events, rejected };
   }
 }
 
@@ -178,6 +190,7 @@ export async function runExecutor(
     round.begin();
     const dispatched = await dispatchEach(events, round, dispatch, 'the executor');
     await round.settle();
+    await wakeDependents(round, batch);
     // One dead letter per record, whichever of the decoding, the handlers and the projections refused it.
     const seen = new Set([...rejected, ...dispatched].map((r) => r.offset));
     const more: RejectedRecord[] = [];

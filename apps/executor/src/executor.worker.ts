@@ -10,15 +10,15 @@ import { EXECUTOR_SOURCE } from './executor.handlers';
 import { EXECUTOR_STEP } from './executor.schema';
 import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
-import { CASCADE_SETTLING } from './cascade/cascade';
+import { CASCADE_FOLDED } from './cascade/cascade';
 
 const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionFailed', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
 /**
  * Folded, not acted on: outcomes into the modules' standing (re-kills hold later resurrections
  * back), a resurrection's container into its kill's row (what a rollback stops), what settles
- * a kill into its cascade (its dependents wait for it).
+ * a kill into its cascade (its dependents wait for it), and what holds a dependent back.
  */
-const FOLDED = ['OutcomeRecorded', 'ResurrectionSucceeded', ...CASCADE_SETTLING] as const;
+const FOLDED = ['OutcomeRecorded', 'ResurrectionSucceeded', ...CASCADE_FOLDED] as const;
 
 /** Brings approved modules back through the container engine, one transactional step on the kill log. */
 @Injectable()
@@ -35,7 +35,7 @@ export class ExecutorWorker implements LogWorker {
   async start(dispatch: LogDispatch): Promise<void> {
     const { config, kafka } = this.deps;
     const topics = config.kafka.topics;
-    await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
+    await provisionTopics(kafka, [topics.kill_events, topics.kill_commands, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON, ...FOLDED]));
     const engineMs = config.resurrection.engine_timeout_seconds * 1000;
@@ -43,6 +43,7 @@ export class ExecutorWorker implements LogWorker {
     const settings = {
       source: EXECUTOR_SOURCE,
       killEventsTopic: topics.kill_events,
+      killCommandsTopic: topics.kill_commands,
       blacklistedModules: config.constraints.blacklisted_modules,
       vetoProtocol: config.smith.veto_protocol.enabled,
       standing: toStandingSettings(config),

@@ -265,7 +265,12 @@ export const medicConfigSchema = z
         backoff: backoff.default({}),
         /** Dependencies before dependents: kills reported within window_seconds of each other form a cascade (0: no order). */
         cascade: z
-          .object({ window_seconds: z.number().nonnegative().max(86_400).default(60), max_wait_seconds: z.number().nonnegative().max(86_400).default(300) })
+          .object({
+            window_seconds: z.number().nonnegative().max(86_400).default(60),
+            max_wait_seconds: z.number().nonnegative().max(86_400).default(300),
+            /** A held-back dependent is resumed when what it waits for settles; besides, it looks again this often. */
+            recheck_seconds: z.number().min(1).max(3_600).default(10),
+          })
           .strict()
           .default({}),
         probes: probesSchema(moduleName),

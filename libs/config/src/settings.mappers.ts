@@ -80,5 +80,5 @@ export function kafkaBrokerList(c: MedicConfig): readonly string[] {
 /** The order of a cascade's resurrections: dependencies before dependents (resurrection.cascade.*). */
 export function toCascadeSettings(c: MedicConfig): CascadeSettings {
   const { cascade } = c.resurrection;
-  return deepFreeze({ windowSeconds: cascade.window_seconds, maxWaitSeconds: cascade.max_wait_seconds });
+  return deepFreeze({ windowSeconds: cascade.window_seconds, maxWaitSeconds: cascade.max_wait_seconds, recheckSeconds: cascade.recheck_seconds });
 }

@@ -1,10 +1,16 @@
-import { dependencyWait, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
-import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
+import { randomUUID } from 'node:crypto';
+import { In } from 'typeorm';
+import { DEPENDENCIES_ACTOR, dependencyWait, dependencyWaitOver, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
+import { ceTypesOf } from '@medic/contracts';
+import { decodeRecords, header, readStream, type LoggedEvent, type RawRecords, type StreamProjection } from '@medic/eventlog';
 import type { ExecutorRound } from '../executor.step';
 import { CascadeKillRow } from '../executor.schema';
 
 /** The kill events that say a kill's module came back, or will not on this kill. */
 export const CASCADE_SETTLING = ['ResurrectionSucceeded', 'ResurrectionFailed', 'DecisionMade', 'ApprovalDenied', 'ApprovalExpired', 'ResurrectionVetoed'] as const;
+
+/** What the cascade projection folds: the report, what settles a kill, and a resurrection held back, resumed or started. */
+export const CASCADE_FOLDED = ['KillReported', ...CASCADE_SETTLING, 'ResurrectionDeferred', 'ResurrectionResumed', 'ResurrectionStarted'] as const;
 
 /**
  * Each kill's place in a cascade (projection "executor.cascade_kills"), folded in the
@@ -13,7 +19,7 @@ export const CASCADE_SETTLING = ['ResurrectionSucceeded', 'ResurrectionFailed', 
 export const CASCADE_KILLS: StreamProjection<'kill', CascadeKillRow> = {
   name: 'executor.cascade_kills',
   entity: CascadeKillRow,
-  read: readStream('kill', ['KillReported', ...CASCADE_SETTLING]),
+  read: readStream('kill', CASCADE_FOLDED),
   keyOf: (e) => e.data.killId,
   evolve: (row, logged: LoggedEvent<KillEvent>) => {
     const facts = row === null ? null : cascadeKill(row);
@@ -26,20 +32,29 @@ export const CASCADE_KILLS: StreamProjection<'kill', CascadeKillRow> = {
       dependents: [...next.dependents],
       reportedAt: new Date(next.reportedAt),
       doneAt: next.doneAt === null ? null : new Date(next.doneAt),
+      waitingFor: [...next.waitsFor],
     });
   },
 };
 
 function cascadeKill(row: CascadeKillRow): CascadeKill {
-  return { killId: row.killId, module: row.targetModule, dependents: row.dependents, reportedAt: row.reportedAt.toISOString(), doneAt: row.doneAt?.toISOString() ?? null };
+  return {
+    killId: row.killId,
+    module: row.targetModule,
+    dependents: row.dependents,
+    reportedAt: row.reportedAt.toISOString(),
+    doneAt: row.doneAt?.toISOString() ?? null,
+    waitsFor: row.waitingFor ?? [],
+  };
 }
 
 /**
  * Holds an approved resurrection back while a module its module depends on, killed in the
  * same cascade, may still come back: appends ResurrectionDeferred naming those kills (the
- * kill stays APPROVED), and the kill workflow's timer resumes it to look again. Returns
- * false when it may start now (nothing to wait for, the wait is over, or the kill was
- * reported before the executor kept cascades).
+ * kill stays APPROVED). It looks again as soon as they are settled (see `wakeDependents`),
+ * or when the kill workflow's timer resumes it. Returns false when it may start now
+ * (nothing to wait for, the wait is over, or the kill was reported before the executor
+ * kept cascades).
  */
 export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEvent<KillEvent>): Promise<boolean> {
   const { cascade } = round.settings;
@@ -62,4 +77,42 @@ export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEv
     cause,
   );
   return true;
+}
+
+/** The records after which a held-back dependent may look again: one settling a kill it waits for, or its own holding back (they may have settled since). */
+const WAKING = new Set<string>(ceTypesOf('kill', [...CASCADE_SETTLING, 'ResurrectionDeferred']));
+
+/**
+ * A dependent held back for the modules it depends on goes ahead as soon as the
+ * last of them is settled, not at its next look: once the batch is folded, each
+ * dependent whose wait is over is sent ResumeResurrection (actor
+ * `executor:dependencies`) on the command log, in the round's transaction. The
+ * kill workflow resumes it once (a timer firing too is refused), and the
+ * executor checks its dependencies again before it starts it.
+ */
+export async function wakeDependents(round: ExecutorRound, batch: RawRecords): Promise<void> {
+  if (round.settings.cascade.windowSeconds <= 0) return;
+  const waking = batch.messages.filter((m) => WAKING.has(header(m.headers, 'ce_type') ?? ''));
+  const ids = [...new Set(waking.map((m) => header(m.headers, 'ce_subject')).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return;
+  const waiting = await round.tx
+    .createQueryBuilder(CascadeKillRow, 'k')
+    .where('cardinality(k.waiting_for) > 0')
+    .andWhere('k.done_at IS NULL')
+    .andWhere('(k.waiting_for && :ids::text[] OR k.kill_id = ANY(:ids::text[]))', { ids })
+    .getMany();
+  if (waiting.length === 0) return;
+  const waitedFor = await round.tx.findBy(CascadeKillRow, { killId: In([...new Set(waiting.flatMap((w) => w.waitingFor))]) });
+  const kills = new Map(waitedFor.map((row) => [row.killId, cascadeKill(row)]));
+  const freed = waiting.map(cascadeKill).filter((dependent) => dependencyWaitOver(dependent, kills));
+  if (freed.length === 0) return;
+  // Decoded only now, and only the records that may have freed one, to name the cause.
+  const { events } = decodeRecords('kill', { ...batch, messages: waking });
+  const at = round.now().toISOString();
+  for (const dependent of freed) {
+    const causes = events.filter((e) => e.data.killId === dependent.killId || dependent.waitsFor.includes(e.data.killId));
+    const cause = causes[causes.length - 1];
+    if (cause === undefined) continue;
+    round.command({ type: 'ResumeResurrection', commandId: randomUUID(), killId: dependent.killId, at, actor: DEPENDENCIES_ACTOR }, cause);
+  }
 }

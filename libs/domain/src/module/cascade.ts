@@ -11,7 +11,9 @@ const ms = requireInstant;
  * dependent's resurrection waits while a module it depends on, killed in the
  * same cascade, may still come back; it goes ahead once that module is back,
  * or its kill is settled without it (denied, expired, vetoed, failed), and at
- * the latest `maxWaitSeconds` after the dependent was killed. Two modules that
+ * the latest `maxWaitSeconds` after the dependent was killed. The executor
+ * wakes it as soon as the last of them settles (`dependencyWaitOver`); it also
+ * looks again every `recheckSeconds` on its own. Two modules that
  * each name the other as depending on them are not ordered.
  */
 
@@ -21,6 +23,8 @@ export interface CascadeSettings {
   readonly windowSeconds: number;
   /** The longest a dependent waits for what it depends on, from its own kill. */
   readonly maxWaitSeconds: number;
+  /** How often a held-back dependent looks again on its own, besides being woken when what it waits for settles. */
+  readonly recheckSeconds: number;
 }
 
 /** One kill, as far as the order of resurrections goes. */
@@ -32,29 +36,40 @@ export interface CascadeKill {
   readonly reportedAt: string;
   /** When its module came back (ResurrectionSucceeded) or its kill was settled without that; null while it may still come back. */
   readonly doneAt: string | null;
+  /** The kills its resurrection is held back for now (ResurrectionDeferred), until it is resumed. */
+  readonly waitsFor: readonly string[];
 }
 
 /** A dependent held back for what it depends on. */
 export interface DependencyWait {
   /** The kills of the modules it waits for. */
   readonly waitsFor: readonly CascadeKill[];
-  /** When to look again: soon, and never past the end of the wait. */
+  /** When to look again on its own: `recheckSeconds` on, and never past the end of the wait. */
   readonly notBefore: string;
   readonly reason: string;
 }
-
-/** How soon a waiting dependent looks again: half the time it has waited, within these bounds. */
-const RECHECK_MIN_MS = 1_000;
-const RECHECK_MAX_MS = 15_000;
 
 /** Folds one kill event into its kill's cascade facts (one record per kill, whatever the order of partitions). */
 export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): CascadeKill | null {
   if (event.type === 'KillReported') {
     const { targetModule, dependencies } = event.report;
-    return facts ?? { killId: event.killId, module: targetModule, dependents: [...new Set(dependencies)].filter((d) => d !== targetModule), reportedAt: event.at, doneAt: null };
+    return facts ?? { killId: event.killId, module: targetModule, dependents: [...new Set(dependencies)].filter((d) => d !== targetModule), reportedAt: event.at, doneAt: null, waitsFor: [] };
   }
-  if (facts === null || facts.doneAt !== null || !settles(event)) return facts;
-  return { ...facts, doneAt: event.at };
+  if (facts === null || facts.doneAt !== null) return facts;
+  if (settles(event)) return { ...facts, doneAt: event.at, waitsFor: [] };
+  if (event.type === 'ResurrectionDeferred') return { ...facts, waitsFor: [...event.waitsForKillIds] };
+  if ((event.type === 'ResurrectionResumed' || event.type === 'ResurrectionStarted') && facts.waitsFor.length > 0) return { ...facts, waitsFor: [] };
+  return facts;
+}
+
+/**
+ * Whether a dependent held back for the modules it depends on may look again
+ * now, before its timer: every kill it waits for is settled (its module back,
+ * or not coming back on that kill). A kill not among `kills` counts as not
+ * settled, so the timer decides. The executor looks again before it starts it.
+ */
+export function dependencyWaitOver(dependent: CascadeKill, kills: ReadonlyMap<string, CascadeKill>): boolean {
+  return dependent.doneAt === null && dependent.waitsFor.length > 0 && dependent.waitsFor.every((id) => (kills.get(id)?.doneAt ?? null) !== null);
 }
 
 /** The events after which a kill's module is back, or will not come back on this kill. */
@@ -89,12 +104,12 @@ export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKi
     )
     .sort((a, b) => ms(a.reportedAt) - ms(b.reportedAt) || (a.killId < b.killId ? -1 : 1));
   if (waitsFor.length === 0) return null;
-  const recheck = Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, (now - killedAt) / 2));
-  const notBefore = formatInstant(Math.min(deadline, now + recheck));
+  const notBefore = formatInstant(Math.min(deadline, now + settings.recheckSeconds * 1000));
   const names = waitsFor.map((k) => `${k.module} (kill ${k.killId})`).join(', ');
   const reason =
     `module ${dependent.module} depends on ${names}, killed in the same cascade and not back yet: ` +
-    `its resurrection waits for ${waitsFor.length === 1 ? 'it' : 'them'}, at most until ${formatInstant(deadline)}; checked again at ${notBefore}`;
+    `its resurrection waits for ${waitsFor.length === 1 ? 'it' : 'them'}, at most until ${formatInstant(deadline)}; ` +
+    `it goes ahead as soon as ${waitsFor.length === 1 ? 'that kill is' : 'they are'} settled, and is checked again at ${notBefore} in any case`;
   return { waitsFor, notBefore, reason };
 }
 

@@ -1,15 +1,15 @@
-import { dependencyWait, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
+import { dependencyWait, dependencyWaitOver, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
 import { aReport } from '../../test/domain-fixtures';
 import { aDecision, sample } from '../../test/kill-event-samples';
 
 /* The order of a cascade's resurrections: dependencies before dependents. */
 
-const SETTINGS = { windowSeconds: 60, maxWaitSeconds: 300 };
+const SETTINGS = { windowSeconds: 60, maxWaitSeconds: 300, recheckSeconds: 10 };
 const T0 = '2026-02-11T12:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
 
-function kill(killId: string, module: string, dependents: string[] = [], reportedSeconds = 0, doneAt: string | null = null): CascadeKill {
-  return { killId, module, dependents, reportedAt: at(reportedSeconds), doneAt };
+function kill(killId: string, module: string, dependents: string[] = [], reportedSeconds = 0, doneAt: string | null = null, waitsFor: string[] = []): CascadeKill {
+  return { killId, module, dependents, reportedAt: at(reportedSeconds), doneAt, waitsFor };
 }
 
 describe('dependencyWait', () => {
@@ -21,15 +21,14 @@ describe('dependencyWait', () => {
     expect(wait).not.toBeNull();
     expect(wait!.waitsFor.map((k) => k.killId)).toEqual(['k-db']);
     expect(wait!.reason).toBe(
-      `module api depends on db (kill k-db), killed in the same cascade and not back yet: its resurrection waits for it, at most until ${at(302)}; checked again at ${at(4)}`,
+      `module api depends on db (kill k-db), killed in the same cascade and not back yet: its resurrection waits for it, at most until ${at(302)}; it goes ahead as soon as that kill is settled, and is checked again at ${at(13)} in any case`,
     );
   });
 
-  it('looks again sooner at first and at most every 15 s, never past the end of the wait', () => {
+  it('looks again on its own every recheckSeconds, never past the end of the wait', () => {
     const db = kill('k-db', 'db', ['api'], 0);
-    expect(dependencyWait(api, [db], SETTINGS, at(2))!.notBefore).toBe(at(3)); // 1 s at least
-    expect(dependencyWait(api, [db], SETTINGS, at(12))!.notBefore).toBe(at(17)); // half of 10 s waited
-    expect(dependencyWait(api, [db], SETTINGS, at(102))!.notBefore).toBe(at(117)); // 15 s at most
+    expect(dependencyWait(api, [db], SETTINGS, at(2))!.notBefore).toBe(at(12));
+    expect(dependencyWait(api, [db], { ...SETTINGS, recheckSeconds: 1.5 }, at(102))!.notBefore).toBe(at(103.5));
     expect(dependencyWait(api, [db], SETTINGS, at(295))!.notBefore).toBe(at(302)); // the end of the wait
   });
 
@@ -50,6 +49,7 @@ describe('dependencyWait', () => {
     const both = dependencyWait(api, [kill('k-q', 'queue', ['api'], 50), kill('k-db', 'db', ['api'], -40)], SETTINGS, at(3))!;
     expect(both.waitsFor.map((k) => k.module)).toEqual(['db', 'queue']);
     expect(both.reason).toContain('depends on db (kill k-db), queue (kill k-q), killed in the same cascade and not back yet: its resurrection waits for them');
+    expect(both.reason).toContain('it goes ahead as soon as they are settled');
   });
 
   it('does not make two modules that each depend on the other wait for each other', () => {
@@ -60,7 +60,7 @@ describe('dependencyWait', () => {
   });
 
   it('orders nothing with a window of 0', () => {
-    expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 2)], { windowSeconds: 0, maxWaitSeconds: 300 }, at(3))).toBeNull();
+    expect(dependencyWait(api, [kill('k-db', 'db', ['api'], 2)], { ...SETTINGS, windowSeconds: 0 }, at(3))).toBeNull();
   });
 });
 
@@ -70,7 +70,7 @@ describe('evolveCascadeKill', () => {
   const doneBy = (event: KillEvent) => evolveCascadeKill(start, { ...event, killId: 'k-db', at: at(5) })!.doneAt;
 
   it('starts from the report: the modules that depend on it, once each, not itself', () => {
-    expect(start).toEqual({ killId: 'k-db', module: 'db', dependents: ['api', 'web'], reportedAt: T0, doneAt: null });
+    expect(start).toEqual({ killId: 'k-db', module: 'db', dependents: ['api', 'web'], reportedAt: T0, doneAt: null, waitsFor: [] });
     expect(evolveCascadeKill(start, { ...reported, at: at(9) })).toBe(start);
   });
 
@@ -92,5 +92,37 @@ describe('evolveCascadeKill', () => {
     const back = evolveCascadeKill(start, sample('ResurrectionSucceeded', { killId: 'k-db', at: at(5) }))!;
     expect(evolveCascadeKill(back, sample('ApprovalDenied', { killId: 'k-db', at: at(9) }))).toBe(back);
     expect(evolveCascadeKill(null, sample('ResurrectionSucceeded', { killId: 'k-x' }))).toBeNull();
+  });
+
+  it('knows what its resurrection is held back for, until it is resumed, started or settled', () => {
+    const held = evolveCascadeKill(start, sample('ResurrectionDeferred', { killId: 'k-db', at: at(3), attempt: 0, waitsForKillIds: ['k-x', 'k-y'] }))!;
+    expect(held.waitsFor).toEqual(['k-x', 'k-y']);
+    expect(evolveCascadeKill(held, sample('ResurrectionResumed', { killId: 'k-db', at: at(4) }))!.waitsFor).toEqual([]);
+    expect(evolveCascadeKill(held, sample('ResurrectionStarted', { killId: 'k-db', at: at(4) }))!.waitsFor).toEqual([]);
+    expect(evolveCascadeKill(held, sample('ApprovalDenied', { killId: 'k-db', at: at(4) }))).toMatchObject({ doneAt: at(4), waitsFor: [] });
+    // A backoff holds it back for no kill.
+    expect(evolveCascadeKill(start, sample('ResurrectionDeferred', { killId: 'k-db', at: at(3), attempt: 2, waitsForKillIds: [] }))!.waitsFor).toEqual([]);
+  });
+});
+
+describe('dependencyWaitOver', () => {
+  const db = kill('k-db', 'db', ['api'], 0);
+  const queue = kill('k-q', 'queue', ['api'], 1);
+  const api = kill('k-api', 'api', [], 2, null, ['k-db', 'k-q']);
+  const settled = (k: CascadeKill) => ({ ...k, doneAt: at(9) });
+  const byId = (...kills: CascadeKill[]) => new Map(kills.map((k) => [k.killId, k]));
+
+  it('is over once every kill the dependent waits for is settled', () => {
+    expect(dependencyWaitOver(api, byId(settled(db), settled(queue)))).toBe(true);
+  });
+
+  it('is not while one of them may still come back, or is unknown (its timer decides then)', () => {
+    expect(dependencyWaitOver(api, byId(settled(db), queue))).toBe(false);
+    expect(dependencyWaitOver(api, byId(settled(db)))).toBe(false);
+  });
+
+  it('is not for a kill that waits for nothing, or is itself settled', () => {
+    expect(dependencyWaitOver({ ...api, waitsFor: [] }, byId(settled(db), settled(queue)))).toBe(false);
+    expect(dependencyWaitOver(settled(api), byId(settled(db), settled(queue)))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import {
   answerCommand,
   BACKOFF_ACTOR,
   decide,
+  DEPENDENCIES_ACTOR,
   evolve,
   initialState,
   timersOf,
@@ -23,8 +24,8 @@ import { aDecision, sample, SAMPLE_EVENTS } from '../../test/kill-event-samples'
 const fold = (...events: KillEvent[]): KillState => events.reduce<KillState | null>((s, e) => evolve(s, e), initialState())!;
 
 const approved = [SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') })];
-const deferred = sample('ResurrectionDeferred', { at: '2026-02-11T12:00:10.000Z', notBefore: '2026-02-11T12:00:30.000Z', attempt: 2 });
-const resume = (at: string, commandId = 'cmd-r1'): ResumeResurrection => ({ type: 'ResumeResurrection', commandId, killId: 'demo-1', at, actor: BACKOFF_ACTOR });
+const deferred = sample('ResurrectionDeferred', { at: '2026-02-11T12:00:10.000Z', notBefore: '2026-02-11T12:00:30.000Z', attempt: 2, waitsForKillIds: [] });
+const resume = (at: string, commandId = 'cmd-r1', actor = BACKOFF_ACTOR): ResumeResurrection => ({ type: 'ResumeResurrection', commandId, killId: 'demo-1', at, actor });
 
 describe('a held-back resurrection', () => {
   it('waits for its backoff on a timer that fires ResumeResurrection when due', () => {
@@ -35,8 +36,40 @@ describe('a held-back resurrection', () => {
 
   it('is resumed when due, by whoever approved it', () => {
     expect(decide(resume('2026-02-11T12:00:30.000Z'), fold(...approved, deferred))).toEqual([
-      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-r1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z' },
+      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-r1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z', resumedBy: BACKOFF_ACTOR },
     ]);
+  });
+
+  describe('waiting for the modules it depends on', () => {
+    const waiting = sample('ResurrectionDeferred', { at: '2026-02-11T12:00:10.000Z', notBefore: '2026-02-11T12:00:15.000Z', attempt: 0, waitsForKillIds: ['db-kill-1'] });
+
+    it('is resumed before its next look as soon as the executor says what it waited for is back', () => {
+      expect(decide(resume('2026-02-11T12:00:11.500Z', 'cmd-d1', DEPENDENCIES_ACTOR), fold(...approved, waiting))).toEqual([
+        { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:11.500Z', commandId: 'cmd-d1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:15.000Z', resumedBy: DEPENDENCIES_ACTOR },
+      ]);
+    });
+
+    it('is resumed once: the timer firing after the executor is refused, and so is the executor after the timer', () => {
+      const early = decide(resume('2026-02-11T12:00:11.500Z', 'cmd-d1', DEPENDENCIES_ACTOR), fold(...approved, waiting));
+      const [late] = answerCommand(resume('2026-02-11T12:00:15.000Z'), fold(...approved, waiting, ...early));
+      expect(late).toMatchObject({ type: 'CommandRejected', commandType: 'ResumeResurrection', actor: BACKOFF_ACTOR, code: 'illegal_transition' });
+      const timerFirst = decide(resume('2026-02-11T12:00:15.000Z'), fold(...approved, waiting));
+      const [executorLate] = answerCommand(resume('2026-02-11T12:00:15.100Z', 'cmd-d2', DEPENDENCIES_ACTOR), fold(...approved, waiting, ...timerFirst));
+      expect(executorLate).toMatchObject({ type: 'CommandRejected', actor: DEPENDENCIES_ACTOR, code: 'illegal_transition' });
+    });
+
+    it('keeps the kills it waits for in the state, and a backoff is not ended early by anyone', () => {
+      expect(fold(...approved, waiting).deferral).toMatchObject({ waitsForKillIds: ['db-kill-1'], resumedAt: null });
+      const [answer] = answerCommand(resume('2026-02-11T12:00:11.500Z', 'cmd-d1', DEPENDENCIES_ACTOR), fold(...approved, deferred));
+      expect(answer).toMatchObject({ type: 'CommandRejected', code: 'backoff_not_due' });
+    });
+
+    it('is not ended early in a state folded before the kills waited for were kept', () => {
+      const { waitsForKillIds: _dropped, ...older } = fold(...approved, waiting).deferral!;
+      const state = { ...fold(...approved, waiting), deferral: older };
+      const [answer] = answerCommand(resume('2026-02-11T12:00:11.500Z', 'cmd-d1', DEPENDENCIES_ACTOR), state);
+      expect(answer).toMatchObject({ type: 'CommandRejected', code: 'backoff_not_due' });
+    });
   });
 
   it.each([

@@ -5,10 +5,15 @@ import type { ResumeResurrection } from './kill-commands';
 import type { ResurrectionResumed } from './kill-events';
 import type { KillState } from './kill-state';
 
+/** Who ends a dependent's wait as soon as what it waited for is back or settled (see the executor's cascades). */
+export const DEPENDENCIES_ACTOR = 'executor:dependencies';
+
 /**
- * A held-back resurrection is resumed once, when its backoff has passed: the
- * backoff timer fires at least once, and a second firing is refused, so the
- * executor starts the module a single time.
+ * A held-back resurrection is resumed once: a backoff when it has passed (its
+ * timer fires at least once); a wait for dependencies as soon as it is told
+ * they are back, or when its timer looks again (the executor checks again
+ * before it starts, and holds it back once more if it must). A second
+ * resumption is refused, so the executor starts the module a single time.
  */
 export function resumeResurrection(command: ResumeResurrection, state: KillState): ResurrectionResumed[] {
   const deferral = state.deferral ?? null;
@@ -16,9 +21,10 @@ export function resumeResurrection(command: ResumeResurrection, state: KillState
     const why = state.status !== 'APPROVED' ? `it is ${state.status}` : deferral === null ? 'its resurrection was not held back' : `its resurrection was already resumed at ${deferral.resumedAt}`;
     throw illegalCommand(state, command, why);
   }
-  if (compareInstants(command.at, deferral.notBefore) < 0) {
+  const waitsForDependencies = (deferral.waitsForKillIds ?? []).length > 0;
+  if (!waitsForDependencies && compareInstants(command.at, deferral.notBefore) < 0) {
     throw new DomainError('backoff_not_due', `the resurrection of kill ${state.killId} waits until ${deferral.notBefore}`, { killId: state.killId, notBefore: deferral.notBefore });
   }
-  const { killId, at, commandId } = command;
-  return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: deferral.notBefore }];
+  const { killId, at, commandId, actor } = command;
+  return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: deferral.notBefore, resumedBy: actor }];
 }

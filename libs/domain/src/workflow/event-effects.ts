@@ -124,7 +124,7 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
       return state.status === 'STABLE' ? move('COMPLETED', { outcome }) : stay({ outcome });
     }
     case 'ResurrectionDeferred':
-      return stay({ deferral: { notBefore: event.notBefore, attempt: event.attempt, deferredAt: event.at, resumedAt: null } });
+      return stay({ deferral: { notBefore: event.notBefore, attempt: event.attempt, deferredAt: event.at, resumedAt: null, waitsForKillIds: event.waitsForKillIds } });
     case 'ResurrectionResumed': {
       const deferral = state.deferral ?? null;
       return stay(deferral === null ? {} : { deferral: { ...deferral, resumedAt: event.at } });

@@ -283,12 +283,14 @@ export interface ResurrectionDeferred extends KillEventBase {
   readonly waitsForKillIds: readonly string[];
 }
 
-/** The backoff of a deferred resurrection has passed (the answer to ResumeResurrection). */
+/** The backoff of a deferred resurrection has passed, or what it waited for is back (the answer to ResumeResurrection). */
 export interface ResurrectionResumed extends KillEventBase {
   readonly type: 'ResurrectionResumed';
   readonly commandId: string;
   readonly approvedBy: string;
   readonly notBefore: string;
+  /** Who ended the wait: the backoff timer, or the executor once what a dependent waited for was back or settled ('' in events logged before it was recorded). */
+  readonly resumedBy: string;
 }
 
 export type KillEvent =

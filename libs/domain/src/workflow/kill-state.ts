@@ -49,6 +49,8 @@ export interface ResurrectionDeferral {
   readonly deferredAt: string;
   /** When the backoff was declared over (ResurrectionResumed); null while it waits. */
   readonly resumedAt: string | null;
+  /** The kills of the modules it waits for (a cascade); empty for a backoff (absent in states folded before it was kept). */
+  readonly waitsForKillIds?: readonly string[];
 }
 
 /** One kill, folded from its events. */

@@ -244,7 +244,7 @@ describe('the approval queue over REST (manual mode)', () => {
         deadLetters: 'SELECT * FROM gateway.dead_letters ORDER BY id',
         killState: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id',
         days: 'SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition',
-        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+        timers: 'SELECT timer_id, kill_id, due_at, command, traceparent FROM decision.kill_timers ORDER BY timer_id',
       });
     // Nothing in flight: every pending item answered, so no timer fires during the comparison.
     for (const item of (await medic.call<Envelope<QueuePage>>('GET', '/queue?page_size=200')).body.data!.items) await deny(item.item_id, 'bob', { reason: 'closing' });

@@ -176,7 +176,7 @@ describe('correlated kills: dependencies before dependents, and the kill-burst b
     const snapshot = () =>
       snapshotTables(medic.databaseUrl, {
         killState: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at, reported_at FROM decision.kill_state ORDER BY kill_id',
-        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+        timers: 'SELECT timer_id, kill_id, due_at, command, traceparent FROM decision.kill_timers ORDER BY timer_id',
         cascades: 'SELECT * FROM executor.cascade_kills ORDER BY kill_id',
       });
     const live = await eventually(async () => {

@@ -171,7 +171,7 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
       snapshotTables(medic.databaseUrl, {
         kills: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id',
         days: 'SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition',
-        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+        timers: 'SELECT timer_id, kill_id, due_at, command, traceparent FROM decision.kill_timers ORDER BY timer_id',
       });
     const live = await snapshot();
     expect(live.kills?.length).toBeGreaterThanOrEqual(7);

@@ -247,7 +247,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       snapshotTables(medic.databaseUrl, {
         killState: 'SELECT kill_id, partition, status, target_module, state, auto_approved_at FROM decision.kill_state ORDER BY kill_id',
         days: 'SELECT * FROM decision.module_daily ORDER BY target_module, day, source_partition',
-        timers: 'SELECT timer_id, kill_id, due_at, command FROM decision.kill_timers ORDER BY timer_id',
+        timers: 'SELECT timer_id, kill_id, due_at, command, traceparent FROM decision.kill_timers ORDER BY timer_id',
         reKills: 'SELECT * FROM decision.module_rekills ORDER BY kill_id',
         decisionReleases: 'SELECT * FROM decision.module_releases ORDER BY target_module',
         executorKills: 'SELECT * FROM executor.module_kills ORDER BY kill_id',

@@ -8,7 +8,8 @@ import { eventually, killReport, readTopic, smithMessage, startMedic, type Medic
  * receiver that speaks the protocol (POST /v1/traces, OTLP JSON): one trace
  * per kill from Smith's span through the listener and the kill workflow, an
  * operator's approval one trace from the caller's span through the gateway
- * to the workflow's answer, and a dead-lettered record's span marked failed.
+ * to the workflow's answer, a kill's trace going on across a timer (its
+ * approval expiring), and a dead-lettered record's span marked failed.
  */
 
 interface OtlpValue {
@@ -24,6 +25,7 @@ interface OtlpSpan {
   kind: number;
   attributes?: { key: string; value: OtlpValue }[];
   status?: { code?: number; message?: string };
+  links?: { traceId: string; spanId: string }[];
 }
 interface Exported extends OtlpSpan {
   service: string;
@@ -33,12 +35,17 @@ interface OtlpRequest {
 }
 
 const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_PRODUCER = 4;
 const SPAN_KIND_CONSUMER = 5;
 const STATUS_ERROR = 2;
 const SMITH_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SMITH_SPAN = 'b7ad6b7169203331';
 const OPERATOR_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const OPERATOR_SPAN = '00f067aa0ba902b7';
+const EXPIRY_TRACE = '5bd66ef5095369c7b0d1f8f4bd33716a';
+const EXPIRY_SPAN = 'fa7c0c1b2d3e4f50';
+/** Long enough for the approval test to answer first, short enough to wait out in the expiry test. */
+const APPROVAL_TIMEOUT_SECONDS = 10;
 
 function attr(span: OtlpSpan, key: string): string | number | boolean | undefined {
   const v = span.attributes?.find((a) => a.key === key)?.value;
@@ -79,7 +86,11 @@ describe('tracing across the log (OpenTelemetry, OTLP/HTTP)', () => {
 
   beforeAll(async () => {
     receiver = await otlpReceiver();
-    medic = await startMedic({ services: [], config: { mode: { current: 'manual' } }, apiKeys: [{ name: 'olga', role: 'operator' }] });
+    medic = await startMedic({
+      services: [],
+      config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: APPROVAL_TIMEOUT_SECONDS / 3600 } } },
+      apiKeys: [{ name: 'olga', role: 'operator' }],
+    });
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' };
     for (const service of ['listener', 'decision', 'gateway'] as const) await medic.start(service, otel);
   });
@@ -159,6 +170,33 @@ describe('tracing across the log (OpenTelemetry, OTLP/HTTP)', () => {
     // Scrapes and probes are not traced: only the API is.
     await fetch(medic.metricsUrl('gateway'));
     expect(receiver.spans.filter((s) => s.service === 'medic-gateway' && s.kind === SPAN_KIND_SERVER && String(attr(s, 'url.path')).startsWith('/metrics'))).toEqual([]);
+  });
+
+  it('goes on with a kill’s trace when its approval expires on a timer', async () => {
+    const report = killReport({ target_module: 'traced-expiry' });
+    const producer = medic.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: medic.topics.smith, messages: [{ key: report.kill_id, value: smithMessage(report), headers: { traceparent: `00-${EXPIRY_TRACE}-${EXPIRY_SPAN}-01` } }] });
+    await producer.disconnect();
+    const ofKill = (all: KafkaMessage[]) => all.filter((m) => m.headers?.ce_subject?.toString() === report.kill_id);
+    const typed = (all: KafkaMessage[], type: string) => ofKill(all).find((m) => m.headers?.ce_type?.toString() === type);
+    const log = await readTopic(medic, medic.topics.kill, (all) => typed(all, 'medic.kill.v1.ApprovalExpired') !== undefined, 'the approval to expire', (APPROVAL_TIMEOUT_SECONDS + 30) * 1000);
+    const requested = typed(log, 'medic.kill.v1.ApprovalRequested')!;
+    expect(traceparentOf(requested)).toMatch(new RegExp(`^00-${EXPIRY_TRACE}-`));
+    const commands = await readTopic(medic, medic.topics.commands, (all) => typed(all, 'medic.command.v1.ExpireApproval') !== undefined, 'the timer’s command');
+    const command = typed(commands, 'medic.command.v1.ExpireApproval')!;
+
+    // The timer's span: child of the span that appended ApprovalRequested (which set the timer), linked to the firing.
+    const [timer] = await spansWhere('the timer’s span', (s) => s.service === 'medic-decision' && s.name === 'timer ExpireApproval' && s.traceId === EXPIRY_TRACE);
+    expect(timer).toMatchObject({ kind: SPAN_KIND_PRODUCER, parentSpanId: traceparentOf(requested).split('-')[2] });
+    expect(attr(timer!, 'medic.kill_id')).toBe(report.kill_id);
+    expect(traceparentOf(command)).toBe(`00-${EXPIRY_TRACE}-${timer!.spanId}-01`);
+    const [firing] = await spansWhere('the firing’s span', (s) => s.service === 'medic-decision' && s.name === 'fire decision.kill-timers' && s.spanId === timer!.links?.[0]?.spanId);
+    expect(firing!.traceId).not.toBe(EXPIRY_TRACE);
+    // And the workflow's answer, in the kill's trace still.
+    const expired = typed(log, 'medic.kill.v1.ApprovalExpired')!;
+    const [answer] = await spansWhere('the workflow’s span of the command', (s) => s.service === 'medic-decision' && s.parentSpanId === timer!.spanId);
+    expect(traceparentOf(expired)).toBe(`00-${EXPIRY_TRACE}-${answer!.spanId}-01`);
   });
 
   it('marks the span of a dead-lettered record failed, with the reason', async () => {

@@ -55,6 +55,8 @@ export class KillTimerRow {
   /** Set while a firing is in flight, so other replicas leave the timer alone until then. */
   @Column('timestamptz', { name: 'claimed_until', nullable: true }) claimedUntil!: Date | null;
   @Column('int', { name: 'firings' }) firings!: number;
+  /** The trace of the event that set it: its firing goes on with the kill's trace. */
+  @Column('text', { name: 'traceparent', nullable: true }) traceparent!: string | null;
 }
 
 /** A resurrection its module was killed again after (OutcomeRecorded re_killed): re-kills quarantine a module. */
@@ -119,6 +121,7 @@ export const DECISION_DDL = [
     firings int NOT NULL DEFAULT 0
   )`,
   `CREATE INDEX IF NOT EXISTS kill_timers_due ON {schema}.kill_timers (due_at)`,
+  `ALTER TABLE {schema}.kill_timers ADD COLUMN IF NOT EXISTS traceparent text`,
   `CREATE INDEX IF NOT EXISTS kill_timers_kill ON {schema}.kill_timers (kill_id)`,
   `CREATE TABLE IF NOT EXISTS {schema}.module_rekills (
     kill_id text PRIMARY KEY,

@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { KillEvent } from '@medic/domain';
+import type { TraceContext } from '@medic/observability';
 import { causeOf, newEnvelope, toKafkaMessage, type LoggedEvent } from './envelope';
 import type { Output } from './transactional-processor';
 
@@ -18,10 +19,16 @@ export class KillAppends<E extends KillEvent = KillEvent> {
     private readonly topic: string,
   ) {}
 
-  /** `time` is the record's time when it is not the event's own. */
-  add(event: E, cause: LoggedEvent<unknown>, time: string = event.at): void {
+  /**
+   * `time` is the record's time when it is not the event's own. `before` is
+   * given the trace the record will carry before it is added; if it throws,
+   * nothing is added (a step that folds what it appends folds it there).
+   */
+  add(event: E, cause: LoggedEvent<unknown>, time: string = event.at, before?: (trace: TraceContext) => void): void {
+    const envelope = newEnvelope('kill', event, { source: this.source, subject: event.killId, time, cause: causeOf(cause) });
+    before?.(envelope.trace);
     this.added.push(event);
-    this.records.push(toKafkaMessage('kill', newEnvelope('kill', event, { source: this.source, subject: event.killId, time, cause: causeOf(cause) })));
+    this.records.push(toKafkaMessage('kill', envelope));
   }
 
   /** What the batch appended so far. */

@@ -31,4 +31,18 @@ describe('KillAppends', () => {
     expect(first.events).toHaveLength(1);
     expect(first.output.messages).toHaveLength(1);
   });
+
+  it('tells what it adds the trace its record carries first, and adds nothing when that refuses it', () => {
+    const appends = new KillAppends('medic/test', 'medic.kill.events');
+    const seen: string[] = [];
+    appends.add(SAMPLE_EVENTS.RiskAssessed, cause, undefined, (trace) => seen.push(`00-${trace.traceId}-${trace.spanId}-${trace.sampled ? '01' : '00'}`));
+    expect(seen).toEqual([header(appends.output().messages[0]!, 'traceparent')]);
+    expect(() =>
+      appends.add(SAMPLE_EVENTS.DecisionMade, cause, undefined, () => {
+        throw new Error('illegal');
+      }),
+    ).toThrow('illegal');
+    expect(appends.events).toEqual([SAMPLE_EVENTS.RiskAssessed]);
+    expect(appends.output().messages).toHaveLength(1);
+  });
 });

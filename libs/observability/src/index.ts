@@ -1,5 +1,6 @@
 export { configureLogging, Logger, LOG_FORMATS, LOG_LEVELS, type LogContext, type LogFormat, type LogLevel, type LogSink, type TraceIds } from './logger';
 export {
+  activeTrace,
   endSpan,
   formatTraceparent,
   inSpan,

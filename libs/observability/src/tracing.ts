@@ -188,6 +188,12 @@ export function traceOf(span: Span): TraceContext {
   return fromSpanContext(span.spanContext());
 }
 
+/** The trace context of the active span; null when none is active. */
+export function activeTrace(): TraceContext | null {
+  const sc = trace.getSpanContext(context.active());
+  return sc && trace.isSpanContextValid(sc) ? fromSpanContext(sc) : null;
+}
+
 function fromSpanContext(sc: SpanContext): TraceContext {
   return { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & (TraceFlags.SAMPLED as number)) !== 0 };
 }

@@ -37,7 +37,7 @@ export class KillWorkflowHandlers {
   reported(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: WorkflowRound): void {
     const reported = logged.data;
     if (round.state.get(reported.killId) !== null) return round.repeated(reported.killId);
-    round.state.apply(reported, round.partition);
+    round.state.apply(reported, round.partition, logged.trace);
     const { siem } = round.settings;
     if (!siem.enabled) return decideNow(round, reported.killId, logged, 'not_configured');
     round.append([{ type: 'EnrichmentRequested', killId: reported.killId, at: round.at.toISOString(), deadline: addMilliseconds(round.at.toISOString(), siem.deadlineMs) }], logged);
@@ -46,7 +46,7 @@ export class KillWorkflowHandlers {
   /** The SIEM's context (or the enrichment service's word that it could not get it): decide if the kill waits for it. */
   @EventPattern(ceTypesOf('kill', ['ContextEnriched']))
   enriched(@Payload() logged: LoggedEvent<ContextEnriched>, @Ctx() round: WorkflowRound): void {
-    round.state.apply(logged.data, round.partition);
+    round.state.apply(logged.data, round.partition, logged.trace);
     decideIfReady(round, logged.data.killId, logged);
   }
 
@@ -76,7 +76,7 @@ export class KillWorkflowHandlers {
   /** What other steps appended about a kill is folded into its state (an illegal one is rejected). */
   @EventPattern(ceTypesOf('kill', KILL_EVENT_TYPES.filter((t) => t !== 'KillReported' && t !== 'ContextEnriched')))
   fold(@Payload() logged: LoggedEvent<KillEvent>, @Ctx() round: WorkflowRound): void {
-    round.state.apply(logged.data, round.partition);
+    round.state.apply(logged.data, round.partition, logged.trace);
   }
 }
 

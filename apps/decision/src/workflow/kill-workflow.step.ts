@@ -61,10 +61,8 @@ export class WorkflowRound {
   }
 
   append(events: readonly KillEvent[], cause: LoggedEvent<unknown>): void {
-    for (const event of events) {
-      this.state.apply(event, this.current);
-      this.appends.add(event, cause, this.at.toISOString());
-    }
+    // Folded as it is appended (with the trace its record carries), and not appended if it cannot be folded.
+    for (const event of events) this.appends.add(event, cause, this.at.toISOString(), (trace) => this.state.apply(event, this.current, trace));
   }
 
   decided(event: DecisionMade, cause: LoggedEvent<KillEvent>): void {

@@ -69,7 +69,7 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
   let applied = 0;
   for (const e of events) {
     try {
-      state.apply(e.data, e.partition);
+      state.apply(e.data, e.partition, e.trace);
       applied += 1;
     } catch (error) {
       // The live workflow dead-lettered what it could not fold; so does the rebuild, by leaving it out.

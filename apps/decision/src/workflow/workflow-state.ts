@@ -14,6 +14,7 @@ import {
   type OutcomeResult,
   type ThresholdsUpdated,
 } from '@medic/domain';
+import { formatTraceparent, type TraceContext } from '@medic/observability';
 import { THRESHOLDS_SCOPE, thresholdsUpdateOf, type DecisionThresholdsRow } from '@medic/standing';
 import { ModuleQuarantines, QUARANTINE_ROWS_SQL, type LoadedQuarantineRows } from './module-quarantines';
 
@@ -25,6 +26,17 @@ interface TrackedKill {
   autoApprovedAt: string | null;
   /** When it was reported; null for a kill loaded from its row (the row keeps it). */
   readonly reportedAt: string | null;
+  /**
+   * The trace of the event after which its timers last changed (the one that
+   * carries their due time): a timer's firing goes on with that trace, so a
+   * kill's trace runs on across its timers. Null when not known.
+   */
+  timerTrace: TraceContext | null;
+}
+
+/** Which timers a state waits for, as one comparable value. */
+function timerIdsOf(state: KillState | null): string {
+  return state === null ? '' : timersOf(state).map((t) => t.timerId).join('\n');
 }
 
 /** What happened to a module on one day, as far as its history goes. */
@@ -128,7 +140,7 @@ export class WorkflowState {
     const kills = new Map(
       row.kills.map((k) => [
         k.kill_id,
-        { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString(), reportedAt: null },
+        { state: k.state, partition: k.partition, autoApprovedAt: k.auto_approved_at === null ? null : new Date(k.auto_approved_at).toISOString(), reportedAt: null, timerTrace: null },
       ]),
     );
     const history = new Map(
@@ -195,14 +207,16 @@ export class WorkflowState {
   /**
    * Folds one event of a kill in. A report of a kill already known changes
    * nothing (Smith may repeat itself); an event the kill's state does not
-   * allow throws `illegal_transition` and changes nothing.
+   * allow throws `illegal_transition` and changes nothing. `trace` is the
+   * trace of the event's record (kept for the timers the event sets).
    */
-  apply(event: KillEvent, partition: number): void {
+  apply(event: KillEvent, partition: number, trace: TraceContext | null = null): void {
     const tracked = this.kills.get(event.killId);
     if (event.type === 'KillReported' && tracked) return;
     if (event.type === 'CommandRejected') return;
     const state = evolve(tracked?.state ?? null, event);
-    const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null, reportedAt: event.type === 'KillReported' ? event.at : null };
+    const kill: TrackedKill = tracked ?? { state, partition, autoApprovedAt: null, reportedAt: event.type === 'KillReported' ? event.at : null, timerTrace: null };
+    if (timerIdsOf(state) !== timerIdsOf(tracked?.state ?? null)) kill.timerTrace = trace;
     if (tracked === undefined && event.type === 'KillReported' && Date.parse(event.at) > this.burstSince) this.recent += 1;
     this.queued += Number(awaitsApproval(state)) - Number(tracked !== undefined && awaitsApproval(tracked.state));
     kill.state = state;
@@ -244,7 +258,7 @@ export class WorkflowState {
          ON CONFLICT (kill_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, auto_approved_at = EXCLUDED.auto_approved_at, awaits_approval = EXCLUDED.awaits_approval`,
         [JSON.stringify(rows)],
       );
-      await this.saveTimers(tx, kills.map((k) => k.kill.state));
+      await this.saveTimers(tx, kills.map((k) => k.kill));
       for (const { id } of kills) this.stored.add(id);
     }
     const days = [...this.days.values()];
@@ -290,17 +304,23 @@ export class WorkflowState {
   }
 
   /** A kill's timers are whatever its state waits for now: new ones are added, lapsed ones dropped. */
-  private async saveTimers(tx: EntityManager, states: readonly KillState[]): Promise<void> {
-    const timers = states.flatMap((s) => timersOf(s));
+  private async saveTimers(tx: EntityManager, kills: readonly TrackedKill[]): Promise<void> {
+    const timers = kills.flatMap((k) => timersOf(k.state).map((timer) => ({ timer, trace: k.timerTrace })));
     // A kill first written now has no timers to drop: a round of new kills saves the statement.
-    const before = states.filter((s) => this.stored.has(s.killId)).map((s) => s.killId);
-    if (before.length > 0) await tx.query(`DELETE FROM kill_timers WHERE kill_id = ANY($1) AND NOT (timer_id = ANY($2))`, [before, timers.map((t) => t.timerId)]);
+    const before = kills.filter((k) => this.stored.has(k.state.killId)).map((k) => k.state.killId);
+    if (before.length > 0) await tx.query(`DELETE FROM kill_timers WHERE kill_id = ANY($1) AND NOT (timer_id = ANY($2))`, [before, timers.map((t) => t.timer.timerId)]);
     if (timers.length === 0) return;
     await tx.query(
-      `INSERT INTO kill_timers (timer_id, kill_id, due_at, command)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+      `INSERT INTO kill_timers (timer_id, kill_id, due_at, command, traceparent)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[])
        ON CONFLICT (timer_id) DO NOTHING`,
-      [timers.map((t) => t.timerId), timers.map((t) => t.killId), timers.map((t) => t.dueAt), timers.map((t) => JSON.stringify(t.command))],
+      [
+        timers.map((t) => t.timer.timerId),
+        timers.map((t) => t.timer.killId),
+        timers.map((t) => t.timer.dueAt),
+        timers.map((t) => JSON.stringify(t.timer.command)),
+        timers.map((t) => (t.trace === null ? null : formatTraceparent(t.trace))),
+      ],
     );
   }
 

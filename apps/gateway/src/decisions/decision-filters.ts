@@ -1,4 +1,5 @@
 import { DECISION_OUTCOMES, isValidModuleName, OUTCOME_RESULTS, RISK_LEVELS, type DecisionOutcome, type OutcomeResult, type RiskLevel } from '@medic/domain';
+import { isoInstant } from '../http/calendar';
 import { ApiError } from '../http/envelope';
 
 export interface DecisionFilters {
@@ -133,8 +134,8 @@ function oneOf<T extends string>(query: Record<string, unknown>, key: string, al
 function time(query: Record<string, unknown>, key: string): Date | null {
   const v = single(query, key);
   if (v === null) return null;
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) ? Date.parse(v) : Number.NaN;
-  if (Number.isNaN(ms)) throw bad(key, 'must be an ISO-8601 date or time');
+  const ms = isoInstant(v);
+  if (ms === null) throw bad(key, 'must be an ISO-8601 date or time (YYYY-MM-DD[Thh:mm[:ss[.fff]][Z|±hh:mm]]) of a day that exists, between the years 0001 and 9999');
   return new Date(ms);
 }
 

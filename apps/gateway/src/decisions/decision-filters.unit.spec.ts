@@ -25,6 +25,15 @@ describe('parseDecisionFilters', () => {
     [{ module: '../etc/passwd' }, 'module'],
     [{ since: 'yesterday' }, 'since'],
     [{ until: '2026-13-45T99:99:99Z' }, 'until'],
+    // Days and hours that do not exist are refused, not rolled over into the next ones.
+    [{ since: '2026-02-30' }, 'since'],
+    [{ since: '2025-02-29T10:00:00Z' }, 'since'],
+    [{ until: '2026-02-11T24:00:00Z' }, 'until'],
+    [{ until: '2026-02-11T10:60Z' }, 'until'],
+    [{ until: '2026-02-11T10:00+24:00' }, 'until'],
+    // Outside what Postgres and a four-digit year hold.
+    [{ since: '0000-01-01' }, 'since'],
+    [{ until: '9999-12-31T23:00:00-05:00' }, 'until'],
     [{ page: '0' }, 'page'],
     [{ page: '-1' }, 'page'],
     [{ page_size: String(MAX_PAGE_SIZE + 1) }, 'page_size'],
@@ -41,6 +50,13 @@ describe('parseDecisionFilters', () => {
     }
     expect(caught).toBeInstanceOf(ApiError);
     expect(caught).toMatchObject({ status: 400, code: 'validation_error', field });
+  });
+
+  it('reads a time without an offset as UTC, any offset, leap days and the ends of the years 0001–9999', () => {
+    expect(parseDecisionFilters({ since: '2026-02-11T10:00' }).since).toEqual(new Date('2026-02-11T10:00:00Z'));
+    expect(parseDecisionFilters({ since: '2026-02-11T10:00:00.5+0130' }).since).toEqual(new Date('2026-02-11T08:30:00.500Z'));
+    expect(parseDecisionFilters({ since: '2024-02-29' }).since).toEqual(new Date('2024-02-29T00:00:00Z'));
+    expect(parseDecisionFilters({ since: '0001-01-01', until: '9999-12-31T23:59:59.999Z' })).toMatchObject({ since: new Date('0001-01-01T00:00:00Z'), until: new Date('9999-12-31T23:59:59.999Z') });
   });
 
   it('says what a page may be, for a negative one too', () => {

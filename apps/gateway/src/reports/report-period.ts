@@ -1,3 +1,4 @@
+import { calendarDay } from '../http/calendar';
 import { ApiError } from '../http/envelope';
 
 export type ReportKind = 'daily' | 'weekly';
@@ -13,17 +14,19 @@ export interface ReportPeriod {
 }
 
 const DAY_MS = 86_400_000;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The days a report may be asked for: its period, and the one before it, must fall within what the API's times hold. */
+const FIRST_DAY = '1970-01-01';
+const LAST_DAY = '9998-12-31';
 
 function bad(field: string, message: string): ApiError {
   return new ApiError(400, 'validation_error', `${field}: ${message}`, field);
 }
 
-/** A calendar date as given (YYYY-MM-DD, a day that exists), at 00:00 UTC. */
+/** A calendar date as given (YYYY-MM-DD, a day that exists, from FIRST_DAY to LAST_DAY), at 00:00 UTC. */
 function dayOf(text: string): Date {
-  const m = DATE.exec(text);
-  const at = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (m === null || new Date(at).toISOString().slice(0, 10) !== text) throw bad('date', `must be a date as YYYY-MM-DD, got "${text}"`);
+  const at = calendarDay(text);
+  if (at === null) throw bad('date', `must be a date as YYYY-MM-DD, got "${text.slice(0, 40)}"`);
+  if (text < FIRST_DAY || text > LAST_DAY) throw bad('date', `must be a day from ${FIRST_DAY} to ${LAST_DAY}, got "${text}"`);
   return new Date(at);
 }
 

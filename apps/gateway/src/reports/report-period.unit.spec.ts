@@ -34,6 +34,10 @@ describe('the period of a report', () => {
   it('refuses a date that is not one, a date given twice and any other parameter, naming it', () => {
     expect(refusal(() => parseReportPeriod('daily', { date: '2026-02-30' }, now))).toEqual({ field: 'date', message: 'date: must be a date as YYYY-MM-DD, got "2026-02-30"' });
     expect(refusal(() => parseReportPeriod('daily', { date: '2026-2-3' }, now)).field).toBe('date');
+    // Years below 100 are years, not 1900 onwards; the period and the one before it stay within the API's years.
+    expect(refusal(() => parseReportPeriod('daily', { date: '0099-01-01' }, now))).toEqual({ field: 'date', message: 'date: must be a day from 1970-01-01 to 9998-12-31, got "0099-01-01"' });
+    expect(refusal(() => parseReportPeriod('weekly', { date: '9999-12-31' }, now)).message).toBe('date: must be a day from 1970-01-01 to 9998-12-31, got "9999-12-31"');
+    expect(parseReportPeriod('weekly', { date: '9998-12-31' }, now).until.toISOString()).toBe('9999-01-04T00:00:00.000Z');
     expect(refusal(() => parseReportPeriod('daily', { date: 'yesterday' }, now)).field).toBe('date');
     expect(refusal(() => parseReportPeriod('weekly', { date: ['2026-12-01', '2026-12-02'] }, now))).toEqual({ field: 'date', message: 'date: must be given once' });
     expect(refusal(() => parseReportPeriod('weekly', { week: '49' }, now))).toEqual({ field: 'week', message: 'week: unknown query parameter; use date (YYYY-MM-DD)' });

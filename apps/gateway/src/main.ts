@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { main } from '@medic/eventlog';
 import { GatewayModule } from './gateway.module';
 import { GatewayWorker } from './gateway.worker';
 import { requestDeadlineMs } from './http/deadline.interceptor';
-import { boundClients, requireJsonBodies } from './http/http-edge';
+import { boundClients, JSON_BODIES, requireJsonBodies } from './http/http-edge';
 import { traceRequests } from './http/request-spans';
 import { serveOpenApi } from './openapi';
 
@@ -26,6 +27,8 @@ main({
       next();
     });
     app.use(requireJsonBodies);
+    // In place of Nest's default JSON parser (its options type leaves `verify` to Nest's raw-body option, which is off).
+    (app as NestExpressApplication).useBodyParser('json', JSON_BODIES);
     serveOpenApi(app);
   },
 });

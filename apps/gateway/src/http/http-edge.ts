@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -38,6 +39,30 @@ export function jsonBodyRefusal(contentType: string | undefined): string | null 
   }
   return null;
 }
+
+/** Text that holds a lone UTF-16 surrogate (an escape like \ud800 that names no character). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * How JSON bodies are read: bytes that are not valid UTF-8 are refused with
+ * 415 before they are parsed (they would be read with replacement characters
+ * and acted on), text holding a lone surrogate escape with 400 naming the
+ * field, and a bare JSON value (`null`, `"x"`, `5`) is parsed so that the
+ * route says what it takes instead of a parser's message about its first
+ * character. The body size limit stays the parser's (100 kB).
+ */
+export const JSON_BODIES = {
+  strict: false,
+  verify: (_req: unknown, _res: unknown, body: Buffer): void => {
+    if (!isUtf8(body)) throw Object.assign(new Error('a JSON body must be UTF-8: this one is not valid UTF-8'), { status: 415, expose: true, type: 'charset.unsupported' });
+  },
+  reviver: (key: string, value: unknown): unknown => {
+    if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value))) {
+      throw Object.assign(new Error(`${key === '' ? 'body' : key}: holds a lone surrogate escape (\\ud800–\\udfff without its pair), which is not text`), { status: 400, expose: true });
+    }
+    return value;
+  },
+};
 
 /**
  * Bounds how long a client may take to send its request, headers and body:

@@ -150,7 +150,53 @@ describe('the approval queue over REST (manual mode)', () => {
       expect(res.status).toBe(415);
       expect(((await res.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'unsupported_media_type' });
     }
+    // Bytes that are not UTF-8, and a lone surrogate escape, are not text: refused, not stored garbled.
+    const notUtf8 = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, {
+      method: 'POST',
+      headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+    });
+    expect(notUtf8.status).toBe(415);
+    expect(((await notUtf8.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'unsupported_media_type', message: expect.stringMatching(/not valid UTF-8/) });
+    const surrogate = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, {
+      method: 'POST',
+      headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'application/json' },
+      body: '{"reason":"\\ud800 broken"}',
+    });
+    expect(surrogate.status).toBe(400);
+    expect(((await surrogate.json()) as Envelope<unknown>).errors[0]!.message).toMatch(/^reason: holds a lone surrogate escape/);
+    // A bare JSON value is read, and the route says what it takes.
+    const bare = await deny(item.item_id, 'bob', null);
+    expect(bare.status).toBe(400);
+    expect(bare.body.errors[0]).toMatchObject({ field: 'reason', message: expect.stringMatching(/^reason: is required to deny/) });
+    expect((await deny(item.item_id, 'bob', 'no')).body.errors[0]).toMatchObject({ field: 'body', message: 'body: must be a JSON object' });
     expect(await inQueue(item.item_id)).toBe(true);
+  });
+
+  it('answers 202 with a status URL while the workflow is down, which tells the verdict once it answers; a command never sent is unknown there', async () => {
+    const item = await queued();
+    await medic.service('decision').stop();
+    type CommandStatus = { command_id: string; status: string; answered_at: string | null; status_url: string };
+    const asked = await medic.call<Envelope<CommandStatus>>('POST', `/queue/${item.item_id}/approve`, { as: 'alice', body: { notes: 'while the workflow restarts' } });
+    expect(asked.status).toBe(202);
+    const { status_url: statusUrl } = asked.body.data!;
+    expect(asked.body.data).toMatchObject({ status: 'pending', answered_at: null });
+    expect(asked.headers.get('location')).toBe(statusUrl);
+    const statusPath = statusUrl.replace(/^\/api\/v1/, '');
+    expect((await medic.get<Envelope<CommandStatus>>(statusPath)).body.data).toMatchObject({ status: 'pending', command_id: asked.body.data!.command_id });
+    // An id nobody sent (a mistyped status URL) is a 404, not "pending" for ever.
+    const unknown = await medic.get<Envelope<unknown>>(`/queue/${item.item_id}/commands/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.errors[0]).toMatchObject({ code: 'not_found' });
+
+    await medic.start('decision');
+    const answered = await eventually(async () => {
+      const { body } = await medic.get<Envelope<CommandStatus>>(statusPath);
+      return body.data!.status === 'pending' ? undefined : body.data!;
+    }, 'the verdict at the status URL', 60_000);
+    expect(answered).toMatchObject({ status: 'accepted' });
+    expect(answered.answered_at).not.toBeNull();
+    expect(await inQueue(item.item_id)).toBe(false);
   });
 
   it('gives two operators approving at the same moment one approval and one 409', async () => {

@@ -8,6 +8,7 @@ import { killsProjection } from './decisions/kills.projection';
 import { COMMAND_VERDICTS_DDL, CommandVerdict } from './queue/command-verdict.entity';
 import { commandVerdictsProjection } from './queue/command-verdicts.projection';
 import { IDEMPOTENCY_DDL, IdempotencyRecord } from './queue/idempotency';
+import { SENT_COMMANDS_DDL, SentCommand } from './queue/sent-commands';
 import { OUTCOMES_DDL, OutcomeView } from './outcomes/outcome-view.entity';
 import { outcomesProjection } from './outcomes/outcomes.projection';
 import { RESURRECTIONS_DDL, ResurrectionView } from './resurrections/resurrection-view.entity';
@@ -32,6 +33,6 @@ export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
 /** The gateway schema: its projections' tables and the idempotency keys of its POSTs. */
 export const GATEWAY_SCHEMA = {
   schema: 'gateway',
-  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SiemCircuitView, ResurrectionView, OutcomeView, ...MODULE_STANDING_ENTITIES, DecisionThresholdsRow, ThresholdChangeView],
-  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...OUTCOMES_DDL, ...MODULE_STANDING_DDL, ...DECISION_THRESHOLDS_DDL, ...THRESHOLD_CHANGES_DDL],
+  entities: [KillView, CommandVerdict, DeadLetterView, IdempotencyRecord, SentCommand, SiemCircuitView, ResurrectionView, OutcomeView, ...MODULE_STANDING_ENTITIES, DecisionThresholdsRow, ThresholdChangeView],
+  ddl: [...GATEWAY_DDL, ...COMMAND_VERDICTS_DDL, ...DEAD_LETTERS_DDL, ...IDEMPOTENCY_DDL, ...SENT_COMMANDS_DDL, ...SIEM_CIRCUITS_DDL, ...RESURRECTIONS_DDL, ...OUTCOMES_DDL, ...MODULE_STANDING_DDL, ...DECISION_THRESHOLDS_DDL, ...THRESHOLD_CHANGES_DDL],
 } as const;

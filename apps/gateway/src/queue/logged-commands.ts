@@ -12,6 +12,7 @@ import { httpStatusOf } from '../http/error.filter';
 import { CommandVerdict } from './command-verdict.entity';
 import { CommandSender } from './command-sender';
 import { IdempotencyStore, requestHash, type StoredAnswer } from './idempotency';
+import { SentCommands } from './sent-commands';
 import { VerdictWaiter } from './verdict-waiter';
 
 /**
@@ -48,6 +49,7 @@ export interface LoggedCommandRequest {
 @Injectable()
 export class LoggedCommands {
   private readonly idempotency: IdempotencyStore;
+  private readonly sent: SentCommands;
   private readonly verdictWaitMs: number;
 
   constructor(
@@ -57,6 +59,7 @@ export class LoggedCommands {
     private readonly verdicts: VerdictWaiter,
   ) {
     this.idempotency = new IdempotencyStore(dataSource);
+    this.sent = new SentCommands(dataSource);
     this.verdictWaitMs = Math.min(VERDICT_WAIT_MS, requestDeadlineMs(config) / 2);
   }
 
@@ -93,9 +96,11 @@ export class LoggedCommands {
   }
 
   private async send(command: LoggedKillCommand): Promise<void> {
+    await this.sent.noteSending(command.commandId, command.killId, new Date(command.at));
     try {
       await this.sender.send(command);
     } catch (error) {
+      await this.sent.forget(command.commandId).catch(() => undefined);
       throw new ApiError(503, 'unavailable', `the event log did not take the command: ${error instanceof Error ? error.message : String(error)}; nothing was done, try again`);
     }
   }
@@ -124,10 +129,16 @@ export function sendCommandAnswer(req: Request, res: Response, answer: CommandAn
   res.status(answer.status).json(envelope(req, answer.data));
 }
 
-/** The verdict on a command sent about `killId`; a command about another kill is a 404, as if unknown. */
+/**
+ * The verdict on a command sent about `killId`, or null while it waits for
+ * one; a command about another kill, or one never sent through this API (or
+ * sent over a day ago and never answered), is a 404.
+ */
 export async function verdictAbout(dataSource: DataSource, killId: string, commandId: string, what: string): Promise<CommandVerdict | null> {
   const verdict = await dataSource.getRepository(CommandVerdict).findOneBy({ commandId });
-  if (verdict && verdict.killId !== killId) throw new ApiError(404, 'not_found', `no command ${commandId} for ${what}`);
+  if (verdict ? verdict.killId !== killId : !(await new SentCommands(dataSource).wasSent(commandId, killId))) {
+    throw new ApiError(404, 'not_found', `no command ${commandId} for ${what}`);
+  }
   return verdict;
 }
 

@@ -33,6 +33,14 @@ describe('env vars over the file (spec 13.1)', () => {
     expect(config.kafka.brokers).toBe('k1:9092,k2:9093');
   });
 
+  it('still refuses a wrong value in the file that an env var overrides, naming the file key', () => {
+    expect(issuesOf(() => parseConfig('kafka: 5\n', { KAFKA_BROKERS: 'h:1' }))).toEqual([{ key: 'kafka', message: 'Expected object, received number' }]);
+    expect(issuesOf(() => parseConfig('kafka:\n  brokers: 5\n', { KAFKA_BROKERS: 'h:1' }))).toEqual([{ key: 'kafka.brokers', message: 'Expected string, received number' }]);
+    expect(issuesOf(() => parseConfig('mode:\n  current: sometimes\n', { MEDIC_MODE: 'manual' })).map((i) => i.key)).toEqual(['mode.current']);
+    // Once, when nothing overrides it.
+    expect(issuesOf(() => parseConfig('kafka: 5\n'))).toEqual([{ key: 'kafka', message: 'Expected object, received number' }]);
+  });
+
   it('leaves the file alone where no env var is set', () => {
     const config = parseConfig(FILE, { UNRELATED: 'x', MEDIC_MODE: '' });
     expect(config.mode.current).toBe('manual');

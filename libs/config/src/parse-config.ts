@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { type ZodError } from 'zod';
+import { ZodError } from 'zod';
 import { ConfigError, type ConfigIssue } from './config.error';
 import { medicConfigSchema } from './config.schema';
 import { type MedicConfig } from './config.types';
@@ -23,9 +23,42 @@ export function buildConfig(yamlText: string, env: NodeJS.ProcessEnv, source?: s
   const overrides = readEnvOverrides(env);
   const parsed = medicConfigSchema.safeParse(deepMerge(legacy.value, overrides.value));
   const schemaIssues = parsed.success ? [] : fromZod(parsed.error, overrides.sources);
-  const issues = [...file.issues, ...legacy.issues, ...overrides.issues, ...schemaIssues];
+  const issues = unique([...file.issues, ...legacy.issues, ...overrides.issues, ...schemaIssues, ...fileValueIssues(legacy.value)]);
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues, source);
   return deepFreeze(parsed.data);
+}
+
+/**
+ * What is wrong with the values the file itself gives, whatever the
+ * environment overrides: a section an env var replaces (`kafka: 5` beside
+ * KAFKA_BROKERS) is still a mistake in the file. Keys the file leaves out are
+ * not its mistakes.
+ */
+function fileValueIssues(file: unknown): ConfigIssue[] {
+  const parsed = medicConfigSchema.safeParse(file);
+  if (parsed.success) return [];
+  return parsed.error.issues
+    .filter((issue) => issue.code === 'unrecognized_keys' || valueAt(file, issue.path) !== undefined)
+    .flatMap((issue) => fromZod(new ZodError([issue]), new Map()));
+}
+
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
+}
+
+function unique(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.key}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function readYaml(text: string): { value: unknown; issues: ConfigIssue[] } {

@@ -59,13 +59,17 @@ export function readKillTime(value: unknown, field: string, receivedAt: string |
 }
 
 /** A span of time in its largest whole unit: "5 minutes", "73 years". */
+/** A span in its largest unit and the next one down ("5 minutes 59 seconds"), so that one just over a limit does not read as the limit. */
 function spanOf(ms: number): string {
   const units: [string, number][] = [['year', 365 * 86_400_000], ['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]];
-  for (const [unit, size] of units) {
+  for (const [i, [unit, size]] of units.entries()) {
     const n = Math.floor(ms / size);
-    if (n >= 1) return plural(n, unit);
+    if (n < 1) continue;
+    const next = units[i + 1];
+    const rest = next === undefined ? 0 : Math.floor((ms - n * size) / next[1]);
+    return rest > 0 ? `${plural(n, unit)} ${plural(rest, next![0])}` : plural(n, unit);
   }
-  return plural(ms, 'millisecond');
+  return plural(Math.round(ms), 'millisecond');
 }
 
 /** One of the allowed values, exactly: "HIGH" is refused rather than guessed at. */

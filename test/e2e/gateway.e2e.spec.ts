@@ -101,6 +101,20 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(missing.body.errors[0]!.code).toBe('not_found');
   });
 
+  it('answers 405 with Allow for a method a path does not take, and 404 for a path there is not', async () => {
+    const deleted = await medic.call<Envelope<unknown>>('DELETE', '/decisions');
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.get('allow')).toBe('GET, HEAD');
+    expect(deleted.body.errors[0]).toMatchObject({ code: 'method_not_allowed', message: 'DELETE is not allowed on /api/v1/decisions; it takes GET, HEAD' });
+    const queued = await medic.call<Envelope<unknown>>('GET', '/queue/00000000-0000-4000-8000-000000000000/approve');
+    expect(queued.status).toBe(405);
+    expect(queued.headers.get('allow')).toBe('POST');
+    expect((await medic.call('OPTIONS', '/decisions')).status).toBe(405);
+    const nowhere = await medic.call<Envelope<unknown>>('DELETE', '/nowhere');
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body.errors[0]!.code).toBe('not_found');
+  });
+
   it('answers 401 in the envelope without a valid key, and accepts a Bearer key', async () => {
     const attempts: Record<string, string>[] = [
       {},

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isRetriable } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
@@ -28,7 +28,9 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const { status, item, cause } = answerOf(exception);
+    const allowed = exception instanceof NotFoundException && req.route === undefined ? allowedMethods(req) : [];
+    const { status, item, cause } = allowed.length > 0 ? notAllowed(req, allowed) : answerOf(exception);
+    if (allowed.length > 0) res.setHeader('Allow', allowed.join(', '));
     // Postgres or the broker unreachable, or refusing for now: the caller may try again, nothing is wrong with its request.
     if (cause === 'unreachable') this.logger.warn('request failed: a store Medic depends on is not reachable', { error: exception, path: req.path, request_id: requestIdOf(req) });
     if (cause === 'unhandled') this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
@@ -57,6 +59,28 @@ function answerOf(exception: unknown): { status: number; item: ApiErrorItem; cau
     return { status: HttpStatus.SERVICE_UNAVAILABLE, item: { code: 'unavailable', message: 'Postgres or Kafka is not reachable just now; try again shortly.' }, cause: 'unreachable' };
   }
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, item: { code: 'internal', message: 'internal error' }, cause: 'unhandled' };
+}
+
+interface RouteLayer {
+  readonly route?: { readonly methods: Record<string, boolean | undefined> };
+  match(path: string): boolean;
+}
+
+/** The methods the routes of the request's path take, when no route took its method (empty when no route has that path). */
+function allowedMethods(req: Request): string[] {
+  const stack = (req.app as unknown as { router?: { stack?: readonly RouteLayer[] } }).router?.stack ?? [];
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (layer.route === undefined || !layer.match(req.path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on === true && method !== '_all') methods.add(method.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+function notAllowed(req: Request, allowed: readonly string[]): { status: number; item: ApiErrorItem; cause: null } {
+  const message = `${req.method} is not allowed on ${req.path.slice(0, 200)}; it takes ${allowed.join(', ')}`;
+  return { status: HttpStatus.METHOD_NOT_ALLOWED, item: { code: codeOf(HttpStatus.METHOD_NOT_ALLOWED), message }, cause: null };
 }
 
 /** The envelope's code for an HTTP status: its name where it has one (`not_found`), else `http_<status>`. */

@@ -1,5 +1,5 @@
 import type { DecisionMade, KillEvent } from '@medic/domain';
-import { killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
+import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
 
 interface Envelope<T> {
@@ -254,5 +254,23 @@ describe('configuration and thresholds changed at run time', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     const now = (await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds')).body.data;
     expect(now).toMatchObject({ min_confidence: 0.82, max_risk_level: 'minimal', thresholds: { minimal: 0.15, low: 0.3 } });
+  });
+
+  it('answers an update retried with the same Idempotency-Key with the first answer, appending it once', async () => {
+    const history = async () => (await medic.call<Envelope<{ pagination: { total: number } }>>('GET', '/config/thresholds/history')).body.data.pagination.total;
+    const before = await history();
+    const key = { 'Idempotency-Key': `thresholds-${Date.now()}` };
+    const body = { min_confidence: 0.83, reason: 'once only' };
+    const first = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, headers: key });
+    const again = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, headers: key });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(again.body.data).toEqual(first.body.data);
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(await eventually(async () => ((await history()) === before + 1 ? true : undefined), 'the one change in the history')).toBe(true);
+    // Another request under the key is refused, and a bad key named.
+    expect((await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body: { min_confidence: 0.84, reason: 'other' }, headers: key })).status).toBe(422);
+    expect((await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, headers: { 'Idempotency-Key': 'x'.repeat(300) } })).status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await history()).toBe(before + 1);
   });
 });

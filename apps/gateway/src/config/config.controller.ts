@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Put, Query as QueryParams, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiForbiddenResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { redactConfig, type MedicConfig } from '@medic/config';
@@ -12,6 +12,7 @@ import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { CommandSender } from '../queue/command-sender';
+import { IdempotencyStore, parseIdempotencyKey } from '../queue/idempotency';
 import { ThresholdChangeView } from './threshold-changes';
 import { parseThresholdsChange, toThresholdsDto, ThresholdsDto, type ThresholdChangeDto } from './thresholds.dto';
 import { ThresholdsInForce } from './thresholds-in-force';
@@ -100,13 +101,25 @@ export class ConfigController {
   @ApiOkResponse({ type: ThresholdsDto, description: 'in the response envelope, under data' })
   @ApiForbiddenResponse({ description: 'the key is not an admin key' })
   @ApiPreconditionFailedResponse({ description: 'If-Match names thresholds that are no longer the ones in force' })
-  async putThresholds(@Body() body: unknown, @Req() req: AuthenticatedRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ThresholdsDto> {
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retry with the same key gets the first answer back' })
+  async putThresholds(
+    @Body() body: unknown,
+    @Req() req: AuthenticatedRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ThresholdsDto> {
     const { change, reason } = parseThresholdsChange(body);
-    const turn = this.updating.then(() => this.update(change, reason, req.principal!.name, ifMatch));
-    this.updating = turn.catch(() => undefined);
-    const set = await turn;
-    res.setHeader('ETag', etagOf(set));
-    return toThresholdsDto(this.thresholds.configured, set);
+    const actor = req.principal!.name;
+    // A retry with the same Idempotency-Key gets the first answer (and its ETag), and appends nothing more.
+    const answer = await new IdempotencyStore(this.dataSource).once(actor, parseIdempotencyKey(idempotencyKey), { put: 'thresholds', body, ifMatch: ifMatch ?? null }, async () => {
+      const turn = this.updating.then(() => this.update(change, reason, actor, ifMatch));
+      this.updating = turn.catch(() => undefined);
+      const set = await turn;
+      return { etag: etagOf(set), thresholds: toThresholdsDto(this.thresholds.configured, set) };
+    });
+    res.setHeader('ETag', answer.etag);
+    return answer.thresholds;
   }
 
   /**

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Req } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query as QueryParams, Req } from '@nestjs/common';
+import { ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import { isValidModuleName, type ModuleReleased } from '@medic/domain';
 import { DATA_SOURCE } from '@medic/eventlog';
@@ -11,6 +11,7 @@ import { ApiError } from '../http/envelope';
 import { untilOwnViewShows } from '../http/own-view';
 import { pageOfItems } from '../http/pagination';
 import { CommandSender } from '../queue/command-sender';
+import { IdempotencyStore, parseIdempotencyKey } from '../queue/idempotency';
 import { ModuleDto, ModulePageDto, ModuleReleaseDto, parseReleaseReason, toModuleDto } from './module.dto';
 import { ModuleStandings, type ModuleSummary } from './module-standings';
 
@@ -59,14 +60,19 @@ export class ModulesController {
   @ApiForbiddenResponse({ description: 'the key is not an admin key' })
   @ApiNotFoundResponse({ description: 'Medic has seen no kill of this module' })
   @ApiConflictResponse({ description: 'the module is not quarantined' })
-  async release(@Param('name') name: string, @Body() body: unknown, @Req() req: AuthenticatedRequest): Promise<ModuleReleaseDto> {
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retry with the same key gets the first answer back' })
+  async release(@Param('name') name: string, @Body() body: unknown, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') idempotencyKey: string | undefined): Promise<ModuleReleaseDto> {
     const reason = parseReleaseReason(body);
-    const current = await this.find(name);
-    if (current.quarantine === null) throw new ApiError(409, 'not_quarantined', `module ${current.module} is not quarantined`);
-    const event: ModuleReleased = { type: 'ModuleReleased', at: new Date().toISOString(), actor: req.principal!.name, module: current.module, reason };
-    await this.sender.announce(event, current.module);
-    await this.visible(event);
-    return { module: event.module, released_at: event.at, released_by: event.actor, reason, quarantined_since: current.quarantine.since, re_kills: current.quarantine.reKills };
+    const actor = req.principal!.name;
+    // A retry with the same Idempotency-Key gets the first answer back, not a 409 "not quarantined".
+    return new IdempotencyStore(this.dataSource).once(actor, parseIdempotencyKey(idempotencyKey), { release: name, reason }, async () => {
+      const current = await this.find(name);
+      if (current.quarantine === null) throw new ApiError(409, 'not_quarantined', `module ${current.module} is not quarantined`);
+      const event: ModuleReleased = { type: 'ModuleReleased', at: new Date().toISOString(), actor, module: current.module, reason };
+      await this.sender.announce(event, current.module);
+      await this.visible(event);
+      return { module: event.module, released_at: event.at, released_by: event.actor, reason, quarantined_since: current.quarantine.since, re_kills: current.quarantine.reKills };
+    });
   }
 
   private async find(name: string): Promise<ModuleSummary> {

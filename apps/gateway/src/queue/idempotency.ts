@@ -103,6 +103,35 @@ export class IdempotencyStore {
     await this.dataSource.query(`DELETE FROM idempotency_keys WHERE id = $1 AND NOT sent`, [rowId(principal, key)]);
   }
 
+  /**
+   * Runs `act` once per Idempotency-Key, for a request that appends its fact
+   * itself rather than a command the workflow answers: a retry with the key
+   * gets the first answer back (a 200's data, or its 4xx error), a retry
+   * while the first is still under way is a 409, and a different request
+   * under the key a 422. Without a key, `act` just runs.
+   */
+  async once<T>(principal: string, key: string | null, request: unknown, act: () => Promise<T>): Promise<T> {
+    if (key === null) return act();
+    const claim = await this.claim(principal, key, requestHash(request), new Date());
+    if (claim.kind === 'answered') {
+      if ('error' in claim.answer) throw new ApiError(claim.status, claim.answer.error.code, claim.answer.error.message);
+      return claim.answer.data as T;
+    }
+    if (claim.kind === 'wait') throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being carried out; retry shortly to get its answer');
+    try {
+      const data = await act();
+      await this.record(principal, key, 200, { data });
+      return data;
+    } catch (error) {
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+        await this.record(principal, key, error.status, { error: { code: error.code, message: error.message } });
+      } else {
+        await this.release(principal, key).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
   async record(principal: string, key: string, status: number, answer: StoredAnswer): Promise<void> {
     await this.dataSource.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1 AND status IS NULL`, [
       rowId(principal, key),

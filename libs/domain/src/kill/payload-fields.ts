@@ -58,7 +58,6 @@ export function readKillTime(value: unknown, field: string, receivedAt: string |
   return instant;
 }
 
-/** A span of time in its largest whole unit: "5 minutes", "73 years". */
 /** A span in its largest unit and the next one down ("5 minutes 59 seconds"), so that one just over a limit does not read as the limit. */
 function spanOf(ms: number): string {
   const units: [string, number][] = [['year', 365 * 86_400_000], ['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]];

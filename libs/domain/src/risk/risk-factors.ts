@@ -40,6 +40,10 @@ function siemRiskScore({ siem, siemConfigured }: RiskInput): FactorReading {
     const explanation = 'The SIEM did not answer, so its risk score is missing.';
     return { name: 'siem_risk_score', raw: 0, normalized: 0, observed: false, outOfModel: false, explanation };
   }
+  // An answer with no threat indicators (old states kept no list: they count as before) is no evidence either way.
+  if (siem.indicators?.length === 0 && siem.riskScore <= 0) {
+    return outOfModel('siem_risk_score', 'The SIEM knows no threat indicators for the module in the window, so it neither raises nor lowers the risk.');
+  }
   const score = clamp01(siem.riskScore);
   return reading('siem_risk_score', siem.riskScore, score, `The SIEM rates the kill's risk at ${round4(score)}.`);
 }

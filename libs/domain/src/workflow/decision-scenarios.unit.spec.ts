@@ -1,4 +1,4 @@
-import { decide, evolve, type DecisionMade, type DecisionOutcome, type KillEvent, type KillReport, type ModuleHistory, type SiemStatus } from '@medic/domain';
+import { decide, evolve, type DecisionMade, type DecisionOutcome, type KillEvent, type KillReport, type ModuleHistory, type SiemRiskContext, type SiemStatus } from '@medic/domain';
 import { aReport, NO_HISTORY, POLICY_SETTINGS, RISK_SETTINGS } from '../../test/domain-fixtures';
 import { SAMPLE_EVENTS } from '../../test/kill-event-samples';
 
@@ -14,6 +14,7 @@ interface Scenario {
   readonly report: Partial<KillReport>;
   readonly history?: Partial<ModuleHistory>;
   readonly siemStatus?: SiemStatus;
+  readonly siem?: SiemRiskContext;
   readonly autoUsedThisHour?: number;
   readonly pendingApprovals?: number;
   readonly outcome: DecisionOutcome;
@@ -62,8 +63,8 @@ function decideScenario(s: Scenario): DecisionMade['decision'] {
       at: '2026-02-11T12:00:05.000Z',
       decisionId: 'dec-1',
       queueItemId: 'q-1',
-      siem: null,
-      siemStatus: s.siemStatus ?? 'not_configured',
+      siem: s.siem ?? null,
+      siemStatus: s.siemStatus ?? (s.siem ? 'used' : 'not_configured'),
       history: { ...NO_HISTORY, ...s.history },
       autoResurrectionsLastHour: s.autoUsedThisHour ?? 0,
       quarantine: null,
@@ -97,5 +98,24 @@ describe('labelled kills in semi_auto without a SIEM', () => {
     expect(scoreWith({ falsePositives: 4 })).toBeLessThan(neutral);
     expect(scoreWith({ reKills: 4 })).toBeGreaterThan(neutral);
     expect(scoreWith({ priorKills: 9 })).toBe(neutral);
+  });
+});
+
+describe('the same kills with a SIEM that knows nothing of the module', () => {
+  const silentSiem: SiemRiskContext = { riskScore: 0, falsePositiveHistory: 0, indicators: [] };
+  const answered = [...FALSE_POSITIVES, ...THREATS].filter((s) => s.siemStatus === undefined);
+
+  it.each(answered)('$name → $outcome at the score it has without a SIEM', (s) => {
+    const withSiem = decideScenario({ ...s, siem: silentSiem });
+    expect(withSiem.outcome).toBe(s.outcome);
+    expect(withSiem.riskScore).toBe(decideScenario(s).riskScore);
+    expect(withSiem.confidence).toBe(decideScenario(s).confidence);
+  });
+
+  it('raises the risk when the SIEM does hold indicators for the module', () => {
+    const report = { confidenceScore: 0.4, severity: 'medium' as const };
+    const alone = decideScenario({ name: '', report, outcome: 'pending_review' }).riskScore;
+    const indicated = decideScenario({ name: '', report, siem: { riskScore: 0.9, falsePositiveHistory: 0, indicators: ['ip 203.0.113.7 (0.9, feed)'] }, outcome: 'pending_review' });
+    expect(indicated.riskScore).toBeGreaterThan(alone);
   });
 });

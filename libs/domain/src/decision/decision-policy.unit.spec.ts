@@ -80,7 +80,8 @@ function expectedOutcome(mode: Mode, level: RiskLevel, constraint: Constraint): 
   const eligible = !denied && (level === 'minimal' || level === 'low') && constraint === 'none';
   const semiAuto: DecisionOutcome = denied ? 'deny' : eligible ? 'approve_auto' : 'pending_review';
   if (mode === 'manual') return denied ? 'deny' : 'pending_review';
-  if (mode === 'full_auto' && level === 'high' && constraint === 'none') return 'deny';
+  const threatSign = constraint === 'none' || constraint === 'smith_confident' || constraint === 'critical_severity';
+  if (mode === 'full_auto' && level === 'high' && threatSign) return 'deny';
   return semiAuto;
 }
 
@@ -138,6 +139,16 @@ describe('evaluatePolicy: mode × risk level × constraint', () => {
     );
     expect(evaluate('full_auto', 'high', CONSTRAINTS.budget_spent).outcome).toBe('pending_review');
     expect(evaluate('full_auto', 'medium', clean).outcome).toBe('pending_review');
+  });
+
+  it('in full-auto still denies high risk when the other bars only say the kill was right (a surer Smith, a critical severity)', () => {
+    const surer = { ...clean, report: aReport({ confidenceScore: 0.75, severity: 'critical' }) };
+    const verdict = evaluate('full_auto', 'high', surer);
+    expect(verdict.outcome).toBe('deny');
+    expect(verdict.reasoning.at(-1)).toBe(
+      'Full-auto mode: high risk, and nothing but signs of a real threat bar auto-approval (risk_level, critical_severity, smith_confident), so the resurrection is denied autonomously.',
+    );
+    expect(evaluate('full_auto', 'high', { ...surer, used: 10 }).outcome).toBe('pending_review');
   });
 
   it('respects a higher auto-approve maximum', () => {

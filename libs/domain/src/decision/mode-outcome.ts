@@ -70,12 +70,24 @@ function semiAutoOutcome({ denied, barriers }: Verdict): DecisionOutcome {
   return barriers.length === 0 ? 'approve_auto' : 'pending_review';
 }
 
-// Full-auto denies on its own only when high risk is the sole reason it could
-// not approve; any other barrier (budget, SIEM down, …) still goes to a human.
+/**
+ * Barriers that are themselves signs the kill was right: they can only make a
+ * denial more certain, never call for a human to weigh bringing the module back.
+ */
+const THREAT_SIGNS: ReadonlySet<AutoApprovalBarrier['code']> = new Set(['risk_level', 'smith_confident', 'critical_severity']);
+
+// Full-auto denies high risk on its own when nothing but signs of a real threat
+// bars auto-approval: a more confident Smith or a critical severity never turns
+// a denial into a review. Any other barrier (budget, SIEM down, burst, a module
+// that always needs a human, …) still goes to a human.
 function fullAutoOutcome(verdict: Verdict, semiAuto: DecisionOutcome): Omit<ModeOutcome, 'queueFull'> {
-  const onlyHighRisk = verdict.level === 'high' && verdict.barriers.length === 1 && verdict.barriers[0]?.code === 'risk_level';
-  if (!verdict.denied && onlyHighRisk) {
-    const explanation = 'Full-auto mode: high risk is the only bar to auto-approval, so the resurrection is denied autonomously.';
+  const codes = verdict.barriers.map((b) => b.code);
+  const onlyThreatSigns = codes.includes('risk_level') && codes.every((code) => THREAT_SIGNS.has(code));
+  if (!verdict.denied && verdict.level === 'high' && onlyThreatSigns) {
+    const explanation =
+      codes.length === 1
+        ? 'Full-auto mode: high risk is the only bar to auto-approval, so the resurrection is denied autonomously.'
+        : `Full-auto mode: high risk, and nothing but signs of a real threat bar auto-approval (${codes.join(', ')}), so the resurrection is denied autonomously.`;
     return { outcome: 'deny', observeOnly: false, explanation };
   }
   return { outcome: semiAuto, observeOnly: false, explanation: `Full-auto mode: outcome ${semiAuto}.` };

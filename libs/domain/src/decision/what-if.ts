@@ -50,7 +50,7 @@ export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds): ReDecis
   const level = riskLevelFor(d.riskScore, t.thresholds);
   const confidence = decisionConfidence({ score: d.riskScore, coverage: kill.coverage }, decisionBoundaries(t.thresholds, t.maxRiskLevel)).value;
   const barriers = d.grounds.autoApproveBarriers.filter((code) => !THRESHOLD_BARRIERS.has(code)).map((code) => ({ code, reason: code }));
-  // risk_level first, as the policy lists it: full_auto reads "high risk is the only bar" from it.
+  // risk_level first, as the policy lists it (full_auto denies high risk when only threat signs bar it).
   if (compareRiskLevels(level, t.maxRiskLevel) > 0) barriers.unshift({ code: 'risk_level', reason: 'risk_level' });
   if (confidence < t.minConfidence) barriers.push({ code: 'low_confidence', reason: 'low_confidence' });
   const denied = d.grounds.denials.includes('blacklisted') || level === 'critical';

@@ -96,8 +96,15 @@ describe('the approval queue over REST (manual mode)', () => {
     ]);
     expect(await inQueue(item.item_id)).toBe(false);
     const decision = await medic.call<Envelope<{ status: string; approval: Approval }>>('GET', `/decisions/${item.decision_id}`);
-    expect(decision.body.data).toMatchObject({ status: 'approved', approval: { queue_item_id: item.item_id, status: 'granted', decided_by: 'alice', notes: 'checked with the owning team' } });
+    expect(decision.body.data).toMatchObject({
+      status: 'approved',
+      outcome: 'approve_manual',
+      approval: { queue_item_id: item.item_id, status: 'granted', decided_by: 'alice', notes: 'checked with the owning team' },
+    });
     expect(Date.parse(decision.body.data!.approval.decided_at!)).toBeGreaterThan(0);
+    const manual = await medic.call<Envelope<{ items: { decision_id: string; outcome: string }[] }>>('GET', '/decisions?outcome=approve_manual&page_size=200');
+    expect(manual.body.data!.items.map((d) => d.decision_id)).toContain(item.decision_id);
+    expect(manual.body.data!.items.every((d) => d.outcome === 'approve_manual')).toBe(true);
   });
 
   it('denies only with a reason, records the denier, and refuses an approval after the denial with the reason', async () => {

@@ -19,6 +19,7 @@ interface Decision {
   risk_factors: { name: string; contribution: number; weight: number; observed: boolean }[];
   observe_only: boolean;
   siem_status: string;
+  status: string;
 }
 interface Page {
   items: Decision[];
@@ -58,6 +59,8 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     const decision = await decisionFor(medic, 'demo-1');
     expect(decision.outcome).toBe('pending_review');
     expect(decision.observe_only).toBe(true);
+    // Observer mode: recorded, nothing waits on it.
+    expect(decision.status).toBe('observed');
     expect(decision.siem_status).toBe('not_configured');
     expect(decision.reasoning.join(' ')).toMatch(/No SIEM context was used/);
     expect(decision.risk_factors.map((f) => f.name).sort()).toEqual(['false_positive_history', 'module_criticality', 'severity', 'siem_risk_score', 'smith_confidence']);

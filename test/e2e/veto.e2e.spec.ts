@@ -76,7 +76,7 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     containerId = (await moduleContainer(docker, 'veto-target')).id;
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
-      services: ['listener', 'decision', 'negotiator', 'executor'],
+      services: ['listener', 'decision', 'negotiator', 'executor', 'gateway'],
       config: {
         mode: { current: 'semi_auto' },
         decision: { auto_approve: { enabled: true } },
@@ -126,6 +126,16 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     const after = await inspect();
     expect(after.State.Running).toBe(false);
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
+    // The operator sees it over REST: the decision is vetoed, with Smith's reason and evidence.
+    const decision = await eventually(async () => {
+      const page = await medic.get<{ data?: { items: { kill_id: string; status: string }[] } }>('/decisions?module=veto-target&page_size=200');
+      const found = page.body.data?.items.find((d) => d.kill_id === killId);
+      return found?.status === 'vetoed' ? found : undefined;
+    }, `decision of ${killId} vetoed over REST`);
+    expect(decision).toMatchObject({
+      outcome: 'approve_auto',
+      veto: { status: 'vetoed', basis: 'veto', reason: 'still beaconing to c2', new_evidence: ['dns c2.example', 'tls 10.0.0.9'], requested_at: asked!.at, answered_at: of(log, 'ResurrectionVetoed')[0]!.at, attempts: 1 },
+    });
   });
 
   it('starts the container when Smith approves', async () => {

@@ -24,6 +24,19 @@ export class ApprovalDto {
   @ApiPropertyOptional({ nullable: true, type: String, description: "the denier's reason" }) denial_reason!: string | null;
 }
 
+/** The veto exchange with Smith about an approved resurrection (spec 4.4). */
+export class VetoDto {
+  @ApiProperty({ enum: ['awaiting_answer', 'deferred', 'cleared', 'vetoed'] }) status!: string;
+  @ApiPropertyOptional({ nullable: true, type: String, enum: ['approve', 'veto', 'defer', 'timeout_default'], description: "Smith's answer that settled it, or timeout_default when Smith stayed silent (or deferred too often) and the configured default applied" })
+  basis!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "Smith's reason, or what the default applied for" }) reason!: string | null;
+  @ApiProperty({ type: [String], description: 'new evidence Smith sent with a veto or a defer' }) new_evidence!: string[];
+  @ApiProperty({ format: 'date-time', description: 'the first notice to Smith' }) requested_at!: string;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'when the notice now waited on lapses' }) deadline!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) answered_at!: string | null;
+  @ApiProperty({ description: 'notices sent: one more after each defer' }) attempts!: number;
+}
+
 /** An approved resurrection the executor holds back: for the module's backoff, or for modules it depends on (a cascade). */
 export class ResurrectionHoldDto {
   @ApiProperty({ format: 'date-time' }) since!: string;
@@ -50,7 +63,11 @@ export class DecisionDto {
   @ApiProperty({ enum: ['observer', 'manual', 'semi_auto', 'full_auto'] }) mode!: string;
   @ApiProperty({ description: 'observer mode: recorded, nothing acts on it' }) observe_only!: boolean;
   @ApiProperty({ enum: ['used', 'not_configured', 'unavailable'] }) siem_status!: string;
-  @ApiProperty() status!: string;
+  @ApiProperty({
+    enum: ['pending', 'approved', 'denied', 'expired', 'vetoed', 'observed'],
+    description: 'pending: waiting for a human; approved / denied: by Medic or a human; expired: no human answered in time; vetoed: Smith vetoed the resurrection; observed: observer mode, nothing acted on it',
+  })
+  status!: string;
   @ApiProperty() target_module!: string;
   @ApiProperty() target_instance_id!: string;
   @ApiProperty() kill_reason!: string;
@@ -64,6 +81,7 @@ export class DecisionDto {
   @ApiProperty() risk_coverage!: number;
   @ApiPropertyOptional({ type: ApprovalDto, nullable: true }) approval!: ApprovalDto | null;
   @ApiPropertyOptional({ type: ResurrectionHoldDto, nullable: true, description: 'set while the approved resurrection is held back' }) resurrection_hold!: ResurrectionHoldDto | null;
+  @ApiPropertyOptional({ type: VetoDto, nullable: true, description: 'the veto exchange with Smith; null when Smith was not asked' }) veto!: VetoDto | null;
 }
 
 export class PaginationDto {
@@ -112,6 +130,21 @@ export function toDecisionDto(v: KillView): DecisionDto {
       v.heldSince === null || v.heldUntil === null
         ? null
         : { since: v.heldSince.toISOString(), until: v.heldUntil.toISOString(), reason: v.heldReason ?? '', waits_for_kill_ids: v.heldFor ?? [] },
+    veto: toVetoDto(v),
+  };
+}
+
+function toVetoDto(v: KillView): VetoDto | null {
+  if (v.vetoStatus === null || v.vetoRequestedAt === null) return null;
+  return {
+    status: v.vetoStatus,
+    basis: v.vetoBasis,
+    reason: v.vetoReason,
+    new_evidence: v.vetoEvidence ?? [],
+    requested_at: v.vetoRequestedAt.toISOString(),
+    deadline: v.vetoDeadline?.toISOString() ?? null,
+    answered_at: v.vetoAnsweredAt?.toISOString() ?? null,
+    attempts: v.vetoAttempts ?? 1,
   };
 }
 

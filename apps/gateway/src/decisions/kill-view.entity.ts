@@ -11,6 +11,7 @@ import { jsonbColumnsToJson } from '@medic/eventlog';
 @Entity({ name: 'kills' })
 export class KillView {
   @PrimaryColumn('text', { name: 'kill_id' }) killId!: string;
+  /** Where the decision stands: pending | approved | denied | expired | vetoed | observed (see DECISION_STATUSES). */
   @Column('text', { name: 'status' }) status!: string;
   @Column('text', { name: 'target_module' }) targetModule!: string;
   @Column('text', { name: 'target_instance_id' }) targetInstanceId!: string;
@@ -58,6 +59,16 @@ export class KillView {
   @Column('text', { name: 'held_reason', nullable: true }) heldReason!: string | null;
   /** The kills of the modules it depends on that it waits for; empty for a backoff. */
   @Column('json', { name: 'held_for', nullable: true }) heldFor!: string[] | null;
+  /** The veto exchange with Smith about the resurrection (spec 4.4): awaiting_answer | deferred | cleared | vetoed, null when Smith was not asked. */
+  @Column('text', { name: 'veto_status', nullable: true }) vetoStatus!: string | null;
+  /** What settled it: Smith's answer (approve, veto, defer) or timeout_default. */
+  @Column('text', { name: 'veto_basis', nullable: true }) vetoBasis!: string | null;
+  @Column('text', { name: 'veto_reason', nullable: true }) vetoReason!: string | null;
+  @Column('json', { name: 'veto_evidence', nullable: true }) vetoEvidence!: string[] | null;
+  @Column('timestamptz', { name: 'veto_requested_at', nullable: true }) vetoRequestedAt!: Date | null;
+  @Column('timestamptz', { name: 'veto_deadline', nullable: true }) vetoDeadline!: Date | null;
+  @Column('timestamptz', { name: 'veto_answered_at', nullable: true }) vetoAnsweredAt!: Date | null;
+  @Column('int', { name: 'veto_attempts', nullable: true }) vetoAttempts!: number | null;
   @Column('uuid', { name: 'last_event_id' }) lastEventId!: string;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
@@ -105,6 +116,14 @@ export const GATEWAY_DDL = [
     held_until timestamptz,
     held_reason text,
     held_for json,
+    veto_status text,
+    veto_basis text,
+    veto_reason text,
+    veto_evidence json,
+    veto_requested_at timestamptz,
+    veto_deadline timestamptz,
+    veto_answered_at timestamptz,
+    veto_attempts int,
     last_event_id uuid NOT NULL,
     updated_at timestamptz NOT NULL
   )`,
@@ -127,6 +146,14 @@ export const GATEWAY_DDL = [
     'held_until timestamptz',
     'held_reason text',
     'held_for json',
+    'veto_status text',
+    'veto_basis text',
+    'veto_reason text',
+    'veto_evidence json',
+    'veto_requested_at timestamptz',
+    'veto_deadline timestamptz',
+    'veto_answered_at timestamptz',
+    'veto_attempts int',
   ].map((column) => `ALTER TABLE {schema}.kills ADD COLUMN IF NOT EXISTS ${column}`),
   // A table made when the lists were jsonb is converted.
   jsonbColumnsToJson('kills', ['reasoning', 'risk_factors', 'constraints']),

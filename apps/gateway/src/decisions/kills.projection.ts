@@ -8,8 +8,8 @@ import { KillView } from './kill-view.entity';
  */
 export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
-  // 4: resurrections held back.
-  version: 4,
+  // 4: resurrections held back; 5: the veto exchange, a human's verdict as the outcome, observed decisions.
+  version: 5,
   entity: KillView,
   read: readStream('kill', [
     'KillReported',
@@ -19,6 +19,10 @@ export const killsProjection: StreamProjection<'kill', KillView> = {
     'ApprovalGranted',
     'ApprovalDenied',
     'ApprovalExpired',
+    'VetoRequested',
+    'VetoDeferred',
+    'VetoCleared',
+    'ResurrectionVetoed',
     'ResurrectionDeferred',
     'ResurrectionStarted',
     'ResurrectionFailed',
@@ -46,7 +50,7 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     case 'DecisionMade': {
       const d = e.decision;
       return Object.assign(next, {
-        status: d.outcome === 'deny' ? 'denied' : d.outcome === 'approve_auto' && !d.observeOnly ? 'approved' : 'pending',
+        status: d.observeOnly ? 'observed' : d.outcome === 'deny' ? 'denied' : d.outcome === 'approve_auto' ? 'approved' : 'pending',
         decisionId: d.decisionId,
         outcome: d.outcome,
         riskLevel: d.riskLevel,
@@ -73,11 +77,21 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
         reviewReason: e.reason,
       });
     case 'ApprovalGranted':
-      return Object.assign(next, answered(e, 'granted', e.approver), { status: 'approved', approvalNotes: e.notes });
+      // A human's verdict is the decision's outcome from now on (spec 2.3 approve_manual); the reasoning stays Medic's own.
+      return Object.assign(next, answered(e, 'granted', e.approver), { status: 'approved', outcome: 'approve_manual', approvalNotes: e.notes });
     case 'ApprovalDenied':
-      return Object.assign(next, answered(e, 'denied', e.denier), { status: 'denied', denialReason: e.reason });
+      return Object.assign(next, answered(e, 'denied', e.denier), { status: 'denied', outcome: 'deny', denialReason: e.reason });
     case 'ApprovalExpired':
       return Object.assign(next, answered(e, 'expired', APPROVAL_EXPIRY_ACTOR), { status: 'expired' });
+    case 'VetoRequested':
+      // A defer's notice asked again keeps what Smith said last until it answers this one.
+      return Object.assign(next, { vetoStatus: 'awaiting_answer', vetoRequestedAt: row.vetoRequestedAt ?? new Date(e.at), vetoDeadline: new Date(e.deadline), vetoAttempts: e.attempt });
+    case 'VetoDeferred':
+      return Object.assign(next, { vetoStatus: 'deferred', vetoBasis: 'defer', vetoReason: e.reason, vetoEvidence: [...e.newEvidence], vetoAnsweredAt: new Date(e.at) });
+    case 'VetoCleared':
+      return Object.assign(next, { vetoStatus: 'cleared', vetoBasis: e.basis, vetoReason: e.reason, vetoAnsweredAt: new Date(e.at) });
+    case 'ResurrectionVetoed':
+      return Object.assign(next, { status: 'vetoed', vetoStatus: 'vetoed', vetoBasis: e.basis, vetoReason: e.reason, vetoEvidence: [...e.newEvidence], vetoAnsweredAt: new Date(e.at) });
     case 'ResurrectionDeferred':
       // Held back again while it waits: it has been held since the first time.
       return Object.assign(next, { heldSince: row.heldSince ?? new Date(e.at), heldUntil: new Date(e.notBefore), heldReason: e.reason, heldFor: [...e.waitsForKillIds] });
@@ -88,10 +102,6 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     // Not folded into this view (yet): its reader never passes them.
     case 'ContextEnriched':
     case 'EnrichmentRequested':
-    case 'VetoRequested':
-    case 'VetoCleared':
-    case 'ResurrectionVetoed':
-    case 'VetoDeferred':
     case 'ResurrectionSucceeded':
     case 'StabilityConfirmed':
     case 'AnomalyDetected':
@@ -159,6 +169,14 @@ function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 
     heldUntil: null,
     heldReason: null,
     heldFor: null,
+    vetoStatus: null,
+    vetoBasis: null,
+    vetoReason: null,
+    vetoEvidence: null,
+    vetoRequestedAt: null,
+    vetoDeadline: null,
+    vetoAnsweredAt: null,
+    vetoAttempts: null,
     lastEventId: logged.id,
     updatedAt: new Date(e.at),
   });

@@ -44,7 +44,9 @@ describe('kills projection', () => {
 
   it.each([
     ['deny', false, 'denied'],
-    ['approve_auto', true, 'pending'],
+    ['approve_auto', true, 'observed'],
+    ['deny', true, 'observed'],
+    ['pending_review', true, 'observed'],
     ['pending_review', false, 'pending'],
   ] as const)('shows a %s decision (observe only: %s) as %s', (outcome, observeOnly, status) => {
     expect(fold([SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision(outcome, observeOnly) }])!.status).toBe(status);
@@ -63,12 +65,35 @@ describe('kills projection', () => {
   });
 
   it.each([
-    [SAMPLE_EVENTS.ApprovalGranted, { status: 'approved', approvalStatus: 'granted', approvalBy: 'alice', approvalNotes: null, approvalCommandId: 'cmd-1' }],
-    [SAMPLE_EVENTS.ApprovalDenied, { status: 'denied', approvalStatus: 'denied', approvalBy: 'bob', denialReason: 'looks hostile', approvalCommandId: 'cmd-2' }],
-    [SAMPLE_EVENTS.ApprovalExpired, { status: 'expired', approvalStatus: 'expired', approvalBy: 'timer:approval-expiry', approvalCommandId: null }],
+    [SAMPLE_EVENTS.ApprovalGranted, { status: 'approved', outcome: 'approve_manual', approvalStatus: 'granted', approvalBy: 'alice', approvalNotes: null, approvalCommandId: 'cmd-1' }],
+    [SAMPLE_EVENTS.ApprovalDenied, { status: 'denied', outcome: 'deny', approvalStatus: 'denied', approvalBy: 'bob', denialReason: 'looks hostile', approvalCommandId: 'cmd-2' }],
+    [SAMPLE_EVENTS.ApprovalExpired, { status: 'expired', outcome: 'pending_review', approvalStatus: 'expired', approvalBy: 'timer:approval-expiry', approvalCommandId: null }],
   ])('records the verdict of %#', (verdict, expected) => {
     const row = fold([SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.DecisionMade, SAMPLE_EVENTS.ApprovalRequested, verdict])!;
     expect(row).toMatchObject({ ...expected, approvalAt: new Date(verdict.at), approvalQueueItemId: SAMPLE_EVENTS.ApprovalRequested.queueItemId });
+  });
+
+  it("follows the veto exchange with Smith: asked, deferred, asked again, vetoed with Smith's reason and evidence", () => {
+    const approved = [SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('approve_auto') }];
+    const asked = { ...SAMPLE_EVENTS.VetoRequested, at: '2026-02-11T12:00:01.000Z', deadline: '2026-02-11T12:00:11.000Z', attempt: 1 };
+    const deferred = { ...SAMPLE_EVENTS.VetoDeferred, at: '2026-02-11T12:00:03.000Z' };
+    const again = { ...asked, at: '2026-02-11T12:01:10.000Z', deadline: '2026-02-11T12:01:20.000Z', attempt: 2 };
+    const vetoed = { ...SAMPLE_EVENTS.ResurrectionVetoed, at: '2026-02-11T12:01:12.000Z', reason: 'still beaconing', newEvidence: ['dns c2.example'] };
+    expect(fold([...approved, asked])).toMatchObject({ status: 'approved', vetoStatus: 'awaiting_answer', vetoRequestedAt: new Date(asked.at), vetoAttempts: 1 });
+    expect(fold([...approved, asked, deferred])).toMatchObject({ vetoStatus: 'deferred', vetoBasis: 'defer', vetoReason: 'still looking', vetoEvidence: ['beacon at 12:00'] });
+    expect(fold([...approved, asked, deferred, again, vetoed])).toMatchObject({
+      status: 'vetoed',
+      vetoStatus: 'vetoed',
+      vetoBasis: 'veto',
+      vetoReason: 'still beaconing',
+      vetoEvidence: ['dns c2.example'],
+      vetoRequestedAt: new Date(asked.at),
+      vetoDeadline: new Date(again.deadline),
+      vetoAnsweredAt: new Date(vetoed.at),
+      vetoAttempts: 2,
+    });
+    const cleared = fold([...approved, asked, { ...SAMPLE_EVENTS.VetoCleared, basis: 'timeout_default' as const, reason: 'no answer within 10 s' }])!;
+    expect(cleared).toMatchObject({ status: 'approved', vetoStatus: 'cleared', vetoBasis: 'timeout_default', vetoReason: 'no answer within 10 s' });
   });
 
   it('shows a resurrection held back, since the first hold, until it is started', () => {

@@ -268,6 +268,31 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     for (const step of ['decision', 'executor', 'monitor', 'gateway']) expect(health.steps[step]?.dead_letters_last_hour).toBe(0);
   });
 
+  it('records failure, once, for a resurrection that failed for good (no container for the module), readable over REST', async () => {
+    const killId = await kill(module('ghost'));
+    const log = await eventsOf(killId, has('OutcomeRecorded'), 'the failure outcome');
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ResurrectionStarted', 'ResurrectionFailed', 'OutcomeRecorded']);
+    const failed = one(log, 'ResurrectionFailed');
+    expect(failed.retriable).toBe(false);
+    expect(one(log, 'OutcomeRecorded')).toMatchObject({
+      result: 'failure',
+      requestId: failed.requestId,
+      decisionId: one(log, 'DecisionMade').decision.decisionId,
+      timeToStableSeconds: null,
+      shouldAdjustThreshold: false,
+      targetModule: module('ghost'),
+      lessonsLearned: [expect.stringMatching(/^the resurrection failed .* and will not be tried again: no container for module/) as unknown],
+    });
+    const listed = await eventually(async () => {
+      const res = await medic.get<Envelope<{ items: { kill_id: string; result: string }[] }>>(`/outcomes?module=${module('ghost')}&result=failure`);
+      return res.body.data?.items.length ? res.body.data.items : undefined;
+    }, 'the failure on /outcomes');
+    expect(listed).toEqual([expect.objectContaining({ kill_id: killId, result: 'failure' })]);
+    // Nothing more comes of it: no second outcome, no watch.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await wholeLogOf(killId)).filter((e) => e.type === 'OutcomeRecorded')).toHaveLength(1);
+  });
+
   it('medic replay rebuild folds the watches and the rollback claims again from the log, equal to the live ones', async () => {
     // Not the timers' leases and firing counts: the live service's bookkeeping, not the watches.
     const snapshot = () =>
@@ -279,7 +304,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
       async () => {
         const s = await snapshot();
         const rows = s['watches'] as { phase: string }[];
-        return rows.length >= 6 && rows.every((r) => r.phase === 'closed') ? s : undefined;
+        return rows.length >= 7 && rows.every((r) => r.phase === 'closed') ? s : undefined;
       },
       'every watch to be closed',
       90_000,

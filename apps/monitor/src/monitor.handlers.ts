@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { recordRekill, recordRollbackResult, type KillEventType, type KillReported, type RollbackCompleted, type RollbackFailed, type WatchStep } from '@medic/domain';
+import { failedResurrectionOutcome, recordRekill, recordRollbackResult, type KillEventType, type KillReported, type ResurrectionFailed, type RollbackCompleted, type RollbackFailed, type WatchStep } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
+import { AWAITING } from './monitor.schema';
 import type { MonitorRound } from './monitor.step';
-import { FOLLOWED_TYPES, followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
+import { closedBeforeWatch, FOLLOWED_TYPES, followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 /** The kill events the monitor follows. */
-export const MONITOR_FOLLOWS = [...FOLLOWED_TYPES, 'RollbackCompleted', 'RollbackFailed', 'KillReported'] as const satisfies readonly KillEventType[];
+export const MONITOR_FOLLOWS = [...FOLLOWED_TYPES, 'ResurrectionFailed', 'RollbackCompleted', 'RollbackFailed', 'KillReported'] as const satisfies readonly KillEventType[];
 
 /**
  * How the monitor follows a kill: what its decision and resurrection say
@@ -23,6 +24,17 @@ export class MonitorHandlers {
   followed(@Payload() logged: LoggedEvent<FollowedEvent>, @Ctx() round: MonitorRound): void {
     const next = followKill(round.row(logged.data.killId), logged, round.settings.monitor);
     if (next !== null) round.put(next);
+  }
+
+  /** A resurrection that failed for good never comes up to be watched: its outcome is failure, once. */
+  @EventPattern(ceTypesOf('kill', ['ResurrectionFailed']))
+  failed(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: MonitorRound): void {
+    const row = round.row(logged.data.killId);
+    if (row?.phase !== AWAITING) return;
+    const outcome = failedResurrectionOutcome(row, logged.data, outcomeContext(round));
+    if (outcome === null) return;
+    round.put(closedBeforeWatch(row));
+    round.append([outcome], logged);
   }
 
   @EventPattern(ceTypesOf('kill', ['RollbackCompleted', 'RollbackFailed']))

@@ -2,8 +2,8 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { evolveWatch, type KillEvent, type MonitorSettings } from '@medic/domain';
 import { rebuildStepState, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
-import { FOLLOWED_TYPES, followKill, lockRows, saveRows, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
+import { AWAITING, MONITOR_SOURCE, MONITOR_STEP } from './monitor.schema';
+import { closedBeforeWatch, FOLLOWED_TYPES, followKill, lockRows, saveRows, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 export const MONITOR_STATE_NAME = 'monitor.watches';
 
@@ -49,7 +49,9 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
     const row = rows.get(e.killId) ?? null;
     let next: WatchRow | null = null;
     if (logged.source === MONITOR_SOURCE && OWN.has(e.type)) {
-      next = row?.watch ? withWatch(row, evolveWatch(row.watch, e, settings)) : null;
+      // An outcome before any watch: the resurrection failed for good (see MonitorHandlers.failed).
+      if (e.type === 'OutcomeRecorded' && row?.phase === AWAITING) next = closedBeforeWatch(row);
+      else next = row?.watch ? withWatch(row, evolveWatch(row.watch, e, settings)) : null;
     } else if (isFollowed(logged)) {
       next = followKill(row, logged, settings);
     }

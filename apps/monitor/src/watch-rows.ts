@@ -99,6 +99,11 @@ export function followKill(row: WatchRow | null, logged: LoggedEvent<FollowedEve
   }
 }
 
+/** A row whose resurrection failed for good before any watch began: its outcome (failure) is recorded, nothing more to do. */
+export function closedBeforeWatch(row: WatchRow): WatchRow {
+  return { ...row, phase: 'closed' };
+}
+
 /** A row whose watch holds the kill's phase. */
 export function withWatch(row: WatchRow, watch: Watch): WatchRow {
   return { ...row, phase: watch.phase, watch };

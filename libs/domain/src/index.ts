@@ -60,6 +60,7 @@ export {
   type WatchStart,
   type WatchStep,
 } from './monitoring/watch';
+export { failedResurrectionOutcome, type FailedResurrectionOf } from './monitoring/watch-outcomes';
 export { ROLLBACK_FROM } from './workflow/rollback-decisions';
 
 export type * from './control/control-events';

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../shared/json';
 import { round4 } from '../shared/numbers';
-import type { OutcomeRecorded, OutcomeResult } from '../workflow/kill-events';
+import type { OutcomeRecorded, OutcomeResult, ResurrectionFailed } from '../workflow/kill-events';
 import { secondsBetween } from '../shared/time';
 import type { OutcomeContext, Watch } from './watch';
 
@@ -41,5 +41,40 @@ export function postResurrectionMetrics(watch: Watch, at: string): JsonObject {
     monitored_seconds: secondsBetween(watch.monitoringStartedAt, at),
     probes,
     ...(watch.anomaly ? { anomaly: { score: watch.anomaly.score, findings: [...watch.anomaly.findings] } } : {}),
+  };
+}
+
+/** The kill a resurrection that failed for good was for, as the monitor remembers it from the decision. */
+export interface FailedResurrectionOf {
+  readonly killId: string;
+  readonly decisionId: string;
+  readonly targetModule: string;
+}
+
+/**
+ * The outcome of a resurrection that failed for good (spec 2.5 `failure`):
+ * the module never came back, so there is nothing to watch. Null for a
+ * failure the executor will try again (the next attempt decides). It says
+ * nothing about whether the kill was right, so the thresholds are not asked
+ * to move.
+ */
+export function failedResurrectionOutcome(kill: FailedResurrectionOf, failure: ResurrectionFailed, ctx: OutcomeContext): OutcomeRecorded | null {
+  if (failure.retriable) return null;
+  const attempt = failure.attempt === null ? 'before any attempt' : `at attempt ${failure.attempt}`;
+  return {
+    type: 'OutcomeRecorded',
+    killId: kill.killId,
+    at: ctx.at,
+    outcomeId: ctx.outcomeId,
+    requestId: failure.requestId,
+    decisionId: kill.decisionId,
+    result: 'failure',
+    timeToStableSeconds: null,
+    metrics: { attempts: failure.attempt ?? 0, failed_at: failure.at },
+    smithFeedback: null,
+    humanFeedback: null,
+    lessonsLearned: [`the resurrection failed ${attempt} and will not be tried again: ${failure.reason}`],
+    shouldAdjustThreshold: false,
+    targetModule: failure.targetModule ?? kill.targetModule,
   };
 }

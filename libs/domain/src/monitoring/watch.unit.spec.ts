@@ -2,6 +2,7 @@ import {
   AUTO_ROLLBACK_ACTOR,
   closeStable,
   evolveWatch,
+  failedResurrectionOutcome,
   recordCheck,
   recordRekill,
   recordRollbackResult,
@@ -11,6 +12,7 @@ import {
   type ContainerObservation,
   type KillEvent,
   type MonitorSettings,
+  type ResurrectionFailed,
   type Watch,
 } from '@medic/domain';
 
@@ -208,5 +210,49 @@ describe('a watch folded from the log', () => {
     const rollbackFirst = refold(start, [...checked.appended, rollback, check!]);
     expect(rollbackFirst).toEqual(checkFirst);
     expect(checkFirst).toMatchObject({ phase: 'rolling_back', dueAt: null, checks: 2, rollback: { actor: 'ops' } });
+  });
+});
+
+describe('a resurrection that never came back', () => {
+  const kill = { killId: 'demo-1', decisionId: 'dec-1', targetModule: 'payments-api' };
+  const ctx = { at: '2026-02-11T12:00:09.000Z', outcomeId: 'out-1' };
+  const failure: ResurrectionFailed = {
+    type: 'ResurrectionFailed',
+    killId: 'demo-1',
+    at: '2026-02-11T12:00:08.000Z',
+    requestId: 'req-3',
+    reason: 'the engine refused the start: port 8080 is taken',
+    retriable: false,
+    targetModule: 'payments-api',
+    approvedBy: 'policy:auto-approve',
+    attempt: 3,
+  };
+
+  it('records failure once the executor will not try again, blaming the execution, not the judgement', () => {
+    expect(failedResurrectionOutcome(kill, failure, ctx)).toEqual({
+      type: 'OutcomeRecorded',
+      killId: 'demo-1',
+      at: ctx.at,
+      outcomeId: 'out-1',
+      requestId: 'req-3',
+      decisionId: 'dec-1',
+      result: 'failure',
+      timeToStableSeconds: null,
+      metrics: { attempts: 3, failed_at: failure.at },
+      smithFeedback: null,
+      humanFeedback: null,
+      lessonsLearned: ['the resurrection failed at attempt 3 and will not be tried again: the engine refused the start: port 8080 is taken'],
+      shouldAdjustThreshold: false,
+      targetModule: 'payments-api',
+    });
+  });
+
+  it('names a request refused before any attempt', () => {
+    const refused = { ...failure, attempt: null, reason: 'module payments-api is blacklisted' };
+    expect(failedResurrectionOutcome(kill, refused, ctx)?.lessonsLearned).toEqual(['the resurrection failed before any attempt and will not be tried again: module payments-api is blacklisted']);
+  });
+
+  it('waits for the next attempt after a failure the executor will try again', () => {
+    expect(failedResurrectionOutcome(kill, { ...failure, retriable: true, attempt: 1 }, ctx)).toBeNull();
   });
 });

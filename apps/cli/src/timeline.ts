@@ -1,4 +1,4 @@
-import { DEPENDENCIES_ACTOR, round4, type HealthChecked, type KillEvent } from '@medic/domain';
+import { DEPENDENCIES_ACTOR, printable, round4, type HealthChecked, type KillEvent } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
@@ -8,7 +8,8 @@ export function formatTimeline(killId: string, events: readonly LoggedEvent<Kill
     lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);
     for (const detail of details(e.data)) lines.push(`      ${detail}`);
   }
-  return lines.join('\n');
+  // Reasons, evidence and notes are other people's text: none of it may move the auditor's cursor or start a line of its own.
+  return lines.map(printable).join('\n');
 }
 
 function summary(e: KillEvent): string {

@@ -1,13 +1,14 @@
 import type { JsonObject, JsonValue } from '../shared/json';
 import { isUntrustedObject, type UntrustedObject } from './json-object';
 import type { KillReportLimits } from './kill-report-limits';
+import { unstorableTextProblem } from '../shared/text';
 import { kindOf, quote, reject } from './validation-failure';
 
 /*
  * Metadata is free-form, so it is bounded by shape instead of by schema:
- * nesting depth, total key count, finite numbers, and no "__proto__" key
+ * nesting depth, total key count, finite numbers, no "__proto__" key
  * (harmless as parsed, but Object.assign downstream would turn it into a
- * prototype change).
+ * prototype change), and no text that cannot be stored (see shared/text).
  */
 
 interface Walk {
@@ -25,7 +26,12 @@ export function readMetadata(value: unknown, field: string, limits: KillReportLi
 }
 
 function checkValue(value: unknown, path: string, depth: number, walk: Walk): asserts value is JsonValue {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    const problem = unstorableTextProblem(value);
+    if (problem !== null) reject('invalid_field', path, `${path} ${problem}`);
+    return;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) reject('invalid_field', path, `${path} is not a finite number`);
     return;
@@ -51,6 +57,8 @@ function checkObject(object: UntrustedObject, path: string, depth: number, walk:
     }
     const keyPath = PLAIN_KEY.test(key) ? `${path}.${key}` : `${path}[${quote(key)}]`;
     if (key === '__proto__') reject('invalid_field', keyPath, `${keyPath} uses the reserved key "__proto__"`);
+    const problem = unstorableTextProblem(key);
+    if (problem !== null) reject('invalid_field', keyPath, `the key of ${keyPath} ${problem}`);
     checkValue(object[key], keyPath, depth + 1, walk);
   }
 }

@@ -3,6 +3,7 @@ import { plural } from '../shared/wording';
 import { killIdProblem, moduleNameProblem } from './identifiers';
 import type { KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject } from './validation-failure';
+import { unstorableTextProblem } from '../shared/text';
 
 /*
  * Readers for the fields of a kill report. Each takes the raw JSON value and
@@ -95,7 +96,8 @@ export function readEvidence(value: unknown, field: string, limits: KillReportLi
     if (text.length > limits.maxEvidenceLength) {
       reject('invalid_field', path, `${path} is longer than ${limits.maxEvidenceLength} characters`);
     }
-    if (text.includes('\0')) reject('invalid_field', path, `${path} contains a null byte`);
+    const problem = unstorableTextProblem(text);
+    if (problem !== null) reject('invalid_field', path, `${path} ${problem}`);
     return text;
   });
 }

@@ -284,6 +284,7 @@ describe('parseSmithKillMessage: refused messages', () => {
     ['too many items', { evidence: Array.from({ length: 101 }, (_, i) => `e-${i}`) }, 'payload.evidence'],
     ['an item too long', { evidence: ['ok', 'e'.repeat(1025)] }, 'payload.evidence[1]'],
     ['a null byte', { evidence: ['log\u0000entry'] }, 'payload.evidence[0]'],
+    ['a lone surrogate', { evidence: ['ok', 'half \ud800 of a pair'] }, 'payload.evidence[1]'],
     ['a non-string item', { evidence: [42] }, 'payload.evidence[0]'],
     ['a string instead of a list', { evidence: 'unusual_traffic' }, 'payload.evidence'],
     ['too many dependencies', { dependencies: Array.from({ length: 101 }, (_, i) => `dep-${i}`) }, 'payload.dependencies'],
@@ -296,8 +297,19 @@ describe('parseSmithKillMessage: refused messages', () => {
     ['nine levels', { l2: { l3: { l4: { l5: { l6: { l7: { l8: { l9: {} } } } } } } } }, 'payload.metadata.l2.l3.l4.l5.l6.l7.l8.l9'],
     ['201 keys', Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i])), 'payload.metadata'],
     ['201 keys spread over nested objects', { a: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i])) }, 'payload.metadata'],
+    ['a null byte in a value', { a: 'x\u0000y' }, 'payload.metadata.a'],
+    ['a null byte deep in a list', { a: { b: ['ok', 'x\u0000'] } }, 'payload.metadata.a.b[1]'],
+    ['a null byte in a key', { 'a\u0000b': 1 }, 'payload.metadata["a\\u0000b"]'],
+    ['a lone surrogate in a value', { a: '\udc00 trailing half' }, 'payload.metadata.a'],
+    ['a lone surrogate in a key', { ['k\ud83d']: 'v' }, 'payload.metadata["k\\ud83d"]'],
   ])('refuses metadata with %s', (_, metadata, field) => {
     expect(failureOf(withPayload({ metadata }))).toMatchObject({ code: 'invalid_field', field });
+  });
+
+  it('keeps text that can be stored as it came: a whole surrogate pair, tabs, newlines, any script', () => {
+    const metadata = { emoji: 'up \ud83d\ude80', log: 'line 1\n\tline 2', 名前: 'ünïcödé' };
+    const parsed = parseSmithKillMessage(withPayload({ metadata, evidence: ['rocket \ud83d\ude80'] }));
+    expect(parsed).toMatchObject({ ok: true, value: { payload: { metadata, evidence: ['rocket \ud83d\ude80'] } } });
   });
 
   it('refuses a "__proto__" key in metadata', () => {

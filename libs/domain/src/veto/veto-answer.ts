@@ -5,6 +5,7 @@ import { readEnum, readEvidence, readString, readTimestamp } from '../kill/paylo
 import { readJsonMessage } from '../kill/smith-message';
 import { kindOf, quote, reject, Rejection, type ValidationFailure } from '../kill/validation-failure';
 import { VETO_DECISIONS, type VetoAnswer } from './veto.types';
+import { unstorableTextProblem } from '../shared/text';
 
 export const VETO_ANSWER_TYPE = 'RESURRECTION_VETO';
 
@@ -73,5 +74,7 @@ function readReason(value: unknown): string {
   if (value === undefined || value === null) return '';
   const reason = readString(value, 'reason');
   if (reason.length > MAX_REASON_LENGTH) reject('invalid_field', 'reason', `reason is longer than ${MAX_REASON_LENGTH} characters`);
+  const problem = unstorableTextProblem(reason);
+  if (problem !== null) reject('invalid_field', 'reason', `reason ${problem}`);
   return reason;
 }

@@ -215,6 +215,9 @@ describe('reading an answer from a reply topic', () => {
     ['a counter_proposal that is no object', { ...wire, counter_proposal: 'later' }, 'invalid_field', 'counter_proposal'],
     ['a timestamp without a zone', { ...wire, timestamp: '2026-02-11T12:00:00' }, 'invalid_field', 'timestamp'],
     ['a reason too long', { ...wire, reason: 'x'.repeat(2001) }, 'invalid_field', 'reason'],
+    ['a null byte in the reason', { ...wire, reason: 'still\u0000beaconing' }, 'invalid_field', 'reason'],
+    ['a lone surrogate in the reason', { ...wire, reason: 'still \ud800 beaconing' }, 'invalid_field', 'reason'],
+    ['a null byte in new evidence', { ...wire, new_evidence: ['dns\u0000c2'] }, 'invalid_field', 'new_evidence[0]'],
   ])('refuses %s, naming the field', (_label, value, code, field) => {
     expect(failure(value)).toMatchObject({ code, field });
   });

@@ -1,0 +1,39 @@
+import type { KillEvent } from '@medic/domain';
+import type { LoggedEvent } from '@medic/eventlog';
+import { SAMPLE_EVENTS } from '../../../libs/domain/test/kill-event-samples';
+import { formatTimeline } from './timeline';
+
+function logged(data: KillEvent, offset: number): LoggedEvent<KillEvent> {
+  return {
+    id: `00000000-0000-4000-8000-${String(offset).padStart(12, '0')}`,
+    type: `medic.kill.v1.${data.type}`,
+    source: 'medic/test',
+    time: data.at,
+    subject: data.killId,
+    causationId: null,
+    correlationId: 'c',
+    trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true },
+    data,
+    topic: 'medic.kill.events',
+    partition: 0,
+    offset: String(offset),
+  };
+}
+
+describe('formatTimeline', () => {
+  it("shows other people's text on its own line, with control characters and half characters escaped", () => {
+    const forged = 'still hostile\n2026-02-11T12:00:09.000Z  ApprovalGranted        approved by admin\u001b[2J\r\u0007 \ud800';
+    const events = [SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.ResurrectionVetoed, reason: forged, newEvidence: ['dns\u001bc2'] }].map(logged);
+    const text = formatTimeline('demo-1', events);
+    const lines = text.split('\n');
+    expect(lines.filter((l) => /^\d{4}-/.test(l))).toHaveLength(2);
+    // eslint-disable-next-line no-control-regex -- the control characters are what must not be there
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\ud800-\udfff]/);
+    expect(text).toContain('still hostile\\u000a2026-02-11T12:00:09.000Z  ApprovalGranted        approved by admin\\u001b[2J\\u000d\\u0007 \\ud800');
+  });
+
+  it('keeps printable text, whole surrogate pairs included, as it is', () => {
+    const text = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.ApprovalDenied, reason: 'hash matches implant 🚀 — ünïcödé' }, 1)]);
+    expect(text).toContain('denied by bob: hash matches implant 🚀 — ünïcödé');
+  });
+});

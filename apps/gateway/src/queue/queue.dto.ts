@@ -89,10 +89,15 @@ export function parseQueueAction(kind: 'approve' | 'deny', body: unknown): Queue
   return { kind, reason: text('reason', reason, 1) };
 }
 
-/** A POST body: absent or a JSON object of only the `allowed` fields (for `what`); anything else is a 400 naming it. */
+/**
+ * A POST body: absent or a JSON object of only the `allowed` fields (for
+ * `what`); anything else — `null`, an array (empty or not), a bare value — is
+ * a 400 naming it.
+ */
 export function bodyFields(body: unknown, allowed: readonly string[], what: string): Record<string, unknown> {
-  const fields = body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
-  if (typeof fields !== 'object' || Array.isArray(fields)) throw bad('body', 'must be a JSON object');
+  if (body === undefined) return {};
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'must be a JSON object');
+  const fields = body;
   for (const key of Object.keys(fields)) if (!allowed.includes(key)) throw bad(key, `unknown field; ${what} takes ${allowed.join(', ')}`);
   return fields as Record<string, unknown>;
 }

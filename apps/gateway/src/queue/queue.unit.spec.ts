@@ -39,6 +39,11 @@ describe('approve and deny bodies', () => {
     ['approve', { reason: 'wrong field' }],
     ['approve', 'a string'],
     ['approve', [1, 2]],
+    ['approve', []],
+    ['approve', null],
+    ['approve', 0],
+    ['deny', []],
+    ['deny', null],
   ] as const)('refuses %s with %j as a 400', (kind, body) => {
     expect(statusOf(() => parseQueueAction(kind, body))).toBe(400);
   });

@@ -172,11 +172,14 @@ describe('the approval queue over REST (manual mode)', () => {
     });
     expect(surrogate.status).toBe(400);
     expect(((await surrogate.json()) as Envelope<unknown>).errors[0]!.message).toMatch(/^reason: holds a lone surrogate escape/);
-    // A bare JSON value is read, and the route says what it takes.
-    const bare = await deny(item.item_id, 'bob', null);
-    expect(bare.status).toBe(400);
-    expect(bare.body.errors[0]).toMatchObject({ field: 'reason', message: expect.stringMatching(/^reason: is required to deny/) });
-    expect((await deny(item.item_id, 'bob', 'no')).body.errors[0]).toMatchObject({ field: 'body', message: 'body: must be a JSON object' });
+    // A bare JSON value is read, and the route says what it takes: a JSON object, not null nor an empty list.
+    for (const bare of [null, 'no', []]) {
+      const res = await deny(item.item_id, 'bob', bare);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ field: 'body', message: 'body: must be a JSON object' });
+    }
+    for (const bare of [null, []]) expect((await approve(item.item_id, 'alice', bare)).status).toBe(400);
+    expect((await deny(item.item_id, 'bob', {})).body.errors[0]).toMatchObject({ field: 'reason', message: expect.stringMatching(/^reason: is required to deny/) });
     expect(await inQueue(item.item_id)).toBe(true);
   });
 

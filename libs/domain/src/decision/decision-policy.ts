@@ -27,7 +27,7 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
     siemSummary(input.siemStatus, input.siemIndicators ?? [], input.siemGaps),
     confidenceSummary(confidence, risk.coverage),
     ...denials.map((d) => `Deny: ${d.reason}.`),
-    ...eligibilityLines(barriers),
+    ...eligibilityLines(barriers, denials.length > 0),
     mode.explanation,
   ];
   return {
@@ -45,8 +45,8 @@ export function evaluatePolicy(input: PolicyInput, settings: PolicySettings): Po
   };
 }
 
-function eligibilityLines(barriers: PolicyVerdict['autoApproveBarriers']): string[] {
-  if (barriers.length === 0) return ['Eligible for auto-approval: every condition is met.'];
+function eligibilityLines(barriers: PolicyVerdict['autoApproveBarriers'], denied: boolean): string[] {
+  if (barriers.length === 0) return [denied ? 'Not eligible for auto-approval: the kill is denied outright (above).' : 'Eligible for auto-approval: every condition is met.'];
   return barriers.map((b) => `Not eligible for auto-approval: ${b.reason}.`);
 }
 

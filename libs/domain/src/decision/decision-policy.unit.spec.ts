@@ -151,6 +151,19 @@ describe('evaluatePolicy: mode × risk level × constraint', () => {
     expect(evaluate('full_auto', 'high', { ...surer, used: 10 }).outcome).toBe('pending_review');
   });
 
+  it('never calls a denied kill eligible, and says in manual mode that no human is asked about it', () => {
+    for (const mode of MODES) {
+      const verdict = evaluate(mode, 'low', CONSTRAINTS.blacklisted);
+      expect(verdict.autoApproveEligible).toBe(false);
+      expect(verdict.reasoning).toContain('Not eligible for auto-approval: the kill is denied outright (above).');
+      expect(verdict.reasoning.join('\n')).not.toContain('Eligible for auto-approval: every condition is met');
+    }
+    expect(evaluate('manual', 'low', CONSTRAINTS.blacklisted).reasoning.at(-1)).toBe(
+      'Manual mode: a human decides every resurrection the policy does not deny outright; this one is denied, so no human is asked.',
+    );
+    expect(evaluate('manual', 'low', clean).reasoning.at(-1)).toBe('Manual mode: a human decides every resurrection; outcome pending_review.');
+  });
+
   it('respects a higher auto-approve maximum', () => {
     const settings = { ...POLICY_SETTINGS, autoApprove: { ...POLICY_SETTINGS.autoApprove, maxRiskLevel: 'medium' as const } };
     expect(evaluate('semi_auto', 'medium', { ...clean, settings }).outcome).toBe('approve_auto');

@@ -50,7 +50,10 @@ function modeOutcome(mode: Mode, verdict: Verdict): Omit<ModeOutcome, 'queueFull
       };
     case 'manual': {
       const outcome = verdict.denied ? 'deny' : 'pending_review';
-      return { outcome, observeOnly: false, explanation: `Manual mode: a human decides every resurrection; outcome ${outcome}.` };
+      const explanation = verdict.denied
+        ? 'Manual mode: a human decides every resurrection the policy does not deny outright; this one is denied, so no human is asked.'
+        : 'Manual mode: a human decides every resurrection; outcome pending_review.';
+      return { outcome, observeOnly: false, explanation };
     }
     case 'semi_auto':
       return {

@@ -52,6 +52,8 @@ function approvalRequest(command: DecideResurrection, verdict: PolicyVerdict): A
 }
 
 function reviewReason(command: DecideResurrection, verdict: PolicyVerdict): string {
-  if (verdict.autoApproveBarriers.length > 0) return verdict.autoApproveBarriers.map((b) => b.reason).join('; ');
-  return `${command.policy.mode} mode: a human approves every resurrection`;
+  const barriers = verdict.autoApproveBarriers.map((b) => b.reason).join('; ');
+  // In manual mode the mode is the reason; what would bar auto-approval is only context for the human.
+  if (command.policy.mode === 'manual') return `manual mode: a human approves every resurrection${barriers ? ` (auto-approval would also be barred: ${barriers})` : ''}`;
+  return barriers || `${command.policy.mode} mode: a human approves every resurrection`;
 }

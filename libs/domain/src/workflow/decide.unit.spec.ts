@@ -102,6 +102,15 @@ describe('DecideResurrection', () => {
     expect(events[2]).toMatchObject({ type: 'ApprovalRequested', reason: 'manual mode: a human approves every resurrection' });
   });
 
+  it('in manual mode names the mode as the reason, what would bar auto-approval only as context', () => {
+    const events = given(SAMPLE_EVENTS.KillReported).when(decideWith({ siemStatus: 'unavailable' }, { mode: 'manual' })).events();
+    expect(events[2]).toMatchObject({
+      type: 'ApprovalRequested',
+      reason:
+        'manual mode: a human approves every resurrection (auto-approval would also be barred: decision confidence 0.6875 is below the auto-approve minimum 0.85; the SIEM was unavailable, so the decision is degraded)',
+    });
+  });
+
   it('in observer mode records the verdict and asks no one', () => {
     const events = given(harmlessKill).when(decideWith(harmlessSiem, { mode: 'observer' })).events();
     expect(events.map((e) => e.type)).toEqual(['RiskAssessed', 'DecisionMade']);

@@ -16,7 +16,7 @@ interface Decision {
   risk_level: string;
   risk_score: number;
   reasoning: string[];
-  risk_factors: { name: string; contribution: number; weight: number; observed: boolean }[];
+  risk_factors: { name: string; contribution: number; weight: number; observed: boolean; out_of_model: boolean }[];
   observe_only: boolean;
   siem_status: string;
   status: string;
@@ -64,6 +64,9 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     expect(decision.siem_status).toBe('not_configured');
     expect(decision.reasoning.join(' ')).toMatch(/No SIEM context was used/);
     expect(decision.risk_factors.map((f) => f.name).sort()).toEqual(['false_positive_history', 'module_criticality', 'severity', 'siem_risk_score', 'smith_confidence']);
+    // No SIEM configured: its factor is out of the model, in the documented snake_case shape.
+    expect(decision.risk_factors.find((f) => f.name === 'siem_risk_score')).toMatchObject({ out_of_model: true, observed: false, weight: 0, contribution: 0 });
+    for (const f of decision.risk_factors) expect(Object.keys(f).sort()).toEqual(['contribution', 'explanation', 'name', 'normalized', 'observed', 'out_of_model', 'raw', 'weight']);
     const sum = decision.risk_factors.reduce((s, f) => s + f.contribution, 0);
     expect(Math.abs(sum - decision.risk_score)).toBeLessThan(1e-3);
 

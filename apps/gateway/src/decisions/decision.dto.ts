@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { round4 } from '@medic/domain';
 import type { KillView } from './kill-view.entity';
 
 export class RiskFactorDto {
@@ -7,7 +8,9 @@ export class RiskFactorDto {
   @ApiProperty({ description: 'the input mapped to [0,1], 1 = riskier to resurrect' }) normalized!: number;
   @ApiProperty({ description: 'weight applied after redistributing missing factors' }) weight!: number;
   @ApiProperty({ description: 'normalized × weight; contributions add up to the score' }) contribution!: number;
-  @ApiProperty() observed!: boolean;
+  @ApiProperty({ description: 'whether its input was there: false for a source that should have answered and did not (it lowers the coverage)' }) observed!: boolean;
+  @ApiProperty({ description: 'a source this deployment does not have, or with nothing to say (no outcomes yet, no SIEM indicators): it moves nothing either way' })
+  out_of_model!: boolean;
   @ApiProperty() explanation!: string;
 }
 
@@ -123,7 +126,17 @@ export function toDecisionDto(v: KillView): DecisionDto {
     source_agent: v.sourceAgent,
     report_signed_by: v.signedBy,
     killed_at: v.killedAt.toISOString(),
-    risk_factors: (v.riskFactors ?? []).map((f) => ({ ...f })),
+    risk_factors: (v.riskFactors ?? []).map((f) => ({
+      name: f.name,
+      raw: round4(f.raw),
+      normalized: round4(f.normalized),
+      weight: f.weight,
+      contribution: f.contribution,
+      observed: f.observed,
+      // Absent from factors recorded before it was kept: those were all in the model or missing.
+      out_of_model: f.outOfModel ?? false,
+      explanation: f.explanation,
+    })),
     risk_coverage: v.riskCoverage ?? 0,
     approval: toApprovalDto(v),
     resurrection_hold:

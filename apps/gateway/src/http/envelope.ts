@@ -5,14 +5,15 @@ import type { Request } from 'express';
 export interface ApiErrorItem {
   readonly code: string;
   readonly message: string;
-  readonly field?: string;
+  /** The request field at fault; null (in the answer) when the error is about no one field. */
+  readonly field?: string | null;
 }
 
 export interface ResponseEnvelope<T> {
   readonly success: boolean;
   readonly data: T | null;
   readonly meta: { readonly timestamp: string; readonly request_id: string; readonly version: string };
-  readonly errors: readonly ApiErrorItem[];
+  readonly errors: readonly Required<ApiErrorItem>[];
 }
 
 export const API_VERSION = '1.0';
@@ -53,6 +54,7 @@ export function envelopeOf<T>(requestId: string, data: T | null, errors: readonl
     success: errors.length === 0,
     data,
     meta: { timestamp: new Date().toISOString(), request_id: requestId, version: API_VERSION },
-    errors,
+    // Every error has the same three keys, whatever made it.
+    errors: errors.map((e) => ({ code: e.code, message: e.message, field: e.field ?? null })),
   };
 }

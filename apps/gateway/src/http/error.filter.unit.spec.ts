@@ -46,7 +46,7 @@ describe('ErrorEnvelopeFilter', () => {
     expect(out.status).toBe(503);
     expect(out.headers.get('retry-after')).toBe('5');
     expect(out.body.success).toBe(false);
-    expect(out.body.errors).toEqual([{ code: 'unavailable', message: expect.stringMatching(/Postgres or Kafka is not reachable/) as unknown }]);
+    expect(out.body.errors).toEqual([{ code: 'unavailable', message: expect.stringMatching(/Postgres or Kafka is not reachable/) as unknown, field: null }]);
     // The driver's words (addresses, ports) stay in the log.
     expect(JSON.stringify(out.body)).not.toMatch(/127\.0\.0\.1/);
   });
@@ -66,13 +66,13 @@ describe('ErrorEnvelopeFilter', () => {
   it('keeps an unknown error a 500 that says nothing of it', () => {
     const out = answer(new Error('secret detail'));
     expect(out.status).toBe(500);
-    expect(out.body.errors).toEqual([{ code: 'internal', message: 'internal error' }]);
+    expect(out.body.errors).toEqual([{ code: 'internal', message: 'internal error', field: null }]);
     expect(out.headers.has('retry-after')).toBe(false);
   });
 
   it('answers an ApiError as it says', () => {
     const out = answer(new ApiError(409, 'conflict', 'already denied'));
     expect(out.status).toBe(409);
-    expect(out.body.errors).toEqual([{ code: 'conflict', message: 'already denied' }]);
+    expect(out.body.errors).toEqual([{ code: 'conflict', message: 'already denied', field: null }]);
   });
 });

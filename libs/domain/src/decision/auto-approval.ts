@@ -42,6 +42,13 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     'critical_severity',
     'severity is critical and critical kills require human review',
   );
+  // A module counts as critical where its criticality reaches the critical risk band (thresholds.high).
+  const criticality = input.risk.factors.find((f) => f.name === 'module_criticality')?.raw ?? 0;
+  bar(
+    criticality >= input.thresholds.high && constraints.requireHumanReviewForCritical,
+    'critical_module',
+    `module ${module} is critical (criticality ${criticality}, at or above ${input.thresholds.high}) and critical modules require human review`,
+  );
   bar(
     report.confidenceScore >= settings.smithConfidenceThreshold,
     'smith_confident',

@@ -86,6 +86,7 @@ export type AutoApprovalBarrierCode =
   | 'low_confidence'
   | 'always_require_approval'
   | 'critical_severity'
+  | 'critical_module'
   | 'smith_confident'
   | 'siem_unavailable'
   | 'siem_unusable_indicators'

@@ -134,7 +134,7 @@ describe('a kill of a quarantined module', () => {
   });
 
   it('asks a human in full_auto even when high risk would have been denied on its own', () => {
-    const risky = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.65, severity: 'high', targetModule: 'core-db' }) };
+    const risky = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.85, severity: 'high', targetModule: 'report-cache' }) };
     expect(outcomeOf(decideIn('full_auto', null, risky))).toBe('deny');
     expect(outcomeOf(decideIn('full_auto', QUARANTINE, risky))).toBe('pending_review');
   });

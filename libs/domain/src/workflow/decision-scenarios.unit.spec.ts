@@ -49,6 +49,7 @@ const THREATS: Scenario[] = [
   },
   { name: 'a critical-severity kill Smith is unsure of', report: { confidenceScore: 0.2, severity: 'critical' }, outcome: 'pending_review' },
   { name: 'a kill Smith is sure of (at its confidence threshold)', report: { confidenceScore: 0.7, severity: 'low' }, outcome: 'pending_review' },
+  { name: 'a harmless-looking kill of a critical module (core-db, criticality 1)', report: { confidenceScore: 0.2, severity: 'info', targetModule: 'core-db' }, outcome: 'pending_review' },
   { name: 'a harmless-looking kill while the SIEM is down', report: { confidenceScore: 0.2, severity: 'info' }, siemStatus: 'unavailable', outcome: 'pending_review' },
   { name: 'a harmless-looking kill once the hourly budget is spent', report: { confidenceScore: 0.2, severity: 'info' }, autoUsedThisHour: 10, outcome: 'pending_review' },
   { name: 'a kill Smith is sure of while the approval queue is full', report: { confidenceScore: 0.7, severity: 'low' }, pendingApprovals: 100, outcome: 'deny' },
@@ -117,5 +118,38 @@ describe('the same kills with a SIEM that knows nothing of the module', () => {
     const alone = decideScenario({ name: '', report, outcome: 'pending_review' }).riskScore;
     const indicated = decideScenario({ name: '', report, siem: { riskScore: 0.9, falsePositiveHistory: 0, indicators: ['ip 203.0.113.7 (0.9, feed)'] }, outcome: 'pending_review' });
     expect(indicated.riskScore).toBeGreaterThan(alone);
+  });
+});
+
+describe('critical modules (constraints.require_human_review_for_critical)', () => {
+  const harmless = { confidenceScore: 0.2, severity: 'info' as const, targetModule: 'core-db' };
+
+  it('asks a human about a module whose criticality reaches the critical band, however harmless the kill', () => {
+    const decision = decideScenario({ name: '', report: harmless, outcome: 'pending_review' });
+    expect(decision.riskLevel).toBe('minimal');
+    expect(decision.outcome).toBe('pending_review');
+    expect(decision.reasoning).toContain('Not eligible for auto-approval: module core-db is critical (criticality 1, at or above 0.8) and critical modules require human review.');
+  });
+
+  it('lets it come back on its own when the constraint is off', () => {
+    const events = decide(
+      {
+        type: 'DecideResurrection',
+        killId: 'demo-1',
+        at: '2026-02-11T12:00:05.000Z',
+        decisionId: 'dec-1',
+        queueItemId: 'q-1',
+        siem: null,
+        siemStatus: 'not_configured',
+        history: NO_HISTORY,
+        autoResurrectionsLastHour: 0,
+        quarantine: null,
+        pendingApprovals: 0,
+        policy: { ...POLICY_SETTINGS, constraints: { ...POLICY_SETTINGS.constraints, requireHumanReviewForCritical: false } },
+        risk: RISK_SETTINGS,
+      },
+      evolve(null, { ...SAMPLE_EVENTS.KillReported, report: aReport(harmless) }),
+    );
+    expect(events.find((e): e is DecisionMade => e.type === 'DecisionMade')?.decision.outcome).toBe('approve_auto');
   });
 });

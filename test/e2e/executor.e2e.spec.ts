@@ -124,12 +124,12 @@ describe('bringing a module back on the container engine', () => {
       const res = await medic.get<{ data: { items: Item[]; pagination: { total: number } } }>('/resurrections?page_size=200');
       return (res.body.data?.pagination.total ?? 0) >= 4 ? res.body.data : undefined;
     }, 'four resurrection requests');
-    const succeeded = page.items.filter((i) => i.target_module === 'nginx-test' && i.status === 'succeeded');
+    const succeeded = page.items.filter((i) => i.target_module === 'nginx-test' && i.status === 'completed');
     expect(succeeded.length).toBeGreaterThanOrEqual(2);
     expect(succeeded[0]!.container_id).toBe(containerId);
     const failed = page.items.find((i) => i.target_module === 'ghost-svc');
     expect(failed).toMatchObject({ status: 'failed', failure_reason: expect.stringMatching(/no container/) as unknown });
-    expect((await medic.get<{ data: { status: string } }>(`/resurrections/${succeeded[0]!.request_id}/status`)).body.data.status).toBe('succeeded');
+    expect((await medic.get<{ data: { status: string } }>(`/resurrections/${succeeded[0]!.request_id}/status`)).body.data.status).toBe('completed');
     expect((await medic.get<{ data: Item }>(`/resurrections/${failed!.request_id}`)).body.data.kill_id).toBe(failed!.kill_id);
     expect((await medic.get('/resurrections/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await medic.get<{ errors: { code: string; field?: string }[] }>('/resurrections/no-such-request')).body.errors[0]).toMatchObject({ code: 'validation_error', field: 'request_id' });

@@ -108,7 +108,7 @@ describe("the reboot plan's demo through medic up and kcat", () => {
     expect(resurrection).toMatchObject({
       kill_id: killId,
       decision_id: decision!.decision_id,
-      status: 'succeeded',
+      status: 'completed',
       container_id: before.Id,
       approved_by: 'policy:auto-approve',
       approved_at: expect.any(String) as unknown,

@@ -29,7 +29,8 @@ export function parseQueueFilters(query: Record<string, unknown>): QueueFilters 
   return filters;
 }
 
-export const RESURRECTION_STATUSES = ['executing', 'succeeded', 'failed', 'rolled_back'] as const;
+/** Spec 2.4's statuses a request takes here: started, up (then watched), failed, or undone. */
+export const RESURRECTION_STATUSES = ['in_progress', 'completed', 'failed', 'rolled_back'] as const;
 export type ResurrectionFilters = Omit<DecisionFilters, 'outcome' | 'riskLevel'> & { readonly status: (typeof RESURRECTION_STATUSES)[number] | null };
 const RESURRECTION_PARAMS = ['module', 'status', 'since', 'until', 'page', 'page_size'];
 

@@ -1,6 +1,7 @@
 import { DECISION_OUTCOMES, KILL_REASONS, RISK_LEVELS, round4, SEVERITIES } from '@medic/domain';
 import type { OutcomeStats, OutcomeSummary } from '../outcomes/outcome-stats';
 import type { ReportPeriod } from './report-period';
+import { RESURRECTION_STATUSES } from '../decisions/decision-filters';
 
 /** What the gateway's projections say of one period, as counted by the reports' queries. */
 export interface PeriodFacts {
@@ -116,9 +117,9 @@ export function buildReport(period: ReportPeriod, facts: PeriodFacts, previous: 
     },
     resurrections: {
       requested: facts.resurrections.reduce((s, r) => s + r.n, 0),
-      by_status: countBy(facts.resurrections, (r) => r.status, ['executing', 'succeeded', 'failed', 'rolled_back']),
+      by_status: countBy(facts.resurrections, (r) => r.status, RESURRECTION_STATUSES),
       rolled_back: facts.resurrections.reduce((s, r) => s + r.rolled_back, 0),
-      mean_duration_ms: ms(facts.resurrections.find((r) => r.status === 'succeeded')?.mean_ms ?? null),
+      mean_duration_ms: ms(facts.resurrections.find((r) => r.status === 'completed')?.mean_ms ?? null),
     },
     outcomes: { ...outcomes, per_risk_level: perRiskLevel },
     top_modules: facts.modules,

@@ -38,7 +38,7 @@ describe('a report from the facts of its period', () => {
         { by: 'bob', status: 'denied', n: 1 },
       ],
       resurrections: [
-        { status: 'succeeded', n: 7, mean_ms: 830.55, rolled_back: 0 },
+        { status: 'completed', n: 7, mean_ms: 830.55, rolled_back: 0 },
         { status: 'rolled_back', n: 1, mean_ms: 900, rolled_back: 1 },
       ],
       deadLetters: [{ dlq: 'kill_reports', step: 'listener', code: 'invalid_field', n: 3 }],
@@ -69,7 +69,7 @@ describe('a report from the facts of its period', () => {
         { actor: 'bob', granted: 1, denied: 1 },
       ],
     });
-    expect(r.resurrections).toEqual({ requested: 8, by_status: { executing: 0, succeeded: 7, failed: 0, rolled_back: 1 }, rolled_back: 1, mean_duration_ms: 830.6 });
+    expect(r.resurrections).toEqual({ requested: 8, by_status: { in_progress: 0, completed: 7, failed: 0, rolled_back: 1 }, rolled_back: 1, mean_duration_ms: 830.6 });
     expect(r.outcomes).toMatchObject({ total: 4, success_rate: 0.75, re_kill_rate: 0.25, mean_time_to_stable_seconds: 10 });
     expect(r.dead_letters).toEqual({ total: 3, by_kind: facts.deadLetters });
     expect(r.threshold_changes).toEqual([]);

@@ -37,6 +37,7 @@ function toDto(v: ResurrectionView, c: RequestContext): Record<string, unknown> 
     attempt: v.attempt,
     status: v.status,
     container_id: v.containerId,
+    created_at: v.requestedAt.toISOString(),
     requested_at: v.requestedAt.toISOString(),
     finished_at: v.finishedAt?.toISOString() ?? null,
     duration_ms: v.durationMs,

@@ -9,8 +9,8 @@ type ResurrectionEvent = KillEventOf<
 /** Each resurrection request, from its intent to its result, and its rollback if one was asked for. */
 export const resurrectionsProjection: StreamProjection<'kill', ResurrectionView> = {
   name: 'gateway.resurrections',
-  // 2: rollbacks. 3: requests refused before anything was started.
-  version: 3,
+  // 2: rollbacks. 3: requests refused before anything was started. 4: spec 2.4's statuses (in_progress, completed).
+  version: 4,
   entity: ResurrectionView,
   read: readStream('kill', ['ResurrectionStarted', 'ResurrectionSucceeded', 'ResurrectionFailed', 'RollbackRequested', 'RollbackStarted', 'RollbackCompleted', 'RollbackFailed']),
   keyOf: (e) => (e.data as ResurrectionEvent).requestId,
@@ -20,7 +20,7 @@ export const resurrectionsProjection: StreamProjection<'kill', ResurrectionView>
 export function evolveResurrection(row: ResurrectionView | null, logged: LoggedEvent<KillEvent>): ResurrectionView | null {
   const e = logged.data as ResurrectionEvent;
   if (e.type === 'ResurrectionStarted') {
-    return row ?? request(e, { targetModule: e.targetModule, targetInstanceId: e.targetInstanceId, approvedBy: e.approvedBy, attempt: e.attempt, status: 'executing', containerId: e.containerId });
+    return row ?? request(e, { targetModule: e.targetModule, targetInstanceId: e.targetInstanceId, approvedBy: e.approvedBy, attempt: e.attempt, status: 'in_progress', containerId: e.containerId });
   }
   // Refused before anything was started (blacklisted, its approval stale): a request of its own, failed at once, with no attempt made.
   if (row === null && e.type === 'ResurrectionFailed' && e.targetModule !== null) {
@@ -32,7 +32,7 @@ export function evolveResurrection(row: ResurrectionView | null, logged: LoggedE
   const next = (changes: Partial<ResurrectionView>) => Object.assign(new ResurrectionView(), row, changes);
   switch (e.type) {
     case 'ResurrectionSucceeded':
-      return next({ status: 'succeeded', containerId: e.containerId, finishedAt: new Date(e.at), durationMs: e.durationMs });
+      return next({ status: 'completed', containerId: e.containerId, finishedAt: new Date(e.at), durationMs: e.durationMs });
     case 'ResurrectionFailed':
       return next({ status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
     case 'RollbackRequested':

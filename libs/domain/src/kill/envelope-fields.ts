@@ -38,12 +38,17 @@ export function readCorrelationId(value: unknown): string | null {
   return id;
 }
 
-/** Where Smith wants answers; it must be a legal Kafka topic name. */
-export function readReplyTo(value: unknown): string | null {
+/** Where Smith wants answers: a legal Kafka topic name, and one of the topics Medic reads answers from. */
+export function readReplyTo(value: unknown, replyTopics: readonly string[]): string | null {
   const topic = optionalEnvelopeString(value, 'reply_to');
-  if (topic !== null && !isValidTopicName(topic)) {
+  if (topic === null) return null;
+  if (!isValidTopicName(topic)) {
     const rule = '1 to 249 letters, digits, ".", "_" or "-"';
     reject('invalid_envelope', 'reply_to', `reply_to ${quote(topic)} is not a valid topic name (${rule})`);
+  }
+  if (!replyTopics.includes(topic)) {
+    const allowed = replyTopics.map((t) => quote(t)).join(', ');
+    reject('invalid_envelope', 'reply_to', `reply_to ${quote(topic)} is not a topic Medic reads Smith's answers from; allowed: ${allowed} (smith.veto_protocol.reply_topics)`);
   }
   return topic;
 }

@@ -17,6 +17,12 @@ export interface KillReportLimits {
    * that has not happened yet, and is refused.
    */
   readonly maxTimestampAheadMs: number;
+  /**
+   * The topics a report's reply_to may name: those Medic reads Smith's veto
+   * answers from. Any other name is refused, so a report never makes Medic
+   * create a topic or read one (its own event log, Kafka's `__` topics).
+   */
+  readonly replyTopics: readonly string[];
 }
 
 export const DEFAULT_KILL_REPORT_LIMITS: KillReportLimits = Object.freeze({
@@ -29,4 +35,6 @@ export const DEFAULT_KILL_REPORT_LIMITS: KillReportLimits = Object.freeze({
   maxMetadataDepth: 8,
   maxMetadataKeys: 200,
   maxTimestampAheadMs: 5 * 60_000,
+  // Spec 4.1's reply topic, smith.event_bus.response_topic's default.
+  replyTopics: Object.freeze(['medic.responses']),
 });

@@ -41,7 +41,7 @@ function readMessage(raw: Uint8Array, limits: KillReportLimits, receivedAt: stri
   const version = readVersion(ownField(envelope, 'version'));
   const messageType = readMessageType(ownField(envelope, 'message_type'));
   const correlationId = readCorrelationId(ownField(envelope, 'correlation_id'));
-  const replyTo = readReplyTo(ownField(envelope, 'reply_to'));
+  const replyTo = readReplyTo(ownField(envelope, 'reply_to'), limits.replyTopics);
   const payload = readKillReport(readPayloadObject(ownField(envelope, 'payload')), limits, receivedAt);
   return { version, messageType, payload, correlationId, replyTo };
 }

@@ -155,6 +155,25 @@ describe('parseSmithKillMessage: refused messages', () => {
     expect(failureOf(encode(message))).toMatchObject({ code: 'invalid_envelope', field });
   });
 
+  it.each(['medic.kill.events', '__consumer_offsets', 'smith.answers.new'])('refuses a reply_to %j that is not one of the configured reply topics, naming them', (topic) => {
+    expect(failureOf(encode(envelope(DEMO_PAYLOAD, { reply_to: topic })))).toEqual({
+      code: 'invalid_envelope',
+      field: 'reply_to',
+      reason: `reply_to "${topic}" is not a topic Medic reads Smith's answers from; allowed: "medic.responses" (smith.veto_protocol.reply_topics)`,
+    });
+  });
+
+  it('takes the reply topics from the caller: another is accepted, the default then refused', () => {
+    const replyTopics = ['smith.answers', 'medic.responses.eu'];
+    const named = (topic: string) => encode(envelope(DEMO_PAYLOAD, { reply_to: topic }));
+    const taken = parseSmithKillMessage(named('medic.responses.eu'), { replyTopics });
+    expect(taken.ok && taken.value.replyTo).toBe('medic.responses.eu');
+    expect(failureOf(named('medic.responses'), { replyTopics }).reason).toBe(
+      `reply_to "medic.responses" is not a topic Medic reads Smith's answers from; allowed: "smith.answers", "medic.responses.eu" (smith.veto_protocol.reply_topics)`,
+    );
+    expect(parseSmithKillMessage(encode(envelope(DEMO_PAYLOAD, { reply_to: null })), { replyTopics: [] }).ok).toBe(true);
+  });
+
   it.each(['kill_id', 'timestamp', 'target_module', 'target_instance_id', 'kill_reason', 'severity', 'confidence_score', 'source_agent'])(
     'refuses a payload without %s',
     (field) => {

@@ -5,6 +5,7 @@ import { THRESHOLD_BOUNDS } from '../../domain/src/control/decision-thresholds';
 import { SIGNING_KEY_ID } from '../../domain/src/kill/report-signature';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 import { probesSchema } from './probes.schema';
+import { refineReplyTopics } from './reply-topics';
 import { ed25519PublicKey } from './signing-keys';
 
 // Every key has a safe default (observer mode, auto-approval off), so an empty file is a valid config.
@@ -133,6 +134,8 @@ export const medicConfigSchema = z
             default_on_timeout: z.enum(VETO_DEFAULTS).default('proceed'),
             defer_delay_seconds: positiveNumber.default(60),
             max_defers: nonNegativeInt.default(3),
+            /** The topics a kill report's reply_to may name (the response topic is always one); default: just the response topic. */
+            reply_topics: z.array(topic).optional(),
           })
           .strict()
           .default({}),
@@ -156,6 +159,7 @@ export const medicConfigSchema = z
           .default({}),
       })
       .strict()
+      .transform((s) => ({ ...s, veto_protocol: { ...s.veto_protocol, reply_topics: s.veto_protocol.reply_topics ?? [s.event_bus.response_topic] } }))
       .default({}),
     siem: z
       .object({
@@ -372,6 +376,7 @@ export const medicConfigSchema = z
     database: z.object({ url: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres') }).strict().default({}),
     api: z.object({ keys: apiKeys.default([]) }).strict().default({}),
   })
-  .strict();
+  .strict()
+  .superRefine(refineReplyTopics);
 
 export type MedicConfigData = z.output<typeof medicConfigSchema>;

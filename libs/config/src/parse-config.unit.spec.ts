@@ -1,6 +1,7 @@
 import { issuesOf } from '../test/config-issues';
 import { ConfigError } from './config.error';
 import { parseConfig } from './parse-config';
+import { replyTopicsOf } from './settings.mappers';
 
 const keysOf = (run: () => unknown): string[] => issuesOf(run).map((issue) => issue.key);
 
@@ -127,6 +128,7 @@ describe('parseConfig: defaults', () => {
       default_on_timeout: 'proceed',
       defer_delay_seconds: 60,
       max_defers: 3,
+      reply_topics: ['medic.responses'],
     });
     expect(config.risk.thresholds).toEqual({ minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 });
     expect(config.risk.weights).toEqual({
@@ -321,6 +323,52 @@ describe('parseConfig: invalid values stop with the key named', () => {
     expect(error).toMatchObject({ code: 'config_invalid', retriable: false, name: 'ConfigError' });
     expect(error.message).toMatch(/^ {2}mode\.current: Invalid enum value/m);
     expect(error.message).toMatch(/^ {2}metrics\.port: must be a port in 1\.\.65535$/m);
+  });
+});
+
+describe("parseConfig: the topics Smith's answers come on", () => {
+  it('defaults smith.veto_protocol.reply_topics to the response topic, whatever it is set to', () => {
+    expect(parseConfig('').smith.veto_protocol.reply_topics).toEqual(['medic.responses']);
+    expect(parseConfig('smith:\n  event_bus:\n    response_topic: smith.answers\n').smith.veto_protocol.reply_topics).toEqual(['smith.answers']);
+  });
+
+  it('takes a list of reply topics; the response topic is always one of them (replyTopicsOf)', () => {
+    const config = parseConfig('smith:\n  veto_protocol:\n    reply_topics: [smith.answers.eu, smith.answers.us, smith.answers.eu]\n');
+    expect(config.smith.veto_protocol.reply_topics).toEqual(['smith.answers.eu', 'smith.answers.us', 'smith.answers.eu']);
+    expect(replyTopicsOf(config)).toEqual(['medic.responses', 'smith.answers.eu', 'smith.answers.us']);
+    expect(replyTopicsOf(parseConfig(''))).toEqual(['medic.responses']);
+  });
+
+  it.each([
+    ['medic.kill.events', 'kafka.topics.kill_events'],
+    ['medic.kill.commands', 'kafka.topics.kill_commands'],
+    ['medic.control.events', 'kafka.topics.control_events'],
+    ['medic.dlq.internal', 'kafka.topics.internal_dlq'],
+    ['smith.events.kill_notifications', 'smith.event_bus.topic'],
+    ['medic.dlq.kill_notifications', 'smith.event_bus.dlq_topic'],
+    ['smith.veto.requests', 'smith.veto_protocol.request_topic'],
+    ['medic.dlq.veto_responses', 'smith.veto_protocol.dlq_topic'],
+  ])('refuses %s, a topic of Medic\'s own (%s), as a reply topic', (topic, key) => {
+    const issues = issuesOf(() => parseConfig(`smith:\n  veto_protocol:\n    reply_topics: [smith.answers, ${topic}]\n`));
+    expect(issues).toEqual([{ key: 'smith.veto_protocol.reply_topics.1', message: `"${topic}" is ${key}, a topic of Medic's own; Smith's answers need a topic of their own` }]);
+  });
+
+  it.each(['__consumer_offsets', '__transaction_state', '__anything'])('refuses %s, a Kafka internal topic, as a reply topic', (topic) => {
+    const issues = issuesOf(() => parseConfig(`smith:\n  veto_protocol:\n    reply_topics: ["${topic}"]\n`));
+    expect(issues).toEqual([{ key: 'smith.veto_protocol.reply_topics.0', message: `"${topic}" is a Kafka internal topic (its name starts with "__"); Smith's answers need a topic of their own` }]);
+  });
+
+  it("refuses a response topic that is one of Medic's own topics or an internal one, named once", () => {
+    expect(issuesOf(() => parseConfig('smith:\n  event_bus:\n    response_topic: medic.kill.events\n'))).toEqual([
+      { key: 'smith.event_bus.response_topic', message: `"medic.kill.events" is kafka.topics.kill_events, a topic of Medic's own; Smith's answers need a topic of their own` },
+    ]);
+    expect(keysOf(() => parseConfig('smith:\n  event_bus:\n    response_topic: __consumer_offsets\n'))).toEqual(['smith.event_bus.response_topic']);
+    // Medic's topic renamed onto the default response topic is refused too.
+    expect(keysOf(() => parseConfig('kafka:\n  topics:\n    kill_events: medic.responses\n'))).toEqual(['smith.event_bus.response_topic']);
+  });
+
+  it('refuses a reply topic that is no topic name', () => {
+    expect(keysOf(() => parseConfig('smith:\n  veto_protocol:\n    reply_topics: ["bad topic"]\n'))).toEqual(['smith.veto_protocol.reply_topics.0']);
   });
 });
 

@@ -51,6 +51,14 @@ export function toVetoSettings(c: MedicConfig): VetoSettings {
   return deepFreeze({ timeoutSeconds: v.timeout_seconds, defaultOnTimeout: v.default_on_timeout, deferDelaySeconds: v.defer_delay_seconds, maxDefers: v.max_defers });
 }
 
+/**
+ * The topics Smith's veto answers may come on, the response topic first: what
+ * a kill report's reply_to may name, and all the negotiator ever reads.
+ */
+export function replyTopicsOf(c: MedicConfig): readonly string[] {
+  return Object.freeze([...new Set([c.smith.event_bus.response_topic, ...c.smith.veto_protocol.reply_topics])]);
+}
+
 /** How re-kills weigh on a module: its backoff and its quarantine. */
 export function toStandingSettings(c: MedicConfig): StandingSettings {
   const { backoff } = c.resurrection;

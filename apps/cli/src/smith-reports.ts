@@ -63,7 +63,8 @@ export function parseSmithKill(args: readonly string[]): SmithKill {
     signWith: signingOf(values['sign-key'], values['key-id']),
   };
   // What Medic's listener would refuse is refused here, with its reason.
-  const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date())), {});
+  // Without reply_to: the topic the report names is Medic's config's, checked by Medic.
+  const check = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date(), null)), {});
   if (!check.ok) throw new CliError(`Medic would refuse this report: ${check.error.reason}`, 2);
   return kill;
 }
@@ -90,13 +91,13 @@ export function signatureHeaders(kill: SmithKill, value: string): Record<string,
   return { [SIGNATURE_HEADERS.keyId]: kill.signWith.keyId, [SIGNATURE_HEADERS.signature]: sign(null, Buffer.from(value), kill.signWith.key).toString('base64') };
 }
 
-/** The report's bytes, in Smith's JSON envelope. */
-export function smithKillMessage(kill: SmithKill, at: Date): string {
+/** The report's bytes, in Smith's JSON envelope, asking for answers on `replyTo` (none: Medic's default). */
+export function smithKillMessage(kill: SmithKill, at: Date, replyTo: string | null): string {
   return JSON.stringify({
     version: '1.0',
     message_type: 'KILL_REPORT',
     correlation_id: randomUUID(),
-    reply_to: 'medic.responses',
+    ...(replyTo === null ? {} : { reply_to: replyTo }),
     payload: {
       kill_id: kill.killId,
       timestamp: at.toISOString(),

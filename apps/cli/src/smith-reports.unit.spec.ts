@@ -15,7 +15,7 @@ describe('medic smith kill', () => {
   it('builds a report the listener accepts, with the options given', () => {
     const kill = parseSmithKill(['nginx-test', '--severity', 'high', '--confidence', '0.9', '--reason', 'threat_detected', '--kill-id', 'demo-7', '--evidence', 'a,b']);
     expect(kill).toMatchObject({ module: 'nginx-test', killId: 'demo-7', severity: 'high', confidence: 0.9, reason: 'threat_detected', evidence: ['a', 'b'] });
-    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'))), {});
+    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'), 'medic.responses')), {});
     expect(parsed.ok && parsed.value.payload).toMatchObject({ killId: 'demo-7', targetModule: 'nginx-test', severity: 'high', confidenceScore: 0.9 });
   });
 
@@ -26,7 +26,7 @@ describe('medic smith kill', () => {
   it('names the modules that depend on the one killed, for a cascade', () => {
     const kill = parseSmithKill(['db-svc', '--dependencies', 'api-svc,web-svc']);
     expect(kill.dependencies).toEqual(['api-svc', 'web-svc']);
-    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'))), {});
+    const parsed = parseSmithKillMessage(Buffer.from(smithKillMessage(kill, new Date('2026-02-11T12:00:00Z'), 'medic.responses')), {});
     expect(parsed.ok && parsed.value.payload.dependencies).toEqual(['api-svc', 'web-svc']);
   });
 

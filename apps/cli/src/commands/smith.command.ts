@@ -1,4 +1,5 @@
 import { Partitioners } from 'kafkajs';
+import type { MedicConfig } from '@medic/config';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka, readInputFile } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
@@ -18,15 +19,19 @@ export async function smithKill(args: readonly string[], out: (text: string) => 
     // The report names the instance stopped, as Smith's would.
     kill = { ...kill, instance: kill.instance ?? container.name };
   }
-  const value = smithKillMessage(kill, new Date());
-  const topic = await send([{ key: kill.killId, value, headers: signatureHeaders(kill, value) }]);
+  const config = cliConfig();
+  // Answers on the topic Medic is configured to read them from, as Smith would be told.
+  const value = smithKillMessage(kill, new Date(), config.smith.event_bus.response_topic);
+  const topic = await send(config, [{ key: kill.killId, value, headers: signatureHeaders(kill, value) }]);
   const signed = kill.signWith ? `, signed with key ${kill.signWith.keyId}` : '';
   out(`sent kill ${kill.killId} of ${kill.module} (${kill.reason}, severity ${kill.severity}, confidence ${kill.confidence}${signed}) to ${topic}`);
 }
 
 export async function smithReplay(args: readonly string[], out: (text: string) => void): Promise<void> {
   const file = parseCommandArgs(args, { usage: 'usage: medic smith replay <file.jsonl>', options: {}, positionals: ['<file.jsonl>'] }).positionals[0]!;
-  const messages = readInputFile(file)
+  const text = readInputFile(file);
+  const config = cliConfig();
+  const messages = text
     .split('\n')
     .map((line, i) => ({ line: line.trim(), n: i + 1 }))
     .filter(({ line }) => line.length > 0)
@@ -39,17 +44,16 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
       }
       const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
       // A line is a whole envelope, or just its payload; it goes as it is, for Medic to judge.
-      const envelope = 'message_type' in record ? record : { version: '1.0', message_type: 'KILL_REPORT', reply_to: 'medic.responses', payload: record };
+      const envelope = 'message_type' in record ? record : { version: '1.0', message_type: 'KILL_REPORT', reply_to: config.smith.event_bus.response_topic, payload: record };
       const payload = (envelope['payload'] ?? {}) as Record<string, unknown>;
       return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value: JSON.stringify(envelope) };
     });
   if (messages.length === 0) throw new CliError(`${file} holds no reports`, 2);
-  const topic = await send(messages);
+  const topic = await send(config, messages);
   out(`sent ${messages.length} reports from ${file} to ${topic}`);
 }
 
-async function send(messages: { key: string | null; value: string; headers?: Record<string, string> }[]): Promise<string> {
-  const config = cliConfig();
+async function send(config: MedicConfig, messages: { key: string | null; value: string; headers?: Record<string, string> }[]): Promise<string> {
   const topic = config.smith.event_bus.topic;
   const producer = (await cliKafka(config, 'smith-simulator')).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   try {

@@ -10,6 +10,8 @@ import { vetoRecord, VetoKills } from './veto-kills';
 export interface NegotiationReport {
   readonly asked: readonly VetoRequested[];
   readonly ready: number;
+  /** Kills whose reply_to is not a configured reply topic (reported before the list was checked): asked on the default one. */
+  readonly redirected: readonly { readonly killId: string; readonly replyTo: string }[];
 }
 
 /**
@@ -22,6 +24,7 @@ export class NegotiationRound {
   private messages: Message[] = [];
   private asked: VetoRequested[] = [];
   private ready = 0;
+  private redirected: { killId: string; replyTo: string }[] = [];
 
   constructor(
     readonly kills: VetoKills,
@@ -43,7 +46,7 @@ export class NegotiationRound {
         requestId: randomUUID(),
         correlationId: randomUUID(),
         noticeTopic: this.settings.noticeTopic,
-        replyTo: row.replyTo ?? this.settings.defaultReplyTo,
+        replyTo: this.replyTopicOf(killId, row.replyTo),
         approvedBy,
       },
       null,
@@ -52,6 +55,18 @@ export class NegotiationRound {
     this.kills.apply(event);
     this.asked.push(event);
     this.messages.push(vetoRecord(event, causeOf(cause)));
+  }
+
+  /**
+   * Where Smith is to answer about the kill: the topic its report named when
+   * that is a configured reply topic, else the default one. The listener
+   * refuses other names; a kill reported before it did is asked on the
+   * default topic, never on the topic it named.
+   */
+  private replyTopicOf(killId: string, named: string | null): string {
+    if (named === null || this.settings.replyTopics.includes(named)) return named ?? this.settings.defaultReplyTo;
+    this.redirected.push({ killId, replyTo: named });
+    return this.settings.defaultReplyTo;
   }
 
   /** A VetoRequested of ours is on the log: its notice may go, unless the exchange moved on. */
@@ -70,10 +85,11 @@ export class NegotiationRound {
     this.messages = [];
     this.asked = [];
     this.ready = 0;
+    this.redirected = [];
   }
 
   finish(rejected: RejectedRecord[]): StepResult<NegotiationReport> {
-    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: { asked: this.asked, ready: this.ready }, rejected };
+    return { outputs: [{ topic: this.settings.killEventsTopic, messages: this.messages }], report: { asked: this.asked, ready: this.ready, redirected: this.redirected }, rejected };
   }
 }
 

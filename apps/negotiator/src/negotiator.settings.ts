@@ -1,4 +1,4 @@
-import { toVetoSettings, type MedicConfig } from '@medic/config';
+import { replyTopicsOf, toVetoSettings, type MedicConfig } from '@medic/config';
 import type { VetoSettings } from '@medic/domain';
 
 /** What the negotiator's steps need from the config. */
@@ -9,8 +9,10 @@ export interface NegotiatorSettings {
   readonly killEventsTopic: string;
   /** Where notices go. */
   readonly noticeTopic: string;
-  /** Where answers are read when the kill named no reply_to. */
+  /** Where answers are read when the kill named no reply_to (or one outside replyTopics). */
   readonly defaultReplyTo: string;
+  /** The only topics answers are read from (smith.veto_protocol.reply_topics and the default). */
+  readonly replyTopics: readonly string[];
   /** Where answers that settle nothing go, with the reason. */
   readonly dlqTopic: string;
   readonly maxAnswerBytes: number;
@@ -24,6 +26,7 @@ export function negotiatorSettings(config: MedicConfig): NegotiatorSettings {
     killEventsTopic: config.kafka.topics.kill_events,
     noticeTopic: v.request_topic,
     defaultReplyTo: bus.response_topic,
+    replyTopics: replyTopicsOf(config),
     dlqTopic: v.dlq_topic,
     maxAnswerBytes: bus.max_message_bytes,
   };

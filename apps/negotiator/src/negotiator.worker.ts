@@ -48,9 +48,8 @@ export class NegotiatorWorker implements LogWorker {
       await this.producer.connect();
       const answers = new AnswerSteps(this.deps, settings, this.logger, (verdicts, topic) => this.recordAnswers(verdicts, topic));
       this.answers = answers;
-      // Reply topics of exchanges still open, and the default one.
-      const open = await dataSource.query<{ topic: string }[]>(`SELECT DISTINCT exchange->>'replyTo' AS topic FROM veto_kills WHERE due_at IS NOT NULL`);
-      await answers.ensure([settings.defaultReplyTo, ...open.map((r) => r.topic)]);
+      // Every configured reply topic, and never another: open exchanges await answers on these only.
+      await answers.ensure(settings.replyTopics);
       this.timers = new VetoTimers({
         dataSource,
         producer: this.producer,
@@ -60,6 +59,11 @@ export class NegotiatorWorker implements LogWorker {
         onSent: (sent) => {
           this.notices.inc(sent.length);
           for (const n of sent) this.logger.info('pre-resurrection notice sent to Smith', { kill_id: n.kill_id, request_id: n.request_id, correlation_id: n.correlation_id });
+        },
+        onWithheld: (withheld) => {
+          for (const n of withheld) {
+            this.logger.warn('pre-resurrection notice not sent: its reply topic is not one of smith.veto_protocol.reply_topics; the deadline settles it by default', { kill_id: n.kill_id, request_id: n.request_id, reply_to: n.reply_to });
+          }
         },
         onFired: (events) => this.recordEvents(events),
       });
@@ -77,6 +81,9 @@ export class NegotiatorWorker implements LogWorker {
       relevant: (m) => types.has(header(m.headers, 'ce_type') ?? ''),
       handle: (batches, tx) => runNegotiation(batches, tx, settings, dispatch, (type) => wanted.has(type), () => new Date()),
       onCommitted: (report) => {
+        for (const r of report.redirected) {
+          this.logger.warn("kill's reply_to is not one of smith.veto_protocol.reply_topics: Smith is asked to answer on the default reply topic", { kill_id: r.killId, reply_to: r.replyTo, answer_on: settings.defaultReplyTo });
+        }
         this.recordEvents(report.asked);
         if (report.ready > 0) this.timers?.wake();
       },

@@ -23,6 +23,7 @@ describe('veto notices and timers', () => {
     killEventsTopic: `${id}.kill.events`,
     noticeTopic: `${id}.smith.veto`,
     defaultReplyTo: `${id}.responses`,
+    replyTopics: [`${id}.responses`, `${id}.answers`],
     dlqTopic: `${id}.dlq.veto`,
     maxAnswerBytes: 65_536,
   };
@@ -75,13 +76,21 @@ describe('veto notices and timers', () => {
     });
   }
 
-  const ask = (killId: string, when: string, n: number) =>
-    askSmith(
-      { killId, at: when, requestId: `${killId}-req-${n}`, correlationId: `${killId}-cor-${n}`, noticeTopic: settings.noticeTopic, replyTo: `${id}.answers`, approvedBy: 'alice' },
-      null,
-      settings.veto,
-    );
-  const timers = (replyTopics: string[] = []) => new VetoTimers({ dataSource: ds, producer, settings, pollMs: 100, beforeSend: (topics) => Promise.resolve(void replyTopics.push(...topics)) });
+  const ask = (killId: string, when: string, n: number, replyTo = `${id}.answers`) =>
+    askSmith({ killId, at: when, requestId: `${killId}-req-${n}`, correlationId: `${killId}-cor-${n}`, noticeTopic: settings.noticeTopic, replyTo, approvedBy: 'alice' }, null, settings.veto);
+  // As the negotiator's answer steps: only the configured reply topics are read.
+  const timers = (replyTopics: string[] = [], withheld: string[] = []) =>
+    new VetoTimers({
+      dataSource: ds,
+      producer,
+      settings,
+      pollMs: 100,
+      beforeSend: (topics) => {
+        replyTopics.push(...topics);
+        return Promise.resolve(new Set(topics.filter((t) => settings.replyTopics.includes(t))));
+      },
+      onWithheld: (notices) => void withheld.push(...notices.map((n) => n.kill_id)),
+    });
 
   it('sends a notice left unsent by a crash as soon as it starts, once, after its reply topic has a reader', async () => {
     await given('k-unsent', (at) => [ask('k-unsent', at(0), 1)], true);
@@ -100,6 +109,25 @@ describe('veto notices and timers', () => {
     expect(await timers().runOnce()).toBe(0);
   });
 
+  it('never sends a notice whose reply topic is not a configured one (an exchange from before the list); the deadline settles it by default', async () => {
+    // Asked while any reply_to was taken: the notice would tell Smith to answer into Medic's own log.
+    await given('k-foreign', (at) => [ask('k-foreign', at(-40), 1, settings.killEventsTopic)], true);
+    const withheld: string[] = [];
+    expect(await timers([], withheld).runOnce()).toBe(2);
+    expect(withheld).toEqual(['k-foreign']);
+    expect((await ds.getRepository(VetoKill).findOneByOrFail({ killId: 'k-foreign' })).notice).toBeNull();
+    const [settled] = await read(settings.killEventsTopic, (all) => all.length >= 1);
+    expect(decodeEvent('kill', settled!.headers!['ce_type']!.toString(), settled!.value!)).toMatchObject({ type: 'VetoCleared', killId: 'k-foreign', basis: 'timeout_default' });
+    // The one notice ever sent is k-unsent's.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect((await admin.fetchTopicOffsets(settings.noticeTopic)).reduce((sum, p) => sum + Number(p.high), 0)).toBe(1);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it("settles Smith's silence at the deadline and asks again after a defer, each once with replicas racing", async () => {
     await given('k-silent', (at) => [ask('k-silent', at(-40), 1)]);
     await given('k-deferred', (at) => [
@@ -109,8 +137,8 @@ describe('veto notices and timers', () => {
     const fired = await Promise.all([timers().runOnce(), timers().runOnce()]);
     expect(fired[0] + fired[1]).toBe(2);
 
-    const records = await read(settings.killEventsTopic, (all) => all.length >= 2);
-    const events = records.map((m) => decodeEvent('kill', m.headers!['ce_type']!.toString(), m.value!)).filter((e: KillEvent) => e.killId !== 'k-unsent');
+    const records = await read(settings.killEventsTopic, (all) => all.length >= 3);
+    const events = records.map((m) => decodeEvent('kill', m.headers!['ce_type']!.toString(), m.value!)).filter((e: KillEvent) => e.killId !== 'k-unsent' && e.killId !== 'k-foreign');
     expect(events).toHaveLength(2);
     expect(events.find((e) => e.killId === 'k-silent')).toMatchObject({ type: 'VetoCleared', requestId: 'k-silent-req-1', basis: 'timeout_default', approvedBy: 'alice' });
     const exchange = (await ds.getRepository(VetoKill).findOneByOrFail({ killId: 'k-deferred' })).exchange!;

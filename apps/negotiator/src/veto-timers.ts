@@ -14,9 +14,15 @@ export interface VetoTimersOptions {
   readonly pollMs: number;
   readonly batchSize?: number;
   readonly now?: () => Date;
-  /** Called with the reply topics of the notices about to go, before they go: their answers must have a reader. */
-  readonly beforeSend: (replyTopics: readonly string[]) => Promise<void>;
+  /**
+   * Called with the reply topics of the notices about to go, before they go:
+   * their answers must have a reader. Resolves to the topics that have one; a
+   * notice naming another is not sent (its deadline settles it by default).
+   */
+  readonly beforeSend: (replyTopics: readonly string[]) => Promise<ReadonlySet<string>>;
   readonly onSent?: (notices: readonly PreResurrectionNotice[]) => void;
+  /** Notices not sent because nothing reads their reply topic. */
+  readonly onWithheld?: (notices: readonly PreResurrectionNotice[]) => void;
   readonly onFired?: (events: readonly VetoEvent[]) => void;
 }
 
@@ -24,7 +30,9 @@ export interface VetoTimersOptions {
  * The negotiator's work outside the kill log, shared by replicas:
  * - notices whose VetoRequested is on the log go to Smith (also those left
  *   unsent by a crash: on start, every pending notice is sent), on rows
- *   claimed with FOR UPDATE SKIP LOCKED;
+ *   claimed with FOR UPDATE SKIP LOCKED; one whose reply topic Medic does
+ *   not read (asked before smith.veto_protocol.reply_topics was checked) is
+ *   dropped unsent, and its deadline settles it by the default;
  * - due exchanges are the kit's durable timers: at Smith's deadline the
  *   configured default settles the kill, after a defer the notice is asked
  *   again (a new VetoRequested).
@@ -78,12 +86,16 @@ export class VetoTimers {
         [this.opts.batchSize ?? 100],
       );
       if (rows.length === 0) return 0;
-      await this.opts.beforeSend([...new Set(rows.map((r) => r.notice.reply_to))]);
-      for (const [topic, group] of groupBy(rows, (r) => r.topic)) {
+      const read = await this.opts.beforeSend([...new Set(rows.map((r) => r.notice.reply_to))]);
+      // A notice asking Smith to answer where Medic does not read would ask Smith to write into that topic.
+      const sendable = rows.filter((r) => read.has(r.notice.reply_to));
+      const withheld = rows.filter((r) => !read.has(r.notice.reply_to));
+      for (const [topic, group] of groupBy(sendable, (r) => r.topic)) {
         await this.opts.producer.send({ topic, acks: -1, messages: group.map((r) => ({ key: r.kill_id, value: JSON.stringify(r.notice) })) });
       }
       await tx.query(`UPDATE veto_kills SET notice = NULL WHERE kill_id = ANY($1)`, [rows.map((r) => r.kill_id)]);
-      this.opts.onSent?.(rows.map((r) => r.notice));
+      if (sendable.length > 0) this.opts.onSent?.(sendable.map((r) => r.notice));
+      if (withheld.length > 0) this.opts.onWithheld?.(withheld.map((r) => r.notice));
       return rows.length;
     });
   }

@@ -7,9 +7,9 @@ import Docker from 'dockerode';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
-import type { KillEvent, KillEventOf } from '@medic/domain';
-import { readDeadLetter } from '@medic/eventlog';
-import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli, MEDIC_CLI } from '@medic/testing';
+import { parseSmithKillMessage, type KillEvent, type KillEventOf } from '@medic/domain';
+import { newEnvelope, readDeadLetter, toKafkaMessage } from '@medic/eventlog';
+import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type HarnessOptions, type MedicUnderTest, cliEnv, medicCli, MEDIC_CLI } from '@medic/testing';
 
 /*
  * The veto exchange of spec 4.4 through the whole system, with Smith played
@@ -59,6 +59,11 @@ async function killStatus(medic: MedicUnderTest, killId: string): Promise<string
   }
 }
 
+/** Medic auto-approving low-risk kills (semi_auto), with these Smith settings. */
+function autoApprovingMedic(services: HarnessOptions['services'], smith: Record<string, unknown>): Promise<MedicUnderTest> {
+  return startMedic({ services, config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } }, smith } });
+}
+
 describe('asking Smith before a resurrection (veto protocol on, default: proceed)', () => {
   let engine: ContainerEngineHandle;
   let docker: Docker;
@@ -75,15 +80,17 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     docker = new Docker({ socketPath: engine.socket });
     containerId = (await moduleContainer(docker, 'veto-target')).id;
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
-    medic = await startMedic({
-      services: ['listener', 'decision', 'negotiator', 'executor', 'gateway'],
-      config: {
-        mode: { current: 'semi_auto' },
-        decision: { auto_approve: { enabled: true } },
-        smith: {
-          event_bus: { response_topic: topics.responses },
-          veto_protocol: { enabled: true, timeout_seconds: 8, request_topic: topics.notices, dlq_topic: topics.dlq, default_on_timeout: 'proceed', defer_delay_seconds: 1, max_defers: 2 },
-        },
+    medic = await autoApprovingMedic(['listener', 'decision', 'negotiator', 'executor', 'gateway'], {
+      event_bus: { response_topic: topics.responses },
+      veto_protocol: {
+        enabled: true,
+        timeout_seconds: 8,
+        request_topic: topics.notices,
+        dlq_topic: topics.dlq,
+        default_on_timeout: 'proceed',
+        defer_delay_seconds: 1,
+        max_defers: 2,
+        reply_topics: [topics.answers],
       },
     });
   });
@@ -290,16 +297,9 @@ describe('asking Smith with the default abort', () => {
   const tag = `a${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    medic = await startMedic({
-      services: ['listener', 'decision', 'negotiator'],
-      config: {
-        mode: { current: 'semi_auto' },
-        decision: { auto_approve: { enabled: true } },
-        smith: {
-          event_bus: { response_topic: `${tag}.medic.responses` },
-          veto_protocol: { enabled: true, timeout_seconds: 2, request_topic: `${tag}.smith.veto`, dlq_topic: `${tag}.dlq.veto`, default_on_timeout: 'abort', defer_delay_seconds: 1, max_defers: 0 },
-        },
-      },
+    medic = await autoApprovingMedic(['listener', 'decision', 'negotiator'], {
+      event_bus: { response_topic: `${tag}.medic.responses` },
+      veto_protocol: { enabled: true, timeout_seconds: 2, request_topic: `${tag}.smith.veto`, dlq_topic: `${tag}.dlq.veto`, default_on_timeout: 'abort', defer_delay_seconds: 1, max_defers: 0 },
     });
   });
   afterAll(async () => {
@@ -345,5 +345,101 @@ describe('asking Smith with the default abort', () => {
     expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
     expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ basis: 'defer', newEvidence: ['scan pending'], reason: expect.stringMatching(/^Smith deferred notice .* \(not sure yet\), its defer number 1 where at most 0 are honoured; the configured default is to abort$/) as unknown });
     expect((await smith.done).code).toBe(0);
+  });
+});
+
+describe("Smith's reply_to: only the configured reply topics", () => {
+  let medic: MedicUnderTest;
+  const tag = `r${randomBytes(4).toString('hex')}`;
+  const topics = { responses: `${tag}.medic.responses`, answers: `${tag}.smith.answers`, elsewhere: `${tag}.smith.elsewhere`, beforeTheFix: `${tag}.smith.before` };
+
+  beforeAll(async () => {
+    medic = await autoApprovingMedic(['listener', 'decision', 'negotiator'], {
+      event_bus: { response_topic: topics.responses },
+      veto_protocol: { enabled: true, timeout_seconds: 30, default_on_timeout: 'proceed', reply_topics: [topics.answers] },
+    });
+  });
+  afterAll(async () => {
+    await medic?.stop();
+  });
+
+  /** The topics on the broker, and the topics Medic's negotiator has ever read Smith's answers from (by its consumer groups). */
+  const topicsAndReaders = async (): Promise<{ topics: string[]; answersReadFrom: string[] }> => {
+    const admin = medic.kafka.admin();
+    await admin.connect();
+    try {
+      const prefix = `${medic.id}-negotiator-answers-`;
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+      return { topics: await admin.listTopics(), answersReadFrom: groups.map((g) => g.slice(prefix.length)).sort() };
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  it("dead-letters a report whose reply_to is Medic's own log, a Kafka internal topic or any other topic not configured, creating nothing; a configured one is asked on", async () => {
+    const allowed = `allowed: "${topics.responses}", "${topics.answers}" (smith.veto_protocol.reply_topics)`;
+    const refused = [medic.topics.kill, '__consumer_offsets', topics.elsewhere];
+    for (const replyTo of refused) {
+      const r = killReport({ target_module: 'reply-target', kill_id: `${tag}-${replyTo}` });
+      await medic.publishRaw(smithMessage(r, { reply_to: replyTo }), r.kill_id);
+    }
+    const smith = smithAnswers(medic, ['--policy', 'approve', '--once']);
+    await smith.ready;
+    const good = killReport({ target_module: 'reply-target' });
+    await medic.publishRaw(smithMessage(good, { reply_to: topics.answers }), good.kill_id);
+
+    const dead = await readTopic(medic, medic.topics.dlq, (all) => all.length >= refused.length, 'the refused reports dead-lettered');
+    expect(dead).toHaveLength(refused.length);
+    const letters = dead.map((m) => ({ ...readDeadLetter(m.headers), field: m.headers?.['medic_dlq_field']?.toString(), key: m.key?.toString() }));
+    for (const replyTo of refused) {
+      expect(letters.find((l) => l.key === `${tag}-${replyTo}`)).toMatchObject({
+        step: 'listener',
+        code: 'invalid_envelope',
+        field: 'reply_to',
+        reason: `reply_to "${replyTo}" is not a topic Medic reads Smith's answers from; ${allowed}`,
+      });
+    }
+
+    // The allowed reply_to still goes through the exchange, answered on the topic it named.
+    const log = await killEventsOf(medic, good.kill_id, (es) => es.some((e) => e.type === 'VetoCleared' || e.type === 'ResurrectionVetoed'), 'the exchange of the good report');
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'VetoCleared']);
+    expect(of(log, 'VetoRequested')[0]).toMatchObject({ replyTo: topics.answers });
+    expect(of(log, 'VetoCleared')[0]).toMatchObject({ basis: 'approve' });
+    expect((await smith.done).code).toBe(0);
+    // The refused reports never reached the log, and no topic nor reader was made for the names they gave.
+    const kills = await readTopic(medic, medic.topics.kill, (all) => all.length >= log.length, 'the kill log');
+    expect(new Set(kills.map((m) => m.headers?.['ce_subject']?.toString()))).toEqual(new Set([good.kill_id]));
+    const { topics: existing, answersReadFrom } = await topicsAndReaders();
+    expect(existing).not.toContain(topics.elsewhere);
+    expect(answersReadFrom).toEqual([topics.answers, topics.responses].sort());
+  });
+
+  it('asks on the default reply topic about a kill reported before the check, whatever topic its report named, and reads no other', async () => {
+    const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    // As the listener let them through before reply_to was checked: one naming Medic's own log, one a new topic.
+    const named = [medic.topics.kill, topics.beforeTheFix];
+    const killIds: string[] = [];
+    try {
+      for (const replyTo of named) {
+        const wire = killReport({ target_module: 'reply-target' });
+        const parsed = parseSmithKillMessage(Buffer.from(smithMessage(wire, { reply_to: undefined })));
+        if (!parsed.ok) throw new Error(parsed.error.reason);
+        const at = new Date().toISOString();
+        const reported = { type: 'KillReported' as const, killId: wire.kill_id, at, report: parsed.value.payload, correlationId: null, replyTo, source: { topic: medic.topics.smith, partition: 0, offset: '0' }, signedBy: null };
+        await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', reported, { source: 'medic/listener', subject: wire.kill_id, time: at }))] });
+        killIds.push(wire.kill_id);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    for (const killId of killIds) {
+      const log = await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'VetoRequested'), `the notice about ${killId}`);
+      expect(of(log, 'VetoRequested')[0]).toMatchObject({ replyTo: topics.responses });
+    }
+    const { topics: existing, answersReadFrom } = await topicsAndReaders();
+    expect(existing).not.toContain(topics.beforeTheFix);
+    expect(answersReadFrom).toEqual([topics.answers, topics.responses].sort());
+    expect(medic.service('negotiator').isRunning()).toBe(true);
   });
 });

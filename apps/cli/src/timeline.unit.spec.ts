@@ -1,24 +1,9 @@
 import type { KillEvent } from '@medic/domain';
-import type { LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS } from '../../../libs/domain/test/kill-event-samples';
+import { loggedKillEvent } from '../../../libs/eventlog/test/logged-events';
 import { formatTimeline } from './timeline';
 
-function logged(data: KillEvent, offset: number): LoggedEvent<KillEvent> {
-  return {
-    id: `00000000-0000-4000-8000-${String(offset).padStart(12, '0')}`,
-    type: `medic.kill.v1.${data.type}`,
-    source: 'medic/test',
-    time: data.at,
-    subject: data.killId,
-    causationId: null,
-    correlationId: 'c',
-    trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true },
-    data,
-    topic: 'medic.kill.events',
-    partition: 0,
-    offset: String(offset),
-  };
-}
+const logged = (data: KillEvent, offset: number) => loggedKillEvent(data, offset);
 
 describe('formatTimeline', () => {
   it("shows other people's text on its own line, with control characters and half characters escaped", () => {

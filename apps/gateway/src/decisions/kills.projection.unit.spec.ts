@@ -2,26 +2,11 @@ import type { KillEvent } from '@medic/domain';
 import type { KafkaMessage } from 'kafkajs';
 import { newEnvelope, toKafkaMessage, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS, aDecision } from '../../../../libs/domain/test/kill-event-samples';
+import { loggedKillEvent } from '../../../../libs/eventlog/test/logged-events';
 import { evolveKillView, killsProjection } from './kills.projection';
 
 let offset = 0;
-function logged(data: KillEvent): LoggedEvent<KillEvent> {
-  offset += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(offset).padStart(12, '0')}`,
-    type: `medic.kill.v1.${data.type}`,
-    source: 'test',
-    time: data.at,
-    subject: data.killId,
-    causationId: null,
-    correlationId: 'c',
-    trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true },
-    data,
-    topic: 't',
-    partition: 0,
-    offset: String(offset),
-  };
-}
+const logged = (data: KillEvent): LoggedEvent<KillEvent> => loggedKillEvent(data, (offset += 1));
 
 const fold = (events: KillEvent[]) => events.reduce((row, e) => evolveKillView(row, logged(e)), null as ReturnType<typeof evolveKillView>);
 

@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { KillEvent } from '@medic/domain';
 import { deadLetter, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS } from '../../../../libs/domain/test/kill-event-samples';
+import { loggedKillEvent } from '../../../../libs/eventlog/test/logged-events';
 import { DEAD_LETTER_TOPICS, deadLettersProjection as projectionOf } from '../dead-letters/dead-letters.projection';
 import { ApiError } from '../http/envelope';
 import { evolveCommandVerdict } from './command-verdicts.projection';
@@ -71,11 +72,7 @@ describe('idempotency keys', () => {
 });
 
 let offset = 0;
-function logged(data: KillEvent): LoggedEvent<KillEvent> {
-  offset += 1;
-  const id = `00000000-0000-4000-8000-${String(offset).padStart(12, '0')}`;
-  return { id, type: `medic.kill.v1.${data.type}`, source: 't', time: data.at, subject: data.killId, causationId: null, correlationId: id, trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true }, data, topic: 't', partition: 0, offset: String(offset) };
-}
+const logged = (data: KillEvent): LoggedEvent<KillEvent> => loggedKillEvent(data, (offset += 1));
 
 describe('command verdicts', () => {
   it('records the first answer to a command and keeps it', () => {

@@ -1,5 +1,5 @@
 import { decide, evolve, type DecisionMade, type DecisionOutcome, type KillEvent, type KillReport, type ModuleHistory, type SiemRiskContext, type SiemStatus } from '@medic/domain';
-import { aReport, NO_HISTORY, POLICY_SETTINGS, RISK_SETTINGS } from '../../test/domain-fixtures';
+import { aReport, decideCommand, NO_HISTORY, POLICY_SETTINGS } from '../../test/domain-fixtures';
 import { SAMPLE_EVENTS } from '../../test/kill-event-samples';
 
 /*
@@ -58,21 +58,14 @@ const THREATS: Scenario[] = [
 function decideScenario(s: Scenario): DecisionMade['decision'] {
   const reported: KillEvent = { ...SAMPLE_EVENTS.KillReported, report: aReport(s.report) };
   const events = decide(
-    {
-      type: 'DecideResurrection',
-      killId: 'demo-1',
-      at: '2026-02-11T12:00:05.000Z',
-      decisionId: 'dec-1',
+    decideCommand({
       queueItemId: 'q-1',
       siem: s.siem ?? null,
       siemStatus: s.siemStatus ?? (s.siem ? 'used' : 'not_configured'),
       history: { ...NO_HISTORY, ...s.history },
       autoResurrectionsLastHour: s.autoUsedThisHour ?? 0,
-      quarantine: null,
       pendingApprovals: s.pendingApprovals ?? 0,
-      policy: POLICY_SETTINGS,
-      risk: RISK_SETTINGS,
-    },
+    }),
     evolve(null, reported),
   );
   const made = events.find((e): e is DecisionMade => e.type === 'DecisionMade');
@@ -133,21 +126,7 @@ describe('critical modules (constraints.require_human_review_for_critical)', () 
 
   it('lets it come back on its own when the constraint is off', () => {
     const events = decide(
-      {
-        type: 'DecideResurrection',
-        killId: 'demo-1',
-        at: '2026-02-11T12:00:05.000Z',
-        decisionId: 'dec-1',
-        queueItemId: 'q-1',
-        siem: null,
-        siemStatus: 'not_configured',
-        history: NO_HISTORY,
-        autoResurrectionsLastHour: 0,
-        quarantine: null,
-        pendingApprovals: 0,
-        policy: { ...POLICY_SETTINGS, constraints: { ...POLICY_SETTINGS.constraints, requireHumanReviewForCritical: false } },
-        risk: RISK_SETTINGS,
-      },
+      decideCommand({}, { constraints: { ...POLICY_SETTINGS.constraints, requireHumanReviewForCritical: false } }),
       evolve(null, { ...SAMPLE_EVENTS.KillReported, report: aReport(harmless) }),
     );
     expect(events.find((e): e is DecisionMade => e.type === 'DecisionMade')?.decision.outcome).toBe('approve_auto');

@@ -1,6 +1,11 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
+import { registerCompressionCodecs } from './compression';
 import { cacheCoordinators } from './coordinator-cache';
+
+// Once, for every process that reaches Kafka through this library: records another client
+// compressed with snappy, lz4 or zstd would otherwise stop its consumers for good.
+registerCompressionCodecs();
 
 export interface KafkaSettings {
   readonly brokers: readonly string[];

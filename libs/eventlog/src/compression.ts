@@ -14,6 +14,11 @@ function settled<T>(work: () => T): Promise<T> {
   return new Promise((resolve) => resolve(work()));
 }
 
+/** The compress of a codec that only reads. Medic never writes compressed records. */
+function cannotWrite(codec: string): Codec['compress'] {
+  return () => Promise.reject(new Error(`${codec} compression is not available: Medic reads ${codec}-compressed records but cannot write them`));
+}
+
 /** The header the Java client (xerial snappy-java) puts before its length-prefixed blocks: magic, then version and compatible version. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_BYTES = XERIAL_MAGIC.length + 8;
@@ -114,22 +119,21 @@ function lz4DecompressFrame(frame: Buffer, decompressBlock: typeof Lz4['decompre
 /** lz4js takes 5 MiB of working buffers when it is loaded: loaded at the first LZ4 batch, not in every process. */
 const lz4 = (): Promise<typeof Lz4> => import('lz4js');
 
-/** LZ4 as Kafka writes it since message format v1: one LZ4 frame. */
+/**
+ * LZ4 as Kafka writes it since message format v1: one LZ4 frame. Read only:
+ * lz4js chains its frames' blocks, which the broker refuses, and may start a
+ * match in a block's last 12 bytes, which the LZ4 block format forbids.
+ */
 export const lz4Codec: Codec = {
-  async compress({ buffer }) {
-    const frame = (await lz4()).compress(buffer);
-    return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  },
+  compress: cannotWrite('lz4'),
   async decompress(buffer) {
     return lz4DecompressFrame(buffer, (await lz4()).decompressBlock);
   },
 };
 
-/** Zstandard frames. fzstd only decompresses, and Medic never writes compressed records. */
+/** Zstandard frames. Read only: fzstd only decompresses. */
 export const zstdCodec: Codec = {
-  compress() {
-    return Promise.reject(new Error('zstd compression is not available: Medic reads zstd-compressed records but cannot write them'));
-  },
+  compress: cannotWrite('zstd'),
   decompress: (buffer) =>
     settled(() => {
       const out = zstdDecompress(buffer);

@@ -12,6 +12,7 @@ export {
   type EventEnvelope,
   type LoggedEvent,
 } from './envelope';
+export { onLogConsumerLost, whenConsumerGivenUp } from './consumer-lost';
 export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';

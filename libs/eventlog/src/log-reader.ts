@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { whenConsumerGivenUp } from './consumer-lost';
 
 export interface PartitionRecords {
   readonly topic: string;
@@ -33,6 +34,8 @@ export async function readLog(
   const finished = new Promise<void>((resolve, reject) => {
     finish = (error) => (error ? reject(error) : resolve());
   });
+  // Awaited once the consumer runs; should it fail before that, the rejection waits for it.
+  void finished.catch(() => undefined);
   const timer = setTimeout(
     () => finish(new Error(`reading ${topic} did not reach its end within ${options.timeoutMs ?? 120_000} ms (partitions left: ${[...pending.keys()].join(',')})`)),
     options.timeoutMs ?? 120_000,
@@ -44,6 +47,8 @@ export async function readLog(
       if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
       if (pending.size === 0) finish();
     };
+    // A read kafkajs gave up on fails now, not at its timeout.
+    whenConsumerGivenUp(consumer, (error) => finish(error));
     await consumer.connect();
     // A batch of nothing but aborted records and markers (a log ending in a transaction a crash
     // left to be aborted) is never handed to eachBatch; its end is announced here.

@@ -3,6 +3,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
+import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
@@ -45,6 +46,7 @@ export class ProjectionRunner {
   constructor(private readonly opts: ProjectionRunnerOptions) {
     this.logger = opts.logger ?? new Logger(`medic.projection.${opts.step}`);
     this.consumer = opts.kafka.consumer(logConsumerConfig(opts.groupId, opts.maxWaitMs, opts.sessionTimeoutMs));
+    watchLogConsumer(this.consumer, this.logger, { step: opts.step, group: opts.groupId, topic: opts.topic });
     this.producer = opts.deadLetterTopic ? opts.kafka.producer(EOS_PRODUCER) : null;
     if (opts.metrics) {
       const applied = counter(opts.metrics.registry, 'medic_projection_events_applied_total', 'Events folded into a projection', ['projection']);

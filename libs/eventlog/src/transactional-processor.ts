@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
 import { chunkMessages } from './chunks';
+import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
@@ -185,6 +186,7 @@ export class TransactionalProcessor<R = void> {
     this.observe = opts.metrics ? processorMetrics(opts.metrics.registry, opts.step) : null;
     const consumer = logConsumerConfig(opts.groupId, opts.gatherMs ?? opts.maxWaitMs, opts.sessionTimeoutMs);
     this.consumer = opts.kafka.consumer(opts.gatherMs === undefined ? consumer : { ...consumer, minBytes: GATHER_BYTES });
+    watchLogConsumer(this.consumer, this.logger, { step: opts.step, group: opts.groupId });
   }
 
   async start(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
 import { plural } from '@medic/domain';
-import { provisionTopics } from '@medic/eventlog';
+import { provisionTopics, whenConsumerGivenUp } from '@medic/eventlog';
 import { CliError, cliConfig, cliKafka } from '../cli-config';
 import { parseSmithAnswer, readNotice, vetoAnswer, type SmithAnswerOptions } from '../smith-answers';
 
@@ -23,7 +23,13 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
 
   let handled = 0;
   let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let fail!: (error: Error) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  // Awaited once the consumer runs; should it be given up on before that, the rejection waits for it.
+  void finished.catch(() => undefined);
   const onSignal = () => finish();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -37,6 +43,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
     } catch (error) {
       throw new CliError(`could not reach Kafka at ${config.kafka.brokers}: ${(error as Error).message}`);
     }
+    whenConsumerGivenUp(consumer, (error) => fail(new CliError(`stopped reading ${topic}: ${error.message}`)));
     consumer.on(consumer.events.GROUP_JOIN, () => out(`waiting for pre-resurrection notices on ${topic} (policy ${options.policy}${options.count ? `, ${options.count} notice${options.count > 1 ? 's' : ''}` : ', until Ctrl-C'})`));
     await consumer.run({
       autoCommit: false,

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type MedicConfig } from '@medic/config';
 import { configureLogging, dropKnownWarnings, Logger, startTracing, TracingConfigError } from '@medic/observability';
+import { onLogConsumerLost } from '../consumer-lost';
 import { EventLogTransport, type LogWorker } from './event-log.transport';
 import { NestJsonLogger } from './nest-logger';
 
@@ -37,6 +38,7 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   configureLogging({ level: config.logging.level, format: config.logging.format });
   const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false });
   app.enableShutdownHooks();
+  onLogConsumerLost((error) => void stopForRestart(app, logger, error));
   def.configure?.(app, config);
   const workers = def.workers?.(app) ?? [];
   if (workers.length > 0) {
@@ -47,6 +49,24 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   await app.listen(port, def.host?.(config) ?? '127.0.0.1');
   logger.info(`${def.service} started`, { port, mode: config.mode.current });
   return app;
+}
+
+/** How long the shutdown after a lost consumer may take before the process exits anyway. */
+const STOP_GRACE_MS = 10_000;
+let stopping = false;
+
+/**
+ * A service whose consumer kafkajs gave up on would stay up consuming nothing,
+ * its /ready and /health still ok: it shuts down as on SIGTERM, then exits 1,
+ * so that its supervisor (`medic up`) reports it and starts it again.
+ */
+async function stopForRestart(app: INestApplication, logger: Logger, error: Error): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.critical('a Kafka consumer stopped for good; the service stops, to be restarted', { error });
+  setTimeout(() => process.exit(1), STOP_GRACE_MS).unref();
+  await app.close().catch((closeError: unknown) => logger.error('shutdown failed', { error: closeError }));
+  process.exit(1);
 }
 
 /** Entry point wrapper: an unexpected error at start-up is logged and exits non-zero. */

@@ -1,33 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase, eventually, testInfra } from '@medic/testing';
-import { openDatabase } from './database';
-import { createKafka, EOS_PRODUCER, provisionTopics } from './kafka';
+import { eventually } from '@medic/testing';
+import { infraFor, stepOf } from '../test/processor-steps';
+import { EOS_PRODUCER, provisionTopics } from './kafka';
 import { readLog } from './log-reader';
-import { TransactionalProcessor, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
-
-/** Kafka with the test's topics, and a database of the test's own, both named after `id`. */
-async function infraFor(id: string, topics: readonly string[]): Promise<{ kafka: Kafka; ds: DataSource }> {
-  const kafka = createKafka({ brokers: testInfra().brokers.split(','), clientId: id, maxWaitMs: 20, sessionTimeoutMs: 6000 });
-  await provisionTopics(kafka, [...topics], { partitions: 1, replicationFactor: 1 });
-  const ds = await openDatabase({ url: await createTestDatabase(testInfra().databaseUrl, `medic_${id}`), schema: 'step', entities: [], ddl: [] });
-  return { kafka, ds };
-}
-
-/** A step of the test `id`, with the settings every test here shares. */
-function stepOf(id: string, kafka: Kafka, ds: DataSource, opts: Pick<ProcessorOptions<number>, 'step' | 'topics' | 'handle'> & Partial<ProcessorOptions<number>>): TransactionalProcessor<number> {
-  return new TransactionalProcessor<number>({
-    deadLetterTopic: `${id}.dlq`,
-    kafka,
-    dataSource: ds,
-    groupId: `${id}-group`,
-    transactionalIdPrefix: id,
-    maxWaitMs: 20,
-    sessionTimeoutMs: 6000,
-    ...opts,
-  });
-}
+import type { ProcessorBatch, TransactionalProcessor } from './transactional-processor';
 
 /** Handles every record by copying it to `output`. */
 const copyTo =

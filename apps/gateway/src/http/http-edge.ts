@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
+import { hasLoneSurrogate } from '@medic/domain';
 import { ApiError, envelopeOf, type ApiErrorItem } from './envelope';
 
 /** Methods whose body the gateway reads. */
@@ -40,9 +41,6 @@ export function jsonBodyRefusal(contentType: string | undefined): string | null 
   return null;
 }
 
-/** Text that holds a lone UTF-16 surrogate (an escape like \ud800 that names no character). */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 /**
  * How JSON bodies are read: bytes that are not valid UTF-8 are refused with
  * 415 before they are parsed (they would be read with replacement characters
@@ -57,7 +55,8 @@ export const JSON_BODIES = {
     if (!isUtf8(body)) throw Object.assign(new Error('a JSON body must be UTF-8: this one is not valid UTF-8'), { status: 415, expose: true, type: 'charset.unsupported' });
   },
   reviver: (key: string, value: unknown): unknown => {
-    if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value))) {
+    // A lone surrogate: an escape like \ud800 that names no character.
+    if (hasLoneSurrogate(key) || (typeof value === 'string' && hasLoneSurrogate(value))) {
       throw Object.assign(new Error(`${key === '' ? 'body' : key}: holds a lone surrogate escape (\\ud800–\\udfff without its pair), which is not text`), { status: 400, expose: true });
     }
     return value;

@@ -1,8 +1,7 @@
 import type { JsonObject, JsonValue } from '../shared/json';
 import { isUntrustedObject, type UntrustedObject } from './json-object';
 import type { KillReportLimits } from './kill-report-limits';
-import { unstorableTextProblem } from '../shared/text';
-import { kindOf, quote, reject } from './validation-failure';
+import { kindOf, quote, reject, rejectUnstorable } from './validation-failure';
 
 /*
  * Metadata is free-form, so it is bounded by shape instead of by schema:
@@ -28,8 +27,7 @@ export function readMetadata(value: unknown, field: string, limits: KillReportLi
 function checkValue(value: unknown, path: string, depth: number, walk: Walk): asserts value is JsonValue {
   if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'string') {
-    const problem = unstorableTextProblem(value);
-    if (problem !== null) reject('invalid_field', path, `${path} ${problem}`);
+    rejectUnstorable(value, path);
     return;
   }
   if (typeof value === 'number') {
@@ -57,8 +55,7 @@ function checkObject(object: UntrustedObject, path: string, depth: number, walk:
     }
     const keyPath = PLAIN_KEY.test(key) ? `${path}.${key}` : `${path}[${quote(key)}]`;
     if (key === '__proto__') reject('invalid_field', keyPath, `${keyPath} uses the reserved key "__proto__"`);
-    const problem = unstorableTextProblem(key);
-    if (problem !== null) reject('invalid_field', keyPath, `the key of ${keyPath} ${problem}`);
+    rejectUnstorable(key, keyPath, `the key of ${keyPath}`);
     checkValue(object[key], keyPath, depth + 1, walk);
   }
 }

@@ -2,8 +2,7 @@ import { normalizeInstant } from '../shared/time';
 import { plural } from '../shared/wording';
 import { killIdProblem, moduleNameProblem } from './identifiers';
 import type { KillReportLimits } from './kill-report-limits';
-import { kindOf, quote, reject } from './validation-failure';
-import { unstorableTextProblem } from '../shared/text';
+import { kindOf, quote, reject, rejectUnstorable } from './validation-failure';
 
 /*
  * Readers for the fields of a kill report. Each takes the raw JSON value and
@@ -96,8 +95,7 @@ export function readEvidence(value: unknown, field: string, limits: KillReportLi
     if (text.length > limits.maxEvidenceLength) {
       reject('invalid_field', path, `${path} is longer than ${limits.maxEvidenceLength} characters`);
     }
-    const problem = unstorableTextProblem(text);
-    if (problem !== null) reject('invalid_field', path, `${path} ${problem}`);
+    rejectUnstorable(text, path);
     return text;
   });
 }

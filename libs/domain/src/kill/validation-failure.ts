@@ -1,3 +1,5 @@
+import { unstorableTextProblem } from '../shared/text';
+
 export type ValidationCode =
   | 'message_too_large'
   | 'malformed_json'
@@ -27,6 +29,12 @@ export class Rejection extends Error {
     super(failure.reason);
     this.name = 'Rejection';
   }
+}
+
+/** Refuses text no step could store (see shared/text) as `invalid_field` at `field`, the reason saying it of `subject`. */
+export function rejectUnstorable(text: string, field: string, subject = field): void {
+  const problem = unstorableTextProblem(text);
+  if (problem !== null) reject('invalid_field', field, `${subject} ${problem}`);
 }
 
 export function reject(code: ValidationCode, field: string | null, reason: string): never {

@@ -6,17 +6,23 @@
  * the report was accepted.
  */
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// In a u-flag pattern a pair is one code point, so only a surrogate standing alone matches.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Whether `text` holds half of a UTF-16 surrogate pair without its other half. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
 
 /** Why `text` cannot be stored as it is, or null when it can. */
 export function unstorableTextProblem(text: string): string | null {
   if (text.includes('\0')) return 'contains a null byte';
-  if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate (half of a character, not valid Unicode)';
+  if (hasLoneSurrogate(text)) return 'contains a lone UTF-16 surrogate (half of a character, not valid Unicode)';
   return null;
 }
 
 // eslint-disable-next-line no-control-regex -- the control characters are what it finds
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\uD800-\uDFFF]/gu;
 
 /** `text` on one line of a terminal: control characters and lone surrogates as \u escapes, so no text can move the cursor or forge a line. */
 export function printable(text: string): string {

@@ -3,9 +3,8 @@ import { isUntrustedObject, ownField, type UntrustedObject } from '../kill/json-
 import { DEFAULT_KILL_REPORT_LIMITS } from '../kill/kill-report-limits';
 import { readEnum, readEvidence, readString, readTimestamp } from '../kill/payload-fields';
 import { readJsonMessage } from '../kill/smith-message';
-import { kindOf, quote, reject, Rejection, type ValidationFailure } from '../kill/validation-failure';
+import { kindOf, quote, reject, Rejection, rejectUnstorable, type ValidationFailure } from '../kill/validation-failure';
 import { VETO_DECISIONS, type VetoAnswer } from './veto.types';
-import { unstorableTextProblem } from '../shared/text';
 
 export const VETO_ANSWER_TYPE = 'RESURRECTION_VETO';
 
@@ -74,7 +73,6 @@ function readReason(value: unknown): string {
   if (value === undefined || value === null) return '';
   const reason = readString(value, 'reason');
   if (reason.length > MAX_REASON_LENGTH) reject('invalid_field', 'reason', `reason is longer than ${MAX_REASON_LENGTH} characters`);
-  const problem = unstorableTextProblem(reason);
-  if (problem !== null) reject('invalid_field', 'reason', `reason ${problem}`);
+  rejectUnstorable(reason, 'reason');
   return reason;
 }

@@ -11,9 +11,8 @@ import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } fr
 import { tailOf, textSince } from './log-file';
 import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
 import { freePort } from './ports';
-import { guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
+import { exitStatusOf, guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
-import type { ExitStatus } from './stack-state';
 import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
 import { secondsSince, waitFor } from './wait';
 
@@ -152,10 +151,7 @@ async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeF
   await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml({ ports, dataDir: files.data, logsDir: files.logs }));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;
-  const exited = new Promise<ExitStatus>((resolve) => {
-    if (hasExited(node.child)) resolve({ code: node.child.exitCode, signal: node.child.signalCode });
-    else node.child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  const exited = exitStatusOf(node.child);
   const handle: NodeRun = {
     url: `http://127.0.0.1:${ports.http}`,
     run: { pid: node.child.pid!, exited },

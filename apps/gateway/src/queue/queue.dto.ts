@@ -97,9 +97,8 @@ export function parseQueueAction(kind: 'approve' | 'deny', body: unknown): Queue
 export function bodyFields(body: unknown, allowed: readonly string[], what: string): Record<string, unknown> {
   if (body === undefined) return {};
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'must be a JSON object');
-  const fields = body;
-  for (const key of Object.keys(fields)) if (!allowed.includes(key)) throw bad(key, `unknown field; ${what} takes ${allowed.join(', ')}`);
-  return fields as Record<string, unknown>;
+  for (const key of Object.keys(body)) if (!allowed.includes(key)) throw bad(key, `unknown field; ${what} takes ${allowed.join(', ')}`);
+  return body as Record<string, unknown>;
 }
 
 /** A free-text field of at most MAX_NOTES characters, no control characters, at least `min` of them not blank. */

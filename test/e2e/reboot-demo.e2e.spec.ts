@@ -97,6 +97,7 @@ describe("the reboot plan's demo through medic up and kcat", () => {
     type Outcome = { kill_id: string; result: string; time_to_stable: number | null; request_id: string; post_resurrection_metrics: Record<string, unknown> };
     const outcome = await eventually(async () => (await api<{ items: Outcome[] }>(`/outcomes?module=nginx-test`)).items.find((o) => o.kill_id === killId), 'the outcome of the demo kill', 90_000);
     expect(outcome.result).toBe('success');
+    expect(Number.isInteger(outcome.time_to_stable)).toBe(true);
     expect(outcome.time_to_stable).toBeGreaterThan(0);
     expect(outcome.time_to_stable).toBeLessThan(60);
 

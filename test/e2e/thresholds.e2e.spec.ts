@@ -170,7 +170,9 @@ describe('configuration and thresholds changed at run time', () => {
     expect(day['kills']).toMatchObject({
       reported: 4,
       decided: 4,
+      observed: 0,
       by_outcome: { approve_auto: 1, pending_review: 3, deny: 0, approve_manual: 0, defer: 0 },
+      observed_by_outcome: { approve_auto: 0, pending_review: 0, deny: 0, approve_manual: 0, defer: 0 },
       by_risk_level: { low: 2, medium: 2, high: 0 },
       by_severity: { medium: 4, low: 0 },
       by_reason: { anomaly_behavior: 4 },

@@ -54,7 +54,8 @@ function toDto(r: OutcomeRow): Record<string, unknown> {
     risk_level: r.risk_level,
     result: r.result,
     recorded_at: r.recorded_at.toISOString(),
-    time_to_stable: r.time_to_stable_seconds,
+    // Whole seconds, as spec 2.5 has it, rounded up (a module stable within a second took 1, not 0); the measured figure stays in the metrics.
+    time_to_stable: r.time_to_stable_seconds === null ? null : Math.ceil(r.time_to_stable_seconds),
     post_resurrection_metrics: r.metrics,
     smith_feedback: r.smith_feedback,
     human_feedback: r.human_feedback,

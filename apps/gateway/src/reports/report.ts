@@ -5,8 +5,8 @@ import { RESURRECTION_STATUSES } from '../decisions/decision-filters';
 
 /** What the gateway's projections say of one period, as counted by the reports' queries. */
 export interface PeriodFacts {
-  /** Kills reported in the period, by their decision's outcome and risk (null: not decided yet), severity and reason. */
-  readonly kills: readonly { outcome: string | null; risk_level: string | null; severity: string; kill_reason: string; n: number }[];
+  /** Kills reported in the period, by their decision's outcome and risk (null: not decided yet), whether it was only observed (observer mode), severity and reason. */
+  readonly kills: readonly (OutcomeRow & { risk_level: string | null; severity: string; kill_reason: string })[];
   /** From report to decision, in milliseconds, of the kills reported and decided. */
   readonly latency: { p50: number | null; p95: number | null; max: number | null };
   /** Approvals asked for in the period, by where they stand, with the median seconds to an answer. */
@@ -18,11 +18,18 @@ export interface PeriodFacts {
   readonly modules: readonly { module: string; kills: number; denied: number; auto_approved: number; pending: number }[];
   readonly deadLetters: readonly { dlq: string; step: string; code: string; n: number }[];
   /** Kills by day and outcome (weekly reports only). */
-  readonly days: readonly { day: string; outcome: string | null; n: number }[];
+  readonly days: readonly (OutcomeRow & { day: string })[];
   /** Outcomes recorded in the period. */
   readonly outcomes: OutcomeStats;
   /** The thresholds set in the period (ThresholdsUpdated), in order. */
   readonly thresholdChanges: readonly ThresholdChange[];
+}
+
+/** A count of kills by their decision's outcome (null: not decided yet) and whether the decision was only observed (observer mode: nothing acted on it). */
+export interface OutcomeRow {
+  readonly outcome: string | null;
+  readonly observe_only: boolean | null;
+  readonly n: number;
 }
 
 export interface ThresholdChange {
@@ -37,7 +44,13 @@ export interface ThresholdChange {
 export interface KillFigures {
   readonly reported: number;
   readonly decided: number;
+  /** Decided in observer mode: recorded, nothing acted on them; left out of by_outcome and the rates. */
+  readonly observed: number;
+  /** The decisions acted on (and the kills not decided yet, as undecided). */
   readonly by_outcome: Record<string, number>;
+  /** What Medic would have done with the observed kills. */
+  readonly observed_by_outcome: Record<string, number>;
+  /** Of the decisions acted on. */
   readonly auto_approval_rate: number | null;
   readonly deny_rate: number | null;
 }
@@ -81,11 +94,28 @@ function countBy<R extends { n: number }>(rows: readonly R[], key: (r: R) => str
   return out;
 }
 
-function killFigures(rows: readonly { outcome: string | null; n: number }[]): KillFigures {
-  const byOutcome = countBy(rows, (r) => r.outcome, DECISION_OUTCOMES);
-  const reported = rows.reduce((s, r) => s + r.n, 0);
-  const decided = rows.filter((r) => r.outcome !== null).reduce((s, r) => s + r.n, 0);
-  return { reported, decided, by_outcome: byOutcome, auto_approval_rate: rate(byOutcome['approve_auto'] ?? 0, decided), deny_rate: rate(byOutcome['deny'] ?? 0, decided) };
+const total = (rows: readonly { n: number }[]): number => rows.reduce((s, r) => s + r.n, 0);
+
+/**
+ * Kills and their decisions. A decision made in observer mode acted on
+ * nothing: it is counted apart (observed), so the rates say what Medic did,
+ * not what it would have done.
+ */
+function killFigures(rows: readonly OutcomeRow[]): KillFigures {
+  const observedRows = rows.filter((r) => r.outcome !== null && r.observe_only === true);
+  const acted = rows.filter((r) => !observedRows.includes(r));
+  const byOutcome = countBy(acted, (r) => r.outcome, DECISION_OUTCOMES);
+  const observed = total(observedRows);
+  const decided = total(rows.filter((r) => r.outcome !== null));
+  return {
+    reported: total(rows),
+    decided,
+    observed,
+    by_outcome: byOutcome,
+    observed_by_outcome: countBy(observedRows, (r) => r.outcome, DECISION_OUTCOMES),
+    auto_approval_rate: rate(byOutcome['approve_auto'] ?? 0, decided - observed),
+    deny_rate: rate(byOutcome['deny'] ?? 0, decided - observed),
+  };
 }
 
 /** A report of `period` from its facts and those of the period before it. */

@@ -22,9 +22,9 @@ describe('a report from the facts of its period', () => {
     const facts: PeriodFacts = {
       ...none,
       kills: [
-        { outcome: 'approve_auto', risk_level: 'low', severity: 'low', kill_reason: 'anomaly_behavior', n: 6 },
-        { outcome: 'deny', risk_level: 'critical', severity: 'critical', kill_reason: 'threat_detected', n: 2 },
-        { outcome: null, risk_level: null, severity: 'medium', kill_reason: 'anomaly_behavior', n: 2 },
+        { outcome: 'approve_auto', observe_only: false, risk_level: 'low', severity: 'low', kill_reason: 'anomaly_behavior', n: 6 },
+        { outcome: 'deny', observe_only: false, risk_level: 'critical', severity: 'critical', kill_reason: 'threat_detected', n: 2 },
+        { outcome: null, observe_only: null, risk_level: null, severity: 'medium', kill_reason: 'anomaly_behavior', n: 2 },
       ],
       latency: { p50: 120.04, p95: 300.26, max: 512 },
       approvals: [
@@ -47,7 +47,7 @@ describe('a report from the facts of its period', () => {
         { grouping: 'overall', key: null, result: 're_killed', n: 1, stable_seconds: null, stable_n: 0 },
       ]),
     };
-    const r = buildReport(parseReportPeriod('daily', {}, now), facts, { ...none, kills: [{ outcome: 'deny', risk_level: 'high', severity: 'high', kill_reason: 'policy_violation', n: 4 }] }, now);
+    const r = buildReport(parseReportPeriod('daily', {}, now), facts, { ...none, kills: [{ outcome: 'deny', observe_only: false, risk_level: 'high', severity: 'high', kill_reason: 'policy_violation', n: 4 }] }, now);
     expect(r.period).toEqual({ kind: 'daily', from: '2026-12-02T00:00:00.000Z', until: '2026-12-03T00:00:00.000Z', time_zone: 'UTC', complete: false, generated_at: now.toISOString() });
     expect(r.kills).toMatchObject({
       reported: 10,
@@ -79,10 +79,27 @@ describe('a report from the facts of its period', () => {
 
   it("gives a weekly report each day's figures and a finished period as complete", () => {
     const week = parseReportPeriod('weekly', { date: '2026-11-25' }, now);
-    const r = buildReport(week, { ...none, days: [{ day: '2026-11-24', outcome: 'approve_auto', n: 2 }, { day: '2026-11-24', outcome: null, n: 1 }] }, none, now);
+    const r = buildReport(week, { ...none, days: [{ day: '2026-11-24', outcome: 'approve_auto', observe_only: false, n: 2 }, { day: '2026-11-24', outcome: null, observe_only: null, n: 1 }] }, none, now);
     expect(r.period.complete).toBe(true);
     expect(r.per_day).toHaveLength(7);
     expect(r.per_day![1]).toMatchObject({ date: '2026-11-24', reported: 3, decided: 2, auto_approval_rate: 1 });
     expect(r.per_day![0]).toMatchObject({ date: '2026-11-23', reported: 0, auto_approval_rate: null });
+  });
+
+  it('counts decisions made in observer mode apart: they acted on nothing, so they are not in the outcomes or the rates', () => {
+    const kills: PeriodFacts['kills'] = [
+      { outcome: 'approve_auto', observe_only: false, risk_level: 'low', severity: 'low', kill_reason: 'anomaly_behavior', n: 1 },
+      { outcome: 'deny', observe_only: false, risk_level: 'critical', severity: 'critical', kill_reason: 'threat_detected', n: 1 },
+      { outcome: 'approve_auto', observe_only: true, risk_level: 'low', severity: 'low', kill_reason: 'anomaly_behavior', n: 5 },
+      { outcome: 'pending_review', observe_only: true, risk_level: 'medium', severity: 'medium', kill_reason: 'anomaly_behavior', n: 2 },
+    ];
+    const r = buildReport(parseReportPeriod('daily', {}, now), { ...none, kills }, none, now);
+    expect(r.kills).toMatchObject({ reported: 9, decided: 9, observed: 7, auto_approval_rate: 0.5, deny_rate: 0.5 });
+    expect(r.kills.by_outcome).toEqual({ approve_auto: 1, approve_manual: 0, pending_review: 0, deny: 1, defer: 0 });
+    expect(r.kills.observed_by_outcome).toEqual({ approve_auto: 5, approve_manual: 0, pending_review: 2, deny: 0, defer: 0 });
+    // Risk, severity and reason describe the kills, observed or not.
+    expect(r.kills.by_risk_level).toMatchObject({ low: 6, medium: 2, critical: 1 });
+    const onlyObserved = buildReport(parseReportPeriod('daily', {}, now), { ...none, kills: kills.slice(2) }, none, now);
+    expect(onlyObserved.kills).toMatchObject({ decided: 7, observed: 7, auto_approval_rate: null, deny_rate: null });
   });
 });

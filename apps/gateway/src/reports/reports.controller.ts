@@ -42,8 +42,8 @@ export class ReportsController {
     const range = [from.toISOString(), until.toISOString()];
     const q = <T>(sql: string, params: unknown[] = range) => this.dataSource.query<T[]>(sql, params);
     const [kills, latency, approvals, approvers, resurrections, modules, deadLetters, days, outcomes, thresholdChanges] = await Promise.all([
-      q<{ outcome: string | null; risk_level: string | null; severity: string; kill_reason: string; n: number }>(
-        `SELECT outcome, risk_level, severity, kill_reason, count(*)::int AS n FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1, 2, 3, 4`,
+      q<PeriodFacts['kills'][number]>(
+        `SELECT outcome, observe_only, risk_level, severity, kill_reason, count(*)::int AS n FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1, 2, 3, 4, 5`,
       ),
       q<{ p50: number | null; p95: number | null; max: number | null }>(
         `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95, max(ms) AS max
@@ -64,8 +64,8 @@ export class ReportsController {
            FROM resurrections WHERE requested_at >= $1 AND requested_at < $2 GROUP BY 1`,
       ),
       q<{ module: string; kills: number; denied: number; auto_approved: number; pending: number }>(
-        `SELECT target_module AS module, count(*)::int AS kills, count(*) FILTER (WHERE outcome = 'deny')::int AS denied,
-                count(*) FILTER (WHERE outcome = 'approve_auto')::int AS auto_approved, count(*) FILTER (WHERE approval_status = 'pending')::int AS pending
+        `SELECT target_module AS module, count(*)::int AS kills, count(*) FILTER (WHERE outcome = 'deny' AND observe_only IS NOT TRUE)::int AS denied,
+                count(*) FILTER (WHERE outcome = 'approve_auto' AND observe_only IS NOT TRUE)::int AS auto_approved, count(*) FILTER (WHERE approval_status = 'pending')::int AS pending
            FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1 ORDER BY kills DESC, module LIMIT $3`,
         [...range, TOP_MODULES],
       ),
@@ -73,9 +73,9 @@ export class ReportsController {
         `SELECT dlq, step, code, count(*)::int AS n FROM dead_letters WHERE failed_at >= $1 AND failed_at < $2 GROUP BY 1, 2, 3 ORDER BY n DESC, dlq, step, code`,
       ),
       perDay
-        ? q<{ day: string; outcome: string | null; n: number }>(
-            `SELECT to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, outcome, count(*)::int AS n
-               FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1, 2`,
+        ? q<PeriodFacts['days'][number]>(
+            `SELECT to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, outcome, observe_only, count(*)::int AS n
+               FROM kills WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1, 2, 3`,
           )
         : Promise.resolve([]),
       // Recorded within the period (until is inclusive there: a millisecond before the period's end).

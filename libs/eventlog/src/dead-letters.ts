@@ -8,6 +8,13 @@ export interface RejectedRecord {
   /** Machine-readable: undecodable, unknown_event_type, illegal_transition, handler_error, … */
   readonly code: string;
   readonly reason: string;
+  /**
+   * Set when the step undid everything it did with the record (its handling
+   * failed and was rolled back): `*` for all the step keeps, or the
+   * projections (`name@version`, comma-separated) whose fold of it was undone.
+   * A rebuild leaves such a record out as the live step did.
+   */
+  readonly rolledBack?: string;
 }
 
 export interface DeadLetterSource {
@@ -20,7 +27,7 @@ export interface DeadLetterSource {
  * The record for medic.dlq.internal: the original key, bytes and headers, and
  * `medic_dlq_*` headers naming the step, the reason and where the record was.
  */
-export function deadLetter(step: string, source: DeadLetterSource, rejected: Pick<RejectedRecord, 'code' | 'reason'>, attempts: number, at: Date): Message {
+export function deadLetter(step: string, source: DeadLetterSource, rejected: Pick<RejectedRecord, 'code' | 'reason' | 'rolledBack'>, attempts: number, at: Date): Message {
   const headers: IHeaders = {
     ...(source.message.headers ?? {}),
     medic_dlq_step: step,
@@ -31,6 +38,7 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
     medic_dlq_source_offset: source.message.offset,
     medic_dlq_attempts: String(attempts),
     medic_dlq_failed_at: at.toISOString(),
+    ...(rejected.rolledBack === undefined ? {} : { medic_dlq_rolled_back: rejected.rolledBack }),
   };
   return { key: source.message.key, value: source.message.value, headers };
 }
@@ -44,6 +52,8 @@ export interface DeadLetterInfo {
   readonly sourcePartition: number;
   readonly sourceOffset: string;
   readonly failedAt: string;
+  /** What the step undid of the record, when it undid it (see RejectedRecord.rolledBack); null when it did not say. */
+  readonly rolledBack: string | null;
 }
 
 /**
@@ -62,6 +72,7 @@ export function readDeadLetter(headers: IHeaders | undefined, writtenBy?: string
     sourcePartition: Number(header(headers, 'medic_dlq_source_partition') ?? -1),
     sourceOffset: header(headers, 'medic_dlq_source_offset') ?? '',
     failedAt: header(headers, 'medic_dlq_failed_at') ?? '',
+    rolledBack: header(headers, 'medic_dlq_rolled_back'),
   };
 }
 

@@ -7,7 +7,7 @@ import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
-import { advanceOffset, applyRecords, ProjectionOffset, refoldIfChanged, type AnyProjection, type RawRecords } from './projection';
+import { advanceOffset, applyRecords, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
 
 export interface ProjectionRunnerOptions {
   readonly kafka: Kafka;
@@ -154,8 +154,14 @@ export class ProjectionRunner {
       } catch (error) {
         await tx.query('ROLLBACK TO SAVEPOINT medic_projection_record');
         if (await this.isInfrastructure(error)) throw error;
-        rejected.push({ offset: message.offset, code: 'projection_failed', reason: error instanceof Error ? error.message : String(error) });
-        for (const p of this.opts.projections) await advanceOffset(tx, p.name, records.topic, records.partition, message.offset);
+        // The projections that had yet to fold it (a projection folding the log again may be alone in that) left it out.
+        const undone: string[] = [];
+        for (const p of this.opts.projections) {
+          const done = await storedOffset(tx, p.name, records.topic, records.partition);
+          if (done === null || done < BigInt(message.offset)) undone.push(`${p.name}@${p.version ?? 1}`);
+          await advanceOffset(tx, p.name, records.topic, records.partition, message.offset);
+        }
+        rejected.push({ offset: message.offset, code: 'projection_failed', reason: error instanceof Error ? error.message : String(error), rolledBack: undone.join(',') });
       }
     }
     return { applied, rejected };

@@ -506,7 +506,8 @@ export class TransactionalProcessor<R = void> {
         } catch (error) {
           await tx.query('ROLLBACK TO SAVEPOINT medic_record');
           if (await this.isInfrastructure(error)) throw error;
-          result.rejected.push({ offset: message.offset, code: codeOf(error), reason: error instanceof Error ? error.message : String(error) });
+          // Nothing of the record is kept: a rebuild of the step's state leaves it out too.
+          result.rejected.push({ offset: message.offset, code: codeOf(error), reason: error instanceof Error ? error.message : String(error), rolledBack: '*' });
         }
       }
       results.push(result);

@@ -72,7 +72,7 @@ function readDeadLetters(records: RawRecords, of: DeadLetterTopic): ReadRecords<
       id: `${of.dlq}:${records.partition}:${m.offset}`,
       offset: m.offset,
       timestamp: m.timestamp,
-      info: readDeadLetter(m.headers, of.writtenBy) ?? { step: of.writtenBy, code: 'unknown', reason: 'a record without dead-letter headers', sourceTopic: '', sourcePartition: -1, sourceOffset: '', failedAt: '' },
+      info: readDeadLetter(m.headers, of.writtenBy) ?? { step: of.writtenBy, code: 'unknown', reason: 'a record without dead-letter headers', sourceTopic: '', sourcePartition: -1, sourceOffset: '', failedAt: '', rolledBack: null },
     })),
     rejected: [],
   };

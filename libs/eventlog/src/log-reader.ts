@@ -56,13 +56,23 @@ export async function readLog(
       if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
     });
     await consumer.subscribe({ topic, fromBeginning: true });
+    let failed = false;
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const end = pending.get(batch.partition);
-        if (end === undefined) return;
+        if (failed || end === undefined) return;
         const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
-        if (messages.length > 0) await onRecords({ topic, partition: batch.partition, messages });
+        if (messages.length > 0) {
+          try {
+            await onRecords({ topic, partition: batch.partition, messages });
+          } catch (error) {
+            // The caller's error ends the read as it is, not wrapped by kafkajs as a crash of its consumer.
+            failed = true;
+            finish(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+        }
         reached(batch.partition, batch.lastOffset());
       },
     });

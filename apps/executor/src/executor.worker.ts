@@ -52,7 +52,7 @@ export class ExecutorWorker implements LogWorker {
       cascade: toCascadeSettings(config),
     };
     // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.
-    this.releases = await projectionRunners(this.deps, 'executor', [MODULE_RELEASES]);
+    this.releases = await projectionRunners(this.deps, EXECUTOR_STEP, [MODULE_RELEASES]);
     await Promise.all(this.releases.map((r) => r.start()));
     this.step = transactionalStep<ExecutorReport>(this.deps, {
       step: EXECUTOR_STEP,

@@ -19,7 +19,7 @@ function isOwnIntent(logged: LoggedEvent<KillEvent>): logged is LoggedEvent<Roll
  * is its claim, as it was live. A RollbackStarted from any other source is
  * none of the executor's intents and is passed over, as the live step does.
  */
-export function rebuildRollbackClaims(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
+export function rebuildRollbackClaims(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly deadLetterTopic: string }): Promise<RebuildResult> {
   return rebuildStepState({
     name: ROLLBACK_CLAIMS_NAME,
     kafka: args.kafka,
@@ -27,6 +27,7 @@ export function rebuildRollbackClaims(args: { readonly kafka: Kafka; readonly da
     tables: ['kill_rollbacks'],
     stream: 'kill',
     topic: args.killEventsTopic,
+    deadLetterTopic: args.deadLetterTopic,
     step: EXECUTOR_STEP,
     ownSources: [EXECUTOR_SOURCE],
     pendingOf: [EXECUTOR_STEP],

@@ -16,6 +16,9 @@ import { resurrectionsProjection } from './resurrections/resurrections.projectio
 import { SIEM_CIRCUITS_DDL, SiemCircuitView } from './siem/siem-circuit.entity';
 import { siemCircuitsProjection } from './siem/siem-circuits.projection';
 
+/** The gateway's projection runners go by this name (in their dead letters, logs and metrics). */
+export const GATEWAY_STEP = 'gateway';
+
 /** Every projection the gateway keeps (and `medic replay rebuild` can rebuild). */
 export const GATEWAY_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: killsProjection, topic: (c) => c.kafka.topics.kill_events },

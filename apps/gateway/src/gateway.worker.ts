@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { projectionRunners, STEP_DEPS, type LogWorker, type ProjectionRunner, type StepDeps } from '@medic/eventlog';
-import { GATEWAY_PROJECTIONS } from './gateway.projections';
+import { GATEWAY_PROJECTIONS, GATEWAY_STEP } from './gateway.projections';
 
 /** Keeps the gateway's read models (kills and decisions, command verdicts, dead letters) up to date with the log. */
 @Injectable()
@@ -10,7 +10,7 @@ export class GatewayWorker implements LogWorker {
   constructor(@Inject(STEP_DEPS) private readonly deps: StepDeps) {}
 
   async start(): Promise<void> {
-    this.runners = await projectionRunners(this.deps, 'gateway', GATEWAY_PROJECTIONS);
+    this.runners = await projectionRunners(this.deps, GATEWAY_STEP, GATEWAY_PROJECTIONS);
     await Promise.all(this.runners.map((r) => r.start()));
   }
 

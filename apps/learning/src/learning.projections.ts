@@ -37,6 +37,9 @@ export const RECALIBRATIONS: StreamProjection<'control', RecalibrationRow> = {
   },
 };
 
+/** The learning service's projection runners go by this name (in their dead letters, logs and metrics). */
+export const LEARNING_STEP = 'learning';
+
 export const LEARNING_PROJECTIONS: readonly ProjectionDefinition[] = [
   { projection: AUTO_OUTCOMES, topic: (c) => c.kafka.topics.kill_events },
   { projection: RECALIBRATIONS, topic: (c) => c.kafka.topics.control_events },

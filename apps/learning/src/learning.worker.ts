@@ -6,7 +6,7 @@ import { calibrate, type DecisionThresholds, type OutcomeResult, type Thresholds
 import { EventLog, newEnvelope, Poller, projectionRunners, STEP_DEPS, type LogWorker, type ProjectionRunner, type StepDeps } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsUpdateOf } from '@medic/standing';
-import { LAST_RECALIBRATION, LEARNING_PROJECTIONS } from './learning.projections';
+import { LAST_RECALIBRATION, LEARNING_PROJECTIONS, LEARNING_STEP } from './learning.projections';
 import { RecalibrationRow } from './learning.schema';
 
 const LEARNING_SOURCE = 'medic/learning';
@@ -49,7 +49,7 @@ export class LearningWorker implements LogWorker {
       this.logger.info('learning is disabled (learning.enabled: false): nothing is analysed');
       return;
     }
-    this.runners = await projectionRunners(this.deps, 'learning', LEARNING_PROJECTIONS);
+    this.runners = await projectionRunners(this.deps, LEARNING_STEP, LEARNING_PROJECTIONS);
     await Promise.all(this.runners.map((r) => r.start()));
     this.log = new EventLog(kafka, { kill: config.kafka.topics.kill_events, control: config.kafka.topics.control_events, command: config.kafka.topics.kill_commands });
     await this.log.connect();

@@ -19,7 +19,7 @@ const OWN = new Set<string>(['HealthChecked', 'AnomalyDetected', 'StabilityConfi
  * rounds have yet to append. A re-kill or a rollback's result counts through
  * the outcome the monitor recorded for it, not by being judged again.
  */
-export function rebuildMonitorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly settings: MonitorSettings }): Promise<RebuildResult> {
+export function rebuildMonitorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly deadLetterTopic: string; readonly settings: MonitorSettings }): Promise<RebuildResult> {
   return rebuildStepState({
     name: MONITOR_STATE_NAME,
     kafka: args.kafka,
@@ -27,6 +27,7 @@ export function rebuildMonitorState(args: { readonly kafka: Kafka; readonly data
     tables: ['watches'],
     stream: 'kill',
     topic: args.killEventsTopic,
+    deadLetterTopic: args.deadLetterTopic,
     step: MONITOR_STEP,
     ownSources: [MONITOR_SOURCE],
     pendingOf: [MONITOR_STEP],

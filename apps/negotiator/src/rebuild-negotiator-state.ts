@@ -23,7 +23,7 @@ const isVetoEvent = (e: KillEvent): e is VetoEvent => VETO_EVENTS.has(e.type);
  * is not sent again: one not yet sent when the rebuild runs is settled by
  * Smith's deadline, with the configured default.
  */
-export function rebuildNegotiatorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string }): Promise<RebuildResult> {
+export function rebuildNegotiatorState(args: { readonly kafka: Kafka; readonly dataSource: DataSource; readonly killEventsTopic: string; readonly deadLetterTopic: string }): Promise<RebuildResult> {
   return rebuildStepState({
     name: NEGOTIATOR_STATE_NAME,
     kafka: args.kafka,
@@ -31,6 +31,7 @@ export function rebuildNegotiatorState(args: { readonly kafka: Kafka; readonly d
     tables: ['veto_kills', 'veto_asks'],
     stream: 'kill',
     topic: args.killEventsTopic,
+    deadLetterTopic: args.deadLetterTopic,
     step: NEGOTIATION_STEP,
     ownSources: [NEGOTIATOR_SOURCE],
     pendingOf: [NEGOTIATION_STEP, ANSWERS_STEP],

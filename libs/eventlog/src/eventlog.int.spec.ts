@@ -32,6 +32,7 @@ const DDL = [`CREATE TABLE IF NOT EXISTS {schema}.type_counts (kill text PRIMARY
 describe('event log on real Kafka and Postgres', () => {
   const id = `e${randomBytes(4).toString('hex')}`;
   const topic = `${id}.kill.events`;
+  const dlq = `${id}.dlq.internal`;
   let kafka: Kafka;
 
   beforeAll(async () => {
@@ -40,6 +41,7 @@ describe('event log on real Kafka and Postgres', () => {
     await admin.connect();
     await ensureTopics(admin, [{ topic, partitions: 2, replicationFactor: 1 }]);
     await ensureTopics(admin, [{ topic, partitions: 2, replicationFactor: 1 }]); // idempotent
+    await ensureTopics(admin, [{ topic: dlq, partitions: 1, replicationFactor: 1 }]);
     await admin.disconnect();
   });
 
@@ -172,8 +174,8 @@ describe('event log on real Kafka and Postgres', () => {
       expect(live.find((r) => r.kill === 'k-2')).toEqual({ kill: 'k-2', events: 2, last: 'DecisionMade' });
       expect(live.find((r) => r.kill === 'demo-1')).toEqual({ kill: 'demo-1', events: 2, last: 'DecisionMade' });
 
-      const result = await rebuildProjection({ kafka, dataSource: ds, projection: counting, topic });
-      expect(result.applied).toBe(8);
+      const result = await rebuildProjection({ kafka, dataSource: ds, projection: counting, topic, live: { step: 'test', deadLetterTopic: dlq } });
+      expect(result).toMatchObject({ applied: 8, rejected: 0, skipped: [] });
       expect(await ds.getRepository(TypeCount).find({ order: { kill: 'ASC' } })).toEqual(live);
     } finally {
       await ds.destroy();

@@ -19,7 +19,8 @@ export { TransactionalProcessor, type BatchHandler, type BatchTimings, type Step
 export { advanceOffset, applyRecords, clearProjection, lockProjection, refoldIfChanged, ProjectionOffset, readStream, storedOffset, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
-export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type RebuildResult, type StepHistory, type StepStateRebuild } from './replay';
+export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type ProjectionRebuild, type RebuildResult, type StepFolded, type StepHistory, type StepStateRebuild } from './replay';
+export { describeRecord, RebuildFailed, type RecordAt, type SkippedRecord } from './rebuild-records';
 export { jsonbColumnsToJson, openDatabase, type DatabaseSettings } from './database';
 export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
 export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './nest/tokens';

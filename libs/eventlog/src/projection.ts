@@ -73,6 +73,8 @@ export interface Applied {
   /** Events folded into the projection. */
   readonly applied: number;
   readonly rejected: readonly RejectedRecord[];
+  /** Of `rejected`, those `evolve` threw on (the others could not be read). */
+  readonly failed: readonly RejectedRecord[];
 }
 
 /** Serialises writers of one projection (live runner and rebuild) inside their transactions. */
@@ -131,16 +133,16 @@ export async function advanceOffset(tx: EntityManager, name: string, topic: stri
  */
 export async function applyRecords<E extends Positioned, Row extends ObjectLiteral>(tx: EntityManager, projection: Projection<E, Row>, records: RawRecords): Promise<Applied> {
   const last = records.messages[records.messages.length - 1];
-  if (!last) return { applied: 0, rejected: [] };
+  if (!last) return { applied: 0, rejected: [], failed: [] };
   await lockProjection(tx, projection.name);
   const done = await storedOffset(tx, projection.name, records.topic, records.partition);
   const fresh = records.messages.filter((m) => done === null || BigInt(m.offset) > done);
-  if (fresh.length === 0) return { applied: 0, rejected: [] };
+  if (fresh.length === 0) return { applied: 0, rejected: [], failed: [] };
 
   const { events, rejected } = projection.read({ ...records, messages: fresh });
   const failed = await foldAndStore(tx, projection, events);
   await advanceOffset(tx, projection.name, records.topic, records.partition, last.offset);
-  return { applied: events.length - failed.length, rejected: [...rejected, ...failed] };
+  return { applied: events.length - failed.length, rejected: [...rejected, ...failed], failed };
 }
 
 /** Folds the events into their rows; an event `evolve` throws on is left out and reported. */

@@ -1,7 +1,7 @@
 import { toDecisionThresholds } from '@medic/config';
 import { laterThresholds, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
-import { decodeRecords, header, openDatabase, readLog, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { isValidKillId } from '@medic/domain';
+import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { isValidKillId, printable } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka } from '../cli-config';
 import type { DataSource } from 'typeorm';
@@ -82,29 +82,40 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   else out(formatWhatIf(summary, current, from, changes));
 }
 
-/** `medic replay rebuild [--projection NAME]`: drop projections and fold them again from offset 0. */
+/**
+ * `medic replay rebuild [--projection NAME]`: drop projections and fold them again from offset 0. Each
+ * is rebuilt in a transaction of its own; one that meets a record it cannot fold and that its live step
+ * did not dead-letter is left as it was, the others are rebuilt all the same, and the command exits 1.
+ */
 export async function replayRebuild(args: readonly string[], out: (text: string) => void): Promise<void> {
   const names = parseProjectionArgs(args);
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
   const wanted = (name: string) => names === null || names.includes(name);
+  const deadLetterTopic = config.kafka.topics.internal_dlq;
   const rebuilds = [
     ...PROJECTIONS.filter((t) => wanted(t.projection.name)).map((t) => ({
       schema: t.schema,
-      rebuild: (dataSource: DataSource) => rebuildProjection({ kafka, dataSource, projection: t.projection, topic: t.topic(config) }),
+      rebuild: (dataSource: DataSource) => rebuildProjection({ kafka, dataSource, projection: t.projection, topic: t.topic(config), live: { step: t.step, deadLetterTopic } }),
     })),
     ...STATE_REBUILDS.filter((r) => wanted(r.name)).map((r) => ({ schema: r.schema, rebuild: (dataSource: DataSource) => r.rebuild({ kafka, dataSource, config }) })),
   ];
+  const failed: string[] = [];
   for (const { schema, rebuild } of rebuilds) {
     const dataSource = await openDatabase({ url: config.database.url, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
       throw new CliError(`could not open Postgres at ${databaseAddress(config.database.url)}: ${error instanceof Error ? error.message : String(error)}`, 1);
     });
     try {
       out(describeRebuild(await rebuild(dataSource)));
+    } catch (error) {
+      if (!(error instanceof RebuildFailed)) throw error;
+      process.stderr.write(`medic: could not rebuild ${printable(error.message)}; ${error.projection} is left as it was\n`);
+      failed.push(error.projection);
     } finally {
       await dataSource.destroy();
     }
   }
+  if (failed.length > 0) throw new CliError(`${failed.length} of ${rebuilds.length} rebuilds failed (${failed.join(', ')}); each is left as it was`, 1);
 }
 
 /** Where a database URL points, without its credentials. */
@@ -118,8 +129,16 @@ function databaseAddress(url: string): string {
 }
 
 function describeRebuild(r: RebuildResult): string {
-  const skipped = r.rejected > 0 ? `; ${r.rejected} records it cannot read were passed over (a live step that reads them dead-letters them to the internal dead-letter topic; medic replay audit names them by kill)` : '';
-  return `rebuilt ${r.projection}: ${r.applied} events applied in ${r.durationMs} ms${skipped}`;
+  const unread = r.rejected > 0 ? `; ${r.rejected} records it cannot read were passed over (a live step that reads them dead-letters them to the internal dead-letter topic; medic replay audit names them by kill)` : '';
+  const head = `rebuilt ${r.projection}: ${r.applied} events applied in ${r.durationMs} ms${unread}`;
+  if (r.skipped.length === 0) return head;
+  const count = r.skipped.length === 1 ? '1 record' : `${r.skipped.length} records`;
+  // The reasons come from the log: shown on one line each, control characters escaped.
+  return [`${head}; ${count} left out, as the live step left ${r.skipped.length === 1 ? 'it' : 'them'} out:`, ...r.skipped.map((k) => `  ${printable(describeRecord(k))} ${printable(k.code)}: ${printable(clip(k.reason))}`)].join('\n');
+}
+
+function clip(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {

@@ -11,6 +11,8 @@ export interface WorkflowRebuild {
   readonly killEventsTopic: string;
   /** Where module releases come from. */
   readonly controlTopic: string;
+  /** Where the workflow dead-letters (medic.dlq.internal): what it dead-lettered, the rebuild leaves out too. */
+  readonly deadLetterTopic: string;
 }
 
 export const WORKFLOW_STATE_NAME = 'decision.workflow';
@@ -25,26 +27,32 @@ export const WORKFLOW_SOURCE = 'medic/decision';
  * events from elsewhere up to the workflow's position in each partition
  * (later ones are still to be decided by it), everything the workflow
  * appended, and what its unfinished Kafka transactions are about to append.
- * Truncating first makes a running workflow wait for the rebuild, then carry
- * on from the rebuilt state.
+ * What the workflow dead-lettered is left out as it was live; a record that
+ * fails to fold and that the workflow did not dead-letter ends the rebuild
+ * (RebuildFailed) and leaves the live state as it was. Truncating first makes
+ * a running workflow wait for the rebuild, then carry on from the rebuilt state.
  */
 export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResult> {
   return rebuildState(WORKFLOW_STATE_NAME, args.dataSource, ['kill_state', 'module_daily', 'kill_timers', 'module_rekills', 'module_releases', 'decision_thresholds'], async (tx) => {
     const kills = await foldStepHistory({
       kafka: args.kafka,
       tx,
+      name: WORKFLOW_STATE_NAME,
+      deadLetterTopic: args.deadLetterTopic,
       stream: 'kill',
       topic: args.killEventsTopic,
       step: WORKFLOW_STEP,
       ownSources: [WORKFLOW_SOURCE],
       pendingOf: [WORKFLOW_STEP],
       wanted: foldedByWorkflow,
-      fold: (events) => fold(tx, events),
+      fold: (events, refuse) => fold(tx, events, refuse),
     });
     const wanted = new Set<string>(WORKFLOW_CONTROL_TYPES);
     const control = await foldStepHistory({
       kafka: args.kafka,
       tx,
+      name: WORKFLOW_STATE_NAME,
+      deadLetterTopic: args.deadLetterTopic,
       stream: 'control',
       topic: args.controlTopic,
       step: WORKFLOW_STEP,
@@ -53,11 +61,11 @@ export function rebuildWorkflowState(args: WorkflowRebuild): Promise<RebuildResu
       wanted: (type) => wanted.has(type),
       fold: (events) => foldControl(tx, events.map((e) => e.data)),
     });
-    return { applied: kills.applied + control.applied, rejected: kills.rejected + control.rejected };
+    return { applied: kills.applied + control.applied, rejected: kills.rejected + control.rejected, skipped: [...kills.skipped, ...control.skipped] };
   });
 }
 
-async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]): Promise<number> {
+async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[], refuse: (event: LoggedEvent<KillEvent>, error: unknown) => void): Promise<number> {
   if (events.length === 0) return 0;
   const state = await WorkflowState.load(
     tx,
@@ -72,8 +80,9 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
       state.apply(e.data, e.partition, e.trace);
       applied += 1;
     } catch (error) {
-      // The live workflow dead-lettered what it could not fold; so does the rebuild, by leaving it out.
+      // A transition the state does not allow changes nothing: the rebuild goes on if the live workflow dead-lettered it too.
       if (!(error instanceof DomainError)) throw error;
+      refuse(e, error);
     }
   }
   await state.save(tx);

@@ -179,6 +179,10 @@ describe('the kill workflow: commands, timers, dead letters, rebuild', () => {
     const env = cliEnv(medic);
     const rebuilt = await medicCli(['replay', 'rebuild', '--projection', 'decision.workflow'], { env });
     expect(rebuilt.stdout).toMatch(/rebuilt decision\.workflow: \d+ events applied/);
+    // The poison records dead-lettered above are left out as the workflow left them out, and named.
+    expect(rebuilt.stdout).toMatch(/3 records left out, as the live step left them out:/);
+    for (const code of ['undecodable', 'unknown_event_type', 'illegal_transition']) expect(rebuilt.stdout).toMatch(new RegExp(`\\.kill\\.events/\\d+@\\d+ \\([^)]*\\) ${code}: `));
+    expect(rebuilt.stdout).toMatch(/\(medic\.kill\.v1\.ApprovalGranted\) illegal_transition: .*ghost-kill/);
     expect(await snapshot()).toEqual(live);
 
     // The workflow carries on from the rebuilt state.

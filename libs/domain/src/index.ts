@@ -22,7 +22,19 @@ export type * from './decision/policy.types';
 export { buildDecision, evaluatePolicy, type DecisionMeta } from './decision/decision-policy';
 export { decisionConfidence, type DecisionConfidence } from './decision/decision-confidence';
 export { staleAuthorization } from './decision/decision-validity';
-export { reDecide, whatIf, type AutoApprovalRecord, type DecidedKillFacts, type ReDecision, type WhatIfSummary } from './decision/what-if';
+export {
+  decidedKillFacts,
+  foldWhatIfFacts,
+  reDecide,
+  whatIf,
+  WHAT_IF_EVENT_TYPES,
+  type AutoApprovalRecord,
+  type DecidedKillFacts,
+  type ReDecision,
+  type WhatIfFactsDraft,
+  type WhatIfSettings,
+  type WhatIfSummary,
+} from './decision/what-if';
 export { afterRefusal, attemptDelayMs, type AfterRefusal } from './resurrection/retry-attempts';
 
 export * from './workflow/kill-events';

@@ -1,5 +1,5 @@
 import { toDecisionThresholds } from '@medic/config';
-import { laterThresholds, thresholdsSetBy, whatIf, type DecidedKillFacts, type DecisionMade, type KillEvent, type OutcomeResult, type ThresholdsUpdated } from '@medic/domain';
+import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
 import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { isValidKillId, printable } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
@@ -57,26 +57,16 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   const inForce = last.update;
   const current = inForce ?? toDecisionThresholds(config);
   const thresholds = whatIfThresholds(current, change);
-  const kills = new Map<string, { module?: string; coverage?: number; decision?: DecisionMade['decision']; result?: OutcomeResult }>();
-  const wanted = new Set(['KillReported', 'RiskAssessed', 'DecisionMade', 'OutcomeRecorded']);
+  const kills = new Map<string, WhatIfFactsDraft>();
   await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
-    for (const { data: e } of decodeRecords('kill', records, (type) => wanted.has(type)).events) {
-      const kill = kills.get(e.killId) ?? {};
-      if (e.type === 'KillReported') kill.module = e.report.targetModule;
-      if (e.type === 'RiskAssessed') kill.coverage = e.assessment.coverage;
-      if (e.type === 'DecisionMade') kill.decision = e.decision;
-      if (e.type === 'OutcomeRecorded') kill.result = e.result;
-      kills.set(e.killId, kill);
+    for (const { data: e } of decodeRecords('kill', records, (type) => WHAT_IF_EVENT_TYPES.has(type)).events) {
+      kills.set(e.killId, foldWhatIfFacts(kills.get(e.killId) ?? {}, e));
     }
     await Promise.resolve();
   });
-  const decided: DecidedKillFacts[] = [...kills].flatMap(([killId, k]) =>
-    k.decision === undefined
-      ? []
-      : [{ killId, module: k.module ?? '?', coverage: k.coverage ?? 1, result: k.result ?? null, decision: k.coverage === undefined ? { ...k.decision, grounds: null } : k.decision }],
-  );
+  const decided = [...kills].flatMap(([killId, draft]) => decidedKillFacts(killId, draft) ?? []);
   if (decided.length === 0) throw new CliError(`no decided kills in ${config.kafka.topics.kill_events}`, 1);
-  const summary = whatIf(decided, thresholds);
+  const summary = whatIf(decided, thresholds, { requireHumanReviewForCritical: config.constraints.require_human_review_for_critical });
   const from = inForce === null ? 'the configuration' : `set by ${inForce.actor} at ${inForce.at}`;
   if (json) out(JSON.stringify({ in_force: { ...current, from }, ...summary, changed: summary.changed.slice(0, changes) }, null, 2));
   else out(formatWhatIf(summary, current, from, changes));

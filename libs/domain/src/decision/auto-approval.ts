@@ -1,6 +1,12 @@
 import { compareRiskLevels } from '../risk/risk-level';
+import type { RiskThresholds } from '../risk/risk.types';
 import type { DenialCode } from './decision.types';
 import type { AutoApprovalBarrier, AutoApprovalBarrierCode, PolicyInput, PolicySettings } from './policy.types';
+
+/** A module counts as critical where its criticality reaches the critical risk band (risk.thresholds.high). */
+export function isCriticalModule(criticality: number, thresholds: Pick<RiskThresholds, 'high'>): boolean {
+  return criticality >= thresholds.high;
+}
 
 /** Reasons the kill must be denied outright, whatever the mode. */
 export function denialReasons({ report, risk }: PolicyInput, settings: PolicySettings): { code: DenialCode; reason: string }[] {
@@ -42,10 +48,9 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     'critical_severity',
     'severity is critical and critical kills require human review',
   );
-  // A module counts as critical where its criticality reaches the critical risk band (thresholds.high).
   const criticality = input.risk.factors.find((f) => f.name === 'module_criticality')?.raw ?? 0;
   bar(
-    criticality >= input.thresholds.high && constraints.requireHumanReviewForCritical,
+    isCriticalModule(criticality, input.thresholds) && constraints.requireHumanReviewForCritical,
     'critical_module',
     `module ${module} is critical (criticality ${criticality}, at or above ${input.thresholds.high}) and critical modules require human review`,
   );

@@ -1,8 +1,10 @@
 import type { DecisionThresholds } from '../control/decision-thresholds';
+import type { Severity } from '../kill/kill-report';
 import { compareRiskLevels, riskLevelFor } from '../risk/risk-level';
 import type { RiskLevel } from '../risk/risk.types';
 import { round4 } from '../shared/numbers';
-import type { OutcomeResult } from '../workflow/kill-events';
+import type { KillEvent, OutcomeResult } from '../workflow/kill-events';
+import { isCriticalModule } from './auto-approval';
 import { decisionBoundaries, decisionConfidence } from './decision-confidence';
 import { DECISION_OUTCOMES, type DecisionOutcome, type ResurrectionDecision } from './decision.types';
 import { outcomeForMode } from './mode-outcome';
@@ -16,6 +18,62 @@ export interface DecidedKillFacts {
   readonly coverage: number;
   /** The last OutcomeRecorded of the kill; null without one. */
   readonly result: OutcomeResult | null;
+  /** The module's criticality the risk was assessed with (RiskAssessed's module_criticality factor); null when not recorded. */
+  readonly moduleCriticality: number | null;
+  /** The severity Smith gave the kill (KillReported); null when its report is not on the log. */
+  readonly severity: Severity | null;
+}
+
+/** What a what-if takes from the configuration it runs with, beside the thresholds. */
+export interface WhatIfSettings {
+  /**
+   * constraints.require_human_review_for_critical, for a kill whose own grounds
+   * cannot tell whether it was on when the kill was decided.
+   */
+  readonly requireHumanReviewForCritical: boolean;
+}
+
+/** The kinds of kill events a what-if reads. */
+export const WHAT_IF_EVENT_TYPES: ReadonlySet<string> = new Set<KillEvent['type']>(['KillReported', 'RiskAssessed', 'DecisionMade', 'OutcomeRecorded']);
+
+/** What the log has said so far of one kill, folded event by event (see foldWhatIfFacts). */
+export interface WhatIfFactsDraft {
+  readonly module?: string;
+  readonly severity?: Severity;
+  readonly coverage?: number;
+  readonly moduleCriticality?: number;
+  readonly decision?: DecidedKillFacts['decision'];
+  readonly result?: OutcomeResult;
+}
+
+/** Folds one kill event into what a what-if needs of its kill; events of other kinds change nothing. */
+export function foldWhatIfFacts(draft: WhatIfFactsDraft, e: KillEvent): WhatIfFactsDraft {
+  if (e.type === 'KillReported') return { ...draft, module: e.report.targetModule, severity: e.report.severity };
+  if (e.type === 'RiskAssessed') {
+    const criticality = e.assessment.factors.find((f) => f.name === 'module_criticality')?.raw;
+    return { ...draft, coverage: e.assessment.coverage, ...(criticality === undefined ? {} : { moduleCriticality: criticality }) };
+  }
+  if (e.type === 'DecisionMade') return { ...draft, decision: e.decision };
+  if (e.type === 'OutcomeRecorded') return { ...draft, result: e.result };
+  return draft;
+}
+
+/**
+ * The facts of a decided kill, or null for a kill not decided. A decision whose
+ * risk assessment is not on the log cannot be re-decided faithfully: its grounds are dropped.
+ */
+export function decidedKillFacts(killId: string, draft: WhatIfFactsDraft): DecidedKillFacts | null {
+  const { decision } = draft;
+  if (decision === undefined) return null;
+  return {
+    killId,
+    module: draft.module ?? '?',
+    coverage: draft.coverage ?? 1,
+    result: draft.result ?? null,
+    decision: draft.coverage === undefined ? { ...decision, grounds: null } : decision,
+    moduleCriticality: draft.moduleCriticality ?? null,
+    severity: draft.severity ?? null,
+  };
 }
 
 interface Verdict {
@@ -33,18 +91,34 @@ export interface ReDecision {
   readonly result: OutcomeResult | null;
 }
 
-/** The barriers thresholds decide; every other one (the budget, the SIEM, a module that always needs a human…) stands as recorded. */
-const THRESHOLD_BARRIERS = new Set(['risk_level', 'low_confidence']);
+/**
+ * The barriers thresholds decide: the risk level and the confidence, and a critical module
+ * (criticality at or above thresholds.high). Every other one (the budget, the SIEM, a module
+ * that always needs a human…) stands as recorded.
+ */
+const THRESHOLD_BARRIERS = new Set(['risk_level', 'low_confidence', 'critical_module']);
+
+/**
+ * Whether critical kills and modules went to a human when the kill was decided: its grounds say so when
+ * they hold a critical_severity or critical_module barrier, or when a critical severity was let pass
+ * without one; otherwise the configuration the what-if runs with says.
+ */
+function criticalReviewRequired(kill: DecidedKillFacts, grounds: NonNullable<DecidedKillFacts['decision']['grounds']>, settings: WhatIfSettings): boolean {
+  const barriers = grounds.autoApproveBarriers;
+  if (barriers.includes('critical_severity') || barriers.includes('critical_module')) return true;
+  if (kill.severity === 'critical') return false;
+  return settings.requireHumanReviewForCritical;
+}
 
 /**
  * The kill decided again under other thresholds, from what was recorded: its
  * score is classified anew, its confidence measured against the new
- * boundaries, the two barriers and the denial that depend on them
- * recomputed, and the mode applied as it was (with the approval queue as
- * full as it was). Null for a decision recorded
- * before its grounds were kept: it cannot be re-decided faithfully.
+ * boundaries, the three barriers (risk level, confidence, critical module)
+ * and the denial that depend on them recomputed, and the mode applied as it
+ * was (with the approval queue as full as it was). Null for a decision
+ * recorded before its grounds were kept: it cannot be re-decided faithfully.
  */
-export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds): ReDecision | null {
+export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds, settings: WhatIfSettings): ReDecision | null {
   const d = kill.decision;
   if (d.grounds === null) return null;
   const level = riskLevelFor(d.riskScore, t.thresholds);
@@ -53,6 +127,12 @@ export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds): ReDecis
   // risk_level first, as the policy lists it (full_auto denies high risk when only threat signs bar it).
   if (compareRiskLevels(level, t.maxRiskLevel) > 0) barriers.unshift({ code: 'risk_level', reason: 'risk_level' });
   if (confidence < t.minConfidence) barriers.push({ code: 'low_confidence', reason: 'low_confidence' });
+  // A module is critical by its criticality against the what-if's high bound; without its criticality on the log, as recorded.
+  const criticalModule =
+    kill.moduleCriticality === null
+      ? d.grounds.autoApproveBarriers.includes('critical_module')
+      : isCriticalModule(kill.moduleCriticality, t.thresholds) && criticalReviewRequired(kill, d.grounds, settings);
+  if (criticalModule) barriers.push({ code: 'critical_module', reason: 'critical_module' });
   const denied = d.grounds.denials.includes('blacklisted') || level === 'critical';
   // A kill denied because the approval queue was full is denied again if it would still go to a human.
   const queueFull = d.grounds.denials.includes('queue_full');
@@ -101,9 +181,9 @@ function record(kills: readonly ReDecision[], side: 'recorded' | 'whatIf'): Auto
 }
 
 /** Every decided kill re-decided under `t`, against what was decided and how it turned out. */
-export function whatIf(kills: readonly DecidedKillFacts[], t: DecisionThresholds): WhatIfSummary {
+export function whatIf(kills: readonly DecidedKillFacts[], t: DecisionThresholds, settings: WhatIfSettings): WhatIfSummary {
   const redone = kills.flatMap((k) => {
-    const r = reDecide(k, t);
+    const r = reDecide(k, t, settings);
     return r === null ? [] : [r];
   });
   const count = (side: 'recorded' | 'whatIf') => {

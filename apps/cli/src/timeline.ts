@@ -1,4 +1,4 @@
-import { DEPENDENCIES_ACTOR, printable, round4, type HealthChecked, type KillEvent } from '@medic/domain';
+import { DEPENDENCIES_ACTOR, printable, round4, type HealthChecked, type KillEvent, type KillReported } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
@@ -25,17 +25,17 @@ function summary(e: KillEvent): string {
     case 'RiskAssessed':
       return `risk ${e.assessment.score} (${e.assessment.level}), coverage ${e.assessment.coverage}`;
     case 'DecisionMade':
-      return `${e.decision.outcome}${e.decision.observeOnly ? ' (observe only)' : ''} — ${e.decision.recommendedAction}; mode ${e.decision.mode}, confidence ${e.decision.confidence}`;
+      return `${e.decision.outcome}${e.decision.observeOnly ? ' (observe only)' : ''} — ${e.decision.recommendedAction}; mode ${e.decision.mode}, confidence ${e.decision.confidence} (decision ${e.decision.decisionId})`;
     case 'ApprovalRequested':
       return `approval requested (item ${e.queueItemId}, expires ${e.expiresAt}): ${e.reason}`;
     case 'ApprovalGranted':
-      return `approved by ${e.approver}${e.notes ? `: ${e.notes}` : ''}`;
+      return `approved by ${e.approver} at ${e.at}${e.notes ? `: ${e.notes}` : ''}`;
     case 'CommandRejected':
       return `${e.commandType} from ${e.actor} rejected (${e.code}): ${e.reason}`;
     case 'ApprovalDenied':
-      return `denied by ${e.denier}: ${e.reason}`;
+      return `denied by ${e.denier} at ${e.at}: ${e.reason}`;
     case 'ApprovalExpired':
-      return `approval expired`;
+      return `approval expired at ${e.at}: no one answered in time`;
     case 'VetoRequested':
       return `pre-resurrection notice ${e.attempt} to Smith on ${e.noticeTopic} (answer on ${e.replyTo} by ${e.deadline})`;
     case 'VetoCleared':
@@ -80,12 +80,32 @@ function summary(e: KillEvent): string {
 }
 
 function details(e: KillEvent): string[] {
+  if (e.type === 'KillReported') return reportDetails(e);
+  if (e.type === 'OutcomeRecorded') {
+    return [
+      ...e.lessonsLearned.map((lesson) => `lesson: ${lesson}`),
+      ...(e.humanFeedback ? [`human feedback: ${e.humanFeedback}`] : []),
+      ...(e.smithFeedback ? [`Smith's feedback: ${e.smithFeedback}`] : []),
+    ];
+  }
   if (e.type === 'RiskAssessed') {
     return e.assessment.factors.map((f) => `${f.name}: ${f.contribution} (= ${round4(f.normalized)} × ${round4(f.weight)}) — ${f.explanation}`);
   }
   if (e.type === 'DecisionMade') return e.decision.reasoning.map((r, i) => `${i + 1}. ${r}`);
   if (e.type === 'ResurrectionVetoed' || e.type === 'VetoDeferred') return e.newEvidence.map((item) => `evidence: ${item}`);
   return [];
+}
+
+/** What Smith said of the kill, beside what the summary line shows. */
+function reportDetails(e: KillReported): string[] {
+  const r = e.report;
+  const metadata = Object.entries(r.metadata);
+  return [
+    `Smith's report: killed at ${r.timestamp}, correlation ${e.correlationId ?? 'none'}, answers on ${e.replyTo ?? 'the response topic'}, ${e.signedBy ? `signed by ${e.signedBy}` : 'unsigned'}`,
+    ...r.evidence.map((item) => `evidence: ${item}`),
+    ...(r.dependencies.length > 0 ? [`modules depending on it: ${r.dependencies.join(', ')}`] : []),
+    ...(metadata.length > 0 ? [`metadata: ${metadata.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`] : []),
+  ];
 }
 
 function describeCheck(e: HealthChecked): string {

@@ -19,7 +19,7 @@ describe('formatTimeline', () => {
 
   it('keeps printable text, whole surrogate pairs included, as it is', () => {
     const text = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.ApprovalDenied, reason: 'hash matches implant 🚀 — ünïcödé' }, 1)]);
-    expect(text).toContain('denied by bob: hash matches implant 🚀 — ünïcödé');
+    expect(text).toContain('denied by bob at 2026-02-11T12:00:10.000Z: hash matches implant 🚀 — ünïcödé');
   });
 
   it("tells Smith's own answer from the configured default when Smith stayed silent", () => {
@@ -30,5 +30,27 @@ describe('formatTimeline', () => {
     );
     expect(text(SAMPLE_EVENTS.ResurrectionVetoed)).toContain('Smith vetoed: still hostile');
     expect(text({ ...SAMPLE_EVENTS.ResurrectionVetoed, basis: 'timeout_default', reason: 'no answer' })).toContain('the resurrection is called off by the configured default (timeout_default): no answer');
+  });
+
+  it("says what Smith reported: the kill's time, correlation, signer, evidence, dependents and metadata", () => {
+    const report = { ...SAMPLE_EVENTS.KillReported.report, evidence: ['unusual_traffic', 'beacon\u001b[2J'], dependencies: ['api-svc'], metadata: { region: 'eu-1' } };
+    const text = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.KillReported, report }, 0)]);
+    expect(text).toContain("Smith's report: killed at 2026-02-11T12:00:00.000Z, correlation corr-1, answers on medic.responses, signed by smith-1");
+    expect(text).toContain('evidence: unusual_traffic\n');
+    expect(text).toContain('evidence: beacon\\u001b[2J');
+    expect(text).toContain('modules depending on it: api-svc');
+    expect(text).toContain('metadata: region="eu-1"');
+    expect(formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.KillReported, signedBy: null }, 0)])).toMatch(/answers on medic.responses, unsigned/);
+  });
+
+  it('names the decision, when a human answered, and what the outcome taught', () => {
+    const text = (e: KillEvent) => formatTimeline('demo-1', [logged(e, 1)]);
+    expect(text(SAMPLE_EVENTS.DecisionMade)).toMatch(/\(decision dec-1\)/);
+    expect(text({ ...SAMPLE_EVENTS.ApprovalGranted, at: '2026-02-11T12:00:03.000Z', notes: 'ok' })).toContain('approved by alice at 2026-02-11T12:00:03.000Z: ok');
+    expect(text(SAMPLE_EVENTS.ApprovalDenied)).toMatch(/denied by bob at \S+: looks hostile/);
+    expect(text(SAMPLE_EVENTS.ApprovalExpired)).toMatch(/approval expired at \S+: no one answered in time/);
+    const rekilled = text({ ...SAMPLE_EVENTS.OutcomeRecorded, result: 're_killed', lessonsLearned: ['killed again by smith (kill demo-2) 5s after the module was back'], humanFeedback: 'flaky' });
+    expect(rekilled).toContain('lesson: killed again by smith (kill demo-2) 5s after the module was back');
+    expect(rekilled).toContain('human feedback: flaky');
   });
 });

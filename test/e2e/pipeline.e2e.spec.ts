@@ -210,12 +210,23 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     expect(rebuilt.stdout).toMatch(/rebuilt gateway\.kills: \d+ events applied/);
     expect(await snapshot()).toEqual(live);
 
+    // Smith reports demo-1 again with other content, and a kill the listener refuses outright: the audit tells both.
+    await medic.publishRaw(smithMessage(killReport({ kill_id: 'demo-1', confidence_score: 0.9 })), 'demo-1');
+    await medic.publishRaw(smithMessage(killReport({ kill_id: 'refused-1', target_module: '../../etc/passwd' })), 'refused-1');
+    await readAll(medic, medic.topics.dlq, (all) => ['demo-1', 'refused-1'].every((key) => all.some((m) => m.key?.toString() === key)));
+
     const audit = await medicCli(['replay', 'audit', 'demo-1'], { env });
     expect(audit.stdout).toMatch(/KillReported/);
+    expect(audit.stdout).toMatch(/Smith's report: killed at \S+, correlation \S+, answers on \S+, unsigned/);
     expect(audit.stdout).toMatch(/RiskAssessed/);
-    expect(audit.stdout).toMatch(/DecisionMade/);
+    expect(audit.stdout).toMatch(/DecisionMade .*\(decision [0-9a-f-]{36}\)/);
     expect(audit.stdout).toMatch(/No SIEM context was used/);
+    expect(audit.stdout).toMatch(/Dead-lettered records about kill demo-1 \(1; not acted on\):\n\S+ {2}listener: conflicting_duplicate: kill_id demo-1 was already reported with different content/);
+    const refused = await medicCli(['replay', 'audit', 'refused-1'], { env });
+    expect(refused.stdout).toMatch(/^No event of kill refused-1 is on the log: Medic did not take it in/);
+    expect(refused.stdout).toMatch(/listener: invalid_field: payload.target_module "..\/..\/etc\/passwd" contains a path separator +\[from \S+\/\d+@\d+, kept at \S+\/\d+@\d+\]/);
 
-    await expect(medicCli(['replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1 });
+    await expect(medicCli(['replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no events for kill no-such-kill .*, and no dead letter about it/) as unknown });
+    await expect(medicCli(['replay', 'audit', 'no such kill'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/"no such kill" is not a valid kill_id: it must start with a letter or digit/) as unknown });
   });
 });

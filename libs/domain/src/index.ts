@@ -8,7 +8,7 @@ export { addHours, addMilliseconds, addMinutes, compareInstants, formatInstant, 
 
 export * from './kill/kill-report';
 export * from './kill/kill-report-limits';
-export { isValidKillId, isValidModuleName, isValidTopicName } from './kill/identifiers';
+export { isValidKillId, isValidModuleName, isValidTopicName, killIdProblem } from './kill/identifiers';
 export { parseSmithKillMessage } from './kill/smith-message';
 export { checkReportSignature, SIGNATURE_HEADERS, SIGNING_KEY_ID, type ReportSignature, type SignaturePolicy, type SignatureVerdict } from './kill/report-signature';
 export type { ValidationCode, ValidationFailure } from './kill/validation-failure';

@@ -1,20 +1,23 @@
-import { toDecisionThresholds } from '@medic/config';
+import { toDecisionThresholds, type MedicConfig } from '@medic/config';
+import type { Kafka } from 'kafkajs';
 import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
 import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { isValidKillId, printable } from '@medic/domain';
+import { killIdProblem, printable } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from '../recalibrate';
 import { formatTimeline } from '../timeline';
+import { formatKillDeadLetters, isAboutKill, killDeadLetter, type KillDeadLetter } from '../audit-dead-letters';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
 export async function replayAudit(args: readonly string[], out: (text: string) => void): Promise<void> {
   const { values, positionals } = parseCommandArgs(args, { usage: 'usage: medic replay audit <kill_id> [--json]', options: { json: { type: 'boolean' } }, positionals: ['<kill_id>'] });
   const json = values.json ?? false;
   const killId = positionals[0]!;
-  if (!isValidKillId(killId)) throw new CliError(`"${killId}" is not a valid kill_id`, 2);
+  const problem = killIdProblem(killId);
+  if (problem !== null) throw new CliError(`"${printable(killId)}" is not a valid kill_id: it ${problem}`, 2);
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
   const events: LoggedEvent<KillEvent>[] = [];
@@ -27,14 +30,41 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
     for (const r of decoded.rejected) unreadable.push(`${records.topic}/${records.partition}@${r.offset} (${r.code}): ${r.reason}`);
     await Promise.resolve();
   });
-  if (events.length === 0 && unreadable.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}`, 1);
+  const deadLetters = await deadLettersAbout(kafka, config, killId);
+  if (events.length === 0 && unreadable.length === 0 && deadLetters.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}, and no dead letter about it`, 1);
   events.sort((a, b) => (a.partition - b.partition) || Number(BigInt(a.offset) - BigInt(b.offset)));
+  const deadLetterText = deadLetters.length > 0 ? formatKillDeadLetters(killId, deadLetters, events.length > 0) : null;
   if (json) {
     out(JSON.stringify(events, null, 2));
     for (const line of unreadable) process.stderr.write(`medic: unreadable record ${line}\n`);
+    if (deadLetterText !== null) process.stderr.write(`${deadLetterText}\n`);
     return;
   }
-  out([formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)].join('\n'));
+  const timeline = events.length > 0 || unreadable.length > 0 ? [formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)] : [];
+  out([...timeline, ...(deadLetterText === null ? [] : [deadLetterText])].join('\n'));
+}
+
+/**
+ * What the dead-letter topics hold about a kill: reports of it the listener refused (a repeat with other
+ * content, a report that broke the contract) and records of it a step could not handle. A topic not made
+ * yet holds nothing.
+ */
+async function deadLettersAbout(kafka: Kafka, config: MedicConfig, killId: string): Promise<KillDeadLetter[]> {
+  const sources = [
+    { topic: config.smith.event_bus.dlq_topic, writtenBy: 'listener' },
+    { topic: config.kafka.topics.internal_dlq, writtenBy: 'unknown' },
+  ];
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = await admin.listTopics().finally(() => admin.disconnect());
+  const letters: KillDeadLetter[] = [];
+  for (const { topic, writtenBy } of sources.filter((s) => existing.includes(s.topic))) {
+    await readLog(kafka, topic, async (records) => {
+      for (const m of records.messages) if (isAboutKill(m, killId)) letters.push(killDeadLetter(topic, records.partition, m, writtenBy));
+      await Promise.resolve();
+    });
+  }
+  return letters.sort((a, b) => (a.info.failedAt || a.appendedAt).localeCompare(b.info.failedAt || b.appendedAt));
 }
 
 /**

@@ -229,6 +229,10 @@ describe('configuration and thresholds changed at run time', () => {
     expect(json['changed']).toHaveLength(1);
     expect(json['newly_auto_approved_without_outcome']).toBe(3);
 
+    // With high at 0.45 the default criticality (0.5) makes every module critical: a human would decide each kill.
+    const critical = JSON.parse((await recalibrate('--low', '0.4', '--medium', '0.42', '--high', '0.45', '--json')).stdout) as Loose;
+    expect(critical['by_outcome']['what_if']).toMatchObject({ approve_auto: 0, pending_review: 4 });
+
     // Under the thresholds in force, only the kill auto-approved before low was lowered to 0.3 comes out otherwise.
     const inForce = (await recalibrate()).stdout;
     expect(inForce).toMatch(/Decided differently: 1\n/);

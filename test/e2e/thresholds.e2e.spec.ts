@@ -238,7 +238,7 @@ describe('configuration and thresholds changed at run time', () => {
     expect(inForce).toMatch(/Decided differently: 1\n/);
     expect(inForce).toMatch(/score 0.3375: approve_auto \(low, confidence 0.8125\) → pending_review \(medium, confidence 0.6875\)/);
     // A set that cannot hold is a usage error.
-    await expect(recalibrate('--low', '0.7')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot hold: --medium must be greater than thresholds.low \(0.7\)/) as unknown });
+    await expect(recalibrate('--low', '0.7')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot hold: medium \(in force, not given\) must be greater than thresholds.low \(0.7\)/) as unknown });
     // It read the log and changed nothing.
     expect((await medic.call<Envelope<Thresholds>>('GET', '/config/thresholds')).body.data).toMatchObject({ min_confidence: 0.8, thresholds: { low: 0.3 } });
   });

@@ -65,8 +65,15 @@ export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
 export function whatIfThresholds(inForce: DecisionThresholds, change: ThresholdsChange): DecisionThresholds {
   const next = changedThresholds(inForce, change);
   const problems = thresholdsProblems(next);
-  if (problems.length > 0) throw new CliError(`these thresholds cannot hold: ${problems.map((p) => `--${p.field.replace('thresholds.', '').replaceAll('_', '-')} ${p.message}`).join('; ')}`, 2);
+  if (problems.length > 0) throw new CliError(`these thresholds cannot hold: ${problems.map((p) => `${optionNamed(p.field, change)} ${p.message}`).join('; ')}`, 2);
   return next;
+}
+
+/** The option a problem is about, or, for a value the user did not give, that it is the one in force. */
+function optionNamed(field: string, change: ThresholdsChange): string {
+  const name = field.replace('thresholds.', '');
+  const given = name === 'max_risk_level' ? change.maxRiskLevel : name === 'min_confidence' ? change.minConfidence : change.thresholds?.[name as (typeof THRESHOLD_BOUNDS)[number]];
+  return given === undefined ? `${name} (in force, not given)` : `--${name.replaceAll('_', '-')}`;
 }
 
 const describe = (t: DecisionThresholds) =>
@@ -88,8 +95,9 @@ export function formatWhatIf(s: WhatIfSummary, inForce: DecisionThresholds, inFo
   for (const [side, r] of [['decided', s.auto_approvals.recorded], ['what-if', s.auto_approvals.what_if]] as const) {
     lines.push(`  ${side.padEnd(8)} ${r.auto_approved} auto-approved, ${r.with_outcome} with an outcome: ${r.stayed_up} stayed up, ${r.went_wrong} went wrong (success rate ${pct(r.success_rate)})`);
   }
-  if (s.newly_auto_approved_without_outcome > 0) lines.push(`  ${s.newly_auto_approved_without_outcome} kills the what-if would auto-approve were never brought back: how they would have turned out is unknown`);
-  if (s.not_re_decided > 0) lines.push(`  ${s.not_re_decided} decisions were made before their grounds were kept and are left out`);
+  const newly = s.newly_auto_approved_without_outcome;
+  if (newly > 0) lines.push(`  ${newly === 1 ? '1 kill the what-if would auto-approve was' : `${newly} kills the what-if would auto-approve were`} never brought back: how ${newly === 1 ? 'it' : 'they'} would have turned out is unknown`);
+  if (s.not_re_decided > 0) lines.push(`  ${s.not_re_decided === 1 ? '1 decision was' : `${s.not_re_decided} decisions were`} made before ${s.not_re_decided === 1 ? 'its grounds were' : 'their grounds were'} kept and ${s.not_re_decided === 1 ? 'is' : 'are'} left out`);
   lines.push('', `Decided differently: ${s.changed.length}${s.changed.length > listed ? ` (the first ${listed})` : ''}`);
   for (const c of s.changed.slice(0, listed)) {
     lines.push(

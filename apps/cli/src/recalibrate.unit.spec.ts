@@ -1,6 +1,6 @@
-import type { DecisionThresholds } from '@medic/domain';
+import type { DecisionThresholds, WhatIfSummary } from '@medic/domain';
 import { CliError } from './cli-config';
-import { parseRecalibrateArgs, whatIfThresholds } from './recalibrate';
+import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from './recalibrate';
 
 const inForce: DecisionThresholds = { thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 }, maxRiskLevel: 'low', minConfidence: 0.85 };
 
@@ -37,7 +37,31 @@ describe('medic replay recalibrate arguments', () => {
 
   it('puts the options over the thresholds in force, and refuses a set that cannot hold', () => {
     expect(whatIfThresholds(inForce, { thresholds: { low: 0.3 }, minConfidence: 0.8 })).toEqual({ thresholds: { minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 }, maxRiskLevel: 'low', minConfidence: 0.8 });
-    expect(failure(() => whatIfThresholds(inForce, { thresholds: { low: 0.7 } }))).toEqual({ code: 2, message: 'these thresholds cannot hold: --medium must be greater than thresholds.low (0.7), got 0.6' });
+    expect(failure(() => whatIfThresholds(inForce, { thresholds: { low: 0.7 } }))).toEqual({ code: 2, message: 'these thresholds cannot hold: medium (in force, not given) must be greater than thresholds.low (0.7), got 0.6' });
+    expect(failure(() => whatIfThresholds(inForce, { thresholds: { low: 0.5, medium: 0.45 } })).message).toBe('these thresholds cannot hold: --medium must be greater than thresholds.low (0.5), got 0.45');
     expect(failure(() => whatIfThresholds(inForce, { maxRiskLevel: 'critical' })).message).toMatch(/--max-risk-level must be one of minimal, low, medium, high \(critical is always denied\)/);
+  });
+});
+
+describe('the what-if as an operator reads it', () => {
+  const none = { approve_auto: 0, approve_manual: 0, pending_review: 0, deny: 0, defer: 0 };
+  const record = { auto_approved: 0, with_outcome: 0, stayed_up: 0, went_wrong: 0, success_rate: null };
+  const summary = (newly: number, old: number): WhatIfSummary => ({
+    thresholds: inForce,
+    decided: 3,
+    not_re_decided: old,
+    by_outcome: { recorded: none, what_if: none },
+    auto_approvals: { recorded: record, what_if: record },
+    newly_auto_approved_without_outcome: newly,
+    changed: [],
+  });
+
+  it('counts one kill as one and several as several', () => {
+    const one = formatWhatIf(summary(1, 1), inForce, 'the configuration', 20);
+    expect(one).toContain('  1 kill the what-if would auto-approve was never brought back: how it would have turned out is unknown');
+    expect(one).toContain('  1 decision was made before its grounds were kept and is left out');
+    const two = formatWhatIf(summary(2, 2), inForce, 'the configuration', 20);
+    expect(two).toContain('  2 kills the what-if would auto-approve were never brought back: how they would have turned out is unknown');
+    expect(two).toContain('  2 decisions were made before their grounds were kept and are left out');
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { eventually, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
@@ -228,5 +230,17 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
 
     await expect(medicCli(['replay', 'audit', 'no-such-kill'], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no events for kill no-such-kill .*, and no dead letter about it/) as unknown });
     await expect(medicCli(['replay', 'audit', 'no such kill'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/"no such kill" is not a valid kill_id: it must start with a letter or digit/) as unknown });
+
+    // Brokers without Medic's log (here: a kill topic that was never made) are named at once, not after kafkajs's retries.
+    const elsewhere = join(medic.logDir, 'no-log.yaml');
+    writeFileSync(elsewhere, readFileSync(env.MEDIC_CONFIG_PATH!, 'utf8').replace(medic.topics.kill, `${medic.topics.kill}.never-made`));
+    const started = Date.now();
+    for (const command of [['replay', 'audit', 'demo-1'], ['replay', 'recalibrate']]) {
+      await expect(medicCli(command, { env: { ...env, MEDIC_CONFIG_PATH: elsewhere } })).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/^medic: topic \S+\.never-made does not exist at \S+: there is no Medic event log there/) as unknown,
+      });
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -55,3 +55,20 @@ export async function cliKafka(config: MedicConfig, clientId: string): Promise<K
   }
   return createKafka(kafkaSettings(config, clientId));
 }
+
+/** Which of `topics` the cluster holds: reading a topic that is not there would retry for twenty seconds, then fail vaguely. */
+export async function topicsPresent(kafka: Kafka, topics: readonly string[]): Promise<Set<string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return new Set(topics.filter((t) => existing.has(t)));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A log topic a command must read and the brokers do not have. */
+export function noSuchLog(config: MedicConfig, topic: string): CliError {
+  return new CliError(`topic ${topic} does not exist at ${kafkaBrokerList(config).join(', ')}: there is no Medic event log there (are these the brokers of Medic's stack, and has Medic run on them?)`);
+}

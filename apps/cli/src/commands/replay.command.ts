@@ -4,7 +4,7 @@ import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, wh
 import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { killIdProblem, printable } from '@medic/domain';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig, cliKafka } from '../cli-config';
+import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from '../recalibrate';
@@ -20,6 +20,9 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   if (problem !== null) throw new CliError(`"${printable(killId)}" is not a valid kill_id: it ${problem}`, 2);
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
+  const dlqTopics = [config.smith.event_bus.dlq_topic, config.kafka.topics.internal_dlq];
+  const present = await topicsPresent(kafka, [config.kafka.topics.kill_events, ...dlqTopics]);
+  if (!present.has(config.kafka.topics.kill_events)) throw noSuchLog(config, config.kafka.topics.kill_events);
   const events: LoggedEvent<KillEvent>[] = [];
   const unreadable: string[] = [];
   await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
@@ -30,7 +33,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
     for (const r of decoded.rejected) unreadable.push(`${records.topic}/${records.partition}@${r.offset} (${r.code}): ${r.reason}`);
     await Promise.resolve();
   });
-  const deadLetters = await deadLettersAbout(kafka, config, killId);
+  const deadLetters = await deadLettersAbout(kafka, config, killId, present);
   if (events.length === 0 && unreadable.length === 0 && deadLetters.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}, and no dead letter about it`, 1);
   events.sort((a, b) => (a.partition - b.partition) || Number(BigInt(a.offset) - BigInt(b.offset)));
   const deadLetterText = deadLetters.length > 0 ? formatKillDeadLetters(killId, deadLetters, events.length > 0) : null;
@@ -49,16 +52,13 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
  * content, a report that broke the contract) and records of it a step could not handle. A topic not made
  * yet holds nothing.
  */
-async function deadLettersAbout(kafka: Kafka, config: MedicConfig, killId: string): Promise<KillDeadLetter[]> {
+async function deadLettersAbout(kafka: Kafka, config: MedicConfig, killId: string, present: ReadonlySet<string>): Promise<KillDeadLetter[]> {
   const sources = [
     { topic: config.smith.event_bus.dlq_topic, writtenBy: 'listener' },
     { topic: config.kafka.topics.internal_dlq, writtenBy: 'unknown' },
   ];
-  const admin = kafka.admin();
-  await admin.connect();
-  const existing = await admin.listTopics().finally(() => admin.disconnect());
   const letters: KillDeadLetter[] = [];
-  for (const { topic, writtenBy } of sources.filter((s) => existing.includes(s.topic))) {
+  for (const { topic, writtenBy } of sources.filter((s) => present.has(s.topic))) {
     await readLog(kafka, topic, async (records) => {
       for (const m of records.messages) if (isAboutKill(m, killId)) letters.push(killDeadLetter(topic, records.partition, m, writtenBy));
       await Promise.resolve();
@@ -76,14 +76,19 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   const { change, changes, json } = parseRecalibrateArgs(args);
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
+  const present = await topicsPresent(kafka, [config.kafka.topics.kill_events, config.kafka.topics.control_events]);
+  if (!present.has(config.kafka.topics.kill_events)) throw noSuchLog(config, config.kafka.topics.kill_events);
   const last: { update: ThresholdsUpdated | null } = { update: null };
-  await readLog(kafka, config.kafka.topics.control_events, async (records) => {
-    for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated' || type === 'ThresholdsRecalibrated').events) {
-      const set = thresholdsSetBy(data);
-      if (set !== null) last.update = laterThresholds(last.update, set);
-    }
-    await Promise.resolve();
-  });
+  // No control log yet: no thresholds were ever set over the configuration's.
+  if (present.has(config.kafka.topics.control_events)) {
+    await readLog(kafka, config.kafka.topics.control_events, async (records) => {
+      for (const { data } of decodeRecords('control', records, (type) => type === 'ThresholdsUpdated' || type === 'ThresholdsRecalibrated').events) {
+        const set = thresholdsSetBy(data);
+        if (set !== null) last.update = laterThresholds(last.update, set);
+      }
+      await Promise.resolve();
+    });
+  }
   const inForce = last.update;
   const current = inForce ?? toDecisionThresholds(config);
   const thresholds = whatIfThresholds(current, change);

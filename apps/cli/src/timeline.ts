@@ -81,6 +81,13 @@ function summary(e: KillEvent): string {
 
 function details(e: KillEvent): string[] {
   if (e.type === 'KillReported') return reportDetails(e);
+  if (e.type === 'ContextEnriched') {
+    return [
+      ...(e.recommendation ? [`SIEM recommends: ${e.recommendation}`] : []),
+      ...e.threatIndicators.map((i) => `indicator: ${i.indicatorType} ${i.value} (score ${i.threatScore}, ${i.source}, last seen ${i.lastSeen}${i.tags.length > 0 ? `, tags ${i.tags.join(', ')}` : ''})`),
+      ...e.ignoredFields.map((field) => `ignored: ${field}`),
+    ];
+  }
   if (e.type === 'OutcomeRecorded') {
     return [
       ...e.lessonsLearned.map((lesson) => `lesson: ${lesson}`),

@@ -53,4 +53,13 @@ describe('formatTimeline', () => {
     expect(rekilled).toContain('lesson: killed again by smith (kill demo-2) 5s after the module was back');
     expect(rekilled).toContain('human feedback: flaky');
   });
+
+  it('says what the SIEM recommended, each indicator it weighed and what of its answer it ignored', () => {
+    const indicator = { indicatorType: 'ip', value: '203.0.113.66', threatScore: 0.95, source: 'abuse-feed', lastSeen: '2026-02-11T11:00:00.000Z', tags: ['c2', 'botnet'] };
+    const enriched = { ...SAMPLE_EVENTS.ContextEnriched, recommendation: 'keep down', threatIndicators: [indicator], ignoredFields: ['threat.indicator.score of hit 3: 95 is outside 0-1'] } as const;
+    const text = formatTimeline('demo-1', [logged(enriched, 1)]);
+    expect(text).toContain('      SIEM recommends: keep down\n');
+    expect(text).toContain('      indicator: ip 203.0.113.66 (score 0.95, abuse-feed, last seen 2026-02-11T11:00:00.000Z, tags c2, botnet)');
+    expect(text).toContain('      ignored: threat.indicator.score of hit 3: 95 is outside 0-1');
+  });
 });

@@ -95,6 +95,7 @@ export function formatWhatIf(s: WhatIfSummary, inForce: DecisionThresholds, inFo
   for (const [side, r] of [['decided', s.auto_approvals.recorded], ['what-if', s.auto_approvals.what_if]] as const) {
     lines.push(`  ${side.padEnd(8)} ${r.auto_approved} auto-approved, ${r.with_outcome} with an outcome: ${r.stayed_up} stayed up, ${r.went_wrong} went wrong (success rate ${pct(r.success_rate)})`);
   }
+  if (s.observed > 0) lines.push(`  ${s.observed === 1 ? '1 kill was' : `${s.observed} kills were`} decided in observer mode: nothing was brought back, so ${s.observed === 1 ? 'it is' : 'they are'} left out of these figures`);
   const newly = s.newly_auto_approved_without_outcome;
   if (newly > 0) lines.push(`  ${newly === 1 ? '1 kill the what-if would auto-approve was' : `${newly} kills the what-if would auto-approve were`} never brought back: how ${newly === 1 ? 'it' : 'they'} would have turned out is unknown`);
   if (s.not_re_decided > 0) lines.push(`  ${s.not_re_decided === 1 ? '1 decision was' : `${s.not_re_decided} decisions were`} made before ${s.not_re_decided === 1 ? 'its grounds were' : 'their grounds were'} kept and ${s.not_re_decided === 1 ? 'is' : 'are'} left out`);

@@ -46,12 +46,13 @@ describe('medic replay recalibrate arguments', () => {
 describe('the what-if as an operator reads it', () => {
   const none = { approve_auto: 0, approve_manual: 0, pending_review: 0, deny: 0, defer: 0 };
   const record = { auto_approved: 0, with_outcome: 0, stayed_up: 0, went_wrong: 0, success_rate: null };
-  const summary = (newly: number, old: number): WhatIfSummary => ({
+  const summary = (newly: number, old: number, observed = 0): WhatIfSummary => ({
     thresholds: inForce,
     decided: 3,
     not_re_decided: old,
     by_outcome: { recorded: none, what_if: none },
     auto_approvals: { recorded: record, what_if: record },
+    observed,
     newly_auto_approved_without_outcome: newly,
     changed: [],
   });
@@ -63,5 +64,7 @@ describe('the what-if as an operator reads it', () => {
     const two = formatWhatIf(summary(2, 2), inForce, 'the configuration', 20);
     expect(two).toContain('  2 kills the what-if would auto-approve were never brought back: how they would have turned out is unknown');
     expect(two).toContain('  2 decisions were made before their grounds were kept and are left out');
+    expect(one).not.toContain('observer mode');
+    expect(formatWhatIf(summary(0, 0, 2), inForce, 'the configuration', 20)).toContain('  2 kills were decided in observer mode: nothing was brought back, so they are left out of these figures');
   });
 });

@@ -89,6 +89,8 @@ export interface ReDecision {
   readonly recorded: Verdict;
   readonly whatIf: Verdict;
   readonly result: OutcomeResult | null;
+  /** Decided in observer mode: the verdict was recorded, nothing acted on it. */
+  readonly observed: boolean;
 }
 
 /**
@@ -144,6 +146,7 @@ export function reDecide(kill: DecidedKillFacts, t: DecisionThresholds, settings
     recorded: { outcome: d.outcome, riskLevel: d.riskLevel, confidence: d.confidence },
     whatIf: { outcome, riskLevel: level, confidence },
     result: kill.result,
+    observed: d.mode === 'observer',
   };
 }
 
@@ -165,8 +168,11 @@ export interface WhatIfSummary {
   /** Decisions recorded before their grounds were kept. */
   readonly not_re_decided: number;
   readonly by_outcome: { readonly recorded: Record<DecisionOutcome, number>; readonly what_if: Record<DecisionOutcome, number> };
+  /** Of the kills decided outside observer mode: an observed verdict brought nothing back, so it has no outcome to tell. */
   readonly auto_approvals: { readonly recorded: AutoApprovalRecord; readonly what_if: AutoApprovalRecord };
-  /** Kills the what-if would auto-approve that were not, whose outcome is therefore unknown. */
+  /** Decisions re-decided that were made in observer mode (in by_outcome and changed, not in auto_approvals). */
+  readonly observed: number;
+  /** Kills outside observer mode the what-if would auto-approve that were not, whose outcome is therefore unknown. */
   readonly newly_auto_approved_without_outcome: number;
   readonly changed: readonly ReDecision[];
 }
@@ -174,7 +180,7 @@ export interface WhatIfSummary {
 const TELLING: Readonly<Record<OutcomeResult, 'up' | 'wrong' | null>> = { success: 'up', partial: 'up', re_killed: 'wrong', rollback: 'wrong', failure: null };
 
 function record(kills: readonly ReDecision[], side: 'recorded' | 'whatIf'): AutoApprovalRecord {
-  const approved = kills.filter((k) => k[side].outcome === 'approve_auto');
+  const approved = kills.filter((k) => !k.observed && k[side].outcome === 'approve_auto');
   const judged = approved.flatMap((k) => (k.result === null || TELLING[k.result] === null ? [] : [TELLING[k.result]]));
   const up = judged.filter((j) => j === 'up').length;
   return { auto_approved: approved.length, with_outcome: judged.length, stayed_up: up, went_wrong: judged.length - up, success_rate: judged.length === 0 ? null : round4(up / judged.length) };
@@ -197,7 +203,8 @@ export function whatIf(kills: readonly DecidedKillFacts[], t: DecisionThresholds
     not_re_decided: kills.length - redone.length,
     by_outcome: { recorded: count('recorded'), what_if: count('whatIf') },
     auto_approvals: { recorded: record(redone, 'recorded'), what_if: record(redone, 'whatIf') },
-    newly_auto_approved_without_outcome: redone.filter((k) => k.whatIf.outcome === 'approve_auto' && k.recorded.outcome !== 'approve_auto' && k.result === null).length,
+    observed: redone.filter((k) => k.observed).length,
+    newly_auto_approved_without_outcome: redone.filter((k) => !k.observed && k.whatIf.outcome === 'approve_auto' && k.recorded.outcome !== 'approve_auto' && k.result === null).length,
     changed: redone.filter((k) => k.whatIf.outcome !== k.recorded.outcome),
   };
 }

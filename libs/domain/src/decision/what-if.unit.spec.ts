@@ -157,6 +157,17 @@ describe('a what-if over the recorded kills', () => {
       ['p3', 'pending_review', 'approve_auto', null],
     ]);
   });
+
+  it('leaves kills decided in observer mode out of the auto-approval figures: nothing was brought back for them', () => {
+    const observed = [decided('o1', 0.1, { mode: 'observer' }), decided('o2', 0.45, { mode: 'observer' })];
+    const wider = whatIf([...kills, ...observed], { ...AS_CONFIGURED, maxRiskLevel: 'medium' }, REVIEW_CRITICAL);
+    expect(wider.observed).toBe(2);
+    expect(wider.by_outcome.what_if).toMatchObject({ approve_auto: 7 });
+    expect(wider.auto_approvals.recorded).toEqual({ auto_approved: 2, with_outcome: 2, stayed_up: 1, went_wrong: 1, success_rate: 0.5 });
+    expect(wider.auto_approvals.what_if).toEqual({ auto_approved: 5, with_outcome: 4, stayed_up: 2, went_wrong: 2, success_rate: 0.5 });
+    expect(wider.newly_auto_approved_without_outcome).toBe(1);
+    expect(wider.changed.find((c) => c.killId === 'o2')).toMatchObject({ observed: true, whatIf: { outcome: 'approve_auto' } });
+  });
 });
 
 describe('the facts of a kill, folded from its events', () => {

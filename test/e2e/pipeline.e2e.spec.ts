@@ -235,7 +235,7 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     const elsewhere = join(medic.logDir, 'no-log.yaml');
     writeFileSync(elsewhere, readFileSync(env.MEDIC_CONFIG_PATH!, 'utf8').replace(medic.topics.kill, `${medic.topics.kill}.never-made`));
     const started = Date.now();
-    for (const command of [['replay', 'audit', 'demo-1'], ['replay', 'recalibrate']]) {
+    for (const command of [['replay', 'audit', 'demo-1'], ['replay', 'recalibrate'], ['replay', 'rebuild'], ['replay', 'rebuild', '--projection', 'gateway.kills']]) {
       await expect(medicCli(command, { env: { ...env, MEDIC_CONFIG_PATH: elsewhere } })).rejects.toMatchObject({
         code: 1,
         stderr: expect.stringMatching(/^medic: topic \S+\.never-made does not exist at \S+: there is no Medic event log there/) as unknown,

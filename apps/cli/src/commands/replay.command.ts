@@ -117,6 +117,11 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
   const wanted = (name: string) => names === null || names.includes(name);
+  // Every rebuild reads the kill log (the state rebuilds among others), each projection its own topic: one not there is named at once.
+  const needed = [config.kafka.topics.kill_events, ...PROJECTIONS.filter((t) => wanted(t.projection.name)).map((t) => t.topic(config))];
+  const present = await topicsPresent(kafka, needed);
+  const missing = needed.find((topic) => !present.has(topic));
+  if (missing !== undefined) throw noSuchLog(config, missing);
   const deadLetterTopic = config.kafka.topics.internal_dlq;
   const rebuilds = [
     ...PROJECTIONS.filter((t) => wanted(t.projection.name)).map((t) => ({

@@ -1,4 +1,4 @@
-import { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
+import { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ReDecision, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
 import { CliError } from './cli-config';
 
@@ -106,4 +106,31 @@ export function formatWhatIf(s: WhatIfSummary, inForce: DecisionThresholds, inFo
     );
   }
   return lines.join('\n');
+}
+
+const thresholdsJson = (t: DecisionThresholds) => ({ thresholds: t.thresholds, max_risk_level: t.maxRiskLevel, min_confidence: t.minConfidence });
+const verdictJson = (v: ReDecision['recorded']) => ({ outcome: v.outcome, risk_level: v.riskLevel, confidence: v.confidence });
+
+/** The what-if for `--json`: every key snake_case, as in Medic's REST answers; the first `listed` kills decided otherwise. */
+export function whatIfJson(s: WhatIfSummary, inForce: DecisionThresholds, inForceFrom: string, listed: number): Record<string, unknown> {
+  return {
+    in_force: { ...thresholdsJson(inForce), from: inForceFrom },
+    what_if: thresholdsJson(s.thresholds),
+    decided: s.decided,
+    not_re_decided: s.not_re_decided,
+    observed: s.observed,
+    by_outcome: s.by_outcome,
+    auto_approvals: s.auto_approvals,
+    newly_auto_approved_without_outcome: s.newly_auto_approved_without_outcome,
+    changed_total: s.changed.length,
+    changed: s.changed.slice(0, listed).map((c) => ({
+      kill_id: c.killId,
+      module: c.module,
+      score: c.score,
+      recorded: verdictJson(c.recorded),
+      what_if: verdictJson(c.whatIf),
+      result: c.result,
+      observed: c.observed,
+    })),
+  };
 }

@@ -1,6 +1,6 @@
 import type { DecisionThresholds, WhatIfSummary } from '@medic/domain';
 import { CliError } from './cli-config';
-import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from './recalibrate';
+import { formatWhatIf, whatIfJson, parseRecalibrateArgs, whatIfThresholds } from './recalibrate';
 
 const inForce: DecisionThresholds = { thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 }, maxRiskLevel: 'low', minConfidence: 0.85 };
 
@@ -66,5 +66,14 @@ describe('the what-if as an operator reads it', () => {
     expect(two).toContain('  2 decisions were made before their grounds were kept and are left out');
     expect(one).not.toContain('observer mode');
     expect(formatWhatIf(summary(0, 0, 2), inForce, 'the configuration', 20)).toContain('  2 kills were decided in observer mode: nothing was brought back, so they are left out of these figures');
+  });
+
+  it('gives --json with every key snake_case, the kills decided otherwise up to the number asked for', () => {
+    const changed = { killId: 'k1', module: 'web', score: 0.3, recorded: { outcome: 'pending_review', riskLevel: 'medium', confidence: 0.7 }, whatIf: { outcome: 'approve_auto', riskLevel: 'low', confidence: 0.8 }, result: null, observed: false } as const;
+    const json = whatIfJson({ ...summary(1, 0), changed: [changed, { ...changed, killId: 'k2' }] }, inForce, 'the configuration', 1);
+    const keys = (v: unknown): string[] => (typeof v !== 'object' || v === null ? [] : Object.entries(v).flatMap(([k, inner]) => [k, ...keys(inner)]));
+    expect(keys(json).filter((k) => /[A-Z]/.test(k))).toEqual([]);
+    expect(json).toMatchObject({ in_force: { min_confidence: inForce.minConfidence, max_risk_level: inForce.maxRiskLevel, from: 'the configuration' }, changed_total: 2 });
+    expect(json['changed']).toEqual([{ kill_id: 'k1', module: 'web', score: 0.3, recorded: { outcome: 'pending_review', risk_level: 'medium', confidence: 0.7 }, what_if: { outcome: 'approve_auto', risk_level: 'low', confidence: 0.8 }, result: null, observed: false }]);
   });
 });

@@ -7,7 +7,7 @@ import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
-import { formatWhatIf, parseRecalibrateArgs, whatIfThresholds } from '../recalibrate';
+import { formatWhatIf, parseRecalibrateArgs, whatIfJson, whatIfThresholds } from '../recalibrate';
 import { formatTimeline } from '../timeline';
 import { formatKillDeadLetters, isAboutKill, killDeadLetter, type KillDeadLetter } from '../audit-dead-letters';
 
@@ -103,7 +103,7 @@ export async function replayRecalibrate(args: readonly string[], out: (text: str
   if (decided.length === 0) throw new CliError(`no decided kills in ${config.kafka.topics.kill_events}`, 1);
   const summary = whatIf(decided, thresholds, { requireHumanReviewForCritical: config.constraints.require_human_review_for_critical });
   const from = inForce === null ? 'the configuration' : `set by ${inForce.actor} at ${inForce.at}`;
-  if (json) out(JSON.stringify({ in_force: { ...current, from }, ...summary, changed: summary.changed.slice(0, changes) }, null, 2));
+  if (json) out(JSON.stringify(whatIfJson(summary, current, from, changes), null, 2));
   else out(formatWhatIf(summary, current, from, changes));
 }
 

@@ -198,6 +198,11 @@ describe('the approval queue over REST (manual mode)', () => {
     const unknown = await medic.get<Envelope<unknown>>(`/queue/${item.item_id}/commands/${randomUUID()}`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.errors[0]).toMatchObject({ code: 'not_found' });
+    // The auditor sees the command sent and not answered.
+    const audit = async () => (await medicCli(['replay', 'audit', item.kill_id], { env: cliEnv(medic) })).stdout;
+    expect(await audit()).toMatch(
+      new RegExp(`Commands about kill ${item.kill_id} the kill workflow has not answered \\(1;[^\n]*\n\\S+ +GrantApproval from alice +\\[command ${asked.body.data!.command_id}, `),
+    );
 
     await medic.start('decision');
     const answered = await eventually(async () => {
@@ -207,6 +212,9 @@ describe('the approval queue over REST (manual mode)', () => {
     expect(answered).toMatchObject({ status: 'accepted' });
     expect(answered.answered_at).not.toBeNull();
     expect(await inQueue(item.item_id)).toBe(false);
+    const after = await audit();
+    expect(after).toMatch(/ApprovalGranted +approved by alice at .*: while the workflow restarts/);
+    expect(after).not.toMatch(/has not answered/);
   });
 
   it('gives two operators approving at the same moment one approval and one 409', async () => {

@@ -1,8 +1,9 @@
 import { toDecisionThresholds, type MedicConfig } from '@medic/config';
 import type { Kafka } from 'kafkajs';
-import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
+import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type LoggedKillCommand, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
 import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { killIdProblem, printable } from '@medic/domain';
+import { formatUnansweredCommands, unansweredCommands } from '../audit-commands';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-config';
 import type { DataSource } from 'typeorm';
@@ -21,7 +22,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
   const dlqTopics = [config.smith.event_bus.dlq_topic, config.kafka.topics.internal_dlq];
-  const present = await topicsPresent(kafka, [config.kafka.topics.kill_events, ...dlqTopics]);
+  const present = await topicsPresent(kafka, [config.kafka.topics.kill_events, config.kafka.topics.kill_commands, ...dlqTopics]);
   if (!present.has(config.kafka.topics.kill_events)) throw noSuchLog(config, config.kafka.topics.kill_events);
   const events: LoggedEvent<KillEvent>[] = [];
   const unreadable: string[] = [];
@@ -34,17 +35,24 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
     await Promise.resolve();
   });
   const deadLetters = await deadLettersAbout(kafka, config, killId, present);
-  if (events.length === 0 && unreadable.length === 0 && deadLetters.length === 0) throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}, and no dead letter about it`, 1);
+  const commands = present.has(config.kafka.topics.kill_commands) ? await commandsAbout(kafka, config.kafka.topics.kill_commands, killId) : [];
+  if (events.length === 0 && unreadable.length === 0 && deadLetters.length === 0 && commands.length === 0) {
+    throw new CliError(`no events for kill ${killId} in ${config.kafka.topics.kill_events}, and no dead letter or command about it`, 1);
+  }
   events.sort((a, b) => (a.partition - b.partition) || Number(BigInt(a.offset) - BigInt(b.offset)));
-  const deadLetterText = deadLetters.length > 0 ? formatKillDeadLetters(killId, deadLetters, events.length > 0) : null;
+  const unanswered = unansweredCommands(commands, events);
+  const extras = [
+    ...(unanswered.length > 0 ? [formatUnansweredCommands(killId, unanswered)] : []),
+    ...(deadLetters.length > 0 ? [formatKillDeadLetters(killId, deadLetters, events.length > 0)] : []),
+  ];
   if (json) {
     out(JSON.stringify(events, null, 2));
     for (const line of unreadable) process.stderr.write(`medic: unreadable record ${line}\n`);
-    if (deadLetterText !== null) process.stderr.write(`${deadLetterText}\n`);
+    for (const text of extras) process.stderr.write(`${text}\n`);
     return;
   }
   const timeline = events.length > 0 || unreadable.length > 0 ? [formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)] : [];
-  out([...timeline, ...(deadLetterText === null ? [] : [deadLetterText])].join('\n'));
+  out([...timeline, ...extras].join('\n'));
 }
 
 /**
@@ -52,6 +60,17 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
  * content, a report that broke the contract) and records of it a step could not handle. A topic not made
  * yet holds nothing.
  */
+/** The operators' and timers' commands about a kill, in log order (they are keyed by kill, so all on one partition). */
+async function commandsAbout(kafka: Kafka, topic: string, killId: string): Promise<LoggedEvent<LoggedKillCommand>[]> {
+  const commands: LoggedEvent<LoggedKillCommand>[] = [];
+  await readLog(kafka, topic, async (records) => {
+    const about = records.messages.filter((m) => header(m.headers, 'ce_subject') === killId);
+    commands.push(...decodeRecords('command', { ...records, messages: about }).events);
+    await Promise.resolve();
+  });
+  return commands;
+}
+
 async function deadLettersAbout(kafka: Kafka, config: MedicConfig, killId: string, present: ReadonlySet<string>): Promise<KillDeadLetter[]> {
   const sources = [
     { topic: config.smith.event_bus.dlq_topic, writtenBy: 'listener' },

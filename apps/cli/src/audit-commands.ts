@@ -1,4 +1,4 @@
-import { printable, type KillEvent, type LoggedKillCommand } from '@medic/domain';
+import { actorOf, printable, type KillEvent, type LoggedKillCommand } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** The command ids a kill's events answer: a grant, denial, expiry, resumption, rollback or refusal names its command; a SIEM deadline's context carries it as its query id. */
@@ -15,20 +15,6 @@ function answeredCommandIds(events: readonly LoggedEvent<KillEvent>[]): Set<stri
 export function unansweredCommands(commands: readonly LoggedEvent<LoggedKillCommand>[], events: readonly LoggedEvent<KillEvent>[]): LoggedEvent<LoggedKillCommand>[] {
   const answered = answeredCommandIds(events);
   return commands.filter((c) => !answered.has(c.data.commandId));
-}
-
-function actorOf(c: LoggedKillCommand): string {
-  switch (c.type) {
-    case 'GrantApproval':
-      return c.approver;
-    case 'DenyApproval':
-      return c.denier;
-    case 'ExpireApproval':
-    case 'ExpireEnrichment':
-    case 'ResumeResurrection':
-    case 'RequestRollback':
-      return c.actor;
-  }
 }
 
 /** One line per command the kill workflow has not answered, for the audit. */

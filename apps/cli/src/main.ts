@@ -17,13 +17,15 @@ const USAGE = `usage: medic <command>
                                      container of the demo image named and labelled M (repeatable)
   replay audit <kill_id> [--json]    print the whole timeline of one kill, read from the event log
   replay rebuild [--projection NAME] drop projections and rebuild them from offset 0
-  replay recalibrate [--low N …] [--max-risk-level L] [--min-confidence N] [--json]
+  replay recalibrate [--minimal N] [--low N] [--medium N] [--high N] [--max-risk-level L]
+                     [--min-confidence N] [--changes N] [--json]
                                      decide the log's kills again under other thresholds and compare
                                      with what was decided and how the resurrections turned out
   siem seed                          load sample threat indicators and module events into the SIEM
-  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--dependencies a,b] [--stop]
+  smith kill <module> [--severity S] [--confidence C] [--reason R] [--kill-id ID] [--instance ID] [--evidence a,b] [--dependencies a,b] [--stop] [--sign-key FILE --key-id ID]
                                      send a kill report to Smith's topic, as Smith would
-                                     (--stop: stop the module's container first)
+                                     (--stop: stop the module's container first; --sign-key: sign it
+                                     with that Ed25519 private key, named --key-id)
   smith replay <file.jsonl>          send a file of kill reports, one per line
   smith answer --policy approve|veto|defer|silent [--reason R] [--evidence a,b] [--count N | --once]
                                      answer Medic's pre-resurrection notices, as Smith would

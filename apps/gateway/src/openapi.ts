@@ -7,7 +7,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Medic API')
     .setDescription(
-      'Operator API of Medic. Every response uses the envelope {success, data, meta: {timestamp, request_id, version}, errors: [{code, message, field?}]}. ' +
+      'Operator API of Medic. Every response uses the envelope {success, data, meta: {timestamp, request_id, version}, errors: [{code, message, field}]} (field null when the error is about no one field). ' +
         'Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`; roles are admin > operator > viewer.',
     )
     .setVersion(MEDIC_VERSION)

@@ -137,6 +137,9 @@ describe('configuration and thresholds changed at run time', () => {
     const config = (await medic.call<Envelope<Loose>>('GET', '/config')).body.data;
     expect(config['risk']['thresholds']).toEqual({ minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8 });
     expect(config['decision']['auto_approve']).toMatchObject({ max_risk_level: 'low', min_confidence: 0.8 });
+    // Read back from jsonb, the thresholds still go from minimal to high wherever they are shown.
+    const inOrder = ['minimal', 'low', 'medium', 'high'];
+    expect([config['risk']['thresholds'], shown.body.data.thresholds, history.items[0]!['thresholds']].map((t) => Object.keys(t as object))).toEqual([inOrder, inOrder, inOrder]);
     const status = (await medic.call<Envelope<Loose>>('GET', '/status')).body.data;
     expect(status['auto_approve']).toMatchObject({ enabled: true, max_risk_level: 'low', min_confidence: 0.8 });
     expect(status['risk_thresholds']).toEqual({ minimal: 0.2, low: 0.3, medium: 0.6, high: 0.8, source: 'update' });

@@ -15,7 +15,7 @@ export type { ValidationCode, ValidationFailure } from './kill/validation-failur
 
 export * from './risk/risk.types';
 export { assessRisk } from './risk/risk-assessor';
-export { compareRiskLevels, riskLevelFor, riskLevelRank } from './risk/risk-level';
+export { compareRiskLevels, inRiskOrder, riskLevelFor, riskLevelRank } from './risk/risk-level';
 
 export * from './decision/decision.types';
 export type * from './decision/policy.types';

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { laterThresholds, thresholdsSetBy, type ControlEvent, type RiskLevel, type RiskThresholds, type ThresholdsUpdated } from '@medic/domain';
+import { inRiskOrder, laterThresholds, thresholdsSetBy, type ControlEvent, type RiskLevel, type RiskThresholds, type ThresholdsUpdated } from '@medic/domain';
 import { readStream, type LoggedEvent, type StreamProjection } from '@medic/eventlog';
 
 /** The one row there is: the thresholds an admin last set (ThresholdsUpdated), in force over the configured ones. */
@@ -11,7 +11,9 @@ export abstract class ThresholdsSetColumns {
   /** The admin (API key name) who set them. */
   @Column('text', { name: 'actor' }) actor!: string;
   @Column('text', { name: 'reason' }) reason!: string;
-  @Column('jsonb', { name: 'thresholds' }) thresholds!: RiskThresholds;
+  /** Read back from minimal to high: jsonb keeps its keys in an order of its own. */
+  @Column('jsonb', { name: 'thresholds', transformer: { to: (t: RiskThresholds) => t, from: (t: RiskThresholds | null) => (t === null ? t : inRiskOrder(t)) } })
+  thresholds!: RiskThresholds;
   @Column('text', { name: 'max_risk_level' }) maxRiskLevel!: RiskLevel;
   @Column('double precision', { name: 'min_confidence' }) minConfidence!: number;
 }

@@ -1,4 +1,4 @@
-import { DECISION_OUTCOMES, KILL_REASONS, RISK_LEVELS, round4, SEVERITIES } from '@medic/domain';
+import { DECISION_OUTCOMES, inRiskOrder, KILL_REASONS, RISK_LEVELS, round4, SEVERITIES, type RiskThresholds } from '@medic/domain';
 import type { OutcomeStats, OutcomeSummary } from '../outcomes/outcome-stats';
 import type { ReportPeriod } from './report-period';
 import { RESURRECTION_STATUSES } from '../decisions/decision-filters';
@@ -36,7 +36,7 @@ export interface ThresholdChange {
   readonly changed_at: string;
   readonly changed_by: string;
   readonly reason: string;
-  readonly thresholds: Record<string, number>;
+  readonly thresholds: RiskThresholds;
   readonly max_risk_level: string;
   readonly min_confidence: number;
 }
@@ -154,7 +154,8 @@ export function buildReport(period: ReportPeriod, facts: PeriodFacts, previous: 
     outcomes: { ...outcomes, per_risk_level: perRiskLevel },
     top_modules: facts.modules,
     dead_letters: { total: facts.deadLetters.reduce((s, d) => s + d.n, 0), by_kind: facts.deadLetters },
-    threshold_changes: facts.thresholdChanges,
+    // Thresholds are stored as jsonb, which gives its keys back in an order of its own.
+    threshold_changes: facts.thresholdChanges.map((c) => ({ ...c, thresholds: inRiskOrder(c.thresholds) })),
     previous_period: {
       from: period.previous.from.toISOString(),
       until: period.previous.until.toISOString(),

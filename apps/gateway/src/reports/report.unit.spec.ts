@@ -77,6 +77,13 @@ describe('a report from the facts of its period', () => {
     expect(r.per_day).toBeUndefined();
   });
 
+  it('lists the thresholds set in the period from minimal to high, whatever order the database gave them in', () => {
+    const change = { changed_at: '2026-12-02T09:00:00.000Z', changed_by: 'ops', reason: 'r', thresholds: JSON.parse('{"low":0.4,"high":0.8,"medium":0.6,"minimal":0.2}') as PeriodFacts['thresholdChanges'][number]['thresholds'], max_risk_level: 'low', min_confidence: 0.8 };
+    const r = buildReport(parseReportPeriod('daily', {}, now), { ...none, thresholdChanges: [change] }, none, now);
+    expect(r.threshold_changes).toEqual([{ ...change, thresholds: { minimal: 0.2, low: 0.4, medium: 0.6, high: 0.8 } }]);
+    expect(Object.keys(r.threshold_changes[0]!.thresholds)).toEqual(['minimal', 'low', 'medium', 'high']);
+  });
+
   it("gives a weekly report each day's figures and a finished period as complete", () => {
     const week = parseReportPeriod('weekly', { date: '2026-11-25' }, now);
     const r = buildReport(week, { ...none, days: [{ day: '2026-11-24', outcome: 'approve_auto', observe_only: false, n: 2 }, { day: '2026-11-24', outcome: null, observe_only: null, n: 1 }] }, none, now);

@@ -22,3 +22,11 @@ export function compareRiskLevels(a: RiskLevel, b: RiskLevel): number {
 export function thresholdValues(thresholds: RiskThresholds): readonly number[] {
   return [thresholds.minimal, thresholds.low, thresholds.medium, thresholds.high];
 }
+
+/**
+ * The thresholds with their keys from minimal to high, as they are read. A jsonb
+ * column gives its keys back in its own order (low, high, medium, minimal).
+ */
+export function inRiskOrder(thresholds: RiskThresholds): RiskThresholds {
+  return { minimal: thresholds.minimal, low: thresholds.low, medium: thresholds.medium, high: thresholds.high };
+}

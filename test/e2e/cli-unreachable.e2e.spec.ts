@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { freeze, testInfra, medicCli } from '@medic/testing';
 
 const DIST = join(__dirname, '../../dist');
@@ -42,6 +43,14 @@ describe('medic replay rebuild against a Postgres that does not answer', () => {
 
   beforeAll(async () => {
     postgres = await ownPostgres();
+    // The brokers hold Medic's log (the default config's kill topic), so that it is Postgres the rebuild stops at.
+    const admin = new Kafka({ clientId: 'cli-unreachable', brokers: [testInfra().brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'medic.kill.events', numPartitions: 1 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
   });
   afterAll(async () => {
     if (!postgres) return;

@@ -102,8 +102,9 @@ const total = (rows: readonly { n: number }[]): number => rows.reduce((s, r) => 
  * not what it would have done.
  */
 function killFigures(rows: readonly OutcomeRow[]): KillFigures {
-  const observedRows = rows.filter((r) => r.outcome !== null && r.observe_only === true);
-  const acted = rows.filter((r) => !observedRows.includes(r));
+  const wasObserved = (r: OutcomeRow) => r.outcome !== null && r.observe_only === true;
+  const observedRows = rows.filter(wasObserved);
+  const acted = rows.filter((r) => !wasObserved(r));
   const byOutcome = countBy(acted, (r) => r.outcome, DECISION_OUTCOMES);
   const observed = total(observedRows);
   const decided = total(rows.filter((r) => r.outcome !== null));

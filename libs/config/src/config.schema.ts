@@ -3,6 +3,7 @@ import { MODES } from '../../domain/src/decision/decision.types';
 import { VETO_DEFAULTS } from '../../domain/src/veto/veto.types';
 import { THRESHOLD_BOUNDS } from '../../domain/src/control/decision-thresholds';
 import { SIGNING_KEY_ID } from '../../domain/src/kill/report-signature';
+import { KILL_REASONS } from '../../domain/src/kill/kill-report';
 import { BROKERS_FORMAT, parseBrokerList } from './kafka-brokers';
 import { probesSchema } from './probes.schema';
 import { refineReplyTopics } from './reply-topics';
@@ -338,6 +339,8 @@ export const medicConfigSchema = z
         require_human_review_for_critical: bool(true),
         blacklisted_modules: z.array(moduleName).default([]),
         always_require_approval: z.array(moduleName).default(['auth-service', 'payment-processor', 'data-pipeline']),
+        /** Kills Smith reports for these reasons always go to a human (manual_override: someone ordered the kill by hand). */
+        require_human_review_for_reasons: z.array(z.enum(KILL_REASONS)).default(['manual_override']),
         /** More kills than max_kills reported within window_seconds: none is auto-approved (0: no limit). */
         kill_burst: z
           .object({ max_kills: nonNegativeInt.default(30), window_seconds: positiveInt.max(86_400).default(60) })

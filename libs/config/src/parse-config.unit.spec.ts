@@ -140,6 +140,7 @@ describe('parseConfig: defaults', () => {
     });
     expect(config.risk.module_criticality).toEqual({ default: 0.5, modules: {} });
     expect(config.constraints.always_require_approval).toEqual(['auth-service', 'payment-processor', 'data-pipeline']);
+    expect(config.constraints.require_human_review_for_reasons).toEqual(['manual_override']);
     expect(config.kafka).toEqual({
       brokers: '127.0.0.1:9092',
       client_id: 'medic',
@@ -282,6 +283,7 @@ describe('parseConfig: invalid values stop with the key named', () => {
     ['resurrection:\n  backoff:\n    resett_after: 1\n', 'resurrection.backoff.resett_after'],
     ['siem:\n  elasticsearch:\n    kill_actions: []\n', 'siem.elasticsearch.kill_actions'],
     ['siem:\n  elasticsearch:\n    kill_actions: [""]\n', 'siem.elasticsearch.kill_actions.0'],
+    ['constraints:\n  require_human_review_for_reasons: [malware]\n', 'constraints.require_human_review_for_reasons.0'],
   ])('%j → %s', (yaml, key) => {
     expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
   });

@@ -22,6 +22,7 @@ export function toPolicySettings(c: MedicConfig): PolicySettings {
       requireHumanReviewForCritical: c.constraints.require_human_review_for_critical,
       blacklistedModules: c.constraints.blacklisted_modules,
       alwaysRequireApproval: c.constraints.always_require_approval,
+      requireHumanReviewForReasons: c.constraints.require_human_review_for_reasons,
       killBurst: { maxKills: c.constraints.kill_burst.max_kills, windowSeconds: c.constraints.kill_burst.window_seconds },
     },
     defaultTimeoutMinutes: c.decision.default_timeout_minutes,

@@ -17,6 +17,7 @@ describe('toPolicySettings', () => {
         requireHumanReviewForCritical: true,
         blacklistedModules: ['kernel'],
         alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
+        requireHumanReviewForReasons: ['manual_override'],
         killBurst: { maxKills: 5, windowSeconds: 10 },
       },
       defaultTimeoutMinutes: 15,

@@ -36,6 +36,7 @@ export const POLICY_SETTINGS: PolicySettings = {
     requireHumanReviewForCritical: true,
     blacklistedModules: ['evil-module'],
     alwaysRequireApproval: ['auth-service', 'payment-processor', 'data-pipeline'],
+    requireHumanReviewForReasons: ['manual_override'],
     killBurst: { maxKills: 30, windowSeconds: 60 },
   },
   defaultTimeoutMinutes: 60,

@@ -1,7 +1,14 @@
+import type { KillReason } from '../kill/kill-report';
 import { compareRiskLevels } from '../risk/risk-level';
 import type { RiskThresholds } from '../risk/risk.types';
 import type { DenialCode } from './decision.types';
 import type { AutoApprovalBarrier, AutoApprovalBarrierCode, PolicyInput, PolicySettings } from './policy.types';
+
+/** What a kill reason says that its name does not, where a reviewer might wonder. */
+const REASON_GLOSS: Partial<Record<KillReason, string>> = {
+  manual_override: ' (someone ordered the kill by hand)',
+  dependency_cascade: ' (a module it depends on was killed)',
+};
 
 /** A module counts as critical where its criticality reaches the critical risk band (risk.thresholds.high). */
 export function isCriticalModule(criticality: number, thresholds: Pick<RiskThresholds, 'high'>): boolean {
@@ -43,6 +50,11 @@ export function autoApprovalBarriers(input: PolicyInput, settings: PolicySetting
     `decision confidence ${confidence} is below the auto-approve minimum ${autoApprove.minConfidence}`,
   );
   bar(constraints.alwaysRequireApproval.includes(module), 'always_require_approval', `module ${module} always requires human approval`);
+  bar(
+    constraints.requireHumanReviewForReasons.includes(report.killReason),
+    'kill_reason',
+    `Smith killed the module for ${report.killReason}${REASON_GLOSS[report.killReason] ?? ''}, and kills for that reason require human review`,
+  );
   bar(
     report.severity === 'critical' && constraints.requireHumanReviewForCritical,
     'critical_severity',

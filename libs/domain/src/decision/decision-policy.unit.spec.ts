@@ -51,6 +51,11 @@ const CONSTRAINTS = {
   none: { ...clean, words: 'Eligible for auto-approval' },
   blacklisted: { ...clean, report: aReport({ targetModule: 'evil-module' }), words: 'Deny: module evil-module is blacklisted.' },
   always_require_approval: { ...clean, report: aReport({ targetModule: 'auth-service' }), words: 'module auth-service always requires human approval' },
+  kill_reason: {
+    ...clean,
+    report: aReport({ killReason: 'manual_override' }),
+    words: 'Smith killed the module for manual_override (someone ordered the kill by hand), and kills for that reason require human review',
+  },
   budget_spent: { ...clean, used: 10, words: 'hourly auto-resurrection budget spent (10 of 10)' },
   kill_burst: { ...clean, recentKills: 31, words: 'more than 30 kills were reported within 60 s (a burst: an attack, a cascade or Smith misfiring)' },
   critical_severity: { ...clean, report: aReport({ severity: 'critical' }), words: 'severity is critical and critical kills require human review' },

@@ -1,4 +1,4 @@
-import type { KillReport } from '../kill/kill-report';
+import type { KillReason, KillReport } from '../kill/kill-report';
 import type { ModuleQuarantine } from '../module/module-standing';
 import type { RiskAssessment, RiskLevel, RiskThresholds, RiskWeights, SiemGaps } from '../risk/risk.types';
 import type { DenialCode, Mode, ResurrectionDecision, SiemStatus } from './decision.types';
@@ -24,6 +24,8 @@ export interface PolicySettings {
     readonly blacklistedModules: readonly string[];
     /** constraints.always_require_approval */
     readonly alwaysRequireApproval: readonly string[];
+    /** constraints.require_human_review_for_reasons: kills reported for these reasons always need a human */
+    readonly requireHumanReviewForReasons: readonly KillReason[];
     /**
      * constraints.kill_burst: more kills than `maxKills` reported within `windowSeconds`
      * trip a breaker: no kill is auto-approved until the rate falls (maxKills 0: no limit).
@@ -85,6 +87,7 @@ export type AutoApprovalBarrierCode =
   | 'risk_level'
   | 'low_confidence'
   | 'always_require_approval'
+  | 'kill_reason'
   | 'critical_severity'
   | 'critical_module'
   | 'smith_confident'

@@ -51,6 +51,7 @@ const THREATS: Scenario[] = [
   { name: 'a kill Smith is sure of (at its confidence threshold)', report: { confidenceScore: 0.7, severity: 'low' }, outcome: 'pending_review' },
   { name: 'a harmless-looking kill of a critical module (core-db, criticality 1)', report: { confidenceScore: 0.2, severity: 'info', targetModule: 'core-db' }, outcome: 'pending_review' },
   { name: 'a harmless-looking kill while the SIEM is down', report: { confidenceScore: 0.2, severity: 'info' }, siemStatus: 'unavailable', outcome: 'pending_review' },
+  { name: 'a harmless-looking kill someone ordered by hand (manual_override)', report: { confidenceScore: 0.2, severity: 'info', killReason: 'manual_override' }, outcome: 'pending_review' },
   { name: 'a harmless-looking kill once the hourly budget is spent', report: { confidenceScore: 0.2, severity: 'info' }, autoUsedThisHour: 10, outcome: 'pending_review' },
   { name: 'a kill Smith is sure of while the approval queue is full', report: { confidenceScore: 0.7, severity: 'low' }, pendingApprovals: 100, outcome: 'deny' },
 ];

@@ -1,4 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { printable } from '@medic/domain';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
 import { fromKafkaMessage, handledIn, header, type LoggedEvent } from './envelope';
 
@@ -32,7 +33,8 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
     ...(source.message.headers ?? {}),
     medic_dlq_step: step,
     medic_dlq_code: rejected.code,
-    medic_dlq_reason: rejected.reason.slice(0, 4_000),
+    // Reasons quote what a record held (a type header, a parser's excerpt): kept printable, as every reader can store and show it.
+    medic_dlq_reason: printable(rejected.reason.slice(0, 4_000)),
     medic_dlq_source_topic: source.topic,
     medic_dlq_source_partition: String(source.partition),
     medic_dlq_source_offset: source.message.offset,
@@ -62,17 +64,22 @@ export interface DeadLetterInfo {
  * `writtenBy`'s, when the caller knows who writes to its topic.
  */
 export function readDeadLetter(headers: IHeaders | undefined, writtenBy?: string): DeadLetterInfo | null {
-  const step = header(headers, 'medic_dlq_step') ?? (writtenBy !== undefined && header(headers, 'medic_dlq_code') !== null ? writtenBy : null);
+  // Whoever wrote the record, what it says is shown and stored: no NUL or control character gets through.
+  const said = (name: string): string | null => {
+    const value = header(headers, name);
+    return value === null ? null : printable(value);
+  };
+  const step = said('medic_dlq_step') ?? (writtenBy !== undefined && said('medic_dlq_code') !== null ? writtenBy : null);
   if (step === null) return null;
   return {
     step,
-    code: header(headers, 'medic_dlq_code') ?? 'unknown',
-    reason: header(headers, 'medic_dlq_reason') ?? '',
-    sourceTopic: header(headers, 'medic_dlq_source_topic') ?? '',
-    sourcePartition: Number(header(headers, 'medic_dlq_source_partition') ?? -1),
-    sourceOffset: header(headers, 'medic_dlq_source_offset') ?? '',
-    failedAt: header(headers, 'medic_dlq_failed_at') ?? '',
-    rolledBack: header(headers, 'medic_dlq_rolled_back'),
+    code: said('medic_dlq_code') ?? 'unknown',
+    reason: said('medic_dlq_reason') ?? '',
+    sourceTopic: said('medic_dlq_source_topic') ?? '',
+    sourcePartition: Number(said('medic_dlq_source_partition') ?? -1),
+    sourceOffset: said('medic_dlq_source_offset') ?? '',
+    failedAt: said('medic_dlq_failed_at') ?? '',
+    rolledBack: said('medic_dlq_rolled_back'),
   };
 }
 

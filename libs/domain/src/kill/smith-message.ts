@@ -11,6 +11,7 @@ import type { SmithKillMessage } from './kill-report';
 import { readKillReport } from './kill-report-payload';
 import { DEFAULT_KILL_REPORT_LIMITS, type KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject, Rejection, type ValidationFailure } from './validation-failure';
+import { printable } from '../shared/text';
 
 const ENVELOPE_FIELDS = new Set(['version', 'message_type', 'payload', 'correlation_id', 'reply_to']);
 
@@ -62,7 +63,8 @@ function decodeJson(raw: Uint8Array): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    const detail = error instanceof Error ? `: ${error.message}` : '';
+    // The parser quotes the text around the fault, which may hold any byte Smith sent.
+    const detail = error instanceof Error ? `: ${printable(error.message)}` : '';
     return reject('malformed_json', null, `message is not valid JSON${detail}`);
   }
 }

@@ -140,6 +140,13 @@ describe('parseSmithKillMessage: refused messages', () => {
     expect(failureOf(raw)).toMatchObject({ code: 'malformed_json', field: null });
   });
 
+  it("names the parser's fault without repeating the control characters it quotes", () => {
+    const failure = failureOf(new Uint8Array([0x00, 0x01, 0x1b, 0x0a]));
+    expect(failure.code).toBe('malformed_json');
+    expect(failure.reason).toMatch(/^message is not valid JSON: .*\\u0000/);
+    expect([...failure.reason].filter((c) => c.charCodeAt(0) < 0x20)).toEqual([]);
+  });
+
   it.each([
     ['an array', [], null],
     ['a wrong message_type', envelope(DEMO_PAYLOAD, { message_type: 'VETO' }), 'message_type'],

@@ -8,6 +8,7 @@ import { freePort, startElasticsearch, type ElasticsearchHandle } from '@medic/d
 import type { ContextEnriched, DecisionMade, KillEvent } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
 import { ceTypeOf, eventually, killEventsOf, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ElasticsearchSiem } from '../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../apps/enrichment/src/siem/seed';
 import { SAMPLE_EVENTS } from '../../libs/domain/test/kill-event-samples';
 
@@ -186,6 +187,32 @@ describe('SIEM enrichment on Elasticsearch', () => {
       expect(decision.outcome).not.toBe('approve_auto');
     } finally {
       await client.indices.delete({ index: 'it-indicators-legacy' });
+    }
+  });
+
+  it('finds a module in indices a feed made without a template, and names a field it cannot count', async () => {
+    // No template covers dyn-*: Elasticsearch maps the strings as analysed text with a keyword sub-field,
+    // where a term filter misses "billing-api" (split into words) and an aggregation fails.
+    const dynamic = { ...settings, indicators_index: 'dyn-indicators*', module_events_index: 'dyn-events*' };
+    await client.index({ index: 'dyn-indicators-1', document: indicatorDocument({ module: 'billing-api', at: day(-1), type: 'ip', value: '203.0.113.5', score: 0.95, source: 'feed' }, f), refresh: 'wait_for' });
+    await client.index({ index: 'dyn-events-1', document: eventDocument({ module: 'billing-api', at: day(-2), action: 'killed', outcome: 'success', tags: [settings.false_positive_tag] }, f), refresh: 'wait_for' });
+    // A field mapped as text alone, in an index of its own: nothing can count it.
+    await client.indices.create({ index: 'dyn-events-2', mappings: { properties: { user: { properties: { name: { type: 'text' } } } } } });
+    const siem = new ElasticsearchSiem(es.url, undefined, dynamic, 50);
+    try {
+      const [answer] = await siem.queryContext([{ killId: 'k-dyn', module: 'billing-api', from: day(-30), to: KILLED_AT }], 10_000);
+      expect(answer!.failed).toBeNull();
+      expect(answer!.indicators.map((i) => i.value)).toEqual(['203.0.113.5']);
+      expect(answer!.falsePositives).toBe(1);
+      expect(answer!.historicalBehavior).toMatchObject({ events_in_window: 1, actions: { killed: 1 }, outcomes: { success: 1 } });
+      expect(answer!.ignored).toEqual(['module_events.user.name: user.name is analysed text in dyn-events* with no keyword sub-field, so it can be neither matched exactly nor counted (map it as keyword)']);
+      // A module field named wrongly finds nothing, and says so rather than answering with a clean record.
+      const misnamed = new ElasticsearchSiem(es.url, undefined, { ...dynamic, fields: { ...f, module: 'service.id' } }, 50);
+      const [unknown] = await misnamed.queryContext([{ killId: 'k-dyn', module: 'billing-api', from: day(-30), to: KILLED_AT }], 10_000).finally(() => misnamed.close());
+      expect(unknown!.failed).toBe('indicators: no index of dyn-indicators* has a field service.id (check siem.elasticsearch.fields)');
+    } finally {
+      await siem.close();
+      await client.indices.delete({ index: ['dyn-indicators-1', 'dyn-events-1', 'dyn-events-2'] });
     }
   });
 

@@ -1,6 +1,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import type { MedicConfig } from '@medic/config';
 import type { JsonObject, ThreatIndicator } from '@medic/domain';
+import { exactField, type ExactField, type FieldCaps } from './exact-fields';
 import { fieldOf, Ignored, readBuckets, readCount, readIndicator, type IndicatorFields } from './read-siem';
 import { mapping } from './seed';
 import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type SiemQuery } from './siem-client';
@@ -47,6 +48,8 @@ export class ElasticsearchSiem implements SiemClient {
   private readonly client: Client;
   private readonly fields: IndicatorFields;
   private medicTemplate: Promise<void> | null = null;
+  /** The exact names of the fields Medic filters and counts by, per index pattern, found at most EXACT_FIELDS_TTL_MS ago. */
+  private readonly exactFields = new Map<string, { readonly at: number; readonly fields: Promise<ReadonlyMap<string, ExactField>> }>();
 
   constructor(
     endpoint: string,
@@ -80,6 +83,12 @@ export class ElasticsearchSiem implements SiemClient {
    */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
+    const f = this.settings.fields;
+    const [indicatorFields, eventFields] = await Promise.all([
+      this.exactFieldsOf(this.settings.indicators_index, [f.module], timeoutMs),
+      this.exactFieldsOf(this.settings.module_events_index, [f.module, f.event_action, f.event_outcome, f.tags, f.source_ip, f.destination_ip, f.user], timeoutMs),
+    ]);
+    const exact: Exact = { indicators: indicatorFields, events: eventFields };
     const groups = byModule(queries);
     const bucketed = groups.filter((group) => this.indicatorHits(group) <= TOP_HITS_MAX);
     const alone = groups.filter((group) => this.indicatorHits(group) > TOP_HITS_MAX);
@@ -89,11 +98,13 @@ export class ElasticsearchSiem implements SiemClient {
     const indicators = { index: this.settings.indicators_index, ignore_unavailable: true, allow_no_indices: true };
     const events = { index: this.settings.module_events_index, ignore_unavailable: true, allow_no_indices: true };
     const searches = [
-      ...indicatorChunks.flatMap((chunk) => [indicators, this.indicatorsSearch(chunk)]),
-      ...alone.flatMap((group) => [indicators, this.indicatorSearch(group)]),
-      ...eventChunks.flatMap((chunk) => [events, this.eventsSearch(chunk)]),
+      ...indicatorChunks.flatMap((chunk) => [indicators, this.indicatorsSearch(chunk, exact.indicators)]),
+      ...alone.flatMap((group) => [indicators, this.indicatorSearch(group, exact.indicators)]),
+      ...eventChunks.flatMap((chunk) => [events, this.eventsSearch(chunk, exact.events)]),
     ];
     const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
+    // A mapping may have changed under a search that failed: look again next round.
+    if ((response.responses as { error?: unknown }[]).some((r) => r?.error !== undefined)) this.exactFields.clear();
     const responses = response.responses as unknown[];
     const indicatorsOf = new Map<string, IndicatorHits>([
       ...indicatorChunks.flatMap((chunk, c) => chunk.map((group, m): [string, IndicatorHits] => [group[0]!.module, { response: responses[c], bucket: `m${m}` }])),
@@ -102,7 +113,7 @@ export class ElasticsearchSiem implements SiemClient {
     const eventsFrom = indicatorChunks.length + alone.length;
     const answers = new Map<string, SiemAnswer>();
     eventChunks.forEach((chunk, c) => {
-      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, indicatorsOf.get(q.module)!, responses[eventsFrom + c], m, i))));
+      chunk.forEach((group, m) => group.forEach((q, i) => answers.set(q.killId, this.answer(q, exact, indicatorsOf.get(q.module)!, responses[eventsFrom + c], m, i))));
     });
     return queries.map((q) => answers.get(q.killId)!);
   }
@@ -117,6 +128,28 @@ export class ElasticsearchSiem implements SiemClient {
       const retriable = failed.some((r) => r!.status === 429 || (r!.status ?? 500) >= 500);
       throw new SiemError(`${failed.length} of ${documents.length} documents were not indexed: ${failed[0]?.error?.reason ?? 'unknown'}`, retriable);
     }
+  }
+
+  /**
+   * What each field is matched and counted by in `pattern` (see exact-fields),
+   * from one `_field_caps` request, kept for a minute: a feed that rolls over
+   * to a new index with another mapping is followed within that time.
+   */
+  private exactFieldsOf(pattern: string, fields: readonly string[], timeoutMs: number): Promise<ReadonlyMap<string, ExactField>> {
+    const now = Date.now();
+    const known = this.exactFields.get(pattern);
+    if (known && now - known.at < EXACT_FIELDS_TTL_MS) return known.fields;
+    const wanted = [...new Set(fields)];
+    const found = this.call(() =>
+      this.client.fieldCaps({ index: pattern, fields: wanted.flatMap((field) => [field, `${field}.keyword`]), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: timeoutMs }),
+    ).then((caps) => {
+      const hasIndices = (Array.isArray(caps.indices) ? caps.indices : [caps.indices]).filter(Boolean).length > 0;
+      return new Map(wanted.map((field) => [field, exactField(caps.fields as FieldCaps, field, pattern, { hasIndices, required: field === this.settings.fields.module })]));
+    });
+    this.exactFields.set(pattern, { at: now, fields: found });
+    // Not kept when it failed: the next round asks again.
+    found.catch(() => this.exactFields.delete(pattern));
+    return found;
   }
 
   /**
@@ -189,42 +222,51 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /** A module's indicators in a search of its own: the usable ones as hits, the others counted. */
-  private indicatorSearch(group: readonly SiemQuery[]): Record<string, unknown> {
+  private indicatorSearch(group: readonly SiemQuery[], exact: ReadonlyMap<string, ExactField>): Record<string, unknown> {
     const { usable, unusable } = this.scored();
     // The hits are all that is read besides the count: counting every match would be work for nothing.
-    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within([group[0]!.module], union(group)), post_filter: usable, aggs: { unscored: { filter: unusable } } };
+    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within(exact, [group[0]!.module], union(group)), post_filter: usable, aggs: { unscored: { filter: unusable } } };
   }
 
   /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest usable hits and a count of the others. */
-  private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
+  private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[], exact: ReadonlyMap<string, ExactField>): Record<string, unknown> {
     const { usable, unusable } = this.scored();
     const modules = Object.fromEntries(
       chunk.map((group, m) => [
         `m${m}`,
-        { filter: this.within([group[0]!.module], union(group)), aggs: { usable: { filter: usable, aggs: { top: { top_hits: this.indicatorQuery(group) } } }, unscored: { filter: unusable } } },
+        { filter: this.within(exact, [group[0]!.module], union(group)), aggs: { usable: { filter: usable, aggs: { top: { top_hits: this.indicatorQuery(group) } } }, unscored: { filter: unusable } } },
       ]),
     );
-    return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: modules };
+    return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(exact, chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: modules };
   }
 
   /** The events of a chunk's modules: a bucket per module group (by its place in the chunk), and in it one per kill window. */
-  private eventsSearch(chunk: readonly (readonly SiemQuery[])[]): Record<string, unknown> {
+  private eventsSearch(chunk: readonly (readonly SiemQuery[])[], exact: ReadonlyMap<string, ExactField>): Record<string, unknown> {
     const f = this.settings.fields;
-    const terms = (field: string, size: number) => ({ terms: { field, size } });
-    const perKill = {
+    // A field that cannot be counted is left out of the search (and named in each answer), not allowed to fail it.
+    const usable = (field: string): string | null => (exact.get(field)?.problem ? null : (exact.get(field)?.name ?? field));
+    const terms = (field: string, size: number) => {
+      const name = usable(field);
+      return name === null ? undefined : { terms: { field: name, size } };
+    };
+    const [tags, action] = [usable(f.tags), usable(f.event_action)];
+    const perKill = withoutUndefined({
       actions: terms(f.event_action, 10),
       outcomes: terms(f.event_outcome, 5),
       // Kills an analyst marked false: the other events of a marked incident are not kills of their own.
-      false_positives: { filter: { bool: { filter: [{ term: { [f.tags]: this.settings.false_positive_tag } }, { terms: { [f.event_action]: this.settings.kill_actions } }] } } },
+      false_positives:
+        tags === null || action === null
+          ? undefined
+          : { filter: { bool: { filter: [{ term: { [tags]: this.settings.false_positive_tag } }, { terms: { [action]: this.settings.kill_actions } }] } } },
       source_ips: terms(f.source_ip, 5),
       destination_ips: terms(f.destination_ip, 5),
       users: terms(f.user, 5),
-    };
+    });
     const modules = Object.fromEntries(
       chunk.map((group, m) => [
         `m${m}`,
         {
-          filter: { term: { [f.module]: group[0]!.module } },
+          filter: this.moduleFilter(exact, [group[0]!.module]),
           aggs: {
             windows: {
               // One bucket per kill, keyed by its place in the group; `to` is exclusive in a date_range.
@@ -239,20 +281,40 @@ export class ElasticsearchSiem implements SiemClient {
       size: 0,
       timeout: '5s',
       track_total_hits: false,
-      query: this.within([...new Set(chunk.map((group) => group[0]!.module))], union(chunk.flat())),
+      query: this.within(exact, [...new Set(chunk.map((group) => group[0]!.module))], union(chunk.flat())),
       aggs: modules,
     };
   }
 
   /** Documents of these modules within [from, to], as filters (values, never query text). */
-  private within(modules: readonly string[], { from, to }: { from: string; to: string }): Record<string, unknown> {
-    const f = this.settings.fields;
-    const module = modules.length === 1 ? { term: { [f.module]: modules[0] } } : { terms: { [f.module]: modules } };
-    return { bool: { filter: [module, { range: { [f.timestamp]: { gte: from, lte: to } } }] } };
+  private within(exact: ReadonlyMap<string, ExactField>, modules: readonly string[], { from, to }: { from: string; to: string }): Record<string, unknown> {
+    return { bool: { filter: [this.moduleFilter(exact, modules), { range: { [this.settings.fields.timestamp]: { gte: from, lte: to } } }] } };
   }
 
-  private answer(q: SiemQuery, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
+  /**
+   * Documents of these modules, by the module field's exact name. Where that is
+   * the `.keyword` sub-field, the field itself is asked too: an index of the
+   * pattern that maps it as keyword (and has no sub-field) still answers.
+   */
+  private moduleFilter(exact: ReadonlyMap<string, ExactField>, modules: readonly string[]): Record<string, unknown> {
+    const field = this.settings.fields.module;
+    const names = [...new Set([exact.get(field)?.name ?? field, field])];
+    const byName = (name: string) => (modules.length === 1 ? { term: { [name]: modules[0] } } : { terms: { [name]: modules } });
+    return names.length === 1 ? byName(names[0]!) : { bool: { should: names.map(byName), minimum_should_match: 1 } };
+  }
+
+  private answer(q: SiemQuery, exact: Exact, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
     const ignored = new Ignored();
+    const moduleField = this.settings.fields.module;
+    for (const [where, fields] of [['indicators', exact.indicators], ['module_events', exact.events]] as const) {
+      for (const [field, { problem, partial }] of fields) {
+        // Without the module's own documents nothing of the pattern is known; without a count, only that count.
+        if (problem !== null && field === moduleField) ignored.fail(where, problem);
+        else if (problem !== null) ignored.add(`${where}.${field}`, problem);
+        // The module's documents are matched by both names, so only the counts can be partial.
+        else if (partial !== null && field !== moduleField) ignored.add(`${where}.${field}`, partial);
+      }
+    }
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
@@ -380,6 +442,19 @@ function reasonOf(error: SearchError): string {
 interface IndicatorHits {
   readonly response: unknown;
   readonly bucket: string | null;
+}
+
+/** The exact field names per pattern of one round. */
+interface Exact {
+  readonly indicators: ReadonlyMap<string, ExactField>;
+  readonly events: ReadonlyMap<string, ExactField>;
+}
+
+/** How long what `_field_caps` said of a pattern is trusted. */
+const EXACT_FIELDS_TTL_MS = 60_000;
+
+function withoutUndefined<T extends Record<string, unknown>>(o: T): Record<string, NonNullable<T[keyof T]>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, NonNullable<T[keyof T]>>;
 }
 
 /** The most hits a top_hits bucket gives (Elasticsearch's index.max_inner_result_window, 100 unless an index says otherwise). */

@@ -2,9 +2,29 @@ import { DEPENDENCIES_ACTOR, printable, round4, type HealthChecked, type KillEve
 import type { LoggedEvent } from '@medic/eventlog';
 
 /** One line (plus detail lines) per event of a kill, in log order, for auditors. */
-export function formatTimeline(killId: string, events: readonly LoggedEvent<KillEvent>[]): string {
-  const lines = [`Timeline of kill ${killId} (${events.length} events, from the log)`];
-  for (const e of events) {
+/** A record of the kill this build could not decode, named where it stands in the log. */
+export interface UnreadableRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export function formatTimeline(killId: string, events: readonly LoggedEvent<KillEvent>[], unreadable: readonly UnreadableRecord[] = []): string {
+  const count = `${events.length} events${unreadable.length > 0 ? `, ${unreadable.length} unreadable` : ''}`;
+  const lines = [`Timeline of kill ${killId} (${count}, from the log)`];
+  // In log order: a kill's records share its partition, so the offset places an unreadable one among the rest.
+  type Entry = { readonly event: LoggedEvent<KillEvent>; readonly record?: never } | { readonly event?: never; readonly record: UnreadableRecord };
+  const placeOf = (x: Entry) => x.event ?? x.record;
+  const entries: Entry[] = [...events.map((event) => ({ event })), ...unreadable.map((record) => ({ record }))].sort(
+    (a, b) => placeOf(a).partition - placeOf(b).partition || Number(BigInt(placeOf(a).offset) - BigInt(placeOf(b).offset)),
+  );
+  for (const { event: e, record: r } of entries) {
+    if (r !== undefined) {
+      lines.push(`  unreadable record ${r.topic}/${r.partition}@${r.offset} (${r.code}): ${r.reason}`);
+      continue;
+    }
     lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);
     for (const detail of details(e.data)) lines.push(`      ${detail}`);
   }

@@ -17,6 +17,15 @@ describe('formatTimeline', () => {
     expect(text).toContain('still hostile\\u000a2026-02-11T12:00:09.000Z  ApprovalGranted        approved by admin\\u001b[2J\\u000d\\u0007 \\ud800');
   });
 
+  it('names a record it could not decode where it stands in the log, between the events around it', () => {
+    const events = [logged(SAMPLE_EVENTS.KillReported, 3), logged(SAMPLE_EVENTS.DecisionMade, 12)];
+    const text = formatTimeline('demo-1', events, [{ topic: 'medic.kill.events', partition: 0, offset: '7', code: 'undecodable', reason: 'bad\u0000bytes' }]);
+    const order = text.split('\n').flatMap((l) => (l.startsWith('  unreadable record') ? ['unreadable'] : /^\d{4}-/.test(l) ? [l.split(/\s+/)[1]] : []));
+    expect(order).toEqual(['KillReported', 'unreadable', 'DecisionMade']);
+    expect(text).toContain('  unreadable record medic.kill.events/0@7 (undecodable): bad\\u0000bytes');
+    expect(text.split('\n')[0]).toBe('Timeline of kill demo-1 (2 events, 1 unreadable, from the log)');
+  });
+
   it('keeps printable text, whole surrogate pairs included, as it is', () => {
     const text = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.ApprovalDenied, reason: 'hash matches implant 🚀 — ünïcödé' }, 1)]);
     expect(text).toContain('denied by bob at 2026-02-11T12:00:10.000Z: hash matches implant 🚀 — ünïcödé');

@@ -9,7 +9,7 @@ import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfJson, whatIfThresholds } from '../recalibrate';
-import { formatTimeline } from '../timeline';
+import { formatTimeline, type UnreadableRecord } from '../timeline';
 import { formatKillDeadLetters, isAboutKill, killDeadLetter, type KillDeadLetter } from '../audit-dead-letters';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
@@ -25,13 +25,13 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   const present = await topicsPresent(kafka, [config.kafka.topics.kill_events, config.kafka.topics.kill_commands, ...dlqTopics]);
   if (!present.has(config.kafka.topics.kill_events)) throw noSuchLog(config, config.kafka.topics.kill_events);
   const events: LoggedEvent<KillEvent>[] = [];
-  const unreadable: string[] = [];
+  const unreadable: UnreadableRecord[] = [];
   await readLog(kafka, config.kafka.topics.kill_events, async (records) => {
     const about = records.messages.filter((m) => header(m.headers, 'ce_subject') === killId);
     // A record this build cannot read is named, never fatal: the rest of the kill's life is still told.
     const decoded = decodeRecords('kill', { ...records, messages: about });
     events.push(...decoded.events);
-    for (const r of decoded.rejected) unreadable.push(`${records.topic}/${records.partition}@${r.offset} (${r.code}): ${r.reason}`);
+    for (const r of decoded.rejected) unreadable.push({ topic: records.topic, partition: records.partition, offset: r.offset, code: r.code, reason: r.reason });
     await Promise.resolve();
   });
   const deadLetters = await deadLettersAbout(kafka, config, killId, present);
@@ -47,11 +47,11 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   ];
   if (json) {
     out(JSON.stringify(events, null, 2));
-    for (const line of unreadable) process.stderr.write(`medic: unreadable record ${line}\n`);
+    for (const r of unreadable) process.stderr.write(`medic: unreadable record ${printable(`${r.topic}/${r.partition}@${r.offset} (${r.code}): ${r.reason}`)}\n`);
     for (const text of extras) process.stderr.write(`${text}\n`);
     return;
   }
-  const timeline = events.length > 0 || unreadable.length > 0 ? [formatTimeline(killId, events), ...unreadable.map((line) => `  unreadable record ${line}`)] : [];
+  const timeline = events.length > 0 || unreadable.length > 0 ? [formatTimeline(killId, events, unreadable)] : [];
   out([...timeline, ...extras].join('\n'));
 }
 

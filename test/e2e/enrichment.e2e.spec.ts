@@ -206,6 +206,11 @@ describe('SIEM enrichment on Elasticsearch', () => {
       expect(answer!.falsePositives).toBe(1);
       expect(answer!.historicalBehavior).toMatchObject({ events_in_window: 1, actions: { killed: 1 }, outcomes: { success: 1 } });
       expect(answer!.ignored).toEqual(['module_events.user.name: user.name is analysed text in dyn-events* with no keyword sub-field, so it can be neither matched exactly nor counted (map it as keyword)']);
+      // Indicators and events kept under one pattern: each is asked by its own fields.
+      const shared = new ElasticsearchSiem(es.url, undefined, { ...dynamic, indicators_index: 'dyn-*', module_events_index: 'dyn-*' }, 50);
+      const [both] = await shared.queryContext([{ killId: 'k-dyn', module: 'billing-api', from: day(-30), to: KILLED_AT }], 10_000).finally(() => shared.close());
+      expect(both!.failed).toBeNull();
+      expect(both!.historicalBehavior).toMatchObject({ actions: { killed: 1 } });
       // A module field named wrongly finds nothing, and says so rather than answering with a clean record.
       const misnamed = new ElasticsearchSiem(es.url, undefined, { ...dynamic, fields: { ...f, module: 'service.id' } }, 50);
       const [unknown] = await misnamed.queryContext([{ killId: 'k-dyn', module: 'billing-api', from: day(-30), to: KILLED_AT }], 10_000).finally(() => misnamed.close());

@@ -48,7 +48,7 @@ export class ElasticsearchSiem implements SiemClient {
   private readonly client: Client;
   private readonly fields: IndicatorFields;
   private medicTemplate: Promise<void> | null = null;
-  /** The exact names of the fields Medic filters and counts by, per index pattern, found at most EXACT_FIELDS_TTL_MS ago. */
+  /** The exact names of the fields Medic filters and counts by, per index pattern and fields asked, found at most EXACT_FIELDS_TTL_MS ago. */
   private readonly exactFields = new Map<string, { readonly at: number; readonly fields: Promise<ReadonlyMap<string, ExactField>> }>();
 
   constructor(
@@ -83,6 +83,8 @@ export class ElasticsearchSiem implements SiemClient {
    */
   async queryContext(queries: readonly SiemQuery[], timeoutMs: number): Promise<SiemAnswer[]> {
     if (queries.length === 0) return [];
+    // One budget for the round: the mappings, when they must be asked again, and the searches.
+    const deadline = Date.now() + timeoutMs;
     const f = this.settings.fields;
     const [indicatorFields, eventFields] = await Promise.all([
       this.exactFieldsOf(this.settings.indicators_index, [f.module], timeoutMs),
@@ -102,7 +104,7 @@ export class ElasticsearchSiem implements SiemClient {
       ...alone.flatMap((group) => [indicators, this.indicatorSearch(group, exact.indicators)]),
       ...eventChunks.flatMap((chunk) => [events, this.eventsSearch(chunk, exact.events)]),
     ];
-    const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: timeoutMs }));
+    const response = await this.call(() => this.client.msearch({ searches }, { requestTimeout: Math.max(1, deadline - Date.now()) }));
     // A mapping may have changed under a search that failed: look again next round.
     if ((response.responses as { error?: unknown }[]).some((r) => r?.error !== undefined)) this.exactFields.clear();
     const responses = response.responses as unknown[];
@@ -137,18 +139,23 @@ export class ElasticsearchSiem implements SiemClient {
    */
   private exactFieldsOf(pattern: string, fields: readonly string[], timeoutMs: number): Promise<ReadonlyMap<string, ExactField>> {
     const now = Date.now();
-    const known = this.exactFields.get(pattern);
-    if (known && now - known.at < EXACT_FIELDS_TTL_MS) return known.fields;
     const wanted = [...new Set(fields)];
+    // By pattern and fields: the indicators and the events may well be asked of one pattern.
+    const key = JSON.stringify([pattern, wanted]);
+    const known = this.exactFields.get(key);
+    if (known && now - known.at < EXACT_FIELDS_TTL_MS) return known.fields;
     const found = this.call(() =>
       this.client.fieldCaps({ index: pattern, fields: wanted.flatMap((field) => [field, `${field}.keyword`]), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: timeoutMs }),
     ).then((caps) => {
       const hasIndices = (Array.isArray(caps.indices) ? caps.indices : [caps.indices]).filter(Boolean).length > 0;
       return new Map(wanted.map((field) => [field, exactField(caps.fields as FieldCaps, field, pattern, { hasIndices, required: field === this.settings.fields.module })]));
     });
-    this.exactFields.set(pattern, { at: now, fields: found });
+    const entry = { at: now, fields: found };
+    this.exactFields.set(key, entry);
     // Not kept when it failed: the next round asks again.
-    found.catch(() => this.exactFields.delete(pattern));
+    found.catch(() => {
+      if (this.exactFields.get(key) === entry) this.exactFields.delete(key);
+    });
     return found;
   }
 

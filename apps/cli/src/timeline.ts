@@ -1,7 +1,6 @@
 import { DEPENDENCIES_ACTOR, printable, round4, type HealthChecked, type KillEvent, type KillReported } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 
-/** One line (plus detail lines) per event of a kill, in log order, for auditors. */
 /** A record of the kill this build could not decode, named where it stands in the log. */
 export interface UnreadableRecord {
   readonly topic: string;
@@ -11,6 +10,12 @@ export interface UnreadableRecord {
   readonly reason: string;
 }
 
+/** Where an unreadable record is and why it could not be read. */
+export function describeUnreadable(r: UnreadableRecord): string {
+  return `${r.topic}/${r.partition}@${r.offset} (${r.code}): ${r.reason}`;
+}
+
+/** One line (plus detail lines) per event of a kill, and per record that could not be read, in log order, for auditors. */
 export function formatTimeline(killId: string, events: readonly LoggedEvent<KillEvent>[], unreadable: readonly UnreadableRecord[] = []): string {
   const count = `${events.length} events${unreadable.length > 0 ? `, ${unreadable.length} unreadable` : ''}`;
   const lines = [`Timeline of kill ${killId} (${count}, from the log)`];
@@ -22,7 +27,7 @@ export function formatTimeline(killId: string, events: readonly LoggedEvent<Kill
   );
   for (const { event: e, record: r } of entries) {
     if (r !== undefined) {
-      lines.push(`  unreadable record ${r.topic}/${r.partition}@${r.offset} (${r.code}): ${r.reason}`);
+      lines.push(`  unreadable record ${describeUnreadable(r)}`);
       continue;
     }
     lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);

@@ -9,7 +9,7 @@ import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfJson, whatIfThresholds } from '../recalibrate';
-import { formatTimeline, type UnreadableRecord } from '../timeline';
+import { describeUnreadable, formatTimeline, type UnreadableRecord } from '../timeline';
 import { formatKillDeadLetters, isAboutKill, killDeadLetter, type KillDeadLetter } from '../audit-dead-letters';
 
 /** `medic replay audit <kill_id> [--json]`: the whole life of one kill, read from the log. */
@@ -47,7 +47,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   ];
   if (json) {
     out(JSON.stringify(events, null, 2));
-    for (const r of unreadable) process.stderr.write(`medic: unreadable record ${printable(`${r.topic}/${r.partition}@${r.offset} (${r.code}): ${r.reason}`)}\n`);
+    for (const r of unreadable) process.stderr.write(`medic: unreadable record ${printable(describeUnreadable(r))}\n`);
     for (const text of extras) process.stderr.write(`${text}\n`);
     return;
   }

@@ -90,7 +90,7 @@ export class ElasticsearchSiem implements SiemClient {
       this.exactFieldsOf(this.settings.indicators_index, [f.module], timeoutMs),
       this.exactFieldsOf(this.settings.module_events_index, [f.module, f.event_action, f.event_outcome, f.tags, f.source_ip, f.destination_ip, f.user], timeoutMs),
     ]);
-    const exact: Exact = { indicators: indicatorFields, events: eventFields };
+    const exact: Exact = { indicators: indicatorFields, events: eventFields, notes: this.mappingNotes(indicatorFields, eventFields) };
     const groups = byModule(queries);
     const bucketed = groups.filter((group) => this.indicatorHits(group) <= TOP_HITS_MAX);
     const alone = groups.filter((group) => this.indicatorHits(group) > TOP_HITS_MAX);
@@ -310,17 +310,27 @@ export class ElasticsearchSiem implements SiemClient {
     return names.length === 1 ? byName(names[0]!) : { bool: { should: names.map(byName), minimum_should_match: 1 } };
   }
 
-  private answer(q: SiemQuery, exact: Exact, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
-    const ignored = new Ignored();
+  /** What the round's mappings keep from every kill's answer, found once for the round. */
+  private mappingNotes(indicators: ReadonlyMap<string, ExactField>, events: ReadonlyMap<string, ExactField>): MappingNote[] {
     const moduleField = this.settings.fields.module;
-    for (const [where, fields] of [['indicators', exact.indicators], ['module_events', exact.events]] as const) {
+    const notes: MappingNote[] = [];
+    for (const [where, fields] of [['indicators', indicators], ['module_events', events]] as const) {
       for (const [field, { problem, partial }] of fields) {
         // Without the module's own documents nothing of the pattern is known; without a count, only that count.
-        if (problem !== null && field === moduleField) ignored.fail(where, problem);
-        else if (problem !== null) ignored.add(`${where}.${field}`, problem);
+        if (problem !== null && field === moduleField) notes.push({ where, why: problem, fails: true });
+        else if (problem !== null) notes.push({ where: `${where}.${field}`, why: problem, fails: false });
         // The module's documents are matched by both names, so only the counts can be partial.
-        else if (partial !== null && field !== moduleField) ignored.add(`${where}.${field}`, partial);
+        else if (partial !== null && field !== moduleField) notes.push({ where: `${where}.${field}`, why: partial, fails: false });
       }
+    }
+    return notes;
+  }
+
+  private answer(q: SiemQuery, exact: Exact, indicatorsFrom: IndicatorHits, eventsResponse: unknown, module: number, index: number): SiemAnswer {
+    const ignored = new Ignored();
+    for (const note of exact.notes) {
+      if (note.fails) ignored.fail(note.where, note.why);
+      else ignored.add(note.where, note.why);
     }
     const indicators: ThreatIndicator[] = [];
     const from = Date.parse(q.from);
@@ -451,10 +461,18 @@ interface IndicatorHits {
   readonly bucket: string | null;
 }
 
-/** The exact field names per pattern of one round. */
+/** The exact field names per pattern of one round, and what they keep from each answer. */
 interface Exact {
   readonly indicators: ReadonlyMap<string, ExactField>;
   readonly events: ReadonlyMap<string, ExactField>;
+  readonly notes: readonly MappingNote[];
+}
+
+/** A field the mappings keep Medic from reading: named in each answer, and failing it when it is the module's. */
+interface MappingNote {
+  readonly where: string;
+  readonly why: string;
+  readonly fails: boolean;
 }
 
 /** How long what `_field_caps` said of a pattern is trusted. */

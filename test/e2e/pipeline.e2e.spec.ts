@@ -164,6 +164,22 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     expect(page.body.data.items.filter((d) => d.kill_id === report.kill_id)).toHaveLength(1);
   });
 
+  it("decides a report of a later minor version that adds fields, and shows the operator and the auditor what it left out", async () => {
+    const report = killReport();
+    await medic.publishRaw(smithMessage({ ...report, blast_radius: { hosts: 4 } }, { version: '1.3', priority: 'high' }), report.kill_id);
+    const decision = await decisionFor(medic, report.kill_id);
+    const one = await medic.get<Envelope<Decision & { report_version: string; report_ignored_fields: string[] }>>(`/decisions/${decision.decision_id}`);
+    expect(one.body.data).toMatchObject({ report_version: '1.3', report_ignored_fields: ['priority', 'payload.blast_radius'] });
+    const audit = await medicCli(['replay', 'audit', report.kill_id], { env: cliEnv(medic) });
+    expect(audit.stdout).toMatch(/unsigned, message version 1\.3\n/);
+    expect(audit.stdout).toContain('left out, unknown to this Medic (added by version 1.3): priority, payload.blast_radius');
+    // Version 1.0 is read exactly: the same addition there is refused.
+    const strict = killReport();
+    await medic.publishRaw(smithMessage({ ...strict, blast_radius: { hosts: 4 } }), strict.kill_id);
+    const dead = await readAll(medic, medic.topics.dlq, (all) => all.some((m) => m.key?.toString() === strict.kill_id));
+    expect(dead.find((m) => m.key?.toString() === strict.kill_id)?.headers?.medic_dlq_reason?.toString()).toMatch(/unknown field "blast_radius"/);
+  });
+
   it('loses and duplicates nothing when the decision service is SIGKILLed mid-stream', async () => {
     const reports = Array.from({ length: 400 }, () => killReport());
     const publishing = (async () => {

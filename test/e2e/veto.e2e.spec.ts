@@ -426,7 +426,7 @@ describe("Smith's reply_to: only the configured reply topics", () => {
         const parsed = parseSmithKillMessage(Buffer.from(smithMessage(wire, { reply_to: undefined })));
         if (!parsed.ok) throw new Error(parsed.error.reason);
         const at = new Date().toISOString();
-        const reported = { type: 'KillReported' as const, killId: wire.kill_id, at, report: parsed.value.payload, correlationId: null, replyTo, source: { topic: medic.topics.smith, partition: 0, offset: '0' }, signedBy: null };
+        const reported = { type: 'KillReported' as const, killId: wire.kill_id, at, report: parsed.value.payload, correlationId: null, replyTo, source: { topic: medic.topics.smith, partition: 0, offset: '0' }, signedBy: null, ignoredFields: [] };
         await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', reported, { source: 'medic/listener', subject: wire.kill_id, time: at }))] });
         killIds.push(wire.kill_id);
       }

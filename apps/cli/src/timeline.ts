@@ -133,7 +133,8 @@ function reportDetails(e: KillReported): string[] {
   const r = e.report;
   const metadata = Object.entries(r.metadata);
   return [
-    `Smith's report: killed at ${r.timestamp}, correlation ${e.correlationId ?? 'none'}, answers on ${e.replyTo ?? 'the response topic'}, ${e.signedBy ? `signed by ${e.signedBy}` : 'unsigned'}`,
+    `Smith's report: killed at ${r.timestamp}, correlation ${e.correlationId ?? 'none'}, answers on ${e.replyTo ?? 'the response topic'}, ${e.signedBy ? `signed by ${e.signedBy}` : 'unsigned'}${e.smithVersion ? `, message version ${e.smithVersion}` : ''}`,
+    ...(e.ignoredFields.length > 0 ? [`left out, unknown to this Medic (added by version ${e.smithVersion ?? '1.x'}): ${e.ignoredFields.join(', ')}`] : []),
     ...r.evidence.map((item) => `evidence: ${item}`),
     ...(r.dependencies.length > 0 ? [`modules depending on it: ${r.dependencies.join(', ')}`] : []),
     ...(metadata.length > 0 ? [`metadata: ${metadata.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`] : []),

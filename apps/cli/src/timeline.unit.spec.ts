@@ -52,6 +52,16 @@ describe('formatTimeline', () => {
     expect(formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.KillReported, signedBy: null }, 0)])).toMatch(/answers on medic.responses, unsigned/);
   });
 
+  it("names the version of Smith's message and the fields a later minor version added that were left out", () => {
+    const text = formatTimeline('demo-1', [logged(SAMPLE_EVENTS.KillReported, 0)]);
+    expect(text).toContain('signed by smith-1, message version 1.2\n');
+    expect(text).toContain('left out, unknown to this Medic (added by version 1.2): priority, payload.blast_radius');
+    // An event from before the version was kept says nothing of either.
+    const older = formatTimeline('demo-1', [logged({ ...SAMPLE_EVENTS.KillReported, smithVersion: null, ignoredFields: [] }, 0)]);
+    expect(older).toContain('signed by smith-1\n');
+    expect(older).not.toContain('left out');
+  });
+
   it('names the decision, when a human answered, and what the outcome taught', () => {
     const text = (e: KillEvent) => formatTimeline('demo-1', [logged(e, 1)]);
     expect(text(SAMPLE_EVENTS.DecisionMade)).toMatch(/\(decision dec-1\)/);

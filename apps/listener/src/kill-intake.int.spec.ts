@@ -56,8 +56,8 @@ describe('kill intake against real Postgres', () => {
     const report = killReport();
     const first = await intake(batch(2, 500, [smithMessage(report)]));
     const again = await intake(batch(2, 500, [smithMessage(report)]));
-    expect(first.verdicts).toEqual([{ kind: 'reported', killId: report.kill_id }]);
-    expect(again.verdicts).toEqual([{ kind: 'redelivered', killId: report.kill_id }]);
+    expect(first.verdicts).toEqual([{ kind: 'reported', killId: report.kill_id, version: '1.0', ignoredFields: [] }]);
+    expect(again.verdicts).toEqual([{ kind: 'redelivered', killId: report.kill_id, version: '1.0', ignoredFields: [] }]);
     expect(again.outputs[0]!.messages).toHaveLength(1);
   });
 
@@ -85,6 +85,22 @@ describe('kill intake against real Postgres', () => {
     // Redelivered together, the round is reported again as it was.
     const again = await ds.transaction((tx) => takeInBatches([batch(1, 4000, [smithMessage(shared), '{', smithMessage(b)])], tx, settings, now));
     expect(again[0]!.verdicts.map((v) => v.kind)).toEqual(['dead_letter', 'duplicate', 'redelivered']);
+  });
+
+  it('takes in a report of a later minor version that adds fields, naming them in the event, and knows it again as 1.0', async () => {
+    const report = killReport();
+    const newer = smithMessage({ ...report, blast_radius: 3 }, { version: '1.2', priority: 'high' });
+    const result = await intake(batch(0, 6000, [newer, smithMessage(report), smithMessage({ ...report, priority: 'high' })]));
+    // Refused records are named as they are read, accepted ones once their kill ids are claimed.
+    expect(result.verdicts).toEqual([
+      // In 1.0 an unknown field is still refused.
+      { kind: 'dead_letter', code: 'invalid_field', reason: expect.stringMatching(/unknown field "priority"/) as unknown },
+      { kind: 'reported', killId: report.kill_id, version: '1.2', ignoredFields: ['priority', 'payload.blast_radius'] },
+      // What this Medic reads of it is the same report: a 1.0 repeat is a repeat.
+      { kind: 'duplicate', killId: report.kill_id },
+    ]);
+    const event = decodeEvent('kill', 'medic.kill.v1.KillReported', result.outputs[0]!.messages[0]!.value as Buffer);
+    expect(event).toMatchObject({ killId: report.kill_id, smithVersion: '1.2', ignoredFields: ['priority', 'payload.blast_radius'] });
   });
 
   it('dead-letters what fails validation, with the original bytes', async () => {
@@ -119,7 +135,7 @@ describe('kill intake against real Postgres', () => {
       { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/half a signature: the smith_signature header is missing/) as unknown },
       { kind: 'dead_letter', code: 'invalid_signature', reason: expect.stringMatching(/not the base64 of a 64-byte Ed25519 signature/) as unknown },
       { kind: 'dead_letter', code: 'stale_report', reason: expect.stringMatching(/125 s old when it was read .* more than the 60 s allowed/) as unknown },
-      { kind: 'reported', killId: good.kill_id },
+      { kind: 'reported', killId: good.kill_id, version: '1.0', ignoredFields: [] },
     ]);
     // The report's bytes go to the dead letters as they came; the accepted one names its key.
     const [events, dead] = result.outputs;

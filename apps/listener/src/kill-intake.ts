@@ -16,8 +16,7 @@ export interface IntakeSettings {
 }
 
 export type IntakeVerdict =
-  | { readonly kind: 'reported'; readonly killId: string }
-  | { readonly kind: 'redelivered'; readonly killId: string }
+  | { readonly kind: 'reported' | 'redelivered'; readonly killId: string; readonly version: string; readonly ignoredFields: readonly string[] }
   | { readonly kind: 'duplicate'; readonly killId: string }
   | { readonly kind: 'dead_letter'; readonly code: string; readonly reason: string };
 
@@ -90,7 +89,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
     if (sameRecord) {
       // Ours, or a redelivery of ours after a transaction that never committed.
       events.push(toKafkaMessage('kill', envelopes.get(killId)!));
-      verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId });
+      verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId, version: a.kill.version, ignoredFields: a.kill.ignoredFields });
     } else if (seen.payloadSha256 === a.sha256) {
       verdicts.push({ kind: 'duplicate', killId });
     } else {
@@ -122,7 +121,7 @@ function readReport(raw: Buffer, message: KafkaMessage, settings: IntakeSettings
 
 function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
   const { batch } = a.intake;
-  const { payload, correlationId, replyTo } = a.kill;
+  const { payload, correlationId, replyTo, version, ignoredFields } = a.kill;
   return newEnvelope(
     'kill',
     {
@@ -134,6 +133,8 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
       replyTo,
       source: { topic: batch.topic, partition: batch.partition, offset: a.message.offset },
       signedBy: a.signedBy,
+      smithVersion: version,
+      ignoredFields,
     },
     // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
     { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: handledIn(a.message) },

@@ -49,7 +49,10 @@ export class ListenerWorker implements LogWorker {
       } else {
         this.received.inc({ verdict: v.kind, code: '' });
         if (v.kind === 'duplicate') this.logger.info('repeated kill_id dropped', { kill_id: v.killId });
-        else this.logger.info('kill reported', { kill_id: v.killId, redelivered: v.kind === 'redelivered' });
+        else if (v.ignoredFields.length > 0) {
+          // Smith speaks a later minor version: worth an operator's look, since this Medic cannot weigh what it added.
+          this.logger.warn('kill reported; fields of a later message version left out', { kill_id: v.killId, version: v.version, ignored_fields: v.ignoredFields, redelivered: v.kind === 'redelivered' });
+        } else this.logger.info('kill reported', { kill_id: v.killId, redelivered: v.kind === 'redelivered' });
       }
     }
   }

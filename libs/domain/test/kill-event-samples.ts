@@ -38,6 +38,8 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     replyTo: 'medic.responses',
     source: { topic: 'smith.events.kill_notifications', partition: 0, offset: '42' },
     signedBy: 'smith-1',
+    smithVersion: '1.2',
+    ignoredFields: ['priority', 'payload.blast_radius'],
   },
   ContextEnriched: {
     type: 'ContextEnriched',

@@ -82,6 +82,10 @@ export class DecisionDto {
   @ApiProperty() source_agent!: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'the trusted key whose Ed25519 signature the kill report carried (smith.signing); null when it was not signed' })
   report_signed_by!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: "the version of Smith's message (spec 4.1 envelope); null for kills logged before it was kept" })
+  report_version!: string | null;
+  @ApiProperty({ type: [String], description: 'fields a later 1.x minor version of the message added that this Medic does not know and left out: envelope fields by name, payload fields as "payload.<name>"; empty for version 1.0' })
+  report_ignored_fields!: string[];
   @ApiProperty({ format: 'date-time' }) killed_at!: string;
   @ApiProperty({ type: [RiskFactorDto] }) risk_factors!: RiskFactorDto[];
   @ApiProperty() risk_coverage!: number;
@@ -128,6 +132,8 @@ export function toDecisionDto(v: KillView): DecisionDto {
     smith_confidence: v.smithConfidence,
     source_agent: v.sourceAgent,
     report_signed_by: v.signedBy,
+    report_version: v.reportVersion,
+    report_ignored_fields: v.reportIgnoredFields ?? [],
     killed_at: v.killedAt.toISOString(),
     risk_factors: (v.riskFactors ?? []).map((f) => ({
       name: f.name,

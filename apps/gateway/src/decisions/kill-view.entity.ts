@@ -21,6 +21,8 @@ export class KillView {
   @Column('text', { name: 'source_agent' }) sourceAgent!: string;
   /** The trusted key whose signature the report carried (smith.signing); null when unsigned. */
   @Column('text', { name: 'signed_by', nullable: true }) signedBy!: string | null;
+  @Column('text', { name: 'report_version', nullable: true }) reportVersion!: string | null;
+  @Column('json', { name: 'report_ignored_fields', nullable: true }) reportIgnoredFields!: string[] | null;
   @Column('timestamptz', { name: 'killed_at' }) killedAt!: Date;
   @Column('timestamptz', { name: 'reported_at' }) reportedAt!: Date;
   @Column('uuid', { name: 'decision_id', nullable: true }) decisionId!: string | null;
@@ -142,6 +144,8 @@ export const GATEWAY_DDL = [
     'denial_reason text',
     'approval_command_id text',
     'signed_by text',
+    'report_version text',
+    'report_ignored_fields json',
     'held_since timestamptz',
     'held_until timestamptz',
     'held_reason text',

@@ -8,8 +8,9 @@ import { KillView } from './kill-view.entity';
  */
 export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
-  // 4: resurrections held back; 5: the veto exchange, a human's verdict as the outcome, observed decisions.
-  version: 5,
+  // 4: resurrections held back; 5: the veto exchange, a human's verdict as the outcome, observed decisions;
+  // 6: the version of Smith's message and the fields of a later minor version left out.
+  version: 6,
   entity: KillView,
   read: readStream('kill', [
     'KillReported',
@@ -136,6 +137,8 @@ function reported(logged: LoggedEvent<KillEvent>, e: Extract<KillEvent, { type: 
     smithConfidence: r.confidenceScore,
     sourceAgent: r.sourceAgent,
     signedBy: e.signedBy ?? null,
+    reportVersion: e.smithVersion ?? null,
+    reportIgnoredFields: [...e.ignoredFields],
     killedAt: new Date(r.timestamp),
     reportedAt: new Date(e.at),
     decisionId: null,

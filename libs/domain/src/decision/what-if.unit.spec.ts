@@ -174,7 +174,7 @@ describe('the facts of a kill, folded from its events', () => {
   const at = '2026-12-01T10:00:00.000Z';
   const { report, risk, decision } = decide('f1', 0.25, { criticality: 0.7, severity: 'high', coverage: 0.9, module: 'ledger' });
   const source = { topic: 'smith.events.kill_notifications', partition: 0, offset: '7' };
-  const reported: KillEvent = { type: 'KillReported', killId: 'f1', at, report, correlationId: 'c', replyTo: null, source, signedBy: null };
+  const reported: KillEvent = { type: 'KillReported', killId: 'f1', at, report, correlationId: 'c', replyTo: null, source, signedBy: null, ignoredFields: [] };
   const assessed: KillEvent = { type: 'RiskAssessed', killId: 'f1', at, assessment: risk };
   const made: KillEvent = { type: 'DecisionMade', killId: 'f1', at, decision, targetModule: 'ledger', targetInstanceId: 'inst-001' };
 

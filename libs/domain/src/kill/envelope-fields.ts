@@ -17,6 +17,17 @@ export function readVersion(value: unknown): string {
   return version;
 }
 
+/**
+ * Whether a message whose version field holds `value` may carry fields this
+ * Medic does not know. A later minor version of the same major only adds
+ * fields (semantic versioning), so those are left out and named, never
+ * guessed at; version "1.0", and anything that is not a supported version,
+ * is read exactly, and there an unknown field is a mistake.
+ */
+export function admitsUnknownFields(value: unknown): boolean {
+  return typeof value === 'string' && SUPPORTED_VERSION.test(value) && Number(value.split('.')[1]) > 0;
+}
+
 export function readMessageType(value: unknown): 'KILL_REPORT' {
   const type = requireEnvelopeString(value, 'message_type');
   if (type !== 'KILL_REPORT') reject('invalid_envelope', 'message_type', `message_type ${quote(type)} is not "KILL_REPORT"`);

@@ -33,9 +33,13 @@ const PAYLOAD_FIELDS = new Set([
   'metadata',
 ]);
 
-/** `receivedAt`: when Medic received the report, to refuse kills dated after it (null: not checked). */
-export function readKillReport(payload: UntrustedObject, limits: KillReportLimits, receivedAt: string | null): KillReport {
-  rejectUnknownFields(payload);
+/**
+ * `receivedAt`: when Medic received the report, to refuse kills dated after it
+ * (null: not checked). `admitUnknown`: a field spec 2.1 does not have is left
+ * out (see `unknownPayloadFields`) instead of refusing the report.
+ */
+export function readKillReport(payload: UntrustedObject, limits: KillReportLimits, receivedAt: string | null, admitUnknown = false): KillReport {
+  if (!admitUnknown) rejectUnknownFields(payload);
   const required = (key: string): unknown => requireField(payload, key);
   const optional = (key: string, fallback: unknown): unknown => ownField(payload, key) ?? fallback;
   return {
@@ -53,9 +57,14 @@ export function readKillReport(payload: UntrustedObject, limits: KillReportLimit
   };
 }
 
-// Strict on purpose: a field we do not know is a field we would silently drop.
+/** The payload's fields that a spec 2.1 kill report does not have, in the order they came. */
+export function unknownPayloadFields(payload: UntrustedObject): string[] {
+  return Object.keys(payload).filter((key) => !PAYLOAD_FIELDS.has(key));
+}
+
+// Strict unless admitted: a field we do not know is a field we would otherwise silently drop.
 function rejectUnknownFields(payload: UntrustedObject): void {
-  const unknown = Object.keys(payload).find((key) => !PAYLOAD_FIELDS.has(key));
+  const [unknown] = unknownPayloadFields(payload);
   if (unknown !== undefined) {
     const field = `payload.${unknown.slice(0, 64)}`;
     reject('invalid_field', field, `payload has an unknown field ${quote(unknown)}; a kill report (spec 2.1) has no such field`);

@@ -35,4 +35,10 @@ export interface SmithKillMessage {
   readonly payload: KillReport;
   readonly correlationId: string | null;
   readonly replyTo: string | null;
+  /**
+   * Fields of a later 1.x minor version that this Medic does not know and left
+   * out: envelope fields by name, payload fields as "payload.<name>". Always
+   * empty for version "1.0", which is read exactly.
+   */
+  readonly ignoredFields: readonly string[];
 }

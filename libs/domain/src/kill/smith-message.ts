@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../shared/errors';
 import {
+  admitsUnknownFields,
   readCorrelationId,
   readMessageType,
   readPayloadObject,
@@ -8,17 +9,22 @@ import {
 } from './envelope-fields';
 import { isUntrustedObject, ownField, type UntrustedObject } from './json-object';
 import type { SmithKillMessage } from './kill-report';
-import { readKillReport } from './kill-report-payload';
+import { readKillReport, unknownPayloadFields } from './kill-report-payload';
 import { DEFAULT_KILL_REPORT_LIMITS, type KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject, Rejection, type ValidationFailure } from './validation-failure';
 import { printable } from '../shared/text';
 
 const ENVELOPE_FIELDS = new Set(['version', 'message_type', 'payload', 'correlation_id', 'reply_to']);
+// How many fields a later minor version may add before the rest are only counted, and how much of a name is kept.
+const MAX_IGNORED_NAMED = 16;
+const MAX_IGNORED_NAME_LENGTH = 64;
 
 /**
  * Reads one message from Smith's kill topic (spec 4.1 envelope, spec 2.1
  * payload). Anything that is not exactly a kill report is refused with the
- * first problem found; nothing is repaired or guessed. Given when the message
+ * first problem found; nothing is repaired or guessed. The one allowance: a
+ * later 1.x minor version may add fields, which are left out and named in
+ * `ignoredFields` (see `admitsUnknownFields`). Given when the message
  * was received (ISO-8601), a kill dated later than that, beyond the clock skew
  * allowed, is refused too.
  */
@@ -37,14 +43,29 @@ export function parseSmithKillMessage(
 
 function readMessage(raw: Uint8Array, limits: KillReportLimits, receivedAt: string | null): SmithKillMessage {
   const envelope = readEnvelope(readJsonMessage(raw, limits.maxMessageBytes));
+  const admitUnknown = admitsUnknownFields(ownField(envelope, 'version'));
+  if (!admitUnknown) rejectUnknownEnvelopeFields(envelope);
   // Envelope fields first, so a foreign message is named as such rather than
   // by the first payload field it happens to lack.
   const version = readVersion(ownField(envelope, 'version'));
   const messageType = readMessageType(ownField(envelope, 'message_type'));
   const correlationId = readCorrelationId(ownField(envelope, 'correlation_id'));
   const replyTo = readReplyTo(ownField(envelope, 'reply_to'), limits.replyTopics);
-  const payload = readKillReport(readPayloadObject(ownField(envelope, 'payload')), limits, receivedAt);
-  return { version, messageType, payload, correlationId, replyTo };
+  const payloadObject = readPayloadObject(ownField(envelope, 'payload'));
+  const payload = readKillReport(payloadObject, limits, receivedAt, admitUnknown);
+  const ignoredFields = admitUnknown ? namesOfIgnored(unknownEnvelopeFields(envelope), unknownPayloadFields(payloadObject)) : [];
+  return { version, messageType, payload, correlationId, replyTo, ignoredFields };
+}
+
+/** Envelope fields as they are, payload fields as "payload.<name>"; printable, shortened, and past a bound only counted. */
+function namesOfIgnored(envelopeFields: readonly string[], payloadFields: readonly string[]): string[] {
+  const all = [...envelopeFields, ...payloadFields.map((name) => `payload.${name}`)];
+  const shown = all.slice(0, MAX_IGNORED_NAMED).map((name) => {
+    const short = name.length > MAX_IGNORED_NAME_LENGTH ? `${name.slice(0, MAX_IGNORED_NAME_LENGTH)}…` : name;
+    return printable(short);
+  });
+  const more = all.length - shown.length;
+  return more > 0 ? [...shown, `(${more} more)`] : shown;
 }
 
 /** A message from Smith as parsed JSON: at most `maxBytes`, UTF-8, JSON; rejected otherwise (inside a reader only). */
@@ -71,11 +92,18 @@ function decodeJson(raw: Uint8Array): unknown {
 
 function readEnvelope(value: unknown): UntrustedObject {
   if (!isUntrustedObject(value)) return reject('invalid_envelope', null, `message must be a JSON object, got ${kindOf(value)}`);
-  const unknown = Object.keys(value).find((key) => !ENVELOPE_FIELDS.has(key));
+  return value;
+}
+
+function unknownEnvelopeFields(envelope: UntrustedObject): string[] {
+  return Object.keys(envelope).filter((key) => !ENVELOPE_FIELDS.has(key));
+}
+
+function rejectUnknownEnvelopeFields(envelope: UntrustedObject): void {
+  const [unknown] = unknownEnvelopeFields(envelope);
   if (unknown !== undefined) {
     reject('invalid_envelope', unknown.slice(0, 64), `message has an unknown envelope field ${quote(unknown)}; spec 4.1 has no such field`);
   }
-  return value;
 }
 
 // Partial<> admits explicit undefined, which must not erase a default.

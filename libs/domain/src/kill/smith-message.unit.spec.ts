@@ -53,6 +53,7 @@ describe('parseSmithKillMessage: valid messages', () => {
         correlationId: '6f1c2a9e-0b7d-4e43-9a51-3c8f2d7e1b04',
         replyTo: 'medic.responses',
         payload: aReport(),
+        ignoredFields: [],
       },
     });
   });
@@ -109,6 +110,32 @@ describe('parseSmithKillMessage: valid messages', () => {
 
   it('accepts a later 1.x version', () => {
     expect(parseSmithKillMessage(encode(envelope(DEMO_PAYLOAD, { version: '1.7' }))).ok).toBe(true);
+  });
+
+  it('reads a later 1.x minor version that adds fields: the report as known, the added fields named and left out', () => {
+    const payload = { ...DEMO_PAYLOAD, blast_radius: { hosts: 3 }, priority: 'urgent' };
+    const result = parseSmithKillMessage(encode(envelope(payload, { version: '1.2', trace_hint: 'x' })));
+    if (!result.ok) throw new Error(result.error.reason);
+    expect(result.value).toMatchObject({ version: '1.2', ignoredFields: ['trace_hint', 'payload.blast_radius', 'payload.priority'] });
+    expect(result.value.payload).toEqual(aReport());
+  });
+
+  it('still checks every known field of a later minor version strictly', () => {
+    const payload = { ...DEMO_PAYLOAD, priority: 'urgent', confidence_score: 1.5 };
+    expect(failureOf(encode(envelope(payload, { version: '1.3' })))).toMatchObject({ code: 'invalid_field', field: 'payload.confidence_score' });
+    expect(failureOf(encode(envelope(DEMO_PAYLOAD, { version: '1.3', reply_to: 'elsewhere' })))).toMatchObject({ code: 'invalid_envelope', field: 'reply_to' });
+  });
+
+  it('names hostile added fields printably, shortened, and past sixteen only counts them', () => {
+    const added = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`extra_${i}`, i]));
+    const payload = { ...DEMO_PAYLOAD, ['x'.repeat(200)]: 1, 'bell\u0007\ud800': 2, ...added };
+    const result = parseSmithKillMessage(encode(envelope(payload, { version: '1.10' })));
+    if (!result.ok) throw new Error(result.error.reason);
+    const names = result.value.ignoredFields;
+    expect(names).toHaveLength(17);
+    expect(names[0]).toBe(`payload.${'x'.repeat(56)}…`);
+    expect(names[1]).toBe('payload.bell\\u0007\\ud800');
+    expect(names[16]).toBe('(6 more)');
   });
 
   it('accepts metadata nested exactly 8 levels deep', () => {
@@ -247,12 +274,14 @@ describe('parseSmithKillMessage: refused messages', () => {
     expect(failure.reason).toContain('is not one of');
   });
 
-  it('refuses an unknown payload field', () => {
+  it('refuses an unknown payload field in version 1.0, and an unknown field beside an unsupported version', () => {
     expect(failureOf(withPayload({ priority: 'urgent' }))).toEqual({
       code: 'invalid_field',
       field: 'payload.priority',
       reason: 'payload has an unknown field "priority"; a kill report (spec 2.1) has no such field',
     });
+    expect(failureOf(encode(envelope(DEMO_PAYLOAD, { version: '2.1', priority: 'high' })))).toMatchObject({ code: 'invalid_envelope', field: 'priority' });
+    expect(failureOf(encode(envelope({ ...DEMO_PAYLOAD, priority: 'urgent' }, { version: '1.01' })))).toMatchObject({ code: 'invalid_envelope', field: 'version' });
   });
 
   it.each(['yesterday', '2026-02-11T12:00:00', '2026-02-11', '2026-02-30T12:00:00Z', '2026-13-01T00:00:00Z', '2026-02-11T25:00:00Z', '2026-02-11T12:00:00+25:00'])(

@@ -40,6 +40,8 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
 // Smith may deliver a kill twice (at-least-once); the second copy is a no-op.
 function reportKill(command: ReportKill, state: KillState | null): KillReported[] {
   if (state !== null) return [];
-  const { report, correlationId, replyTo, source, at, signedBy } = command;
-  return [{ type: 'KillReported', killId: report.killId, at, report, correlationId, replyTo, source, signedBy: signedBy ?? null }];
+  const { report, correlationId, replyTo, source, at, signedBy, smithVersion, ignoredFields } = command;
+  return [
+    { type: 'KillReported', killId: report.killId, at, report, correlationId, replyTo, source, signedBy: signedBy ?? null, smithVersion: smithVersion ?? null, ignoredFields: ignoredFields ?? [] },
+  ];
 }

@@ -38,6 +38,8 @@ const reportKill: KillCommand = {
   source: { topic: 'smith.events.kill_notifications', partition: 0, offset: '42' },
   at: '2026-02-11T12:00:01.000Z',
   signedBy: 'smith-1',
+  smithVersion: '1.2',
+  ignoredFields: ['priority', 'payload.blast_radius'],
 };
 
 const decideWith = (changes: Partial<DecideResurrection> = {}, policy: Partial<PolicySettings> = {}): DecideResurrection => decideCommand({ at: AT, ...changes }, policy);

@@ -19,6 +19,9 @@ export interface ReportKill {
   readonly at: string;
   /** The trusted key whose signature the report carried; null or absent when unsigned. */
   readonly signedBy?: string | null;
+  /** The version of Smith's message, and the fields of a later minor version left out (SmithKillMessage). */
+  readonly smithVersion?: string | null;
+  readonly ignoredFields?: readonly string[];
 }
 
 export interface DecideResurrection {

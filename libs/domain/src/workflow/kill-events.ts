@@ -22,6 +22,10 @@ export interface KillReported extends KillEventBase {
   readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
   /** The trusted key whose signature the report carried (smith.signing); null or absent when it was not signed. */
   readonly signedBy?: string | null;
+  /** The version of Smith's message (spec 4.1); null or absent in events written before it was kept. */
+  readonly smithVersion?: string | null;
+  /** What a later 1.x minor version added that this Medic does not know and left out (see SmithKillMessage). */
+  readonly ignoredFields: readonly string[];
 }
 
 export interface ThreatIndicator {

@@ -173,6 +173,8 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
     const audit = await medicCli(['replay', 'audit', report.kill_id], { env: cliEnv(medic) });
     expect(audit.stdout).toMatch(/unsigned, message version 1\.3\n/);
     expect(audit.stdout).toContain('left out, unknown to this Medic (added by version 1.3): priority, payload.blast_radius');
+    const metrics = await (await fetch(medic.metricsUrl('listener'))).text();
+    expect(metrics).toMatch(/medic_kill_reports_total\{verdict="reported",code="ignored_fields",service="listener"\} 1\n/);
     // Version 1.0 is read exactly: the same addition there is refused.
     const strict = killReport();
     await medic.publishRaw(smithMessage({ ...strict, blast_radius: { hosts: 4 } }), strict.kill_id);

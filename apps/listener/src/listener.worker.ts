@@ -47,7 +47,8 @@ export class ListenerWorker implements LogWorker {
         this.received.inc({ verdict: v.kind, code: v.code });
         this.logger.warn('kill notification dead-lettered', { code: v.code, reason: v.reason });
       } else {
-        this.received.inc({ verdict: v.kind, code: '' });
+        // A report that left fields out is counted apart, so a dashboard shows when Smith moved to a later version.
+        this.received.inc({ verdict: v.kind, code: v.kind !== 'duplicate' && v.ignoredFields.length > 0 ? 'ignored_fields' : '' });
         if (v.kind === 'duplicate') this.logger.info('repeated kill_id dropped', { kill_id: v.killId });
         else if (v.ignoredFields.length > 0) {
           // Smith speaks a later minor version: worth an operator's look, since this Medic cannot weigh what it added.

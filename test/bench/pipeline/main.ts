@@ -5,6 +5,7 @@
  *   - sustained throughput (kills decided per second, from a burst);
  *   - p50 / p99 kill-to-decision latency at a paced 1,000 kills/s;
  *   - p50 / p99 approve-over-REST latency (POST to its 200) over 1,000 approvals;
+ *   - p50 / p99 of the gateway's reads over 5,000 decided kills, idle and while kills flow (see `api-reads`);
  *   - the same pipeline with SIEM enrichment on a seeded Elasticsearch (BENCH_SIEM=0 skips it);
  * each beside raw Kafka's figure from the same run, as a ratio.
  * Latency is measured from the moment a report is produced to the moment its
@@ -24,6 +25,7 @@ import { ElasticsearchSiem } from '../../../apps/enrichment/src/siem/elasticsear
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../../apps/enrichment/src/siem/seed';
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { cpuPerUnit, cpuSnapshot } from '../cpu';
+import { apiReads } from './api-reads';
 import { percentile } from '../stats';
 
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
@@ -42,8 +44,15 @@ const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 50);
 /** Approvals posted one after another through the gateway. */
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
-/** Which parts run after the raw Kafka baseline: `pipeline` (SIEM off), `approve`, `siem`; all by default. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'pipeline,approve,siem').split(',').map((p) => p.trim()));
+/** The REST reads part: decided kills behind the reads, requests per endpoint and phase, kills per second while reading under load. */
+const API_READS = {
+  kills: Number(process.env.BENCH_API_KILLS ?? 5_000),
+  requests: Number(process.env.BENCH_API_REQUESTS ?? 200),
+  rate: Number(process.env.BENCH_API_RATE ?? 200),
+  modules: 50,
+};
+/** Which parts run after the raw Kafka baseline: `pipeline` (SIEM off), `approve`, `api`, `siem`; all by default. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'pipeline,approve,api,siem').split(',').map((p) => p.trim()));
 
 interface RawFigures {
   readonly perSecond: number;
@@ -362,6 +371,20 @@ async function approvals(raw: RawFigures): Promise<string[]> {
   }
 }
 
+/** The gateway's reads (`api-reads`) on a stack of its own in manual mode, so that the queue holds kills too. */
+async function restReads(raw: RawFigures): Promise<string[]> {
+  const medic = await startMedic({
+    services: ['listener', 'decision', 'gateway'],
+    partitions: PARTITIONS,
+    config: { mode: { current: 'manual' }, interfaces: { approval_queue: { timeout_hours: 24, max_pending: 1_000 } } },
+  });
+  try {
+    return await apiReads(medic, API_READS, raw.p99);
+  } finally {
+    await medic.stop();
+  }
+}
+
 /**
  * The pipeline with SIEM enrichment on, against a seeded Elasticsearch: every
  * kill waits for its context before it is decided. Printed beside the same
@@ -455,6 +478,7 @@ async function main(): Promise<void> {
     }
     await medic.stop();
     if (PARTS.has('approve') && APPROVALS > 0) for (const line of await approvals(raw)) console.log(line);
+    if (PARTS.has('api')) for (const line of await restReads(raw)) console.log(line);
     if (PARTS.has('siem') && process.env.BENCH_SIEM !== '0') for (const line of await enrichment(raw, siemOff)) console.log(line);
   } finally {
     await medic.stop();

@@ -37,3 +37,18 @@ function byteLength(value: string | Buffer | null | undefined): number {
   if (value === null || value === undefined) return 0;
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
+
+/**
+ * PostgreSQL's wire protocol counts a statement's parameters in 16 bits, so a
+ * statement with more than 65,535 is refused (a protocol error, which no
+ * retry mends). Statements built from a round of rows are cut well below it.
+ */
+export const MAX_STATEMENT_PARAMETERS = 30_000;
+
+/** `items` in slices whose statements, at `perItem` parameters per item, stay within `maxParameters`. */
+export function sliceForStatement<T>(items: readonly T[], perItem: number, maxParameters = MAX_STATEMENT_PARAMETERS): T[][] {
+  const size = Math.max(1, Math.floor(maxParameters / Math.max(1, perItem)));
+  const slices: T[][] = [];
+  for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
+  return slices;
+}

@@ -1,4 +1,4 @@
-import { chunkMessages, sizeOf } from './chunks';
+import { chunkMessages, MAX_STATEMENT_PARAMETERS, sizeOf, sliceForStatement } from './chunks';
 
 describe('chunkMessages', () => {
   const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes), headers: { ce_type: 'x' } });
@@ -18,5 +18,18 @@ describe('chunkMessages', () => {
 
   it('makes no chunk for no messages', () => {
     expect(chunkMessages([])).toEqual([]);
+  });
+});
+
+describe('sliceForStatement', () => {
+  it("cuts a round's rows so that no statement carries more parameters than allowed", () => {
+    const rows = Array.from({ length: 25_000 }, (_, i) => i);
+    const slices = sliceForStatement(rows, 52);
+    expect(slices.every((s) => s.length * 52 <= MAX_STATEMENT_PARAMETERS)).toBe(true);
+    expect(slices.flat()).toEqual(rows);
+    expect(sliceForStatement([1, 2, 3], 1, 2)).toEqual([[1, 2], [3]]);
+    // A row wider than the bound still goes, one to a statement; nothing makes no statement.
+    expect(sliceForStatement([1, 2], 10, 5)).toEqual([[1], [2]]);
+    expect(sliceForStatement([], 3)).toEqual([]);
   });
 });

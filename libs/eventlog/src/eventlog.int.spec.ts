@@ -139,6 +139,28 @@ describe('event log on real Kafka and Postgres', () => {
     expect(Object.keys(second.headers!)).toEqual([]);
   });
 
+  it('folds a round of more rows than one Postgres statement may carry parameters for', async () => {
+    // 25,000 rows of 3 columns is 75,000 parameters: one statement would overflow the protocol's 16-bit count.
+    const messages = Array.from({ length: 25_000 }, (_, i): KafkaMessage => {
+      const killId = `wide-${i}`;
+      const env = newEnvelope('kill', { ...SAMPLE_EVENTS.KillReported, killId }, { source: 'medic/test', subject: killId, time: '2026-02-11T12:00:00.000Z' });
+      return { ...toKafkaMessage('kill', env), offset: String(i), timestamp: '0', attributes: 0 } as KafkaMessage;
+    });
+    const url = await createTestDatabase(testInfra().databaseUrl, `medic_${id}_wide`);
+    const ds = await openDatabase({ url, schema: 'widetest', entities: [TypeCount], ddl: DDL });
+    try {
+      const applied = await ds.transaction((tx) => applyRecords(tx, counting, { topic, partition: 0, messages }));
+      expect(applied).toMatchObject({ applied: 25_000, rejected: [] });
+      // Folded again with one more event each, the rows are read back in slices too.
+      const again = messages.map((m, i) => ({ ...m, offset: String(25_000 + i) }));
+      expect(await ds.transaction((tx) => applyRecords(tx, counting, { topic, partition: 0, messages: again }))).toMatchObject({ applied: 25_000 });
+      expect(await ds.getRepository(TypeCount).count()).toBe(25_000);
+      expect(await ds.getRepository(TypeCount).findOneBy({ kill: 'wide-24999' })).toEqual({ kill: 'wide-24999', events: 2, last: 'KillReported' });
+    } finally {
+      await ds.destroy();
+    }
+  });
+
   it('applies a projection exactly once per event and rebuilds it to the same rows', async () => {
     const producer = kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-tx` });
     await producer.connect();

@@ -1,6 +1,7 @@
 import { Column, Entity, In, PrimaryColumn, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { KafkaMessage } from 'kafkajs';
 import type { StreamEvents, StreamName } from '@medic/contracts';
+import { sliceForStatement } from './chunks';
 import { decodeRecords, type RejectedRecord } from './dead-letters';
 import type { LoggedEvent } from './envelope';
 
@@ -151,7 +152,9 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
   const meta = tx.connection.getMetadata(projection.entity);
   const pk = meta.primaryColumns[0]!.propertyName;
   const keys = [...new Set(events.map((e) => projection.keyOf(e)))];
-  const existing = await tx.findBy(projection.entity, { [pk]: In(keys) } as never);
+  // A round may touch thousands of rows: every statement is cut to what the wire protocol takes.
+  const existing: Row[] = [];
+  for (const slice of sliceForStatement(keys, 1)) existing.push(...(await tx.findBy(projection.entity, { [pk]: In(slice) } as never)));
   const rows = new Map<string, Row | null>(existing.map((r) => [String((r as Record<string, unknown>)[pk]), r]));
   const failed: RejectedRecord[] = [];
   for (const e of events) {
@@ -164,7 +167,7 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
   }
   const upserts = [...rows.values()].filter((r): r is Row => r !== null);
   const deletes = [...rows.entries()].filter(([, r]) => r === null).map(([k]) => k);
-  if (upserts.length > 0) await tx.upsert(projection.entity, upserts, [pk]);
-  if (deletes.length > 0) await tx.delete(projection.entity, { [pk]: In(deletes) });
+  for (const slice of sliceForStatement(upserts, meta.columns.length)) await tx.upsert(projection.entity, slice, [pk]);
+  for (const slice of sliceForStatement(deletes, 1)) await tx.delete(projection.entity, { [pk]: In(slice) });
   return failed;
 }

@@ -74,7 +74,7 @@ export {
 } from './monitoring/watch';
 export { failedResurrectionOutcome, type FailedResurrectionOf } from './monitoring/watch-outcomes';
 export { ROLLBACK_FROM } from './workflow/rollback-decisions';
-export { hasLoneSurrogate, printable } from './shared/text';
+export { hasLoneSurrogate, printable, shorten } from './shared/text';
 
 export type * from './control/control-events';
 export { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, laterThresholds, thresholdsOf, thresholdsProblems, thresholdsSetBy, withThresholds, type DecisionThresholds, type ThresholdsChange, type ThresholdsProblem } from './control/decision-thresholds';

@@ -1,4 +1,5 @@
 import type { Message } from 'kafkajs';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
  * Splits records into sends the broker accepts: a produce request carries one
@@ -51,4 +52,10 @@ export function sliceForStatement<T>(items: readonly T[], perItem: number, maxPa
   const slices: T[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
   return slices;
+}
+
+/** Upserts `rows` of `entity` on `conflict`, in as many statements as its columns make necessary. */
+export async function upsertInSlices<Row extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<Row>, rows: readonly Row[], conflict: string[]): Promise<void> {
+  const columns = tx.connection.getMetadata(entity).columns.length;
+  for (const slice of sliceForStatement(rows, columns)) await tx.upsert(entity, slice, conflict);
 }

@@ -2,7 +2,7 @@ import { toDecisionThresholds, type MedicConfig } from '@medic/config';
 import type { Kafka } from 'kafkajs';
 import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type LoggedKillCommand, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
 import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
-import { killIdProblem, printable } from '@medic/domain';
+import { killIdProblem, printable, shorten } from '@medic/domain';
 import { formatUnansweredCommands, unansweredCommands } from '../audit-commands';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-config';
@@ -183,12 +183,9 @@ function describeRebuild(r: RebuildResult): string {
   if (r.skipped.length === 0) return head;
   const count = r.skipped.length === 1 ? '1 record' : `${r.skipped.length} records`;
   // The reasons come from the log: shown on one line each, control characters escaped.
-  return [`${head}; ${count} left out, as the live step left ${r.skipped.length === 1 ? 'it' : 'them'} out:`, ...r.skipped.map((k) => `  ${printable(describeRecord(k))} ${printable(k.code)}: ${printable(clip(k.reason))}`)].join('\n');
+  return [`${head}; ${count} left out, as the live step left ${r.skipped.length === 1 ? 'it' : 'them'} out:`, ...r.skipped.map((k) => `  ${printable(describeRecord(k))} ${printable(k.code)}: ${printable(shorten(k.reason, 300))}`)].join('\n');
 }
 
-function clip(text: string, max = 300): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
 
 function parseProjectionArgs(args: readonly string[]): string[] | null {
   const known = [...PROJECTIONS.map((t) => t.projection.name), ...STATE_REBUILDS.map((r) => r.name)];

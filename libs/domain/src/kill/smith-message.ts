@@ -12,7 +12,7 @@ import type { SmithKillMessage } from './kill-report';
 import { readKillReport, unknownPayloadFields } from './kill-report-payload';
 import { DEFAULT_KILL_REPORT_LIMITS, type KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject, Rejection, type ValidationFailure } from './validation-failure';
-import { printable } from '../shared/text';
+import { printable, shorten } from '../shared/text';
 
 const ENVELOPE_FIELDS = new Set(['version', 'message_type', 'payload', 'correlation_id', 'reply_to']);
 // How many fields a later minor version may add before the rest are only counted, and how much of a name is kept.
@@ -60,10 +60,7 @@ function readMessage(raw: Uint8Array, limits: KillReportLimits, receivedAt: stri
 /** Envelope fields as they are, payload fields as "payload.<name>"; printable, shortened, and past a bound only counted. */
 function namesOfIgnored(envelopeFields: readonly string[], payloadFields: readonly string[]): string[] {
   const all = [...envelopeFields, ...payloadFields.map((name) => `payload.${name}`)];
-  const shown = all.slice(0, MAX_IGNORED_NAMED).map((name) => {
-    const short = name.length > MAX_IGNORED_NAME_LENGTH ? `${name.slice(0, MAX_IGNORED_NAME_LENGTH)}…` : name;
-    return printable(short);
-  });
+  const shown = all.slice(0, MAX_IGNORED_NAMED).map((name) => printable(shorten(name, MAX_IGNORED_NAME_LENGTH)));
   const more = all.length - shown.length;
   return more > 0 ? [...shown, `(${more} more)`] : shown;
 }

@@ -1,4 +1,4 @@
-import { unstorableTextProblem } from '../shared/text';
+import { shorten, unstorableTextProblem } from '../shared/text';
 
 export type ValidationCode =
   | 'message_too_large'
@@ -43,8 +43,7 @@ export function reject(code: ValidationCode, field: string | null, reason: strin
 
 /** Shows an untrusted value in a reason without letting it flood the dead-letter record. */
 export function quote(value: string, max = 64): string {
-  const shown = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(shown);
+  return JSON.stringify(shorten(value, max));
 }
 
 /** A short description of a JSON value's kind, for "must be a string, got …" reasons. */

@@ -24,6 +24,11 @@ export function unstorableTextProblem(text: string): string | null {
 // eslint-disable-next-line no-control-regex -- the control characters are what it finds
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\uD800-\uDFFF]/gu;
 
+/** At most `max` characters of `text`, with "…" when something was cut. */
+export function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** `text` on one line of a terminal: control characters and lone surrogates as \u escapes, so no text can move the cursor or forge a line. */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -123,7 +123,11 @@ export function decodeRecords<S extends StreamName>(
 
 // Postgres SQLSTATE classes that say "try again": connection exceptions, insufficient
 // resources, operator intervention (e.g. the server shutting down), serialization failures.
+// A protocol violation (08P01) is in the connection class but is the server refusing
+// what was sent (e.g. a statement over the protocol's 65,535 parameters): sent again,
+// it is refused again, so it is about the work, not the infrastructure.
 const RETRIABLE_SQLSTATE = /^(08|53|57|40)/;
+const REFUSED_EVERY_TIME_SQLSTATE = new Set(['08P01']);
 const RETRIABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
@@ -138,7 +142,7 @@ export function isRetriable(error: unknown): boolean {
     const o = e as { retriable?: unknown; name?: unknown; code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown };
     if (o.retriable === true) return true;
     if (typeof o.name === 'string' && o.name.startsWith('KafkaJS')) return true;
-    if (typeof o.code === 'string' && (RETRIABLE_SQLSTATE.test(o.code) || RETRIABLE_ERRNO.has(o.code))) return true;
+    if (typeof o.code === 'string' && !REFUSED_EVERY_TIME_SQLSTATE.has(o.code) && (RETRIABLE_SQLSTATE.test(o.code) || RETRIABLE_ERRNO.has(o.code))) return true;
     if (typeof o.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(o.message)) return true;
     e = o.driverError ?? o.cause;
   }

@@ -18,7 +18,7 @@ export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { advanceOffset, applyRecords, clearProjection, lockProjection, refoldIfChanged, ProjectionOffset, readStream, storedOffset, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
-export { endOffsets, readLog, type PartitionRecords, type ReadLogOptions } from './log-reader';
+export { endOffsets, readLog, topicEnds, type PartitionRecords, type ReadLogOptions } from './log-reader';
 export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type ProjectionRebuild, type RebuildResult, type StepFolded, type StepHistory, type StepStateRebuild } from './replay';
 export { describeRecord, RebuildFailed, type RecordAt, type SkippedRecord } from './rebuild-records';
 export { jsonbColumnsToJson, openDatabase, type DatabaseSettings } from './database';

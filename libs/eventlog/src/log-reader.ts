@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { whenConsumerGivenUp } from './consumer-lost';
 
 export interface PartitionRecords {
@@ -84,12 +84,16 @@ export async function readLog(
   }
 }
 
+/** Where each partition of a topic ends (its high watermark), asked through a connected admin. */
+export async function topicEnds(admin: Admin, topic: string): Promise<Map<number, bigint>> {
+  return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+}
+
 export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    return await topicEnds(admin, topic);
   } finally {
     await admin.disconnect();
   }

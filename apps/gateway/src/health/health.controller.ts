@@ -98,22 +98,27 @@ export class HealthController {
   @ApiOperation({ summary: 'System status: mode, safety limits, the kill-burst breaker, projection lag (null while the event log cannot be read), decision counts, quarantined modules' })
   async status(): Promise<Record<string, unknown>> {
     const c = this.config;
-    const [lag, counts] = await Promise.all([
+    const burst = c.constraints.kill_burst;
+    // The broker, the SIEM, the container engine and the stack file are asked while Postgres
+    // answers its part; that part runs on one pooled connection at a time, so a Postgres that
+    // hangs holds one connection per request, not one per query.
+    const fromPostgres = async () => {
+      const counts = await this.killCounts(new Date(Date.now() - burst.window_seconds * 1000));
+      const circuits = await this.probe.siemCircuits();
+      const modules = await this.modules.list(null);
+      return { counts, circuits, modules, thresholds: await this.thresholds.current() };
+    };
+    const [lag, siem, engine, stack, { counts, circuits, modules, thresholds }] = await Promise.all([
       // The rest of the status is worth having while the broker is down: the lags are then unknown (null).
       this.probe.projectionLags(),
-      this.dataSource.query<{ outcome: string; n: number }[]>(`SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome`),
+      this.probe.siem(),
+      this.probe.containerEngine(),
+      stackServices(),
+      fromPostgres(),
     ]);
-    const [siem, circuits, engine] = await Promise.all([this.probe.siem(), this.probe.siemCircuits(), this.probe.containerEngine()]);
-    const approvals = await this.dataSource.query<{ status: string; n: number }[]>(
-      `SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status`,
-    );
-    const quarantined = (await this.modules.list(null)).filter((m) => m.quarantine !== null);
-    const burst = c.constraints.kill_burst;
-    const [recent] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r`, [
-      new Date(Date.now() - burst.window_seconds * 1000),
-      RECENT_KILLS_COUNTED,
-    ]);
-    const { values, update } = await this.thresholds.current();
+    const { values, update } = thresholds;
+    const { outcomes, approvals, recent } = counts;
+    const quarantined = modules.filter((m) => m.quarantine !== null);
     return {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -123,7 +128,7 @@ export class HealthController {
       risk_thresholds: { ...values.thresholds, source: update === null ? 'config' : 'update' },
       constraints: c.constraints,
       // The kill-burst breaker (constraints.kill_burst): tripped while more kills than max_kills were reported within the window.
-      kill_burst: { recent_kills: recent?.n ?? 0, tripped: burst.max_kills > 0 && (recent?.n ?? 0) > burst.max_kills, max_kills: burst.max_kills, window_seconds: burst.window_seconds },
+      kill_burst: { recent_kills: recent, tripped: burst.max_kills > 0 && recent > burst.max_kills, max_kills: burst.max_kills, window_seconds: burst.window_seconds },
       topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
       event_log: lag === null ? 'error' : 'ok',
       projections: lag,
@@ -140,11 +145,23 @@ export class HealthController {
         max_pending: c.interfaces.approval_queue.max_pending,
         timeout_hours: c.interfaces.approval_queue.timeout_hours,
       },
-      decisions: { total: counts.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(counts.map((r) => [r.outcome, r.n])) },
+      decisions: { total: outcomes.reduce((s, r) => s + r.n, 0), by_outcome: Object.fromEntries(outcomes.map((r) => [r.outcome, r.n])) },
       // Modules whose kills go to a human until an admin releases them (POST /modules/{name}/release).
       quarantined_modules: quarantined.map((m) => ({ module: m.module, since: m.quarantine!.since, re_kills: m.quarantine!.reKills, reason: m.quarantine!.reason })),
-      stack: await stackServices(),
+      stack,
     };
+  }
+
+  /** Decisions by outcome, approvals by status and the kills of the burst window (counted up to RECENT_KILLS_COUNTED), in one statement. */
+  private async killCounts(burstSince: Date): Promise<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }> {
+    const [row] = await this.dataSource.query<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }[]>(
+      `SELECT
+         (SELECT coalesce(json_agg(o ORDER BY o.outcome), '[]') FROM (SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome) o) AS outcomes,
+         (SELECT coalesce(json_agg(a ORDER BY a.status), '[]') FROM (SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status) a) AS approvals,
+         (SELECT count(*) FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r)::int AS recent`,
+      [burstSince, RECENT_KILLS_COUNTED],
+    );
+    return row ?? { outcomes: [], approvals: [], recent: 0 };
   }
 }
 

@@ -1,14 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { In, type DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { containerEngineEndpoint, DockerEngine } from '@medic/containers';
 import { withTimeout } from '@medic/devstack';
-import { DATA_SOURCE, endOffsets, KAFKA, MEDIC_CONFIG, ProjectionOffset } from '@medic/eventlog';
+import { DATA_SOURCE, KAFKA, MEDIC_CONFIG, ProjectionOffset, topicEnds } from '@medic/eventlog';
 import { DeadLetterView } from '../dead-letters/dead-letter.entity';
 import { SiemCircuitView } from '../siem/siem-circuit.entity';
 import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
+import { KeptAdmin } from './kept-admin';
 
 export type CheckResult = 'ok' | 'error';
 
@@ -32,18 +33,24 @@ export interface StepDeadLetters {
 
 /** Looks at the outside world the gateway depends on, each check bounded in time. */
 @Injectable()
-export class SystemProbe {
+export class SystemProbe implements OnModuleDestroy {
   readonly startedAt = Date.now();
   /** Each check's bound: 2 s, or less when the request deadline is short, so that /health answers within it. */
   private readonly checkMs: number;
   private readonly engine = containerEngineEndpoint() === null ? null : new DockerEngine();
+  private readonly admin: KeptAdmin;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(KAFKA) kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {
     this.checkMs = Math.min(CHECK_MS, requestDeadlineMs(config) / 2);
+    this.admin = new KeptAdmin(kafka);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.admin.close();
   }
 
   uptimeSeconds(): number {
@@ -84,23 +91,11 @@ export class SystemProbe {
    * partitions have a leader. One admin connection asks for both.
    */
   async topics(): Promise<{ readonly kafka: CheckResult; readonly smith: CheckResult }> {
-    const admin = this.kafka.admin();
-    const answers = admin.connect().then(() =>
-      Promise.all(
-        [this.config.kafka.topics.kill_events, this.config.smith.event_bus.topic].map((topic) =>
-          admin.fetchTopicOffsets(topic).then(
-            () => 'ok' as const,
-            () => 'error' as const,
-          ),
-        ),
-      ),
-    );
-    try {
-      const answered = await orNullAfter(this.checkMs * 1.5, answers);
-      return { kafka: answered?.[0] ?? 'error', smith: answered?.[1] ?? 'error' };
-    } finally {
-      void admin.disconnect().catch(() => undefined);
-    }
+    const topics = [this.config.kafka.topics.kill_events, this.config.smith.event_bus.topic];
+    const answered = await this.admin
+      .use(this.checkMs * 1.5, (admin) => Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic).then(() => 'ok' as const, () => 'error' as const))))
+      .catch(() => null);
+    return { kafka: answered?.[0] ?? 'error', smith: answered?.[1] ?? 'error' };
   }
 
   /** How many approvals are pending, or null when Postgres does not tell in time. */
@@ -119,7 +114,7 @@ export class SystemProbe {
     const projections = GATEWAY_PROJECTIONS.map((p) => ({ name: p.projection.name, topic: p.topic(this.config) }));
     const topics = [...new Set(projections.map((p) => p.topic))];
     const [ends, applied] = await Promise.all([
-      Promise.all(topics.map(async (topic) => [topic, await endOffsets(this.kafka, topic)] as const)).then((e) => new Map(e)),
+      this.admin.use(this.checkMs * 1.5, (admin) => Promise.all(topics.map(async (topic) => [topic, await topicEnds(admin, topic)] as const))).then((e) => new Map(e)),
       this.dataSource.getRepository(ProjectionOffset).findBy({ projection: In(projections.map((p) => p.name)) }),
     ]);
     return projections.map(({ name, topic }) => lagOf(name, topic, ends.get(topic)!, applied.filter((o) => o.projection === name && o.topic === topic)));

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Message } from 'kafkajs';
 import type { CascadeSettings, KillEvent, LoggedKillCommand, StandingSettings } from '@medic/domain';
-import { applyRecords, causeOf, decodeRecords, dispatchEach, KillAppends, newEnvelope, toKafkaMessage, upsertInSlices, type LogDispatch, type LoggedEvent, type Output, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { applyRecords, causeOf, decodeRecords, dispatchEach, KillAppends, newEnvelope, toKafkaMessage, upsertRows, type LogDispatch, type LoggedEvent, type Output, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
 import { CASCADE_KILLS, wakeDependents } from './cascade/cascade';
 import { KILL_MODULES } from './kill-modules';
@@ -144,7 +144,7 @@ export class ExecutorRound {
       const { target, killId, at } = this.killed.get(key)!;
       return Object.assign(new ContainerSnapshot(), { module: target.module, instance: target.instance ?? '', containerId, killId, spec, takenAt: new Date(at) });
     });
-    await upsertInSlices(this.tx, ContainerSnapshot, rows, ['module', 'instance']);
+    await upsertRows(this.tx, ContainerSnapshot, rows, ['module', 'instance']);
   }
 
   append(event: KillEvent, cause: LoggedEvent<unknown>): void {

@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
 
 /**
  * Splits records into sends the broker accepts: a produce request carries one
@@ -54,8 +55,38 @@ export function sliceForStatement<T>(items: readonly T[], perItem: number, maxPa
   return slices;
 }
 
-/** Upserts `rows` of `entity` on `conflict`, in as many statements as its columns make necessary. */
-export async function upsertInSlices<Row extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<Row>, rows: readonly Row[], conflict: string[]): Promise<void> {
-  const columns = tx.connection.getMetadata(entity).columns.length;
-  for (const slice of sliceForStatement(rows, columns)) await tx.upsert(entity, slice, conflict);
+/**
+ * Upserts `rows` of `entity` on `conflict` (property names) in one statement
+ * with one parameter: the rows as a JSON array, turned into the table's row
+ * type by Postgres (json_populate_recordset). However many rows and columns,
+ * the statement stays within the wire protocol's parameter count, and no
+ * statement text grows with the rows. Every column is written: a property
+ * left undefined is stored as NULL.
+ */
+export async function upsertRows<Row extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<Row>, rows: readonly Row[], conflict: string[]): Promise<void> {
+  if (rows.length === 0) return;
+  const meta = tx.connection.getMetadata(entity);
+  const escape = (name: string) => tx.connection.driver.escape(name);
+  const table = meta.tablePath.split('.').map(escape).join('.');
+  const columns = meta.columns.filter((c) => !c.isVirtual);
+  const keys = conflict.map((property) => {
+    const column = meta.findColumnWithPropertyPath(property);
+    if (!column) throw new Error(`${meta.name} has no column ${property}`);
+    return column.databaseName;
+  });
+  const names = columns.map((c) => escape(c.databaseName)).join(', ');
+  const updates = columns.filter((c) => !keys.includes(c.databaseName)).map((c) => `${escape(c.databaseName)} = EXCLUDED.${escape(c.databaseName)}`);
+  const json = rows.map((row) => Object.fromEntries(columns.map((c) => [c.databaseName, jsonValueOf(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, c.getEntityValue(row)) : c.getEntityValue(row))])));
+  await tx.query(
+    `INSERT INTO ${table} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${table}, $1::json)
+     ON CONFLICT (${keys.map(escape).join(', ')}) ${updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`,
+    [JSON.stringify(json)],
+  );
+}
+
+/** A column's value as JSON gives it to Postgres: dates as ISO instants, big integers as their digits, nothing as null. */
+function jsonValueOf(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  return value;
 }

@@ -1,7 +1,7 @@
 import { Column, Entity, In, PrimaryColumn, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { KafkaMessage } from 'kafkajs';
 import type { StreamEvents, StreamName } from '@medic/contracts';
-import { sliceForStatement, upsertInSlices } from './chunks';
+import { sliceForStatement, upsertRows } from './chunks';
 import { decodeRecords, type RejectedRecord } from './dead-letters';
 import type { LoggedEvent } from './envelope';
 
@@ -167,7 +167,7 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
   }
   const upserts = [...rows.values()].filter((r): r is Row => r !== null);
   const deletes = [...rows.entries()].filter(([, r]) => r === null).map(([k]) => k);
-  await upsertInSlices(tx, projection.entity, upserts, [pk]);
+  await upsertRows(tx, projection.entity, upserts, [pk]);
   for (const slice of sliceForStatement(deletes, 1)) await tx.delete(projection.entity, { [pk]: In(slice) });
   return failed;
 }

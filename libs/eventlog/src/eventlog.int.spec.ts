@@ -9,6 +9,7 @@ import { fromKafkaMessage, newEnvelope, toKafkaMessage, type LoggedEvent } from 
 import { EventLog } from './event-log';
 import { createKafka, ensureTopics, EOS_PRODUCER } from './kafka';
 import { readLog } from './log-reader';
+import { upsertRows } from './chunks';
 import { applyRecords, readStream, type StreamProjection } from './projection';
 import { rebuildProjection } from './replay';
 
@@ -28,6 +29,26 @@ const counting: StreamProjection<'kill', TypeCount> = {
   evolve: (row, e: LoggedEvent<KillEvent>) => Object.assign(new TypeCount(), { kill: e.data.killId, events: (row?.events ?? 0) + 1, last: e.data.type }),
 };
 const DDL = [`CREATE TABLE IF NOT EXISTS {schema}.type_counts (kill text PRIMARY KEY, events int NOT NULL, last text NOT NULL)`];
+
+/** A row of every kind of column Medic's entities use, upserted through one JSON parameter. */
+@Entity({ name: 'all_kinds' })
+class AllKinds {
+  @PrimaryColumn('text', { name: 'module' }) module!: string;
+  @PrimaryColumn('int', { name: 'slot' }) slot!: number;
+  @Column('text', { name: 'tags', array: true }) tags!: string[];
+  @Column('json', { name: 'detail', nullable: true }) detail!: unknown;
+  @Column('jsonb', { name: 'factors', nullable: true }) factors!: unknown;
+  @Column('timestamptz', { name: 'seen_at', nullable: true }) seenAt!: Date | null;
+  @Column('double precision', { name: 'score', nullable: true }) score!: number | null;
+  @Column('bigint', { name: 'offset_at' }) offsetAt!: string;
+  @Column('boolean', { name: 'held', nullable: true }) held!: boolean | null;
+  @Column('date', { name: 'day' }) day!: string;
+  @Column('uuid', { name: 'ref', nullable: true }) ref!: string | null;
+}
+const ALL_KINDS_DDL = [
+  `CREATE TABLE IF NOT EXISTS {schema}.all_kinds (module text, slot int, tags text[] NOT NULL, detail json, factors jsonb, seen_at timestamptz,
+     score double precision, offset_at bigint NOT NULL, held boolean, day date NOT NULL, ref uuid, PRIMARY KEY (module, slot))`,
+];
 
 describe('event log on real Kafka and Postgres', () => {
   const id = `e${randomBytes(4).toString('hex')}`;
@@ -156,6 +177,42 @@ describe('event log on real Kafka and Postgres', () => {
       expect(await ds.transaction((tx) => applyRecords(tx, counting, { topic, partition: 0, messages: again }))).toMatchObject({ applied: 25_000 });
       expect(await ds.getRepository(TypeCount).count()).toBe(25_000);
       expect(await ds.getRepository(TypeCount).findOneBy({ kill: 'wide-24999' })).toEqual({ kill: 'wide-24999', events: 2, last: 'KillReported' });
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it('upserts rows of every column kind through one JSON parameter, and reads them back as they were written', async () => {
+    const url = await createTestDatabase(testInfra().databaseUrl, `medic_${id}_kinds`);
+    const ds = await openDatabase({ url, schema: 'kindstest', entities: [AllKinds], ddl: ALL_KINDS_DDL });
+    const row = (module: string, slot: number, over: Partial<AllKinds> = {}): AllKinds =>
+      Object.assign(new AllKinds(), {
+        module,
+        slot,
+        tags: ['a', 'quote " and, comma', '{brace}', ''],
+        detail: { text: 'line\nbreak \u001b escape', list: [1, 'two', null], nested: { at: '2026-12-04T10:00:00.000Z' } },
+        factors: [{ name: 'smith_confidence', weight: 0.25 }],
+        seenAt: new Date('2026-12-04T10:00:00.123Z'),
+        score: 0.1 + 0.2,
+        offsetAt: '9007199254740993',
+        held: false,
+        day: '2026-12-04',
+        ref: '11111111-2222-4333-8444-555555555555',
+        ...over,
+      });
+    try {
+      const first = [row('m-1', 1), row('m-1', 2, { tags: [], detail: 'a JSON string', factors: null, seenAt: null, score: null, held: null, ref: null }), row("m-'2", 1)];
+      await ds.transaction((tx) => upsertRows(tx, AllKinds, first, ['module', 'slot']));
+      const byKey = (a: AllKinds, b: AllKinds) => (a.module === b.module ? a.slot - b.slot : a.module < b.module ? -1 : 1);
+      const read = async () => (await ds.getRepository(AllKinds).find()).sort(byKey);
+      expect(await read()).toEqual([...first].sort(byKey));
+      // The same keys again: every other column is replaced, none is added.
+      const second = [row('m-1', 2, { tags: ['b'], score: 1, held: true, offsetAt: '7' })];
+      await ds.transaction((tx) => upsertRows(tx, AllKinds, second, ['module', 'slot']));
+      expect(await read()).toEqual([first[0]!, second[0]!, first[2]!].sort(byKey));
+      // Nothing to write is no statement, not an error.
+      await ds.transaction((tx) => upsertRows(tx, AllKinds, [], ['module', 'slot']));
+      expect(await ds.getRepository(AllKinds).count()).toBe(3);
     } finally {
       await ds.destroy();
     }

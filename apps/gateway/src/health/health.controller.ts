@@ -152,12 +152,19 @@ export class HealthController {
     };
   }
 
-  /** Decisions by outcome, approvals by status and the kills of the burst window (counted up to RECENT_KILLS_COUNTED), in one statement. */
+  /**
+   * Decisions by outcome and approvals by status, from one pass over the kills (grouping
+   * sets), and the kills of the burst window (counted up to RECENT_KILLS_COUNTED), in one statement.
+   */
   private async killCounts(burstSince: Date): Promise<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }> {
     const [row] = await this.dataSource.query<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }[]>(
-      `SELECT
-         (SELECT coalesce(json_agg(o ORDER BY o.outcome), '[]') FROM (SELECT outcome, count(*)::int AS n FROM kills WHERE outcome IS NOT NULL GROUP BY outcome) o) AS outcomes,
-         (SELECT coalesce(json_agg(a ORDER BY a.status), '[]') FROM (SELECT approval_status AS status, count(*)::int AS n FROM kills WHERE approval_status IS NOT NULL GROUP BY approval_status) a) AS approvals,
+      `WITH c AS (
+         SELECT outcome, approval_status, GROUPING(approval_status) = 1 AS by_outcome, count(*)::int AS n
+           FROM kills WHERE outcome IS NOT NULL OR approval_status IS NOT NULL
+          GROUP BY GROUPING SETS ((outcome), (approval_status)))
+       SELECT
+         (SELECT coalesce(json_agg(json_build_object('outcome', outcome, 'n', n) ORDER BY outcome), '[]') FROM c WHERE by_outcome AND outcome IS NOT NULL) AS outcomes,
+         (SELECT coalesce(json_agg(json_build_object('status', approval_status, 'n', n) ORDER BY approval_status), '[]') FROM c WHERE NOT by_outcome AND approval_status IS NOT NULL) AS approvals,
          (SELECT count(*) FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r)::int AS recent`,
       [burstSince, RECENT_KILLS_COUNTED],
     );

@@ -19,6 +19,14 @@ const RECENT_KILLS_COUNTED = 100_000;
 /** How long a dead letter keeps its step degraded. */
 export const DEAD_LETTER_WINDOW_MS = 3_600_000;
 
+/** What GET /status counts over the kills. */
+interface KillCounts {
+  readonly outcomes: readonly { readonly outcome: string; readonly n: number }[];
+  readonly approvals: readonly { readonly status: string; readonly n: number }[];
+  /** Kills reported within the burst window, counted up to RECENT_KILLS_COUNTED. */
+  readonly recent: number;
+}
+
 interface StepHealth {
   /** unknown: its dead letters could not be read in time (Postgres not answering). */
   readonly status: 'ok' | 'degraded' | 'unknown';
@@ -156,8 +164,8 @@ export class HealthController {
    * Decisions by outcome and approvals by status, from one pass over the kills (grouping
    * sets), and the kills of the burst window (counted up to RECENT_KILLS_COUNTED), in one statement.
    */
-  private async killCounts(burstSince: Date): Promise<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }> {
-    const [row] = await this.dataSource.query<{ outcomes: { outcome: string; n: number }[]; approvals: { status: string; n: number }[]; recent: number }[]>(
+  private async killCounts(burstSince: Date): Promise<KillCounts> {
+    const [row] = await this.dataSource.query<KillCounts[]>(
       `WITH c AS (
          SELECT outcome, approval_status, GROUPING(approval_status) = 1 AS by_outcome, count(*)::int AS n
            FROM kills WHERE outcome IS NOT NULL OR approval_status IS NOT NULL

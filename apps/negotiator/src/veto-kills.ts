@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { evolveVeto, noticeRiskOf, type DecisionMade, type KillEvent, type KillReported, type RiskAssessed, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
-import { newEnvelope, sliceForStatement, toKafkaMessage, upsertRows, type Cause } from '@medic/eventlog';
+import { insertRowsIgnoringConflicts, newEnvelope, toKafkaMessage, upsertRows, type Cause } from '@medic/eventlog';
 import type { Message } from 'kafkajs';
 import { VetoAskRow, VetoKill } from './negotiator.schema';
 
@@ -81,8 +81,7 @@ export class VetoKills {
     const rows = [...this.changed].map((id) => this.rows.get(id)!);
     await upsertRows(tx, VetoKill, rows, ['killId']);
     // The same notice again (a timer fired twice) is the same ask.
-    const askColumns = tx.connection.getMetadata(VetoAskRow).columns.length;
-    for (const slice of sliceForStatement(this.asks, askColumns)) await tx.createQueryBuilder().insert().into(VetoAskRow).values(slice).orIgnore().execute();
+    await insertRowsIgnoringConflicts(tx, VetoAskRow, this.asks);
     this.changed.clear();
     this.asks.length = 0;
   }

@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
 
 /**
@@ -56,32 +57,54 @@ export function sliceForStatement<T>(items: readonly T[], perItem: number, maxPa
 }
 
 /**
- * Upserts `rows` of `entity` on `conflict` (property names) in one statement
- * with one parameter: the rows as a JSON array, turned into the table's row
- * type by Postgres (json_populate_recordset). However many rows and columns,
- * the statement stays within the wire protocol's parameter count, and no
- * statement text grows with the rows. Every column is written: a property
- * left undefined is stored as NULL.
+ * Upserts `rows` of `entity` on `conflict` (property names): a row whose key
+ * is there already has every other column replaced. See `insertAsJson`.
  */
 export async function upsertRows<Row extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<Row>, rows: readonly Row[], conflict: string[]): Promise<void> {
+  await insertAsJson(tx, entity, rows, (meta, escape) => {
+    const keys = conflict.map((property) => {
+      const column = meta.findColumnWithPropertyPath(property);
+      if (!column) throw new Error(`${meta.name} has no column ${property}`);
+      return column.databaseName;
+    });
+    const updates = writtenColumns(meta)
+      .filter((c) => !keys.includes(c.databaseName))
+      .map((c) => `${escape(c.databaseName)} = EXCLUDED.${escape(c.databaseName)}`);
+    return `ON CONFLICT (${keys.map(escape).join(', ')}) ${updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
+  });
+}
+
+/** Inserts `rows` of `entity`, leaving out each one that any unique key of the table already holds. See `insertAsJson`. */
+export async function insertRowsIgnoringConflicts<Row extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<Row>, rows: readonly Row[]): Promise<void> {
+  await insertAsJson(tx, entity, rows, () => 'ON CONFLICT DO NOTHING');
+}
+
+/**
+ * Inserts `rows` of `entity` in one statement with one parameter: the rows as
+ * a JSON array, turned into the table's row type by Postgres
+ * (json_populate_recordset). However many rows and columns, the statement
+ * stays within the wire protocol's parameter count, and no statement text
+ * grows with the rows. Every column of the entity is written: a property left
+ * undefined is stored as NULL.
+ */
+async function insertAsJson<Row extends ObjectLiteral>(
+  tx: EntityManager,
+  entity: EntityTarget<Row>,
+  rows: readonly Row[],
+  onConflict: (meta: EntityMetadata, escape: (name: string) => string) => string,
+): Promise<void> {
   if (rows.length === 0) return;
   const meta = tx.connection.getMetadata(entity);
   const escape = (name: string) => tx.connection.driver.escape(name);
   const table = meta.tablePath.split('.').map(escape).join('.');
-  const columns = meta.columns.filter((c) => !c.isVirtual);
-  const keys = conflict.map((property) => {
-    const column = meta.findColumnWithPropertyPath(property);
-    if (!column) throw new Error(`${meta.name} has no column ${property}`);
-    return column.databaseName;
-  });
+  const columns = writtenColumns(meta);
   const names = columns.map((c) => escape(c.databaseName)).join(', ');
-  const updates = columns.filter((c) => !keys.includes(c.databaseName)).map((c) => `${escape(c.databaseName)} = EXCLUDED.${escape(c.databaseName)}`);
   const json = rows.map((row) => Object.fromEntries(columns.map((c) => [c.databaseName, jsonValueOf(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, c.getEntityValue(row)) : c.getEntityValue(row))])));
-  await tx.query(
-    `INSERT INTO ${table} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${table}, $1::json)
-     ON CONFLICT (${keys.map(escape).join(', ')}) ${updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`,
-    [JSON.stringify(json)],
-  );
+  await tx.query(`INSERT INTO ${table} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${table}, $1::json) ${onConflict(meta, escape)}`, [JSON.stringify(json)]);
+}
+
+function writtenColumns(meta: EntityMetadata): ColumnMetadata[] {
+  return meta.columns.filter((c) => !c.isVirtual);
 }
 
 /** A column's value as JSON gives it to Postgres: dates as ISO instants, big integers as their digits, nothing as null. */

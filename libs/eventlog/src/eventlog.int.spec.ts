@@ -9,7 +9,7 @@ import { fromKafkaMessage, newEnvelope, toKafkaMessage, type LoggedEvent } from 
 import { EventLog } from './event-log';
 import { createKafka, ensureTopics, EOS_PRODUCER } from './kafka';
 import { readLog } from './log-reader';
-import { upsertRows } from './chunks';
+import { insertRowsIgnoringConflicts, upsertRows } from './chunks';
 import { applyRecords, readStream, type StreamProjection } from './projection';
 import { rebuildProjection } from './replay';
 
@@ -213,6 +213,10 @@ describe('event log on real Kafka and Postgres', () => {
       // Nothing to write is no statement, not an error.
       await ds.transaction((tx) => upsertRows(tx, AllKinds, [], ['module', 'slot']));
       expect(await ds.getRepository(AllKinds).count()).toBe(3);
+      // Inserted ignoring conflicts: a key held already keeps its row, a new one is added.
+      const third = [row('m-1', 1, { score: 5, tags: ['changed'] }), row('m-3', 1)];
+      await ds.transaction((tx) => insertRowsIgnoringConflicts(tx, AllKinds, third));
+      expect(await read()).toEqual([first[0]!, second[0]!, first[2]!, third[1]!].sort(byKey));
     } finally {
       await ds.destroy();
     }

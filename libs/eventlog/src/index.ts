@@ -28,7 +28,7 @@ export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY, RAW_RESPONSE_KEY, RawResponse } from './nest/public';
-export { chunkMessages, MAX_SEND_BYTES, MAX_STATEMENT_PARAMETERS, sliceForStatement, upsertRows } from './chunks';
+export { chunkMessages, insertRowsIgnoringConflicts, MAX_SEND_BYTES, upsertRows } from './chunks';
 export { EOS_PRODUCER } from './kafka';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';

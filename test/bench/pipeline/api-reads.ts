@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { killReport, smithMessage, type MedicUnderTest } from '@medic/testing';
+import type { MedicUnderTest } from '@medic/testing';
+import { produce, randomKill } from './load';
 import { percentile } from '../stats';
 
 /**
@@ -64,10 +65,7 @@ function flow(medic: MedicUnderTest, rate: number, modules: number): { stop(): P
     while (!stopped) {
       const wait = start + (sent / rate) * 1000 - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const messages = Array.from({ length: chunk }, () => {
-        const r = killReport({ target_module: `mod-${Math.floor(Math.random() * modules)}` });
-        return { key: r.kill_id, value: smithMessage(r) };
-      });
+      const messages = Array.from({ length: chunk }, () => randomKill(modules));
       await producer.send({ topic: medic.topics.smith, acks: -1, messages });
       sent += chunk;
     }
@@ -83,16 +81,7 @@ function flow(medic: MedicUnderTest, rate: number, modules: number): { stop(): P
 }
 
 export async function apiReads(medic: MedicUnderTest, s: ApiReadSettings, rawP99: number): Promise<string[]> {
-  const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  for (let i = 0; i < s.kills; i += 500) {
-    const messages = Array.from({ length: Math.min(500, s.kills - i) }, () => {
-      const r = killReport({ target_module: `mod-${Math.floor(Math.random() * s.modules)}` });
-      return { key: r.kill_id, value: smithMessage(r) };
-    });
-    await producer.send({ topic: medic.topics.smith, acks: -1, messages });
-  }
-  await producer.disconnect();
+  await produce(medic, medic.topics.smith, s.kills, 0, () => randomKill(s.modules));
 
   type Page = { data: { items: { decision_id: string }[]; pagination: { total: number; total_pages: number } } };
   const deadline = Date.now() + 600_000;

@@ -26,6 +26,7 @@ import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocumen
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { cpuPerUnit, cpuSnapshot } from '../cpu';
 import { apiReads } from './api-reads';
+import { produce, randomKill } from './load';
 import { percentile } from '../stats';
 
 const BURST = Number(process.env.BENCH_BURST ?? 20_000);
@@ -42,6 +43,8 @@ const SIEM_BURST = Math.min(BURST, 10_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 /** Kills per second at which the machine is far from busy, with or without a SIEM: latency without queueing. */
 const LOW_RATE = Number(process.env.BENCH_LOW_RATE ?? 50);
+/** Distinct modules the benchmark's kills are spread over. */
+const MODULES = 50;
 /** Approvals posted one after another through the gateway. */
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
 /** The REST reads part: decided kills behind the reads, requests per endpoint and phase, kills per second while reading under load. */
@@ -49,7 +52,7 @@ const API_READS = {
   kills: Number(process.env.BENCH_API_KILLS ?? 5_000),
   requests: Number(process.env.BENCH_API_REQUESTS ?? 200),
   rate: Number(process.env.BENCH_API_RATE ?? 200),
-  modules: 50,
+  modules: MODULES,
 };
 /** Which parts run after the raw Kafka baseline: `pipeline` (SIEM off), `approve`, `api`, `siem`; all by default. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'pipeline,approve,api,siem').split(',').map((p) => p.trim()));
@@ -106,28 +109,6 @@ function latencies(sent: Map<string, number>, seen: Map<string, number>): { p50:
   return { p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1] ?? Number.NaN, n: all.length };
 }
 
-/** Produces `count` messages from `make`, `rate` per second (0 = as fast as possible), recording send times. */
-async function produce(medic: MedicUnderTest, topic: string, count: number, rate: number, make: (i: number) => { key: string; value: string }): Promise<Map<string, number>> {
-  const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const sent = new Map<string, number>();
-  const start = performance.now();
-  const chunk = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 500;
-  for (let i = 0; i < count; i += chunk) {
-    if (rate > 0) {
-      const due = start + (i / rate) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    const msgs = Array.from({ length: Math.min(chunk, count - i) }, (_, j) => make(i + j));
-    const t = performance.now();
-    await producer.send({ topic, acks: -1, messages: msgs });
-    for (const m of msgs) sent.set(m.key, t);
-  }
-  await producer.disconnect();
-  return sent;
-}
-
 async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: string }> {
   const topic = medic.topics.control;
   const w = await watch(medic.kafka, topic, (_t, subject) => subject ?? null);
@@ -171,10 +152,7 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
 
   const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
-  await produce(medic, medic.topics.smith, burst, 0, () => {
-    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
-    return { key: r.kill_id, value: smithMessage(r) };
-  });
+  await produce(medic, medic.topics.smith, burst, 0, () => randomKill(MODULES));
   await until(() => decided.seen.size >= burst, 600_000, 'burst decisions');
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
   lines.push(`${`${label} sustained:`.padEnd(29)}${(burst / seconds).toFixed(0)} kills/s decided (burst of ${burst} in ${seconds.toFixed(1)} s) = ${ratio(burst / seconds, raw.perSecond)}`);
@@ -199,10 +177,7 @@ function latencyLine(l: Latencies, warmupSeconds: number): string {
 
 /** Kills at `rate` per second for the warm-up and then `PACED_SECONDS`; the latencies of those after the warm-up. */
 async function paced(medic: MedicUnderTest, decided: Watcher, rate: number, warmupSeconds: number): Promise<{ l: Latencies; sent: number }> {
-  const all = await produce(medic, medic.topics.smith, rate * (warmupSeconds + PACED_SECONDS), rate, () => {
-    const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
-    return { key: r.kill_id, value: smithMessage(r) };
-  });
+  const all = await produce(medic, medic.topics.smith, rate * (warmupSeconds + PACED_SECONDS), rate, () => randomKill(MODULES));
   await until(() => [...all.keys()].every((k) => decided.seen.has(k)), 120_000, 'paced decisions');
   return { l: latencies(new Map([...all].slice(rate * warmupSeconds)), decided.seen), sent: all.size };
 }
@@ -337,10 +312,7 @@ async function approvals(raw: RawFigures): Promise<string[]> {
     apiKeys: [{ name: 'bench-operator', role: 'operator' }],
   });
   try {
-    await produce(medic, medic.topics.smith, APPROVALS, 0, () => {
-      const r = killReport({ target_module: `mod-${Math.floor(Math.random() * 50)}` });
-      return { key: r.kill_id, value: smithMessage(r) };
-    });
+    await produce(medic, medic.topics.smith, APPROVALS, 0, () => randomKill(MODULES));
     type Page = { data: { items: { item_id: string }[]; pagination: { total: number; total_pages: number } } };
     const page = async (n: number) => (await medic.call<Page>('GET', `/queue?page_size=200&page=${n}`)).body.data;
     const deadline = Date.now() + 300_000;

@@ -175,25 +175,41 @@ describe('medic up keeps its stack alive', () => {
       `a decision for ${killId}`,
       timeoutMs,
     );
-  /** SIGKILLs a process of the stack and waits until medic up says it is back under a new pid. */
-  const killAndWaitBack = async (name: string) => {
+  /**
+   * Sends `signal` to a process of the stack and waits until medic up says it is back under
+   * a new pid: SIGKILL kills it; SIGSTOP leaves it alive and answering nothing, for medic up
+   * to find out and kill. Returns what medic up said meanwhile.
+   */
+  const disruptAndWaitBack = async (name: string, signal: 'SIGKILL' | 'SIGSTOP' = 'SIGKILL') => {
     const before = await eventually(() => {
       const p = stackProcess(name);
       return Promise.resolve(p.state === 'running' ? p : undefined);
     }, `${name} running`);
     const mark = output.length;
-    process.kill(before.pid!, 'SIGKILL');
+    process.kill(before.pid!, signal);
     await eventually(
       () => Promise.resolve(output.slice(mark).includes(`${name} is back`) ? true : undefined),
-      `medic up to restart ${name}`,
-      120_000,
+      `medic up to restart ${name} after ${signal}`,
+      150_000,
     ).catch((error: Error) => {
+      // Not left frozen for the cases after this one.
+      if (signal === 'SIGSTOP') process.kill(before.pid!, 'SIGCONT');
       throw new Error(`${error.message}; medic up said:\n${output.slice(mark)}`);
     });
-    expect(output.slice(mark)).toContain(`${name} (pid ${before.pid}) exited`);
+    const said = output.slice(mark);
+    expect(said).toContain(`${name} (pid ${before.pid}) exited`);
     const after = stackProcess(name);
     expect(after).toMatchObject({ state: 'running', restarts: before.restarts + 1 });
     expect(after.pid).not.toBe(before.pid);
+    return { said, before, after };
+  };
+  const killAndWaitBack = (name: string) => disruptAndWaitBack(name, 'SIGKILL');
+  /** A frozen process is killed once it has not answered for its limit, and says so. */
+  const freezeAndWaitBack = async (name: string) => {
+    const { said, before, after } = await disruptAndWaitBack(name, 'SIGSTOP');
+    expect(said).toMatch(new RegExp(`${name} \\(pid ${before.pid}\\) has not answered for \\d+s; killing it \\(SIGKILL\\) to start it again`));
+    expect(said).toMatch(new RegExp(`${name} \\(pid ${before.pid}\\) exited \\(signal SIGKILL: not answering for \\d+s\\)`));
+    expect(after).toMatchObject({ last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^not answering for \d+s$/) } });
   };
 
   beforeAll(async () => {
@@ -238,6 +254,18 @@ describe('medic up keeps its stack alive', () => {
     const killId = await publishKill();
     await killed;
     expect(await decided(killId)).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('kills a service that stops answering (SIGSTOP) and starts it again; a kill sent while it is frozen is decided', async () => {
+    const frozen = freezeAndWaitBack('decision');
+    const killId = await publishKill();
+    await frozen;
+    expect(await decided(killId)).toMatchObject({ outcome: 'pending_review' });
+  });
+
+  it('kills a broker that stops answering and starts it again with its data; the pipeline keeps deciding', async () => {
+    await freezeAndWaitBack('kafka');
+    expect(await decided(await publishKill())).toMatchObject({ outcome: 'pending_review' });
   });
 
   it('restarts the broker on the same port with its data; the pipeline keeps deciding, and health and status see it again', async () => {

@@ -9,7 +9,7 @@ import { DevstackError } from './errors';
 import { javaCommand, javaMissing } from './java';
 import { jvmArgs, log4jProperties, serverProperties, type BrokerConfig } from './kafka-config';
 import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
-import { probeKafka } from './kafka-probe';
+import { kafkaAnswers, probeKafka } from './kafka-probe';
 import { firstError, tailOf, textSince } from './log-file';
 import { freePort } from './ports';
 import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
@@ -79,6 +79,7 @@ function kafkaHandle(first: Broker, config: BrokerConfig, logFile: string, start
       if (!hasExited(broker.child)) throw new DevstackError('KAFKA_EXITED', `the broker (pid ${broker.pid}) is still running`);
       await startAgain({ wanted: () => stopping === undefined, spawned: (next) => (broker = next) });
     },
+    answers: (timeoutMs) => kafkaAnswers([brokersOf(config)], timeoutMs),
   };
   return { brokers: brokersOf(config), server, stop: () => (stopping ??= stopBroker(broker)) };
 }

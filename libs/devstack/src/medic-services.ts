@@ -100,6 +100,11 @@ export function startService(spec: ServiceSpec): RestartableService {
       await waitUntilServing(proc, spec.readyUrl);
     },
     stop: () => (stopping ??= proc.stop()),
+    // Any HTTP answer from /ready: its event loop turns.
+    answers: (timeoutMs) => fetch(new URL('/ready', spec.readyUrl), { signal: AbortSignal.timeout(timeoutMs) }).then(
+      (res) => (void res.body?.cancel(), true),
+      () => false,
+    ),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, DatabaseError } from 'pg';
 import { waitFor } from './wait';
 
 /** One connection, one `select 1`: the server accepts our credentials and runs queries. */
@@ -16,6 +16,25 @@ async function selectOne(url: string): Promise<void> {
 
 export function waitUntilAnswers(url: string, timeoutMs: number, onTimeout: (lastError: string) => Error, abort?: () => Error | undefined): Promise<void> {
   return waitFor(() => selectOne(url), { timeoutMs, onTimeout, ...(abort ? { abort } : {}) });
+}
+
+/**
+ * Whether the server answers at all within `timeoutMs`: a query run, or an
+ * error it sent (too many clients, starting up, shutting down) — a server that
+ * refuses is not a hung one. No connection, or none in time: false.
+ */
+export async function postgresAnswers(url: string, timeoutMs: number): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (error) {
+    return error instanceof DatabaseError;
+  } finally {
+    void client.end().catch(() => undefined);
+  }
 }
 
 /** The URL with its password masked, for messages and logs. */

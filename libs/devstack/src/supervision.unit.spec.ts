@@ -1,6 +1,12 @@
-import { afterFailure, backoffDelay, type RestartPolicy } from './supervision';
+import { afterFailure, backoffDelay, DEFAULT_RESTART_POLICY, unresponsiveLimitMs, type RestartPolicy } from './supervision';
 
-const policy: RestartPolicy = { initialDelayMs: 500, maxDelayMs: 10_000, stableAfterMs: 30_000, maxFailuresInARow: 5 };
+const policy: RestartPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  stableAfterMs: 30_000,
+  maxFailuresInARow: 5,
+  liveness: { intervalMs: 5_000, checkMs: 3_000, serviceMs: 30_000, serverMs: 60_000 },
+};
 
 describe('backoffDelay', () => {
   it('starts at the initial delay and doubles up to the cap', () => {
@@ -30,5 +36,19 @@ describe('afterFailure', () => {
 
   it('a run that reached the stable time starts a new series even after many failures', () => {
     expect(afterFailure(policy, 5, 30_000)).toMatchObject({ kind: 'restart', failuresInARow: 1 });
+  });
+});
+
+describe('unresponsiveLimitMs', () => {
+  it('gives a service the service limit, and the broker and Postgres the longer one', () => {
+    expect(unresponsiveLimitMs(policy.liveness, 'service')).toBe(30_000);
+    expect(unresponsiveLimitMs(policy.liveness, 'kafka')).toBe(60_000);
+    expect(unresponsiveLimitMs(policy.liveness, 'postgres')).toBe(60_000);
+  });
+
+  it('by default, asks often enough that a check missed by chance never decides alone', () => {
+    const { liveness } = DEFAULT_RESTART_POLICY;
+    expect(liveness.checkMs).toBeLessThan(liveness.intervalMs);
+    expect(liveness.serviceMs / liveness.intervalMs).toBeGreaterThanOrEqual(5);
   });
 });

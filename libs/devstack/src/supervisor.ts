@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { messageOf } from './errors';
 import { describeExit, processDown, processStopped, processUp, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
-import { afterFailure, DEFAULT_RESTART_POLICY, type RestartPolicy } from './supervision';
-import { type RestartableServer } from './types';
+import { afterFailure, DEFAULT_RESTART_POLICY, unresponsiveLimitMs, type RestartPolicy } from './supervision';
+import { type RestartableServer, type ServerRun } from './types';
+import { withTimeout } from './wait';
 
 export interface SupervisorEvents {
   /** A line for the human running the stack. */
@@ -13,9 +14,16 @@ export interface SupervisorEvents {
   gaveUp(name: string, reason: string): void;
 }
 
+/** Watches one run for answers (see `LivenessPolicy`); `verdict` is set once it killed the run. */
+interface LivenessGuard {
+  stop(): void;
+  readonly verdict: string | null;
+}
+
 /**
  * Watches the processes of a stack and starts again the ones that die, with the backoff of
- * `afterFailure`. It never stops a process itself: the owner stops the stack after `stop()`.
+ * `afterFailure`, and kills the ones that stop answering, to start them again the same way.
+ * It never stops a process otherwise: the owner stops the stack after `stop()`.
  */
 export class Supervisor {
   private readonly processes = new Map<string, StackProcess>();
@@ -26,6 +34,7 @@ export class Supervisor {
     private readonly events: SupervisorEvents,
     private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
     private readonly now: () => Date = () => new Date(),
+    private readonly kill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL'),
   ) {}
 
   /** Starts watching `server`, which is up now. */
@@ -47,8 +56,12 @@ export class Supervisor {
     let failures = 0;
     for (;;) {
       const upSince = this.now().getTime();
-      const exit = await server.current().exited;
+      const run = server.current();
+      const guard = this.guard(name, kind, server, run);
+      const ended = await run.exited;
+      guard.stop();
       if (this.stopping) return;
+      const exit = guard.verdict === null ? ended : { ...ended, reason: guard.verdict };
       this.down(name, exit);
       const restarted = await this.restart(name, server, failures, this.now().getTime() - upSince, exit);
       if (restarted === undefined) return;
@@ -57,6 +70,52 @@ export class Supervisor {
       this.update(processUp(this.processes.get(name), { name, kind, pid, logFile: server.logFile }, this.now()));
       this.events.log(`${name} is back (pid ${pid}).`);
     }
+  }
+
+  /**
+   * Asks the run, while it lasts, whether it answers; one that has not answered
+   * for its kind's limit is killed, and its exit is then a death like any other.
+   */
+  private guard(name: string, kind: StackProcessKind, server: RestartableServer, run: ServerRun): LivenessGuard {
+    const state = { stopped: false, verdict: null as string | null };
+    const guard: LivenessGuard = {
+      stop: () => {
+        state.stopped = true;
+      },
+      get verdict() {
+        return state.verdict;
+      },
+    };
+    if (!server.answers) return guard;
+    const ask = server.answers.bind(server);
+    const { liveness } = this.policy;
+    const limitMs = unresponsiveLimitMs(liveness, kind);
+    void (async () => {
+      let answeredAt = this.now().getTime();
+      while ((await this.sleep(liveness.intervalMs)) && !state.stopped) {
+        const answered = await withTimeout(ask(liveness.checkMs), liveness.checkMs + 1_000, () => new Error('no answer')).catch(() => false);
+        if (state.stopped || this.stopping) return;
+        const now = this.now().getTime();
+        if (answered) {
+          answeredAt = now;
+          continue;
+        }
+        if (now - answeredAt < limitMs) continue;
+        const silentFor = `${Math.round((now - answeredAt) / 1000)}s`;
+        this.events.log(`${name} (pid ${run.pid}) has not answered for ${silentFor}; killing it (SIGKILL) to start it again`);
+        try {
+          this.kill(run.pid);
+          state.verdict = `not answering for ${silentFor}`;
+          return;
+        } catch (error) {
+          // Gone already: its exit is on its way.
+          if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+          this.events.log(`could not kill ${name} (pid ${run.pid}): ${messageOf(error)}`);
+          answeredAt = now;
+        }
+      }
+    })();
+    return guard;
   }
 
   /** Tries until it is up (resolves the failures in a row) or given up on (undefined). */

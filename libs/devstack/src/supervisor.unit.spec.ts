@@ -10,6 +10,9 @@ class ScriptedServer implements RestartableServer {
   private run: ServerRun & { end(exit: ExitStatus): void };
   private nextPid = 100;
   restartOutcomes: ('up' | 'fail')[] = [];
+  /** Whether the run answers when asked (see `answers`); undefined: it cannot be asked. */
+  answering: boolean | undefined = undefined;
+  readonly asked: number[] = [];
 
   constructor() {
     this.run = this.newRun();
@@ -21,6 +24,14 @@ class ScriptedServer implements RestartableServer {
 
   die(exit: ExitStatus): void {
     this.run.end(exit);
+  }
+
+  get answers(): ((timeoutMs: number) => Promise<boolean>) | undefined {
+    if (this.answering === undefined) return undefined;
+    return () => {
+      this.asked.push(this.run.pid);
+      return Promise.resolve(this.answering!);
+    };
   }
 
   restart(): Promise<void> {
@@ -36,17 +47,29 @@ class ScriptedServer implements RestartableServer {
   }
 }
 
-const policy: RestartPolicy = { initialDelayMs: 1, maxDelayMs: 4, stableAfterMs: 60_000, maxFailuresInARow: 3 };
+const policy: RestartPolicy = {
+  initialDelayMs: 1,
+  maxDelayMs: 4,
+  stableAfterMs: 60_000,
+  maxFailuresInARow: 3,
+  liveness: { intervalMs: 2, checkMs: 50, serviceMs: 30, serverMs: 200 },
+};
 
-function supervise() {
+/** `kill` ends the run of the server holding that pid, as SIGKILL would. */
+function supervise(servers: readonly ScriptedServer[] = []) {
   const lines: string[] = [];
   const states: StackState[] = [];
   const gaveUp: string[] = [];
-  const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, policy);
+  const killed: number[] = [];
+  const kill = (pid: number) => {
+    killed.push(pid);
+    servers.find((s) => s.current().pid === pid)?.die({ code: null, signal: 'SIGKILL' });
+  };
+  const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, policy, undefined, kill);
   const last = (name: string) => states.at(-1)?.processes.find((p) => p.name === name);
   const until = (condition: () => boolean) =>
     waitFor(() => (condition() ? Promise.resolve() : Promise.reject(new Error('not yet'))), { timeoutMs: 2_000, intervalMs: 1, onTimeout: () => new Error(`timed out; log: ${lines.join(' | ')}`) });
-  return { supervisor, lines, gaveUp, last, until };
+  return { supervisor, lines, gaveUp, killed, last, until };
 }
 
 describe('Supervisor', () => {
@@ -86,5 +109,51 @@ describe('Supervisor', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toEqual([]);
     expect(last('decision')).toMatchObject({ state: 'stopped', pid: null, restarts: 0 });
+  });
+
+  it('kills a run that stops answering, says why, and starts it again', async () => {
+    const server = new ScriptedServer();
+    server.answering = false;
+    const { supervisor, lines, killed, last, until } = supervise([server]);
+    supervisor.watch('decision', 'service', server);
+    await until(() => last('decision')?.pid === 101);
+    expect(killed).toEqual([100]);
+    expect(lines[0]).toMatch(/^decision \(pid 100\) has not answered for \d+s; killing it \(SIGKILL\) to start it again$/);
+    expect(lines[1]).toMatch(/^decision \(pid 100\) exited \(signal SIGKILL: not answering for \d+s\); restarting it in/);
+    expect(last('decision')).toMatchObject({ state: 'running', restarts: 1, last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^not answering for \d+s$/) } });
+    supervisor.stop();
+  });
+
+  it('leaves alone a run that answers, and one that cannot be asked', async () => {
+    const answering = new ScriptedServer();
+    answering.answering = true;
+    const unasked = new ScriptedServer();
+    const { supervisor, killed, last, until } = supervise([answering, unasked]);
+    supervisor.watch('kafka', 'kafka', answering);
+    supervisor.watch('listener', 'service', unasked);
+    // Well past both limits (30 and 200 ms), asked every 2 ms at most.
+    await until(() => answering.asked.length >= 150);
+    expect(killed).toEqual([]);
+    expect(unasked.asked).toEqual([]);
+    expect(last('kafka')).toMatchObject({ state: 'running', pid: 100, restarts: 0 });
+    supervisor.stop();
+  });
+
+  it('counts silence from the last answer: a run that answers again is not killed', async () => {
+    const server = new ScriptedServer();
+    server.answering = true;
+    const { supervisor, killed, until } = supervise([server]);
+    supervisor.watch('postgres', 'postgres', server);
+    for (let round = 0; round < 5; round++) {
+      // Silent for less than the 200 ms limit, then answering again.
+      server.answering = false;
+      const before = server.asked.length;
+      await until(() => server.asked.length >= before + 3);
+      server.answering = true;
+      const after = server.asked.length;
+      await until(() => server.asked.length >= after + 2);
+    }
+    expect(killed).toEqual([]);
+    supervisor.stop();
   });
 });

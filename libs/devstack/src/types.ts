@@ -14,6 +14,11 @@ export interface RestartableServer {
   current(): ServerRun;
   /** Starts a new run once the last has ended; resolves when it serves, rejects when it did not come up. */
   restart(): Promise<void>;
+  /**
+   * Whether the run serving now answers at all within `timeoutMs` (an error
+   * answer counts). Absent: it is not asked, only watched for its exit.
+   */
+  answers?(timeoutMs: number): Promise<boolean>;
 }
 
 export interface KafkaHandle {

@@ -107,6 +107,11 @@ async function startPodman(opts: ContainerEngineOptions): Promise<ContainerEngin
       service = await spawnService(files);
       await waitUntilReady(service, files);
     },
+    // Any HTTP answer on its socket.
+    answers: (timeoutMs) => callEngine(files.socket, 'GET', '/_ping', timeoutMs).then(
+      () => true,
+      () => false,
+    ),
   };
   const handle: ContainerEngineHandle = { socket: files.socket, external: false, server, stop: () => (stopping ??= stopService(service, files.socket)) };
   try {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startElasticsearch, type ElasticsearchHandle } from './elasticsearch';
 import { isAlive } from './processes';
+import { waitFor } from './wait';
 
 /** Pids of every process whose working folder is inside `dir`. */
 function processesIn(dir: string): number[] {
@@ -26,6 +27,19 @@ function processesIn(dir: string): number[] {
 
 
 const log = (line: string) => process.stderr.write(`[devstack] ${line}\n`);
+
+/** The pid of the node's server JVM, as the node says. */
+async function serverJvm(url: string): Promise<number> {
+  const client = new Client({ node: url });
+  try {
+    const local = await client.nodes.info({ node_id: '_local', metric: 'process' });
+    const [pid] = Object.values(local.nodes).flatMap((node) => (node.process ? [node.process.id] : []));
+    if (pid === undefined) throw new Error('the node did not say its pid');
+    return pid;
+  } finally {
+    await client.close();
+  }
+}
 
 describe('devstack Elasticsearch', () => {
   let workDir: string;
@@ -49,8 +63,7 @@ describe('devstack Elasticsearch', () => {
       await client.index({ index, id: 'kill-1', document: { target_module: 'nginx-test', risk_score: 0.4 }, refresh: 'wait_for' });
       const found = await client.search<{ target_module: string }>({ index, query: { match: { target_module: 'nginx-test' } } });
       expect(found.hits.hits.map((hit) => [hit._id, hit._source?.target_module])).toEqual([['kill-1', 'nginx-test']]);
-      const local = await client.nodes.info({ node_id: '_local', metric: 'process' });
-      serverPids = Object.values(local.nodes).flatMap((node) => (node.process ? [node.process.id] : []));
+      serverPids = [await serverJvm(es.url)];
     } finally {
       await client.close();
     }
@@ -73,6 +86,35 @@ describe('devstack Elasticsearch', () => {
     try {
       const found = await client.get<{ target_module: string }>({ index: 'medic-devstack-int', id: 'kill-1' });
       expect(found._source?.target_module).toBe('nginx-test');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('answers whether it is alive, not while its server JVM is frozen; killed as a run, neither JVM is left and it starts again', async () => {
+    const node = es;
+    if (!node) throw new Error('the first test did not start a node');
+    const { server } = node;
+    expect(await server.answers!(3_000)).toBe(true);
+    const jvm = await serverJvm(node.url);
+    process.kill(jvm, 'SIGSTOP');
+    const run = server.current();
+    try {
+      expect(await server.answers!(1_000)).toBe(false);
+    } finally {
+      // What medic up does to a node that stopped answering: the launcher alone would leave the frozen JVM holding the port.
+      run.killOutright!();
+    }
+    await run.exited;
+    await waitFor(() => (isAlive(jvm) ? Promise.reject(new Error(`pid ${jvm} is alive`)) : Promise.resolve()), {
+      timeoutMs: 10_000,
+      onTimeout: (last) => new Error(`the frozen server JVM was left: ${last}`),
+    });
+    await server.restart();
+    expect(await server.answers!(3_000)).toBe(true);
+    const client = new Client({ node: node.url });
+    try {
+      expect((await client.get<{ target_module: string }>({ index: 'medic-devstack-int', id: 'kill-1' }))._source?.target_module).toBe('nginx-test');
     } finally {
       await client.close();
     }

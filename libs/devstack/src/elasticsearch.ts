@@ -14,7 +14,7 @@ import { freePort } from './ports';
 import { exitStatusOf, guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
-import { secondsSince, waitFor } from './wait';
+import { answersHttp, secondsSince, waitFor } from './wait';
 
 export interface ElasticsearchHandle {
   /** http://127.0.0.1:<port>, no authentication (security is off in the dev stack). */
@@ -104,6 +104,8 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
           if (stopping) throw new DevstackError('ELASTICSEARCH_START_FAILED', 'the node is being stopped');
           node = await startNode(dist, javaHome, files, user, port);
         },
+        // Any HTTP answer: a red or busy cluster is not a hung node.
+        answers: (timeoutMs) => answersHttp(`${node.url}/_cluster/health`, timeoutMs),
       };
       return { url: node.url, server, stop: () => (stopping ??= node.stop()) };
     } catch (error) {
@@ -154,7 +156,16 @@ async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeF
   const exited = exitStatusOf(node.child);
   const handle: NodeRun = {
     url: `http://127.0.0.1:${ports.http}`,
-    run: { pid: node.child.pid!, exited },
+    run: {
+      pid: node.child.pid!,
+      exited,
+      // The server JVM too: a launcher killed outright leaves it to notice and stop, which a frozen one never does.
+      killOutright: () => {
+        const server = serverPid(files);
+        if (server !== undefined) signal(server, 'SIGKILL');
+        signal(node.child.pid!, 'SIGKILL');
+      },
+    },
     stop: () => (stopping ??= stopNode(node, files)),
   };
   try {

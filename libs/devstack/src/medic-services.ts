@@ -5,7 +5,7 @@ import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } f
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
 import { type RestartableServer } from './types';
-import { waitFor } from './wait';
+import { answersHttp, waitFor } from './wait';
 
 /** The Medic services `medic up` runs, in start order. */
 export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'negotiator', 'executor', 'monitor', 'learning', 'gateway'] as const;
@@ -101,10 +101,7 @@ export function startService(spec: ServiceSpec): RestartableService {
     },
     stop: () => (stopping ??= proc.stop()),
     // Any HTTP answer from /ready: its event loop turns.
-    answers: (timeoutMs) => fetch(new URL('/ready', spec.readyUrl), { signal: AbortSignal.timeout(timeoutMs) }).then(
-      (res) => (void res.body?.cancel(), true),
-      () => false,
-    ),
+    answers: (timeoutMs) => answersHttp(new URL('/ready', spec.readyUrl), timeoutMs),
   };
 }
 

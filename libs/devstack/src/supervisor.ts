@@ -34,7 +34,7 @@ export class Supervisor {
     private readonly events: SupervisorEvents,
     private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
     private readonly now: () => Date = () => new Date(),
-    private readonly kill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL'),
+    private readonly kill: (run: ServerRun) => void = (run) => (run.killOutright ? run.killOutright() : process.kill(run.pid, 'SIGKILL')),
   ) {}
 
   /** Starts watching `server`, which is up now. */
@@ -104,7 +104,7 @@ export class Supervisor {
         const silentFor = `${Math.round((now - answeredAt) / 1000)}s`;
         this.events.log(`${name} (pid ${run.pid}) has not answered for ${silentFor}; killing it (SIGKILL) to start it again`);
         try {
-          this.kill(run.pid);
+          this.kill(run);
           state.verdict = `not answering for ${silentFor}`;
           return;
         } catch (error) {

@@ -55,15 +55,15 @@ const policy: RestartPolicy = {
   liveness: { intervalMs: 2, checkMs: 50, serviceMs: 30, serverMs: 200 },
 };
 
-/** `kill` ends the run of the server holding that pid, as SIGKILL would. */
+/** `kill` ends the run, as SIGKILL would. */
 function supervise(servers: readonly ScriptedServer[] = []) {
   const lines: string[] = [];
   const states: StackState[] = [];
   const gaveUp: string[] = [];
   const killed: number[] = [];
-  const kill = (pid: number) => {
-    killed.push(pid);
-    servers.find((s) => s.current().pid === pid)?.die({ code: null, signal: 'SIGKILL' });
+  const kill = (run: ServerRun) => {
+    killed.push(run.pid);
+    servers.find((s) => s.current() === run)?.die({ code: null, signal: 'SIGKILL' });
   };
   const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, policy, undefined, kill);
   const last = (name: string) => states.at(-1)?.processes.find((p) => p.name === name);

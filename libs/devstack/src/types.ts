@@ -5,6 +5,8 @@ export interface ServerRun {
   readonly pid: number;
   /** Resolves when this run's process has ended, however it ended. */
   readonly exited: Promise<ExitStatus>;
+  /** Kills the run outright (SIGKILL), every process of it; absent: killing `pid` is enough. */
+  killOutright?(): void;
 }
 
 /** A server of the stack that can be started again after it died, with the same ports and data. */

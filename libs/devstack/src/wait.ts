@@ -48,3 +48,11 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: ()
 export function secondsSince(startedAt: number): string {
   return `${((Date.now() - startedAt) / 1000).toFixed(1)}s`;
 }
+
+/** Whether anything answers HTTP at `url` within `timeoutMs`, whatever the status: the process serving it is not hung. */
+export function answersHttp(url: string | URL, timeoutMs: number): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then(
+    (res) => (void res.body?.cancel(), true),
+    () => false,
+  );
+}

@@ -193,7 +193,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A service listens on its HTTP port only once its log workers have started. */
+/**
+ * A service listens on its HTTP port only once its log workers have started
+ * (the gateway's: a dozen projections, each joining its consumer group). On
+ * a busy host the gateway once had not started after a minute.
+ */
 async function waitReady(proc: ServiceProcess, url: string): Promise<void> {
   await waitFor(
     async () => {
@@ -201,7 +205,7 @@ async function waitReady(proc: ServiceProcess, url: string): Promise<void> {
       if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     },
     {
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
       intervalMs: 100,
       abort: () => (proc.isRunning() ? undefined : new Error(`${proc.name} exited during start-up; see ${proc.logFile}`)),
       onTimeout: (last) => new Error(`${proc.name} did not start in time (${last}); see ${proc.logFile}`),

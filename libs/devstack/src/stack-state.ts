@@ -75,7 +75,7 @@ export function processStopped(before: StackProcess, at: Date): StackProcess {
   return { ...before, state: 'stopped', pid: null, since: at.toISOString() };
 }
 
-/** "signal SIGKILL", "code 1" (with why, when known: "signal SIGKILL: no answer for 30s"), or what is known when neither is. */
+/** "signal SIGKILL", "code 1" (with why, when known: "signal SIGKILL: not answering for 30s"), or what is known when neither is. */
 export function describeExit(exit: ExitStatus): string {
   const how = exit.signal ? `signal ${exit.signal}` : exit.code !== null ? `code ${exit.code}` : null;
   if (how === null) return exit.reason ?? 'unknown cause';

@@ -5,7 +5,7 @@ const policy: RestartPolicy = {
   maxDelayMs: 10_000,
   stableAfterMs: 30_000,
   maxFailuresInARow: 5,
-  liveness: { intervalMs: 5_000, checkMs: 3_000, serviceMs: 30_000, serverMs: 60_000 },
+  liveness: DEFAULT_RESTART_POLICY.liveness,
 };
 
 describe('backoffDelay', () => {

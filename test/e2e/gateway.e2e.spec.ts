@@ -167,6 +167,43 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(listenerMetrics).toMatch(/medic_kill_reports_total\{verdict="reported",code="",service="listener"\} 4/);
   });
 
+  // After the counting cases: it adds two kills.
+  it("shows each step's consumer group and its backlog, growing while the step is down and gone once it is back", async () => {
+    type Group = { group: string; state: string; members: number; lag: number; topics: { topic: string; lag: number; partitions: { partition: number; next: string | null; end: string }[] }[] };
+    const groupOf = async (step: string) => {
+      const res = await medic.get<Envelope<{ consumer_groups: Group[] | null }>>('/status');
+      return res.body.data!.consumer_groups?.find((g) => g.group === `${medic.id}-${step}`);
+    };
+    const caughtUp = await eventually(async () => {
+      const g = await groupOf('decision');
+      return g?.state === 'Stable' && g.lag === 0 ? g : undefined;
+    }, 'the decision step caught up');
+    expect(caughtUp).toMatchObject({ members: 1, topics: expect.arrayContaining([expect.objectContaining({ topic: medic.topics.kill, lag: 0 })]) as unknown });
+    expect((await groupOf('listener'))?.topics.map((t) => t.topic)).toEqual([medic.topics.smith]);
+
+    await medic.service('decision').stop();
+    const late = [killReport({ target_module: 'late-a' }), killReport({ target_module: 'late-b' })];
+    for (const r of late) await medic.publishRaw(smithMessage(r), r.kill_id);
+    // The listener appends both KillReported: two records (and their commit markers) nobody has read for the decision step.
+    const behind = await eventually(async () => {
+      const g = await groupOf('decision');
+      return g?.state === 'Empty' && g.lag >= 2 ? g : undefined;
+    }, 'the decision step shown behind, with no member');
+    expect(behind.members).toBe(0);
+    const kill = behind.topics.find((t) => t.topic === medic.topics.kill)!;
+    expect(kill.lag).toBe(kill.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.end) - Number(p.next ?? 0)), 0));
+    const scraped = await (await fetch(medic.metricsUrl('gateway'))).text();
+    const gauge = new RegExp(`medic_consumer_group_lag\\{group="${medic.id}-decision",topic="${medic.topics.kill.replace(/\./g, '\\.')}",service="gateway"\\} (\\d+)`).exec(scraped);
+    expect(Number(gauge?.[1])).toBeGreaterThanOrEqual(2);
+
+    await medic.start('decision');
+    await eventually(async () => {
+      const g = await groupOf('decision');
+      return g?.state === 'Stable' && g.lag === 0 ? true : undefined;
+    }, 'the decision step caught up again');
+    for (const r of late) expect((await byKill(r.kill_id))?.target_module).toBe(r.target_module);
+  });
+
   // Last: a kill report the listener could not take in keeps Medic degraded for the hour after.
   it("is degraded while a report Smith sent was dead-lettered in the last hour, naming the listener and why", async () => {
     await medic.publishRaw('{"not": "a kill report"', 'garbled');

@@ -13,6 +13,7 @@ import { DecisionsController } from './decisions/decisions.controller';
 import { GATEWAY_SCHEMA } from './gateway.projections';
 import { GatewayWorker } from './gateway.worker';
 import { HealthController } from './health/health.controller';
+import { BacklogMetrics } from './health/backlog.metrics';
 import { SystemProbe } from './health/system.probe';
 import { DeadlineInterceptor } from './http/deadline.interceptor';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
@@ -54,6 +55,7 @@ export class GatewayModule {
         VerdictWaiter,
         QueueMetrics,
         SystemProbe,
+        BacklogMetrics,
         ModuleStandings,
         GatewayWorker,
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -103,7 +103,7 @@ export class HealthController {
 
   @ApiSecurity('api-key')
   @Get('status')
-  @ApiOperation({ summary: 'System status: mode, safety limits, the kill-burst breaker, projection lag (null while the event log cannot be read), decision counts, quarantined modules' })
+  @ApiOperation({ summary: 'System status: mode, safety limits, the kill-burst breaker, projection lag and the backlog of each consumer group (null while the event log cannot be read), decision counts, quarantined modules' })
   async status(): Promise<Record<string, unknown>> {
     const c = this.config;
     const burst = c.constraints.kill_burst;
@@ -116,9 +116,10 @@ export class HealthController {
       const modules = await this.modules.list(null);
       return { counts, circuits, modules, thresholds: await this.thresholds.current() };
     };
-    const [lag, siem, engine, stack, { counts, circuits, modules, thresholds }] = await Promise.all([
+    const [lag, groups, siem, engine, stack, { counts, circuits, modules, thresholds }] = await Promise.all([
       // The rest of the status is worth having while the broker is down: the lags are then unknown (null).
       this.probe.projectionLags(),
+      this.probe.consumerGroups(),
       this.probe.siem(),
       this.probe.containerEngine(),
       stackServices(),
@@ -140,6 +141,8 @@ export class HealthController {
       topics: { kill_notifications: c.smith.event_bus.topic, dead_letters: c.smith.event_bus.dlq_topic, kill_events: c.kafka.topics.kill_events, kill_commands: c.kafka.topics.kill_commands, internal_dead_letters: c.kafka.topics.internal_dlq, control_events: c.kafka.topics.control_events },
       event_log: lag === null ? 'error' : 'ok',
       projections: lag,
+      // Every step's and projection's consumer group: its state, members, and backlog per topic it reads.
+      consumer_groups: groups,
       siem: {
         enabled: c.siem.enabled,
         endpoint: c.siem.enabled ? redactUrl(c.siem.endpoint) : null,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { In, type DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { containerEngineEndpoint, DockerEngine } from '@medic/containers';
@@ -9,6 +9,7 @@ import { DeadLetterView } from '../dead-letters/dead-letter.entity';
 import { SiemCircuitView } from '../siem/siem-circuit.entity';
 import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
+import { backlogOf, groupBacklogs, type GroupBacklog, type GroupOffsets } from './backlog';
 import { KeptAdmin } from './kept-admin';
 
 export type CheckResult = 'ok' | 'error';
@@ -121,6 +122,17 @@ export class SystemProbe implements OnModuleDestroy {
   }
 
   /**
+   * How far behind each of Medic's consumer groups (those named with the
+   * configured group prefix: the steps, the projections) is on each topic it
+   * reads, from the offsets it committed to the broker, with the group's state
+   * and member count: a group that is `Empty` while its backlog grows has no
+   * service reading for it. Null when the broker does not tell in time.
+   */
+  consumerGroups(): Promise<GroupBacklog[] | null> {
+    return orNullAfter(this.checkMs * 1.5, this.admin.use(this.checkMs * 1.5, (admin) => readGroupBacklogs(admin, `${this.config.kafka.consumer.group_prefix}-`)));
+  }
+
+  /**
    * Per step, the records sent to the internal dead-letter topic within the
    * window: a step with any is degraded until the window has passed them.
    * Null when Postgres does not tell in time.
@@ -147,6 +159,22 @@ export class SystemProbe implements OnModuleDestroy {
 
 }
 
+/** The groups named with `prefix`, described, with their committed offsets and the ends of the topics they read. */
+async function readGroupBacklogs(admin: Admin, prefix: string): Promise<GroupBacklog[]> {
+  const ids = (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(prefix) && g.protocolType === 'consumer').map((g) => g.groupId);
+  if (ids.length === 0) return [];
+  const [{ groups }, committed] = await Promise.all([admin.describeGroups(ids), Promise.all(ids.map((groupId) => admin.fetchOffsets({ groupId })))]);
+  const described = new Map(groups.map((g) => [g.groupId, g]));
+  // A projection keeps its position in Postgres, not in the broker: its group has no offsets here (see `projectionLags`).
+  const offsets: GroupOffsets[] = ids
+    .map((group, i) => ({ group, state: described.get(group)?.state ?? 'Unknown', members: described.get(group)?.members.length ?? 0, committed: committed[i]! }))
+    .filter((g) => g.committed.length > 0)
+    .sort((a, b) => a.group.localeCompare(b.group));
+  const topics = [...new Set(offsets.flatMap((g) => g.committed.map((c) => c.topic)))];
+  const ends = new Map(await Promise.all(topics.map(async (topic) => [topic, await topicEnds(admin, topic).catch(() => undefined)] as const)));
+  return groupBacklogs(offsets, new Map([...ends].flatMap(([topic, e]) => (e === undefined ? [] : [[topic, e] as const]))));
+}
+
 /** A check's answer, 'error' when it fails or does not come within `ms`. */
 async function within(ms: number, check: Promise<'ok'>): Promise<CheckResult> {
   return (await orNullAfter(ms, check)) ?? 'error';
@@ -159,13 +187,6 @@ function orNullAfter<T>(ms: number, work: Promise<T>): Promise<T | null> {
 
 /** How far a projection is behind each partition of its topic, from the topic's ends and the positions it stored. */
 function lagOf(name: string, topic: string, ends: ReadonlyMap<number, bigint>, applied: readonly ProjectionOffset[]): ProjectionLag {
-  const done = new Map(applied.map((o) => [o.partition, BigInt(o.offset) + 1n]));
-  let lag = 0n;
-  const partitions = [...ends].map(([partition, end]) => {
-    const next = done.get(partition) ?? 0n;
-    // The last record of a partition may be a transaction marker, which no consumer is shown.
-    if (end - next > 1n) lag += end - next;
-    return { partition, applied: done.has(partition) ? (next - 1n).toString() : null, end: end.toString() };
-  });
-  return { name, topic, lag: Number(lag), partitions };
+  const { lag, partitions } = backlogOf(topic, ends, new Map(applied.map((o) => [o.partition, BigInt(o.offset) + 1n])));
+  return { name, topic, lag, partitions: partitions.map((p) => ({ partition: p.partition, applied: p.next === null ? null : (BigInt(p.next) - 1n).toString(), end: p.end })) };
 }

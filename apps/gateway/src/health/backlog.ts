@@ -1,0 +1,68 @@
+/** Where a reader stands in one partition of a topic, and where the partition's log ends. */
+export interface PartitionBacklog {
+  readonly partition: number;
+  /** The offset the reader reads next; null when it has never stored a position there. */
+  readonly next: string | null;
+  readonly end: string;
+}
+
+export interface TopicBacklog {
+  readonly topic: string;
+  /** Offsets between where the reader stands and the log's end, over the topic's partitions. */
+  readonly lag: number;
+  readonly partitions: readonly PartitionBacklog[];
+}
+
+/**
+ * How far a reader is behind each partition of a topic: `ends` from the
+ * broker, `next` the offset it reads next in each partition it has a position
+ * in (a partition without one is read from its start). Offsets are counted as
+ * Kafka's own tools count them, commit markers included, except that a lone
+ * offset left at the end is not: the last offset of a partition written by
+ * transactions is a commit marker, which no reader is shown and so never
+ * moves past.
+ */
+export function backlogOf(topic: string, ends: ReadonlyMap<number, bigint>, next: ReadonlyMap<number, bigint>): TopicBacklog {
+  let lag = 0n;
+  const partitions = [...ends]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, end]): PartitionBacklog => {
+      const at = next.get(partition);
+      const gap = end - (at ?? 0n);
+      if (gap > 1n) lag += gap;
+      return { partition, next: at === undefined ? null : at.toString(), end: end.toString() };
+    });
+  return { topic, lag: Number(lag), partitions };
+}
+
+/** A consumer group as the broker describes it, with the offsets it has committed (`-1` for none) by topic and partition. */
+export interface GroupOffsets {
+  readonly group: string;
+  readonly state: string;
+  readonly members: number;
+  readonly committed: readonly { readonly topic: string; readonly partitions: readonly { readonly partition: number; readonly offset: string }[] }[];
+}
+
+export interface GroupBacklog {
+  readonly group: string;
+  /** The broker's word for the group: `Stable` while its members read, `Empty` when none is connected, a rebalance state in between. */
+  readonly state: string;
+  readonly members: number;
+  /** Over every topic the group has committed offsets in. */
+  readonly lag: number;
+  readonly topics: readonly TopicBacklog[];
+}
+
+/** Each group's backlog on each topic it reads, from the offsets it committed and the topics' ends (topics whose ends are unknown are left out). */
+export function groupBacklogs(groups: readonly GroupOffsets[], ends: ReadonlyMap<string, ReadonlyMap<number, bigint>>): GroupBacklog[] {
+  return groups.map(({ group, state, members, committed }) => {
+    const topics = committed.flatMap(({ topic, partitions }) => {
+      const topicEnds = ends.get(topic);
+      if (topicEnds === undefined) return [];
+      const next = new Map(partitions.flatMap((p) => (/^\d+$/.test(p.offset) ? [[p.partition, BigInt(p.offset)] as const] : [])));
+      return [backlogOf(topic, topicEnds, next)];
+    });
+    topics.sort((a, b) => a.topic.localeCompare(b.topic));
+    return { group, state, members, lag: topics.reduce((sum, t) => sum + t.lag, 0), topics };
+  });
+}

@@ -1,0 +1,70 @@
+import { backlogOf, groupBacklogs } from './backlog';
+
+const ends = (...e: [number, bigint][]) => new Map(e);
+
+describe('backlogOf', () => {
+  it('counts the offsets between where the reader stands and each partition’s end', () => {
+    expect(backlogOf('t', ends([0, 10n], [1, 7n]), new Map([[0, 4n], [1, 2n]]))).toEqual({
+      topic: 't',
+      lag: 11,
+      partitions: [
+        { partition: 0, next: '4', end: '10' },
+        { partition: 1, next: '2', end: '7' },
+      ],
+    });
+  });
+
+  it('does not count a lone offset left at the end (a commit marker no reader is shown)', () => {
+    expect(backlogOf('t', ends([0, 10n]), new Map([[0, 9n]])).lag).toBe(0);
+    expect(backlogOf('t', ends([0, 10n]), new Map([[0, 8n]])).lag).toBe(2);
+    expect(backlogOf('t', ends([0, 10n]), new Map([[0, 10n]])).lag).toBe(0);
+  });
+
+  it('reads a partition without a position from its start, and lists partitions in order', () => {
+    const b = backlogOf('t', ends([2, 5n], [0, 3n], [1, 0n]), new Map());
+    expect(b.lag).toBe(8);
+    expect(b.partitions.map((p) => [p.partition, p.next])).toEqual([
+      [0, null],
+      [1, null],
+      [2, null],
+    ]);
+  });
+
+  it('counts past 2^32 without losing offsets', () => {
+    expect(backlogOf('t', ends([0, 2n ** 40n + 5n]), new Map([[0, 2n ** 40n]])).lag).toBe(5);
+  });
+});
+
+describe('groupBacklogs', () => {
+  const topicEnds = new Map([
+    ['kill', ends([0, 20n], [1, 30n])],
+    ['commands', ends([0, 4n])],
+  ]);
+
+  it('sums a group’s backlog over the topics it committed offsets in, and treats -1 as no position', () => {
+    const [g] = groupBacklogs(
+      [
+        {
+          group: 'medic-decision',
+          state: 'Stable',
+          members: 1,
+          committed: [
+            { topic: 'kill', partitions: [{ partition: 0, offset: '20' }, { partition: 1, offset: '25' }] },
+            { topic: 'commands', partitions: [{ partition: 0, offset: '-1' }] },
+          ],
+        },
+      ],
+      topicEnds,
+    );
+    expect(g).toMatchObject({ group: 'medic-decision', state: 'Stable', members: 1, lag: 9 });
+    expect(g!.topics.map((t) => [t.topic, t.lag])).toEqual([
+      ['commands', 4],
+      ['kill', 5],
+    ]);
+  });
+
+  it('leaves out a topic whose end the broker did not give (deleted meanwhile)', () => {
+    const [g] = groupBacklogs([{ group: 'g', state: 'Empty', members: 0, committed: [{ topic: 'gone', partitions: [{ partition: 0, offset: '3' }] }] }], topicEnds);
+    expect(g).toEqual({ group: 'g', state: 'Empty', members: 0, lag: 0, topics: [] });
+  });
+});

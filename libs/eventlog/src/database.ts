@@ -43,7 +43,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
   await ds.transaction(async (tx) => {
     // Two replicas starting together must not race on the DDL.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${settings.schema}`]);
-    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL, ...settings.ddl]) {
+    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, PROJECTION_TALLIES_DDL, STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL, ...settings.ddl]) {
       await tx.query(statement.replaceAll('{schema}', settings.schema));
     }
   });
@@ -100,4 +100,12 @@ const PROJECTION_OFFSETS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_o
 const PROJECTION_VERSIONS_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_versions (
   projection text PRIMARY KEY,
   version int NOT NULL
+)`;
+
+/** Running totals of a projection's rows (see `Projection.tally`). */
+const PROJECTION_TALLIES_DDL = `CREATE TABLE IF NOT EXISTS {schema}.projection_tallies (
+  projection text NOT NULL,
+  tally text NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (projection, tally)
 )`;

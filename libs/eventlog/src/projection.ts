@@ -36,6 +36,13 @@ export interface Projection<E extends Positioned, Row extends ObjectLiteral> {
   read(records: RawRecords): ReadRecords<E>;
   keyOf(event: E): string;
   evolve(row: Row | null, event: E): Row | null;
+  /**
+   * What a row counts toward (say `outcome:deny`): the projection keeps how
+   * many of its rows count toward each, updated with the rows and rebuilt with
+   * them, so that reading a count costs one row however many rows there are
+   * (see `readTallies`). Pure, like `evolve`.
+   */
+  tally?(row: Row): readonly string[];
 }
 
 /** A projection of one stream of the event log. */
@@ -110,6 +117,34 @@ export async function clearProjection(tx: EntityManager, projection: AnyProjecti
   const rows = tx.createQueryBuilder().delete().from(projection.entity);
   await (projection.owns ? rows.where(projection.owns) : rows).execute();
   await tx.delete(ProjectionOffset, { projection: projection.name });
+  await tx.query('DELETE FROM projection_tallies WHERE projection = $1', [projection.name]);
+}
+
+/** How many of a projection's rows count toward each of its tallies (see `Projection.tally`); a tally no row counts toward is left out. */
+export async function readTallies(db: Pick<EntityManager, 'query'>, projection: string): Promise<Map<string, number>> {
+  const rows = await db.query<{ tally: string; n: string }[]>('SELECT tally, n::text AS n FROM projection_tallies WHERE projection = $1 AND n <> 0', [projection]);
+  return new Map(rows.map((r) => [r.tally, Number(r.n)]));
+}
+
+/** The change a round makes to each tally: what the rows it changed counted toward before, taken away, and what they count toward now, added. */
+export function tallyChanges<Row>(tally: (row: Row) => readonly string[], before: Iterable<Row>, after: Iterable<Row>): Map<string, number> {
+  const change = new Map<string, number>();
+  const add = (row: Row, by: number) => {
+    for (const t of tally(row)) change.set(t, (change.get(t) ?? 0) + by);
+  };
+  for (const row of before) add(row, -1);
+  for (const row of after) add(row, 1);
+  for (const [t, n] of change) if (n === 0) change.delete(t);
+  return change;
+}
+
+async function storeTallies(tx: EntityManager, projection: string, change: ReadonlyMap<string, number>): Promise<void> {
+  if (change.size === 0) return;
+  await tx.query(
+    `INSERT INTO projection_tallies (projection, tally, n) SELECT $1, t, n FROM unnest($2::text[], $3::bigint[]) AS c(t, n)
+     ON CONFLICT (projection, tally) DO UPDATE SET n = projection_tallies.n + EXCLUDED.n`,
+    [projection, [...change.keys()], [...change.values()]],
+  );
 }
 
 export async function storeVersion(tx: EntityManager, projection: AnyProjection): Promise<void> {
@@ -169,5 +204,6 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
   const deletes = [...rows.entries()].filter(([, r]) => r === null).map(([k]) => k);
   await upsertRows(tx, projection.entity, upserts, [pk]);
   for (const slice of sliceForStatement(deletes, 1)) await tx.delete(projection.entity, { [pk]: In(slice) });
+  if (projection.tally) await storeTallies(tx, projection.name, tallyChanges(projection.tally.bind(projection), existing, upserts));
   return failed;
 }

@@ -9,7 +9,7 @@ import { deadLetter, readDeadLetter, type RejectedRecord } from './dead-letters'
 import { newEnvelope, toKafkaMessage, type LoggedEvent } from './envelope';
 import { createKafka, EOS_PRODUCER, provisionTopics } from './kafka';
 import { readLog } from './log-reader';
-import { readStream, type StreamProjection } from './projection';
+import { readStream, readTallies, type StreamProjection } from './projection';
 import { ProjectionRunner } from './projection-runner';
 import { RebuildFailed } from './rebuild-records';
 import { foldStepHistory, rebuildProjection, rebuildStepState } from './replay';
@@ -170,7 +170,9 @@ describe('rebuilds', () => {
         if (e.data.killId.startsWith('boom-')) throw new Error(`cannot fold ${e.data.killId}`);
         return Object.assign(new KillName(), { killId: e.data.killId, events: (row?.events ?? 0) + 1 });
       },
+      tally: (row) => ['kills', `events:${row.events}`],
     };
+    const tallies = async () => Object.fromEntries(await readTallies(ds, names.name));
     const live = { step: 'runner', deadLetterTopic: dlq };
     const rows = () => ds.getRepository(KillName).find({ order: { killId: 'ASC' } });
     let runner: ProjectionRunner;
@@ -201,6 +203,8 @@ describe('rebuilds', () => {
         { killId: 'ok-a', events: 2 },
         { killId: 'ok-d', events: 1 },
       ]);
+      // ok-a went from one event to two; nothing of the refused records was counted.
+      expect(await tallies()).toEqual({ kills: 2, 'events:1': 1, 'events:2': 1 });
 
       const result = await rebuildProjection({ kafka, dataSource: ds, projection: names, topic: source, live });
       expect(result).toMatchObject({ projection: 'test.kill_names', applied: 3, rejected: 0 });
@@ -210,16 +214,19 @@ describe('rebuilds', () => {
       ]);
       expect(result.skipped[1]!.reason).toBe('test.kill_names: cannot fold boom-c');
       expect(await rows()).toEqual(liveRows);
+      expect(await tallies()).toEqual({ kills: 2, 'events:1': 1, 'events:2': 1 });
     });
 
     it('stops at a record that fails where the live runner has not been yet, and keeps the rows it had', async () => {
       await runner.stop();
       const before = await rows();
+      const counted = await tallies();
       await send(source, [record('ok-e', 'other'), record('nul-f\u0000', 'other')]);
       const failure = await rebuildProjection({ kafka, dataSource: ds, projection: names, topic: source, live }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(RebuildFailed);
       expect((failure as Error).message).toMatch(/@6 \(medic\.kill\.v1\.CommandRejected\) cannot be folded, .*\(the live step has not reached it yet: rebuild again once it has\)$/);
       expect(await rows()).toEqual(before);
+      expect(await tallies()).toEqual(counted);
     });
   });
 });

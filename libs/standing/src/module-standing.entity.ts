@@ -36,6 +36,8 @@ export const MODULE_KILLS_DDL = [
     re_killed_at timestamptz
   )`,
   `CREATE INDEX IF NOT EXISTS module_kills_module ON {schema}.module_kills (target_module)`,
+  // Re-kills are few beside kills: the modules that may be quarantined are found without reading every kill.
+  `CREATE INDEX IF NOT EXISTS module_kills_re_killed ON {schema}.module_kills (target_module, re_killed_at) WHERE re_killed_at IS NOT NULL`,
 ];
 
 export const MODULE_RELEASES_DDL = [

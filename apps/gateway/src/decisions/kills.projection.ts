@@ -9,8 +9,9 @@ import { KillView } from './kill-view.entity';
 export const killsProjection: StreamProjection<'kill', KillView> = {
   name: 'gateway.kills',
   // 4: resurrections held back; 5: the veto exchange, a human's verdict as the outcome, observed decisions;
-  // 6: the version of Smith's message and the fields of a later minor version left out.
-  version: 6,
+  // 6: the version of Smith's message and the fields of a later minor version left out;
+  // 7: tallies of outcomes and approval statuses.
+  version: 7,
   entity: KillView,
   read: readStream('kill', [
     'KillReported',
@@ -30,7 +31,13 @@ export const killsProjection: StreamProjection<'kill', KillView> = {
   ]),
   keyOf: (event) => event.data.killId,
   evolve: evolveKillView,
+  tally: killTallies,
 };
+
+/** What GET /status counts without reading every kill: decisions by outcome, approvals by status. */
+export function killTallies(row: KillView): string[] {
+  return [...(row.outcome ? [`outcome:${row.outcome}`] : []), ...(row.approvalStatus ? [`approval:${row.approvalStatus}`] : [])];
+}
 
 export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEvent>): KillView | null {
   const e = logged.data;

@@ -3,7 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { newEnvelope, toKafkaMessage, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS, aDecision } from '../../../../libs/domain/test/kill-event-samples';
 import { loggedKillEvent } from '../../../../libs/eventlog/test/logged-events';
-import { evolveKillView, killsProjection } from './kills.projection';
+import { evolveKillView, killsProjection, killTallies } from './kills.projection';
 
 let offset = 0;
 const logged = (data: KillEvent): LoggedEvent<KillEvent> => loggedKillEvent(data, (offset += 1));
@@ -41,6 +41,15 @@ describe('kills projection', () => {
     const row = fold([SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.DecisionMade, SAMPLE_EVENTS.ApprovalRequested])!;
     expect(row.approvalQueueItemId).toBe(SAMPLE_EVENTS.ApprovalRequested.queueItemId);
     expect(row.approvalExpiresAt).toEqual(new Date(SAMPLE_EVENTS.ApprovalRequested.expiresAt));
+  });
+
+  it('counts a kill toward its outcome once decided, and toward its approval status once asked for', () => {
+    expect(killTallies(fold([SAMPLE_EVENTS.KillReported])!)).toEqual([]);
+    expect(killTallies(fold([SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('deny') }])!)).toEqual(['outcome:deny']);
+    const asked = [SAMPLE_EVENTS.KillReported, { ...SAMPLE_EVENTS.DecisionMade, decision: aDecision('pending_review') }, SAMPLE_EVENTS.ApprovalRequested];
+    expect(killTallies(fold(asked)!)).toEqual(['outcome:pending_review', 'approval:pending']);
+    // A human's grant makes the outcome theirs.
+    expect(killTallies(fold([...asked, SAMPLE_EVENTS.ApprovalGranted])!)).toEqual(['outcome:approve_manual', 'approval:granted']);
   });
 
   it('ignores a repeated report and events of an unknown kill', () => {

@@ -3,10 +3,11 @@ import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagg
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { containerEngineEndpoint } from '@medic/containers';
-import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { DATA_SOURCE, MEDIC_CONFIG, readTallies } from '@medic/eventlog';
 import { Public } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
+import { killsProjection } from '../decisions/kills.projection';
 import { MEDIC_VERSION } from '../version';
 import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
@@ -113,10 +114,10 @@ export class HealthController {
     const fromPostgres = async () => {
       const counts = await this.killCounts(new Date(Date.now() - burst.window_seconds * 1000));
       const circuits = await this.probe.siemCircuits();
-      const modules = await this.modules.list(null);
-      return { counts, circuits, modules, thresholds: await this.thresholds.current() };
+      const quarantined = await this.modules.quarantined();
+      return { counts, circuits, quarantined, thresholds: await this.thresholds.current() };
     };
-    const [lag, groups, siem, engine, stack, { counts, circuits, modules, thresholds }] = await Promise.all([
+    const [lag, groups, siem, engine, stack, { counts, circuits, quarantined, thresholds }] = await Promise.all([
       // The rest of the status is worth having while the broker is down: the lags are then unknown (null).
       this.probe.projectionLags(),
       this.probe.consumerGroups(),
@@ -127,7 +128,6 @@ export class HealthController {
     ]);
     const { values, update } = thresholds;
     const { outcomes, approvals, recent } = counts;
-    const quarantined = modules.filter((m) => m.quarantine !== null);
     return {
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -164,22 +164,23 @@ export class HealthController {
   }
 
   /**
-   * Decisions by outcome and approvals by status, from one pass over the kills (grouping
-   * sets), and the kills of the burst window (counted up to RECENT_KILLS_COUNTED), in one statement.
+   * Decisions by outcome and approvals by status, from the kills projection's
+   * running tallies (one row each, however many kills there are), and the kills
+   * of the burst window (counted up to RECENT_KILLS_COUNTED, on their index).
    */
   private async killCounts(burstSince: Date): Promise<KillCounts> {
-    const [row] = await this.dataSource.query<KillCounts[]>(
-      `WITH c AS (
-         SELECT outcome, approval_status, GROUPING(approval_status) = 1 AS by_outcome, count(*)::int AS n
-           FROM kills WHERE outcome IS NOT NULL OR approval_status IS NOT NULL
-          GROUP BY GROUPING SETS ((outcome), (approval_status)))
-       SELECT
-         (SELECT coalesce(json_agg(json_build_object('outcome', outcome, 'n', n) ORDER BY outcome), '[]') FROM c WHERE by_outcome AND outcome IS NOT NULL) AS outcomes,
-         (SELECT coalesce(json_agg(json_build_object('status', approval_status, 'n', n) ORDER BY approval_status), '[]') FROM c WHERE NOT by_outcome AND approval_status IS NOT NULL) AS approvals,
-         (SELECT count(*) FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r)::int AS recent`,
-      [burstSince, RECENT_KILLS_COUNTED],
-    );
-    return row ?? { outcomes: [], approvals: [], recent: 0 };
+    const tallies = await readTallies(this.dataSource, killsProjection.name);
+    const [row] = await this.dataSource.query<{ recent: number }[]>(`SELECT count(*)::int AS recent FROM (SELECT 1 FROM kills WHERE reported_at > $1 LIMIT $2) r`, [burstSince, RECENT_KILLS_COUNTED]);
+    const counted = (prefix: string) =>
+      [...tallies]
+        .filter(([tally]) => tally.startsWith(prefix))
+        .map(([tally, n]) => ({ key: tally.slice(prefix.length), n }))
+        .sort((a, b) => a.key.localeCompare(b.key));
+    return {
+      outcomes: counted('outcome:').map(({ key, n }) => ({ outcome: key, n })),
+      approvals: counted('approval:').map(({ key, n }) => ({ status: key, n })),
+      recent: row?.recent ?? 0,
+    };
   }
 }
 

@@ -11,11 +11,14 @@ import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
 import { backlogOf, groupBacklogs, type GroupBacklog, type GroupOffsets } from './backlog';
 import { KeptAdmin } from './kept-admin';
+import { RecentReading } from './recent-reading';
 
 export type CheckResult = 'ok' | 'error';
 
 /** How long a health check may take before it counts as failed, at most (see `SystemProbe.checkMs`). */
 const CHECK_MS = 2000;
+/** How old the consumer groups' backlog shown may be (see `SystemProbe.consumerGroups`). */
+const GROUPS_READ_MS = 2000;
 
 export interface ProjectionLag {
   readonly name: string;
@@ -40,6 +43,7 @@ export class SystemProbe implements OnModuleDestroy {
   private readonly checkMs: number;
   private readonly engine = containerEngineEndpoint() === null ? null : new DockerEngine();
   private readonly admin: KeptAdmin;
+  private readonly groups: RecentReading<GroupBacklog[]>;
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -48,6 +52,8 @@ export class SystemProbe implements OnModuleDestroy {
   ) {
     this.checkMs = Math.min(CHECK_MS, requestDeadlineMs(config) / 2);
     this.admin = new KeptAdmin(kafka);
+    const prefix = `${config.kafka.consumer.group_prefix}-`;
+    this.groups = new RecentReading(GROUPS_READ_MS, () => orNullAfter(this.checkMs * 1.5, this.admin.use(this.checkMs * 1.5, (admin) => readGroupBacklogs(admin, prefix))));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -127,9 +133,11 @@ export class SystemProbe implements OnModuleDestroy {
    * reads, from the offsets it committed to the broker, with the group's state
    * and member count: a group that is `Empty` while its backlog grows has no
    * service reading for it. Null when the broker does not tell in time.
+   * It takes a request per group: read at most every GROUPS_READ_MS, however
+   * often /status and Prometheus ask.
    */
   consumerGroups(): Promise<GroupBacklog[] | null> {
-    return orNullAfter(this.checkMs * 1.5, this.admin.use(this.checkMs * 1.5, (admin) => readGroupBacklogs(admin, `${this.config.kafka.consumer.group_prefix}-`)));
+    return this.groups.get();
   }
 
   /**

@@ -46,20 +46,35 @@ export class ModuleStandings {
     this.settings = toStandingSettings(config);
   }
 
-  /** Every module seen, or just `module`; the last killed first. */
-  async list(module: string | null, now = new Date()): Promise<ModuleSummary[]> {
+  /**
+   * Every module seen, or just `module`; the last killed first. With
+   * `reKilledOnly`, only the modules killed again after a resurrection since
+   * their last release: the only ones that can be quarantined, found on their
+   * own index however long the history.
+   */
+  async list(module: string | null, now = new Date(), { reKilledOnly = false } = {}): Promise<ModuleSummary[]> {
     const rows = await this.dataSource.query<Row[]>(
-      `WITH counts AS (
+      `WITH reKilled AS (
+         SELECT DISTINCT k.target_module FROM module_kills k LEFT JOIN module_releases r USING (target_module)
+          WHERE k.re_killed_at IS NOT NULL AND k.re_killed_at > coalesce(r.released_at, '-infinity')),
+       counts AS (
          SELECT target_module, count(reported_at)::int AS kills, max(reported_at) AS last_kill_at,
                 count(started_at)::int AS resurrections, max(started_at) AS last_resurrection_at,
                 count(*) FILTER (WHERE re_killed_at > $2)::int AS re_kills_last_day, max(re_killed_at) AS last_re_kill_at
-           FROM module_kills WHERE ($1::text IS NULL OR target_module = $1) GROUP BY target_module)
+           FROM module_kills
+          WHERE ($1::text IS NULL OR target_module = $1) AND (NOT $3 OR target_module IN (SELECT target_module FROM reKilled))
+          GROUP BY target_module)
        SELECT c.*, r.released_at, r.actor, r.reason, ${weighingKillsSql('c.target_module', 'r.released_at')} AS weighing
          FROM counts c LEFT JOIN module_releases r USING (target_module)
         ORDER BY c.last_kill_at DESC NULLS LAST, c.target_module`,
-      [module, new Date(now.getTime() - QUARANTINE_WINDOW_HOURS * 3_600_000)],
+      [module, new Date(now.getTime() - QUARANTINE_WINDOW_HOURS * 3_600_000), reKilledOnly],
     );
     return rows.map((row) => this.summary(row, now));
+  }
+
+  /** The modules quarantined now. */
+  async quarantined(now = new Date()): Promise<ModuleSummary[]> {
+    return (await this.list(null, now, { reKilledOnly: true })).filter((m) => m.quarantine !== null);
   }
 
   async one(module: string): Promise<ModuleSummary | null> {

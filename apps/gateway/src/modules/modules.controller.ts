@@ -40,7 +40,7 @@ export class ModulesController {
       (f.quarantined === null || (m.quarantine !== null) === f.quarantined) &&
       (f.since === null || (m.lastKillAt !== null && m.lastKillAt >= f.since)) &&
       (f.until === null || (m.lastKillAt !== null && m.lastKillAt <= f.until));
-    return pageOfItems((await this.standings.list(f.module)).filter(wanted), f, toModuleDto);
+    return pageOfItems((await this.standings.list(f.module, new Date(), { reKilledOnly: f.quarantined === true })).filter(wanted), f, toModuleDto);
   }
 
   @Get(':name')

@@ -128,11 +128,12 @@ export class SystemProbe implements OnModuleDestroy {
   }
 
   /**
-   * How far behind each of Medic's consumer groups (those named with the
-   * configured group prefix: the steps, the projections) is on each topic it
-   * reads, from the offsets it committed to the broker, with the group's state
-   * and member count: a group that is `Empty` while its backlog grows has no
-   * service reading for it. Null when the broker does not tell in time.
+   * How far behind each of Medic's steps is on each topic it reads: the
+   * consumer groups named with the configured group prefix that have
+   * committed offsets to the broker (a projection keeps its position in
+   * Postgres instead: see `projectionLags`), with the group's state and member
+   * count: a group that is `Empty` while its backlog grows has no service
+   * reading for it. Null when the broker does not tell in time.
    * It takes a request per group: read at most every GROUPS_READ_MS, however
    * often /status and Prometheus ask.
    */
@@ -173,7 +174,7 @@ async function readGroupBacklogs(admin: Admin, prefix: string): Promise<GroupBac
   if (ids.length === 0) return [];
   const [{ groups }, committed] = await Promise.all([admin.describeGroups(ids), Promise.all(ids.map((groupId) => admin.fetchOffsets({ groupId })))]);
   const described = new Map(groups.map((g) => [g.groupId, g]));
-  // A projection keeps its position in Postgres, not in the broker: its group has no offsets here (see `projectionLags`).
+  // A projection's group has no offsets here: its position is in Postgres.
   const offsets: GroupOffsets[] = ids
     .map((group, i) => ({ group, state: described.get(group)?.state ?? 'Unknown', members: described.get(group)?.members.length ?? 0, committed: committed[i]! }))
     .filter((g) => g.committed.length > 0)

@@ -138,7 +138,7 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     const health = await medic.get<Envelope<{ status: string; checks: Record<string, string>; version: string; uptime_seconds: number }>>('/health', {});
     expect(health.status).toBe(200);
     // The spec's four checks (13.2) and Medic's own; one item waits for a human, far below max_pending.
-    expect(health.body.data!.checks).toEqual({ smith_connection: 'ok', siem_connection: 'not_configured', database: 'ok', queue: 'ok', kafka: 'ok', container_engine: 'not_configured', dead_letters: 'ok' });
+    expect(health.body.data!.checks).toEqual({ smith_connection: 'ok', siem_connection: 'not_configured', database: 'ok', queue: 'ok', kafka: 'ok', container_engine: 'not_configured', dead_letters: 'ok', step_consumers: 'ok' });
     expect(health.body.data!.status).toBe('healthy');
 
     const id = '11111111-2222-4333-8444-555555555555';
@@ -168,7 +168,7 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
   });
 
   // After the counting cases: it adds two kills.
-  it("shows each step's consumer group and its backlog, growing while the step is down and gone once it is back", async () => {
+  it("shows each step's consumer group and its backlog, growing while the step is down (health degraded, naming it) and gone once it is back", async () => {
     type Group = { group: string; state: string; members: number; lag: number; topics: { topic: string; lag: number; partitions: { partition: number; next: string | null; end: string }[] }[] };
     const groupOf = async (step: string) => {
       const res = await medic.get<Envelope<{ consumer_groups: Group[] | null }>>('/status');
@@ -192,6 +192,13 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(behind.members).toBe(0);
     const kill = behind.topics.find((t) => t.topic === medic.topics.kill)!;
     expect(kill.lag).toBe(kill.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.end) - Number(p.next ?? 0)), 0));
+    // Health names the step nothing reads for, and why.
+    type StepHealth = { status: string; unread?: { group: string; waiting: number; reason: string } };
+    const unhealthy = (await medic.get<Envelope<{ status: string; checks: Record<string, string>; steps: Record<string, StepHealth> }>>('/health', {})).body.data!;
+    expect(unhealthy).toMatchObject({ status: 'degraded', checks: { step_consumers: 'degraded', dead_letters: 'ok', kafka: 'ok' } });
+    expect(unhealthy.steps['decision']).toMatchObject({ status: 'degraded', unread: { group: `${medic.id}-decision`, waiting: behind.lag } });
+    expect(unhealthy.steps['decision']!.unread!.reason).toContain(`on ${medic.topics.kill}`);
+    expect(unhealthy.steps['listener']).toMatchObject({ status: 'ok' });
     const scraped = await (await fetch(medic.metricsUrl('gateway'))).text();
     const gauge = new RegExp(`medic_consumer_group_lag\\{group="${medic.id}-decision",topic="${medic.topics.kill.replace(/\./g, '\\.')}",service="gateway"\\} (\\d+)`).exec(scraped);
     expect(Number(gauge?.[1])).toBeGreaterThanOrEqual(2);
@@ -202,6 +209,9 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
       return g?.state === 'Stable' && g.lag === 0 ? true : undefined;
     }, 'the decision step caught up again');
     for (const r of late) expect((await byKill(r.kill_id))?.target_module).toBe(r.target_module);
+    const healthy = (await medic.get<Envelope<{ status: string; checks: Record<string, string>; steps: Record<string, StepHealth> }>>('/health', {})).body.data!;
+    expect(healthy).toMatchObject({ status: 'healthy', checks: { step_consumers: 'ok' } });
+    expect(healthy.steps['decision']!.unread).toBeUndefined();
   });
 
   // Last: a kill report the listener could not take in keeps Medic degraded for the hour after.

@@ -66,3 +66,35 @@ export function groupBacklogs(groups: readonly GroupOffsets[], ends: ReadonlyMap
     return { group, state, members, lag: topics.reduce((sum, t) => sum + t.lag, 0), topics };
   });
 }
+
+/** A step whose consumer group has no member while offsets wait for it. */
+export interface UnreadStep {
+  readonly step: string;
+  readonly group: string;
+  readonly waiting: number;
+  readonly reason: string;
+}
+
+/** Group states in which no member is reading: the broker's `Empty`, and `Dead` for a group being removed. */
+const NOT_READING = new Set(['Empty', 'Dead']);
+
+/**
+ * The steps (of `steps`, named `<prefix>-<step>` or `<prefix>-<step>-…` as
+ * their groups are) that nothing reads for while their backlog waits: a
+ * service down, or never started, with work for it. A group in a rebalance is
+ * left out (its members are coming back), and so is one with nothing waiting.
+ */
+export function unreadSteps(groups: readonly GroupBacklog[], prefix: string, steps: readonly string[]): UnreadStep[] {
+  const byLength = [...steps].sort((a, b) => b.length - a.length);
+  return groups.flatMap((g) => {
+    if (!g.group.startsWith(prefix) || !NOT_READING.has(g.state) || g.lag <= 0) return [];
+    const name = g.group.slice(prefix.length);
+    const step = byLength.find((s) => name === s || name.startsWith(`${s}-`));
+    if (step === undefined) return [];
+    const where = g.topics
+      .filter((t) => t.lag > 0)
+      .map((t) => `${t.lag} on ${t.topic}`)
+      .join(', ');
+    return [{ step, group: g.group, waiting: g.lag, reason: `no member of consumer group ${g.group} is connected (${g.state}) while offsets wait: ${where}` }];
+  });
+}

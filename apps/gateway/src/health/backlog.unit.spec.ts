@@ -1,4 +1,4 @@
-import { backlogOf, groupBacklogs } from './backlog';
+import { backlogOf, groupBacklogs, unreadSteps } from './backlog';
 
 const ends = (...e: [number, bigint][]) => new Map(e);
 
@@ -66,5 +66,31 @@ describe('groupBacklogs', () => {
   it('leaves out a topic whose end the broker did not give (deleted meanwhile)', () => {
     const [g] = groupBacklogs([{ group: 'g', state: 'Empty', members: 0, committed: [{ topic: 'gone', partitions: [{ partition: 0, offset: '3' }] }] }], topicEnds);
     expect(g).toEqual({ group: 'g', state: 'Empty', members: 0, lag: 0, topics: [] });
+  });
+});
+
+describe('unreadSteps', () => {
+  const group = (name: string, state: string, lag: number) => ({ group: name, state, members: state === 'Stable' ? 1 : 0, lag, topics: [{ topic: 'medic.kill.events', lag, partitions: [] }] });
+  const steps = ['listener', 'decision', 'negotiator', 'negotiator-answers'];
+
+  it('names a step whose group has no member while offsets wait, and why', () => {
+    expect(unreadSteps([group('medic-decision', 'Empty', 10)], 'medic-', steps)).toEqual([
+      { step: 'decision', group: 'medic-decision', waiting: 10, reason: 'no member of consumer group medic-decision is connected (Empty) while offsets wait: 10 on medic.kill.events' },
+    ]);
+  });
+
+  it('leaves out a group that reads, one in a rebalance, one with nothing waiting, and groups of no known step or another prefix', () => {
+    const groups = [
+      group('medic-decision', 'Stable', 40),
+      group('medic-listener', 'PreparingRebalance', 5),
+      group('medic-negotiator', 'Empty', 0),
+      group('medic-replay-audit', 'Empty', 9),
+      group('other-decision', 'Empty', 9),
+    ];
+    expect(unreadSteps(groups, 'medic-', steps)).toEqual([]);
+  });
+
+  it('takes the longest step a group is named after (a step with a group per topic)', () => {
+    expect(unreadSteps([group('medic-negotiator-answers-smith.veto.answers', 'Dead', 3)], 'medic-', steps).map((u) => u.step)).toEqual(['negotiator-answers']);
   });
 });

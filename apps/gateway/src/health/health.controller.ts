@@ -9,6 +9,7 @@ import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { killsProjection } from '../decisions/kills.projection';
 import { MEDIC_VERSION } from '../version';
+import { unreadSteps } from './backlog';
 import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';
 import { ThresholdsInForce } from '../config/thresholds-in-force';
@@ -33,7 +34,12 @@ interface StepHealth {
   readonly status: 'ok' | 'degraded' | 'unknown';
   readonly dead_letters_last_hour: number | null;
   readonly last_dead_letter?: { readonly at: string; readonly code: string; readonly reason: string };
+  /** Set while no service reads for the step and offsets wait for it. */
+  readonly unread?: { readonly group: string; readonly waiting: number; readonly reason: string };
 }
+
+/** The steps of enrichment, which reads nothing while no SIEM is configured. */
+const SIEM_STEPS = new Set(['enrichment', 'enrichment-report']);
 
 @ApiTags('system')
 @Controller()
@@ -56,7 +62,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Health check (spec 13.2); no API key needed' })
   @ApiOkResponse({ description: '{status: healthy|degraded|unhealthy, checks, version, uptime_seconds}' })
   async health(): Promise<Record<string, unknown>> {
-    const [database, { kafka, smith }, steps, siem, circuits, pending, engine] = await Promise.all([
+    const [database, { kafka, smith }, { steps, consumers }, siem, circuits, pending, engine] = await Promise.all([
       this.probe.database(),
       this.probe.topics(),
       this.stepHealth(),
@@ -65,8 +71,8 @@ export class HealthController {
       this.probe.pendingApprovals(),
       this.probe.containerEngine(),
     ]);
-    const stepStates = Object.values(steps).map((s) => s.status);
-    const deadLetters = stepStates.includes('unknown') ? 'unknown' : stepStates.includes('degraded') ? 'degraded' : 'ok';
+    const letters = Object.values(steps).map((s) => (s.dead_letters_last_hour === null ? 'unknown' : s.dead_letters_last_hour > 0 ? 'degraded' : 'ok'));
+    const deadLetters = letters.includes('unknown') ? 'unknown' : letters.includes('degraded') ? 'degraded' : 'ok';
     // A SIEM that does not answer, or whose breaker is open, degrades decisions (never auto-approved).
     const siemCheck = siem === 'ok' && circuits.some((c) => c.state === 'open') ? 'circuit_open' : siem;
     const siemOk = siemCheck === 'ok' || siemCheck === 'not_configured';
@@ -74,11 +80,12 @@ export class HealthController {
     const queue = pending === null ? 'unknown' : pending >= this.config.interfaces.approval_queue.max_pending ? 'full' : 'ok';
     // Without the container engine Medic still decides, but brings nothing back and watches nothing.
     const engineOk = engine === 'ok' || engine === 'not_configured';
-    const allOk = database === 'ok' && kafka === 'ok' && smith === 'ok' && deadLetters === 'ok' && siemOk && queue === 'ok' && engineOk;
+    // A step with work waiting and no service reading for it decides or does nothing until one comes back.
+    const allOk = database === 'ok' && kafka === 'ok' && smith === 'ok' && deadLetters === 'ok' && consumers !== 'degraded' && siemOk && queue === 'ok' && engineOk;
     const status = database === 'error' ? 'unhealthy' : allOk ? 'healthy' : 'degraded';
     const body = {
       status,
-      checks: { smith_connection: smith, siem_connection: siemCheck, database, queue, kafka, container_engine: engine, dead_letters: deadLetters },
+      checks: { smith_connection: smith, siem_connection: siemCheck, database, queue, kafka, container_engine: engine, dead_letters: deadLetters, step_consumers: consumers },
       steps,
       version: MEDIC_VERSION,
       uptime_seconds: this.probe.uptimeSeconds(),
@@ -88,9 +95,15 @@ export class HealthController {
     return body;
   }
 
-  /** Each step is degraded while records it could not handle are recent (see DEAD_LETTER_WINDOW_MS); unknown while they cannot be read. */
-  private async stepHealth(): Promise<Record<string, StepHealth>> {
-    const recent = await this.probe.deadLetters(DEAD_LETTER_WINDOW_MS);
+  /**
+   * Each step is degraded while records it could not handle are recent (see
+   * DEAD_LETTER_WINDOW_MS), unknown while they cannot be read; and degraded
+   * while nothing reads for it and offsets wait (`step_consumers`: unknown
+   * while the broker does not tell; enrichment's steps only count with a SIEM
+   * configured).
+   */
+  private async stepHealth(): Promise<{ steps: Record<string, StepHealth>; consumers: 'ok' | 'degraded' | 'unknown' }> {
+    const [recent, groups] = await Promise.all([this.probe.deadLetters(DEAD_LETTER_WINDOW_MS), this.probe.consumerGroups()]);
     const steps: Record<string, StepHealth> = Object.fromEntries(STEPS.map((step) => [step, recent === null ? { status: 'unknown', dead_letters_last_hour: null } : { status: 'ok', dead_letters_last_hour: 0 }]));
     for (const d of recent ?? []) {
       steps[d.step] = {
@@ -99,7 +112,10 @@ export class HealthController {
         last_dead_letter: { at: d.lastAt.toISOString(), code: d.lastCode, reason: d.lastReason },
       };
     }
-    return steps;
+    const expected = STEPS.filter((step) => this.config.siem.enabled || !SIEM_STEPS.has(step));
+    const unread = groups === null ? [] : unreadSteps(groups, `${this.config.kafka.consumer.group_prefix}-`, expected);
+    for (const u of unread) steps[u.step] = { ...steps[u.step]!, status: 'degraded', unread: { group: u.group, waiting: u.waiting, reason: u.reason } };
+    return { steps, consumers: groups === null ? 'unknown' : unread.length > 0 ? 'degraded' : 'ok' };
   }
 
   @ApiSecurity('api-key')

@@ -81,13 +81,15 @@ const NOT_READING = new Set(['Empty', 'Dead']);
 /**
  * The steps (of `steps`, named `<prefix>-<step>` or `<prefix>-<step>-…` as
  * their groups are) that nothing reads for while their backlog waits: a
- * service down, or never started, with work for it. A group in a rebalance is
- * left out (its members are coming back), and so is one with nothing waiting.
+ * service down, or never started, with work for it; or, with `stalledSince`,
+ * one whose group is connected but has not moved for long while offsets wait
+ * (a round hung or failing again and again). A group in a rebalance is left
+ * out (its members are coming back), and so is one with nothing waiting.
  */
-export function unreadSteps(groups: readonly GroupBacklog[], prefix: string, steps: readonly string[]): UnreadStep[] {
+export function unreadSteps(groups: readonly GroupBacklog[], prefix: string, steps: readonly string[], stalledSince: (g: GroupBacklog) => number | null = () => null, now = Date.now()): UnreadStep[] {
   const byLength = [...steps].sort((a, b) => b.length - a.length);
   return groups.flatMap((g) => {
-    if (!g.group.startsWith(prefix) || !NOT_READING.has(g.state) || g.lag <= 0) return [];
+    if (!g.group.startsWith(prefix) || g.lag <= 0) return [];
     const name = g.group.slice(prefix.length);
     const step = byLength.find((s) => name === s || name.startsWith(`${s}-`));
     if (step === undefined) return [];
@@ -95,6 +97,52 @@ export function unreadSteps(groups: readonly GroupBacklog[], prefix: string, ste
       .filter((t) => t.lag > 0)
       .map((t) => `${t.lag} on ${t.topic}`)
       .join(', ');
-    return [{ step, group: g.group, waiting: g.lag, reason: `no member of consumer group ${g.group} is connected (${g.state}) while offsets wait: ${where}` }];
+    if (NOT_READING.has(g.state)) return [{ step, group: g.group, waiting: g.lag, reason: `no member of consumer group ${g.group} is connected (${g.state}) while offsets wait: ${where}` }];
+    const since = g.state === 'Stable' ? stalledSince(g) : null;
+    if (since === null) return [];
+    const seconds = Math.round((now - since) / 1000);
+    return [{ step, group: g.group, waiting: g.lag, reason: `consumer group ${g.group} is connected but has not moved for ${seconds} s while offsets wait: ${where}` }];
   });
+}
+
+/**
+ * Since when each partition of each group has stood where it stands, as far
+ * as this process has seen: a step can stay connected to its group (`Stable`)
+ * while making no progress, its round hung on a lock or failing again and
+ * again, which neither the group's state nor a single reading tells.
+ */
+export class ProgressWatch {
+  private readonly since = new Map<string, { readonly next: string | null; readonly at: number }>();
+
+  /** Takes a reading: a partition whose position moved (or first seen) starts its time again; partitions no longer read are forgotten. */
+  observe(groups: readonly GroupBacklog[], now: number): void {
+    const present = new Set<string>();
+    for (const g of groups) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) {
+          const key = `${g.group}\u0000${t.topic}\u0000${p.partition}`;
+          present.add(key);
+          if (this.since.get(key)?.next !== p.next) this.since.set(key, { next: p.next, at: now });
+        }
+      }
+    }
+    for (const key of this.since.keys()) if (!present.has(key)) this.since.delete(key);
+  }
+
+  /**
+   * Since when the group has not moved in a partition where offsets wait for
+   * it (more than a lone marker), if that is at least `stallMs` before `now`;
+   * the earliest such time over its partitions, or null.
+   */
+  stalledSince(g: GroupBacklog, stallMs: number, now: number): number | null {
+    let earliest: number | null = null;
+    for (const t of g.topics) {
+      for (const p of t.partitions) {
+        if (BigInt(p.end) - BigInt(p.next ?? '0') <= 1n) continue;
+        const at = this.since.get(`${g.group}\u0000${t.topic}\u0000${p.partition}`)?.at;
+        if (at !== undefined && now - at >= stallMs && (earliest === null || at < earliest)) earliest = at;
+      }
+    }
+    return earliest;
+  }
 }

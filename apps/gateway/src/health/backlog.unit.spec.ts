@@ -1,4 +1,4 @@
-import { backlogOf, groupBacklogs, unreadSteps } from './backlog';
+import { backlogOf, groupBacklogs, ProgressWatch, unreadSteps } from './backlog';
 
 const ends = (...e: [number, bigint][]) => new Map(e);
 
@@ -90,7 +90,53 @@ describe('unreadSteps', () => {
     expect(unreadSteps(groups, 'medic-', steps)).toEqual([]);
   });
 
+  it('names a step whose group is connected but has not moved for long while offsets wait', () => {
+    const stuck = group('medic-decision', 'Stable', 6);
+    expect(unreadSteps([stuck], 'medic-', steps, () => 1_000, 181_000)).toEqual([
+      { step: 'decision', group: 'medic-decision', waiting: 6, reason: 'consumer group medic-decision is connected but has not moved for 180 s while offsets wait: 6 on medic.kill.events' },
+    ]);
+    expect(unreadSteps([stuck], 'medic-', steps, () => null, 181_000)).toEqual([]);
+    expect(unreadSteps([group('medic-decision', 'CompletingRebalance', 6)], 'medic-', steps, () => 1_000, 181_000)).toEqual([]);
+  });
+
   it('takes the longest step a group is named after (a step with a group per topic)', () => {
     expect(unreadSteps([group('medic-negotiator-answers-smith.veto.answers', 'Dead', 3)], 'medic-', steps).map((u) => u.step)).toEqual(['negotiator-answers']);
+  });
+});
+
+describe('ProgressWatch', () => {
+  const reading = (next: string | null, end: string, state = 'Stable') => ({
+    group: 'medic-decision',
+    state,
+    members: 1,
+    lag: 0,
+    topics: [{ topic: 'medic.kill.events', lag: 0, partitions: [{ partition: 0, next, end }] }],
+  });
+
+  it('says since when a group has not moved where offsets wait for it, once that is long enough', () => {
+    const watch = new ProgressWatch();
+    watch.observe([reading('10', '20')], 1_000);
+    watch.observe([reading('10', '25')], 50_000);
+    expect(watch.stalledSince(reading('10', '25'), 60_000, 50_000)).toBeNull();
+    watch.observe([reading('10', '30')], 61_000);
+    expect(watch.stalledSince(reading('10', '30'), 60_000, 61_000)).toBe(1_000);
+  });
+
+  it('starts the time again when the position moves, and says nothing while only a marker waits', () => {
+    const watch = new ProgressWatch();
+    watch.observe([reading('10', '20')], 1_000);
+    watch.observe([reading('12', '20')], 70_000);
+    expect(watch.stalledSince(reading('12', '20'), 60_000, 70_000)).toBeNull();
+    expect(watch.stalledSince(reading('12', '20'), 60_000, 130_000)).toBe(70_000);
+    watch.observe([reading('19', '20')], 10_000_000);
+    expect(watch.stalledSince(reading('19', '20'), 60_000, 20_000_000)).toBeNull();
+  });
+
+  it('forgets a partition no longer read, so a group seen again starts afresh', () => {
+    const watch = new ProgressWatch();
+    watch.observe([reading('10', '20')], 1_000);
+    watch.observe([], 2_000);
+    watch.observe([reading('10', '20')], 100_000);
+    expect(watch.stalledSince(reading('10', '20'), 60_000, 120_000)).toBeNull();
   });
 });

@@ -113,7 +113,7 @@ export class HealthController {
       };
     }
     const expected = STEPS.filter((step) => this.config.siem.enabled || !SIEM_STEPS.has(step));
-    const unread = groups === null ? [] : unreadSteps(groups, `${this.config.kafka.consumer.group_prefix}-`, expected);
+    const unread = groups === null ? [] : unreadSteps(groups, `${this.config.kafka.consumer.group_prefix}-`, expected, (g) => this.probe.stalledSince(g));
     for (const u of unread) steps[u.step] = { ...steps[u.step]!, status: 'degraded', unread: { group: u.group, waiting: u.waiting, reason: u.reason } };
     return { steps, consumers: groups === null ? 'unknown' : unread.length > 0 ? 'degraded' : 'ok' };
   }
@@ -158,7 +158,10 @@ export class HealthController {
       event_log: lag === null ? 'error' : 'ok',
       projections: lag,
       // Every step's and projection's consumer group: its state, members, and backlog per topic it reads.
-      consumer_groups: groups,
+      consumer_groups: groups?.map((g) => {
+        const stalled = this.probe.stalledSince(g);
+        return { ...g, stalled_since: stalled === null ? null : new Date(stalled).toISOString() };
+      }) ?? null,
       siem: {
         enabled: c.siem.enabled,
         endpoint: c.siem.enabled ? redactUrl(c.siem.endpoint) : null,

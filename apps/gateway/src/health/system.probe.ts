@@ -9,7 +9,7 @@ import { DeadLetterView } from '../dead-letters/dead-letter.entity';
 import { SiemCircuitView } from '../siem/siem-circuit.entity';
 import { GATEWAY_PROJECTIONS } from '../gateway.projections';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
-import { backlogOf, groupBacklogs, type GroupBacklog, type GroupOffsets } from './backlog';
+import { backlogOf, groupBacklogs, ProgressWatch, type GroupBacklog, type GroupOffsets } from './backlog';
 import { KeptAdmin } from './kept-admin';
 import { RecentReading } from './recent-reading';
 
@@ -19,6 +19,12 @@ export type CheckResult = 'ok' | 'error';
 const CHECK_MS = 2000;
 /** How old the consumer groups' backlog shown may be (see `SystemProbe.consumerGroups`). */
 const GROUPS_READ_MS = 2000;
+/**
+ * How long a step may stay where it is while offsets wait before it counts as
+ * stalled: longer than any round should take, a SIEM query waited out to its
+ * timeout included.
+ */
+const STALL_MS = 120_000;
 
 export interface ProjectionLag {
   readonly name: string;
@@ -44,6 +50,7 @@ export class SystemProbe implements OnModuleDestroy {
   private readonly engine = containerEngineEndpoint() === null ? null : new DockerEngine();
   private readonly admin: KeptAdmin;
   private readonly groups: RecentReading<GroupBacklog[]>;
+  private readonly progress = new ProgressWatch();
 
   constructor(
     @Inject(MEDIC_CONFIG) private readonly config: MedicConfig,
@@ -53,7 +60,11 @@ export class SystemProbe implements OnModuleDestroy {
     this.checkMs = Math.min(CHECK_MS, requestDeadlineMs(config) / 2);
     this.admin = new KeptAdmin(kafka);
     const prefix = `${config.kafka.consumer.group_prefix}-`;
-    this.groups = new RecentReading(GROUPS_READ_MS, () => orNullAfter(this.checkMs * 1.5, this.admin.use(this.checkMs * 1.5, (admin) => readGroupBacklogs(admin, prefix))));
+    this.groups = new RecentReading(GROUPS_READ_MS, async () => {
+      const groups = await orNullAfter(this.checkMs * 1.5, this.admin.use(this.checkMs * 1.5, (admin) => readGroupBacklogs(admin, prefix)));
+      if (groups !== null) this.progress.observe(groups, Date.now());
+      return groups;
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -139,6 +150,15 @@ export class SystemProbe implements OnModuleDestroy {
    */
   consumerGroups(): Promise<GroupBacklog[] | null> {
     return this.groups.get();
+  }
+
+  /**
+   * Since when a group, connected, has not moved in a partition where offsets
+   * wait for it, once that is STALL_MS or more, as far as this gateway has
+   * seen (it looks whenever the groups are read); null otherwise.
+   */
+  stalledSince(group: GroupBacklog, now = Date.now()): number | null {
+    return this.progress.stalledSince(group, STALL_MS, now);
   }
 
   /**

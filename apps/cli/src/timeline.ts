@@ -40,7 +40,7 @@ export function formatTimeline(killId: string, events: readonly LoggedEvent<Kill
 function summary(e: KillEvent): string {
   switch (e.type) {
     case 'KillReported':
-      return `${e.report.targetModule}/${e.report.targetInstanceId} killed by ${e.report.sourceAgent}: ${e.report.killReason}, severity ${e.report.severity}, confidence ${e.report.confidenceScore}`;
+      return `${e.report.targetModule}/${e.report.targetInstanceId} killed by ${e.report.sourceAgent}: ${e.report.killReason}, severity ${e.report.severity}, confidence ${e.report.confidenceScore}${e.enrichmentDeadline ? `; waiting for SIEM context until ${e.enrichmentDeadline}` : ''}`;
     case 'ContextEnriched':
       return e.siemStatus === 'used'
         ? `SIEM used: risk ${e.riskScore}, ${e.threatIndicators.length} indicators, ${e.falsePositiveHistory} false positives${e.ignoredFields.length > 0 ? `, ${e.ignoredFields.length} fields ignored` : ''}${e.unusableIndicators > 0 ? `, ${e.unusableIndicators} indicators unusable` : ''}`

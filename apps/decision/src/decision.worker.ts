@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { toPolicySettings, toRiskSettings } from '@medic/config';
+import { enrichmentWaitMs, toPolicySettings, toRiskSettings } from '@medic/config';
 import { ceTypesOf, KILL_EVENT_TYPES } from '@medic/contracts';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
 import { EventLog, handlingTraceOf, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
@@ -8,11 +8,6 @@ import { foldedByWorkflow, runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowRep
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
 import { killTimerFiring } from './workflow/timer-firing';
 
-
-/** The SIEM gets its timeout, and a margin for the enrichment service's own work and the log, before a kill is decided without it. */
-export function enrichmentDeadlineMs(timeoutSeconds: number): number {
-  return Math.round(timeoutSeconds * 1000 + Math.max(2000, timeoutSeconds * 100));
-}
 
 /** Whether a decision may spend the hourly auto budget or take a place on the approval queue: every mode but observer. */
 function sharesLimits(policy: PolicySettings): boolean {
@@ -65,7 +60,7 @@ export class DecisionWorker implements LogWorker {
       controlTopic: topics.control_events,
       policy: toPolicySettings(config),
       risk: toRiskSettings(config),
-      siem: { enabled: config.siem.enabled, deadlineMs: enrichmentDeadlineMs(config.siem.timeout_seconds) },
+      siem: { waitMs: enrichmentWaitMs(config) },
       historyDays: 30,
       quarantineAfterReKills: config.resurrection.quarantine_after_rekills,
     };

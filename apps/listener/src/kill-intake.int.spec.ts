@@ -9,7 +9,7 @@ import { takeInBatches, type IntakeSettings } from './kill-intake';
 import { reportSigning } from './report-signatures';
 import { LISTENER_DDL, LISTENER_ENTITIES } from './listener.schema';
 
-const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {}, signing: reportSigning(parseConfig('')) };
+const settings: IntakeSettings = { source: 'medic/listener', killEventsTopic: 'kills', dlqTopic: 'dlq', limits: {}, signing: reportSigning(parseConfig('')), enrichmentWaitMs: null };
 const now = () => new Date('2026-02-11T12:00:05.000Z');
 
 function batch(partition: number, firstOffset: number, values: (string | { value: string; headers: Record<string, string> })[]): ProcessorBatch {
@@ -50,6 +50,14 @@ describe('kill intake against real Postgres', () => {
     expect((await intake(batch(1, 99, [same]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
     const resent = smithMessage(report, { correlation_id: 'c-2' });
     expect((await intake(batch(1, 100, [resent]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
+  });
+
+  it('gives a kill taken in with a SIEM configured its enrichment deadline, counted from when it is taken in', async () => {
+    const withSiem = await ds.transaction(async (tx) => (await takeInBatches([batch(0, 300, [smithMessage(killReport())])], tx, { ...settings, enrichmentWaitMs: 5_500 }, now))[0]!);
+    const withoutSiem = await intake(batch(0, 301, [smithMessage(killReport())]));
+    const reportedOf = (r: typeof withSiem) => decodeEvent('kill', 'medic.kill.v1.KillReported', r.outputs[0]!.messages[0]!.value as Buffer);
+    expect(reportedOf(withSiem)).toMatchObject({ type: 'KillReported', at: '2026-02-11T12:00:05.000Z', enrichmentDeadline: '2026-02-11T12:00:10.500Z' });
+    expect(reportedOf(withoutSiem)).toMatchObject({ type: 'KillReported', enrichmentDeadline: null });
   });
 
   it('reports a redelivered record again (its earlier transaction never reached the log)', async () => {

@@ -13,6 +13,8 @@ export interface IntakeSettings {
   readonly limits: Partial<KillReportLimits>;
   /** smith.signing: which reports must be signed, by which keys. */
   readonly signing: ReportSigning;
+  /** With a SIEM configured, how long a kill waits for its SIEM context from when it is taken in (see `enrichmentWaitMs`); null without one. */
+  readonly enrichmentWaitMs: number | null;
 }
 
 export type IntakeVerdict =
@@ -74,7 +76,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
   // (a partition another instance handles) makes the insert wait for it, so exactly one claim wins.
   const firsts = new Map<string, Accepted>();
   for (const a of accepted) if (!firsts.has(a.kill.payload.killId)) firsts.set(a.kill.payload.killId, a);
-  const envelopes = new Map([...firsts].map(([killId, a]) => [killId, killReported(a, settings.source, now())]));
+  const envelopes = new Map([...firsts].map(([killId, a]) => [killId, killReported(a, settings, now())]));
   const claimed = await claim(tx, [...firsts].map(([killId, a]) => rowOf(a, envelopes.get(killId)!)));
   const known = await loadKnown(tx, [...firsts.keys()].filter((k) => !claimed.has(k)));
   for (const k of claimed) known.set(k, rowOf(firsts.get(k)!, envelopes.get(k)!));
@@ -119,7 +121,7 @@ function readReport(raw: Buffer, message: KafkaMessage, settings: IntakeSettings
   return signed.ok ? { ok: true, value: { kill: parsed.value, signedBy: signed.value.signedBy } } : signed;
 }
 
-function killReported(a: Accepted, source: string, at: Date): EventEnvelope<KillEvent> {
+function killReported(a: Accepted, { source, enrichmentWaitMs }: IntakeSettings, at: Date): EventEnvelope<KillEvent> {
   const { batch } = a.intake;
   const { payload, correlationId, replyTo, version, ignoredFields } = a.kill;
   return newEnvelope(
@@ -135,6 +137,8 @@ function killReported(a: Accepted, source: string, at: Date): EventEnvelope<Kill
       signedBy: a.signedBy,
       smithVersion: version,
       ignoredFields,
+      // The wait starts when Medic has the kill, so the workflow appends nothing of its own before the context comes in.
+      enrichmentDeadline: enrichmentWaitMs === null ? null : new Date(at.getTime() + enrichmentWaitMs).toISOString(),
     },
     // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
     { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: handledIn(a.message) },

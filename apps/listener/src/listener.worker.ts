@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { replyTopicsOf } from '@medic/config';
+import { enrichmentWaitMs, replyTopicsOf } from '@medic/config';
 import { provisionTopics, STEP_DEPS, transactionalStep, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { reportSigning } from './report-signatures';
@@ -21,7 +21,7 @@ export class ListenerWorker implements LogWorker {
     const bus = config.smith.event_bus;
     const topics = [bus.topic, bus.dlq_topic, config.kafka.topics.kill_events, config.kafka.topics.kill_commands, config.kafka.topics.control_events, config.kafka.topics.internal_dlq];
     await provisionTopics(this.deps.kafka, topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
-    const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes, replyTopics: replyTopicsOf(config) }, signing: reportSigning(config) };
+    const settings = { source: 'medic/listener', killEventsTopic: config.kafka.topics.kill_events, dlqTopic: bus.dlq_topic, limits: { maxMessageBytes: bus.max_message_bytes, replyTopics: replyTopicsOf(config) }, signing: reportSigning(config), enrichmentWaitMs: enrichmentWaitMs(config) };
     this.processor = transactionalStep(this.deps, {
       step: 'listener',
       groupId: bus.consumer_group,

@@ -5,5 +5,5 @@ export { DEFAULT_CONFIG_PATH, loadConfig, type LoadConfigOptions } from './load-
 export { parseConfig } from './parse-config';
 export { ed25519PublicKey } from './signing-keys';
 export { REDACTED, redactConfig } from './redact-config';
-export { kafkaBrokerList, replyTopicsOf, toCascadeSettings, toDecisionThresholds, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
+export { enrichmentWaitMs, kafkaBrokerList, replyTopicsOf, toCascadeSettings, toDecisionThresholds, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
 export type { ProbeConfig } from './config.types';

@@ -91,3 +91,13 @@ export function toCascadeSettings(c: MedicConfig): CascadeSettings {
   const { cascade } = c.resurrection;
   return deepFreeze({ windowSeconds: cascade.window_seconds, maxWaitSeconds: cascade.max_wait_seconds, recheckSeconds: cascade.recheck_seconds });
 }
+
+/**
+ * How long a kill waits for its SIEM context before it is decided without it,
+ * with a SIEM configured (null without one): the SIEM's timeout, and a margin
+ * for the enrichment service's own work and the log.
+ */
+export function enrichmentWaitMs(c: MedicConfig): number | null {
+  const seconds = c.siem.timeout_seconds;
+  return c.siem.enabled ? Math.round(seconds * 1000 + Math.max(2000, seconds * 100)) : null;
+}

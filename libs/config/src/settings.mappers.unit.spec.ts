@@ -1,6 +1,6 @@
 import { parseConfig } from './parse-config';
 import { REDACTED, redactConfig } from './redact-config';
-import { kafkaBrokerList, toMonitorSettings, toPolicySettings, toRiskSettings } from './settings.mappers';
+import { enrichmentWaitMs, kafkaBrokerList, toMonitorSettings, toPolicySettings, toRiskSettings } from './settings.mappers';
 
 const HASH = 'c'.repeat(64);
 
@@ -77,5 +77,14 @@ describe('toMonitorSettings', () => {
     expect(toMonitorSettings(parseConfig('resurrection:\n  rollback:\n    auto_trigger_on_anomaly: false\n')).autoRollback).toBe(false);
     expect(toMonitorSettings(parseConfig('resurrection:\n  rollback:\n    enabled: false\n')).autoRollback).toBe(false);
     expect(toMonitorSettings(parseConfig('')).rekillWindowMs).toBe(600_000);
+  });
+});
+
+describe('enrichmentWaitMs', () => {
+  it('gives a kill the SIEM timeout and a margin of 10 %, at least 2 s, and no wait without a SIEM', () => {
+    expect(enrichmentWaitMs(parseConfig('siem:\n  enabled: true\n  timeout_seconds: 1\n'))).toBe(3_000);
+    expect(enrichmentWaitMs(parseConfig('siem:\n  enabled: true\n  timeout_seconds: 30\n'))).toBe(33_000);
+    expect(enrichmentWaitMs(parseConfig('siem:\n  enabled: true\n  timeout_seconds: 0.5\n'))).toBe(2_500);
+    expect(enrichmentWaitMs(parseConfig('siem:\n  enabled: false\n  timeout_seconds: 30\n'))).toBeNull();
   });
 });

@@ -4,6 +4,8 @@ import { ContractError } from './codec';
 import { ceTypeOf, CONTROL_EVENT_TYPES, decodeEvent, encodeEvent, isKnownType, KILL_COMMAND_TYPES, KILL_EVENT_TYPES } from './registry';
 
 const rich: KillEvent[] = [
+  // Taken in with a SIEM configured: it carries the time until which it waits for its context.
+  { ...SAMPLE_EVENTS.KillReported, enrichmentDeadline: '2026-02-11T12:00:33.000Z' },
   {
     ...SAMPLE_EVENTS.RiskAssessed,
     assessment: {

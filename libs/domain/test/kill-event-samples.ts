@@ -40,6 +40,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     signedBy: 'smith-1',
     smithVersion: '1.2',
     ignoredFields: ['priority', 'payload.blast_radius'],
+    enrichmentDeadline: null,
   },
   ContextEnriched: {
     type: 'ContextEnriched',

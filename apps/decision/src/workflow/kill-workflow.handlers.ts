@@ -30,17 +30,20 @@ import type { WorkflowRound } from './kill-workflow.step';
 export class KillWorkflowHandlers {
   /**
    * A new kill is folded in; it is decided at once, or, with a SIEM
-   * configured, once its context is in or its deadline passed. A repeat of a
-   * reported kill changes nothing.
+   * configured, once its context is in or its deadline passed. The listener
+   * gives a report taken in with a SIEM its deadline (the kill waits, with
+   * nothing to append); one taken in without is given it here when this
+   * service has a SIEM. A repeat of a reported kill changes nothing.
    */
   @EventPattern(ceTypesOf('kill', ['KillReported']))
   reported(@Payload() logged: LoggedEvent<KillReported>, @Ctx() round: WorkflowRound): void {
     const reported = logged.data;
     if (round.state.get(reported.killId) !== null) return round.repeated(reported.killId);
     round.state.apply(reported, round.partition, logged.trace);
-    const { siem } = round.settings;
-    if (!siem.enabled) return decideNow(round, reported.killId, logged, 'not_configured');
-    round.append([{ type: 'EnrichmentRequested', killId: reported.killId, at: round.at.toISOString(), deadline: addMilliseconds(round.at.toISOString(), siem.deadlineMs) }], logged);
+    if (reported.enrichmentDeadline) return;
+    const { waitMs } = round.settings.siem;
+    if (waitMs === null) return decideNow(round, reported.killId, logged, 'not_configured');
+    round.append([{ type: 'EnrichmentRequested', killId: reported.killId, at: round.at.toISOString(), deadline: addMilliseconds(round.at.toISOString(), waitMs) }], logged);
   }
 
   /** The SIEM's context (or the enrichment service's word that it could not get it): decide if the kill waits for it. */

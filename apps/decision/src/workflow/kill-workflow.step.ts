@@ -12,8 +12,12 @@ export interface WorkflowSettings {
   readonly controlTopic: string;
   readonly policy: PolicySettings;
   readonly risk: RiskSettings;
-  /** With a SIEM, a kill is decided once its context is in, or without it after `deadlineMs`. */
-  readonly siem: { readonly enabled: boolean; readonly deadlineMs: number };
+  /**
+   * With a SIEM, a kill is decided once its context is in, or without it after
+   * `waitMs` (null: no SIEM here). A report taken in with a SIEM carries its
+   * deadline already, and waits for it wherever it is decided.
+   */
+  readonly siem: { readonly waitMs: number | null };
   /** How far back a module's kills count as its history. */
   readonly historyDays: number;
   /** resurrection.quarantine_after_rekills */

@@ -40,8 +40,20 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
 // Smith may deliver a kill twice (at-least-once); the second copy is a no-op.
 function reportKill(command: ReportKill, state: KillState | null): KillReported[] {
   if (state !== null) return [];
-  const { report, correlationId, replyTo, source, at, signedBy, smithVersion, ignoredFields } = command;
+  const { report, correlationId, replyTo, source, at, signedBy, smithVersion, ignoredFields, enrichmentDeadline } = command;
   return [
-    { type: 'KillReported', killId: report.killId, at, report, correlationId, replyTo, source, signedBy: signedBy ?? null, smithVersion: smithVersion ?? null, ignoredFields: ignoredFields ?? [] },
+    {
+      type: 'KillReported',
+      killId: report.killId,
+      at,
+      report,
+      correlationId,
+      replyTo,
+      source,
+      signedBy: signedBy ?? null,
+      smithVersion: smithVersion ?? null,
+      ignoredFields: ignoredFields ?? [],
+      enrichmentDeadline: enrichmentDeadline ?? null,
+    },
   ];
 }

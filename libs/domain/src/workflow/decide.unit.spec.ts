@@ -236,9 +236,14 @@ describe('timers', () => {
   });
 });
 
-describe('waiting for the SIEM', () => {
-  const DEADLINE = SAMPLE_EVENTS.EnrichmentRequested.deadline;
-  const awaiting = [SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.EnrichmentRequested];
+const SIEM_DEADLINE = SAMPLE_EVENTS.EnrichmentRequested.deadline;
+
+// A kill waits for its context as its report says (taken in with a SIEM configured), or as the workflow asked after a report without.
+describe.each([
+  ['the report carries the deadline', [{ ...SAMPLE_EVENTS.KillReported, enrichmentDeadline: SIEM_DEADLINE }]],
+  ['the workflow requested it', [SAMPLE_EVENTS.KillReported, SAMPLE_EVENTS.EnrichmentRequested]],
+] as const)('waiting for the SIEM (%s)', (_how, awaiting: readonly KillEvent[]) => {
+  const DEADLINE = SIEM_DEADLINE;
   const expire = (at: string): KillCommand => ({ type: 'ExpireEnrichment', commandId: 'cmd-x', killId: 'demo-1', at, actor: ENRICHMENT_DEADLINE_ACTOR });
   const indicator = (value: string, threatScore: number) => ({ indicatorType: 'ip', value, threatScore, source: 'intel', lastSeen: '2026-02-11T11:00:00.000Z', tags: [] });
   const enriched: KillEvent = {

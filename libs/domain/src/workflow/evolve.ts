@@ -41,7 +41,7 @@ function fromReport(event: KillReported): KillState {
     correlationId: event.correlationId,
     replyTo: event.replyTo,
     enrichment: null,
-    enrichmentDeadline: null,
+    enrichmentDeadline: event.enrichmentDeadline ?? null,
     risk: null,
     decision: null,
     approval: null,

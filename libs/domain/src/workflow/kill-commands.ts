@@ -22,6 +22,8 @@ export interface ReportKill {
   /** The version of Smith's message, and the fields of a later minor version left out (SmithKillMessage). */
   readonly smithVersion?: string | null;
   readonly ignoredFields?: readonly string[];
+  /** Until when the kill waits for its SIEM context (a SIEM configured where it is taken in); null or absent: it does not. */
+  readonly enrichmentDeadline?: string | null;
 }
 
 export interface DecideResurrection {

@@ -26,6 +26,13 @@ export interface KillReported extends KillEventBase {
   readonly smithVersion?: string | null;
   /** What a later 1.x minor version added that this Medic does not know and left out (see SmithKillMessage). */
   readonly ignoredFields: readonly string[];
+  /**
+   * Set when a SIEM was configured where the report was taken in: the kill
+   * waits for its SIEM context until then, and is decided without it after.
+   * Null or absent: decided at once, or (a SIEM configured where it is
+   * decided) after the workflow's own EnrichmentRequested.
+   */
+  readonly enrichmentDeadline?: string | null;
 }
 
 export interface ThreatIndicator {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
-import { checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
+import { addMilliseconds, checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
 import { deadLetter as deadLetterOf, handledIn, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
@@ -138,7 +138,7 @@ function killReported(a: Accepted, { source, enrichmentWaitMs }: IntakeSettings,
       smithVersion: version,
       ignoredFields,
       // The wait starts when Medic has the kill, so the workflow appends nothing of its own before the context comes in.
-      enrichmentDeadline: enrichmentWaitMs === null ? null : new Date(at.getTime() + enrichmentWaitMs).toISOString(),
+      enrichmentDeadline: enrichmentWaitMs === null ? null : addMilliseconds(at.toISOString(), enrichmentWaitMs),
     },
     // The listener's span for Smith's record, itself in Smith's trace when Smith sent one: one kill, one trace.
     { source, subject: payload.killId, time: at.toISOString(), correlationId, trace: handledIn(a.message) },

@@ -23,7 +23,6 @@ const SERVICES: readonly Omit<DatabaseSettings, 'url'>[] = [
   { schema: 'negotiator', entities: NEGOTIATOR_ENTITIES, ddl: NEGOTIATOR_DDL },
   { schema: 'executor', entities: EXECUTOR_ENTITIES, ddl: EXECUTOR_DDL },
   { schema: 'monitor', entities: [], ddl: MONITOR_DDL },
-  { schema: 'enrichment', entities: [], ddl: [] },
   { schema: 'learning', entities: LEARNING_ENTITIES, ddl: LEARNING_DDL },
   { schema: GATEWAY_SCHEMA.schema, entities: [...GATEWAY_SCHEMA.entities], ddl: GATEWAY_SCHEMA.ddl },
 ];

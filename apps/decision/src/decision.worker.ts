@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { enrichmentWaitMs, toPolicySettings, toRiskSettings } from '@medic/config';
 import { ceTypesOf, KILL_EVENT_TYPES } from '@medic/contracts';
 import { AUTO_APPROVER, type KillEvent, type PolicySettings } from '@medic/domain';
-import { EventLog, handlingTraceOf, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { databaseOf, EventLog, handlingTraceOf, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, histogram, Logger } from '@medic/observability';
 import { foldedByWorkflow, runWorkflow, WORKFLOW_CONTROL_TYPES, type WorkflowReport, type WorkflowSettings } from './workflow/kill-workflow.step';
 import { WORKFLOW_SOURCE as SOURCE, WORKFLOW_STEP } from './workflow/rebuild-workflow-state';
@@ -47,7 +47,8 @@ export class DecisionWorker implements LogWorker {
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
-    const { config, kafka, dataSource } = this.deps;
+    const { config, kafka } = this.deps;
+    const dataSource = databaseOf(this.deps);
     const topics = config.kafka.topics;
     await provisionTopics(kafka, [topics.kill_events, topics.kill_commands, topics.control_events, topics.internal_dlq], {
       partitions: config.kafka.partitions,

@@ -12,8 +12,9 @@ export class EnrichmentModule {
   static register(config: MedicConfig): DynamicModule {
     return {
       module: EnrichmentModule,
-      // Its own schema keeps only the kit's step positions.
-      imports: [MedicCoreModule.forRoot({ service: 'enrichment', config, database: { schema: 'enrichment', entities: [], ddl: [] } })],
+      // No database: its steps are stateless (what they learn lives in the SIEM and the log), so it
+      // keeps enriching while Postgres is down.
+      imports: [MedicCoreModule.forRoot({ service: 'enrichment', config })],
       controllers: [EnrichmentHandlers, ReportHandlers],
       providers: [CircuitAnnouncer, SIEM_PROVIDER, EnrichmentWorker],
     };

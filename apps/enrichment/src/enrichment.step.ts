@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import type { ContextEnriched, KillReported } from '@medic/domain';
 import { decodeRecords, dispatchEach, KillAppends, type LogDispatch, type LoggedEvent, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { inSpan } from '@medic/observability';
@@ -58,7 +57,6 @@ export class EnrichmentRound {
  */
 export async function runEnrichment(
   batches: readonly ProcessorBatch[],
-  _tx: EntityManager,
   settings: EnrichmentSettings,
   siem: ResilientSiem,
   now: () => Date,

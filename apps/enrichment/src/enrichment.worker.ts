@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ceTypesOf } from '@medic/contracts';
-import { header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { header, provisionTopics, statelessStep, STEP_DEPS, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { runEnrichment, type EnrichmentReport } from './enrichment.step';
 import { REPORTED_TYPES, runReport } from './report.step';
@@ -14,7 +14,9 @@ const REPORT_GATHER_MS = 1_000;
 /**
  * Two steps on the kill log: `enrichment` gives every reported kill its SIEM
  * context, `enrichment-report` writes decisions and outcomes back into the
- * SIEM. Without a SIEM configured there is nothing to do.
+ * SIEM. Both are stateless: what they learn or write lives in the SIEM and
+ * the log, so Kafka's transactions alone make them exactly once, with no
+ * Postgres round per batch. Without a SIEM configured there is nothing to do.
  */
 @Injectable()
 export class EnrichmentWorker implements LogWorker, OnApplicationShutdown {
@@ -45,24 +47,24 @@ export class EnrichmentWorker implements LogWorker, OnApplicationShutdown {
       const wanted = new Set(types);
       return (m: { headers?: Parameters<typeof header>[0] }) => wanted.has(header(m.headers, 'ce_type') ?? '');
     };
-    const enrich = transactionalStep<EnrichmentReport>(this.deps, {
+    const enrich = statelessStep<EnrichmentReport>(this.deps, {
       step: 'enrichment',
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: only(ceTypesOf('kill', ['KillReported'])),
-      handle: (batches, tx) => runEnrichment(batches, tx, settings, siem, () => new Date(), dispatch),
+      handle: (batches) => runEnrichment(batches, settings, siem, () => new Date(), dispatch),
       onCommitted: (report) => {
         for (const e of report.enriched) this.enriched.inc({ siem_status: e.siemStatus });
       },
     });
-    const report = transactionalStep<number>(this.deps, {
+    const report = statelessStep<number>(this.deps, {
       step: 'enrichment-report',
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: only(ceTypesOf('kill', [...REPORTED_TYPES])),
       // Analysts see Medic's index as it is refreshed, every 5 s: a second's gathering costs them nothing.
       gatherMs: REPORT_GATHER_MS,
-      handle: (batches, tx) => runReport(batches, tx, siem, dispatch),
+      handle: (batches) => runReport(batches, siem, dispatch),
       onCommitted: (n) => this.reported.inc(n),
     });
     this.steps = [enrich, report] as TransactionalProcessor<unknown>[];

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { decodeRecords, dispatchEach, type LogDispatch, type ProcessorBatch, type StepResult } from '@medic/eventlog';
 import type { ResilientSiem } from './siem/resilient-siem';
 import type { SiemDocument } from './siem/siem-client';
@@ -21,7 +20,7 @@ export class ReportRound {
  * id, so writing a round again after a failure never duplicates. A SIEM that
  * cannot take them fails the round, to be retried, so nothing is skipped.
  */
-export async function runReport(batches: readonly ProcessorBatch[], _tx: EntityManager, siem: ResilientSiem, dispatch: LogDispatch): Promise<StepResult<number>[]> {
+export async function runReport(batches: readonly ProcessorBatch[], siem: ResilientSiem, dispatch: LogDispatch): Promise<StepResult<number>[]> {
   const round = new ReportRound();
   const results: StepResult<number>[] = [];
   for (const batch of batches) {

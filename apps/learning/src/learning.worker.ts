@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { toDecisionThresholds, type MedicConfig } from '@medic/config';
 import { calibrate, type DecisionThresholds, type OutcomeResult, type ThresholdsRecalibrated } from '@medic/domain';
-import { EventLog, newEnvelope, Poller, projectionRunners, STEP_DEPS, type LogWorker, type ProjectionRunner, type StepDeps } from '@medic/eventlog';
+import { databaseOf, EventLog, newEnvelope, Poller, projectionRunners, STEP_DEPS, type LogWorker, type ProjectionRunner, type StepDeps } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { DecisionThresholdsRow, THRESHOLDS_SCOPE, thresholdsUpdateOf } from '@medic/standing';
 import { LAST_RECALIBRATION, LEARNING_PROJECTIONS, LEARNING_STEP } from './learning.projections';
@@ -67,7 +67,7 @@ export class LearningWorker implements LogWorker {
 
   private async runIfDue(interval: number): Promise<number> {
     const now = new Date();
-    await this.deps.dataSource.transaction(async (tx) => {
+    await databaseOf(this.deps).transaction(async (tx) => {
       await tx.query(`INSERT INTO analysis_schedule (scope, next_due_at) VALUES ($1, $2) ON CONFLICT (scope) DO NOTHING`, [SCHEDULE, new Date(now.getTime() + interval)]);
       const [due] = await tx.query<{ next_due_at: Date }[]>(`SELECT next_due_at FROM analysis_schedule WHERE scope = $1 FOR UPDATE`, [SCHEDULE]);
       if (due === undefined || due.next_due_at > now) return;
@@ -112,7 +112,7 @@ export class LearningWorker implements LogWorker {
   private async folded(proposal: ThresholdsRecalibrated): Promise<void> {
     const deadline = Date.now() + FOLDED_WITHIN_MS;
     while (Date.now() < deadline) {
-      const row = await this.deps.dataSource.getRepository(RecalibrationRow).findOneBy({ scope: LAST_RECALIBRATION });
+      const row = await databaseOf(this.deps).getRepository(RecalibrationRow).findOneBy({ scope: LAST_RECALIBRATION });
       if (row !== null && row.lastAt.getTime() >= Date.parse(proposal.at)) return;
       await delay(50);
     }

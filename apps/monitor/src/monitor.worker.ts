@@ -3,7 +3,7 @@ import { toMonitorSettings } from '@medic/config';
 import { ceTypesOf } from '@medic/contracts';
 import { DockerEngine } from '@medic/containers';
 import type { KillEvent } from '@medic/domain';
-import { EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { databaseOf, EventLog, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { CheckFiring } from './checks/check-firing';
 import { nameProbes, type NamedProbe } from './checks/probes';
@@ -31,7 +31,8 @@ export class MonitorWorker implements LogWorker {
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
-    const { config, kafka, dataSource } = this.deps;
+    const { config, kafka } = this.deps;
+    const dataSource = databaseOf(this.deps);
     const topics = config.kafka.topics;
     await provisionTopics(kafka, [topics.kill_events, topics.internal_dlq], { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor });
     const monitor = toMonitorSettings(config);

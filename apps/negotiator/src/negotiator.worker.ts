@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { ceTypesOf } from '@medic/contracts';
 import type { VetoEvent } from '@medic/domain';
-import { EOS_PRODUCER, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { databaseOf, EOS_PRODUCER, header, provisionTopics, STEP_DEPS, transactionalStep, type LogDispatch, type LogWorker, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import { counter, Logger } from '@medic/observability';
 import { AnswerSteps } from './answer-steps';
 import type { AnswerVerdict } from './answers.step';
@@ -37,7 +37,8 @@ export class NegotiatorWorker implements LogWorker {
   }
 
   async start(dispatch: LogDispatch): Promise<void> {
-    const { config, kafka, dataSource } = this.deps;
+    const { config, kafka } = this.deps;
+    const dataSource = databaseOf(this.deps);
     const settings = negotiatorSettings(config);
     const topics = config.kafka.topics;
     const layout = { partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor };

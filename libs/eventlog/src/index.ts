@@ -15,7 +15,7 @@ export {
 export { onLogConsumerLost, whenConsumerGivenUp } from './consumer-lost';
 export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
-export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
+export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StatelessBatchHandler, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { advanceOffset, applyRecords, clearProjection, lockProjection, readTallies, refoldIfChanged, ProjectionOffset, readStream, storedOffset, tallyChanges, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, topicEnds, type PartitionRecords, type ReadLogOptions } from './log-reader';
@@ -34,7 +34,7 @@ export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cach
 export { processorMetrics } from './processor-metrics';
 export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';
-export { projectionRunners, transactionalStep, type ProjectionDefinition, type StepDefinition, type StepDeps } from './service-kit';
+export { databaseOf, projectionRunners, statelessStep, transactionalStep, type ProjectionDefinition, type StatelessStepDefinition, type StepDefinition, type StepDeps } from './service-kit';
 export { dispatchEach } from './dispatch-events';
 export { DurableTimers, type DurableTimersOptions } from './durable-timers';
 export { Poller } from './poller';

@@ -6,21 +6,32 @@ import { Logger } from '@medic/observability';
 import { provisionTopics } from './kafka';
 import type { AnyProjection } from './projection';
 import { ProjectionRunner } from './projection-runner';
-import { TransactionalProcessor, type ProcessorOptions } from './transactional-processor';
+import { TransactionalProcessor, type BatchHandler, type ProcessorSettings, type StatelessBatchHandler } from './transactional-processor';
 
 /** What every step of a service is given by its module. */
 export interface StepDeps {
   readonly config: MedicConfig;
   readonly kafka: Kafka;
-  readonly dataSource: DataSource;
+  /** The service's own schema; null for a service that keeps no state (its steps are all stateless). */
+  readonly dataSource: DataSource | null;
   readonly metrics: Registry;
 }
 
 /** What a service says about one of its transactional steps; the rest comes from the config. */
-export type StepDefinition<R> = Pick<ProcessorOptions<R>, 'step' | 'topics' | 'handle' | 'relevant' | 'onCommitted' | 'serializeHandling' | 'logger' | 'gatherMs'> & {
+export type StepDefinition<R> = Pick<ProcessorSettings<R>, 'step' | 'topics' | 'relevant' | 'onCommitted' | 'serializeHandling' | 'logger' | 'gatherMs'> & {
   /** Default `<group_prefix>-<step>`. */
   readonly groupId?: string;
+  readonly handle: BatchHandler<R>;
 };
+
+/** The service's database, for what keeps state in it; a service registered without one cannot. */
+export function databaseOf(deps: StepDeps): DataSource {
+  if (deps.dataSource === null) throw new Error('this service keeps no state and was given no database: only stateless steps can run in it');
+  return deps.dataSource;
+}
+
+/** A step that keeps no state between rounds (see `StatelessBatchHandler`). */
+export type StatelessStepDefinition<R> = Omit<StepDefinition<R>, 'handle' | 'serializeHandling'> & { readonly handle: StatelessBatchHandler<R> };
 
 /**
  * A transactional step with the kit's defaults: its consumer group and
@@ -28,19 +39,26 @@ export type StepDefinition<R> = Pick<ProcessorOptions<R>, 'step' | 'topics' | 'h
  * configured consumer timings, and metrics under its name.
  */
 export function transactionalStep<R>(deps: StepDeps, def: StepDefinition<R>): TransactionalProcessor<R> {
+  return new TransactionalProcessor<R>({ ...def, ...kitSettings(deps, def), dataSource: databaseOf(deps) });
+}
+
+/** A stateless step with the kit's defaults: the same, with no Postgres transaction around its rounds. */
+export function statelessStep<R>(deps: StepDeps, def: StatelessStepDefinition<R>): TransactionalProcessor<R> {
+  return new TransactionalProcessor<R>({ ...def, ...kitSettings(deps, def), stateless: true });
+}
+
+function kitSettings(deps: StepDeps, def: { readonly step: string; readonly groupId?: string }) {
   const { config } = deps;
   const groupId = def.groupId ?? `${config.kafka.consumer.group_prefix}-${def.step}`;
-  return new TransactionalProcessor<R>({
-    ...def,
+  return {
     groupId,
     transactionalIdPrefix: groupId,
     deadLetterTopic: config.kafka.topics.internal_dlq,
     kafka: deps.kafka,
-    dataSource: deps.dataSource,
     maxWaitMs: config.kafka.consumer.max_wait_ms,
     sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
     metrics: { registry: deps.metrics },
-  });
+  };
 }
 
 /** A projection a service keeps, and the topic it folds. */
@@ -65,7 +83,7 @@ export async function projectionRunners(deps: StepDeps, step: string, projection
     ([topic, list]) =>
       new ProjectionRunner({
         kafka: deps.kafka,
-        dataSource: deps.dataSource,
+        dataSource: databaseOf(deps),
         step,
         projections: list,
         topic,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { eventually } from '@medic/testing';
-import { infraFor, stepOf } from '../test/processor-steps';
+import { infraFor, kafkaFor, statelessStepOf, stepOf } from '../test/processor-steps';
 import { EOS_PRODUCER, provisionTopics } from './kafka';
 import { readLog } from './log-reader';
 import type { ProcessorBatch, TransactionalProcessor } from './transactional-processor';
@@ -366,5 +366,89 @@ describe('transactional processor whose batches send nothing', () => {
     await handledAtLeast(40);
     await new Promise((r) => setTimeout(r, 500));
     expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`));
+  });
+});
+
+/**
+ * A stateless step (it keeps nothing between rounds, as enrichment asks the
+ * SIEM and appends what it learnt): no database at all. Kafka's transaction
+ * alone makes its outputs exactly once — a batch whose transaction failed is
+ * fetched again and handled afresh, and what the failed transaction sent is
+ * never read — and what it cannot handle is still dead-lettered.
+ */
+describe('stateless transactional processor, without a database', () => {
+  const id = `s${randomBytes(4).toString('hex')}`;
+  const input = `${id}.in`;
+  const output = `${id}.out`;
+  const dlq = `${id}.dlq`;
+  let kafka: Kafka;
+  let processor: TransactionalProcessor<number> | null = null;
+  const handled: string[] = [];
+  let outages = 0;
+
+  beforeAll(async () => {
+    kafka = await kafkaFor(id, [input, output, dlq]);
+    processor = statelessStepOf(id, kafka, {
+      step: 'ask',
+      topics: [input],
+      handle: (batches) => {
+        const values = batches.flatMap((b) => b.messages.map((m) => m.value!.toString()));
+        if (outages > 0 && values.includes('flaky')) {
+          outages -= 1;
+          return Promise.reject(Object.assign(new Error('the outside world is unreachable'), { retriable: true }));
+        }
+        if (values.includes('poison')) return Promise.reject(new Error('cannot handle poison'));
+        handled.push(...values);
+        return copyTo(output)(batches);
+      },
+    });
+    await processor.start();
+  });
+  afterAll(async () => {
+    await processor?.stop();
+  });
+
+  const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
+  const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
+  const untilAtLeast = (topic: string, n: number, what: string) =>
+    eventually(async () => {
+      const all = await valuesOf(topic);
+      return all.length >= n ? all : undefined;
+    }, what, 60_000);
+
+  it('sends every output exactly once and in order, handling afresh the batches whose transaction failed', async () => {
+    const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);
+    for (let i = 0; i < 50; i += 10) await publish(batch(i));
+    await untilAtLeast(output, 50, 'the first 50 copies');
+    // Another client takes the step's transactional ids: its next transaction fails, and its records come back.
+    const usurpers = [0, 1].map((turn) => kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-${input}-0-${turn}` }));
+    for (const p of usurpers) {
+      await p.connect();
+      await (await p.transaction()).abort();
+    }
+    for (let i = 50; i < 100; i += 10) await publish(batch(i));
+    const out = await untilAtLeast(output, 100, 'all 100 copies');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await valuesOf(output)).toEqual(Array.from({ length: 100 }, (_, i) => `v${i}`));
+    expect(out).toHaveLength(100);
+    // Nothing remembered what the failed transaction sent: its records were handled again.
+    expect(handled.length).toBeGreaterThan(100);
+    expect(new Set(handled).size).toBe(100);
+    await Promise.all(usurpers.map((p) => p.disconnect().catch(() => undefined)));
+  });
+
+  it('dead-letters the record that keeps failing and retries a retriable failure until it passes, with no database to ask', async () => {
+    outages = 3;
+    await publish(['ok-1', 'poison', 'ok-2', 'flaky']);
+    const out = await untilAtLeast(output, 103, 'the good records copied');
+    expect(out.slice(100)).toEqual(['ok-1', 'ok-2', 'flaky']);
+    expect(outages).toBe(0);
+    const dead = await eventually(async () => {
+      const all = await readAll(kafka, dlq);
+      return all.length >= 1 ? all : undefined;
+    }, 'the poison dead-lettered');
+    expect(dead.map((m) => m.value!.toString())).toEqual(['poison']);
+    expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('ask');
+    expect(dead[0]!.headers?.medic_dlq_reason?.toString()).toBe('cannot handle poison');
   });
 });

@@ -5,11 +5,11 @@ import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
 import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
-import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
+import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { processorMetrics } from './processor-metrics';
 import { RecordSpans } from './record-spans';
-import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition } from './step-positions';
+import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition, type StoredPosition } from './step-positions';
 
 /** How often a member still busy with a round tells the group it is alive (kafkajs sends at most one per heartbeatInterval). */
 const HEARTBEAT_DURING_ROUND_MS = 1_000;
@@ -60,6 +60,21 @@ export interface StepResult<R> {
  */
 export type BatchHandler<R> = (batches: readonly ProcessorBatch[], tx: EntityManager) => Promise<readonly StepResult<R>[]>;
 
+/**
+ * A step that keeps nothing between rounds (it asks the outside world and
+ * appends what it learnt): the Kafka transaction alone makes it exactly once.
+ * It needs no Postgres transaction, and no position of its own: a batch
+ * whose Kafka transaction failed comes back from the committed offsets and is
+ * handled afresh, and what the failed transaction sent was never visible to
+ * read_committed readers.
+ */
+export type StatelessBatchHandler<R> = (batches: readonly ProcessorBatch[]) => Promise<readonly StepResult<R>[]>;
+
+/** How a step handles a round: within a Postgres transaction that keeps its state and position, or (stateless) within none. */
+export type StepHandling<R> =
+  | { readonly stateless?: false; readonly dataSource: DataSource; readonly handle: BatchHandler<R> }
+  | { readonly stateless: true; readonly handle: StatelessBatchHandler<R> };
+
 export interface BatchTimings {
   /** The handler and its Postgres transaction (shared with the other partitions of its round). */
   readonly handleMs: number;
@@ -67,7 +82,7 @@ export interface BatchTimings {
   readonly commitMs: number | null;
 }
 
-export interface ProcessorOptions<R> {
+export interface ProcessorSettings<R> {
   /** The step's name: its positions in Postgres, its dead letters and metrics go by it. */
   readonly step: string;
   /** Where records the step cannot handle go (medic.dlq.internal). */
@@ -75,7 +90,6 @@ export interface ProcessorOptions<R> {
   /** How often a round failing for a non-retriable reason is tried whole before its records are tried one by one (default 3). */
   readonly maxAttempts?: number;
   readonly kafka: Kafka;
-  readonly dataSource: DataSource;
   readonly groupId: string;
   /**
    * Prefix of the transactional ids. Each input partition gets its own
@@ -102,7 +116,6 @@ export interface ProcessorOptions<R> {
    */
   readonly gatherMs?: number;
   readonly sessionTimeoutMs: number;
-  readonly handle: BatchHandler<R>;
   readonly logger?: Logger;
   /**
    * Only records this says yes to are handed to `handle`; a batch with none of
@@ -115,6 +128,8 @@ export interface ProcessorOptions<R> {
   /** Where to record each batch's stage timings and size (medic_step_batch_*) and dead letters, under the step's name. */
   readonly metrics?: { readonly registry: Registry };
 }
+
+export type ProcessorOptions<R> = ProcessorSettings<R> & StepHandling<R>;
 
 /** More partitions than one instance of a step is ever given. */
 const MAX_PARTITIONS_AT_ONCE = 64;
@@ -281,7 +296,9 @@ export class TransactionalProcessor<R = void> {
    * A batch that sends nothing (a projection's, a write to the outside world
    * that is idempotent, records the step passes by) needs no Kafka
    * transaction: its position is the one stored in Postgres, and the broker
-   * is spared a transaction that would commit nothing but offsets. Its offset
+   * is spared a transaction that would commit nothing but offsets. (A
+   * stateless step stores none: what it handled since its last commit is
+   * handled again after a restart, which its idempotent writes allow.) Its offset
    * is committed to Kafka, outside any transaction, once the partition has
    * owed one for `OWED_COMMIT_MS`: by its next batch then, or on its own if
    * none comes, so that the group's lag as Kafka tools show it comes back to
@@ -376,11 +393,14 @@ export class TransactionalProcessor<R = void> {
     const started = performance.now();
     const spans = new RecordSpans(this.opts.step, this.opts.groupId);
     let plans: readonly Plan<R>[];
+    const opts = this.opts;
     try {
-      plans = await this.opts.dataSource.transaction(async (tx) => {
-        if (this.opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.opts.serializeHandling]);
-        return this.plan(round, tx, spans);
-      });
+      plans = opts.stateless
+        ? await this.plan(round, null, spans)
+        : await opts.dataSource.transaction(async (tx) => {
+            if (opts.serializeHandling) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [opts.serializeHandling]);
+            return this.plan(round, tx, spans);
+          });
     } catch (error) {
       spans.fail(error);
       for (const entry of round) entry.reject(error);
@@ -416,10 +436,12 @@ export class TransactionalProcessor<R = void> {
    * Inside the round's Postgres transaction: sorts each batch's records into
    * those already handled (their Kafka transaction failed: send its stored
    * records again) and fresh ones, hands the fresh ones to the step, and
-   * stores what each partition's Kafka transaction is about to send.
+   * stores what each partition's Kafka transaction is about to send. A
+   * stateless step (no transaction) has no position of its own: every record
+   * it is given is fresh.
    */
-  private async plan(round: readonly RoundEntry<R>[], tx: EntityManager, spans: RecordSpans): Promise<Plan<R>[]> {
-    const positions = await loadPositions(tx, this.opts.step, round.map((e) => e.batch));
+  private async plan(round: readonly RoundEntry<R>[], tx: EntityManager | null, spans: RecordSpans): Promise<Plan<R>[]> {
+    const positions = tx === null ? new Map<string, StoredPosition>() : await loadPositions(tx, this.opts.step, round.map((e) => e.batch));
     const parts = round.map((entry) => {
       const stored = positions.get(slotKey(entry.batch.topic, entry.batch.partition));
       const done = stored ? BigInt(stored.lastOffset) : -1n;
@@ -430,11 +452,8 @@ export class TransactionalProcessor<R = void> {
       return { entry, stored, redelivered, ahead: false, fresh: { ...entry.batch, messages: fresh } };
     });
     // Only a partition whose records came back after a failed Kafka transaction needs what that transaction sent.
-    const pending = await loadPending(
-      tx,
-      this.opts.step,
-      parts.filter((p) => p.redelivered).map((p) => p.entry.batch),
-    );
+    const redelivered = parts.filter((p) => p.redelivered).map((p) => p.entry.batch);
+    const pending = tx === null ? new Map<string, StepPosition>() : await loadPending(tx, this.opts.step, redelivered);
     const results = await this.handleFresh(
       parts.map((p) => p.fresh),
       tx,
@@ -461,7 +480,7 @@ export class TransactionalProcessor<R = void> {
     const stored: StepPosition[] = plans.flatMap((plan, i) =>
       plan.aheadOfLog !== null ? [] : [{ topic: round[i]!.batch.topic, partition: round[i]!.batch.partition, lastOffset: plan.commitThrough, pending: plan.sends }],
     );
-    await storePositions(tx, this.opts.step, stored);
+    if (tx !== null) await storePositions(tx, this.opts.step, stored);
     return plans;
   }
 
@@ -472,7 +491,7 @@ export class TransactionalProcessor<R = void> {
    * round's records are tried one by one, each behind a savepoint, and those
    * that still fail are dead-lettered.
    */
-  private async handleFresh(batches: readonly ProcessorBatch[], tx: EntityManager, spans: RecordSpans): Promise<{ outputs: Output[]; reports: R[]; rejected: RejectedRecord[] }[]> {
+  private async handleFresh(batches: readonly ProcessorBatch[], tx: EntityManager | null, spans: RecordSpans): Promise<{ outputs: Output[]; reports: R[]; rejected: RejectedRecord[] }[]> {
     const empty = () => ({ outputs: [] as Output[], reports: [] as R[], rejected: [] as RejectedRecord[] });
     const nonEmpty = batches.filter((b) => b.messages.length > 0);
     if (nonEmpty.length === 0) return batches.map(empty);
@@ -496,15 +515,15 @@ export class TransactionalProcessor<R = void> {
     for (const batch of batches) {
       const result = empty();
       for (const message of batch.messages) {
-        await tx.query('SAVEPOINT medic_record');
+        await tx?.query('SAVEPOINT medic_record');
         try {
           const [r] = await this.handleWithin(tx, [{ ...batch, messages: [message] }], spans);
-          await tx.query('RELEASE SAVEPOINT medic_record');
+          await tx?.query('RELEASE SAVEPOINT medic_record');
           result.outputs.push(...r!.outputs);
           result.reports.push(r!.report);
           result.rejected.push(...(r!.rejected ?? []));
         } catch (error) {
-          await tx.query('ROLLBACK TO SAVEPOINT medic_record');
+          await tx?.query('ROLLBACK TO SAVEPOINT medic_record');
           if (await this.isInfrastructure(error)) throw error;
           // Nothing of the record is kept: a rebuild of the step's state leaves it out too.
           result.rejected.push({ offset: message.offset, code: codeOf(error), reason: error instanceof Error ? error.message : String(error), rolledBack: '*' });
@@ -515,9 +534,13 @@ export class TransactionalProcessor<R = void> {
     return results;
   }
 
-  private async handleWithin(tx: EntityManager, batches: readonly ProcessorBatch[], spans: RecordSpans): Promise<readonly StepResult<R>[]> {
+  private async handleWithin(tx: EntityManager | null, batches: readonly ProcessorBatch[], spans: RecordSpans): Promise<readonly StepResult<R>[]> {
     for (const b of batches) spans.begin(b.topic, b.partition, b.messages);
-    const out = await this.opts.handle(batches, tx);
+    const opts = this.opts;
+    let out: readonly StepResult<R>[];
+    if (opts.stateless) out = await opts.handle(batches);
+    else if (tx !== null) out = await opts.handle(batches, tx);
+    else throw new Error(`step ${opts.step} keeps state: its rounds are handled within a Postgres transaction`);
     if (out.length !== batches.length) throw new Error(`step returned ${out.length} results for ${batches.length} batches`);
     return out;
   }
@@ -540,8 +563,10 @@ export class TransactionalProcessor<R = void> {
     return batches.some((b) => (this.failures.get(this.failureKey(b)) ?? 0) >= (this.opts.maxAttempts ?? 3));
   }
 
-  private isInfrastructure(error: unknown): Promise<boolean> {
-    return isInfrastructureError(error, this.opts.dataSource);
+  /** A stateless step depends on no database: only an error that says so is about the infrastructure. */
+  private async isInfrastructure(error: unknown): Promise<boolean> {
+    const opts = this.opts;
+    return opts.stateless ? isRetriable(error) : isInfrastructureError(error, opts.dataSource);
   }
 
   private deadLetters(batch: ProcessorBatch, rejected: readonly RejectedRecord[]): PendingOutput[] {

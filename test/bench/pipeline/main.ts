@@ -269,7 +269,10 @@ async function stageSummary(medic: MedicUnderTest, service: ServiceName, step: s
   const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
   const mean = (stage: string) => (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
   const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
-  return `${indent}${step.padEnd(9)} per batch: handle (Postgres) ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${mean('commit').toFixed(1)} ms, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
+  // The enrichment service's steps are stateless: no Postgres transaction around their rounds. A step that sends nothing commits no Kafka transaction.
+  const handle = service === 'enrichment' ? 'handle' : 'handle (Postgres)';
+  const commit = d('commit_count') > 0 ? `${mean('commit').toFixed(1)} ms` : 'none';
+  return `${indent}${step.padEnd(9)} per batch: ${handle} ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${commit}, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
 }
 
 /**

@@ -41,7 +41,7 @@ export class MedicCoreModule implements OnApplicationShutdown {
         },
         {
           provide: STEP_DEPS,
-          useFactory: (kafka: Kafka, dataSource: DataSource, metrics: Registry): StepDeps => ({ config, kafka, dataSource, metrics }),
+          useFactory: (kafka: Kafka, dataSource: DataSource | null, metrics: Registry): StepDeps => ({ config, kafka, dataSource, metrics }),
           inject: [KAFKA, DATA_SOURCE, METRICS],
         },
       ],

@@ -7,6 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeze } from '@medic/testing';
 import { startElasticsearch, type ElasticsearchHandle } from './elasticsearch';
 import { isAlive } from './processes';
 import { waitFor } from './wait';
@@ -97,9 +98,9 @@ describe('devstack Elasticsearch', () => {
     const { server } = node;
     expect(await server.answers!(3_000)).toBe(true);
     const jvm = await serverJvm(node.url);
-    process.kill(jvm, 'SIGSTOP');
     const run = server.current();
     try {
+      await freeze(jvm);
       expect(await server.answers!(1_000)).toBe(false);
     } finally {
       // What medic up does to a node that stopped answering: the launcher alone would leave the frozen JVM holding the port.

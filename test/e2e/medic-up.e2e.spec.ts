@@ -79,15 +79,24 @@ describe('medic up', () => {
       return body.data.items.find((d) => d.kill_id === 'sim-1');
     }, 'the decision of the simulated kill');
     const jsonl = join(home, 'kills.jsonl');
-    writeFileSync(jsonl, [killReport({ kill_id: 'sim-2' }), killReport({ kill_id: 'sim-3', target_module: 'report-cache' })].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    // A line goes as it is: one naming its kill twice reaches Medic so, and is refused there rather than read as either kill.
+    const twice = JSON.stringify(killReport({ kill_id: 'sim-4' })).replace('"kill_id":"sim-4"', '"kill_id":"sim-4","kill_id":"sim-5"');
+    writeFileSync(jsonl, [...[killReport({ kill_id: 'sim-2' }), killReport({ kill_id: 'sim-3', target_module: 'report-cache' })].map((r) => JSON.stringify(r)), twice].join('\n') + '\n');
     const replayed = await medicCli(['smith', 'replay', jsonl], { env: { ...env, DATABASE_URL: '' } });
-    expect(replayed.stdout).toMatch(/^sent 2 reports from /);
-    await eventually(async () => {
+    expect(replayed.stdout).toMatch(/^sent 3 reports from /);
+    const refused = await eventually(async () => {
+      const res = await fetch(`${endpoints.api.url}/dead-letters?dlq=kill_reports&code=malformed_json`, { headers: { 'X-API-Key': endpoints.api.key } });
+      const body = (await res.json()) as { data: { items: { reason: string }[] } };
+      return body.data.items.find((d) => /twice/.test(d.reason));
+    }, 'the dead letter of the line naming its kill twice');
+    expect(refused.reason).toMatch(/"kill_id" appears twice in one object \(at payload\.kill_id\)/);
+    const decided = await eventually(async () => {
       const res = await fetch(`${endpoints.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': endpoints.api.key } });
       const body = (await res.json()) as { data: { items: { kill_id: string }[] } };
       const ids = body.data.items.map((d) => d.kill_id);
-      return ids.includes('sim-2') && ids.includes('sim-3') ? true : undefined;
+      return ids.includes('sim-2') && ids.includes('sim-3') ? ids : undefined;
     }, 'the decisions of the replayed kills');
+    expect(decided.filter((id) => id === 'sim-4' || id === 'sim-5')).toEqual([]);
 
     // Sample SIEM data goes into the stack's Elasticsearch.
     const seeded = await medicCli(['siem', 'seed'], { env: { ...env, DATABASE_URL: '' } });

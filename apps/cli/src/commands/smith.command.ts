@@ -43,10 +43,12 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
         throw new CliError(`${file}:${n}: not JSON`, 2);
       }
       const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-      // A line is a whole envelope, or just its payload; it goes as it is, for Medic to judge.
-      const envelope = 'message_type' in record ? record : { version: '1.0', message_type: 'KILL_REPORT', reply_to: config.smith.event_bus.response_topic, payload: record };
-      const payload = (envelope['payload'] ?? {}) as Record<string, unknown>;
-      return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value: JSON.stringify(envelope) };
+      // A line is a whole envelope, or just its payload; it goes as it is, byte for byte, for Medic to judge
+      // (parsed and written again, a member named twice would lose one of its values here).
+      const whole = 'message_type' in record;
+      const payload = ((whole ? record['payload'] : record) ?? {}) as Record<string, unknown>;
+      const value = whole ? line : `{"version":"1.0","message_type":"KILL_REPORT","reply_to":${JSON.stringify(config.smith.event_bus.response_topic)},"payload":${line}}`;
+      return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value };
     });
   if (messages.length === 0) throw new CliError(`${file} holds no reports`, 2);
   const topic = await send(config, messages);

@@ -12,6 +12,7 @@ import type { SmithKillMessage } from './kill-report';
 import { readKillReport, unknownPayloadFields } from './kill-report-payload';
 import { DEFAULT_KILL_REPORT_LIMITS, type KillReportLimits } from './kill-report-limits';
 import { kindOf, quote, reject, Rejection, type ValidationFailure } from './validation-failure';
+import { repeatedMember } from '../shared/json-members';
 import { printable, shorten } from '../shared/text';
 
 const ENVELOPE_FIELDS = new Set(['version', 'message_type', 'payload', 'correlation_id', 'reply_to']);
@@ -78,13 +79,21 @@ function decodeJson(raw: Uint8Array): unknown {
   } catch {
     return reject('malformed_json', null, 'message is not valid UTF-8 text');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     // The parser quotes the text around the fault, which may hold any byte Smith sent.
     const detail = error instanceof Error ? `: ${printable(error.message)}` : '';
     return reject('malformed_json', null, `message is not valid JSON${detail}`);
   }
+  // JSON.parse would keep the last of the two silently; which one Smith meant is not Medic's guess.
+  const repeated = repeatedMember(text);
+  if (repeated !== null) {
+    const path = printable(shorten(repeated.path, 128));
+    reject('malformed_json', path, `message is ambiguous JSON: the member ${quote(repeated.name)} appears twice in one object (at ${path}); each name may appear once`);
+  }
+  return value;
 }
 
 function readEnvelope(value: unknown): UntrustedObject {

@@ -167,6 +167,21 @@ describe('parseSmithKillMessage: refused messages', () => {
     expect(failureOf(raw)).toMatchObject({ code: 'malformed_json', field: null });
   });
 
+  it('refuses a member named twice in one object rather than keep either value, naming where', () => {
+    const text = JSON.stringify(envelope(DEMO_PAYLOAD)).replace('"kill_id":"demo-1"', '"kill_id":"demo-1","kill_id":"demo-2"');
+    expect(JSON.parse(text).payload.kill_id).toBe('demo-2');
+    expect(failureOf(encode(text))).toEqual({
+      code: 'malformed_json',
+      field: 'payload.kill_id',
+      reason: 'message is ambiguous JSON: the member "kill_id" appears twice in one object (at payload.kill_id); each name may appear once',
+    });
+    // Spelt differently, the same name: JSON decodes both to "version".
+    const escaped = JSON.stringify(envelope(DEMO_PAYLOAD)).replace('{"version":"1.0"', '{"version":"1.0","\\u0076ersion":"1.1"');
+    expect(failureOf(encode(escaped))).toMatchObject({ code: 'malformed_json', field: 'version' });
+    // One name in two objects is two members.
+    expect(parseSmithKillMessage(withPayload({ metadata: { a: { id: 1 }, b: { id: 2 } } })).ok).toBe(true);
+  });
+
   it("names the parser's fault without repeating the control characters it quotes", () => {
     const failure = failureOf(new Uint8Array([0x00, 0x01, 0x1b, 0x0a]));
     expect(failure.code).toBe('malformed_json');

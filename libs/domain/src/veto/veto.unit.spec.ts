@@ -222,6 +222,11 @@ describe('reading an answer from a reply topic', () => {
     expect(failure(value)).toMatchObject({ code, field });
   });
 
+  it('refuses an answer naming its decision twice, whichever JSON.parse would keep', () => {
+    const text = JSON.stringify(wire).replace('"decision":"veto"', '"decision":"approve","decision":"veto"');
+    expect(read(text)).toMatchObject({ kind: 'malformed', failure: { code: 'malformed_json', field: 'decision' } });
+  });
+
   it('refuses a message over the size limit before parsing it', () => {
     expect(readVetoAnswer(bytes(wire), 64)).toMatchObject({ kind: 'malformed', failure: { code: 'message_too_large' } });
   });

@@ -173,13 +173,12 @@ describe('the approval queue over REST (manual mode)', () => {
     expect(surrogate.status).toBe(400);
     expect(((await surrogate.json()) as Envelope<unknown>).errors[0]!.message).toMatch(/^reason: holds a lone surrogate escape/);
     // A member named twice is refused: JSON.parse alone would deny with the last reason, "x", and drop the first.
-    const twice = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, {
-      method: 'POST',
-      headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'application/json' },
-      body: '{"reason":"checked, it was a threat","reason":"x"}',
-    });
-    expect(twice.status).toBe(400);
-    expect(((await twice.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'validation_error', field: 'reason', message: expect.stringMatching(/twice/) });
+    // Behind a byte order mark too, which the parser reads past.
+    for (const body of ['{"reason":"checked, it was a threat","reason":"x"}', '\uFEFF{"reason":"checked, it was a threat","reason":"x"}']) {
+      const twice = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, { method: 'POST', headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'application/json' }, body });
+      expect(twice.status).toBe(400);
+      expect(((await twice.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'validation_error', field: 'reason', message: expect.stringMatching(/twice/) });
+    }
     // A bare JSON value is read, and the route says what it takes: a JSON object, not null nor an empty list.
     for (const bare of [null, 'no', []]) {
       const res = await deny(item.item_id, 'bob', bare);

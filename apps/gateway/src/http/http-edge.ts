@@ -54,7 +54,8 @@ export const JSON_BODIES = {
   strict: false,
   verify: (_req: unknown, _res: unknown, body: Buffer): void => {
     if (!isUtf8(body)) throw Object.assign(new Error('a JSON body must be UTF-8: this one is not valid UTF-8'), { status: 415, expose: true, type: 'charset.unsupported' });
-    const repeated = repeatedMemberOf(body.toString('utf8'));
+    // The parser reads past a byte order mark (iconv-lite drops it), so this looks past it too.
+    const repeated = repeatedMemberOf(body.toString('utf8').replace(/^\uFEFF/, ''));
     if (repeated !== null) {
       const field = printable(shorten(repeated.path, 128));
       throw new ApiError(400, 'validation_error', `${field}: the body names this member twice in one object; each name may appear once`, field);

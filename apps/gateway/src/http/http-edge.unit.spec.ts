@@ -1,4 +1,5 @@
-import { clientErrorAnswer, jsonBodyRefusal } from './http-edge';
+import { ApiError } from './envelope';
+import { clientErrorAnswer, JSON_BODIES, jsonBodyRefusal } from './http-edge';
 
 describe('request bodies', () => {
   it('takes JSON in UTF-8, however the type and charset are written', () => {
@@ -17,6 +18,34 @@ describe('request bodies', () => {
   it('refuses every charset but UTF-8, UTF-16 included', () => {
     expect(jsonBodyRefusal('application/json; charset=utf-16')).toMatch(/unsupported charset "utf-16"/);
     expect(jsonBodyRefusal('application/json; charset="ISO-8859-1"')).toMatch(/"ISO-8859-1".*UTF-8/);
+  });
+});
+
+describe('reading a JSON body', () => {
+  const verify = (text: string | Buffer) => () => JSON_BODIES.verify(undefined, undefined, Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8'));
+
+  it('refuses a member named twice in one object as a validation error naming it, with or without a byte order mark', () => {
+    for (const body of ['{"reason":"a","reason":"b"}', '\uFEFF{"reason":"a","reason":"b"}', '{"notes":"x","reason":"a","\\u0072eason":"b"}']) {
+      let thrown: unknown;
+      try {
+        verify(body)();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ApiError);
+      expect(thrown).toMatchObject({ status: 400, code: 'validation_error', field: 'reason' });
+    }
+    expect(() => verify('{"thresholds":{"low":0.3,"low":0.5},"reason":"r"}')()).toThrow(/^thresholds\.low: the body names this member twice/);
+  });
+
+  it('lets distinct members through, and leaves a body that is not JSON to the parser', () => {
+    expect(verify('{"reason":"a","notes":{"reason":"b"}}')).not.toThrow();
+    expect(verify('{"reason":')).not.toThrow();
+    expect(verify('null')).not.toThrow();
+  });
+
+  it('refuses bytes that are not UTF-8 with 415 first', () => {
+    expect(verify(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(/not valid UTF-8/);
   });
 });
 

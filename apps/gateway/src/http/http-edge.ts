@@ -46,9 +46,10 @@ export function jsonBodyRefusal(contentType: string | undefined): string | null 
  * 415 before they are parsed (they would be read with replacement characters
  * and acted on), text holding a lone surrogate escape with 400 naming the
  * field, a member named twice in one object (`{"reason":"a","reason":""}`,
- * which JSON.parse would read as its last) with 400 naming it, and a bare JSON value (`null`, `"x"`, `5`) is parsed so that the
- * route says what it takes instead of a parser's message about its first
- * character. The body size limit stays the parser's (100 kB).
+ * which JSON.parse would read as its last) with 400 naming it, and a bare
+ * JSON value (`null`, `"x"`, `5`) is parsed so that the route says what it
+ * takes instead of a parser's message about its first character. The body
+ * size limit stays the parser's (100 kB).
  */
 export const JSON_BODIES = {
   strict: false,

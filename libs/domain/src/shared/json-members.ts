@@ -19,8 +19,9 @@ interface Frame {
   readonly names: Set<string> | null;
   /** In an object: whether the next string is a member name. */
   expectName: boolean;
-  /** In an object: the last member name read; in an array: the index of the current element. */
+  /** In an object: the last member name read. */
   lastName: string;
+  /** In an array: the index of the current element. */
   index: number;
 }
 

@@ -146,6 +146,8 @@ interface StackProcessView {
   pid: number | null;
   restarts: number;
   last_exit: { code: number | null; signal: string | null } | null;
+  since: string;
+  unanswered_since: string | null;
 }
 
 describe('medic up keeps its stack alive', () => {
@@ -196,11 +198,16 @@ describe('medic up keeps its stack alive', () => {
     }, `${name} running`);
     const mark = output.length;
     process.kill(before.pid!, signal);
-    await eventually(
-      () => Promise.resolve(output.slice(mark).includes(`${name} is back`) ? true : undefined),
-      `medic up to restart ${name} after ${signal}`,
-      150_000,
-    ).catch((error: Error) => {
+    const frozen = { unansweredSince: null as string | null };
+    const warned = `${name} (pid ${before.pid}) has not answered for`;
+    await (async () => {
+      if (signal === 'SIGSTOP') {
+        // Told, and shown in the state file, well before it is killed.
+        await eventually(() => Promise.resolve(output.slice(mark).includes(warned) ? true : undefined), `medic up to say ${name} is silent`, 60_000);
+        frozen.unansweredSince = stackProcess(name).unanswered_since;
+      }
+      await eventually(() => Promise.resolve(output.slice(mark).includes(`${name} is back`) ? true : undefined), `medic up to restart ${name} after ${signal}`, 150_000);
+    })().catch((error: Error) => {
       // Not left frozen for the cases after this one.
       if (signal === 'SIGSTOP') process.kill(before.pid!, 'SIGCONT');
       throw new Error(`${error.message}; medic up said:\n${output.slice(mark)}`);
@@ -210,12 +217,15 @@ describe('medic up keeps its stack alive', () => {
     const after = stackProcess(name);
     expect(after).toMatchObject({ state: 'running', restarts: before.restarts + 1 });
     expect(after.pid).not.toBe(before.pid);
-    return { said, before, after };
+    expect(after.unanswered_since).toBeNull();
+    return { said, before, after, unansweredSince: frozen.unansweredSince };
   };
   const killAndWaitBack = (name: string) => disruptAndWaitBack(name, 'SIGKILL');
   /** A frozen process is killed once it has not answered for its limit, and says so. */
   const freezeAndWaitBack = async (name: string) => {
-    const { said, before, after } = await disruptAndWaitBack(name, 'SIGSTOP');
+    const { said, before, after, unansweredSince } = await disruptAndWaitBack(name, 'SIGSTOP');
+    expect(said).toMatch(new RegExp(`${name} \\(pid ${before.pid}\\) has not answered for \\d+s; it is killed and started again if it stays silent for \\d+s`));
+    expect(Date.parse(unansweredSince ?? '')).toBeGreaterThanOrEqual(Date.parse(before.since));
     expect(said).toMatch(new RegExp(`${name} \\(pid ${before.pid}\\) has not answered for \\d+s; killing it \\(SIGKILL\\) to start it again`));
     expect(said).toMatch(new RegExp(`${name} \\(pid ${before.pid}\\) exited \\(signal SIGKILL: not answering for \\d+s\\)`));
     expect(after).toMatchObject({ last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^not answering for \d+s$/) } });

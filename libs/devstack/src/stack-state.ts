@@ -25,6 +25,11 @@ export const stackProcessSchema = z.object({
   /** When it entered its current state. */
   since: z.string(),
   last_exit: exitSchema.nullable(),
+  /**
+   * Set while a running process has gone unanswered long enough for `medic up` to say so
+   * (see `LivenessPolicy.warnAfterMs`): the time of its last answer. Null while it answers.
+   */
+  unanswered_since: z.string().nullable().default(null),
   log_file: z.string(),
 });
 
@@ -60,19 +65,32 @@ export function processUp(
     restarts: before ? before.restarts + (before.state === 'restarting' ? 1 : 0) : 0,
     since: at.toISOString(),
     last_exit: before?.last_exit ?? null,
+    unanswered_since: null,
     log_file: up.logFile,
   };
+}
+
+/** A running process has not answered since `lastAnswer` (or, with null, answers again). */
+export function processUnanswered(before: StackProcess, lastAnswer: Date | null): StackProcess {
+  return { ...before, unanswered_since: lastAnswer === null ? null : lastAnswer.toISOString() };
 }
 
 /** Its run ended (it died, or a restart failed) and it will be started again. */
 export function processDown(before: StackProcess, exit: ExitStatus, at: Date): StackProcess {
   const lastExit: ProcessExit = { code: exit.code, signal: exit.signal, at: at.toISOString(), ...(exit.reason ? { reason: exit.reason } : {}) };
-  return { ...before, state: 'restarting', pid: null, since: before.state === 'restarting' ? before.since : at.toISOString(), last_exit: lastExit };
+  return {
+    ...before,
+    state: 'restarting',
+    pid: null,
+    since: before.state === 'restarting' ? before.since : at.toISOString(),
+    last_exit: lastExit,
+    unanswered_since: null,
+  };
 }
 
 /** Stopped for good: `medic up` is shutting down or gave up on it. */
 export function processStopped(before: StackProcess, at: Date): StackProcess {
-  return { ...before, state: 'stopped', pid: null, since: at.toISOString() };
+  return { ...before, state: 'stopped', pid: null, since: at.toISOString(), unanswered_since: null };
 }
 
 /** "signal SIGKILL", "code 1" (with why, when known: "signal SIGKILL: not answering for 30s"), or what is known when neither is. */

@@ -1,4 +1,4 @@
-import { describeExit, processDown, processStopped, processUp, stackStateSchema } from './stack-state';
+import { describeExit, processDown, processStopped, processUnanswered, processUp, stackStateSchema } from './stack-state';
 
 const t = (s: number) => new Date(Date.UTC(2026, 11, 1, 9, 0, s));
 const kafka = { name: 'kafka', kind: 'kafka', pid: 100, logFile: '/x/broker.log' } as const;
@@ -13,8 +13,22 @@ describe('stack process state', () => {
       restarts: 0,
       since: t(0).toISOString(),
       last_exit: null,
+      unanswered_since: null,
       log_file: '/x/broker.log',
     });
+  });
+
+  it('a silence is shown from the last answer until it answers again, dies or is stopped', () => {
+    const silent = processUnanswered(processUp(undefined, kafka, t(0)), t(20));
+    expect(silent).toMatchObject({ state: 'running', pid: 100, unanswered_since: t(20).toISOString() });
+    expect(processUnanswered(silent, null).unanswered_since).toBeNull();
+    expect(processDown(silent, { code: null, signal: 'SIGKILL', reason: 'not answering for 60s' }, t(80)).unanswered_since).toBeNull();
+    expect(processStopped(silent, t(30)).unanswered_since).toBeNull();
+  });
+
+  it('reads a state file written before silences were shown', () => {
+    const { unanswered_since: _absent, ...older } = processUp(undefined, kafka, t(0));
+    expect(stackStateSchema.parse({ supervisor_pid: 1, updated_at: t(0).toISOString(), processes: [older] }).processes[0]?.unanswered_since).toBeNull();
   });
 
   it('a death makes it restarting with the exit kept; coming back counts one restart', () => {

@@ -22,12 +22,15 @@ export interface RestartPolicy {
  * asked is asked every `intervalMs` whether it answers at all (an answer that
  * is an error counts: a busy or failing process is not a hung one); one that
  * has not answered for its limit is killed (SIGKILL), and so started again like
- * one that died.
+ * one that died. Before that, a silence of `warnAfterMs` is told to the human
+ * running the stack (and shown in the state file), and so is an answer after it.
  */
 export interface LivenessPolicy {
   readonly intervalMs: number;
   /** Each question's bound. */
   readonly checkMs: number;
+  /** How long any process may go without answering before `medic up` says so. */
+  readonly warnAfterMs: number;
   /** How long a Medic service may go without answering. */
   readonly serviceMs: number;
   /** How long the broker or Postgres may: they are slower to start again, and busier. */
@@ -43,7 +46,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxDelayMs: 10_000,
   stableAfterMs: 30_000,
   maxFailuresInARow: 10,
-  liveness: { intervalMs: 5_000, checkMs: 3_000, serviceMs: 30_000, serverMs: 60_000 },
+  liveness: { intervalMs: 5_000, checkMs: 3_000, warnAfterMs: 15_000, serviceMs: 30_000, serverMs: 60_000 },
 };
 
 /** How long a process of this kind may go without answering before it is killed. */

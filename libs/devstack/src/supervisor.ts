@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { messageOf } from './errors';
-import { describeExit, processDown, processStopped, processUp, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
+import { describeExit, processDown, processStopped, processUnanswered, processUp, type ExitStatus, type StackProcess, type StackProcessKind, type StackState } from './stack-state';
 import { afterFailure, DEFAULT_RESTART_POLICY, unresponsiveLimitMs, type RestartPolicy } from './supervision';
 import { type RestartableServer, type ServerRun } from './types';
 import { withTimeout } from './wait';
@@ -90,18 +90,30 @@ export class Supervisor {
     const ask = server.answers.bind(server);
     const { liveness } = this.policy;
     const limitMs = unresponsiveLimitMs(liveness, kind);
+    const limit = `${Math.round(limitMs / 1000)}s`;
     void (async () => {
       let answeredAt = this.now().getTime();
+      let told = false;
       while ((await this.sleep(liveness.intervalMs)) && !state.stopped) {
         const answered = await withTimeout(ask(liveness.checkMs), liveness.checkMs + 1_000, () => new Error('no answer')).catch(() => false);
         if (state.stopped || this.stopping) return;
         const now = this.now().getTime();
+        const silentFor = `${Math.round((now - answeredAt) / 1000)}s`;
         if (answered) {
+          if (told) {
+            told = false;
+            this.events.log(`${name} (pid ${run.pid}) answers again, after ${silentFor} without an answer`);
+            this.unanswered(name, run, null);
+          }
           answeredAt = now;
           continue;
         }
+        if (!told && now - answeredAt >= liveness.warnAfterMs && now - answeredAt < limitMs) {
+          told = true;
+          this.events.log(`${name} (pid ${run.pid}) has not answered for ${silentFor}; it is killed and started again if it stays silent for ${limit}`);
+          this.unanswered(name, run, new Date(answeredAt));
+        }
         if (now - answeredAt < limitMs) continue;
-        const silentFor = `${Math.round((now - answeredAt) / 1000)}s`;
         this.events.log(`${name} (pid ${run.pid}) has not answered for ${silentFor}; killing it (SIGKILL) to start it again`);
         try {
           this.kill(run);
@@ -145,6 +157,12 @@ export class Supervisor {
         ranFor = 0;
       }
     }
+  }
+
+  /** The run still being the process's current one, marks since when it has not answered (null: it answers again). */
+  private unanswered(name: string, run: ServerRun, lastAnswer: Date | null): void {
+    const proc = this.processes.get(name);
+    if (proc?.state === 'running' && proc.pid === run.pid) this.update(processUnanswered(proc, lastAnswer));
   }
 
   private down(name: string, exit: ExitStatus): void {

@@ -52,11 +52,11 @@ const policy: RestartPolicy = {
   maxDelayMs: 4,
   stableAfterMs: 60_000,
   maxFailuresInARow: 3,
-  liveness: { intervalMs: 2, checkMs: 50, serviceMs: 30, serverMs: 200 },
+  liveness: { intervalMs: 2, checkMs: 50, warnAfterMs: 10, serviceMs: 30, serverMs: 200 },
 };
 
 /** `kill` ends the run, as SIGKILL would. */
-function supervise(servers: readonly ScriptedServer[] = []) {
+function supervise(servers: readonly ScriptedServer[] = [], liveness: Partial<RestartPolicy['liveness']> = {}) {
   const lines: string[] = [];
   const states: StackState[] = [];
   const gaveUp: string[] = [];
@@ -65,7 +65,7 @@ function supervise(servers: readonly ScriptedServer[] = []) {
     killed.push(run.pid);
     servers.find((s) => s.current() === run)?.die({ code: null, signal: 'SIGKILL' });
   };
-  const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, policy, undefined, kill);
+  const supervisor = new Supervisor({ log: (l) => lines.push(l), changed: (s) => states.push(s), gaveUp: (name, reason) => gaveUp.push(`${name}: ${reason}`) }, { ...policy, liveness: { ...policy.liveness, ...liveness } }, undefined, kill);
   const last = (name: string) => states.at(-1)?.processes.find((p) => p.name === name);
   const until = (condition: () => boolean) =>
     waitFor(() => (condition() ? Promise.resolve() : Promise.reject(new Error('not yet'))), { timeoutMs: 2_000, intervalMs: 1, onTimeout: () => new Error(`timed out; log: ${lines.join(' | ')}`) });
@@ -118,9 +118,12 @@ describe('Supervisor', () => {
     supervisor.watch('decision', 'service', server);
     await until(() => last('decision')?.pid === 101);
     expect(killed).toEqual([100]);
-    expect(lines[0]).toMatch(/^decision \(pid 100\) has not answered for \d+s; killing it \(SIGKILL\) to start it again$/);
-    expect(lines[1]).toMatch(/^decision \(pid 100\) exited \(signal SIGKILL: not answering for \d+s\); restarting it in/);
+    expect(lines[0]).toMatch(/^decision \(pid 100\) has not answered for \d+s; it is killed and started again if it stays silent for \d+s$/);
+    expect(lines[1]).toMatch(/^decision \(pid 100\) has not answered for \d+s; killing it \(SIGKILL\) to start it again$/);
+    expect(lines[2]).toMatch(/^decision \(pid 100\) exited \(signal SIGKILL: not answering for \d+s\); restarting it in/);
     expect(last('decision')).toMatchObject({ state: 'running', restarts: 1, last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^not answering for \d+s$/) } });
+    // The new run has not been silent.
+    expect(last('decision')?.unanswered_since).toBeNull();
     supervisor.stop();
   });
 
@@ -136,6 +139,32 @@ describe('Supervisor', () => {
     expect(killed).toEqual([]);
     expect(unasked.asked).toEqual([]);
     expect(last('kafka')).toMatchObject({ state: 'running', pid: 100, restarts: 0 });
+    supervisor.stop();
+  });
+
+  it('says when a run has gone silent, and when it answers again, and shows since when in its state', async () => {
+    const server = new ScriptedServer();
+    server.answering = true;
+    // A limit no pause of a busy test machine reaches: this run is never killed.
+    const { supervisor, lines, killed, last, until } = supervise([server], { serverMs: 60_000 });
+    supervisor.watch('kafka', 'kafka', server);
+    await until(() => server.asked.length >= 2);
+    expect(last('kafka')?.unanswered_since).toBeNull();
+    server.answering = false;
+    await until(() => lines.length >= 1);
+    expect(lines).toEqual([expect.stringMatching(/^kafka \(pid 100\) has not answered for \d+s; it is killed and started again if it stays silent for 60s$/)]);
+    const since = last('kafka')?.unanswered_since;
+    expect(since).toEqual(expect.any(String));
+    expect(Date.parse(since!)).toBeLessThanOrEqual(Date.now());
+    // Told once per silence, however long it lasts below the limit.
+    const asked = server.asked.length;
+    await until(() => server.asked.length >= asked + 3);
+    expect(lines).toHaveLength(1);
+    server.answering = true;
+    await until(() => lines.length >= 2);
+    expect(lines[1]).toMatch(/^kafka \(pid 100\) answers again, after \d+s without an answer$/);
+    expect(last('kafka')).toMatchObject({ state: 'running', pid: 100, restarts: 0, unanswered_since: null });
+    expect(killed).toEqual([]);
     supervisor.stop();
   });
 

@@ -25,16 +25,30 @@ export function formatTimeline(killId: string, events: readonly LoggedEvent<Kill
   const entries: Entry[] = [...events.map((event) => ({ event })), ...unreadable.map((record) => ({ record }))].sort(
     (a, b) => placeOf(a).partition - placeOf(b).partition || Number(BigInt(placeOf(a).offset) - BigInt(placeOf(b).offset)),
   );
+  const seen = { context: false, decision: false };
   for (const { event: e, record: r } of entries) {
     if (r !== undefined) {
       lines.push(`  unreadable record ${describeUnreadable(r)}`);
       continue;
     }
-    lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);
+    const note = e.data.type === 'ContextEnriched' ? lateContext(seen) : '';
+    if (e.data.type === 'ContextEnriched') seen.context = true;
+    if (e.data.type === 'DecisionMade') seen.decision = true;
+    lines.push(`${e.time}  ${e.data.type.padEnd(22)} ${summary(e.data)}${note}  [${e.source} ${e.topic}/${e.partition}@${e.offset} id=${e.id}${e.causationId ? ` cause=${e.causationId}` : ''}]`);
     for (const detail of details(e.data)) lines.push(`      ${detail}`);
   }
   // Reasons, evidence and notes are other people's text: none of it may move the auditor's cursor or start a line of its own.
   return lines.map(printable).join('\n');
+}
+
+/**
+ * A SIEM answer that came after the kill already had one (the workflow decides with the first:
+ * its own "unavailable" at the deadline, say) or after the decision, so that an auditor does not
+ * read it as what the decision weighed.
+ */
+function lateContext(seen: { readonly context: boolean; readonly decision: boolean }): string {
+  const why = [seen.decision ? 'came after the decision' : null, seen.context ? "not used: the kill's first SIEM context is the one that counts" : null].filter((w) => w !== null);
+  return why.length > 0 ? ` (${why.join('; ')})` : '';
 }
 
 function summary(e: KillEvent): string {

@@ -73,6 +73,25 @@ describe('formatTimeline', () => {
     expect(rekilled).toContain('human feedback: flaky');
   });
 
+  it('marks a SIEM answer that came after the first one, or after the decision, as not what the decision weighed', () => {
+    const unavailable = { ...SAMPLE_EVENTS.ContextEnriched, siemStatus: 'unavailable', failureReason: 'no SIEM context by the deadline' } as const;
+    const lines = formatTimeline('demo-1', [
+      logged(SAMPLE_EVENTS.KillReported, 0),
+      logged(unavailable, 1),
+      logged(SAMPLE_EVENTS.DecisionMade, 2),
+      logged(SAMPLE_EVENTS.ContextEnriched, 3),
+    ])
+      .split('\n')
+      .filter((l) => l.includes(' ContextEnriched '));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/SIEM unavailable: no SIEM context by the deadline {2}\[/);
+    expect(lines[1]).toMatch(/SIEM used: [^[]*\(came after the decision; not used: the kill's first SIEM context is the one that counts\) {2}\[/);
+    // Two answers before any decision: the second is still not the one weighed.
+    const twice = formatTimeline('demo-1', [logged(SAMPLE_EVENTS.ContextEnriched, 1), logged(SAMPLE_EVENTS.ContextEnriched, 2)]);
+    expect(twice.match(/\(not used: the kill's first SIEM context is the one that counts\)/g)).toHaveLength(1);
+    expect(twice).not.toContain('came after the decision');
+  });
+
   it('says what the SIEM recommended, each indicator it weighed and what of its answer it ignored', () => {
     const indicator = { indicatorType: 'ip', value: '203.0.113.66', threatScore: 0.95, source: 'abuse-feed', lastSeen: '2026-02-11T11:00:00.000Z', tags: ['c2', 'botnet'] };
     const enriched = { ...SAMPLE_EVENTS.ContextEnriched, recommendation: 'keep down', threatIndicators: [indicator], ignoredFields: ['threat.indicator.score of hit 3: 95 is outside 0-1'] } as const;

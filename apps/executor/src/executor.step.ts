@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Message } from 'kafkajs';
 import type { CascadeSettings, KillEvent, LoggedKillCommand, StandingSettings } from '@medic/domain';
-import { applyRecords, causeOf, decodeRecords, dispatchEach, KillAppends, newEnvelope, toKafkaMessage, upsertRows, type LogDispatch, type LoggedEvent, type Output, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
+import { applyRecordsToAll, causeOf, decodeRecords, dispatchEach, KillAppends, newEnvelope, toKafkaMessage, upsertRows, type LogDispatch, type LoggedEvent, type Output, type ProcessorBatch, type RejectedRecord, type StepResult } from '@medic/eventlog';
 import { MODULE_KILLS } from './backoff/module-standing';
 import { CASCADE_KILLS, wakeDependents } from './cascade/cascade';
 import { KILL_MODULES } from './kill-modules';
@@ -181,11 +181,7 @@ export async function runExecutor(
   const results: StepResult<ExecutorReport>[] = [];
   for (const batch of batches) {
     // The modules' standing first, in this transaction, so a backoff counts every re-kill up to this batch.
-    const unfolded = [
-      ...(await applyRecords(tx, MODULE_KILLS, batch)).rejected,
-      ...(await applyRecords(tx, KILL_MODULES, batch)).rejected,
-      ...(await applyRecords(tx, CASCADE_KILLS, batch)).rejected,
-    ];
+    const unfolded = [...(await applyRecordsToAll(tx, [MODULE_KILLS, KILL_MODULES, CASCADE_KILLS], batch)).values()].flatMap((applied) => applied.rejected);
     const { events, rejected } = decodeRecords('kill', batch, wanted);
     round.begin();
     const dispatched = await dispatchEach(events, round, dispatch, 'the executor');

@@ -16,7 +16,7 @@ export { onLogConsumerLost, whenConsumerGivenUp } from './consumer-lost';
 export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StatelessBatchHandler, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
-export { advanceOffset, applyRecords, clearProjection, lockProjection, readTallies, refoldIfChanged, ProjectionOffset, readStream, storedOffset, tallyChanges, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
+export { advanceOffset, applyRecords, applyRecordsToAll, clearProjection, lockProjection, readTallies, refoldIfChanged, ProjectionOffset, readStream, storedOffset, tallyChanges, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { endOffsets, readLog, topicEnds, type PartitionRecords, type ReadLogOptions } from './log-reader';
 export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type ProjectionRebuild, type RebuildResult, type StepFolded, type StepHistory, type StepStateRebuild } from './replay';

@@ -7,7 +7,7 @@ import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
-import { advanceOffset, applyRecords, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
+import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
 
 export interface ProjectionRunnerOptions {
   readonly kafka: Kafka;
@@ -132,9 +132,8 @@ export class ProjectionRunner {
   private async applyAll(tx: EntityManager, records: RawRecords): Promise<{ applied: Map<string, number>; rejected: RejectedRecord[] }> {
     const applied = new Map<string, number>();
     const rejected = new Map<string, RejectedRecord>();
-    for (const projection of this.opts.projections) {
-      const result = await applyRecords(tx, projection, records);
-      applied.set(projection.name, result.applied);
+    for (const [name, result] of await applyRecordsToAll(tx, this.opts.projections, records)) {
+      applied.set(name, result.applied);
       for (const r of result.rejected) if (!rejected.has(r.offset)) rejected.set(r.offset, r);
     }
     return { applied, rejected: [...rejected.values()] };

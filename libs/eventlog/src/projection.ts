@@ -168,17 +168,47 @@ export async function advanceOffset(tx: EntityManager, name: string, topic: stri
  * Records at or before the stored offset were applied already and are skipped.
  */
 export async function applyRecords<E extends Positioned, Row extends ObjectLiteral>(tx: EntityManager, projection: Projection<E, Row>, records: RawRecords): Promise<Applied> {
-  const last = records.messages[records.messages.length - 1];
-  if (!last) return { applied: 0, rejected: [], failed: [] };
-  await lockProjection(tx, projection.name);
-  const done = await storedOffset(tx, projection.name, records.topic, records.partition);
-  const fresh = records.messages.filter((m) => done === null || BigInt(m.offset) > done);
-  if (fresh.length === 0) return { applied: 0, rejected: [], failed: [] };
+  return (await applyRecordsToAll(tx, [projection as AnyProjection], records)).get(projection.name)!;
+}
 
-  const { events, rejected } = projection.read({ ...records, messages: fresh });
-  const failed = await foldAndStore(tx, projection, events);
-  await advanceOffset(tx, projection.name, records.topic, records.partition, last.offset);
-  return { applied: events.length - failed.length, rejected: [...rejected, ...failed], failed };
+const NOTHING_APPLIED: Applied = { applied: 0, rejected: [], failed: [] };
+
+/**
+ * `applyRecords` for several projections of one topic at once, in the order given: one
+ * statement takes their locks, one reads their positions and one moves them, whatever
+ * their number, so a batch that most of them pass by costs three statements, not three
+ * per projection.
+ */
+export async function applyRecordsToAll(tx: EntityManager, projections: readonly AnyProjection[], records: RawRecords): Promise<Map<string, Applied>> {
+  const results = new Map<string, Applied>(projections.map((p) => [p.name, NOTHING_APPLIED]));
+  const last = records.messages[records.messages.length - 1];
+  if (!last || projections.length === 0) return results;
+  const names = projections.map((p) => p.name);
+  // unnest gives the names in the order given, so the locks are taken in that order, as one by one.
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext(\'projection:\' || name)) FROM unnest($1::text[]) AS l(name)', [names]);
+  const stored = await tx.query<{ projection: string; offset: string }[]>(
+    'SELECT projection, "offset"::text AS "offset" FROM projection_offsets WHERE projection = ANY($1) AND topic = $2 AND partition = $3',
+    [names, records.topic, records.partition],
+  );
+  const done = new Map(stored.map((r) => [r.projection, BigInt(r.offset)]));
+  const moved: string[] = [];
+  for (const projection of projections) {
+    const before = done.get(projection.name);
+    const fresh = records.messages.filter((m) => before === undefined || BigInt(m.offset) > before);
+    if (fresh.length === 0) continue;
+    const { events, rejected } = projection.read({ ...records, messages: fresh });
+    const failed = await foldAndStore(tx, projection, events);
+    results.set(projection.name, { applied: events.length - failed.length, rejected: [...rejected, ...failed], failed });
+    moved.push(projection.name);
+  }
+  if (moved.length > 0) {
+    await tx.query(
+      `INSERT INTO projection_offsets (projection, topic, partition, "offset") SELECT name, $2, $3, $4::bigint FROM unnest($1::text[]) AS m(name)
+       ON CONFLICT (projection, topic, partition) DO UPDATE SET "offset" = GREATEST(projection_offsets."offset", EXCLUDED."offset")`,
+      [moved, records.topic, records.partition, last.offset],
+    );
+  }
+  return results;
 }
 
 /** Folds the events into their rows; an event `evolve` throws on is left out and reported. */

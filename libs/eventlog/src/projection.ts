@@ -87,7 +87,12 @@ export interface Applied {
 
 /** Serialises writers of one projection (live runner and rebuild) inside their transactions. */
 export async function lockProjection(tx: EntityManager, name: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${name}`]);
+  await lockProjections(tx, [name]);
+}
+
+/** `lockProjection` for several in one statement: unnest gives them in the order given, so the locks are taken in that order. */
+async function lockProjections(tx: EntityManager, names: readonly string[]): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest($1::text[]) AS l(key)', [names.map((name) => `projection:${name}`)]);
 }
 
 export async function storedOffset(tx: EntityManager, name: string, topic: string, partition: number): Promise<bigint | null> {
@@ -156,10 +161,15 @@ export async function storeVersion(tx: EntityManager, projection: AnyProjection)
 
 /** Moves a projection's position past `offset` (never back). */
 export async function advanceOffset(tx: EntityManager, name: string, topic: string, partition: number, offset: string): Promise<void> {
+  await advanceOffsets(tx, [name], topic, partition, offset);
+}
+
+/** `advanceOffset` for several projections in one statement. */
+async function advanceOffsets(tx: EntityManager, names: readonly string[], topic: string, partition: number, offset: string): Promise<void> {
   await tx.query(
-    `INSERT INTO projection_offsets (projection, topic, partition, "offset") VALUES ($1, $2, $3, $4)
+    `INSERT INTO projection_offsets (projection, topic, partition, "offset") SELECT name, $2, $3, $4::bigint FROM unnest($1::text[]) AS m(name)
      ON CONFLICT (projection, topic, partition) DO UPDATE SET "offset" = GREATEST(projection_offsets."offset", EXCLUDED."offset")`,
-    [name, topic, partition, offset],
+    [names, topic, partition, offset],
   );
 }
 
@@ -184,8 +194,7 @@ export async function applyRecordsToAll(tx: EntityManager, projections: readonly
   const last = records.messages[records.messages.length - 1];
   if (!last || projections.length === 0) return results;
   const names = projections.map((p) => p.name);
-  // unnest gives the names in the order given, so the locks are taken in that order, as one by one.
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext(\'projection:\' || name)) FROM unnest($1::text[]) AS l(name)', [names]);
+  await lockProjections(tx, names);
   const stored = await tx.query<{ projection: string; offset: string }[]>(
     'SELECT projection, "offset"::text AS "offset" FROM projection_offsets WHERE projection = ANY($1) AND topic = $2 AND partition = $3',
     [names, records.topic, records.partition],
@@ -201,13 +210,7 @@ export async function applyRecordsToAll(tx: EntityManager, projections: readonly
     results.set(projection.name, { applied: events.length - failed.length, rejected: [...rejected, ...failed], failed });
     moved.push(projection.name);
   }
-  if (moved.length > 0) {
-    await tx.query(
-      `INSERT INTO projection_offsets (projection, topic, partition, "offset") SELECT name, $2, $3, $4::bigint FROM unnest($1::text[]) AS m(name)
-       ON CONFLICT (projection, topic, partition) DO UPDATE SET "offset" = GREATEST(projection_offsets."offset", EXCLUDED."offset")`,
-      [moved, records.topic, records.partition, last.offset],
-    );
-  }
+  if (moved.length > 0) await advanceOffsets(tx, moved, records.topic, records.partition, last.offset);
   return results;
 }
 

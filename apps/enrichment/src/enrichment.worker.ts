@@ -52,6 +52,9 @@ export class EnrichmentWorker implements LogWorker, OnApplicationShutdown {
       topics: [topics.kill_events],
       logger: this.logger,
       relevant: only(ceTypesOf('kill', ['KillReported'])),
+      // A SIEM read (ARCHITECTURE §2b): its answer is appended with the idempotent producer, not in a transaction.
+      // A kill enriched twice (a crash before the offsets were committed) has two contexts; the workflow keeps the first.
+      atLeastOnce: true,
       handle: (batches) => runEnrichment(batches, settings, siem, () => new Date(), dispatch),
       onCommitted: (report) => {
         for (const e of report.enriched) this.enriched.inc({ siem_status: e.siemStatus });

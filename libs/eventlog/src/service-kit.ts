@@ -31,7 +31,7 @@ export function databaseOf(deps: StepDeps): DataSource {
 }
 
 /** A step that keeps no state between rounds (see `StatelessBatchHandler`). */
-export type StatelessStepDefinition<R> = Omit<StepDefinition<R>, 'handle' | 'serializeHandling'> & { readonly handle: StatelessBatchHandler<R> };
+export type StatelessStepDefinition<R> = Omit<StepDefinition<R>, 'handle' | 'serializeHandling'> & { readonly handle: StatelessBatchHandler<R>; readonly atLeastOnce?: boolean };
 
 /**
  * A transactional step with the kit's defaults: its consumer group and

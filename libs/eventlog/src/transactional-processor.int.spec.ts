@@ -452,3 +452,92 @@ describe('stateless transactional processor, without a database', () => {
     expect(dead[0]!.headers?.medic_dlq_reason?.toString()).toBe('cannot handle poison');
   });
 });
+
+/**
+ * A stateless step that appends at least once (enrichment's SIEM answers):
+ * its outputs go out with the idempotent producer, no transaction, and its
+ * offsets are committed right after them, so a restart neither loses nor
+ * repeats what was appended before it, and a record it cannot handle is
+ * still dead-lettered.
+ */
+describe('stateless processor appending at least once', () => {
+  const id = `a${randomBytes(4).toString('hex')}`;
+  const input = `${id}.in`;
+  const output = `${id}.out`;
+  const dlq = `${id}.dlq`;
+  let kafka: Kafka;
+  let processor: TransactionalProcessor<number> | null = null;
+  const handled: string[] = [];
+  const start = async () => {
+    processor = statelessStepOf(id, kafka, {
+      step: 'answer',
+      topics: [input],
+      atLeastOnce: true,
+      handle: (batches) => {
+        const values = batches.flatMap((b) => b.messages.map((m) => m.value!.toString()));
+        if (values.includes('poison')) return Promise.reject(new Error('cannot handle poison'));
+        handled.push(...values);
+        return copyTo(output)(batches);
+      },
+    });
+    await processor.start();
+  };
+
+  beforeAll(async () => {
+    kafka = await kafkaFor(id, [input, output, dlq]);
+    await start();
+  });
+  afterAll(async () => {
+    await processor?.stop();
+  });
+
+  const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
+  const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
+  const untilAtLeast = (topic: string, n: number, what: string) =>
+    eventually(async () => {
+      const all = await valuesOf(topic);
+      return all.length >= n ? all : undefined;
+    }, what, 60_000);
+
+  async function committed(): Promise<string> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId: `${id}-group`, topics: [input] });
+      return topic!.partitions[0]!.offset;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('appends every output once and in order, with its offsets committed right after it, and carries on after a restart where it left off', async () => {
+    const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);
+    for (let i = 0; i < 30; i += 10) await publish(batch(i));
+    await untilAtLeast(output, 30, 'the first 30 answers');
+    const appendedAt = Date.now();
+    // Not owed for a while as a batch that sends nothing is: committed with the append.
+    await eventually(async () => ((await committed()) === '30' ? true : undefined), 'the offsets committed after the append');
+    expect(Date.now() - appendedAt).toBeLessThan(4_000);
+
+    await processor!.stop();
+    await publish(batch(30));
+    await start();
+    await untilAtLeast(output, 40, 'the answers after the restart');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await valuesOf(output)).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
+    expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
+  });
+
+  it('dead-letters the record that keeps failing, and appends the others', async () => {
+    await publish(['ok-1', 'poison', 'ok-2']);
+    const out = await untilAtLeast(output, 42, 'the good records appended');
+    expect(out.slice(40)).toEqual(['ok-1', 'ok-2']);
+    const dead = await eventually(async () => {
+      const all = await readAll(kafka, dlq);
+      return all.length >= 1 ? all : undefined;
+    }, 'the poison dead-lettered');
+    expect(dead.map((m) => m.value!.toString())).toEqual(['poison']);
+    expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('answer');
+    await eventually(async () => ((await committed()) === '43' ? true : undefined), 'the offsets past the poison committed');
+  });
+});

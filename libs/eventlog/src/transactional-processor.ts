@@ -73,7 +73,21 @@ export type StatelessBatchHandler<R> = (batches: readonly ProcessorBatch[]) => P
 /** How a step handles a round: within a Postgres transaction that keeps its state and position, or (stateless) within none. */
 export type StepHandling<R> =
   | { readonly stateless?: false; readonly dataSource: DataSource; readonly handle: BatchHandler<R> }
-  | { readonly stateless: true; readonly handle: StatelessBatchHandler<R> };
+  | {
+      readonly stateless: true;
+      readonly handle: StatelessBatchHandler<R>;
+      /**
+       * For a step that records what it learnt from the outside world (a
+       * SIEM's answer), whose readers take a second record of the same thing
+       * as harmless: its outputs are appended with the idempotent producer,
+       * outside any transaction, and the batch's offsets committed right
+       * after them. A kill's record is then in the log one round trip after
+       * the step has it, not a transaction's five requests later; a batch
+       * redelivered before its offsets were committed (a crash, a rebalance)
+       * is handled and appended again.
+       */
+      readonly atLeastOnce?: boolean;
+    };
 
 export interface BatchTimings {
   /** The handler and its Postgres transaction (shared with the other partitions of its round). */
@@ -195,6 +209,8 @@ export class TransactionalProcessor<R = void> {
   private readonly owedCommits = new Map<string, Promise<void>>();
   /** Partitions with a batch being handled. */
   private readonly busy = new Set<string>();
+  /** The idempotent producer of an at-least-once step, connected at its first output. */
+  private appender: Promise<Producer> | null = null;
 
   constructor(private readonly opts: ProcessorOptions<R>) {
     this.logger = opts.logger ?? new Logger('medic.processor');
@@ -412,8 +428,11 @@ export class TransactionalProcessor<R = void> {
         const committing = performance.now();
         const plan = plans[i]!;
         try {
-          const transaction = plan.aheadOfLog === null && plan.sends.length > 0;
-          if (transaction) await this.commit(entry.batch, plan.sends, plan.commitThrough);
+          const sending = plan.aheadOfLog === null && plan.sends.length > 0;
+          // An at-least-once step's offsets still owed when their commit after the append failed.
+          let owed = plan.aheadOfLog === null && !sending;
+          if (sending && opts.stateless && opts.atLeastOnce) owed = !(await this.appendThenCommit(entry.batch, plan.sends, plan.commitThrough));
+          else if (sending) await this.commit(entry.batch, plan.sends, plan.commitThrough);
           spans.end(entry.batch.topic, entry.batch.partition, undefined, plan.deadLetters);
           this.forgetFailures(entry.batch);
           entry.resolve({
@@ -421,8 +440,8 @@ export class TransactionalProcessor<R = void> {
             deadLetters: plan.deadLetters,
             resumeAt: plan.resumeAt,
             aheadOfLog: plan.aheadOfLog,
-            owed: plan.aheadOfLog === null && !transaction ? plan.commitThrough : null,
-            timings: { handleMs, commitMs: transaction ? performance.now() - committing : null },
+            owed: owed ? plan.commitThrough : null,
+            timings: { handleMs, commitMs: sending ? performance.now() - committing : null },
           });
         } catch (error) {
           spans.end(entry.batch.topic, entry.batch.partition, error);
@@ -587,9 +606,44 @@ export class TransactionalProcessor<R = void> {
     for (const { idle } of this.owed.values()) clearTimeout(idle);
     this.owed.clear();
     await this.consumer.disconnect();
-    const producers = await Promise.allSettled(this.producers.values());
+    const producers = await Promise.allSettled([...this.producers.values(), ...(this.appender ? [this.appender] : [])]);
     this.producers.clear();
+    this.appender = null;
     await Promise.all(producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])));
+  }
+
+  /**
+   * An at-least-once step's outputs, appended in their order with the
+   * idempotent producer (no transaction), then the batch's offsets committed.
+   * A failed append fails the round: the batch is fetched again from the
+   * committed offsets and handled afresh. Says whether the offsets were
+   * committed; if not (a rebalance under way), they are owed (see `owe`).
+   */
+  private async appendThenCommit(batch: ProcessorBatch, sends: readonly PendingOutput[], lastOffset: string): Promise<boolean> {
+    const producer = await this.appenderProducer();
+    for (const [topic, messages] of byTopic(sends)) {
+      for (const chunk of chunkMessages(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
+    }
+    try {
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      return true;
+    } catch (error) {
+      this.logger.warn('could not commit consumed offsets after appending; they are committed later, or the batch is handled again', { error, step: this.opts.step, topic: batch.topic, partition: batch.partition });
+      return false;
+    }
+  }
+
+  private appenderProducer(): Promise<Producer> {
+    if (!this.appender) {
+      const created = this.opts.kafka.producer(EOS_PRODUCER);
+      const connecting = created.connect().then(() => created);
+      // Not kept when it failed: the next round connects again.
+      connecting.catch(() => {
+        if (this.appender === connecting) this.appender = null;
+      });
+      this.appender = connecting;
+    }
+    return this.appender;
   }
 
   /**

@@ -29,6 +29,6 @@ export function stepOf(id: string, kafka: Kafka, ds: DataSource, opts: TestStep<
 }
 
 /** A stateless step of the test `id`: no database at all. */
-export function statelessStepOf(id: string, kafka: Kafka, opts: TestStep<StatelessBatchHandler<number>>): TransactionalProcessor<number> {
+export function statelessStepOf(id: string, kafka: Kafka, opts: TestStep<StatelessBatchHandler<number>> & { readonly atLeastOnce?: boolean }): TransactionalProcessor<number> {
   return new TransactionalProcessor<number>({ ...shared(id), kafka, ...opts, stateless: true });
 }

@@ -272,7 +272,9 @@ async function stageSummary(medic: MedicUnderTest, service: ServiceName, step: s
   // The enrichment service's steps are stateless: no Postgres transaction around their rounds. A step that sends nothing commits no Kafka transaction.
   const handle = service === 'enrichment' ? 'handle' : 'handle (Postgres)';
   const commit = d('commit_count') > 0 ? `${mean('commit').toFixed(1)} ms` : 'none';
-  return `${indent}${step.padEnd(9)} per batch: ${handle} ${mean('handle').toFixed(1)} ms${siem}, commit (Kafka txn) ${commit}, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
+  // The enrichment step appends its answers without a transaction, then commits its offsets.
+  const committing = step === 'enrichment' ? 'append + offsets' : 'commit (Kafka txn)';
+  return `${indent}${step.padEnd(9)} per batch: ${handle} ${mean('handle').toFixed(1)} ms${siem}, ${committing} ${commit}, ${(d('records_sum') / d('records_count')).toFixed(1)} records`;
 }
 
 /**

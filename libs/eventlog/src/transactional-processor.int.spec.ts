@@ -34,6 +34,25 @@ async function readAll(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   return seen;
 }
 
+/** The values of every committed record of a topic, once it holds at least `n` (waiting up to a minute). */
+const valuesAtLeast = (kafka: Kafka, topic: string, n: number, what: string) =>
+  eventually(async () => {
+    const all = (await readAll(kafka, topic)).map((m) => m.value!.toString());
+    return all.length >= n ? all : undefined;
+  }, what, 60_000);
+
+/** The offset a consumer group has committed on partition 0 of a topic. */
+async function committedOffset(kafka: Kafka, groupId: string, topic: string): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return found!.partitions[0]!.offset;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * A step that copies each input record to the output topic through real Kafka
  * transactions, while another client initialises the step's transactional ids
@@ -328,16 +347,7 @@ describe('transactional processor whose batches send nothing', () => {
 
   const publish = (from: number, count: number) => sendTo(kafka, input, Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: 'v' })));
 
-  async function committed(): Promise<string> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const [topic] = await admin.fetchOffsets({ groupId: `${id}-group`, topics: [input] });
-      return topic!.partitions[0]!.offset;
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const committed = () => committedOffset(kafka, `${id}-group`, input);
 
   const handledAtLeast = (n: number) => eventually(() => Promise.resolve(handled.length >= n ? true : undefined), `${n} records handled`);
 
@@ -410,11 +420,7 @@ describe('stateless transactional processor, without a database', () => {
 
   const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
   const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
-  const untilAtLeast = (topic: string, n: number, what: string) =>
-    eventually(async () => {
-      const all = await valuesOf(topic);
-      return all.length >= n ? all : undefined;
-    }, what, 60_000);
+  const untilAtLeast = (topic: string, n: number, what: string) => valuesAtLeast(kafka, topic, n, what);
 
   it('sends every output exactly once and in order, handling afresh the batches whose transaction failed', async () => {
     const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);
@@ -493,22 +499,9 @@ describe('stateless processor appending at least once', () => {
 
   const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
   const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
-  const untilAtLeast = (topic: string, n: number, what: string) =>
-    eventually(async () => {
-      const all = await valuesOf(topic);
-      return all.length >= n ? all : undefined;
-    }, what, 60_000);
+  const untilAtLeast = (topic: string, n: number, what: string) => valuesAtLeast(kafka, topic, n, what);
 
-  async function committed(): Promise<string> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const [topic] = await admin.fetchOffsets({ groupId: `${id}-group`, topics: [input] });
-      return topic!.partitions[0]!.offset;
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const committed = () => committedOffset(kafka, `${id}-group`, input);
 
   it('appends every output once and in order, with its offsets committed right after it, and carries on after a restart where it left off', async () => {
     const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);

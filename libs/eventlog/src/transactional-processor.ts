@@ -350,7 +350,7 @@ export class TransactionalProcessor<R = void> {
     if (owed === undefined) return;
     const { topic, partition, lastOffset } = owed;
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset(lastOffset) }]);
       // A later batch that owes again (or pays) has moved on: only what was committed is settled.
       if (this.owed.get(key)?.lastOffset === lastOffset) this.paid(key);
     } catch (error) {
@@ -620,12 +620,9 @@ export class TransactionalProcessor<R = void> {
    * committed; if not (a rebalance under way), they are owed (see `owe`).
    */
   private async appendThenCommit(batch: ProcessorBatch, sends: readonly PendingOutput[], lastOffset: string): Promise<boolean> {
-    const producer = await this.appenderProducer();
-    for (const [topic, messages] of byTopic(sends)) {
-      for (const chunk of chunkMessages(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
-    }
+    await sendInOrder(await this.appenderProducer(), sends);
     try {
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(lastOffset) }]);
       return true;
     } catch (error) {
       this.logger.warn('could not commit consumed offsets after appending; they are committed later, or the batch is handled again', { error, step: this.opts.step, topic: batch.topic, partition: batch.partition });
@@ -739,14 +736,10 @@ export class TransactionalProcessor<R = void> {
     const txn = await producer.transaction();
     // The records and the consumed offsets join the transaction side by side: the broker
     // takes the requests of one connection in turn, but neither waits for the other's answer.
-    const producing = (async () => {
-      for (const [topic, messages] of byTopic(sends)) {
-        for (const chunk of chunkMessages(messages)) await txn.send({ topic, messages: chunk, acks: -1 });
-      }
-    })();
+    const producing = sendInOrder(txn, sends);
     const offsets = txn.sendOffsets({
       consumerGroupId: this.opts.groupId,
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset(lastOffset) }] }],
     });
     const failed = (await Promise.allSettled([producing, offsets])).find((r) => r.status === 'rejected');
     if (failed) {
@@ -790,6 +783,18 @@ function pendingOf(pending: ReadonlyMap<string, StepPosition>, stored: { topic: 
     throw Object.assign(new Error(`the position of ${stored.topic}/${stored.partition} moved while its round was planned`), { retriable: true });
   }
   return found.pending;
+}
+
+/** The offset a consumer commits once it has handled through `lastOffset`. */
+function nextOffset(lastOffset: string): string {
+  return (BigInt(lastOffset) + 1n).toString();
+}
+
+/** Sends records topic by topic, in their order, in chunks a request can hold: in a transaction, or with a plain producer. */
+async function sendInOrder(sender: Pick<Producer, 'send'>, sends: readonly PendingOutput[]): Promise<void> {
+  for (const [topic, messages] of byTopic(sends)) {
+    for (const chunk of chunkMessages(messages)) await sender.send({ topic, messages: chunk, acks: -1 });
+  }
 }
 
 /** Keeps each topic's records in their order. */

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
+import { filterAbortedExactly } from './aborted-transactions';
 import { registerCompressionCodecs } from './compression';
 import { cacheCoordinators } from './coordinator-cache';
 
@@ -48,7 +49,7 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
     logCreator: logCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
   });
-  return cacheCoordinators(kafka);
+  return filterAbortedExactly(cacheCoordinators(kafka));
 }
 
 /**

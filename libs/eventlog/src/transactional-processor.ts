@@ -720,12 +720,13 @@ export class TransactionalProcessor<R = void> {
         return;
       } catch (error) {
         const passing = error instanceof BeforeCommitError && (error.cause as { retriable?: boolean }).retriable === true;
-        if (!passing || attempt >= 10) {
-          // A producer in an unknown transaction state (fenced, timed out) cannot be reused: the
-          // redelivered batch connects fresh ones, which also fence whatever holds these ids.
-          this.forgetProducers(batch.topic, batch.partition);
-          throw error instanceof BeforeCommitError ? error.cause : error;
-        }
+        // A partition's producers are not reused after a failed transaction: fresh ones claim the
+        // ids again (InitProducerId), which fences whatever holds them and settles at the
+        // coordinator whatever the failed transaction left. Producers kept across a broker
+        // restart went on failing one transaction in a few (the broker unable to verify their
+        // partitions) until their process was restarted.
+        this.forgetProducers(batch.topic, batch.partition);
+        if (!passing || attempt >= 10) throw error instanceof BeforeCommitError ? error.cause : error;
         await delay(Math.min(1000, 10 * 2 ** attempt));
       }
     }

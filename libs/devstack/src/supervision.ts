@@ -35,6 +35,12 @@ export interface LivenessPolicy {
   readonly serviceMs: number;
   /** How long the broker or Postgres may: they are slower to start again, and busier. */
   readonly serverMs: number;
+  /**
+   * How long a run may take to answer for the first time. Until it does it is
+   * starting, not silent (a Medic service boots in 5–30 s on a busy two-core
+   * machine): the limits above count from its first answer.
+   */
+  readonly startMs: number;
 }
 
 /**
@@ -46,7 +52,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxDelayMs: 10_000,
   stableAfterMs: 30_000,
   maxFailuresInARow: 10,
-  liveness: { intervalMs: 5_000, checkMs: 3_000, warnAfterMs: 15_000, serviceMs: 30_000, serverMs: 60_000 },
+  liveness: { intervalMs: 5_000, checkMs: 3_000, warnAfterMs: 15_000, serviceMs: 30_000, serverMs: 60_000, startMs: 180_000 },
 };
 
 /** How long a process of this kind may go without answering before it is killed. */

@@ -92,12 +92,25 @@ export class Supervisor {
     const limitMs = unresponsiveLimitMs(liveness, kind);
     const limit = `${Math.round(limitMs / 1000)}s`;
     void (async () => {
-      let answeredAt = this.now().getTime();
+      const startedAt = this.now().getTime();
+      // Null until the run's first answer: it is starting, and only `startMs` bounds that.
+      let answeredAt: number | null = null;
       let told = false;
       while ((await this.sleep(liveness.intervalMs)) && !state.stopped) {
         const answered = await withTimeout(ask(liveness.checkMs), liveness.checkMs + 1_000, () => new Error('no answer')).catch(() => false);
         if (state.stopped || this.stopping) return;
         const now = this.now().getTime();
+        if (answeredAt === null) {
+          if (answered) answeredAt = now;
+          else if (now - startedAt >= liveness.startMs) {
+            const since = `${Math.round((now - startedAt) / 1000)}s`;
+            this.events.log(`${name} (pid ${run.pid}) has not answered since it started ${since} ago; killing it (SIGKILL) to start it again`);
+            const outcome = this.killRun(name, run);
+            if (outcome === 'killed') state.verdict = `no answer within ${since} of its start`;
+            if (outcome !== 'failed') return;
+          }
+          continue;
+        }
         const silentFor = `${Math.round((now - answeredAt) / 1000)}s`;
         if (answered) {
           if (told) {
@@ -115,19 +128,25 @@ export class Supervisor {
         }
         if (now - answeredAt < limitMs) continue;
         this.events.log(`${name} (pid ${run.pid}) has not answered for ${silentFor}; killing it (SIGKILL) to start it again`);
-        try {
-          this.kill(run);
-          state.verdict = `not answering for ${silentFor}`;
-          return;
-        } catch (error) {
-          // Gone already: its exit is on its way.
-          if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
-          this.events.log(`could not kill ${name} (pid ${run.pid}): ${messageOf(error)}`);
-          answeredAt = now;
-        }
+        const outcome = this.killRun(name, run);
+        if (outcome === 'killed') state.verdict = `not answering for ${silentFor}`;
+        if (outcome !== 'failed') return;
+        answeredAt = now;
       }
     })();
     return guard;
+  }
+
+  /** Kills a run that does not answer: killed, gone already (its exit is on its way), or failed (said). */
+  private killRun(name: string, run: ServerRun): 'killed' | 'gone' | 'failed' {
+    try {
+      this.kill(run);
+      return 'killed';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
+      this.events.log(`could not kill ${name} (pid ${run.pid}): ${messageOf(error)}`);
+      return 'failed';
+    }
   }
 
   /** Tries until it is up (resolves the failures in a row) or given up on (undefined). */

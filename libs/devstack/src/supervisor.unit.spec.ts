@@ -52,7 +52,7 @@ const policy: RestartPolicy = {
   maxDelayMs: 4,
   stableAfterMs: 60_000,
   maxFailuresInARow: 3,
-  liveness: { intervalMs: 2, checkMs: 50, warnAfterMs: 10, serviceMs: 30, serverMs: 200 },
+  liveness: { intervalMs: 2, checkMs: 50, warnAfterMs: 10, serviceMs: 30, serverMs: 200, startMs: 100 },
 };
 
 /** `kill` ends the run, as SIGKILL would. */
@@ -113,9 +113,11 @@ describe('Supervisor', () => {
 
   it('kills a run that stops answering, says why, and starts it again', async () => {
     const server = new ScriptedServer();
-    server.answering = false;
+    server.answering = true;
     const { supervisor, lines, killed, last, until } = supervise([server]);
     supervisor.watch('decision', 'service', server);
+    await until(() => server.asked.length >= 1);
+    server.answering = false;
     await until(() => last('decision')?.pid === 101);
     expect(killed).toEqual([100]);
     expect(lines[0]).toMatch(/^decision \(pid 100\) has not answered for \d+s; it is killed and started again if it stays silent for \d+s$/);
@@ -124,6 +126,39 @@ describe('Supervisor', () => {
     expect(last('decision')).toMatchObject({ state: 'running', restarts: 1, last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^not answering for \d+s$/) } });
     // The new run has not been silent.
     expect(last('decision')?.unanswered_since).toBeNull();
+    supervisor.stop();
+  });
+
+  it('gives a run that has not answered yet its start time: silence counts from its first answer', async () => {
+    const server = new ScriptedServer();
+    server.answering = false;
+    // Starting for longer than the 30 ms a service may be silent, within the 60 s it may take to start.
+    const { supervisor, lines, killed, last, until } = supervise([server], { startMs: 60_000 });
+    supervisor.watch('decision', 'service', server);
+    await until(() => server.asked.length >= 40);
+    expect(killed).toEqual([]);
+    expect(lines).toEqual([]);
+    expect(last('decision')).toMatchObject({ state: 'running', pid: 100, unanswered_since: null });
+    // Once it has answered, the service limit holds.
+    server.answering = true;
+    await until(() => server.asked.length >= 42);
+    expect(lines).toEqual([]);
+    server.answering = false;
+    await until(() => last('decision')?.pid === 101);
+    expect(killed).toEqual([100]);
+    expect(lines[0]).toMatch(/^decision \(pid 100\) has not answered for \d+s; it is killed/);
+    supervisor.stop();
+  });
+
+  it('kills a run that never answers once its start time is over, says why, and starts it again', async () => {
+    const server = new ScriptedServer();
+    server.answering = false;
+    const { supervisor, lines, killed, last, until } = supervise([server]);
+    supervisor.watch('enrichment', 'service', server);
+    await until(() => last('enrichment')?.pid === 101);
+    expect(killed).toEqual([100]);
+    expect(lines[0]).toMatch(/^enrichment \(pid 100\) has not answered since it started \d+s ago; killing it \(SIGKILL\) to start it again$/);
+    expect(last('enrichment')).toMatchObject({ state: 'running', restarts: 1, last_exit: { signal: 'SIGKILL', reason: expect.stringMatching(/^no answer within \d+s of its start$/) } });
     supervisor.stop();
   });
 

@@ -54,7 +54,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-mon-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'late'].map(module)) ports.set(name, await freePort());
+    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'stopped-first', 'late'].map(module)) ports.set(name, await freePort());
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'monitor', 'gateway'],
@@ -248,6 +248,28 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     const final = await wholeLogOf(first);
     expect(final.filter((e) => e.type === 'OutcomeRecorded')).toHaveLength(1);
     expect(final.map((e) => e.type)).not.toContain('StabilityConfirmed');
+  });
+
+  it('records re_killed when Smith stops the watched module before it reports the kill, with no anomaly or rollback', async () => {
+    const name = module('stopped-first');
+    const container = await killedContainer(name);
+    const first = await kill(name);
+    await eventsOf(first, has('ResurrectionSucceeded'), 'the start');
+    // Smith stops it, and its report comes a moment later: checks (every 0.5 s) find it stopped first.
+    await container.stop({ t: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const second = await kill(name);
+    const earlier = await eventsOf(first, has('OutcomeRecorded'), 'the re-kill');
+    expect(one(earlier, 'OutcomeRecorded')).toMatchObject({ result: 're_killed', lessonsLearned: [expect.stringContaining(`(kill ${second})`)] });
+    const types = (await wholeLogOf(first)).map((e) => e.type);
+    expect(types).not.toContain('AnomalyDetected');
+    expect(types).not.toContain('RollbackStarted');
+    // Counted against the module: a re-kill in a row.
+    const standing = await eventually(async () => {
+      const res = await medic.get<Envelope<{ consecutive_re_kills: number }>>(`/modules/${name}`);
+      return (res.body.data?.consecutive_re_kills ?? 0) >= 1 ? res.body.data : undefined;
+    }, 'the re-kill on the module');
+    expect(standing?.consecutive_re_kills).toBe(1);
   });
 
   it('records re_killed instead of success for a kill within the re-kill window after StabilityConfirmed', async () => {

@@ -15,7 +15,7 @@ export const MONITOR_SOURCE = 'medic/monitor';
 export const AWAITING = 'awaiting';
 
 /** Phases in which a kill of the same module is a re-kill of this one (see recordRekill). */
-export const REKILLABLE_PHASES = ['monitoring', 'anomaly', 'stable'] as const;
+export const REKILLABLE_PHASES = ['monitoring', 'stopped', 'anomaly', 'stable'] as const;
 
 export const MONITOR_DDL = [
   `CREATE TABLE IF NOT EXISTS {schema}.watches (

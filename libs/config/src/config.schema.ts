@@ -260,6 +260,8 @@ export const medicConfigSchema = z
         max_retry_attempts: nonNegativeInt.default(2),
         /** A kill of a module this long after its resurrection was confirmed stable is a re-kill of it. */
         rekill_window_minutes: z.number().nonnegative().default(10),
+        /** A watched module found stopped or gone waits this long for its kill report (a re-kill) before it is an anomaly. */
+        kill_report_grace_seconds: z.number().nonnegative().max(3_600).default(5),
         /** How long one call on the container engine may take before it counts as the engine not answering. */
         engine_timeout_seconds: positiveNumber.default(30),
         rollback: z

@@ -78,6 +78,7 @@ export function toMonitorSettings(c: MedicConfig): MonitorSettings {
     rekillWindowMs: Math.round(r.rekill_window_minutes * 60_000),
     anomalyThreshold: r.rollback.anomaly_threshold,
     autoRollback: r.rollback.enabled && r.rollback.auto_trigger_on_anomaly,
+    killReportGraceMs: Math.round(r.kill_report_grace_seconds * 1000),
   });
 }
 

@@ -70,7 +70,7 @@ describe('redactConfig', () => {
 describe('toMonitorSettings', () => {
   it('maps the resurrection keys, fractions included, into milliseconds', () => {
     const config = parseConfig('resurrection:\n  monitoring_duration_minutes: 0.25\n  health_check_interval_seconds: 0.5\n  rekill_window_minutes: 0.05\n  rollback:\n    anomaly_threshold: 0.6\n');
-    expect(toMonitorSettings(config)).toEqual({ monitoringMs: 15_000, checkIntervalMs: 500, rekillWindowMs: 3_000, anomalyThreshold: 0.6, autoRollback: true });
+    expect(toMonitorSettings(config)).toEqual({ monitoringMs: 15_000, checkIntervalMs: 500, rekillWindowMs: 3_000, anomalyThreshold: 0.6, autoRollback: true, killReportGraceMs: 5_000 });
   });
 
   it('rolls back on its own only when rollback is enabled and triggered by anomalies', () => {

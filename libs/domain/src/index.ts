@@ -57,6 +57,7 @@ export {
   anomalyReason,
   AUTO_ROLLBACK_ACTOR,
   closeStable,
+  confirmStopped,
   evolveWatch,
   recordCheck,
   recordRekill,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ContainerEngine } from '@medic/containers';
-import { closeStable, recordCheck, type CheckObservation, type KillEvent, type MonitorSettings, type WatchStep } from '@medic/domain';
+import { closeStable, confirmStopped, recordCheck, type CheckObservation, type KillEvent, type MonitorSettings, type WatchStep } from '@medic/domain';
 import { DurableTimers, newEnvelope, type EventLog } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
 import { fromRaw, lockRow, saveRows, withWatch, type RawRow, type WatchRow } from '../watch-rows';
@@ -29,7 +29,8 @@ export interface CheckFiringOptions {
  * wins, and the check is dropped. The events are appended before the row is
  * written, in its transaction: at least once, and never a second outcome for
  * a watch the step closed. A stable watch whose re-kill window has passed
- * gets its outcome the same way, without a check.
+ * gets its outcome the same way, without a check, and a module found stopped
+ * whose kill report did not come in its grace its anomaly.
  */
 export class CheckFiring {
   private readonly timers: DurableTimers<RawRow>;
@@ -77,7 +78,13 @@ export class CheckFiring {
       const row = await lockRow(tx, claimed.killId);
       if (row?.watch == null || row.firings !== claimed.firings || row.phase !== claimed.phase) return;
       const step: WatchStep =
-        observation !== null ? recordCheck(row.watch, observation, ctx, this.opts.settings) : row.phase === 'stable' ? closeStable(row.watch, ctx) : { watch: row.watch, events: [] };
+        observation !== null
+          ? recordCheck(row.watch, observation, ctx, this.opts.settings)
+          : row.phase === 'stable'
+            ? closeStable(row.watch, ctx)
+            : row.phase === 'stopped'
+              ? confirmStopped(row.watch, ctx, this.opts.settings)
+              : { watch: row.watch, events: [] };
       await this.opts.log.append(
         'kill',
         step.events.map((e) => newEnvelope('kill', e, { source: this.opts.source, subject: e.killId, time: e.at, cause: row.cause })),

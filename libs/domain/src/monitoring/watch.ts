@@ -31,6 +31,12 @@ import { outcomeOf, postResurrectionMetrics } from './watch-outcomes';
 export type WatchPhase =
   /** Checks run at each interval. */
   | 'monitoring'
+  /**
+   * A check found the container stopped or gone: Smith stops a module before
+   * it reports the kill, so a report of the module within the grace makes it
+   * a re-kill; without one the anomaly stands when the grace ends.
+   */
+  | 'stopped'
   /** An anomaly with no automatic rollback: waiting for an operator (or a re-kill). */
   | 'anomaly'
   /** A rollback is asked for or under way; its result decides the outcome. */
@@ -47,6 +53,8 @@ export interface MonitorSettings {
   readonly anomalyThreshold: number;
   /** The executor rolls back on its own at an anomaly (rollback.enabled and auto_trigger_on_anomaly). */
   readonly autoRollback: boolean;
+  /** How long a module found stopped waits for a kill report before it is an anomaly (0: it is one at once). */
+  readonly killReportGraceMs: number;
 }
 
 export interface ProbeStats {
@@ -59,7 +67,7 @@ export interface ProbeStats {
 export interface Watch extends WatchStart {
   readonly monitoringEndsAt: string;
   readonly phase: WatchPhase;
-  /** When the monitor acts next: the next check while monitoring, the end of the re-kill window while stable. */
+  /** When the monitor acts next: the next check while monitoring, the end of the grace while stopped, the end of the re-kill window while stable. */
   readonly dueAt: string | null;
   readonly checks: number;
   readonly firstHealthyAt: string | null;
@@ -137,6 +145,7 @@ export function recordCheck(watch: Watch, observation: CheckObservation, ctx: Ou
   const { at } = ctx;
   const check: HealthChecked = { type: 'HealthChecked', killId: watch.killId, at, requestId: watch.requestId, container: observation.container, probes: observation.probes };
   const { watch: checked, score, findings } = checkedBy(watch, check, settings);
+  if (checked.phase === 'stopped') return { watch: checked, events: [check] };
   if (score >= settings.anomalyThreshold) return then(checked, [check], anomaly(checked, score, findings, at), settings);
   if (compareInstants(at, watch.monitoringEndsAt) < 0) return { watch: checked, events: [check] };
   if (checked.firstHealthyAt === null) {
@@ -178,6 +187,12 @@ export function evolveWatch(watch: Watch, event: KillEvent, settings: MonitorSet
   return watch;
 }
 
+/** The grace of a module found stopped has passed with no kill reported: what the check found is the anomaly. */
+export function confirmStopped(watch: Watch, ctx: OutcomeContext, settings: MonitorSettings): WatchStep {
+  if (watch.phase !== 'stopped' || watch.anomaly === null) return { watch, events: [] };
+  return then(watch, [], anomaly(watch, watch.anomaly.score, watch.anomaly.findings, ctx.at), settings);
+}
+
 /** The re-kill window after StabilityConfirmed has passed: the success (or partial success) is recorded. */
 export function closeStable(watch: Watch, ctx: OutcomeContext): WatchStep {
   if (watch.phase !== 'stable') return { watch, events: [] };
@@ -193,14 +208,15 @@ export interface Rekill {
 
 /**
  * Another kill of the watched module: the earlier resurrection did not
- * hold. Counted while it is watched, waiting on an operator after an
- * anomaly, or stable within the re-kill window; a rollback under way ends in
- * its own outcome instead.
+ * hold. Counted while it is watched, found stopped (the kill reported after
+ * the module was stopped), waiting on an operator after an anomaly, or
+ * stable within the re-kill window; a rollback under way ends in its own
+ * outcome instead.
  */
 export function recordRekill(watch: Watch, rekill: Rekill, ctx: OutcomeContext, settings: MonitorSettings): WatchStep {
   if (rekill.killId === watch.killId) return { watch, events: [] };
   const inWindow = watch.phase === 'stable' && watch.stableAt !== null && compareInstants(rekill.at, addMilliseconds(watch.stableAt, settings.rekillWindowMs)) <= 0;
-  if (watch.phase !== 'monitoring' && watch.phase !== 'anomaly' && !inWindow) return { watch, events: [] };
+  if (watch.phase !== 'monitoring' && watch.phase !== 'stopped' && watch.phase !== 'anomaly' && !inWindow) return { watch, events: [] };
   const after = secondsBetween(watch.monitoringStartedAt, rekill.at);
   return close(watch, ctx, 're_killed', { lessons: [`killed again by ${rekill.sourceAgent} (kill ${rekill.killId}) ${after}s after the module was back`] });
 }
@@ -244,9 +260,19 @@ function checkedBy(watch: Watch, check: HealthChecked, settings: MonitorSettings
     issues: watch.firstHealthyAt !== null ? [...watch.issues, ...findings.filter((f) => !watch.issues.includes(f))] : watch.issues,
     probes: probeStats(watch.probes, check),
   };
+  if (watch.phase === 'monitoring' && settings.killReportGraceMs > 0 && scored.score >= settings.anomalyThreshold && stoppedOrGone(check)) {
+    const stopped: Watch = { ...checked, phase: 'stopped', dueAt: addMilliseconds(check.at, settings.killReportGraceMs), anomaly: { score: round4(scored.score), findings } };
+    return { watch: stopped, score: scored.score, findings };
+  }
   const inWindow = compareInstants(check.at, watch.monitoringEndsAt) < 0;
   const next = watch.phase === 'monitoring' && inWindow ? { ...checked, dueAt: nextCheckAt(checked, check.at, settings) } : checked;
   return { watch: next, score: scored.score, findings };
+}
+
+/** What a kill leaves: the container gone, or not running and not killed by the kernel for memory. */
+function stoppedOrGone(check: HealthChecked): boolean {
+  const c = check.container;
+  return c === null || (!c.running && !c.oomKilled && c.status !== 'restarting');
 }
 
 function anomaly(watch: Watch, score: number, findings: readonly string[], at: string): AnomalyDetected {

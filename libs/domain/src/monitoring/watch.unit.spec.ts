@@ -1,6 +1,7 @@
 import {
   AUTO_ROLLBACK_ACTOR,
   closeStable,
+  confirmStopped,
   evolveWatch,
   failedResurrectionOutcome,
   recordCheck,
@@ -18,7 +19,7 @@ import {
 
 /* A resurrection watched from the module's return to its one outcome. */
 
-const SETTINGS: MonitorSettings = { monitoringMs: 60_000, checkIntervalMs: 10_000, rekillWindowMs: 600_000, anomalyThreshold: 0.7, autoRollback: true };
+const SETTINGS: MonitorSettings = { monitoringMs: 60_000, checkIntervalMs: 10_000, rekillWindowMs: 600_000, anomalyThreshold: 0.7, autoRollback: true, killReportGraceMs: 0 };
 const up: ContainerObservation = { running: true, status: 'running', exitCode: null, oomKilled: false, restartCount: 0, startedAt: '2026-02-11T12:00:01.000Z', health: 'none' };
 const clean: CheckObservation = { container: up, probes: [{ name: 'tcp 127.0.0.1:8080', ok: true, latencyMs: 2, detail: 'connected', failureThreshold: 3 }] };
 const refused: CheckObservation = { container: up, probes: [{ name: 'tcp 127.0.0.1:8080', ok: false, latencyMs: 1, detail: 'connection refused', failureThreshold: 3 }] };
@@ -171,6 +172,42 @@ describe('re-kills', () => {
     ['for the same kill', checks(watch(), [[0, clean]]).watch, { ...rekill(5), killId: 'demo-1' }],
   ] as const)('changes nothing %s', (_label, w, kill) => {
     expect(recordRekill(w, kill, { at: kill.at, outcomeId: 'o' }, SETTINGS)).toEqual({ watch: w, events: [] });
+  });
+
+  describe('of a module found stopped before its kill was reported', () => {
+    // Smith stops the module, then reports the kill: the check may see it stopped first.
+    const settings = { ...SETTINGS, killReportGraceMs: 5_000 };
+    const found = checks(watch(settings), [[0, clean], [10, exited]], settings);
+
+    it('waits the grace for the report, checking no more, with nothing appended but the check', () => {
+      expect(found.events).toEqual([]);
+      expect(found.appended.map((e) => e.type)).toEqual(['HealthChecked', 'HealthChecked']);
+      expect(found.watch).toMatchObject({ phase: 'stopped', dueAt: at(15), anomaly: { score: 1, findings: ['not running (exited, exit code 1)'] } });
+      expect(recordCheck(found.watch, clean, { at: at(12), outcomeId: 'o' }, settings).events).toEqual([]);
+      expect(refold(watch(settings), found.appended, settings)).toEqual(found.watch);
+    });
+
+    it('closes the resurrection as re_killed when the report comes in the grace', () => {
+      const step = recordRekill(found.watch, rekill(10.4), { at: at(10.4), outcomeId: 'o-rk' }, settings);
+      expect(step.events).toEqual([expect.objectContaining({ type: 'OutcomeRecorded', result: 're_killed', lessonsLearned: ['killed again by smith (kill demo-2) 10.4s after the module was back'] })]);
+      expect(confirmStopped(step.watch, { at: at(15), outcomeId: 'o' }, settings).events).toEqual([]);
+    });
+
+    it('makes what the check found the anomaly once the grace is over with no report, rolled back as any other', () => {
+      const step = confirmStopped(found.watch, { at: at(15), outcomeId: 'o' }, settings);
+      expect(step.events).toEqual([{ type: 'AnomalyDetected', killId: 'demo-1', at: at(15), requestId: 'req-1', anomalyScore: 1, findings: ['not running (exited, exit code 1)'] }]);
+      expect(step.watch).toMatchObject({ phase: 'rolling_back', rollback: { actor: AUTO_ROLLBACK_ACTOR } });
+      expect(refold(watch(settings), [...found.appended, ...step.events], settings)).toEqual(step.watch);
+      // A report after that is the rollback's business.
+      expect(recordRekill(step.watch, rekill(16), { at: at(16), outcomeId: 'o' }, settings).events).toEqual([]);
+    });
+
+    it('does not wait for a container the kernel killed for memory, or for a probe failing on a running one', () => {
+      const oom: CheckObservation = { container: { ...up, running: false, status: 'exited', exitCode: 137, oomKilled: true }, probes: [] };
+      expect(checks(watch(settings), [[0, oom]], settings).events).toEqual([expect.objectContaining({ type: 'AnomalyDetected' })]);
+      expect(checks(watch(settings), [[0, refused], [10, refused], [20, refused]], settings).events).toEqual([expect.objectContaining({ type: 'AnomalyDetected' })]);
+      expect(checks(watch(settings), [[0, { container: null, probes: [] }]], settings).watch.phase).toBe('stopped');
+    });
   });
 
   it('gives a closed watch no second outcome from a rollback', () => {

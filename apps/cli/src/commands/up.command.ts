@@ -276,7 +276,8 @@ function describe(e: Endpoints, file: string): string {
     `  endpoints written to ${file}`,
     '',
     'Publish a kill report:',
-    `  echo '{"version":"1.0","message_type":"KILL_REPORT","payload":{"kill_id":"demo-1","timestamp":"2026-02-11T12:00:00Z","target_module":"nginx-test","target_instance_id":"inst-001","kill_reason":"anomaly_behavior","severity":"low","confidence_score":0.4,"evidence":["unusual_traffic"],"dependencies":[],"source_agent":"smith","metadata":{}}}' | kcat -P -b ${e.kafka.brokers} -t smith.events.kill_notifications -k demo-1`,
+    // A new kill id and the time of the kill each time it is run: the SIEM is asked about the time the report gives.
+    `  K=demo-$(date +%s); echo '{"version":"1.0","message_type":"KILL_REPORT","payload":{"kill_id":"'$K'","timestamp":"'$(date -u +%FT%TZ)'","target_module":"nginx-test","target_instance_id":"inst-001","kill_reason":"anomaly_behavior","severity":"low","confidence_score":0.4,"evidence":["unusual_traffic"],"dependencies":[],"source_agent":"smith","metadata":{}},"correlation_id":"'$K'","reply_to":"medic.responses"}' | kcat -P -b ${e.kafka.brokers} -t smith.events.kill_notifications -k $K`,
     `  curl -s -H "X-API-Key: ${e.api.key}" ${e.api.url}/decisions`,
     '',
     'Ctrl-C stops everything.',

@@ -171,7 +171,15 @@ describe('the approval queue over REST (manual mode)', () => {
       body: '{"reason":"\\ud800 broken"}',
     });
     expect(surrogate.status).toBe(400);
-    expect(((await surrogate.json()) as Envelope<unknown>).errors[0]!.message).toMatch(/^reason: holds a lone surrogate escape/);
+    expect(((await surrogate.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'validation_error', field: 'reason', message: expect.stringMatching(/^reason: holds a lone surrogate escape/) });
+    // Nesting deep enough to overflow a recursive walk is refused as such, not with the stack's message.
+    const deep = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, {
+      method: 'POST',
+      headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'application/json' },
+      body: `{"reason":"r","notes":${'['.repeat(3_000)}${']'.repeat(3_000)}}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'validation_error', message: expect.stringMatching(/more than 32 deep$/) });
     // A member named twice is refused: JSON.parse alone would deny with the last reason, "x", and drop the first.
     // Behind a byte order mark too, which the parser reads past.
     for (const body of ['{"reason":"checked, it was a threat","reason":"x"}', '\uFEFF{"reason":"checked, it was a threat","reason":"x"}']) {

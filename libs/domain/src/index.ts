@@ -76,7 +76,7 @@ export {
 export { failedResurrectionOutcome, type FailedResurrectionOf } from './monitoring/watch-outcomes';
 export { ROLLBACK_FROM } from './workflow/rollback-decisions';
 export { hasLoneSurrogate, printable, shorten } from './shared/text';
-export { repeatedMember, type RepeatedMember } from './shared/json-members';
+export { jsonFlaw, repeatedMember, type JsonFlaw, type RepeatedMember } from './shared/json-members';
 
 export type * from './control/control-events';
 export { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, laterThresholds, thresholdsOf, thresholdsProblems, thresholdsSetBy, withThresholds, type DecisionThresholds, type ThresholdsChange, type ThresholdsProblem } from './control/decision-thresholds';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
-import { hasLoneSurrogate, printable, repeatedMember, shorten, type RepeatedMember } from '@medic/domain';
+import { jsonFlaw, printable, repeatedMember, shorten } from '@medic/domain';
 import { ApiError, envelopeOf, type ApiErrorItem } from './envelope';
 
 /** Methods whose body the gateway reads. */
@@ -41,45 +41,46 @@ export function jsonBodyRefusal(contentType: string | undefined): string | null 
   return null;
 }
 
+/** How deep objects and arrays may nest in a request body: the API's bodies are a level or two deep. */
+const MAX_BODY_DEPTH = 32;
+
 /**
  * How JSON bodies are read: bytes that are not valid UTF-8 are refused with
  * 415 before they are parsed (they would be read with replacement characters
- * and acted on), text holding a lone surrogate escape with 400 naming the
- * field, a member named twice in one object (`{"reason":"a","reason":""}`,
- * which JSON.parse would read as its last) with 400 naming it, and a bare
- * JSON value (`null`, `"x"`, `5`) is parsed so that the route says what it
- * takes instead of a parser's message about its first character. The body
- * size limit stays the parser's (100 kB).
+ * and acted on); text holding a lone surrogate escape, objects and arrays
+ * nested more than 32 deep, and a member named twice in one object
+ * (`{"reason":"a","reason":""}`, which JSON.parse would read as its last) with
+ * 400 `validation_error` naming the field; and a bare JSON value (`null`,
+ * `"x"`, `5`) is parsed so that the route says what it takes instead of a
+ * parser's message about its first character. The body size limit stays the
+ * parser's (100 kB). All of it is looked at here, before the parser: what
+ * is thrown from within its parse loses its code and field.
  */
 export const JSON_BODIES = {
   strict: false,
   verify: (_req: unknown, _res: unknown, body: Buffer): void => {
     if (!isUtf8(body)) throw Object.assign(new Error('a JSON body must be UTF-8: this one is not valid UTF-8'), { status: 415, expose: true, type: 'charset.unsupported' });
     // The parser reads past a byte order mark (iconv-lite drops it), so this looks past it too.
-    const repeated = repeatedMemberOf(body.toString('utf8').replace(/^\uFEFF/, ''));
+    const text = body.toString('utf8').replace(/^\uFEFF/, '');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Not JSON: the parser refuses it, saying why.
+      return;
+    }
+    const flaw = jsonFlaw(value, MAX_BODY_DEPTH);
+    if (flaw !== null) {
+      const field = printable(shorten(flaw.path, 128));
+      throw new ApiError(400, 'validation_error', `${field}: ${flaw.reason}`, field);
+    }
+    const repeated = repeatedMember(text);
     if (repeated !== null) {
       const field = printable(shorten(repeated.path, 128));
       throw new ApiError(400, 'validation_error', `${field}: the body names this member twice in one object; each name may appear once`, field);
     }
   },
-  reviver: (key: string, value: unknown): unknown => {
-    // A lone surrogate: an escape like \ud800 that names no character.
-    if (hasLoneSurrogate(key) || (typeof value === 'string' && hasLoneSurrogate(value))) {
-      throw Object.assign(new Error(`${key === '' ? 'body' : key}: holds a lone surrogate escape (\\ud800–\\udfff without its pair), which is not text`), { status: 400, expose: true });
-    }
-    return value;
-  },
 };
-
-/** A member named twice in one object of a JSON body (see repeatedMember); null too for a body that is not JSON, which the parser refuses. */
-function repeatedMemberOf(text: string): RepeatedMember | null {
-  try {
-    JSON.parse(text);
-  } catch {
-    return null;
-  }
-  return repeatedMember(text);
-}
 
 /**
  * Bounds how long a client may take to send its request, headers and body:

@@ -44,6 +44,26 @@ describe('reading a JSON body', () => {
     expect(verify('null')).not.toThrow();
   });
 
+  it('refuses a lone surrogate escape in a string or a member name, and nesting past 32 levels, as validation errors naming where', () => {
+    const refusal = (body: string) => {
+      try {
+        verify(body)();
+      } catch (error) {
+        return error;
+      }
+      return null;
+    };
+    expect(refusal('{"reason":"\\ud800 broken"}')).toMatchObject({ status: 400, code: 'validation_error', field: 'reason', message: expect.stringMatching(/^reason: holds a lone surrogate escape/) as unknown });
+    expect(refusal('{"notes":{"tags":["ok","\\udc00"]}}')).toMatchObject({ code: 'validation_error', field: 'notes.tags[1]' });
+    expect(refusal('{"\\ud800":1}')).toMatchObject({ code: 'validation_error', field: expect.stringMatching(/^[^\ud800-\udfff]+$/) as unknown });
+    // A pair is a character: accepted.
+    expect(refusal('{"reason":"\\ud83d\\ude00"}')).toBeNull();
+    // Nesting: deep enough to have overflowed the parser's stack, and just past the bound.
+    expect(refusal(`{"reason":"r","notes":${'['.repeat(3_000)}${']'.repeat(3_000)}}`)).toMatchObject({ status: 400, code: 'validation_error', message: expect.stringMatching(/more than 32 deep$/) as unknown });
+    expect(refusal(`${'['.repeat(33)}${']'.repeat(33)}`)).toMatchObject({ code: 'validation_error', field: '[0]'.repeat(32) });
+    expect(refusal(`${'['.repeat(32)}${']'.repeat(32)}`)).toBeNull();
+  });
+
   it('refuses bytes that are not UTF-8 with 415 first', () => {
     expect(verify(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(/not valid UTF-8/);
   });

@@ -1,3 +1,5 @@
+import { hasLoneSurrogate } from './text';
+
 /**
  * JSON.parse keeps the last of two members with one name and says nothing,
  * so `{"kill_id":"a","kill_id":"b"}` reads as kill b to Medic while another
@@ -89,3 +91,42 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
+
+/** Something in a parsed JSON body that is not acceptable text or shape, and where: its path as `RepeatedMember` has it. */
+export interface JsonFlaw {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/**
+ * The first place in a parsed JSON value (depth first, in document order)
+ * nested more than `maxDepth` objects or arrays deep, or holding a lone UTF-16
+ * surrogate in a member name or a string (an escape such as `\ud800` that
+ * names no character), or null. The walk is iterative: no depth overflows the stack.
+ */
+export function jsonFlaw(value: unknown, maxDepth: number): JsonFlaw | null {
+  const stack: { readonly value: unknown; readonly path: string; readonly depth: number }[] = [{ value, path: '', depth: 0 }];
+  const at = (path: string) => (path === '' ? 'body' : path);
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value: v, path, depth } = next;
+    if (typeof v === 'string') {
+      if (hasLoneSurrogate(v)) return { path: at(path), reason: 'holds a lone surrogate escape (\\ud800–\\udfff without its pair), which is not text' };
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return { path: at(path), reason: `nests objects and arrays more than ${maxDepth} deep` };
+    const children: { value: unknown; path: string; depth: number }[] = [];
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => children.push({ value: item, path: `${path}[${i}]`, depth: depth + 1 }));
+    } else {
+      for (const [name, item] of Object.entries(v as Record<string, unknown>)) {
+        const child = path === '' ? name : `${path}.${name}`;
+        if (hasLoneSurrogate(name)) return { path: child, reason: 'its name holds a lone surrogate escape (\\ud800–\\udfff without its pair), which is not text' };
+        children.push({ value: item, path: child, depth: depth + 1 });
+      }
+    }
+    // Reversed onto the stack: taken off in document order.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return null;
+}

@@ -1,4 +1,4 @@
-import { repeatedMember } from './json-members';
+import { jsonFlaw, repeatedMember } from './json-members';
 
 describe('repeatedMember', () => {
   it('finds nothing when every object has distinct names', () => {
@@ -39,5 +39,26 @@ describe('repeatedMember', () => {
     const found = repeatedMember(deep);
     expect(found?.name).toBe('b');
     expect(found?.path.split('.').length).toBe(depth + 1);
+  });
+});
+
+describe('jsonFlaw', () => {
+  it('finds nothing in well-formed text and shallow nesting', () => {
+    expect(jsonFlaw({ reason: 'fine 😀', notes: { tags: ['a', 'b'] } }, 3)).toBeNull();
+    expect(jsonFlaw('plain', 0)).toBeNull();
+  });
+
+  it('names the first lone surrogate in document order, in a string or a member name', () => {
+    expect(jsonFlaw({ a: 'ok', b: ['x', '\ud800'], c: '\udc00' }, 8)).toEqual({ path: 'b[1]', reason: expect.stringMatching(/lone surrogate/) as unknown });
+    expect(jsonFlaw({ outer: { '\udfff': 1 } }, 8)?.path).toBe('outer.\udfff');
+    expect(jsonFlaw('\ud800', 8)?.path).toBe('body');
+  });
+
+  it('bounds nesting without recursion, however deep', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonFlaw({ notes: deep }, 32)).toEqual({ path: `notes${'[0]'.repeat(31)}`, reason: 'nests objects and arrays more than 32 deep' });
+    expect(jsonFlaw({ a: { b: {} } }, 2)).toEqual({ path: 'a.b', reason: 'nests objects and arrays more than 2 deep' });
+    expect(jsonFlaw({ a: { b: 1 } }, 2)).toBeNull();
   });
 });

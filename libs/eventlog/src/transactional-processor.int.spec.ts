@@ -34,12 +34,25 @@ async function readAll(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   return seen;
 }
 
+/** Sends each value as a record, all under one key. */
+const publishValues = (kafka: Kafka, topic: string, values: readonly string[]) => sendTo(kafka, topic, values.map((value) => ({ key: 'k', value })));
+
+/** The values of every committed record of a topic, up to its end now. */
+const valuesIn = async (kafka: Kafka, topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
+
 /** The values of every committed record of a topic, once it holds at least `n` (waiting up to a minute). */
 const valuesAtLeast = (kafka: Kafka, topic: string, n: number, what: string) =>
   eventually(async () => {
-    const all = (await readAll(kafka, topic)).map((m) => m.value!.toString());
+    const all = await valuesIn(kafka, topic);
     return all.length >= n ? all : undefined;
   }, what, 60_000);
+
+/** The records of a dead-letter topic, once it holds one. */
+const deadLettersIn = (kafka: Kafka, dlq: string) =>
+  eventually(async () => {
+    const all = await readAll(kafka, dlq);
+    return all.length >= 1 ? all : undefined;
+  }, 'the poison dead-lettered');
 
 /** The offset a consumer group has committed on partition 0 of a topic. */
 async function committedOffset(kafka: Kafka, groupId: string, topic: string): Promise<string> {
@@ -220,7 +233,7 @@ describe('transactional processor with records it cannot handle', () => {
 
   const read = (topic: string) => readAll(kafka, topic);
 
-  const publish = (values: string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
+  const publish = (values: string[]) => publishValues(kafka, input, values);
 
   it('dead-letters the record that keeps failing, with the reason, and passes the others on once', async () => {
     await publish(['ok-1', 'poison', 'ok-2']);
@@ -229,10 +242,7 @@ describe('transactional processor with records it cannot handle', () => {
       return all.length >= 2 ? all : undefined;
     }, 'the good records copied', 30_000);
     expect(out.map((m) => m.value!.toString())).toEqual(['ok-1', 'ok-2']);
-    const dead = await eventually(async () => {
-      const all = await read(dlq);
-      return all.length >= 1 ? all : undefined;
-    }, 'the poison dead-lettered');
+    const dead = await deadLettersIn(kafka, dlq);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.value!.toString()).toBe('poison');
     expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('picky');
@@ -274,11 +284,9 @@ describe('transactional processor whose database is ahead of its log', () => {
     await ds?.destroy();
   });
 
-  const publish = (values: string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
+  const publish = (values: string[]) => publishValues(kafka, input, values);
 
-  async function copies(): Promise<string[]> {
-    return (await readAll(kafka, output)).map((m) => m.value!.toString());
-  }
+  const copies = () => valuesIn(kafka, output);
 
   it('stops the partition, names the mismatch and sends nothing, when its log was deleted and made again', async () => {
     const first = copier();
@@ -418,14 +426,12 @@ describe('stateless transactional processor, without a database', () => {
     await processor?.stop();
   });
 
-  const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
-  const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
-  const untilAtLeast = (topic: string, n: number, what: string) => valuesAtLeast(kafka, topic, n, what);
+  const publish = (values: readonly string[]) => publishValues(kafka, input, values);
 
   it('sends every output exactly once and in order, handling afresh the batches whose transaction failed', async () => {
     const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);
     for (let i = 0; i < 50; i += 10) await publish(batch(i));
-    await untilAtLeast(output, 50, 'the first 50 copies');
+    await valuesAtLeast(kafka, output, 50, 'the first 50 copies');
     // Another client takes the step's transactional ids: its next transaction fails, and its records come back.
     const usurpers = [0, 1].map((turn) => kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-${input}-0-${turn}` }));
     for (const p of usurpers) {
@@ -433,9 +439,9 @@ describe('stateless transactional processor, without a database', () => {
       await (await p.transaction()).abort();
     }
     for (let i = 50; i < 100; i += 10) await publish(batch(i));
-    const out = await untilAtLeast(output, 100, 'all 100 copies');
+    const out = await valuesAtLeast(kafka, output, 100, 'all 100 copies');
     await new Promise((r) => setTimeout(r, 500));
-    expect(await valuesOf(output)).toEqual(Array.from({ length: 100 }, (_, i) => `v${i}`));
+    expect(await valuesIn(kafka, output)).toEqual(Array.from({ length: 100 }, (_, i) => `v${i}`));
     expect(out).toHaveLength(100);
     // Nothing remembered what the failed transaction sent: its records were handled again.
     expect(handled.length).toBeGreaterThan(100);
@@ -446,13 +452,10 @@ describe('stateless transactional processor, without a database', () => {
   it('dead-letters the record that keeps failing and retries a retriable failure until it passes, with no database to ask', async () => {
     outages = 3;
     await publish(['ok-1', 'poison', 'ok-2', 'flaky']);
-    const out = await untilAtLeast(output, 103, 'the good records copied');
+    const out = await valuesAtLeast(kafka, output, 103, 'the good records copied');
     expect(out.slice(100)).toEqual(['ok-1', 'ok-2', 'flaky']);
     expect(outages).toBe(0);
-    const dead = await eventually(async () => {
-      const all = await readAll(kafka, dlq);
-      return all.length >= 1 ? all : undefined;
-    }, 'the poison dead-lettered');
+    const dead = await deadLettersIn(kafka, dlq);
     expect(dead.map((m) => m.value!.toString())).toEqual(['poison']);
     expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('ask');
     expect(dead[0]!.headers?.medic_dlq_reason?.toString()).toBe('cannot handle poison');
@@ -497,16 +500,14 @@ describe('stateless processor appending at least once', () => {
     await processor?.stop();
   });
 
-  const publish = (values: readonly string[]) => sendTo(kafka, input, values.map((value) => ({ key: 'k', value })));
-  const valuesOf = async (topic: string) => (await readAll(kafka, topic)).map((m) => m.value!.toString());
-  const untilAtLeast = (topic: string, n: number, what: string) => valuesAtLeast(kafka, topic, n, what);
+  const publish = (values: readonly string[]) => publishValues(kafka, input, values);
 
   const committed = () => committedOffset(kafka, `${id}-group`, input);
 
   it('appends every output once and in order, with its offsets committed right after it, and carries on after a restart where it left off', async () => {
     const batch = (from: number) => Array.from({ length: 10 }, (_, i) => `v${from + i}`);
     for (let i = 0; i < 30; i += 10) await publish(batch(i));
-    await untilAtLeast(output, 30, 'the first 30 answers');
+    await valuesAtLeast(kafka, output, 30, 'the first 30 answers');
     const appendedAt = Date.now();
     // Not owed for a while as a batch that sends nothing is: committed with the append.
     await eventually(async () => ((await committed()) === '30' ? true : undefined), 'the offsets committed after the append');
@@ -515,20 +516,17 @@ describe('stateless processor appending at least once', () => {
     await processor!.stop();
     await publish(batch(30));
     await start();
-    await untilAtLeast(output, 40, 'the answers after the restart');
+    await valuesAtLeast(kafka, output, 40, 'the answers after the restart');
     await new Promise((r) => setTimeout(r, 500));
-    expect(await valuesOf(output)).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
+    expect(await valuesIn(kafka, output)).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
     expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
   });
 
   it('dead-letters the record that keeps failing, and appends the others', async () => {
     await publish(['ok-1', 'poison', 'ok-2']);
-    const out = await untilAtLeast(output, 42, 'the good records appended');
+    const out = await valuesAtLeast(kafka, output, 42, 'the good records appended');
     expect(out.slice(40)).toEqual(['ok-1', 'ok-2']);
-    const dead = await eventually(async () => {
-      const all = await readAll(kafka, dlq);
-      return all.length >= 1 ? all : undefined;
-    }, 'the poison dead-lettered');
+    const dead = await deadLettersIn(kafka, dlq);
     expect(dead.map((m) => m.value!.toString())).toEqual(['poison']);
     expect(dead[0]!.headers?.medic_dlq_step?.toString()).toBe('answer');
     await eventually(async () => ((await committed()) === '43' ? true : undefined), 'the offsets past the poison committed');

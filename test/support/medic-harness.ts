@@ -6,7 +6,6 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { stringify } from 'yaml';
 import { freePort, spawnService, waitFor, type MedicServiceName, type ServiceProcess } from '@medic/devstack';
-import { filterAbortedExactly } from '@medic/eventlog';
 
 /**
  * Runs real Medic services (built, as child processes) against the test run's
@@ -94,7 +93,7 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
   writeFileSync(configPath, stringify(configFor(id, topics, opts)));
 
   // What the tests read of the log is what Medic's services read: only what was committed.
-  const kafka = filterAbortedExactly(new Kafka({ clientId: `${id}-test`, brokers: infra.brokers.split(','), logLevel: logLevel.NOTHING }));
+  const kafka = new Kafka({ clientId: `${id}-test`, brokers: infra.brokers.split(','), logLevel: logLevel.NOTHING });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const admin = kafka.admin();

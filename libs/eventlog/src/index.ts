@@ -30,7 +30,6 @@ export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY, RAW_RESPONSE_KEY, RawResponse } from './nest/public';
 export { chunkMessages, insertRowsIgnoringConflicts, MAX_SEND_BYTES, upsertRows } from './chunks';
 export { EOS_PRODUCER } from './kafka';
-export { abortedFilterInstalled, filterAbortedExactly } from './aborted-transactions';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';
 export { processorMetrics } from './processor-metrics';
 export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDeadLetter, type DeadLetterInfo, type DeadLetterSource, type DecodedRecords, type RejectedRecord } from './dead-letters';

@@ -1,6 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import { Logger } from '@medic/observability';
-import { filterAbortedExactly } from './aborted-transactions';
 import { registerCompressionCodecs } from './compression';
 import { cacheCoordinators } from './coordinator-cache';
 
@@ -49,7 +48,7 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
     logCreator: logCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
   });
-  return filterAbortedExactly(cacheCoordinators(kafka));
+  return cacheCoordinators(kafka);
 }
 
 /**

@@ -4,10 +4,10 @@ import type { Kafka } from 'kafkajs';
  * kafkajs builds a cluster (brokers, metadata, coordinators) for each
  * producer, consumer and admin client it makes, and offers no hook into it.
  * Medic decorates that cluster where the Kafka instance creates it, to remedy
- * what kafkajs does wastefully or wrongly (see coordinator-cache and
- * aborted-transactions). The kafkajs version is pinned; each decoration says
- * whether it could be installed, and its tests fail loudly if an upgrade
- * moves this seam.
+ * what kafkajs does wastefully (see coordinator-cache); what it does wrongly
+ * inside a module is patched (patches/kafkajs+2.2.4.patch). The kafkajs
+ * version is pinned; each decoration says whether it could be installed, and
+ * its tests fail loudly if an upgrade moves this seam.
  */
 const CREATE_CLUSTER = 'private:Kafka:createCluster';
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { ProjectionOffset } from './projection';
 import { STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL } from './step-positions';
@@ -39,15 +41,66 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
   });
   await ds.initialize();
   quietDroppedConnections(ds);
-  await ds.query(`CREATE SCHEMA IF NOT EXISTS ${settings.schema}`);
-  await ds.transaction(async (tx) => {
-    // Two replicas starting together must not race on the DDL.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${settings.schema}`]);
-    for (const statement of [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, PROJECTION_TALLIES_DDL, STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL, ...settings.ddl]) {
-      await tx.query(statement.replaceAll('{schema}', settings.schema));
-    }
-  });
+  try {
+    await applyDdl(ds, settings.schema, [PROJECTION_OFFSETS_DDL, PROJECTION_VERSIONS_DDL, PROJECTION_TALLIES_DDL, STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL, ...settings.ddl]);
+  } catch (error) {
+    await ds.destroy().catch(() => undefined);
+    throw error;
+  }
   return ds;
+}
+
+/** How often DDL that lost a deadlock to the live workload is tried again. */
+const DDL_ATTEMPTS = 6;
+
+/**
+ * Brings the schema to `statements`, unless it is there already: the digest of
+ * the statements last applied is kept in the schema, and a start with the same
+ * DDL (every start but the first after an upgrade) runs none of it.
+ * `ALTER TABLE … IF NOT EXISTS` and `CREATE INDEX IF NOT EXISTS` lock their
+ * table before they find there is nothing to do, so running them beside the
+ * services that write those tables (a service restarted by `medic up`, a
+ * second replica, `medic replay rebuild` opening a live service's schema)
+ * queued readers behind them and could deadlock with a writer. When the DDL
+ * did change, one opener at a time applies it (an advisory lock), and a
+ * deadlock with the live workload is tried again after a pause.
+ */
+async function applyDdl(ds: DataSource, schema: string, ddl: readonly string[]): Promise<void> {
+  const statements = ddl.map((statement) => statement.replaceAll('{schema}', schema));
+  const digest = createHash('sha256').update(statements.join('\n;\n')).digest('hex');
+  await ds.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await ds.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_ddl (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    digest text NOT NULL,
+    applied_at timestamptz NOT NULL
+  )`);
+  const applied = async (query: (sql: string) => Promise<{ digest: string }[]>) => (await query(`SELECT digest FROM ${schema}.schema_ddl`))[0]?.digest === digest;
+  if (await applied((sql) => ds.query(sql))) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ds.transaction(async (tx) => {
+        // Two openers starting together must not race on the DDL.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${schema}`]);
+        if (await applied((sql) => tx.query(sql))) return;
+        for (const statement of statements) await tx.query(statement);
+        await tx.query(
+          `INSERT INTO ${schema}.schema_ddl (only_row, digest, applied_at) VALUES (true, $1, now())
+           ON CONFLICT (only_row) DO UPDATE SET digest = EXCLUDED.digest, applied_at = EXCLUDED.applied_at`,
+          [digest],
+        );
+      });
+      return;
+    } catch (error) {
+      if (!lostToLiveWorkload(error) || attempt >= DDL_ATTEMPTS) throw error;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random() / 2));
+    }
+  }
+}
+
+/** Deadlock detected, or a lock not obtained in time: the DDL may well go through on another try. */
+function lostToLiveWorkload(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ?? (error as { code?: unknown }).code;
+  return code === '40P01' || code === '55P03';
 }
 
 /**

@@ -27,7 +27,7 @@ interface Simulator {
 
 
 /** `medic smith answer …` as a child process; its output is kept for the test to read. */
-function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { interrupt(): void } {
+function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { interrupt(): void; output(): string } {
   const child = spawn(process.execPath, [MEDIC_CLI, 'smith', 'answer', ...args], { env: cliEnv(medic), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let joined: () => void;
@@ -43,6 +43,7 @@ function smithAnswers(medic: MedicUnderTest, args: string[]): Simulator & { inte
     ready: Promise.race([ready, done.then(({ output: o }) => Promise.reject(new Error(`the simulator ended before it was ready: ${o}`)))]),
     done,
     interrupt: () => child.kill('SIGINT'),
+    output: () => output,
   };
 }
 
@@ -322,14 +323,26 @@ describe('asking Smith with the default abort', () => {
     await eventually(async () => ((await killStatus(medic, killId)) === 'VETOED' ? true : undefined), `kill ${killId} VETOED`);
   });
 
-  it('runs the simulator until Ctrl-C, which ends it cleanly, and refuses bad options with a usage error', async () => {
+  it('runs the simulator until Ctrl-C, which ends it cleanly, says at once when a reply topic does not exist, and refuses bad options with a usage error', async () => {
     const smith = smithAnswers(medic, ['--policy', 'approve']);
     await smith.ready;
+    const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const notice = { message_type: 'PRE_RESURRECTION_NOTICE', request_id: `${tag}-r-nowhere`, kill_id: `${tag}-k-nowhere`, target_module: 'veto-target', reply_to: `${tag}.no.such.topic`, timeout_seconds: 30 };
+    const sent = Date.now();
+    try {
+      await producer.send({ topic: `${tag}.smith.veto`, messages: [{ key: notice.kill_id, value: JSON.stringify(notice) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    // A send to the missing topic would be retried for half a minute.
+    await eventually(() => Promise.resolve(smith.output().includes(`could not answer on ${notice.reply_to}: there is no such topic`) ? true : undefined), 'the simulator to give up on the missing reply topic', 10_000);
+    expect(Date.now() - sent).toBeLessThan(10_000);
     smith.interrupt();
     const { code, output } = await smith.done;
     expect(code).toBe(0);
     expect(output).toContain('until Ctrl-C');
-    expect(output).toContain('handled 0 notices');
+    expect(output).toContain('handled 1 notice');
     const bad = await medicCli(['smith', 'answer', '--policy', 'maybe'], { env: cliEnv(medic) }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
 import { kafkaAnswers, repoRoot } from '@medic/devstack';
 import { createKafka, kafkaSettings } from '@medic/eventlog';
+import { configureLogging } from '@medic/observability';
 import { medicHome, readEndpoints } from './endpoints';
 
 /** How long a broker may take to answer before a command gives up on it. */
@@ -16,6 +17,16 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Where what the libraries log while a command runs goes (kafkajs retrying a
+ * broker that went away, say): standard error, one line of text each.
+ * Standard output carries the command's own output, which `--json` makes a
+ * document for another program.
+ */
+export function logToStderr(write: (text: string) => void = (text) => process.stderr.write(text)): void {
+  configureLogging({ format: 'text', sink: (line) => write(`${line}\n`) });
 }
 
 /**

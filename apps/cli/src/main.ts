@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { ConfigError } from '@medic/config';
 import { dropKnownWarnings, TracingConfigError } from '@medic/observability';
 import { routeCommand, type CommandTable } from './cli-args';
-import { CliError } from './cli-config';
+import { CliError, logToStderr } from './cli-config';
 import { replayAudit, replayRebuild, replayRecalibrate } from './commands/replay.command';
 import { siemSeed } from './commands/siem.command';
 import { smithAnswer } from './commands/smith-answer.command';
@@ -71,4 +71,5 @@ async function run(): Promise<number> {
 }
 
 dropKnownWarnings();
+logToStderr();
 void run().then((code) => process.exit(code));

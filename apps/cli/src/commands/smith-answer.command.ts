@@ -1,7 +1,7 @@
-import { Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { plural } from '@medic/domain';
 import { provisionTopics, whenConsumerGivenUp } from '@medic/eventlog';
-import { CliError, cliConfig, cliKafka } from '../cli-config';
+import { CliError, cliConfig, cliKafka, topicsPresent } from '../cli-config';
 import { parseSmithAnswer, readNotice, vetoAnswer, type SmithAnswerOptions } from '../smith-answers';
 
 /**
@@ -21,6 +21,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
   const consumer = kafka.consumer({ groupId: `smith-simulator-${topic}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 
+  const replyTopicThere = replyTopics(kafka);
   let handled = 0;
   let finish!: () => void;
   let fail!: (error: Error) => void;
@@ -49,7 +50,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         if (options.count !== null && handled >= options.count) return;
-        await answerOne(message, options, { producer, out, fallbackReplyTo });
+        await answerOne(message, options, { producer, out, fallbackReplyTo, replyTopicThere });
         handled += 1;
         // This notice is dealt with: a later run starts after it.
         await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
@@ -69,7 +70,7 @@ export async function smithAnswer(args: readonly string[], out: (text: string) =
 async function answerOne(
   message: KafkaMessage,
   options: SmithAnswerOptions,
-  ctx: { producer: Producer; out: (text: string) => void; fallbackReplyTo: string },
+  ctx: { producer: Producer; out: (text: string) => void; fallbackReplyTo: string; replyTopicThere: (topic: string) => Promise<boolean> },
 ): Promise<void> {
   const notice = readNotice(message.value);
   if (typeof notice === 'string') {
@@ -83,10 +84,25 @@ async function answerOne(
     return;
   }
   try {
+    // A send to a topic the brokers do not have is retried for half a minute, then fails.
+    if (!(await ctx.replyTopicThere(replyTo))) {
+      ctx.out(`  could not answer on ${replyTo}: there is no such topic`);
+      return;
+    }
     await ctx.producer.send({ topic: replyTo, acks: -1, messages: [{ key: notice.killId, value: vetoAnswer(notice, options.policy, options, new Date()) }] });
   } catch (error) {
     ctx.out(`  could not answer on ${replyTo}: ${(error as Error).message}`);
     return;
   }
   ctx.out(`  answered ${options.policy}: ${options.reason}${options.evidence.length > 0 ? ` (evidence: ${options.evidence.join(', ')})` : ''}`);
+}
+
+/** Whether a reply topic exists; one seen there is not asked about again. */
+function replyTopics(kafka: Kafka): (topic: string) => Promise<boolean> {
+  const seen = new Set<string>();
+  return async (topic) => {
+    if (seen.has(topic)) return true;
+    if ((await topicsPresent(kafka, [topic])).has(topic)) seen.add(topic);
+    return seen.has(topic);
+  };
 }

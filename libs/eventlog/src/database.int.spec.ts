@@ -47,6 +47,16 @@ describe('openDatabase beside a live workload', () => {
     };
   }
 
+  it('makes a new schema once when several open it at the same moment', async () => {
+    const schema = `fresh_${randomBytes(3).toString('hex')}`;
+    const all = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ url, schema, entities: [], ddl: DDL })));
+    opened.push(...all);
+    const tables = await all[0]!.query<{ tablename: string }[]>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [schema]);
+    expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(['a', 'b', 'schema_ddl']));
+    const recorded = await all[0]!.query<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${schema}.schema_ddl`);
+    expect(recorded[0]!.n).toBe('1');
+  });
+
   it('runs none of the DDL it applied before, so a writer in flight holds nothing up', async () => {
     const writer = await writerOn('a', 1);
     try {

@@ -68,19 +68,27 @@ const DDL_ATTEMPTS = 6;
 async function applyDdl(ds: DataSource, schema: string, ddl: readonly string[]): Promise<void> {
   const statements = ddl.map((statement) => statement.replaceAll('{schema}', schema));
   const digest = createHash('sha256').update(statements.join('\n;\n')).digest('hex');
-  await ds.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  await ds.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_ddl (
-    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    digest text NOT NULL,
-    applied_at timestamptz NOT NULL
-  )`);
-  const applied = async (query: (sql: string) => Promise<{ digest: string }[]>) => (await query(`SELECT digest FROM ${schema}.schema_ddl`))[0]?.digest === digest;
+  const applied = async (query: (sql: string) => Promise<{ digest: string }[]>) => {
+    try {
+      return (await query(`SELECT digest FROM ${schema}.schema_ddl`))[0]?.digest === digest;
+    } catch (error) {
+      // A schema (or a table of digests) not made yet: nothing was applied.
+      if (['3F000', '42P01'].includes(sqlState(error) ?? '')) return false;
+      throw error;
+    }
+  };
   if (await applied((sql) => ds.query(sql))) return;
   for (let attempt = 1; ; attempt++) {
     try {
       await ds.transaction(async (tx) => {
-        // Two openers starting together must not race on the DDL.
+        // Two openers starting together must not race on the DDL (concurrent CREATE … IF NOT EXISTS can fail).
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ddl:${schema}`]);
+        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_ddl (
+          only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+          digest text NOT NULL,
+          applied_at timestamptz NOT NULL
+        )`);
         if (await applied((sql) => tx.query(sql))) return;
         for (const statement of statements) await tx.query(statement);
         await tx.query(
@@ -99,8 +107,13 @@ async function applyDdl(ds: DataSource, schema: string, ddl: readonly string[]):
 
 /** Deadlock detected, or a lock not obtained in time: the DDL may well go through on another try. */
 function lostToLiveWorkload(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ?? (error as { code?: unknown }).code;
+  const code = sqlState(error);
   return code === '40P01' || code === '55P03';
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**

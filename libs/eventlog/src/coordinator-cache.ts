@@ -1,5 +1,4 @@
 import type { Kafka } from 'kafkajs';
-import { clusterDecoration } from './kafkajs-clusters';
 
 /**
  * kafkajs looks up the transaction coordinator before every step of a
@@ -11,10 +10,12 @@ import { clusterDecoration } from './kafkajs-clusters';
  * is not (or not yet) the coordinator, or cannot be reached. Other refusals,
  * such as the previous transaction's markers still being written, keep it.
  *
- * kafkajs exposes no hook for this: see `clusterDecoration`.
- * `coordinatorCacheInstalled` plus the request-count test fail loudly if an
- * upgrade moves that seam.
+ * kafkajs exposes no hook for this; the cluster each producer, consumer and
+ * admin client builds is decorated where the Kafka instance creates it. The
+ * kafkajs version is pinned, and `coordinatorCacheInstalled` plus the
+ * request-count test fail loudly if an upgrade moves that seam.
  */
+const CREATE_CLUSTER = 'private:Kafka:createCluster';
 
 interface LookUp {
   readonly groupId: string;
@@ -24,16 +25,23 @@ type Broker = object;
 interface Cluster {
   findGroupCoordinator(args: LookUp): Promise<Broker>;
 }
+type CreateCluster = (options: unknown) => Cluster;
 
-const coordinatorCache = clusterDecoration(withCoordinatorCache);
+const installed = new WeakSet<Kafka>();
 
 export function cacheCoordinators(kafka: Kafka): Kafka {
-  return coordinatorCache.install(kafka);
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
+  const holder = kafka as unknown as Record<symbol, CreateCluster | undefined>;
+  const create = key ? holder[key] : undefined;
+  if (!key || typeof create !== 'function') return kafka;
+  holder[key] = (options: unknown) => withCoordinatorCache(create(options));
+  installed.add(kafka);
+  return kafka;
 }
 
 /** Whether `cacheCoordinators` could decorate this client (false means kafkajs changed underneath). */
 export function coordinatorCacheInstalled(kafka: Kafka): boolean {
-  return coordinatorCache.installed(kafka);
+  return installed.has(kafka);
 }
 
 function withCoordinatorCache(cluster: Cluster): Cluster {

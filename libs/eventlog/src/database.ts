@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { errorCode } from './dead-letters';
 import { ProjectionOffset } from './projection';
 import { STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL } from './step-positions';
 
@@ -73,7 +74,7 @@ async function applyDdl(ds: DataSource, schema: string, ddl: readonly string[]):
       return (await query(`SELECT digest FROM ${schema}.schema_ddl`))[0]?.digest === digest;
     } catch (error) {
       // A schema (or a table of digests) not made yet: nothing was applied.
-      if (['3F000', '42P01'].includes(sqlState(error) ?? '')) return false;
+      if (['3F000', '42P01'].includes(errorCode(error) ?? '')) return false;
       throw error;
     }
   };
@@ -107,13 +108,8 @@ async function applyDdl(ds: DataSource, schema: string, ddl: readonly string[]):
 
 /** Deadlock detected, or a lock not obtained in time: the DDL may well go through on another try. */
 function lostToLiveWorkload(error: unknown): boolean {
-  const code = sqlState(error);
+  const code = errorCode(error);
   return code === '40P01' || code === '55P03';
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**

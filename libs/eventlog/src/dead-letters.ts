@@ -130,6 +130,13 @@ const RETRIABLE_SQLSTATE = /^(08|53|57|40)/;
 const REFUSED_EVERY_TIME_SQLSTATE = new Set(['08P01']);
 const RETRIABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** The code an error carries: Postgres' SQLSTATE under a TypeORM error (its driver's), else the error's own. */
+export function errorCode(error: unknown): string | undefined {
+  const driver = (error as { driverError?: { code?: unknown } } | null)?.driverError;
+  const code = typeof driver?.code === 'string' ? driver.code : (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /**
  * Whether an error is about the infrastructure rather than the record: such
  * an error is retried with backoff and the record never skipped. Errors that

@@ -1,6 +1,6 @@
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
-import { isRetriable, readDeadLetter, type DeadLetterInfo } from './dead-letters';
+import { errorCode, isRetriable, readDeadLetter, type DeadLetterInfo } from './dead-letters';
 import { readLog } from './log-reader';
 import { decodePending } from './step-positions';
 
@@ -50,9 +50,8 @@ export function describeRecord(r: RecordAt): string {
 /** What a failure says, with Postgres' SQLSTATE when Postgres refused. */
 export function failureReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const driver = (error as { driverError?: { code?: unknown } } | null)?.driverError;
-  const sqlstate = typeof driver?.code === 'string' ? driver.code : (error as { code?: unknown } | null)?.code;
-  return typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? `Postgres refused it: ${message} (SQLSTATE ${sqlstate})` : message;
+  const sqlstate = errorCode(error);
+  return sqlstate !== undefined && /^[0-9A-Z]{5}$/.test(sqlstate) ? `Postgres refused it: ${message} (SQLSTATE ${sqlstate})` : message;
 }
 
 /** What a live step dead-lettered of one topic, by partition and offset. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, MEDIC_SERVICES } from '@medic/devstack';
+import { MEDIC_VERSION } from '@medic/observability';
 import { eventually, killReport, smithMessage, testInfra, medicCli, MEDIC_CLI } from '@medic/testing';
 
 
@@ -137,6 +138,16 @@ describe('medic up', () => {
       stderr: expect.stringMatching(/OTEL_TRACES_EXPORTER: 'zipkin' is not supported/),
     });
     await expect(medicCli(['frobnicate'], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command/) });
+  });
+
+  it('answers --help and --version without starting anything, even beside a bad configuration', async () => {
+    const bad = { ...env, MEDIC_MODE: 'yolo' };
+    const help = await medicCli(['up', '--no-siem', '--help'], { env: bad });
+    expect(help.stdout).toMatch(/^usage: medic up \[--no-siem\] \[--demo-target M\]\n/);
+    expect(help.stdout).toContain('\n  --demo-target M\n');
+    expect(help.stderr).toBe('');
+    expect(existsSync(join(home, 'endpoints.json'))).toBe(false);
+    expect(await medicCli(['--version'], { env: bad })).toEqual({ stdout: `medic ${MEDIC_VERSION}\n`, stderr: '' });
   });
 });
 

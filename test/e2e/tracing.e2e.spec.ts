@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KafkaMessage } from 'kafkajs';
 import { eventually, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { MEDIC_VERSION } from '@medic/observability';
 
 /*
  * OpenTelemetry traces of real services, exported over OTLP/HTTP to a
@@ -29,6 +30,8 @@ interface OtlpSpan {
 }
 interface Exported extends OtlpSpan {
   service: string;
+  /** The resource's service.version. */
+  version: string;
 }
 interface OtlpRequest {
   resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
@@ -67,8 +70,8 @@ async function otlpReceiver(): Promise<{ url: string; spans: Exported[]; request
       requests.push({ contentType: req.headers['content-type'] });
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpRequest;
       for (const rs of body.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
+        const resource = (key: string) => rs.resource.attributes.find((a) => a.key === key)?.value.stringValue ?? '';
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service: resource('service.name'), version: resource('service.version') });
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
@@ -117,7 +120,7 @@ describe('tracing across the log (OpenTelemetry, OTLP/HTTP)', () => {
     await producer.disconnect();
 
     const [listener] = await spansWhere('the listener’s span of Smith’s record', (s) => s.service === 'medic-listener' && s.traceId === SMITH_TRACE);
-    expect(listener).toMatchObject({ name: `process ${medic.topics.smith}`, kind: SPAN_KIND_CONSUMER, parentSpanId: SMITH_SPAN });
+    expect(listener).toMatchObject({ name: `process ${medic.topics.smith}`, kind: SPAN_KIND_CONSUMER, parentSpanId: SMITH_SPAN, version: MEDIC_VERSION });
     expect(attr(listener!, 'messaging.system')).toBe('kafka');
     expect(attr(listener!, 'messaging.destination.name')).toBe(medic.topics.smith);
     expect(attr(listener!, 'messaging.kafka.message.key')).toBe(report.kill_id);

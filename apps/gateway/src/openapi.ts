@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { MEDIC_VERSION } from './version';
+import { MEDIC_VERSION } from '@medic/observability';
 
 /** The OpenAPI document, served at /api/v1/openapi.json (UI at /api/docs). */
 export function buildOpenApi(app: INestApplication): OpenAPIObject {

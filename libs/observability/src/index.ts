@@ -24,3 +24,4 @@ export { counter, createMetricsRegistry, gaugeOnScrape, histogram } from './metr
 export type { Registry } from 'prom-client';
 export { dropKnownWarnings } from './warnings';
 export { crashPoint } from './crash-points';
+export { MEDIC_VERSION } from './version';

@@ -11,6 +11,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import type { TraceIds } from './logger';
+import { MEDIC_VERSION } from './version';
 
 /**
  * OpenTelemetry tracing for every Medic process: one trace per kill across
@@ -111,7 +112,7 @@ let installed: Installed | null = null;
 let global = false;
 
 function install(settings: TracingSettings): Installed {
-  const resource = resourceFromAttributes({ 'service.name': settings.serviceName, 'service.namespace': 'medic', 'host.name': hostname(), 'process.pid': process.pid }).merge(
+  const resource = resourceFromAttributes({ 'service.name': settings.serviceName, 'service.namespace': 'medic', 'service.version': MEDIC_VERSION, 'host.name': hostname(), 'process.pid': process.pid }).merge(
     detectResources({ detectors: [envDetector] }),
   );
   const provider = new TracerProvider({

@@ -8,7 +8,7 @@ import { Public } from '../auth/roles';
 import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { killsProjection } from '../decisions/kills.projection';
-import { MEDIC_VERSION } from '../version';
+import { MEDIC_VERSION } from '@medic/observability';
 import { unreadSteps } from './backlog';
 import { stackServices } from './stack-services';
 import { SystemProbe } from './system.probe';

@@ -145,6 +145,8 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     const res = await fetch(`${medic.api.url}/status`, { headers: { 'X-API-Key': medic.api.key, 'X-Request-Id': id } });
     expect(res.headers.get('x-request-id')).toBe(id);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; frame-ancestors 'none'/);
     const status = (await res.json()) as Envelope<{ mode: { current: string }; decisions: { total: number; by_outcome: Record<string, number> } }>;
     expect(status.meta.request_id).toBe(id);
     expect(status.data!.mode.current).toBe('semi_auto');
@@ -154,6 +156,11 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
   it('publishes an OpenAPI document of the API', async () => {
     const res = await fetch(`${medic.api.url}/openapi.json`);
     expect(res.status).toBe(200);
+    // The UI loads its own scripts and styles, and nothing from elsewhere.
+    const ui = await fetch(medic.api.url.replace(/\/v1$/, '/docs'));
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger-ui-init.js');
+    expect(ui.headers.get('content-security-policy')).toMatch(/^default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'/);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/health', '/api/v1/status', '/api/v1/decisions', '/api/v1/decisions/{decision_id}']));

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
-import { main } from '@medic/eventlog';
+import type { Registry } from 'prom-client';
+import { main, METRICS } from '@medic/eventlog';
 import { GatewayModule } from './gateway.module';
 import { GatewayWorker } from './gateway.worker';
+import { limitRequests } from './http/client-limits';
 import { requestDeadlineMs } from './http/deadline.interceptor';
-import { boundClients, JSON_BODIES, requireJsonBodies } from './http/http-edge';
+import { boundClients, JSON_BODIES, requireJsonBodies, securityHeaders } from './http/http-edge';
 import { traceRequests } from './http/request-spans';
 import { serveOpenApi } from './openapi';
 
@@ -20,12 +21,8 @@ main({
     app.setGlobalPrefix('api/v1', { exclude: ['metrics', 'ready'] });
     boundClients(app.getHttpServer() as Server, requestDeadlineMs(config));
     app.use(traceRequests);
-    app.use((_req: Request, res: Response, next: NextFunction) => {
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.setHeader('X-Frame-Options', 'DENY');
-      res.setHeader('Cache-Control', 'no-store');
-      next();
-    });
+    app.use(securityHeaders);
+    app.use(limitRequests(config, app.get<Registry>(METRICS)));
     app.use(requireJsonBodies);
     // In place of Nest's default JSON parser (its options type leaves `verify` to Nest's raw-body option, which is off).
     (app as NestExpressApplication).useBodyParser('json', JSON_BODIES);

@@ -298,6 +298,11 @@ export const medicConfigSchema = z
             host: nonEmpty.default('127.0.0.1'),
             // Every request is answered within this, 503 when Postgres or Kafka does not answer in time.
             request_timeout_seconds: positiveNumber.default(10),
+            // Per API key (per client address for requests without a valid key); 0 requests a second: no limit.
+            rate_limit: z
+              .object({ requests_per_second: z.number().nonnegative().default(100), burst: positiveInt.default(200) })
+              .strict()
+              .default({}),
           })
           .strict()
           .default({}),

@@ -150,7 +150,7 @@ describe('parseConfig: defaults', () => {
       consumer: { max_wait_ms: 250, session_timeout_ms: 10_000, group_prefix: 'medic' },
     });
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
-    expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10 });
+    expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10, rate_limit: { requests_per_second: 100, burst: 200 } });
     expect(config.logging).toEqual({ level: 'INFO', format: 'json' });
   });
 

@@ -114,7 +114,7 @@ export async function apiReads(medic: MedicUnderTest, s: ApiReadSettings, rawP99
       // /health answers 503 only when unhealthy; every other read here must be a 200.
       if (res.status !== 200) throw new Error(`${probe.name} answered ${res.status}: ${JSON.stringify(res.body)}`);
     };
-    const lines = [`REST reads:                  over ${s.kills} decided kills (${pending} waiting in the queue), ${s.requests} requests per endpoint, one at a time; spec 12 aims at p99 < 100 ms`];
+    const lines = [`REST reads:                  over ${s.kills} decided kills (${pending} waiting in the queue), ${s.requests} requests per endpoint, one at a time (rate limit off); spec 12 aims at p99 < 100 ms`];
     const phase = async (title: string): Promise<void> => {
       lines.push(`  ${title}`);
       for (const probe of probes) {

@@ -32,7 +32,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(req: Request): string | null {
+export function presentedKey(req: Request): string | null {
   const auth = req.header('authorization');
   const bearer = auth ? (/^Bearer\s+(\S+)$/i.exec(auth.trim())?.[1] ?? null) : null;
   const header = req.header('x-api-key')?.trim() || null;

@@ -6,6 +6,24 @@ import type { NextFunction, Request, Response } from 'express';
 import { jsonFlaw, printable, repeatedMember, shorten } from '@medic/domain';
 import { ApiError, envelopeOf, type ApiErrorItem } from './envelope';
 
+/** The API answers JSON: it loads nothing, and is framed by no page. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/** The OpenAPI UI (/api/docs): its own scripts and styles (some inline), its icons as data: URLs, the API of its own origin. */
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/**
+ * Headers of every answer (spec's security layer 5): no content sniffing, no
+ * framing, a Content-Security-Policy, and no caching — answers carry what an
+ * API key may see.
+ */
+export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', req.path === '/api/docs' || req.path.startsWith('/api/docs/') ? DOCS_CSP : API_CSP);
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+}
+
 /** Methods whose body the gateway reads. */
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const UTF8 = new Set(['utf-8', 'utf8']);

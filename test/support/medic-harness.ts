@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { stringify } from 'yaml';
-import { freePort, spawnService, waitFor, type MedicServiceName, type ServiceProcess } from '@medic/devstack';
+import { answersOk, freePort, spawnService, waitFor, type MedicServiceName, type ServiceProcess } from '@medic/devstack';
 
 /**
  * Runs real Medic services (built, as child processes) against the test run's
@@ -114,7 +114,9 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
     MEDIC_METRICS_PORT: String(port),
     MEDIC_API_KEYS: [...keys].map(([name, secret]) => `${name}:${roles.get(name)}:${sha256(secret)}`).join(','),
   });
-  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
+  // HTTPS when the test's config gives the gateway a certificate (its own requests then go through a client of the test's).
+  const https = (opts.config as { interfaces?: { web?: { tls?: { cert_file?: unknown } } } } | undefined)?.interfaces?.web?.tls?.cert_file != null;
+  const apiUrl = `${https ? 'https' : 'http'}://127.0.0.1:${apiPort}/api/v1`;
 
   const harness: MedicUnderTest = {
     id,
@@ -130,7 +132,7 @@ export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> 
       return s;
     },
     metricsUrl(name) {
-      return `http://127.0.0.1:${ports.get(name) ?? 0}/metrics`;
+      return name === 'gateway' ? new URL('/metrics', apiUrl).href : `http://127.0.0.1:${ports.get(name) ?? 0}/metrics`;
     },
     async start(name, extraEnv = {}) {
       const port = ports.get(name) ?? (name === 'gateway' ? apiPort : await freePort());
@@ -201,10 +203,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 async function waitReady(proc: ServiceProcess, url: string): Promise<void> {
   await waitFor(
-    async () => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-    },
+    () => answersOk(url, 5_000),
     {
       timeoutMs: 120_000,
       intervalMs: 100,

@@ -303,6 +303,17 @@ export const medicConfigSchema = z
               .object({ requests_per_second: z.number().nonnegative().default(100), burst: positiveInt.default(200) })
               .strict()
               .default({}),
+            // HTTPS: a certificate and its key (PEM files), or neither for plain HTTP; a client CA asks every client for a certificate it signed.
+            tls: z
+              .object({ cert_file: nonEmpty.nullable().default(null), key_file: nonEmpty.nullable().default(null), client_ca_file: nonEmpty.nullable().default(null) })
+              .strict()
+              .superRefine((t, ctx) => {
+                if ((t.cert_file === null) !== (t.key_file === null)) {
+                  ctx.addIssue({ code: 'custom', path: [t.cert_file === null ? 'cert_file' : 'key_file'], message: 'cert_file and key_file go together: set both for HTTPS, or neither' });
+                }
+                if (t.client_ca_file !== null && t.cert_file === null) ctx.addIssue({ code: 'custom', path: ['client_ca_file'], message: 'client certificates need HTTPS: set cert_file and key_file too' });
+              })
+              .default({}),
           })
           .strict()
           .default({}),

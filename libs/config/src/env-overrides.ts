@@ -45,6 +45,9 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], read: asString },
   { name: 'DATABASE_URL', path: ['database', 'url'], read: asString },
   { name: 'MEDIC_API_PORT', path: ['interfaces', 'web', 'port'], read: asInteger },
+  { name: 'MEDIC_API_TLS_CERT_FILE', path: ['interfaces', 'web', 'tls', 'cert_file'], read: asString },
+  { name: 'MEDIC_API_TLS_KEY_FILE', path: ['interfaces', 'web', 'tls', 'key_file'], read: asString },
+  { name: 'MEDIC_API_TLS_CLIENT_CA_FILE', path: ['interfaces', 'web', 'tls', 'client_ca_file'], read: asString },
   { name: 'MEDIC_API_KEYS', path: ['api', 'keys'], read: readApiKeys },
 ];
 

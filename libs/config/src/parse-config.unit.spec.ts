@@ -150,7 +150,7 @@ describe('parseConfig: defaults', () => {
       consumer: { max_wait_ms: 250, session_timeout_ms: 10_000, group_prefix: 'medic' },
     });
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
-    expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10, rate_limit: { requests_per_second: 100, burst: 200 } });
+    expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10, rate_limit: { requests_per_second: 100, burst: 200 }, tls: { cert_file: null, key_file: null, client_ca_file: null } });
     expect(config.logging).toEqual({ level: 'INFO', format: 'json' });
   });
 
@@ -286,6 +286,14 @@ describe('parseConfig: invalid values stop with the key named', () => {
     ['constraints:\n  require_human_review_for_reasons: [malware]\n', 'constraints.require_human_review_for_reasons.0'],
   ])('%j → %s', (yaml, key) => {
     expect(keysOf(() => parseConfig(yaml))).toEqual([key]);
+  });
+
+  it('takes the API\'s certificate and key together, and client certificates only over HTTPS', () => {
+    const tls = (lines: string) => `interfaces:\n  web:\n    tls:\n${lines}`;
+    expect(parseConfig(tls('      cert_file: a.crt\n      key_file: a.key\n')).interfaces.web.tls).toEqual({ cert_file: 'a.crt', key_file: 'a.key', client_ca_file: null });
+    expect(issuesOf(() => parseConfig(tls('      cert_file: a.crt\n')))).toEqual([{ key: 'interfaces.web.tls.key_file', message: 'cert_file and key_file go together: set both for HTTPS, or neither' }]);
+    expect(issuesOf(() => parseConfig(tls('      key_file: a.key\n')))).toEqual([{ key: 'interfaces.web.tls.cert_file', message: 'cert_file and key_file go together: set both for HTTPS, or neither' }]);
+    expect(issuesOf(() => parseConfig(tls('      client_ca_file: ca.crt\n')))).toEqual([{ key: 'interfaces.web.tls.client_ca_file', message: 'client certificates need HTTPS: set cert_file and key_file too' }]);
   });
 
   it('rejects weights that do not sum to 1', () => {

@@ -26,6 +26,6 @@ export { describeExit, processDown, processStopped, processUp, stackProcessSchem
 export { writeStackState } from './stack-state-file';
 export { Supervisor, type SupervisorEvents } from './supervisor';
 export { afterFailure, backoffDelay, DEFAULT_RESTART_POLICY, type RestartPolicy, type RestartVerdict } from './supervision';
-export { waitFor, withTimeout, type WaitOptions } from './wait';
+export { answersOk, statusOf, waitFor, withTimeout, type WaitOptions } from './wait';
 export { startContainerEngine, type ContainerEngineHandle, type ContainerEngineOptions } from './container-engine';
 export { ensureDemoTarget, ensureTargetImage, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type DemoTarget, type TargetImage, type TargetImageOptions } from './target-image';

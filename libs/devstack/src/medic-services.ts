@@ -5,7 +5,7 @@ import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } f
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
 import { type RestartableServer } from './types';
-import { answersHttp, waitFor } from './wait';
+import { answersHttp, answersOk, waitFor } from './wait';
 
 /** The Medic services `medic up` runs, in start order. */
 export const MEDIC_SERVICES = ['listener', 'decision', 'enrichment', 'negotiator', 'executor', 'monitor', 'learning', 'gateway'] as const;
@@ -108,11 +108,8 @@ export function startService(spec: ServiceSpec): RestartableService {
 /** Polls `url` until the service answers, failing at once if its process ends first. */
 export function waitUntilServing(proc: ServiceProcess, url: string, timeoutMs = 60_000): Promise<void> {
   return waitFor(
-    async () => {
-      // Bounded: something else holding the port may accept and never answer.
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-    },
+    // Bounded: something else holding the port may accept and never answer.
+    () => answersOk(url, 2_000),
     {
       timeoutMs,
       abort: () => (proc.isRunning() ? undefined : new Error('it exited while starting')),

@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import { messageOf } from './errors';
 
@@ -49,10 +51,35 @@ export function secondsSince(startedAt: number): string {
   return `${((Date.now() - startedAt) / 1000).toFixed(1)}s`;
 }
 
+/**
+ * The status a GET of `url` is answered with, within `timeoutMs`. For the
+ * stack's own processes on loopback: over HTTPS their certificate is not
+ * checked (the process is the one just started on that port, and a
+ * certificate made for a host name would not match 127.0.0.1).
+ */
+export function statusOf(url: string | URL, timeoutMs: number): Promise<number> {
+  const target = new URL(url);
+  const get = target.protocol === 'https:' ? httpsGet : httpGet;
+  return new Promise((resolve, reject) => {
+    const req = get(target, { timeout: timeoutMs, ...(target.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${target.href} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
 /** Whether anything answers HTTP at `url` within `timeoutMs`, whatever the status: the process serving it is not hung. */
 export function answersHttp(url: string | URL, timeoutMs: number): Promise<boolean> {
-  return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then(
-    (res) => (void res.body?.cancel(), true),
+  return statusOf(url, timeoutMs).then(
+    () => true,
     () => false,
   );
+}
+
+/** Resolves once `url` answers 2xx; rejects with what it answered (or why it did not). */
+export async function answersOk(url: string | URL, timeoutMs: number): Promise<void> {
+  const status = await statusOf(url, timeoutMs);
+  if (status < 200 || status > 299) throw new Error(`${String(url)} answered ${status}`);
 }

@@ -2,7 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadConfig, type MedicConfig } from '@medic/config';
+import { loadConfig, readWebTls, type MedicConfig } from '@medic/config';
 import { tracingSettings } from '@medic/observability';
 import { isValidModuleName } from '@medic/domain';
 import {
@@ -20,6 +20,7 @@ import {
   type ContainerEngineHandle,
   type ElasticsearchHandle,
   Supervisor,
+  answersOk,
   waitFor,
   writeStackState,
   type MedicServiceName,
@@ -80,6 +81,8 @@ function describeTarget(t: DemoTarget): string {
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
   const options = parseUpArgs(args);
   const config = loadConfig();
+  // The gateway's certificate and key, read as the gateway will: a problem stops this before anything starts.
+  readWebTls(config);
   // The services read the OTEL_* variables too: one they cannot honour is refused here, before anything starts.
   tracingSettings('up', process.env);
   // A SIEM the config names is used as it is; otherwise the stack brings its own, unless told not to.
@@ -200,13 +203,13 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
   const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : await freePort();
   // Said plainly: scripts written for the configured port would talk to whatever holds it.
   if (apiPort !== config.interfaces.web.port) out(`  port ${config.interfaces.web.port} (interfaces.web.port) is taken: the API listens on ${apiPort} (see api.url in endpoints.json)`);
-  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
+  const apiUrl = `${config.interfaces.web.tls.cert_file === null ? 'http' : 'https'}://127.0.0.1:${apiPort}/api/v1`;
   const metrics: Record<string, string> = {};
   for (const name of MEDIC_SERVICES) {
     // A shutdown stops the services that exist when it begins; none may start after that.
     if (running.stopping) throw STOPPED_WHILE_STARTING;
     const port = name === 'gateway' ? apiPort : await freePort();
-    if (config.metrics.enabled) metrics[name] = `http://127.0.0.1:${port}/metrics`;
+    if (config.metrics.enabled) metrics[name] = name === 'gateway' ? new URL('/metrics', apiUrl).href : `http://127.0.0.1:${port}/metrics`;
     const env: NodeJS.ProcessEnv = {
       KAFKA_BROKERS: stack.kafka.brokers,
       DATABASE_URL: stack.postgres.url,
@@ -223,10 +226,7 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
     running.supervisor.watch(name, 'service', service);
   }
   await waitFor(
-    async () => {
-      const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (!res.ok) throw new Error(`health answered ${res.status}`);
-    },
+    () => answersOk(`${apiUrl}/health`, 2_000),
     {
       timeoutMs: 120_000,
       abort: () => gaveUp() ?? (running.stopping ? STOPPED_WHILE_STARTING : undefined),

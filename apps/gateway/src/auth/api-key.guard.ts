@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 import type { ApiRole, MedicConfig } from '@medic/config';
 import { MEDIC_CONFIG } from '@medic/eventlog';
@@ -21,6 +22,7 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (this.config.interfaces.web.tls.client_ca_file !== null) requireClientCertificate(req);
     const presented = presentedKey(req);
     if (!presented) throw new ApiError(401, 'unauthorized', 'an API key is required (Authorization: Bearer <key> or X-API-Key)');
     const principal = authenticate(presented, this.config.api.keys);
@@ -40,4 +42,18 @@ export function presentedKey(req: Request): string | null {
   // Two different keys: which one acts is not for the gateway to guess.
   if (bearer !== null && header !== null && bearer !== header) throw new ApiError(401, 'unauthorized', 'two different API keys were given (Authorization and X-API-Key): send one');
   return bearer ?? header;
+}
+
+/**
+ * With `interfaces.web.tls.client_ca_file`, every route that needs a key
+ * needs a client certificate that CA signed too. The handshake asks for one
+ * but lets a client without it through, so that it gets this answer rather
+ * than a broken connection (and /health, public, still answers a probe).
+ */
+function requireClientCertificate(req: Request): void {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized === true) return;
+  const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate()).length > 0;
+  const why = presented ? `the client certificate is not accepted (${String(socket.authorizationError ?? 'not signed by the configured CA')})` : 'a client certificate is required';
+  throw new ApiError(401, 'unauthorized', `${why}: this API takes certificates signed by the CA of interfaces.web.tls.client_ca_file`);
 }

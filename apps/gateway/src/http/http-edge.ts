@@ -13,14 +13,16 @@ const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'un
 
 /**
  * Headers of every answer (spec's security layer 5): no content sniffing, no
- * framing, a Content-Security-Policy, and no caching — answers carry what an
- * API key may see.
+ * framing, a Content-Security-Policy, no caching — answers carry what an API
+ * key may see — and, over HTTPS, Strict-Transport-Security.
  */
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Content-Security-Policy', req.path === '/api/docs' || req.path.startsWith('/api/docs/') ? DOCS_CSP : API_CSP);
   res.setHeader('Cache-Control', 'no-store');
+  // Over HTTPS only (interfaces.web.tls): a browser that saw it keeps to HTTPS for a year.
+  if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
   next();
 }
 

@@ -16,7 +16,7 @@ export function traceRequests(req: Request, res: Response, next: NextFunction): 
   const span = startSpan(req.method, {
     kind: SpanKind.SERVER,
     parent: typeof parent === 'string' ? parent : null,
-    attributes: () => ({ 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': 'http', 'user_agent.original': req.headers['user-agent'] ?? '' }),
+    attributes: () => ({ 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.secure ? 'https' : 'http', 'user_agent.original': req.headers['user-agent'] ?? '' }),
   });
   res.once('close', () => {
     const route = (req.route as { path?: unknown } | undefined)?.path;

@@ -1,4 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type MedicConfig } from '@medic/config';
 import { configureLogging, dropKnownWarnings, Logger, startTracing, TracingConfigError } from '@medic/observability';
@@ -17,6 +18,8 @@ export interface ServiceDefinition {
   /** Address to listen on; loopback unless the service says otherwise. */
   host?(config: MedicConfig): string;
   configure?(app: INestApplication, config: MedicConfig): void;
+  /** Serve HTTPS with these options (read with the config: a problem with them stops the start as a configuration error); plain HTTP when absent or null. */
+  httpsOptions?(config: MedicConfig): HttpsOptions | null;
 }
 
 /** Loads config once (failing fast), starts the Nest app, its log workers and its HTTP port. */
@@ -24,8 +27,10 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   dropKnownWarnings();
   const logger = new Logger(`medic.${def.service}`);
   let config: MedicConfig;
+  let httpsOptions: HttpsOptions | null;
   try {
     config = loadConfig();
+    httpsOptions = def.httpsOptions?.(config) ?? null;
     // First, so that every client made from here on (Elasticsearch's traces itself) joins the traces.
     startTracing(def.service);
   } catch (error) {
@@ -36,7 +41,7 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
     throw error;
   }
   configureLogging({ level: config.logging.level, format: config.logging.format });
-  const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false });
+  const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false, ...(httpsOptions ? { httpsOptions: httpsOptions as NestApplicationOptions['httpsOptions'] } : {}) });
   app.enableShutdownHooks();
   onLogConsumerLost((error) => void stopForRestart(app, logger, error));
   def.configure?.(app, config);
@@ -47,7 +52,7 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   }
   const port = def.port(config);
   await app.listen(port, def.host?.(config) ?? '127.0.0.1');
-  logger.info(`${def.service} started`, { port, mode: config.mode.current });
+  logger.info(`${def.service} started`, { port, mode: config.mode.current, ...(httpsOptions ? { scheme: 'https' } : {}) });
   return app;
 }
 

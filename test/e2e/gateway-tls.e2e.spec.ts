@@ -118,9 +118,12 @@ describe('REST gateway over HTTPS (interfaces.web.tls)', () => {
       // The key of another certificate.
       await expect(medicCli(['up'], { env: { ...env, MEDIC_API_TLS_CERT_FILE: files.serverCert, MEDIC_API_TLS_KEY_FILE: files.clientKey } })).rejects.toMatchObject({
         code: 2,
-        stderr: expect.stringMatching(/interfaces\.web\.tls: the certificate, key or client CA cannot be used: .*key values mismatch/),
+        stderr: expect.stringMatching(/interfaces\.web\.tls: the certificate, key or CA cannot be used: .*key values mismatch/),
       });
       await expect(medicCli(['up'], { env: { ...env, MEDIC_API_TLS_CERT_FILE: files.serverCert, MEDIC_API_TLS_KEY_FILE: '' } })).rejects.toMatchObject({ code: 2 });
+      // Its own broker is plaintext: TLS or SASL to it would fail every service.
+      const plain = { ...process.env, MEDIC_HOME: home, MEDIC_CONFIG_PATH: '' };
+      await expect(medicCli(['up'], { env: { ...plain, KAFKA_TLS: 'true' } })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/^medic: kafka\.tls and kafka\.sasl are for brokers of your own; `medic up` runs a broker of its own/) });
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

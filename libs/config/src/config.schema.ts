@@ -373,6 +373,26 @@ export const medicConfigSchema = z
         client_id: nonEmpty.default('medic'),
         partitions: positiveInt.default(3),
         replication_factor: positiveInt.max(32_767).default(1),
+        // TLS to the brokers: their CA (default: the system's), and a client certificate where they ask for one.
+        tls: z
+          .object({ enabled: bool(false), ca_file: nonEmpty.nullable().default(null), cert_file: nonEmpty.nullable().default(null), key_file: nonEmpty.nullable().default(null) })
+          .strict()
+          .superRefine((t, ctx) => {
+            if ((t.cert_file === null) !== (t.key_file === null)) ctx.addIssue({ code: 'custom', path: [t.cert_file === null ? 'cert_file' : 'key_file'], message: 'cert_file and key_file go together' });
+            for (const field of ['ca_file', 'cert_file'] as const) {
+              if (t[field] !== null && !t.enabled) ctx.addIssue({ code: 'custom', path: [field], message: 'is used over TLS only: set kafka.tls.enabled too' });
+            }
+          })
+          .default({}),
+        // SASL authentication to the brokers (over TLS, unless on a network of your own).
+        sasl: z
+          .object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).nullable().default(null), username: nonEmpty.nullable().default(null), password: z.string().min(1).nullable().default(null) })
+          .strict()
+          .superRefine((t, ctx) => {
+            if (t.mechanism === null) return;
+            for (const field of ['username', 'password'] as const) if (t[field] === null) ctx.addIssue({ code: 'custom', path: [field], message: `is required with mechanism ${t.mechanism}` });
+          })
+          .default({}),
         topics: z
           .object({
             kill_events: topic.default('medic.kill.events'),

@@ -146,6 +146,8 @@ describe('parseConfig: defaults', () => {
       client_id: 'medic',
       partitions: 3,
       replication_factor: 1,
+      tls: { enabled: false, ca_file: null, cert_file: null, key_file: null },
+      sasl: { mechanism: null, username: null, password: null },
       topics: { kill_events: 'medic.kill.events', kill_commands: 'medic.kill.commands', control_events: 'medic.control.events', internal_dlq: 'medic.dlq.internal' },
       consumer: { max_wait_ms: 250, session_timeout_ms: 10_000, group_prefix: 'medic' },
     });
@@ -294,6 +296,17 @@ describe('parseConfig: invalid values stop with the key named', () => {
     expect(issuesOf(() => parseConfig(tls('      cert_file: a.crt\n')))).toEqual([{ key: 'interfaces.web.tls.key_file', message: 'cert_file and key_file go together: set both for HTTPS, or neither' }]);
     expect(issuesOf(() => parseConfig(tls('      key_file: a.key\n')))).toEqual([{ key: 'interfaces.web.tls.cert_file', message: 'cert_file and key_file go together: set both for HTTPS, or neither' }]);
     expect(issuesOf(() => parseConfig(tls('      client_ca_file: ca.crt\n')))).toEqual([{ key: 'interfaces.web.tls.client_ca_file', message: 'client certificates need HTTPS: set cert_file and key_file too' }]);
+  });
+
+  it('takes Kafka TLS files only with TLS on, and SASL with its credentials', () => {
+    expect(parseConfig('', { KAFKA_TLS: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).kafka).toMatchObject({
+      tls: { enabled: true, ca_file: null, cert_file: null, key_file: null },
+      sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+    });
+    expect(issuesOf(() => parseConfig('kafka:\n  tls:\n    ca_file: ca.pem\n'))).toEqual([{ key: 'kafka.tls.ca_file', message: 'is used over TLS only: set kafka.tls.enabled too' }]);
+    expect(keysOf(() => parseConfig('kafka:\n  tls:\n    enabled: true\n    cert_file: c.pem\n'))).toEqual(['kafka.tls.key_file']);
+    expect(issuesOf(() => parseConfig('', { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u' }))).toEqual([{ key: 'kafka.sasl.password', message: 'is required with mechanism scram-sha-256' }]);
+    expect(keysOf(() => parseConfig('', { KAFKA_SASL_MECHANISM: 'gssapi' }))).toEqual(['KAFKA_SASL_MECHANISM']);
   });
 
   it('rejects weights that do not sum to 1', () => {

@@ -12,6 +12,7 @@ export function redactConfig(c: MedicConfig): MedicConfig {
       endpoint: redactUrlPassword(c.siem.endpoint),
       ...(c.siem.api_key === undefined ? {} : { api_key: REDACTED }),
     },
+    kafka: { ...c.kafka, sasl: { ...c.kafka.sasl, password: c.kafka.sasl.password === null ? null : REDACTED } },
     database: { ...c.database, url: redactUrlPassword(c.database.url) },
     api: { ...c.api, keys: c.api.keys.map((key) => ({ ...key, key_sha256: REDACTED })) },
   });

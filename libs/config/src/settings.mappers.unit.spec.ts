@@ -50,18 +50,23 @@ describe('redactConfig', () => {
     SIEM_API_KEY: 'siem-secret',
     MEDIC_API_KEYS: `ops:admin:${HASH}`,
     DATABASE_URL: 'postgres://medic:dbpass@db:5432/medic',
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: 'medic',
+    KAFKA_SASL_PASSWORD: 'kafkapass',
   });
 
   it('replaces secrets, key hashes and URL passwords', () => {
     const printed = JSON.stringify(redactConfig(config));
-    for (const secret of ['siem-secret', HASH, 'espass', 'dbpass']) expect(printed).not.toContain(secret);
+    for (const secret of ['siem-secret', HASH, 'espass', 'dbpass', 'kafkapass']) expect(printed).not.toContain(secret);
+    expect(redactConfig(config).kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'medic', password: REDACTED });
     expect(redactConfig(config).siem.api_key).toBe(REDACTED);
     expect(redactConfig(config).api.keys[0]).toEqual({ name: 'ops', role: 'admin', key_sha256: REDACTED });
     expect(redactConfig(config).database.url).toBe('postgres://medic:***@db:5432/medic');
   });
 
   it('keeps everything else and leaves the original untouched', () => {
-    expect(redactConfig(config).kafka).toEqual(config.kafka);
+    expect({ ...redactConfig(config).kafka, sasl: null }).toEqual({ ...config.kafka, sasl: null });
+    expect(redactConfig(parseConfig('')).kafka).toEqual(parseConfig('').kafka);
     expect(config.siem.api_key).toBe('siem-secret');
     expect(redactConfig(parseConfig('')).siem).not.toHaveProperty('api_key');
   });

@@ -1,6 +1,7 @@
 // Real Kafka and Postgres without Docker (ARCHITECTURE.md §6), for `medic up` and the int/e2e tests.
 export { DevstackError, type DevstackErrorCode } from './errors';
 export { startKafka } from './kafka';
+export type { SecuredListener } from './kafka-config';
 export { kafkaAnswers } from './kafka-probe';
 export { ELASTICSEARCH_USER, startElasticsearch, type ElasticsearchHandle, type ElasticsearchOptions } from './elasticsearch';
 export { startPostgres } from './postgres';

@@ -7,23 +7,41 @@ export interface BrokerPorts {
   readonly controller: number;
 }
 
+/**
+ * A second client listener, SASL_SSL, for trying TLS and SASL against a real
+ * broker: TLS with a PKCS#12 keystore, SASL/PLAIN users, and (with a client CA)
+ * client certificates required. The PLAINTEXT listener stays, for the
+ * broker's own probes.
+ */
+export interface SecuredListener {
+  /** The broker's key and certificate, PKCS#12, and its password. */
+  readonly keystore: { readonly file: string; readonly password: string };
+  /** PEM file of the CA that must have signed each client's certificate; null: none asked for. */
+  readonly clientCaFile: string | null;
+  /** SASL/PLAIN user names and passwords (letters, digits, `_`, `-`). */
+  readonly users: Readonly<Record<string, string>>;
+}
+
 export interface BrokerConfig {
-  readonly ports: BrokerPorts;
+  readonly ports: BrokerPorts & { readonly secured?: number };
   readonly dataDir: string;
   readonly partitions: number;
+  readonly secured?: SecuredListener;
 }
 
 /** A single-node KRaft cluster: this one process is both the broker and the whole controller quorum. */
-export function serverProperties({ ports, dataDir, partitions }: BrokerConfig): string {
+export function serverProperties({ ports, dataDir, partitions, secured }: BrokerConfig): string {
+  const extra = secured && ports.secured !== undefined ? securedListener(ports.secured, secured) : null;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@127.0.0.1:${ports.controller}`,
-    listeners: `PLAINTEXT://127.0.0.1:${ports.client},CONTROLLER://127.0.0.1:${ports.controller}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.client}`,
+    listeners: `PLAINTEXT://127.0.0.1:${ports.client},CONTROLLER://127.0.0.1:${ports.controller}${extra ? `,${extra.listener}` : ''}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.client}${extra ? `,${extra.listener}` : ''}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...extra?.settings,
     'log.dirs': dataDir,
     'num.partitions': partitions,
     // Topics are declared by the services, so a typo fails instead of creating a stray topic.
@@ -45,6 +63,28 @@ export function serverProperties({ ports, dataDir, partitions }: BrokerConfig): 
     .map(([key, value]) => `${key}=${String(value)}`)
     .join('\n')
     .concat('\n');
+}
+
+function securedListener(port: number, secured: SecuredListener): { listener: string; settings: Record<string, string> } {
+  const simple = /^[A-Za-z0-9_-]+$/;
+  for (const [user, password] of Object.entries(secured.users)) {
+    if (!simple.test(user) || !simple.test(password)) throw new Error(`SASL user ${JSON.stringify(user)}: names and passwords are letters, digits, _ and - here`);
+  }
+  const users = Object.entries(secured.users).map(([user, password]) => `user_${user}="${password}"`);
+  const at = 'listener.name.sasl_ssl';
+  return {
+    listener: `SASL_SSL://127.0.0.1:${port}`,
+    settings: {
+      [`${at}.sasl.enabled.mechanisms`]: 'PLAIN',
+      [`${at}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required ${users.join(' ')};`,
+      [`${at}.ssl.keystore.type`]: 'PKCS12',
+      [`${at}.ssl.keystore.location`]: secured.keystore.file,
+      [`${at}.ssl.keystore.password`]: secured.keystore.password,
+      ...(secured.clientCaFile === null
+        ? {}
+        : { [`${at}.ssl.client.auth`]: 'required', [`${at}.ssl.truststore.type`]: 'PEM', [`${at}.ssl.truststore.location`]: secured.clientCaFile }),
+    },
+  };
 }
 
 /** Everything to stdout, which the starter sends to the broker's log file. */

@@ -15,4 +15,17 @@ describe('dev broker configuration', () => {
       expect(props.split('\n')).toContain(line);
     }
   });
+
+  it('adds a SASL_SSL listener beside PLAINTEXT when asked, requiring client certificates with a client CA', () => {
+    const secured = { keystore: { file: '/k.p12', password: 'ks' }, clientCaFile: '/ca.pem', users: { medic: 'pw' } };
+    const lines = serverProperties({ ports: { client: 9092, controller: 9093, secured: 9094 }, dataDir: '/data', partitions: 1, secured }).split('\n');
+    expect(lines).toContain('listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,SASL_SSL://127.0.0.1:9094');
+    expect(lines).toContain('listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL');
+    expect(lines).toContain('inter.broker.listener.name=PLAINTEXT');
+    expect(lines).toContain('listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_medic="pw";');
+    expect(lines).toContain('listener.name.sasl_ssl.ssl.client.auth=required');
+    expect(serverProperties({ ports: { client: 9092, controller: 9093, secured: 9094 }, dataDir: '/d', partitions: 1, secured: { ...secured, clientCaFile: null } })).not.toContain('ssl.client.auth');
+    expect(() => serverProperties({ ports: { client: 1, controller: 2, secured: 3 }, dataDir: '/d', partitions: 1, secured: { ...secured, users: { medic: 'p"w' } } })).toThrow(/letters, digits/);
+    expect(serverProperties({ ports: { client: 9092, controller: 9093 }, dataDir: '/d', partitions: 1 })).not.toContain('SASL_SSL');
+  });
 });

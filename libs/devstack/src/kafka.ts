@@ -55,7 +55,9 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   const files = await prepareFiles(resolve(opts.workDir, 'kafka'));
   const jit = opts.kafkaJit ?? 'quick';
   for (let attempt = 1; ; attempt += 1) {
-    const config: BrokerConfig = { ports: { client: await freePort(), controller: await freePort() }, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3 };
+    const secured = opts.kafkaSecured;
+    const ports = { client: await freePort(), controller: await freePort(), ...(secured ? { secured: await freePort() } : {}) };
+    const config: BrokerConfig = { ports, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3, ...(secured ? { secured } : {}) };
     try {
       const broker = await startBroker(jars, files, config, jit);
       const handle = kafkaHandle(broker, config, files.log, (hooks) => startBroker(jars, files, config, jit, hooks));
@@ -81,7 +83,8 @@ function kafkaHandle(first: Broker, config: BrokerConfig, logFile: string, start
     },
     answers: (timeoutMs) => kafkaAnswers([brokersOf(config)], timeoutMs),
   };
-  return { brokers: brokersOf(config), server, stop: () => (stopping ??= stopBroker(broker)) };
+  const securedBrokers = config.ports.secured === undefined ? null : `127.0.0.1:${config.ports.secured}`;
+  return { brokers: brokersOf(config), securedBrokers, server, stop: () => (stopping ??= stopBroker(broker)) };
 }
 
 function brokersOf(config: BrokerConfig): string {

@@ -1,3 +1,4 @@
+import type { SecuredListener } from './kafka-config';
 import type { ExitStatus } from './stack-state';
 
 /** One run of a server process. */
@@ -26,6 +27,8 @@ export interface RestartableServer {
 export interface KafkaHandle {
   /** host:port of the PLAINTEXT listener, ready for kafkajs `brokers`. */
   readonly brokers: string;
+  /** host:port of the SASL_SSL listener, when `kafkaSecured` asked for one. */
+  readonly securedBrokers: string | null;
   /** The broker process; a restart keeps its ports, so `brokers` stays right. */
   readonly server: RestartableServer;
   stop(): Promise<void>;
@@ -67,4 +70,6 @@ export interface DevstackOptions {
    * CPU, which a sustained load (the benchmark) needs.
    */
   readonly kafkaJit?: KafkaJit;
+  /** A SASL_SSL listener beside the PLAINTEXT one (see SecuredListener), to try TLS and SASL clients against. */
+  readonly kafkaSecured?: SecuredListener;
 }

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, Partitioners, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type SASLOptions, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
+import type { KafkaSecurity } from '@medic/config';
 import { Logger } from '@medic/observability';
 import { registerCompressionCodecs } from './compression';
 import { cacheCoordinators } from './coordinator-cache';
@@ -13,6 +14,8 @@ export interface KafkaSettings {
   /** How long the broker may hold a fetch when no data is there (kafkajs waits 5 s by default). */
   readonly maxWaitMs: number;
   readonly sessionTimeoutMs: number;
+  /** TLS and SASL to the brokers (kafka.tls, kafka.sasl); plaintext without. */
+  readonly security?: KafkaSecurity;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -47,6 +50,8 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
     logLevel: logLevel.WARN,
     logCreator: logCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
+    ...(settings.security?.ssl ? { ssl: settings.security.ssl } : {}),
+    ...(settings.security?.sasl ? { sasl: { ...settings.security.sasl } as SASLOptions } : {}),
   });
   return cacheCoordinators(kafka);
 }

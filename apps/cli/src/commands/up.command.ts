@@ -83,6 +83,9 @@ export async function up(args: readonly string[], out: (text: string) => void): 
   const config = loadConfig();
   // The gateway's certificate and key, read as the gateway will: a problem stops this before anything starts.
   readWebTls(config);
+  if (config.kafka.tls.enabled || config.kafka.sasl.mechanism !== null) {
+    throw new CliError('kafka.tls and kafka.sasl are for brokers of your own; `medic up` runs a broker of its own, in plaintext on loopback, and points every service at it. Leave them unset for `medic up`, or run the services against your brokers yourself', 2);
+  }
   // The services read the OTEL_* variables too: one they cannot honour is refused here, before anything starts.
   tracingSettings('up', process.env);
   // A SIEM the config names is used as it is; otherwise the stack brings its own, unless told not to.

@@ -1,10 +1,10 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { kafkaBrokerList, type MedicConfig } from '@medic/config';
+import { kafkaBrokerList, readKafkaSecurity, type MedicConfig } from '@medic/config';
 import { createMetricsRegistry, stopTracing } from '@medic/observability';
 import { openDatabase, type DatabaseSettings } from '../database';
-import { createKafka } from '../kafka';
+import { createKafka, type KafkaSettings } from '../kafka';
 import { MetricsController } from './metrics.controller';
 import { ReadyController } from './ready.controller';
 import type { Registry } from 'prom-client';
@@ -56,11 +56,12 @@ export class MedicCoreModule implements OnApplicationShutdown {
   }
 }
 
-export function kafkaSettings(config: MedicConfig, service: string) {
+export function kafkaSettings(config: MedicConfig, service: string): KafkaSettings {
   return {
     brokers: kafkaBrokerList(config),
     clientId: `${config.kafka.client_id}-${service}`,
     maxWaitMs: config.kafka.consumer.max_wait_ms,
     sessionTimeoutMs: config.kafka.consumer.session_timeout_ms,
+    security: readKafkaSecurity(config),
   };
 }

@@ -1,13 +1,16 @@
 import { Client } from '@elastic/elasticsearch';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@medic/config';
+import { loadConfig, parseConfig, readSiemCa } from '@medic/config';
 import { decodeEvent } from '@medic/contracts';
 import { freePort, startElasticsearch, type ElasticsearchHandle } from '@medic/devstack';
 import type { ContextEnriched, DecisionMade, KillEvent } from '@medic/domain';
 import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
-import { ceTypeOf, eventually, killEventsOf, killReport, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+import { ceTypeOf, eventually, killEventsOf, killReport, makeTestCertificates, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { ElasticsearchSiem } from '../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../apps/enrichment/src/siem/seed';
 import { SAMPLE_EVENTS } from '../../libs/domain/test/kill-event-samples';
@@ -218,6 +221,37 @@ describe('SIEM enrichment on Elasticsearch', () => {
     } finally {
       await siem.close();
       await client.indices.delete({ index: ['dyn-indicators-1', 'dyn-events-1', 'dyn-events-2'] });
+    }
+  });
+
+  it('reaches an HTTPS endpoint through siem.ca_file, and trusts no certificate it was not given the CA of', async () => {
+    const pki = makeTestCertificates(mkdtempSync(join(tmpdir(), 'medic-siem-tls-')));
+    // TLS in front of the real Elasticsearch (the dev build serves plain HTTP only), as a gateway to a SIEM would be.
+    const proxy = createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }, (req, res) => {
+      const upstream = httpRequest(new URL(req.url ?? '/', es.url), { method: req.method, headers: { ...req.headers, host: new URL(es.url).host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const config = parseConfig(`siem:\n  enabled: true\n  endpoint: "${url}"\n  ca_file: "${pki.ca}"\n`);
+    const trusted = new ElasticsearchSiem(url, undefined, settings, 50, readSiemCa(config));
+    const untrusted = new ElasticsearchSiem(url, undefined, settings, 50);
+    try {
+      expect(await trusted.ping(5_000)).toBe(true);
+      const [answer] = await trusted.queryContext([{ killId: 'k-tls', module: 'payments-api', from: day(-30), to: KILLED_AT }], 10_000);
+      expect(answer!.failed).toBeNull();
+      expect(answer!.indicators.map((i) => i.value)).toContain('203.0.113.66');
+      expect(await untrusted.ping(5_000)).toBe(false);
+      await expect(untrusted.queryContext([{ killId: 'k-tls', module: 'payments-api', from: day(-30), to: KILLED_AT }], 10_000)).rejects.toThrow(/certificate/i);
+      // A CA over plain HTTP is a mistake in the config, said at load.
+      expect(() => parseConfig(`siem:\n  endpoint: "${es.url}"\n  ca_file: "${pki.ca}"\n`)).toThrow(/siem\.ca_file: is used with an https:\/\/ endpoint only/);
+    } finally {
+      await Promise.all([trusted.close(), untrusted.close()]);
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 

@@ -1,31 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { medicCli, startMedic, type MedicUnderTest } from '@medic/testing';
+import { makeTestCertificates, medicCli, startMedic, type MedicUnderTest } from '@medic/testing';
 
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: { success: boolean; data: unknown; errors: { code: string; message: string }[] };
-}
-
-/** A CA, a server certificate for 127.0.0.1 it signed, a client certificate it signed, and one it did not (made with the openssl CLI). */
-function makeCertificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey', string> {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=medic-test-ca');
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, ext] of [['server', 'server.ext'], ['client', 'client.ext']] as const) {
-    openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=medic-test-${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext);
-  }
-  openssl('req', '-x509', ...ec, '-keyout', 'stranger.key', '-out', 'stranger.crt', '-days', '2', '-subj', '/CN=stranger');
-  const at = (file: string) => join(dir, file);
-  return { ca: at('ca.crt'), serverCert: at('server.crt'), serverKey: at('server.key'), clientCert: at('client.crt'), clientKey: at('client.key'), strangerCert: at('stranger.crt'), strangerKey: at('stranger.key') };
 }
 
 /** A GET over HTTPS with the options given (the CA to trust, a client certificate). */
@@ -44,7 +27,7 @@ function get(url: string, options: RequestOptions): Promise<Answer> {
 
 describe('REST gateway over HTTPS (interfaces.web.tls)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'medic-tls-'));
-  const files = makeCertificates(dir);
+  const files = makeTestCertificates(dir);
   const ca = readFileSync(files.ca);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

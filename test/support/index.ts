@@ -4,3 +4,4 @@ export { ceTypeOf, eventsOfType, firstOfType, killEventsOf, readTopic, snapshotT
 export { freeze } from './freeze';
 export { moduleContainer } from './module-containers';
 export { cliEnv, MEDIC_CLI, medicCli } from './cli';
+export { makeTestCertificates, type TestCertificates } from './certificates';

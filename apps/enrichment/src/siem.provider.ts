@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import type { MedicConfig } from '@medic/config';
+import { readSiemCa, type MedicConfig } from '@medic/config';
 import { MEDIC_CONFIG, METRICS } from '@medic/eventlog';
 import type { CircuitBreaker, CircuitState } from '@medic/domain';
 import { ElasticsearchSiem } from './siem/elasticsearch-siem';
@@ -13,7 +13,7 @@ export const SIEM = Symbol('medic.siem');
 export function siemFor(config: MedicConfig, metrics: Registry, announcer?: CircuitAnnouncer): ResilientSiem | null {
   const s = config.siem;
   if (!s.enabled) return null;
-  const client = new ElasticsearchSiem(s.endpoint, s.api_key, s.elasticsearch, s.max_results);
+  const client = new ElasticsearchSiem(s.endpoint, s.api_key, s.elasticsearch, s.max_results, readSiemCa(config));
   return new ResilientSiem(
     client,
     {

@@ -168,6 +168,8 @@ export const medicConfigSchema = z
         endpoint: httpUrl.default('http://127.0.0.1:9200'),
         /** Normally from SIEM_API_KEY; never printed (see redactConfig). */
         api_key: z.string().min(1, 'must not be empty').optional(),
+        /** PEM CA of an https:// endpoint's certificate, when the system's CAs do not know it. */
+        ca_file: nonEmpty.nullable().default(null),
         timeout_seconds: positiveNumber.default(30),
         /** How far back before a kill its SIEM context is looked for. */
         historical_days: positiveInt.default(30),
@@ -224,6 +226,9 @@ export const medicConfigSchema = z
           .default({}),
       })
       .strict()
+      .superRefine((s, ctx) => {
+        if (s.ca_file !== null && !s.endpoint.toLowerCase().startsWith('https:')) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'is used with an https:// endpoint only' });
+      })
       .default({}),
     decision: z
       .object({

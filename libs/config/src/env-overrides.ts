@@ -35,6 +35,7 @@ const BINDINGS: readonly EnvBinding[] = [
   { name: 'MEDIC_LOG_FORMAT', path: ['logging', 'format'], read: asString },
   { name: 'MEDIC_METRICS_PORT', path: ['metrics', 'port'], read: asInteger },
   { name: 'SIEM_API_KEY', path: ['siem', 'api_key'], read: asString },
+  { name: 'SIEM_CA_FILE', path: ['siem', 'ca_file'], read: asString },
   { name: 'MEDIC_SIEM_ENABLED', path: ['siem', 'enabled'], read: asBoolean },
   { name: 'MEDIC_AUTO_APPROVE', path: ['decision', 'auto_approve', 'enabled'], read: asBoolean },
   { name: 'MEDIC_VETO_PROTOCOL', path: ['smith', 'veto_protocol', 'enabled'], read: asBoolean },

@@ -7,4 +7,4 @@ export { ed25519PublicKey } from './signing-keys';
 export { REDACTED, redactConfig } from './redact-config';
 export { enrichmentWaitMs, kafkaBrokerList, replyTopicsOf, toCascadeSettings, toDecisionThresholds, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
 export type { ProbeConfig } from './config.types';
-export { readKafkaSecurity, readWebTls, type KafkaSecurity, type WebTls } from './tls-files';
+export { checkConfigFiles, readKafkaSecurity, readSiemCa, readWebTls, type KafkaSecurity, type WebTls } from './tls-files';

@@ -53,6 +53,22 @@ export function readKafkaSecurity(config: MedicConfig, cwd: string = process.cwd
   return { ssl, sasl: credentials };
 }
 
+/** `siem.ca_file` read and checked (PEM certificates): null when not set. A problem is a ConfigError naming the key. */
+export function readSiemCa(config: MedicConfig, cwd: string = process.cwd()): Buffer | null {
+  const file = config.siem.ca_file;
+  if (file === null) return null;
+  const ca = readPemFile('siem.ca_file', file, cwd);
+  checkUsable('siem.ca_file', { ca });
+  return ca;
+}
+
+/** Every file the configuration names, read and checked, so that a service refuses a configuration it could not use before it starts. */
+export function checkConfigFiles(config: MedicConfig, cwd: string = process.cwd()): void {
+  readKafkaSecurity(config, cwd);
+  readSiemCa(config, cwd);
+  readWebTls(config, cwd);
+}
+
 function readPemFile(key: string, file: string, cwd: string): Buffer {
   try {
     return readFileSync(resolve(cwd, file));

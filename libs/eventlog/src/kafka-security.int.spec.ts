@@ -1,28 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, parseConfig, type MedicConfig } from '@medic/config';
 import { startKafka, type KafkaHandle } from '@medic/devstack';
+import { makeTestCertificates } from '@medic/testing';
 import { createKafka, EOS_PRODUCER } from './kafka';
 import { kafkaSettings } from './nest/core.module';
-
-/** A CA; the broker's certificate for 127.0.0.1 in a PKCS#12 keystore; a client certificate the CA signed, and one it did not. */
-function makeCertificates(dir: string, keystorePassword: string) {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=medic-kafka-test-ca');
-  writeFileSync(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const name of ['broker', 'client']) {
-    openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=medic-kafka-test-${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-  }
-  openssl('pkcs12', '-export', '-in', 'broker.crt', '-inkey', 'broker.key', '-out', 'broker.p12', '-name', 'broker', '-passout', `pass:${keystorePassword}`);
-  openssl('req', '-x509', ...ec, '-keyout', 'stranger.key', '-out', 'stranger.crt', '-days', '2', '-subj', '/CN=stranger');
-  return (file: string) => join(dir, file);
-}
 
 /**
  * kafka.tls and kafka.sasl against a real broker's SASL_SSL listener (TLS,
@@ -32,12 +16,12 @@ function makeCertificates(dir: string, keystorePassword: string) {
  */
 describe('Kafka over TLS with SASL (kafka.tls, kafka.sasl)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'medic-kafka-tls-'));
-  const file = makeCertificates(dir, 'keystore-secret');
+  const pki = makeTestCertificates(dir);
   let broker: KafkaHandle;
   const clients: Kafka[] = [];
 
   beforeAll(async () => {
-    broker = await startKafka({ workDir: join(dir, 'stack'), kafkaPartitions: 1, kafkaSecured: { keystore: { file: file('broker.p12'), password: 'keystore-secret' }, clientCaFile: file('ca.crt'), users: { medic: 'medic-secret' } } });
+    broker = await startKafka({ workDir: join(dir, 'stack'), kafkaPartitions: 1, kafkaSecured: { keystore: { file: pki.serverKeystore, password: pki.keystorePassword }, clientCaFile: pki.ca, users: { medic: 'medic-secret' } } });
   });
   afterAll(async () => {
     await broker?.stop();
@@ -50,9 +34,9 @@ describe('Kafka over TLS with SASL (kafka.tls, kafka.sasl)', () => {
       `  brokers: "${broker.securedBrokers}"`,
       '  tls:',
       '    enabled: true',
-      `    ca_file: ${file('ca.crt')}`,
-      `    cert_file: ${overrides.cert ?? file('client.crt')}`,
-      `    key_file: ${overrides.key ?? file('client.key')}`,
+      `    ca_file: ${pki.ca}`,
+      `    cert_file: ${overrides.cert ?? pki.clientCert}`,
+      `    key_file: ${overrides.key ?? pki.clientKey}`,
       '  sasl:',
       '    mechanism: plain',
       '    username: medic',
@@ -92,15 +76,15 @@ describe('Kafka over TLS with SASL (kafka.tls, kafka.sasl)', () => {
   });
 
   it('is refused by the broker with a certificate its CA did not sign', async () => {
-    const admin = client(parseConfig(yaml({ cert: file('stranger.crt'), key: file('stranger.key') }))).admin({ retry: { retries: 0 } });
+    const admin = client(parseConfig(yaml({ cert: pki.strangerCert, key: pki.strangerKey }))).admin({ retry: { retries: 0 } });
     await expect(admin.connect()).rejects.toThrow();
   });
 
   it('refuses files it cannot use as a configuration error naming the key, before connecting', () => {
-    const missing = parseConfig(yaml({ cert: file('missing.crt') }));
+    const missing = parseConfig(yaml({ cert: join(dir, 'missing.crt') }));
     expect(() => kafkaSettings(missing, 'tls-test')).toThrow(ConfigError);
     expect(() => kafkaSettings(missing, 'tls-test')).toThrow(/kafka\.tls\.cert_file: cannot read .*missing\.crt: ENOENT/);
     // The key of another certificate.
-    expect(() => kafkaSettings(parseConfig(yaml({ key: file('stranger.key') })), 'tls-test')).toThrow(/kafka\.tls: the certificate, key or CA cannot be used: .*key values mismatch/);
+    expect(() => kafkaSettings(parseConfig(yaml({ key: pki.strangerKey })), 'tls-test')).toThrow(/kafka\.tls: the certificate, key or CA cannot be used: .*key values mismatch/);
   });
 });

@@ -1,4 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
+import { readSiemCa } from '@medic/config';
 import { ensureSiemTemplates, sampleSiemData, writeSiemDocuments } from '../../../enrichment/src/siem/seed';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, cliConfig } from '../cli-config';
@@ -13,7 +14,8 @@ export async function siemSeed(args: readonly string[], out: (text: string) => v
   parseCommandArgs(args, { usage: 'usage: medic siem seed', options: {} });
   const config = cliConfig();
   const { endpoint, elasticsearch: es, api_key: apiKey } = config.siem;
-  const client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), requestTimeout: 30_000 });
+  const ca = readSiemCa(config);
+  const client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), ...(ca ? { tls: { ca } } : {}), requestTimeout: 30_000 });
   try {
     if (!(await client.cluster.health().then(() => true, () => false))) throw new CliError(`no Elasticsearch answers at ${endpoint} (start one with \`medic up\`, or set SIEM_ENDPOINT)`);
     await ensureSiemTemplates(client, es);

@@ -2,7 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadConfig, readWebTls, type MedicConfig } from '@medic/config';
+import { checkConfigFiles, loadConfig, type MedicConfig } from '@medic/config';
 import { tracingSettings } from '@medic/observability';
 import { isValidModuleName } from '@medic/domain';
 import {
@@ -81,8 +81,8 @@ function describeTarget(t: DemoTarget): string {
 export async function up(args: readonly string[], out: (text: string) => void): Promise<void> {
   const options = parseUpArgs(args);
   const config = loadConfig();
-  // The gateway's certificate and key, read as the gateway will: a problem stops this before anything starts.
-  readWebTls(config);
+  // The files the config names (the gateway's certificate and key…), read as the services will: a problem stops this before anything starts.
+  checkConfigFiles(config);
   if (config.kafka.tls.enabled || config.kafka.sasl.mechanism !== null) {
     throw new CliError('kafka.tls and kafka.sasl are for brokers of your own; `medic up` runs a broker of its own, in plaintext on loopback, and points every service at it. Leave them unset for `medic up`, or run the services against your brokers yourself', 2);
   }

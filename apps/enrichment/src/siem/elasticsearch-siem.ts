@@ -56,9 +56,11 @@ export class ElasticsearchSiem implements SiemClient {
     apiKey: string | undefined,
     private readonly settings: EsSettings,
     private readonly maxResults: number,
+    /** The CA of an https:// endpoint (siem.ca_file); null: the system's CAs. */
+    ca: Buffer | null = null,
   ) {
     // Retries and timeouts are Medic's (see ResilientSiem), not the client's.
-    this.client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), maxRetries: 0, compression: false });
+    this.client = new Client({ node: endpoint, ...(apiKey ? { auth: { apiKey } } : {}), ...(ca ? { tls: { ca } } : {}), maxRetries: 0, compression: false });
     const f = settings.fields;
     this.fields = {
       timestamp: f.timestamp,

@@ -1,7 +1,7 @@
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, readKafkaSecurity, type MedicConfig } from '@medic/config';
+import { checkConfigFiles, ConfigError, loadConfig, type MedicConfig } from '@medic/config';
 import { configureLogging, dropKnownWarnings, Logger, startTracing, TracingConfigError } from '@medic/observability';
 import { onLogConsumerLost } from '../consumer-lost';
 import { EventLogTransport, type LogWorker } from './event-log.transport';
@@ -30,8 +30,8 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   let httpsOptions: HttpsOptions | null;
   try {
     config = loadConfig();
-    // The files of kafka.tls, read now: a problem with them is a configuration error, not a failed start.
-    readKafkaSecurity(config);
+    // The files the config names (TLS), read now: a problem with them is a configuration error, not a failed start.
+    checkConfigFiles(config);
     httpsOptions = def.httpsOptions?.(config) ?? null;
     // First, so that every client made from here on (Elasticsearch's traces itself) joins the traces.
     startTracing(def.service);

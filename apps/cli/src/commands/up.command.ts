@@ -164,7 +164,7 @@ export async function up(args: readonly string[], out: (text: string) => void): 
     if (running.engine?.server) running.supervisor.watch('container-engine', 'container_engine', running.engine.server);
     const endpoints = await startServices(config, running, { home, stateFile, out, gaveUp: () => gaveUp });
     running.endpointsFile = writeEndpoints(home, endpoints);
-    out(describe(endpoints, running.endpointsFile));
+    out(describe(endpoints, running.endpointsFile, config));
     await stopped;
   } catch (error) {
     await shutdown(running, out);
@@ -265,7 +265,10 @@ async function stopServers(running: Running): Promise<void> {
   await Promise.all([running.stack?.stop(), running.elasticsearch?.stop(), running.engine?.stop()]);
 }
 
-function describe(e: Endpoints, file: string): string {
+function describe(e: Endpoints, file: string, config: MedicConfig): string {
+  const { topic, response_topic: replyTo } = config.smith.event_bus;
+  // Over HTTPS curl must trust the gateway's certificate.
+  const cacert = e.api.url.startsWith('https:') ? ' --cacert <the CA of interfaces.web.tls.cert_file>' : '';
   return [
     '',
     'Medic is up.',
@@ -280,8 +283,8 @@ function describe(e: Endpoints, file: string): string {
     '',
     'Publish a kill report:',
     // A new kill id and the time of the kill each time it is run: the SIEM is asked about the time the report gives.
-    `  K=demo-$(date +%s); echo '{"version":"1.0","message_type":"KILL_REPORT","payload":{"kill_id":"'$K'","timestamp":"'$(date -u +%FT%TZ)'","target_module":"nginx-test","target_instance_id":"inst-001","kill_reason":"anomaly_behavior","severity":"low","confidence_score":0.4,"evidence":["unusual_traffic"],"dependencies":[],"source_agent":"smith","metadata":{}},"correlation_id":"'$K'","reply_to":"medic.responses"}' | kcat -P -b ${e.kafka.brokers} -t smith.events.kill_notifications -k $K`,
-    `  curl -s -H "X-API-Key: ${e.api.key}" ${e.api.url}/decisions`,
+    `  K=demo-$(date +%s); echo '{"version":"1.0","message_type":"KILL_REPORT","payload":{"kill_id":"'$K'","timestamp":"'$(date -u +%FT%TZ)'","target_module":"nginx-test","target_instance_id":"inst-001","kill_reason":"anomaly_behavior","severity":"low","confidence_score":0.4,"evidence":["unusual_traffic"],"dependencies":[],"source_agent":"smith","metadata":{}},"correlation_id":"'$K'","reply_to":"${replyTo}"}' | kcat -P -b ${e.kafka.brokers} -t ${topic} -k $K`,
+    `  curl -s${cacert} -H "X-API-Key: ${e.api.key}" ${e.api.url}/decisions`,
     '',
     'Ctrl-C stops everything.',
   ].join('\n');

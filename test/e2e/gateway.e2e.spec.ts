@@ -165,6 +165,10 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/health', '/api/v1/status', '/api/v1/decisions', '/api/v1/decisions/{decision_id}']));
     expect(doc.components.securitySchemes['api-key']).toBeDefined();
+    // What any route may answer besides its own: over the rate limit, or while Postgres or Kafka does not answer.
+    const approve = (doc.paths['/api/v1/queue/{item_id}/approve'] as { post: { responses: Record<string, { description: string }> } }).post;
+    expect(approve.responses['429']!.description).toMatch(/^`rate_limited`/);
+    expect(approve.responses['503']!.description).toMatch(/^`unavailable`/);
   });
 
   it('serves Prometheus metrics counting what the services did', async () => {

@@ -12,6 +12,11 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     )
     .setVersion(MEDIC_VERSION)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    // Answers any route may give, whatever it does (see the README's REST API section).
+    .addGlobalResponse(
+      { status: 429, description: '`rate_limited`: over interfaces.web.rate_limit for this API key (or, without a valid key, this address); `Retry-After` says in how many seconds to try again' },
+      { status: 503, description: '`unavailable`: Postgres or Kafka could not be reached or did not answer within interfaces.web.request_timeout_seconds; `Retry-After: 5`' },
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -23,9 +23,10 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (this.config.interfaces.web.tls.client_ca_file !== null) requireClientCertificate(req);
-    const presented = presentedKey(req);
-    if (!presented) throw new ApiError(401, 'unauthorized', 'an API key is required (Authorization: Bearer <key> or X-API-Key)');
-    const principal = authenticate(presented, this.config.api.keys);
+    const identity = identify(req, this.config.api.keys);
+    if ('refused' in identity) throw identity.refused;
+    if (identity.presented === null) throw new ApiError(401, 'unauthorized', 'an API key is required (Authorization: Bearer <key> or X-API-Key)');
+    const principal = identity.principal;
     if (!principal) throw new ApiError(401, 'unauthorized', 'the API key is not valid');
     const needed = this.reflector.getAllAndOverride<ApiRole>(ROLE_KEY, targets) ?? 'viewer';
     if (!hasRole(principal, needed)) throw new ApiError(403, 'forbidden', `this needs the ${needed} role; the key has ${principal.role}`);
@@ -34,7 +35,31 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-export function presentedKey(req: Request): string | null {
+/** The key a request presents and whose it is (null: none, or not valid), or why the request's keys are refused outright. */
+export type Identity = { readonly presented: string | null; readonly principal: Principal | null } | { readonly refused: ApiError };
+
+const identities = new WeakMap<Request, Identity>();
+
+/**
+ * Who a request is, worked out once per request: the rate limit counts it by
+ * its key before the body is read, and this guard then needs the same answer.
+ */
+export function identify(req: Request, keys: MedicConfig['api']['keys']): Identity {
+  let identity = identities.get(req);
+  if (identity === undefined) {
+    try {
+      const presented = presentedKey(req);
+      identity = { presented, principal: presented === null ? null : authenticate(presented, keys) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      identity = { refused: error };
+    }
+    identities.set(req, identity);
+  }
+  return identity;
+}
+
+function presentedKey(req: Request): string | null {
   const auth = req.header('authorization');
   const bearer = auth ? (/^Bearer\s+(\S+)$/i.exec(auth.trim())?.[1] ?? null) : null;
   const header = req.header('x-api-key')?.trim() || null;

@@ -2,12 +2,11 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { MedicConfig } from '@medic/config';
 import { counter } from '@medic/observability';
-import { presentedKey } from '../auth/api-key.guard';
-import { authenticate } from '../auth/api-keys';
+import { identify } from '../auth/api-key.guard';
 import { ApiError } from './envelope';
 import { TokenBuckets, type RateLimit } from './rate-limit';
 
-export function rateLimitOf(config: MedicConfig): RateLimit {
+function rateLimitOf(config: MedicConfig): RateLimit {
   const { requests_per_second: requestsPerSecond, burst } = config.interfaces.web.rate_limit;
   return { requestsPerSecond, burst };
 }
@@ -27,7 +26,9 @@ export function limitRequests(config: MedicConfig, metrics: Registry, now: () =>
   const described = `${limit.requestsPerSecond} a second, in bursts of up to ${limit.burst}`;
   return (req: Request, res: Response, next: NextFunction): void => {
     if (limit.requestsPerSecond <= 0 || !req.path.startsWith('/api/')) return next();
-    const principal = principalOf(req, config);
+    const identity = identify(req, config.api.keys);
+    // No key, one that is not valid, or two different ones (refused later): counted by address.
+    const principal = 'refused' in identity ? null : (identity.principal?.name ?? null);
     const client = principal === null ? `address ${req.socket.remoteAddress ?? 'unknown'}` : `key ${principal}`;
     const admission = buckets.take(client, now());
     if (admission.admitted) return next();
@@ -36,16 +37,4 @@ export function limitRequests(config: MedicConfig, metrics: Registry, now: () =>
     const whose = principal === null ? 'this address' : `the API key ${principal}`;
     next(new ApiError(429, 'rate_limited', `too many requests from ${whose} (the limit is ${described}): try again in ${admission.retryAfterSeconds} s`));
   };
-}
-
-/** The name of the valid API key the request presents, or null (none, or not valid). */
-function principalOf(req: Request, config: MedicConfig): string | null {
-  let presented: string | null;
-  try {
-    presented = presentedKey(req);
-  } catch {
-    // Two different keys: refused later, counted by address here.
-    return null;
-  }
-  return presented === null ? null : (authenticate(presented, config.api.keys)?.name ?? null);
 }

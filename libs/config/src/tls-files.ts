@@ -12,7 +12,6 @@ export interface WebTls {
   readonly clientCa: Buffer | null;
 }
 
-
 /**
  * `interfaces.web.tls` read and checked: null for plain HTTP; else the files,
  * which must be readable PEM, the key the certificate's. Any problem is a
@@ -20,14 +19,13 @@ export interface WebTls {
  * it starts anything) refuses to start rather than serve without TLS.
  */
 export function readWebTls(config: MedicConfig, cwd: string = process.cwd()): WebTls | null {
-  const KEY = 'interfaces.web.tls';
   const tls = config.interfaces.web.tls;
   if (tls.cert_file === null || tls.key_file === null) return null;
-  const read = (field: string, file: string) => readPemFile(`${KEY}.${field}`, file, cwd);
+  const read = (field: string, file: string) => readPemFile(`interfaces.web.tls.${field}`, file, cwd);
   const cert = read('cert_file', tls.cert_file);
   const key = read('key_file', tls.key_file);
   const clientCa = tls.client_ca_file === null ? null : read('client_ca_file', tls.client_ca_file);
-  checkUsable(KEY, { cert, key, ...(clientCa ? { ca: clientCa } : {}) });
+  checkUsable('interfaces.web.tls', { cert, key, ...(clientCa ? { ca: clientCa } : {}) });
   return { cert, key, clientCa };
 }
 
@@ -45,9 +43,13 @@ export function readKafkaSecurity(config: MedicConfig, cwd: string = process.cwd
   let ssl: KafkaSecurity['ssl'] = false;
   if (tls.enabled) {
     const files = { ca: read('ca_file', tls.ca_file), cert: read('cert_file', tls.cert_file), key: read('key_file', tls.key_file) };
+    // Only the files set: an option given as undefined would replace kafkajs's (and Node's) default.
     const given = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as { ca?: Buffer; cert?: Buffer; key?: Buffer };
-    if (Object.keys(given).length > 0) checkUsable('kafka.tls', given);
-    ssl = Object.keys(given).length > 0 ? given : true;
+    if (Object.keys(given).length === 0) ssl = true;
+    else {
+      checkUsable('kafka.tls', given);
+      ssl = given;
+    }
   }
   const credentials = sasl.mechanism === null || sasl.username === null || sasl.password === null ? null : { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
   return { ssl, sasl: credentials };

@@ -295,6 +295,23 @@ describe('the approval queue over REST (manual mode)', () => {
     await deny(pending.item_id, 'bob', { reason: 'tidy up' });
   });
 
+  it("answers what a service's metrics port does not serve in the error envelope", async () => {
+    const port = new URL(medic.metricsUrl('decision'));
+    const unknown = await fetch(new URL('/health', port));
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-powered-by')).toBeNull();
+    const notFound = (await unknown.json()) as Envelope<unknown> & { meta: { request_id: string } };
+    expect(notFound).toMatchObject({ success: false, data: null, errors: [{ code: 'not_found', message: 'Cannot GET /health', field: null }] });
+    expect(notFound.meta.request_id).toBe(unknown.headers.get('x-request-id'));
+    const wrongMethod = await fetch(port, { method: 'POST' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+    expect(((await wrongMethod.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'method_not_allowed' });
+    const metrics = await fetch(port);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('x-powered-by')).toBeNull();
+  });
+
   it('reports the steps that dead-lettered a poison record as degraded in /health', async () => {
     expect((await medic.call<{ status: string }>('GET', '/health')).body).toMatchObject({ data: { status: 'healthy' } });
     const producer = medic.kafka.producer();

@@ -147,6 +147,7 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; frame-ancestors 'none'/);
+    expect(res.headers.get('x-powered-by')).toBeNull();
     const status = (await res.json()) as Envelope<{ mode: { current: string }; decisions: { total: number; by_outcome: Record<string, number> } }>;
     expect(status.meta.request_id).toBe(id);
     expect(status.data!.mode.current).toBe('semi_auto');

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { MedicConfig } from '@medic/config';
 import { MedicCoreModule } from '@medic/eventlog';
@@ -17,7 +17,6 @@ import { BacklogMetrics } from './health/backlog.metrics';
 import { SystemProbe } from './health/system.probe';
 import { DeadlineInterceptor } from './http/deadline.interceptor';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
-import { ErrorEnvelopeFilter } from './http/error.filter';
 import { ModuleStandings } from './modules/module-standings';
 import { ModulesController } from './modules/modules.controller';
 import { CommandSender } from './queue/command-sender';
@@ -62,7 +61,6 @@ export class GatewayModule {
         // The first is the outermost: the deadline covers the whole answer.
         { provide: APP_INTERCEPTOR, useClass: DeadlineInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
-        { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],
     };
   }

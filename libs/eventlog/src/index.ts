@@ -28,6 +28,8 @@ export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from
 export { NestJsonLogger } from './nest/nest-logger';
 export { main, runService, type ServiceDefinition } from './nest/bootstrap';
 export { Public, PUBLIC_KEY, RAW_RESPONSE_KEY, RawResponse } from './nest/public';
+export { API_VERSION, ApiError, apiEnvelope, apiEnvelopeOf, requestIdOf, type ApiErrorItem, type ResponseEnvelope } from './nest/api-envelope';
+export { ErrorEnvelopeFilter, httpStatusOf } from './nest/error-envelope.filter';
 export { chunkMessages, insertRowsIgnoringConflicts, MAX_SEND_BYTES, upsertRows } from './chunks';
 export { EOS_PRODUCER } from './kafka';
 export { cacheCoordinators, coordinatorCacheInstalled } from './coordinator-cache';

@@ -3,8 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 import type { ApiRole, MedicConfig } from '@medic/config';
-import { MEDIC_CONFIG } from '@medic/eventlog';
-import { ApiError } from '../http/envelope';
+import { ApiError, MEDIC_CONFIG } from '@medic/eventlog';
 import { authenticate, hasRole, type Principal } from './api-keys';
 import { PUBLIC_KEY, ROLE_KEY } from './roles';
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { AUTO_APPROVABLE_LEVELS, RISK_LEVELS, THRESHOLD_BOUNDS, type DecisionThresholds, type RiskLevel, type ThresholdsChange, type ThresholdsUpdated } from '@medic/domain';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 import { bodyFields, text } from '../queue/queue.dto';
 
 export class RiskThresholdsDto {

@@ -1,6 +1,6 @@
 import { DECISION_OUTCOMES, isValidModuleName, OUTCOME_RESULTS, RISK_LEVELS, type DecisionOutcome, type OutcomeResult, type RiskLevel } from '@medic/domain';
 import { isoInstant } from '../http/calendar';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 
 export interface DecisionFilters {
   readonly module: string | null;

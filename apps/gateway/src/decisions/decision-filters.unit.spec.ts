@@ -1,4 +1,4 @@
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 import { MAX_PAGE_SIZE, parseDecisionFilters, parseModuleFilters } from './decision-filters';
 
 describe('parseDecisionFilters', () => {

@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@medic/eventlog';
-import { ApiError } from '../http/envelope';
+import { ApiError, DATA_SOURCE } from '@medic/eventlog';
 import { pageOf } from '../http/pagination';
 import { parseUuid } from '../http/params';
 import type { DecisionFilters } from './decision-filters';

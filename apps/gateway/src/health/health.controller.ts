@@ -3,9 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagg
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import { containerEngineEndpoint } from '@medic/containers';
-import { DATA_SOURCE, MEDIC_CONFIG, readTallies } from '@medic/eventlog';
+import { ApiError, DATA_SOURCE, MEDIC_CONFIG, readTallies } from '@medic/eventlog';
 import { Public } from '../auth/roles';
-import { ApiError } from '../http/envelope';
 import { ModuleStandings } from '../modules/module-standings';
 import { killsProjection } from '../decisions/kills.projection';
 import { MEDIC_VERSION } from '@medic/observability';

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { MedicConfig } from '@medic/config';
 import { counter } from '@medic/observability';
 import { identify } from '../auth/api-key.guard';
-import { ApiError } from './envelope';
+import { ApiError } from '@medic/eventlog';
 import { TokenBuckets, type RateLimit } from './rate-limit';
 
 function rateLimitOf(config: MedicConfig): RateLimit {

@@ -2,9 +2,8 @@ import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestI
 import type { Request } from 'express';
 import { type Observable, throwError, timeout } from 'rxjs';
 import type { MedicConfig } from '@medic/config';
-import { MEDIC_CONFIG } from '@medic/eventlog';
+import { ApiError, MEDIC_CONFIG } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
-import { ApiError } from './envelope';
 
 /** `interfaces.web.request_timeout_seconds` in milliseconds: the longest any request of the gateway takes. */
 export function requestDeadlineMs(config: MedicConfig): number {

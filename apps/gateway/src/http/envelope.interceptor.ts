@@ -1,9 +1,8 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RAW_RESPONSE_KEY } from '@medic/eventlog';
+import { apiEnvelope, RAW_RESPONSE_KEY, requestIdOf } from '@medic/eventlog';
 import type { Request, Response } from 'express';
 import { map, type Observable } from 'rxjs';
-import { envelope, requestIdOf } from './envelope';
 
 /**
  * Wraps every controller result in the response envelope and echoes the
@@ -18,6 +17,6 @@ export class EnvelopeInterceptor implements NestInterceptor {
     const req = http.getRequest<Request>();
     http.getResponse<Response>().setHeader('X-Request-Id', requestIdOf(req));
     if (this.reflector.getAllAndOverride<boolean>(RAW_RESPONSE_KEY, [context.getHandler(), context.getClass()])) return next.handle();
-    return next.handle().pipe(map((data) => envelope(req, data ?? null)));
+    return next.handle().pipe(map((data) => apiEnvelope(req, data ?? null)));
   }
 }

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import { jsonFlaw, printable, repeatedMember, shorten } from '@medic/domain';
-import { ApiError, envelopeOf, type ApiErrorItem } from './envelope';
+import { apiEnvelopeOf, ApiError, type ApiErrorItem } from '@medic/eventlog';
 
 /** The API answers JSON: it loads nothing, and is framed by no page. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -126,7 +126,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, deadlin
     return;
   }
   const [status, reason, item] = clientErrorAnswer(error.code, deadlineMs);
-  const body = JSON.stringify(envelopeOf(randomUUID(), null, [item]));
+  const body = JSON.stringify(apiEnvelopeOf(randomUUID(), null, [item]));
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 

@@ -1,4 +1,4 @@
-import { ApiError } from './envelope';
+import { ApiError } from '@medic/eventlog';
 import { clientErrorAnswer, JSON_BODIES, jsonBodyRefusal } from './http-edge';
 
 describe('request bodies', () => {

@@ -1,4 +1,4 @@
-import { ApiError } from './envelope';
+import { ApiError } from '@medic/eventlog';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

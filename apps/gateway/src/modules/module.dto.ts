@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PaginationDto } from '../decisions/decision.dto';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 import { text } from '../queue/queue.dto';
 import type { ModuleSummary } from './module-standings';
 

@@ -2,12 +2,11 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query as
 import { ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import { isValidModuleName, type ModuleReleased } from '@medic/domain';
-import { DATA_SOURCE } from '@medic/eventlog';
+import { ApiError, DATA_SOURCE } from '@medic/eventlog';
 import { ModuleReleaseRow } from '@medic/standing';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequiresRole } from '../auth/roles';
 import { parseModuleFilters } from '../decisions/decision-filters';
-import { ApiError } from '../http/envelope';
 import { untilOwnViewShows } from '../http/own-view';
 import { pageOfItems } from '../http/pagination';
 import { CommandSender } from '../queue/command-sender';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 
 /**
  * The first answer to a POST made with an Idempotency-Key, per API key name:

@@ -4,11 +4,9 @@ import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
 import type { LoggedKillCommand } from '@medic/domain';
-import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { apiEnvelope, ApiError, DATA_SOURCE, httpStatusOf, MEDIC_CONFIG } from '@medic/eventlog';
 import type { Principal } from '../auth/api-keys';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
-import { ApiError, envelope } from '../http/envelope';
-import { httpStatusOf } from '../http/error.filter';
 import { CommandVerdict } from './command-verdict.entity';
 import { CommandSender } from './command-sender';
 import { IdempotencyStore, requestHash, type StoredAnswer } from './idempotency';
@@ -126,7 +124,7 @@ export async function countAnswer(count: (answer: string) => void, act: () => Pr
 /** Sends the answer in the envelope with its status (200, or 202 with the status URL as Location): it depends on the verdict, so Nest cannot. */
 export function sendCommandAnswer(req: Request, res: Response, answer: CommandAnswer): void {
   if (answer.status === 202) res.setHeader('Location', (answer.data as { status_url: string }).status_url);
-  res.status(answer.status).json(envelope(req, answer.data));
+  res.status(answer.status).json(apiEnvelope(req, answer.data));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApprovalDto, PaginationDto, toApprovalDto } from '../decisions/decision.dto';
 import type { KillView } from '../decisions/kill-view.entity';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 import type { CommandVerdict } from './command-verdict.entity';
 
 /** An item of the approval queue (spec 3.3): the decision waiting for a human, and what became of it. */

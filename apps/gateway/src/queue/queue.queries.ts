@@ -1,10 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@medic/eventlog';
+import { ApiError, DATA_SOURCE } from '@medic/eventlog';
 import type { QueueFilters } from '../decisions/decision-filters';
 import { KillView } from '../decisions/kill-view.entity';
-import { ApiError } from '../http/envelope';
 import { pageOf } from '../http/pagination';
 import { verdictAbout } from './logged-commands';
 import { toCommandStatusDto, toQueueItemDto, type CommandStatusDto, type QueueItemDto, type QueuePageDto } from './queue.dto';

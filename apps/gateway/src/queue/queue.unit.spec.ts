@@ -1,10 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { KillEvent } from '@medic/domain';
-import { deadLetter, type LoggedEvent } from '@medic/eventlog';
+import { ApiError, deadLetter, type LoggedEvent } from '@medic/eventlog';
 import { SAMPLE_EVENTS } from '../../../../libs/domain/test/kill-event-samples';
 import { loggedKillEvent } from '../../../../libs/eventlog/test/logged-events';
 import { DEAD_LETTER_TOPICS, deadLettersProjection as projectionOf } from '../dead-letters/dead-letters.projection';
-import { ApiError } from '../http/envelope';
 import { evolveCommandVerdict } from './command-verdicts.projection';
 import { commandIdFor, parseIdempotencyKey, requestHash } from './idempotency';
 import { parseQueueAction } from './queue.dto';

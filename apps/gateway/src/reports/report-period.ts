@@ -1,5 +1,5 @@
 import { calendarDay } from '../http/calendar';
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 
 export type ReportKind = 'daily' | 'weekly';
 

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/envelope';
+import { ApiError } from '@medic/eventlog';
 import { parseReportPeriod } from './report-period';
 
 const now = new Date('2026-12-02T10:31:00Z'); // a Wednesday

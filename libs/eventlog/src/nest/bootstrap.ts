@@ -45,6 +45,8 @@ export async function runService(def: ServiceDefinition): Promise<INestApplicati
   configureLogging({ level: config.logging.level, format: config.logging.format });
   const app = await NestFactory.create(def.module(config) as never, { logger: new NestJsonLogger(def.service), bufferLogs: false, ...(httpsOptions ? { httpsOptions: httpsOptions as NestApplicationOptions['httpsOptions'] } : {}) });
   app.enableShutdownHooks();
+  // Nothing tells a caller which framework answers.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   onLogConsumerLost((error) => void stopForRestart(app, logger, error));
   def.configure?.(app, config);
   const workers = def.workers?.(app) ?? [];

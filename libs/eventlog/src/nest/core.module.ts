@@ -1,10 +1,12 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { kafkaBrokerList, readKafkaSecurity, type MedicConfig } from '@medic/config';
 import { createMetricsRegistry, stopTracing } from '@medic/observability';
 import { openDatabase, type DatabaseSettings } from '../database';
 import { createKafka, type KafkaSettings } from '../kafka';
+import { ErrorEnvelopeFilter } from './error-envelope.filter';
 import { MetricsController } from './metrics.controller';
 import { ReadyController } from './ready.controller';
 import type { Registry } from 'prom-client';
@@ -33,6 +35,8 @@ export class MedicCoreModule implements OnApplicationShutdown {
       providers: [
         { provide: MEDIC_CONFIG, useValue: config },
         { provide: SERVICE_NAME, useValue: service },
+        // Every HTTP answer that is an error, on every service, in the spec's envelope.
+        { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         { provide: METRICS, useFactory: () => createMetricsRegistry(service) },
         { provide: KAFKA, useFactory: (): Kafka => createKafka(kafkaSettings(config, service)) },
         {

@@ -1,8 +1,9 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Inject, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isRetriable } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
-import { ApiError, envelope, requestIdOf, type ApiErrorItem } from './envelope';
+import { isRetriable } from '../dead-letters';
+import { ApiError, apiEnvelope, requestIdOf, type ApiErrorItem } from './api-envelope';
+import { SERVICE_NAME } from './tokens';
 
 /** Seconds a client is told to wait before trying again after a 503. */
 const RETRY_AFTER_SECONDS = 5;
@@ -19,10 +20,19 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** Every error leaves the gateway in the response envelope; unknown errors are logged and hidden. */
+/**
+ * Every error leaves a service's HTTP port in the response envelope (spec
+ * 9.2): the gateway's API, and the metrics and readiness port of every other
+ * service, where a path it does not serve is a 404 and a method it does not
+ * take a 405 naming those it does. Unknown errors are logged and hidden.
+ */
 @Catch()
 export class ErrorEnvelopeFilter implements ExceptionFilter {
-  private readonly logger = new Logger('medic.gateway.http');
+  private readonly logger: Logger;
+
+  constructor(@Inject(SERVICE_NAME) service: string) {
+    this.logger = new Logger(`medic.${service}.http`);
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -36,7 +46,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     if (cause === 'unhandled') this.logger.error('unhandled error in request', { error: exception, path: req.path, request_id: requestIdOf(req) });
     res.setHeader('X-Request-Id', requestIdOf(req));
     if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(status).json(envelope(req, exception instanceof ApiError ? exception.data : null, [item]));
+    res.status(status).json(apiEnvelope(req, exception instanceof ApiError ? exception.data : null, [item]));
   }
 }
 

@@ -44,12 +44,12 @@ export function requestIdOf(req: Request): string {
   return holder.medicRequestId;
 }
 
-export function envelope<T>(req: Request, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
-  return envelopeOf(requestIdOf(req), data, errors);
+export function apiEnvelope<T>(req: Request, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
+  return apiEnvelopeOf(requestIdOf(req), data, errors);
 }
 
 /** The envelope of an answer given before any request was read (a request Node could not parse or never got whole). */
-export function envelopeOf<T>(requestId: string, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
+export function apiEnvelopeOf<T>(requestId: string, data: T | null, errors: readonly ApiErrorItem[] = []): ResponseEnvelope<T> {
   return {
     success: errors.length === 0,
     data,

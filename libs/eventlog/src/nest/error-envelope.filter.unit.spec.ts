@@ -1,7 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Client } from 'pg';
-import { ErrorEnvelopeFilter, httpStatusOf } from './error.filter';
-import { ApiError } from './envelope';
+import { ErrorEnvelopeFilter, httpStatusOf } from './error-envelope.filter';
+import { ApiError } from './api-envelope';
 
 interface Answer {
   status: number;
@@ -25,7 +25,7 @@ function answer(exception: unknown): Answer {
     },
   };
   const host = { switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }) } as unknown as ArgumentsHost;
-  new ErrorEnvelopeFilter().catch(exception, host);
+  new ErrorEnvelopeFilter('gateway').catch(exception, host);
   return out;
 }
 

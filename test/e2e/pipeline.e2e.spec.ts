@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
@@ -144,6 +145,22 @@ describe('kill report → decision, through real Kafka and Postgres', () => {
       expect(refused.status).toBe(400);
       expect(refused.body.errors[0]).toMatchObject({ code: 'validation_error', field });
     }
+  });
+
+  it('dead-letters a record the broker only just took whole, keeping what fits, and decides the kill behind it', async () => {
+    // One byte short of what a broker takes by default (message.max.bytes 1 MiB), so its copy with Medic's headers added would not be.
+    const huge = Buffer.concat([Buffer.from('{"version":"1.0","x":"'), Buffer.alloc(1_048_376, 'a'), Buffer.from('"}')]);
+    const good = killReport();
+    await medic.publishRaw(huge, 'huge-key');
+    await medic.publishRaw(smithMessage(good), 'huge-key');
+    await decisionFor(medic, good.kill_id);
+    const dead = (await readAll(medic, medic.topics.dlq, (all) => all.some((m) => m.key?.toString() === 'huge-key'))).find((m) => m.key?.toString() === 'huge-key')!;
+    expect(dead.headers?.medic_dlq_code?.toString()).toBe('message_too_large');
+    expect(dead.headers?.medic_dlq_truncated?.toString()).toBe('value');
+    expect(dead.headers?.medic_dlq_value_bytes?.toString()).toBe(String(huge.length));
+    expect(dead.headers?.medic_dlq_value_sha256?.toString()).toBe(createHash('sha256').update(huge).digest('hex'));
+    expect(dead.value!.length).toBeLessThan(512 * 1024);
+    expect(huge.subarray(0, dead.value!.length).equals(dead.value!)).toBe(true);
   });
 
   it('decides a kill_id reported twice only once', async () => {

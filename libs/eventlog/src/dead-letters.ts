@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { printable } from '@medic/domain';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
@@ -25,12 +26,29 @@ export interface DeadLetterSource {
 }
 
 /**
+ * How large a dead letter may be, all told: half the broker's default
+ * `message.max.bytes` (1 MiB), as for every send of the kit. A record the
+ * broker took whole, once Medic's headers are added, could otherwise be one
+ * no broker takes back, and the step would try it for ever.
+ */
+export const DEAD_LETTER_MAX_BYTES = 512 * 1024;
+/** What of a dead letter's budget the original key and headers may take; the rest is the value's. */
+const DEAD_LETTER_KEY_BYTES = 4 * 1024;
+const DEAD_LETTER_HEADER_BYTES = 64 * 1024;
+
+/**
  * The record for medic.dlq.internal: the original key, bytes and headers, and
  * `medic_dlq_*` headers naming the step, the reason and where the record was.
+ * A record too large to go back to the broker whole keeps what fits: the
+ * first bytes of its value, its headers while they fit (the others named in
+ * `medic_dlq_dropped_headers`), a key cut at 4 KiB, with the original value's
+ * size and SHA-256 (`medic_dlq_value_bytes`, `medic_dlq_value_sha256`) and
+ * what was cut in `medic_dlq_truncated`; the whole record stays at its source
+ * topic, partition and offset. The original's own `medic_dlq_*` headers are
+ * never kept: only Medic says why a record is here.
  */
 export function deadLetter(step: string, source: DeadLetterSource, rejected: Pick<RejectedRecord, 'code' | 'reason' | 'rolledBack'>, attempts: number, at: Date): Message {
-  const headers: IHeaders = {
-    ...(source.message.headers ?? {}),
+  const medic: IHeaders = {
     medic_dlq_step: step,
     medic_dlq_code: rejected.code,
     // Reasons quote what a record held (a type header, a parser's excerpt): kept printable, as every reader can store and show it.
@@ -42,7 +60,43 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
     medic_dlq_failed_at: at.toISOString(),
     ...(rejected.rolledBack === undefined ? {} : { medic_dlq_rolled_back: rejected.rolledBack }),
   };
-  return { key: source.message.key, value: source.message.value, headers };
+  const truncated: string[] = [];
+  const key = source.message.key;
+  const keptKey = key && key.length > DEAD_LETTER_KEY_BYTES ? key.subarray(0, DEAD_LETTER_KEY_BYTES) : key;
+  if (keptKey !== key) truncated.push('key');
+  const kept: IHeaders = {};
+  const dropped: string[] = [];
+  let headerBytes = 0;
+  for (const [name, value] of Object.entries(source.message.headers ?? {})) {
+    if (name.startsWith('medic_dlq_') || value === undefined) continue;
+    const size = Buffer.byteLength(name) + headerValueBytes(value);
+    if (headerBytes + size > DEAD_LETTER_HEADER_BYTES) {
+      dropped.push(name);
+      continue;
+    }
+    headerBytes += size;
+    kept[name] = value;
+  }
+  if (dropped.length > 0) {
+    truncated.push('headers');
+    medic['medic_dlq_dropped_headers'] = printable(dropped.join(',').slice(0, 1_000));
+  }
+  const value = source.message.value;
+  // Medic's own headers are a few hundred bytes; 8 KiB is kept for them.
+  const room = DEAD_LETTER_MAX_BYTES - 8 * 1024 - (keptKey?.length ?? 0) - headerBytes;
+  let keptValue = value;
+  if (value && value.length > room) {
+    keptValue = value.subarray(0, Math.max(0, room));
+    truncated.push('value');
+    medic['medic_dlq_value_bytes'] = String(value.length);
+    medic['medic_dlq_value_sha256'] = createHash('sha256').update(value).digest('hex');
+  }
+  if (truncated.length > 0) medic['medic_dlq_truncated'] = truncated.join(',');
+  return { key: keptKey, value: keptValue, headers: { ...kept, ...medic } };
+}
+
+function headerValueBytes(value: NonNullable<IHeaders[string]>): number {
+  return (Array.isArray(value) ? value : [value]).reduce((n, v) => n + (typeof v === 'string' ? Buffer.byteLength(v) : v.length), 0);
 }
 
 /** What a dead letter says about itself, from its headers (for readers of medic.dlq.internal). */

@@ -1,4 +1,5 @@
-import { deadLetter, isRetriable, readDeadLetter } from './dead-letters';
+import { createHash } from 'node:crypto';
+import { DEAD_LETTER_MAX_BYTES, deadLetter, isRetriable, readDeadLetter } from './dead-letters';
 
 const SOURCE = { topic: 'medic.kill.events', partition: 2, message: { key: Buffer.from('k-1'), value: Buffer.from([0, 1, 2]), headers: { ce_type: 'x\u0000' }, offset: '41' } };
 const AT = new Date('2026-12-04T10:00:00.000Z');
@@ -19,6 +20,35 @@ describe('dead letters', () => {
       rolledBack: null,
     });
     expect(letter.headers?.ce_type).toBe('x\u0000');
+  });
+
+  it('keep what fits of a record too large to go back to the broker whole, with the size and digest of what was cut', () => {
+    const value = Buffer.alloc(1_040_000, 7);
+    const headers = { ce_type: 'kept', big: 'h'.repeat(70_000), after: 'kept too', medic_dlq_code: 'forged', medic_dlq_rolled_back: '*' };
+    const letter = deadLetter('listener', { ...SOURCE, message: { ...SOURCE.message, key: Buffer.alloc(10_000, 1), value, headers } }, { code: 'message_too_large', reason: 'too big' }, 1, AT);
+    const size = (letter.key as Buffer).length + (letter.value as Buffer).length + Object.entries(letter.headers!).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+    expect(size).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
+    expect((letter.key as Buffer).length).toBe(4 * 1024);
+    expect(value.subarray(0, (letter.value as Buffer).length).equals(letter.value as Buffer)).toBe(true);
+    expect(letter.headers).toMatchObject({
+      ce_type: 'kept',
+      after: 'kept too',
+      medic_dlq_code: 'message_too_large',
+      medic_dlq_truncated: 'key,headers,value',
+      medic_dlq_dropped_headers: 'big',
+      medic_dlq_value_bytes: '1040000',
+      medic_dlq_value_sha256: createHash('sha256').update(value).digest('hex'),
+    });
+    // Only Medic says why a record is here.
+    expect(letter.headers).not.toHaveProperty('medic_dlq_rolled_back');
+    expect(letter.headers).not.toHaveProperty('big');
+  });
+
+  it('keep a record that fits whole, saying nothing was cut', () => {
+    const value = Buffer.alloc(400_000, 7);
+    const letter = deadLetter('listener', { ...SOURCE, message: { ...SOURCE.message, value } }, { code: 'message_too_large', reason: 'too big' }, 1, AT);
+    expect(letter.value).toBe(value);
+    expect(letter.headers).not.toHaveProperty('medic_dlq_truncated');
   });
 
   it('write a reason that quotes what a record held with its control characters escaped', () => {

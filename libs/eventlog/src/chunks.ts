@@ -12,10 +12,13 @@ export const MAX_SEND_BYTES = 512 * 1024;
 
 export function sizeOf(message: Message): number {
   let size = 64 + byteLength(message.key) + byteLength(message.value);
-  for (const [k, v] of Object.entries(message.headers ?? {})) {
-    size += k.length + (Array.isArray(v) ? v.reduce<number>((s, x) => s + byteLength(x), 0) : byteLength(v));
-  }
+  for (const [k, v] of Object.entries(message.headers ?? {})) size += headerSize(k, v);
   return size;
+}
+
+/** What one header adds to a record's size (as `sizeOf` counts it). */
+export function headerSize(name: string, value: NonNullable<Message['headers']>[string]): number {
+  return name.length + (Array.isArray(value) ? value.reduce<number>((s, x) => s + byteLength(x), 0) : byteLength(value));
 }
 
 export function chunkMessages(messages: readonly Message[], maxBytes = MAX_SEND_BYTES): Message[][] {

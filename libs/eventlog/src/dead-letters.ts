@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { printable } from '@medic/domain';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
+import { headerSize, MAX_SEND_BYTES, sizeOf } from './chunks';
 import { fromKafkaMessage, handledIn, header, type LoggedEvent } from './envelope';
 
 /** A record a step could not handle, and why; the kit dead-letters it and the partition flows on. */
@@ -25,21 +26,18 @@ export interface DeadLetterSource {
   readonly message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>;
 }
 
-/**
- * How large a dead letter may be, all told: half the broker's default
- * `message.max.bytes` (1 MiB), as for every send of the kit. A record the
- * broker took whole, once Medic's headers are added, could otherwise be one
- * no broker takes back, and the step would try it for ever.
- */
-export const DEAD_LETTER_MAX_BYTES = 512 * 1024;
-/** What of a dead letter's budget the original key and headers may take; the rest is the value's. */
+/** What of a dead letter's size (at most MAX_SEND_BYTES, as every send of the kit) the original key and headers may take; the rest is the value's. */
 const DEAD_LETTER_KEY_BYTES = 4 * 1024;
 const DEAD_LETTER_HEADER_BYTES = 64 * 1024;
+/** Room kept for the headers that say the value was cut (its size, its SHA-256 and what was cut: under 200 bytes). */
+const CUT_VALUE_HEADER_BYTES = 256;
 
 /**
  * The record for medic.dlq.internal: the original key, bytes and headers, and
  * `medic_dlq_*` headers naming the step, the reason and where the record was.
- * A record too large to go back to the broker whole keeps what fits: the
+ * A dead letter is at most MAX_SEND_BYTES: a record the broker took whole,
+ * once Medic's headers are added, could otherwise be one no broker takes
+ * back, and the step would try it for ever. A record too large keeps what fits: the
  * first bytes of its value, its headers while they fit (the others named in
  * `medic_dlq_dropped_headers`), a key cut at 4 KiB, with the original value's
  * size and SHA-256 (`medic_dlq_value_bytes`, `medic_dlq_value_sha256`) and
@@ -69,7 +67,7 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
   let headerBytes = 0;
   for (const [name, value] of Object.entries(source.message.headers ?? {})) {
     if (name.startsWith('medic_dlq_') || value === undefined) continue;
-    const size = Buffer.byteLength(name) + headerValueBytes(value);
+    const size = headerSize(name, value);
     if (headerBytes + size > DEAD_LETTER_HEADER_BYTES) {
       dropped.push(name);
       continue;
@@ -82,8 +80,7 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
     medic['medic_dlq_dropped_headers'] = printable(dropped.join(',').slice(0, 1_000));
   }
   const value = source.message.value;
-  // Medic's own headers are a few hundred bytes; 8 KiB is kept for them.
-  const room = DEAD_LETTER_MAX_BYTES - 8 * 1024 - (keptKey?.length ?? 0) - headerBytes;
+  const room = MAX_SEND_BYTES - sizeOf({ key: keptKey, value: null, headers: { ...kept, ...medic } }) - CUT_VALUE_HEADER_BYTES;
   let keptValue = value;
   if (value && value.length > room) {
     keptValue = value.subarray(0, Math.max(0, room));
@@ -93,10 +90,6 @@ export function deadLetter(step: string, source: DeadLetterSource, rejected: Pic
   }
   if (truncated.length > 0) medic['medic_dlq_truncated'] = truncated.join(',');
   return { key: keptKey, value: keptValue, headers: { ...kept, ...medic } };
-}
-
-function headerValueBytes(value: NonNullable<IHeaders[string]>): number {
-  return (Array.isArray(value) ? value : [value]).reduce((n, v) => n + (typeof v === 'string' ? Buffer.byteLength(v) : v.length), 0);
 }
 
 /** What a dead letter says about itself, from its headers (for readers of medic.dlq.internal). */

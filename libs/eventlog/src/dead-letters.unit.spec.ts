@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DEAD_LETTER_MAX_BYTES, deadLetter, isRetriable, readDeadLetter } from './dead-letters';
+import { MAX_SEND_BYTES, sizeOf } from './chunks';
+import { deadLetter, isRetriable, readDeadLetter } from './dead-letters';
 
 const SOURCE = { topic: 'medic.kill.events', partition: 2, message: { key: Buffer.from('k-1'), value: Buffer.from([0, 1, 2]), headers: { ce_type: 'x\u0000' }, offset: '41' } };
 const AT = new Date('2026-12-04T10:00:00.000Z');
@@ -26,8 +27,7 @@ describe('dead letters', () => {
     const value = Buffer.alloc(1_040_000, 7);
     const headers = { ce_type: 'kept', big: 'h'.repeat(70_000), after: 'kept too', medic_dlq_code: 'forged', medic_dlq_rolled_back: '*' };
     const letter = deadLetter('listener', { ...SOURCE, message: { ...SOURCE.message, key: Buffer.alloc(10_000, 1), value, headers } }, { code: 'message_too_large', reason: 'too big' }, 1, AT);
-    const size = (letter.key as Buffer).length + (letter.value as Buffer).length + Object.entries(letter.headers!).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
-    expect(size).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
+    expect(sizeOf(letter)).toBeLessThanOrEqual(MAX_SEND_BYTES);
     expect((letter.key as Buffer).length).toBe(4 * 1024);
     expect(value.subarray(0, (letter.value as Buffer).length).equals(letter.value as Buffer)).toBe(true);
     expect(letter.headers).toMatchObject({
@@ -42,6 +42,12 @@ describe('dead letters', () => {
     // Only Medic says why a record is here.
     expect(letter.headers).not.toHaveProperty('medic_dlq_rolled_back');
     expect(letter.headers).not.toHaveProperty('big');
+  });
+
+  it('count what Medic adds in full, however long a reason grows once made printable', () => {
+    const letter = deadLetter('listener', { ...SOURCE, message: { ...SOURCE.message, value: Buffer.alloc(1_040_000, 7) } }, { code: 'undecodable', reason: '\u0000'.repeat(4_000) }, 1, AT);
+    expect(String(letter.headers!.medic_dlq_reason).length).toBeGreaterThan(8 * 1024);
+    expect(sizeOf(letter)).toBeLessThanOrEqual(MAX_SEND_BYTES);
   });
 
   it('keep a record that fits whole, saying nothing was cut', () => {

@@ -3,7 +3,7 @@ import { waitFor } from './wait';
 
 /** One connection, one `select 1`: the server accepts our credentials and runs queries. */
 async function selectOne(url: string): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000, fallback_application_name: 'medic-devstack' });
   // A server dying mid-probe emits 'error' on the client; unhandled, that would crash Node.
   client.on('error', () => undefined);
   try {
@@ -24,7 +24,7 @@ export function waitUntilAnswers(url: string, timeoutMs: number, onTimeout: (las
  * refuses is not a hung one. No connection, or none in time: false.
  */
 export async function postgresAnswers(url: string, timeoutMs: number): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, fallback_application_name: 'medic-devstack' });
   client.on('error', () => undefined);
   try {
     await client.connect();

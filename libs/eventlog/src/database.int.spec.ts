@@ -90,3 +90,29 @@ describe('openDatabase beside a live workload', () => {
     expect(recorded[0]!.n).toBe('1');
   });
 });
+
+/** Which service a session belongs to, as Postgres shows it (pg_stat_activity). */
+describe('openDatabase names its sessions', () => {
+  const id = `n${randomBytes(4).toString('hex')}`;
+  let url: string;
+  const opened: DataSource[] = [];
+  const nameOf = async (ds: DataSource) => (await ds.query<{ name: string }[]>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()'))[0]!.name;
+
+  beforeAll(async () => {
+    url = await createTestDatabase(testInfra().databaseUrl, `medic_${id}`);
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((ds) => ds.destroy()));
+  });
+
+  it("as the service asked, unless the URL names them (the operator's name is kept)", async () => {
+    const named = await openDatabase({ url, schema: 'svc', entities: [], ddl: [], applicationName: 'medic-decision' });
+    opened.push(named);
+    expect(await nameOf(named)).toBe('medic-decision');
+    const byUrl = new URL(url);
+    byUrl.searchParams.set('application_name', 'ops-console');
+    const kept = await openDatabase({ url: byUrl.toString(), schema: 'svc', entities: [], ddl: [], applicationName: 'medic-decision' });
+    opened.push(kept);
+    expect(await nameOf(kept)).toBe('ops-console');
+  });
+});

@@ -14,6 +14,12 @@ export interface DatabaseSettings {
   /** Idempotent DDL run at start-up, after the schema exists. */
   readonly ddl: readonly string[];
   readonly poolSize?: number;
+  /**
+   * What Postgres shows as the connections' `application_name` (pg_stat_activity,
+   * logs with `%a`), so an operator can tell the services' sessions apart; one
+   * given in the URL or PGAPPNAME is kept instead.
+   */
+  readonly applicationName?: string;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -38,6 +44,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
       // A Postgres that hangs (accepts the connection, never answers) fails a connect or a wait for a
       // pooled connection after this, as a retriable error, instead of holding the caller forever.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(settings.applicationName === undefined ? {} : { fallback_application_name: settings.applicationName }),
     },
   });
   await ds.initialize();

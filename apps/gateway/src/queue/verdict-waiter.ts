@@ -66,7 +66,7 @@ export class VerdictWaiter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.database.url });
+    const client = new Client({ connectionString: this.config.database.url, fallback_application_name: 'medic-gateway' });
     client.on('notification', (n) => {
       for (const wake of this.waiting.get(n.payload ?? '') ?? []) wake();
     });

@@ -419,7 +419,14 @@ export const medicConfigSchema = z
       })
       .strict()
       .default({}),
-    database: z.object({ url: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres') }).strict().default({}),
+    database: z
+      .object({
+        url: postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
+        // Parameterized statements prepared once per connection; false behind a pooler that drops them between transactions.
+        prepared_statements: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
     api: z.object({ keys: apiKeys.default([]) }).strict().default({}),
   })
   .strict()

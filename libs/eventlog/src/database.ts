@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { errorCode } from './dead-letters';
+import { preparingClient } from './prepared-statements';
 import { ProjectionOffset } from './projection';
 import { STEP_POSITIONS_DDL, STEP_POSITIONS_STORAGE_DDL } from './step-positions';
 
@@ -20,6 +21,12 @@ export interface DatabaseSettings {
    * given in the URL or PGAPPNAME is kept instead.
    */
   readonly applicationName?: string;
+  /**
+   * Whether parameterized statements are prepared once per connection (see
+   * `preparingClient`); off for a pooler that does not keep them (PgBouncer
+   * before 1.21 in transaction mode).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -39,6 +46,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<DataSour
     logging: false,
     extra: {
       max: settings.poolSize ?? 10,
+      ...(settings.preparedStatements === false ? {} : { Client: preparingClient() }),
       // Unqualified table names in raw SQL resolve to the service's schema.
       options: `-c search_path=${settings.schema},public`,
       // A Postgres that hangs (accepts the connection, never answers) fails a connect or a wait for a

@@ -151,7 +151,7 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
   ];
   const failed: string[] = [];
   for (const { schema, rebuild } of rebuilds) {
-    const dataSource = await openDatabase({ url: config.database.url, applicationName: 'medic-replay', schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
+    const dataSource = await openDatabase({ url: config.database.url, applicationName: 'medic-replay', preparedStatements: config.database.prepared_statements, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
       throw new CliError(`could not open Postgres at ${databaseAddress(config.database.url)}: ${error instanceof Error ? error.message : String(error)}`, 1);
     });
     try {

@@ -41,7 +41,7 @@ export class MedicCoreModule implements OnApplicationShutdown {
         { provide: KAFKA, useFactory: (): Kafka => createKafka(kafkaSettings(config, service)) },
         {
           provide: DATA_SOURCE,
-          useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ url: config.database.url, applicationName: `medic-${service}`, ...database }) : null),
+          useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ url: config.database.url, applicationName: `medic-${service}`, preparedStatements: config.database.prepared_statements, ...database }) : null),
         },
         {
           provide: STEP_DEPS,

@@ -151,7 +151,7 @@ describe('parseConfig: defaults', () => {
       topics: { kill_events: 'medic.kill.events', kill_commands: 'medic.kill.commands', control_events: 'medic.control.events', internal_dlq: 'medic.dlq.internal' },
       consumer: { max_wait_ms: 250, session_timeout_ms: 10_000, group_prefix: 'medic' },
     });
-    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/postgres', prepared_statements: true });
     expect(config.interfaces.web).toEqual({ port: 8000, host: '127.0.0.1', request_timeout_seconds: 10, rate_limit: { requests_per_second: 100, burst: 200 }, tls: { cert_file: null, key_file: null, client_ca_file: null } });
     expect(config.logging).toEqual({ level: 'INFO', format: 'json' });
   });
@@ -275,6 +275,7 @@ describe('parseConfig: invalid values stop with the key named', () => {
     ['kafka:\n  brokers: "localhost"\n', 'kafka.brokers'],
     ['kafka:\n  topics:\n    kill_events: "bad topic"\n', 'kafka.topics.kill_events'],
     ['database:\n  url: mysql://x/y\n', 'database.url'],
+    ['database:\n  prepared_statements: "no"\n', 'database.prepared_statements'],
     ['version: 1.0\n', 'version'],
     ['api:\n  keys:\n    - { name: ops, role: root, key_sha256: "' + 'a'.repeat(64) + '" }\n', 'api.keys.0.role'],
     ['api:\n  keys:\n    - { name: ops, role: admin, key_sha256: abc }\n', 'api.keys.0.key_sha256'],

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import type { MedicConfig } from '@medic/config';
 import { errorCode } from './dead-letters';
 import { preparingClient } from './prepared-statements';
 import { ProjectionOffset } from './projection';
@@ -27,6 +28,14 @@ export interface DatabaseSettings {
    * before 1.21 in transaction mode).
    */
   readonly preparedStatements?: boolean;
+}
+
+/** The `application_name` of the sessions a part of Medic opens (a service, `replay`, …). */
+export const applicationNameOf = (part: string): string => `medic-${part}`;
+
+/** How a part of Medic (see `applicationNameOf`) connects, from the configuration's `database`. */
+export function connectionOf(database: MedicConfig['database'], part: string): Pick<DatabaseSettings, 'url' | 'applicationName' | 'preparedStatements'> {
+  return { url: database.url, applicationName: applicationNameOf(part), preparedStatements: database.prepared_statements };
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -21,7 +21,7 @@ export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-run
 export { endOffsets, readLog, topicEnds, type PartitionRecords, type ReadLogOptions } from './log-reader';
 export { foldStepHistory, rebuildProjection, rebuildState, rebuildStepState, type ProjectionRebuild, type RebuildResult, type StepFolded, type StepHistory, type StepStateRebuild } from './replay';
 export { describeRecord, RebuildFailed, type RecordAt, type SkippedRecord } from './rebuild-records';
-export { jsonbColumnsToJson, openDatabase, type DatabaseSettings } from './database';
+export { applicationNameOf, connectionOf, jsonbColumnsToJson, openDatabase, type DatabaseSettings } from './database';
 export { MedicCoreModule, kafkaSettings, type CoreModuleOptions } from './nest/core.module';
 export { DATA_SOURCE, KAFKA, MEDIC_CONFIG, METRICS, SERVICE_NAME, STEP_DEPS } from './nest/tokens';
 export { EventLogTransport, LogHandlers, type LogDispatch, type LogWorker } from './nest/event-log.transport';

@@ -17,7 +17,7 @@ const PLAN_CHANGED = /cached plan must not change result type/;
  *
  * Statements without parameters go as before (the simple protocol, which
  * allows several statements in one text). At most `limit` texts are
- * prepared per connection, so a caller that builds ever new texts (an `IN`
+ * known per connection (prepared, or refused as below), so a caller that builds ever new texts (an `IN`
  * list of each length) costs Postgres no growing memory. A table changed
  * under a prepared statement so that its rows take another shape (a column
  * added by an upgrade's DDL, while this process runs) makes Postgres refuse
@@ -27,8 +27,8 @@ const PLAN_CHANGED = /cached plan must not change result type/;
  */
 export function preparingClient(limit = MAX_PREPARED_PER_CONNECTION): typeof Client {
   return class PreparingClient extends Client {
-    private readonly names = new Map<string, string>();
-    private readonly unnamed = new Set<string>();
+    /** Each text met, with its statement's name, or null when it is sent unnamed (its table changed under it). */
+    private readonly names = new Map<string, string | null>();
 
     constructor(config?: string | ClientConfig) {
       super(config);
@@ -39,8 +39,7 @@ export function preparingClient(limit = MAX_PREPARED_PER_CONNECTION): typeof Cli
         const query: QueryConfig = { name, text: config as string, values: values as unknown[] };
         return (plain(query) as Promise<unknown>).catch((error: unknown) => {
           if (error instanceof Error && PLAN_CHANGED.test(error.message)) {
-            this.names.delete(config as string);
-            this.unnamed.add(config as string);
+            this.names.set(config as string, null);
             Object.assign(error, { retriable: true });
           }
           throw error;
@@ -51,7 +50,7 @@ export function preparingClient(limit = MAX_PREPARED_PER_CONNECTION): typeof Cli
     private nameOf(text: string): string | null {
       const known = this.names.get(text);
       if (known !== undefined) return known;
-      if (this.unnamed.has(text) || this.names.size >= limit) return null;
+      if (this.names.size >= limit) return null;
       const name = `medic_${createHash('sha256').update(text).digest('hex').slice(0, 40)}`;
       this.names.set(text, name);
       return name;

@@ -1,7 +1,7 @@
 import { toDecisionThresholds, type MedicConfig } from '@medic/config';
 import type { Kafka } from 'kafkajs';
 import { decidedKillFacts, foldWhatIfFacts, laterThresholds, thresholdsSetBy, whatIf, WHAT_IF_EVENT_TYPES, type KillEvent, type LoggedKillCommand, type ThresholdsUpdated, type WhatIfFactsDraft } from '@medic/domain';
-import { decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
+import { connectionOf, decodeRecords, describeRecord, header, openDatabase, readLog, RebuildFailed, rebuildProjection, type LoggedEvent, type RebuildResult } from '@medic/eventlog';
 import { killIdProblem, printable, shorten } from '@medic/domain';
 import { formatUnansweredCommands, unansweredCommands } from '../audit-commands';
 import { parseCommandArgs } from '../cli-args';
@@ -151,7 +151,7 @@ export async function replayRebuild(args: readonly string[], out: (text: string)
   ];
   const failed: string[] = [];
   for (const { schema, rebuild } of rebuilds) {
-    const dataSource = await openDatabase({ url: config.database.url, applicationName: 'medic-replay', preparedStatements: config.database.prepared_statements, schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
+    const dataSource = await openDatabase({ ...connectionOf(config.database, 'replay'), schema: schema.schema, entities: [...schema.entities], ddl: schema.ddl }).catch((error: unknown) => {
       throw new CliError(`could not open Postgres at ${databaseAddress(config.database.url)}: ${error instanceof Error ? error.message : String(error)}`, 1);
     });
     try {

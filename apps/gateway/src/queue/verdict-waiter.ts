@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { MedicConfig } from '@medic/config';
-import { DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
+import { applicationNameOf, DATA_SOURCE, MEDIC_CONFIG } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
 import { CommandVerdict, VERDICT_CHANNEL } from './command-verdict.entity';
 
@@ -66,7 +66,7 @@ export class VerdictWaiter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.database.url, fallback_application_name: 'medic-gateway' });
+    const client = new Client({ connectionString: this.config.database.url, fallback_application_name: applicationNameOf('gateway') });
     client.on('notification', (n) => {
       for (const wake of this.waiting.get(n.payload ?? '') ?? []) wake();
     });

@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { kafkaBrokerList, readKafkaSecurity, type MedicConfig } from '@medic/config';
 import { createMetricsRegistry, stopTracing } from '@medic/observability';
-import { openDatabase, type DatabaseSettings } from '../database';
+import { connectionOf, openDatabase, type DatabaseSettings } from '../database';
 import { createKafka, type KafkaSettings } from '../kafka';
 import { ErrorEnvelopeFilter } from './error-envelope.filter';
 import { MetricsController } from './metrics.controller';
@@ -41,7 +41,7 @@ export class MedicCoreModule implements OnApplicationShutdown {
         { provide: KAFKA, useFactory: (): Kafka => createKafka(kafkaSettings(config, service)) },
         {
           provide: DATA_SOURCE,
-          useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ url: config.database.url, applicationName: `medic-${service}`, preparedStatements: config.database.prepared_statements, ...database }) : null),
+          useFactory: async (): Promise<DataSource | null> => (database ? openDatabase({ ...connectionOf(config.database, service), ...database }) : null),
         },
         {
           provide: STEP_DEPS,

@@ -16,14 +16,14 @@ const PLAN_CHANGED = /cached plan must not change result type/;
  * statements went to parsing and planning them.
  *
  * Statements without parameters go as before (the simple protocol, which
- * allows several statements in one text). At most `limit` texts are
- * known per connection (prepared, or refused as below), so a caller that builds ever new texts (an `IN`
- * list of each length) costs Postgres no growing memory. A table changed
- * under a prepared statement so that its rows take another shape (a column
- * added by an upgrade's DDL, while this process runs) makes Postgres refuse
- * the statement; the text is then sent unnamed from then on, and the error is
- * marked retriable, so the round that met it is run again rather than its
- * records dead-lettered.
+ * allows several statements in one text). At most `limit` texts are known
+ * per connection (prepared, or refused as below), so a caller that builds
+ * ever new texts (an `IN` list of each length) costs Postgres no growing
+ * memory. A table changed under a prepared statement so that its rows take
+ * another shape (a column added by an upgrade's DDL, while this process runs)
+ * makes Postgres refuse the statement; the text is then sent unnamed from
+ * then on, and the error is marked retriable, so the round that met it is run
+ * again rather than its records dead-lettered.
  */
 export function preparingClient(limit = MAX_PREPARED_PER_CONNECTION): typeof Client {
   return class PreparingClient extends Client {

@@ -204,11 +204,11 @@ async function atSustainableRates(withSiem: MedicUnderTest, rates: readonly { ra
       const { l, sent } = await paced(medic, decided, rate, warmup);
       // At this rate batches are small: what a kill costs here, not in the burst, is what the latency pays for.
       const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), sent, CORES);
-      const rounds = await Promise.all(steps.map(([service, step], i) => stageSummary(medic, service, step, before[i], '      ')));
+      const after = await Promise.all(steps.map(([service, step]) => stageTotals(medic, service, step)));
+      const rounds = steps.map(([service, step], i) => summaryLine(after[i]!, service, step, before[i], '      '));
       // The SIEM's answer to the enrichment step over the run (mean of its _msearch calls), where there is one.
       const e = steps.findIndex(([, step]) => step === 'enrichment');
-      const after = e < 0 ? null : await stageTotals(medic, 'enrichment', 'enrichment');
-      const siemMs = e < 0 ? Number.NaN : (1000 * (after!['siem_sum']! - before[e]!['siem_sum']!)) / (after!['siem_count']! - before[e]!['siem_count']!);
+      const siemMs = e < 0 ? Number.NaN : meanMs(after[e]!, before[e], 'siem');
       return { l, siemMs, rounds: [`      CPU per kill (ms):   ${cpu.line}; the ${CORES} cores ${((100 * rate * cpu.totalMs) / (CORES * 1000)).toFixed(0)} % busy`, ...rounds] };
     } finally {
       await decided.stop();
@@ -272,9 +272,19 @@ async function stageTotals(medic: MedicUnderTest, service: ServiceName, step: st
 
 /** Mean time per batch in each stage of a step, and mean batch size, since `since` (or since the step started). */
 async function stageSummary(medic: MedicUnderTest, service: ServiceName, step: string = service, since?: Record<string, number>, indent = '  '): Promise<string> {
-  const now = await stageTotals(medic, service, step);
+  return summaryLine(await stageTotals(medic, service, step), service, step, since, indent);
+}
+
+/** Milliseconds per batch in `stage` (or per SIEM query, `siem`) between two readings of a step's totals; without `since`, since the step started. */
+function meanMs(now: Record<string, number>, since: Record<string, number> | undefined, stage: string): number {
   const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
-  const mean = (stage: string) => (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
+  return (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
+}
+
+/** `stageSummary`'s line, from a reading of the step's totals already taken. */
+function summaryLine(now: Record<string, number>, service: ServiceName, step: string, since: Record<string, number> | undefined, indent: string): string {
+  const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
+  const mean = (stage: string) => meanMs(now, since, stage);
   const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
   // The enrichment service's steps are stateless: no Postgres transaction around their rounds. A step that sends nothing commits no Kafka transaction.
   const handle = service === 'enrichment' ? 'handle' : 'handle (Postgres)';

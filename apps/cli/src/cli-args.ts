@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { CliError } from './cli-config';
+import { CliError, shown } from './cli-config';
 
 /** What a command takes on its command line. */
 export interface CommandArgs<O extends ParseArgsOptionsConfig> {
@@ -30,7 +30,7 @@ export function parseCommandArgs<O extends ParseArgsOptionsConfig>(args: readonl
   const missing = wanted[parsed.positionals.length];
   if (missing !== undefined) throw new CliError(`missing ${missing}\n${spec.usage}`, 2);
   const extra = parsed.positionals[wanted.length];
-  if (extra !== undefined) throw new CliError(`unexpected argument ${extra}\n${spec.usage}`, 2);
+  if (extra !== undefined) throw new CliError(`unexpected argument ${shown(extra)}\n${spec.usage}`, 2);
   return parsed;
 }
 
@@ -61,7 +61,7 @@ function optionMistake<O extends ParseArgsOptionsConfig>(args: string[], spec: C
     const option = Object.hasOwn(spec.options, token.name) ? spec.options[token.name] : undefined;
     if (option === undefined) {
       const known = Object.keys(spec.options).map((name) => `--${name}`);
-      return `unknown option ${token.rawName}; ${known.length > 0 ? `known: ${known.join(', ')}` : 'this command takes none'}`;
+      return `unknown option ${shown(token.rawName)}; ${known.length > 0 ? `known: ${known.join(', ')}` : 'this command takes none'}`;
     }
     if (option.type === 'boolean' && token.inlineValue) return `${token.rawName} takes no value`;
     // parseArgs takes the next argument as the value, unless it looks like an option.
@@ -80,10 +80,10 @@ export type CommandTable<C> = Readonly<Record<string, C | Readonly<Record<string
 export function routeCommand<C extends (...args: never[]) => unknown>(table: CommandTable<C>, argv: readonly string[], usage: string): [C, readonly string[]] {
   const [name = '', sub, ...rest] = argv;
   const entry = Object.hasOwn(table, name) ? table[name]! : undefined;
-  if (entry === undefined) throw new CliError(`unknown command: ${name}\n\n${usage}`, 2);
+  if (entry === undefined) throw new CliError(`unknown command: ${shown(name)}\n\n${usage}`, 2);
   if (typeof entry === 'function') return [entry, argv.slice(1)];
   const subcommands = Object.keys(entry).join(', ');
   if (sub === undefined || sub.startsWith('-')) throw new CliError(`${name} needs a subcommand: ${subcommands}\n\n${usage}`, 2);
-  if (!Object.hasOwn(entry, sub)) throw new CliError(`unknown command: ${name} ${sub}; ${name} has ${subcommands}\n\n${usage}`, 2);
+  if (!Object.hasOwn(entry, sub)) throw new CliError(`unknown command: ${name} ${shown(sub)}; ${name} has ${subcommands}\n\n${usage}`, 2);
   return [entry[sub]!, rest];
 }

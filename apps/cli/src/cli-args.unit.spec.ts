@@ -41,6 +41,9 @@ describe('command arguments', () => {
     [[], 'missing <module>'],
     [['--loud'], 'missing <module>'],
     [['web', 'db'], 'unexpected argument db'],
+    // What was typed is repeated on one line and cut short: no escape sequence reaches the terminal, no pasted file floods it.
+    [['web', `--${'x'.repeat(300)}`], `unknown option --${'x'.repeat(126)}…; known: --size, --colour, --loud`],
+    [['web', 'db\u001b[2J\n'], 'unexpected argument db\\u001b[2J\\u000a'],
   ])('refuses %j: %s, with the usage under it and exit 2', (args, message) => {
     expect(refusal(() => parse(args))).toEqual({ message: `${message}\n${spec.usage}`, exitCode: 2 });
   });
@@ -65,9 +68,12 @@ describe('command routing', () => {
   it.each([
     [['deploy'], 'unknown command: deploy'],
     [['toString'], 'unknown command: toString'],
+    [['\u001b[31mred'], 'unknown command: \\u001b[31mred'],
+    [['y'.repeat(5_000)], `unknown command: ${'y'.repeat(128)}…`],
     [['smith'], 'smith needs a subcommand: kill, replay'],
     [['smith', '--stop'], 'smith needs a subcommand: kill, replay'],
     [['smith', 'dance'], 'unknown command: smith dance; smith has kill, replay'],
+    [['smith', 'da\rnce'], 'unknown command: smith da\\u000dnce; smith has kill, replay'],
   ])('refuses %j: %s, with the usage and exit 2', (argv, message) => {
     expect(refusal(() => routeCommand(table, argv, usage))).toEqual({ message: `${message}\n\n${usage}`, exitCode: 2 });
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
+import { printable, shorten } from '@medic/domain';
 import { kafkaAnswers, repoRoot } from '@medic/devstack';
 import { createKafka, kafkaSettings } from '@medic/eventlog';
 import { configureLogging } from '@medic/observability';
@@ -17,6 +18,14 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/** How much of what the user typed an error message repeats. */
+const SHOWN_MAX = 128;
+
+/** What the user typed, as an error message repeats it: on one line, control characters as escapes, long text cut short. */
+export function shown(text: string): string {
+  return printable(shorten(text, SHOWN_MAX));
 }
 
 /**
@@ -47,7 +56,7 @@ export function readInputFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
+    throw new CliError(`cannot read ${shown(file)}: ${shown((error as Error).message)}`, 2);
   }
 }
 

@@ -1,6 +1,6 @@
 import { AUTO_APPROVABLE_LEVELS, changedThresholds, THRESHOLD_BOUNDS, thresholdsProblems, type DecisionThresholds, type RiskLevel, type ReDecision, type ThresholdsChange, type WhatIfSummary } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
-import { CliError } from './cli-config';
+import { CliError, shown } from './cli-config';
 
 const USAGE =
   'usage: medic replay recalibrate [--minimal N] [--low N] [--medium N] [--high N] [--max-risk-level minimal|low|medium|high] [--min-confidence N] [--changes N] [--json]';
@@ -14,7 +14,7 @@ export interface RecalibrateArgs {
 
 function number(option: string, text: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${option} must be a number, got "${text}"\n${USAGE}`, 2);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${option} must be a number, got "${shown(text)}"\n${USAGE}`, 2);
   return n;
 }
 
@@ -47,9 +47,9 @@ export function parseRecalibrateArgs(args: readonly string[]): RecalibrateArgs {
     if (v !== undefined) bounds[bound] = fraction(bound, v, true);
   }
   const level = values['max-risk-level'];
-  if (level !== undefined && !(AUTO_APPROVABLE_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of ${AUTO_APPROVABLE_LEVELS.join(', ')}, got "${level}"\n${USAGE}`, 2);
+  if (level !== undefined && !(AUTO_APPROVABLE_LEVELS as readonly string[]).includes(level)) throw new CliError(`--max-risk-level must be one of ${AUTO_APPROVABLE_LEVELS.join(', ')}, got "${shown(level)}"\n${USAGE}`, 2);
   const changes = values.changes === undefined ? 20 : number('changes', values.changes);
-  if (!Number.isInteger(changes) || changes < 0) throw new CliError(`--changes must be a whole number from 0, got "${values.changes}"\n${USAGE}`, 2);
+  if (!Number.isInteger(changes) || changes < 0) throw new CliError(`--changes must be a whole number from 0, got "${shown(values.changes ?? String(changes))}"\n${USAGE}`, 2);
   return {
     change: {
       ...(Object.keys(bounds).length > 0 ? { thresholds: bounds } : {}),

@@ -27,6 +27,8 @@ describe('medic replay recalibrate arguments', () => {
     expect(failure(() => parseRecalibrateArgs(['--low', 'lots']))).toMatchObject({ code: 2, message: expect.stringMatching(/^--low must be a number, got "lots"\nusage: medic replay recalibrate/) as unknown });
     expect(failure(() => parseRecalibrateArgs(['--max-risk-level', 'extreme'])).message).toMatch(/^--max-risk-level must be one of minimal, low, medium, high/);
     expect(failure(() => parseRecalibrateArgs(['--changes', '-1'])).message).toMatch(/^--changes must be a whole number/);
+    expect(failure(() => parseRecalibrateArgs(['--changes', '2.5'])).message).toMatch(/^--changes must be a whole number from 0, got "2.5"\n/);
+    expect(failure(() => parseRecalibrateArgs(['--low', `0.${'9'.repeat(400)}x`])).message).toMatch(new RegExp(`^--low must be a number, got "0\\.${'9'.repeat(126)}…"\n`));
     expect(failure(() => parseRecalibrateArgs(['--bogus'])).code).toBe(2);
     // Out of range is refused before the log is read.
     expect(failure(() => parseRecalibrateArgs(['--low', '2']))).toMatchObject({ code: 2, message: expect.stringMatching(/^--low must be between 0 and 1 \(both excluded\), got 2\n/) as unknown });

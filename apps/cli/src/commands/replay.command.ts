@@ -5,7 +5,7 @@ import { connectionOf, decodeRecords, describeRecord, header, openDatabase, read
 import { killIdProblem, printable, shorten } from '@medic/domain';
 import { formatUnansweredCommands, unansweredCommands } from '../audit-commands';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig, cliKafka, noSuchLog, topicsPresent } from '../cli-config';
+import { CliError, cliConfig, cliKafka, noSuchLog, shown, topicsPresent } from '../cli-config';
 import type { DataSource } from 'typeorm';
 import { PROJECTIONS, STATE_REBUILDS } from '../projections';
 import { formatWhatIf, parseRecalibrateArgs, whatIfJson, whatIfThresholds } from '../recalibrate';
@@ -18,7 +18,7 @@ export async function replayAudit(args: readonly string[], out: (text: string) =
   const json = values.json ?? false;
   const killId = positionals[0]!;
   const problem = killIdProblem(killId);
-  if (problem !== null) throw new CliError(`"${printable(killId)}" is not a valid kill_id: it ${problem}`, 2);
+  if (problem !== null) throw new CliError(`"${shown(killId)}" is not a valid kill_id: it ${problem}`, 2);
   const config = cliConfig();
   const kafka = await cliKafka(config, 'cli');
   const dlqTopics = [config.smith.event_bus.dlq_topic, config.kafka.topics.internal_dlq];
@@ -196,6 +196,6 @@ function parseProjectionArgs(args: readonly string[]): string[] | null {
   });
   const names = values.projection ?? [];
   const unknown = names.find((name) => !known.includes(name));
-  if (unknown !== undefined) throw new CliError(`unknown projection "${unknown}"; known: ${known.join(', ')}`, 2);
+  if (unknown !== undefined) throw new CliError(`unknown projection "${shown(unknown)}"; known: ${known.join(', ')}`, 2);
   return names.length > 0 ? names : null;
 }

@@ -10,6 +10,7 @@ describe('medic up arguments', () => {
     [['--demo-target'], /^--demo-target needs a value \(a module name\)/],
     [['--demo-target='], /not a valid module name/],
     [['--demo-target', '../etc'], /not a valid module name/],
+    [['--demo-target', 'we\u001b[2Jb'], /^--demo-target "we\\u001b\[2Jb" is not a valid module name/],
     [['--fast'], /^unknown option --fast; known: --no-siem, --demo-target/],
     [['now'], /^unexpected argument now/],
   ])('refuses %j with a message and exit code 2', (args, message) => {

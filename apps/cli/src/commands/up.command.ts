@@ -28,7 +28,7 @@ import {
   type StackHandle,
 } from '@medic/devstack';
 import { parseCommandArgs } from '../cli-args';
-import { CliError } from '../cli-config';
+import { CliError, shown } from '../cli-config';
 import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
 import { takeUpLock } from '../up-lock';
 
@@ -64,7 +64,7 @@ export function parseUpArgs(args: readonly string[]): UpOptions {
   });
   const demoTargets = values['demo-target'] ?? [];
   const invalid = demoTargets.find((name) => !isValidModuleName(name));
-  if (invalid !== undefined) throw new CliError(`--demo-target ${JSON.stringify(invalid)} is not a valid module name (letters, digits, . _ -; 1–128 characters)\n${UP_USAGE}`, 2);
+  if (invalid !== undefined) throw new CliError(`--demo-target "${shown(invalid)}" is not a valid module name (letters, digits, . _ -; 1–128 characters)\n${UP_USAGE}`, 2);
   return { noSiem: values['no-siem'] ?? false, demoTargets: [...new Set(demoTargets)] };
 }
 

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { KILL_REASONS, parseSmithKillMessage, SEVERITIES, SIGNATURE_HEADERS, SIGNING_KEY_ID } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
-import { CliError, readInputFile } from './cli-config';
+import { CliError, readInputFile, shown } from './cli-config';
 
 /** What `medic smith kill` sends, as Smith would: a spec 4.1 KILL_REPORT. */
 export interface SmithKill {
@@ -79,9 +79,9 @@ function signingOf(file: string | undefined, keyId: string | undefined): SmithKi
   try {
     key = createPrivateKey(text);
   } catch (error) {
-    throw new CliError(`${file} is not a private key in PEM: ${(error as Error).message}`, 2);
+    throw new CliError(`${shown(file)} is not a private key in PEM: ${shown((error as Error).message)}`, 2);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new CliError(`${file} is a ${key.asymmetricKeyType ?? 'unknown'} key; an Ed25519 key is needed (openssl genpkey -algorithm ed25519)`, 2);
+  if (key.asymmetricKeyType !== 'ed25519') throw new CliError(`${shown(file)} is a ${key.asymmetricKeyType ?? 'unknown'} key; an Ed25519 key is needed (openssl genpkey -algorithm ed25519)`, 2);
   return { keyId, key };
 }
 

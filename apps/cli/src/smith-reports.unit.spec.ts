@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseSmithKillMessage } from '@medic/domain';
 import { CliError } from './cli-config';
 import { parseSmithKill, smithKillMessage } from './smith-reports';
@@ -59,5 +62,18 @@ describe('medic smith kill', () => {
     [['m', '--dependencies', '../up']],
   ])('refuses %j with a usage error', (args) => {
     expect(exitOf(args)).toBe(2);
+  });
+
+  it('names a signing key file it cannot use on one line, whatever its name holds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medic-smith-key-'));
+    try {
+      const notPem = join(dir, 'key\nforged line');
+      writeFileSync(notPem, 'not a key');
+      expect(() => parseSmithKill(['m', '--sign-key', notPem, '--key-id', 'k1'])).toThrow(`${dir}/key\\u000aforged line is not a private key in PEM: `);
+      expect(() => parseSmithKill(['m', '--sign-key', join(dir, 'gone\u001b[2J'), '--key-id', 'k1'])).toThrow(new RegExp(`^cannot read ${dir}/gone\\\\u001b\\[2J: ENOENT`));
+      expect(exitOf(['m', '--sign-key', notPem, '--key-id', 'k1'])).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

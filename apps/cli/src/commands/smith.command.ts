@@ -1,7 +1,7 @@
 import { Partitioners } from 'kafkajs';
 import type { MedicConfig } from '@medic/config';
 import { parseCommandArgs } from '../cli-args';
-import { CliError, cliConfig, cliKafka, readInputFile } from '../cli-config';
+import { CliError, cliConfig, cliKafka, readInputFile, shown } from '../cli-config';
 import { stopModuleContainer } from '../module-container';
 import { parseSmithKill, signatureHeaders, smithKillMessage } from '../smith-reports';
 
@@ -40,7 +40,7 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
       try {
         parsed = JSON.parse(line);
       } catch {
-        throw new CliError(`${file}:${n}: not JSON`, 2);
+        throw new CliError(`${shown(file)}:${n}: not JSON`, 2);
       }
       const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
       // A line is a whole envelope, or just its payload; it goes as it is, byte for byte, for Medic to judge
@@ -50,7 +50,7 @@ export async function smithReplay(args: readonly string[], out: (text: string) =
       const value = whole ? line : `{"version":"1.0","message_type":"KILL_REPORT","reply_to":${JSON.stringify(config.smith.event_bus.response_topic)},"payload":${line}}`;
       return { key: typeof payload['kill_id'] === 'string' ? payload['kill_id'] : null, value };
     });
-  if (messages.length === 0) throw new CliError(`${file} holds no reports`, 2);
+  if (messages.length === 0) throw new CliError(`${shown(file)} holds no reports`, 2);
   const topic = await send(config, messages);
   out(`sent ${messages.length} reports from ${file} to ${topic}`);
 }

@@ -275,15 +275,19 @@ async function stageSummary(medic: MedicUnderTest, service: ServiceName, step: s
   return summaryLine(await stageTotals(medic, service, step), service, step, since, indent);
 }
 
+/** How much a step's total `key` grew between two readings; without `since`, since the step started. */
+function grown(now: Record<string, number>, since: Record<string, number> | undefined, key: string): number {
+  return (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
+}
+
 /** Milliseconds per batch in `stage` (or per SIEM query, `siem`) between two readings of a step's totals; without `since`, since the step started. */
 function meanMs(now: Record<string, number>, since: Record<string, number> | undefined, stage: string): number {
-  const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
-  return (1000 * d(`${stage}_sum`)) / d(`${stage}_count`);
+  return (1000 * grown(now, since, `${stage}_sum`)) / grown(now, since, `${stage}_count`);
 }
 
 /** `stageSummary`'s line, from a reading of the step's totals already taken. */
 function summaryLine(now: Record<string, number>, service: ServiceName, step: string, since: Record<string, number> | undefined, indent: string): string {
-  const d = (key: string) => (now[key] ?? Number.NaN) - (since?.[key] ?? 0);
+  const d = (key: string) => grown(now, since, key);
   const mean = (stage: string) => meanMs(now, since, stage);
   const siem = step === 'enrichment' ? ` (of which the SIEM's answer ${mean('siem').toFixed(1)} ms)` : '';
   // The enrichment service's steps are stateless: no Postgres transaction around their rounds. A step that sends nothing commits no Kafka transaction.

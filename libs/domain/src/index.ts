@@ -14,7 +14,7 @@ export { checkReportSignature, SIGNATURE_HEADERS, SIGNING_KEY_ID, type ReportSig
 export type { ValidationCode, ValidationFailure } from './kill/validation-failure';
 
 export * from './risk/risk.types';
-export { assessRisk } from './risk/risk-assessor';
+export { assessRisk, heldDownBy, type HoldingDown } from './risk/risk-assessor';
 export { compareRiskLevels, inRiskOrder, riskLevelFor, riskLevelRank } from './risk/risk-level';
 
 export * from './decision/decision.types';

@@ -1,4 +1,5 @@
 import {
+  assessRisk,
   buildDecision,
   evaluatePolicy,
   MODES,
@@ -13,7 +14,7 @@ import {
   type SiemGaps,
   type SiemStatus,
 } from '@medic/domain';
-import { aReport, POLICY_SETTINGS, THRESHOLDS } from '../../test/domain-fixtures';
+import { aReport, NO_HISTORY, POLICY_SETTINGS, RISK_SETTINGS, THRESHOLDS } from '../../test/domain-fixtures';
 
 /* The decision policy for every mode × risk level × constraint, then the wording of a verdict. */
 
@@ -245,6 +246,17 @@ describe('evaluatePolicy: the verdict in words', () => {
       'No SIEM context was used: no SIEM is configured.',
       'Decision confidence 1 = coverage 1 × certainty 1 (the score is 0.1 from 0.4, the nearest threshold where the decision would change).',
     ]);
+  });
+
+  it('names what held the score down: here a quiet SIEM and a record of false positives', () => {
+    // The figures are worked out in risk-assessor.unit.spec.ts (heldDownBy).
+    const report = aReport({ confidenceScore: 0.5, severity: 'medium', targetModule: 'billing' });
+    const risk = assessRisk({ report, siem: { riskScore: 0.2, falsePositiveHistory: 3 }, siemConfigured: true, history: NO_HISTORY }, RISK_SETTINGS);
+    const verdict = evaluatePolicy({ report, risk, thresholds: THRESHOLDS, siemStatus: 'used', autoResurrectionsLastHour: 0 }, POLICY_SETTINGS);
+    expect(verdict.reasoning[0]).toMatch(/^Risk score 0\.24 \(low\) = likelihood 0\.32 × \(1 \+ impact 0\.5\) \/ 2; top contributing factors: [^.]+\.\d+(, [a-z_]+ [\d.]+)*\. /);
+    expect(verdict.reasoning[0]).toContain(
+      ' Held down by: siem_risk_score at 0.2 (without it the score would be 0.285), false_positive_history at 0.2 (without it the score would be 0.2727).',
+    );
   });
 
   it('auto-approves with a restart and the state of the hourly budget', () => {

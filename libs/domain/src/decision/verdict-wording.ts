@@ -1,6 +1,7 @@
 import { round4 } from '../shared/numbers';
 import { plural } from '../shared/wording';
 import { assertNever } from '../shared/errors';
+import { heldDownBy } from '../risk/risk-assessor';
 import { NO_SIEM_GAPS, type RiskAssessment, type SiemGaps } from '../risk/risk.types';
 import type { DecisionOutcome, SiemStatus } from './decision.types';
 import type { DecisionConfidence } from './decision-confidence';
@@ -17,7 +18,10 @@ export function riskSummary(risk: RiskAssessment): string {
     .slice(0, TOP_FACTORS)
     .map((f) => `${f.name} ${round4(f.contribution)}`);
   const factors = top.length > 0 ? top.join(', ') : 'none';
-  return `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
+  const summary = `Risk score ${risk.score} (${risk.level}) = likelihood ${risk.likelihood} × (1 + impact ${risk.impact}) / 2; top contributing factors: ${factors}.`;
+  const down = heldDownBy(risk).slice(0, TOP_FACTORS);
+  if (down.length === 0) return summary;
+  return `${summary} Held down by: ${down.map((h) => `${h.name} at ${h.normalized} (without it the score would be ${h.scoreWithout})`).join(', ')}.`;
 }
 
 export function siemSummary(status: SiemStatus, indicators: readonly string[] = [], gaps: SiemGaps = NO_SIEM_GAPS): string {

@@ -3,7 +3,7 @@ import { DomainError } from '../shared/errors';
 import { clamp01, round4 } from '../shared/numbers';
 import { readFactors, type FactorReading } from './risk-factors';
 import { riskLevelFor } from './risk-level';
-import { FACTOR_ROLES, RISK_FACTOR_NAMES, type FactorRole, type RiskAssessment, type RiskFactor, type RiskInput, type RiskWeights } from './risk.types';
+import { FACTOR_ROLES, RISK_FACTOR_NAMES, type FactorRole, type RiskAssessment, type RiskFactor, type RiskFactorName, type RiskInput, type RiskWeights } from './risk.types';
 
 /**
  * Scores how risky it is to bring the killed module back: how likely the
@@ -47,6 +47,46 @@ export function assessRisk(input: RiskInput, settings: RiskSettings): RiskAssess
     likelihood: round4(likelihood.value),
     impact: round4(impact.value),
   };
+}
+
+/** A factor that held the score down: what the score would be were it left out. */
+export interface HoldingDown {
+  readonly name: RiskFactorName;
+  readonly normalized: number;
+  readonly scoreWithout: number;
+}
+
+/**
+ * The factors that spoke for bringing the module back (normalized below 0.5)
+ * and kept the score lower than the rest of their side would have made it: a
+ * false-positive record, a quiet SIEM, a harmless module. Most first, each
+ * with the score the assessment would have without it, computed from the
+ * assessment alone: within a side the applied weights keep the configured
+ * proportions, so leaving a factor out is its side's weighted mean of the
+ * others. A factor alone on its side is not counted (without it the side says
+ * nothing), nor one whose absence would raise the score by less than
+ * `atLeast`; nor a factor that itself says "risky" (Smith at 0.96 beside a
+ * SIEM at 0.99 lowers the mean, but nobody would say it held the risk down).
+ */
+export function heldDownBy(risk: RiskAssessment, atLeast = 0.01): HoldingDown[] {
+  const counted = risk.factors.filter((f) => f.observed && !f.outOfModel && f.weight > 0);
+  const side = (role: FactorRole) => counted.filter((f) => FACTOR_ROLES[f.name] === role);
+  const meanWithout = (role: FactorRole, left: RiskFactor): number | null => {
+    const rest = side(role).filter((f) => f !== left);
+    const weight = rest.reduce((sum, f) => sum + f.weight, 0);
+    return weight > 0 ? rest.reduce((sum, f) => sum + f.weight * f.normalized, 0) / weight : null;
+  };
+  return counted
+    .filter((f) => f.normalized < 0.5)
+    .map((f) => {
+      const role = FACTOR_ROLES[f.name];
+      const without = meanWithout(role, f);
+      if (without === null) return null;
+      const [likelihood, impact] = role === 'likelihood' ? [without, risk.impact] : [risk.likelihood, without];
+      return { name: f.name, normalized: round4(f.normalized), scoreWithout: round4(clamp01(likelihood * ((1 + impact) / 2))) };
+    })
+    .filter((h): h is HoldingDown => h !== null && h.scoreWithout - risk.score >= atLeast)
+    .sort((a, b) => b.scoreWithout - a.scoreWithout);
 }
 
 function weightedMean(readings: readonly FactorReading[], weightOf: (r: FactorReading) => number): { value: number; weight: number } {

@@ -1,4 +1,4 @@
-import { assessRisk, compareRiskLevels, riskLevelRank, type ModuleHistory, type RiskInput, type RiskLevel, type RiskSettings, type SiemRiskContext } from '@medic/domain';
+import { assessRisk, compareRiskLevels, heldDownBy, riskLevelRank, type ModuleHistory, type RiskInput, type RiskLevel, type RiskSettings, type SiemRiskContext } from '@medic/domain';
 import { aReport, NO_HISTORY, RISK_SETTINGS, thrownBy } from '../../test/domain-fixtures';
 
 /*
@@ -194,6 +194,38 @@ describe('assessRisk: thresholds', () => {
     const negative: RiskSettings = { ...RISK_SETTINGS, weights: { ...RISK_SETTINGS.weights, severity: -0.1 } };
     expect(thrownBy(() => assessRisk(rows[0]!.input, zero))).toMatchObject({ code: 'invalid_risk_settings' });
     expect(thrownBy(() => assessRisk(rows[0]!.input, negative))).toMatchObject({ code: 'invalid_risk_settings' });
+  });
+});
+
+describe('heldDownBy: what kept the score low', () => {
+  it('names the factors below the rest of their side, with the score each one\'s absence would give, most first', () => {
+    // Row 4: L = 0.32, I = 0.5, score 0.24. Without the SIEM (0.2): L = (0.15 + 0.04) / 0.5 = 0.38 → 0.285.
+    // Without the record (0.2): L = (0.15 + 0.05) / 0.55 = 0.363636 → 0.2727. Smith (0.5) and the impact side hold nothing down.
+    const risk = assessRisk(rows[3]!.input, RISK_SETTINGS);
+    expect(heldDownBy(risk)).toEqual([
+      { name: 'siem_risk_score', normalized: 0.2, scoreWithout: 0.285 },
+      { name: 'false_positive_history', normalized: 0.2, scoreWithout: 0.2727 },
+    ]);
+    expect(heldDownBy(risk, 0.04)).toEqual([{ name: 'siem_risk_score', normalized: 0.2, scoreWithout: 0.285 }]);
+  });
+
+  it('leaves out a factor alone on its side: without it that side would say nothing', () => {
+    // Row 1: no SIEM, no history, so Smith's confidence is the likelihood alone. nginx-test's criticality 0.2 is below
+    // severity low's 0.25: without it I = 0.25 and the score 0.4 × 1.25 / 2 = 0.25, up by 0.006, under the default 0.01.
+    const risk = assessRisk(rows[0]!.input, RISK_SETTINGS);
+    expect(heldDownBy(risk)).toEqual([]);
+    expect(heldDownBy(risk, 0)).toEqual([{ name: 'module_criticality', normalized: 0.2, scoreWithout: 0.25 }]);
+  });
+
+  it('names no factor that itself says "risky", even below the rest of its side', () => {
+    // Smith 0.96 beside a SIEM at 0.99: without Smith the likelihood would rise, but Smith did not speak for a restart.
+    const risk = assessRisk({ report: aReport({ confidenceScore: 0.96, severity: 'critical', targetModule: 'core-db' }), siem: siem(0.99, 0), siemConfigured: true, history: NO_HISTORY }, RISK_SETTINGS);
+    expect(heldDownBy(risk, 0)).toEqual([]);
+  });
+
+  it('names nothing when every factor of a side agrees', () => {
+    const risk = assessRisk({ report: aReport({ confidenceScore: 0.5, severity: 'medium', targetModule: 'billing' }), siem: siem(0.5, 0), siemConfigured: true, history: NO_HISTORY }, RISK_SETTINGS);
+    expect(heldDownBy(risk)).toEqual([]);
   });
 });
 

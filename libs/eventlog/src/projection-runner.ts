@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
+import { FailureStreak, failureReason } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
@@ -39,6 +40,8 @@ export class ProjectionRunner {
   private readonly consumer: Consumer;
   private readonly producer: Producer | null;
   private readonly logger: Logger;
+  /** The runner's current run of failed attempts, told in its log without repeating itself. */
+  private readonly streak = new FailureStreak();
   private readonly applied?: (projection: string, n: number) => void;
   private readonly dead?: (code: string) => void;
   private stopping = false;
@@ -108,6 +111,8 @@ export class ProjectionRunner {
         });
         for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
         spans.end(records.topic, records.partition, undefined, rejected);
+        const recovered = this.streak.succeeded(Date.now());
+        if (recovered) this.logger.info(`projections recovered after ${recovered.failures} failed attempts in ${recovered.seconds} s`, { step: this.opts.step, failed_attempts: recovered.failures, seconds: recovered.seconds });
         return;
       } catch (error) {
         if (this.stopping) {
@@ -116,13 +121,19 @@ export class ProjectionRunner {
         }
         const infrastructure = await this.isInfrastructure(error);
         if (!infrastructure) failures++;
-        this.logger.warn(infrastructure ? 'projection store or broker unavailable; retrying' : 'applying a batch failed; retrying', {
-          step: this.opts.step,
-          topic: records.topic,
-          partition: records.partition,
-          attempt,
-          error,
-        });
+        const run = this.streak.failed(failureReason(error), Date.now());
+        if (run.tell !== null) {
+          const what = infrastructure ? 'projection store or broker unavailable' : 'applying a batch failed';
+          this.logger.warn(run.tell === 'again' ? `${what}, still (${run.failures} failed attempts so far); retrying` : `${what}; retrying`, {
+            step: this.opts.step,
+            topic: records.topic,
+            partition: records.partition,
+            attempt,
+            failed_attempts: run.failures,
+            failing_since: new Date(run.since).toISOString(),
+            error,
+          });
+        }
         await delay(Math.min(5_000, 50 * 2 ** Math.min(attempt, 7)));
         await heartbeat();
       }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { Logger, type LogContext } from '@medic/observability';
 import { eventually } from '@medic/testing';
 import { infraFor, kafkaFor, statelessStepOf, stepOf } from '../test/processor-steps';
 import { EOS_PRODUCER, provisionTopics } from './kafka';
@@ -196,8 +198,24 @@ describe('transactional processor taking over from a predecessor killed mid-tran
  * is dead-lettered with the reason while the others flow on; a retriable
  * failure is retried for as long as it lasts and nothing is skipped.
  */
+/** A logger that keeps what the step tells at INFO and above. */
+class KeptLines extends Logger {
+  readonly lines: { level: string; message: string; context: LogContext }[] = [];
+  override info(message: string, context: LogContext = {}): void {
+    this.lines.push({ level: 'INFO', message, context });
+  }
+  override warn(message: string, context: LogContext = {}): void {
+    this.lines.push({ level: 'WARNING', message, context });
+  }
+  override error(message: string, context: LogContext = {}): void {
+    this.lines.push({ level: 'ERROR', message, context });
+  }
+}
+
 describe('transactional processor with records it cannot handle', () => {
   const id = `d${randomBytes(4).toString('hex')}`;
+  const logger = new KeptLines('test.picky');
+  const registry = new Registry();
   const input = `${id}.in`;
   const output = `${id}.out`;
   const dlq = `${id}.dlq`;
@@ -211,6 +229,8 @@ describe('transactional processor with records it cannot handle', () => {
     ({ kafka, ds } = await infraFor(id, [input, output, dlq]));
     processor = stepOf(id, kafka, ds, {
       step: 'picky',
+      logger,
+      metrics: { registry },
       deadLetterTopic: dlq,
       topics: [input],
       handle: (batches) => {
@@ -253,7 +273,9 @@ describe('transactional processor with records it cannot handle', () => {
     expect(calls).toBeGreaterThanOrEqual(6);
   });
 
-  it('retries a retriable failure until it passes, and skips nothing', async () => {
+  it('retries a retriable failure until it passes, and skips nothing; tells the outage once, its end, and counts the failed rounds', async () => {
+    const failedRounds = async () => (await registry.getSingleMetric('medic_step_round_failures_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    const [roundsBefore, linesBefore] = [await failedRounds(), logger.lines.length];
     outages = 4;
     await publish(['flaky', 'ok-3']);
     const out = await eventually(async () => {
@@ -263,6 +285,13 @@ describe('transactional processor with records it cannot handle', () => {
     expect(out.map((m) => m.value!.toString())).toEqual(['ok-1', 'ok-2', 'flaky', 'ok-3']);
     expect(outages).toBe(0);
     expect(await read(dlq)).toHaveLength(1);
+    expect((await failedRounds()) - roundsBefore).toBe(4);
+    // Four failed rounds within seconds: one line for the first, none for the three like it, one for the end.
+    const told = logger.lines.slice(linesBefore).map((l) => [l.level, l.message, l.context['failed_rounds']]);
+    expect(told).toEqual([
+      ['ERROR', 'step failed; its partitions start again from their committed offsets', 1],
+      ['INFO', expect.stringMatching(/^step recovered after 4 failed rounds in [\d.]+ s$/), 4],
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
+import { FailureStreak, failureReason, ROUND_FAILED_PREFIX } from './failure-streak';
 import { processorMetrics } from './processor-metrics';
 import { RecordSpans } from './record-spans';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition, type StoredPosition } from './step-positions';
@@ -192,6 +193,8 @@ export class TransactionalProcessor<R = void> {
   private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
   private readonly observe: ReturnType<typeof processorMetrics> | null;
+  /** The step's current run of failed rounds, told in its log without repeating itself. */
+  private readonly streak = new FailureStreak();
   /** Batches waiting for the next round. */
   private round: RoundEntry<R>[] = [];
   /** Non-retriable failures of a partition's batch, by where the batch starts. */
@@ -276,11 +279,19 @@ export class TransactionalProcessor<R = void> {
     try {
       done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
     } catch (error) {
-      this.logger.error('step failed; its partitions start again from their committed offsets', { error, topic: batch.topic, partition: batch.partition });
+      this.observe?.failed();
+      const run = this.streak.failed(failureReason(error), Date.now());
+      if (run.tell !== null) {
+        const context = { error, step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: run.failures, failing_since: new Date(run.since).toISOString() };
+        if (run.tell === 'again') this.logger.error(`step still failing (${run.failures} failed rounds so far); its partitions start again from their committed offsets`, context);
+        else this.logger.error('step failed; its partitions start again from their committed offsets', context);
+      }
       throw new RoundFailed(error);
     } finally {
       clearInterval(beating);
     }
+    const recovered = this.streak.succeeded(Date.now());
+    if (recovered) this.logger.info(`step recovered after ${recovered.failures} failed rounds in ${recovered.seconds} s`, { step: this.opts.step, failed_rounds: recovered.failures, seconds: recovered.seconds });
     const { reports, timings, deadLetters, resumeAt } = done;
     payload.resolveOffset(batch.lastOffset());
     if (done.aheadOfLog !== null) {
@@ -291,7 +302,7 @@ export class TransactionalProcessor<R = void> {
     if (done.owed === null) this.paid(slotKey(batch.topic, batch.partition));
     else await this.owe(batch.topic, batch.partition, done.owed);
     await payload.heartbeat();
-    this.observe?.(unit, timings, deadLetters);
+    this.observe?.batch(unit, timings, deadLetters);
     for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
     for (const report of reports) this.opts.onCommitted?.(report, unit, timings);
   }
@@ -763,7 +774,7 @@ export class TransactionalProcessor<R = void> {
 class RoundFailed extends Error {
   readonly retriable = true;
   constructor(readonly failure: unknown) {
-    super(`step failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    super(`${ROUND_FAILED_PREFIX}${failureReason(failure)}`);
   }
 }
 

@@ -1,0 +1,60 @@
+/** How the kit's failed rounds begin their message, as thrown to kafkajs (which logs them again). */
+export const ROUND_FAILED_PREFIX = 'step failed: ';
+
+/** Whether a failure is told now, and why: the first of a run, another reason, or the same one after a while. */
+export type StreakTelling = 'first' | 'changed' | 'again';
+
+export interface StreakFailure {
+  /** Null: keep quiet, the same failure was told less than `repeatMs` ago. */
+  readonly tell: StreakTelling | null;
+  /** Failures in the run so far, this one included. */
+  readonly failures: number;
+  /** When the run began (ms since the epoch). */
+  readonly since: number;
+}
+
+/**
+ * A step's run of retriable failures, for its log: a SIEM or a database down
+ * for a minute fails every round of every partition, and each would otherwise
+ * be an error line of its own (a hundred a minute, the real news drowned).
+ * The first failure is told at once, and so is a new reason; the same reason
+ * again at most every `repeatMs`, with the count; and the recovery once, with
+ * how long it took. Reasons are compared with their numbers left out: "did
+ * not take 3 documents" and "… 4 documents" are the same failure.
+ */
+export class FailureStreak {
+  private failures = 0;
+  private since = 0;
+  private toldAt = 0;
+  private reason: string | null = null;
+
+  constructor(private readonly repeatMs = 30_000) {}
+
+  failed(reason: string, now: number): StreakFailure {
+    const shape = reason.replace(/\d+/g, '#');
+    let tell: StreakTelling | null;
+    if (this.failures === 0) {
+      this.since = now;
+      tell = 'first';
+    } else if (shape !== this.reason) tell = 'changed';
+    else tell = now - this.toldAt >= this.repeatMs ? 'again' : null;
+    this.failures += 1;
+    this.reason = shape;
+    if (tell !== null) this.toldAt = now;
+    return { tell, failures: this.failures, since: this.since };
+  }
+
+  /** A round that went through: the run of failures it ends, or null when none was running. */
+  succeeded(now: number): { readonly failures: number; readonly seconds: number } | null {
+    if (this.failures === 0) return null;
+    const ended = { failures: this.failures, seconds: Math.round((now - this.since) / 100) / 10 };
+    this.failures = 0;
+    this.reason = null;
+    return ended;
+  }
+}
+
+/** What an error says, for comparing failures: its message, or what it is. */
+export function failureReason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -16,7 +16,7 @@ const DEFAULT_MAX_MODULE_NAME_LENGTH = 253;
 export function killIdProblem(value: string, maxLength = DEFAULT_MAX_KILL_ID_LENGTH): string | null {
   if (value.length === 0) return 'is empty';
   if (value.length > maxLength) return `is longer than ${maxLength} characters`;
-  if (!KILL_ID.test(value)) return 'must start with a letter or digit and contain only letters, digits, ".", "_", ":" and "-"';
+  if (!KILL_ID.test(value)) return 'must start with an ASCII letter or digit and contain only ASCII letters and digits, ".", "_", ":" and "-"';
   return null;
 }
 
@@ -31,7 +31,7 @@ export function moduleNameProblem(value: string, maxLength = DEFAULT_MAX_MODULE_
   if (value.includes('/') || value.includes('\\')) return 'contains a path separator';
   if (value.includes('..')) return 'contains ".."';
   if (value.startsWith('.') || value.startsWith('-')) return 'starts with "." or "-"';
-  if (!MODULE_NAME.test(value)) return 'must contain only letters, digits, ".", "_" and "-"';
+  if (!MODULE_NAME.test(value)) return 'must contain only ASCII letters and digits, ".", "_" and "-"';
   return null;
 }
 

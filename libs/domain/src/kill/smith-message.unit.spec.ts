@@ -262,7 +262,7 @@ describe('parseSmithKillMessage: refused messages', () => {
     ['.hidden', 'starts with "." or "-"'],
     ['-rf', 'starts with "." or "-"'],
     ['', 'is empty'],
-    ['nginx test', 'must contain only letters, digits, ".", "_" and "-"'],
+    ['nginx test', 'must contain only ASCII letters and digits, ".", "_" and "-"'],
     ['x'.repeat(254), 'is longer than 253 characters'],
   ])('refuses target_module %j: %s', (name, problem) => {
     const failure = failureOf(withPayload({ target_module: name }));

@@ -58,3 +58,8 @@ export class FailureStreak {
 export function failureReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** "1 failed round", "4 failed rounds". */
+export function failedCount(n: number, what: 'round' | 'attempt'): string {
+  return `${n} failed ${what}${n === 1 ? '' : 's'}`;
+}

@@ -1,4 +1,4 @@
-import { FailureStreak, failureReason } from './failure-streak';
+import { failedCount, FailureStreak, failureReason } from './failure-streak';
 
 describe('FailureStreak', () => {
   it('tells the first failure, keeps quiet on the same one, and tells it again with the count after repeatMs', () => {
@@ -25,6 +25,11 @@ describe('FailureStreak', () => {
     expect(streak.succeeded(22_345)).toEqual({ failures: 2, seconds: 12.3 });
     expect(streak.succeeded(23_000)).toBeNull();
     expect(streak.failed('database down', 24_000)).toEqual({ tell: 'first', failures: 1, since: 24_000 });
+  });
+
+  it('counts failures in words', () => {
+    expect(failedCount(1, 'attempt')).toBe('1 failed attempt');
+    expect(failedCount(83, 'round')).toBe('83 failed rounds');
   });
 
   it('reads the reason of an Error or of anything thrown', () => {

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
-import { FailureStreak, failureReason } from './failure-streak';
+import { failedCount, FailureStreak, failureReason } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
@@ -112,7 +112,7 @@ export class ProjectionRunner {
         for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
         spans.end(records.topic, records.partition, undefined, rejected);
         const recovered = this.streak.succeeded(Date.now());
-        if (recovered) this.logger.info(`projections recovered after ${recovered.failures} failed attempts in ${recovered.seconds} s`, { step: this.opts.step, failed_attempts: recovered.failures, seconds: recovered.seconds });
+        if (recovered) this.logger.info(`projections recovered after ${failedCount(recovered.failures, 'attempt')} in ${recovered.seconds} s`, { step: this.opts.step, failed_attempts: recovered.failures, seconds: recovered.seconds });
         return;
       } catch (error) {
         if (this.stopping) {

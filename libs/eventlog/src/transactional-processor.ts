@@ -7,7 +7,7 @@ import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
-import { FailureStreak, failureReason, ROUND_FAILED_PREFIX } from './failure-streak';
+import { failedCount, FailureStreak, failureReason, ROUND_FAILED_PREFIX } from './failure-streak';
 import { processorMetrics } from './processor-metrics';
 import { RecordSpans } from './record-spans';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition, type StoredPosition } from './step-positions';
@@ -291,7 +291,7 @@ export class TransactionalProcessor<R = void> {
       clearInterval(beating);
     }
     const recovered = this.streak.succeeded(Date.now());
-    if (recovered) this.logger.info(`step recovered after ${recovered.failures} failed rounds in ${recovered.seconds} s`, { step: this.opts.step, failed_rounds: recovered.failures, seconds: recovered.seconds });
+    if (recovered) this.logger.info(`step recovered after ${failedCount(recovered.failures, 'round')} in ${recovered.seconds} s`, { step: this.opts.step, failed_rounds: recovered.failures, seconds: recovered.seconds });
     const { reports, timings, deadLetters, resumeAt } = done;
     payload.resolveOffset(batch.lastOffset());
     if (done.aheadOfLog !== null) {

@@ -54,6 +54,33 @@ export class FailureStreak {
   }
 }
 
+/**
+ * A streak per partition of a step: a partition that keeps failing while
+ * another flows is told once, not at every turn of the two (a shared streak
+ * would end and begin again with each). Kept only while a partition fails.
+ */
+export class FailureStreaks {
+  private readonly byKey = new Map<string, FailureStreak>();
+
+  constructor(private readonly repeatMs = 30_000) {}
+
+  failed(key: string, reason: string, now: number): StreakFailure {
+    let streak = this.byKey.get(key);
+    if (streak === undefined) {
+      streak = new FailureStreak(this.repeatMs);
+      this.byKey.set(key, streak);
+    }
+    return streak.failed(reason, now);
+  }
+
+  succeeded(key: string, now: number): { readonly failures: number; readonly seconds: number } | null {
+    const streak = this.byKey.get(key);
+    if (streak === undefined) return null;
+    this.byKey.delete(key);
+    return streak.succeeded(now);
+  }
+}
+
 /** What an error says, for comparing failures: its message, or what it is. */
 export function failureReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

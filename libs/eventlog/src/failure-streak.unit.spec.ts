@@ -1,4 +1,4 @@
-import { failedCount, FailureStreak, failureReason } from './failure-streak';
+import { failedCount, FailureStreak, failureReason, FailureStreaks } from './failure-streak';
 
 describe('FailureStreak', () => {
   it('tells the first failure, keeps quiet on the same one, and tells it again with the count after repeatMs', () => {
@@ -25,6 +25,18 @@ describe('FailureStreak', () => {
     expect(streak.succeeded(22_345)).toEqual({ failures: 2, seconds: 12.3 });
     expect(streak.succeeded(23_000)).toBeNull();
     expect(streak.failed('database down', 24_000)).toEqual({ tell: 'first', failures: 1, since: 24_000 });
+  });
+
+  it('keeps a streak per partition: one that keeps failing while another flows is told once', () => {
+    const streaks = new FailureStreaks(30_000);
+    expect(streaks.failed('in/0', 'database down', 0).tell).toBe('first');
+    expect(streaks.succeeded('in/1', 100)).toBeNull();
+    expect(streaks.failed('in/0', 'database down', 200).tell).toBeNull();
+    expect(streaks.succeeded('in/1', 300)).toBeNull();
+    expect(streaks.failed('in/0', 'database down', 400)).toEqual({ tell: null, failures: 3, since: 0 });
+    expect(streaks.failed('in/1', 'database down', 500)).toEqual({ tell: 'first', failures: 1, since: 500 });
+    expect(streaks.succeeded('in/0', 1_000)).toEqual({ failures: 3, seconds: 1 });
+    expect(streaks.succeeded('in/0', 1_100)).toBeNull();
   });
 
   it('counts failures in words', () => {

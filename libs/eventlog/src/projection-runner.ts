@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
-import { failedCount, FailureStreak, failureReason } from './failure-streak';
+import { failedCount, failureReason, FailureStreaks } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
@@ -40,8 +40,8 @@ export class ProjectionRunner {
   private readonly consumer: Consumer;
   private readonly producer: Producer | null;
   private readonly logger: Logger;
-  /** The runner's current run of failed attempts, told in its log without repeating itself. */
-  private readonly streak = new FailureStreak();
+  /** Each partition's current run of failed attempts, told in the log without repeating itself. */
+  private readonly streaks = new FailureStreaks();
   private readonly applied?: (projection: string, n: number) => void;
   private readonly dead?: (code: string) => void;
   private stopping = false;
@@ -111,8 +111,11 @@ export class ProjectionRunner {
         });
         for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
         spans.end(records.topic, records.partition, undefined, rejected);
-        const recovered = this.streak.succeeded(Date.now());
-        if (recovered) this.logger.info(`projections recovered after ${failedCount(recovered.failures, 'attempt')} in ${recovered.seconds} s`, { step: this.opts.step, failed_attempts: recovered.failures, seconds: recovered.seconds });
+        const recovered = this.streaks.succeeded(`${records.topic}/${records.partition}`, Date.now());
+        if (recovered) {
+          const context = { step: this.opts.step, topic: records.topic, partition: records.partition, failed_attempts: recovered.failures, seconds: recovered.seconds };
+          this.logger.info(`projections recovered after ${failedCount(recovered.failures, 'attempt')} in ${recovered.seconds} s`, context);
+        }
         return;
       } catch (error) {
         if (this.stopping) {
@@ -121,7 +124,7 @@ export class ProjectionRunner {
         }
         const infrastructure = await this.isInfrastructure(error);
         if (!infrastructure) failures++;
-        const run = this.streak.failed(failureReason(error), Date.now());
+        const run = this.streaks.failed(`${records.topic}/${records.partition}`, failureReason(error), Date.now());
         if (run.tell !== null) {
           const what = infrastructure ? 'projection store or broker unavailable' : 'applying a batch failed';
           this.logger.warn(run.tell === 'again' ? `${what}, still (${run.failures} failed attempts so far); retrying` : `${what}; retrying`, {

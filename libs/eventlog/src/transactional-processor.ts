@@ -7,7 +7,7 @@ import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
-import { failedCount, FailureStreak, failureReason, ROUND_FAILED_PREFIX } from './failure-streak';
+import { failedCount, failureReason, FailureStreaks, ROUND_FAILED_PREFIX } from './failure-streak';
 import { processorMetrics } from './processor-metrics';
 import { RecordSpans } from './record-spans';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition, type StoredPosition } from './step-positions';
@@ -193,8 +193,8 @@ export class TransactionalProcessor<R = void> {
   private readonly turns = new Map<string, number>();
   private readonly logger: Logger;
   private readonly observe: ReturnType<typeof processorMetrics> | null;
-  /** The step's current run of failed rounds, told in its log without repeating itself. */
-  private readonly streak = new FailureStreak();
+  /** Each partition's current run of failed rounds, told in the log without repeating itself. */
+  private readonly streaks = new FailureStreaks();
   /** Batches waiting for the next round. */
   private round: RoundEntry<R>[] = [];
   /** Non-retriable failures of a partition's batch, by where the batch starts. */
@@ -280,7 +280,7 @@ export class TransactionalProcessor<R = void> {
       done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
     } catch (error) {
       this.observe?.failed();
-      const run = this.streak.failed(failureReason(error), Date.now());
+      const run = this.streaks.failed(slotKey(batch.topic, batch.partition), failureReason(error), Date.now());
       if (run.tell !== null) {
         const context = { error, step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: run.failures, failing_since: new Date(run.since).toISOString() };
         if (run.tell === 'again') this.logger.error(`step still failing (${run.failures} failed rounds so far); its partitions start again from their committed offsets`, context);
@@ -290,8 +290,11 @@ export class TransactionalProcessor<R = void> {
     } finally {
       clearInterval(beating);
     }
-    const recovered = this.streak.succeeded(Date.now());
-    if (recovered) this.logger.info(`step recovered after ${failedCount(recovered.failures, 'round')} in ${recovered.seconds} s`, { step: this.opts.step, failed_rounds: recovered.failures, seconds: recovered.seconds });
+    const recovered = this.streaks.succeeded(slotKey(batch.topic, batch.partition), Date.now());
+    if (recovered) {
+      const context = { step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: recovered.failures, seconds: recovered.seconds };
+      this.logger.info(`step recovered after ${failedCount(recovered.failures, 'round')} in ${recovered.seconds} s`, context);
+    }
     const { reports, timings, deadLetters, resumeAt } = done;
     payload.resolveOffset(batch.lastOffset());
     if (done.aheadOfLog !== null) {

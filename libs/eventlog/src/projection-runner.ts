@@ -127,7 +127,8 @@ export class ProjectionRunner {
         const run = this.streaks.failed(`${records.topic}/${records.partition}`, failureReason(error), Date.now());
         if (run.tell !== null) {
           const what = infrastructure ? 'projection store or broker unavailable' : 'applying a batch failed';
-          this.logger.warn(run.tell === 'again' ? `${what}, still (${run.failures} failed attempts so far); retrying` : `${what}; retrying`, {
+          const how = { first: '', changed: ', now for another reason', again: `, still (${run.failures} failed attempts so far)` }[run.tell];
+          this.logger.warn(`${what}${how}; retrying`, {
             step: this.opts.step,
             topic: records.topic,
             partition: records.partition,

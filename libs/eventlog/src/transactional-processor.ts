@@ -283,8 +283,8 @@ export class TransactionalProcessor<R = void> {
       const run = this.streaks.failed(slotKey(batch.topic, batch.partition), failureReason(error), Date.now());
       if (run.tell !== null) {
         const context = { error, step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: run.failures, failing_since: new Date(run.since).toISOString() };
-        if (run.tell === 'again') this.logger.error(`step still failing (${run.failures} failed rounds so far); its partitions start again from their committed offsets`, context);
-        else this.logger.error('step failed; its partitions start again from their committed offsets', context);
+        const what = { first: 'step failed', changed: 'step still failing, now for another reason', again: `step still failing (${run.failures} failed rounds so far)` }[run.tell];
+        this.logger.error(`${what}; its partitions start again from their committed offsets`, context);
       }
       throw new RoundFailed(error);
     } finally {

@@ -8,6 +8,7 @@ import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-l
 import { failedCount, failureReason, FailureStreaks } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
+import { slotKey } from './step-positions';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
 
 export interface ProjectionRunnerOptions {
@@ -98,6 +99,7 @@ export class ProjectionRunner {
     let failures = 0;
     // One span per record, over every attempt: the records' trace shows when they were applied.
     const spans = new RecordSpans(this.opts.step, this.opts.groupId);
+    const slot = slotKey(records.topic, records.partition);
     spans.begin(records.topic, records.partition, records.messages);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -111,7 +113,7 @@ export class ProjectionRunner {
         });
         for (const [projection, n] of applied) if (n > 0) this.applied?.(projection, n);
         spans.end(records.topic, records.partition, undefined, rejected);
-        const recovered = this.streaks.succeeded(`${records.topic}/${records.partition}`, Date.now());
+        const recovered = this.streaks.succeeded(slot, Date.now());
         if (recovered) {
           const context = { step: this.opts.step, topic: records.topic, partition: records.partition, failed_attempts: recovered.failures, seconds: recovered.seconds };
           this.logger.info(`projections recovered after ${failedCount(recovered.failures, 'attempt')} in ${recovered.seconds} s`, context);
@@ -124,7 +126,7 @@ export class ProjectionRunner {
         }
         const infrastructure = await this.isInfrastructure(error);
         if (!infrastructure) failures++;
-        const run = this.streaks.failed(`${records.topic}/${records.partition}`, failureReason(error), Date.now());
+        const run = this.streaks.failed(slot, failureReason(error), Date.now());
         if (run.tell !== null) {
           const what = infrastructure ? 'projection store or broker unavailable' : 'applying a batch failed';
           const how = { first: '', changed: ', now for another reason', again: `, still (${run.failures} failed attempts so far)` }[run.tell];

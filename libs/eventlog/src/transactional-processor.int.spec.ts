@@ -192,12 +192,6 @@ describe('transactional processor taking over from a predecessor killed mid-tran
   });
 });
 
-/**
- * Records a step cannot handle: a non-retriable failure is retried a few
- * times, then the round's records are tried one by one and the failing one
- * is dead-lettered with the reason while the others flow on; a retriable
- * failure is retried for as long as it lasts and nothing is skipped.
- */
 /** A logger that keeps what the step tells at INFO and above. */
 class KeptLines extends Logger {
   readonly lines: { level: string; message: string; context: LogContext }[] = [];
@@ -212,6 +206,12 @@ class KeptLines extends Logger {
   }
 }
 
+/**
+ * Records a step cannot handle: a non-retriable failure is retried a few
+ * times, then the round's records are tried one by one and the failing one
+ * is dead-lettered with the reason while the others flow on; a retriable
+ * failure is retried for as long as it lasts and nothing is skipped.
+ */
 describe('transactional processor with records it cannot handle', () => {
   const id = `d${randomBytes(4).toString('hex')}`;
   const logger = new KeptLines('test.picky');

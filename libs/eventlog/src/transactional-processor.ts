@@ -252,7 +252,7 @@ export class TransactionalProcessor<R = void> {
         try {
           // An idle partition's owed offsets being committed land before anything this batch commits.
           await this.owedCommits.get(key);
-          await this.handleBatch(payload);
+          await this.handleBatch(payload, key);
         } finally {
           this.busy.delete(key);
         }
@@ -261,7 +261,7 @@ export class TransactionalProcessor<R = void> {
   }
 
   /** One batch of a partition: handled in a round, committed, its offsets resolved or owed. */
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload, slot: string): Promise<void> {
     const { batch } = payload;
     const relevant = this.opts.relevant;
     const messages = relevant ? batch.messages.filter((m) => relevant(m, batch.topic)) : batch.messages;
@@ -280,7 +280,7 @@ export class TransactionalProcessor<R = void> {
       done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
     } catch (error) {
       this.observe?.failed();
-      const run = this.streaks.failed(slotKey(batch.topic, batch.partition), failureReason(error), Date.now());
+      const run = this.streaks.failed(slot, failureReason(error), Date.now());
       if (run.tell !== null) {
         const context = { error, step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: run.failures, failing_since: new Date(run.since).toISOString() };
         const what = { first: 'step failed', changed: 'step still failing, now for another reason', again: `step still failing (${run.failures} failed rounds so far)` }[run.tell];
@@ -290,7 +290,7 @@ export class TransactionalProcessor<R = void> {
     } finally {
       clearInterval(beating);
     }
-    const recovered = this.streaks.succeeded(slotKey(batch.topic, batch.partition), Date.now());
+    const recovered = this.streaks.succeeded(slot, Date.now());
     if (recovered) {
       const context = { step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: recovered.failures, seconds: recovered.seconds };
       this.logger.info(`step recovered after ${failedCount(recovered.failures, 'round')} in ${recovered.seconds} s`, context);
@@ -302,7 +302,7 @@ export class TransactionalProcessor<R = void> {
       return;
     }
     if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
-    if (done.owed === null) this.paid(slotKey(batch.topic, batch.partition));
+    if (done.owed === null) this.paid(slot);
     else await this.owe(batch.topic, batch.partition, done.owed);
     await payload.heartbeat();
     this.observe?.batch(unit, timings, deadLetters);

@@ -4,6 +4,7 @@ import { printable } from '@medic/domain';
 import { isKnownType, type StreamEvents, type StreamName } from '@medic/contracts';
 import { headerSize, MAX_SEND_BYTES, sizeOf } from './chunks';
 import { fromKafkaMessage, handledIn, header, type LoggedEvent } from './envelope';
+import { messageOf } from './failure-streak';
 
 /** A record a step could not handle, and why; the kit dead-letters it and the partition flows on. */
 export interface RejectedRecord {
@@ -162,7 +163,7 @@ export function decodeRecords<S extends StreamName>(
     try {
       events.push(fromKafkaMessage(stream, { topic: records.topic, partition: records.partition, offset: m.offset, value: m.value, headers: m.headers }, handledIn(m)));
     } catch (error) {
-      rejected.push({ offset: m.offset, code: 'undecodable', reason: `${ceType}: ${error instanceof Error ? error.message : String(error)}` });
+      rejected.push({ offset: m.offset, code: 'undecodable', reason: `${ceType}: ${messageOf(error)}` });
     }
   }
   return { events, rejected };

@@ -81,8 +81,8 @@ export class FailureStreaks {
   }
 }
 
-/** What an error says, for comparing failures: its message, or what it is. */
-export function failureReason(error: unknown): string {
+/** What an error says: its message, or what it is when something other than an Error was thrown. */
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -1,4 +1,4 @@
-import { failedCount, FailureStreak, failureReason, FailureStreaks } from './failure-streak';
+import { failedCount, FailureStreak, FailureStreaks, messageOf } from './failure-streak';
 
 describe('FailureStreak', () => {
   it('tells the first failure, keeps quiet on the same one, and tells it again with the count after repeatMs', () => {
@@ -45,8 +45,8 @@ describe('FailureStreak', () => {
   });
 
   it('reads the reason of an Error or of anything thrown', () => {
-    expect(failureReason(new Error('boom'))).toBe('boom');
-    expect(failureReason('plain')).toBe('plain');
-    expect(failureReason(42)).toBe('42');
+    expect(messageOf(new Error('boom'))).toBe('boom');
+    expect(messageOf('plain')).toBe('plain');
+    expect(messageOf(42)).toBe('42');
   });
 });

@@ -3,7 +3,7 @@ import type { KafkaSecurity } from '@medic/config';
 import { Logger } from '@medic/observability';
 import { registerCompressionCodecs } from './compression';
 import { cacheCoordinators } from './coordinator-cache';
-import { failureReason, ROUND_FAILED_PREFIX } from './failure-streak';
+import { messageOf, ROUND_FAILED_PREFIX } from './failure-streak';
 
 // Once, for every process that reaches Kafka through this library: records another client
 // compressed with snappy, lz4 or zstd would otherwise stop its consumers for good.
@@ -37,7 +37,7 @@ function logCreator(logger: Logger) {
       // kafkajs logs every refused request as an error, retried or not (e.g. a transaction
       // begun while the last one's markers are written); what finally fails reaches us thrown.
       // A round of the kit that failed is thrown to kafkajs to be retried, after the step has told it (see FailureStreak).
-      const told = `${message} ${failureReason(rest.error)}`.includes(ROUND_FAILED_PREFIX);
+      const told = `${message} ${messageOf(rest.error)}`.includes(ROUND_FAILED_PREFIX);
       const transient = message.startsWith('Response ') || TRANSIENT.test(message) || told;
       const method = transient ? 'debug' : (LEVELS[level] ?? 'debug');
       if (method === 'error') logger.error(message, ctx);

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { counter, Logger } from '@medic/observability';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
-import { failedCount, failureReason, FailureStreaks } from './failure-streak';
+import { failedCount, FailureStreaks, messageOf } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
 import { RecordSpans } from './record-spans';
 import { slotKey } from './step-positions';
@@ -126,7 +126,7 @@ export class ProjectionRunner {
         }
         const infrastructure = await this.isInfrastructure(error);
         if (!infrastructure) failures++;
-        const run = this.streaks.failed(slot, failureReason(error), Date.now());
+        const run = this.streaks.failed(slot, messageOf(error), Date.now());
         if (run.tell !== null) {
           const what = infrastructure ? 'projection store or broker unavailable' : 'applying a batch failed';
           const how = { first: '', changed: ', now for another reason', again: `, still (${run.failures} failed attempts so far)` }[run.tell];
@@ -177,7 +177,7 @@ export class ProjectionRunner {
           if (done === null || done < BigInt(message.offset)) undone.push(`${p.name}@${p.version ?? 1}`);
           await advanceOffset(tx, p.name, records.topic, records.partition, message.offset);
         }
-        rejected.push({ offset: message.offset, code: 'projection_failed', reason: error instanceof Error ? error.message : String(error), rolledBack: undone.join(',') });
+        rejected.push({ offset: message.offset, code: 'projection_failed', reason: messageOf(error), rolledBack: undone.join(',') });
       }
     }
     return { applied, rejected };

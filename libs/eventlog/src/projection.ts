@@ -4,6 +4,7 @@ import type { StreamEvents, StreamName } from '@medic/contracts';
 import { sliceForStatement, upsertRows } from './chunks';
 import { decodeRecords, type RejectedRecord } from './dead-letters';
 import type { LoggedEvent } from './envelope';
+import { messageOf } from './failure-streak';
 
 /** What a projection made of a partition's records: the events it folds, and the records it cannot read. */
 export interface ReadRecords<E> {
@@ -230,7 +231,7 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
     try {
       rows.set(key, projection.evolve(rows.get(key) ?? null, e));
     } catch (error) {
-      failed.push({ offset: e.offset, code: 'projection_failed', reason: `${projection.name}: ${error instanceof Error ? error.message : String(error)}` });
+      failed.push({ offset: e.offset, code: 'projection_failed', reason: `${projection.name}: ${messageOf(error)}` });
     }
   }
   const upserts = [...rows.values()].filter((r): r is Row => r !== null);

@@ -1,6 +1,7 @@
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { EntityManager } from 'typeorm';
 import { errorCode, isRetriable, readDeadLetter, type DeadLetterInfo } from './dead-letters';
+import { messageOf } from './failure-streak';
 import { readLog } from './log-reader';
 import { decodePending } from './step-positions';
 
@@ -49,7 +50,7 @@ export function describeRecord(r: RecordAt): string {
 
 /** What a failure says, with Postgres' SQLSTATE when Postgres refused. */
 export function failureReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const sqlstate = errorCode(error);
   return sqlstate !== undefined && /^[0-9A-Z]{5}$/.test(sqlstate) ? `Postgres refused it: ${message} (SQLSTATE ${sqlstate})` : message;
 }

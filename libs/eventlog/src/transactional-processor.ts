@@ -7,7 +7,7 @@ import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
-import { failedCount, failureReason, FailureStreaks, ROUND_FAILED_PREFIX } from './failure-streak';
+import { failedCount, FailureStreaks, messageOf, ROUND_FAILED_PREFIX } from './failure-streak';
 import { processorMetrics } from './processor-metrics';
 import { RecordSpans } from './record-spans';
 import { loadPending, loadPositions, slotKey, storePositions, type PendingOutput, type StepPosition, type StoredPosition } from './step-positions';
@@ -280,7 +280,7 @@ export class TransactionalProcessor<R = void> {
       done = await this.process(unit, batch.lastOffset(), batch.highWatermark);
     } catch (error) {
       this.observe?.failed();
-      const run = this.streaks.failed(slot, failureReason(error), Date.now());
+      const run = this.streaks.failed(slot, messageOf(error), Date.now());
       if (run.tell !== null) {
         const context = { error, step: this.opts.step, topic: batch.topic, partition: batch.partition, failed_rounds: run.failures, failing_since: new Date(run.since).toISOString() };
         const what = { first: 'step failed', changed: 'step still failing, now for another reason', again: `step still failing (${run.failures} failed rounds so far)` }[run.tell];
@@ -559,7 +559,7 @@ export class TransactionalProcessor<R = void> {
           await tx?.query('ROLLBACK TO SAVEPOINT medic_record');
           if (await this.isInfrastructure(error)) throw error;
           // Nothing of the record is kept: a rebuild of the step's state leaves it out too.
-          result.rejected.push({ offset: message.offset, code: codeOf(error), reason: error instanceof Error ? error.message : String(error), rolledBack: '*' });
+          result.rejected.push({ offset: message.offset, code: codeOf(error), reason: messageOf(error), rolledBack: '*' });
         }
       }
       results.push(result);
@@ -777,7 +777,7 @@ export class TransactionalProcessor<R = void> {
 class RoundFailed extends Error {
   readonly retriable = true;
   constructor(readonly failure: unknown) {
-    super(`${ROUND_FAILED_PREFIX}${failureReason(failure)}`);
+    super(`${ROUND_FAILED_PREFIX}${messageOf(failure)}`);
   }
 }
 

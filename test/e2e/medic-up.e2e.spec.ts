@@ -371,4 +371,28 @@ describe('medic up keeps its stack alive', () => {
     expect(existsSync(join(home, 'up.lock'))).toBe(false);
     expect(stackProcess('kafka').state).toBe('stopped');
   });
+
+  it('starts again on the same home at the same addresses, with its data', async () => {
+    output = '';
+    up = spawn(process.execPath, [MEDIC_CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const file = join(home, 'endpoints.json');
+    const again = await eventually(
+      () => Promise.resolve(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Endpoints) : undefined),
+      `medic up to write ${file} again (output so far: ${output})`,
+      180_000,
+    );
+    // What Smith, psql or a Prometheus scrape config was given last time is still right.
+    expect(again.kafka.brokers).toBe(endpoints.kafka.brokers);
+    expect(again.postgres.url).toBe(endpoints.postgres.url);
+    expect(again.metrics).toEqual(endpoints.metrics);
+    expect(output).not.toContain('of the last run is taken');
+    const res = await fetch(`${again.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': again.api.key } });
+    const decidedBefore = ((await res.json()) as { data: { items: { kill_id: string }[] } }).data.items.map((d) => d.kill_id);
+    expect(decidedBefore).toEqual(expect.arrayContaining(killIds));
+    const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+    up.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });

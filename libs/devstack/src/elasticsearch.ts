@@ -10,7 +10,7 @@ import { elasticsearchYml, jvmOptions } from './elasticsearch-config';
 import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } from './elasticsearch-dist';
 import { tailOf, textSince } from './log-file';
 import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
-import { freePort } from './ports';
+import { stackPort } from './ports';
 import { exitStatusOf, guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
@@ -92,17 +92,17 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      let node = await startNode(dist, javaHome, files, user, opts.elasticsearchHttpPort);
+      const ports = { http: opts.elasticsearchHttpPort ?? (await lastRunPort(workDir, attempt > 1, log)), transport: (await stackPort(workDir, 'elasticsearch-transport', attempt > 1)).port };
+      let node = await startNode(dist, javaHome, files, user, ports);
       const as = user ? ` as ${user.name}` : '';
       log(`elasticsearch: ${dist.version} ready on ${node.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
-      const port = Number(new URL(node.url).port);
       let stopping: Promise<void> | undefined;
       const server: RestartableServer = {
         logFile: files.log,
         current: () => node.run,
         restart: async () => {
           if (stopping) throw new DevstackError('ELASTICSEARCH_START_FAILED', 'the node is being stopped');
-          node = await startNode(dist, javaHome, files, user, port);
+          node = await startNode(dist, javaHome, files, user, ports);
         },
         // Any HTTP answer: a red or busy cluster is not a hung node.
         answers: (timeoutMs) => answersHttp(`${node.url}/_cluster/health`, timeoutMs),
@@ -148,8 +148,15 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
   await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
 }
 
-async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, httpPort: number | undefined): Promise<NodeRun> {
-  const ports = { http: httpPort ?? (await freePort()), transport: await freePort() };
+/** The node's HTTP port: the last run's when it is free (see stackPort); a new one after a clash. */
+async function lastRunPort(workDir: string, fresh: boolean, log: (line: string) => void): Promise<number> {
+  const { port, moved } = await stackPort(workDir, 'elasticsearch', fresh);
+  if (moved !== null) log(`elasticsearch: port ${moved} of the last run is taken; the node listens on ${port} now`);
+  return port;
+}
+
+/** Starts the node on `ports`: a restart passes the ports of the run before, so its address stays right. */
+async function startNode(dist: ElasticsearchDist, javaHome: string, files: NodeFiles, user: OsUser | undefined, ports: { readonly http: number; readonly transport: number }): Promise<NodeRun> {
   await writeFile(join(files.config, 'elasticsearch.yml'), elasticsearchYml({ ports, dataDir: files.data, logsDir: files.logs }));
   const node = await spawnNode(dist, javaHome, files, user);
   let stopping: Promise<void> | undefined;

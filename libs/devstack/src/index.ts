@@ -6,7 +6,7 @@ export { kafkaAnswers } from './kafka-probe';
 export { ELASTICSEARCH_USER, startElasticsearch, type ElasticsearchHandle, type ElasticsearchOptions } from './elasticsearch';
 export { startPostgres } from './postgres';
 export { redact } from './postgres-probe';
-export { freePort } from './ports';
+export { freePort, isFree, PORTS_FILE, stackPort, type StackPort } from './ports';
 export { repoRoot } from './repo';
 export { startStack } from './stack';
 export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, RestartableServer, ServerRun, StackHandle } from './types';

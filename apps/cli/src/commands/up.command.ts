@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkConfigFiles, loadConfig, type MedicConfig } from '@medic/config';
@@ -29,7 +29,7 @@ import {
 } from '@medic/devstack';
 import { parseCommandArgs } from '../cli-args';
 import { CliError, shown } from '../cli-config';
-import { medicHome, writeEndpoints, type Endpoints } from '../endpoints';
+import { devApiKey, medicHome, writeEndpoints, type Endpoints } from '../endpoints';
 import { takeUpLock } from '../up-lock';
 
 /** Thrown into the start when a signal stopped Medic before it was up. */
@@ -207,7 +207,7 @@ interface StartContext {
 
 async function startServices(config: MedicConfig, running: Running, { home, stateFile, out, gaveUp }: StartContext): Promise<Endpoints> {
   const stack = running.stack!;
-  const apiKey = `medic_dev_${randomBytes(24).toString('base64url')}`;
+  const apiKey = devApiKey(home).key;
   // Ports as in the last run where they are free (see stackPort): addresses written down then stay right.
   const workDir = stackDir(home);
   const apiPort = (await isFree(config.interfaces.web.port)) ? config.interfaces.web.port : (await stackPort(workDir, 'api')).port;

@@ -5,3 +5,4 @@ export { freeze } from './freeze';
 export { moduleContainer } from './module-containers';
 export { cliEnv, MEDIC_CLI, medicCli } from './cli';
 export { makeTestCertificates, type TestCertificates } from './certificates';
+export { startTlsPostgres, type TlsPostgres } from './tls-postgres';

@@ -48,6 +48,8 @@ export interface HarnessOptions {
   readonly partitions?: number;
   /** API keys besides the test's admin key, by name (their secrets are made up here). */
   readonly apiKeys?: readonly { readonly name: string; readonly role: 'viewer' | 'operator' | 'admin' }[];
+  /** The Postgres server the test's database is made on (its URL's parameters kept); default: the run's. */
+  readonly databaseServer?: string;
 }
 
 export function testInfra(): { brokers: string; databaseUrl: string } {
@@ -74,7 +76,7 @@ export async function createTestDatabase(serverUrl: string, name: string): Promi
 export async function startMedic(opts: HarnessOptions): Promise<MedicUnderTest> {
   const infra = testInfra();
   const id = `t${randomBytes(5).toString('hex')}`;
-  const databaseUrl = await createTestDatabase(infra.databaseUrl, `medic_${id}`);
+  const databaseUrl = await createTestDatabase(opts.databaseServer ?? infra.databaseUrl, `medic_${id}`);
   const topics = {
     smith: `${id}.smith.kills`,
     dlq: `${id}.dlq.kills`,

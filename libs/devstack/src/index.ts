@@ -9,7 +9,7 @@ export { redact } from './postgres-probe';
 export { freePort, isFree, PORTS_FILE, stackPort, type StackPort } from './ports';
 export { repoRoot } from './repo';
 export { startStack } from './stack';
-export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, RestartableServer, ServerRun, StackHandle } from './types';
+export type { DevstackOptions, KafkaHandle, KafkaJit, PostgresHandle, PostgresTls, RestartableServer, ServerRun, StackHandle } from './types';
 export {
   MEDIC_SERVICES,
   serviceEntry,

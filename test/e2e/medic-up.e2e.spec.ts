@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, MEDIC_SERVICES } from '@medic/devstack';
+import { freePort, isAlive, MEDIC_SERVICES } from '@medic/devstack';
 import { MEDIC_VERSION } from '@medic/observability';
 import { eventually, killReport, smithMessage, testInfra, medicCli, MEDIC_CLI } from '@medic/testing';
 
@@ -372,17 +372,23 @@ describe('medic up keeps its stack alive', () => {
     expect(stackProcess('kafka').state).toBe('stopped');
   });
 
-  it('starts again on the same home at the same addresses and with the same key, with its data', async () => {
+  /** Starts `medic up` again on the same home and waits for its endpoints file. */
+  const upAgain = async (): Promise<Endpoints> => {
     output = '';
     up = spawn(process.execPath, [MEDIC_CLI, 'up', '--no-siem'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     up.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const file = join(home, 'endpoints.json');
-    const again = await eventually(
-      () => Promise.resolve(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Endpoints) : undefined),
+    // Its own file, not one a killed run left behind.
+    const written = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Endpoints & { pid: number }) : undefined);
+    return eventually(
+      () => Promise.resolve(written()?.pid === up.pid ? written() : undefined),
       `medic up to write ${file} again (output so far: ${output})`,
       180_000,
     );
+  };
+  /** The same addresses and key as the first run, and every kill decided before still there. */
+  const expectAsBefore = async (again: Endpoints) => {
     // What Smith, psql or a Prometheus scrape config was given last time is still right.
     expect(again.kafka.brokers).toBe(endpoints.kafka.brokers);
     expect(again.postgres.url).toBe(endpoints.postgres.url);
@@ -393,6 +399,22 @@ describe('medic up keeps its stack alive', () => {
     const res = await fetch(`${again.api.url}/decisions?page_size=200`, { headers: { 'X-API-Key': again.api.key } });
     const decidedBefore = ((await res.json()) as { data: { items: { kill_id: string }[] } }).data.items.map((d) => d.kill_id);
     expect(decidedBefore).toEqual(expect.arrayContaining(killIds));
+  };
+
+  it('starts again on the same home at the same addresses and with the same key, with its data', async () => {
+    await expectAsBefore(await upAgain());
+  });
+
+  it('when medic up itself is SIGKILLed, its processes stop, and the next one takes over with the data', async () => {
+    const pids = (JSON.parse(readFileSync(stateFile, 'utf8')) as { processes: StackProcessView[] }).processes.map((p) => p.pid!).filter(Boolean);
+    expect(pids.length).toBeGreaterThanOrEqual(MEDIC_SERVICES.length + 3);
+    up.kill('SIGKILL');
+    await eventually(() => Promise.resolve(pids.every((pid) => !isAlive(pid)) ? true : undefined), `every process of the stack to stop (${pids.join(', ')})`, 60_000);
+    // Left behind by the killed one: the lock and the endpoints file.
+    expect(existsSync(join(home, 'up.lock'))).toBe(true);
+    await expectAsBefore(await upAgain());
+    const killId = await publishKill();
+    await decided(killId);
     const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
     up.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -92,7 +92,9 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const ports = { http: opts.elasticsearchHttpPort ?? (await lastRunPort(workDir, attempt > 1, log)), transport: (await stackPort(workDir, 'elasticsearch-transport', attempt > 1)).port };
+      // Only the address clients are given is worth a line when it moves.
+      const port = async (name: string, told = false) => (await stackPort(workDir, name, { fresh: attempt > 1, log: told ? log : undefined })).port;
+      const ports = { http: opts.elasticsearchHttpPort ?? (await port('elasticsearch', true)), transport: await port('elasticsearch-transport') };
       let node = await startNode(dist, javaHome, files, user, ports);
       const as = user ? ` as ${user.name}` : '';
       log(`elasticsearch: ${dist.version} ready on ${node.url}${as} in ${secondsSince(startedAt)} (log: ${files.log})`);
@@ -146,13 +148,6 @@ async function handOver(user: OsUser, files: NodeFiles, where: { workDir: string
   );
   await openPathFor(user, files.dir, where.workDir, 'Elasticsearch');
   await openPathFor(user, join(where.dist.home, 'bin', 'elasticsearch'), where.cacheDir, 'Elasticsearch');
-}
-
-/** The node's HTTP port: the last run's when it is free (see stackPort); a new one after a clash. */
-async function lastRunPort(workDir: string, fresh: boolean, log: (line: string) => void): Promise<number> {
-  const { port, moved } = await stackPort(workDir, 'elasticsearch', fresh);
-  if (moved !== null) log(`elasticsearch: port ${moved} of the last run is taken; the node listens on ${port} now`);
-  return port;
 }
 
 /** Starts the node on `ports`: a restart passes the ports of the run before, so its address stays right. */

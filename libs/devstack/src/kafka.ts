@@ -57,10 +57,9 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   for (let attempt = 1; ; attempt += 1) {
     const secured = opts.kafkaSecured;
     // The last run's ports when they are free (see stackPort); new ones after a clash.
-    const port = (name: string) => stackPort(opts.workDir, name, attempt > 1);
-    const client = await port('kafka');
-    if (client.moved !== null) log(`kafka: port ${client.moved} of the last run is taken; the broker listens on ${client.port} now`);
-    const ports = { client: client.port, controller: (await port('kafka-controller')).port, ...(secured ? { secured: (await port('kafka-secured')).port } : {}) };
+    // Only the address clients are given is worth a line when it moves.
+    const port = async (name: string, told = false) => (await stackPort(opts.workDir, name, { fresh: attempt > 1, log: told ? log : undefined })).port;
+    const ports = { client: await port('kafka', true), controller: await port('kafka-controller'), ...(secured ? { secured: await port('kafka-secured') } : {}) };
     const config: BrokerConfig = { ports, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3, ...(secured ? { secured } : {}) };
     try {
       const broker = await startBroker(jars, files, config, jit);

@@ -1,6 +1,7 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { replaceFile } from './stack-state-file';
 
 /**
  * Ports this process already handed out, so two services of one stack never
@@ -20,7 +21,7 @@ export const PORTS_FILE = 'ports.json';
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await askKernelForPort();
+    const port = await bindOnce(0);
     if (!handedOut.has(port) && !keptForStacks.has(port)) {
       handedOut.set(port, null);
       return port;
@@ -40,12 +41,13 @@ export interface StackPort {
  * otherwise a free one; kept in `<workDir>/ports.json` either way. So the
  * addresses a user wrote down from an earlier run (Smith's broker, a psql
  * command, a Prometheus scrape target) stay right from one `medic up` to the
- * next. `fresh`: a new port whatever the last run had (after a port clash).
+ * next. `fresh`: a new port whatever the last run had (after a port clash);
+ * `log`: told when the last run's port is taken and `name` moves.
  */
-export async function stackPort(workDir: string, name: string, fresh = false): Promise<StackPort> {
+export async function stackPort(workDir: string, name: string, opts: { readonly fresh?: boolean; readonly log?: (line: string) => void } = {}): Promise<StackPort> {
   const kept = readPorts(workDir);
   for (const port of Object.values(kept)) keptForStacks.add(port);
-  const last = fresh ? undefined : kept[name];
+  const last = opts.fresh ? undefined : kept[name];
   // Handed out before to the same server of the same stack: started again, it may have its port again.
   const owner = `${resolve(workDir)}\n${name}`;
   const mayHave = (port: number) => {
@@ -59,17 +61,16 @@ export async function stackPort(workDir: string, name: string, fresh = false): P
   const port = await freePort();
   handedOut.set(port, owner);
   keepPort(workDir, name, port);
+  if (last !== undefined) opts.log?.(`${name}: port ${last} of the last run is taken; it listens on ${port} now`);
   return { port, moved: last ?? null };
 }
 
 /** Whether nothing listens on `port` of 127.0.0.1 right now. */
 export function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
+  return bindOnce(port).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The ports file's entries that are ports; a missing or unreadable file is no memory at all. */
@@ -87,25 +88,23 @@ function readPorts(workDir: string): Record<string, number> {
 /** Read, changed and written back without a pause between, then renamed into place: starters running side by side keep each other's ports. */
 function keepPort(workDir: string, name: string, port: number): void {
   keptForStacks.add(port);
-  const file = join(workDir, PORTS_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, `${JSON.stringify({ ...readPorts(workDir), [name]: port }, null, 2)}\n`);
-    renameSync(temp, file);
+    replaceFile(join(workDir, PORTS_FILE), `${JSON.stringify({ ...readPorts(workDir), [name]: port }, null, 2)}\n`);
   } catch {
     // Remembering is a convenience: a folder that cannot be written to just gets new ports next time.
   }
 }
 
-function askKernelForPort(): Promise<number> {
+/** Binds `port` of 127.0.0.1 (0: one the kernel picks) and lets it go again; the port bound, or the error binding it. */
+function bindOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('kernel gave no port'))));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (bound > 0 ? resolve(bound) : reject(new Error('kernel gave no port'))));
     });
   });
 }

@@ -40,7 +40,9 @@ describe('stackPort', () => {
 
   it("gives a server its last run's port again while nothing holds it", async () => {
     const first = await stackPort(dir, 'kafka');
-    expect(await stackPort(dir, 'kafka')).toEqual({ port: first.port, moved: null });
+    const told: string[] = [];
+    expect(await stackPort(dir, 'kafka', { log: (line) => told.push(line) })).toEqual({ port: first.port, moved: null });
+    expect(told).toEqual([]);
   });
 
   it('reads a port kept by an earlier process', async () => {
@@ -53,7 +55,9 @@ describe('stackPort', () => {
     const first = await stackPort(dir, 'kafka');
     const squatter = await listenOn(first.port);
     try {
-      const next = await stackPort(dir, 'kafka');
+      const told: string[] = [];
+      const next = await stackPort(dir, 'kafka', { log: (line) => told.push(line) });
+      expect(told).toEqual([`kafka: port ${first.port} of the last run is taken; it listens on ${next.port} now`]);
       expect(next.moved).toBe(first.port);
       expect(next.port).not.toBe(first.port);
       expect(kept(dir)).toEqual({ kafka: next.port });
@@ -75,7 +79,7 @@ describe('stackPort', () => {
 
   it('takes a new port when asked for a fresh one (after a clash)', async () => {
     const first = await stackPort(dir, 'kafka');
-    const fresh = await stackPort(dir, 'kafka', true);
+    const fresh = await stackPort(dir, 'kafka', { fresh: true });
     expect(fresh.port).not.toBe(first.port);
     expect(kept(dir)).toEqual({ kafka: fresh.port });
   });

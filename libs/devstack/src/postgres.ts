@@ -82,8 +82,7 @@ interface Postmaster {
 
 async function startCluster(files: ClusterFiles, password: string, opts: DevstackOptions, fresh: boolean): Promise<PostgresHandle> {
   // The last run's port when it is free (see stackPort); a new one after a clash.
-  const { port, moved } = await stackPort(opts.workDir, 'postgres', fresh);
-  if (moved !== null) opts.log?.(`postgres: port ${moved} of the last run is taken; Postgres listens on ${port} now`);
+  const { port } = await stackPort(opts.workDir, 'postgres', { fresh, log: opts.log });
   const tlsFlags = opts.postgresTls ? await postgresTlsFlags(dirname(files.dataDir), opts.postgresTls) : [];
   const server = await createServer(files, port, password, tlsFlags);
   if (!isInitialised(files)) {

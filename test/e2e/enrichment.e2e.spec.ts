@@ -264,8 +264,8 @@ describe('SIEM enrichment on Elasticsearch', () => {
     // The same event twice, as a redelivery would bring it.
     await producer.send({ topic: medic.topics.kill, acks: -1, messages: [record, record] });
     await producer.disconnect();
+    // No refresh asked: an analyst's search sees what Medic wrote without one.
     const count = async (category: string) => {
-      await client.indices.refresh({ index: indices.medic_index }).catch(() => undefined);
       const res = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id': decision.killId } }, { term: { 'event.category': category } }] } } }).catch(() => ({ count: 0 }));
       return res.count;
     };
@@ -281,6 +281,10 @@ describe('SIEM enrichment on Elasticsearch', () => {
     const medicFields = (Object.values(mappings)[0]?.mappings.properties?.['medic'] as { properties: Record<string, { type: string }> }).properties;
     expect(medicFields['kill_id']?.type).toBe('keyword');
     expect(medicFields['reasoning']?.type).toBe('text');
+    // Refreshed only while searched (search idle after 5 s), not on a fixed interval.
+    const settings = Object.values(await client.indices.getSettings({ index: indices.medic_index, flat_settings: true }))[0]?.settings as Record<string, unknown>;
+    expect(settings['index.search.idle.after']).toBe('5s');
+    expect(settings['index.refresh_interval']).toBeUndefined();
   });
 
   it('decides in time, degraded, while Elasticsearch is down; the breaker opens, then closes once it is back', async () => {

@@ -316,11 +316,11 @@ async function siemOutcomes(medic: MedicUnderTest): Promise<string> {
 
 /** Where Elasticsearch spent its time: answering searches, or indexing what the write-back step sends. */
 async function elasticsearchWork(url: string): Promise<string> {
-  type Stats = { nodes: Record<string, { indices: { search: Record<string, number>; indexing: Record<string, number>; refresh: Record<string, number> } }> };
+  type Stats = { nodes: Record<string, { indices: { search: Record<string, number>; indexing: Record<string, number>; refresh: Record<string, number>; merges: Record<string, number> } }> };
   const node = Object.values(((await (await fetch(`${url}/_nodes/stats/indices`)).json()) as Stats).nodes)[0]!.indices;
   return (
     `  Elasticsearch work:         searches ${node.search['query_total']} (query ${node.search['query_time_in_millis']} ms, fetch ${node.search['fetch_time_in_millis']} ms); ` +
-    `documents indexed ${node.indexing['index_total']} (${node.indexing['index_time_in_millis']} ms, refreshes ${node.refresh['total_time_in_millis']} ms)`
+    `documents indexed ${node.indexing['index_total']} (${node.indexing['index_time_in_millis']} ms, refreshes ${node.refresh['total_time_in_millis']} ms, merges ${node.merges['total_time_in_millis']} ms)`
   );
 }
 

@@ -37,6 +37,14 @@ const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
  * flushes) settles and the broker's JIT finishes compiling its hot paths.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+/**
+ * Messages (or kills) sent and awaited before each measured burst, raw Kafka's
+ * and each pipeline's, and counted nowhere: a stack just started (its
+ * processes' JIT still compiling, its pools and caches empty) is slower than
+ * the long-running one the figures are about, and the parts start their
+ * stacks at different times.
+ */
+const WARMUP_BURST = Number(process.env.BENCH_WARMUP_BURST ?? 5_000);
 /** The SIEM part's burst: small enough to be decided within the SIEM deadline (see `enrichment`). */
 const SIEM_BURST = Math.min(BURST, 10_000);
 /** Partitions of each topic (a step handles all of a fetch's partitions as one round). */
@@ -113,6 +121,11 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
   const topic = medic.topics.control;
   const w = await watch(medic.kafka, topic, (_t, subject) => subject ?? null);
   const payload = smithMessage(killReport());
+  if (WARMUP_BURST > 0) {
+    await produce(medic, topic, WARMUP_BURST, 0, (i) => ({ key: `warm-${i}`, value: payload }));
+    await until(() => w.seen.size >= WARMUP_BURST, 120_000, 'raw warm-up');
+    w.seen.clear();
+  }
   const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
   await produce(medic, topic, BURST, 0, (i) => ({ key: `raw-${i}`, value: payload }));
@@ -150,6 +163,11 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
   const decided = await watch(medic.kafka, medic.topics.kill, (type, subject) => (type === 'medic.kill.v1.DecisionMade' ? (subject ?? null) : null));
   const lines: string[] = [];
 
+  if (WARMUP_BURST > 0) {
+    await produce(medic, medic.topics.smith, WARMUP_BURST, 0, () => randomKill(MODULES));
+    await until(() => decided.seen.size >= WARMUP_BURST, 600_000, 'warm-up decisions');
+    decided.seen.clear();
+  }
   const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
   await produce(medic, medic.topics.smith, burst, 0, () => randomKill(MODULES));

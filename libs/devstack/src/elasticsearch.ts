@@ -10,7 +10,7 @@ import { elasticsearchYml, jvmOptions } from './elasticsearch-config';
 import { elasticsearchJavaHome, ensureElasticsearch, type ElasticsearchDist } from './elasticsearch-dist';
 import { tailOf, textSince } from './log-file';
 import { ensureSystemUser, openPathFor, runningAsRoot, type OsUser } from './os-user';
-import { stackPort } from './ports';
+import { attemptPorts } from './ports';
 import { exitStatusOf, guardAgainstOrphans, hasExited, isAlive, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type DevstackOptions, type KafkaJit, type RestartableServer, type ServerRun } from './types';
@@ -92,8 +92,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions): Promise<El
   if (user) await handOver(user, files, { workDir, dist, cacheDir });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      // Only the address clients are given is worth a line when it moves.
-      const port = async (name: string, told = false) => (await stackPort(workDir, name, { fresh: attempt > 1, log: told ? log : undefined })).port;
+      const port = attemptPorts(workDir, attempt, log);
       const ports = { http: opts.elasticsearchHttpPort ?? (await port('elasticsearch', true)), transport: await port('elasticsearch-transport') };
       let node = await startNode(dist, javaHome, files, user, ports);
       const as = user ? ` as ${user.name}` : '';

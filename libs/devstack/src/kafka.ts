@@ -11,7 +11,7 @@ import { jvmArgs, log4jProperties, serverProperties, type BrokerConfig } from '.
 import { ensureKafkaJars, type KafkaJars } from './kafka-jars';
 import { kafkaAnswers, probeKafka } from './kafka-probe';
 import { firstError, tailOf, textSince } from './log-file';
-import { stackPort } from './ports';
+import { attemptPorts } from './ports';
 import { exitOf, guardAgainstOrphans, hasExited, stopChild, type OrphanGuard } from './processes';
 import { repoRoot } from './repo';
 import { type ExitStatus } from './stack-state';
@@ -56,9 +56,7 @@ export async function startKafka(opts: DevstackOptions): Promise<KafkaHandle> {
   const jit = opts.kafkaJit ?? 'quick';
   for (let attempt = 1; ; attempt += 1) {
     const secured = opts.kafkaSecured;
-    // The last run's ports when they are free (see stackPort); new ones after a clash.
-    // Only the address clients are given is worth a line when it moves.
-    const port = async (name: string, told = false) => (await stackPort(opts.workDir, name, { fresh: attempt > 1, log: told ? log : undefined })).port;
+    const port = attemptPorts(opts.workDir, attempt, log);
     const ports = { client: await port('kafka', true), controller: await port('kafka-controller'), ...(secured ? { secured: await port('kafka-secured') } : {}) };
     const config: BrokerConfig = { ports, dataDir: files.dataDir, partitions: opts.kafkaPartitions ?? 3, ...(secured ? { secured } : {}) };
     try {

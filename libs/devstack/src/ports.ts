@@ -65,6 +65,15 @@ export async function stackPort(workDir: string, name: string, opts: { readonly 
   return { port, moved: last ?? null };
 }
 
+/**
+ * The ports of a server's attempt to start (see stackPort): the last run's
+ * on the first attempt, new ones after a clash. Only the address clients are
+ * given (`told`) is worth a line when it moves.
+ */
+export function attemptPorts(workDir: string, attempt: number, log: (line: string) => void): (name: string, told?: boolean) => Promise<number> {
+  return async (name, told = false) => (await stackPort(workDir, name, { fresh: attempt > 1, log: told ? log : undefined })).port;
+}
+
 /** Whether nothing listens on `port` of 127.0.0.1 right now. */
 export function isFree(port: number): Promise<boolean> {
   return bindOnce(port).then(

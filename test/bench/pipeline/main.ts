@@ -71,6 +71,17 @@ interface RawFigures {
   readonly p99: number;
   /** CPU milliseconds per message, broker and load generator together. */
   readonly cpuMs: number;
+  /** The same over the burst alone. */
+  readonly burstCpuMs: number;
+}
+
+/**
+ * What the CPU a burst cost says: per unit, and how busy the cores were
+ * while it lasted. A burst's rate is bound by the cores when they were
+ * (nearly) all busy, and by waiting (round trips) when they were not.
+ */
+function burstCpuLine(cpu: ReturnType<typeof cpuPerUnit>, units: number, seconds: number): string {
+  return `${cpu.line}; the ${CORES} cores ${((100 * units * cpu.totalMs) / (CORES * 1000 * seconds)).toFixed(0)} % busy`;
 }
 
 const CORES = availableParallelism();
@@ -130,12 +141,15 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
   const t0 = performance.now();
   await produce(medic, topic, BURST, 0, (i) => ({ key: `raw-${i}`, value: payload }));
   await until(() => w.seen.size >= BURST, 120_000, 'raw burst');
-  const burstRate = BURST / ((Math.max(...w.seen.values()) - t0) / 1000);
+  const burstSeconds = (Math.max(...w.seen.values()) - t0) / 1000;
+  const burstRate = BURST / burstSeconds;
+  const rawRoles = (role: string) => role === 'broker' || role === 'load generator';
+  const burstCpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST, CORES, rawRoles);
   w.seen.clear();
   const paced = await produce(medic, topic, RATE * 5, RATE, (i) => ({ key: `paced-${i}`, value: payload }));
   await until(() => w.seen.size >= RATE * 5, 60_000, 'raw paced');
   // Medic's services idle meanwhile: only the broker and the client count.
-  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + RATE * 5, CORES, (role) => role === 'broker' || role === 'load generator');
+  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + RATE * 5, CORES, rawRoles);
   await w.stop();
   const l = latencies(paced, w.seen);
   return {
@@ -143,9 +157,11 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
     p50: l.p50,
     p99: l.p99,
     cpuMs: cpu.totalMs,
+    burstCpuMs: burstCpu.totalMs,
     line:
       `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})\n` +
-      `  CPU per message (ms):      ${cpu.line}`,
+      `  CPU per message (ms):      ${cpu.line}\n` +
+      `    in the burst alone:      ${burstCpuLine(burstCpu, BURST, burstSeconds)}`,
   };
 }
 
@@ -172,6 +188,7 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
   const t0 = performance.now();
   await produce(medic, medic.topics.smith, burst, 0, () => randomKill(MODULES));
   await until(() => decided.seen.size >= burst, 600_000, 'burst decisions');
+  const burstCpu = cpuPerUnit(cpuBefore, cpuSnapshot(), burst, CORES);
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
   lines.push(`${`${label} sustained:`.padEnd(29)}${(burst / seconds).toFixed(0)} kills/s decided (burst of ${burst} in ${seconds.toFixed(1)} s) = ${ratio(burst / seconds, raw.perSecond)}`);
 
@@ -182,6 +199,7 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
     `  kill-to-decision at ${RATE}/s: ${latencyLine(l, warmupSeconds)}`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
     `  CPU per kill (ms):         ${cpu.line} = ${times(cpu.totalMs, raw.cpuMs)} per message; ${CORES} cores at that cost: ${cpu.ceiling.toFixed(0)} kills/s`,
+    `    in the burst alone:      ${burstCpuLine(burstCpu, burst, seconds)}; ${times(burstCpu.totalMs, raw.burstCpuMs)}'s burst per message`,
   );
   await decided.stop();
   return { lines, perSecond: burst / seconds, p50: l.p50, p99: l.p99 };

@@ -64,6 +64,31 @@ export function cpuSnapshot(): CpuSnapshot {
   return byRole;
 }
 
+/** The machine's CPU time so far (every core, from /proc/stat): busy, and in all. */
+export interface MachineTimes {
+  readonly busyMs: number;
+  readonly allMs: number;
+}
+
+/**
+ * Busy is time spent on anything, kernel work outside any process included
+ * (interrupts, softirqs: the loopback network's), which the per-process
+ * figures leave out; idle, waits for I/O and time the hypervisor stole are
+ * not.
+ */
+export function machineTimes(): MachineTimes {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const busy = user + nice + system + irq + softirq;
+  return { busyMs: busy * TICK_MS, allMs: (busy + idle + iowait + steal) * TICK_MS };
+}
+
+/** The share of the machine's CPU time that was busy between two readings. */
+export function busyShare(before: MachineTimes, after: MachineTimes): number {
+  const all = after.allMs - before.allMs;
+  return all > 0 ? (after.busyMs - before.busyMs) / all : 0;
+}
+
 /**
  * CPU milliseconds per unit of work by role between two snapshots, largest
  * first, with the total and the rate those cores could sustain at that cost.

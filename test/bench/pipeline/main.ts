@@ -24,7 +24,7 @@ import { startElasticsearch, startStack, type StackHandle } from '@medic/devstac
 import { ElasticsearchSiem } from '../../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../../apps/enrichment/src/siem/seed';
 import { killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
-import { busyShare, cpuPerUnit, cpuSnapshot, machineTimes } from '../cpu';
+import { busyShare, cpuPerUnit, cpuSnapshot, machineTimes, type CpuSnapshot, type MachineTimes } from '../cpu';
 import { apiReads } from './api-reads';
 import { produce, randomKill } from './load';
 import { percentile } from '../stats';
@@ -75,19 +75,33 @@ interface RawFigures {
   readonly burstCpuMs: number;
 }
 
-/**
- * What the CPU a burst cost says: per unit, and how busy the cores were
- * while it lasted, with the processes counted and in all (the kernel's
- * network work and everything else on the machine). A burst's rate is bound
- * by the cores when they were (nearly) all busy, and by waiting (round
- * trips) when they were not.
- */
-function burstCpuLine(cpu: ReturnType<typeof cpuPerUnit>, units: number, seconds: number, machine: number): string {
-  const processes = (100 * units * cpu.totalMs) / (CORES * 1000 * seconds);
-  return `${cpu.line}; the ${CORES} cores ${processes.toFixed(0)} % busy with these, ${(100 * machine).toFixed(0)} % in all`;
+const CORES = availableParallelism();
+
+/** How busy the cores were, at `perSecond` units that cost `msPerUnit` of CPU each. */
+function coresBusy(perSecond: number, msPerUnit: number): string {
+  return `the ${CORES} cores ${((100 * perSecond * msPerUnit) / (CORES * 1000)).toFixed(0)} % busy`;
 }
 
-const CORES = availableParallelism();
+/** The CPU spent so far by the benchmark's processes and by the whole machine, read together. */
+interface CpuReading {
+  readonly processes: CpuSnapshot;
+  readonly machine: MachineTimes;
+}
+
+const cpuReading = (): CpuReading => ({ processes: cpuSnapshot(), machine: machineTimes() });
+
+/**
+ * What a burst of `units` since `before` cost: per unit, and how busy the
+ * cores were while it lasted, with the processes counted and in all (the
+ * kernel's network work and everything else on the machine). A burst's rate
+ * is bound by the cores when they were (nearly) all busy, and by waiting
+ * (round trips) when they were not.
+ */
+function burstCost(before: CpuReading, units: number, seconds: number, counted?: (role: string) => boolean): { totalMs: number; line: string } {
+  const cpu = cpuPerUnit(before.processes, cpuSnapshot(), units, CORES, counted);
+  const machine = busyShare(before.machine, machineTimes());
+  return { totalMs: cpu.totalMs, line: `${cpu.line}; ${coresBusy(units / seconds, cpu.totalMs)} with these, ${(100 * machine).toFixed(0)} % in all` };
+}
 
 interface Watcher {
   readonly seen: Map<string, number>;
@@ -140,21 +154,19 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
     await until(() => w.seen.size >= WARMUP_BURST, 120_000, 'raw warm-up');
     w.seen.clear();
   }
-  const cpuBefore = cpuSnapshot();
-  const machineBefore = machineTimes();
+  const before = cpuReading();
   const t0 = performance.now();
   await produce(medic, topic, BURST, 0, (i) => ({ key: `raw-${i}`, value: payload }));
   await until(() => w.seen.size >= BURST, 120_000, 'raw burst');
   const burstSeconds = (Math.max(...w.seen.values()) - t0) / 1000;
   const burstRate = BURST / burstSeconds;
   const rawRoles = (role: string) => role === 'broker' || role === 'load generator';
-  const burstCpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST, CORES, rawRoles);
-  const burstBusy = busyShare(machineBefore, machineTimes());
+  const burstCpu = burstCost(before, BURST, burstSeconds, rawRoles);
   w.seen.clear();
   const paced = await produce(medic, topic, RATE * 5, RATE, (i) => ({ key: `paced-${i}`, value: payload }));
   await until(() => w.seen.size >= RATE * 5, 60_000, 'raw paced');
   // Medic's services idle meanwhile: only the broker and the client count.
-  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), BURST + RATE * 5, CORES, rawRoles);
+  const cpu = cpuPerUnit(before.processes, cpuSnapshot(), BURST + RATE * 5, CORES, rawRoles);
   await w.stop();
   const l = latencies(paced, w.seen);
   return {
@@ -166,7 +178,7 @@ async function rawKafka(medic: MedicUnderTest): Promise<RawFigures & { line: str
     line:
       `raw Kafka produce→consume:   ${burstRate.toFixed(0)} msgs/s sustained (burst of ${BURST}); at ${RATE}/s p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (n=${l.n})\n` +
       `  CPU per message (ms):      ${cpu.line}\n` +
-      `    in the burst alone:      ${burstCpuLine(burstCpu, BURST, burstSeconds, burstBusy)}`,
+      `    in the burst alone:      ${burstCpu.line}`,
   };
 }
 
@@ -189,24 +201,22 @@ async function pipeline(medic: MedicUnderTest, raw: RawFigures, label = 'pipelin
     await until(() => decided.seen.size >= WARMUP_BURST, 600_000, 'warm-up decisions');
     decided.seen.clear();
   }
-  const cpuBefore = cpuSnapshot();
-  const machineBefore = machineTimes();
+  const before = cpuReading();
   const t0 = performance.now();
   await produce(medic, medic.topics.smith, burst, 0, () => randomKill(MODULES));
   await until(() => decided.seen.size >= burst, 600_000, 'burst decisions');
-  const burstCpu = cpuPerUnit(cpuBefore, cpuSnapshot(), burst, CORES);
-  const burstBusy = busyShare(machineBefore, machineTimes());
   const seconds = (Math.max(...decided.seen.values()) - t0) / 1000;
+  const burstCpu = burstCost(before, burst, seconds);
   lines.push(`${`${label} sustained:`.padEnd(29)}${(burst / seconds).toFixed(0)} kills/s decided (burst of ${burst} in ${seconds.toFixed(1)} s) = ${ratio(burst / seconds, raw.perSecond)}`);
 
   decided.seen.clear();
   const { l, sent } = await paced(medic, decided, RATE, warmupSeconds);
-  const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(), burst + sent, CORES);
+  const cpu = cpuPerUnit(before.processes, cpuSnapshot(), burst + sent, CORES);
   lines.push(
     `  kill-to-decision at ${RATE}/s: ${latencyLine(l, warmupSeconds)}`,
     `  as a ratio:                p50 ${times(l.p50, raw.p50)}, p99 ${times(l.p99, raw.p99)}`,
     `  CPU per kill (ms):         ${cpu.line} = ${times(cpu.totalMs, raw.cpuMs)} per message; ${CORES} cores at that cost: ${cpu.ceiling.toFixed(0)} kills/s`,
-    `    in the burst alone:      ${burstCpuLine(burstCpu, burst, seconds, burstBusy)}; ${times(burstCpu.totalMs, raw.burstCpuMs)}'s burst per message`,
+    `    in the burst alone:      ${burstCpu.line}; ${times(burstCpu.totalMs, raw.burstCpuMs)}'s burst per message`,
   );
   await decided.stop();
   return { lines, perSecond: burst / seconds, p50: l.p50, p99: l.p99 };
@@ -252,7 +262,7 @@ async function atSustainableRates(withSiem: MedicUnderTest, rates: readonly { ra
       // The SIEM's answer to the enrichment step over the run (mean of its _msearch calls), where there is one.
       const e = steps.findIndex(([, step]) => step === 'enrichment');
       const siemMs = e < 0 ? Number.NaN : meanMs(after[e]!, before[e], 'siem');
-      return { l, siemMs, rounds: [`      CPU per kill (ms):   ${cpu.line}; the ${CORES} cores ${((100 * rate * cpu.totalMs) / (CORES * 1000)).toFixed(0)} % busy`, ...rounds] };
+      return { l, siemMs, rounds: [`      CPU per kill (ms):   ${cpu.line}; ${coresBusy(rate, cpu.totalMs)}`, ...rounds] };
     } finally {
       await decided.stop();
     }

@@ -157,6 +157,10 @@ describe('the approval queue over REST (manual mode)', () => {
       expect(res.status).toBe(415);
       expect(((await res.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'unsupported_media_type' });
     }
+    // UTF-8 however the type spells it is read (and this body refused for what it says, not for its type).
+    const spelt = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, { method: 'POST', headers: { 'X-API-Key': medic.api.key, 'Content-Type': 'Application/JSON; charset=UTF8' }, body: '{"reason":""}' });
+    expect(spelt.status).toBe(400);
+    expect(((await spelt.json()) as Envelope<unknown>).errors[0]).toMatchObject({ code: 'validation_error', field: 'reason' });
     // Bytes that are not UTF-8, and a lone surrogate escape, are not text: refused, not stored garbled.
     const notUtf8 = await fetch(`${medic.api.url}/queue/${item.item_id}/deny`, {
       method: 'POST',

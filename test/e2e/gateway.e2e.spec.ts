@@ -1,4 +1,19 @@
+import { request } from 'node:http';
 import { eventually, killReport, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
+
+/** A GET whose headers may repeat a line (fetch joins them into one). */
+function rawGet(url: string, headers: Record<string, string | string[]>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 interface Envelope<T> {
   success: boolean;
@@ -132,6 +147,21 @@ describe('REST gateway over the decisions projection (semi_auto mode)', () => {
     }
     expect((await medic.get('/status', {})).status).toBe(401);
     expect((await medic.get('/decisions', { Authorization: `Bearer ${medic.api.key}` })).status).toBe(200);
+  });
+
+  it('refuses two different keys sent as two lines of one header, whichever comes first', async () => {
+    const valid = medic.api.key;
+    for (const [name, lines] of [
+      ['authorization', [`Bearer ${valid}`, 'Bearer other']],
+      ['authorization', ['Bearer other', `Bearer ${valid}`]],
+      ['x-api-key', [valid, 'other']],
+    ] as const) {
+      const res = await rawGet(`${medic.api.url}/decisions`, { [name]: [...lines] });
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body)).toMatchObject({ success: false, errors: [{ code: 'unauthorized', message: expect.stringMatching(/^2 different .* headers were given: send one key$/) }] });
+    }
+    // The same key twice is that key.
+    expect((await rawGet(`${medic.api.url}/decisions`, { authorization: [`Bearer ${valid}`, `Bearer ${valid}`] })).status).toBe(200);
   });
 
   it('serves health without a key, status with one, and echoes the request id', async () => {

@@ -59,6 +59,9 @@ describe('REST gateway rate limit', () => {
     const refused = await medic.get<Envelope>('/health', {});
     expect(refused.status).toBe(429);
     expect(refused.body.errors[0]!.message).toMatch(/^too many requests from this address /);
+    // Routes ignore case: the API's path in capitals is the same API, counted alike.
+    const shouted = await fetch(`${medic.api.url.replace(/\/api\/v1$/, '/API/V1')}/decisions`, { headers: { 'X-API-Key': 'medic_guess' } });
+    expect(shouted.status).toBe(429);
     // A valid key from the same address is counted apart.
     expect((await medic.call('GET', '/decisions', { as: 'vera' })).status).not.toBe(429);
   });

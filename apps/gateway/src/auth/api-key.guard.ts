@@ -59,13 +59,26 @@ export function identify(req: Request, keys: MedicConfig['api']['keys']): Identi
 }
 
 function presentedKey(req: Request): string | null {
-  const auth = req.header('authorization');
+  const auth = oneHeader(req, 'authorization');
   const bearer = auth ? (/^Bearer\s+(\S+)$/i.exec(auth.trim())?.[1] ?? null) : null;
-  const header = req.header('x-api-key')?.trim() || null;
+  const header = oneHeader(req, 'x-api-key')?.trim() || null;
   if (auth && bearer === null) return null;
   // Two different keys: which one acts is not for the gateway to guess.
   if (bearer !== null && header !== null && bearer !== header) throw new ApiError(401, 'unauthorized', 'two different API keys were given (Authorization and X-API-Key): send one');
   return bearer ?? header;
+}
+
+/**
+ * The one value of a header the request may send once. Node keeps only the
+ * first `Authorization` line and joins repeated `X-API-Key` lines with commas,
+ * so each line is looked at: the same line twice is that value, different
+ * ones are two keys, which is refused like a bearer key beside another
+ * `X-API-Key`.
+ */
+function oneHeader(req: Request, name: 'authorization' | 'x-api-key'): string | undefined {
+  const lines = new Set((req.headersDistinct[name] ?? []).map((line) => line.trim()));
+  if (lines.size > 1) throw new ApiError(401, 'unauthorized', `${lines.size} different ${name === 'authorization' ? 'Authorization' : 'X-API-Key'} headers were given: send one key`);
+  return lines.values().next().value;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { MedicConfig } from '@medic/config';
 import { counter } from '@medic/observability';
 import { identify } from '../auth/api-key.guard';
 import { ApiError } from '@medic/eventlog';
+import { isApiRequest } from './api-paths';
 import { TokenBuckets, type RateLimit } from './rate-limit';
 
 function rateLimitOf(config: MedicConfig): RateLimit {
@@ -25,7 +26,7 @@ export function limitRequests(config: MedicConfig, metrics: Registry, now: () =>
   const refused = counter(metrics, 'medic_api_rate_limited_total', 'API requests refused with 429 for going over interfaces.web.rate_limit, by what they were counted by', ['client']);
   const described = `${limit.requestsPerSecond} a second, in bursts of up to ${limit.burst}`;
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (limit.requestsPerSecond <= 0 || !req.path.startsWith('/api/')) return next();
+    if (limit.requestsPerSecond <= 0 || !isApiRequest(req)) return next();
     const identity = identify(req, config.api.keys);
     // No key, one that is not valid, or two different ones (refused later): counted by address.
     const principal = 'refused' in identity ? null : (identity.principal?.name ?? null);

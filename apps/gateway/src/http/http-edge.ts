@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import { jsonFlaw, printable, repeatedMember, shorten } from '@medic/domain';
 import { apiEnvelopeOf, ApiError, type ApiErrorItem } from '@medic/eventlog';
+import { routedPath } from './api-paths';
 
 /** The API answers JSON: it loads nothing, and is framed by no page. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -19,7 +20,8 @@ const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'un
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', req.path === '/api/docs' || req.path.startsWith('/api/docs/') ? DOCS_CSP : API_CSP);
+  const path = routedPath(req);
+  res.setHeader('Content-Security-Policy', path === '/api/docs' || path.startsWith('/api/docs/') ? DOCS_CSP : API_CSP);
   res.setHeader('Cache-Control', 'no-store');
   // Over HTTPS only (interfaces.web.tls): a browser that saw it keeps to HTTPS for a year.
   if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
@@ -44,7 +46,10 @@ function hasBody(req: Request): boolean {
 export function requireJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   if (!WITH_BODY.has(req.method) || !hasBody(req)) return next();
   const refusal = jsonBodyRefusal(req.headers['content-type']);
-  next(refusal === null ? undefined : new ApiError(415, 'unsupported_media_type', refusal));
+  if (refusal !== null) return next(new ApiError(415, 'unsupported_media_type', refusal));
+  // JSON in UTF-8, however the type was spelt (`charset=utf8`, which the body parser would refuse, or upper case).
+  req.headers['content-type'] = 'application/json; charset=utf-8';
+  next();
 }
 
 /** Why a body of this Content-Type is refused, or null when it is JSON in UTF-8. */

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { endSpan, SpanKind, startSpan, withSpan } from '@medic/observability';
+import { isApiRequest } from './api-paths';
 
 /**
  * A server span for every API request, child of the caller's `traceparent`
@@ -8,7 +9,7 @@ import { endSpan, SpanKind, startSpan, withSpan } from '@medic/observability';
  * trace. Named by method and route template once the route is known.
  */
 export function traceRequests(req: Request, res: Response, next: NextFunction): void {
-  if (!req.path.startsWith('/api/')) {
+  if (!isApiRequest(req)) {
     next();
     return;
   }

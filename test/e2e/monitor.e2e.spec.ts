@@ -212,6 +212,9 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     const again = await medic.call<Envelope<Record<string, unknown>>>('POST', path, { as: 'ops', body: { reason: 'errors in its logs' }, headers });
     expect(again.status).toBe(200);
     expect(again.body.data).toEqual(first.body.data);
+    // The id in capitals names the same request: the same answer, not a key reused for another request.
+    const shouted = await medic.call<Envelope<Record<string, unknown>>>('POST', path.replace(started.requestId, started.requestId.toUpperCase()), { as: 'ops', body: { reason: 'errors in its logs' }, headers });
+    expect([shouted.status, shouted.body.data]).toEqual([200, first.body.data]);
 
     const log = await eventsOf(killId, has('OutcomeRecorded'), 'the outcome');
     expect(one(log, 'RollbackRequested')).toMatchObject({ actor: 'ops', reason: 'errors in its logs', requestId: started.requestId, commandId: first.body.data!['command_id'] });

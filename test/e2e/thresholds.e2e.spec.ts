@@ -283,4 +283,27 @@ describe('configuration and thresholds changed at run time', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await history()).toBe(before + 1);
   });
+
+  it('gives a retry of a refused update the whole first answer, field included, and carries out one of the same update sent at once', async () => {
+    const history = async () => (await medic.call<Envelope<{ pagination: { total: number } }>>('GET', '/config/thresholds/history')).body.data.pagination.total;
+    const refusedKey = { 'Idempotency-Key': `thresholds-refused-${Date.now()}` };
+    const bad = { thresholds: { low: 0.01 }, reason: 'below minimal' };
+    const refused = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body: bad, headers: refusedKey });
+    expect([refused.status, refused.body.errors[0]?.code, refused.body.errors[0]?.field]).toEqual([400, 'validation_error', 'thresholds.low']);
+    const refusedAgain = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body: bad, headers: refusedKey });
+    expect([refusedAgain.status, refusedAgain.body.errors]).toEqual([400, refused.body.errors]);
+
+    const before = await history();
+    const key = { 'Idempotency-Key': `thresholds-at-once-${Date.now()}` };
+    const body = { min_confidence: 0.86, reason: 'sent three times at once' };
+    const answers = await Promise.all([0, 1, 2].map(() => medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, headers: key })));
+    const done = answers.filter((a) => a.status === 200);
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    // The others saw it under way (or, later, its answer).
+    for (const a of answers.filter((x) => x.status !== 200)) expect([a.status, a.body.errors[0]?.code]).toEqual([409, 'idempotency_key_in_use']);
+    const retried = await medic.call<Envelope<Thresholds>>('PUT', '/config/thresholds', { body, headers: key });
+    expect([retried.status, retried.body.data]).toEqual([200, done[0]!.body.data]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await history()).toBe(before + 1);
+  });
 });

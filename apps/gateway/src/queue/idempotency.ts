@@ -33,8 +33,18 @@ export const IDEMPOTENCY_DDL = [
   `CREATE INDEX IF NOT EXISTS idempotency_keys_created ON {schema}.idempotency_keys (created_at)`,
 ];
 
-/** A final answer: the body of a 200, or the error of a 409. */
-export type StoredAnswer = { readonly data: unknown } | { readonly error: { readonly code: string; readonly message: string } };
+/** A final answer: the body of a 200, or a 4xx error (with the field it is about, if any). */
+export type StoredAnswer = { readonly data: unknown } | { readonly error: { readonly code: string; readonly message: string; readonly field?: string } };
+
+/** The error to store as a request's answer. */
+export function storedError(error: ApiError): StoredAnswer {
+  return { error: { code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) } };
+}
+
+/** A stored error answer, thrown again as it was first. */
+export function replayedError(status: number, answer: Extract<StoredAnswer, { error: unknown }>): ApiError {
+  return new ApiError(status, answer.error.code, answer.error.message, answer.error.field);
+}
 
 const KEEP_MS = 24 * 3600_000;
 /** A claim whose command was never marked sent after this long is taken to have died before sending. */
@@ -71,6 +81,15 @@ function rowId(principal: string, key: string): string {
   return createHash('sha256').update(`${principal}\n${key}`).digest('hex');
 }
 
+/** The advisory lock of a key's row: 64 bits of its id. */
+function lockOf(id: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${id.slice(0, 16)}`)).toString();
+}
+
+function reusedKey(): ApiError {
+  return new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+}
+
 export class IdempotencyStore {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -78,7 +97,7 @@ export class IdempotencyStore {
   async claim(principal: string, key: string, hash: string, now: Date): Promise<Claim> {
     const id = rowId(principal, key);
     const commandId = commandIdFor(principal, key);
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < $1`, [new Date(now.getTime() - KEEP_MS)]);
+    await this.forgetOld(now);
     const inserted = await this.dataSource.query<unknown[]>(
       `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, false, $5)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
@@ -87,11 +106,15 @@ export class IdempotencyStore {
     if (inserted.length > 0) return { kind: 'new', commandId };
     const row = await this.dataSource.getRepository(IdempotencyRecord).findOneByOrFail({ id });
     if (row.requestHash !== hash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+      throw reusedKey();
     }
     if (row.status !== null && row.answer !== null) return { kind: 'answered', status: row.status, answer: row.answer };
     if (!row.sent && now.getTime() - row.createdAt.getTime() > UNSENT_AFTER_MS) return { kind: 'resend', commandId: row.commandId };
     return { kind: 'wait', commandId: row.commandId };
+  }
+
+  private async forgetOld(now: Date): Promise<void> {
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < $1`, [new Date(now.getTime() - KEEP_MS)]);
   }
 
   async markSent(principal: string, key: string): Promise<void> {
@@ -109,27 +132,51 @@ export class IdempotencyStore {
    * gets the first answer back (a 200's data, or its 4xx error), a retry
    * while the first is still under way is a 409, and a different request
    * under the key a 422. Without a key, `act` just runs.
+   *
+   * The key's row is written in a transaction that lasts as long as `act`,
+   * under a lock on the key: a retry that finds the lock taken knows the
+   * first is under way, however long it takes, and a request that dies
+   * half-way (its process gone) leaves neither row nor lock behind, so its
+   * retry carries the request out.
    */
   async once<T>(principal: string, key: string | null, request: unknown, act: () => Promise<T>): Promise<T> {
     if (key === null) return act();
-    const claim = await this.claim(principal, key, requestHash(request), new Date());
-    if (claim.kind === 'answered') {
-      if ('error' in claim.answer) throw new ApiError(claim.status, claim.answer.error.code, claim.answer.error.message);
-      return claim.answer.data as T;
-    }
-    if (claim.kind === 'wait') throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being carried out; retry shortly to get its answer');
-    try {
-      const data = await act();
-      await this.record(principal, key, 200, { data });
-      return data;
-    } catch (error) {
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
-        await this.record(principal, key, error.status, { error: { code: error.code, message: error.message } });
-      } else {
-        await this.release(principal, key).catch(() => undefined);
+    const id = rowId(principal, key);
+    const hash = requestHash(request);
+    const now = new Date();
+    await this.forgetOld(now);
+    const outcome = await this.dataSource.transaction(async (tx): Promise<{ readonly data: T } | { readonly error: ApiError }> => {
+      const [lock] = await tx.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1::bigint) AS locked`, [lockOf(id)]);
+      if (lock?.locked !== true) throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being carried out; retry shortly to get its answer');
+      const inserted = await tx.query<unknown[]>(
+        `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, true, $5)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [id, principal, hash, commandIdFor(principal, key), now],
+      );
+      if (inserted.length === 0) {
+        const row = await tx.getRepository(IdempotencyRecord).findOneByOrFail({ id });
+        if (row.requestHash !== hash) throw reusedKey();
+        if (row.status !== null && row.answer !== null) {
+          if ('error' in row.answer) return { error: replayedError(row.status, row.answer) };
+          return { data: row.answer.data as T };
+        }
+        // No answer, and no request under way (the lock was free): the first died before it answered.
       }
-      throw error;
-    }
+      let outcome: { readonly data: T } | { readonly error: ApiError };
+      try {
+        outcome = { data: await act() };
+      } catch (error) {
+        // Anything but the client's fault rolls the claim back: a retry carries the request out afresh.
+        if (!(error instanceof ApiError && error.status >= 400 && error.status < 500)) throw error;
+        outcome = { error };
+      }
+      const answer: StoredAnswer = 'data' in outcome ? { data: outcome.data } : storedError(outcome.error);
+      const status = 'data' in outcome ? 200 : outcome.error.status;
+      await tx.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1`, [id, status, JSON.stringify(answer)]);
+      return outcome;
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.data;
   }
 
   async record(principal: string, key: string, status: number, answer: StoredAnswer): Promise<void> {

@@ -9,7 +9,7 @@ import type { Principal } from '../auth/api-keys';
 import { requestDeadlineMs } from '../http/deadline.interceptor';
 import { CommandVerdict } from './command-verdict.entity';
 import { CommandSender } from './command-sender';
-import { IdempotencyStore, requestHash, type StoredAnswer } from './idempotency';
+import { IdempotencyStore, replayedError, requestHash, storedError, type StoredAnswer } from './idempotency';
 import { SentCommands } from './sent-commands';
 import { VerdictWaiter } from './verdict-waiter';
 
@@ -87,7 +87,7 @@ export class LoggedCommands {
       return answer;
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
-        await this.idempotency.record(principal.name, idempotencyKey, 409, { error: { code: error.code, message: error.message } });
+        await this.idempotency.record(principal.name, idempotencyKey, 409, storedError(error));
       }
       throw error;
     }
@@ -141,6 +141,6 @@ export async function verdictAbout(dataSource: DataSource, killId: string, comma
 }
 
 function replay(status: number, answer: StoredAnswer): CommandAnswer {
-  if ('error' in answer) throw new ApiError(status, answer.error.code, answer.error.message);
+  if ('error' in answer) throw replayedError(status, answer);
   return { status: 200, data: answer.data };
 }

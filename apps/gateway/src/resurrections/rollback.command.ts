@@ -66,8 +66,10 @@ export class RollBackResurrectionHandler implements ICommandHandler<RollBackResu
     return countAnswer((answer) => this.answers.inc({ answer }), () => this.act(c));
   }
 
-  private async act({ requestId, reason, principal, idempotencyKey }: RollBackResurrectionCommand): Promise<CommandAnswer> {
-    const resurrection = await findResurrection(this.dataSource, requestId);
+  private async act({ requestId: given, reason, principal, idempotencyKey }: RollBackResurrectionCommand): Promise<CommandAnswer> {
+    const resurrection = await findResurrection(this.dataSource, given);
+    // The request's own spelling of its id from here on: a retry in capitals is the same request.
+    const requestId = resurrection.requestId;
     return this.commands.run({
       principal,
       idempotencyKey,

@@ -1,10 +1,11 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { decodeEvent } from '@medic/contracts';
 import { openDatabase, type ProcessorBatch } from '@medic/eventlog';
 import { createTestDatabase, killReport, smithMessage, testInfra } from '@medic/testing';
 import { parseConfig } from '@medic/config';
+import { parseSmithKillMessage } from '@medic/domain';
 import { takeInBatches, type IntakeSettings } from './kill-intake';
 import { reportSigning } from './report-signatures';
 import { LISTENER_DDL, LISTENER_ENTITIES } from './listener.schema';
@@ -50,6 +51,26 @@ describe('kill intake against real Postgres', () => {
     expect((await intake(batch(1, 99, [same]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
     const resent = smithMessage(report, { correlation_id: 'c-2' });
     expect((await intake(batch(1, 100, [resent]))).verdicts).toEqual([{ kind: 'duplicate', killId: report.kill_id }]);
+  });
+
+  it("knows a repeat whose metadata members come in another order, and one of a kill id claimed with the hash of the members as they came", async () => {
+    const report = killReport({ metadata: { region: 'eu-west-1', labels: { team: 'payments', tier: 'gold' } } });
+    const reordered = killReport({ ...report, metadata: { labels: { tier: 'gold', team: 'payments' }, region: 'eu-west-1' } });
+    const result = await intake(batch(3, 10, [smithMessage(report), smithMessage(reordered)]));
+    expect(result.verdicts.map((v) => v.kind)).toEqual(['reported', 'duplicate']);
+    // Another value under the same names is other content still.
+    const changed = killReport({ ...report, metadata: { labels: { tier: 'silver', team: 'payments' }, region: 'eu-west-1' } });
+    expect((await intake(batch(3, 12, [smithMessage(changed)]))).verdicts[0]).toMatchObject({ kind: 'dead_letter', code: 'conflicting_duplicate' });
+
+    // A kill id claimed before repeats were known by canonical JSON was stored with the hash of the payload as it came.
+    const earlier = killReport({ metadata: { b: 2, a: 1 } });
+    await intake(batch(3, 20, [smithMessage(earlier)]));
+    const parsed = parseSmithKillMessage(Buffer.from(smithMessage(earlier)));
+    if (!parsed.ok) throw new Error('the report does not parse');
+    const asSent = createHash('sha256').update(JSON.stringify(parsed.value.payload)).digest('hex');
+    await ds.query(`UPDATE reported_kills SET payload_sha256 = $2 WHERE kill_id = $1`, [earlier.kill_id, asSent]);
+    expect((await intake(batch(3, 21, [smithMessage(earlier)]))).verdicts).toEqual([{ kind: 'duplicate', killId: earlier.kill_id }]);
+    expect((await intake(batch(3, 22, [smithMessage({ ...earlier, severity: 'high' })]))).verdicts[0]).toMatchObject({ kind: 'dead_letter', code: 'conflicting_duplicate' });
   });
 
   it('gives a kill taken in with a SIEM configured its enrichment deadline, counted from when it is taken in', async () => {

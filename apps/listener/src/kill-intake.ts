@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
-import { addMilliseconds, checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
+import { addMilliseconds, canonicalJson, checkReportSignature, parseSmithKillMessage, type KillEvent, type KillReportLimits, type Result, type SmithKillMessage, type ValidationFailure } from '@medic/domain';
 import { deadLetter as deadLetterOf, handledIn, newEnvelope, toKafkaMessage, type EventEnvelope, type Output, type ProcessorBatch } from '@medic/eventlog';
 import { In, type EntityManager } from 'typeorm';
 import { ReportedKill } from './listener.schema';
@@ -39,7 +39,10 @@ interface Accepted {
   readonly intake: BatchIntake;
   readonly message: KafkaMessage;
   readonly kill: SmithKillMessage;
+  /** The report's content: the SHA-256 of its payload as canonical JSON (see `contentHashes`). */
   readonly sha256: string;
+  /** The same over the payload's members in the order they came, as kill ids claimed before were stored. */
+  readonly sha256AsSent: string;
   /** The trusted key that signed the report, if it is signed. */
   readonly signedBy: string | null;
 }
@@ -64,7 +67,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
       const raw = message.value ?? Buffer.alloc(0);
       const read = readReport(raw, message, settings, receivedAt);
       // The report's content, not the envelope's bytes: a retry with a new correlation id is the same kill.
-      if (read.ok) accepted.push({ intake, message, ...read.value, sha256: createHash('sha256').update(JSON.stringify(read.value.kill.payload)).digest('hex') });
+      if (read.ok) accepted.push({ intake, message, ...read.value, ...contentHashes(read.value.kill.payload) });
       else {
         intake.dead.push(deadLetter(intake.batch, message, read.error, now()));
         intake.verdicts.push({ kind: 'dead_letter', code: read.error.code, reason: read.error.reason });
@@ -92,7 +95,7 @@ export async function takeInBatches(batches: readonly ProcessorBatch[], tx: Enti
       // Ours, or a redelivery of ours after a transaction that never committed.
       events.push(toKafkaMessage('kill', envelopes.get(killId)!));
       verdicts.push({ kind: claimed.has(killId) ? 'reported' : 'redelivered', killId, version: a.kill.version, ignoredFields: a.kill.ignoredFields });
-    } else if (seen.payloadSha256 === a.sha256) {
+    } else if (seen.payloadSha256 === a.sha256 || seen.payloadSha256 === a.sha256AsSent) {
       verdicts.push({ kind: 'duplicate', killId });
     } else {
       const failure: DeadLetterReason = {
@@ -149,6 +152,19 @@ async function loadKnown(tx: EntityManager, killIds: readonly string[]): Promise
   if (killIds.length === 0) return new Map();
   const rows = await tx.findBy(ReportedKill, { killId: In([...killIds]) });
   return new Map(rows.map((r) => [r.killId, r]));
+}
+
+/**
+ * What tells a repeat of a report from other content under its kill id: the
+ * payload's hash with its objects' members in name order, so that a Smith
+ * that sends the same metadata again from a hash map, its members in
+ * another order, repeats the report rather than contradicting it. Kill ids
+ * claimed before this was so were stored with the hash of the members as
+ * they came, which a repeat sent the same way still matches.
+ */
+function contentHashes(payload: SmithKillMessage['payload']): Pick<Accepted, 'sha256' | 'sha256AsSent'> {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  return { sha256: sha256(canonicalJson(payload)), sha256AsSent: sha256(JSON.stringify(payload)) };
 }
 
 function rowOf(a: Accepted, env: EventEnvelope<KillEvent>): ReportedKill {

@@ -2,6 +2,7 @@
 
 export * from './shared/errors';
 export type * from './shared/json';
+export { canonicalJson } from './shared/json';
 export { round4 } from './shared/numbers';
 export { plural } from './shared/wording';
 export { addHours, addMilliseconds, addMinutes, compareInstants, formatInstant, normalizeInstant, parseInstant, secondsBetween } from './shared/time';

@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from '../shared/text';
 import { isValidTopicName } from './identifiers';
 import { isUntrustedObject, type UntrustedObject } from './json-object';
 import { kindOf, quote, reject } from './validation-failure';
@@ -43,7 +44,8 @@ export function readPayloadObject(value: unknown): UntrustedObject {
 export function readCorrelationId(value: unknown): string | null {
   const id = optionalEnvelopeString(value, 'correlation_id');
   if (id === null) return null;
-  if (id.length === 0 || id.length > MAX_CORRELATION_ID_LENGTH || CONTROL_CHARACTER.test(id)) {
+  // A lone surrogate is half a character: it would reach Smith's answer as U+FFFD, naming no request of Smith's.
+  if (id.length === 0 || id.length > MAX_CORRELATION_ID_LENGTH || CONTROL_CHARACTER.test(id) || hasLoneSurrogate(id)) {
     reject('invalid_envelope', 'correlation_id', `correlation_id must be 1 to ${MAX_CORRELATION_ID_LENGTH} printable characters`);
   }
   return id;

@@ -29,13 +29,20 @@ export function readModuleName(value: unknown, field: string, limits: KillReport
   return name;
 }
 
-/** An ISO-8601 timestamp with a zone, rewritten in UTC. */
+/** The instants a report may name: from the Unix epoch to the end of year 9999, which every store and client of Medic's can hold. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An ISO-8601 timestamp with a zone, rewritten in UTC, from 1970 to 9999. */
 export function readTimestamp(value: unknown, field: string): string {
   const text = readString(value, field);
   const instant = normalizeInstant(text);
   if (instant === null) {
     reject('invalid_field', field, `${field} ${quote(text)} is not an ISO-8601 date-time with a timezone (e.g. "2026-02-11T12:00:00Z")`);
   }
+  const ms = Date.parse(instant);
+  // Year 0000 and offsets across the ends of the range would be read, and then refused by the database.
+  if (!(ms >= EARLIEST && ms <= LATEST)) reject('invalid_field', field, `${field} ${quote(text)} is ${instant} in UTC, outside the years 1970 to 9999`);
   return instant;
 }
 

@@ -73,6 +73,7 @@ export function readJsonMessage(raw: Uint8Array, maxBytes: number): unknown {
 }
 
 function decodeJson(raw: Uint8Array): unknown {
+  if (raw.byteLength === 0) return reject('malformed_json', null, 'message is empty: a record with no value (a tombstone, say) holds no report');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);

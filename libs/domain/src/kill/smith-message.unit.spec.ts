@@ -198,6 +198,7 @@ describe('parseSmithKillMessage: refused messages', () => {
     ['a missing payload', { version: '1.0', message_type: 'KILL_REPORT' }, 'payload'],
     ['a string payload', envelope('demo-1'), 'payload'],
     ['a numeric correlation_id', envelope(DEMO_PAYLOAD, { correlation_id: 42 }), 'correlation_id'],
+    ['a correlation_id with half a character', envelope(DEMO_PAYLOAD, { correlation_id: 'c-\ud800' }), 'correlation_id'],
     ['a reply_to that is no topic name', envelope(DEMO_PAYLOAD, { reply_to: '../responses' }), 'reply_to'],
     ['an unknown envelope field', envelope(DEMO_PAYLOAD, { priority: 'high' }), 'priority'],
   ])('refuses %s as invalid_envelope', (_, message, field) => {
@@ -307,6 +308,28 @@ describe('parseSmithKillMessage: refused messages', () => {
       expect(failure.reason).toContain('is not an ISO-8601 date-time with a timezone');
     },
   );
+
+  it.each([
+    ['0000-06-01T00:00:00Z', '0000-06-01T00:00:00.000Z'],
+    ['0000-01-01T00:00:00+01:00', '-000001-12-31T23:00:00.000Z'],
+    ['1969-12-31T23:59:59Z', '1969-12-31T23:59:59.000Z'],
+    ['9999-12-31T23:00:00-05:00', '+010000-01-01T04:00:00.000Z'],
+  ])('refuses timestamp %j, outside the years 1970 to 9999 (%s)', (timestamp, utc) => {
+    expect(failureOf(withPayload({ timestamp }))).toEqual({
+      code: 'invalid_field',
+      field: 'payload.timestamp',
+      reason: `payload.timestamp "${timestamp}" is ${utc} in UTC, outside the years 1970 to 9999`,
+    });
+  });
+
+  it('accepts the first instant of 1970 and the last of 9999', () => {
+    expect(parseSmithKillMessage(withPayload({ timestamp: '1970-01-01T00:00:00Z' })).ok).toBe(true);
+    expect(parseSmithKillMessage(withPayload({ timestamp: '9999-12-31T23:59:59.999Z' })).ok).toBe(true);
+  });
+
+  it('refuses an empty message, saying it is empty rather than quoting a parser', () => {
+    expect(failureOf(new Uint8Array(0))).toEqual({ code: 'malformed_json', field: null, reason: 'message is empty: a record with no value (a tombstone, say) holds no report' });
+  });
 
   describe('a kill dated after the report was received', () => {
     const receivedAt = '2026-02-11T12:00:00.000Z';

@@ -1,7 +1,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import type { MedicConfig } from '@medic/config';
 import type { JsonObject, ThreatIndicator } from '@medic/domain';
-import { exactField, type ExactField, type FieldCaps } from './exact-fields';
+import { capsAskedFor, exactField, type ExactField, type FieldCaps } from './exact-fields';
 import { fieldOf, Ignored, readBuckets, readCount, readIndicator, type IndicatorFields } from './read-siem';
 import { mapping } from './seed';
 import { SiemError, type SiemAnswer, type SiemClient, type SiemDocument, type SiemQuery } from './siem-client';
@@ -147,7 +147,7 @@ export class ElasticsearchSiem implements SiemClient {
     const known = this.exactFields.get(key);
     if (known && now - known.at < EXACT_FIELDS_TTL_MS) return known.fields;
     const found = this.call(() =>
-      this.client.fieldCaps({ index: pattern, fields: wanted.flatMap((field) => [field, `${field}.keyword`]), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: timeoutMs }),
+      this.client.fieldCaps({ index: pattern, fields: wanted.flatMap(capsAskedFor), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: timeoutMs }),
     ).then((caps) => {
       const hasIndices = (Array.isArray(caps.indices) ? caps.indices : [caps.indices]).filter(Boolean).length > 0;
       return new Map(wanted.map((field) => [field, exactField(caps.fields as FieldCaps, field, pattern, { hasIndices, required: field === this.settings.fields.module })]));
@@ -409,8 +409,8 @@ type SearchError = { reason?: unknown; caused_by?: SearchError; root_cause?: Sea
  * unknown, not empty (a clean record is exactly what it would otherwise say),
  * and the kill's context counts as unavailable (see `failed`).
  */
-function answered(response: unknown, where: string, ignored: Ignored): { hits?: { hits?: unknown }; aggregations?: unknown } | undefined {
-  const r = response as { error?: SearchError; _shards?: { failed?: unknown; failures?: { reason?: SearchError }[] }; hits?: { hits?: unknown }; aggregations?: unknown } | undefined;
+export function answered(response: unknown, where: string, ignored: Ignored): { hits?: { hits?: unknown }; aggregations?: unknown } | undefined {
+  const r = response as { error?: SearchError; timed_out?: unknown; _shards?: { failed?: unknown; failures?: { reason?: SearchError }[] }; hits?: { hits?: unknown }; aggregations?: unknown } | undefined;
   const failedShards = typeof r?._shards?.failed === 'number' ? r._shards.failed : 0;
   const failure =
     r === undefined || r === null
@@ -419,7 +419,9 @@ function answered(response: unknown, where: string, ignored: Ignored): { hits?: 
         ? `its search failed: ${reasonOf(r.error)}`
         : failedShards > 0
           ? `${failedShards} shards of its search failed: ${reasonOf(r._shards?.failures?.[0]?.reason ?? {})}`
-          : null;
+          : r.timed_out === true
+            ? 'its search timed out, with what it had found by then'
+            : null;
   if (failure === null) return r;
   ignored.fail(where, failure);
   return undefined;

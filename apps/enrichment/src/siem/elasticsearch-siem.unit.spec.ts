@@ -1,4 +1,5 @@
-import { byModule, chunksOf, slices } from './elasticsearch-siem';
+import { answered, byModule, chunksOf, slices } from './elasticsearch-siem';
+import { Ignored } from './read-siem';
 import type { SiemQuery } from './siem-client';
 
 const query = (killId: string, module: string): SiemQuery => ({ killId, module, from: '2026-01-12T12:00:00.000Z', to: '2026-02-11T12:00:00.000Z' });
@@ -26,5 +27,26 @@ describe('how a round of kills is split into searches', () => {
   it('asks the indicators of at most so many modules in one search', () => {
     const groups = byModule(['a', 'b', 'c'].map((m) => query(`${m}1`, m)));
     expect(slices(groups, 2).map((chunk) => chunk.map((g) => g[0]!.module))).toEqual([['a', 'b'], ['c']]);
+  });
+});
+
+describe("one search's answer in an msearch", () => {
+  const hits = { hits: { hits: [{ _source: {} }] } };
+
+  it('is used when every shard answered in time', () => {
+    const ignored = new Ignored();
+    expect(answered({ ...hits, timed_out: false, _shards: { total: 1, successful: 1, failed: 0 } }, 'indicators', ignored)).toMatchObject(hits);
+    expect(ignored.failed).toBeNull();
+  });
+
+  it.each([
+    ['failed', { error: { reason: 'no such index' } }, 'indicators: its search failed: no such index'],
+    ['some shards failed', { ...hits, _shards: { total: 2, successful: 1, failed: 1, failures: [{ reason: { reason: 'shard gone' } }] } }, 'indicators: 1 shards of its search failed: shard gone'],
+    // What a search's own timeout gives: the hits found by then, every shard counted successful.
+    ['timed out', { ...hits, timed_out: true, _shards: { total: 1, successful: 1, failed: 0 } }, 'indicators: its search timed out, with what it had found by then'],
+  ])('is unknown, not clean, when its search %s', (_what, response, reason) => {
+    const ignored = new Ignored();
+    expect(answered(response, 'indicators', ignored)).toBeUndefined();
+    expect(ignored.failed).toBe(reason);
   });
 });

@@ -31,15 +31,23 @@ export interface ExactField {
  * name is then likely wrong, and nothing could ever be found.
  */
 export function exactField(caps: FieldCaps, field: string, pattern: string, opts: { readonly hasIndices: boolean; readonly required: boolean }): ExactField {
+  const nested = nestedParentOf(caps, field);
+  if (nested !== null) {
+    return {
+      name: field,
+      problem: `${nested} is mapped as nested in ${pattern}, so ${field} within it can be neither matched nor counted by a plain query (map ${nested} as an object)`,
+      partial: null,
+    };
+  }
   const own = caps[field];
   if (own === undefined) {
     const problem = opts.required && opts.hasIndices ? `no index of ${pattern} has a field ${field} (check siem.elasticsearch.fields)` : null;
     return { name: field, problem, partial: null };
   }
-  const exactTypes = Object.values(own).filter((t) => t.aggregatable === true).length;
+  const exactTypes = Object.entries(own).filter(([type, c]) => isExact(type, c)).length;
   if (exactTypes === Object.keys(own).length) return { name: field, problem: null, partial: null };
   const keyword = caps[`${field}.keyword`];
-  if (keyword !== undefined && Object.values(keyword).every((t) => t.aggregatable === true)) {
+  if (keyword !== undefined && Object.entries(keyword).every(([type, c]) => isExact(type, c))) {
     const partial =
       exactTypes > 0 ? `mapped as keyword in some indices of ${pattern} and as text in others: counted by ${field}.keyword, so only in the indices that have it` : null;
     return { name: `${field}.keyword`, problem: null, partial };
@@ -49,4 +57,27 @@ export function exactField(caps: FieldCaps, field: string, pattern: string, opts
     problem: `${field} is analysed text in ${pattern} with no keyword sub-field, so it can be neither matched exactly nor counted (map it as keyword)`,
     partial: null,
   };
+}
+
+/** Analysed text: split into words, so never matched by exact value, even where fielddata makes it aggregatable. */
+const ANALYSED = new Set(['text', 'match_only_text', 'annotated_text', 'search_as_you_type']);
+
+function isExact(type: string, caps: { readonly aggregatable?: boolean }): boolean {
+  return caps.aggregatable === true && !ANALYSED.has(type);
+}
+
+/** What `_field_caps` is asked about a field: the field, its keyword sub-field, and the objects it lies in. */
+export function capsAskedFor(field: string): string[] {
+  const parts = field.split('.');
+  return [field, `${field}.keyword`, ...parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'))];
+}
+
+/** The object the field lies in that some index maps as nested, if any: a plain term query or aggregation finds nothing inside it. */
+function nestedParentOf(caps: FieldCaps, field: string): string | null {
+  const parts = field.split('.');
+  for (let i = 1; i < parts.length; i++) {
+    const parent = parts.slice(0, i).join('.');
+    if (caps[parent]?.['nested'] !== undefined) return parent;
+  }
+  return null;
 }

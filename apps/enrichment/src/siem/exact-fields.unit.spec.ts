@@ -1,4 +1,4 @@
-import { exactField, type FieldCaps } from './exact-fields';
+import { capsAskedFor, exactField, type FieldCaps } from './exact-fields';
 
 const KEYWORD = { keyword: { aggregatable: true } };
 const TEXT = { text: { aggregatable: false } };
@@ -27,6 +27,24 @@ describe('the exact name of a configured field', () => {
       'user.name is analysed text in events* with no keyword sub-field, so it can be neither matched exactly nor counted (map it as keyword)',
     );
     expect(exactField({ 'user.name': TEXT, 'user.name.keyword': TEXT }, 'user.name', 'events*', ANY).problem).not.toBeNull();
+  });
+
+  it('is a problem where the field is text made aggregatable (fielddata): it is still split into words', () => {
+    expect(exactField({ 'service.name': { text: { aggregatable: true } } }, 'service.name', 'indicators*', ANY).problem).toMatch(/^service\.name is analysed text in indicators\* with no keyword sub-field/);
+    expect(exactField({ 'service.name': { text: { aggregatable: true } }, 'service.name.keyword': KEYWORD }, 'service.name', 'indicators*', ANY).name).toBe('service.name.keyword');
+  });
+
+  it('is a problem where the field lies in an object some index maps as nested', () => {
+    const caps: FieldCaps = { service: { nested: { aggregatable: false } }, 'service.name': KEYWORD };
+    expect(exactField(caps, 'service.name', 'indicators*', ANY).problem).toBe(
+      'service is mapped as nested in indicators*, so service.name within it can be neither matched nor counted by a plain query (map service as an object)',
+    );
+    expect(exactField({ service: { object: { aggregatable: false } }, 'service.name': KEYWORD }, 'service.name', 'indicators*', ANY).problem).toBeNull();
+  });
+
+  it('asks about the field, its keyword sub-field and each object it lies in', () => {
+    expect(capsAskedFor('threat.indicator.score')).toEqual(['threat.indicator.score', 'threat.indicator.score.keyword', 'threat', 'threat.indicator']);
+    expect(capsAskedFor('tags')).toEqual(['tags', 'tags.keyword']);
   });
 
   it('is no problem where no index maps it: there is nothing to find, unless the module field is missing from indices that exist', () => {

@@ -21,22 +21,31 @@ const MAX_TEXT = 512;
 const MAX_TAGS = 20;
 const MAX_IGNORED = 50;
 
-/** A field of a document by its dotted name, nested (`{a:{b:1}}`) or flat (`{"a.b":1}`). */
+/**
+ * A field of a document by its dotted name, nested (`{a:{b:1}}`) or flat
+ * (`{"a.b":1}`). A document may hold it under more than one of those
+ * spellings, which Elasticsearch indexes as one field with several values:
+ * it is then the list of them, as a field given several values would be, so
+ * that no reader takes one of them and misses the others.
+ */
 export function fieldOf(doc: unknown, path: string): unknown {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const found = valuesOf(doc, path);
+  return found.length === 0 ? undefined : found.length === 1 ? found[0] : found;
+}
+
+/** Every value the document holds under the dotted name, one per spelling. */
+function valuesOf(doc: unknown, path: string): unknown[] {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return [];
   const record = doc as Record<string, unknown>;
-  if (Object.hasOwn(record, path)) return record[path];
-  const dot = path.indexOf('.');
-  if (dot < 0) return undefined;
-  // Try every split: "threat.indicator.score" may be {threat:{indicator:{score}}} or {"threat.indicator":{score}}.
-  for (let i = dot; i >= 0; i = path.indexOf('.', i + 1)) {
+  const found: unknown[] = [];
+  // A null is no value, as Elasticsearch indexes it.
+  if (Object.hasOwn(record, path) && record[path] !== undefined && record[path] !== null) found.push(record[path]);
+  // Every split: "threat.indicator.score" may be {threat:{indicator:{score}}}, {"threat.indicator":{score}} or {"threat.indicator.score"}.
+  for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) {
     const head = path.slice(0, i);
-    if (Object.hasOwn(record, head)) {
-      const found = fieldOf(record[head], path.slice(i + 1));
-      if (found !== undefined) return found;
-    }
+    if (Object.hasOwn(record, head)) found.push(...valuesOf(record[head], path.slice(i + 1)));
   }
-  return undefined;
+  return found;
 }
 
 export class Ignored {
@@ -85,7 +94,7 @@ export function readIndicator(source: unknown, index: number, fields: IndicatorF
   const rawScore = fieldOf(source, fields.indicatorScore);
   const score = typeof rawScore === 'string' && rawScore.trim() !== '' ? Number(rawScore) : rawScore;
   if (typeof score !== 'number' || !Number.isFinite(score)) {
-    ignored.add(at(fields.indicatorScore), rawScore === undefined ? 'missing' : 'not a number');
+    ignored.add(at(fields.indicatorScore), rawScore === undefined ? 'missing' : Array.isArray(rawScore) ? `${rawScore.length} values where one score is expected` : 'not a number');
     return null;
   }
   if (score < 0 || score > 1) {

@@ -25,6 +25,16 @@ describe('reading the SIEM defensively', () => {
     expect(fieldOf(null, 'a')).toBeUndefined();
   });
 
+  it('gives every value of a field spelt more than one way in a document, as Elasticsearch indexes them all', () => {
+    const twice = { 'threat.indicator.score': 0.05, threat: { indicator: { name: '203.0.113.66', score: 0.99 } } };
+    expect(fieldOf(twice, 'threat.indicator.score')).toEqual([0.05, 0.99]);
+    expect(fieldOf({ 'threat.indicator.score': null, threat: { indicator: { score: 0.99 } } }, 'threat.indicator.score')).toBe(0.99);
+    const ignored = new Ignored();
+    // Neither score is taken: the harmless one would hide the other.
+    expect(readIndicator(twice, 4, FIELDS, ignored)).toBeNull();
+    expect(ignored.list()).toEqual(['indicators[4].threat.indicator.score: 2 values where one score is expected']);
+  });
+
   it('reads a well-formed indicator as it is', () => {
     const ignored = new Ignored();
     expect(readIndicator(good, 0, FIELDS, ignored)).toEqual({ indicatorType: 'ip', value: '10.0.0.9', threatScore: 0.8, source: 'intel', lastSeen: '2026-02-10T07:00:00.000Z', tags: ['c2'] });

@@ -1,3 +1,5 @@
+import { printable, shorten } from '@medic/domain';
+
 /** One problem found in the configuration. */
 export interface ConfigIssue {
   /** Dotted config path (`risk.weights.severity`), the env var name, or `(file)` for unreadable YAML. */
@@ -20,6 +22,11 @@ export class ConfigError extends Error {
 
 function formatIssues(issues: readonly ConfigIssue[], source: string | undefined): string {
   const where = source === undefined ? '' : ` (${source})`;
-  const lines = issues.map((issue) => `  ${issue.key}: ${issue.message}`);
+  // Keys and values come from a file or the environment as anyone wrote them: each issue is one printable line, cut short.
+  const lines = issues.map((issue) => `  ${shown(issue.key, 128)}: ${shown(issue.message, 512)}`);
   return [`Invalid Medic configuration${where}:`, ...lines].join('\n');
+}
+
+function shown(text: string, max: number): string {
+  return printable(shorten(text, max));
 }

@@ -12,12 +12,14 @@ import { ed25519PublicKey } from './signing-keys';
 // Every key has a safe default (observer mode, auto-approval off), so an empty file is a valid config.
 // Objects are strict: an unknown key is a typo until proven otherwise.
 
-const score = z.number().min(0, 'must be within [0,1]').max(1, 'must be within [0,1]');
-const openScore = z.number().gt(0, 'must be within (0,1)').lt(1, 'must be within (0,1)');
-const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().nonnegative();
-const positiveNumber = z.number().positive();
-const port = z.number().int().min(1, 'must be a port in 1..65535').max(65_535, 'must be a port in 1..65535');
+/** Every number of the config: YAML's .inf (or 1e400) is a number too, and would make every duration built from it invalid. */
+const num = () => z.number().finite('must be a finite number');
+const score = num().min(0, 'must be within [0,1]').max(1, 'must be within [0,1]');
+const openScore = num().gt(0, 'must be within (0,1)').lt(1, 'must be within (0,1)');
+const positiveInt = num().int().positive();
+const nonNegativeInt = num().int().nonnegative();
+const positiveNumber = num().positive();
+const port = num().int().min(1, 'must be a port in 1..65535').max(65_535, 'must be a port in 1..65535');
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const bool = (value: boolean) => z.boolean().default(value);
 const topic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)');
@@ -60,11 +62,11 @@ const thresholds = z
 
 const weights = z
   .object({
-    smith_confidence: z.number().nonnegative().default(0.3),
-    siem_risk_score: z.number().nonnegative().default(0.25),
-    false_positive_history: z.number().nonnegative().default(0.2),
-    module_criticality: z.number().nonnegative().default(0.15),
-    severity: z.number().nonnegative().default(0.1),
+    smith_confidence: num().nonnegative().default(0.3),
+    siem_risk_score: num().nonnegative().default(0.25),
+    false_positive_history: num().nonnegative().default(0.2),
+    module_criticality: num().nonnegative().default(0.15),
+    severity: num().nonnegative().default(0.1),
   })
   .strict()
   .superRefine((w, ctx) => {
@@ -178,8 +180,8 @@ export const medicConfigSchema = z
         retry: z
           .object({
             max_attempts: positiveInt.default(3),
-            backoff_seconds: z.number().nonnegative().default(2),
-            max_backoff_seconds: z.number().nonnegative().default(30),
+            backoff_seconds: num().nonnegative().default(2),
+            max_backoff_seconds: num().nonnegative().default(30),
             jitter: bool(true),
           })
           .strict()
@@ -264,9 +266,9 @@ export const medicConfigSchema = z
         health_check_interval_seconds: positiveNumber.default(30),
         max_retry_attempts: nonNegativeInt.default(2),
         /** A kill of a module this long after its resurrection was confirmed stable is a re-kill of it. */
-        rekill_window_minutes: z.number().nonnegative().default(10),
+        rekill_window_minutes: num().nonnegative().default(10),
         /** A watched module found stopped or gone waits this long for its kill report (a re-kill) before it is an anomaly. */
-        kill_report_grace_seconds: z.number().nonnegative().max(3_600).default(5),
+        kill_report_grace_seconds: num().nonnegative().max(3_600).default(5),
         /** How long one call on the container engine may take before it counts as the engine not answering. */
         engine_timeout_seconds: positiveNumber.default(30),
         rollback: z
@@ -278,10 +280,10 @@ export const medicConfigSchema = z
         /** Dependencies before dependents: kills reported within window_seconds of each other form a cascade (0: no order). */
         cascade: z
           .object({
-            window_seconds: z.number().nonnegative().max(86_400).default(60),
-            max_wait_seconds: z.number().nonnegative().max(86_400).default(300),
+            window_seconds: num().nonnegative().max(86_400).default(60),
+            max_wait_seconds: num().nonnegative().max(86_400).default(300),
             /** A held-back dependent is resumed when what it waits for settles; besides, it looks again this often. */
-            recheck_seconds: z.number().min(1).max(3_600).default(10),
+            recheck_seconds: num().min(1).max(3_600).default(10),
           })
           .strict()
           .default({}),
@@ -305,7 +307,7 @@ export const medicConfigSchema = z
             request_timeout_seconds: positiveNumber.default(10),
             // Per API key (per client address for requests without a valid key); 0 requests a second: no limit.
             rate_limit: z
-              .object({ requests_per_second: z.number().nonnegative().default(100), burst: positiveInt.default(200) })
+              .object({ requests_per_second: num().nonnegative().default(100), burst: positiveInt.default(200) })
               .strict()
               .default({}),
             // HTTPS: a certificate and its key (PEM files), or neither for plain HTTP; a client CA asks every client for a certificate it signed.
@@ -342,7 +344,7 @@ export const medicConfigSchema = z
           .strict()
           .default({}),
         threshold_adjustment: z
-          .object({ enabled: bool(false), max_adjustment_percent: z.number().min(0).max(100).default(10) })
+          .object({ enabled: bool(false), max_adjustment_percent: num().min(0).max(100).default(10) })
           .strict()
           .default({}),
       })

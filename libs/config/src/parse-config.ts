@@ -64,7 +64,13 @@ function unique(issues: readonly ConfigIssue[]): ConfigIssue[] {
 function readYaml(text: string): { value: unknown; issues: ConfigIssue[] } {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return { value: {}, issues: doc.errors.map((e) => yamlIssue(e.message, e.linePos?.[0])) };
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The YAML library refuses to expand aliases past a bound (a "billion laughs" file).
+    return { value: {}, issues: [{ key: FILE_KEY, message: `cannot be read: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
   if (value === null || value === undefined) return { value: {}, issues: [] };
   if (hasCycle(value)) return { value: {}, issues: [{ key: FILE_KEY, message: 'a YAML alias refers to itself' }] };
   if (!isPlainObject(value)) return { value: {}, issues: [{ key: FILE_KEY, message: 'must be a YAML mapping of keys' }] };

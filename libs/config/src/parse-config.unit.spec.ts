@@ -348,6 +348,20 @@ describe('parseConfig: invalid values stop with the key named', () => {
     expect(error.message).toMatch(/^ {2}mode\.current: Invalid enum value/m);
     expect(error.message).toMatch(/^ {2}metrics\.port: must be a port in 1\.\.65535$/m);
   });
+
+  it('repeats what was written on one printable line each, cut short: no escape sequence reaches the terminal', () => {
+    let thrown: unknown;
+    try {
+      parseConfig(`"k\\e]0;pwn\\a": 1\nmode:\n  current: "\\e[2J${'x'.repeat(2_000)}\\ny"\n`);
+    } catch (error) {
+      thrown = error;
+    }
+    const message = (thrown as ConfigError).message;
+    expect([...message].filter((c) => c !== '\n' && (c < ' ' || c === '\u007f'))).toEqual([]);
+    expect(message.split('\n')).toHaveLength(3);
+    expect(message).toContain('k\\u001b]0;pwn\\u0007: unknown key');
+    expect(message.split('\n').every((line) => line.length < 700)).toBe(true);
+  });
 });
 
 describe("parseConfig: the topics Smith's answers come on", () => {
@@ -409,6 +423,15 @@ describe('parseConfig: unreadable YAML', () => {
 
   it.each([['- observer\n'], ['just text\n'], ['a: &x [*x]\n']])('rejects a document that is not a plain mapping of keys: %j', (yaml) => {
     expect(keysOf(() => parseConfig(yaml))).toEqual(['(file)']);
+  });
+
+  it("reports a file whose aliases expand past all bounds as the file's issue, not a crash", () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+    expect(issuesOf(() => parseConfig(`${bomb}\n`))).toEqual([{ key: '(file)', message: expect.stringMatching(/^cannot be read: .*alias/i) }]);
+  });
+
+  it.each(['.inf', '-.inf', '1e400'])('rejects %s where a number belongs: no duration or score is infinite', (value) => {
+    expect(issuesOf(() => parseConfig(`siem:\n  timeout_seconds: ${value}\n`))).toContainEqual({ key: 'siem.timeout_seconds', message: 'must be a finite number' });
   });
 
   it('rejects a __proto__ key as unknown instead of following it', () => {

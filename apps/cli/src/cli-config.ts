@@ -3,22 +3,15 @@ import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
 import { printable, shorten } from '@medic/domain';
 import { kafkaAnswers, repoRoot } from '@medic/devstack';
-import { createKafka, kafkaSettings } from '@medic/eventlog';
+import { clientSecurity, createKafka, kafkaSettings } from '@medic/eventlog';
 import { configureLogging } from '@medic/observability';
-import { medicHome, readEndpoints } from './endpoints';
+import { CliError } from './cli-error';
+import { endpoint, medicHome, readEndpoints } from './endpoints';
 
 /** How long a broker may take to answer before a command gives up on it. */
 const BROKER_CONNECT_MS = 2_000;
 
-/** A message for the user and a non-zero exit, not a stack trace. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { CliError } from './cli-error';
 
 /** How much of what the user typed an error message repeats. */
 const SHOWN_MAX = 128;
@@ -43,11 +36,15 @@ export function logToStderr(write: (text: string) => void = (text) => process.st
  * database is named — the stack a running `medic up` wrote to .medic/endpoints.json.
  */
 export function cliConfig(env: NodeJS.ProcessEnv = process.env): MedicConfig {
-  const endpoints = readEndpoints(medicHome(repoRoot(), env));
+  const file = readEndpoints(medicHome(repoRoot(), env));
   const merged = { ...env };
-  if (endpoints && !env.KAFKA_BROKERS && !env.SMITH_EVENT_BUS_URL) merged.KAFKA_BROKERS = endpoints.kafka.brokers;
-  if (endpoints && !env.DATABASE_URL) merged.DATABASE_URL = endpoints.postgres.url;
-  if (endpoints?.elasticsearch && !env.SIEM_ENDPOINT) merged.SIEM_ENDPOINT = endpoints.elasticsearch.url;
+  if (file !== null) {
+    // Only what the environment does not name is taken from the file, and each is checked as it is taken.
+    if (!env.KAFKA_BROKERS && !env.SMITH_EVENT_BUS_URL) merged.KAFKA_BROKERS = endpoint(file, 'kafka.brokers', 'KAFKA_BROKERS');
+    if (!env.DATABASE_URL) merged.DATABASE_URL = endpoint(file, 'postgres.url', 'DATABASE_URL');
+    const siem = env.SIEM_ENDPOINT ? null : endpoint(file, 'elasticsearch.url', 'SIEM_ENDPOINT', { optional: true });
+    if (siem !== null) merged.SIEM_ENDPOINT = siem;
+  }
   return loadConfig({ env: merged });
 }
 
@@ -68,12 +65,14 @@ export function readInputFile(file: string): string {
  */
 export async function cliKafka(config: MedicConfig, clientId: string): Promise<Kafka> {
   const brokers = kafkaBrokerList(config);
-  if (!(await kafkaAnswers(brokers, BROKER_CONNECT_MS))) {
+  // Read first: a TLS file that cannot be read is a config error, and the brokers are asked over TLS and SASL as configured.
+  const settings = kafkaSettings(config, clientId);
+  if (!(await kafkaAnswers(brokers, BROKER_CONNECT_MS, clientSecurity(settings.security)))) {
     throw new CliError(
       `no Kafka broker answers at ${brokers.join(', ')} (kafka.brokers): start Medic with \`npm start\` (its stack is found through ${medicHome(repoRoot(), process.env)}/endpoints.json), or name the brokers with KAFKA_BROKERS`,
     );
   }
-  return createKafka(kafkaSettings(config, clientId));
+  return createKafka(settings);
 }
 
 /** Which of `topics` the cluster holds: reading a topic that is not there would retry for twenty seconds, then fail vaguely. */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { printable, shorten } from '@medic/domain';
+import { CliError } from './cli-error';
 
 /** What `medic up` tells the world about the stack it runs (.medic/endpoints.json). */
 export interface Endpoints {
@@ -31,14 +33,46 @@ export function writeEndpoints(home: string, endpoints: Endpoints): string {
   return path;
 }
 
-export function readEndpoints(home: string): Endpoints | null {
+/** `endpoints.json` as read, before any of its addresses is taken (see `endpoint`). */
+export interface EndpointsFile {
+  readonly path: string;
+  /** The parsed document; undefined when the file is not JSON. */
+  readonly document: unknown;
+  /** Why the file could not be read as JSON, if it could not. */
+  readonly unreadable: string | null;
+}
+
+/** The stack's endpoints file in `home`, or null when there is none (no `medic up` runs there). */
+export function readEndpoints(home: string): EndpointsFile | null {
   const path = endpointsPath(home);
   if (!existsSync(path)) return null;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Endpoints;
-  } catch {
-    return null;
+    return { path, document: JSON.parse(readFileSync(path, 'utf8')) as unknown, unreadable: null };
+  } catch (error) {
+    return { path, document: undefined, unreadable: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * One address from the endpoints file (`kafka.brokers`, `postgres.url`…),
+ * checked: a file that is not JSON, or that lacks an address a command needs
+ * or holds something else there, is a usage error naming the file, the
+ * address and the variable that names it instead. An optional one (the
+ * SIEM's, the container engine's: not every stack has them) may be absent.
+ */
+export function endpoint(file: EndpointsFile, address: string, variable: string): string;
+export function endpoint(file: EndpointsFile, address: string, variable: string, opts: { readonly optional: true }): string | null;
+export function endpoint(file: EndpointsFile, address: string, variable: string, opts: { readonly optional?: boolean } = {}): string | null {
+  const instead = `delete it if no \`medic up\` runs with this MEDIC_HOME, or set ${variable}`;
+  if (file.unreadable !== null) throw new CliError(`${file.path} is not JSON as \`medic up\` writes it (${printable(shorten(file.unreadable, 128))}): ${instead}`, 2);
+  let value: unknown = file.document;
+  for (const name of address.split('.')) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+  if (value === undefined && opts.optional === true) return null;
+  if (typeof value !== 'string' || value.trim() === '') {
+    const found = value === undefined ? 'none' : typeof value === 'string' ? 'an empty string' : Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`;
+    throw new CliError(`${file.path} has no ${address} as \`medic up\` writes it (found ${found}): ${instead}`, 2);
+  }
+  return value;
 }
 
 /** A key `medic up` made: 24 random bytes, base64url. */

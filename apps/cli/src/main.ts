@@ -27,6 +27,13 @@ async function run(): Promise<number> {
   }
 }
 
+// A reader that stops early (`medic … | head`) closes the pipe: the output is not wanted any more, which is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
 dropKnownWarnings();
 logToStderr();
 void run().then((code) => process.exit(code));

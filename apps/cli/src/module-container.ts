@@ -2,12 +2,13 @@ import Docker from 'dockerode';
 import { repoRoot } from '@medic/devstack';
 import { DEFAULT_ENGINE_SOCKET, DockerEngine, MODULE_LABEL, type ContainerInfo } from '@medic/containers';
 import { CliError } from './cli-config';
-import { medicHome, readEndpoints } from './endpoints';
+import { endpoint, medicHome, readEndpoints } from './endpoints';
 
 /** The container engine Medic uses: DOCKER_HOST, else the one a running `medic up` names, else the default socket. */
 function engineClient(env: NodeJS.ProcessEnv): { docker: Docker; where: string } {
   if (env.DOCKER_HOST) return { docker: new Docker(), where: env.DOCKER_HOST };
-  const socket = readEndpoints(medicHome(repoRoot(), env))?.docker?.socket;
+  const file = readEndpoints(medicHome(repoRoot(), env));
+  const socket = file === null ? null : endpoint(file, 'docker.socket', 'DOCKER_HOST', { optional: true });
   if (socket) return { docker: new Docker({ socketPath: socket }), where: `unix://${socket}` };
   return { docker: new Docker(), where: `unix://${DEFAULT_ENGINE_SOCKET}` };
 }

@@ -1,6 +1,6 @@
 import { isValidTopicName, VETO_ANSWER_TYPE, VETO_DECISIONS, type VetoDecision } from '@medic/domain';
 import { parseCommandArgs } from './cli-args';
-import { CliError } from './cli-config';
+import { CliError, shown } from './cli-config';
 
 /** How the simulated Smith answers: one of spec 4.4's decisions, or not at all. */
 export const ANSWER_POLICIES = [...VETO_DECISIONS, 'silent'] as const;
@@ -28,7 +28,7 @@ export function parseSmithAnswer(args: readonly string[]): SmithAnswerOptions {
   if (policy === undefined) throw new CliError(`--policy is required\n${ANSWER_USAGE}`, 2);
   if (!(ANSWER_POLICIES as readonly string[]).includes(policy)) throw new CliError(`--policy must be one of ${ANSWER_POLICIES.join(', ')}`, 2);
   if (values.once && values.count !== undefined) throw new CliError(`--once and --count exclude each other\n${ANSWER_USAGE}`, 2);
-  if (values.count !== undefined && !/^[1-9]\d{0,5}$/.test(values.count)) throw new CliError('--count must be a whole number ≥ 1', 2);
+  if (values.count !== undefined && !/^[1-9]\d{0,5}$/.test(values.count)) throw new CliError(`--count must be a whole number from 1 to 999999, not ${shown(values.count)}\n${ANSWER_USAGE}`, 2);
   const reason = values.reason ?? `smith-simulator: ${policy}`;
   if (reason.length > 2_000) throw new CliError('--reason must be at most 2,000 characters', 2);
   return {

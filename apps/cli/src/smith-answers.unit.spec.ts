@@ -51,8 +51,9 @@ describe('medic smith answer', () => {
   });
 
   it.each([
-    [['--policy', 'veto', '--count', '-3'], /^--count must be a whole number ≥ 1$/],
-    [['--policy', 'veto', '--count=-3'], /^--count must be a whole number ≥ 1$/],
+    [['--policy', 'veto', '--count', '-3'], /^--count must be a whole number from 1 to 999999, not -3\nusage: /],
+    [['--policy', 'veto', '--count=-3'], /^--count must be a whole number from 1 to 999999, not -3\nusage: /],
+    [['--policy', 'veto', '--count', '9999999'], /^--count must be a whole number from 1 to 999999, not 9999999\nusage: /],
     [['--policy'], /^--policy needs a value \(one of approve, veto, defer, silent\)\n/],
     [['--policy', 'veto', '--colour', 'red'], /^unknown option --colour; known: --policy, --reason, --evidence, --count, --once\n/],
   ])('refuses %j saying what is wrong', (args, message) => {

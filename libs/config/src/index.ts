@@ -4,7 +4,7 @@ export type { ApiKeyEntry, ApiRole, DeepReadonly, LogLevel, MedicConfig } from '
 export { DEFAULT_CONFIG_PATH, loadConfig, type LoadConfigOptions } from './load-config';
 export { parseConfig } from './parse-config';
 export { ed25519PublicKey } from './signing-keys';
-export { REDACTED, redactConfig } from './redact-config';
+export { REDACTED, redactConfig, redactUrlPassword } from './redact-config';
 export { enrichmentWaitMs, kafkaBrokerList, replyTopicsOf, toCascadeSettings, toDecisionThresholds, toMonitorSettings, toPolicySettings, toRiskSettings, toStandingSettings, toVetoSettings } from './settings.mappers';
 export type { ProbeConfig } from './config.types';
 export { checkConfigFiles, readKafkaSecurity, readSiemCa, readWebTls, type KafkaSecurity, type WebTls } from './tls-files';

@@ -18,7 +18,8 @@ export function redactConfig(c: MedicConfig): MedicConfig {
   });
 }
 
-function redactUrlPassword(text: string): string {
+/** The URL with its password masked, for messages and logs; text that is no URL is not shown at all. */
+export function redactUrlPassword(text: string): string {
   try {
     const url = new URL(text);
     if (url.password === '') return text;

@@ -13,7 +13,7 @@ export {
   type LoggedEvent,
 } from './envelope';
 export { onLogConsumerLost, whenConsumerGivenUp } from './consumer-lost';
-export { createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
+export { clientSecurity, createKafka, ensureTopics, logConsumerConfig, parseBrokers, provisionTopics, type KafkaSettings, type TopicSpec } from './kafka';
 export { EventLog, type LogTopics } from './event-log';
 export { TransactionalProcessor, type BatchHandler, type BatchTimings, type StatelessBatchHandler, type StepResult, type Output, type ProcessorBatch, type ProcessorOptions } from './transactional-processor';
 export { advanceOffset, applyRecords, applyRecordsToAll, clearProjection, lockProjection, readTallies, refoldIfChanged, ProjectionOffset, readStream, storedOffset, tallyChanges, type AnyProjection, type Applied, type Positioned, type Projection, type RawRecords, type ReadRecords, type StreamProjection } from './projection';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, parseConfig, type MedicConfig } from '@medic/config';
-import { startKafka, type KafkaHandle } from '@medic/devstack';
+import { kafkaAnswers, startKafka, type KafkaHandle } from '@medic/devstack';
 import { makeTestCertificates } from '@medic/testing';
-import { createKafka, EOS_PRODUCER } from './kafka';
+import { clientSecurity, createKafka, EOS_PRODUCER } from './kafka';
 import { kafkaSettings } from './nest/core.module';
 
 /**
@@ -68,6 +68,15 @@ describe('Kafka over TLS with SASL (kafka.tls, kafka.sasl)', () => {
     const read = new Promise<string>((resolve) => void consumer.run({ eachMessage: ({ message }) => Promise.resolve(resolve(message.value!.toString())) }));
     expect(await read).toBe('over TLS');
     await consumer.disconnect();
+  });
+
+  it("answers the CLI's quick broker check over TLS and SASL, and only so", async () => {
+    const security = (config: MedicConfig) => clientSecurity(kafkaSettings(config, 'tls-test').security);
+    const secured = [broker.securedBrokers ?? 'no secured listener'];
+    expect(await kafkaAnswers(secured, 5_000, security(parseConfig(yaml())))).toBe(true);
+    // In plaintext, or with a wrong password, the secured listener does not answer a Kafka client.
+    expect(await kafkaAnswers(secured, 2_000)).toBe(false);
+    expect(await kafkaAnswers(secured, 5_000, security(parseConfig(yaml({ password: 'guess' }))))).toBe(false);
   });
 
   it('is refused by the broker with a wrong password', async () => {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type SASLOptions, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type SASLOptions, type ConsumerConfig, type ITopicConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { KafkaSecurity } from '@medic/config';
 import { Logger } from '@medic/observability';
 import { registerCompressionCodecs } from './compression';
@@ -53,10 +53,17 @@ export function createKafka(settings: KafkaSettings, logger = new Logger('medic.
     logLevel: logLevel.WARN,
     logCreator: logCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
-    ...(settings.security?.ssl ? { ssl: settings.security.ssl } : {}),
-    ...(settings.security?.sasl ? { sasl: { ...settings.security.sasl } as SASLOptions } : {}),
+    ...clientSecurity(settings.security),
   });
   return cacheCoordinators(kafka);
+}
+
+/** `kafka.tls` and `kafka.sasl` as a kafkajs client takes them: nothing for plaintext. */
+export function clientSecurity(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  return {
+    ...(security?.ssl ? { ssl: security.ssl } : {}),
+    ...(security?.sasl ? { sasl: { ...security.sasl } as SASLOptions } : {}),
+  };
 }
 
 /**

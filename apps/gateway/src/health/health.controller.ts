@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import type { MedicConfig } from '@medic/config';
+import { redactUrlPassword, type MedicConfig } from '@medic/config';
 import { containerEngineEndpoint } from '@medic/containers';
 import { ApiError, DATA_SOURCE, MEDIC_CONFIG, readTallies } from '@medic/eventlog';
 import { Public } from '../auth/roles';
@@ -163,7 +163,7 @@ export class HealthController {
       }) ?? null,
       siem: {
         enabled: c.siem.enabled,
-        endpoint: c.siem.enabled ? redactUrl(c.siem.endpoint) : null,
+        endpoint: c.siem.enabled ? redactUrlPassword(c.siem.endpoint) : null,
         connection: siem,
         circuits: circuits.map((b) => ({ siem: b.siem, state: b.state, since: b.since.toISOString(), failure_count: b.failureCount, reason: b.reason })),
       },
@@ -200,10 +200,4 @@ export class HealthController {
       recent: row?.recent ?? 0,
     };
   }
-}
-
-function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }

@@ -46,12 +46,26 @@ export type StoredPosition = Omit<StepPosition, 'pending'>;
  */
 export async function loadPositions(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<Map<string, StoredPosition>> {
   if (slots.length === 0) return new Map();
+  await lockSlots(tx, step, slots);
   const rows = await tx.query<{ topic: string; partition: number; last_offset: string }[]>(
     `SELECT topic, partition, last_offset::text AS last_offset FROM step_positions
       WHERE step = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))`,
     [step, slots.map((s) => s.topic), slots.map((s) => s.partition)],
   );
   return new Map(rows.map((r) => [slotKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, lastOffset: r.last_offset }]));
+}
+
+/**
+ * Holds the slots' positions for the rest of the transaction, in one order.
+ * Two members of a group handle one partition at once when a round outlasts
+ * a rebalance (the partition is given to another while the first is still at
+ * it): the second then reads the position only once the first has stored
+ * its own, and so finds the first's records as handled and sends its stored
+ * records, instead of handling them afresh and storing over them.
+ */
+async function lockSlots(tx: EntityManager, step: string, slots: readonly { topic: string; partition: number }[]): Promise<void> {
+  const keys = [...new Set(slots.map((s) => `step-position\n${step}\n${s.topic}\n${s.partition}`))].sort();
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest($1::text[]) WITH ORDINALITY AS l(key, n) ORDER BY n', [keys]);
 }
 
 /** The pending records of the slots named, as stored with their positions. */

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ensureTargetImage, freePort, startContainerEngine, TARGET_HEALTH_PATH, TARGET_IMAGE, TARGET_PORT, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf, KillEventType } from '@medic/domain';
-import { decodeRecords, readLog } from '@medic/eventlog';
+import { decodeRecords, EOS_PRODUCER, newEnvelope, readLog, toKafkaMessage } from '@medic/eventlog';
 import { eventually, killEventsOf, killReport, smithMessage, snapshotTables, startMedic, type MedicUnderTest, cliEnv, medicCli } from '@medic/testing';
 
 /*
@@ -316,6 +316,26 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     // Nothing more comes of it: no second outcome, no watch.
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await wholeLogOf(killId)).filter((e) => e.type === 'OutcomeRecorded')).toHaveLength(1);
+  });
+
+  it('dead-letters a rollback of a kill it never saw decided, keeping no claim that would pass over a later one', async () => {
+    const killId = `never-decided-${run}`;
+    const requested: KillEventOf<'RollbackRequested'> = { type: 'RollbackRequested', killId, at: new Date().toISOString(), requestId: randomUUID(), actor: 'ops', reason: 'from nowhere', commandId: randomUUID() };
+    const producer = medic.kafka.producer(EOS_PRODUCER);
+    await producer.connect();
+    try {
+      await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', requested, { source: 'medic/test-monitor', subject: killId, time: requested.at }))] });
+    } finally {
+      await producer.disconnect();
+    }
+    type Letter = { step: string; code: string; reason: string };
+    const letter = await eventually(async () => {
+      const res = await medic.get<Envelope<{ items: Letter[] }>>('/dead-letters?code=unknown_kill&page_size=200');
+      return res.body.data?.items.find((l) => l.step === 'executor' && l.reason.includes(killId));
+    }, "the executor's dead letter");
+    expect(letter.reason).toBe(`rollback of kill ${killId}, whose decision the executor never saw`);
+    const claims = await snapshotTables(medic.databaseUrl, { claims: `SELECT kill_id FROM executor.kill_rollbacks WHERE kill_id = '${killId}'` });
+    expect(claims['claims']).toEqual([]);
   });
 
   it('medic replay rebuild folds the watches and the rollback claims again from the log, equal to the live ones', async () => {

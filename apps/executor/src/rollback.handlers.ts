@@ -66,9 +66,11 @@ async function intendRollback(round: ExecutorRound, logged: LoggedEvent<AnomalyD
   const { killId, requestId } = logged.data;
   // The claim and the intent carry one time, so the claims folded again from the intents are the same rows.
   const at = round.now();
-  if (!(await claimRollback(round.tx, killId, requestId, actor, at))) return;
+  // Looked at before the claim: a rollback refused for an unknown kill is dead-lettered, and must not leave a
+  // claim behind that would pass over every later rollback of the kill (and that a rebuild would not make).
   const decided = await round.decidedKill(killId);
   if (decided === null) throw new DomainError('unknown_kill', `rollback of kill ${killId}, whose decision the executor never saw`);
+  if (!(await claimRollback(round.tx, killId, requestId, actor, at))) return;
   // The container its resurrection brought back; for one resurrected before that was kept, the instance's container found now.
   const containerId = decided.containerId ?? (await round.engine.find(decided.target))?.id ?? null;
   round.append({ type: 'RollbackStarted', killId, at: at.toISOString(), requestId, reason, actor, containerId }, logged);

@@ -14,6 +14,8 @@ const SCHEDULE = 'analysis';
 const HOUR_MS = 3_600_000;
 /** How long a recalibration waits for its own event to be folded, so the next analysis counts only newer outcomes. */
 const FOLDED_WITHIN_MS = 5_000;
+/** How long an analysis waits for the projections to fold what the log held when it became due. */
+const CATCH_UP_MS = 30_000;
 
 /** Hours between analyses: interval_hours when given, else a day or a week. */
 export function analysisIntervalMs(config: MedicConfig): number {
@@ -66,6 +68,14 @@ export class LearningWorker implements LogWorker {
   }
 
   private async runIfDue(interval: number): Promise<number> {
+    const due = await this.due(new Date());
+    if (due === false) return 0;
+    if (due === true) {
+      // What the log held before the analysis is weighed: after a restart, a change an admin made meanwhile
+      // and the outcomes since the last recalibration are folded first, not left to a later analysis.
+      const folded = await Promise.all(this.runners.map((r) => r.foldedToEnd(CATCH_UP_MS)));
+      if (folded.includes(false)) this.logger.warn(`analysis: the projections had not folded the whole log after ${CATCH_UP_MS / 1000} s; analysing what they hold`);
+    }
     const now = new Date();
     await databaseOf(this.deps).transaction(async (tx) => {
       await tx.query(`INSERT INTO analysis_schedule (scope, next_due_at) VALUES ($1, $2) ON CONFLICT (scope) DO NOTHING`, [SCHEDULE, new Date(now.getTime() + interval)]);
@@ -75,6 +85,12 @@ export class LearningWorker implements LogWorker {
       await tx.query(`UPDATE analysis_schedule SET next_due_at = $2, last_run_at = $3 WHERE scope = $1`, [SCHEDULE, new Date(now.getTime() + interval), now]);
     });
     return 0;
+  }
+
+  /** Whether an analysis is due (checked again, under its lock, before it runs); null before the first is scheduled. */
+  private async due(now: Date): Promise<boolean | null> {
+    const [row] = await databaseOf(this.deps).query<{ next_due_at: Date }[]>(`SELECT next_due_at FROM analysis_schedule WHERE scope = $1`, [SCHEDULE]);
+    return row === undefined ? null : row.next_due_at <= now;
   }
 
   private async analyse(tx: EntityManager, now: Date): Promise<void> {

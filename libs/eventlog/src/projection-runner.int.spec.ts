@@ -5,8 +5,8 @@ import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
 import { createTestDatabase, eventually, testInfra } from '@medic/testing';
 import { openDatabase } from './database';
 import { readDeadLetter } from './dead-letters';
-import { createKafka, provisionTopics } from './kafka';
-import { readLog } from './log-reader';
+import { createKafka, EOS_PRODUCER, provisionTopics } from './kafka';
+import { endOffsets, readLog } from './log-reader';
 import type { Projection, RawRecords } from './projection';
 import { ProjectionRunner } from './projection-runner';
 
@@ -59,13 +59,17 @@ describe('projection runner', () => {
     await provisionTopics(kafka, [topic, dlq], { partitions: 2, replicationFactor: 1 });
     url = await createTestDatabase(testInfra().databaseUrl, `medic_${id}`);
     ds = await openDatabase({ url, schema: 'proj', entities: [Tally], ddl: DDL });
-    runner = new ProjectionRunner({ kafka, dataSource: ds, step: 'test', projections: [tallies], topic, deadLetterTopic: dlq, groupId: `${id}-g`, maxWaitMs: 20, sessionTimeoutMs: 6000 });
+    runner = newRunner();
     await runner.start();
   });
   afterAll(async () => {
     await runner?.stop();
     await ds?.destroy();
   });
+
+  /** The offsets the topic's partitions hold, commit markers included, as read-committed readers see them. */
+  const logLength = async () => [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0n);
+  const newRunner = () => new ProjectionRunner({ kafka, dataSource: ds, step: 'test', projections: [tallies], topic, deadLetterTopic: dlq, groupId: `${id}-g`, maxWaitMs: 20, sessionTimeoutMs: 6000 });
 
   async function publish(messages: { key: string; value: Buffer | string }[]): Promise<void> {
     const producer = kafka.producer();
@@ -121,5 +125,33 @@ describe('projection runner', () => {
     // Nothing more arrives late: exactly once.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await total()).toBe(before + 200);
+  });
+
+  it('says whether its projections have folded what the log held, waiting for them a while', async () => {
+    await publish(Array.from({ length: 20 }, (_, i) => ({ key: `fold-${i % 2}`, value: 'vote' })));
+    expect(await runner.foldedToEnd(30_000)).toBe(true);
+    // Appended in a transaction, a partition's log ends with a commit marker no projection is shown.
+    const before = await logLength();
+    const transactional = kafka.producer({ ...EOS_PRODUCER, transactionalId: `${id}-txn` });
+    await transactional.connect();
+    const txn = await transactional.transaction();
+    await txn.send({ topic, acks: -1, messages: [{ key: 'fold-txn', value: 'vote' }] });
+    await txn.commit();
+    await transactional.disconnect();
+    // Read-committed readers see the record once its marker is written, a moment after the commit.
+    await eventually(async () => ((await logLength()) === before + 2n ? true : undefined), 'the record and its commit marker');
+    expect(await runner.foldedToEnd(30_000)).toBe(true);
+    expect(Number((await ds.query<{ count: number }[]>(`SELECT count FROM tallies WHERE key = 'fold-txn'`))[0]?.count)).toBe(1);
+    // Stopped, it folds nothing more: records appended since are not folded, however long it is given.
+    await runner.stop();
+    try {
+      await publish([{ key: 'fold-late', value: 'vote' }]);
+      expect(await runner.foldedToEnd(500)).toBe(false);
+    } finally {
+      runner = newRunner();
+      await runner.start();
+    }
+    expect(await runner.foldedToEnd(30_000)).toBe(true);
+    expect(Number((await ds.query<{ count: number }[]>(`SELECT count FROM tallies WHERE key = 'fold-late'`))[0]?.count)).toBe(1);
   });
 });

@@ -7,9 +7,13 @@ import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { failedCount, FailureStreaks, messageOf } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
+import { endOffsets } from './log-reader';
 import { RecordSpans } from './record-spans';
 import { slotKey } from './step-positions';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
+
+/** How long a partition one offset short of its end stays so before that offset is taken for a commit marker (see `foldedToEnd`). */
+const MARKER_SETTLE_MS = 1_000;
 
 export interface ProjectionRunnerOptions {
   readonly kafka: Kafka;
@@ -200,6 +204,41 @@ export class ProjectionRunner {
 
   private isInfrastructure(error: unknown): Promise<boolean> {
     return isInfrastructureError(error, this.opts.dataSource);
+  }
+
+  /**
+   * Waits, for at most `timeoutMs`, until every projection of the runner has
+   * folded its topic as far as the log reached when this was called, and
+   * says whether they did: for work that must weigh all the log held before
+   * it acts (an analysis right after a restart), not only what this replica
+   * has folded so far. A partition's last offset may be a commit marker,
+   * which no projection is shown, or a record appended outside a
+   * transaction and not folded yet: a partition one offset short of its end
+   * counts as folded once it has stayed so for a second, which the runner
+   * takes to fold a record that is there.
+   */
+  async foldedToEnd(timeoutMs: number): Promise<boolean> {
+    const { kafka, topic, projections, dataSource } = this.opts;
+    const ends = await endOffsets(kafka, topic);
+    const deadline = Date.now() + timeoutMs;
+    let oneShortSince: number | null = null;
+    for (;;) {
+      const rows = await dataSource.getRepository(ProjectionOffset).findBy({ topic });
+      const gaps = projections.flatMap((p) =>
+        [...ends].map(([partition, end]) => {
+          const row = rows.find((r) => r.projection === p.name && r.partition === partition);
+          return end - (row === undefined ? 0n : BigInt(row.offset) + 1n);
+        }),
+      );
+      const now = Date.now();
+      if (gaps.every((gap) => gap <= 0n)) return true;
+      if (gaps.every((gap) => gap <= 1n)) {
+        oneShortSince ??= now;
+        if (now - oneShortSince >= MARKER_SETTLE_MS) return true;
+      } else oneShortSince = null;
+      if (now >= deadline) return false;
+      await delay(100);
+    }
   }
 
   /** Starts each assigned partition after the position every projection has reached. */

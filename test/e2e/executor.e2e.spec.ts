@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ensureTargetImage, startContainerEngine, TARGET_IMAGE, type ContainerEngineHandle } from '@medic/devstack';
 import type { KillEvent, KillEventOf } from '@medic/domain';
 import { eventually, killEventsOf, killReport, moduleContainer, smithMessage, snapshotTables, startMedic, type MedicUnderTest } from '@medic/testing';
@@ -33,7 +34,12 @@ describe('bringing a module back on the container engine', () => {
         // The shortest validity window there is, so that an approval can outlive it within the test.
         decision: { auto_approve: { enabled: true }, default_timeout_minutes: 1 },
         // Their kills wait for a human, so the tests can remove the container in between.
-        constraints: { always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc', 'shop'], blacklisted_modules: ['banned-svc'] },
+        constraints: {
+          always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc', 'shop'],
+          blacklisted_modules: ['banned-svc'],
+          // More auto-approvals than the suite makes in its hour: none of its kills waits for a human for want of budget.
+          max_auto_resurrections_per_hour: 50,
+        },
         risk: { module_criticality: { modules: { 'severe-svc': 1 } } },
       },
     });
@@ -116,6 +122,29 @@ describe('bringing a module back on the container engine', () => {
     expect((await container.inspect()).State.Running).toBe(true);
     await new Promise((r) => setTimeout(r, 1_100)); // the engine's event log has whole seconds
     expect(await startsOf(containerId, since)).toBe(1);
+  });
+
+  it('does not start a module blacklisted while its intent waited for a crashed executor', async () => {
+    const name = 'banned-later-svc';
+    const container = docker.getContainer((await moduleContainer(docker, name)).id);
+    if ((await container.inspect()).State.Running) await container.stop({ t: 1 });
+    await medic.service('executor').stop();
+    const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: 'executor.before-act' });
+    const r = killReport({ target_module: name });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    // The operator blacklists the module, and the executor comes back with that list.
+    const config = parseYaml(readFileSync(join(medic.logDir, 'medic.yaml'), 'utf8')) as { constraints: { blacklisted_modules: string[] } };
+    config.constraints.blacklisted_modules.push(name);
+    const changed = join(medic.logDir, 'medic-blacklisted.yaml');
+    writeFileSync(changed, stringifyYaml(config));
+    await medic.start('executor', { MEDIC_CONFIG_PATH: changed });
+    const log = await events(r.kill_id, ['ResurrectionFailed', 'ResurrectionSucceeded']);
+    expect(log.filter((e) => e.type === 'ResurrectionSucceeded')).toEqual([]);
+    expect(log.filter((e) => e.type === 'ResurrectionFailed')).toEqual([
+      expect.objectContaining({ retriable: false, attempt: 1, reason: `module ${name} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it; attempt 1 was not made` }),
+    ]);
+    expect((await container.inspect()).State.Running).toBe(false);
   });
 
   it('shows the resurrection requests over REST, with where each stands', async () => {

@@ -76,6 +76,13 @@ export class ExecutorHandlers {
  * idempotent (a container started since the intent is not started again).
  */
 async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: LoggedEvent<ResurrectionStarted>): Promise<void> {
+  // Asked again at the act: an intent written before the module was blacklisted (its executor restarted with the
+  // new list after a crash, or a retry of a refused start) must not start it either.
+  if (round.settings.blacklistedModules.includes(intent.targetModule)) {
+    const reason = `module ${intent.targetModule} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it; attempt ${intent.attempt} was not made`;
+    round.append({ ...failure(intent, round), reason, retriable: false }, logged);
+    return;
+  }
   // A retry waits before it acts, so that what made the engine refuse may pass; after a crash it waits again.
   const wait = attemptDelayMs(intent.attempt);
   if (wait > 0) await delay(wait);

@@ -1,25 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { kafkaBrokerList, loadConfig, type MedicConfig } from '@medic/config';
-import { printable, shorten } from '@medic/domain';
 import { kafkaAnswers, repoRoot } from '@medic/devstack';
 import { clientSecurity, createKafka, kafkaSettings } from '@medic/eventlog';
 import { configureLogging } from '@medic/observability';
-import { CliError } from './cli-error';
+import { CliError, shown } from './cli-error';
 import { endpoint, medicHome, readEndpoints } from './endpoints';
 
 /** How long a broker may take to answer before a command gives up on it. */
 const BROKER_CONNECT_MS = 2_000;
 
-export { CliError } from './cli-error';
+export { CliError, shown } from './cli-error';
 
-/** How much of what the user typed an error message repeats. */
-const SHOWN_MAX = 128;
-
-/** What the user typed, as an error message repeats it: on one line, control characters as escapes, long text cut short. */
-export function shown(text: string): string {
-  return printable(shorten(text, SHOWN_MAX));
-}
 
 /**
  * Where what the libraries log while a command runs goes (kafkajs retrying a

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { printable, shorten } from '@medic/domain';
-import { CliError } from './cli-error';
+import { CliError, shown } from './cli-error';
 
 /** What `medic up` tells the world about the stack it runs (.medic/endpoints.json). */
 export interface Endpoints {
@@ -64,7 +63,7 @@ export function endpoint(file: EndpointsFile, address: string, variable: string)
 export function endpoint(file: EndpointsFile, address: string, variable: string, opts: { readonly optional: true }): string | null;
 export function endpoint(file: EndpointsFile, address: string, variable: string, opts: { readonly optional?: boolean } = {}): string | null {
   const instead = `delete it if no \`medic up\` runs with this MEDIC_HOME, or set ${variable}`;
-  if (file.unreadable !== null) throw new CliError(`${file.path} is not JSON as \`medic up\` writes it (${printable(shorten(file.unreadable, 128))}): ${instead}`, 2);
+  if (file.unreadable !== null) throw new CliError(`${file.path} is not JSON as \`medic up\` writes it (${shown(file.unreadable)}): ${instead}`, 2);
   let value: unknown = file.document;
   for (const name of address.split('.')) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
   if (value === undefined && opts.optional === true) return null;

@@ -79,7 +79,7 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
   // Asked again at the act: an intent written before the module was blacklisted (its executor restarted with the
   // new list after a crash, or a retry of a refused start) must not start it either.
   if (round.settings.blacklistedModules.includes(intent.targetModule)) {
-    const reason = `module ${intent.targetModule} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it; attempt ${intent.attempt} was not made`;
+    const reason = `${blacklisted(intent.targetModule)}; attempt ${intent.attempt} was not made`;
     round.append({ ...failure(intent, round), reason, retriable: false }, logged);
     return;
   }
@@ -104,6 +104,11 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
     const reason = `the container engine refused: ${error instanceof Error ? error.message : String(error)} (${next.note})`;
     round.append({ ...failure(intent, round), reason, retriable: next.retriable }, logged);
   }
+}
+
+/** Why a blacklisted module is not brought back, at the approval or at the act. */
+function blacklisted(module: string): string {
+  return `module ${module} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`;
 }
 
 function failure(intent: ResurrectionStarted, round: ExecutorRound): Omit<ResurrectionFailed, 'reason' | 'retriable'> {
@@ -164,7 +169,7 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
   const refuse = (reason: string) =>
     round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false, targetModule: target, approvedBy, attempt: null }, logged);
   if (round.settings.blacklistedModules.includes(target)) {
-    refuse(`module ${target} is blacklisted (constraints.blacklisted_modules): it is never brought back, whoever approved it`);
+    refuse(blacklisted(target));
     return;
   }
   const stale = staleAuthorization(logged.data.at, decision.validMinutes, at);

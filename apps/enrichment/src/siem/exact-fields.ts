@@ -68,16 +68,16 @@ function isExact(type: string, caps: { readonly aggregatable?: boolean }): boole
 
 /** What `_field_caps` is asked about a field: the field, its keyword sub-field, and the objects it lies in. */
 export function capsAskedFor(field: string): string[] {
-  const parts = field.split('.');
-  return [field, `${field}.keyword`, ...parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'))];
+  return [field, `${field}.keyword`, ...parentsOf(field)];
 }
 
 /** The object the field lies in that some index maps as nested, if any: a plain term query or aggregation finds nothing inside it. */
 function nestedParentOf(caps: FieldCaps, field: string): string | null {
+  return parentsOf(field).find((parent) => caps[parent]?.['nested'] !== undefined) ?? null;
+}
+
+/** The objects a dotted field lies in, outermost first: `threat`, `threat.indicator` for `threat.indicator.score`. */
+function parentsOf(field: string): string[] {
   const parts = field.split('.');
-  for (let i = 1; i < parts.length; i++) {
-    const parent = parts.slice(0, i).join('.');
-    if (caps[parent]?.['nested'] !== undefined) return parent;
-  }
-  return null;
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'));
 }

@@ -54,7 +54,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-mon-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'stopped-first', 'late'].map(module)) ports.set(name, await freePort());
+    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'stopped-first', 'late', 'outage'].map(module)) ports.set(name, await freePort());
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'monitor', 'gateway'],
@@ -291,6 +291,23 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
       return res.body.data ?? undefined;
     }, 'health');
     for (const step of ['decision', 'executor', 'monitor', 'gateway']) expect(health.steps[step]?.dead_letters_last_hour).toBe(0);
+  });
+
+  it('records re_killed for a re-kill that came in while the monitor was down, though the re-kill window had closed when it came back', async () => {
+    const name = module('outage');
+    await killedContainer(name);
+    const first = await kill(name);
+    await eventsOf(first, has('StabilityConfirmed'), 'stability');
+    const monitor = medic.service('monitor');
+    monitor.kill('SIGKILL');
+    await monitor.exited;
+    const second = await kill(name);
+    await eventsOf(second, has('DecisionMade'), 'the re-kill decided');
+    // The window closes while the monitor is down: its timer is due as soon as it is back.
+    await new Promise((r) => setTimeout(r, REKILL_WINDOW_MS + 1_000));
+    await medic.start('monitor');
+    const log = await eventsOf(first, has('OutcomeRecorded'), 'the outcome');
+    expect(one(log, 'OutcomeRecorded')).toMatchObject({ result: 're_killed', lessonsLearned: [expect.stringContaining(`(kill ${second})`)] });
   });
 
   it('records failure, once, for a resurrection that failed for good (no container for the module), readable over REST', async () => {

@@ -243,6 +243,46 @@ describe('asking Smith before a resurrection (veto protocol on, default: proceed
     expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
   });
 
+  it('after a restart past the deadline, takes the answer Smith gave in time while the negotiator was down, and the default over one given late', async () => {
+    const other = killReport({ target_module: 'veto-bystander' });
+    await medic.publishRaw(smithMessage(other, { reply_to: topics.answers }), other.kill_id);
+    const [inTime] = of(await events(other.kill_id, ['VetoRequested']), 'VetoRequested');
+    const lateKill = await kill();
+    const [late] = of(await events(lateKill, ['VetoRequested']), 'VetoRequested');
+    // Both notices reached Smith before the negotiator went down.
+    await readTopic(medic, topics.notices, (all) => [inTime!, late!].every((a) => all.some((m) => m.value?.toString().includes(a.requestId))), 'both notices sent');
+    await medic.service('negotiator').stop();
+    const producer = medic.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const answer = (asked: KillEventOf<'VetoRequested'>, reason: string) =>
+      producer.send({
+        topic: topics.answers,
+        messages: [{ key: asked.killId, value: JSON.stringify({ message_type: 'RESURRECTION_VETO', request_id: asked.requestId, correlation_id: asked.correlationId, decision: 'veto', reason, new_evidence: [], timestamp: new Date().toISOString() }) }],
+      });
+    try {
+      // Other traffic on the shared reply topic ahead of the answer, in its partition: after the restart the answers
+      // step takes a while to reach it, and no deadline may settle the kill meanwhile.
+      const other = JSON.stringify({ message_type: 'KILL_ACK', kill_id: inTime!.killId, note: 'x'.repeat(100) });
+      for (let i = 0; i < 20; i++) await producer.send({ topic: topics.answers, messages: Array.from({ length: 1_000 }, () => ({ key: inTime!.killId, value: other })) });
+      await answer(inTime!, 'answered in time');
+      // Both deadlines pass while the negotiator is down; then Smith answers the other notice.
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(late!.deadline) + 500 - Date.now())));
+      await answer(late!, 'answered late');
+    } finally {
+      await producer.disconnect();
+    }
+    await medic.start('negotiator');
+    const settled = await events(other.kill_id, ['ResurrectionVetoed', 'VetoCleared']);
+    expect(settled.slice(-1)[0]).toMatchObject({ type: 'ResurrectionVetoed', requestId: inTime!.requestId, basis: 'veto', reason: 'answered in time' });
+    const defaulted = await events(lateKill, ['ResurrectionSucceeded', 'ResurrectionFailed', 'ResurrectionVetoed']);
+    expect(of(defaulted, 'VetoCleared')).toEqual([expect.objectContaining({ requestId: late!.requestId, basis: 'timeout_default' })]);
+    expect(of(defaulted, 'ResurrectionVetoed')).toEqual([]);
+    const dead = await readTopic(medic, topics.dlq, (all) => all.some((m) => readDeadLetter(m.headers)?.code === 'late_answer'), 'the late answer dead-lettered');
+    const letter = readDeadLetter(dead.find((m) => readDeadLetter(m.headers)?.code === 'late_answer')!.headers);
+    expect(letter!.reason).toMatch(new RegExp(`^the answer to notice ${late!.requestId} about kill ${lateKill} came at .+, after its deadline ${late!.deadline.replace(/[.]/g, '[.]')}; the default \\(proceed\\) settles it$`));
+    await stopTarget();
+  });
+
   it("medic replay rebuild folds the negotiator's state again from the log, equal to the live one", async () => {
     const snapshot = () =>
       snapshotTables(medic.databaseUrl, {

@@ -95,6 +95,7 @@ export class DecisionWorker implements LogWorker {
       source: SOURCE,
       pollMs: 250,
       leaseMs: 30_000,
+      after: { kafka, readers: () => (this.processor ? [this.processor.progress()] : []) },
       onFired: (commands) => {
         for (const c of commands) this.fired.inc({ command: c.type });
       },

@@ -63,6 +63,7 @@ export class MonitorWorker implements LogWorker {
       pollMs: Math.min(1000, Math.max(100, monitor.checkIntervalMs / 4)),
       // A check takes its slowest probe and an inspect (bounded by engineMs); a watch claimed by a replica that died is checked again after this.
       leaseMs: Math.max(10_000, engineMs) + 2 * slowestProbeMs,
+      after: { kafka, readers: () => (this.step ? [this.step.progress()] : []) },
       onRecorded: (checked, events) => {
         if (checked) this.checksRun.inc();
         this.report(events);

@@ -1,4 +1,4 @@
-import { provisionTopics, transactionalStep, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
+import { provisionTopics, transactionalStep, type LogProgress, type StepDeps, type TransactionalProcessor } from '@medic/eventlog';
 import type { Logger } from '@medic/observability';
 import { ANSWERS_STEP, takeAnswers, type AnswerVerdict } from './answers.step';
 import type { NegotiatorSettings } from './negotiator.settings';
@@ -29,6 +29,11 @@ export class AnswerSteps {
     const next = this.turn.then(() => this.startMissing(wanted.filter((t) => this.configured(t))));
     this.turn = next.catch(() => undefined);
     return next.then(() => new Set(wanted.filter((t) => this.steps.has(t))));
+  }
+
+  /** How far each reply topic has been read. */
+  progress(): LogProgress[] {
+    return [...this.steps.values()].map((s) => s.progress());
   }
 
   async stop(): Promise<void> {

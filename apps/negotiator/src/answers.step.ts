@@ -39,14 +39,14 @@ export async function takeAnswers(batches: readonly ProcessorBatch[], tx: Entity
     answers.flatMap((a) => askOf(a)?.killId ?? []),
   );
 
-  const settle = (answer: VetoAnswer): AnswerVerdict => {
+  const settle = (answer: VetoAnswer, message: KafkaMessage): AnswerVerdict => {
     const ask = askOf(answer);
     const exchange = ask ? kills.get(ask.killId)?.exchange : null;
     if (!ask || !exchange) {
       const named = [answer.correlationId && `correlation_id ${answer.correlationId}`, answer.requestId && `request_id ${answer.requestId}`].filter(Boolean).join(', ');
       return { kind: 'dead_letter', code: 'unknown_notice', reason: `no pre-resurrection notice was sent with ${named}` };
     }
-    const result = answerSmith(exchange, ask, answer, at.toISOString(), settings.veto);
+    const result = answerSmith(exchange, ask, answer, at.toISOString(), settings.veto, reachedLog(message, at));
     if (!result.ok) return { kind: 'dead_letter', ...result.error };
     for (const e of result.value) kills.apply(e);
     return { kind: 'settled', killId: ask.killId, events: result.value };
@@ -56,7 +56,7 @@ export async function takeAnswers(batches: readonly ProcessorBatch[], tx: Entity
     const events: Message[] = [];
     const dead: Message[] = [];
     const verdicts = reads[i]!.map((read): AnswerVerdict => {
-      const outcome = 'answer' in read ? settle(read.answer) : read.verdict;
+      const outcome = 'answer' in read ? settle(read.answer, read.message) : read.verdict;
       if (outcome.kind === 'dead_letter') dead.push(deadLetter(ANSWERS_STEP, { topic: batch.topic, partition: batch.partition, message: read.message }, outcome, 1, at));
       if (outcome.kind === 'settled') {
         const cause = kills.get(outcome.killId)?.cause ?? null;
@@ -74,6 +74,15 @@ export async function takeAnswers(batches: readonly ProcessorBatch[], tx: Entity
   });
   await kills.save(tx);
   return results;
+}
+
+/**
+ * When an answer reached the log: its record's timestamp, never later than
+ * it is read (a producer's clock ahead of Medic's cannot make an answer late).
+ */
+function reachedLog(message: KafkaMessage, now: Date): string {
+  const stamped = Number(message.timestamp);
+  return new Date(Number.isFinite(stamped) && stamped >= 0 && stamped < now.getTime() ? stamped : now.getTime()).toISOString();
 }
 
 function readOne(message: KafkaMessage, settings: NegotiatorSettings): Read {

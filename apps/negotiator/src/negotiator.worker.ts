@@ -67,8 +67,12 @@ export class NegotiatorWorker implements LogWorker {
           }
         },
         onFired: (events) => this.recordEvents(events),
+        onAskedAgain: (asks) => {
+          for (const a of asks) this.logger.warn('pre-resurrection notice not sent with less than half its time left; Smith is asked again with a new deadline', { kill_id: a.killId, request_id: a.requestId, deadline: a.deadline });
+          this.recordEvents(asks);
+        },
+        after: { kafka, readers: () => [...(this.step ? [this.step.progress()] : []), ...answers.progress()] },
       });
-      this.timers.start();
     } else {
       this.logger.info('veto protocol off (smith.veto_protocol.enabled): kills are noted, Smith is not asked');
     }
@@ -90,6 +94,8 @@ export class NegotiatorWorker implements LogWorker {
       },
     });
     await this.step.start();
+    // Once the step is there: the timers wait for it to read the backlog.
+    this.timers?.start();
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { decodeEvent } from '@medic/contracts';
-import { askSmith, preResurrectionNotice, type KillEvent, type VetoEvent } from '@medic/domain';
+import { askSmith, preResurrectionNotice, type KillEvent, type KillEventOf, type VetoEvent } from '@medic/domain';
 import { EOS_PRODUCER, openDatabase } from '@medic/eventlog';
 import { createTestDatabase, eventually, testInfra } from '@medic/testing';
 import { NEGOTIATOR_DDL, NEGOTIATOR_ENTITIES, VetoKill } from './negotiator.schema';
@@ -76,6 +76,17 @@ describe('veto notices and timers', () => {
     });
   }
 
+  /** How many notices have gone to Smith's topic. */
+  async function noticesSent(): Promise<number> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(settings.noticeTopic)).reduce((sum, p) => sum + Number(p.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   const ask = (killId: string, when: string, n: number, replyTo = `${id}.answers`) =>
     askSmith({ killId, at: when, requestId: `${killId}-req-${n}`, correlationId: `${killId}-cor-${n}`, noticeTopic: settings.noticeTopic, replyTo, approvedBy: 'alice' }, null, settings.veto);
   // As the negotiator's answer steps: only the configured reply topics are read.
@@ -119,13 +130,7 @@ describe('veto notices and timers', () => {
     const [settled] = await read(settings.killEventsTopic, (all) => all.length >= 1);
     expect(decodeEvent('kill', settled!.headers!['ce_type']!.toString(), settled!.value!)).toMatchObject({ type: 'VetoCleared', killId: 'k-foreign', basis: 'timeout_default' });
     // The one notice ever sent is k-unsent's.
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      expect((await admin.fetchTopicOffsets(settings.noticeTopic)).reduce((sum, p) => sum + Number(p.high), 0)).toBe(1);
-    } finally {
-      await admin.disconnect();
-    }
+    expect(await noticesSent()).toBe(1);
   });
 
   it("settles Smith's silence at the deadline and asks again after a defer, each once with replicas racing", async () => {
@@ -149,5 +154,35 @@ describe('veto notices and timers', () => {
     expect(await ds.query(`SELECT kill_id FROM veto_asks WHERE request_id = $1`, [again.requestId])).toEqual([{ kill_id: 'k-deferred' }]);
     // Nothing is due any more: the new notice's deadline is ahead.
     expect(await timers().runOnce()).toBe(0);
+  });
+
+  it('asks again, once, instead of sending a notice with less than half its time left', async () => {
+    // Left unsent by a crash 20 s ago: 10 s of its 30 would be left to Smith.
+    await given('k-stale', (at) => [ask('k-stale', at(-20), 1)], true);
+    const started = Date.now();
+    expect(await timers().runOnce()).toBe(1);
+    const records = await read(settings.killEventsTopic, (all) => all.some((m) => m.key?.toString() === 'k-stale'));
+    const events = records.map((m) => decodeEvent('kill', m.headers!['ce_type']!.toString(), m.value!)).filter((e: KillEvent) => e.killId === 'k-stale');
+    const again = nextAsk({ ...(await ds.getRepository(VetoKill).findOneByOrFail({ killId: 'k-stale' })).exchange!, requestId: 'k-stale-req-1', correlationId: 'k-stale-cor-1' });
+    expect(events).toEqual([expect.objectContaining({ type: 'VetoRequested', attempt: 2, ...again, replyTo: `${id}.answers`, approvedBy: 'alice' })]);
+    const asked = events[0] as KillEventOf<'VetoRequested'>;
+    expect(Date.parse(asked.deadline) - started).toBeGreaterThanOrEqual(29_000);
+    const row = await ds.getRepository(VetoKill).findOneByOrFail({ killId: 'k-stale' });
+    // The stale notice is not sent; the new one goes once its VetoRequested is read back (the negotiation step's part).
+    expect(row.notice).toBeNull();
+    expect(row.exchange).toMatchObject({ status: 'asked', requestId: again.requestId, attempt: 2, defers: 0 });
+    expect(await noticesSent()).toBe(1);
+
+    // Read back late too: asked again once only, so this one goes as it is.
+    await ds.transaction(async (tx) => {
+      const kills = await VetoKills.load(tx, ['k-stale']);
+      kills.edit('k-stale').notice = preResurrectionNotice({ ...asked, at: new Date(Date.now() - 25_000).toISOString(), deadline: new Date(Date.now() + 5_000).toISOString() }, 'nginx-test', { level: 'low', score: 0.28, factors: {} });
+      await kills.save(tx);
+    });
+    await ds.query(`UPDATE veto_kills SET exchange = jsonb_set(exchange, '{dueAt}', to_jsonb($1::text)) WHERE kill_id = 'k-stale'`, [new Date(Date.now() + 5_000).toISOString()]);
+    expect(await timers().runOnce()).toBe(1);
+    const notices = await read(settings.noticeTopic, (all) => all.some((m) => m.key?.toString() === 'k-stale'));
+    expect(notices.filter((m) => m.key?.toString() === 'k-stale').map((m) => (JSON.parse(m.value!.toString()) as { request_id: string }).request_id)).toEqual([again.requestId]);
+    expect(await noticesSent()).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { dueVeto, type PreResurrectionNotice, type VetoEvent } from '@medic/domain';
-import { DurableTimers, Poller } from '@medic/eventlog';
+import { dueVeto, staleNotice, type PreResurrectionNotice, type VetoEvent, type VetoExchange, type VetoRequested } from '@medic/domain';
+import { DurableTimers, Poller, type TimersAfter } from '@medic/eventlog';
 import type { NegotiatorSettings } from './negotiator.settings';
 import { nextAsk, vetoRecord, VetoKills } from './veto-kills';
 
@@ -24,12 +24,21 @@ export interface VetoTimersOptions {
   /** Notices not sent because nothing reads their reply topic. */
   readonly onWithheld?: (notices: readonly PreResurrectionNotice[]) => void;
   readonly onFired?: (events: readonly VetoEvent[]) => void;
+  /** Notices asked again instead of being sent with less than half their time left. */
+  readonly onAskedAgain?: (asks: readonly VetoRequested[]) => void;
+  /**
+   * The negotiation step and the reply topics' steps: after a start, no
+   * deadline settles an exchange until they have read the backlog (an
+   * answer Smith gave in time, a kill's later events).
+   */
+  readonly after?: TimersAfter;
 }
 
 /**
  * The negotiator's work outside the kill log, shared by replicas:
  * - notices whose VetoRequested is on the log go to Smith (also those left
- *   unsent by a crash: on start, every pending notice is sent), on rows
+ *   unsent by a crash: on start, every pending notice is sent; one that
+ *   would give Smith less than half its time is asked again instead), on rows
  *   claimed with FOR UPDATE SKIP LOCKED; one whose reply topic Medic does
  *   not read (asked before smith.veto_protocol.reply_topics was checked) is
  *   dropped unsent, and its deadline settles it by the default;
@@ -56,6 +65,7 @@ export class VetoTimers {
       leaseMs: 60_000,
       batchSize: opts.batchSize ?? 100,
       now: opts.now,
+      after: opts.after,
       onClaim: (due, tx, at) => this.fire(due, tx, at),
     });
     this.poller = new Poller('negotiator.veto', opts.pollMs, () => this.runOnce());
@@ -81,15 +91,17 @@ export class VetoTimers {
 
   private async sendNotices(): Promise<number> {
     return this.opts.dataSource.transaction(async (tx) => {
-      const rows = await tx.query<{ kill_id: string; notice: PreResurrectionNotice; topic: string }[]>(
-        `SELECT kill_id, notice, exchange->>'noticeTopic' AS topic FROM veto_kills WHERE notice IS NOT NULL ORDER BY kill_id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      const rows = await tx.query<{ kill_id: string; notice: PreResurrectionNotice; exchange: VetoExchange | null; topic: string }[]>(
+        `SELECT kill_id, notice, exchange, exchange->>'noticeTopic' AS topic FROM veto_kills WHERE notice IS NOT NULL ORDER BY kill_id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize ?? 100],
       );
       if (rows.length === 0) return 0;
       const read = await this.opts.beforeSend([...new Set(rows.map((r) => r.notice.reply_to))]);
       // A notice asking Smith to answer where Medic does not read would ask Smith to write into that topic.
-      const sendable = rows.filter((r) => read.has(r.notice.reply_to));
       const withheld = rows.filter((r) => !read.has(r.notice.reply_to));
+      const readable = rows.filter((r) => read.has(r.notice.reply_to));
+      const asked = await this.askAgainIfStale(readable, tx);
+      const sendable = readable.filter((r) => !asked.has(r.kill_id));
       for (const [topic, group] of groupBy(sendable, (r) => r.topic)) {
         await this.opts.producer.send({ topic, acks: -1, messages: group.map((r) => ({ key: r.kill_id, value: JSON.stringify(r.notice) })) });
       }
@@ -98,6 +110,35 @@ export class VetoTimers {
       if (withheld.length > 0) this.opts.onWithheld?.(withheld.map((r) => r.notice));
       return rows.length;
     });
+  }
+
+  /**
+   * Notices that would reach Smith with less than half their time left (see
+   * `staleNotice`) are not sent: Smith is asked again, with a deadline from
+   * now, and the new notice goes once its VetoRequested is read back. Returns
+   * the kills asked again.
+   */
+  private async askAgainIfStale(rows: readonly { kill_id: string; exchange: VetoExchange | null }[], tx: EntityManager): Promise<Set<string>> {
+    const at = (this.opts.now ?? (() => new Date()))().toISOString();
+    const stale = rows.flatMap(({ kill_id, exchange }) => {
+      const ask = exchange === null ? null : staleNotice(exchange, at, this.opts.settings.veto, nextAsk(exchange));
+      return ask === null ? [] : [{ killId: kill_id, ask }];
+    });
+    if (stale.length === 0) return new Set();
+    const kills = await VetoKills.load(
+      tx,
+      stale.map((s) => s.killId),
+    );
+    const records = stale.map(({ killId, ask }) => {
+      const cause = kills.get(killId)?.cause ?? null;
+      kills.apply(ask);
+      kills.edit(killId).notice = null;
+      return vetoRecord(ask, cause);
+    });
+    await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: records });
+    await kills.save(tx);
+    this.opts.onAskedAgain?.(stale.map((s) => s.ask));
+    return new Set(stale.map((s) => s.killId));
   }
 
   /** The due exchanges, claimed (and so locked) in `tx`: what each comes to is appended, then written. */

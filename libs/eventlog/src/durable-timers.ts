@@ -1,5 +1,7 @@
+import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { endSpan, startSpan, withSpan, type Span } from '@medic/observability';
+import { endSpan, Logger, startSpan, withSpan, type Span } from '@medic/observability';
+import { CatchUp, type LogProgress } from './catch-up';
 import { Poller } from './poller';
 
 export interface DurableTimersOptions<Row> {
@@ -31,7 +33,26 @@ export interface DurableTimersOptions<Row> {
    * what it did, and find it still as it left it.
    */
   readonly afterClaim?: (due: readonly Row[], now: Date) => Promise<void>;
+  /**
+   * The steps whose state the timers act on. After a start no timer fires
+   * until they have read the log as far as it reached then (see `CatchUp`),
+   * for at most `maxWaitMs` (a minute unless told): a timer due while its service was down must
+   * not act on the state as it was before the outage, ahead of what came
+   * in meanwhile (a re-kill, an answer, a report it was waiting for).
+   */
+  readonly after?: TimersAfter;
 }
+
+/** The steps timers wait for after a start (see `DurableTimersOptions.after`). */
+export interface TimersAfter {
+  readonly kafka: Kafka;
+  /** Asked at the first firing: the steps as they are by then. */
+  readonly readers: () => readonly LogProgress[];
+  readonly maxWaitMs?: number;
+}
+
+/** How long timers wait at most, after a start, for their steps to read the backlog. */
+const CATCH_UP_MS = 60_000;
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -39,17 +60,23 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
  * Durable timers: due times projected from the log into a service's table,
  * claimed with FOR UPDATE SKIP LOCKED and a lease so replicas share them.
  * A timer that came due while the service was down fires at the first poll
- * after it starts. Firing is at least once: a crash before the owner moves
+ * after it starts and its steps have read what the log held then (`after`). Firing is at least once: a crash before the owner moves
  * or drops a timer leaves it due again once its lease runs out, and the
  * owner makes a second firing harmless. No business interval lives in memory;
  * only the poll does.
  */
 export class DurableTimers<Row> {
   private readonly poller: Poller;
+  private readonly logger: Logger;
+  /** Until the steps of `after` have caught up: the look at them, and since when it has waited. */
+  private catchUp: { readonly check: CatchUp; readonly since: number } | null = null;
+  private caughtUp: boolean;
 
   constructor(private readonly opts: DurableTimersOptions<Row>) {
     if (!IDENT.test(opts.table) || !IDENT.test(opts.key)) throw new Error(`invalid timer table ${opts.table}.${opts.key}`);
     this.poller = new Poller(`timers.${opts.name}`, opts.pollMs, () => this.fireDue());
+    this.logger = new Logger(`medic.timers.${opts.name}`);
+    this.caughtUp = opts.after === undefined;
   }
 
   /** Fires due timers from now on, polling; an owner with a loop of its own calls `fireDue` from it instead. */
@@ -57,12 +84,14 @@ export class DurableTimers<Row> {
     this.poller.start();
   }
 
-  stop(): Promise<void> {
-    return this.poller.stop();
+  async stop(): Promise<void> {
+    await this.poller.stop();
+    await this.catchUp?.check.close();
   }
 
-  /** Claims and fires every timer due now (up to the batch size); returns how many. */
+  /** Claims and fires every timer due now (up to the batch size); returns how many (none while its steps catch up after a start). */
   async fireDue(): Promise<number> {
+    if (!(await this.stepsCaughtUp())) return 0;
     const now = (this.opts.now ?? (() => new Date()))();
     // A firing is a trace of its own (or goes on with the trace its rows carry): what it appends are its children.
     const firing: { span: Span | null } = { span: null };
@@ -83,6 +112,28 @@ export class DurableTimers<Row> {
       if (firing.span) endSpan(firing.span, error);
       throw error;
     }
+  }
+
+  /** Whether the steps of `after` have read the log as far as it reached at the first look, or have been waited for long enough. */
+  private async stepsCaughtUp(): Promise<boolean> {
+    const after = this.opts.after;
+    if (this.caughtUp || after === undefined) return true;
+    this.catchUp ??= { check: new CatchUp(after.kafka, after.readers()), since: performance.now() };
+    const { check, since } = this.catchUp;
+    let reached = false;
+    try {
+      reached = await check.reached();
+    } catch (error) {
+      this.logger.warn('could not see how far the steps have read; looking again', { timers: this.opts.name, error });
+    }
+    const waited = performance.now() - since;
+    if (!reached && waited < (after.maxWaitMs ?? CATCH_UP_MS)) return false;
+    if (reached) this.logger.info('steps caught up with the log; timers fire', { timers: this.opts.name, waited_ms: Math.round(waited) });
+    else this.logger.warn('steps still behind the log; timers fire anyway', { timers: this.opts.name, waited_ms: Math.round(waited) });
+    this.caughtUp = true;
+    this.catchUp = null;
+    await check.close();
+    return true;
   }
 
   private async claim(tx: EntityManager, now: Date): Promise<Row[]> {

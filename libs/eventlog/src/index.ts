@@ -38,7 +38,8 @@ export { deadLetter, decodeRecords, isInfrastructureError, isRetriable, readDead
 export { decodePending, encodePending, loadPositions, slotKey, type PendingOutput, type StepPosition } from './step-positions';
 export { databaseOf, projectionRunners, statelessStep, transactionalStep, type ProjectionDefinition, type StatelessStepDefinition, type StepDefinition, type StepDeps } from './service-kit';
 export { dispatchEach } from './dispatch-events';
-export { DurableTimers, type DurableTimersOptions } from './durable-timers';
+export { CatchUp, type LogProgress } from './catch-up';
+export { DurableTimers, type DurableTimersOptions, type TimersAfter } from './durable-timers';
 export { Poller } from './poller';
 export { KillAppends } from './kill-appends';
 export { RecordSpans } from './record-spans';

@@ -7,13 +7,10 @@ import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, type RejectedRecord } from './dead-letters';
 import { failedCount, FailureStreaks, messageOf } from './failure-streak';
 import { EOS_PRODUCER, logConsumerConfig } from './kafka';
-import { endOffsets } from './log-reader';
+import { CatchUp } from './catch-up';
 import { RecordSpans } from './record-spans';
 import { slotKey } from './step-positions';
 import { advanceOffset, applyRecordsToAll, ProjectionOffset, refoldIfChanged, storedOffset, type AnyProjection, type RawRecords } from './projection';
-
-/** How long a partition one offset short of its end stays so before that offset is taken for a commit marker (see `foldedToEnd`). */
-const MARKER_SETTLE_MS = 1_000;
 
 export interface ProjectionRunnerOptions {
   readonly kafka: Kafka;
@@ -211,46 +208,40 @@ export class ProjectionRunner {
    * folded its topic as far as the log reached when this was called, and
    * says whether they did: for work that must weigh all the log held before
    * it acts (an analysis right after a restart), not only what this replica
-   * has folded so far. A partition's last offset may be a commit marker,
-   * which no projection is shown, or a record appended outside a
-   * transaction and not folded yet: a partition one offset short of its end
-   * counts as folded once it has stayed so for a second, which the runner
-   * takes to fold a record that is there.
+   * has folded so far (see `CatchUp`).
    */
   async foldedToEnd(timeoutMs: number): Promise<boolean> {
-    const { kafka, topic, projections, dataSource } = this.opts;
-    const ends = await endOffsets(kafka, topic);
-    const deadline = Date.now() + timeoutMs;
-    let oneShortSince: number | null = null;
-    for (;;) {
-      const rows = await dataSource.getRepository(ProjectionOffset).findBy({ topic });
-      const gaps = projections.flatMap((p) =>
-        [...ends].map(([partition, end]) => {
-          const row = rows.find((r) => r.projection === p.name && r.partition === partition);
-          return end - (row === undefined ? 0n : BigInt(row.offset) + 1n);
-        }),
-      );
-      const now = Date.now();
-      if (gaps.every((gap) => gap <= 0n)) return true;
-      if (gaps.every((gap) => gap <= 1n)) {
-        oneShortSince ??= now;
-        if (now - oneShortSince >= MARKER_SETTLE_MS) return true;
-      } else oneShortSince = null;
-      if (now >= deadline) return false;
-      await delay(100);
+    const catchUp = new CatchUp(this.opts.kafka, [{ topics: [this.opts.topic], position: () => this.folded() }]);
+    try {
+      return await catchUp.within(timeoutMs);
+    } finally {
+      await catchUp.close();
     }
   }
 
-  /** Starts each assigned partition after the position every projection has reached. */
-  private async seekToStored(partitions: readonly number[]): Promise<void> {
+  /** By partition, the offset after the one every projection has folded. */
+  private async folded(): Promise<Map<string, bigint>> {
     const { topic, projections, dataSource } = this.opts;
     const rows = await dataSource.getRepository(ProjectionOffset).findBy({ topic });
-    for (const partition of partitions) {
-      const positions = projections.map((p) => rows.find((r) => r.projection === p.name && r.partition === partition));
+    const folded = new Map<string, bigint>();
+    for (const partition of new Set(rows.map((r) => r.partition))) {
+      const offsets = projections.map((p) => rows.find((r) => r.projection === p.name && r.partition === partition)?.offset);
       // A projection that has not read the partition yet needs it from the start.
-      if (positions.some((r) => r === undefined)) continue;
-      const lowest = positions.reduce((min, r) => (BigInt(r!.offset) < min ? BigInt(r!.offset) : min), BigInt(positions[0]!.offset));
-      this.consumer.seek({ topic, partition, offset: (lowest + 1n).toString() });
+      if (offsets.some((o) => o === undefined)) continue;
+      const lowest = offsets.map((o) => BigInt(o!)).reduce((min, o) => (o < min ? o : min));
+      folded.set(slotKey(topic, partition), lowest + 1n);
+    }
+    return folded;
+  }
+
+  /** Starts each assigned partition after the position every projection has reached; one a projection has not read yet, from its start. */
+  private async seekToStored(partitions: readonly number[]): Promise<void> {
+    const { topic } = this.opts;
+    const folded = await this.folded();
+    for (const partition of partitions) {
+      const next = folded.get(slotKey(topic, partition));
+      if (next !== undefined) this.consumer.seek({ topic, partition, offset: next.toString() });
     }
   }
+
 }

@@ -3,6 +3,7 @@ import type { Batch, Consumer, EachBatchPayload, Kafka, Message, Producer } from
 import type { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '@medic/observability';
 import type { Registry } from 'prom-client';
+import type { LogProgress } from './catch-up';
 import { chunkMessages } from './chunks';
 import { watchLogConsumer } from './consumer-lost';
 import { deadLetter, isInfrastructureError, isRetriable, type RejectedRecord } from './dead-letters';
@@ -212,6 +213,11 @@ export class TransactionalProcessor<R = void> {
   private readonly owedCommits = new Map<string, Promise<void>>();
   /** Partitions with a batch being handled. */
   private readonly busy = new Set<string>();
+  /**
+   * By partition, the offset after the last this member has handled (or
+   * passed by): read, though Kafka may not have its offsets yet (see `progress`).
+   */
+  private readonly readThrough = new Map<string, bigint>();
   /** The idempotent producer of an at-least-once step, connected at its first output. */
   private appender: Promise<Producer> | null = null;
 
@@ -236,6 +242,10 @@ export class TransactionalProcessor<R = void> {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) void this.fence(topic, partition);
       }
+    });
+    // A fetch of nothing but commit markers or aborted records never reaches `eachBatch`: kafkajs passes it by.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) this.read(slotKey(payload.topic, payload.partition), payload.lastOffset);
     });
     await this.consumer.connect();
     for (const topic of this.opts.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
@@ -268,6 +278,7 @@ export class TransactionalProcessor<R = void> {
     if (messages.length === 0) {
       payload.resolveOffset(batch.lastOffset());
       await this.owe(batch.topic, batch.partition, batch.lastOffset());
+      this.read(slot, batch.lastOffset());
       return;
     }
     // The offsets committed are those of the whole batch, skipped records included.
@@ -304,10 +315,27 @@ export class TransactionalProcessor<R = void> {
     if (resumeAt !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: resumeAt });
     if (done.owed === null) this.paid(slot);
     else await this.owe(batch.topic, batch.partition, done.owed);
+    this.read(slot, batch.lastOffset());
     await payload.heartbeat();
     this.observe?.batch(unit, timings, deadLetters);
     for (const d of deadLetters) this.logger.warn('record dead-lettered', { step: this.opts.step, topic: batch.topic, partition: batch.partition, offset: d.offset, code: d.code, reason: d.reason });
     for (const report of reports) this.opts.onCommitted?.(report, unit, timings);
+  }
+
+  /**
+   * How far the step has read its topics, for `CatchUp`: the group's
+   * committed offsets (every replica's), and what this member has handled
+   * beyond them. Work that acts on the step's state at a later time (durable
+   * timers) waits for it after a start, instead of acting on a state older
+   * than the log.
+   */
+  progress(): LogProgress {
+    return { topics: this.opts.topics, groupId: this.opts.groupId, position: () => Promise.resolve(this.readThrough) };
+  }
+
+  private read(slot: string, lastOffset: string): void {
+    const next = BigInt(lastOffset) + 1n;
+    if (next > (this.readThrough.get(slot) ?? 0n)) this.readThrough.set(slot, next);
   }
 
   /**

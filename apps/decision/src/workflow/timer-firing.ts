@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { LoggedKillCommand, TimerCommand } from '@medic/domain';
-import { DurableTimers, newEnvelope, type EventLog } from '@medic/eventlog';
+import { DurableTimers, newEnvelope, type EventLog, type TimersAfter } from '@medic/eventlog';
 import { activeTrace, endSpan, SpanKind, startSpan, traceOf } from '@medic/observability';
 
 export interface TimerFiringOptions {
@@ -10,6 +10,8 @@ export interface TimerFiringOptions {
   readonly source: string;
   readonly pollMs: number;
   readonly leaseMs: number;
+  /** The workflow's step: after a start, timers fire once it has read the backlog (an approval, a SIEM answer, a release that came in meanwhile). */
+  readonly after?: TimersAfter;
   readonly onFired?: (commands: readonly LoggedKillCommand[]) => void;
 }
 
@@ -37,6 +39,7 @@ export function killTimerFiring(opts: TimerFiringOptions): DurableTimers<KillTim
     key: 'timer_id',
     pollMs: opts.pollMs,
     leaseMs: opts.leaseMs,
+    after: opts.after,
     onClaim: async (due, _tx, now) => {
       const firing = activeTrace();
       const fired = due.map((row) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ContainerEngine } from '@medic/containers';
 import { closeStable, confirmStopped, recordCheck, type CheckObservation, type KillEvent, type MonitorSettings, type WatchStep } from '@medic/domain';
-import { DurableTimers, newEnvelope, type EventLog } from '@medic/eventlog';
+import { DurableTimers, newEnvelope, type EventLog, type TimersAfter } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
 import { fromRaw, lockRow, saveRows, withWatch, type RawRow, type WatchRow } from '../watch-rows';
 import { observe } from './health-check';
@@ -18,6 +18,8 @@ export interface CheckFiringOptions {
   readonly pollMs: number;
   /** Longer than a check can take (its slowest probe), so no other replica takes a watch mid-check. */
   readonly leaseMs: number;
+  /** The monitor's step: after a start, watches fire once it has read the backlog (a re-kill, a rollback that came in meanwhile). */
+  readonly after?: TimersAfter;
   readonly onRecorded?: (checked: boolean, events: readonly KillEvent[]) => void;
 }
 
@@ -45,6 +47,7 @@ export class CheckFiring {
       pollMs: opts.pollMs,
       leaseMs: opts.leaseMs,
       batchSize: 50,
+      after: opts.after,
       afterClaim: async (due) => {
         const results = await Promise.allSettled(due.map((row) => this.fire(fromRaw(row))));
         for (const r of results) if (r.status === 'rejected') this.logger.warn('recording a check failed; the watch is checked again once its lease runs out', { error: r.reason });

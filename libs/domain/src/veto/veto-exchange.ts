@@ -1,5 +1,5 @@
 import { assertNever, DomainError, err, ok, type Result } from '../shared/errors';
-import { addMilliseconds, compareInstants } from '../shared/time';
+import { addMilliseconds, compareInstants, secondsBetween } from '../shared/time';
 import type { ResurrectionVetoed, VetoCleared, VetoRequested } from '../workflow/kill-events';
 import type { VetoAnswer, VetoAsk, VetoEvent, VetoExchange, VetoSettings } from './veto.types';
 
@@ -24,7 +24,7 @@ export interface AskSmith {
 
 /** Why an answer from Smith settles nothing (it is dead-lettered with this). */
 export interface VetoRefusal {
-  readonly code: 'already_answered' | 'request_mismatch';
+  readonly code: 'already_answered' | 'request_mismatch' | 'late_answer';
   readonly reason: string;
 }
 
@@ -47,9 +47,12 @@ export function askSmith(ask: AskSmith, previous: VetoExchange | null, settings:
 
 /**
  * Smith's answer to the notice `ask` names. Only the kill's latest notice,
- * still unanswered, takes an answer; anything else is refused with the reason.
+ * still unanswered, takes an answer, and only one that reached the log by
+ * the notice's deadline (`answeredAt`; `at` is when it is taken): what a late
+ * answer would settle, the default settles, whenever Medic reads it. Anything
+ * else is refused with the reason.
  */
-export function answerSmith(exchange: VetoExchange, ask: VetoAsk, answer: VetoAnswer, at: string, settings: VetoSettings): Result<VetoEvent[], VetoRefusal> {
+export function answerSmith(exchange: VetoExchange, ask: VetoAsk, answer: VetoAnswer, at: string, settings: VetoSettings, answeredAt: string = at): Result<VetoEvent[], VetoRefusal> {
   if (answer.requestId !== null && answer.requestId !== ask.requestId) {
     return err({ code: 'request_mismatch', reason: `request_id ${answer.requestId} is not that of the notice with correlation_id ${ask.correlationId} (${ask.requestId})` });
   }
@@ -61,6 +64,10 @@ export function answerSmith(exchange: VetoExchange, ask: VetoAsk, answer: VetoAn
   }
   if (exchange.status !== 'asked') {
     return err({ code: 'already_answered', reason: `notice ${ask.requestId} about kill ${exchange.killId} is already settled (${exchange.status}${exchange.basis ? `, ${exchange.basis}` : ''})` });
+  }
+  if (exchange.dueAt !== null && compareInstants(answeredAt, exchange.dueAt) > 0) {
+    const reason = `the answer to notice ${ask.requestId} about kill ${exchange.killId} came at ${answeredAt}, after its deadline ${exchange.dueAt}; the default (${settings.defaultOnTimeout}) settles it`;
+    return err({ code: 'late_answer', reason });
   }
   const { killId, requestId, approvedBy } = exchange;
   switch (answer.decision) {
@@ -111,6 +118,23 @@ function settle(exchange: VetoExchange, basis: 'defer' | 'timeout_default', at: 
   return settings.defaultOnTimeout === 'proceed'
     ? { type: 'VetoCleared', killId, at, requestId, basis, reason, approvedBy }
     : { type: 'ResurrectionVetoed', killId, at, requestId, basis, reason, newEvidence };
+}
+
+/**
+ * A notice about to go to Smith after half its time has gone (its negotiator
+ * was down, or slow to read its VetoRequested back): it would give Smith
+ * less time than `timeout_seconds` says, or none. Smith is asked again
+ * instead, with a deadline counted from now, as `next`; once per exchange,
+ * so a negotiator that stays that slow still asks, and the deadline still
+ * settles. Null when the notice should go as it is.
+ */
+export function staleNotice(exchange: VetoExchange, at: string, settings: VetoSettings, next: VetoAsk): VetoRequested | null {
+  if (exchange.status !== 'asked' || exchange.dueAt === null) return null;
+  if (secondsBetween(at, exchange.dueAt) * 2 >= exchange.timeoutSeconds) return null;
+  // Every notice but the first follows a defer, or this rule once.
+  if (exchange.attempt - 1 - exchange.defers >= 1) return null;
+  const { killId, noticeTopic, replyTo, approvedBy } = exchange;
+  return askSmith({ killId, at, ...next, noticeTopic, replyTo, approvedBy }, exchange, settings);
 }
 
 /** Folds one veto event into the kill's exchange. */

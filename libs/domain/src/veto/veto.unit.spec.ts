@@ -6,6 +6,7 @@ import {
   noticeRiskOf,
   preResurrectionNotice,
   readVetoAnswer,
+  staleNotice,
   type RiskAssessment,
   type VetoAnswer,
   type VetoEvent,
@@ -130,6 +131,45 @@ describe("Smith's answer", () => {
     expect(refusal(cleared, first, answer('veto'))).toEqual({ code: 'already_answered', reason: 'notice req-1 about kill k-1 is already settled (cleared, approve)' });
     const askedAgain = fold(ask(), { type: 'VetoDeferred', killId: 'k-1', at: at(1), requestId: 'req-1', reason: 'wait', newEvidence: [], askAgainAt: at(2), defers: 1 }, ask(second, at(2), asked));
     expect(refusal(askedAgain, first, answer('approve'))).toEqual({ code: 'already_answered', reason: 'notice req-1 about kill k-1 was deferred and asked again as req-2' });
+  });
+
+  it('counts by when it reached the log: one in by the deadline settles the kill however late it is read, a later one is refused', () => {
+    // Read long after the deadline (the negotiator was down), answered in time.
+    expect(accepted(answerSmith(asked, first, answer('veto'), at(600), settings, at(30)))).toEqual([
+      { type: 'ResurrectionVetoed', killId: 'k-1', at: at(600), requestId: 'req-1', basis: 'veto', reason: 'Smith says veto', newEvidence: [] },
+    ]);
+    const late = answerSmith(asked, first, answer('veto'), at(31), settings, at(30.001));
+    expect(late).toEqual({
+      ok: false,
+      error: { code: 'late_answer', reason: `the answer to notice req-1 about kill k-1 came at ${at(30.001)}, after its deadline ${at(30)}; the default (proceed) settles it` },
+    });
+    // The deadline then settles it by the default, as if Smith had stayed silent.
+    expect(dueVeto(asked, at(31), settings, second)).toMatchObject([{ type: 'VetoCleared', basis: 'timeout_default' }]);
+  });
+});
+
+describe('a notice sent late', () => {
+  it('goes as it is while half its time is left', () => {
+    expect(staleNotice(asked, at(0), settings, second)).toBeNull();
+    expect(staleNotice(asked, at(15), settings, second)).toBeNull();
+  });
+
+  it('is asked again, with a deadline from now, once half its time has gone or all of it', () => {
+    for (const when of [at(15.001), at(29), at(600)]) {
+      expect(staleNotice(asked, when, settings, second)).toEqual({ ...ask(second, when, asked), attempt: 2 });
+    }
+    expect(staleNotice(asked, at(20), settings, second)).toMatchObject({ deadline: at(50), timeoutSeconds: 30 });
+  });
+
+  it('is asked again once per exchange, whatever defers came before, and never once settled or deferred', () => {
+    const askedAgain = fold(ask(), ask(second, at(20), asked));
+    expect(staleNotice(askedAgain, at(45), settings, { requestId: 'req-3', correlationId: 'cor-3' })).toBeNull();
+    const deferred = fold(ask(), { type: 'VetoDeferred', killId: 'k-1', at: at(1), requestId: 'req-1', reason: 'wait', newEvidence: [], askAgainAt: at(61), defers: 1 });
+    expect(staleNotice(deferred, at(62), settings, second)).toBeNull();
+    const afterDefer = fold(ask(), { type: 'VetoDeferred', killId: 'k-1', at: at(1), requestId: 'req-1', reason: 'wait', newEvidence: [], askAgainAt: at(61), defers: 1 }, ask(second, at(61), deferred));
+    expect(staleNotice(afterDefer, at(80), settings, { requestId: 'req-3', correlationId: 'cor-3' })).toMatchObject({ attempt: 3, requestId: 'req-3' });
+    const cleared = fold(ask(), ...accepted(answerSmith(asked, first, answer('approve'), at(5), settings)));
+    expect(staleNotice(cleared, at(20), settings, second)).toBeNull();
   });
 });
 

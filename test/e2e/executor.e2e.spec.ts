@@ -35,7 +35,7 @@ describe('bringing a module back on the container engine', () => {
         decision: { auto_approve: { enabled: true }, default_timeout_minutes: 1 },
         // Their kills wait for a human, so the tests can remove the container in between.
         constraints: {
-          always_require_approval: ['web-gone', 'never-seen', 'refused-svc', 'approved-late-svc', 'shop'],
+          always_require_approval: ['web-gone', 'web-net', 'never-seen', 'refused-svc', 'approved-late-svc', 'shop'],
           blacklisted_modules: ['banned-svc'],
           // More auto-approvals than the suite makes in its hour: none of its kills waits for a human for want of budget.
           max_auto_resurrections_per_hour: 50,
@@ -211,6 +211,33 @@ describe('bringing a module back on the container engine', () => {
     expect(again.Config.Env).toContain('GREETING=hello');
     expect(again.Config.Labels).toMatchObject({ 'medic.module': 'web-gone', team: 'payments' });
     expect(again.HostConfig.RestartPolicy).toMatchObject({ Name: 'on-failure', MaximumRetryCount: 3 });
+  });
+
+  it('joins a container made again to its networks when the try that made it was killed before it could', async () => {
+    const network = 'medic-e2e-backend';
+    await docker.createNetwork({ Name: network });
+    const made = await docker.createContainer({ Image: TARGET_IMAGE, name: 'web-net', Labels: { 'medic.module': 'web-net' } });
+    await docker.getNetwork(network).connect({ Container: made.id });
+    await made.start();
+    await made.stop({ t: 1 });
+    const { killId, itemId } = await queuedKill('web-net');
+    await eventually(async () => ((await snapshotOf('web-net'))?.kill_id === killId ? true : undefined), 'the snapshot of web-net');
+    await made.remove({ force: true });
+    await medic.service('executor').stop();
+    const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: 'executor.before-join' });
+    expect((await medic.call('POST', `/queue/${itemId}/approve`)).status).toBe(200);
+    // Killed between making the container and joining it to its network.
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const half = await docker.getContainer('web-net').inspect();
+    expect(Object.keys(half.NetworkSettings.Networks)).not.toContain(network);
+    expect(half.State.Running).toBe(false);
+
+    await medic.start('executor');
+    const log = await events(killId, ['ResurrectionSucceeded', 'ResurrectionFailed']);
+    expect(log.filter((e) => e.type === 'ResurrectionSucceeded')).toEqual([expect.objectContaining({ containerId: half.Id, action: 'start' })]);
+    const again = await docker.getContainer(half.Id).inspect();
+    expect(again.State.Running).toBe(true);
+    expect(Object.keys(again.NetworkSettings.Networks)).toContain(network);
   });
 
   it("brings back the instance Smith named among a module's containers, and makes that one again when it is gone", async () => {

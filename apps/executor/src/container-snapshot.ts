@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
 import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
+import { crashPoint } from '@medic/observability';
 
 /**
  * What it takes to make a module's container again once it is gone: taken
@@ -47,8 +48,14 @@ export interface TakenSnapshot {
 export interface ContainerSnapshots {
   /** The specs of the targets' containers (found as the executor finds them), with one listing: `targetKey` → snapshot; targets with none are left out. */
   snapshotAll(targets: readonly ModuleTarget[]): Promise<Map<string, TakenSnapshot>>;
-  /** Creates (does not start) a container from the spec; returns its id. */
+  /** Creates (does not start) a container from the spec, on its networks; returns its id. */
   recreate(spec: ContainerSpec): Promise<string>;
+  /**
+   * Joins the container to those of the networks it is not on: one made from
+   * a spec by a try a crash cut short before its joins is started on all of
+   * them, not on the network of its mode alone.
+   */
+  joinNetworks(containerId: string, networks: readonly string[]): Promise<void>;
 }
 
 const nonEmpty = (s: string | undefined | null): string | null => (s ? s : null);
@@ -147,11 +154,26 @@ export class DockerSnapshots implements ContainerSnapshots {
   async recreate(spec: ContainerSpec): Promise<string> {
     const container = await engineCall(`making a container for ${spec.name}`, this.callTimeoutMs, (abortSignal) => this.docker.createContainer({ ...createOptionsOf(spec), abortSignal }));
     // The network mode's network comes with the create call; other networks are joined after it.
-    for (const network of spec.networks) {
+    crashPoint('executor.before-join');
+    await this.join(container.id, spec.networks);
+    return container.id;
+  }
+
+  async joinNetworks(containerId: string, networks: readonly string[]): Promise<void> {
+    if (networks.length === 0) return;
+    const inspected = await engineCall(`inspecting container ${containerId}`, this.callTimeoutMs, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }));
+    const on = new Set(Object.keys(inspected.NetworkSettings?.Networks ?? {}));
+    await this.join(
+      containerId,
+      networks.filter((n) => !on.has(n)),
+    );
+  }
+
+  private async join(containerId: string, networks: readonly string[]): Promise<void> {
+    for (const network of networks) {
       // dockerode takes the signal here too; its types do not say so.
       const joining = this.docker.getNetwork(network) as unknown as { connect(opts: { Container: string; abortSignal: AbortSignal }): Promise<unknown> };
-      await engineCall(`joining ${container.id} to network ${network}`, this.callTimeoutMs, (abortSignal) => joining.connect({ Container: container.id, abortSignal }));
+      await engineCall(`joining ${containerId} to network ${network}`, this.callTimeoutMs, (abortSignal) => joining.connect({ Container: containerId, abortSignal }));
     }
-    return container.id;
   }
 }

@@ -138,7 +138,11 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
   const snapshot = await round.snapshotOf(target);
   const current = snapshot === null ? await round.engine.find(target) : await round.engine.inspect(snapshot.spec.name);
   if (current !== null) {
-    if (!(current.startedAt !== null && current.startedAt > intent.at)) await round.engine.start(current.id);
+    if (!(current.startedAt !== null && current.startedAt > intent.at)) {
+      // Made from the spec by an earlier try whose joins a crash cut short, it joins them now.
+      if (snapshot !== null) await round.snapshots.joinNetworks(current.id, snapshot.spec.networks);
+      await round.engine.start(current.id);
+    }
     return { containerId: current.id, action: 'start' };
   }
   if (snapshot === null) {

@@ -48,6 +48,8 @@ describe('SIEM enrichment on Elasticsearch', () => {
       raw({ type: 'ip', name: '10.1.1.1', score: 7, provider: 'feed' }),
       raw({ type: 'ip', name: '10.1.1.2', score: 'very high', provider: 'feed' }),
       raw({ score: 0.5 }),
+      // No time at all: in no window, and still maybe a threat.
+      { service: { name: 'hostile-svc' }, threat: { indicator: { type: 'ip', name: '10.1.1.3', score: 0.95, provider: 'feed' } } },
       indicatorDocument({ module: 'hostile-svc', at: day(-1), type: 'domain', value: 'fine.example', score: 0.3, source: 'feed', tags: ['ok'] }, f),
     ];
     await writeSiemDocuments(client, settings, {
@@ -158,11 +160,12 @@ describe('SIEM enrichment on Elasticsearch', () => {
     // A score of 7 and one that is text are left out by the search, and counted.
     expect(ignored).toMatch(/indicators: 2 in the module's window with a threat\.indicator\.score missing or outside 0–1, not used/);
     expect(ignored).toMatch(/threat\.indicator\.name: missing/);
-    expect(enriched.unusableIndicators).toBe(4);
+    expect(ignored).toMatch(/indicators: 1 of the module's with no @timestamp, in no window, not used/);
+    expect(enriched.unusableIndicators).toBe(5);
     // What could not be weighed may be a threat: a human decides, told why.
     expect(decision.siemStatus).toBe('used');
     expect(decision.outcome).toBe('pending_review');
-    expect(decision.reasoning.join(' ')).toMatch(/4 of the SIEM's indicators for the module could not be weighed/);
+    expect(decision.reasoning.join(' ')).toMatch(/5 of the SIEM's indicators for the module could not be weighed/);
   });
 
   it('reads the real indicators when a feed on another scale would crowd them out', async () => {

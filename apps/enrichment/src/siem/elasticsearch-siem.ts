@@ -225,45 +225,43 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /**
-   * A module's indicators in its window with a score Medic can use (0–1),
-   * those in it with another score, counted: a feed on another scale (0–100)
-   * sorts first by score, and would otherwise fill the hits Medic reads and
-   * push the real ones out; and those with no time at all, counted too: they
-   * fall in no window, and are no less a threat for it.
+   * Indicators with a score Medic can use (0–1), and the rest counted: a feed
+   * on another scale (0–100) sorts first by score, and would otherwise fill
+   * the hits Medic reads and push the real ones out.
    */
-  private scored(window: { from: string; to: string }): { usable: Record<string, unknown>; unusable: Record<string, unknown>; undated: Record<string, unknown> } {
+  private scored(): { usable: Record<string, unknown>; unusable: Record<string, unknown> } {
     const inRange = { range: { [this.settings.fields.indicator_score]: { gte: 0, lte: 1 } } };
-    const inWindow = this.inWindow(window);
-    return {
-      usable: { bool: { filter: [inWindow, inRange] } },
-      unusable: { bool: { filter: [inWindow], must_not: [inRange] } },
-      undated: { bool: { must_not: [{ exists: { field: this.settings.fields.timestamp } }] } },
-    };
+    return { usable: inRange, unusable: { bool: { must_not: [inRange] } } };
+  }
+
+  /**
+   * A module's indicators with no time at all (or one the index could not
+   * read): they fall in no window, and are no less a threat for it. Counted
+   * beside the search (a `global` aggregation), which stays bounded to the window.
+   */
+  private undated(exact: ReadonlyMap<string, ExactField>, module: string): Record<string, unknown> {
+    return { filter: { bool: { filter: [this.moduleFilter(exact, [module])], must_not: [{ exists: { field: this.settings.fields.timestamp } }] } } };
   }
 
   /** A module's indicators in a search of its own: the usable ones as hits, the others counted. */
   private indicatorSearch(group: readonly SiemQuery[], exact: ReadonlyMap<string, ExactField>): Record<string, unknown> {
-    const { usable, unusable, undated } = this.scored(union(group));
+    const { usable, unusable } = this.scored();
     // The hits are all that is read besides the counts: counting every match would be work for nothing.
-    const query = this.withinOrUndated(exact, [group[0]!.module], union(group));
-    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query, post_filter: usable, aggs: { unscored: { filter: unusable }, undated: { filter: undated } } };
+    const aggs = { unscored: { filter: unusable }, undated: { global: {}, aggs: { m0: this.undated(exact, group[0]!.module) } } };
+    return { ...this.indicatorQuery(group), timeout: '5s', track_total_hits: false, query: this.within(exact, [group[0]!.module], union(group)), post_filter: usable, aggs };
   }
 
-  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest usable hits and counts of the others. */
+  /** The indicators of a chunk's modules: a bucket per module (by its place in the chunk), each with its strongest usable hits and a count of the others. */
   private indicatorsSearch(chunk: readonly (readonly SiemQuery[])[], exact: ReadonlyMap<string, ExactField>): Record<string, unknown> {
+    const { usable, unusable } = this.scored();
     const modules = Object.fromEntries(
-      chunk.map((group, m) => {
-        const { usable, unusable, undated } = this.scored(union(group));
-        const aggs = { usable: { filter: usable, aggs: { top: { top_hits: this.indicatorQuery(group) } } }, unscored: { filter: unusable }, undated: { filter: undated } };
-        return [`m${m}`, { filter: this.moduleFilter(exact, [group[0]!.module]), aggs }];
-      }),
+      chunk.map((group, m) => [
+        `m${m}`,
+        { filter: this.within(exact, [group[0]!.module], union(group)), aggs: { usable: { filter: usable, aggs: { top: { top_hits: this.indicatorQuery(group) } } }, unscored: { filter: unusable } } },
+      ]),
     );
-    const query = this.withinOrUndated(
-      exact,
-      chunk.map((group) => group[0]!.module),
-      union(chunk.flat()),
-    );
-    return { size: 0, timeout: '5s', track_total_hits: false, query, aggs: modules };
+    const undated = { global: {}, aggs: Object.fromEntries(chunk.map((group, m) => [`m${m}`, this.undated(exact, group[0]!.module)])) };
+    return { size: 0, timeout: '5s', track_total_hits: false, query: this.within(exact, chunk.map((group) => group[0]!.module), union(chunk.flat())), aggs: { ...modules, undated } };
   }
 
   /** The events of a chunk's modules: a bucket per module group (by its place in the chunk), and in it one per kill window. */
@@ -313,18 +311,8 @@ export class ElasticsearchSiem implements SiemClient {
   }
 
   /** Documents of these modules within [from, to], as filters (values, never query text). */
-  private within(exact: ReadonlyMap<string, ExactField>, modules: readonly string[], window: { from: string; to: string }): Record<string, unknown> {
-    return { bool: { filter: [this.moduleFilter(exact, modules), this.inWindow(window)] } };
-  }
-
-  /** Documents of these modules within [from, to], and those of them with no time. */
-  private withinOrUndated(exact: ReadonlyMap<string, ExactField>, modules: readonly string[], window: { from: string; to: string }): Record<string, unknown> {
-    const dated = { exists: { field: this.settings.fields.timestamp } };
-    return { bool: { filter: [this.moduleFilter(exact, modules), { bool: { should: [this.inWindow(window), { bool: { must_not: [dated] } }], minimum_should_match: 1 } }] } };
-  }
-
-  private inWindow({ from, to }: { from: string; to: string }): Record<string, unknown> {
-    return { range: { [this.settings.fields.timestamp]: { gte: from, lte: to } } };
+  private within(exact: ReadonlyMap<string, ExactField>, modules: readonly string[], { from, to }: { from: string; to: string }): Record<string, unknown> {
+    return { bool: { filter: [this.moduleFilter(exact, modules), { range: { [this.settings.fields.timestamp]: { gte: from, lte: to } } }] } };
   }
 
   /**
@@ -463,15 +451,16 @@ interface IndicatorHitList {
 function searchHits(response: unknown, where: string, ignored: Ignored): IndicatorHitList {
   const r = answered(response, where, ignored);
   const hits = r?.hits?.hits;
-  const aggregations = r?.aggregations as { unscored?: unknown; undated?: unknown } | undefined;
-  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf(aggregations?.unscored), undated: countOf(aggregations?.undated) };
+  const aggregations = r?.aggregations as { unscored?: unknown; undated?: { m0?: unknown } } | undefined;
+  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf(aggregations?.unscored), undated: countOf(aggregations?.undated?.m0) };
 }
 
 /** The hits of a module's top_hits bucket in a search of several modules. */
 function bucketHits(response: unknown, bucket: string, ignored: Ignored): IndicatorHitList {
-  const ofModule = searchAggregations(response, 'indicators', ignored)[bucket] as { usable?: { top?: { hits?: { hits?: unknown } } }; unscored?: unknown; undated?: unknown } | undefined;
+  const aggregations = searchAggregations(response, 'indicators', ignored);
+  const ofModule = aggregations[bucket] as { usable?: { top?: { hits?: { hits?: unknown } } }; unscored?: unknown } | undefined;
   const hits = ofModule?.usable?.top?.hits?.hits;
-  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf(ofModule?.unscored), undated: countOf(ofModule?.undated) };
+  return { hits: Array.isArray(hits) ? hits : [], unscored: countOf(ofModule?.unscored), undated: countOf((aggregations['undated'] as Record<string, unknown> | undefined)?.[bucket]) };
 }
 
 function countOf(aggregation: unknown): number {

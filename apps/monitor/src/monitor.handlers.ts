@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { failedResurrectionOutcome, recordRekill, recordRollbackResult, type KillEventType, type KillReported, type ResurrectionFailed, type RollbackCompleted, type RollbackFailed, type WatchStep } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { AWAITING } from './monitor.schema';
 import type { MonitorRound } from './monitor.step';
-import { closedBeforeWatch, FOLLOWED_TYPES, followKill, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
+import { closedBeforeWatch, FOLLOWED_TYPES, followKill, outcomeIdOf, withWatch, type FollowedEvent, type WatchRow } from './watch-rows';
 
 /** The kill events the monitor follows. */
 export const MONITOR_FOLLOWS = [...FOLLOWED_TYPES, 'ResurrectionFailed', 'RollbackCompleted', 'RollbackFailed', 'KillReported'] as const satisfies readonly KillEventType[];
@@ -31,7 +30,7 @@ export class MonitorHandlers {
   failed(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: MonitorRound): void {
     const row = round.row(logged.data.killId);
     if (row?.phase !== AWAITING) return;
-    const outcome = failedResurrectionOutcome(row, logged.data, outcomeContext(round));
+    const outcome = failedResurrectionOutcome(row, logged.data, outcomeContext(round, row.killId));
     if (outcome === null) return;
     round.put(closedBeforeWatch(row));
     round.append([outcome], logged);
@@ -43,7 +42,7 @@ export class MonitorHandlers {
     const row = round.row(e.killId);
     if (!row?.watch) return;
     const result = e.type === 'RollbackCompleted' ? { completed: true, reason: null } : { completed: false, reason: e.reason };
-    apply(round, row, recordRollbackResult(row.watch, result, outcomeContext(round)), logged);
+    apply(round, row, recordRollbackResult(row.watch, result, outcomeContext(round, row.killId)), logged);
   }
 
   /** Another kill of a watched module: the earlier resurrection's outcome is re_killed, once. */
@@ -52,7 +51,7 @@ export class MonitorHandlers {
     const e = logged.data;
     for (const row of round.rekillable(e.report.targetModule, e.killId)) {
       const rekill = { killId: e.killId, at: e.at, sourceAgent: e.report.sourceAgent };
-      apply(round, row, recordRekill(row.watch!, rekill, outcomeContext(round), round.settings.monitor), logged);
+      apply(round, row, recordRekill(row.watch!, rekill, outcomeContext(round, row.killId), round.settings.monitor), logged);
     }
   }
 }
@@ -63,6 +62,6 @@ function apply(round: MonitorRound, row: WatchRow, step: WatchStep, cause: Logge
   round.append(step.events, cause);
 }
 
-function outcomeContext(round: MonitorRound) {
-  return { at: round.now().toISOString(), outcomeId: randomUUID() };
+function outcomeContext(round: MonitorRound, killId: string) {
+  return { at: round.now().toISOString(), outcomeId: outcomeIdOf(killId) };
 }

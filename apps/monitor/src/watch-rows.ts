@@ -11,7 +11,7 @@ import {
   type Watch,
   type WatchPhase,
 } from '@medic/domain';
-import { causeOf, type Cause, type LoggedEvent } from '@medic/eventlog';
+import { causeOf, derivedUuid, type Cause, type LoggedEvent } from '@medic/eventlog';
 import { AWAITING, REKILLABLE_PHASES } from './monitor.schema';
 
 /** One row of `watches`, as the monitor works with it. */
@@ -156,4 +156,14 @@ export async function saveRows(tx: EntityManager, rows: readonly WatchRow[], rel
        claimed_until = CASE WHEN $2 OR watches.due_at IS DISTINCT FROM EXCLUDED.due_at THEN NULL ELSE watches.claimed_until END`,
     [JSON.stringify(data), release],
   );
+}
+
+/**
+ * The id of a kill's outcome, derived from the kill: the monitor records one
+ * outcome per kill, so a second record of it (a check fired again after the
+ * save that followed its append failed) carries the same id, and every reader
+ * takes it for the same outcome.
+ */
+export function outcomeIdOf(killId: string): string {
+  return derivedUuid(`outcome/${killId}`);
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { evolveVeto, noticeRiskOf, type DecisionMade, type KillEvent, type KillReported, type RiskAssessed, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
-import { insertRowsIgnoringConflicts, newEnvelope, toKafkaMessage, upsertRows, type Cause } from '@medic/eventlog';
+import { derivedUuid, insertRowsIgnoringConflicts, newEnvelope, toKafkaMessage, upsertRows, type Cause } from '@medic/eventlog';
 import type { Message } from 'kafkajs';
 import { VetoAskRow, VetoKill } from './negotiator.schema';
 
@@ -108,10 +107,4 @@ export function vetoRecord(event: KillEvent, cause: Cause | null): Message {
  */
 export function nextAsk(exchange: VetoExchange): VetoAsk {
   return { requestId: derivedUuid(`${exchange.requestId}/again`), correlationId: derivedUuid(`${exchange.correlationId}/again`) };
-}
-
-function derivedUuid(text: string): string {
-  const h = createHash('sha256').update(text).digest('hex');
-  // Shaped as an RFC 4122 name-based UUID (version 5 bits, variant 10).
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -39,6 +39,7 @@ export { decodePending, encodePending, loadPositions, slotKey, type PendingOutpu
 export { databaseOf, projectionRunners, statelessStep, transactionalStep, type ProjectionDefinition, type StatelessStepDefinition, type StepDefinition, type StepDeps } from './service-kit';
 export { dispatchEach } from './dispatch-events';
 export { CatchUp, type LogProgress } from './catch-up';
+export { derivedUuid } from './derived-uuid';
 export { DurableTimers, type DurableTimersOptions, type TimersAfter } from './durable-timers';
 export { Poller } from './poller';
 export { KillAppends } from './kill-appends';

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ContainerEngine } from '@medic/containers';
 import { closeStable, confirmStopped, recordCheck, type CheckObservation, type KillEvent, type MonitorSettings, type WatchStep } from '@medic/domain';
 import { DurableTimers, newEnvelope, type EventLog, type TimersAfter } from '@medic/eventlog';
 import { Logger } from '@medic/observability';
-import { fromRaw, lockRow, saveRows, withWatch, type RawRow, type WatchRow } from '../watch-rows';
+import { fromRaw, lockRow, outcomeIdOf, saveRows, withWatch, type RawRow, type WatchRow } from '../watch-rows';
 import { observe } from './health-check';
 import type { NamedProbe } from './probes';
 
@@ -76,7 +75,7 @@ export class CheckFiring {
         return;
       }
     }
-    const ctx = { at: new Date().toISOString(), outcomeId: randomUUID() };
+    const ctx = { at: new Date().toISOString(), outcomeId: outcomeIdOf(claimed.killId) };
     await this.opts.dataSource.transaction(async (tx) => {
       const row = await lockRow(tx, claimed.killId);
       if (row?.watch == null || row.firings !== claimed.firings || row.phase !== claimed.phase) return;

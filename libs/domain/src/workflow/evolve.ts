@@ -16,6 +16,8 @@ export function evolve(state: KillState | null, event: KillEvent): KillState {
   if (event.killId !== state.killId) {
     throw new DomainError('kill_mismatch', `event for kill ${event.killId} applied to kill ${state.killId}`, { event: event.type });
   }
+  // One outcome recorded again (its recorder tried again after a failure, with the outcome's id) changes nothing.
+  if (event.type === 'OutcomeRecorded' && state.outcome?.outcomeId === event.outcomeId && state.outcome.result === event.result) return state;
   assertAccepted(state, event);
   const { to, facts } = effectOf(state, event);
   if (to !== state.status && !canTransition(state.status, to)) {

@@ -197,6 +197,16 @@ describe('evolve: what the state remembers', () => {
     expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.OutcomeRecorded))).toMatchObject({ code: 'illegal_transition' });
   });
 
+  it('takes the same outcome recorded again (its id and result) as a repeat, and any other as illegal', () => {
+    const failed = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.ResurrectionFailed);
+    const closed = evolve(failed, sample('OutcomeRecorded', { result: 'failure' }));
+    expect(evolve(closed, sample('OutcomeRecorded', { result: 'failure', at: '2026-02-11T13:00:00.000Z' }))).toBe(closed);
+    expect(thrownBy(() => evolve(closed, sample('OutcomeRecorded', { result: 'failure', outcomeId: 'out-2' })))).toMatchObject({ code: 'illegal_transition' });
+    const completed = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.ResurrectionStarted, SAMPLE_EVENTS.ResurrectionSucceeded, SAMPLE_EVENTS.StabilityConfirmed, SAMPLE_EVENTS.OutcomeRecorded);
+    expect(completed?.status).toBe('COMPLETED');
+    expect(evolve(completed, SAMPLE_EVENTS.OutcomeRecorded)).toBe(completed);
+  });
+
   it("asks Smith again after a defer, and takes Smith's verdict on the open notice only, once", () => {
     const approved = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.VetoRequested);
     expect(approved).toMatchObject({ status: 'APPROVED', vetoRequestId: 'req-1' });

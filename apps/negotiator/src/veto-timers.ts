@@ -129,14 +129,12 @@ export class VetoTimers {
       tx,
       stale.map((s) => s.killId),
     );
-    const records = stale.map(({ killId, ask }) => {
-      const cause = kills.get(killId)?.cause ?? null;
-      kills.apply(ask);
-      kills.edit(killId).notice = null;
-      return vetoRecord(ask, cause);
-    });
-    await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: records });
-    await kills.save(tx);
+    for (const { killId } of stale) kills.edit(killId).notice = null;
+    await this.record(
+      kills,
+      stale.map((s) => s.ask),
+      tx,
+    );
     this.opts.onAskedAgain?.(stale.map((s) => s.ask));
     return new Set(stale.map((s) => s.killId));
   }
@@ -148,18 +146,22 @@ export class VetoTimers {
       due.map((r) => r.kill_id),
     );
     const fired = due.flatMap(({ kill_id }) => {
-      const row = kills.get(kill_id);
-      if (row?.exchange == null) return [];
-      const cause = row.cause;
-      const events = dueVeto(row.exchange, at.toISOString(), this.opts.settings.veto, nextAsk(row.exchange));
-      for (const e of events) kills.apply(e);
-      return events.map((event) => ({ event, cause }));
+      const exchange = kills.get(kill_id)?.exchange;
+      return exchange == null ? [] : dueVeto(exchange, at.toISOString(), this.opts.settings.veto, nextAsk(exchange));
     });
-    if (fired.length > 0) {
-      await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: fired.map(({ event, cause }) => vetoRecord(event, cause)) });
-    }
+    await this.record(kills, fired, tx);
+    this.opts.onFired?.(fired);
+  }
+
+  /** Veto events of kills loaded (and locked) in `tx`: folded into their rows, appended to the kill log with each kill's cause, the rows written. */
+  private async record(kills: VetoKills, events: readonly VetoEvent[], tx: EntityManager): Promise<void> {
+    const records = events.map((event) => {
+      const cause = kills.get(event.killId)?.cause ?? null;
+      kills.apply(event);
+      return vetoRecord(event, cause);
+    });
+    if (records.length > 0) await this.opts.producer.send({ topic: this.opts.settings.killEventsTopic, acks: -1, messages: records });
     await kills.save(tx);
-    this.opts.onFired?.(fired.map((f) => f.event));
   }
 }
 

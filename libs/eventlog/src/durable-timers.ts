@@ -36,9 +36,10 @@ export interface DurableTimersOptions<Row> {
   /**
    * The steps whose state the timers act on. After a start no timer fires
    * until they have read the log as far as it reached then (see `CatchUp`),
-   * for at most `maxWaitMs` (a minute unless told): a timer due while its service was down must
-   * not act on the state as it was before the outage, ahead of what came
-   * in meanwhile (a re-kill, an answer, a report it was waiting for).
+   * for at most `maxWaitMs` (a minute unless told): a timer due while its
+   * service was down must not act on the state as it was before the outage,
+   * ahead of what came in meanwhile (a re-kill, an answer, a report it was
+   * waiting for).
    */
   readonly after?: TimersAfter;
 }
@@ -60,9 +61,10 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
  * Durable timers: due times projected from the log into a service's table,
  * claimed with FOR UPDATE SKIP LOCKED and a lease so replicas share them.
  * A timer that came due while the service was down fires at the first poll
- * after it starts and its steps have read what the log held then (`after`). Firing is at least once: a crash before the owner moves
- * or drops a timer leaves it due again once its lease runs out, and the
- * owner makes a second firing harmless. No business interval lives in memory;
+ * after it starts and its steps have read what the log held then (`after`).
+ * Firing is at least once: a crash before the owner moves or drops a timer
+ * leaves it due again once its lease runs out, and the owner makes a second
+ * firing harmless. No business interval lives in memory;
  * only the poll does.
  */
 export class DurableTimers<Row> {

@@ -243,5 +243,4 @@ export class ProjectionRunner {
       if (next !== undefined) this.consumer.seek({ topic, partition, offset: next.toString() });
     }
   }
-
 }

@@ -99,10 +99,8 @@ export function dueVeto(exchange: VetoExchange, at: string, settings: VetoSettin
   switch (exchange.status) {
     case 'asked':
       return [settle(exchange, 'timeout_default', at, settings, `Smith did not answer notice ${exchange.requestId} within ${exchange.timeoutSeconds} s`, [])];
-    case 'deferred': {
-      const { killId, noticeTopic, replyTo, approvedBy } = exchange;
-      return [askSmith({ killId, at, ...next, noticeTopic, replyTo, approvedBy }, exchange, settings)];
-    }
+    case 'deferred':
+      return [askAgain(exchange, at, settings, next)];
     case 'cleared':
     case 'vetoed':
       return [];
@@ -133,6 +131,11 @@ export function staleNotice(exchange: VetoExchange, at: string, settings: VetoSe
   if (secondsBetween(at, exchange.dueAt) * 2 >= exchange.timeoutSeconds) return null;
   // Every notice but the first follows a defer, or this rule once.
   if (exchange.attempt - 1 - exchange.defers >= 1) return null;
+  return askAgain(exchange, at, settings, next);
+}
+
+/** The exchange's next notice, as `next`, to the same topics for the same approver. */
+function askAgain(exchange: VetoExchange, at: string, settings: VetoSettings, next: VetoAsk): VetoRequested {
   const { killId, noticeTopic, replyTo, approvedBy } = exchange;
   return askSmith({ killId, at, ...next, noticeTopic, replyTo, approvedBy }, exchange, settings);
 }

@@ -9,7 +9,7 @@ import { loadConfig, parseConfig, readSiemCa } from '@medic/config';
 import { decodeEvent } from '@medic/contracts';
 import { freePort, startElasticsearch, type ElasticsearchHandle } from '@medic/devstack';
 import type { ContextEnriched, DecisionMade, KillEvent } from '@medic/domain';
-import { EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
+import { derivedUuid, EOS_PRODUCER, newEnvelope, toKafkaMessage } from '@medic/eventlog';
 import { ceTypeOf, eventually, killEventsOf, killReport, makeTestCertificates, readTopic, smithMessage, startMedic, type MedicUnderTest } from '@medic/testing';
 import { ElasticsearchSiem } from '../../apps/enrichment/src/siem/elasticsearch-siem';
 import { ensureSiemTemplates, eventDocument, indicatorDocument, writeSiemDocuments } from '../../apps/enrichment/src/siem/seed';
@@ -260,12 +260,19 @@ describe('SIEM enrichment on Elasticsearch', () => {
 
   it('writes each decision and outcome into the Medic index once, however often it is processed', async () => {
     const { decision } = await decided({ target_module: 'nginx-test' });
-    const outcome = { ...SAMPLE_EVENTS.OutcomeRecorded, killId: decision.killId, decisionId: decision.decisionId };
-    const record = toKafkaMessage('kill', newEnvelope('kill', outcome, { source: 'medic/test', subject: decision.killId, time: outcome.at }));
+    const outcome = { ...SAMPLE_EVENTS.OutcomeRecorded, killId: decision.killId, decisionId: decision.decisionId, outcomeId: derivedUuid(`outcome/${decision.killId}`) };
+    const recorded = (event: KillEvent) => toKafkaMessage('kill', newEnvelope('kill', event, { source: 'medic/test', subject: decision.killId, time: event.at }));
+    const record = recorded(outcome);
     const producer = medic.kafka.producer(EOS_PRODUCER);
     await producer.connect();
-    // The same event twice, as a redelivery would bring it.
-    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [record, record] });
+    // The same event twice, as a redelivery would bring it; the same outcome
+    // recorded again by the monitor (another event, the kill's outcome id);
+    // and another verdict under that id, which the kill workflow refuses.
+    await producer.send({
+      topic: medic.topics.kill,
+      acks: -1,
+      messages: [record, record, recorded({ ...outcome, at: new Date(Date.parse(outcome.at) + 1000).toISOString() }), recorded({ ...outcome, result: 'failure' })],
+    });
     await producer.disconnect();
     // No refresh asked: an analyst's search sees what Medic wrote without one.
     const count = async (category: string) => {
@@ -276,6 +283,10 @@ describe('SIEM enrichment on Elasticsearch', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count('medic_decision')).toBe(1);
     expect(await count('medic_outcome')).toBe(1);
+    // The first record of the outcome stands.
+    const stored = await client.get<Record<string, unknown>>({ index: indices.medic_index, id: outcome.outcomeId });
+    expect(stored._source?.['event.outcome']).toBe('success');
+    expect(stored._source?.['@timestamp']).toBe(outcome.at);
     // Both found by the module, as analysts look for them.
     const ofModule = await client.count({ index: indices.medic_index, query: { bool: { filter: [{ term: { 'medic.kill_id': decision.killId } }, { term: { 'service.name': 'nginx-test' } }] } } });
     expect(ofModule.count).toBe(2);

@@ -4,7 +4,12 @@ import type { DecisionMade, OutcomeRecorded } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { ReportRound } from './report.step';
 
-/** Medic's decisions and outcomes as documents in the SIEM, for analysts; the event id is the document id. */
+/**
+ * Medic's decisions and outcomes as documents in the SIEM, for analysts. A
+ * decision's document id is its event's id; an outcome's is its
+ * `outcome_id` (one per kill, the same when the monitor records it again),
+ * and the first document of an id stands, as in `/outcomes`.
+ */
 @LogHandlers()
 export class ReportHandlers {
   @EventPattern(ceTypesOf('kill', ['DecisionMade']))
@@ -35,7 +40,7 @@ export class ReportHandlers {
   outcome(@Payload() logged: LoggedEvent<OutcomeRecorded>, @Ctx() round: ReportRound): void {
     const o = logged.data;
     round.add({
-      id: logged.id,
+      id: o.outcomeId,
       body: {
         '@timestamp': o.at,
         'event.kind': 'event',

@@ -16,8 +16,10 @@ export class ReportRound {
 
 /**
  * Medic's verdicts and outcomes, written back into the SIEM (spec
- * `report_outcome`): each event becomes one document whose id is the event's
- * id, so writing a round again after a failure never duplicates. A SIEM that
+ * `report_outcome`): each decision and each outcome becomes one document
+ * under an id of its own (see ReportHandlers), written only where no document
+ * of that id is, so writing a round again after a failure, or an outcome
+ * the monitor recorded again, never duplicates or overwrites. A SIEM that
  * cannot take them fails the round, to be retried, so nothing is skipped.
  */
 export async function runReport(batches: readonly ProcessorBatch[], siem: ResilientSiem, dispatch: LogDispatch): Promise<StepResult<number>[]> {

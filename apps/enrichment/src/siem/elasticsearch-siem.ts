@@ -125,10 +125,12 @@ export class ElasticsearchSiem implements SiemClient {
   async index(documents: readonly SiemDocument[], timeoutMs: number): Promise<void> {
     if (documents.length === 0) return;
     await this.ensureMedicTemplate(timeoutMs);
-    const operations = documents.flatMap((d) => [{ index: { _index: this.settings.medic_index, _id: d.id } }, d.body]);
+    // `create`: the first document of an id stands; one already there (409) is written.
+    const operations = documents.flatMap((d) => [{ create: { _index: this.settings.medic_index, _id: d.id } }, d.body]);
     const response = await this.call(() => this.client.bulk({ operations, refresh: false }, { requestTimeout: timeoutMs }));
     if (response.errors) {
-      const failed = response.items.map((item) => item.index).filter((r) => r?.error);
+      const failed = response.items.map((item) => item.create).filter((r) => r?.error && r.status !== 409);
+      if (failed.length === 0) return;
       const retriable = failed.some((r) => r!.status === 429 || (r!.status ?? 500) >= 500);
       throw new SiemError(`${failed.length} of ${documents.length} documents were not indexed: ${failed[0]?.error?.reason ?? 'unknown'}`, retriable);
     }

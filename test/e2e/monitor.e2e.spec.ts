@@ -304,12 +304,24 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     monitor.kill('SIGKILL');
     await monitor.exited;
     const second = await kill(name);
-    await eventsOf(second, has('DecisionMade'), 'the re-kill decided');
+    // Auto-approved, since the decision cannot know of the re-kill yet; the executor holds it back for the monitor's verdict.
+    const held = await eventsOf(second, has('ResurrectionDeferred'), 'the re-kill held back');
+    expect(one(held, 'DecisionMade').decision.outcome).toBe('approve_auto');
+    expect(one(held, 'ResurrectionDeferred')).toMatchObject({ attempt: 0, waitsForKillIds: [first], reason: expect.stringContaining("waits for the monitor's verdict") });
     // The window closes while the monitor is down: its timer is due as soon as it is back.
     await new Promise((r) => setTimeout(r, REKILL_WINDOW_MS + 1_000));
+    expect((await wholeLogOf(second)).map((e) => e.type)).not.toContain('ResurrectionStarted');
     await medic.start('monitor');
     const log = await eventsOf(first, has('OutcomeRecorded'), 'the outcome');
-    expect(one(log, 'OutcomeRecorded')).toMatchObject({ result: 're_killed', lessonsLearned: [expect.stringContaining(`(kill ${second})`)] });
+    const outcome = one(log, 'OutcomeRecorded');
+    expect(outcome).toMatchObject({ result: 're_killed', lessonsLearned: [expect.stringContaining(`(kill ${second})`)] });
+    // With the re-kill known, the resurrection waits its backoff (10 s after the re-kill), then starts, once.
+    const events = await killEventsOf(medic, second, has('ResurrectionSucceeded'), `the resurrection of ${second}`, 60_000);
+    const backoff = events.find((e): e is KillEventOf<'ResurrectionDeferred'> => e.type === 'ResurrectionDeferred' && e.attempt === 1);
+    expect(backoff).toMatchObject({ notBefore: new Date(Date.parse(outcome.at) + 10_000).toISOString(), reason: expect.stringMatching(/killed again 1 time in a row.*backoff 10 s/) });
+    const started = events.filter((e) => e.type === 'ResurrectionStarted');
+    expect(started).toHaveLength(1);
+    expect(Date.parse(started[0]!.at)).toBeGreaterThanOrEqual(Date.parse(backoff!.notBefore));
   });
 
   it('records failure, once, for a resurrection that failed for good (no container for the module), readable over REST', async () => {

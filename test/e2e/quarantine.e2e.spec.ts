@@ -14,8 +14,9 @@ import { ceTypeOf, eventsOfType, eventually, firstOfType, killEventsOf, killRepo
 /*
  * A module Smith keeps killing after Medic brings it back, on a real
  * container engine: each re-kill makes the next resurrection wait longer
- * (backoff 2 s, 4 s, capped at 8 s), the third quarantines the module (its
- * next kill waits for a human, /modules and /status say so), an admin
+ * (backoff 2 s, 4 s, capped at 8 s), the third quarantines the module (an
+ * automatic approval it overtook is refused, the next kill waits for a human,
+ * /modules and /status say so), an admin
  * releases it over REST (an operator may not), and the next kill comes back
  * on its own again. The monitor that records re-kills is not part of this
  * test: the test appends OutcomeRecorded re_killed for the earlier kill
@@ -99,11 +100,17 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     return r.kill_id;
   }
 
-  /** What the monitor records when Smith kills a module during (or soon after) its watch: the earlier resurrection was re-killed. */
-  async function recordReKill(killId: string): Promise<void> {
+  /** A resurrection's events once it succeeded, and an event about it appended as the monitor would. */
+  async function asTheMonitor(killId: string, event: (events: KillEvent[], at: string) => KillEvent): Promise<string> {
     const events = await eventsOf(killId, (es) => es.some((e) => e.type === 'ResurrectionSucceeded'), `the resurrection of ${killId}`);
     const at = new Date().toISOString();
-    const outcome: KillEvent = {
+    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', event(events, at), { source: 'medic/test-monitor', subject: killId, time: at }))] });
+    return at;
+  }
+
+  /** What the monitor records when Smith kills a module during (or soon after) its watch: the earlier resurrection was re-killed. */
+  async function recordReKill(killId: string): Promise<void> {
+    const at = await asTheMonitor(killId, (events, at) => ({
       type: 'OutcomeRecorded',
       killId,
       at,
@@ -118,10 +125,23 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       lessonsLearned: [],
       shouldAdjustThreshold: false,
       targetModule: MODULE,
-    };
-    await producer.send({ topic: medic.topics.kill, acks: -1, messages: [toKafkaMessage('kill', newEnvelope('kill', outcome, { source: 'medic/test-monitor', subject: killId, time: at }))] });
+    }));
     reKilledAt.push(Date.parse(at));
     await eventually(async () => ((await moduleView())?.re_kills_last_day === reKilledAt.length ? true : undefined), `re-kill ${reKilledAt.length} on /modules`);
+  }
+
+  /** The monitor's first check of a resurrection (it watches it from then on), once the executor has folded it. */
+  async function watched(killId: string): Promise<void> {
+    await asTheMonitor(killId, (events, at) => ({
+      type: 'HealthChecked',
+      killId,
+      at,
+      requestId: first(events, 'ResurrectionStarted').requestId,
+      container: { running: true, status: 'running', exitCode: null, oomKilled: false, restartCount: 0, startedAt: at, health: 'none' },
+      probes: [],
+    }));
+    const folded = `SELECT kill_id FROM executor.cascade_kills WHERE kill_id = '${killId}' AND watched_at IS NOT NULL`;
+    await eventually(async () => ((await snapshotTables(medic.databaseUrl, { folded }))['folded']!.length === 1 ? true : undefined), `the check of ${killId} folded by the executor`);
   }
 
   async function send(command: LoggedKillCommand): Promise<void> {
@@ -179,8 +199,30 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     expect(await running()).toBe(true);
   });
 
+  it('does not start an automatic approval that the quarantining re-kill overtook: held back for the verdict, then refused', async () => {
+    // The monitor watches the third resurrection, and Smith kills the module again before its re-kill is recorded:
+    // the decision knows of two re-kills only and approves on its own.
+    await watched(kills[2]!);
+    const k4 = await smithKills();
+    const held = await eventsOf(k4, (es) => es.some((e) => e.type === 'ResurrectionDeferred'), `${k4} held back`);
+    expect(first(held, 'DecisionMade').decision.outcome).toBe('approve_auto');
+    expect(first(held, 'ResurrectionDeferred')).toMatchObject({ attempt: 0, waitsForKillIds: [kills[2]], reason: expect.stringContaining("waits for the monitor's verdict") });
+    expect(await running()).toBe(false);
+
+    // The verdict: re-killed, the third in a day; the module is quarantined, and the approval is refused.
+    await recordReKill(kills[2]!);
+    const events = await eventsOf(k4, (es) => es.some((e) => e.type === 'ResurrectionFailed'), `${k4} refused`);
+    expect(first(events, 'ResurrectionFailed')).toMatchObject({
+      retriable: false,
+      approvedBy: 'policy:auto-approve',
+      reason: expect.stringMatching(new RegExp(`^module ${MODULE} is quarantined since .*3 re-kills.*approved automatically before that was known, so it is not started`)),
+    });
+    expect(only(events, 'ResurrectionStarted')).toHaveLength(0);
+    expect(await running()).toBe(false);
+  });
+
   it('quarantines the module after the third re-kill: its next kill waits for a human', async () => {
-    const k4 = await smithKills(kills[2]);
+    const k5 = await smithKills();
     const view = await moduleView();
     expect(view).toMatchObject({
       module: MODULE,
@@ -193,7 +235,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     });
     expect(view.quarantine_reason).toMatch(/3 re-kills/);
 
-    const events = await eventsOf(k4, (es) => es.some((e) => e.type === 'ApprovalRequested' || e.type === 'ResurrectionStarted'), `the decision on ${k4}`);
+    const events = await eventsOf(k5, (es) => es.some((e) => e.type === 'ApprovalRequested' || e.type === 'ResurrectionStarted'), `the decision on ${k5}`);
     const decision = first(events, 'DecisionMade').decision;
     expect(decision.outcome).toBe('pending_review');
     expect(decision.reasoning.join('\n')).toMatch(new RegExp(`module ${MODULE} is quarantined since .*3 re-kills`));
@@ -253,18 +295,19 @@ describe('re-killed modules: backoff, quarantine, release', () => {
         executorKills: 'SELECT * FROM executor.module_kills ORDER BY kill_id',
         executorKillModules: 'SELECT * FROM executor.kill_modules ORDER BY kill_id',
         executorReleases: 'SELECT * FROM executor.module_releases ORDER BY target_module',
+        executorCascade: 'SELECT * FROM executor.cascade_kills ORDER BY kill_id',
         gatewayKills: 'SELECT * FROM gateway.module_kills ORDER BY kill_id',
         gatewayReleases: 'SELECT * FROM gateway.module_releases ORDER BY target_module',
       });
     const live = await eventually(async () => {
       const s = await snapshot();
-      return s['gatewayKills']!.length === 5 && s['executorKills']!.length === 4 && s['executorReleases']!.length === 1 ? s : undefined;
+      return s['gatewayKills']!.length === 6 && s['executorKills']!.length === 4 && s['executorReleases']!.length === 1 ? s : undefined;
     }, 'every view to have caught up');
     expect(live['reKills']).toHaveLength(3);
     expect(live['decisionReleases']).toEqual([expect.objectContaining({ target_module: MODULE, actor: 'test', reason: 'config fixed' })]);
     const env = cliEnv(medic);
     const rebuilt = await medicCli(['replay', 'rebuild'], { env });
-    for (const name of ['decision.workflow', 'executor.module_kills', 'executor.kill_modules', 'executor.module_releases', 'gateway.module_kills', 'gateway.module_releases']) {
+    for (const name of ['decision.workflow', 'executor.module_kills', 'executor.kill_modules', 'executor.cascade_kills', 'executor.module_releases', 'gateway.module_kills', 'gateway.module_releases']) {
       expect(rebuilt.stdout).toMatch(new RegExp(`rebuilt ${name.replace('.', '\\.')}: \\d+ events applied`));
     }
     expect(await snapshot()).toEqual(live);

@@ -7,7 +7,7 @@ import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthoriz
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
-import { waitsForDependencies } from './cascade/cascade';
+import { waitsForDependencies, waitsForVerdict } from './cascade/cascade';
 import type { DecidedKill, ExecutorRound } from './executor.step';
 
 /** Where the executor's own intents come from; it acts only on those. */
@@ -158,8 +158,10 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
  * The intent to resurrect a kill, authorized by `logged` (an auto-approval, a
  * human's approval, Smith's all-clear, the end of a backoff), unless its module
  * is blacklisted, the authorization is older than the decision's validity
- * window, its backoff holds it back (see backoff/), or it waits for a module it depends
- * on, killed in the same cascade (see cascade/). `decided` is the kill's
+ * window, it waits for the monitor's verdict on an earlier resurrection of its
+ * module (see cascade/), its backoff holds it back or a quarantine refuses an
+ * automatic approval (see backoff/), or it waits for a module it depends on,
+ * killed in the same cascade (see cascade/). `decided` is the kill's
  * decision when the authorization is the decision itself; otherwise the one
  * folded earlier is looked up.
  */
@@ -181,7 +183,9 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
     refuse(stale);
     return;
   }
-  if (await heldBack(round, logged, target)) return;
+  // The monitor's verdict on an earlier resurrection of the module first: a re-kill changes its standing.
+  if (await waitsForVerdict(round, logged)) return;
+  if (await heldBack(round, logged, target, approvedBy)) return;
   if (await waitsForDependencies(round, logged)) return;
   writeIntent(round, logged, decision.target, approvedBy, 1);
 }

@@ -32,8 +32,9 @@ export class ContainerSnapshot {
 }
 
 /**
- * Each kill as the order of a cascade's resurrections goes (see the domain's `dependencyWait`):
- * the modules its report says depend on it, and when its module came back or its kill was settled without that.
+ * Each kill as the order of resurrections goes (see the domain's `dependencyWait` and `verdictWait`):
+ * the modules its report says depend on it, when its module came back or its kill was settled without that,
+ * and when its resurrection started, was first checked by the monitor and got the monitor's verdict.
  */
 @Entity({ name: 'cascade_kills' })
 export class CascadeKillRow {
@@ -45,6 +46,9 @@ export class CascadeKillRow {
   @Column('timestamptz', { name: 'done_at', nullable: true }) doneAt!: Date | null;
   /** The kills its resurrection is held back for now; empty when it is not held back for any. */
   @Column('text', { name: 'waiting_for', array: true }) waitingFor!: string[];
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column('timestamptz', { name: 'watched_at', nullable: true }) watchedAt!: Date | null;
+  @Column('timestamptz', { name: 'verdict_at', nullable: true }) verdictAt!: Date | null;
 }
 
 export const EXECUTOR_ENTITIES = [KillModule, ContainerSnapshot, CascadeKillRow, ...MODULE_STANDING_ENTITIES];
@@ -95,5 +99,10 @@ export const EXECUTOR_DDL = [
   `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS waiting_for text[] NOT NULL DEFAULT '{}'`,
   // The few dependents held back at any time, looked at whenever a kill settles.
   `CREATE INDEX IF NOT EXISTS cascade_kills_waiting ON {schema}.cascade_kills (kill_id) WHERE cardinality(waiting_for) > 0 AND done_at IS NULL`,
+  `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS started_at timestamptz`,
+  `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS watched_at timestamptz`,
+  `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS verdict_at timestamptz`,
+  // The resurrections the monitor watches and has not judged yet, looked up by module.
+  `CREATE INDEX IF NOT EXISTS cascade_kills_unjudged ON {schema}.cascade_kills (target_module) WHERE watched_at IS NOT NULL AND verdict_at IS NULL`,
   ...MODULE_STANDING_DDL,
 ];

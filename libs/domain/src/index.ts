@@ -108,4 +108,4 @@ export * from './veto/veto.types';
 export { readVetoAnswer, VETO_ANSWER_TYPE, type VetoAnswerRead } from './veto/veto-answer';
 export { answerSmith, askSmith, dueVeto, evolveVeto, staleNotice, type AskSmith, type VetoRefusal } from './veto/veto-exchange';
 export { noticeRiskOf, preResurrectionNotice } from './veto/veto-notice';
-export { dependencyWait, dependencyWaitOver, evolveCascadeKill, type CascadeKill, type CascadeSettings, type DependencyWait } from './module/cascade';
+export { dependencyWait, dependencyWaitOver, evolveCascadeKill, verdictWait, type CascadeKill, type CascadeSettings, type DependencyWait } from './module/cascade';

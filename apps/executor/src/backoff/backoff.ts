@@ -1,4 +1,5 @@
-import type { KillEvent } from '@medic/domain';
+import { randomUUID } from 'node:crypto';
+import { AUTO_APPROVER, type KillEvent } from '@medic/domain';
 import type { LoggedEvent } from '@medic/eventlog';
 import { standingOf } from '@medic/standing';
 import type { ExecutorRound } from '../executor.step';
@@ -6,12 +7,22 @@ import type { ExecutorRound } from '../executor.step';
 /**
  * Holds an approved resurrection back while its module is inside its backoff:
  * appends ResurrectionDeferred (the kill stays APPROVED) and says so; the kill
- * workflow's timer resumes it when due. Returns false when it may start now.
+ * workflow's timer resumes it when due. A module quarantined since its kill
+ * was approved automatically (a re-kill the decision could not know of yet) is
+ * not started: a quarantined module's resurrections are a human's to approve,
+ * so the approval is refused with a ResurrectionFailed that says so. Returns
+ * false when it may start now.
  */
-export async function heldBack(round: ExecutorRound, cause: LoggedEvent<KillEvent>, module: string): Promise<boolean> {
+export async function heldBack(round: ExecutorRound, cause: LoggedEvent<KillEvent>, module: string, approvedBy: string): Promise<boolean> {
   const at = round.now().toISOString();
-  const { backoff } = await standingOf(round.tx, module, round.settings.standing, at);
+  const { backoff, quarantine } = await standingOf(round.tx, module, round.settings.standing, at);
+  const { killId } = cause.data;
+  if (quarantine !== null && approvedBy === AUTO_APPROVER) {
+    const reason = `${quarantine.reason}; this kill was approved automatically before that was known, so it is not started (release the module, and Smith's next kill of it is decided again)`;
+    round.append({ type: 'ResurrectionFailed', killId, at, requestId: randomUUID(), reason, retriable: false, targetModule: module, approvedBy, attempt: null }, cause);
+    return true;
+  }
   if (backoff === null) return false;
-  round.append({ type: 'ResurrectionDeferred', killId: cause.data.killId, at, notBefore: backoff.until, reason: backoff.reason, attempt: backoff.attempt, waitsForKillIds: [] }, cause);
+  round.append({ type: 'ResurrectionDeferred', killId, at, notBefore: backoff.until, reason: backoff.reason, attempt: backoff.attempt, waitsForKillIds: [] }, cause);
   return true;
 }

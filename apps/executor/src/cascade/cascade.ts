@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import { DEPENDENCIES_ACTOR, dependencyWait, dependencyWaitOver, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
+import { DEPENDENCIES_ACTOR, dependencyWait, dependencyWaitOver, evolveCascadeKill, verdictWait, type CascadeKill, type DependencyWait, type KillEvent } from '@medic/domain';
 import { ceTypesOf } from '@medic/contracts';
 import { decodeRecords, header, readStream, type LoggedEvent, type RawRecords, type StreamProjection } from '@medic/eventlog';
 import type { ExecutorRound } from '../executor.step';
@@ -9,8 +9,11 @@ import { CascadeKillRow } from '../executor.schema';
 /** The kill events that say a kill's module came back, or will not on this kill. */
 export const CASCADE_SETTLING = ['ResurrectionSucceeded', 'ResurrectionFailed', 'DecisionMade', 'ApprovalDenied', 'ApprovalExpired', 'ResurrectionVetoed'] as const;
 
-/** What the cascade projection folds: the report, what settles a kill, and a resurrection held back, resumed or started. */
-export const CASCADE_FOLDED = ['KillReported', ...CASCADE_SETTLING, 'ResurrectionDeferred', 'ResurrectionResumed', 'ResurrectionStarted'] as const;
+/**
+ * What the cascade projection folds: the report, what settles a kill, a resurrection held back,
+ * resumed or started, and the monitor's first check of it and its verdict.
+ */
+export const CASCADE_FOLDED = ['KillReported', ...CASCADE_SETTLING, 'ResurrectionDeferred', 'ResurrectionResumed', 'ResurrectionStarted', 'HealthChecked', 'OutcomeRecorded'] as const;
 
 /**
  * Each kill's place in a cascade (projection "executor.cascade_kills"), folded in the
@@ -31,8 +34,11 @@ export const CASCADE_KILLS: StreamProjection<'kill', CascadeKillRow> = {
       targetModule: next.module,
       dependents: [...next.dependents],
       reportedAt: new Date(next.reportedAt),
-      doneAt: next.doneAt === null ? null : new Date(next.doneAt),
+      doneAt: date(next.doneAt),
       waitingFor: [...next.waitsFor],
+      startedAt: date(next.startedAt),
+      watchedAt: date(next.watchedAt),
+      verdictAt: date(next.verdictAt),
     });
   },
 };
@@ -43,10 +49,16 @@ function cascadeKill(row: CascadeKillRow): CascadeKill {
     module: row.targetModule,
     dependents: row.dependents,
     reportedAt: row.reportedAt.toISOString(),
-    doneAt: row.doneAt?.toISOString() ?? null,
+    doneAt: iso(row.doneAt),
     waitsFor: row.waitingFor ?? [],
+    startedAt: iso(row.startedAt),
+    watchedAt: iso(row.watchedAt),
+    verdictAt: iso(row.verdictAt),
   };
 }
+
+const date = (t: string | null): Date | null => (t === null ? null : new Date(t));
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
 /**
  * Holds an approved resurrection back while a module its module depends on, killed in the
@@ -69,29 +81,52 @@ export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEv
     .andWhere('k.done_at IS NULL')
     .andWhere('k.reported_at BETWEEN :from AND :to', { from: new Date(own.reportedAt.getTime() - windowMs), to: new Date(own.reportedAt.getTime() + windowMs) })
     .getMany();
-  const at = round.now().toISOString();
-  const wait = dependencyWait(dependent, upstream.map(cascadeKill), cascade, at);
+  return holdsBack(round, cause, dependencyWait(dependent, upstream.map(cascadeKill), cascade, round.now().toISOString()));
+}
+
+/**
+ * Holds an approved resurrection back while the monitor has not yet given its verdict on an
+ * earlier resurrection of the same module that it watched when this kill came (see the
+ * domain's `verdictWait`): appends ResurrectionDeferred naming those kills. It looks again as
+ * soon as the verdict is recorded (see `wakeDependents`), when the module's backoff and
+ * quarantine count the re-kill, or when the kill workflow's timer resumes it.
+ */
+export async function waitsForVerdict(round: ExecutorRound, cause: LoggedEvent<KillEvent>): Promise<boolean> {
+  const own = await round.tx.findOneBy(CascadeKillRow, { killId: cause.data.killId });
+  if (own === null) return false;
+  const unjudged = await round.tx
+    .createQueryBuilder(CascadeKillRow, 'k')
+    .where('k.target_module = :module', { module: own.targetModule })
+    .andWhere('k.watched_at IS NOT NULL AND k.verdict_at IS NULL')
+    .andWhere('k.kill_id <> :killId', { killId: own.killId })
+    .getMany();
+  if (unjudged.length === 0) return false;
+  return holdsBack(round, cause, verdictWait(cascadeKill(own), unjudged.map(cascadeKill), round.settings.cascade, round.now().toISOString()));
+}
+
+function holdsBack(round: ExecutorRound, cause: LoggedEvent<KillEvent>, wait: DependencyWait | null): boolean {
   if (wait === null) return false;
-  round.append(
-    { type: 'ResurrectionDeferred', killId: dependent.killId, at, notBefore: wait.notBefore, reason: wait.reason, attempt: 0, waitsForKillIds: wait.waitsFor.map((k) => k.killId) },
-    cause,
-  );
+  const { killId } = cause.data;
+  round.append({ type: 'ResurrectionDeferred', killId, at: round.now().toISOString(), notBefore: wait.notBefore, reason: wait.reason, attempt: 0, waitsForKillIds: wait.waitsFor.map((k) => k.killId) }, cause);
   return true;
 }
 
-/** The records after which a held-back dependent may look again: one settling a kill it waits for, or its own holding back (they may have settled since). */
-const WAKING = new Set<string>(ceTypesOf('kill', [...CASCADE_SETTLING, 'ResurrectionDeferred']));
+/**
+ * The records after which a held-back kill may look again: one settling a kill it waits for, the
+ * monitor's verdict on one, or its own holding back (they may have settled since).
+ */
+const WAKING = new Set<string>(ceTypesOf('kill', [...CASCADE_SETTLING, 'OutcomeRecorded', 'ResurrectionDeferred']));
 
 /**
  * A dependent held back for the modules it depends on goes ahead as soon as the
- * last of them is settled, not at its next look: once the batch is folded, each
- * dependent whose wait is over is sent ResumeResurrection (actor
- * `executor:dependencies`) on the command log, in the round's transaction. The
- * kill workflow resumes it once (a timer firing too is refused), and the
- * executor checks its dependencies again before it starts it.
+ * last of them is settled, not at its next look (and a kill held back for the
+ * monitor's verdict on an earlier resurrection of its module, as soon as that
+ * is recorded): once the batch is folded, each kill whose wait is over is sent
+ * ResumeResurrection (actor `executor:dependencies`) on the command log, in the
+ * round's transaction. The kill workflow resumes it once (a timer firing too is
+ * refused), and the executor checks everything again before it starts it.
  */
 export async function wakeDependents(round: ExecutorRound, batch: RawRecords): Promise<void> {
-  if (round.settings.cascade.windowSeconds <= 0) return;
   const waking = batch.messages.filter((m) => WAKING.has(header(m.headers, 'ce_type') ?? ''));
   const ids = [...new Set(waking.map((m) => header(m.headers, 'ce_subject')).filter((id): id is string => id !== null))];
   if (ids.length === 0) return;

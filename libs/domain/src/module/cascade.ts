@@ -38,6 +38,12 @@ export interface CascadeKill {
   readonly doneAt: string | null;
   /** The kills its resurrection is held back for now (ResurrectionDeferred), until it is resumed. */
   readonly waitsFor: readonly string[];
+  /** When its latest resurrection started (ResurrectionStarted); null until one did. */
+  readonly startedAt: string | null;
+  /** When the monitor was first seen checking its module after that (HealthChecked); null until then. */
+  readonly watchedAt: string | null;
+  /** When the monitor gave its verdict on the resurrection (OutcomeRecorded, whatever the result); null until then. */
+  readonly verdictAt: string | null;
 }
 
 /** A dependent held back for what it depends on. */
@@ -53,12 +59,21 @@ export interface DependencyWait {
 export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): CascadeKill | null {
   if (event.type === 'KillReported') {
     const { targetModule, dependencies } = event.report;
-    return facts ?? { killId: event.killId, module: targetModule, dependents: [...new Set(dependencies)].filter((d) => d !== targetModule), reportedAt: event.at, doneAt: null, waitsFor: [] };
+    const dependents = [...new Set(dependencies)].filter((d) => d !== targetModule);
+    return facts ?? { killId: event.killId, module: targetModule, dependents, reportedAt: event.at, doneAt: null, waitsFor: [], startedAt: null, watchedAt: null, verdictAt: null };
   }
-  if (facts === null || facts.doneAt !== null) return facts;
+  if (facts === null) return null;
+  // What the monitor makes of a resurrection comes after the kill is settled: followed to the end.
+  if (event.type === 'HealthChecked') return facts.watchedAt === null && facts.startedAt !== null ? { ...facts, watchedAt: event.at } : facts;
+  if (event.type === 'OutcomeRecorded') return facts.verdictAt === null ? { ...facts, verdictAt: event.at } : facts;
+  if (event.type === 'ResurrectionStarted') {
+    const started = { ...facts, startedAt: event.at };
+    return started.doneAt === null && started.waitsFor.length > 0 ? { ...started, waitsFor: [] } : started;
+  }
+  if (facts.doneAt !== null) return facts;
   if (settles(event)) return { ...facts, doneAt: event.at, waitsFor: [] };
   if (event.type === 'ResurrectionDeferred') return { ...facts, waitsFor: [...event.waitsForKillIds] };
-  if ((event.type === 'ResurrectionResumed' || event.type === 'ResurrectionStarted') && facts.waitsFor.length > 0) return { ...facts, waitsFor: [] };
+  if (event.type === 'ResurrectionResumed' && facts.waitsFor.length > 0) return { ...facts, waitsFor: [] };
   return facts;
 }
 
@@ -69,7 +84,13 @@ export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): 
  * settled, so the timer decides. The executor looks again before it starts it.
  */
 export function dependencyWaitOver(dependent: CascadeKill, kills: ReadonlyMap<string, CascadeKill>): boolean {
-  return dependent.doneAt === null && dependent.waitsFor.length > 0 && dependent.waitsFor.every((id) => (kills.get(id)?.doneAt ?? null) !== null);
+  return dependent.doneAt === null && dependent.waitsFor.length > 0 && dependent.waitsFor.every((id) => waitedOver(dependent, kills.get(id)));
+}
+
+/** A kill of another module is waited for until it is settled; an earlier kill of the same module, until its verdict (see verdictWait). */
+function waitedOver(dependent: CascadeKill, waited: CascadeKill | undefined): boolean {
+  if (waited === undefined) return false;
+  return waited.module === dependent.module ? waited.verdictAt !== null : waited.doneAt !== null;
 }
 
 /** The events after which a kill's module is back, or will not come back on this kill. */
@@ -113,3 +134,36 @@ export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKi
   return { waitsFor, notBefore, reason };
 }
 
+
+/**
+ * Whether the resurrection of `kill` must wait at `at` for the monitor's
+ * verdict on an earlier resurrection of the same module. Smith killing a
+ * module again while the monitor watches it after a resurrection is a
+ * re-kill, which the monitor records on the earlier kill (OutcomeRecorded
+ * `re_killed`) and which sets the module's backoff and may quarantine it. The
+ * monitor reads the report at the same time as the kill workflow decides on
+ * it, so the approval of the new kill may come first: its resurrection waits
+ * until the earlier one has its verdict, and the backoff and quarantine are
+ * then asked again with the re-kill counted. An earlier resurrection counts
+ * when it started before `kill` was reported and the monitor has been seen
+ * watching it (a stack without the monitor never waits); the wait ends at the
+ * latest `maxWaitSeconds` after `kill` was reported, and it looks again every
+ * `recheckSeconds` in any case, as a dependent does.
+ */
+export function verdictWait(kill: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string): DependencyWait | null {
+  const now = ms(at);
+  const killedAt = ms(kill.reportedAt);
+  const deadline = killedAt + settings.maxWaitSeconds * 1000;
+  if (now >= deadline) return null;
+  const waitsFor = kills
+    .filter((k) => k.killId !== kill.killId && k.module === kill.module && k.startedAt !== null && k.watchedAt !== null && k.verdictAt === null && ms(k.startedAt) <= killedAt)
+    .sort((a, b) => ms(a.startedAt!) - ms(b.startedAt!) || (a.killId < b.killId ? -1 : 1));
+  if (waitsFor.length === 0) return null;
+  const notBefore = formatInstant(Math.min(deadline, now + settings.recheckSeconds * 1000));
+  const earlier = waitsFor.map((k) => `kill ${k.killId} (started ${formatInstant(ms(k.startedAt!))})`).join(', ');
+  const reason =
+    `module ${kill.module} was killed again while the monitor watched its resurrection for ${earlier}: ` +
+    `this resurrection waits for the monitor's verdict on ${waitsFor.length === 1 ? 'it' : 'them'} (a re-kill sets the module's backoff and may quarantine it), ` +
+    `at most until ${formatInstant(deadline)}; it goes ahead as soon as the verdict is recorded, and is checked again at ${notBefore} in any case`;
+  return { waitsFor, notBefore, reason };
+}

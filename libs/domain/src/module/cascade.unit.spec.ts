@@ -1,4 +1,4 @@
-import { dependencyWait, dependencyWaitOver, evolveCascadeKill, type CascadeKill, type KillEvent } from '@medic/domain';
+import { dependencyWait, dependencyWaitOver, evolveCascadeKill, verdictWait, type CascadeKill, type KillEvent } from '@medic/domain';
 import { aReport } from '../../test/domain-fixtures';
 import { aDecision, sample } from '../../test/kill-event-samples';
 
@@ -9,7 +9,7 @@ const T0 = '2026-02-11T12:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
 
 function kill(killId: string, module: string, dependents: string[] = [], reportedSeconds = 0, doneAt: string | null = null, waitsFor: string[] = []): CascadeKill {
-  return { killId, module, dependents, reportedAt: at(reportedSeconds), doneAt, waitsFor };
+  return { killId, module, dependents, reportedAt: at(reportedSeconds), doneAt, waitsFor, startedAt: null, watchedAt: null, verdictAt: null };
 }
 
 describe('dependencyWait', () => {
@@ -70,7 +70,7 @@ describe('evolveCascadeKill', () => {
   const doneBy = (event: KillEvent) => evolveCascadeKill(start, { ...event, killId: 'k-db', at: at(5) })!.doneAt;
 
   it('starts from the report: the modules that depend on it, once each, not itself', () => {
-    expect(start).toEqual({ killId: 'k-db', module: 'db', dependents: ['api', 'web'], reportedAt: T0, doneAt: null, waitsFor: [] });
+    expect(start).toEqual({ killId: 'k-db', module: 'db', dependents: ['api', 'web'], reportedAt: T0, doneAt: null, waitsFor: [], startedAt: null, watchedAt: null, verdictAt: null });
     expect(evolveCascadeKill(start, { ...reported, at: at(9) })).toBe(start);
   });
 
@@ -102,6 +102,66 @@ describe('evolveCascadeKill', () => {
     expect(evolveCascadeKill(held, sample('ApprovalDenied', { killId: 'k-db', at: at(4) }))).toMatchObject({ doneAt: at(4), waitsFor: [] });
     // A backoff holds it back for no kill.
     expect(evolveCascadeKill(start, sample('ResurrectionDeferred', { killId: 'k-db', at: at(3), attempt: 2, waitsForKillIds: [] }))!.waitsFor).toEqual([]);
+  });
+});
+
+describe('evolveCascadeKill: what the monitor makes of a resurrection', () => {
+  const reported = sample('KillReported', { killId: 'k-1', at: T0, report: aReport({ killId: 'k-1', targetModule: 'web' }) });
+  const fold = (events: KillEvent[]) => events.reduce<CascadeKill | null>((facts, e) => evolveCascadeKill(facts, { ...e, killId: 'k-1' }), null)!;
+
+  it('knows when the resurrection started, was first checked, and got its verdict, after the kill was settled too', () => {
+    const facts = fold([
+      reported,
+      sample('ResurrectionStarted', { at: at(2) }),
+      sample('ResurrectionSucceeded', { at: at(3) }),
+      sample('HealthChecked', { at: at(4) }),
+      sample('HealthChecked', { at: at(5) }),
+      sample('OutcomeRecorded', { at: at(9), result: 're_killed' }),
+      sample('OutcomeRecorded', { at: at(11), result: 'success' }),
+    ]);
+    expect(facts).toMatchObject({ doneAt: at(3), startedAt: at(2), watchedAt: at(4), verdictAt: at(9) });
+  });
+
+  it('is not watched by a check before any start', () => {
+    expect(fold([reported, sample('HealthChecked', { at: at(4) })]).watchedAt).toBeNull();
+  });
+});
+
+describe('verdictWait', () => {
+  const watched = (killId: string, startedSeconds: number, verdictSeconds: number | null = null): CascadeKill => ({
+    ...kill(killId, 'web', [], startedSeconds - 1, at(startedSeconds + 1)),
+    startedAt: at(startedSeconds),
+    watchedAt: at(startedSeconds + 1),
+    verdictAt: verdictSeconds === null ? null : at(verdictSeconds),
+  });
+  const again = kill('k-2', 'web', [], 20);
+
+  it('waits for the verdict on an earlier resurrection of the module the monitor watched when the kill came', () => {
+    const wait = verdictWait(again, [watched('k-1', 5)], SETTINGS, at(21))!;
+    expect(wait.waitsFor.map((k) => k.killId)).toEqual(['k-1']);
+    expect(wait.notBefore).toBe(at(31));
+    expect(wait.reason).toMatch(/^module web was killed again while the monitor watched its resurrection for kill k-1 \(started 2026-02-11T12:00:05.000Z\): .*verdict.*backoff.*quarantine.*at most until 2026-02-11T12:05:20.000Z/);
+    // The end of the wait bounds the next look, and ends the wait.
+    expect(verdictWait(again, [watched('k-1', 5)], SETTINGS, at(315))!.notBefore).toBe(at(320));
+    expect(verdictWait(again, [watched('k-1', 5)], SETTINGS, at(320))).toBeNull();
+  });
+
+  it('does not wait for a judged, unwatched or later resurrection, another module, or itself', () => {
+    expect(verdictWait(again, [watched('k-1', 5, 19)], SETTINGS, at(21))).toBeNull();
+    expect(verdictWait(again, [{ ...watched('k-1', 5), watchedAt: null }], SETTINGS, at(21))).toBeNull();
+    expect(verdictWait(again, [watched('k-3', 25)], SETTINGS, at(26))).toBeNull();
+    expect(verdictWait(again, [{ ...watched('k-1', 5), module: 'db' }], SETTINGS, at(21))).toBeNull();
+    expect(verdictWait(again, [{ ...watched('k-2', 5), reportedAt: again.reportedAt }], SETTINGS, at(21))).toBeNull();
+  });
+
+  it('names every unjudged one, the earliest first', () => {
+    expect(verdictWait(again, [watched('k-b', 9), watched('k-a', 5)], SETTINGS, at(21))!.waitsFor.map((k) => k.killId)).toEqual(['k-a', 'k-b']);
+  });
+
+  it("is over once the verdict is recorded, whatever the earlier kill's own state", () => {
+    const held = { ...again, waitsFor: ['k-1'] };
+    expect(dependencyWaitOver(held, new Map([['k-1', watched('k-1', 5)]]))).toBe(false);
+    expect(dependencyWaitOver(held, new Map([['k-1', watched('k-1', 5, 22)]]))).toBe(true);
   });
 });
 

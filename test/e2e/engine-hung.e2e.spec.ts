@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,7 +15,10 @@ type Health = { data?: { status: string; checks: Record<string, string>; steps: 
  * A container engine that stops answering (its process frozen with SIGSTOP,
  * as a wedged daemon would be): /health says so within its bound, a kill
  * approved meanwhile waits instead of failing or being dead-lettered, and is
- * brought back exactly once when the engine answers again.
+ * brought back exactly once when the engine answers again. The same for an
+ * engine that answers its listings with HTTP 500 for a while: Medic reaches
+ * the engine through a pass-through proxy on a socket of the test's, which
+ * can answer them so.
  */
 describe('a container engine that does not answer', () => {
   let engine: ContainerEngineHandle;
@@ -21,7 +26,28 @@ describe('a container engine that does not answer', () => {
   let medic: MedicUnderTest;
   let containerId: string;
   let enginePid: number;
+  let proxy: Server;
+  let failListings = false;
+  let failedListings = 0;
   const previousDockerHost = process.env.DOCKER_HOST;
+
+  /** Passes every call on to the engine, but answers listings with a 500 while `failListings` holds. */
+  function engineProxy(socket: string): Server {
+    return createServer((req, res) => {
+      if (failListings && req.method === 'GET' && /^(\/v[\d.]+)?\/containers\/json/.test(req.url ?? '')) {
+        failedListings++;
+        req.resume();
+        res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'container storage is locked', cause: 'locked', response: 500 }));
+        return;
+      }
+      const upstream = request({ socketPath: engine.socket, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    }).listen(socket);
+  }
 
   beforeAll(async () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-hung-')) });
@@ -30,7 +56,10 @@ describe('a container engine that does not answer', () => {
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
     containerId = (await moduleContainer(docker, 'wedged-svc')).id;
-    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    const proxied = join(mkdtempSync(join(tmpdir(), 'medic-hung-proxy-')), 'engine.sock');
+    proxy = engineProxy(proxied);
+    await once(proxy, 'listening');
+    process.env.DOCKER_HOST = `unix://${proxied}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'gateway'],
       config: { mode: { current: 'semi_auto' }, decision: { auto_approve: { enabled: true } }, resurrection: { engine_timeout_seconds: 1.5 } },
@@ -39,12 +68,24 @@ describe('a container engine that does not answer', () => {
   afterAll(async () => {
     if (enginePid) process.kill(enginePid, 'SIGCONT');
     await medic?.stop();
+    proxy?.closeAllConnections();
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
     if (previousDockerHost === undefined) delete process.env.DOCKER_HOST;
     else process.env.DOCKER_HOST = previousDockerHost;
     await engine?.stop();
   });
 
   const health = () => medic.get<Health>('/health', {});
+
+  /** Smith's kill of the module, decided; then, `waitMs` later, its events so far. */
+  async function decidedThenWaited(waitMs: number): Promise<{ killId: string; meanwhile: string[] }> {
+    const r = killReport({ target_module: 'wedged-svc' });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'DecisionMade'), `the decision on ${r.kill_id}`, 30_000);
+    await delay(waitMs);
+    const meanwhile = (await killEventsOf(medic, r.kill_id, () => true, 'the kill so far', 5_000)).map((e) => e.type);
+    return { killId: r.kill_id, meanwhile };
+  }
 
   it('is reported by /health, and an approved kill waits for it, then is brought back once', async () => {
     expect((await health()).body.data!.checks['container_engine']).toBe('ok');
@@ -58,15 +99,11 @@ describe('a container engine that does not answer', () => {
       expect(frozen.status).toBe(200);
       expect(frozen.body.data).toMatchObject({ status: 'degraded', checks: { container_engine: 'error', database: 'ok', kafka: 'ok' } });
 
-      const r = killReport({ target_module: 'wedged-svc' });
-      killId = r.kill_id;
-      await medic.publishRaw(smithMessage(r), r.kill_id);
-      await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'DecisionMade'), `the decision on ${killId}`, 30_000);
       // Long enough for the executor's calls on the engine to time out several times over.
-      await delay(8_000);
-      const meanwhile = await killEventsOf(medic, killId, () => true, 'the kill so far', 5_000);
-      expect(meanwhile.map((e) => e.type)).not.toContain('ResurrectionFailed');
-      expect(meanwhile.map((e) => e.type)).not.toContain('ResurrectionSucceeded');
+      const decided = await decidedThenWaited(8_000);
+      killId = decided.killId;
+      expect(decided.meanwhile).not.toContain('ResurrectionFailed');
+      expect(decided.meanwhile).not.toContain('ResurrectionSucceeded');
       // Nothing was given up on: the executor retries, it does not dead-letter.
       expect((await health()).body.data!.steps['executor']).toEqual({ status: 'ok', dead_letters_last_hour: 0 });
     } finally {
@@ -81,5 +118,28 @@ describe('a container engine that does not answer', () => {
     expect(types).not.toContain('ResurrectionFailed');
     expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
     expect((await health()).body.data).toMatchObject({ status: 'healthy', checks: { container_engine: 'ok' } });
+  });
+
+  it('takes an engine failing its listings (HTTP 500) for one that does not answer: the approved kill waits, then comes back once', async () => {
+    if ((await docker.getContainer(containerId).inspect()).State.Running) await docker.getContainer(containerId).stop({ t: 1 });
+    failListings = true;
+    let killId: string;
+    try {
+      const decided = await decidedThenWaited(6_000);
+      killId = decided.killId;
+      expect(decided.meanwhile).not.toContain('ResurrectionStarted');
+      expect(decided.meanwhile).not.toContain('ResurrectionFailed');
+      // Tried again and again, never given up on.
+      expect(failedListings).toBeGreaterThanOrEqual(3);
+      expect((await health()).body.data!.steps['executor']).toEqual({ status: 'ok', dead_letters_last_hour: 0 });
+    } finally {
+      failListings = false;
+    }
+    const done = (es: readonly KillEvent[]) => es.some((e) => e.type === 'ResurrectionSucceeded' || e.type === 'ResurrectionFailed');
+    const types = (await killEventsOf(medic, killId, done, `the resurrection of ${killId}`, 90_000)).map((e) => e.type);
+    expect(types.filter((t) => t === 'ResurrectionStarted')).toHaveLength(1);
+    expect(types.filter((t) => t === 'ResurrectionSucceeded')).toHaveLength(1);
+    expect(types).not.toContain('ResurrectionFailed');
+    expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, engineWideCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
 import { crashPoint } from '@medic/observability';
 
 /**
@@ -130,7 +130,7 @@ export class DockerSnapshots implements ContainerSnapshots {
   async snapshotAll(targets: readonly ModuleTarget[]): Promise<Map<string, TakenSnapshot>> {
     const taken = new Map<string, TakenSnapshot>();
     if (targets.length === 0) return taken;
-    const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
+    const listed = await engineWideCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     const located = targets.flatMap((target) => {
       const id = locate(listed, target);
       return id === null ? [] : [{ key: targetKey(target), id }];

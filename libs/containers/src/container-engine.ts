@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineHealth } from '@medic/domain';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost } from './at-most';
-import { ENGINE_CALL_TIMEOUT_MS, engineCall } from './engine-calls';
+import { ENGINE_CALL_TIMEOUT_MS, engineCall, engineWideCall } from './engine-calls';
 
 /** A container as Medic needs to know it: to bring it back, and to watch it afterwards. */
 export interface ContainerInfo {
@@ -98,7 +98,7 @@ export class DockerEngine implements ContainerEngine {
   async findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo>> {
     const found = new Map<string, ContainerInfo>();
     if (targets.length === 0) return found;
-    const listed = await engineCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
+    const listed = await engineWideCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     const unique = new Map(targets.map((t) => [targetKey(t), t]));
     const located = [...unique].map(([key, target]) => ({ key, id: locate(listed, target) }));
     // Inspected a few at a time: a burst of kills asks about many modules at once.

@@ -41,3 +41,25 @@ export async function engineCall<T>(what: string, ms: number, call: (abortSignal
     clearTimeout(timer);
   }
 }
+
+/**
+ * A call about no container in particular (the listing of them all), as
+ * engineCall. The engine failing it (a 5xx answer) says nothing about any
+ * record, so that is an EngineUnavailable too: retried with backoff, never
+ * taken for the record's fault. A call about one container keeps the
+ * engine's 5xx as it is: it may be about that container alone (its storage,
+ * a port it asks for), which the caller records rather than holding every
+ * other kill back.
+ */
+export async function engineWideCall<T>(what: string, ms: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await engineCall(what, ms, call);
+  } catch (error) {
+    const status = (error as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof status === 'number' && status >= 500) {
+      const said = ((error as Error).message ?? '').split('\n')[0]!.slice(0, 300);
+      throw new EngineUnavailable(`the container engine failed ${what} (HTTP ${status}): ${said}`);
+    }
+    throw error;
+  }
+}

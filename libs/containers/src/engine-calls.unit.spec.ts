@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { engineCall, EngineUnavailable } from './engine-calls';
+import { engineCall, EngineUnavailable, engineWideCall } from './engine-calls';
 
 describe('engineCall', () => {
   it('gives what the call answers in time', async () => {
@@ -35,5 +35,20 @@ describe('engineCall', () => {
   it("passes the engine's own answers on as they are", async () => {
     const notFound = Object.assign(new Error('(HTTP code 404) no such container'), { statusCode: 404 });
     await expect(engineCall('inspecting container abc', 1_000, () => Promise.reject(notFound))).rejects.toBe(notFound);
+  });
+});
+
+describe('engineWideCall', () => {
+  it("takes the engine failing a listing (5xx) for an engine that cannot answer, naming the call and the engine's words", async () => {
+    const failing = Object.assign(new Error('(HTTP code 500) server error - database is locked\nmore detail'), { statusCode: 500 });
+    const error = await engineWideCall('listing containers', 1_000, () => Promise.reject(failing)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUnavailable);
+    expect(error).toMatchObject({ retriable: true, message: 'the container engine failed listing containers (HTTP 500): (HTTP code 500) server error - database is locked' });
+  });
+
+  it('passes the answers below 500 on as they are, and gives what the call answers', async () => {
+    const refused = Object.assign(new Error('(HTTP code 400) bad parameter'), { statusCode: 400 });
+    await expect(engineWideCall('listing containers', 1_000, () => Promise.reject(refused))).rejects.toBe(refused);
+    await expect(engineWideCall('listing containers', 1_000, () => Promise.resolve([]))).resolves.toEqual([]);
   });
 });

@@ -358,18 +358,20 @@ describe('bringing a module back on the container engine', () => {
     expect(failed).toMatchObject({ kill_id: auto.kill_id, status: 'failed', approved_by: 'policy:auto-approve', attempt: 0, container_id: null, failure_reason: expect.stringMatching(/valid for 1 minute/) as unknown });
   });
 
+  // Each module runs a program from a host directory: while the program is missing, the engine refuses to start it.
+  const program = (dir: string) => writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
+  /** A module's container, run once with its program and stopped; the program is then taken away. */
+  const made = async (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `medic-${name}-`));
+    program(dir);
+    const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Cmd: ['/opt/app/run.sh'], Labels: { 'medic.module': name }, HostConfig: { Binds: [`${dir}:/opt/app`] } });
+    await c.start();
+    await c.stop({ t: 1 });
+    rmSync(join(dir, 'run.sh'));
+    return { c, dir };
+  };
+
   it('tries a start the engine refused again, waiting longer each time, until it works or its retries (resurrection.max_retry_attempts, 2) run out', async () => {
-    // Each module runs a program from a host directory: while the program is missing, the engine refuses to start it.
-    const program = (dir: string) => writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
-    const made = async (name: string) => {
-      const dir = mkdtempSync(join(tmpdir(), `medic-${name}-`));
-      program(dir);
-      const c = await docker.createContainer({ Image: TARGET_IMAGE, name, Cmd: ['/opt/app/run.sh'], Labels: { 'medic.module': name }, HostConfig: { Binds: [`${dir}:/opt/app`] } });
-      await c.start();
-      await c.stop({ t: 1 });
-      rmSync(join(dir, 'run.sh'));
-      return { c, dir };
-    };
     const mended = await made('mended-svc');
     const broken = await made('broken-svc');
     const kills = [killReport({ target_module: 'mended-svc' }), killReport({ target_module: 'broken-svc' })];
@@ -409,6 +411,41 @@ describe('bringing a module back on the container engine', () => {
     const metrics = await (await fetch(medic.metricsUrl('executor'))).text();
     const retrying = Number(/^medic_resurrections_total\{[^}]*result="retrying"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
     expect(retrying).toBeGreaterThanOrEqual(failuresOf(mendedLog).length + 2);
+  });
+
+  it("does not try a refused start again when it comes to the refusal past the decision's validity window", async () => {
+    const { c } = await made('retried-late-svc');
+    // The executor dies between reading its own refusal back and writing the retry, and stays down past the window.
+    await medic.service('executor').stop();
+    const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: 'executor.before-retry' });
+    const r = killReport({ target_module: 'retried-late-svc' });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const refused = (await events(r.kill_id, ['ResurrectionFailed'])).find((e): e is KillEventOf<'ResurrectionFailed'> => e.type === 'ResurrectionFailed')!;
+    expect(refused).toMatchObject({ attempt: 1, retriable: true });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(refused.at) + 61_000 - Date.now())));
+    await medic.start('executor');
+
+    const log = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'ResurrectionFailed' && !e.retriable), 'the retry not made', 60_000);
+    expect(log.filter((e) => e.type === 'ResurrectionStarted')).toHaveLength(1);
+    expect(log.filter((e) => e.type === 'ResurrectionFailed').at(-1)).toMatchObject({
+      attempt: null,
+      retriable: false,
+      targetModule: 'retried-late-svc',
+      reason: expect.stringMatching(new RegExp(`^attempt 1 was refused by the container engine at ${refused.at.replace(/\./g, '\\.')}, and the executor came to it 1 minute later, past the decision's validity of 1 minute .*attempt 2 was not made`)) as unknown,
+    });
+    expect((await c.inspect()).State.Running).toBe(false);
+    // The gateway shows it as a request of no attempt, and neither it nor the kill workflow dead-lettered it.
+    const listed = await eventually(async () => {
+      const res = await medic.get<{ data: { items: { attempt: number; status: string; retriable: boolean }[] } }>('/resurrections?module=retried-late-svc');
+      return res.body.data?.items.length === 2 ? res.body.data.items : undefined;
+    }, 'both requests on REST');
+    expect(listed.map((i) => [i.attempt, i.status, i.retriable])).toEqual([
+      [0, 'failed', false],
+      [1, 'failed', true],
+    ]);
+    const health = await medic.get<{ data: { steps: Record<string, { dead_letters_last_hour: number }> } }>('/health');
+    for (const step of ['decision', 'gateway']) expect(health.body.data.steps[step]?.dead_letters_last_hour).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { EngineUnavailable, type ModuleTarget } from '@medic/containers';
-import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
+import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, staleRetry, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
@@ -59,13 +59,23 @@ export class ExecutorHandlers {
     round.later(() => actOn(round, intent, logged));
   }
 
-  /** A start the engine refused, with retries left: the next attempt's intent (it waits its backoff before acting). */
+  /**
+   * A start the engine refused, with retries left: the next attempt's intent (it waits its backoff before acting),
+   * unless the executor comes to the refusal later than the decision's validity window after it.
+   */
   @EventPattern(ceTypesOf('kill', ['ResurrectionFailed']))
   async retry(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: ExecutorRound): Promise<void> {
     const failed = logged.data;
     if (logged.source !== EXECUTOR_SOURCE || !failed.retriable || failed.attempt === null || failed.targetModule === null) return;
-    const instance = (await round.decidedKill(failed.killId))?.target.instance ?? null;
-    writeIntent(round, logged, { module: failed.targetModule, instance }, failed.approvedBy ?? 'unknown', failed.attempt + 1);
+    const decided = await round.decidedKill(failed.killId);
+    crashPoint('executor.before-retry');
+    // Come to late (the executor was down between the refusal and now): not tried again on an old approval.
+    const stale = decided === null ? null : staleRetry(failed.at, failed.attempt, decided.validMinutes, round.now().toISOString());
+    if (stale !== null) {
+      round.append({ ...failed, at: round.now().toISOString(), requestId: randomUUID(), reason: stale, retriable: false, attempt: null }, logged);
+      return;
+    }
+    writeIntent(round, logged, { module: failed.targetModule, instance: decided?.target.instance ?? null }, failed.approvedBy ?? 'unknown', failed.attempt + 1);
   }
 }
 

@@ -22,3 +22,21 @@ export function staleAuthorization(authorizedAt: string, validMinutes: number, n
     'start the module by hand if it should still come back'
   );
 }
+
+/**
+ * The same window for a resurrection under way whose start the engine
+ * refused: the retry goes ahead only within `timeout_minutes` of the refusal.
+ * An executor that comes to the refusal later (it was down that long between
+ * the two) does not start the module on an approval judged before all that.
+ *
+ * Returns why the retry is not made at `now`, or null while it may be.
+ */
+export function staleRetry(refusedAt: string, attempt: number, validMinutes: number, now: string): string | null {
+  if (compareInstants(now, addMinutes(refusedAt, validMinutes)) <= 0) return null;
+  const minutesLate = Math.floor(secondsBetween(refusedAt, now) / 60);
+  return (
+    `attempt ${attempt} was refused by the container engine at ${refusedAt}, and the executor came to it ${plural(minutesLate, 'minute')} later, ` +
+    `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): attempt ${attempt + 1} was not made, since the situation the approval was judged on may have changed; ` +
+    'start the module by hand if it should still come back'
+  );
+}

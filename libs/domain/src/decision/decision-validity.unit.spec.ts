@@ -1,4 +1,4 @@
-import { staleAuthorization } from './decision-validity';
+import { staleAuthorization, staleRetry } from './decision-validity';
 
 describe('staleAuthorization: the validity window of what set a resurrection going', () => {
   const at = '2026-02-11T12:00:00.000Z';
@@ -24,5 +24,22 @@ describe('staleAuthorization: the validity window of what set a resurrection goi
     expect(staleAuthorization(at, 1, '2026-02-11T14:30:59.000Z')).toContain('valid for 1 minute (');
     expect(staleAuthorization(at, 1, '2026-02-11T14:30:59.000Z')).toContain('was 150 minutes old');
     expect(staleAuthorization(at, 180, '2026-02-11T14:30:59.000Z')).toBeNull();
+  });
+});
+
+describe('staleRetry: a refused start tried again only within the validity window of the refusal', () => {
+  const refused = '2026-02-11T12:00:00.000Z';
+
+  it('is made within the window, to its very end', () => {
+    expect(staleRetry(refused, 1, 60, '2026-02-11T12:00:02.000Z')).toBeNull();
+    expect(staleRetry(refused, 1, 60, '2026-02-11T13:00:00.000Z')).toBeNull();
+  });
+
+  it('is not made past it, saying which attempt was refused when, how late the executor came, and which attempt was not made', () => {
+    expect(staleRetry(refused, 2, 60, '2026-02-11T14:05:00.000Z')).toBe(
+      'attempt 2 was refused by the container engine at 2026-02-11T12:00:00.000Z, and the executor came to it 125 minutes later, ' +
+        "past the decision's validity of 60 minutes (its timeout_minutes): attempt 3 was not made, since the situation the approval was judged on may have changed; " +
+        'start the module by hand if it should still come back',
+    );
   });
 });

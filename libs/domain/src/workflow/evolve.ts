@@ -61,11 +61,20 @@ function fromReport(event: KillReported): KillState {
 function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejected | HealthChecked>): void {
   if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
   if (state.outcome !== null && !isRollbackResult(state, event)) throw illegal(state, event, 'its outcome is already recorded');
-  if (!EVENT_SOURCES[event.type].includes(state.status)) throw illegal(state, event, `it cannot happen in ${state.status}`);
+  if (!EVENT_SOURCES[event.type].includes(state.status) && !isRetryNotMade(state, event)) throw illegal(state, event, `it cannot happen in ${state.status}`);
   // Smith's verdict on a notice counts once: a repeat, or one about another notice, changes nothing.
   if (isVetoVerdict(event) && event.requestId !== (state.vetoRequestId ?? null)) {
     throw illegal(state, event, `no pre-resurrection notice ${event.requestId} is waiting for Smith's answer`);
   }
+}
+
+/**
+ * A start the engine refused leaves the kill FAILED until its retry starts; a
+ * retry the executor does not make after all (it came to the refusal too
+ * late) closes it with a failure of no attempt.
+ */
+function isRetryNotMade(state: KillState, event: KillEvent): boolean {
+  return state.status === 'FAILED' && state.attempts > 0 && event.type === 'ResurrectionFailed' && event.attempt === null;
 }
 
 function isVetoVerdict(event: KillEvent): event is VetoCleared | VetoDeferred | ResurrectionVetoed {

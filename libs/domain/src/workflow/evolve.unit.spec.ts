@@ -197,6 +197,19 @@ describe('evolve: what the state remembers', () => {
     expect(thrownBy(() => evolve(closed, SAMPLE_EVENTS.OutcomeRecorded))).toMatchObject({ code: 'illegal_transition' });
   });
 
+  it('closes a refused start with a retry not made (no attempt), and nothing else from FAILED', () => {
+    const approved = [SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') })] as const;
+    const refused = fold(...approved, SAMPLE_EVENTS.ResurrectionStarted, SAMPLE_EVENTS.ResurrectionFailed);
+    expect(refused).toMatchObject({ status: 'FAILED', attempts: 1 });
+    const notMade = sample('ResurrectionFailed', { requestId: 'req-2', retriable: false, attempt: null, reason: 'too late' });
+    expect(evolve(refused, notMade)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    // Another attempt's failure with no start before it, or a kill refused before any attempt: still illegal.
+    expect(thrownBy(() => evolve(refused, sample('ResurrectionFailed', { attempt: 2 })))).toMatchObject({ code: 'illegal_transition' });
+    const refusedAtApproval = fold(...approved, notMade);
+    expect(refusedAtApproval).toMatchObject({ status: 'FAILED', attempts: 0 });
+    expect(thrownBy(() => evolve(refusedAtApproval, notMade))).toMatchObject({ code: 'illegal_transition' });
+  });
+
   it('takes the same outcome recorded again (its id and result) as a repeat, and any other as illegal', () => {
     const failed = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }), SAMPLE_EVENTS.ResurrectionFailed);
     const closed = evolve(failed, sample('OutcomeRecorded', { result: 'failure' }));

@@ -147,6 +147,33 @@ describe('bringing a module back on the container engine', () => {
     expect((await container.inspect()).State.Running).toBe(false);
   });
 
+  it("does not act on an intent it comes back to past the decision's validity window after a crash", async () => {
+    const name = 'intended-long-ago-svc';
+    const container = docker.getContainer((await moduleContainer(docker, name)).id);
+    if ((await container.inspect()).State.Running) await container.stop({ t: 1 });
+    const before = (await container.inspect()).State.StartedAt;
+    await medic.service('executor').stop();
+    const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: 'executor.before-act' });
+    const r = killReport({ target_module: name });
+    await medic.publishRaw(smithMessage(r), r.kill_id);
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const intent = (await events(r.kill_id, ['ResurrectionStarted'])).find((e): e is KillEventOf<'ResurrectionStarted'> => e.type === 'ResurrectionStarted')!;
+    // Down for longer than the decision's validity (1 minute) after the intent was written.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(intent.at) + 61_000 - Date.now())));
+    await medic.start('executor');
+    const log = await events(r.kill_id, ['ResurrectionFailed', 'ResurrectionSucceeded']);
+    expect(log.filter((e) => e.type === 'ResurrectionSucceeded')).toEqual([]);
+    expect(log.filter((e) => e.type === 'ResurrectionFailed')).toEqual([
+      expect.objectContaining({
+        retriable: false,
+        attempt: 1,
+        requestId: intent.requestId,
+        reason: expect.stringMatching(new RegExp(`^the intent of attempt 1 was written at ${intent.at.replace(/\./g, '\\.')}, and the executor came to act on it 1 minute after it was due, .*the module was not started`)) as unknown,
+      }),
+    ]);
+    expect((await container.inspect()).State.StartedAt).toBe(before);
+  });
+
   it('shows the resurrection requests over REST, with where each stands', async () => {
     type Item = { request_id: string; kill_id: string; target_module: string; status: string; container_id: string | null; failure_reason: string | null };
     const page = await eventually(async () => {

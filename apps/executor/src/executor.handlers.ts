@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
 import { EngineUnavailable, type ModuleTarget } from '@medic/containers';
-import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, staleRetry, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
+import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, staleIntent, staleRetry, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
@@ -100,7 +100,10 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
   try {
     // The intent is committed and read back: a crash here leaves it without an act.
     crashPoint('executor.before-act');
-    const done = await bringBack(round, intent);
+    // Come to long after it was written (a crash, then an outage): a start not yet made is not made.
+    const validMinutes = (await round.decidedKill(intent.killId))?.validMinutes ?? null;
+    const late = validMinutes === null ? null : staleIntent(intent.at, intent.attempt, wait, validMinutes, round.now().toISOString());
+    const done = await bringBack(round, intent, late);
     // Acted on, not yet recorded: the restart must see that the act happened.
     crashPoint('executor.after-act');
     const result: KillEvent =
@@ -133,22 +136,27 @@ type BroughtBack = { readonly containerId: string; readonly action: 'start' | 'r
  * When the container is gone, it is made again from the spec kept when the instance was
  * killed, unless a container by that spec's name exists (made by an earlier try of this
  * intent, whose record a crash lost), which is started instead. With no spec kept, a
- * container the module has now is started.
+ * container the module has now is started. With `late` (why the intent is too old to act
+ * on), a start already made is still recorded, and none is made.
  */
-async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Promise<BroughtBack> {
+async function bringBack(round: ExecutorRound, intent: ResurrectionStarted, late: string | null): Promise<BroughtBack> {
   const module = intent.targetModule;
   const target = { module, instance: intent.targetInstanceId };
   const named = intent.containerId === null ? null : await round.engine.inspect(intent.containerId);
   if (named !== null) {
     const startedSince = named.startedAt !== null && (intent.startedAtBefore === null || named.startedAt > intent.startedAtBefore);
     // Started since the intent: this request's start happened (if the module fell over since, the monitor sees it).
-    if (!startedSince) await round.engine.start(named.id);
+    if (!startedSince) {
+      if (late !== null) return { reason: late };
+      await round.engine.start(named.id);
+    }
     return { containerId: named.id, action: 'start' };
   }
   const snapshot = await round.snapshotOf(target);
   const current = snapshot === null ? await round.engine.find(target) : await round.engine.inspect(snapshot.spec.name);
   if (current !== null) {
     if (!(current.startedAt !== null && current.startedAt > intent.at)) {
+      if (late !== null) return { reason: late };
       // Made from the spec by an earlier try whose joins a crash cut short, it joins them now.
       if (snapshot !== null) await round.snapshots.joinNetworks(current.id, snapshot.spec.networks);
       await round.engine.start(current.id);
@@ -159,6 +167,7 @@ async function bringBack(round: ExecutorRound, intent: ResurrectionStarted): Pro
     const gone = intent.containerId === null ? `no container for module ${module} (none labelled medic.module=${module} or named so)` : `container ${intent.containerId} of ${module} is gone`;
     return { reason: `${gone}, and no snapshot of its spec was taken when it was killed, so it cannot be made again` };
   }
+  if (late !== null) return { reason: late };
   const id = await round.snapshots.recreate(snapshot.spec);
   await round.engine.start(id);
   return { containerId: id, action: 'recreate' };

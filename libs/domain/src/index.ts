@@ -22,7 +22,7 @@ export * from './decision/decision.types';
 export type * from './decision/policy.types';
 export { buildDecision, evaluatePolicy, type DecisionMeta } from './decision/decision-policy';
 export { decisionConfidence, type DecisionConfidence } from './decision/decision-confidence';
-export { staleAuthorization, staleRetry } from './decision/decision-validity';
+export { staleAuthorization, staleIntent, staleRetry } from './decision/decision-validity';
 export {
   decidedKillFacts,
   foldWhatIfFacts,

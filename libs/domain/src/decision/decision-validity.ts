@@ -1,4 +1,4 @@
-import { addMinutes, compareInstants, secondsBetween } from '../shared/time';
+import { addMilliseconds, addMinutes, compareInstants, secondsBetween } from '../shared/time';
 import { plural } from '../shared/wording';
 
 /**
@@ -37,6 +37,26 @@ export function staleRetry(refusedAt: string, attempt: number, validMinutes: num
   return (
     `attempt ${attempt} was refused by the container engine at ${refusedAt}, and the executor came to it ${plural(minutesLate, 'minute')} later, ` +
     `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): attempt ${attempt + 1} was not made, since the situation the approval was judged on may have changed; ` +
+    'start the module by hand if it should still come back'
+  );
+}
+
+/**
+ * The same window for an intent to start a module that the executor acts on
+ * only after a crash: counted from when the intent was written (right after
+ * its authorization was found fresh) plus the wait the attempt was given. An
+ * executor that was down longer than that between writing and acting does
+ * not start the module; one that finds the start already made records it.
+ *
+ * Returns why the intent is not acted on at `now`, or null while it may be.
+ */
+export function staleIntent(intentAt: string, attempt: number, waitMs: number, validMinutes: number, now: string): string | null {
+  const due = addMilliseconds(intentAt, waitMs);
+  if (compareInstants(now, addMinutes(due, validMinutes)) <= 0) return null;
+  const minutesLate = Math.floor(secondsBetween(due, now) / 60);
+  return (
+    `the intent of attempt ${attempt} was written at ${intentAt}, and the executor came to act on it ${plural(minutesLate, 'minute')} after it was due, ` +
+    `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): the module was not started, since the situation the approval was judged on may have changed; ` +
     'start the module by hand if it should still come back'
   );
 }

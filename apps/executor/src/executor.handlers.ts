@@ -7,7 +7,7 @@ import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthoriz
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
-import { waitsForDependencies, waitsForVerdict } from './cascade/cascade';
+import { cascadeKillOf, waitsForDependencies, waitsForVerdict } from './cascade/cascade';
 import type { DecidedKill, ExecutorRound } from './executor.step';
 
 /** Where the executor's own intents come from; it acts only on those. */
@@ -203,9 +203,10 @@ export async function intend(round: ExecutorRound, logged: LoggedEvent<KillEvent
     return;
   }
   // The monitor's verdict on an earlier resurrection of the module first: a re-kill changes its standing.
-  if (await waitsForVerdict(round, logged)) return;
+  const ordered = await cascadeKillOf(round, killId);
+  if (await waitsForVerdict(round, logged, ordered)) return;
   if (await heldBack(round, logged, target, approvedBy)) return;
-  if (await waitsForDependencies(round, logged)) return;
+  if (await waitsForDependencies(round, logged, ordered)) return;
   writeIntent(round, logged, decision.target, approvedBy, 1);
 }
 

@@ -68,18 +68,16 @@ const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
  * (nothing to wait for, the wait is over, or the kill was reported before the executor
  * kept cascades).
  */
-export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEvent<KillEvent>): Promise<boolean> {
+export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEvent<KillEvent>, dependent: CascadeKill | null): Promise<boolean> {
   const { cascade } = round.settings;
-  if (cascade.windowSeconds <= 0) return false;
-  const own = await round.tx.findOneBy(CascadeKillRow, { killId: cause.data.killId });
-  if (own === null) return false;
-  const dependent = cascadeKill(own);
+  if (cascade.windowSeconds <= 0 || dependent === null) return false;
   const windowMs = cascade.windowSeconds * 1000;
+  const reportedAt = Date.parse(dependent.reportedAt);
   const upstream = await round.tx
     .createQueryBuilder(CascadeKillRow, 'k')
     .where(':module = ANY(k.dependents)', { module: dependent.module })
     .andWhere('k.done_at IS NULL')
-    .andWhere('k.reported_at BETWEEN :from AND :to', { from: new Date(own.reportedAt.getTime() - windowMs), to: new Date(own.reportedAt.getTime() + windowMs) })
+    .andWhere('k.reported_at BETWEEN :from AND :to', { from: new Date(reportedAt - windowMs), to: new Date(reportedAt + windowMs) })
     .getMany();
   return holdsBack(round, cause, dependencyWait(dependent, upstream.map(cascadeKill), cascade, round.now().toISOString()));
 }
@@ -91,17 +89,22 @@ export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEv
  * soon as the verdict is recorded (see `wakeDependents`), when the module's backoff and
  * quarantine count the re-kill, or when the kill workflow's timer resumes it.
  */
-export async function waitsForVerdict(round: ExecutorRound, cause: LoggedEvent<KillEvent>): Promise<boolean> {
-  const own = await round.tx.findOneBy(CascadeKillRow, { killId: cause.data.killId });
-  if (own === null) return false;
+export async function waitsForVerdict(round: ExecutorRound, cause: LoggedEvent<KillEvent>, kill: CascadeKill | null): Promise<boolean> {
+  if (kill === null) return false;
   const unjudged = await round.tx
     .createQueryBuilder(CascadeKillRow, 'k')
-    .where('k.target_module = :module', { module: own.targetModule })
+    .where('k.target_module = :module', { module: kill.module })
     .andWhere('k.watched_at IS NOT NULL AND k.verdict_at IS NULL')
-    .andWhere('k.kill_id <> :killId', { killId: own.killId })
+    .andWhere('k.kill_id <> :killId', { killId: kill.killId })
     .getMany();
   if (unjudged.length === 0) return false;
-  return holdsBack(round, cause, verdictWait(cascadeKill(own), unjudged.map(cascadeKill), round.settings.cascade, round.now().toISOString()));
+  return holdsBack(round, cause, verdictWait(kill, unjudged.map(cascadeKill), round.settings.cascade, round.now().toISOString()));
+}
+
+/** A kill's place in the order of resurrections; null for one reported before the executor kept it. */
+export async function cascadeKillOf(round: ExecutorRound, killId: string): Promise<CascadeKill | null> {
+  const row = await round.tx.findOneBy(CascadeKillRow, { killId });
+  return row === null ? null : cascadeKill(row);
 }
 
 function holdsBack(round: ExecutorRound, cause: LoggedEvent<KillEvent>, wait: DependencyWait | null): boolean {

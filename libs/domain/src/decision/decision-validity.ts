@@ -14,8 +14,8 @@ import { plural } from '../shared/wording';
  * Returns why the authorization is stale at `now`, or null while it is valid.
  */
 export function staleAuthorization(authorizedAt: string, validMinutes: number, now: string): string | null {
-  if (compareInstants(now, addMinutes(authorizedAt, validMinutes)) <= 0) return null;
-  const minutesOld = Math.floor(secondsBetween(authorizedAt, now) / 60);
+  const minutesOld = minutesPastWindow(authorizedAt, validMinutes, now);
+  if (minutesOld === null) return null;
   return (
     `the resurrection was authorized at ${authorizedAt}, valid for ${plural(validMinutes, 'minute')} (the decision's timeout_minutes), ` +
     `and was ${plural(minutesOld, 'minute')} old when the executor came to it: it was not carried out, since the situation it was judged on may have changed; ` +
@@ -32,8 +32,8 @@ export function staleAuthorization(authorizedAt: string, validMinutes: number, n
  * Returns why the retry is not made at `now`, or null while it may be.
  */
 export function staleRetry(refusedAt: string, attempt: number, validMinutes: number, now: string): string | null {
-  if (compareInstants(now, addMinutes(refusedAt, validMinutes)) <= 0) return null;
-  const minutesLate = Math.floor(secondsBetween(refusedAt, now) / 60);
+  const minutesLate = minutesPastWindow(refusedAt, validMinutes, now);
+  if (minutesLate === null) return null;
   return (
     `attempt ${attempt} was refused by the container engine at ${refusedAt}, and the executor came to it ${plural(minutesLate, 'minute')} later, ` +
     `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): attempt ${attempt + 1} was not made, since the situation the approval was judged on may have changed; ` +
@@ -51,12 +51,17 @@ export function staleRetry(refusedAt: string, attempt: number, validMinutes: num
  * Returns why the intent is not acted on at `now`, or null while it may be.
  */
 export function staleIntent(intentAt: string, attempt: number, waitMs: number, validMinutes: number, now: string): string | null {
-  const due = addMilliseconds(intentAt, waitMs);
-  if (compareInstants(now, addMinutes(due, validMinutes)) <= 0) return null;
-  const minutesLate = Math.floor(secondsBetween(due, now) / 60);
+  const minutesLate = minutesPastWindow(addMilliseconds(intentAt, waitMs), validMinutes, now);
+  if (minutesLate === null) return null;
   return (
     `the intent of attempt ${attempt} was written at ${intentAt}, and the executor came to act on it ${plural(minutesLate, 'minute')} after it was due, ` +
     `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): the module was not started, since the situation the approval was judged on may have changed; ` +
     'start the module by hand if it should still come back'
   );
+}
+
+/** Whole minutes from `from` to `now` once `now` is past `validMinutes` after `from`; null while within them. */
+function minutesPastWindow(from: string, validMinutes: number, now: string): number | null {
+  if (compareInstants(now, addMinutes(from, validMinutes)) <= 0) return null;
+  return Math.floor(secondsBetween(from, now) / 60);
 }

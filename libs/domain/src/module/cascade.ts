@@ -108,10 +108,9 @@ function settles(event: KillEvent): boolean {
  */
 export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string): DependencyWait | null {
   if (settings.windowSeconds <= 0) return null;
-  const now = ms(at);
+  const bounds = waitBounds(dependent, settings, at);
+  if (bounds === null) return null;
   const killedAt = ms(dependent.reportedAt);
-  const deadline = killedAt + settings.maxWaitSeconds * 1000;
-  if (now >= deadline) return null;
   const waitsFor = kills
     .filter(
       (k) =>
@@ -125,15 +124,26 @@ export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKi
     )
     .sort((a, b) => ms(a.reportedAt) - ms(b.reportedAt) || (a.killId < b.killId ? -1 : 1));
   if (waitsFor.length === 0) return null;
-  const notBefore = formatInstant(Math.min(deadline, now + settings.recheckSeconds * 1000));
+  const { notBefore, until } = bounds;
   const names = waitsFor.map((k) => `${k.module} (kill ${k.killId})`).join(', ');
   const reason =
     `module ${dependent.module} depends on ${names}, killed in the same cascade and not back yet: ` +
-    `its resurrection waits for ${waitsFor.length === 1 ? 'it' : 'them'}, at most until ${formatInstant(deadline)}; ` +
+    `its resurrection waits for ${waitsFor.length === 1 ? 'it' : 'them'}, at most until ${until}; ` +
     `it goes ahead as soon as ${waitsFor.length === 1 ? 'that kill is' : 'they are'} settled, and is checked again at ${notBefore} in any case`;
   return { waitsFor, notBefore, reason };
 }
 
+/**
+ * The bounds of a held-back kill's wait at `at`: it ends `maxWaitSeconds` after
+ * the kill was reported (`until`; null once that has passed), and it looks
+ * again `recheckSeconds` on, never past that end (`notBefore`).
+ */
+function waitBounds(kill: CascadeKill, settings: CascadeSettings, at: string): { readonly until: string; readonly notBefore: string } | null {
+  const now = ms(at);
+  const deadline = ms(kill.reportedAt) + settings.maxWaitSeconds * 1000;
+  if (now >= deadline) return null;
+  return { until: formatInstant(deadline), notBefore: formatInstant(Math.min(deadline, now + settings.recheckSeconds * 1000)) };
+}
 
 /**
  * Whether the resurrection of `kill` must wait at `at` for the monitor's
@@ -151,19 +161,18 @@ export function dependencyWait(dependent: CascadeKill, kills: readonly CascadeKi
  * `recheckSeconds` in any case, as a dependent does.
  */
 export function verdictWait(kill: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string): DependencyWait | null {
-  const now = ms(at);
+  const bounds = waitBounds(kill, settings, at);
+  if (bounds === null) return null;
   const killedAt = ms(kill.reportedAt);
-  const deadline = killedAt + settings.maxWaitSeconds * 1000;
-  if (now >= deadline) return null;
   const waitsFor = kills
     .filter((k) => k.killId !== kill.killId && k.module === kill.module && k.startedAt !== null && k.watchedAt !== null && k.verdictAt === null && ms(k.startedAt) <= killedAt)
     .sort((a, b) => ms(a.startedAt!) - ms(b.startedAt!) || (a.killId < b.killId ? -1 : 1));
   if (waitsFor.length === 0) return null;
-  const notBefore = formatInstant(Math.min(deadline, now + settings.recheckSeconds * 1000));
+  const { notBefore, until } = bounds;
   const earlier = waitsFor.map((k) => `kill ${k.killId} (started ${formatInstant(ms(k.startedAt!))})`).join(', ');
   const reason =
     `module ${kill.module} was killed again while the monitor watched its resurrection for ${earlier}: ` +
     `this resurrection waits for the monitor's verdict on ${waitsFor.length === 1 ? 'it' : 'them'} (a re-kill sets the module's backoff and may quarantine it), ` +
-    `at most until ${formatInstant(deadline)}; it goes ahead as soon as the verdict is recorded, and is checked again at ${notBefore} in any case`;
+    `at most until ${until}; it goes ahead as soon as the verdict is recorded, and is checked again at ${notBefore} in any case`;
   return { waitsFor, notBefore, reason };
 }

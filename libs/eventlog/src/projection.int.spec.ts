@@ -82,6 +82,36 @@ describe('applyRecordsToAll', () => {
     expect(await folded(behind.name)).toBe('10,11,12');
   });
 
+  it('writes only the rows an event changed: a row evolve gives back as it was is not written again, and its tally stays', async () => {
+    // Folds records "set:<v>" into the row's value; any other record gives the row back as it was.
+    const settable: Projection<Mark & { value: string }, Seen> = {
+      name: 'test.settable',
+      entity: Seen,
+      read: (records: RawRecords) => ({ events: records.messages.map((m) => ({ offset: m.offset, key: 'test.settable', value: m.value!.toString() })), rejected: [] }),
+      keyOf: (m) => m.key,
+      evolve: (row, m) => (m.value.startsWith('set:') ? Object.assign(new Seen(), { key: m.key, offsets: m.value.slice(4) }) : row),
+      tally: (row) => [`value:${row.offsets}`],
+    };
+    const version = async () => (await ds.query<{ xmin: string; offsets: string }[]>('SELECT xmin::text AS xmin, offsets FROM seen WHERE key = $1', ['test.settable']))[0]!;
+    const tallies = async () => ds.query<{ tally: string; n: string }[]>("SELECT tally, n::text AS n FROM projection_tallies WHERE projection = 'test.settable' AND n <> 0 ORDER BY tally");
+    const apply = (messages: KafkaMessage[]) => ds.transaction((tx) => applyRecordsToAll(tx, [settable], { topic: 'u', partition: 0, messages }));
+
+    await apply([message(0, 'set:a')]);
+    const written = await version();
+    expect(written.offsets).toBe('a');
+    // Records that change nothing: the row's version (xmin) is the same, the tally still counts it once.
+    await apply([message(1, 'noop'), message(2, 'noop')]);
+    expect(await version()).toEqual(written);
+    expect(await tallies()).toEqual([{ tally: 'value:a', n: '1' }]);
+    // A record that changes it is written, and so is its tally.
+    await apply([message(3, 'noop'), message(4, 'set:b')]);
+    const rewritten = await version();
+    expect(rewritten.offsets).toBe('b');
+    expect(rewritten.xmin).not.toBe(written.xmin);
+    expect(await tallies()).toEqual([{ tally: 'value:b', n: '1' }]);
+    expect(await ds.transaction((tx) => storedOffset(tx, 'test.settable', 'u', 0))).toBe(4n);
+  });
+
   it('takes every projection\'s lock: a rebuild holding one makes the batch wait for it', async () => {
     const first = marks('test.lock_first');
     const second = marks('test.lock_second');

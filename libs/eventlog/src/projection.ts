@@ -36,6 +36,11 @@ export interface Projection<E extends Positioned, Row extends ObjectLiteral> {
   readonly owns?: Readonly<Record<string, string>>;
   read(records: RawRecords): ReadRecords<E>;
   keyOf(event: E): string;
+  /**
+   * The row after the event: a new object when it changed, the row it was
+   * given when the event changes nothing (that row is then not written again),
+   * null to delete it. Never changes the row it is given.
+   */
   evolve(row: Row | null, event: E): Row | null;
   /**
    * What a row counts toward (say `outcome:deny`): the projection keeps how
@@ -234,10 +239,13 @@ async function foldAndStore<E extends Positioned, Row extends ObjectLiteral>(tx:
       failed.push({ offset: e.offset, code: 'projection_failed', reason: `${projection.name}: ${messageOf(error)}` });
     }
   }
-  const upserts = [...rows.values()].filter((r): r is Row => r !== null);
+  const kept = [...rows.values()].filter((r): r is Row => r !== null);
+  // A row `evolve` gave back as it was read (the same object) is not written again.
+  const loaded = new Set<Row>(existing);
+  const changed = kept.filter((r) => !loaded.has(r));
   const deletes = [...rows.entries()].filter(([, r]) => r === null).map(([k]) => k);
-  await upsertRows(tx, projection.entity, upserts, [pk]);
+  await upsertRows(tx, projection.entity, changed, [pk]);
   for (const slice of sliceForStatement(deletes, 1)) await tx.delete(projection.entity, { [pk]: In(slice) });
-  if (projection.tally) await storeTallies(tx, projection.name, tallyChanges(projection.tally.bind(projection), existing, upserts));
+  if (projection.tally) await storeTallies(tx, projection.name, tallyChanges(projection.tally.bind(projection), existing, kept));
   return failed;
 }

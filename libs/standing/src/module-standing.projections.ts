@@ -15,8 +15,11 @@ export function moduleKillsProjection(service: string, opts: { readonly reports:
     read: readStream('kill', opts.reports ? ['KillReported', ...types] : types),
     keyOf: (e) => e.data.killId,
     evolve: (row, logged: LoggedEvent<KillEvent>) => {
-      const next = evolveModuleKill(row === null ? null : killFacts(row), logged.data);
+      const facts = row === null ? null : killFacts(row);
+      const next = evolveModuleKill(facts, logged.data);
       if (next === null) return null;
+      // Unchanged (an outcome other than a re-kill): the row as read, which is not written again.
+      if (next === facts) return row;
       return Object.assign(new ModuleKillRow(), { killId: next.killId, targetModule: next.module, reportedAt: date(next.reportedAt), startedAt: date(next.startedAt), reKilledAt: date(next.reKilledAt) });
     },
   };

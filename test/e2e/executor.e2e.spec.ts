@@ -424,10 +424,16 @@ describe('bringing a module back on the container engine', () => {
     const failed = failuresOf(brokenLog);
     expect(failed.map((f) => [f.attempt, f.retriable])).toEqual([[1, true], [2, true], [3, false]]);
     expect(failed[2]!.reason).toMatch(/\(attempt 3 of 3; no more attempts \(resurrection\.max_retry_attempts is 2\)\)$/);
+    // Each wait is the kill workflow's timer between a refusal and the next attempt's intent, not a sleep in the executor.
     const started = brokenLog.filter((e) => e.type === 'ResurrectionStarted').map((e) => Date.parse(e.at));
     const failedAt = failed.map((f) => Date.parse(f.at));
-    expect(failedAt[1]! - started[1]!).toBeGreaterThanOrEqual(2_000);
-    expect(failedAt[2]! - started[2]!).toBeGreaterThanOrEqual(4_000);
+    expect(started[1]! - failedAt[0]!).toBeGreaterThanOrEqual(2_000);
+    expect(started[2]! - failedAt[1]!).toBeGreaterThanOrEqual(4_000);
+    const resumed = brokenLog.filter((e): e is KillEventOf<'ResurrectionResumed'> => e.type === 'ResurrectionResumed');
+    expect(resumed.map((e) => [e.attempt, e.resumedBy])).toEqual([
+      [2, 'timer:retry'],
+      [3, 'timer:retry'],
+    ]);
     expect((await broken.c.inspect()).State.Running).toBe(false);
     const listed = await eventually(async () => {
       const res = await medic.get<{ data: { items: { attempt: number; status: string; retriable: boolean }[] } }>('/resurrections?module=broken-svc');
@@ -442,7 +448,7 @@ describe('bringing a module back on the container engine', () => {
 
   it("does not try a refused start again when it comes to the refusal past the decision's validity window", async () => {
     const { c } = await made('retried-late-svc');
-    // The executor dies between reading its own refusal back and writing the retry, and stays down past the window.
+    // The executor dies between reading the retry's resumption and writing its intent, and stays down past the window.
     await medic.service('executor').stop();
     const crashing = await medic.start('executor', { MEDIC_CRASH_POINTS: 'executor.before-retry' });
     const r = killReport({ target_module: 'retried-late-svc' });
@@ -450,7 +456,9 @@ describe('bringing a module back on the container engine', () => {
     expect((await crashing.exited).signal).toBe('SIGKILL');
     const refused = (await events(r.kill_id, ['ResurrectionFailed'])).find((e): e is KillEventOf<'ResurrectionFailed'> => e.type === 'ResurrectionFailed')!;
     expect(refused).toMatchObject({ attempt: 1, retriable: true });
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(refused.at) + 61_000 - Date.now())));
+    // Attempt 2 was due 2 s after the refusal.
+    const due = new Date(Date.parse(refused.at) + 2_000).toISOString();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(due) + 61_000 - Date.now())));
     await medic.start('executor');
 
     const log = await killEventsOf(medic, r.kill_id, (es) => es.some((e) => e.type === 'ResurrectionFailed' && !e.retriable), 'the retry not made', 60_000);
@@ -459,7 +467,7 @@ describe('bringing a module back on the container engine', () => {
       attempt: null,
       retriable: false,
       targetModule: 'retried-late-svc',
-      reason: expect.stringMatching(new RegExp(`^attempt 1 was refused by the container engine at ${refused.at.replace(/\./g, '\\.')}, and the executor came to it 1 minute later, past the decision's validity of 1 minute .*attempt 2 was not made`)) as unknown,
+      reason: expect.stringMatching(new RegExp(`^attempt 1 was refused by the container engine and attempt 2 was due at ${due.replace(/\./g, '\\.')}, and the executor came to it 1 minute later, past the decision's validity of 1 minute .*attempt 2 was not made`)) as unknown,
     });
     expect((await c.inspect()).State.Running).toBe(false);
     // The gateway shows it as a request of no attempt, and neither it nor the kill workflow dead-lettered it.

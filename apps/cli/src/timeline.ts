@@ -112,6 +112,7 @@ function summary(e: KillEvent): string {
         ? `held back until ${e.notBefore} for what it depends on (kills ${e.waitsForKillIds.join(', ')}): ${e.reason}`
         : `held back until ${e.notBefore} (backoff attempt ${e.attempt}): ${e.reason}`;
     case 'ResurrectionResumed':
+      if (e.attempt > 0) return `wait before attempt ${e.attempt} over (due ${e.notBefore}); the refused start is tried again`;
       return e.resumedBy === DEPENDENCIES_ACTOR
         ? `what it waited for is back or settled (its next look was due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`
         : `wait over (due ${e.notBefore}); the resurrection approved by ${e.approvedBy} goes ahead unless it must wait again`;

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, engineWideCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
-import { crashPoint } from '@medic/observability';
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, EngineUnavailable, engineWideCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
+import { crashPoint, Logger } from '@medic/observability';
 
 /**
  * What it takes to make a module's container again once it is gone: taken
@@ -125,6 +125,7 @@ export class DockerSnapshots implements ContainerSnapshots {
   constructor(
     private readonly docker = new Docker(),
     private readonly callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
+    private readonly logger = new Logger('medic.executor'),
   ) {}
 
   async snapshotAll(targets: readonly ModuleTarget[]): Promise<Map<string, TakenSnapshot>> {
@@ -140,14 +141,20 @@ export class DockerSnapshots implements ContainerSnapshots {
     return taken;
   }
 
-  /** One inspect: the container's spec, or null when it went in the meantime. */
+  /**
+   * One inspect: the container's spec, or null when it went in the meantime. An engine failing to
+   * describe this container (a 5xx about it alone) leaves it without a new spec (the one kept
+   * before stays) and says so, instead of failing the kills of every other container.
+   */
   private async inspectSpec(id: string): Promise<{ id: string; spec: ContainerSpec } | null> {
     try {
       const inspected = await engineCall(`inspecting container ${id}`, this.callTimeoutMs, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
       return { id: inspected.Id, spec: specOf(inspected) };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
-      throw error;
+      if (error instanceof EngineUnavailable || !(error instanceof Error)) throw error;
+      this.logger.warn('the container engine failed to describe a killed container: its spec is not kept this time', { container_id: id, reason: error.message });
+      return null;
     }
   }
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { EngineUnavailable, type ModuleTarget } from '@medic/containers';
-import { afterRefusal, AUTO_APPROVER, DomainError, attemptDelayMs, staleAuthorization, staleIntent, staleRetry, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
+import { EngineUnavailable, inspectOrUnreadable, UnreadableContainer, type ModuleTarget } from '@medic/containers';
+import { afterRefusal, AUTO_APPROVER, DomainError, staleAuthorization, staleIntent, staleRetry, type ApprovalGranted, type DecisionMade, type KillEvent, type KillReported, type ResurrectionFailed, type ResurrectionResumed, type ResurrectionStarted, type VetoCleared } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import { crashPoint } from '@medic/observability';
 import { heldBack } from './backoff/backoff';
@@ -20,6 +19,8 @@ export const EXECUTOR_SOURCE = 'medic/executor';
  * An intent seen again after a crash is reconciled against the container: a
  * start later than the one recorded means it happened, and nothing is started twice.
  * A module whose container is gone is made again from the spec kept when it was killed.
+ * A start the engine refused is tried again once the kill workflow's timer says
+ * its wait is over (see retryAttempt): the executor never sleeps in its round.
  */
 @LogHandlers()
 export class ExecutorHandlers {
@@ -59,24 +60,25 @@ export class ExecutorHandlers {
     round.later(() => actOn(round, intent, logged));
   }
 
-  /**
-   * A start the engine refused, with retries left: the next attempt's intent (it waits its backoff before acting),
-   * unless the executor comes to the refusal later than the decision's validity window after it.
-   */
-  @EventPattern(ceTypesOf('kill', ['ResurrectionFailed']))
-  async retry(@Payload() logged: LoggedEvent<ResurrectionFailed>, @Ctx() round: ExecutorRound): Promise<void> {
-    const failed = logged.data;
-    if (logged.source !== EXECUTOR_SOURCE || !failed.retriable || failed.attempt === null || failed.targetModule === null) return;
-    const decided = await round.decidedKill(failed.killId);
-    crashPoint('executor.before-retry');
-    // Come to late (the executor was down between the refusal and now): not tried again on an old approval.
-    const stale = decided === null ? null : staleRetry(failed.at, failed.attempt, decided.validMinutes, round.now().toISOString());
-    if (stale !== null) {
-      round.append({ ...failed, at: round.now().toISOString(), requestId: randomUUID(), reason: stale, retriable: false, attempt: null }, logged);
-      return;
-    }
-    writeIntent(round, logged, { module: failed.targetModule, instance: decided?.target.instance ?? null }, failed.approvedBy ?? 'unknown', failed.attempt + 1);
+}
+
+/**
+ * The retry of a start the engine refused, once the kill workflow's timer says its wait is over
+ * (ResurrectionResumed naming the attempt): that attempt's intent, unless the executor comes to it
+ * later than the decision's validity window after it was due (it, or the workflow, was down).
+ */
+export async function retryAttempt(round: ExecutorRound, logged: LoggedEvent<ResurrectionResumed>): Promise<void> {
+  const { killId, attempt, notBefore, approvedBy } = logged.data;
+  const decided = await round.decidedKill(killId);
+  if (decided === null) throw new DomainError('unknown_kill', `retry of kill ${killId}, whose decision the executor never saw`);
+  crashPoint('executor.before-retry');
+  const now = round.now().toISOString();
+  const stale = staleRetry(notBefore, attempt, decided.validMinutes, now);
+  if (stale !== null) {
+    round.append({ type: 'ResurrectionFailed', killId, at: now, requestId: randomUUID(), targetModule: decided.target.module, approvedBy, attempt: null, reason: stale, retriable: false }, logged);
+    return;
   }
+  writeIntent(round, logged, decided.target, approvedBy, attempt);
 }
 
 /**
@@ -93,16 +95,13 @@ async function actOn(round: ExecutorRound, intent: ResurrectionStarted, logged: 
     round.append({ ...failure(intent, round), reason, retriable: false }, logged);
     return;
   }
-  // A retry waits before it acts, so that what made the engine refuse may pass; after a crash it waits again.
-  const wait = attemptDelayMs(intent.attempt);
-  if (wait > 0) await delay(wait);
   const t0 = Date.now();
   try {
     // The intent is committed and read back: a crash here leaves it without an act.
     crashPoint('executor.before-act');
     // Come to long after it was written (a crash, then an outage): a start not yet made is not made.
     const validMinutes = (await round.decidedKill(intent.killId))?.validMinutes ?? null;
-    const late = validMinutes === null ? null : staleIntent(intent.at, intent.attempt, wait, validMinutes, round.now().toISOString());
+    const late = validMinutes === null ? null : staleIntent(intent.at, intent.attempt, validMinutes, round.now().toISOString());
     const done = await bringBack(round, intent, late);
     // Acted on, not yet recorded: the restart must see that the act happened.
     crashPoint('executor.after-act');
@@ -217,7 +216,14 @@ function writeIntent(round: ExecutorRound, logged: LoggedEvent<KillEvent>, targe
     // The container snapshotted when the instance was killed is the one to bring back while it exists
     // (another of the module's may be what was found); gone, it is made again from that snapshot.
     const own = await round.instanceSnapshot(target);
-    const container = own === null || own.containerId === located?.id ? located : await round.engine.inspect(own.containerId);
+    const container = own === null || own.containerId === located?.id ? located : await inspectOrUnreadable(round.engine, own.containerId);
+    // The engine failed to describe it: this attempt is not made, and counts as refused (tried again while attempts are left).
+    if (container instanceof UnreadableContainer) {
+      const next = afterRefusal(attempt, round.settings.maxRetryAttempts);
+      const reason = `the container engine failed to describe container ${container.id} of ${target.module}, so attempt ${attempt} was not made: ${container.error.message} (${next.note})`;
+      round.append({ type: 'ResurrectionFailed', killId, at: round.now().toISOString(), requestId: randomUUID(), targetModule: target.module, approvedBy, attempt, reason, retriable: next.retriable }, logged);
+      return;
+    }
     const snapshot = container === null ? (own ?? (await round.latestSnapshot(target.module))) : null;
     round.append(
       {

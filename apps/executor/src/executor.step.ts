@@ -5,7 +5,7 @@ import { applyRecordsToAll, causeOf, decodeRecords, dispatchEach, KillAppends, n
 import { MODULE_KILLS } from './backoff/module-standing';
 import { CASCADE_KILLS, wakeDependents } from './cascade/cascade';
 import { KILL_MODULES } from './kill-modules';
-import { ENGINE_CALLS_AT_ONCE, mapAtMost, targetKey, type ContainerEngine, type ContainerInfo, type ModuleTarget } from '@medic/containers';
+import { ENGINE_CALLS_AT_ONCE, mapAtMost, targetKey, type ContainerEngine, type ContainerInfo, type ModuleTarget, type UnreadableContainer } from '@medic/containers';
 import type { ContainerSnapshots } from './container-snapshot';
 import { ContainerSnapshot, KillModule } from './executor.schema';
 
@@ -50,7 +50,7 @@ export class ExecutorRound {
   private readonly appends: KillAppends;
   private commands: Message[] = [];
   private work: (() => Promise<void>)[] = [];
-  private intents: { target: ModuleTarget; write: (container: ContainerInfo | null) => Promise<void> }[] = [];
+  private intents: { target: ModuleTarget; write: (container: ContainerInfo | UnreadableContainer | null) => Promise<void> }[] = [];
   /** Killed instances whose containers are snapshotted when the round is saved: `targetKey` → the kill. */
   private readonly killed = new Map<string, { target: ModuleTarget; killId: string; at: string }>();
   readonly engine: ContainerEngine;
@@ -88,8 +88,11 @@ export class ExecutorRound {
     this.work.push(work);
   }
 
-  /** An intent about the target's container, written once the round's containers are looked up together. */
-  intendOn(target: ModuleTarget, write: (container: ContainerInfo | null) => Promise<void>): void {
+  /**
+   * An intent about the target's container, written once the round's containers are looked up together
+   * (one the engine failed to describe is given as such: it fails that intent alone).
+   */
+  intendOn(target: ModuleTarget, write: (container: ContainerInfo | UnreadableContainer | null) => Promise<void>): void {
     this.intents.push({ target, write });
   }
 

@@ -12,7 +12,7 @@ import { runExecutor, type ExecutorReport } from './executor.step';
 import { ROLLBACK_ACTED_ON } from './rollback.handlers';
 import { CASCADE_FOLDED } from './cascade/cascade';
 
-const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionFailed', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
+const ACTED_ON = ['KillReported', 'DecisionMade', 'ApprovalGranted', 'VetoCleared', 'ResurrectionStarted', 'ResurrectionResumed', ...ROLLBACK_ACTED_ON] as const;
 /**
  * Folded, not acted on: outcomes into the modules' standing (re-kills hold later resurrections
  * back), a resurrection's container into its kill's row (what a rollback stops), what settles
@@ -39,7 +39,7 @@ export class ExecutorWorker implements LogWorker {
     const wanted = new Set<string>(ACTED_ON);
     const types = new Set(ceTypesOf('kill', [...ACTED_ON, ...FOLDED]));
     const engineMs = config.resurrection.engine_timeout_seconds * 1000;
-    const engines = { engine: new DockerEngine(undefined, engineMs), snapshots: new DockerSnapshots(undefined, engineMs) };
+    const engines = { engine: new DockerEngine(undefined, engineMs), snapshots: new DockerSnapshots(undefined, engineMs, this.logger) };
     const settings = {
       source: EXECUTOR_SOURCE,
       killEventsTopic: topics.kill_events,

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineHealth } from '@medic/domain';
 import { ENGINE_CALLS_AT_ONCE, mapAtMost } from './at-most';
-import { ENGINE_CALL_TIMEOUT_MS, engineCall, engineWideCall } from './engine-calls';
+import { ENGINE_CALL_TIMEOUT_MS, engineCall, EngineUnavailable, engineWideCall } from './engine-calls';
 
 /** A container as Medic needs to know it: to bring it back, and to watch it afterwards. */
 export interface ContainerInfo {
@@ -37,8 +37,12 @@ export interface ExecResult {
 export interface ContainerEngine {
   /** The target's container (see `locate`); null if the module has none. */
   find(target: ModuleTarget): Promise<ContainerInfo | null>;
-  /** The containers of several targets with one listing: `targetKey` → container, for those that have one. */
-  findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo>>;
+  /**
+   * The containers of several targets with one listing: `targetKey` → container, for those that have one.
+   * A container the engine failed to describe (an error of its own about that container alone) is an
+   * UnreadableContainer there, so one broken container does not fail the others' lookups.
+   */
+  findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo | UnreadableContainer>>;
   inspect(id: string): Promise<ContainerInfo | null>;
   /** Starts it; one already running is left as it is. */
   start(id: string): Promise<void>;
@@ -77,6 +81,28 @@ export function containerEngineEndpoint(env: NodeJS.ProcessEnv = process.env): s
 }
 
 const OUTPUT_KEPT = 500;
+/**
+ * A container the engine listed but failed to describe: its answer (a 5xx
+ * about this container, its storage, its state) says nothing about the
+ * others, so it is kept beside them instead of failing them all.
+ */
+export class UnreadableContainer {
+  constructor(
+    readonly id: string,
+    readonly error: Error,
+  ) {}
+}
+
+/** The container's inspection, or what the engine said when it failed it; an engine that does not answer still fails the call. */
+export async function inspectOrUnreadable(engine: Pick<ContainerEngine, 'inspect'>, id: string): Promise<ContainerInfo | UnreadableContainer | null> {
+  try {
+    return await engine.inspect(id);
+  } catch (error) {
+    if (error instanceof EngineUnavailable || !(error instanceof Error)) throw error;
+    return new UnreadableContainer(id, error);
+  }
+}
+
 /** 304 Not Modified: the container already is as asked (started, or stopped). */
 const ALREADY = 304;
 
@@ -92,17 +118,19 @@ export class DockerEngine implements ContainerEngine {
   ) {}
 
   async find(target: ModuleTarget): Promise<ContainerInfo | null> {
-    return (await this.findAll([target])).get(targetKey(target)) ?? null;
+    const found = (await this.findAll([target])).get(targetKey(target)) ?? null;
+    if (found instanceof UnreadableContainer) throw found.error;
+    return found;
   }
 
-  async findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo>> {
-    const found = new Map<string, ContainerInfo>();
+  async findAll(targets: readonly ModuleTarget[]): Promise<Map<string, ContainerInfo | UnreadableContainer>> {
+    const found = new Map<string, ContainerInfo | UnreadableContainer>();
     if (targets.length === 0) return found;
     const listed = await engineWideCall('listing containers', this.callTimeoutMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     const unique = new Map(targets.map((t) => [targetKey(t), t]));
     const located = [...unique].map(([key, target]) => ({ key, id: locate(listed, target) }));
     // Inspected a few at a time: a burst of kills asks about many modules at once.
-    const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ key, id }) => ({ key, info: id === null ? null : await this.inspect(id) }));
+    const infos = await mapAtMost(located, ENGINE_CALLS_AT_ONCE, async ({ key, id }) => ({ key, info: id === null ? null : await inspectOrUnreadable(this, id) }));
     for (const { key, info } of infos) if (info !== null) found.set(key, info);
     return found;
   }

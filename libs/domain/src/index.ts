@@ -47,7 +47,7 @@ export { evolve } from './workflow/evolve';
 export { decide } from './workflow/decide';
 export { actorOf, answerCommand, rejection } from './workflow/answer-command';
 export { DEPENDENCIES_ACTOR } from './workflow/backoff-decisions';
-export { APPROVAL_EXPIRY_ACTOR, BACKOFF_ACTOR, ENRICHMENT_DEADLINE_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
+export { APPROVAL_EXPIRY_ACTOR, BACKOFF_ACTOR, ENRICHMENT_DEADLINE_ACTOR, RETRY_ACTOR, timersOf, type KillTimer, type TimerCommand } from './workflow/kill-timers';
 export { awaitsEnrichment, unavailableContext } from './workflow/enrichment-decisions';
 export { awaitsApproval } from './workflow/approval-decisions';
 export { describeIndicators } from './workflow/event-effects';

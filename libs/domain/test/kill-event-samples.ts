@@ -127,7 +127,7 @@ export const SAMPLE_EVENTS: { readonly [T in KillEventType]: KillEventOf<T> } = 
     reason: 'GrantApproval rejected for kill demo-1: it is DENIED',
   },
   ResurrectionDeferred: { type: 'ResurrectionDeferred', killId, at, notBefore: '2026-02-11T12:00:30.000Z', reason: 'module nginx-test was killed again 2 times in a row', attempt: 2, waitsForKillIds: ['db-kill-1'] },
-  ResurrectionResumed: { type: 'ResurrectionResumed', killId, at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-4', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z', resumedBy: 'timer:backoff' },
+  ResurrectionResumed: { type: 'ResurrectionResumed', killId, at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-4', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z', resumedBy: 'timer:backoff', attempt: 0 },
 };
 
 /** The sample event of a type, with some fields changed. */

@@ -22,10 +22,11 @@ export function evolveResurrection(row: ResurrectionView | null, logged: LoggedE
   if (e.type === 'ResurrectionStarted') {
     return row ?? request(e, { targetModule: e.targetModule, targetInstanceId: e.targetInstanceId, approvedBy: e.approvedBy, attempt: e.attempt, status: 'in_progress', containerId: e.containerId });
   }
-  // Refused before anything was started (blacklisted, its approval stale): a request of its own, failed at once, with no attempt made.
+  // Refused before anything was started (blacklisted, its approval stale: no attempt made; the engine failing to describe
+  // the container: the attempt it was to be): a request of its own, failed at once.
   if (row === null && e.type === 'ResurrectionFailed' && e.targetModule !== null) {
     const { targetModule } = e;
-    return request(e, { targetModule, targetInstanceId: targetModule, approvedBy: e.approvedBy ?? 'unknown', attempt: 0, status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
+    return request(e, { targetModule, targetInstanceId: targetModule, approvedBy: e.approvedBy ?? 'unknown', attempt: e.attempt ?? 0, status: 'failed', finishedAt: new Date(e.at), failureReason: e.reason, retriable: e.retriable });
   }
   // Any other result without its intent belongs to no request this view knows.
   if (row === null) return null;

@@ -1,4 +1,4 @@
-import { addMilliseconds, addMinutes, compareInstants, secondsBetween } from '../shared/time';
+import { addMinutes, compareInstants, secondsBetween } from '../shared/time';
 import { plural } from '../shared/wording';
 
 /**
@@ -25,18 +25,19 @@ export function staleAuthorization(authorizedAt: string, validMinutes: number, n
 
 /**
  * The same window for a resurrection under way whose start the engine
- * refused: the retry goes ahead only within `timeout_minutes` of the refusal.
- * An executor that comes to the refusal later (it was down that long between
- * the two) does not start the module on an approval judged before all that.
+ * refused: the retry (attempt `attempt`) goes ahead only within
+ * `timeout_minutes` of when it was due. An executor that comes to it later
+ * (it, or the workflow timing it, was down that long) does not start the
+ * module on an approval judged before all that.
  *
  * Returns why the retry is not made at `now`, or null while it may be.
  */
-export function staleRetry(refusedAt: string, attempt: number, validMinutes: number, now: string): string | null {
-  const minutesLate = minutesPastWindow(refusedAt, validMinutes, now);
+export function staleRetry(dueAt: string, attempt: number, validMinutes: number, now: string): string | null {
+  const minutesLate = minutesPastWindow(dueAt, validMinutes, now);
   if (minutesLate === null) return null;
   return (
-    `attempt ${attempt} was refused by the container engine at ${refusedAt}, and the executor came to it ${plural(minutesLate, 'minute')} later, ` +
-    `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): attempt ${attempt + 1} was not made, since the situation the approval was judged on may have changed; ` +
+    `attempt ${attempt - 1} was refused by the container engine and attempt ${attempt} was due at ${dueAt}, and the executor came to it ${plural(minutesLate, 'minute')} later, ` +
+    `past the decision's validity of ${plural(validMinutes, 'minute')} (its timeout_minutes): attempt ${attempt} was not made, since the situation the approval was judged on may have changed; ` +
     'start the module by hand if it should still come back'
   );
 }
@@ -44,14 +45,14 @@ export function staleRetry(refusedAt: string, attempt: number, validMinutes: num
 /**
  * The same window for an intent to start a module that the executor acts on
  * only after a crash: counted from when the intent was written (right after
- * its authorization was found fresh) plus the wait the attempt was given. An
+ * its authorization was found fresh, or its retry's wait was over). An
  * executor that was down longer than that between writing and acting does
  * not start the module; one that finds the start already made records it.
  *
  * Returns why the intent is not acted on at `now`, or null while it may be.
  */
-export function staleIntent(intentAt: string, attempt: number, waitMs: number, validMinutes: number, now: string): string | null {
-  const minutesLate = minutesPastWindow(addMilliseconds(intentAt, waitMs), validMinutes, now);
+export function staleIntent(intentAt: string, attempt: number, validMinutes: number, now: string): string | null {
+  const minutesLate = minutesPastWindow(intentAt, validMinutes, now);
   if (minutesLate === null) return null;
   return (
     `the intent of attempt ${attempt} was written at ${intentAt}, and the executor came to act on it ${plural(minutesLate, 'minute')} after it was due, ` +

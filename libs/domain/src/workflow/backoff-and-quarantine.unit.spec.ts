@@ -5,6 +5,7 @@ import {
   DEPENDENCIES_ACTOR,
   evolve,
   initialState,
+  RETRY_ACTOR,
   timersOf,
   type KillEvent,
   type KillState,
@@ -36,7 +37,7 @@ describe('a held-back resurrection', () => {
 
   it('is resumed when due, by whoever approved it', () => {
     expect(decide(resume('2026-02-11T12:00:30.000Z'), fold(...approved, deferred))).toEqual([
-      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-r1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z', resumedBy: BACKOFF_ACTOR },
+      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:30.000Z', commandId: 'cmd-r1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:30.000Z', resumedBy: BACKOFF_ACTOR, attempt: 0 },
     ]);
   });
 
@@ -45,7 +46,7 @@ describe('a held-back resurrection', () => {
 
     it('is resumed before its next look as soon as the executor says what it waited for is back', () => {
       expect(decide(resume('2026-02-11T12:00:11.500Z', 'cmd-d1', DEPENDENCIES_ACTOR), fold(...approved, waiting))).toEqual([
-        { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:11.500Z', commandId: 'cmd-d1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:15.000Z', resumedBy: DEPENDENCIES_ACTOR },
+        { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:11.500Z', commandId: 'cmd-d1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:15.000Z', resumedBy: DEPENDENCIES_ACTOR, attempt: 0 },
       ]);
     });
 
@@ -94,6 +95,45 @@ describe('a held-back resurrection', () => {
     const states = [fold(...approved, deferred), fold(...approved, deferred, sample('ResurrectionResumed'))];
     expect(states.map((s) => s.status)).toEqual(['APPROVED', 'APPROVED']);
     expect(evolve(states[1]!, sample('ResurrectionStarted')).status).toBe('EXECUTING');
+  });
+});
+
+describe('the retry of a start the engine refused', () => {
+  const started = sample('ResurrectionStarted', { at: '2026-02-11T12:00:01.000Z', attempt: 1 });
+  const refused = sample('ResurrectionFailed', { at: '2026-02-11T12:00:02.000Z', attempt: 1, retriable: true, reason: 'port taken' });
+  const failed = () => fold(...approved, started, refused);
+  const retryResume = (at: string, commandId = 'cmd-t1') => resume(at, commandId, RETRY_ACTOR);
+
+  it('waits for its attempt on the workflow\'s timer (2 s after the first refusal), not in the executor', () => {
+    expect(failed()).toMatchObject({ status: 'FAILED', retry: { attempt: 2, refusedAt: '2026-02-11T12:00:02.000Z', notBefore: '2026-02-11T12:00:04.000Z', resumedAt: null } });
+    expect(timersOf(failed())).toEqual([
+      { timerId: 'demo-1/retry/2', killId: 'demo-1', dueAt: '2026-02-11T12:00:04.000Z', command: { type: 'ResumeResurrection', killId: 'demo-1', actor: RETRY_ACTOR } },
+    ]);
+  });
+
+  it('is resumed once when due, naming the attempt; early or twice is refused', () => {
+    const [early] = answerCommand(retryResume('2026-02-11T12:00:03.000Z'), failed());
+    expect(early).toMatchObject({ type: 'CommandRejected', code: 'backoff_not_due' });
+    const resumed = decide(retryResume('2026-02-11T12:00:04.000Z'), failed());
+    expect(resumed).toEqual([
+      { type: 'ResurrectionResumed', killId: 'demo-1', at: '2026-02-11T12:00:04.000Z', commandId: 'cmd-t1', approvedBy: 'policy:auto-approve', notBefore: '2026-02-11T12:00:04.000Z', resumedBy: RETRY_ACTOR, attempt: 2 },
+    ]);
+    const after = fold(...approved, started, refused, ...resumed);
+    expect(after).toMatchObject({ status: 'FAILED', retry: { attempt: 2, resumedAt: '2026-02-11T12:00:04.000Z' } });
+    expect(timersOf(after)).toEqual([]);
+    const [twice] = answerCommand(retryResume('2026-02-11T12:00:05.000Z', 'cmd-t2'), after);
+    expect(twice).toMatchObject({ type: 'CommandRejected', code: 'illegal_transition' });
+    // Its attempt then starts, and a refusal of that one waits twice as long.
+    const second = fold(...approved, started, refused, ...resumed, sample('ResurrectionStarted', { requestId: 'req-2', attempt: 2 }), sample('ResurrectionFailed', { requestId: 'req-2', at: '2026-02-11T12:00:06.000Z', attempt: 2, retriable: true }));
+    expect(timersOf(second)).toMatchObject([{ timerId: 'demo-1/retry/3', dueAt: '2026-02-11T12:00:10.000Z' }]);
+  });
+
+  it('has no timer after a refusal with no attempts left, and no resumption then', () => {
+    const last = fold(...approved, started, sample('ResurrectionFailed', { attempt: 1, retriable: false }));
+    expect(timersOf(last)).toEqual([]);
+    const [answer] = answerCommand(retryResume('2026-02-11T12:10:00.000Z'), last);
+    expect(answer).toMatchObject({ type: 'CommandRejected', code: 'illegal_transition' });
+    expect(() => evolve(last, sample('ResurrectionResumed', { attempt: 2, resumedBy: RETRY_ACTOR }))).toThrow(/no retry of a refused start is waiting/);
   });
 });
 

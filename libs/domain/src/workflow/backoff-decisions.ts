@@ -3,6 +3,7 @@ import { compareInstants } from '../shared/time';
 import { illegalCommand } from './command-guards';
 import type { ResumeResurrection } from './kill-commands';
 import type { ResurrectionResumed } from './kill-events';
+import { awaitsRetry } from './evolve';
 import type { KillState } from './kill-state';
 
 /** Who ends a dependent's wait as soon as what it waited for is back or settled (see the executor's cascades). */
@@ -16,6 +17,7 @@ export const DEPENDENCIES_ACTOR = 'executor:dependencies';
  * resumption is refused, so the executor starts the module a single time.
  */
 export function resumeResurrection(command: ResumeResurrection, state: KillState): ResurrectionResumed[] {
+  if (state.status === 'FAILED') return resumeRetry(command, state);
   const deferral = state.deferral ?? null;
   if (state.status !== 'APPROVED' || deferral === null || deferral.resumedAt !== null) {
     const why = state.status !== 'APPROVED' ? `it is ${state.status}` : deferral === null ? 'its resurrection was not held back' : `its resurrection was already resumed at ${deferral.resumedAt}`;
@@ -26,5 +28,22 @@ export function resumeResurrection(command: ResumeResurrection, state: KillState
     throw new DomainError('backoff_not_due', `the resurrection of kill ${state.killId} waits until ${deferral.notBefore}`, { killId: state.killId, notBefore: deferral.notBefore });
   }
   const { killId, at, commandId, actor } = command;
-  return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: deferral.notBefore, resumedBy: actor }];
+  return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: deferral.notBefore, resumedBy: actor, attempt: 0 }];
+}
+
+/**
+ * The retry of a start the engine refused, once its wait is over: resumed
+ * once, as a backoff is; the executor then writes that attempt's intent.
+ */
+function resumeRetry(command: ResumeResurrection, state: KillState): ResurrectionResumed[] {
+  const retry = state.retry ?? null;
+  if (!awaitsRetry(state) || retry === null) {
+    const why = state.outcome !== null ? 'its outcome is recorded' : retry === null ? 'no retry of a refused start is waiting' : `its retry (attempt ${retry.attempt}) was already resumed at ${retry.resumedAt}`;
+    throw illegalCommand(state, command, why);
+  }
+  if (compareInstants(command.at, retry.notBefore) < 0) {
+    throw new DomainError('backoff_not_due', `the retry of kill ${state.killId} (attempt ${retry.attempt}) waits until ${retry.notBefore}`, { killId: state.killId, notBefore: retry.notBefore });
+  }
+  const { killId, at, commandId, actor } = command;
+  return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: retry.notBefore, resumedBy: actor, attempt: retry.attempt }];
 }

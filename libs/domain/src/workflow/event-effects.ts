@@ -1,6 +1,8 @@
 import { distinctIndicators } from '../siem/siem-context';
 import type { ResurrectionDecision } from '../decision/decision.types';
+import { attemptDelayMs } from '../resurrection/retry-attempts';
 import { assertNever } from '../shared/errors';
+import { addMilliseconds } from '../shared/time';
 import type { KillEvent, KillEventType, ThreatIndicator } from './kill-events';
 import { AUTO_APPROVER, type KillState } from './kill-state';
 import { ROLLBACK_FROM } from './rollback-decisions';
@@ -56,7 +58,8 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   VetoDeferred: ['APPROVED'],
   // A backoff holds an approved resurrection back without changing the kill's status.
   ResurrectionDeferred: ['APPROVED'],
-  ResurrectionResumed: ['APPROVED'],
+  // FAILED: the wait before the retry of a refused start is over (see evolve).
+  ResurrectionResumed: ['APPROVED', 'FAILED'],
 };
 
 /** Where an event takes an existing kill and what it records. */
@@ -103,7 +106,13 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
       return move('EXECUTING', { requestId: event.requestId, attempts: state.attempts + 1 });
     case 'ResurrectionSucceeded':
       return move('MONITORING');
-    case 'ResurrectionFailed':
+    case 'ResurrectionFailed': {
+      // An attempt refused before its start was written (the engine failed to describe the container) counts too.
+      const attempts = Math.max(state.attempts, event.attempt ?? 0);
+      // A refusal with attempts left: the next attempt is due after its wait, timed by the workflow.
+      const retry = event.retriable && event.attempt !== null ? { attempt: event.attempt + 1, refusedAt: event.at, notBefore: addMilliseconds(event.at, attemptDelayMs(event.attempt + 1)), resumedAt: null } : null;
+      return move('FAILED', { attempts, retry });
+    }
     case 'RollbackFailed':
       return move('FAILED');
     case 'StabilityConfirmed':
@@ -126,6 +135,8 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
     case 'ResurrectionDeferred':
       return stay({ deferral: { notBefore: event.notBefore, attempt: event.attempt, deferredAt: event.at, resumedAt: null, waitsForKillIds: event.waitsForKillIds } });
     case 'ResurrectionResumed': {
+      const retry = state.retry ?? null;
+      if (state.status === 'FAILED' && retry !== null) return stay({ retry: { ...retry, resumedAt: event.at } });
       const deferral = state.deferral ?? null;
       return stay(deferral === null ? {} : { deferral: { ...deferral, resumedAt: event.at } });
     }

@@ -62,6 +62,7 @@ function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejec
   if (event.type === 'KillReported') throw illegal(state, event, 'the kill was already reported');
   if (state.outcome !== null && !isRollbackResult(state, event)) throw illegal(state, event, 'its outcome is already recorded');
   if (!EVENT_SOURCES[event.type].includes(state.status) && !isRetryNotMade(state, event)) throw illegal(state, event, `it cannot happen in ${state.status}`);
+  if (event.type === 'ResurrectionResumed' && state.status === 'FAILED' && !awaitsRetry(state)) throw illegal(state, event, 'no retry of a refused start is waiting');
   // Smith's verdict on a notice counts once: a repeat, or one about another notice, changes nothing.
   if (isVetoVerdict(event) && event.requestId !== (state.vetoRequestId ?? null)) {
     throw illegal(state, event, `no pre-resurrection notice ${event.requestId} is waiting for Smith's answer`);
@@ -71,10 +72,19 @@ function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejec
 /**
  * A start the engine refused leaves the kill FAILED until its retry starts; a
  * retry the executor does not make after all (it came to the refusal too
- * late) closes it with a failure of no attempt.
+ * late) closes it with a failure of no attempt, and one the engine refused
+ * before its start was written (it failed to describe the container) is a
+ * failure of the next attempt.
  */
 function isRetryNotMade(state: KillState, event: KillEvent): boolean {
-  return state.status === 'FAILED' && state.attempts > 0 && event.type === 'ResurrectionFailed' && event.attempt === null;
+  if (state.status !== 'FAILED' || state.attempts === 0 || event.type !== 'ResurrectionFailed') return false;
+  return event.attempt === null || event.attempt === state.attempts + 1;
+}
+
+/** A FAILED kill whose refused start is to be tried again, its wait not yet declared over. */
+export function awaitsRetry(state: KillState): boolean {
+  const retry = state.retry ?? null;
+  return state.status === 'FAILED' && state.outcome === null && retry !== null && retry.resumedAt === null;
 }
 
 function isVetoVerdict(event: KillEvent): event is VetoCleared | VetoDeferred | ResurrectionVetoed {

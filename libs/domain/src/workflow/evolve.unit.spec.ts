@@ -203,11 +203,24 @@ describe('evolve: what the state remembers', () => {
     expect(refused).toMatchObject({ status: 'FAILED', attempts: 1 });
     const notMade = sample('ResurrectionFailed', { requestId: 'req-2', retriable: false, attempt: null, reason: 'too late' });
     expect(evolve(refused, notMade)).toMatchObject({ status: 'FAILED', attempts: 1 });
-    // Another attempt's failure with no start before it, or a kill refused before any attempt: still illegal.
-    expect(thrownBy(() => evolve(refused, sample('ResurrectionFailed', { attempt: 2 })))).toMatchObject({ code: 'illegal_transition' });
+    // The next attempt refused before its start was written counts as made; any other attempt's failure with no start before it, or a kill refused before any attempt: still illegal.
+    expect(evolve(refused, sample('ResurrectionFailed', { requestId: 'req-2', attempt: 2 }))).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(thrownBy(() => evolve(refused, sample('ResurrectionFailed', { attempt: 3 })))).toMatchObject({ code: 'illegal_transition' });
     const refusedAtApproval = fold(...approved, notMade);
     expect(refusedAtApproval).toMatchObject({ status: 'FAILED', attempts: 0 });
     expect(thrownBy(() => evolve(refusedAtApproval, notMade))).toMatchObject({ code: 'illegal_transition' });
+  });
+
+  it('counts an attempt refused before its start was written (the engine failed to describe the container), and its retry after it', () => {
+    const approved = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('approve_auto') }));
+    const refused = evolve(approved, sample('ResurrectionFailed', { attempt: 1, retriable: true }));
+    expect(refused).toMatchObject({ status: 'FAILED', attempts: 1 });
+    const retried = evolve(refused, sample('ResurrectionStarted', { requestId: 'req-2', attempt: 2 }));
+    expect(retried).toMatchObject({ status: 'EXECUTING', attempts: 2, requestId: 'req-2' });
+    // Refused again before its start, then given up on too late: both close the same FAILED kill.
+    const again = evolve(evolve(retried, sample('ResurrectionFailed', { requestId: 'req-2', attempt: 2 })), sample('ResurrectionFailed', { requestId: 'req-3', attempt: 3 }));
+    expect(again).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(evolve(again, sample('ResurrectionFailed', { requestId: 'req-4', attempt: null, retriable: false }))).toMatchObject({ status: 'FAILED', attempts: 3 });
   });
 
   it('takes the same outcome recorded again (its id and result) as a repeat, and any other as illegal', () => {

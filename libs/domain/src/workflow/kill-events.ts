@@ -300,8 +300,10 @@ export interface ResurrectionResumed extends KillEventBase {
   readonly commandId: string;
   readonly approvedBy: string;
   readonly notBefore: string;
-  /** Who ended the wait: the backoff timer, or the executor once what a dependent waited for was back or settled ('' in events logged before it was recorded). */
+  /** Who ended the wait: the backoff timer, or the executor once what a dependent waited for was back or settled ('' in events logged before it was recorded); the retry timer for a retry. */
   readonly resumedBy: string;
+  /** The attempt a retry timer resumes (2 or more); 0 for an approved resurrection held back. */
+  readonly attempt: number;
 }
 
 export type KillEvent =

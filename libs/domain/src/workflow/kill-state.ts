@@ -53,6 +53,15 @@ export interface ResurrectionDeferral {
   readonly waitsForKillIds?: readonly string[];
 }
 
+/** The retry of a start the engine refused: which attempt, when it is due, and when its wait was declared over. */
+export interface ResurrectionRetry {
+  readonly attempt: number;
+  readonly refusedAt: string;
+  readonly notBefore: string;
+  /** When the workflow's timer declared the wait over (ResurrectionResumed); null while it waits. */
+  readonly resumedAt: string | null;
+}
+
 /** One kill, folded from its events. */
 export interface KillState {
   readonly killId: string;
@@ -72,10 +81,12 @@ export interface KillState {
   readonly requestId: string | null;
   /** The pre-resurrection notice waiting for Smith's answer (spec 4.4), if one is. */
   readonly vetoRequestId: string | null;
-  /** Resurrection attempts started so far. */
+  /** Resurrection attempts made so far: started, or refused before their start was written. */
   readonly attempts: number;
   /** The latest backoff the resurrection was held back for; absent in states stored before backoffs existed. */
   readonly deferral?: ResurrectionDeferral | null;
+  /** The retry the latest refused start waits for; absent in states folded before retries were timed by the workflow. */
+  readonly retry?: ResurrectionRetry | null;
   /** Every status the kill has been in, oldest first. */
   readonly history: readonly StatusChange[];
   readonly lastEventAt: string;

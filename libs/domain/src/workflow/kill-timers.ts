@@ -1,6 +1,7 @@
 import type { LoggedKillCommand } from './kill-commands';
 import type { KillState } from './kill-state';
 import { awaitsEnrichment } from './enrichment-decisions';
+import { awaitsRetry } from './evolve';
 
 type WithoutStamp<C> = C extends LoggedKillCommand ? Omit<C, 'commandId' | 'at'> : never;
 
@@ -24,6 +25,7 @@ export interface KillTimer {
 export const APPROVAL_EXPIRY_ACTOR = 'timer:approval-expiry';
 export const ENRICHMENT_DEADLINE_ACTOR = 'timer:enrichment-deadline';
 export const BACKOFF_ACTOR = 'timer:backoff';
+export const RETRY_ACTOR = 'timer:retry';
 
 /** The timers a kill in this state is waiting for. */
 export function timersOf(state: KillState): KillTimer[] {
@@ -47,6 +49,10 @@ export function timersOf(state: KillState): KillTimer[] {
         command: { type: 'ExpireApproval', killId, actor: APPROVAL_EXPIRY_ACTOR },
       },
     ];
+  }
+  if (awaitsRetry(state)) {
+    const { attempt, notBefore } = state.retry!;
+    return [{ timerId: `${killId}/retry/${attempt}`, killId, dueAt: notBefore, command: { type: 'ResumeResurrection', killId, actor: RETRY_ACTOR } }];
   }
   const deferral = state.deferral ?? null;
   if (state.status === 'APPROVED' && deferral !== null && deferral.resumedAt === null) {

@@ -161,7 +161,8 @@ export const ExpireEnrichmentSchema: GenMessage<ExpireEnrichment> = /*@__PURE__*
   messageDesc(file_medic_v1_kill_commands, 3);
 
 /**
- * A deferred resurrection's backoff has passed: let the executor start it.
+ * A deferred resurrection's backoff has passed, or the wait before the retry
+ * of a start the engine refused: let the executor start it.
  *
  * @generated from message medic.v1.ResumeResurrection
  */
@@ -182,7 +183,7 @@ export type ResumeResurrection = Message<"medic.v1.ResumeResurrection"> & {
   at?: Timestamp | undefined;
 
   /**
-   * The timer that fired, e.g. "timer:backoff".
+   * The timer that fired, e.g. "timer:backoff" or "timer:retry".
    *
    * @generated from field: string actor = 4;
    */

@@ -199,7 +199,7 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     expect(await running()).toBe(true);
   });
 
-  it('does not start an automatic approval that the quarantining re-kill overtook: held back for the verdict, then refused', async () => {
+  it('does not start an automatic approval that the quarantining re-kill overtook: held back for the verdict, then sent to a human, whose approval brings it back', async () => {
     // The monitor watches the third resurrection, and Smith kills the module again before its re-kill is recorded:
     // the decision knows of two re-kills only and approves on its own.
     await watched(kills[2]!);
@@ -209,16 +209,35 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     expect(first(held, 'ResurrectionDeferred')).toMatchObject({ attempt: 0, waitsForKillIds: [kills[2]], reason: expect.stringContaining("waits for the monitor's verdict") });
     expect(await running()).toBe(false);
 
-    // The verdict: re-killed, the third in a day; the module is quarantined, and the approval is refused.
+    // The verdict: re-killed, the third in a day; the module is quarantined, and the automatic approval goes to a human.
     await recordReKill(kills[2]!);
-    const events = await eventsOf(k4, (es) => es.some((e) => e.type === 'ResurrectionFailed'), `${k4} refused`);
-    expect(first(events, 'ResurrectionFailed')).toMatchObject({
-      retriable: false,
-      approvedBy: 'policy:auto-approve',
-      reason: expect.stringMatching(new RegExp(`^module ${MODULE} is quarantined since .*3 re-kills.*approved automatically before that was known, so it is not started`)),
-    });
+    const events = await eventsOf(k4, (es) => es.some((e) => e.type === 'ApprovalRequested'), `${k4} sent to a human`);
+    const request = first(events, 'ApprovalRequested');
+    expect(request.reason).toMatch(new RegExp(`^module ${MODULE} is quarantined since .*3 re-kills.*approved automatically before that was known, so a human approves it instead`));
     expect(only(events, 'ResurrectionStarted')).toHaveLength(0);
+    expect(only(events, 'ResurrectionFailed')).toHaveLength(0);
     expect(await running()).toBe(false);
+
+    // On the approval queue like a kill decided so; its decision now waits for that review.
+    type QueueItem = { item_id: string; kill_id: string; status: string; approval: { review_reason: string; status: string } };
+    const item = await eventually(async () => {
+      const res = await medic.get<Envelope<{ items: QueueItem[] }>>(`/queue?module=${MODULE}&page_size=200`);
+      return res.body.data?.items.find((i) => i.kill_id === k4);
+    }, `${k4} on the approval queue`);
+    expect(item).toMatchObject({ item_id: request.queueItemId, status: 'pending', approval: { review_reason: request.reason, status: 'pending' } });
+    const decisionId = first(events, 'DecisionMade').decision.decisionId;
+    expect((await medic.get<Envelope<{ outcome: string; status: string }>>(`/decisions/${decisionId}`)).body.data).toMatchObject({ outcome: 'pending_review', status: 'pending' });
+
+    // An operator approves it: brought back (once the module's backoff has passed), approved by that operator.
+    const approved = await medic.call<Envelope<{ status: string }>>('POST', `/queue/${item.item_id}/approve`, { as: 'ops', body: { notes: 'checked by hand' } });
+    expect(approved.status).toBe(200);
+    expect(approved.body.data.status).toBe('granted');
+    const after = await resurrected(k4);
+    expect(first(after, 'ApprovalGranted')).toMatchObject({ approver: 'ops' });
+    expect(first(after, 'ResurrectionStarted')).toMatchObject({ approvedBy: 'ops', attempt: 1 });
+    expect(only(after, 'ResurrectionStarted')).toHaveLength(1);
+    expect(only(after, 'ResurrectionFailed')).toHaveLength(0);
+    expect(await running()).toBe(true);
   });
 
   it('quarantines the module after the third re-kill: its next kill waits for a human', async () => {
@@ -228,11 +247,12 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       module: MODULE,
       re_kills_last_day: 3,
       consecutive_re_kills: 3,
-      backoff_attempt: 3,
       quarantined: true,
       quarantined_since: new Date(reKilledAt[2]!).toISOString(),
       released_by: null,
     });
+    // Its backoff (the third, 8 s) has passed: the kill a human approved waited it out.
+    expect(view.backoff_attempt).toBeNull();
     expect(view.quarantine_reason).toMatch(/3 re-kills/);
 
     const events = await eventsOf(k5, (es) => es.some((e) => e.type === 'ApprovalRequested' || e.type === 'ResurrectionStarted'), `the decision on ${k5}`);
@@ -301,7 +321,8 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       });
     const live = await eventually(async () => {
       const s = await snapshot();
-      return s['gatewayKills']!.length === 6 && s['executorKills']!.length === 4 && s['executorReleases']!.length === 1 ? s : undefined;
+      // Six kills; five started (all but the one that waited for a human after the quarantine).
+      return s['gatewayKills']!.length === 6 && s['executorKills']!.length === 5 && s['executorReleases']!.length === 1 ? s : undefined;
     }, 'every view to have caught up');
     expect(live['reKills']).toHaveLength(3);
     expect(live['decisionReleases']).toEqual([expect.objectContaining({ target_module: MODULE, actor: 'test', reason: 'config fixed' })]);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import Docker from 'dockerode';
 import type { KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { ensureTargetImage, startContainerEngine, type ContainerEngineHandle } from '@medic/devstack';
-import { parseSmithKillMessage, type KillEvent, type KillEventOf } from '@medic/domain';
+import { parseSmithKillMessage, type KillEvent, type KillEventOf, type LoggedKillCommand } from '@medic/domain';
 import { newEnvelope, readDeadLetter, toKafkaMessage } from '@medic/eventlog';
 import { eventually, killEventsOf, killReport, moduleContainer, readTopic, smithMessage, snapshotTables, startMedic, type HarnessOptions, type MedicUnderTest, cliEnv, medicCli, MEDIC_CLI } from '@medic/testing';
 
@@ -398,6 +398,36 @@ describe('asking Smith with the default abort', () => {
     expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'ResurrectionVetoed']);
     expect(of(log, 'ResurrectionVetoed')[0]).toMatchObject({ basis: 'defer', newEvidence: ['scan pending'], reason: expect.stringMatching(/^Smith deferred notice .* \(not sure yet\), its defer number 1 where at most 0 are honoured; the configured default is to abort$/) as unknown });
     expect((await smith.done).code).toBe(0);
+  });
+
+  it("asks Smith again about a human's approval of an automatic one a quarantine sent to review after Smith cleared it", async () => {
+    const smith = smithAnswers(medic, ['--policy', 'approve', '--count', '2']);
+    await smith.ready;
+    const killId = await kill();
+    await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'VetoCleared'), 'the first clearance');
+    // What the executor sends when it finds the module quarantined since the automatic approval; then an operator approves.
+    const at = () => new Date().toISOString();
+    const producer = medic.kafka.producer();
+    await producer.connect();
+    const send = (command: LoggedKillCommand) =>
+      producer.send({ topic: medic.topics.commands, acks: -1, messages: [toKafkaMessage('command', newEnvelope('command', command, { source: 'medic/test', subject: killId, time: command.at }))] });
+    try {
+      const asked = at();
+      await send({ type: 'ReviewApproval', commandId: randomUUID(), killId, at: asked, actor: 'executor:quarantine', reason: 'module abort-target is quarantined', queueItemId: randomUUID(), expiresAt: new Date(Date.parse(asked) + 3_600_000).toISOString() });
+      await killEventsOf(medic, killId, (es) => es.some((e) => e.type === 'ApprovalRequested'), 'the request for a human');
+      await send({ type: 'GrantApproval', commandId: randomUUID(), killId, at: at(), approver: 'ops', notes: null });
+    } finally {
+      await producer.disconnect();
+    }
+    const log = await killEventsOf(medic, killId, (es) => of(es, 'VetoCleared').length === 2, 'the second clearance');
+    expect(log.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'VetoRequested', 'VetoCleared', 'ApprovalRequested', 'ApprovalGranted', 'VetoRequested', 'VetoCleared']);
+    const [first, second] = of(log, 'VetoRequested');
+    expect(first).toMatchObject({ approvedBy: 'policy:auto-approve' });
+    expect(second).toMatchObject({ approvedBy: 'ops' });
+    expect(second!.requestId).not.toBe(first!.requestId);
+    expect(of(log, 'VetoCleared')[1]).toMatchObject({ approvedBy: 'ops', basis: 'approve' });
+    expect((await smith.done).code).toBe(0);
+    await eventually(async () => ((await killStatus(medic, killId)) === 'APPROVED' ? true : undefined), `kill ${killId} APPROVED by the operator`);
   });
 });
 

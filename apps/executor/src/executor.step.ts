@@ -24,6 +24,8 @@ export interface ExecutorSettings {
   readonly defaultValidMinutes: number;
   /** resurrection.max_retry_attempts: how often a start the engine refused is tried again. */
   readonly maxRetryAttempts: number;
+  /** interfaces.approval_queue.timeout_hours: how long an automatic approval a quarantine overtook waits for a human. */
+  readonly approvalTimeoutHours: number;
   /** resurrection.cascade.*: dependencies before dependents. */
   readonly cascade: CascadeSettings;
 }

@@ -49,6 +49,7 @@ export class ExecutorWorker implements LogWorker {
       standing: toStandingSettings(config),
       defaultValidMinutes: config.decision.default_timeout_minutes,
       maxRetryAttempts: config.resurrection.max_retry_attempts,
+      approvalTimeoutHours: config.interfaces.approval_queue.timeout_hours,
       cascade: toCascadeSettings(config),
     };
     // Releases from quarantine reset a module's backoff; they come rarely, from an admin, and get a runner of their own.

@@ -1,12 +1,12 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ceTypesOf } from '@medic/contracts';
-import { AUTO_APPROVER, type ApprovalGranted, type DecisionMade, type KillReported, type RiskAssessed, type VetoRequested } from '@medic/domain';
+import { AUTO_APPROVER, type ApprovalGranted, type ApprovalRequested, type DecisionMade, type KillReported, type RiskAssessed, type VetoRequested } from '@medic/domain';
 import { LogHandlers, type LoggedEvent } from '@medic/eventlog';
 import type { NegotiationRound } from './negotiation.step';
 import { NEGOTIATOR_SOURCE } from './veto-kills';
 
 /** The kill events the negotiator reads. */
-export const NEGOTIATOR_READS = ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalGranted', 'VetoRequested'] as const;
+export const NEGOTIATOR_READS = ['KillReported', 'RiskAssessed', 'DecisionMade', 'ApprovalRequested', 'ApprovalGranted', 'VetoRequested'] as const;
 
 /**
  * The side-effect step of spec 4.4 on the kill log: each resurrection that
@@ -31,6 +31,12 @@ export class NegotiatorHandlers {
     const { killId, decision: d } = logged.data;
     round.kills.learn(logged.data);
     if (d.outcome === 'approve_auto' && !d.observeOnly) round.ask(killId, AUTO_APPROVER, logged);
+  }
+
+  /** An automatic approval sent to a human after Smith cleared it: the human's approval is asked about again. */
+  @EventPattern(ceTypesOf('kill', ['ApprovalRequested']))
+  requestedReview(@Payload() logged: LoggedEvent<ApprovalRequested>, @Ctx() round: NegotiationRound): void {
+    round.kills.reopen(logged.data);
   }
 
   @EventPattern(ceTypesOf('kill', ['ApprovalGranted']))

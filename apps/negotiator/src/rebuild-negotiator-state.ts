@@ -51,6 +51,8 @@ async function fold(tx: EntityManager, events: readonly LoggedEvent<KillEvent>[]
     const e = logged.data;
     if (e.type === 'KillReported' || e.type === 'RiskAssessed' || e.type === 'DecisionMade') {
       kills.learn(e);
+    } else if (e.type === 'ApprovalRequested') {
+      kills.reopen(e);
     } else if (isVetoEvent(e) && logged.source === NEGOTIATOR_SOURCE) {
       kills.apply(e);
       // What follows a notice continues its trace, as the live step keeps it.

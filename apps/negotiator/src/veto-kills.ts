@@ -1,5 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
-import { evolveVeto, noticeRiskOf, type DecisionMade, type KillEvent, type KillReported, type RiskAssessed, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
+import { evolveVeto, noticeRiskOf, type ApprovalRequested, type DecisionMade, type KillEvent, type KillReported, type RiskAssessed, type VetoAsk, type VetoEvent, type VetoExchange } from '@medic/domain';
 import { derivedUuid, insertRowsIgnoringConflicts, newEnvelope, toKafkaMessage, upsertRows, type Cause } from '@medic/eventlog';
 import type { Message } from 'kafkajs';
 import { VetoAskRow, VetoKill } from './negotiator.schema';
@@ -59,6 +59,19 @@ export class VetoKills {
         row.risk ??= { level: event.decision.riskLevel, score: event.decision.riskScore, factors: {} };
         return;
     }
+  }
+
+  /**
+   * An approval Smith had cleared, sent to a human after all (a quarantine overtook the automatic approval):
+   * the exchange is over, so the human's approval, when it comes, is put to Smith afresh.
+   */
+  reopen(event: ApprovalRequested): void {
+    if (this.rows.get(event.killId)?.exchange?.status !== 'cleared') return;
+    const row = this.edit(event.killId);
+    row.exchange = null;
+    row.dueAt = null;
+    row.claimedUntil = null;
+    row.notice = null;
   }
 
   /** Folds a veto event of ours into its kill's exchange; a new notice is remembered by its ids. */

@@ -49,6 +49,7 @@ const COMMAND_SCHEMAS: { readonly [K in LoggedKillCommandType]: GenMessage<Messa
   ExpireEnrichment: commands.ExpireEnrichmentSchema,
   ResumeResurrection: commands.ResumeResurrectionSchema,
   RequestRollback: commands.RequestRollbackSchema,
+  ReviewApproval: commands.ReviewApprovalSchema,
 };
 
 const CONTROL_SCHEMAS: { readonly [K in ControlEventType]: GenMessage<Message> } = {

@@ -59,12 +59,22 @@ const commandSamples: LoggedKillCommand[] = [
   { type: 'ExpireApproval', commandId: 'c-4', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:approval-expiry' },
   { type: 'ResumeResurrection', commandId: 'c-5', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'timer:backoff' },
   { type: 'RequestRollback', commandId: 'c-5', killId: 'demo-1', at: '2026-02-11T12:00:00.000Z', actor: 'ops-console', reason: 'errors in the logs' },
+  {
+    type: 'ReviewApproval',
+    commandId: 'c-6',
+    killId: 'demo-1',
+    at: '2026-02-11T12:00:00.000Z',
+    actor: 'executor:quarantine',
+    reason: 'module nginx-test is quarantined',
+    queueItemId: 'item-1',
+    expiresAt: '2026-02-12T12:00:00.000Z',
+  },
 ];
 
 describe('event contracts', () => {
   it('has a schema for every kill and control event type', () => {
     expect(KILL_EVENT_TYPES).toHaveLength(28);
-    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection', 'RequestRollback']);
+    expect(KILL_COMMAND_TYPES).toEqual(['GrantApproval', 'DenyApproval', 'ExpireApproval', 'ExpireEnrichment', 'ResumeResurrection', 'RequestRollback', 'ReviewApproval']);
     expect(CONTROL_EVENT_TYPES).toEqual(['ThresholdsUpdated', 'ThresholdsRecalibrated', 'ModeChanged', 'SiemCircuitChanged', 'ModuleReleased']);
   });
 

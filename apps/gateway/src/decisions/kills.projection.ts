@@ -78,6 +78,8 @@ export function evolveKillView(row: KillView | null, logged: LoggedEvent<KillEve
     }
     case 'ApprovalRequested':
       return Object.assign(next, {
+        // An automatic approval a quarantine overtook waits for a human: its outcome is a review's until the human answers.
+        ...(row.status === 'approved' ? { status: 'pending', outcome: 'pending_review' } : {}),
         approvalQueueItemId: e.queueItemId,
         approvalExpiresAt: new Date(e.expiresAt),
         approvalStatus: 'pending',

@@ -34,6 +34,7 @@ export function actorOf(command: LoggedKillCommand): string {
     case 'ExpireEnrichment':
     case 'ResumeResurrection':
     case 'RequestRollback':
+    case 'ReviewApproval':
       return command.actor;
   }
 }

@@ -1,9 +1,10 @@
 import { DomainError } from '../shared/errors';
 import { compareInstants } from '../shared/time';
 import { openApproval } from './command-guards';
-import type { DenyApproval, ExpireApproval, GrantApproval } from './kill-commands';
-import type { ApprovalDenied, ApprovalExpired, ApprovalGranted } from './kill-events';
-import type { ApprovalRequest, KillState } from './kill-state';
+import { illegalCommand } from './command-guards';
+import type { DenyApproval, ExpireApproval, GrantApproval, ReviewApproval } from './kill-commands';
+import type { ApprovalDenied, ApprovalExpired, ApprovalGranted, ApprovalRequested } from './kill-events';
+import { AUTO_APPROVER, type ApprovalRequest, type KillState } from './kill-state';
 
 /*
  * A human's answer counts only while the request is open; expiry counts only
@@ -47,4 +48,31 @@ function answerable(approval: ApprovalRequest, at: string, state: KillState): Ap
 /** Whether the kill is an item of the approval queue: a human's answer is asked for and has not come. */
 export function awaitsApproval(state: KillState): boolean {
   return state.status === 'PENDING' && state.approval !== null;
+}
+
+/**
+ * An automatic approval a quarantine overtook goes to a human: allowed while
+ * the kill is APPROVED by the policy and nothing was started for it, once.
+ * The kill is PENDING again, an item of the approval queue that expires as
+ * any other; a human's approval then brings it back (or a denial ends it).
+ */
+export function reviewApproval(command: ReviewApproval, state: KillState): ApprovalRequested[] {
+  if (!mayGoToReview(state)) {
+    const why =
+      state.status !== 'APPROVED'
+        ? `it is ${state.status}`
+        : state.approvedBy !== AUTO_APPROVER
+          ? `it was approved by ${state.approvedBy ?? 'no one'}, not automatically`
+          : (state.vetoRequestId ?? null) !== null
+            ? "Smith's answer to its pre-resurrection notice is still awaited"
+            : 'its resurrection has started';
+    throw illegalCommand(state, command, why);
+  }
+  const { killId, at, queueItemId, expiresAt, reason } = command;
+  return [{ type: 'ApprovalRequested', killId, at, decisionId: state.decision!.decisionId, queueItemId, expiresAt, reason }];
+}
+
+/** An automatic approval nothing was started for yet, with no notice to Smith open: a human may be asked instead. */
+export function mayGoToReview(state: KillState): boolean {
+  return state.status === 'APPROVED' && state.approvedBy === AUTO_APPROVER && state.attempts === 0 && state.decision !== null && state.outcome === null && (state.vetoRequestId ?? null) === null;
 }

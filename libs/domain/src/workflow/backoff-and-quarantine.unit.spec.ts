@@ -12,6 +12,7 @@ import {
   type Mode,
   type ModuleQuarantine,
   type ResumeResurrection,
+  type ReviewApproval,
 } from '@medic/domain';
 import { aReport, decideCommand } from '../../test/domain-fixtures';
 import { aDecision, sample, SAMPLE_EVENTS } from '../../test/kill-event-samples';
@@ -184,5 +185,50 @@ describe('a kill of a quarantined module', () => {
     const critical = { ...SAMPLE_EVENTS.KillReported, report: aReport({ confidenceScore: 0.99, severity: 'critical', killReason: 'threat_detected', targetModule: 'billing' }) };
     expect(outcomeOf(decideIn('semi_auto', QUARANTINE, blacklisted))).toBe('deny');
     expect(outcomeOf(decideIn('semi_auto', QUARANTINE, critical))).toBe('deny');
+  });
+});
+
+describe('an automatic approval a quarantine overtook', () => {
+  const review = (at = '2026-02-11T12:01:00.000Z', commandId = 'cmd-q1'): ReviewApproval => ({
+    type: 'ReviewApproval',
+    commandId,
+    killId: 'demo-1',
+    at,
+    actor: 'executor:quarantine',
+    reason: 'module nginx-test is quarantined since 2026-02-11T12:00:50.000Z; this kill was approved automatically before that was known, so a human approves it instead',
+    queueItemId: 'item-q1',
+    expiresAt: '2026-02-12T12:01:00.000Z',
+  });
+
+  it('goes back to PENDING as an item of the approval queue, the automatic approval withdrawn, with an expiry timer', () => {
+    const events = decide(review(), fold(...approved));
+    expect(events).toEqual([
+      { type: 'ApprovalRequested', killId: 'demo-1', at: '2026-02-11T12:01:00.000Z', decisionId: 'dec-1', queueItemId: 'item-q1', expiresAt: '2026-02-12T12:01:00.000Z', reason: review().reason },
+    ]);
+    const state = fold(...approved, ...events);
+    expect(state).toMatchObject({ status: 'PENDING', approvedBy: null, approval: { queueItemId: 'item-q1', expiresAt: '2026-02-12T12:01:00.000Z' } });
+    expect(state.history.map((h) => h.status)).toEqual(['PENDING', 'APPROVED', 'PENDING']);
+    expect(timersOf(state)).toMatchObject([{ dueAt: '2026-02-12T12:01:00.000Z', command: { type: 'ExpireApproval' } }]);
+    // A human's approval brings it back, by that human.
+    const granted = decide({ type: 'GrantApproval', commandId: 'cmd-g1', killId: 'demo-1', at: '2026-02-11T12:05:00.000Z', approver: 'ops', notes: null }, state);
+    expect(fold(...approved, ...events, ...granted)).toMatchObject({ status: 'APPROVED', approvedBy: 'ops' });
+  });
+
+  it('held back for a backoff before that: the deferral is over with it', () => {
+    const held = fold(...approved, deferred);
+    const state = fold(...approved, deferred, ...decide(review(), held));
+    expect(state.deferral).toBeNull();
+    expect(timersOf(state).map((t) => t.command.type)).toEqual(['ExpireApproval']);
+  });
+
+  it('is refused once a human approved it, once its start was written, and a second time', () => {
+    const [second] = answerCommand(review('2026-02-11T12:02:00.000Z', 'cmd-q2'), fold(...approved, ...decide(review(), fold(...approved))));
+    expect(second).toMatchObject({ type: 'CommandRejected', code: 'illegal_transition', actor: 'executor:quarantine', reason: expect.stringContaining('it is PENDING') });
+    const started = fold(...approved, sample('ResurrectionStarted', { attempt: 1 }));
+    expect(answerCommand(review(), started)[0]).toMatchObject({ type: 'CommandRejected', reason: expect.stringContaining('it is EXECUTING') });
+    const byHuman = fold(SAMPLE_EVENTS.KillReported, sample('DecisionMade', { decision: aDecision('pending_review') }), SAMPLE_EVENTS.ApprovalRequested, sample('ApprovalGranted', { approver: 'ops' }));
+    expect(answerCommand(review(), byHuman)[0]).toMatchObject({ type: 'CommandRejected', reason: expect.stringContaining('approved by ops, not automatically') });
+    // Nor can the log say otherwise: a request for a human on a started kill is illegal.
+    expect(() => evolve(fold(...approved, sample('ResurrectionStarted', { attempt: 1 })), SAMPLE_EVENTS.ApprovalRequested)).toThrow(/cannot happen in EXECUTING/);
   });
 });

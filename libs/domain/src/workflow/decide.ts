@@ -1,5 +1,5 @@
 import { assertNever } from '../shared/errors';
-import { denyApproval, expireApproval, grantApproval } from './approval-decisions';
+import { denyApproval, expireApproval, grantApproval, reviewApproval } from './approval-decisions';
 import { existingKill } from './command-guards';
 import { resumeResurrection } from './backoff-decisions';
 import { decideResurrection } from './decide-resurrection';
@@ -32,6 +32,8 @@ export function decide(command: KillCommand, state: KillState | null): KillEvent
       return resumeResurrection(command, existingKill(state, command));
     case 'RequestRollback':
       return requestRollback(command, existingKill(state, command));
+    case 'ReviewApproval':
+      return reviewApproval(command, existingKill(state, command));
     default:
       return assertNever(command, 'kill command');
   }

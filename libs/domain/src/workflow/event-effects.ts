@@ -27,7 +27,8 @@ export const EVENT_SOURCES: Readonly<Record<Exclude<KillEventType, 'KillReported
   EnrichmentRequested: ['PENDING'],
   RiskAssessed: ['PENDING'],
   DecisionMade: ['PENDING'],
-  ApprovalRequested: ['PENDING'],
+  // APPROVED: an automatic approval a quarantine overtook, sent to a human (see evolve).
+  ApprovalRequested: ['PENDING', 'APPROVED'],
   ApprovalGranted: ['PENDING'],
   ApprovalDenied: ['PENDING'],
   ApprovalExpired: ['PENDING'],
@@ -87,7 +88,10 @@ export function effectOf(state: KillState, event: KillEvent): Effect {
       return decisionEffect(state, event.decision);
     case 'ApprovalRequested': {
       const { queueItemId, decisionId, expiresAt, reason } = event;
-      return stay({ approval: { queueItemId, decisionId, requestedAt: event.at, expiresAt, reason } });
+      const approval = { queueItemId, decisionId, requestedAt: event.at, expiresAt, reason };
+      // The automatic approval is withdrawn: the kill waits for a human, as one decided so would.
+      if (state.status === 'APPROVED') return move('PENDING', { approval, approvedBy: null, deferral: null, vetoRequestId: null });
+      return stay({ approval });
     }
     case 'ApprovalGranted':
       return move('APPROVED', { approvedBy: event.approver });

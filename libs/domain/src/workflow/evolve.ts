@@ -3,6 +3,7 @@ import { EVENT_SOURCES, effectOf } from './event-effects';
 import type { CommandRejected, HealthChecked, KillEvent, KillReported, ResurrectionVetoed, VetoCleared, VetoDeferred } from './kill-events';
 import type { KillState } from './kill-state';
 import { canTransition } from './workflow-status';
+import { mayGoToReview } from './approval-decisions';
 
 /**
  * Folds one event into the state of its kill. An event that cannot happen in
@@ -63,6 +64,7 @@ function assertAccepted(state: KillState, event: Exclude<KillEvent, CommandRejec
   if (state.outcome !== null && !isRollbackResult(state, event)) throw illegal(state, event, 'its outcome is already recorded');
   if (!EVENT_SOURCES[event.type].includes(state.status) && !isRetryNotMade(state, event)) throw illegal(state, event, `it cannot happen in ${state.status}`);
   if (event.type === 'ResurrectionResumed' && state.status === 'FAILED' && !awaitsRetry(state)) throw illegal(state, event, 'no retry of a refused start is waiting');
+  if (event.type === 'ApprovalRequested' && state.status === 'APPROVED' && !mayGoToReview(state)) throw illegal(state, event, 'only an automatic approval nothing was started for goes to a human');
   // Smith's verdict on a notice counts once: a repeat, or one about another notice, changes nothing.
   if (isVetoVerdict(event) && event.requestId !== (state.vetoRequestId ?? null)) {
     throw illegal(state, event, `no pre-resurrection notice ${event.requestId} is waiting for Smith's answer`);

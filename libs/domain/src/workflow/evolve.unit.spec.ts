@@ -1,4 +1,5 @@
 import {
+  AUTO_APPROVER,
   canTransition,
   evolve,
   initialState,
@@ -109,9 +110,29 @@ describe('evolve: every event in every status', () => {
   });
 });
 
+/**
+ * An automatic approval a quarantine overtook goes to a human (APPROVED → PENDING) only when nothing was started
+ * and no notice to Smith is open, a state the matrix above does not make: its own case.
+ */
+const overtaken: KillState = { ...reported, status: 'APPROVED', decision: aDecision('approve_auto'), approvedBy: AUTO_APPROVER, vetoRequestId: null };
+
+describe('ApprovalRequested on an APPROVED kill', () => {
+  it('sends an automatic approval nothing was started for to a human', () => {
+    expect(evolve(overtaken, SAMPLE_EVENTS.ApprovalRequested)).toMatchObject({ status: 'PENDING', approvedBy: null });
+  });
+
+  it.each([
+    ['approved by a human', { approvedBy: 'ops' }],
+    ['with an attempt made', { attempts: 1 }],
+    ["with Smith's answer awaited", { vetoRequestId: 'req-1' }],
+  ] as const)('is illegal %s', (_, facts) => {
+    expect(thrownBy(() => evolve({ ...overtaken, ...facts }, SAMPLE_EVENTS.ApprovalRequested))).toMatchObject({ code: 'illegal_transition' });
+  });
+});
+
 describe('TRANSITIONS', () => {
   const moves = matrix.filter((m) => m.legal).map((m) => ({ from: m.status, to: m.to(m.status), label: m.label }));
-  const changes = moves.filter((m) => m.from !== m.to);
+  const changes = [...moves.filter((m) => m.from !== m.to), { from: 'APPROVED' as const, to: 'PENDING' as const, label: 'ApprovalRequested (an automatic approval a quarantine overtook)' }];
 
   it.each(changes)('allows $from → $to ($label)', ({ from, to: target }) => {
     expect(canTransition(from, target)).toBe(true);

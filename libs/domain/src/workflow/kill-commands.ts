@@ -93,8 +93,20 @@ export interface RequestRollback extends LoggedCommandBase {
   readonly reason: string;
 }
 
+/**
+ * An automatic approval a quarantine overtook before anything was started: the
+ * executor asks for it to go to a human, as a new item of the approval queue.
+ */
+export interface ReviewApproval extends LoggedCommandBase {
+  readonly type: 'ReviewApproval';
+  readonly actor: string;
+  readonly reason: string;
+  readonly queueItemId: string;
+  readonly expiresAt: string;
+}
+
 /** The commands others send through the log; the workflow answers each on the kill's events. */
-export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment | ResumeResurrection | RequestRollback;
+export type LoggedKillCommand = GrantApproval | DenyApproval | ExpireApproval | ExpireEnrichment | ResumeResurrection | RequestRollback | ReviewApproval;
 export type LoggedKillCommandType = LoggedKillCommand['type'];
 
 export type KillCommand = ReportKill | DecideResurrection | LoggedKillCommand;

@@ -24,11 +24,13 @@ export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
  * operator may roll back a resurrection that is still monitored or already
  * stable, not only an anomalous one (MONITORING and STABLE go to
  * ROLLING_BACK too); and a FAILED resurrection may be retried (EXECUTING
- * again, a new attempt), the executor's policy deciding how often.
+ * again, a new attempt), the executor's policy deciding how often; an
+ * automatic approval a quarantine overtook before anything was started goes
+ * back to PENDING, for a human.
  */
 export const TRANSITIONS: Readonly<Record<WorkflowStatus, readonly WorkflowStatus[]>> = {
   PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
-  APPROVED: ['EXECUTING', 'VETOED', 'FAILED'],
+  APPROVED: ['EXECUTING', 'VETOED', 'FAILED', 'PENDING'],
   EXECUTING: ['MONITORING', 'FAILED'],
   MONITORING: ['STABLE', 'ANOMALY_DETECTED', 'ROLLING_BACK'],
   STABLE: ['COMPLETED', 'ROLLING_BACK'],

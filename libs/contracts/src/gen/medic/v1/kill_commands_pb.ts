@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file medic/v1/kill_commands.proto.
  */
 export const file_medic_v1_kill_commands: GenFile = /*@__PURE__*/
-  fileDesc("ChxtZWRpYy92MS9raWxsX2NvbW1hbmRzLnByb3RvEghtZWRpYy52MSKMAQoNR3JhbnRBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFwcHJvdmVyGAQgASgJEhIKBW5vdGVzGAUgASgJSACIAQFCCAoGX25vdGVzInsKDERlbnlBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkibAoORXhwaXJlQXBwcm92YWwSEgoKY29tbWFuZF9pZBgBIAEoCRIPCgdraWxsX2lkGAIgASgJEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCSJuChBFeHBpcmVFbnJpY2htZW50EhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkicAoSUmVzdW1lUmVzdXJyZWN0aW9uEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkifQoPUmVxdWVzdFJvbGxiYWNrEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSDgoGcmVhc29uGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChxtZWRpYy92MS9raWxsX2NvbW1hbmRzLnByb3RvEghtZWRpYy52MSKMAQoNR3JhbnRBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFwcHJvdmVyGAQgASgJEhIKBW5vdGVzGAUgASgJSACIAQFCCAoGX25vdGVzInsKDERlbnlBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmRlbmllchgEIAEoCRIOCgZyZWFzb24YBSABKAkibAoORXhwaXJlQXBwcm92YWwSEgoKY29tbWFuZF9pZBgBIAEoCRIPCgdraWxsX2lkGAIgASgJEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCSJuChBFeHBpcmVFbnJpY2htZW50EhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkicAoSUmVzdW1lUmVzdXJyZWN0aW9uEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkifQoPUmVxdWVzdFJvbGxiYWNrEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHa2lsbF9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSDgoGcmVhc29uGAUgASgJIsMBCg5SZXZpZXdBcHByb3ZhbBISCgpjb21tYW5kX2lkGAEgASgJEg8KB2tpbGxfaWQYAiABKAkSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIVCg1xdWV1ZV9pdGVtX2lkGAYgASgJEi4KCmV4cGlyZXNfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message medic.v1.GrantApproval
@@ -238,4 +238,63 @@ export type RequestRollback = Message<"medic.v1.RequestRollback"> & {
  */
 export const RequestRollbackSchema: GenMessage<RequestRollback> = /*@__PURE__*/
   messageDesc(file_medic_v1_kill_commands, 5);
+
+/**
+ * An automatic approval a quarantine overtook before anything was started
+ * (the monitor's verdict on an earlier resurrection quarantined the module):
+ * the executor asks for it to go to a human instead. The kill workflow moves
+ * the kill from APPROVED back to PENDING with a new approval request.
+ *
+ * @generated from message medic.v1.ReviewApproval
+ */
+export type ReviewApproval = Message<"medic.v1.ReviewApproval"> & {
+  /**
+   * @generated from field: string command_id = 1;
+   */
+  commandId: string;
+
+  /**
+   * @generated from field: string kill_id = 2;
+   */
+  killId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 3;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * Who asks, e.g. "executor:quarantine".
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * Why a human is asked now (the quarantine, in words).
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * The approval queue item it becomes, and when it expires
+   * (interfaces.approval_queue.timeout_hours after `at`).
+   *
+   * @generated from field: string queue_item_id = 6;
+   */
+  queueItemId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 7;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message medic.v1.ReviewApproval.
+ * Use `create(ReviewApprovalSchema)` to create a new message.
+ */
+export const ReviewApprovalSchema: GenMessage<ReviewApproval> = /*@__PURE__*/
+  messageDesc(file_medic_v1_kill_commands, 6);
 

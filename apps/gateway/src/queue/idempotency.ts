@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
+import { Column, Entity, PrimaryColumn, type DataSource, type EntityManager } from 'typeorm';
 import { ApiError } from '@medic/eventlog';
 
 /**
@@ -90,6 +90,36 @@ function reusedKey(): ApiError {
   return new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
 }
 
+/** What runs a statement: the data source, or a transaction's manager. */
+type Runner = Pick<EntityManager, 'query' | 'getRepository'>;
+
+/**
+ * Writes the key's row for this request unless the key was used before: null
+ * when this request is its first use, else the row its first use left (a
+ * different request under the key is a 422).
+ */
+async function firstUse(runner: Runner, row: { id: string; principal: string; hash: string; commandId: string; sent: boolean; now: Date }): Promise<IdempotencyRecord | null> {
+  const inserted = await runner.query<unknown[]>(
+    `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [row.id, row.principal, row.hash, row.commandId, row.sent, row.now],
+  );
+  if (inserted.length > 0) return null;
+  const found = await runner.getRepository(IdempotencyRecord).findOneByOrFail({ id: row.id });
+  if (found.requestHash !== row.hash) throw reusedKey();
+  return found;
+}
+
+/** A row's final answer, when its request has one. */
+function answerOf(row: IdempotencyRecord): { readonly status: number; readonly answer: StoredAnswer } | null {
+  return row.status !== null && row.answer !== null ? { status: row.status, answer: row.answer } : null;
+}
+
+/** Stores the final answer of the key's request (`onlyFirst`: unless one is stored already). */
+async function storeAnswer(runner: Runner, id: string, status: number, answer: StoredAnswer, onlyFirst: boolean): Promise<void> {
+  await runner.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1${onlyFirst ? ' AND status IS NULL' : ''}`, [id, status, JSON.stringify(answer)]);
+}
+
 export class IdempotencyStore {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -98,17 +128,10 @@ export class IdempotencyStore {
     const id = rowId(principal, key);
     const commandId = commandIdFor(principal, key);
     await this.forgetOld(now);
-    const inserted = await this.dataSource.query<unknown[]>(
-      `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, false, $5)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [id, principal, hash, commandId, now],
-    );
-    if (inserted.length > 0) return { kind: 'new', commandId };
-    const row = await this.dataSource.getRepository(IdempotencyRecord).findOneByOrFail({ id });
-    if (row.requestHash !== hash) {
-      throw reusedKey();
-    }
-    if (row.status !== null && row.answer !== null) return { kind: 'answered', status: row.status, answer: row.answer };
+    const row = await firstUse(this.dataSource, { id, principal, hash, commandId, sent: false, now });
+    if (row === null) return { kind: 'new', commandId };
+    const answered = answerOf(row);
+    if (answered !== null) return { kind: 'answered', ...answered };
     if (!row.sent && now.getTime() - row.createdAt.getTime() > UNSENT_AFTER_MS) return { kind: 'resend', commandId: row.commandId };
     return { kind: 'wait', commandId: row.commandId };
   }
@@ -148,20 +171,10 @@ export class IdempotencyStore {
     const outcome = await this.dataSource.transaction(async (tx): Promise<{ readonly data: T } | { readonly error: ApiError }> => {
       const [lock] = await tx.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1::bigint) AS locked`, [lockOf(id)]);
       if (lock?.locked !== true) throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being carried out; retry shortly to get its answer');
-      const inserted = await tx.query<unknown[]>(
-        `INSERT INTO idempotency_keys (id, principal, request_hash, command_id, sent, created_at) VALUES ($1, $2, $3, $4, true, $5)
-         ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [id, principal, hash, commandIdFor(principal, key), now],
-      );
-      if (inserted.length === 0) {
-        const row = await tx.getRepository(IdempotencyRecord).findOneByOrFail({ id });
-        if (row.requestHash !== hash) throw reusedKey();
-        if (row.status !== null && row.answer !== null) {
-          if ('error' in row.answer) return { error: replayedError(row.status, row.answer) };
-          return { data: row.answer.data as T };
-        }
-        // No answer, and no request under way (the lock was free): the first died before it answered.
-      }
+      const first = await firstUse(tx, { id, principal, hash, commandId: commandIdFor(principal, key), sent: true, now });
+      const answered = first === null ? null : answerOf(first);
+      if (answered !== null) return 'error' in answered.answer ? { error: replayedError(answered.status, answered.answer) } : { data: answered.answer.data as T };
+      // First use, or no answer and no request under way (the lock was free): the first died before it answered.
       let outcome: { readonly data: T } | { readonly error: ApiError };
       try {
         outcome = { data: await act() };
@@ -172,7 +185,7 @@ export class IdempotencyStore {
       }
       const answer: StoredAnswer = 'data' in outcome ? { data: outcome.data } : storedError(outcome.error);
       const status = 'data' in outcome ? 200 : outcome.error.status;
-      await tx.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1`, [id, status, JSON.stringify(answer)]);
+      await storeAnswer(tx, id, status, answer, false);
       return outcome;
     });
     if ('error' in outcome) throw outcome.error;
@@ -180,10 +193,6 @@ export class IdempotencyStore {
   }
 
   async record(principal: string, key: string, status: number, answer: StoredAnswer): Promise<void> {
-    await this.dataSource.query(`UPDATE idempotency_keys SET sent = true, status = $2, answer = $3 WHERE id = $1 AND status IS NULL`, [
-      rowId(principal, key),
-      status,
-      JSON.stringify(answer),
-    ]);
+    await storeAnswer(this.dataSource, rowId(principal, key), status, answer, true);
   }
 }

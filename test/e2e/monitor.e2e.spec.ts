@@ -54,7 +54,7 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     engine = await startContainerEngine({ workDir: mkdtempSync(join(tmpdir(), 'medic-mon-')) });
     await ensureTargetImage(engine);
     docker = new Docker({ socketPath: engine.socket });
-    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'stopped-first', 'late', 'outage'].map(module)) ports.set(name, await freePort());
+    for (const name of ['ok', 'exits', 'probe', 'operator', 'rekill', 'stopped-first', 'late', 'outage', 'unchecked'].map(module)) ports.set(name, await freePort());
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     medic = await startMedic({
       services: ['listener', 'decision', 'executor', 'monitor', 'gateway'],
@@ -319,6 +319,36 @@ describe('watching resurrected modules, rolling back, re-kills', () => {
     const events = await killEventsOf(medic, second, has('ResurrectionSucceeded'), `the resurrection of ${second}`, 60_000);
     const backoff = events.find((e): e is KillEventOf<'ResurrectionDeferred'> => e.type === 'ResurrectionDeferred' && e.attempt === 1);
     expect(backoff).toMatchObject({ notBefore: new Date(Date.parse(outcome.at) + 10_000).toISOString(), reason: expect.stringMatching(/killed again 1 time in a row.*backoff 10 s/) });
+    const started = events.filter((e) => e.type === 'ResurrectionStarted');
+    expect(started).toHaveLength(1);
+    expect(Date.parse(started[0]!.at)).toBeGreaterThanOrEqual(Date.parse(backoff!.notBefore));
+  });
+
+  it('holds a re-kill of a module brought back while the monitor was down (never checked) for its verdict, once the monitor has been seen at work', async () => {
+    const name = module('unchecked');
+    await killedContainer(name);
+    // The monitor has been seen at work in this stack (the tests above): an executor that never saw it would not wait.
+    const seen = await snapshotTables(medic.databaseUrl, { seen: 'SELECT kill_id FROM executor.cascade_kills WHERE watched_at IS NOT NULL LIMIT 1' });
+    expect(seen['seen']).toHaveLength(1);
+    const monitor = medic.service('monitor');
+    monitor.kill('SIGKILL');
+    await monitor.exited;
+    // Brought back with no monitor to check it; Smith kills it again before any check.
+    const first = await kill(name);
+    await eventsOf(first, has('ResurrectionSucceeded'), 'the resurrection');
+    const second = await kill(name);
+    const held = await eventsOf(second, has('ResurrectionDeferred'), 'the re-kill held back');
+    expect(one(held, 'DecisionMade').decision.outcome).toBe('approve_auto');
+    expect(one(held, 'ResurrectionDeferred')).toMatchObject({ attempt: 0, waitsForKillIds: [first], reason: expect.stringContaining("waits for the monitor's verdict") });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await wholeLogOf(second)).map((e) => e.type)).not.toContain('ResurrectionStarted');
+    // Back, the monitor watches the first resurrection, finds the re-kill, and the backoff counts it.
+    await medic.start('monitor');
+    const outcome = one(await eventsOf(first, has('OutcomeRecorded'), 'the outcome'), 'OutcomeRecorded');
+    expect(outcome).toMatchObject({ result: 're_killed', lessonsLearned: [expect.stringContaining(`(kill ${second})`)] });
+    const events = await killEventsOf(medic, second, has('ResurrectionSucceeded'), `the resurrection of ${second}`, 60_000);
+    const backoff = events.find((e): e is KillEventOf<'ResurrectionDeferred'> => e.type === 'ResurrectionDeferred' && e.attempt === 1);
+    expect(backoff).toMatchObject({ notBefore: new Date(Date.parse(outcome.at) + 10_000).toISOString() });
     const started = events.filter((e) => e.type === 'ResurrectionStarted');
     expect(started).toHaveLength(1);
     expect(Date.parse(started[0]!.at)).toBeGreaterThanOrEqual(Date.parse(backoff!.notBefore));

@@ -108,16 +108,16 @@ describe('re-killed modules: backoff, quarantine, release', () => {
     return at;
   }
 
-  /** What the monitor records when Smith kills a module during (or soon after) its watch: the earlier resurrection was re-killed. */
-  async function recordReKill(killId: string): Promise<void> {
-    const at = await asTheMonitor(killId, (events, at) => ({
+  /** The monitor's verdict on a resurrection, appended as the monitor would; when it was recorded. */
+  function recordVerdict(killId: string, result: 're_killed' | 'success'): Promise<string> {
+    return asTheMonitor(killId, (events, at) => ({
       type: 'OutcomeRecorded',
       killId,
       at,
       outcomeId: randomUUID(),
       requestId: first(events, 'ResurrectionStarted').requestId,
       decisionId: first(events, 'DecisionMade').decision.decisionId,
-      result: 're_killed',
+      result,
       timeToStableSeconds: null,
       metrics: {},
       smithFeedback: null,
@@ -126,6 +126,11 @@ describe('re-killed modules: backoff, quarantine, release', () => {
       shouldAdjustThreshold: false,
       targetModule: MODULE,
     }));
+  }
+
+  /** What the monitor records when Smith kills a module during (or soon after) its watch: the earlier resurrection was re-killed. */
+  async function recordReKill(killId: string): Promise<void> {
+    const at = await recordVerdict(killId, 're_killed');
     reKilledAt.push(Date.parse(at));
     await eventually(async () => ((await moduleView())?.re_kills_last_day === reKilledAt.length ? true : undefined), `re-kill ${reKilledAt.length} on /modules`);
   }
@@ -297,6 +302,10 @@ describe('re-killed modules: backoff, quarantine, release', () => {
   });
 
   it('brings the next kill back on its own again, without waiting', async () => {
+    // The monitor's verdict on the resurrection an operator approved (it watched it since): a success.
+    await recordVerdict(kills[3]!, 'success');
+    const verdict = `SELECT kill_id FROM executor.cascade_kills WHERE kill_id = '${kills[3]!}' AND verdict_at IS NOT NULL`;
+    await eventually(async () => ((await snapshotTables(medic.databaseUrl, { verdict }))['verdict']!.length === 1 ? true : undefined), `the verdict on ${kills[3]!} folded by the executor`);
     const k5 = await smithKills();
     const events = await resurrected(k5);
     expect(events.map((e) => e.type)).toEqual(['KillReported', 'RiskAssessed', 'DecisionMade', 'ResurrectionStarted', 'ResurrectionSucceeded']);

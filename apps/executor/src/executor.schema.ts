@@ -47,6 +47,7 @@ export class CascadeKillRow {
   /** The kills its resurrection is held back for now; empty when it is not held back for any. */
   @Column('text', { name: 'waiting_for', array: true }) waitingFor!: string[];
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column('timestamptz', { name: 'succeeded_at', nullable: true }) succeededAt!: Date | null;
   @Column('timestamptz', { name: 'watched_at', nullable: true }) watchedAt!: Date | null;
   @Column('timestamptz', { name: 'verdict_at', nullable: true }) verdictAt!: Date | null;
 }
@@ -104,5 +105,9 @@ export const EXECUTOR_DDL = [
   `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS verdict_at timestamptz`,
   // The resurrections the monitor watches and has not judged yet, looked up by module.
   `CREATE INDEX IF NOT EXISTS cascade_kills_unjudged ON {schema}.cascade_kills (target_module) WHERE watched_at IS NOT NULL AND verdict_at IS NULL`,
+  `ALTER TABLE {schema}.cascade_kills ADD COLUMN IF NOT EXISTS succeeded_at timestamptz`,
+  // The resurrections back and not judged yet (the monitor watches them, or is to), by module; and whether it was ever seen at work.
+  `CREATE INDEX IF NOT EXISTS cascade_kills_unjudged_back ON {schema}.cascade_kills (target_module) WHERE succeeded_at IS NOT NULL AND verdict_at IS NULL`,
+  `CREATE INDEX IF NOT EXISTS cascade_kills_watched ON {schema}.cascade_kills (watched_at) WHERE watched_at IS NOT NULL`,
   ...MODULE_STANDING_DDL,
 ];

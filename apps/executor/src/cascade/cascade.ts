@@ -21,6 +21,8 @@ export const CASCADE_FOLDED = ['KillReported', ...CASCADE_SETTLING, 'Resurrectio
  */
 export const CASCADE_KILLS: StreamProjection<'kill', CascadeKillRow> = {
   name: 'executor.cascade_kills',
+  // 2: when each resurrection succeeded (the verdict wait counts those the monitor is to watch).
+  version: 2,
   entity: CascadeKillRow,
   read: readStream('kill', CASCADE_FOLDED),
   keyOf: (e) => e.data.killId,
@@ -37,6 +39,7 @@ export const CASCADE_KILLS: StreamProjection<'kill', CascadeKillRow> = {
       doneAt: date(next.doneAt),
       waitingFor: [...next.waitsFor],
       startedAt: date(next.startedAt),
+      succeededAt: date(next.succeededAt ?? null),
       watchedAt: date(next.watchedAt),
       verdictAt: date(next.verdictAt),
     });
@@ -52,6 +55,7 @@ function cascadeKill(row: CascadeKillRow): CascadeKill {
     doneAt: iso(row.doneAt),
     waitsFor: row.waitingFor ?? [],
     startedAt: iso(row.startedAt),
+    succeededAt: iso(row.succeededAt),
     watchedAt: iso(row.watchedAt),
     verdictAt: iso(row.verdictAt),
   };
@@ -84,21 +88,30 @@ export async function waitsForDependencies(round: ExecutorRound, cause: LoggedEv
 
 /**
  * Holds an approved resurrection back while the monitor has not yet given its verdict on an
- * earlier resurrection of the same module that it watched when this kill came (see the
- * domain's `verdictWait`): appends ResurrectionDeferred naming those kills. It looks again as
+ * earlier resurrection of the same module that it watched, or was to watch, when this kill
+ * came (see the domain's `verdictWait`): appends ResurrectionDeferred naming those kills. In a
+ * stack where the monitor was never seen at work, nothing waits. It looks again as
  * soon as the verdict is recorded (see `wakeDependents`), when the module's backoff and
  * quarantine count the re-kill, or when the kill workflow's timer resumes it.
  */
 export async function waitsForVerdict(round: ExecutorRound, cause: LoggedEvent<KillEvent>, kill: CascadeKill | null): Promise<boolean> {
   if (kill === null) return false;
+  const seen = await monitorSeen(round);
+  if (!seen) return false;
   const unjudged = await round.tx
     .createQueryBuilder(CascadeKillRow, 'k')
     .where('k.target_module = :module', { module: kill.module })
-    .andWhere('k.watched_at IS NOT NULL AND k.verdict_at IS NULL')
+    .andWhere('k.verdict_at IS NULL AND (k.watched_at IS NOT NULL OR k.succeeded_at IS NOT NULL)')
     .andWhere('k.kill_id <> :killId', { killId: kill.killId })
     .getMany();
   if (unjudged.length === 0) return false;
-  return holdsBack(round, cause, verdictWait(kill, unjudged.map(cascadeKill), round.settings.cascade, round.now().toISOString()));
+  return holdsBack(round, cause, verdictWait(kill, unjudged.map(cascadeKill), round.settings.cascade, round.now().toISOString(), seen));
+}
+
+/** Whether the monitor was ever seen checking a resurrection in this stack (a stack without it never waits for its verdicts). */
+async function monitorSeen(round: ExecutorRound): Promise<boolean> {
+  const [row] = await round.tx.query<{ seen: boolean }[]>('SELECT EXISTS (SELECT 1 FROM cascade_kills WHERE watched_at IS NOT NULL) AS seen');
+  return row?.seen === true;
 }
 
 /** A kill's place in the order of resurrections; null for one reported before the executor kept it. */

@@ -40,6 +40,8 @@ export interface CascadeKill {
   readonly waitsFor: readonly string[];
   /** When its latest resurrection started (ResurrectionStarted); null until one did. */
   readonly startedAt: string | null;
+  /** When its resurrection succeeded (ResurrectionSucceeded), which the monitor watches from then on; null until then (absent in facts kept before it was). */
+  readonly succeededAt?: string | null;
   /** When the monitor was first seen checking its module after that (HealthChecked); null until then. */
   readonly watchedAt: string | null;
   /** When the monitor gave its verdict on the resurrection (OutcomeRecorded, whatever the result); null until then. */
@@ -66,6 +68,10 @@ export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): 
   // What the monitor makes of a resurrection comes after the kill is settled: followed to the end.
   if (event.type === 'HealthChecked') return facts.watchedAt === null && facts.startedAt !== null ? { ...facts, watchedAt: event.at } : facts;
   if (event.type === 'OutcomeRecorded') return facts.verdictAt === null ? { ...facts, verdictAt: event.at } : facts;
+  if (event.type === 'ResurrectionSucceeded' && (facts.succeededAt ?? null) === null) {
+    const succeeded = { ...facts, succeededAt: event.at };
+    return succeeded.doneAt === null ? { ...succeeded, doneAt: event.at, waitsFor: [] } : succeeded;
+  }
   if (event.type === 'ResurrectionStarted') {
     const started = { ...facts, startedAt: event.at };
     return started.doneAt === null && started.waitsFor.length > 0 ? { ...started, waitsFor: [] } : started;
@@ -155,23 +161,27 @@ function waitBounds(kill: CascadeKill, settings: CascadeSettings, at: string): {
  * it, so the approval of the new kill may come first: its resurrection waits
  * until the earlier one has its verdict, and the backoff and quarantine are
  * then asked again with the re-kill counted. An earlier resurrection counts
- * when it started before `kill` was reported and the monitor has been seen
- * watching it (a stack without the monitor never waits); the wait ends at the
- * latest `maxWaitSeconds` after `kill` was reported, and it looks again every
- * `recheckSeconds` in any case, as a dependent does.
+ * when it started before `kill` was reported, has no verdict, and the monitor
+ * has been seen watching it, or it succeeded (which the monitor watches from
+ * then on) in a stack where the monitor has been seen at work (`monitorSeen`):
+ * so a re-kill before the monitor's first check, or while the monitor is down,
+ * still waits, and a stack without the monitor never does. The wait ends at
+ * the latest `maxWaitSeconds` after `kill` was reported, and it looks again
+ * every `recheckSeconds` in any case, as a dependent does.
  */
-export function verdictWait(kill: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string): DependencyWait | null {
+export function verdictWait(kill: CascadeKill, kills: readonly CascadeKill[], settings: CascadeSettings, at: string, monitorSeen = false): DependencyWait | null {
   const bounds = waitBounds(kill, settings, at);
   if (bounds === null) return null;
   const killedAt = ms(kill.reportedAt);
+  const watched = (k: CascadeKill) => k.watchedAt !== null || (monitorSeen && (k.succeededAt ?? null) !== null);
   const waitsFor = kills
-    .filter((k) => k.killId !== kill.killId && k.module === kill.module && k.startedAt !== null && k.watchedAt !== null && k.verdictAt === null && ms(k.startedAt) <= killedAt)
+    .filter((k) => k.killId !== kill.killId && k.module === kill.module && k.startedAt !== null && watched(k) && k.verdictAt === null && ms(k.startedAt) <= killedAt)
     .sort((a, b) => ms(a.startedAt!) - ms(b.startedAt!) || (a.killId < b.killId ? -1 : 1));
   if (waitsFor.length === 0) return null;
   const { notBefore, until } = bounds;
   const earlier = waitsFor.map((k) => `kill ${k.killId} (started ${formatInstant(ms(k.startedAt!))})`).join(', ');
   const reason =
-    `module ${kill.module} was killed again while the monitor watched its resurrection for ${earlier}: ` +
+    `module ${kill.module} was killed again while the monitor watched (or was to watch) its resurrection for ${earlier}: ` +
     `this resurrection waits for the monitor's verdict on ${waitsFor.length === 1 ? 'it' : 'them'} (a re-kill sets the module's backoff and may quarantine it), ` +
     `at most until ${until}; it goes ahead as soon as the verdict is recorded, and is checked again at ${notBefore} in any case`;
   return { waitsFor, notBefore, reason };

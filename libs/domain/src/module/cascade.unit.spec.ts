@@ -119,7 +119,20 @@ describe('evolveCascadeKill: what the monitor makes of a resurrection', () => {
       sample('OutcomeRecorded', { at: at(9), result: 're_killed' }),
       sample('OutcomeRecorded', { at: at(11), result: 'success' }),
     ]);
-    expect(facts).toMatchObject({ doneAt: at(3), startedAt: at(2), watchedAt: at(4), verdictAt: at(9) });
+    expect(facts).toMatchObject({ doneAt: at(3), startedAt: at(2), succeededAt: at(3), watchedAt: at(4), verdictAt: at(9) });
+  });
+
+  it('knows when the resurrection succeeded after a refused attempt, once', () => {
+    const facts = fold([
+      reported,
+      sample('ResurrectionStarted', { at: at(2) }),
+      sample('ResurrectionFailed', { at: at(3), retriable: true }),
+      sample('ResurrectionStarted', { at: at(5), attempt: 2 }),
+      sample('ResurrectionSucceeded', { at: at(6) }),
+      sample('ResurrectionSucceeded', { at: at(8) }),
+    ]);
+    expect(facts).toMatchObject({ doneAt: at(6), startedAt: at(5), succeededAt: at(6), verdictAt: null });
+    expect(fold([reported, sample('ResurrectionStarted', { at: at(2) }), sample('ResurrectionFailed', { at: at(3), retriable: false })]).succeededAt ?? null).toBeNull();
   });
 
   it('is not watched by a check before any start', () => {
@@ -140,7 +153,7 @@ describe('verdictWait', () => {
     const wait = verdictWait(again, [watched('k-1', 5)], SETTINGS, at(21))!;
     expect(wait.waitsFor.map((k) => k.killId)).toEqual(['k-1']);
     expect(wait.notBefore).toBe(at(31));
-    expect(wait.reason).toMatch(/^module web was killed again while the monitor watched its resurrection for kill k-1 \(started 2026-02-11T12:00:05.000Z\): .*verdict.*backoff.*quarantine.*at most until 2026-02-11T12:05:20.000Z/);
+    expect(wait.reason).toMatch(/^module web was killed again while the monitor watched \(or was to watch\) its resurrection for kill k-1 \(started 2026-02-11T12:00:05.000Z\): .*verdict.*backoff.*quarantine.*at most until 2026-02-11T12:05:20.000Z/);
     // The end of the wait bounds the next look, and ends the wait.
     expect(verdictWait(again, [watched('k-1', 5)], SETTINGS, at(315))!.notBefore).toBe(at(320));
     expect(verdictWait(again, [watched('k-1', 5)], SETTINGS, at(320))).toBeNull();
@@ -152,6 +165,14 @@ describe('verdictWait', () => {
     expect(verdictWait(again, [watched('k-3', 25)], SETTINGS, at(26))).toBeNull();
     expect(verdictWait(again, [{ ...watched('k-1', 5), module: 'db' }], SETTINGS, at(21))).toBeNull();
     expect(verdictWait(again, [{ ...watched('k-2', 5), reportedAt: again.reportedAt }], SETTINGS, at(21))).toBeNull();
+  });
+
+  it('waits for one back but not yet checked (a re-kill before the first check, or the monitor down) once the monitor was seen at work, never in a stack without it', () => {
+    const back = { ...watched('k-1', 5), watchedAt: null, succeededAt: at(6) };
+    expect(verdictWait(again, [back], SETTINGS, at(21), true)!.waitsFor.map((k) => k.killId)).toEqual(['k-1']);
+    expect(verdictWait(again, [back], SETTINGS, at(21), false)).toBeNull();
+    // Started but not back (or refused): nothing for the monitor to watch.
+    expect(verdictWait(again, [{ ...back, succeededAt: null }], SETTINGS, at(21), true)).toBeNull();
   });
 
   it('names every unjudged one, the earliest first', () => {

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, EngineUnavailable, engineWideCall, locate, mapAtMost, targetKey, type ModuleTarget } from '@medic/containers';
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_CALLS_AT_ONCE, engineCall, engineWideCall, locate, mapAtMost, targetKey, unreadable, type ModuleTarget } from '@medic/containers';
 import { crashPoint, Logger } from '@medic/observability';
 
 /**
@@ -152,8 +152,8 @@ export class DockerSnapshots implements ContainerSnapshots {
       return { id: inspected.Id, spec: specOf(inspected) };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
-      if (error instanceof EngineUnavailable || !(error instanceof Error)) throw error;
-      this.logger.warn('the container engine failed to describe a killed container: its spec is not kept this time', { container_id: id, reason: error.message });
+      const failed = unreadable(id, error);
+      this.logger.warn('the container engine failed to describe a killed container: its spec is not kept this time', { container_id: id, reason: failed.error.message });
       return null;
     }
   }

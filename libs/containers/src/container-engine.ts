@@ -93,13 +93,22 @@ export class UnreadableContainer {
   ) {}
 }
 
+/**
+ * An error a call about one container failed with, as an UnreadableContainer:
+ * the engine's own answer about it. An engine that does not answer
+ * (EngineUnavailable) is thrown again: that fails every call, not this one.
+ */
+export function unreadable(id: string, error: unknown): UnreadableContainer {
+  if (error instanceof EngineUnavailable || !(error instanceof Error)) throw error;
+  return new UnreadableContainer(id, error);
+}
+
 /** The container's inspection, or what the engine said when it failed it; an engine that does not answer still fails the call. */
 export async function inspectOrUnreadable(engine: Pick<ContainerEngine, 'inspect'>, id: string): Promise<ContainerInfo | UnreadableContainer | null> {
   try {
     return await engine.inspect(id);
   } catch (error) {
-    if (error instanceof EngineUnavailable || !(error instanceof Error)) throw error;
-    return new UnreadableContainer(id, error);
+    return unreadable(id, error);
   }
 }
 

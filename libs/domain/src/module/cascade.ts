@@ -68,16 +68,14 @@ export function evolveCascadeKill(facts: CascadeKill | null, event: KillEvent): 
   // What the monitor makes of a resurrection comes after the kill is settled: followed to the end.
   if (event.type === 'HealthChecked') return facts.watchedAt === null && facts.startedAt !== null ? { ...facts, watchedAt: event.at } : facts;
   if (event.type === 'OutcomeRecorded') return facts.verdictAt === null ? { ...facts, verdictAt: event.at } : facts;
-  if (event.type === 'ResurrectionSucceeded' && (facts.succeededAt ?? null) === null) {
-    const succeeded = { ...facts, succeededAt: event.at };
-    return succeeded.doneAt === null ? { ...succeeded, doneAt: event.at, waitsFor: [] } : succeeded;
-  }
   if (event.type === 'ResurrectionStarted') {
     const started = { ...facts, startedAt: event.at };
     return started.doneAt === null && started.waitsFor.length > 0 ? { ...started, waitsFor: [] } : started;
   }
-  if (facts.doneAt !== null) return facts;
-  if (settles(event)) return { ...facts, doneAt: event.at, waitsFor: [] };
+  // When the resurrection succeeded is kept the first time, whatever became of the kill; it also settles it, as below.
+  const current = event.type === 'ResurrectionSucceeded' && (facts.succeededAt ?? null) === null ? { ...facts, succeededAt: event.at } : facts;
+  if (current.doneAt !== null) return current;
+  if (settles(event)) return { ...current, doneAt: event.at, waitsFor: [] };
   if (event.type === 'ResurrectionDeferred') return { ...facts, waitsFor: [...event.waitsForKillIds] };
   if (event.type === 'ResurrectionResumed' && facts.waitsFor.length > 0) return { ...facts, waitsFor: [] };
   return facts;

@@ -1,7 +1,6 @@
 import { DomainError } from '../shared/errors';
 import { compareInstants } from '../shared/time';
-import { openApproval } from './command-guards';
-import { illegalCommand } from './command-guards';
+import { illegalCommand, openApproval } from './command-guards';
 import type { DenyApproval, ExpireApproval, GrantApproval, ReviewApproval } from './kill-commands';
 import type { ApprovalDenied, ApprovalExpired, ApprovalGranted, ApprovalRequested } from './kill-events';
 import { AUTO_APPROVER, type ApprovalRequest, type KillState } from './kill-state';

@@ -24,9 +24,7 @@ export function resumeResurrection(command: ResumeResurrection, state: KillState
     throw illegalCommand(state, command, why);
   }
   const waitsForDependencies = (deferral.waitsForKillIds ?? []).length > 0;
-  if (!waitsForDependencies && compareInstants(command.at, deferral.notBefore) < 0) {
-    throw new DomainError('backoff_not_due', `the resurrection of kill ${state.killId} waits until ${deferral.notBefore}`, { killId: state.killId, notBefore: deferral.notBefore });
-  }
+  if (!waitsForDependencies) assertDue(command, state, deferral.notBefore, `the resurrection of kill ${state.killId}`);
   const { killId, at, commandId, actor } = command;
   return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: deferral.notBefore, resumedBy: actor, attempt: 0 }];
 }
@@ -41,9 +39,12 @@ function resumeRetry(command: ResumeResurrection, state: KillState): Resurrectio
     const why = state.outcome !== null ? 'its outcome is recorded' : retry === null ? 'no retry of a refused start is waiting' : `its retry (attempt ${retry.attempt}) was already resumed at ${retry.resumedAt}`;
     throw illegalCommand(state, command, why);
   }
-  if (compareInstants(command.at, retry.notBefore) < 0) {
-    throw new DomainError('backoff_not_due', `the retry of kill ${state.killId} (attempt ${retry.attempt}) waits until ${retry.notBefore}`, { killId: state.killId, notBefore: retry.notBefore });
-  }
+  assertDue(command, state, retry.notBefore, `the retry of kill ${state.killId} (attempt ${retry.attempt})`);
   const { killId, at, commandId, actor } = command;
   return [{ type: 'ResurrectionResumed', killId, at, commandId, approvedBy: state.approvedBy ?? '', notBefore: retry.notBefore, resumedBy: actor, attempt: retry.attempt }];
+}
+
+/** A wait ends when it is due: a resumption before `notBefore` is refused (`backoff_not_due`, naming `what` waits). */
+function assertDue(command: ResumeResurrection, state: KillState, notBefore: string, what: string): void {
+  if (compareInstants(command.at, notBefore) < 0) throw new DomainError('backoff_not_due', `${what} waits until ${notBefore}`, { killId: state.killId, notBefore });
 }
